@@ -1,0 +1,55 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { homedir } from 'node:os';
+import { resolve, join } from 'node:path';
+import { UserError } from '../util/errors.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Options every command accepts. */
+export const COMMON_OPTIONS = {
+  workspace: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  backend: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies Options;
+
+/**
+ * parseArgs with the common options added and errors turned into UserErrors that name the flag.
+ */
+export function parseCommand<O extends Options>(command: string, argv: string[], options: O, allowPositionals = true) {
+  try {
+    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
+  } catch (e) {
+    throw new UserError(`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')} (see 'oneiro ${command} --help')`);
+  }
+}
+
+/** The workspace folder: --workspace, else ONEIRO_WORKSPACE, else ~/.oneiro. */
+export function workspaceDir(flag: string | undefined): string {
+  if (flag) return resolve(flag);
+  if (process.env.ONEIRO_WORKSPACE) return resolve(process.env.ONEIRO_WORKSPACE);
+  return join(homedir(), '.oneiro');
+}
+
+export function intFlag(name: string, value: string | undefined, fallback: number, min = -Infinity, max = Infinity): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UserError(`--${name} must be an integer${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` and <= ${max}` : ''}, got '${value}'`);
+  }
+  return n;
+}
+
+export function numberFlag(name: string, value: string | undefined, fallback: number, min = -Infinity, max = Infinity): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new UserError(`--${name} must be a number in [${min}, ${max}], got '${value}'`);
+  }
+  return n;
+}
+
+export function requireFlag<T>(name: string, value: T | undefined): T {
+  if (value === undefined || value === '') throw new UserError(`--${name} is required`);
+  return value;
+}

@@ -1,0 +1,56 @@
+/**
+ * The Gym-like environment interface every built-in env implements.
+ * Observations are RGB uint8 frames H×W×3 (row-major, channels last) plus the vector state where one exists.
+ */
+export type Space =
+  | { kind: 'box'; shape: number[]; low: number[]; high: number[] }
+  | { kind: 'discrete'; n: number };
+
+export interface Observation {
+  /** H×W×3 uint8, row-major. */
+  image: Uint8Array;
+  /** Low-dimensional physical state where the env has one (positions, velocities). */
+  state?: Float32Array;
+}
+
+export interface StepResult {
+  obs: Observation;
+  reward: number;
+  /** The task ended for real (e.g. off the playfield): no bootstrapping past it. */
+  terminated: boolean;
+  /** Cut by a time limit. */
+  truncated: boolean;
+  info: Record<string, unknown>;
+}
+
+export interface EnvOptions {
+  /** Render size in pixels (square). Default 64 (shapes-2d: 50, as C-SWM). */
+  size?: number;
+  /** Each step repeats the action this many times, summing rewards. */
+  actionRepeat?: number;
+  /** Steps (after action repeat) before truncation. */
+  maxSteps?: number;
+}
+
+export interface Env {
+  readonly name: string;
+  readonly observationShape: [number, number, 3];
+  readonly actionSpace: Space;
+  reset(seed: number): Observation;
+  /** Continuous: a Float32Array/number[] of the box's size. Discrete: a number (index) or a one-hot vector. */
+  step(action: ArrayLike<number> | number): StepResult;
+}
+
+/** Goal-reaching envs (pinpad) expose goal images and a success test for goal-conditioned agents. */
+export interface GoalEnv extends Env {
+  goalImage(): Uint8Array;
+  isSuccess(): boolean;
+}
+
+export interface EnvSpec {
+  name: string;
+  /** One-paragraph doc: what is observed, the actions, the reward, the episode length, and its anchor. */
+  doc: string;
+  defaults: Required<EnvOptions>;
+  make(opts?: EnvOptions): Env;
+}
