@@ -36,9 +36,20 @@ export interface Env {
   readonly name: string;
   readonly observationShape: [number, number, 3];
   readonly actionSpace: Space;
+  /** Length of `Observation.state` (0 when the env has no vector state). */
+  readonly stateSize?: number;
+  /** The options in effect (defaults filled in). */
+  readonly options?: Required<EnvOptions>;
   reset(seed: number): Observation;
   /** Continuous: a Float32Array/number[] of the box's size. Discrete: a number (index) or a one-hot vector. */
   step(action: ArrayLike<number> | number): StepResult;
+  /** The current observation without stepping (e.g. after a test/debug hook changed the state). */
+  observe?(): Observation;
+  /**
+   * Test/debug hook: the raw single-step simulator under the action-repeat/time-limit wrapper, for setting
+   * states in tests (e.g. `setState` on cartpole/pendulum, `teleport` in shapes-2d). Not for agents.
+   */
+  readonly unwrapped?: unknown;
 }
 
 /** Goal-reaching envs (pinpad) expose goal images and a success test for goal-conditioned agents. */
@@ -49,6 +60,14 @@ export interface GoalEnv extends Env {
 
 export interface EnvSpec {
   name: string;
+  /** Action space (the same for every render size). */
+  actionSpace?: Space;
+  /** Length of the vector state (0 when none). */
+  stateSize?: number;
+  /** Whether the env implements GoalEnv (goal images and a success test). */
+  goal?: boolean;
+  /** The anchor implementation this env is faithful to (repo · file). */
+  anchor?: string;
   /** One-paragraph doc: what is observed, the actions, the reward, the episode length, and its anchor. */
   doc: string;
   defaults: Required<EnvOptions>;

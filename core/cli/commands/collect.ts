@@ -1,0 +1,89 @@
+import { parseCommand, workspaceDir, intFlag, requireFlag } from '../args.ts';
+import { Progress } from '../progress.ts';
+import { getEnvSpec } from '../../envs/registry.ts';
+import { addEpisode, createDataset, datasetExists, openDataset, updateDatasetMeta, type Dataset } from '../../data/dataset.ts';
+import { makePolicy, rolloutEpisode, POLICIES } from '../../data/collect.ts';
+import { Rng } from '../../util/rng.ts';
+import { UserError } from '../../util/errors.ts';
+
+export const summary = 'collect real episodes from a built-in environment into a dataset';
+
+const HELP = `usage: oneiro collect --env NAME --episodes N --dataset NAME [options]
+
+  --env NAME         built-in environment ('oneiro envs' lists them)
+  --episodes N       episodes to collect
+  --dataset NAME     dataset to create, or to extend if it exists with the same env, frame size and actions
+  --policy P         ${POLICIES.join(' | ')} (default random: uniform in the action box / over discrete actions;
+                     brownian: smooth random walk in the box, as ctallec/world-models)
+  --seed S           seed for env resets and the policy (default 0)
+  --size PX          frame size (default: the env's, 64 for most)
+  --max-steps N      cut episodes after N steps (default: the env's time limit)
+  --action-repeat K  override the env's action repeat
+  --workspace DIR  --json`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('collect', argv, {
+    env: { type: 'string' },
+    episodes: { type: 'string' },
+    dataset: { type: 'string' },
+    policy: { type: 'string', default: 'random' },
+    seed: { type: 'string' },
+    size: { type: 'string' },
+    'max-steps': { type: 'string' },
+    'action-repeat': { type: 'string' },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length) throw new UserError(`collect takes no positional arguments, got '${positionals.join(' ')}' (see 'oneiro collect --help')`);
+  const ws = workspaceDir(values.workspace);
+  const spec = getEnvSpec(requireFlag('env', values.env));
+  const episodes = intFlag('episodes', requireFlag('episodes', values.episodes), 0, 1);
+  const name = requireFlag('dataset', values.dataset);
+  const seed = intFlag('seed', values.seed, 0, 0, 2 ** 31 - 1);
+  const size = intFlag('size', values.size, spec.defaults.size, 8, 1024);
+  const maxSteps = intFlag('max-steps', values['max-steps'], spec.defaults.maxSteps, 1);
+  const actionRepeat = intFlag('action-repeat', values['action-repeat'], spec.defaults.actionRepeat, 1);
+  const env = spec.make({ size, maxSteps, actionRepeat });
+  const rng = new Rng(seed);
+  const policy = makePolicy(values.policy, env.actionSpace, rng.fork());
+  const resetRng = rng.fork();
+
+  const run = { policy: values.policy, seed, episodes, size, maxSteps, actionRepeat, at: new Date().toISOString() };
+  let ds: Dataset;
+  if (datasetExists(ws, name)) {
+    ds = openDataset(ws, name);
+    const m = ds.meta;
+    const same = m.env === spec.name && m.observationShape.join() === env.observationShape.join() && JSON.stringify(m.actionSpace) === JSON.stringify(env.actionSpace);
+    if (!same) {
+      throw new UserError(`dataset '${name}' exists with env ${m.env ?? 'none'}, frames ${m.observationShape.join('×')}, actions ${JSON.stringify(m.actionSpace)}; ` +
+        `collecting ${spec.name} at ${env.observationShape.join('×')} would not fit. Choose another --dataset name.`);
+    }
+  } else {
+    ds = createDataset(ws, name, {
+      env: spec.name, observationShape: env.observationShape, actionSpace: env.actionSpace,
+      source: { kind: 'collect', env: spec.name, runs: [] },
+    });
+  }
+  updateDatasetMeta(ds, { source: { ...ds.meta.source, runs: [...((ds.meta.source.runs as unknown[]) ?? []), run] } });
+
+  const progress = new Progress(`collect ${spec.name}`, episodes, values.json);
+  let steps = 0;
+  const returns: number[] = [];
+  for (let e = 0; e < episodes; e++) {
+    const ep = rolloutEpisode(env, policy, resetRng.int(2 ** 31));
+    const entry = addEpisode(ds, ep);
+    steps += entry.length - 1;
+    returns.push(entry.return);
+    progress.tick(1, `return ${entry.return.toFixed(1)}`);
+  }
+  progress.finish(`${steps} steps`);
+  const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+  if (values.json) {
+    console.log(JSON.stringify({ dataset: name, env: spec.name, episodes, steps, returns, totalEpisodes: ds.meta.counts.episodes }));
+  } else {
+    console.log(`collected ${episodes} episodes (${steps} steps, mean return ${mean.toFixed(2)}) of ${spec.name} with the ${values.policy} policy into dataset '${name}' (now ${ds.meta.counts.episodes} episodes)`);
+  }
+  return 0;
+}

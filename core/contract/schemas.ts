@@ -1,0 +1,374 @@
+import { z } from 'zod';
+
+/**
+ * Domain schemas of the Workbench API. Pixels and latents are typed arrays (they cross Electron IPC by
+ * structured clone and the WebSocket as binary frames); a JSON array of numbers where a typed array is
+ * expected is rejected. Small vectors (an action, statistics) are plain number arrays.
+ *
+ * Browser-safe: no Node imports (the renderer imports core/contract).
+ */
+
+/** Realm-independent check: a typed array built in another realm (contextBridge, vm) still passes. */
+function typedArray<T extends ArrayBufferView>(name: string) {
+  return z.custom<T>(
+    (v) => ArrayBuffer.isView(v) && Object.prototype.toString.call(v) === `[object ${name}]`,
+    { message: `expected a ${name} (binary data is never sent as a JSON array)` },
+  );
+}
+export const U8 = typedArray<Uint8Array>('Uint8Array');
+export const F32 = typedArray<Float32Array>('Float32Array');
+
+const int = () => z.number().int();
+const nonNegInt = () => z.number().int().min(0);
+const posInt = () => z.number().int().min(1);
+
+/** Names of datasets and runs become folder names: keep them portable. */
+export const Name = z
+  .string()
+  .min(1)
+  .max(80)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-" (starting with a letter or digit)');
+export const RunId = Name;
+
+export const Empty = z.strictObject({});
+
+// ---------------------------------------------------------------------------------------------- spaces, envs
+
+export const Space = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('box'), shape: z.array(posInt()), low: z.array(z.number()), high: z.array(z.number()) }),
+  z.object({ kind: z.literal('discrete'), n: posInt() }),
+]);
+
+export const ImageShape = z.tuple([posInt(), posInt(), z.literal(3)]);
+
+export const EnvSummary = z.object({
+  name: z.string(),
+  doc: z.string(),
+  observationShape: ImageShape,
+  actionSpace: Space,
+  defaults: z.object({ size: posInt(), actionRepeat: posInt(), maxSteps: posInt() }),
+});
+
+export const ModelFamily = z.object({
+  family: z.string(),
+  doc: z.string(),
+  presets: z.array(z.object({ name: z.string(), doc: z.string() })),
+  /** Where its training data comes from. */
+  sources: z.array(z.enum(['dataset', 'env'])),
+});
+
+// ---------------------------------------------------------------------------------------------- workspace
+
+export const BackendInfo = z.object({
+  name: z.string(),
+  tfName: z.string(),
+  threads: nonNegInt(),
+  skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
+});
+
+export const Availability = z.object({
+  available: z.boolean(),
+  version: z.string().nullable(),
+  /** Where it was found, or why it is not available. */
+  detail: z.string(),
+});
+
+export const WorkspaceInfo = z.object({
+  workspace: z.string(),
+  version: z.string(),
+  host: z.enum(['electron', 'web', 'direct']),
+  backend: BackendInfo,
+  versions: z.object({ node: z.string(), tfjs: z.string(), electron: z.string().nullable(), chrome: z.string().nullable() }),
+  electron: Availability,
+  chromium: Availability,
+  /** No datasets and no runs yet: the UI offers the built-in demo (dataset + debug run). */
+  empty: z.boolean(),
+});
+
+// ---------------------------------------------------------------------------------------------- datasets
+
+export const DatasetSummary = z.object({
+  name: z.string(),
+  env: z.string().nullable(),
+  episodes: nonNegInt(),
+  steps: nonNegInt(),
+  imageShape: ImageShape,
+  actionSpace: Space.nullable(),
+  actionDim: nonNegInt(),
+  source: z.string(),
+  createdAt: z.string().nullable(),
+});
+
+const Stats = z.object({ min: z.number(), max: z.number(), mean: z.number(), std: z.number() });
+
+export const DatasetDetail = DatasetSummary.extend({
+  episodeList: z.array(z.object({ index: nonNegInt(), file: z.string(), length: nonNegInt(), return: z.number() })),
+  lengths: Stats,
+  returns: Stats,
+  /** Per action dimension. */
+  actions: z.object({ mean: z.array(z.number()), std: z.array(z.number()), min: z.array(z.number()), max: z.array(z.number()) }),
+});
+
+export const DatasetRef = z.strictObject({ dataset: Name });
+export const EpisodeRef = z.strictObject({ dataset: Name, episode: nonNegInt() });
+
+export const EpisodeData = z.object({
+  dataset: z.string(),
+  episode: nonNegInt(),
+  length: nonNegInt(),
+  imageShape: ImageShape,
+  actionDim: nonNegInt(),
+  /** float32 [T] */
+  reward: F32,
+  /** float32 [T, actionDim]; row t is the action that led to frame t (row 0 zeros). */
+  action: F32,
+  /** uint8 [T] (0/1) */
+  isTerminal: U8,
+});
+
+export const FramesRequest = z.strictObject({
+  dataset: Name,
+  episode: nonNegInt(),
+  start: nonNegInt(),
+  /** At most 1000 frames per call: a 64×64 strip of 1000 is 12 MB. */
+  count: posInt().max(1000),
+  stride: posInt().max(1000).default(1),
+});
+
+/** uint8 frames, row-major [n, H, W, 3]. */
+export const Frames = z.object({
+  shape: z.tuple([nonNegInt(), posInt(), posInt(), z.literal(3)]),
+  data: U8,
+});
+
+export const FramesReply = z.object({
+  dataset: z.string(),
+  episode: nonNegInt(),
+  start: nonNegInt(),
+  stride: posInt(),
+  frames: Frames,
+});
+
+export const ImportRequest = z.strictObject({
+  /** A folder on the host's disk. */
+  source: z.string().min(1),
+  name: Name,
+  format: z.enum(['dreamer', 'dreamerv3']).default('dreamer'),
+});
+
+export const ImportReply = z.object({
+  dataset: DatasetSummary,
+  imported: nonNegInt(),
+  skipped: z.array(z.object({ file: z.string(), reason: z.string() })),
+  /** What was converted (float16 → float32, action alignment, …). */
+  converted: z.array(z.string()),
+});
+
+export const CollectRequest = z.strictObject({
+  env: z.string().min(1),
+  dataset: Name,
+  episodes: posInt().max(10000),
+  seed: int().default(0),
+  size: posInt().max(512).optional(),
+  maxSteps: posInt().max(100000).optional(),
+  /** random: uniform actions; brownian: a smooth random walk (ctallec/world-models), better for driving. */
+  policy: z.enum(['random', 'brownian']).default('random'),
+});
+
+// ---------------------------------------------------------------------------------------------- runs
+
+export const RunStatus = z.enum(['created', 'starting', 'running', 'paused', 'stopped', 'completed', 'crashed', 'failed']);
+
+export const CheckpointInfo = z.object({
+  step: nonNegInt(),
+  path: z.string(),
+  createdAt: z.string().nullable(),
+  bytes: nonNegInt(),
+  latest: z.boolean(),
+});
+
+export const RunSummary = z.object({
+  id: z.string(),
+  family: z.string(),
+  preset: z.string(),
+  dataset: z.string().nullable(),
+  env: z.string().nullable(),
+  status: RunStatus,
+  /** Training phase where a family has several (World Models: vae, mdnrnn, controller). */
+  phase: z.string().nullable(),
+  step: nonNegInt(),
+  totalSteps: nonNegInt().nullable(),
+  backend: z.string().nullable(),
+  createdAt: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+  lastCheckpoint: CheckpointInfo.nullable(),
+  /** Why it crashed or failed, or the last notable event. */
+  message: z.string().nullable(),
+  /** Latest value of each logged scalar. */
+  lastMetrics: z.record(z.string(), z.number()),
+});
+
+export const RunDetail = RunSummary.extend({
+  /** The run's config.json as written (every default spelled out). */
+  config: z.record(z.string(), z.unknown()),
+});
+
+export const CreateRunRequest = z
+  .strictObject({
+    family: z.string().min(1),
+    preset: z.string().min(1).default('debug'),
+    dataset: Name.optional(),
+    env: z.string().min(1).optional(),
+    /** Total training steps (the family splits them over phases); default from the preset. */
+    steps: posInt().max(10_000_000).optional(),
+    seed: int().optional(),
+    name: Name.optional(),
+    /** Extra config values by dotted key; the family's config schema validates them. */
+    overrides: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+  })
+  .refine((r) => (r.dataset === undefined) !== (r.env === undefined), {
+    message: 'expected exactly one of dataset or env',
+    path: ['dataset'],
+  });
+
+export const RunRef = z.strictObject({ runId: RunId });
+
+/** One logged step: Dreamer-style keys (`loss/vae`, `kl`, …) → value. */
+export const MetricPoint = z.object({
+  step: nonNegInt(),
+  time: z.number().nullable(),
+  phase: z.string().nullable(),
+  values: z.record(z.string(), z.number()),
+});
+
+export const MetricsRequest = z.strictObject({
+  runId: RunId,
+  /** Only points with step > since. */
+  since: int().min(-1).default(-1),
+  /** At most this many (the most recent); 0 = all. */
+  limit: nonNegInt().default(0),
+});
+
+export const MetricsReply = z.object({ runId: z.string(), points: z.array(MetricPoint) });
+
+// ---------------------------------------------------------------------------------------------- dreams
+
+const Temperature = z.number().gt(0).max(5);
+
+export const OpenLoopRequest = z.strictObject({
+  runId: RunId,
+  /** Defaults to the run's own dataset. */
+  dataset: Name.optional(),
+  episode: nonNegInt(),
+  start: nonNegInt(),
+  horizon: posInt().max(500),
+  /** Observed frames before imagination (families that filter over a context; World Models uses 1). */
+  context: posInt().max(100).optional(),
+  temperature: Temperature.optional(),
+  seed: int().default(0),
+});
+
+export const OpenLoopReply = z.object({
+  runId: z.string(),
+  dataset: z.string(),
+  episode: nonNegInt(),
+  start: nonNegInt(),
+  /** The first `context` frames are observed (reconstructions); the rest are imagined. */
+  context: nonNegInt(),
+  horizon: posInt(),
+  temperature: z.number().nullable(),
+  /** Real frames [T, H, W, 3], T = context + horizon. */
+  truth: Frames,
+  /** Model frames, same shape. */
+  dream: Frames,
+  /** Per-step pixel MSE of dream vs truth, float32 [T]. */
+  mse: F32,
+  /** Per-step MSE of the copy-last-context-frame baseline, float32 [T]. */
+  baselineMse: F32,
+});
+
+export const DreamResetRequest = z.strictObject({
+  runId: RunId,
+  dataset: Name.optional(),
+  episode: nonNegInt(),
+  /** The real frame the dream starts from. */
+  step: nonNegInt(),
+  temperature: Temperature.optional(),
+  seed: int().default(0),
+  /** Reuse (reset) an open session instead of opening a new one. */
+  sessionId: z.string().optional(),
+});
+
+export const DreamFrame = z.object({
+  sessionId: z.string(),
+  /** Steps taken since the reset (0 = the encoded real frame). */
+  t: nonNegInt(),
+  frame: Frames,
+  actionSpace: Space,
+  /** Predicted reward of the last step where the model has a reward head. */
+  reward: z.number().nullable(),
+  /** Predicted episode end where the model has a done head. */
+  done: z.boolean(),
+});
+
+export const DreamStepRequest = z.strictObject({
+  sessionId: z.string().min(1),
+  /** Continuous: one value per action dimension. Discrete: [index]. */
+  action: z.array(z.number().finite()).min(1).max(64),
+});
+
+export const SessionRef = z.strictObject({ sessionId: z.string().min(1) });
+export const Closed = z.object({ closed: z.boolean() });
+
+// ---------------------------------------------------------------------------------------------- exports
+
+export const StripSource = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('episode'), dataset: Name, episode: nonNegInt(), start: nonNegInt().default(0), count: posInt().max(1000).default(64) }),
+  z.strictObject({
+    kind: z.literal('openloop'),
+    runId: RunId,
+    dataset: Name.optional(),
+    episode: nonNegInt(),
+    start: nonNegInt(),
+    horizon: posInt().max(500),
+    temperature: Temperature.optional(),
+    seed: int().default(0),
+  }),
+  /** Frames the client already holds (e.g. a played dream it recorded). */
+  z.strictObject({ kind: z.literal('frames'), frames: Frames }),
+]);
+
+export const ExportRequest = z.strictObject({
+  source: StripSource,
+  format: z.enum(['png', 'gif', 'webp']),
+  /** Animated formats. */
+  fps: z.number().min(1).max(60).default(10),
+  /** Nearest-neighbour upscale factor (pixel art stays crisp). */
+  scale: posInt().max(16).default(2),
+  name: Name.optional(),
+});
+
+export const ExportReply = z.object({
+  bytes: U8,
+  mime: z.string(),
+  fileName: z.string(),
+  /** Where it was also written in the workspace. */
+  path: z.string(),
+  frames: posInt(),
+  width: posInt(),
+  height: posInt(),
+});
+
+// ---------------------------------------------------------------------------------------------- events
+
+export const RunLogEvent = z.object({ runId: z.string(), stream: z.enum(['stdout', 'stderr', 'trainer']), line: z.string() });
+export const MetricsEvent = MetricsReply;
+export const CollectProgressEvent = z.object({
+  dataset: z.string(),
+  env: z.string(),
+  episodesDone: nonNegInt(),
+  episodesTotal: posInt(),
+  steps: nonNegInt(),
+  done: z.boolean(),
+});
+export const DatasetsChangedEvent = z.object({ datasets: z.array(z.string()) });

@@ -1,0 +1,255 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { Episode } from './episode.ts';
+import { episodeFileName, readEpisodeFile, writeEpisode } from './episode-file.ts';
+import { readNpz } from './npz.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
+import { UserError } from '../util/errors.ts';
+
+/**
+ * A dataset is `<workspace>/datasets/<name>/` holding Dreamer-layout episode files and `dataset.json`
+ * (env, spaces, counts, source and the episode index, so listing and sampling never open every file).
+ */
+
+const ActionSpace = z.union([
+  z.object({ kind: z.literal('box'), shape: z.array(z.number().int().nonnegative()), low: z.array(z.number()), high: z.array(z.number()) }),
+  z.object({ kind: z.literal('discrete'), n: z.number().int().positive() }),
+]);
+export type DatasetActionSpace = z.infer<typeof ActionSpace>;
+
+const EpisodeEntry = z.object({
+  file: z.string().regex(/^[^/\\]+\.npz$/),
+  /** Rows (T + 1 for T steps). */
+  length: z.number().int().positive(),
+  return: z.number(),
+});
+export type DatasetEpisode = z.infer<typeof EpisodeEntry>;
+
+const Meta = z.object({
+  format: z.literal('oneiro-dataset'),
+  version: z.literal(1),
+  name: z.string(),
+  env: z.string().nullable(),
+  observationShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.literal(3)]),
+  actionSpace: ActionSpace,
+  /** True when the action space was inferred from imported data (bounds = observed min/max). */
+  actionSpaceInferred: z.boolean().optional(),
+  counts: z.object({ episodes: z.number().int().nonnegative(), steps: z.number().int().nonnegative(), frames: z.number().int().nonnegative() }),
+  source: z.record(z.string(), z.unknown()),
+  created: z.string(),
+  updated: z.string(),
+  episodes: z.array(EpisodeEntry),
+});
+export type DatasetMeta = z.infer<typeof Meta>;
+
+export interface Dataset {
+  dir: string;
+  meta: DatasetMeta;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function checkDatasetName(name: string): string {
+  if (!NAME.test(name)) {
+    throw new UserError(`dataset name '${name}' is not valid: expected 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  return name;
+}
+
+export function datasetsDir(workspace: string): string {
+  return join(resolve(workspace), 'datasets');
+}
+
+export function datasetDir(workspace: string, name: string): string {
+  return join(datasetsDir(workspace), checkDatasetName(name));
+}
+
+function readMeta(dir: string, name: string): DatasetMeta {
+  const file = join(dir, 'dataset.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`dataset '${name}': cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const r = Meta.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new UserError(`dataset '${name}': ${file} is invalid at '${issue.path.join('.')}': ${issue.message}`);
+  }
+  return r.data;
+}
+
+export function datasetExists(workspace: string, name: string): boolean {
+  return existsSync(join(datasetDir(workspace, name), 'dataset.json'));
+}
+
+export function openDataset(workspace: string, name: string): Dataset {
+  const dir = datasetDir(workspace, name);
+  if (!existsSync(dir)) {
+    const known = listDatasetNames(workspace);
+    throw new UserError(`no dataset '${name}' in ${datasetsDir(workspace)}${known.length ? ` (have: ${known.join(', ')})` : ' (no datasets yet)'}`);
+  }
+  return { dir, meta: readMeta(dir, name) };
+}
+
+function listDatasetNames(workspace: string): string[] {
+  const root = datasetsDir(workspace);
+  if (!existsSync(root)) return [];
+  return readdirSync(root).filter((n) => NAME.test(n) && existsSync(join(root, n, 'dataset.json'))).sort();
+}
+
+/** Every dataset in the workspace; unreadable ones come back with their error instead of a meta. */
+export function listDatasets(workspace: string): ({ name: string; meta: DatasetMeta } | { name: string; error: string })[] {
+  return listDatasetNames(workspace).map((name) => {
+    try {
+      return { name, meta: readMeta(join(datasetsDir(workspace), name), name) };
+    } catch (e) {
+      return { name, error: (e as Error).message };
+    }
+  });
+}
+
+export interface NewDataset {
+  env: string | null;
+  observationShape: [number, number, 3];
+  actionSpace: DatasetActionSpace;
+  actionSpaceInferred?: boolean;
+  source: Record<string, unknown>;
+}
+
+function saveMeta(ds: Dataset): void {
+  ds.meta.updated = new Date().toISOString();
+  writeJsonAtomic(join(ds.dir, 'dataset.json'), ds.meta);
+}
+
+/** Creates an empty dataset at `dir` (the caller chose the folder, e.g. a staging folder for imports). */
+export function createDatasetAt(dir: string, name: string, init: NewDataset): Dataset {
+  mkdirSync(dir, { recursive: true });
+  const now = new Date().toISOString();
+  const ds: Dataset = {
+    dir,
+    meta: {
+      format: 'oneiro-dataset', version: 1, name, env: init.env, observationShape: init.observationShape,
+      actionSpace: init.actionSpace, ...(init.actionSpaceInferred ? { actionSpaceInferred: true } : {}),
+      counts: { episodes: 0, steps: 0, frames: 0 }, source: init.source, created: now, updated: now, episodes: [],
+    },
+  };
+  saveMeta(ds);
+  return ds;
+}
+
+export function createDataset(workspace: string, name: string, init: NewDataset): Dataset {
+  const dir = datasetDir(workspace, name);
+  if (existsSync(dir)) throw new UserError(`dataset '${name}' already exists in ${datasetsDir(workspace)}; choose another name or 'oneiro dataset rm ${name}'`);
+  return createDatasetAt(dir, name, init);
+}
+
+export function actionDimOf(space: DatasetActionSpace): number {
+  return space.kind === 'discrete' ? space.n : space.shape.reduce((a, b) => a * b, 1);
+}
+
+/** Checks an episode fits the dataset (frame size, action width); returns a reason or null. */
+export function episodeMismatch(ds: Dataset, ep: Episode): string | null {
+  const [, H, W] = ep.imageShape;
+  const [h, w] = ds.meta.observationShape;
+  if (H !== h || W !== w) return `wrong shape: frames are ${H}×${W}, the dataset's are ${h}×${w}`;
+  const A = actionDimOf(ds.meta.actionSpace);
+  if (ep.actionDim !== A) return `wrong shape: action has ${ep.actionDim} columns, the dataset's action space has ${A}`;
+  return null;
+}
+
+/**
+ * Adds an episode: the file is written atomically first, then dataset.json (atomically), so a crash
+ * leaves at worst an unindexed file, never an index entry without its file.
+ */
+export function addEpisode(ds: Dataset, ep: Episode, opts: { level?: 1 | 6 } = {}): DatasetEpisode {
+  const why = episodeMismatch(ds, ep);
+  if (why) throw new UserError(`dataset '${ds.meta.name}': ${why}`);
+  const file = episodeFileName(ep);
+  writeEpisode(join(ds.dir, file), ep, { level: opts.level ?? 6 });
+  let ret = 0;
+  for (let t = 0; t < ep.reward.length; t++) ret += ep.reward[t];
+  const entry = { file, length: ep.imageShape[0], return: ret };
+  ds.meta.episodes.push(entry);
+  ds.meta.counts = {
+    episodes: ds.meta.episodes.length,
+    steps: ds.meta.counts.steps + entry.length - 1,
+    frames: ds.meta.counts.frames + entry.length,
+  };
+  saveMeta(ds);
+  return entry;
+}
+
+/** Rewrites dataset.json with extra fields merged (e.g. the import's conversion report). */
+export function updateDatasetMeta(ds: Dataset, patch: Partial<Pick<DatasetMeta, 'source' | 'actionSpace' | 'actionSpaceInferred' | 'env'>>): void {
+  Object.assign(ds.meta, patch);
+  saveMeta(ds);
+}
+
+export function removeDataset(workspace: string, name: string): void {
+  const ds = openDataset(workspace, name);
+  rmSync(ds.dir, { recursive: true, force: true });
+}
+
+/** Moves a staged dataset folder into place under its name (imports appear whole or not at all). */
+export function commitStagedDataset(workspace: string, name: string, stagedDir: string): Dataset {
+  const dir = datasetDir(workspace, name);
+  if (existsSync(dir)) throw new UserError(`dataset '${name}' already exists in ${datasetsDir(workspace)}`);
+  renameSync(stagedDir, dir);
+  return { dir, meta: readMeta(dir, name) };
+}
+
+function episodeEntry(ds: Dataset, index: number): DatasetEpisode {
+  const n = ds.meta.episodes.length;
+  if (!Number.isInteger(index) || index < 0 || index >= n) {
+    throw new UserError(`dataset '${ds.meta.name}' has ${n} episodes; episode index ${index} is outside [0, ${n - 1}]`);
+  }
+  return ds.meta.episodes[index];
+}
+
+export function episodePath(ds: Dataset, index: number): string {
+  return join(ds.dir, episodeEntry(ds, index).file);
+}
+
+export function readEpisode(ds: Dataset, index: number): Episode {
+  return readEpisodeFile(episodePath(ds, index));
+}
+
+/**
+ * Frames [from, to) of an episode as uint8 [n, H, W, 3]. Only the `image` member is inflated; the rest of
+ * the archive is skipped. `to` defaults to the episode's end and is clamped to it.
+ */
+export function episodeFrames(ds: Dataset, index: number, from = 0, to?: number): { frames: Uint8Array; shape: [number, number, number, 3] } {
+  const entry = episodeEntry(ds, index);
+  const end = Math.min(to ?? entry.length, entry.length);
+  if (!Number.isInteger(from) || from < 0 || from >= end) {
+    throw new UserError(`frame range [${from}, ${to ?? entry.length}) is empty or outside episode ${index} (${entry.length} frames)`);
+  }
+  const path = join(ds.dir, entry.file);
+  const img = readNpz(path, { keys: ['image'] }).image;
+  if (!img || img.dtype !== '|u1' || img.shape.length !== 4) throw new UserError(`${entry.file}: no uint8 (T, H, W, C) 'image' array`);
+  const [, H, W, C] = img.shape;
+  const src = img.data as Uint8Array;
+  const n = end - from;
+  if (C === 3) return { frames: src.slice(from * H * W * 3, end * H * W * 3), shape: [n, H, W, 3] };
+  const rgb = new Uint8Array(n * H * W * 3);
+  for (let i = 0; i < n * H * W; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = src[from * H * W + i];
+  return { frames: rgb, shape: [n, H, W, 3] };
+}
+
+/** Copies the episode files (already in the Dreamer layout) into `toDir`, each atomically. */
+export function exportDataset(ds: Dataset, toDir: string, onFile?: (file: string) => void): { files: number; bytes: number } {
+  const out = resolve(toDir);
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--to ${toDir} exists and is not a folder`);
+  mkdirSync(out, { recursive: true });
+  let bytes = 0;
+  for (const e of ds.meta.episodes) {
+    const data = readFileSync(join(ds.dir, e.file));
+    writeFileAtomic(join(out, e.file), data);
+    bytes += data.byteLength;
+    onFile?.(e.file);
+  }
+  return { files: ds.meta.episodes.length, bytes };
+}

@@ -1,0 +1,157 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Episode } from '../data/episode.ts';
+import type { Space } from '../envs/types.ts';
+import type { Rng } from '../util/rng.ts';
+
+/**
+ * What a model family gives the shared run machinery (core/runs), the evaluation and dream commands,
+ * and the service. A family owns its config schema and presets, its parameters and optimisers, and a
+ * list of training phases (World Models: vae → rnn → controller; RSSM: one 'model' phase, or
+ * model/agent). The runner owns everything else: run folders, data order, checkpoints, resume,
+ * metrics, the divergence guard, status and progress.
+ */
+
+/** Episodes a run trains and evaluates on, already loaded. */
+export interface TrainData {
+  /** Dataset name in the workspace, or null for data made on the fly (online training, tests). */
+  dataset: string | null;
+  /** Built-in env the episodes came from, when known (for real-env evaluation of agents). */
+  env: string | null;
+  actionSpace: Space;
+  /** Frame size of the stored episodes (square). */
+  imageSize: number;
+  train: Episode[];
+  heldOut: Episode[];
+}
+
+export interface FamilyContext<C> {
+  config: C;
+  seed: number;
+  data: TrainData;
+  runDir: string | null;
+  log(msg: string): void;
+}
+
+export interface PhaseSpec {
+  /** Also the metric prefix: metrics of phase 'vae' are logged as 'vae/<key>'. */
+  name: string;
+  steps: number;
+  /** What one step is, for the progress bar ('step', 'generation'). */
+  unit: string;
+}
+
+export interface StepContext {
+  phase: string;
+  /** 0-based step within the phase. */
+  step: number;
+  /** Steps completed in the whole run before this one. */
+  globalStep: number;
+  /** Derived from (seed, phase, step) alone: every random choice of the step (batch, noise) comes from
+   * it, so a resumed run draws exactly what an uninterrupted one would. */
+  rng: Rng;
+  /** Turn this step's loss into NaN (tests of the divergence guard). */
+  poison: boolean;
+  signal: AbortSignal;
+}
+
+export interface StepReport {
+  /** False when the update was skipped (non-finite loss or gradient). */
+  applied: boolean;
+  reason?: string;
+  /** Unprefixed scalars; the runner writes them as '<phase>/<key>'. */
+  metrics: Record<string, number>;
+  /** Frames (or transitions) processed, for the 'fps' metric. */
+  items: number;
+}
+
+/** Everything needed to continue a session: tensors (params, optimiser moments) and JSON state. */
+export interface FamilyCheckpoint {
+  tensors: Record<string, tf.Tensor>;
+  state: Record<string, unknown>;
+  /** Tensors made just for this checkpoint (not live variables); the runner disposes them after writing. */
+  owned?: tf.Tensor[];
+}
+
+export interface TrainSession {
+  readonly phases: PhaseSpec[];
+  /** Prepares a phase (e.g. encodes the dataset for the next model); called on entry and on resume. */
+  beginPhase(phase: string, signal: AbortSignal): Promise<void>;
+  step(ctx: StepContext): Promise<StepReport>;
+  /** Phase summary scalars (e.g. the controller's real-env return), logged under the phase prefix. */
+  endPhase(phase: string, signal: AbortSignal): Promise<Record<string, number>>;
+  /** The current state; tensors may be live variables (the runner writes them before the next step). */
+  checkpoint(): FamilyCheckpoint;
+  restore(ckpt: FamilyCheckpoint): void;
+  dispose(): void;
+}
+
+/** A metric against its baseline, as `oneiro eval --json` prints it. */
+export interface EvalMetric {
+  model: number;
+  baseline: number;
+  baseline_name: string;
+  /** Lower is better (default true). */
+  lower_is_better?: boolean;
+}
+
+export interface OpenLoopOptions {
+  /** Index of the last real (context) frame; the dream predicts start+1 … start+horizon. */
+  start: number;
+  horizon: number;
+  /** Real frames fed before the dream starts (ending at `start`). */
+  context: number;
+  /** 0 = deterministic point prediction; > 0 samples at that temperature. */
+  temperature: number;
+  seed: number;
+  /** Actions for the dream steps ([horizon · A]); default the episode's own (open loop). */
+  actions?: Float32Array;
+}
+
+export interface OpenLoopResult {
+  size: number;
+  /** Frame indices of the context frames and of the dreamed frames in the episode. */
+  contextIndices: number[];
+  dreamIndices: number[];
+  /** uint8 [n·S·S·3] each: the real context frames, the real frames of the dream steps (may be fewer
+   * than horizon past the episode's end), the model's reconstructions of the context, the dream. */
+  context: Uint8Array;
+  truth: Uint8Array;
+  contextRecon: Uint8Array;
+  dream: Uint8Array;
+  /** Per dream step: pixel MSE in [0,1]² units vs truth (NaN past the episode's end). */
+  mse: number[];
+}
+
+/** Play a dream step by step (the UI's "play the dream", keyboard control). */
+export interface DreamSession {
+  readonly size: number;
+  readonly actionSpace: Space;
+  /** Starts from a real frame (S·S·3 uint8, any square size); returns the model's view of it. */
+  reset(frame: Uint8Array): Uint8Array;
+  /** One imagined step under `action`; returns the decoded frame. */
+  step(action: ArrayLike<number>): { frame: Uint8Array; reward: number; done: boolean };
+  dispose(): void;
+}
+
+export interface LoadedModel {
+  readonly imageSize: number;
+  evaluate(episodes: Episode[], opts: { seed: number; trainEpisodes: Episode[] }): Promise<Record<string, EvalMetric>>;
+  openloop(episode: Episode, opts: OpenLoopOptions): Promise<OpenLoopResult>;
+  dreamSession(opts: { temperature: number; seed: number }): DreamSession;
+  dispose(): void;
+}
+
+export interface ModelFamily<C = unknown> {
+  name: string;
+  description: string;
+  presets: string[];
+  /** Complete, validated config from a preset plus (deep-merged) overrides. */
+  resolveConfig(preset: string, overrides?: unknown): C;
+  /** Validates a stored config; the error names the field. */
+  parseConfig(raw: unknown): C;
+  /** Applies `--steps N` (what a step budget means is the family's call). */
+  withSteps(config: C, steps: number): C;
+  createSession(ctx: FamilyContext<C>): Promise<TrainSession>;
+  /** A trained model for evaluation and dreams, from a checkpoint's tensors and state. */
+  loadModel(ctx: FamilyContext<C>, ckpt: FamilyCheckpoint): Promise<LoadedModel>;
+}

@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Episode } from '../../data/episode.ts';
+import { resizeFrames } from '../../eval/frames.ts';
+import type { Rng } from '../../util/rng.ts';
+import { UserError } from '../../util/errors.ts';
+import type { SeqBatch } from './world-model.ts';
+
+/**
+ * The RSSM's view of episodes: frames at the model's size and windows of L rows drawn uniformly over all
+ * valid windows (a window never crosses an episode boundary), only from the step's Rng, so the data order
+ * is a function of (seed, step) and a resumed run draws what an uninterrupted one would.
+ */
+export interface RssmEpisode {
+  /** uint8 [T, S, S, 3] at the model's size. */
+  frames: Uint8Array;
+  T: number;
+  /** float32 [T, A]; row t = the action that led to frame t (Dreamer layout). */
+  action: Float32Array;
+  reward: Float32Array;
+  isFirst: Uint8Array;
+  isTerminal: Uint8Array;
+}
+
+export function prepareEpisode(ep: Episode, size: number): RssmEpisode {
+  const [T, H] = ep.imageShape;
+  return { frames: resizeFrames(ep.image, T, H, size), T, action: ep.action, reward: ep.reward, isFirst: ep.isFirst, isTerminal: ep.isTerminal };
+}
+
+export interface SequenceArrays {
+  image: Uint8Array;
+  action: Float32Array;
+  reward: Float32Array;
+  cont: Float32Array;
+  isFirst: Uint8Array;
+  B: number;
+  L: number;
+}
+
+/** B windows of L rows. Episodes shorter than L are never drawn; if none is long enough, a clear error. */
+export function sampleWindows(eps: RssmEpisode[], size: number, actionDim: number, B: number, L: number, rng: Rng): SequenceArrays {
+  const counts = eps.map((e) => Math.max(0, e.T - L + 1));
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) {
+    throw new UserError(`no episode has ${L} rows (the training sequence length); longest has ${Math.max(0, ...eps.map((e) => e.T))}. Use a smaller train.length or longer episodes`);
+  }
+  const px = size * size * 3;
+  const out: SequenceArrays = {
+    image: new Uint8Array(B * L * px), action: new Float32Array(B * L * actionDim), reward: new Float32Array(B * L),
+    cont: new Float32Array(B * L), isFirst: new Uint8Array(B * L), B, L,
+  };
+  for (let b = 0; b < B; b++) {
+    let i = rng.int(total);
+    let e = 0;
+    while (i >= counts[e]) i -= counts[e++];
+    const ep = eps[e];
+    const s = i;
+    out.image.set(ep.frames.subarray(s * px, (s + L) * px), b * L * px);
+    out.action.set(ep.action.subarray(s * actionDim, (s + L) * actionDim), b * L * actionDim);
+    out.reward.set(ep.reward.subarray(s, s + L), b * L);
+    for (let t = 0; t < L; t++) {
+      out.cont[b * L + t] = 1 - ep.isTerminal[s + t];
+      // The first row of every window starts from a fresh state, as Dreamer's replay chunks do.
+      out.isFirst[b * L + t] = t === 0 ? 1 : ep.isFirst[s + t];
+    }
+  }
+  return out;
+}
+
+/** Host arrays → a SeqBatch of tensors (images scaled to [−0.5, 0.5]). The caller disposes it. */
+export function toSeqBatch(a: SequenceArrays, size: number, actionDim: number): SeqBatch {
+  const { B, L } = a;
+  return tf.tidy(() => ({
+    image: tf.sub(tf.div(tf.tensor(a.image, [B, L, size, size, 3], 'int32'), 255), 0.5),
+    action: tf.tensor3d(a.action, [B, L, actionDim]),
+    reward: tf.tensor2d(a.reward, [B, L]),
+    cont: tf.tensor2d(a.cont, [B, L]),
+    isFirst: tf.tensor2d(Float32Array.from(a.isFirst), [B, L]),
+    isFirstHost: a.isFirst,
+  }));
+}
+
+export function disposeSeqBatch(b: SeqBatch): void {
+  tf.dispose([b.image, b.action, b.reward, b.cont, b.isFirst]);
+}

@@ -1,0 +1,228 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Episode } from '../../data/episode.ts';
+import type { Space } from '../../envs/types.ts';
+import { pixelMse, resizeFrames, toUint8 } from '../../eval/frames.ts';
+import type { DreamSession, EvalMetric, OpenLoopOptions, OpenLoopResult } from '../family.ts';
+import { type Params, dense } from '../nn.ts';
+import type { RssmModelConfig } from './config.ts';
+import { klDivergence } from './distributions.ts';
+import { decode, encode, encodeSequence, mlpScalar } from './networks.ts';
+import { SeedStream } from './noise.ts';
+import { features, imagine, imgStep, initialState, observe, obsStep, seqFeatures } from './rssm.ts';
+
+/**
+ * Evaluation of an RSSM on held-out episodes (issue 5 §5): open-loop image MSE at horizons 1, 5, 10, 20, 50
+ * against copy-last-frame (context 5 frames, PlaNet's summaries), KL(post ‖ prior) against a fixed prior, and
+ * reward error against the training mean. Pixel MSE is in [0, 1]² units. Predictions use the latent mode
+ * (deterministic) unless a temperature > 0 asks for samples.
+ */
+export const OPENLOOP_HORIZONS = [1, 5, 10, 20, 50];
+export const OPENLOOP_CONTEXT = 5; // PlaNet summaries / Dreamer openl: 5 context frames (mission-anchors §1.2, §3.1)
+
+const toModel = (c: RssmModelConfig, frames: Uint8Array, n: number, from: number) =>
+  tf.sub(tf.div(tf.tensor(Float32Array.from(resizeFrames(frames, n, from, c.image.size)), [n, c.image.size, c.image.size, 3]), 255), 0.5);
+
+/** Decoded means [N, S, S, 3] → [0, 1] floats on the host. */
+function toUnit(x: tf.Tensor): Float32Array {
+  const y = tf.tidy(() => tf.clipByValue(tf.add(x, 0.5), 0, 1));
+  const out = y.dataSync() as Float32Array;
+  y.dispose();
+  return out;
+}
+
+/**
+ * Open-loop rollouts for B windows: observe `context` real frames (rows 0..context−1 of each window), then
+ * imagine `horizon` steps under the windows' real actions (rows context..). frames uint8 [B, context+horizon, S, S, 3]
+ * at the model's size. Returns the dream [B·horizon·S·S·3] and the context reconstructions, in [0, 1].
+ */
+export function openLoopWindows(
+  p: Params, c: RssmModelConfig, frames: Uint8Array, actions: Float32Array, B: number, context: number, horizon: number, seeds: SeedStream | null,
+): { dream: Float32Array; recon: Float32Array } {
+  const S = c.image.size;
+  const L = context + horizon;
+  const A = c.actionDim;
+  const px = S * S * 3;
+  const ctxFrames = new Uint8Array(B * context * px);
+  for (let b = 0; b < B; b++) ctxFrames.set(frames.subarray(b * L * px, (b * L + context) * px), b * context * px);
+  const [dreamT, reconT] = tf.tidy(() => {
+    const img = tf.reshape(toModel(c, ctxFrames, B * context, S), [B, context, S, S, 3]);
+    const act = tf.tensor3d(actions, [B, L, A]);
+    const isFirst = tf.concat([tf.ones([B, 1]), tf.zeros([B, context - 1])], 1) as tf.Tensor2D;
+    const embed = encodeSequence(p, c, img);
+    const { post, last } = observe(p, c, embed, tf.slice(act, [0, 0], [-1, context]) as tf.Tensor3D, isFirst, seeds);
+    const dreamSeq = imagine(p, c, last, tf.slice(act, [0, context], [-1, horizon]) as tf.Tensor3D, seeds);
+    return [decode(p, c, seqFeatures(dreamSeq)), decode(p, c, seqFeatures(post))];
+  });
+  const out = { dream: toUnit(dreamT), recon: toUnit(reconT) };
+  tf.dispose([dreamT, reconT]);
+  return out;
+}
+
+interface Acc { model: number; base: number; n: number }
+
+export function evaluateRssm(p: Params, c: RssmModelConfig, episodes: Episode[], trainEpisodes: Episode[]): Record<string, EvalMetric> {
+  const S = c.image.size;
+  const px = S * S * 3;
+  const A = c.actionDim;
+  const ctx = OPENLOOP_CONTEXT;
+  const acc = new Map<number, Acc>(OPENLOOP_HORIZONS.map((h) => [h, { model: 0, base: 0, n: 0 }]));
+  let klSum = 0, klFixed = 0, klN = 0, rewErr = 0, rewBase = 0, rewN = 0;
+  let trainRew = 0, trainN = 0;
+  for (const ep of trainEpisodes) for (let t = 1; t < ep.reward.length; t++) { trainRew += ep.reward[t]; trainN++; }
+  const meanReward = trainN ? trainRew / trainN : 0;
+  for (const ep of episodes) {
+    const [T, H] = ep.imageShape;
+    const frames = resizeFrames(ep.image, T, H, S);
+    // Open loop: up to 4 evenly spaced starts per episode, each with the longest horizon that fits (≤ 50).
+    const horizon = Math.min(Math.max(...OPENLOOP_HORIZONS), T - ctx);
+    if (horizon >= 1) {
+      const L = ctx + horizon;
+      const nStarts = Math.min(4, T - L + 1);
+      const starts = Array.from({ length: nStarts }, (_, i) => (nStarts === 1 ? 0 : Math.round((i * (T - L)) / (nStarts - 1))));
+      const win = new Uint8Array(nStarts * L * px);
+      const act = new Float32Array(nStarts * L * A);
+      starts.forEach((s, b) => {
+        win.set(frames.subarray(s * px, (s + L) * px), b * L * px);
+        act.set(ep.action.subarray(s * A, (s + L) * A), b * L * A);
+      });
+      const { dream } = openLoopWindows(p, c, win, act, nStarts, ctx, horizon, null);
+      const dream8 = toUint8(dream);
+      starts.forEach((s, b) => {
+        const last = s + ctx - 1;
+        for (const h of OPENLOOP_HORIZONS) {
+          if (h > horizon) continue;
+          const a = acc.get(h)!;
+          a.model += pixelMse(dream8, frames, (b * horizon + h - 1) * px, (last + h) * px, px);
+          a.base += pixelMse(frames, frames, last * px, (last + h) * px, px);
+          a.n++;
+        }
+      });
+    }
+    // KL and reward over the whole episode, in chunks of ≤ 100 rows carrying the state.
+    let state: { deter: tf.Tensor2D; stoch: tf.Tensor2D } | null = null;
+    for (let s0 = 0; s0 < T; s0 += 100) {
+      const n = Math.min(100, T - s0);
+      const r: Record<string, tf.Tensor> = tf.tidy(() => {
+        const img = tf.reshape(toModel(c, ep.image.subarray(s0 * H * H * 3, (s0 + n) * H * H * 3), n, H), [1, n, S, S, 3]);
+        const act = tf.tensor3d(ep.action.subarray(s0 * A, (s0 + n) * A), [1, n, A]);
+        const isFirst = tf.tensor2d(Float32Array.from(ep.isFirst.subarray(s0, s0 + n)), [1, n]);
+        const { post, prior, last } = observe(p, c, encodeSequence(p, c, img), act, isFirst, null, state ?? undefined);
+        const kl = klDivergence(post.dist, prior.dist);
+        const init = initialState(c, n);
+        const flatPost = post.dist.kind === 'gaussian'
+          ? { kind: 'gaussian' as const, mean: tf.reshape(post.dist.mean, [n, -1]), std: tf.reshape(post.dist.std, [n, -1]) }
+          : { kind: 'categorical' as const, logits: tf.reshape(post.dist.logits, [n, ...post.dist.logits.shape.slice(2)]) };
+        const klFix = klDivergence(flatPost, init.dist);
+        const rew = mlpScalar(p, 'reward', c, seqFeatures(post));
+        return { kl: tf.sum(kl), klFix: tf.sum(klFix), rew, deter: last.deter, stoch: last.stoch };
+      });
+      klSum += r.kl.dataSync()[0];
+      klFixed += r.klFix.dataSync()[0];
+      klN += n;
+      const rew = r.rew.dataSync();
+      for (let t = 0; t < n; t++) {
+        if (s0 + t === 0) continue; // row 0 has no reward (Dreamer layout)
+        const y = ep.reward[s0 + t];
+        rewErr += (rew[t] - y) ** 2;
+        rewBase += (meanReward - y) ** 2;
+        rewN++;
+      }
+      if (state) tf.dispose([state.deter, state.stoch]);
+      tf.dispose([r.kl, r.klFix, r.rew]);
+      state = { deter: r.deter as tf.Tensor2D, stoch: r.stoch as tf.Tensor2D };
+    }
+    if (state) tf.dispose([state.deter, state.stoch]);
+  }
+  const out: Record<string, EvalMetric> = {};
+  for (const [h, a] of acc) {
+    if (a.n > 0) out[`openloop_mse@${h}`] = { model: a.model / a.n, baseline: a.base / a.n, baseline_name: 'copy-last-frame' };
+  }
+  out.kl = { model: klSum / Math.max(klN, 1), baseline: klFixed / Math.max(klN, 1), baseline_name: c.rssm.latent.kind === 'gaussian' ? 'KL to N(0, 1)' : 'KL to uniform' };
+  out.reward_mse = { model: rewErr / Math.max(rewN, 1), baseline: rewBase / Math.max(rewN, 1), baseline_name: 'train-mean reward' };
+  return out;
+}
+
+/** The family interface's open loop on one episode (dream strips, the UI). */
+export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: OpenLoopOptions): OpenLoopResult {
+  const [T, H] = ep.imageShape;
+  const S = c.image.size;
+  const px = S * S * 3;
+  const A = c.actionDim;
+  const first = Math.max(0, o.start - o.context + 1);
+  const context = o.start - first + 1;
+  const L = context + o.horizon;
+  const frames = resizeFrames(ep.image, T, H, S);
+  const win = new Uint8Array(L * px);
+  win.set(frames.subarray(first * px, Math.min(T, first + L) * px));
+  const act = new Float32Array(L * A);
+  act.set(ep.action.subarray(first * A, Math.min(T, first + context) * A));
+  if (o.actions) act.set(o.actions.subarray(0, o.horizon * A), context * A);
+  else act.set(ep.action.subarray((o.start + 1) * A, Math.min(T, o.start + 1 + o.horizon) * A), context * A);
+  const seeds = o.temperature > 0 ? new SeedStream(o.seed) : null;
+  const { dream, recon } = openLoopWindows(p, c, win, act, 1, context, o.horizon, seeds);
+  const dream8 = toUint8(dream);
+  const dreamIndices = Array.from({ length: o.horizon }, (_, i) => o.start + 1 + i);
+  const nTruth = dreamIndices.filter((i) => i < T).length;
+  const truth = frames.slice((o.start + 1) * px, (o.start + 1 + nTruth) * px);
+  return {
+    size: S,
+    contextIndices: Array.from({ length: context }, (_, i) => first + i),
+    dreamIndices,
+    context: frames.slice(first * px, (first + context) * px),
+    truth,
+    contextRecon: toUint8(recon),
+    dream: dream8,
+    mse: dreamIndices.map((_, i) => (i < nTruth ? pixelMse(dream8, truth, i * px, i * px, px) : NaN)),
+  };
+}
+
+/** Play the dream step by step from a real frame. */
+export function rssmDreamSession(p: Params, c: RssmModelConfig, space: Space, opts: { temperature: number; seed: number }): DreamSession {
+  const seeds = opts.temperature > 0 ? new SeedStream(opts.seed) : null;
+  let state: { deter: tf.Tensor2D; stoch: tf.Tensor2D } | null = null;
+  const frameOf = (s: { deter: tf.Tensor2D; stoch: tf.Tensor2D }) => {
+    const x = tf.tidy(() => decode(p, c, features(s)));
+    const f = toUint8(toUnit(x));
+    x.dispose();
+    return f;
+  };
+  const setState = (s: { deter: tf.Tensor2D; stoch: tf.Tensor2D }) => {
+    if (state) tf.dispose([state.deter, state.stoch]);
+    state = s;
+  };
+  return {
+    size: c.image.size,
+    actionSpace: space,
+    reset(frame) {
+      const from = Math.round(Math.sqrt(frame.length / 3));
+      const next = tf.tidy(() => {
+        const init = initialState(c, 1);
+        const prior = imgStep(p, c, init, tf.zeros([1, c.actionDim]), null);
+        const post = obsStep(p, c, prior.deter, dense(p, 'rssm/obs_embed', encode(p, c, toModel(c, frame, 1, from) as tf.Tensor4D)), seeds);
+        return { deter: post.deter, stoch: post.stoch };
+      });
+      setState(next);
+      return frameOf(next);
+    },
+    step(action) {
+      if (!state) throw new Error('dream session: call reset(frame) before step(action)');
+      const cur = state;
+      const r = tf.tidy(() => {
+        const next = imgStep(p, c, cur, tf.tensor2d(Float32Array.from(action), [1, c.actionDim]), seeds);
+        const f = features(next);
+        const reward = mlpScalar(p, 'reward', c, f);
+        const cont = c.heads.cont ? tf.sigmoid(mlpScalar(p, 'cont', c, f)) : tf.ones([1]);
+        return { deter: next.deter, stoch: next.stoch, info: tf.concat([reward, cont]) };
+      });
+      const [reward, cont] = r.info.dataSync();
+      r.info.dispose();
+      setState({ deter: r.deter, stoch: r.stoch });
+      return { frame: frameOf(state as unknown as { deter: tf.Tensor2D; stoch: tf.Tensor2D }), reward, done: cont < 0.5 };
+    },
+    dispose() {
+      if (state) tf.dispose([state.deter, state.stoch]);
+      state = null;
+    },
+  };
+}
+

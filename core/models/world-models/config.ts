@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { convOut, deconvOut } from '../nn.ts';
+import { UserError } from '../../util/errors.ts';
+
+/**
+ * World Models configuration (V = ConvVAE, M = MDN-RNN, C = controller). Every field is required in a
+ * stored config: presets are complete objects and overrides are merged onto them before validation,
+ * so config.json always holds every value. Reference values: mission-anchors.md §1.1 / §1.10 (WMx =
+ * hardmaru/WorldModelsExperiments carracing, WMt = ctallec/world-models).
+ */
+const pos = z.number().int().positive();
+
+export const vaeSchema = z.strictObject({
+  /** Square input size in pixels; frames of another size are resized nearest-neighbour. */
+  imageSize: pos,
+  zDim: pos,
+  /** Encoder: 'valid' convs, kernel encKernel, stride 2, ReLU. */
+  encChannels: z.array(pos).min(1),
+  encKernel: pos,
+  /** Decoder: dense decDense → 1×1×decDense → deconvs (stride 2) with these kernels; last has 3 channels, sigmoid. */
+  decDense: pos,
+  decChannels: z.array(pos),
+  decKernels: z.array(pos).min(1),
+  /** KL floor per sample = klTolerance · zDim nats (WMx vae.py). */
+  klTolerance: z.number().min(0),
+  batch: pos,
+  lr: z.number().positive(),
+  steps: z.number().int().min(0),
+  clipNorm: z.number().positive().nullable(),
+});
+
+export const rnnSchema = z.strictObject({
+  hidden: pos,
+  mixtures: pos,
+  seqLen: pos,
+  batch: pos,
+  lr: z.number().positive(),
+  steps: z.number().int().min(0),
+  /** Element-wise gradient clip (WMx `grad_clip`). */
+  clipValue: z.number().positive().nullable(),
+  rewardHead: z.boolean(),
+  doneHead: z.boolean(),
+  /** Weight of the positive class in the done BCE (WMx Doom `restart_factor`). */
+  doneWeight: z.number().positive(),
+  /** Loss weight of the reward MSE relative to the per-dimension mixture NLL. */
+  rewardWeight: z.number().min(0),
+});
+
+export const controllerSchema = z.strictObject({
+  /** Train the controller in the dream after the MDN-RNN (needs the reward head). */
+  enabled: z.boolean(),
+  generations: z.number().int().min(0),
+  population: z.number().int().min(4),
+  rolloutsPerCandidate: pos,
+  sigmaInit: z.number().positive(),
+  /** Dream sampling temperature τ (logπ/τ, σ·√τ). */
+  temperature: z.number().positive(),
+  dreamLength: pos,
+  /** Worker threads evaluating candidates (0 = one per core, at most the population). */
+  workers: z.number().int().min(0),
+  /** Real-env episodes for the controller's evaluation at the end of the phase. */
+  evalEpisodes: pos,
+});
+
+export const worldModelsSchema = z.strictObject({
+  vae: vaeSchema,
+  rnn: rnnSchema,
+  controller: controllerSchema,
+}).superRefine((c, ctx) => {
+  let s = c.vae.imageSize;
+  for (let i = 0; i < c.vae.encChannels.length; i++) {
+    s = convOut(s, c.vae.encKernel, 2);
+    if (s < 1) {
+      ctx.addIssue({ code: 'custom', path: ['vae', 'encChannels'], message: `the encoder shrinks ${c.vae.imageSize}px to nothing at conv ${i}: use fewer or smaller convs` });
+      return;
+    }
+  }
+  if (c.vae.decKernels.length !== c.vae.decChannels.length + 1) {
+    ctx.addIssue({ code: 'custom', path: ['vae', 'decKernels'], message: `expected ${c.vae.decChannels.length + 1} kernels (one per decChannels entry plus the RGB layer), got ${c.vae.decKernels.length}` });
+    return;
+  }
+  const out = c.vae.decKernels.reduce((size, k) => deconvOut(size, k, 2), 1);
+  if (out !== c.vae.imageSize) {
+    ctx.addIssue({ code: 'custom', path: ['vae', 'decKernels'], message: `the decoder kernels [${c.vae.decKernels}] produce ${out}px images, expected imageSize ${c.vae.imageSize}` });
+  }
+});
+
+export type WorldModelsConfig = z.infer<typeof worldModelsSchema>;
+export type VaeConfig = WorldModelsConfig['vae'];
+export type RnnConfig = WorldModelsConfig['rnn'];
+export type ControllerConfig = WorldModelsConfig['controller'];
+
+export const PRESETS: Record<'debug' | 'default', WorldModelsConfig> = {
+  default: {
+    vae: {
+      // WMx vae.py: 64×64×3, conv 32-64-128-256 k4 s2, z 32, dense 1024, deconv 128·5 64·5 32·6 3·6, kl_tolerance 0.5.
+      imageSize: 64, zDim: 32, encChannels: [32, 64, 128, 256], encKernel: 4,
+      decDense: 1024, decChannels: [128, 64, 32], decKernels: [5, 5, 6, 6], klTolerance: 0.5,
+      // WMx vae_train.py: lr 1e-4, batch 100; batch 32 here (the bench shape) to fit a CPU.
+      batch: 32, lr: 1e-4, steps: 5000, clipNorm: null,
+    },
+    rnn: {
+      // WMx rnn_train.py: LSTM 256, 5 mixtures, Adam 1e-3, grad_clip 1.0, 4000 steps; WMt: batch 16 × seq 32.
+      hidden: 256, mixtures: 5, seqLen: 32, batch: 16, lr: 1e-3, steps: 4000, clipValue: 1.0,
+      rewardHead: true, doneHead: true,
+      // WMx doomrnn.py restart_factor 10.
+      doneWeight: 10, rewardWeight: 1,
+    },
+    controller: {
+      // WMx train.py: population 64, 16 rollouts, σ_init 0.1; reduced to what 2 CPU cores manage per generation.
+      enabled: true, generations: 40, population: 16, rolloutsPerCandidate: 4, sigmaInit: 0.1,
+      // WMx Doom dream τ 1.15–1.25 (draft.md); 1.0 = the model's own distribution.
+      temperature: 1.0, dreamLength: 300, workers: 0, evalEpisodes: 5,
+    },
+  },
+  debug: {
+    vae: {
+      imageSize: 32, zDim: 8, encChannels: [16, 32, 64], encKernel: 4,
+      decDense: 256, decChannels: [32, 16], decKernels: [5, 6, 6], klTolerance: 0.5,
+      batch: 32, lr: 1e-3, steps: 300, clipNorm: 100,
+    },
+    rnn: {
+      hidden: 64, mixtures: 5, seqLen: 16, batch: 16, lr: 3e-3, steps: 300, clipValue: 1.0,
+      rewardHead: true, doneHead: true, doneWeight: 10, rewardWeight: 1,
+    },
+    controller: {
+      enabled: true, generations: 8, population: 12, rolloutsPerCandidate: 2, sigmaInit: 0.1,
+      temperature: 1.0, dreamLength: 100, workers: 0, evalEpisodes: 5,
+    },
+  },
+};
+
+export type PresetName = keyof typeof PRESETS;
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
+export function deepMerge<T>(base: T, over: unknown): T {
+  if (!isObject(over)) return (over === undefined ? base : over) as T;
+  if (!isObject(base)) return over as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge((base as Record<string, unknown>)[k], v);
+  return out as T;
+}
+
+/** Validates a complete config; errors name the field and what was expected. */
+export function parseWorldModelsConfig(raw: unknown, where = 'world-models config'): WorldModelsConfig {
+  const r = worldModelsSchema.safeParse(raw);
+  if (!r.success) {
+    const msg = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new UserError(`invalid ${where}: ${msg}`);
+  }
+  return r.data;
+}
+
+export function resolveWorldModelsConfig(preset: string, overrides?: unknown): WorldModelsConfig {
+  if (!(preset in PRESETS)) throw new UserError(`unknown world-models preset '${preset}': expected one of ${Object.keys(PRESETS).join(', ')}`);
+  return parseWorldModelsConfig(deepMerge(structuredClone(PRESETS[preset as PresetName]), overrides), `world-models config (preset '${preset}')`);
+}

@@ -1,0 +1,222 @@
+import { Rng } from '../../util/rng.ts';
+
+/**
+ * The MDN-RNN step and the controller in plain TypeScript over Float32Arrays. The dream is a
+ * batch-of-one recurrence (one [1, 4H] matvec per step), where tensor dispatch costs more than the
+ * math; and worker threads evaluating CMA-ES candidates then need no TensorFlow.js at all.
+ * Must match mdn-rnn.ts exactly (test/unit/models/dream-kernel.test.ts checks it against tfjs).
+ */
+export interface MdnWeights {
+  zDim: number;
+  actionDim: number;
+  hidden: number;
+  mixtures: number;
+  rewardHead: boolean;
+  doneHead: boolean;
+  /** [in, 4H], [H, 4H], [4H] — gate order i, f, g, o. */
+  wx: Float32Array;
+  wh: Float32Array;
+  b: Float32Array;
+  /** [H, out], [out]. */
+  headW: Float32Array;
+  headB: Float32Array;
+}
+
+export type ActionSpec = { kind: 'box'; low: number[]; high: number[] } | { kind: 'discrete'; n: number };
+
+export function actionDimOf(spec: ActionSpec): number {
+  return spec.kind === 'box' ? spec.low.length : spec.n;
+}
+
+export function headOutSize(w: MdnWeights): number {
+  return 3 * w.zDim * w.mixtures + (w.rewardHead ? 1 : 0) + (w.doneHead ? 1 : 0);
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+export class MdnCell {
+  readonly h: Float32Array;
+  readonly c: Float32Array;
+  readonly out: Float32Array;
+  private readonly gates: Float32Array;
+
+  constructor(readonly w: MdnWeights) {
+    this.h = new Float32Array(w.hidden);
+    this.c = new Float32Array(w.hidden);
+    this.gates = new Float32Array(4 * w.hidden);
+    this.out = new Float32Array(headOutSize(w));
+  }
+
+  reset(): void {
+    this.h.fill(0);
+    this.c.fill(0);
+  }
+
+  /** Consumes [z_t, a_t]; afterwards `h`, `c` hold the new state and `out` the head on it. */
+  step(z: ArrayLike<number>, a: ArrayLike<number>): void {
+    const { wx, wh, b, hidden: H, zDim, actionDim } = this.w;
+    const G = 4 * H;
+    const g = this.gates;
+    g.set(b);
+    for (let i = 0; i < zDim; i++) {
+      const x = z[i];
+      if (x === 0) continue;
+      const row = i * G;
+      for (let j = 0; j < G; j++) g[j] += x * wx[row + j];
+    }
+    for (let i = 0; i < actionDim; i++) {
+      const x = a[i];
+      if (x === 0) continue;
+      const row = (zDim + i) * G;
+      for (let j = 0; j < G; j++) g[j] += x * wx[row + j];
+    }
+    for (let i = 0; i < H; i++) {
+      const x = this.h[i];
+      if (x === 0) continue;
+      const row = i * G;
+      for (let j = 0; j < G; j++) g[j] += x * wh[row + j];
+    }
+    for (let j = 0; j < H; j++) {
+      const c = sigmoid(g[H + j]) * this.c[j] + sigmoid(g[j]) * Math.tanh(g[2 * H + j]);
+      this.c[j] = c;
+      this.h[j] = sigmoid(g[3 * H + j]) * Math.tanh(c);
+    }
+    const { headW, headB } = this.w;
+    const O = this.out.length;
+    this.out.set(headB);
+    for (let i = 0; i < H; i++) {
+      const x = this.h[i];
+      const row = i * O;
+      for (let j = 0; j < O; j++) this.out[j] += x * headW[row + j];
+    }
+  }
+
+  reward(): number {
+    return this.w.rewardHead ? this.out[3 * this.w.zDim * this.w.mixtures] : 0;
+  }
+
+  doneProb(): number {
+    if (!this.w.doneHead) return 0;
+    return sigmoid(this.out[3 * this.w.zDim * this.w.mixtures + (this.w.rewardHead ? 1 : 0)]);
+  }
+
+  /** Mean over dimensions of −log Σ_k π_k N(y_d | μ_k, σ_k) for the current head output (as mdn-rnn.ts). */
+  nll(y: ArrayLike<number>): number {
+    const { zDim, mixtures: K } = this.w;
+    const o = this.out;
+    const zk = zDim * K;
+    let total = 0;
+    for (let d = 0; d < zDim; d++) {
+      const base = d * K;
+      let maxL = -Infinity;
+      for (let k = 0; k < K; k++) maxL = Math.max(maxL, o[base + k]);
+      let sumL = 0;
+      for (let k = 0; k < K; k++) sumL += Math.exp(o[base + k] - maxL);
+      const lse = maxL + Math.log(sumL);
+      const terms = new Array<number>(K);
+      let maxT = -Infinity;
+      for (let k = 0; k < K; k++) {
+        const ls = o[2 * zk + base + k];
+        const u = (y[d] - o[zk + base + k]) * Math.exp(-ls);
+        terms[k] = o[base + k] - lse - 0.5 * u * u - ls - 0.5 * Math.log(2 * Math.PI);
+        maxT = Math.max(maxT, terms[k]);
+      }
+      let s = 0;
+      for (let k = 0; k < K; k++) s += Math.exp(terms[k] - maxT);
+      total += -(maxT + Math.log(s));
+    }
+    return total / zDim;
+  }
+
+  /**
+   * Next latent from the head. temperature > 0: per dimension, a component from softmax(logπ/τ), then
+   * μ_k + σ_k·√τ·ε (WMx rnn.py `sample_sequence`). temperature 0: the mixture mean Σ_k π_k μ_k (the
+   * squared-error-optimal point prediction, used by evaluation).
+   */
+  nextZ<T extends Float32Array>(temperature: number, rng: Rng | null, into: T): T {
+    const { zDim, mixtures: K } = this.w;
+    const o = this.out;
+    const zk = zDim * K;
+    for (let d = 0; d < zDim; d++) {
+      const base = d * K;
+      let max = -Infinity;
+      const tau = temperature > 0 ? temperature : 1;
+      for (let k = 0; k < K; k++) max = Math.max(max, o[base + k] / tau);
+      let sum = 0;
+      const p = new Array<number>(K);
+      for (let k = 0; k < K; k++) sum += p[k] = Math.exp(o[base + k] / tau - max);
+      if (temperature <= 0 || !rng) {
+        let m = 0;
+        for (let k = 0; k < K; k++) m += (p[k] / sum) * o[zk + base + k];
+        into[d] = m;
+      } else {
+        let u = rng.next() * sum;
+        let k = 0;
+        while (k < K - 1 && (u -= p[k]) > 0) k++;
+        into[d] = o[zk + base + k] + Math.exp(o[2 * zk + base + k]) * Math.sqrt(temperature) * rng.normal();
+      }
+    }
+    return into;
+  }
+}
+
+/** Number of controller parameters: W [(zDim + H) × A] and b [A] (WMx MODE_ZH; 867 for the CarRacing sizes). */
+export function controllerSize(zDim: number, hidden: number, actionDim: number): number {
+  return (zDim + hidden) * actionDim + actionDim;
+}
+
+/**
+ * a = tanh(W [z, h] + b), mapped onto the action space: a box's [low, high] (identity on [−1, 1]), or
+ * for a discrete space the one-hot of the largest output (the stored action encoding).
+ */
+export function controllerAction(theta: ArrayLike<number>, z: ArrayLike<number>, h: ArrayLike<number>, spec: ActionSpec, into?: Float32Array): Float32Array {
+  const A = actionDimOf(spec);
+  const zDim = z.length;
+  const H = h.length;
+  const out = into ?? new Float32Array(A);
+  const bOff = (zDim + H) * A;
+  for (let j = 0; j < A; j++) {
+    let s = theta[bOff + j];
+    for (let i = 0; i < zDim; i++) s += z[i] * theta[i * A + j];
+    for (let i = 0; i < H; i++) s += h[i] * theta[(zDim + i) * A + j];
+    out[j] = Math.tanh(s);
+  }
+  if (spec.kind === 'box') {
+    for (let j = 0; j < A; j++) out[j] = spec.low[j] + ((out[j] + 1) / 2) * (spec.high[j] - spec.low[j]);
+  } else {
+    let best = 0;
+    for (let j = 1; j < A; j++) if (out[j] > out[best]) best = j;
+    out.fill(0);
+    out[best] = 1;
+  }
+  return out;
+}
+
+export interface DreamStart {
+  /** Encoder outputs of real frames to start dreams from: [N·zDim] each. */
+  mu: Float32Array;
+  logvar: Float32Array;
+  count: number;
+}
+
+/**
+ * Total reward of one dream under the controller: z_0 sampled from a random real start frame, then
+ * a_t = C(z_t, h_t), (h, c) ← LSTM([z_t, a_t]), reward and done from the heads, z_{t+1} from the MDN.
+ */
+export function dreamReturn(w: MdnWeights, theta: ArrayLike<number>, spec: ActionSpec, start: DreamStart, opts: { length: number; temperature: number; seed: number }): number {
+  const rng = new Rng(opts.seed);
+  const cell = new MdnCell(w);
+  const i = rng.int(start.count);
+  const z = new Float32Array(w.zDim);
+  for (let d = 0; d < w.zDim; d++) z[d] = start.mu[i * w.zDim + d] + Math.exp(start.logvar[i * w.zDim + d] / 2) * rng.normal();
+  const a = new Float32Array(actionDimOf(spec));
+  let total = 0;
+  for (let t = 0; t < opts.length; t++) {
+    controllerAction(theta, z, cell.h, spec, a);
+    cell.step(z, a);
+    total += cell.reward();
+    if (w.doneHead && rng.next() < cell.doneProb()) break;
+    cell.nextZ(opts.temperature, rng, z);
+  }
+  return total;
+}

@@ -1,0 +1,172 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../util/rng.ts';
+import type { FamilyCheckpoint, FamilyContext, ModelFamily, PhaseSpec, StepContext, StepReport, TrainSession } from '../family.ts';
+import { Adam, assignParams, disposeParams, namedParams, type Params } from '../nn.ts';
+import { CmaEs, type CmaState } from './cma-es.ts';
+import { parseWorldModelsConfig, PRESETS, resolveWorldModelsConfig, type WorldModelsConfig } from './config.ts';
+import { actionSpecOf, controllerRealReturn, dreamStarts, exportMdnWeights, randomPolicyReturn } from './controller.ts';
+import { encodeEpisodes, prepareEpisodes, sampleFrames, sampleSequences, type WmEpisode } from './data.ts';
+import { actionDimOf, controllerSize, type ActionSpec } from './dream-kernel.ts';
+import { DreamPool } from './dream-pool.ts';
+import { disposeBatch, initMdnRnn, mdnTrainStep, sequenceBatch } from './mdn-rnn.ts';
+import { loadWorldModel } from './model.ts';
+import { framesToTensor, initVae, normalNoise, vaeTrainStep } from './vae.ts';
+
+/**
+ * World Models as a ModelFamily: phases 'vae' → 'rnn' → 'controller' (CMA-ES generations in the dream,
+ * then the best controller is scored in the real env against a random policy).
+ */
+class WorldModelsSession implements TrainSession {
+  readonly phases: PhaseSpec[];
+  readonly vae: Params;
+  readonly rnn: Params;
+  readonly vaeOpt: Adam;
+  readonly rnnOpt: Adam;
+  private readonly eps: WmEpisode[];
+  private readonly spec: ActionSpec;
+  private readonly actionDim: number;
+  private encoded = false;
+  private cma: CmaEs | null = null;
+  private pool: DreamPool | null = null;
+
+  constructor(private readonly ctx: FamilyContext<WorldModelsConfig>) {
+    const c = ctx.config;
+    const init = new Rng(ctx.seed);
+    this.spec = actionSpecOf(ctx.data.actionSpace);
+    this.actionDim = actionDimOf(this.spec);
+    this.vae = initVae(c.vae, init.fork());
+    this.rnn = initMdnRnn(c.rnn, { zDim: c.vae.zDim, actionDim: this.actionDim }, init.fork());
+    this.vaeOpt = new Adam(this.vae, { lr: c.vae.lr, ...(c.vae.clipNorm ? { clipNorm: c.vae.clipNorm } : {}) });
+    this.rnnOpt = new Adam(this.rnn, { lr: c.rnn.lr, ...(c.rnn.clipValue ? { clipValue: c.rnn.clipValue } : {}) });
+    this.eps = prepareEpisodes(ctx.data.train, c.vae.imageSize);
+    this.phases = [
+      { name: 'vae', steps: c.vae.steps, unit: 'step' },
+      { name: 'rnn', steps: c.rnn.steps, unit: 'step' },
+    ];
+    if (c.controller.enabled && c.rnn.rewardHead && c.controller.generations > 0) {
+      this.phases.push({ name: 'controller', steps: c.controller.generations, unit: 'generation' });
+    }
+  }
+
+  async beginPhase(phase: string): Promise<void> {
+    const c = this.ctx.config;
+    if (phase === 'vae') return;
+    if (!this.encoded) {
+      encodeEpisodes(this.vae, c.vae, this.eps);
+      this.encoded = true;
+    }
+    if (phase === 'controller') {
+      const weights = exportMdnWeights(this.rnn, c.rnn, c.vae.zDim, this.actionDim);
+      const start = dreamStarts(this.eps, c.vae.zDim);
+      this.cma ??= new CmaEs(new Array(controllerSize(c.vae.zDim, c.rnn.hidden, this.actionDim)).fill(0), c.controller.sigmaInit, c.controller.population);
+      const threads = c.controller.workers || Math.min(c.controller.population, 2);
+      this.pool = new DreamPool({ weights, spec: this.spec, start, length: c.controller.dreamLength, temperature: c.controller.temperature }, threads);
+    }
+  }
+
+  async step(s: StepContext): Promise<StepReport> {
+    const c = this.ctx.config;
+    if (s.phase === 'vae') {
+      const frames = sampleFrames(this.eps, c.vae.imageSize, c.vae.batch, s.rng);
+      const x = framesToTensor(frames, c.vae.batch, c.vae.imageSize);
+      try {
+        const r = vaeTrainStep(this.vae, c.vae, this.vaeOpt, x, s.rng, s.poison);
+        return { applied: r.applied, reason: r.reason, metrics: { loss: r.loss, grad_norm: r.gradNorm, ...r.metrics }, items: c.vae.batch };
+      } finally {
+        x.dispose();
+      }
+    }
+    if (s.phase === 'rnn') {
+      const { batch: B, seqLen: T } = c.rnn;
+      const Z = c.vae.zDim;
+      const arrays = sampleSequences(this.eps, Z, this.actionDim, B, T, s.rng);
+      const batch = sequenceBatch(arrays, B, T, Z, this.actionDim);
+      const eps = normalNoise(s.rng, [B, T + 1, Z]);
+      try {
+        const r = mdnTrainStep(this.rnn, c.rnn, this.rnnOpt, batch, eps, s.poison);
+        return { applied: r.applied, reason: r.reason, metrics: { loss: r.loss, grad_norm: r.gradNorm, ...r.metrics }, items: B * T };
+      } finally {
+        disposeBatch(batch);
+        eps.dispose();
+      }
+    }
+    // controller: one CMA-ES generation; dreams share seeds within a generation (common random numbers).
+    const cma = this.cma!;
+    const xs = cma.ask(s.rng);
+    const seeds = Array.from({ length: c.controller.rolloutsPerCandidate }, () => s.rng.int(2 ** 31));
+    const returns = await this.pool!.evaluate(xs, seeds);
+    const finite = returns.every(Number.isFinite);
+    if (!finite || s.poison) return { applied: false, reason: 'non-finite dream return', metrics: {}, items: 0 };
+    cma.tell(xs, returns.map((r) => -r));
+    const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+    return {
+      applied: true,
+      metrics: { dream_return_mean: mean, dream_return_best: Math.max(...returns), best_so_far: -cma.s.best!.f, sigma: cma.sigma },
+      items: xs.length * seeds.length * c.controller.dreamLength,
+    };
+  }
+
+  async endPhase(phase: string): Promise<Record<string, number>> {
+    if (phase !== 'controller') return {};
+    await this.pool?.close();
+    this.pool = null;
+    const env = this.ctx.data.env;
+    if (!env) {
+      this.ctx.log('controller: the dataset names no built-in env, so the real-env evaluation is skipped');
+      return {};
+    }
+    const c = this.ctx.config;
+    const weights = exportMdnWeights(this.rnn, c.rnn, c.vae.zDim, this.actionDim);
+    const opts = { env, episodes: c.controller.evalEpisodes, seed: 1_000_000 + this.ctx.seed };
+    const real = controllerRealReturn(this.vae, c.vae, weights, this.controllerTheta(), opts);
+    const random = randomPolicyReturn({ ...opts, size: c.vae.imageSize });
+    this.ctx.log(`controller in ${env}: ${real.mean.toFixed(2)} vs random ${random.mean.toFixed(2)} over ${opts.episodes} episodes`);
+    return { real_return: real.mean, random_return: random.mean, eval_episodes: opts.episodes };
+  }
+
+  /** The controller to deploy: CMA-ES's mean (the distribution's centre, less noisy than the best sample). */
+  controllerTheta(): number[] {
+    return this.cma ? [...this.cma.mean] : [];
+  }
+
+  checkpoint(): FamilyCheckpoint {
+    const tensors: Record<string, tf.Tensor> = {
+      ...namedParams(this.vae), ...namedParams(this.rnn),
+      ...this.vaeOpt.state('opt/vae/').tensors, ...this.rnnOpt.state('opt/rnn/').tensors,
+    };
+    const theta = this.controllerTheta();
+    const owned: tf.Tensor[] = [];
+    if (theta.length) owned.push((tensors['controller/theta'] = tf.tensor1d(theta)));
+    return { tensors, state: { vaeT: this.vaeOpt.t, rnnT: this.rnnOpt.t, cma: this.cma?.s ?? null }, owned };
+  }
+
+  restore(ck: FamilyCheckpoint): void {
+    assignParams(this.vae, ck.tensors);
+    assignParams(this.rnn, ck.tensors);
+    this.vaeOpt.loadState(ck.tensors, Number(ck.state.vaeT), 'opt/vae/');
+    this.rnnOpt.loadState(ck.tensors, Number(ck.state.rnnT), 'opt/rnn/');
+    const cma = ck.state.cma as CmaState | null;
+    this.cma = cma ? CmaEs.fromState(cma) : null;
+    this.encoded = false;
+  }
+
+  dispose(): void {
+    void this.pool?.close();
+    this.vaeOpt.dispose();
+    this.rnnOpt.dispose();
+    disposeParams(this.vae);
+    disposeParams(this.rnn);
+  }
+}
+
+export const worldModelsFamily: ModelFamily<WorldModelsConfig> = {
+  name: 'world-models',
+  description: 'ConvVAE + MDN-RNN with a controller trained in the dream by CMA-ES (Ha & Schmidhuber 2018)',
+  presets: Object.keys(PRESETS),
+  resolveConfig: (preset, overrides) => resolveWorldModelsConfig(preset, overrides),
+  parseConfig: (raw) => parseWorldModelsConfig(raw),
+  // `--steps N`: N optimiser steps for each of the VAE and the MDN-RNN (generations stay as configured).
+  withSteps: (c, steps) => parseWorldModelsConfig({ ...c, vae: { ...c.vae, steps }, rnn: { ...c.rnn, steps } }),
+  createSession: async (ctx) => new WorldModelsSession(ctx),
+  loadModel: async (ctx, ck) => loadWorldModel(ctx, ck),
+};

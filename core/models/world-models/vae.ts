@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../../util/rng.ts';
+import { Adam, conv, convOut, deconv, dense, initConv, initDeconv, initDense, type OptimizerStepResult, type Params } from '../nn.ts';
+import { PRESETS, type VaeConfig } from './config.ts';
+
+/**
+ * ConvVAE of World Models (WMx carracing/vae/vae.py `ConvVAE._build_graph`): images in [0, 1],
+ * 'valid' k4 s2 ReLU convs → μ, log σ²; decoder dense → 1×1×D → s2 deconvs → sigmoid.
+ * Loss = mean over the batch of (pixel SSE + max(KL, klTolerance · zDim)).
+ */
+export function initVae(cfg: VaeConfig, rng: Rng, prefix = 'vae/'): Params {
+  const p: Params = {};
+  let c = 3;
+  let s = cfg.imageSize;
+  cfg.encChannels.forEach((ch, i) => {
+    initConv(p, `${prefix}enc${i}`, cfg.encKernel, c, ch, rng);
+    c = ch;
+    s = convOut(s, cfg.encKernel, 2);
+  });
+  const flat = s * s * c;
+  initDense(p, `${prefix}mu`, flat, cfg.zDim, rng);
+  initDense(p, `${prefix}logvar`, flat, cfg.zDim, rng);
+  initDense(p, `${prefix}dec_in`, cfg.zDim, cfg.decDense, rng);
+  let cin = cfg.decDense;
+  [...cfg.decChannels, 3].forEach((ch, i) => {
+    initDeconv(p, `${prefix}dec${i}`, cfg.decKernels[i], cin, ch, rng);
+    cin = ch;
+  });
+  return p;
+}
+
+/** x [B, S, S, 3] in [0, 1] → μ, log σ² [B, zDim]. */
+export function encode(p: Params, cfg: VaeConfig, x: tf.Tensor4D, prefix = 'vae/'): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+  return tf.tidy(() => {
+    let h = x;
+    for (let i = 0; i < cfg.encChannels.length; i++) h = conv(p, `${prefix}enc${i}`, h, 2, 'relu');
+    const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
+    return { mu: dense(p, `${prefix}mu`, flat), logvar: dense(p, `${prefix}logvar`, flat) };
+  });
+}
+
+/** z [B, zDim] → frames [B, S, S, 3] in [0, 1]. WMx's dense layer is linear (WMt uses ReLU). */
+export function decode(p: Params, cfg: VaeConfig, z: tf.Tensor2D, prefix = 'vae/'): tf.Tensor4D {
+  return tf.tidy(() => {
+    let h = tf.reshape(dense(p, `${prefix}dec_in`, z), [z.shape[0], 1, 1, cfg.decDense]) as tf.Tensor4D;
+    const n = cfg.decChannels.length;
+    for (let i = 0; i <= n; i++) h = deconv(p, `${prefix}dec${i}`, h, 2, i === n ? 'sigmoid' : 'relu');
+    return h;
+  });
+}
+
+/** Standard-normal noise from our Rng, so reparameterisation is reproducible from (seed, step). */
+export function normalNoise(rng: Rng, shape: number[]): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.normal();
+  return tf.tensor(out, shape, 'float32');
+}
+
+export interface VaeLoss {
+  loss: tf.Scalar;
+  metrics: { recon_loss: tf.Scalar; kl: tf.Scalar; mse: tf.Scalar };
+}
+
+/** The VAE loss on a batch x [B, S, S, 3] in [0, 1]; `eps` is the reparameterisation noise [B, zDim]. */
+export function vaeLoss(p: Params, cfg: VaeConfig, x: tf.Tensor4D, eps: tf.Tensor): VaeLoss {
+  const { mu, logvar } = encode(p, cfg, x);
+  const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
+  const recon = decode(p, cfg, z);
+  const sq = tf.square(tf.sub(x, recon));
+  const reconLoss = tf.mean(tf.sum(sq, [1, 2, 3]));
+  // KL(q(z|x) ‖ N(0, I)) per sample, floored at klTolerance·zDim (WMx vae.py).
+  const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logvar), tf.square(mu)), tf.exp(logvar)), 1));
+  const klFloored = tf.mean(tf.maximum(kl, cfg.klTolerance * cfg.zDim));
+  return {
+    loss: tf.add(reconLoss, klFloored) as tf.Scalar,
+    metrics: { recon_loss: reconLoss as tf.Scalar, kl: tf.mean(kl) as tf.Scalar, mse: tf.mean(sq) as tf.Scalar },
+  };
+}
+
+/** uint8 frames [B·S·S·3] → float [B, S, S, 3] in [0, 1]. */
+export function framesToTensor(frames: Uint8Array, batch: number, size: number): tf.Tensor4D {
+  return tf.tidy(() => tf.div(tf.tensor4d(Float32Array.from(frames), [batch, size, size, 3]), 255));
+}
+
+/** One VAE training step on a batch of frames; the guard in Adam skips non-finite steps. */
+export function vaeTrainStep(p: Params, cfg: VaeConfig, opt: Adam, x: tf.Tensor4D, rng: Rng, poison = false): OptimizerStepResult {
+  const eps = normalNoise(rng, [x.shape[0], cfg.zDim]);
+  try {
+    return opt.step(() => vaeLoss(p, cfg, x, eps), poison);
+  } finally {
+    eps.dispose();
+  }
+}
+
+/**
+ * For the tensor helper's bench and `oneiro doctor`: builds the default-preset VAE (64×64, z 32,
+ * conv 32-64-128-256, deconv 128·5 64·5 32·6 3·6) with Adam, and returns a function running one full
+ * training step (forward, backward, Adam) on a given batch [B, 64, 64, 3] in [0, 1].
+ */
+export function makeDefaultVaeTrainStep(seed = 0): { step: (x: tf.Tensor4D) => number; dispose: () => void; config: VaeConfig } {
+  const cfg = PRESETS.default.vae;
+  const rng = new Rng(seed);
+  const params = initVae(cfg, rng);
+  const opt = new Adam(params, { lr: cfg.lr });
+  return {
+    config: cfg,
+    step: (x) => vaeTrainStep(params, cfg, opt, x, rng).loss,
+    dispose: () => {
+      opt.dispose();
+      for (const v of Object.values(params)) v.dispose();
+    },
+  };
+}

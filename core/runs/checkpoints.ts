@@ -1,0 +1,98 @@
+import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs-core';
+import { loadTensors, saveTensors } from '../data/safetensors-tf.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
+import { UserError } from '../util/errors.ts';
+import { checkpointsDir } from './run-dir.ts';
+
+/**
+ * Checkpoints: `checkpoints/ckpt-<step>.safetensors` (params, optimiser moments) beside
+ * `ckpt-<step>.json` (position in the run and the family's JSON state: Adam step counts, CMA-ES
+ * state, ...). Both are written atomically, then `latest` (the pointer) — so a kill at any moment
+ * leaves `latest` naming a complete pair. Only the newest `keep` pairs stay on disk.
+ */
+export interface CheckpointPosition {
+  /** Index into the family's phases of the next step to run, and that step (0-based in the phase). */
+  phaseIndex: number;
+  phase: string;
+  step: number;
+  /** Steps completed over the whole run. */
+  globalStep: number;
+}
+
+export interface CheckpointMeta extends CheckpointPosition {
+  version: 1;
+  family: string;
+  runId: string;
+  backend: string;
+  saved: string;
+  state: Record<string, unknown>;
+}
+
+const FILE_RE = /^ckpt-(\d+)\.json$/;
+const name = (globalStep: number) => `ckpt-${String(globalStep).padStart(8, '0')}`;
+
+export async function saveCheckpoint(runDir: string, meta: Omit<CheckpointMeta, 'version' | 'saved'>, tensors: Record<string, tf.Tensor>, keep: number): Promise<string> {
+  const dir = checkpointsDir(runDir);
+  const base = name(meta.globalStep);
+  const full: CheckpointMeta = { version: 1, saved: new Date().toISOString(), ...meta };
+  await saveTensors(join(dir, `${base}.safetensors`), tensors, {
+    format: 'oneiro-checkpoint', family: meta.family, phase: meta.phase, step: String(meta.globalStep), backend: meta.backend,
+  });
+  writeJsonAtomic(join(dir, `${base}.json`), full);
+  writeFileAtomic(join(dir, 'latest'), base + '\n');
+  prune(dir, keep, base);
+  return join(dir, `${base}.safetensors`);
+}
+
+function prune(dir: string, keep: number, current: string): void {
+  const all = readdirSync(dir).filter((f) => FILE_RE.test(f)).sort();
+  for (const f of all.slice(0, Math.max(0, all.length - keep))) {
+    const base = f.replace(/\.json$/, '');
+    if (base === current) continue;
+    for (const ext of ['.json', '.safetensors']) {
+      try { unlinkSync(join(dir, base + ext)); } catch { /* already gone */ }
+    }
+  }
+}
+
+/** The base name `latest` points to, or null when the run has no checkpoint yet. */
+export function latestCheckpointName(runDir: string): string | null {
+  const p = join(checkpointsDir(runDir), 'latest');
+  if (!existsSync(p)) return null;
+  const base = readFileSync(p, 'utf8').trim();
+  if (!/^ckpt-\d+$/.test(base)) throw new UserError(`${p} should name a checkpoint like 'ckpt-00000200', found '${base.slice(0, 40)}'`);
+  return base;
+}
+
+export interface LoadedCheckpoint {
+  meta: CheckpointMeta;
+  /** Caller disposes. */
+  tensors: Record<string, tf.Tensor>;
+}
+
+export function loadCheckpoint(runDir: string, base = latestCheckpointName(runDir)): LoadedCheckpoint | null {
+  if (!base) return null;
+  const dir = checkpointsDir(runDir);
+  const metaPath = join(dir, `${base}.json`);
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(readFileSync(metaPath, 'utf8')) as CheckpointMeta;
+  } catch (e) {
+    throw new UserError(`checkpoint ${metaPath} cannot be read: ${(e as Error).message}`);
+  }
+  if (meta.version !== 1) throw new UserError(`checkpoint ${metaPath} has version ${String(meta.version)}, expected 1`);
+  const { tensors } = loadTensors(join(dir, `${base}.safetensors`));
+  return { meta, tensors };
+}
+
+export function listCheckpoints(runDir: string): { name: string; globalStep: number }[] {
+  const dir = checkpointsDir(runDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((f) => FILE_RE.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ name: `ckpt-${m[1]}`, globalStep: Number(m[1]) }))
+    .sort((a, b) => a.globalStep - b.globalStep);
+}

@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../tensor/backend.ts';
+import { getFamily } from '../models/registry.ts';
+import type { LoadedModel, ModelFamily, TrainData } from '../models/family.ts';
+import { UserError } from '../util/errors.ts';
+import { loadCheckpoint, type CheckpointMeta } from './checkpoints.ts';
+import { readRunConfig, type RunConfig } from './run-dir.ts';
+import { loadDataForRun } from './trainer.ts';
+
+/**
+ * A run's trained model, for `oneiro eval`, `oneiro dream` and the service: the run's config, its
+ * data split (the same held-out episodes training never saw) and the model from the latest checkpoint.
+ */
+export interface OpenedRun {
+  dir: string;
+  config: RunConfig;
+  family: ModelFamily<unknown>;
+  data: TrainData;
+  checkpoint: CheckpointMeta;
+  model: LoadedModel;
+}
+
+export async function openRunModel(runDir: string, opts: { backend?: string; data?: TrainData } = {}): Promise<OpenedRun> {
+  const config = readRunConfig(runDir);
+  const family = await getFamily(config.family);
+  const model = family.parseConfig(config.model);
+  await initBackend(opts.backend);
+  const ck = loadCheckpoint(runDir);
+  if (!ck) throw new UserError(`run ${config.id} has no checkpoint yet: train it first (oneiro train --resume ${config.id})`);
+  const data = opts.data ?? loadDataForRun(config, runDir);
+  try {
+    const loaded = await family.loadModel({ config: model, seed: config.seed, data, runDir, log: () => {} }, { tensors: ck.tensors, state: ck.meta.state });
+    return { dir: runDir, config, family, data, checkpoint: ck.meta, model: loaded };
+  } finally {
+    tf.dispose(Object.values(ck.tensors));
+  }
+}

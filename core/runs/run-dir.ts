@@ -1,0 +1,144 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { writeJsonAtomic } from '../util/atomic-write.ts';
+import { UserError } from '../util/errors.ts';
+
+/**
+ * A run folder `<workspace>/runs/<id>/`: config.json (complete and validated), status.json (what a
+ * service shows), metrics.jsonl, checkpoints/, exports/. Shared by every model family.
+ */
+export const runTrainSchema = z.strictObject({
+  /** Checkpoint every N optimiser steps (and at every phase end and at the end). */
+  checkpointEvery: z.number().int().positive(),
+  /** Checkpoints kept on disk (the newest ones). */
+  keepCheckpoints: z.number().int().positive(),
+  /** Write a metrics line every N steps. */
+  logEvery: z.number().int().positive(),
+  /** Stop after this many non-finite steps in a row (divergence guard). */
+  maxBadSteps: z.number().int().positive(),
+  /** Fraction of the dataset's episodes held out for evaluation (the last ones by file name). */
+  heldOutFraction: z.number().min(0).max(0.9),
+});
+export type RunTrainConfig = z.infer<typeof runTrainSchema>;
+
+export const DEFAULT_TRAIN: RunTrainConfig = { checkpointEvery: 200, keepCheckpoints: 3, logEvery: 10, maxBadSteps: 5, heldOutFraction: 0.1 };
+
+export const runConfigSchema = z.strictObject({
+  id: z.string().min(1),
+  family: z.string().min(1),
+  preset: z.string().min(1),
+  seed: z.number().int(),
+  /** The backend the run was created on (and is resumed on unless overridden). */
+  backend: z.string().min(1),
+  created: z.string(),
+  source: z.strictObject({ dataset: z.string().nullable(), env: z.string().nullable() }),
+  train: runTrainSchema,
+  /** The family's complete config (validated by the family). */
+  model: z.unknown(),
+});
+export type RunConfig = z.infer<typeof runConfigSchema>;
+
+export const RUN_STATES = ['created', 'running', 'paused', 'finished', 'crashed', 'failed'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+export interface RunStatus {
+  state: RunState;
+  phase: string | null;
+  /** Steps completed over all phases, and their total. */
+  step: number;
+  totalSteps: number;
+  pid: number | null;
+  backend: string | null;
+  updated: string;
+  /** Why the run stopped, for failed/crashed/paused. */
+  message?: string;
+  /** Latest logged scalars (for a run list). */
+  last?: Record<string, number>;
+}
+
+export const runsRoot = (workspace: string) => join(workspace, 'runs');
+export const runDirOf = (workspace: string, id: string) => join(runsRoot(workspace), id);
+export const configPath = (dir: string) => join(dir, 'config.json');
+export const statusPath = (dir: string) => join(dir, 'status.json');
+export const metricsPath = (dir: string) => join(dir, 'metrics.jsonl');
+export const checkpointsDir = (dir: string) => join(dir, 'checkpoints');
+
+export function newRunId(family: string, when = new Date()): string {
+  const ts = when.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${ts}-${family}-${randomBytes(2).toString('hex')}`;
+}
+
+export function writeRunConfig(dir: string, cfg: RunConfig): void {
+  mkdirSync(checkpointsDir(dir), { recursive: true });
+  writeJsonAtomic(configPath(dir), cfg);
+}
+
+export function readRunConfig(dir: string): RunConfig {
+  const p = configPath(dir);
+  if (!existsSync(p)) throw new UserError(`no run at ${dir}: config.json is missing`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${p} is not valid JSON: ${(e as Error).message}`);
+  }
+  const r = runConfigSchema.safeParse(raw);
+  if (!r.success) throw new UserError(`invalid ${p}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+export function writeStatus(dir: string, s: Omit<RunStatus, 'updated'>): RunStatus {
+  const full: RunStatus = { ...s, updated: new Date().toISOString() };
+  writeJsonAtomic(statusPath(dir), full);
+  return full;
+}
+
+export function readStatus(dir: string): RunStatus | null {
+  try {
+    return JSON.parse(readFileSync(statusPath(dir), 'utf8')) as RunStatus;
+  } catch {
+    return null;
+  }
+}
+
+/** A run named by id (in the workspace) or by its folder path. */
+export function resolveRunDir(workspace: string, idOrPath: string): string {
+  const byId = runDirOf(workspace, idOrPath);
+  if (existsSync(configPath(byId))) return byId;
+  if (existsSync(configPath(idOrPath))) return idOrPath;
+  const known = listRunIds(workspace);
+  throw new UserError(`no run '${idOrPath}' in ${runsRoot(workspace)}: expected a run id${known.length ? ` (e.g. ${known.slice(-3).join(', ')})` : ' (there are no runs yet; start one with oneiro train)'}`);
+}
+
+export function listRunIds(workspace: string): string[] {
+  const root = runsRoot(workspace);
+  if (!existsSync(root)) return [];
+  return readdirSync(root).filter((d) => existsSync(configPath(join(root, d)))).sort();
+}
+
+export interface RunSummary {
+  id: string;
+  dir: string;
+  family: string;
+  preset: string;
+  dataset: string | null;
+  created: string;
+  status: RunStatus | null;
+}
+
+export function listRuns(workspace: string): RunSummary[] {
+  const out: RunSummary[] = [];
+  for (const id of listRunIds(workspace)) {
+    const dir = runDirOf(workspace, id);
+    try {
+      const cfg = readRunConfig(dir);
+      out.push({ id, dir, family: cfg.family, preset: cfg.preset, dataset: cfg.source.dataset, created: cfg.created, status: readStatus(dir) });
+    } catch {
+      // A folder with a broken config is listed by `oneiro runs` as unreadable, not fatal.
+      out.push({ id, dir, family: '?', preset: '?', dataset: null, created: '', status: null });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,234 @@
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../tensor/backend.ts';
+import { getFamily } from '../models/registry.ts';
+import type { FamilyContext, ModelFamily, TrainData, TrainSession } from '../models/family.ts';
+import { Rng } from '../util/rng.ts';
+import { UserError } from '../util/errors.ts';
+import { datasetExists, openDataset } from '../data/dataset.ts';
+import { loadCheckpoint, saveCheckpoint, type CheckpointPosition } from './checkpoints.ts';
+import { appendMetrics, truncateMetrics, type MetricsRecord } from './metrics.ts';
+import { loadTrainData } from './run-data.ts';
+import {
+  DEFAULT_TRAIN, newRunId, readRunConfig, runDirOf, writeRunConfig, writeStatus,
+  type RunConfig, type RunState, type RunStatus, type RunTrainConfig,
+} from './run-dir.ts';
+
+/**
+ * The shared run machinery: create a run folder, train it phase by phase with checkpoints, resume,
+ * metrics, the divergence guard and a status file. Used by `oneiro train`, by trainer child processes
+ * of the service, and by tests — every model family goes through it.
+ */
+export interface CreateRunOptions {
+  workspace: string;
+  family: string;
+  preset: string;
+  dataset: string | null;
+  /** Built-in env (online families); for dataset runs it is taken from the dataset. */
+  env?: string | null;
+  seed?: number;
+  /** Overrides deep-merged onto the preset (validated by the family). */
+  overrides?: unknown;
+  /** `--steps N` as the family interprets it. */
+  steps?: number;
+  train?: Partial<RunTrainConfig>;
+  /** Backend to record; defaults to the one initialised now (initBackend). */
+  backend?: string;
+  id?: string;
+}
+
+export async function createRun(opts: CreateRunOptions): Promise<{ id: string; dir: string; config: RunConfig }> {
+  const family = await getFamily(opts.family);
+  let model = family.resolveConfig(opts.preset, opts.overrides);
+  if (opts.steps !== undefined) model = family.withSteps(model, opts.steps);
+  let env = opts.env ?? null;
+  if (opts.dataset !== null) {
+    if (!datasetExists(opts.workspace, opts.dataset)) openDataset(opts.workspace, opts.dataset); // throws the helpful error
+    env = env ?? openDataset(opts.workspace, opts.dataset).meta.env;
+  }
+  const backend = opts.backend ?? (await initBackend()).name;
+  const id = opts.id ?? newRunId(opts.family);
+  const dir = runDirOf(opts.workspace, id);
+  const config: RunConfig = {
+    id, family: opts.family, preset: opts.preset, seed: opts.seed ?? 0, backend, created: new Date().toISOString(),
+    source: { dataset: opts.dataset, env }, train: { ...DEFAULT_TRAIN, ...opts.train }, model,
+  };
+  writeRunConfig(dir, config);
+  writeStatus(dir, { state: 'created', phase: null, step: 0, totalSteps: 0, pid: null, backend });
+  return { id, dir, config };
+}
+
+export interface TrainEvents {
+  signal?: AbortSignal;
+  /** Write a checkpoint when stopped by the signal (default true; false simulates a kill). */
+  checkpointOnStop?: boolean;
+  onMetrics?(rec: MetricsRecord): void;
+  onCheckpoint?(info: { path: string; step: number; phase: string }): void;
+  onStatus?(status: RunStatus): void;
+  /** Called before each step (progress bars). */
+  onStep?(info: { phase: string; step: number; phaseSteps: number; globalStep: number; totalSteps: number }): void;
+  log?(msg: string): void;
+  /** Force a backend (else the run's own). */
+  backend?: string;
+  /** Global step indices whose loss is turned into NaN (divergence-guard tests). */
+  poisonSteps?: number[];
+  /** Episodes to use instead of loading the run's dataset (tests, online families). */
+  data?: TrainData;
+}
+
+export interface TrainResult {
+  state: RunState;
+  step: number;
+  totalSteps: number;
+  message?: string;
+}
+
+/** Seed of a step's Rng from (run seed, phase index, step) alone (splitmix-style integer hash). */
+export function stepSeed(seed: number, phaseIndex: number, step: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  for (const v of [phaseIndex + 1, step + 1]) {
+    h = Math.imul(h ^ v, 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+  }
+  return h;
+}
+
+export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<TrainResult> {
+  const config = readRunConfig(runDir);
+  const family: ModelFamily<unknown> = await getFamily(config.family);
+  const model = family.parseConfig(config.model);
+  const backend = (await initBackend(ev.backend ?? config.backend)).name;
+  const log = ev.log ?? (() => {});
+  const signal = ev.signal ?? new AbortController().signal;
+  const data = ev.data ?? loadDataForRun(config, runDir);
+  const ctx: FamilyContext<unknown> = { config: model, seed: config.seed, data, runDir, log };
+  const session = await family.createSession(ctx);
+  const phases = session.phases;
+  const totalSteps = phases.reduce((n, p) => n + p.steps, 0);
+  const poison = new Set(ev.poisonSteps ?? []);
+  let pos: CheckpointPosition = { phaseIndex: 0, phase: phases[0]?.name ?? '', step: 0, globalStep: 0 };
+  let last: Record<string, number> = {};
+
+  const status = (state: RunState, message?: string) => {
+    const s = writeStatus(runDir, { state, phase: pos.phase, step: pos.globalStep, totalSteps, pid: process.pid, backend, ...(message ? { message } : {}), last });
+    ev.onStatus?.(s);
+    return s;
+  };
+  const checkpoint = async () => {
+    const ck = session.checkpoint();
+    let path: string;
+    try {
+      path = await saveCheckpoint(runDir, { ...pos, family: config.family, runId: config.id, backend, state: ck.state }, ck.tensors, config.train.keepCheckpoints);
+    } finally {
+      tf.dispose(ck.owned ?? []);
+    }
+    ev.onCheckpoint?.({ path, step: pos.globalStep, phase: pos.phase });
+  };
+
+  try {
+    const resumed = loadCheckpoint(runDir);
+    if (resumed) {
+      try {
+        session.restore({ tensors: resumed.tensors, state: resumed.meta.state });
+      } finally {
+        tf.dispose(Object.values(resumed.tensors));
+      }
+      const { phaseIndex, phase, step, globalStep } = resumed.meta;
+      pos = { phaseIndex, phase, step, globalStep };
+      truncateMetrics(runDir, globalStep);
+      log(`resuming ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps})`);
+    }
+    status('running');
+    let bad = 0;
+    while (pos.phaseIndex < phases.length) {
+      const spec = phases[pos.phaseIndex];
+      pos.phase = spec.name;
+      await session.beginPhase(spec.name, signal);
+      let t0 = performance.now();
+      let items = 0;
+      let sinceLog = 0;
+      for (; pos.step < spec.steps; ) {
+        if (signal.aborted) {
+          if (ev.checkpointOnStop !== false) await checkpoint();
+          const s = status('paused', 'stopped by request');
+          return { state: s.state, step: pos.globalStep, totalSteps, message: s.message };
+        }
+        ev.onStep?.({ phase: spec.name, step: pos.step, phaseSteps: spec.steps, globalStep: pos.globalStep, totalSteps });
+        const rng = new Rng(stepSeed(config.seed, pos.phaseIndex, pos.step));
+        const rep = await session.step({ phase: spec.name, step: pos.step, globalStep: pos.globalStep, rng, poison: poison.has(pos.globalStep), signal });
+        pos.step += 1;
+        pos.globalStep += 1;
+        items += rep.items;
+        sinceLog += 1;
+        if (!rep.applied) {
+          bad += 1;
+          const rec = record(pos, { [`${spec.name}/skipped`]: 1, [`${spec.name}/bad_in_a_row`]: bad });
+          rec.reason = rep.reason ?? 'non-finite update';
+          appendMetrics(runDir, rec);
+          ev.onMetrics?.(rec);
+          log(`step ${pos.globalStep} skipped: ${rec.reason}`);
+          if (bad >= config.train.maxBadSteps) {
+            const msg = `diverged: ${bad} steps in a row had a non-finite loss or gradient (last: ${rec.reason}) at ${spec.name} step ${pos.step}; ` +
+              `the last good checkpoint is intact — resume with a lower learning rate or check the data`;
+            status('failed', msg);
+            return { state: 'failed', step: pos.globalStep, totalSteps, message: msg };
+          }
+          continue;
+        }
+        bad = 0;
+        const done = pos.step === spec.steps;
+        if (sinceLog >= config.train.logEvery || done) {
+          const secs = (performance.now() - t0) / 1000;
+          const m: Record<string, number> = {};
+          for (const [k, v] of Object.entries(rep.metrics)) m[`${spec.name}/${k}`] = v;
+          m.fps = items / Math.max(secs, 1e-9);
+          m.steps_per_sec = sinceLog / Math.max(secs, 1e-9);
+          const rec = record(pos, m);
+          last = m;
+          appendMetrics(runDir, rec);
+          ev.onMetrics?.(rec);
+          t0 = performance.now();
+          items = 0;
+          sinceLog = 0;
+        }
+        if (pos.globalStep % config.train.checkpointEvery === 0 && !done) {
+          await checkpoint();
+          status('running');
+        }
+      }
+      const summary = await session.endPhase(spec.name, signal);
+      if (Object.keys(summary).length) {
+        const m: Record<string, number> = {};
+        for (const [k, v] of Object.entries(summary)) m[`${spec.name}/${k}`] = v;
+        const rec = record(pos, m);
+        appendMetrics(runDir, rec);
+        ev.onMetrics?.(rec);
+      }
+      // Phase boundary: the checkpoint points at the next phase's first step.
+      const next = phases[pos.phaseIndex + 1];
+      pos = { phaseIndex: pos.phaseIndex + 1, phase: next?.name ?? 'done', step: 0, globalStep: pos.globalStep };
+      await checkpoint();
+      status('running');
+    }
+    pos.phase = 'done';
+    const s = status('finished');
+    return { state: s.state, step: pos.globalStep, totalSteps };
+  } catch (e) {
+    const msg = (e as Error).message;
+    status('crashed', msg.split('\n')[0].slice(0, 500));
+    throw e;
+  } finally {
+    session.dispose();
+  }
+}
+
+function record(pos: CheckpointPosition, m: Record<string, number>): MetricsRecord {
+  return { step: pos.globalStep, phase: pos.phase, time: new Date().toISOString(), ...m };
+}
+
+/** The run folder is `<workspace>/runs/<id>`, so its dataset is found relative to it. */
+export function loadDataForRun(config: RunConfig, runDir: string): TrainData {
+  if (!config.source.dataset) throw new UserError(`run ${config.id} has no dataset; this family needs TrainEvents.data (online training)`);
+  return loadTrainData(resolve(runDir, '..', '..'), config.source.dataset, config.train.heldOutFraction);
+}

@@ -1,0 +1,134 @@
+import { resolve } from 'node:path';
+import type { ParsedRequestOf, ReplyOf, DatasetSummary } from '../contract/channels.ts';
+import { listDatasets, openDataset, readEpisode, episodeFrames, actionDimOf, datasetExists } from '../data/dataset.ts';
+import type { DatasetMeta } from '../data/dataset.ts';
+import { inspectDataset } from '../data/dataset-stats.ts';
+import { importIntoDataset } from '../data/dataset-import.ts';
+import { getEnvSpec } from '../envs/registry.ts';
+import type { WorkerLauncher } from '../trainer/launcher.ts';
+import type { EventHub } from './events.ts';
+import { conflict, finite, ServiceError } from './errors.ts';
+
+/** Datasets of the workspace, over core/data. Collection runs in a worker process (see trainer/). */
+export class DatasetService {
+  private readonly collecting = new Set<string>();
+
+  constructor(
+    private readonly workspace: string,
+    private readonly events: EventHub,
+    private readonly launcher: WorkerLauncher,
+  ) {}
+
+  summary(name: string, meta: DatasetMeta): DatasetSummary {
+    return {
+      name,
+      env: meta.env,
+      episodes: meta.counts.episodes,
+      steps: meta.counts.steps,
+      imageShape: meta.observationShape,
+      actionSpace: meta.actionSpace,
+      actionDim: actionDimOf(meta.actionSpace),
+      source: typeof meta.source.kind === 'string' ? meta.source.kind : typeof meta.source.format === 'string' ? `import (${meta.source.format})` : 'unknown',
+      createdAt: meta.created,
+    };
+  }
+
+  list(): ReplyOf<'datasets:list'> {
+    const out: DatasetSummary[] = [];
+    for (const d of listDatasets(this.workspace)) if ('meta' in d) out.push(this.summary(d.name, d.meta));
+    return out;
+  }
+
+  names(): string[] {
+    return this.list().map((d) => d.name);
+  }
+
+  inspect(req: ParsedRequestOf<'datasets:inspect'>): ReplyOf<'datasets:inspect'> {
+    const ds = openDataset(this.workspace, req.dataset);
+    const st = inspectDataset(ds);
+    const stats = (s: { min: number; max: number; mean: number; std: number }) => ({ min: finite(s.min), max: finite(s.max), mean: finite(s.mean), std: finite(s.std) });
+    return {
+      ...this.summary(req.dataset, ds.meta),
+      episodeList: ds.meta.episodes.map((e, index) => ({ index, file: e.file, length: e.length, return: finite(e.return) })),
+      lengths: stats(st.length),
+      returns: stats(st.return),
+      actions: { mean: st.action.mean.map(finite), std: st.action.std.map(finite), min: st.action.min.map(finite), max: st.action.max.map(finite) },
+    };
+  }
+
+  episode(req: ParsedRequestOf<'datasets:episode'>): ReplyOf<'datasets:episode'> {
+    const ds = openDataset(this.workspace, req.dataset);
+    const ep = readEpisode(ds, req.episode);
+    const [T, H, W] = ep.imageShape;
+    return {
+      dataset: req.dataset, episode: req.episode, length: T, imageShape: [H, W, 3], actionDim: ep.actionDim,
+      reward: ep.reward, action: ep.action, isTerminal: ep.isTerminal,
+    };
+  }
+
+  frames(req: ParsedRequestOf<'datasets:frames'>): ReplyOf<'datasets:frames'> {
+    const ds = openDataset(this.workspace, req.dataset);
+    const to = req.start + (req.count - 1) * req.stride + 1;
+    const r = episodeFrames(ds, req.episode, req.start, to);
+    const [n, H, W] = r.shape;
+    if (req.stride === 1) return { dataset: req.dataset, episode: req.episode, start: req.start, stride: 1, frames: { shape: r.shape, data: r.frames } };
+    const frame = H * W * 3;
+    const picked = Math.ceil(n / req.stride);
+    const data = new Uint8Array(picked * frame);
+    for (let i = 0; i < picked; i++) data.set(r.frames.subarray(i * req.stride * frame, (i * req.stride + 1) * frame), i * frame);
+    return { dataset: req.dataset, episode: req.episode, start: req.start, stride: req.stride, frames: { shape: [picked, H, W, 3], data } };
+  }
+
+  import(req: ParsedRequestOf<'datasets:import'>): ReplyOf<'datasets:import'> {
+    const { report, dataset } = importIntoDataset(this.workspace, req.name, resolve(req.source), { format: req.format });
+    if (!dataset) {
+      throw new ServiceError('invalid_request', `no good episode in ${req.source}: ${report.bad.slice(0, 3).map((b) => `${b.file}: ${b.reason}`).join('; ') || 'the folder holds no episode files'}`, 'payload.source');
+    }
+    this.events.emit('onDatasetsChanged', { datasets: this.names() });
+    return {
+      dataset: this.summary(req.name, dataset.meta),
+      imported: report.episodes,
+      skipped: report.bad,
+      converted: Object.entries(report.converted).map(([what, n]) => `${what} (${n} episodes)`),
+    };
+  }
+
+  /** Collects in a worker; progress arrives as onCollectProgress; resolves when the dataset exists. */
+  collect(req: ParsedRequestOf<'datasets:collect'>): Promise<ReplyOf<'datasets:collect'>> {
+    getEnvSpec(req.env); // unknown env → UserError naming the valid ones, before a process starts
+    if (this.collecting.has(req.dataset) || datasetExists(this.workspace, req.dataset)) {
+      return Promise.reject(conflict(`dataset '${req.dataset}' already exists or is being collected; choose another name`));
+    }
+    this.collecting.add(req.dataset);
+    const total = req.episodes;
+    return new Promise((resolveP, reject) => {
+      let outcome: { ok: boolean; message: string | null } | null = null;
+      const lines: string[] = [];
+      const w = this.launcher.spawn(`collect-${req.dataset}`, {
+        onMessage: (m) => {
+          if (m.type === 'ready') {
+            w.send({ type: 'start', job: { kind: 'collect', workspace: this.workspace, env: req.env, dataset: req.dataset, episodes: total, seed: req.seed, size: req.size, maxSteps: req.maxSteps, policy: req.policy } });
+          } else if (m.type === 'progress') {
+            this.events.emit('onCollectProgress', { dataset: req.dataset, env: req.env, episodesDone: m.episodesDone, episodesTotal: m.episodesTotal, steps: m.steps, done: false });
+          } else if (m.type === 'done') {
+            outcome = { ok: m.outcome === 'finished', message: m.message };
+          } else if (m.type === 'log') lines.push(m.line);
+        },
+        onProtocolError: (why) => lines.push(why),
+        onLine: (_s, line) => lines.push(line),
+        onExit: (code, signal) => {
+          this.collecting.delete(req.dataset);
+          if (outcome?.ok && datasetExists(this.workspace, req.dataset)) {
+            const s = this.summary(req.dataset, openDataset(this.workspace, req.dataset).meta);
+            this.events.emit('onCollectProgress', { dataset: req.dataset, env: req.env, episodesDone: total, episodesTotal: total, steps: s.steps, done: true });
+            this.events.emit('onDatasetsChanged', { datasets: this.names() });
+            resolveP(s);
+          } else {
+            const why = outcome?.message ?? `collect worker exited (${signal ?? `code ${code}`})${lines.length ? `: ${lines.slice(-3).join(' | ')}` : ''}`;
+            reject(new ServiceError(outcome ? 'invalid_request' : 'internal', `collect into '${req.dataset}' failed: ${why}`));
+          }
+        },
+      });
+    });
+  }
+}

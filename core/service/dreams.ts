@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import type { ParsedRequestOf, ReplyOf, Space } from '../contract/channels.ts';
+import { openDataset, readEpisode } from '../data/dataset.ts';
+import type { Episode } from '../data/episode.ts';
+import type { DreamSession, OpenLoopResult, TrainData } from '../models/family.ts';
+import { openRunModel, type OpenedRun } from '../runs/load.ts';
+import { latestCheckpointName } from '../runs/checkpoints.ts';
+import { readRunConfig, runDirOf } from '../runs/run-dir.ts';
+import { pixelMse } from '../eval/frames.ts';
+import { notFound, ServiceError } from './errors.ts';
+
+/**
+ * Dreams in the host: open-loop rollouts and interactive sessions, from a run's latest checkpoint.
+ * Loaded models are cached per (run, checkpoint) — at most two, the oldest disposed — so scrubbing
+ * and playing do not reload weights. Only the requested episode is read from disk.
+ */
+
+/** Dreamer's openl uses 5 context frames (dreamerv3 agent.py report); `oneiro dream` does too. */
+const DEFAULT_CONTEXT = 5;
+const MAX_MODELS = 2;
+const MAX_SESSIONS = 8;
+
+interface Session {
+  id: string;
+  runId: string;
+  dream: DreamSession;
+  t: number;
+  frame: Uint8Array;
+  reward: number | null;
+  done: boolean;
+}
+
+export class DreamService {
+  private readonly models = new Map<string, { key: string; opened: OpenedRun }>();
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(private readonly workspace: string) {}
+
+  private async model(runId: string): Promise<OpenedRun> {
+    const dir = runDirOf(this.workspace, runId);
+    let cfg;
+    try {
+      cfg = readRunConfig(dir);
+    } catch {
+      throw notFound(`no run '${runId}' in the workspace`);
+    }
+    const ck = latestCheckpointName(dir);
+    if (!ck) throw new ServiceError('conflict', `run ${runId} has no checkpoint yet: start it and wait for the first checkpoint`);
+    const key = `${runId}/${ck}`;
+    const hit = this.models.get(runId);
+    if (hit && hit.key === key) {
+      // Refresh its position in the LRU order.
+      this.models.delete(runId);
+      this.models.set(runId, hit);
+      return hit.opened;
+    }
+    if (hit) this.evict(runId);
+    const ds = cfg.source.dataset ? openDataset(this.workspace, cfg.source.dataset).meta : null;
+    // The model needs the spaces, not the episodes: skip loading the whole dataset.
+    const data: TrainData = {
+      dataset: cfg.source.dataset, env: cfg.source.env, train: [], heldOut: [],
+      actionSpace: ds?.actionSpace ?? { kind: 'box', shape: [1], low: [-1], high: [1] },
+      imageSize: ds?.observationShape[0] ?? 64,
+    };
+    const opened = await openRunModel(dir, { data });
+    this.models.set(runId, { key, opened });
+    while (this.models.size > MAX_MODELS) this.evict(this.models.keys().next().value as string);
+    return opened;
+  }
+
+  private evict(runId: string): void {
+    const m = this.models.get(runId);
+    this.models.delete(runId);
+    for (const s of [...this.sessions.values()]) if (s.runId === runId) this.closeSession(s.id);
+    m?.opened.model.dispose();
+  }
+
+  private episode(runId: string, dataset: string | undefined, index: number): { name: string; ep: Episode } {
+    const cfg = readRunConfig(runDirOf(this.workspace, runId));
+    const name = dataset ?? cfg.source.dataset;
+    if (!name) throw new ServiceError('invalid_request', `run ${runId} has no dataset of its own: name one`, 'payload.dataset');
+    return { name, ep: readEpisode(openDataset(this.workspace, name), index) };
+  }
+
+  /** The family's raw result (exports compose it into a Dreamer-style strip). */
+  async openloopRaw(req: { runId: string; dataset?: string; episode: number; start: number; horizon: number; context?: number; temperature?: number; seed: number }): Promise<{ dataset: string; result: OpenLoopResult }> {
+    const opened = await this.model(req.runId);
+    const { name, ep } = this.episode(req.runId, req.dataset, req.episode);
+    const T = ep.imageShape[0];
+    if (req.start > T - 2) throw new ServiceError('invalid_request', `payload.start: episode ${req.episode} has ${T} frames, so start must be at most ${T - 2} (a dream needs a next frame)`, 'payload.start');
+    const result = await opened.model.openloop(ep, {
+      start: req.start, horizon: req.horizon, context: req.context ?? DEFAULT_CONTEXT, temperature: req.temperature ?? 0, seed: req.seed,
+    });
+    return { dataset: name, result };
+  }
+
+  async openloop(req: ParsedRequestOf<'dreams:openloop'>): Promise<ReplyOf<'dreams:openloop'>> {
+    const { dataset, result: r } = await this.openloopRaw(req);
+    const S = r.size;
+    const F = S * S * 3;
+    const nCtx = r.contextIndices.length;
+    const nDream = Math.min(r.dreamIndices.length, r.truth.length / F);
+    const n = nCtx + nDream;
+    const truth = new Uint8Array(n * F);
+    truth.set(r.context, 0);
+    truth.set(r.truth.subarray(0, nDream * F), nCtx * F);
+    const dream = new Uint8Array(n * F);
+    dream.set(r.contextRecon, 0);
+    dream.set(r.dream.subarray(0, nDream * F), nCtx * F);
+    const mse = new Float32Array(n);
+    const baselineMse = new Float32Array(n);
+    const lastCtx = (nCtx - 1) * F;
+    for (let i = 0; i < n; i++) {
+      mse[i] = i < nCtx ? pixelMse(dream, truth, i * F, i * F, F) : r.mse[i - nCtx];
+      // Copy-last-frame baseline: the last real frame the model saw, held still.
+      baselineMse[i] = i < nCtx ? 0 : pixelMse(truth, truth, lastCtx, i * F, F);
+    }
+    return {
+      runId: req.runId, dataset, episode: req.episode, start: r.contextIndices.at(-1) ?? req.start, context: nCtx, horizon: Math.max(1, nDream),
+      temperature: req.temperature ?? 0,
+      truth: { shape: [n, S, S, 3], data: truth }, dream: { shape: [n, S, S, 3], data: dream }, mse, baselineMse,
+    };
+  }
+
+  private reply(s: Session, space: Space): ReplyOf<'dreams:frame'> {
+    const S = Math.round(Math.sqrt(s.frame.length / 3));
+    return { sessionId: s.id, t: s.t, frame: { shape: [1, S, S, 3], data: s.frame }, actionSpace: space, reward: s.reward, done: s.done };
+  }
+
+  async reset(req: ParsedRequestOf<'dreams:reset'>): Promise<ReplyOf<'dreams:reset'>> {
+    const opened = await this.model(req.runId);
+    const { ep } = this.episode(req.runId, req.dataset, req.episode);
+    const [T, H, W] = ep.imageShape;
+    if (req.step >= T) throw new ServiceError('invalid_request', `payload.step: episode ${req.episode} has ${T} frames (0–${T - 1})`, 'payload.step');
+    const real = ep.image.subarray(req.step * H * W * 3, (req.step + 1) * H * W * 3);
+    let s = req.sessionId ? this.sessions.get(req.sessionId) : undefined;
+    if (req.sessionId && !s) throw notFound(`no dream session '${req.sessionId}' (closed or expired)`);
+    if (s && s.runId !== req.runId) {
+      this.closeSession(s.id);
+      s = undefined;
+    }
+    if (!s) {
+      if (this.sessions.size >= MAX_SESSIONS) this.closeSession(this.sessions.keys().next().value as string);
+      const dream = opened.model.dreamSession({ temperature: req.temperature ?? 0, seed: req.seed });
+      s = { id: randomUUID(), runId: req.runId, dream, t: 0, frame: new Uint8Array(0), reward: null, done: false };
+      this.sessions.set(s.id, s);
+    }
+    s.frame = s.dream.reset(real);
+    s.t = 0;
+    s.reward = null;
+    s.done = false;
+    return this.reply(s, s.dream.actionSpace);
+  }
+
+  private session(id: string): Session {
+    const s = this.sessions.get(id);
+    if (!s) throw notFound(`no dream session '${id}' (closed or expired): reset one from a real frame`);
+    return s;
+  }
+
+  step(req: ParsedRequestOf<'dreams:step'>): ReplyOf<'dreams:step'> {
+    const s = this.session(req.sessionId);
+    const space = s.dream.actionSpace;
+    let action: ArrayLike<number> = req.action;
+    if (space.kind === 'discrete') {
+      if (req.action.length === 1) {
+        const k = req.action[0];
+        if (!Number.isInteger(k) || k < 0 || k >= space.n) throw new ServiceError('invalid_request', `payload.action: expected [index] with index in 0–${space.n - 1}, got [${k}]`, 'payload.action');
+        const oneHot = new Float32Array(space.n);
+        oneHot[k] = 1;
+        action = oneHot;
+      } else if (req.action.length !== space.n) {
+        throw new ServiceError('invalid_request', `payload.action: expected [index] or a one-hot of length ${space.n}, got length ${req.action.length}`, 'payload.action');
+      }
+    } else {
+      const A = space.shape.reduce((a, b) => a * b, 1);
+      if (req.action.length !== A) throw new ServiceError('invalid_request', `payload.action: expected ${A} values (low ${JSON.stringify(space.low)}, high ${JSON.stringify(space.high)}), got ${req.action.length}`, 'payload.action');
+      action = Float32Array.from(req.action, (v, i) => Math.min(space.high[i], Math.max(space.low[i], v)));
+    }
+    const r = s.dream.step(action);
+    s.frame = r.frame;
+    s.t += 1;
+    s.reward = Number.isFinite(r.reward) ? r.reward : null;
+    s.done = r.done;
+    return this.reply(s, space);
+  }
+
+  frame(req: ParsedRequestOf<'dreams:frame'>): ReplyOf<'dreams:frame'> {
+    const s = this.session(req.sessionId);
+    return this.reply(s, s.dream.actionSpace);
+  }
+
+  closeSession(id: string): boolean {
+    const s = this.sessions.get(id);
+    if (!s) return false;
+    this.sessions.delete(id);
+    s.dream.dispose();
+    return true;
+  }
+
+  close(): void {
+    for (const id of [...this.sessions.keys()]) this.closeSession(id);
+    for (const runId of [...this.models.keys()]) this.evict(runId);
+  }
+}

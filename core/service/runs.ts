@@ -1,0 +1,385 @@
+import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { CheckpointInfo, ParsedRequestOf, ReplyOf, RunSummary, RunStatus as WireStatus, MetricPoint } from '../contract/channels.ts';
+import { createRun } from '../runs/trainer.ts';
+import { listCheckpoints, latestCheckpointName } from '../runs/checkpoints.ts';
+import { readMetrics, type MetricsRecord } from '../runs/metrics.ts';
+import { checkpointsDir, listRuns, metricsPath, readRunConfig, readStatus, runDirOf, writeStatus, type RunStatus as DiskStatus } from '../runs/run-dir.ts';
+import { familyNames } from '../models/registry.ts';
+import type { WorkerHandle, WorkerLauncher } from '../trainer/launcher.ts';
+import type { EventHub } from './events.ts';
+import { conflict, notFound, ServiceError } from './errors.ts';
+
+/**
+ * Runs of the workspace and their trainer processes. The run folder is the truth (status.json,
+ * metrics.jsonl, checkpoints/ written atomically by core/runs in the trainer); the host owns the
+ * processes, watches the folder of each active run, and turns a trainer that dies without saying
+ * 'done' into a `crashed` run with its last checkpoint untouched.
+ */
+
+const POLL_MS = 400;
+/** How long pause/stop wait for the trainer to finish its step and checkpoint before killing it. */
+const STOP_GRACE_MS = 60_000;
+const USER_STOP = 'stopped by the user';
+const USER_PAUSE = 'paused by the user';
+
+interface Active {
+  runId: string;
+  handle: WorkerHandle;
+  /** 'started' received (backend initialised, data loading / training under way). */
+  started: boolean;
+  intent: 'run' | 'pause' | 'stop';
+  outcome: { outcome: 'finished' | 'stopped' | 'failed'; message: string | null } | null;
+  tail: string[];
+  metricsOffset: number;
+  /** See TrainJob.controlFile: created to ask the trainer to checkpoint and exit. */
+  controlFile: string;
+  exited: Promise<void>;
+}
+
+export class RunService {
+  private readonly active = new Map<string, Active>();
+  private readonly lastEmitted = new Map<string, string>();
+  private timer: NodeJS.Timeout | null = null;
+  private closing = false;
+
+  constructor(
+    private readonly workspace: string,
+    private readonly events: EventHub,
+    private readonly launcher: WorkerLauncher,
+  ) {}
+
+  private dir(runId: string): string {
+    const d = runDirOf(this.workspace, runId);
+    if (!existsSync(join(d, 'config.json'))) throw notFound(`no run '${runId}' in ${join(this.workspace, 'runs')}`);
+    return d;
+  }
+
+  private wireStatus(runId: string, disk: DiskStatus | null): WireStatus {
+    const a = this.active.get(runId);
+    if (a) return a.started ? 'running' : 'starting';
+    if (!disk) return 'created';
+    switch (disk.state) {
+      case 'created': return 'created';
+      case 'finished': return 'completed';
+      case 'failed': return 'failed';
+      case 'crashed': return 'crashed';
+      case 'paused': return disk.message === USER_STOP ? 'stopped' : 'paused';
+      // 'running' on disk with no trainer of ours: the process died with an earlier host.
+      case 'running': return 'crashed';
+      default: return 'crashed';
+    }
+  }
+
+  checkpoints(runId: string): CheckpointInfo[] {
+    const dir = this.dir(runId);
+    const latest = latestCheckpointName(dir);
+    return listCheckpoints(dir).map((c) => {
+      const path = join(checkpointsDir(dir), `${c.name}.safetensors`);
+      let bytes = 0;
+      let createdAt: string | null = null;
+      try {
+        const st = statSync(path);
+        bytes = st.size;
+        createdAt = st.mtime.toISOString();
+      } catch { /* pruned between listing and stat */ }
+      return { step: c.globalStep, path, createdAt, bytes, latest: c.name === latest };
+    });
+  }
+
+  summary(runId: string): RunSummary {
+    const dir = this.dir(runId);
+    const cfg = readRunConfig(dir);
+    const disk = readStatus(dir);
+    const status = this.wireStatus(runId, disk);
+    const ckpts = this.checkpoints(runId);
+    let message = disk?.message ?? null;
+    if (status === 'crashed' && disk?.state === 'running') message = 'the trainer is no longer running (the host that started it exited); resume continues from the last checkpoint';
+    const last: Record<string, number> = {};
+    for (const [k, v] of Object.entries(disk?.last ?? {})) if (Number.isFinite(v)) last[k] = v;
+    return {
+      id: runId,
+      family: cfg.family,
+      preset: cfg.preset,
+      dataset: cfg.source.dataset,
+      env: cfg.source.env,
+      status,
+      phase: disk?.phase ?? null,
+      step: disk?.step ?? 0,
+      totalSteps: disk?.totalSteps ? disk.totalSteps : null,
+      backend: disk?.backend ?? cfg.backend,
+      createdAt: cfg.created,
+      updatedAt: disk?.updated ?? null,
+      lastCheckpoint: ckpts.find((c) => c.latest) ?? ckpts.at(-1) ?? null,
+      message,
+      lastMetrics: last,
+    };
+  }
+
+  list(): RunSummary[] {
+    const out: RunSummary[] = [];
+    for (const r of listRuns(this.workspace)) {
+      try {
+        out.push(this.summary(r.id));
+      } catch { /* unreadable run folders are skipped here; `oneiro runs` reports them */ }
+    }
+    return out;
+  }
+
+  get(req: ParsedRequestOf<'runs:get'>): ReplyOf<'runs:get'> {
+    const s = this.summary(req.runId);
+    const cfg = readRunConfig(this.dir(req.runId));
+    return { ...s, config: cfg as unknown as Record<string, unknown> };
+  }
+
+  async create(req: ParsedRequestOf<'runs:create'>): Promise<RunSummary> {
+    if (!familyNames().includes(req.family)) {
+      throw new ServiceError('invalid_request', `unknown model family '${req.family}': expected one of ${familyNames().join(', ')}`, 'payload.family');
+    }
+    if (req.env !== undefined) {
+      throw new ServiceError('invalid_request', `${req.family} trains from a dataset; collect one from '${req.env}' first (datasets:collect) and create the run with dataset`, 'payload.env');
+    }
+    if (req.name && existsSync(runDirOf(this.workspace, req.name))) throw conflict(`a run named '${req.name}' already exists`);
+    const overrides = req.overrides ? expandDotted(req.overrides) : undefined;
+    const r = await createRun({
+      workspace: this.workspace, family: req.family, preset: req.preset, dataset: req.dataset ?? null,
+      seed: req.seed, steps: req.steps, overrides, ...(req.name ? { id: req.name } : {}),
+    });
+    const s = this.summary(r.id);
+    this.emitStatus(s);
+    return s;
+  }
+
+  start(req: ParsedRequestOf<'runs:start'>): RunSummary {
+    const s = this.summary(req.runId);
+    if (this.active.has(req.runId)) throw conflict(`run ${req.runId} is already ${s.status}`);
+    if (s.status === 'completed') throw conflict(`run ${req.runId} has completed all ${s.totalSteps ?? ''} steps; create a new run to train more`);
+    if (this.closing) throw conflict('the workbench host is shutting down');
+    this.spawn(req.runId, s.lastCheckpoint !== null);
+    const now = this.summary(req.runId);
+    this.emitStatus(now);
+    return now;
+  }
+
+  resume(req: ParsedRequestOf<'runs:resume'>): RunSummary {
+    const s = this.summary(req.runId);
+    if (this.active.has(req.runId)) throw conflict(`run ${req.runId} is ${s.status}, not paused`);
+    if (!['paused', 'stopped', 'crashed'].includes(s.status)) throw conflict(`run ${req.runId} is ${s.status}: only a paused, stopped or crashed run can be resumed`);
+    return this.start(req);
+  }
+
+  async pause(req: ParsedRequestOf<'runs:pause'>): Promise<RunSummary> {
+    return this.halt(req.runId, 'pause');
+  }
+
+  async stop(req: ParsedRequestOf<'runs:stop'>): Promise<RunSummary> {
+    return this.halt(req.runId, 'stop');
+  }
+
+  /** Asks the trainer to checkpoint and exit; waits for it (killing it after a grace period). */
+  private async halt(runId: string, intent: 'pause' | 'stop'): Promise<RunSummary> {
+    const s = this.summary(runId);
+    const a = this.active.get(runId);
+    if (!a) {
+      if (intent === 'stop' && s.status === 'paused') {
+        // A paused run has no process: stopping it only changes its label.
+        const disk = readStatus(this.dir(runId));
+        if (disk) writeStatus(this.dir(runId), { ...disk, message: USER_STOP });
+        const now = this.summary(runId);
+        this.emitStatus(now);
+        return now;
+      }
+      throw conflict(`run ${runId} is ${s.status}: there is no trainer to ${intent}`);
+    }
+    this.requestHalt(a, intent);
+    const killer = setTimeout(() => {
+      this.log(runId, `trainer did not ${intent} within ${STOP_GRACE_MS / 1000} s; killing it (the last checkpoint is kept)`);
+      a.handle.kill();
+    }, STOP_GRACE_MS);
+    await a.exited;
+    clearTimeout(killer);
+    return this.summary(runId);
+  }
+
+  private requestHalt(a: Active, intent: 'pause' | 'stop'): void {
+    a.intent = intent;
+    a.handle.send({ type: intent });
+    try {
+      writeFileSync(a.controlFile, intent);
+    } catch (e) {
+      this.log(a.runId, `could not write the control file ${a.controlFile}: ${(e as Error).message}`);
+    }
+  }
+
+  metrics(req: ParsedRequestOf<'runs:metrics'>): ReplyOf<'runs:metrics'> {
+    const dir = this.dir(req.runId);
+    let points = readMetrics(dir).map(toPoint).filter((p) => p.step > req.since);
+    if (req.limit > 0) points = points.slice(-req.limit);
+    return { runId: req.runId, points };
+  }
+
+  private log(runId: string, line: string, stream: 'stdout' | 'stderr' | 'trainer' = 'trainer'): void {
+    this.events.emit('onRunLog', { runId, stream, line });
+  }
+
+  private emitStatus(s: RunSummary): void {
+    const key = JSON.stringify(s);
+    if (this.lastEmitted.get(s.id) === key) return;
+    this.lastEmitted.set(s.id, key);
+    this.events.emit('onRunStatus', s);
+  }
+
+  private spawn(runId: string, resume: boolean): void {
+    let markExited!: () => void;
+    const exited = new Promise<void>((r) => (markExited = r));
+    const metricsFile = metricsPath(runDirOf(this.workspace, runId));
+    const a: Active = {
+      runId, started: false, intent: 'run', outcome: null, tail: [], exited,
+      controlFile: join(tmpdir(), `oneiro-control-${process.pid}-${randomBytes(6).toString('hex')}`),
+      // Metrics already on disk were served by runs:metrics; stream only what comes after.
+      metricsOffset: existsSync(metricsFile) ? statSync(metricsFile).size : 0,
+      handle: undefined as unknown as WorkerHandle,
+    };
+    const keep = (line: string) => {
+      a.tail.push(line);
+      if (a.tail.length > 20) a.tail.shift();
+    };
+    a.handle = this.launcher.spawn(`trainer-${runId}`, {
+      onMessage: (m) => {
+        if (m.type === 'ready') a.handle.send({ type: 'start', job: { kind: 'train', workspace: this.workspace, runId, resume, controlFile: a.controlFile } });
+        else if (m.type === 'started') {
+          a.started = true;
+          this.log(runId, `trainer pid ${a.handle.pid ?? '?'} started on backend ${m.backend}${resume ? ' (resuming from the last checkpoint)' : ''}`);
+          this.poll();
+        } else if (m.type === 'log') {
+          keep(m.line);
+          this.log(runId, m.line);
+        } else if (m.type === 'done') a.outcome = { outcome: m.outcome, message: m.message };
+      },
+      onProtocolError: (why) => {
+        keep(why);
+        this.log(runId, `protocol error, trainer killed: ${why}`);
+      },
+      onLine: (stream, line) => {
+        keep(line);
+        this.log(runId, line, stream);
+      },
+      onExit: (code, signal) => {
+        this.onExit(a, code, signal);
+        markExited();
+      },
+    });
+    this.active.set(runId, a);
+    if (!this.timer) this.timer = setInterval(() => this.poll(), POLL_MS);
+  }
+
+  private onExit(a: Active, code: number | null, signal: string | null): void {
+    const dir = runDirOf(this.workspace, a.runId);
+    this.pollOne(a); // last metrics lines
+    this.active.delete(a.runId);
+    rmSync(a.controlFile, { force: true });
+    const disk = readStatus(dir);
+    const base = { phase: disk?.phase ?? null, step: disk?.step ?? 0, totalSteps: disk?.totalSteps ?? 0, pid: null, backend: disk?.backend ?? null, ...(disk?.last ? { last: disk.last } : {}) };
+    if (a.outcome?.outcome === 'stopped' || (a.outcome === null && a.intent !== 'run' && disk?.state === 'paused')) {
+      writeStatus(dir, { ...base, state: 'paused', message: a.intent === 'stop' ? USER_STOP : USER_PAUSE });
+    } else if (a.outcome === null || (a.outcome.outcome === 'failed' && disk?.state === 'running')) {
+      // Died without saying goodbye: killed, out of memory, a native crash. The run folder still holds
+      // the last checkpoint (written atomically), so the run can be resumed from it.
+      const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      const detail = a.outcome?.message ?? a.tail.filter((l) => /error|Error|killed|memory/.test(l)).at(-1) ?? a.tail.at(-1);
+      const ck = latestCheckpointName(dir);
+      const message = `trainer ${how} at step ${base.step}${detail ? ` (${detail.slice(0, 300)})` : ''}; ${ck ? `last checkpoint ${ck} is intact` : 'no checkpoint had been written yet'}`;
+      writeStatus(dir, { ...base, state: 'crashed', message });
+      this.log(a.runId, message);
+    }
+    if (this.active.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    this.emitStatus(this.summary(a.runId));
+  }
+
+  private poll(): void {
+    for (const a of this.active.values()) this.pollOne(a);
+  }
+
+  /** Reads what the trainer appended to metrics.jsonl and whether status.json changed. */
+  private pollOne(a: Active): void {
+    try {
+      const file = metricsPath(runDirOf(this.workspace, a.runId));
+      if (existsSync(file)) {
+        const fd = openSync(file, 'r');
+        try {
+          const size = fstatSync(fd).size;
+          // The runner rewrites the file on resume (truncating past the checkpoint): start over.
+          if (size < a.metricsOffset) a.metricsOffset = 0;
+          if (size > a.metricsOffset) {
+            const buf = Buffer.alloc(size - a.metricsOffset);
+            readSync(fd, buf, 0, buf.length, a.metricsOffset);
+            const text = buf.toString('utf8');
+            const end = text.lastIndexOf('\n');
+            if (end >= 0) {
+              a.metricsOffset += Buffer.byteLength(text.slice(0, end + 1));
+              const points: MetricPoint[] = [];
+              for (const line of text.slice(0, end).split('\n')) {
+                if (!line.trim()) continue;
+                try { points.push(toPoint(JSON.parse(line) as MetricsRecord)); } catch { /* torn line */ }
+              }
+              if (points.length) this.events.emit('onMetrics', { runId: a.runId, points });
+            }
+          }
+        } finally {
+          closeSync(fd);
+        }
+      }
+      this.emitStatus(this.summary(a.runId));
+    } catch (e) {
+      this.log(a.runId, `host could not read the run folder: ${(e as Error).message}`);
+    }
+  }
+
+  activeCount(): number {
+    return this.active.size;
+  }
+
+  /** Test hook: the pid of a run's trainer. */
+  trainerPid(runId: string): number | undefined {
+    return this.active.get(runId)?.handle.pid;
+  }
+
+  /** Stops every trainer (checkpointing), killing those that do not exit in time. */
+  async close(graceMs = 20_000): Promise<void> {
+    this.closing = true;
+    const all = [...this.active.values()];
+    for (const a of all) this.requestHalt(a, 'pause');
+    const timer = setTimeout(() => all.forEach((a) => a.handle.kill()), graceMs);
+    await Promise.all(all.map((a) => a.exited));
+    clearTimeout(timer);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+export function toPoint(rec: MetricsRecord): MetricPoint {
+  const values: Record<string, number> = {};
+  for (const [k, v] of Object.entries(rec)) if (k !== 'step' && typeof v === 'number' && Number.isFinite(v)) values[k] = v;
+  const t = typeof rec.time === 'string' ? Date.parse(rec.time) : NaN;
+  return { step: Math.max(0, Math.trunc(rec.step) || 0), time: Number.isFinite(t) ? t / 1000 : null, phase: typeof rec.phase === 'string' ? rec.phase : null, values };
+}
+
+/** { 'vae.lr': 1e-3 } → { vae: { lr: 1e-3 } } (the family deep-merges and validates it). */
+export function expandDotted(flat: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(flat)) {
+    const parts = key.split('.');
+    let node = out;
+    parts.slice(0, -1).forEach((p) => {
+      if (typeof node[p] !== 'object' || node[p] === null) node[p] = {};
+      node = node[p] as Record<string, unknown>;
+    });
+    node[parts.at(-1)!] = v;
+  }
+  return out;
+}

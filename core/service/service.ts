@@ -1,0 +1,146 @@
+import { readFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { WorkbenchApi } from '../contract/client.ts';
+import type { ReplyOf } from '../contract/channels.ts';
+import { listEnvs } from '../envs/registry.ts';
+import { familyDescriptions, getFamily } from '../models/registry.ts';
+import { initBackend, type BackendInfo } from '../tensor/backend.ts';
+import type { WorkerLauncher } from '../trainer/launcher.ts';
+import { findChromium, findElectron, type Found } from './availability.ts';
+import { DatasetService } from './datasets.ts';
+import { DreamService } from './dreams.ts';
+import { EventHub } from './events.ts';
+import { exportStrip } from './exports.ts';
+import { RunService } from './runs.ts';
+
+/**
+ * The Workbench service: every capability of the contract as plain methods over core/, plus the
+ * event hub. Hosts (core/host for web mode, electron/main.ts, tests via the direct transport) wrap
+ * it with the contract's dispatcher; it never sees an unvalidated request.
+ */
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ServiceOptions {
+  workspace: string;
+  host: 'electron' | 'web' | 'direct';
+  launcher: WorkerLauncher;
+  /** Where node_modules lives (Electron binary detection). */
+  root?: string;
+  /** Force the host's tfjs backend (dreams run in the host). */
+  backend?: string;
+}
+
+export interface WorkbenchService {
+  api: WorkbenchApi;
+  events: EventHub;
+  runs: RunService;
+  datasets: DatasetService;
+  dreams: DreamService;
+  close(): Promise<void>;
+}
+
+function packageVersion(root: string): string {
+  try {
+    return (JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
+  const workspace = resolve(opts.workspace);
+  mkdirSync(workspace, { recursive: true });
+  const root = opts.root ?? PROJECT_ROOT;
+  const events = new EventHub();
+  const datasets = new DatasetService(workspace, events, opts.launcher);
+  const runs = new RunService(workspace, events, opts.launcher);
+  const dreams = new DreamService(workspace);
+  let backend: Promise<BackendInfo> | null = null;
+  let found: { electron: Found; chromium: Found } | null = null;
+
+  const hostBackend = () => (backend ??= initBackend(opts.backend));
+  const availability = () => {
+    if (!found) {
+      const inElectron = process.versions.electron;
+      found = {
+        electron: inElectron ? { available: true, version: inElectron, detail: 'running inside Electron' } : findElectron(root),
+        chromium: process.versions.chrome ? { available: true, version: process.versions.chrome, detail: "Electron's own Chromium" } : findChromium(),
+      };
+    }
+    return found;
+  };
+  const strip = (f: Found) => ({ available: f.available, version: f.version, detail: f.detail });
+
+  const api: WorkbenchApi = {
+    async workspaceInfo() {
+      const b = await hostBackend();
+      const a = availability();
+      return {
+        workspace, version: packageVersion(root), host: opts.host,
+        backend: { name: b.name, tfName: b.tfName, threads: b.threads, skipped: b.skipped },
+        versions: { node: process.versions.node, tfjs: tf.version_core, electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null },
+        electron: strip(a.electron), chromium: strip(a.chromium),
+        empty: datasets.list().length === 0 && runs.list().length === 0,
+      } satisfies ReplyOf<'workspace:info'>;
+    },
+    async listEnvs() {
+      return listEnvs().map((s) => {
+        const space = s.actionSpace ?? s.make().actionSpace;
+        return { name: s.name, doc: s.doc, observationShape: [s.defaults.size, s.defaults.size, 3] as [number, number, 3], actionSpace: space, defaults: s.defaults };
+      });
+    },
+    async listModels() {
+      const out: ReplyOf<'models:list'> = [];
+      for (const f of familyDescriptions()) {
+        const fam = await getFamily(f.name);
+        // Every family trains from a dataset for now; online (env) training arrives with the RSSM's loop.
+        out.push({ family: f.name, doc: f.description, presets: fam.presets.map((p) => ({ name: p, doc: `${f.name} '${p}' preset` })), sources: ['dataset'] });
+      }
+      return out;
+    },
+    async listDatasets() { return datasets.list(); },
+    async inspectDataset(req) { return datasets.inspect(req); },
+    async readEpisode(req) { return datasets.episode(req); },
+    async episodeFrames(req) { return datasets.frames(req); },
+    async importDataset(req) { return datasets.import(req); },
+    collectDataset: (req) => datasets.collect(req),
+    async listRuns() { return runs.list(); },
+    async getRun(req) { return runs.get(req); },
+    async createRun(req) {
+      await hostBackend();
+      return runs.create(req);
+    },
+    async startRun(req) { return runs.start(req); },
+    pauseRun: (req) => runs.pause(req),
+    async resumeRun(req) { return runs.resume(req); },
+    stopRun: (req) => runs.stop(req),
+    async runMetrics(req) { return runs.metrics(req); },
+    async runCheckpoints(req) { return runs.checkpoints(req.runId); },
+    async dreamOpenLoop(req) {
+      await hostBackend();
+      return dreams.openloop(req);
+    },
+    async dreamReset(req) {
+      await hostBackend();
+      return dreams.reset(req);
+    },
+    async dreamStep(req) { return dreams.step(req); },
+    async dreamFrame(req) { return dreams.frame(req); },
+    async dreamClose(req) { return { closed: dreams.closeSession(req.sessionId) }; },
+    async exportStrip(req) {
+      if (req.source.kind === 'openloop') await hostBackend();
+      return exportStrip(workspace, dreams, req);
+    },
+  };
+
+  return {
+    api, events, runs, datasets, dreams,
+    async close() {
+      await runs.close();
+      dreams.close();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { withScope } from './wasm-call.ts';
+
+/**
+ * Conv2DBackpropInput (the input gradient of conv2d, and conv2dTranspose itself) for wasm as a
+ * sub-pixel decomposition into stride-1 XNNPACK convolutions. wasm's own kernel is a plain C
+ * loop (issue 2 measured ~2 GFLOP/s); this reaches XNNPACK's convolution speed.
+ *
+ * With the forward padding applied (row p of padded x = row p − padTop of x) and p = q·s + φ:
+ *   dx_pad[q·s + φ] = Σ_m dy[q − m] · W[φ + s·m],   m = 0 .. M_φ − 1,  M_φ = ⌈(K − φ)/s⌉,
+ * i.e. for each phase φ a stride-1 convolution of dy (padded M_φ − 1 on top) with the phase's
+ * taps reversed and in/out channels swapped. The s_h·s_w phases run as one convolution whose
+ * output channels are (phase, C_in); they are interleaved (reshape → transpose → reshape) and
+ * the forward padding is cropped off.
+ */
+function conv2dBackpropInputWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
+  const { inputs, backend } = args;
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as Conv2DBackpropInputAttrs;
+  const fmt = backend_util.convertConv2DDataFormat(dataFormat);
+  if (fmt !== 'channelsLast') {
+    throw new Error(`wasm Conv2DBackpropInput supports dataFormat 'NHWC' only, got '${dataFormat}'`);
+  }
+  const info = backend_util.computeConv2DInfo(
+    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, fmt);
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Cin, outChannels: Cout, filterHeight: Kh, filterWidth: Kw, strideHeight: sh, strideWidth: sw } = info;
+  const Ho = dy.shape[1];
+  const Wo = dy.shape[2];
+  const padTop = info.padInfo.top;
+  const padLeft = info.padInfo.left;
+  // Rows of padded dx per phase; rows of dy at or past Q never contribute.
+  const Q = Math.ceil((H + padTop) / sh);
+  const Qw = Math.ceil((W + padLeft) / sw);
+
+  if (Ho === 1 && Wo === 1 && padTop < Kh && padLeft < Kw) return fromSinglePixel(backend, dy, filter, info);
+
+  return withScope(backend, (s) => {
+    let d: TensorInfo = dy;
+    if (Q < Ho || Qw < Wo) d = s.slice(dy, [0, 0, 0, 0], [B, Math.min(Q, Ho), Math.min(Qw, Wo), Cout]);
+    const dh = d.shape[1];
+    const dw = d.shape[2];
+    // All phases in ONE stride-1 convolution with s_h·s_w·C_in output channels: XNNPACK packs
+    // a new filter on every call (~1.6 ms for 2×2×256×128 here), so one conv beats s_h·s_w
+    // small ones. Phases with fewer taps than the largest (K not a multiple of s) get zero taps
+    // in front, which keeps their alignment (padding is M_max − 1 for all).
+    const Mh = Math.ceil(Kh / sh);
+    const Mw = Math.ceil(Kw / sw);
+    const P = sh * sw;
+    const rows: number[] = []; // [Mh, Mw, P] taps of [C_in, C_out]; -1 = zero tap
+    for (let ih = 0; ih < Mh; ih++) {
+      for (let iw = 0; iw < Mw; iw++) {
+        for (let ph = 0; ph < sh; ph++) {
+          for (let pw = 0; pw < sw; pw++) {
+            const kh = ph + sh * (Mh - 1 - ih);
+            const kw = pw + sw * (Mw - 1 - iw);
+            rows.push(kh < Kh && kw < Kw ? kh * Kw + kw : -1);
+          }
+        }
+      }
+    }
+    const taps = s.reshape(s.gatherRows(filter, Cin * Cout, rows), [Mh * Mw, P, Cin, Cout]);
+    const ft = s.reshape(s.transpose(taps, [0, 3, 1, 2]), [Mh, Mw, Cout, P * Cin]);
+    const y = s.run('Conv2D', { x: d, filter: ft }, {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: [[0, 0], [Mh - 1, Q - dh], [Mw - 1, Qw - dw], [0, 0]],
+      dataFormat: 'NHWC',
+    }); // [B, Q, Qw, sh·sw·C_in]
+    let full: TensorInfo;
+    if (P === 1) {
+      full = y;
+    } else {
+      const six = s.reshape(y, [B, Q, Qw, sh, sw, Cin]);
+      const inter = s.transpose(six, [0, 1, 3, 2, 4, 5]); // [B, Q, sh, Qw, sw, C_in]
+      full = s.reshape(inter, [B, Q * sh, Qw * sw, Cin]);
+    }
+    if (padTop === 0 && padLeft === 0 && full.shape[1] === H && full.shape[2] === W) return full;
+    return s.slice(full, [0, padTop, padLeft, 0], [B, H, W, Cin]);
+  });
+}
+
+/**
+ * dy of 1×1 pixels (a decoder's first deconv from a dense vector): dx_pad[b, kh, kw, ci] =
+ * Σ_co dy[b, co] · W[kh, kw, ci, co], one matmul. The sub-pixel form would convolve mostly
+ * padding there (1.1 GFLOP/s measured on World Models' 1×1×1024 → 5×5×128 layer).
+ */
+function fromSinglePixel(
+  backend: Parameters<KernelFunc>[0]['backend'],
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: ReturnType<typeof backend_util.computeConv2DInfo>,
+): TensorInfo {
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Cin, outChannels: Cout, filterHeight: Kh, filterWidth: Kw } = info;
+  const { top, left } = info.padInfo;
+  return withScope(backend, (s) => {
+    const wt = s.transpose(s.reshape(filter, [Kh * Kw * Cin, Cout]), [1, 0]); // explicit: wasm's transposeB is slow
+    const cols = s.run('BatchMatMul', { a: s.reshape(dy, [1, B, Cout]), b: s.reshape(wt, [1, Cout, Kh * Kw * Cin]) }, { transposeA: false, transposeB: false });
+    let full = s.reshape(cols, [B, Kh, Kw, Cin]); // rows/cols of padded dx that a tap reaches
+    // dx row r is padded row r + top: crop what lies in the padding, zero-fill what no tap reaches.
+    const h0 = Math.min(top, Kh);
+    const w0 = Math.min(left, Kw);
+    const hKeep = Math.min(Kh - h0, H);
+    const wKeep = Math.min(Kw - w0, W);
+    if (h0 > 0 || w0 > 0 || hKeep < Kh || wKeep < Kw) full = s.slice(full, [0, h0, w0, 0], [B, hKeep, wKeep, Cin]);
+    if (hKeep === H && wKeep === W) return full;
+    return s.run('PadV2', { x: full }, { paddings: [[0, 0], [0, H - hKeep], [0, W - wKeep], [0, 0]], constantValue: 0 });
+  });
+}
+
+export const conv2dBackpropInputConfig: KernelConfig = {
+  kernelName: Conv2DBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: conv2dBackpropInputWasm as unknown as KernelFunc,
+};

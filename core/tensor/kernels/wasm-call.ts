@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+/**
+ * Calling wasm's own kernels from inside our kernels. The kernel functions are captured once,
+ * before we override any of them, so an override (e.g. BatchMatMul) can still reach the original.
+ * Intermediates are TensorInfos owned by the backend: `Scope` frees them (refcounted, so a
+ * Reshape sharing its input's data only drops one reference).
+ */
+export interface WasmBackendLike extends KernelBackend {
+  disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
+}
+
+type KernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs?: NamedAttrMap }) => TensorInfo | TensorInfo[];
+
+const originals = new Map<string, KernelFunc>();
+
+/** Captures wasm's kernel `name` (call before registering an override of it). */
+export function captureWasmKernel(name: string): void {
+  if (originals.has(name)) return;
+  const k = tf.getKernel(name, 'wasm');
+  if (!k) throw new Error(`tfjs-backend-wasm has no '${name}' kernel to build on`);
+  originals.set(name, k.kernelFunc as unknown as KernelFunc);
+}
+
+export function wasmKernel(name: string): KernelFunc {
+  let f = originals.get(name);
+  if (!f) {
+    captureWasmKernel(name);
+    f = originals.get(name)!;
+  }
+  return f;
+}
+
+/** Runs wasm kernels and remembers their outputs so `free()` can release the intermediates. */
+export class Scope {
+  private readonly owned: TensorInfo[] = [];
+  constructor(readonly backend: WasmBackendLike) {}
+
+  run(name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
+    const out = wasmKernel(name)({ inputs, backend: this.backend, attrs }) as TensorInfo;
+    this.owned.push(out);
+    return out;
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+    return this.run('Slice', { x }, { begin, size });
+  }
+
+  /** A constant input (e.g. gather indices) owned by the scope. */
+  constant(shape: number[], dtype: 'int32' | 'float32', values: Int32Array | Float32Array): TensorInfo {
+    const b = this.backend as unknown as { makeOutput(s: number[], d: string, off?: number, v?: ArrayLike<number>): TensorInfo };
+    const t = b.makeOutput(shape, dtype, undefined, values);
+    this.owned.push(t);
+    return t;
+  }
+
+  /**
+   * Rows of a float32 x viewed as [n, rowSize], picked by `rows` (-1: a row of zeros): one memcpy per row
+   * (TypedArray.set). wasm's GatherV2/StridedSlice/Reverse walk elements one by one
+   * (~20 ms for a 4×4×128×256 filter); this takes well under a millisecond.
+   */
+  gatherRows(x: TensorInfo, rowSize: number, rows: number[]): TensorInfo {
+    const b = this.backend as unknown as {
+      makeOutput(s: number[], d: string): TensorInfo;
+      typedArrayFromHeap(t: TensorInfo): Float32Array;
+    };
+    const out = b.makeOutput([rows.length, rowSize], 'float32');
+    this.owned.push(out);
+    // Views after makeOutput: an allocation may grow (and move) the wasm heap.
+    const src = b.typedArrayFromHeap(x);
+    const dst = b.typedArrayFromHeap(out);
+    rows.forEach((r, i) => {
+      if (r < 0) dst.fill(0, i * rowSize, (i + 1) * rowSize);
+      else dst.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+    });
+    return out;
+  }
+
+  /** Marks `t` as the kernel's result: it is not freed. */
+  keep(t: TensorInfo): TensorInfo {
+    const i = this.owned.indexOf(t);
+    if (i >= 0) this.owned.splice(i, 1);
+    return t;
+  }
+
+  free(): void {
+    for (const t of this.owned) this.backend.disposeData(t.dataId);
+    this.owned.length = 0;
+  }
+}
+
+/** Runs `body` in a Scope; everything but the returned TensorInfo is freed, also on error. */
+export function withScope(backend: KernelBackend, body: (s: Scope) => TensorInfo): TensorInfo {
+  const s = new Scope(backend as WasmBackendLike);
+  try {
+    return s.keep(body(s));
+  } finally {
+    s.free();
+  }
+}

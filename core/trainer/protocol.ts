@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+/**
+ * The one message protocol between the host and a worker process (a trainer per run, or a collect
+ * job). The same messages travel over child_process IPC (web mode, tests) and Electron's
+ * utilityProcess MessagePort (desktop). Both directions are validated; a worker that sends garbage
+ * is treated as crashed, never trusted.
+ *
+ * Progress of a run is NOT sent here: the run folder (status.json, metrics.jsonl, checkpoints/) is
+ * the source of truth, written atomically by the runner, and the host reads it — so what the UI
+ * shows is exactly what survives a crash.
+ */
+
+export const TrainJob = z.strictObject({
+  kind: z.literal('train'),
+  workspace: z.string().min(1),
+  runId: z.string().min(1),
+  /** Continue from the latest checkpoint (the runner restores params, optimiser and data position). */
+  resume: z.boolean(),
+  backend: z.string().optional(),
+  /**
+   * A file the host creates to ask for pause/stop. The runner's step loop can run for a long time
+   * without yielding to the event loop, so an IPC message may not be read until training ends; the
+   * trainer polls this file (throttled) from the runner's synchronous onStep hook as well.
+   */
+  controlFile: z.string().optional(),
+});
+
+export const CollectJob = z.strictObject({
+  kind: z.literal('collect'),
+  workspace: z.string().min(1),
+  env: z.string().min(1),
+  dataset: z.string().min(1),
+  episodes: z.number().int().positive(),
+  seed: z.number().int(),
+  size: z.number().int().positive().optional(),
+  maxSteps: z.number().int().positive().optional(),
+  policy: z.enum(['random', 'brownian']),
+});
+
+export const Job = z.discriminatedUnion('kind', [TrainJob, CollectJob]);
+export type Job = z.infer<typeof Job>;
+export type TrainJob = z.infer<typeof TrainJob>;
+export type CollectJob = z.infer<typeof CollectJob>;
+
+export const ToWorker = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('start'), job: Job }),
+  /** Finish the current step, then wait (no CPU) until 'resume' or 'stop'. */
+  z.strictObject({ type: z.literal('pause') }),
+  z.strictObject({ type: z.literal('resume') }),
+  /** Finish the current step, write a checkpoint, exit. */
+  z.strictObject({ type: z.literal('stop') }),
+]);
+export type ToWorker = z.infer<typeof ToWorker>;
+
+export const FromWorker = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ready'), pid: z.number().int() }),
+  z.strictObject({ type: z.literal('started'), backend: z.string() }),
+  z.strictObject({ type: z.literal('paused'), step: z.number().int().min(0) }),
+  z.strictObject({ type: z.literal('resumed') }),
+  z.strictObject({ type: z.literal('log'), line: z.string() }),
+  z.strictObject({
+    type: z.literal('progress'),
+    episodesDone: z.number().int().min(0),
+    episodesTotal: z.number().int().min(1),
+    steps: z.number().int().min(0),
+  }),
+  /** The last message before a deliberate exit. */
+  z.strictObject({
+    type: z.literal('done'),
+    outcome: z.enum(['finished', 'stopped', 'failed']),
+    message: z.string().nullable(),
+  }),
+]);
+export type FromWorker = z.infer<typeof FromWorker>;
+
+export function parseFromWorker(raw: unknown): { ok: true; msg: FromWorker } | { ok: false; why: string } {
+  const r = FromWorker.safeParse(raw);
+  if (r.success) return { ok: true, msg: r.data };
+  const i = r.error.issues[0];
+  return { ok: false, why: `worker message invalid at '${i.path.join('.')}': ${i.message}` };
+}
+
+export function parseToWorker(raw: unknown): { ok: true; msg: ToWorker } | { ok: false; why: string } {
+  const r = ToWorker.safeParse(raw);
+  if (r.success) return { ok: true, msg: r.data };
+  const i = r.error.issues[0];
+  return { ok: false, why: `host message invalid at '${i.path.join('.')}': ${i.message}` };
+}

@@ -1,0 +1,278 @@
+/**
+ * End to end in web mode: the real host (`oneiro serve`) on a fresh workspace, the built renderer, and
+ * Debian's Chromium driven by Playwright. One user journey, step by step: collect a dataset, train a
+ * debug World Models run and watch its loss curve, dream open-loop and scrub, export a GIF, then play
+ * inside the dream with the keyboard and export the recording. A failing step keeps a screenshot and a
+ * Playwright trace in test-results/e2e/. ONEIRO_E2E_SHOTS=DIR also saves a screenshot of every view.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Page } from 'playwright';
+import { startHost } from './support/host.ts';
+import type { RunningHost } from './support/host.ts';
+import { ensureRendererBuilt } from './support/build.ts';
+import { chromiumMissingReason, openSession, closeSession, keepFailure } from './support/browser.ts';
+import type { Session } from './support/browser.ts';
+import { readGif } from './support/gif.ts';
+
+const DATASET = 'e2e-car';
+// Small enough to train in about a minute on 2 CPU cores; the controller phase is skipped.
+const RUN_STEPS = 80;
+const SHOTS = process.env.ONEIRO_E2E_SHOTS;
+
+async function waitUntil<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const t0 = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Pixel summary of a canvas found by its accessible name: size, a hash, and whether it is a flat fill. */
+async function canvasInfo(page: Page, name: string): Promise<{ w: number; h: number; hash: number; blank: boolean }> {
+  return page.getByRole('img', { name, exact: true }).evaluate((c: any) => {
+    const d: Uint8ClampedArray = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let hash = 2166136261;
+    let blank = true;
+    for (let i = 0; i < d.length; i++) {
+      hash = Math.imul(hash ^ d[i], 16777619) >>> 0;
+      if (blank && d[i] !== d[i % 4]) blank = false;
+    }
+    return { w: c.width, h: c.height, hash, blank };
+  });
+}
+
+/** Mean absolute pixel difference (0..255) between two canvases of the same size. */
+async function canvasDiff(page: Page, a: string, b: string): Promise<number> {
+  const da = await page.getByRole('img', { name: a, exact: true }).evaluate((c: any) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data as Uint8ClampedArray));
+  const db = await page.getByRole('img', { name: b, exact: true }).evaluate((c: any) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data as Uint8ClampedArray));
+  assert.equal(da.length, db.length, `${a} and ${b} differ in size`);
+  let s = 0;
+  for (let i = 0; i < da.length; i++) s += Math.abs(da[i] - db[i]);
+  return s / da.length;
+}
+
+async function nav(page: Page, label: string) {
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: label, exact: true }).click();
+}
+
+async function shot(page: Page, name: string) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** No error toast is showing (service errors surface as role=alert). */
+async function assertNoErrors(page: Page) {
+  const alerts = await page.getByRole('alert').allTextContents();
+  assert.deepEqual(alerts, [], `the UI shows errors: ${alerts.join(' | ')}`);
+}
+
+const skipReason = chromiumMissingReason();
+
+describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipReason ?? false }, () => {
+  let host: RunningHost | undefined;
+  let s: Session | undefined;
+  let runId = '';
+  let fps = 0;
+
+  before(async () => {
+    await ensureRendererBuilt();
+    host = await startHost();
+    s = await openSession(host.url);
+  }, { timeout: 300_000 });
+
+  after(async () => {
+    if (s) await closeSession(s);
+    if (host) await host.stop();
+  });
+
+  /** A journey step: on failure, keep a screenshot + trace and show browser and host output. */
+  function step(name: string, timeout: number, fn: (page: Page) => Promise<void>) {
+    it(name, { timeout }, async () => {
+      assert.ok(s && host, 'the host and browser did not start (see the before hook)');
+      try {
+        await fn(s.page);
+      } catch (e) {
+        const base = await keepFailure(s, name);
+        const err = e as Error;
+        err.message += `\n  screenshot: ${base}.png\n  trace: ${base}-trace.zip (npx playwright show-trace)` +
+          `\n  browser problems: ${s.problems.slice(-5).join(' | ') || 'none'}\n  host output (tail):\n${host.output().slice(-1500)}`;
+        throw err;
+      }
+    });
+  }
+
+  step('connects and shows the workspace', 30_000, async (page) => {
+    await page.getByRole('navigation', { name: 'Views' }).waitFor();
+    const status = page.getByRole('contentinfo', { name: 'Status' });
+    await waitUntil('the backend in the status bar', async () => /backend\s+\S+/.test((await status.textContent()) ?? ''));
+    assert.match((await status.textContent()) ?? '', new RegExp(host!.workspace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    await assertNoErrors(page);
+  });
+
+  step('collects a small dataset from a built-in env with a progress bar', 180_000, async (page) => {
+    await nav(page, 'Datasets');
+    await page.getByLabel('Environment', { exact: true }).selectOption('car-racing');
+    await page.getByLabel('Dataset name').fill(DATASET);
+    await page.getByLabel('Episodes', { exact: true }).fill('3');
+    await page.getByLabel('Max steps per episode').fill('60');
+    await page.getByRole('button', { name: 'Collect', exact: true }).click();
+    await page.getByRole('progressbar', { name: 'Collect progress' }).waitFor({ timeout: 10_000 });
+    const row = page.getByRole('region', { name: 'Datasets' }).getByRole('button', { name: DATASET, exact: true });
+    await row.waitFor({ timeout: 170_000 });
+    await assertNoErrors(page);
+    // The episode browser shows real frames of the new dataset.
+    await row.click();
+    await waitUntil('a non-blank episode frame', async () => !(await canvasInfo(page, 'Episode frame')).blank, 30_000);
+    const before = await canvasInfo(page, 'Episode frame');
+    await page.getByLabel('Episode frame index').fill('40');
+    await waitUntil('the episode frame to change after scrubbing', async () => (await canvasInfo(page, 'Episode frame')).hash !== before.hash);
+    await page.getByRole('img', { name: 'Reward curve' }).waitFor();
+    await shot(page, 'datasets');
+  });
+
+  step('starts a debug World Models run and its loss curve updates', 600_000, async (page) => {
+    await nav(page, 'Runs');
+    await page.getByLabel('Model family').selectOption('world-models');
+    await page.getByLabel('Preset').selectOption('debug');
+    await page.getByLabel('Training dataset').selectOption(DATASET);
+    await page.getByLabel('Training steps').fill(String(RUN_STEPS));
+    await page.getByLabel('Config overrides').fill('controller.enabled=false');
+    await page.getByRole('button', { name: 'Create and start' }).click();
+    const runs = page.getByRole('region', { name: 'Runs' });
+    await runs.getByRole('row').nth(1).waitFor();
+    runId = ((await runs.getByRole('row').nth(1).getByRole('button').first().textContent()) ?? '').trim();
+    assert.ok(runId, 'the new run is listed');
+    const points = page.getByTestId('metric-points');
+    const n1 = await waitUntil('first metric points', async () => { const n = Number(await points.textContent()); return n > 0 ? n : null; }, 240_000);
+    await page.getByRole('img', { name: /^Loss curve / }).first().waitFor();
+    const n2 = await waitUntil('the loss curve to gain points', async () => { const n = Number(await points.textContent()); return n > n1 ? n : null; }, 240_000);
+    assert.ok(n2 > n1);
+    await shot(page, 'runs-training');
+    // The run must finish (or at least checkpoint) before it can dream.
+    const status = page.getByLabel('Run status');
+    await waitUntil('the run to complete', async () => {
+      const st = (await status.textContent())?.trim();
+      if (st === 'crashed' || st === 'failed') throw new Error(`run ${runId} ${st}`);
+      return st === 'completed';
+    }, 540_000, 1000);
+    await page.getByRole('table', { name: 'Checkpoints' }).getByRole('row').nth(1).waitFor();
+    await assertNoErrors(page);
+    await shot(page, 'runs-completed');
+  });
+
+  let T = 0;
+  step('dreams open-loop: real and dream canvases differ, scrubbing changes frames', 120_000, async (page) => {
+    await nav(page, 'Dream Lab');
+    await page.getByLabel('Run', { exact: true }).selectOption(runId);
+    await page.getByLabel('Dataset', { exact: true }).selectOption(DATASET);
+    await page.getByLabel('Start step').fill('5');
+    await page.getByLabel('Horizon').fill('12');
+    await page.getByRole('button', { name: 'Dream', exact: true }).click();
+    await page.getByRole('img', { name: 'Real frame' }).waitFor({ timeout: 90_000 });
+    const real = await canvasInfo(page, 'Real frame');
+    const dream = await canvasInfo(page, 'Dream frame');
+    assert.equal(real.blank, false, 'real canvas is blank');
+    assert.equal(dream.blank, false, 'dream canvas is blank');
+    assert.equal(await canvasInfo(page, 'Error heatmap').then((e) => e.w), real.w);
+    const diff = await canvasDiff(page, 'Real frame', 'Dream frame');
+    assert.ok(diff > 0.5, `real and dream frames should differ, mean |Δ| = ${diff}`);
+    // Context vs imagination is marked.
+    assert.match((await page.getByRole('status', { name: 'Rollout phase' }).textContent()) ?? '', /imagined/);
+    await page.getByRole('img', { name: 'Per-step error curve' }).waitFor();
+    // Scrub to another step: all three players change together.
+    const scrub = page.getByLabel('Rollout step');
+    T = Number(await scrub.getAttribute('max')) + 1;
+    assert.ok(T >= 12, `rollout has ${T} steps`);
+    await scrub.fill(String(T - 1));
+    await waitUntil('the real frame to change', async () => (await canvasInfo(page, 'Real frame')).hash !== real.hash);
+    await waitUntil('the dream frame to change', async () => (await canvasInfo(page, 'Dream frame')).hash !== dream.hash);
+    await scrub.fill('0');
+    assert.match((await page.getByRole('status', { name: 'Rollout phase' }).textContent()) ?? '', /context/);
+    await scrub.fill(String(Math.floor(T / 2)));
+    await assertNoErrors(page);
+    await shot(page, 'dream-lab');
+  });
+
+  step('exports the dream as a valid GIF with one frame per rollout step', 120_000, async (page) => {
+    await page.getByLabel('Export format').selectOption('gif');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 90_000 }), page.getByRole('button', { name: 'Export', exact: true }).click()]);
+    const bytes = new Uint8Array(readFileSync(await download.path()));
+    assert.equal(Buffer.from(bytes.subarray(0, 6)).toString('latin1'), 'GIF89a');
+    const gif = readGif(bytes);
+    assert.equal(gif.frames, T, `GIF has ${gif.frames} frames, the rollout ${T}`);
+    const meta = await sharp(bytes, { animated: true }).metadata();
+    assert.equal(meta.pages, T);
+    assert.match(download.suggestedFilename(), /\.gif$/);
+    await assertNoErrors(page);
+  });
+
+  step('plays inside the dream with the keyboard, measures fps, records and exports', 180_000, async (page) => {
+    await nav(page, 'Play dream');
+    await page.getByLabel('Run', { exact: true }).selectOption(runId);
+    await page.getByLabel('Real frame', { exact: true }).fill('5');
+    await page.getByRole('button', { name: 'Start dream' }).click();
+    await page.getByRole('button', { name: 'Reset to real frame' }).waitFor({ timeout: 60_000 });
+    await waitUntil('a non-blank dream frame', async () => !(await canvasInfo(page, 'Dream player frame')).blank, 30_000);
+    const f0 = await canvasInfo(page, 'Dream player frame');
+    await page.keyboard.down('ArrowUp');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('KeyD');
+    await page.waitForTimeout(500);
+    await page.keyboard.up('ArrowUp');
+    await waitUntil('the dream frame to change under key presses', async () => (await canvasInfo(page, 'Dream player frame')).hash !== f0.hash, 10_000);
+
+    // Frame rate while steering for 3 s (what the user gets: request, model step, draw).
+    await page.getByLabel('Maximum frame rate').selectOption('120');
+    await page.keyboard.down('ArrowUp');
+    await page.waitForTimeout(3000);
+    fps = Number(((await page.getByRole('status', { name: 'Frame rate' }).textContent()) ?? '').replace(/[^\d.]/g, ''));
+    await page.keyboard.up('ArrowUp');
+    assert.ok(fps > 0, `measured frame rate ${fps}`);
+    console.log(`# dream play frame rate (64×64 canvas, web mode, Chromium): ${fps.toFixed(1)} frames/s`);
+    await shot(page, 'play');
+
+    // Reset returns to the real frame's encoding: t back to 0.
+    await page.getByRole('button', { name: 'Reset to real frame' }).click();
+    await waitUntil('t to return to 0', async () => /^t\s*0$/.test(((await page.getByRole('status', { name: 'Dream step' }).textContent()) ?? '').trim()));
+
+    // Record a short drive and export it.
+    await page.getByRole('button', { name: 'Record', exact: true }).click();
+    await page.keyboard.down('ArrowRight');
+    await page.waitForTimeout(800);
+    await page.keyboard.up('ArrowRight');
+    await page.getByRole('button', { name: '● Recording' }).click();
+    const recorded = Number(((await page.getByText(/\/2000 frames/).textContent()) ?? '').split('/')[0]);
+    assert.ok(recorded > 2, `recorded ${recorded} frames`);
+    await page.getByLabel('Recording format').selectOption('gif');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: 'Export recording' }).click()]);
+    const gif = readGif(new Uint8Array(readFileSync(await download.path())));
+    assert.equal(gif.frames, recorded, `recording GIF has ${gif.frames} frames, recorded ${recorded}`);
+    await assertNoErrors(page);
+  });
+
+  step('shows service errors to the user', 30_000, async (page) => {
+    // A config key the family does not have: the service rejects it and the UI must say so.
+    await nav(page, 'Runs');
+    await page.getByLabel('Training dataset').selectOption(DATASET);
+    await page.getByLabel('Config overrides').fill('vae.noSuchKey=1');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    const alert = page.getByRole('alert').first();
+    await alert.waitFor({ timeout: 20_000 });
+    assert.match((await alert.textContent()) ?? '', /Creating run failed/);
+    await page.getByRole('button', { name: 'Dismiss notification' }).first().click();
+    await page.getByRole('alert').first().waitFor({ state: 'detached' });
+  });
+});

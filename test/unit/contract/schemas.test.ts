@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CHANNEL_NAMES, EVENT_NAMES, CHANNEL_METHODS } from '../../../core/contract/names.ts';
+import { CONTRACT, EVENTS } from '../../../core/contract/channels.ts';
+import { validateRequest, validateReply, validateEvent } from '../../../core/contract/validate.ts';
+import { REQUESTS, BAD_REQUESTS, REPLIES, EVENT_SAMPLES } from './samples.ts';
+
+test('channel names are area:verb, methods are unique, events are onX', () => {
+  for (const c of CHANNEL_NAMES) assert.match(c, /^[a-z]+:[a-z-]+$/);
+  const methods = Object.values(CHANNEL_METHODS);
+  assert.equal(new Set(methods).size, methods.length);
+  for (const e of EVENT_NAMES) assert.match(e, /^on[A-Z][A-Za-z]+$/);
+  assert.deepEqual(Object.keys(CONTRACT).sort(), [...CHANNEL_NAMES].sort());
+  assert.deepEqual(Object.keys(EVENTS).sort(), [...EVENT_NAMES].sort());
+  // The sample tables cover every channel, so each channel has a valid and an invalid case below.
+  assert.deepEqual(Object.keys(REQUESTS).sort(), [...CHANNEL_NAMES].sort());
+  assert.deepEqual(Object.keys(BAD_REQUESTS).sort(), [...CHANNEL_NAMES].sort());
+});
+
+for (const channel of CHANNEL_NAMES) {
+  test(`${channel}: a valid request passes, an invalid one is refused naming its field`, () => {
+    const ok = validateRequest(channel, REQUESTS[channel]);
+    assert.equal(ok.ok, true, ok.ok ? '' : ok.error.message);
+    const [bad, field] = BAD_REQUESTS[channel];
+    const r = validateRequest(channel, bad);
+    assert.equal(r.ok, false, `${JSON.stringify(bad)} must be refused`);
+    if (!r.ok) {
+      assert.equal(r.error.code, 'invalid_request');
+      assert.equal(r.error.field, field);
+      assert.ok(r.error.message.startsWith(`${channel}: ${field}:`), r.error.message);
+    }
+  });
+  test(`${channel}: a valid reply passes its schema, a drifted one does not`, () => {
+    assert.equal(validateReply(channel, REPLIES[channel]), null);
+    const drifted = validateReply(channel, { unexpected: true });
+    assert.ok(drifted, 'a reply of the wrong shape must be refused');
+    assert.equal(drifted.code, 'internal');
+  });
+}
+
+test('defaults are filled in for the service', () => {
+  const r = validateRequest('datasets:frames', REQUESTS['datasets:frames']);
+  assert.ok(r.ok && r.value.stride === 1);
+  const c = validateRequest('runs:create', { family: 'world-models', env: 'car-racing' });
+  assert.ok(c.ok && c.value.preset === 'debug');
+  const m = validateRequest('runs:metrics', { runId: 'x' });
+  assert.ok(m.ok && m.value.since === -1 && m.value.limit === 0);
+});
+
+test('pixels must be typed arrays: a JSON array of numbers is refused with a clear message', () => {
+  const reply = { ...(REPLIES['datasets:frames'] as object), frames: { shape: [1, 1, 1, 3], data: [0, 0, 0] } };
+  const e = validateReply('datasets:frames', reply);
+  assert.ok(e);
+  assert.equal(e.field, 'reply.frames.data');
+  assert.match(e.message, /expected a Uint8Array \(binary data is never sent as a JSON array\)/);
+  // A Float32Array where a Uint8Array is expected is refused too.
+  const wrongType = { ...(REPLIES['datasets:frames'] as object), frames: { shape: [1, 1, 1, 3], data: new Float32Array(3) } };
+  assert.ok(validateReply('datasets:frames', wrongType));
+});
+
+test('runs:create needs exactly one of dataset or env', () => {
+  const none = validateRequest('runs:create', { family: 'world-models' });
+  assert.ok(!none.ok && none.error.field === 'payload.dataset' && /exactly one of dataset or env/.test(none.error.message));
+  assert.ok(validateRequest('runs:create', { family: 'rssm', env: 'cartpole-swingup', preset: 'planet' }).ok);
+});
+
+for (const event of EVENT_NAMES) {
+  test(`${event}: sample payload passes, a wrong one is refused`, () => {
+    assert.equal(validateEvent(event, EVENT_SAMPLES[event]), null);
+    assert.ok(validateEvent(event, { nope: 1 }));
+  });
+}
