@@ -82,8 +82,9 @@ export function cemPlan(
     std = next.s;
   }
   const meanArr = mean.dataSync() as Float32Array;
-  const retT = sequenceReturns(p, c, state, tf.expandDims(mean, 0) as tf.Tensor3D);
+  const meanSeq = tf.expandDims(mean, 0) as tf.Tensor3D;
+  const retT = sequenceReturns(p, c, state, meanSeq);
   const meanReturn = retT.dataSync()[0];
-  tf.dispose([mean, std, lowT, highT, retT]);
+  tf.dispose([mean, std, lowT, highT, retT, meanSeq]);
   return { action: meanArr.slice(0, A), mean: Float32Array.from(meanArr), meanReturn };
 }

@@ -38,7 +38,10 @@ export const CONTRACT = {
 export const EVENTS = {
   /** A run's summary whenever its status, phase, step or checkpoint changes. */
   onRunStatus: S.RunSummary,
-  /** New metric points of a run (batched, a few per second at most). */
+  /**
+   * New metric points of a run (batched, a few per second at most). After a resume the steps since
+   * the last checkpoint are trained again and re-sent: a point replaces an earlier one with its step.
+   */
   onMetrics: S.MetricsEvent,
   /** A line a trainer printed, or a host note about it (crash reason). */
   onRunLog: S.RunLogEvent,

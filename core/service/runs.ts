@@ -34,6 +34,10 @@ interface Active {
   outcome: { outcome: 'finished' | 'stopped' | 'failed'; message: string | null } | null;
   tail: string[];
   metricsOffset: number;
+  /** Points at or below this step were on disk before this trainer started (served by runs:metrics). */
+  minStep: number;
+  /** Latest step seen in metrics.jsonl (status.json is only rewritten at checkpoints). */
+  lastStep: number;
   /** See TrainJob.controlFile: created to ask the trainer to checkpoint and exit. */
   controlFile: string;
   exited: Promise<void>;
@@ -107,7 +111,7 @@ export class RunService {
       env: cfg.source.env,
       status,
       phase: disk?.phase ?? null,
-      step: disk?.step ?? 0,
+      step: Math.max(disk?.step ?? 0, this.active.get(runId)?.lastStep ?? 0),
       totalSteps: disk?.totalSteps ? disk.totalSteps : null,
       backend: disk?.backend ?? cfg.backend,
       createdAt: cfg.created,
@@ -234,12 +238,13 @@ export class RunService {
   private spawn(runId: string, resume: boolean): void {
     let markExited!: () => void;
     const exited = new Promise<void>((r) => (markExited = r));
-    const metricsFile = metricsPath(runDirOf(this.workspace, runId));
+    const ckpts = this.checkpoints(runId);
     const a: Active = {
-      runId, started: false, intent: 'run', outcome: null, tail: [], exited,
+      runId, started: false, intent: 'run', outcome: null, tail: [], exited, lastStep: 0,
       controlFile: join(tmpdir(), `oneiro-control-${process.pid}-${randomBytes(6).toString('hex')}`),
-      // Metrics already on disk were served by runs:metrics; stream only what comes after.
-      metricsOffset: existsSync(metricsFile) ? statSync(metricsFile).size : 0,
+      // The runner truncates metrics.jsonl to the checkpoint it resumes from; stream only what comes after.
+      metricsOffset: 0,
+      minStep: resume ? (ckpts.find((c) => c.latest) ?? ckpts.at(-1))?.step ?? -1 : -1,
       handle: undefined as unknown as WorkerHandle,
     };
     const keep = (line: string) => {
@@ -325,9 +330,15 @@ export class RunService {
               const points: MetricPoint[] = [];
               for (const line of text.slice(0, end).split('\n')) {
                 if (!line.trim()) continue;
-                try { points.push(toPoint(JSON.parse(line) as MetricsRecord)); } catch { /* torn line */ }
+                try {
+                  const p = toPoint(JSON.parse(line) as MetricsRecord);
+                  if (p.step > a.minStep) points.push(p);
+                } catch { /* torn line */ }
               }
-              if (points.length) this.events.emit('onMetrics', { runId: a.runId, points });
+              if (points.length) {
+                a.lastStep = Math.max(a.lastStep, ...points.map((p) => p.step));
+                this.events.emit('onMetrics', { runId: a.runId, points });
+              }
             }
           }
         } finally {

@@ -32,6 +32,8 @@ export interface WorkerLauncher {
 }
 
 export const TRAINER_ENTRY = fileURLToPath(new URL('./entry.ts', import.meta.url));
+/** The same entry behind a tsx loader, for utilityProcess (no execArgv needed). */
+export const TRAINER_ENTRY_MJS = fileURLToPath(new URL('./entry.mjs', import.meta.url));
 
 /** Splits a byte stream into lines (a trainer's stdout/stderr become onRunLog events). */
 export function pipeLines(stream: Readable | null | undefined, onLine: (line: string) => void): void {
@@ -123,7 +125,7 @@ export interface UtilityChildLike {
   on(event: 'exit', listener: (code: number) => void): unknown;
 }
 
-/** Desktop: `utilityProcess.fork(entry)` where entry is the bundled trainer (electron/dist/trainer.mjs). */
+/** Desktop: `utilityProcess.fork(entry)` with entry = core/trainer/entry.mjs (registers tsx, runs entry.ts). */
 export function utilityLauncher(utilityProcess: UtilityProcessLike, entry: string, env?: NodeJS.ProcessEnv): WorkerLauncher {
   return {
     kind: 'utility',

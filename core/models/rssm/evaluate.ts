@@ -158,7 +158,7 @@ export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: O
   act.set(ep.action.subarray(first * A, Math.min(T, first + context) * A));
   if (o.actions) act.set(o.actions.subarray(0, o.horizon * A), context * A);
   else act.set(ep.action.subarray((o.start + 1) * A, Math.min(T, o.start + 1 + o.horizon) * A), context * A);
-  const seeds = o.temperature > 0 ? new SeedStream(o.seed) : null;
+  const seeds = o.temperature > 0 ? new SeedStream(o.seed, o.temperature) : null;
   const { dream, recon } = openLoopWindows(p, c, win, act, 1, context, o.horizon, seeds);
   const dream8 = toUint8(dream);
   const dreamIndices = Array.from({ length: o.horizon }, (_, i) => o.start + 1 + i);
@@ -178,7 +178,7 @@ export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: O
 
 /** Play the dream step by step from a real frame. */
 export function rssmDreamSession(p: Params, c: RssmModelConfig, space: Space, opts: { temperature: number; seed: number }): DreamSession {
-  const seeds = opts.temperature > 0 ? new SeedStream(opts.seed) : null;
+  const seeds = opts.temperature > 0 ? new SeedStream(opts.seed, opts.temperature) : null;
   let state: { deter: tf.Tensor2D; stoch: tf.Tensor2D } | null = null;
   const frameOf = (s: { deter: tf.Tensor2D; stoch: tf.Tensor2D }) => {
     const x = tf.tidy(() => decode(p, c, features(s)));

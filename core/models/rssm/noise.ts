@@ -10,7 +10,8 @@ import type { Rng } from '../../util/rng.ts';
 
 /** A deterministic stream of integer seeds for tf.randomNormal / randomUniform (saved with checkpoints). */
 export class SeedStream {
-  constructor(public state: number) {
+  /** Sampling temperature for dreams: Gaussian std·τ, categorical logits/τ (1 = the model's distribution). */
+  constructor(public state: number, readonly temperature = 1) {
     this.state = state >>> 0;
   }
   next(): number {

@@ -77,7 +77,13 @@ export function initialState(c: RssmModelConfig, n: number): RssmState {
 
 /** A latent draw: a sample (training, imagination) or the mode (deterministic evaluation). */
 function draw(dist: LatentDist, seeds: SeedStream | null): tf.Tensor2D {
-  return seeds ? sampleDist(dist, seeds.next()) : distMode(dist);
+  if (!seeds) return distMode(dist);
+  const t = seeds.temperature;
+  if (t === 1) return sampleDist(dist, seeds.next());
+  const scaled: LatentDist = dist.kind === 'gaussian'
+    ? { kind: 'gaussian', mean: dist.mean, std: tf.mul(dist.std, t) }
+    : { kind: 'categorical', logits: tf.logSoftmax(tf.div(dist.logits, t)) };
+  return sampleDist(scaled, seeds.next());
 }
 
 /** Prior step p(s_t | s_{t−1}, a_t). */

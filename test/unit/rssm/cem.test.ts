@@ -1,0 +1,62 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../core/tensor/backend.ts';
+import { rssmConfig, withActionDim } from '../../../core/models/rssm/config.ts';
+import { createRssmModel, disposeRssmModel } from '../../../core/models/rssm/world-model.ts';
+import { initialState } from '../../../core/models/rssm/rssm.ts';
+import { cemPlan, sequenceReturns, CEM_DEFAULTS } from '../../../core/agents/cem.ts';
+import { PlanetAgent, runEpisode } from '../../../core/agents/online.ts';
+import { makeEnv } from '../../../core/envs/registry.ts';
+
+before(async () => {
+  await initBackend();
+});
+
+test('CEM defaults are PlaNet\'s (horizon 12, 1000 candidates, top 100, 10 iterations)', () => {
+  assert.deepEqual({ ...CEM_DEFAULTS }, { horizon: 12, candidates: 1000, topK: 100, iterations: 10 });
+  const c = rssmConfig('planet');
+  assert.deepEqual(c.planner, { horizon: 12, candidates: 1000, topK: 100, iterations: 10 });
+});
+
+test('the planner\'s plan scores higher under the model than random candidates; planning leaks no tensors', () => {
+  const c = withActionDim(rssmConfig('debug'), 1);
+  const m = createRssmModel(c, 11);
+  const state = initialState(c, 1);
+  const opts = { horizon: 10, candidates: 300, topK: 30, iterations: 6 };
+  cemPlan(m.params, c, state, opts, 1); // warm-up (kernel setup)
+  const before = tf.memory().numTensors;
+  let plan = cemPlan(m.params, c, state, opts, 2);
+  for (let i = 3; i < 6; i++) plan = cemPlan(m.params, c, state, opts, i);
+  assert.equal(tf.memory().numTensors, before, 'numTensors flat across plans');
+  assert.equal(plan.action.length, 1);
+  assert.ok(plan.action[0] >= -1 && plan.action[0] <= 1, 'action inside the box');
+  // 1000 uniform random action sequences, scored by the same model.
+  const rand = tf.randomUniform([1000, opts.horizon, 1], -1, 1, 'float32', 77) as tf.Tensor3D;
+  const r = sequenceReturns(m.params, c, state, rand);
+  const returns = Array.from(r.dataSync()).sort((a, b) => a - b);
+  tf.dispose([rand, r]);
+  const meanRandom = returns.reduce((a, b) => a + b, 0) / returns.length;
+  const p95 = returns[Math.floor(0.95 * returns.length)];
+  console.log(`model return: plan ${plan.meanReturn.toFixed(4)}, random mean ${meanRandom.toFixed(4)}, random p95 ${p95.toFixed(4)}, random max ${returns.at(-1)!.toFixed(4)}`);
+  assert.ok(plan.meanReturn > p95, `plan return ${plan.meanReturn} should beat 95% of random candidates (p95 ${p95})`);
+  tf.dispose([state.deter, state.stoch, ...(state.dist.kind === 'gaussian' ? [state.dist.mean, state.dist.std] : [state.dist.logits])]);
+  disposeRssmModel(m);
+});
+
+test('PlanetAgent (belief update + CEM + noise) drives a real env without leaking tensors', () => {
+  const c = withActionDim(rssmConfig('debug', { planner: { horizon: 5, candidates: 50, topK: 5, iterations: 2 } }), 1);
+  const m = createRssmModel(c, 2);
+  const env = makeEnv('cartpole-swingup', { size: c.image.size, actionRepeat: 8, maxSteps: 6 });
+  const agent = new PlanetAgent(m.params, c, env.actionSpace, { planner: c.planner, noise: 0.3, seed: 1, frameSize: c.image.size });
+  runEpisode(env, 1, agent.act); // warm-up
+  agent.reset();
+  const before = tf.memory().numTensors;
+  const { episode } = runEpisode(env, 2, agent.act);
+  agent.reset();
+  assert.equal(tf.memory().numTensors, before, 'numTensors flat over an episode of planning');
+  assert.equal(episode.imageShape[0], 7, 'reset frame + 6 steps');
+  assert.ok(Number.isFinite(agent.lastPlanReturn));
+  agent.dispose();
+  disposeRssmModel(m);
+});

@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RSSM_PRESETS, parseRssmConfig, rssmConfig, withActionDim, featureSize } from '../../../core/models/rssm/config.ts';
+import { isUserError } from '../../../core/util/errors.ts';
+
+test('presets carry the reference defaults (mission-anchors §1.2, §1.4, §1.10)', () => {
+  const p = rssmConfig('planet');
+  assert.deepEqual(p.rssm.latent, { kind: 'gaussian', size: 30, minStd: 0.1 });
+  assert.equal(p.rssm.deter, 200);
+  assert.equal(p.loss.freeNats, 3);
+  assert.equal(p.loss.freeNatsPlacement, 'element');
+  assert.equal(p.loss.klBalance, null);
+  assert.equal(p.loss.overshooting.distance, 0, 'off in the camera-ready config');
+  assert.equal(p.loss.rewardScale, 10);
+  assert.deepEqual([p.train.batch, p.train.length, p.train.lr, p.train.adamEps, p.train.clipNorm], [50, 50, 1e-3, 1e-4, 1000]);
+  const d = rssmConfig('dreamerv2');
+  assert.deepEqual(d.rssm.latent, { kind: 'discrete', groups: 32, classes: 32, unimix: 0 });
+  assert.equal(d.loss.klBalance, 0.8);
+  assert.equal(d.loss.freeNats, 1);
+  assert.equal(d.loss.freeNatsPlacement, 'mean');
+  assert.equal(featureSize(withActionDim(d, 1)), 200 + 1024);
+  assert.deepEqual(Object.keys(RSSM_PRESETS).sort(), ['debug', 'default', 'dreamerv2', 'planet']);
+});
+
+test('overrides deep-merge; overshooting can be switched on with per-distance weights', () => {
+  const c = rssmConfig('planet', { loss: { overshooting: { distance: 3, scale: 1, weights: [1, 0.5, 0.25] } } });
+  assert.deepEqual(c.loss.overshooting, { distance: 3, scale: 1, weights: [1, 0.5, 0.25], stopPosteriorGrad: true });
+  assert.equal(c.loss.freeNats, 3, 'untouched fields keep the preset value');
+});
+
+test('bad configs are rejected with the field and the expected value', () => {
+  const bad: [() => unknown, RegExp][] = [
+    [() => rssmConfig('nope'), /unknown rssm preset 'nope': expected one of planet, dreamerv2, debug/],
+    [() => rssmConfig('planet', { loss: { overshooting: { distance: 3, weights: [1] } } }), /loss\.overshooting\.weights: expected 3 weights/],
+    [() => rssmConfig('planet', { image: { size: 32 } }), /decoder\.kernels: .* give 64px, expected 32px/],
+    [() => rssmConfig('planet', { planner: { topK: 2000 } }), /planner\.topK: must be <= planner\.candidates/],
+    [() => parseRssmConfig({ ...rssmConfig('debug'), loss: { ...rssmConfig('debug').loss, klBalance: 2 } }), /loss\.klBalance/],
+    [() => withActionDim(rssmConfig('debug', { actionDim: 2 }), 3), /actionDim is 2 but the data's actions have 3 dimensions/],
+  ];
+  for (const [f, re] of bad) {
+    assert.throws(f, (e: unknown) => isUserError(e) && re.test((e as Error).message), String(re));
+  }
+});
