@@ -27,6 +27,12 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standa
 let service: WorkbenchService | null = null;
 let quitting = false;
 
+// One desktop host per user: a second instance would manage the same runs' trainers.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+  process.exit(0);
+}
+
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
     width: 1280, height: 800, minWidth: 960, minHeight: 640, title: 'Oneiro', show: false, backgroundColor: '#111318',
@@ -74,6 +80,10 @@ app.whenReady().then(async () => {
   bindChannels(ipcMain, dispatch, (ch, url) => console.error(`oneiro: refused ${ch} from ${url ?? 'unknown frame'}`));
 
   const win = createWindow();
+  app.on('second-instance', () => {
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
   service.events.subscribeAll((event, payload) => {
     if (!win.isDestroyed()) win.webContents.send(event, payload);
   });

@@ -218,6 +218,7 @@ export const CreateRunRequest = z
     family: z.string().min(1),
     preset: z.string().min(1).default('debug'),
     dataset: Name.optional(),
+    /** A built-in env instead of a dataset: the service first collects a small dataset from it (`<name>-data`). */
     env: z.string().min(1).optional(),
     /** Total training steps (the family splits them over phases); default from the preset. */
     steps: posInt().max(10_000_000).optional(),

@@ -71,8 +71,8 @@ export class RunService {
       case 'failed': return 'failed';
       case 'crashed': return 'crashed';
       case 'paused': return disk.message === USER_STOP ? 'stopped' : 'paused';
-      // 'running' on disk with no trainer of ours: the process died with an earlier host.
-      case 'running': return 'crashed';
+      // 'running' on disk with no trainer of ours: another host's trainer if its pid lives, else it died.
+      case 'running': return isAlive(disk.pid) ? 'running' : 'crashed';
       default: return 'crashed';
     }
   }
@@ -100,6 +100,7 @@ export class RunService {
     const status = this.wireStatus(runId, disk);
     const ckpts = this.checkpoints(runId);
     let message = disk?.message ?? null;
+    if (status === 'running' && !this.active.has(runId)) message = `trained by another process (pid ${disk?.pid})`;
     if (status === 'crashed' && disk?.state === 'running') message = 'the trainer is no longer running (the host that started it exited); resume continues from the last checkpoint';
     const last: Record<string, number> = {};
     for (const [k, v] of Object.entries(disk?.last ?? {})) if (Number.isFinite(v)) last[k] = v;
@@ -138,17 +139,27 @@ export class RunService {
     return { ...s, config: cfg as unknown as Record<string, unknown> };
   }
 
-  async create(req: ParsedRequestOf<'runs:create'>): Promise<RunSummary> {
+  /**
+   * `dataset` names the run's data. With `env` instead, `collectFromEnv` (the service's dataset
+   * collection) first makes a small dataset from the env, named after the run — the families train
+   * offline from episodes (online training in the env arrives with the RSSM's loop).
+   */
+  async create(req: ParsedRequestOf<'runs:create'>, collectFromEnv?: (env: string, dataset: string) => Promise<string>): Promise<RunSummary> {
     if (!familyNames().includes(req.family)) {
       throw new ServiceError('invalid_request', `unknown model family '${req.family}': expected one of ${familyNames().join(', ')}`, 'payload.family');
     }
-    if (req.env !== undefined) {
-      throw new ServiceError('invalid_request', `${req.family} trains from a dataset; collect one from '${req.env}' first (datasets:collect) and create the run with dataset`, 'payload.env');
-    }
     if (req.name && existsSync(runDirOf(this.workspace, req.name))) throw conflict(`a run named '${req.name}' already exists`);
+    let dataset = req.dataset ?? null;
+    if (req.env !== undefined) {
+      if (!collectFromEnv) throw new ServiceError('invalid_request', `${req.family} trains from a dataset: create the run with dataset`, 'payload.env');
+      const base = req.name ?? `${req.family}-${req.env}`;
+      let name = `${base}-data`;
+      for (let i = 2; existsSync(join(this.workspace, 'datasets', name)); i++) name = `${base}-data-${i}`;
+      dataset = await collectFromEnv(req.env, name);
+    }
     const overrides = req.overrides ? expandDotted(req.overrides) : undefined;
     const r = await createRun({
-      workspace: this.workspace, family: req.family, preset: req.preset, dataset: req.dataset ?? null,
+      workspace: this.workspace, family: req.family, preset: req.preset, dataset,
       seed: req.seed, steps: req.steps, overrides, ...(req.name ? { id: req.name } : {}),
     });
     const s = this.summary(r.id);
@@ -159,6 +170,8 @@ export class RunService {
   start(req: ParsedRequestOf<'runs:start'>): RunSummary {
     const s = this.summary(req.runId);
     if (this.active.has(req.runId)) throw conflict(`run ${req.runId} is already ${s.status}`);
+    const disk = readStatus(this.dir(req.runId));
+    if (disk?.state === 'running' && isAlive(disk.pid)) throw conflict(`run ${req.runId} is being trained by another process (pid ${disk.pid}), e.g. another Oneiro window or 'oneiro train'`);
     if (s.status === 'completed') throw conflict(`run ${req.runId} has completed all ${s.totalSteps ?? ''} steps; create a new run to train more`);
     if (this.closing) throw conflict('the workbench host is shutting down');
     this.spawn(req.runId, s.lastCheckpoint !== null);
@@ -169,7 +182,7 @@ export class RunService {
 
   resume(req: ParsedRequestOf<'runs:resume'>): RunSummary {
     const s = this.summary(req.runId);
-    if (this.active.has(req.runId)) throw conflict(`run ${req.runId} is ${s.status}, not paused`);
+    if (this.active.has(req.runId) || s.status === 'running') throw conflict(`run ${req.runId} is ${s.status}, not paused`);
     if (!['paused', 'stopped', 'crashed'].includes(s.status)) throw conflict(`run ${req.runId} is ${s.status}: only a paused, stopped or crashed run can be resumed`);
     return this.start(req);
   }
@@ -370,6 +383,17 @@ export class RunService {
     clearTimeout(timer);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+}
+
+/** Whether a process exists (signal 0 only checks). */
+export function isAlive(pid: number | null | undefined): boolean {
+  if (!pid || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { WorkbenchApi } from '../contract/client.ts';
 import type { ReplyOf } from '../contract/channels.ts';
-import { listEnvs } from '../envs/registry.ts';
+import { getEnvSpec, listEnvs } from '../envs/registry.ts';
 import { familyDescriptions, getFamily } from '../models/registry.ts';
 import { initBackend, type BackendInfo } from '../tensor/backend.ts';
 import type { WorkerLauncher } from '../trainer/launcher.ts';
@@ -22,6 +22,9 @@ import { RunService } from './runs.ts';
  */
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The dataset a run created from an env collects first (about 2,000 frames). */
+export const ENV_DATASET = { episodes: 10, maxSteps: 200 } as const;
 
 export interface ServiceOptions {
   workspace: string;
@@ -96,8 +99,8 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       const out: ReplyOf<'models:list'> = [];
       for (const f of familyDescriptions()) {
         const fam = await getFamily(f.name);
-        // Every family trains from a dataset for now; online (env) training arrives with the RSSM's loop.
-        out.push({ family: f.name, doc: f.description, presets: fam.presets.map((p) => ({ name: p, doc: `${f.name} '${p}' preset` })), sources: ['dataset'] });
+        // From an env, a run first collects a small dataset (runs:create); training itself is offline.
+        out.push({ family: f.name, doc: f.description, presets: fam.presets.map((p) => ({ name: p, doc: `${f.name} '${p}' preset` })), sources: ['dataset', 'env'] });
       }
       return out;
     },
@@ -111,7 +114,13 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     async getRun(req) { return runs.get(req); },
     async createRun(req) {
       await hostBackend();
-      return runs.create(req);
+      return runs.create(req, async (env, dataset) => {
+        const spec = getEnvSpec(env);
+        const box = (spec.actionSpace ?? spec.make().actionSpace).kind === 'box';
+        // ENV_DATASET: enough frames for a debug-preset run to learn something, collected in seconds.
+        await datasets.collect({ env, dataset, episodes: ENV_DATASET.episodes, seed: req.seed ?? 0, maxSteps: Math.min(spec.defaults.maxSteps, ENV_DATASET.maxSteps), policy: box ? 'brownian' : 'random' });
+        return dataset;
+      });
     },
     async startRun(req) { return runs.start(req); },
     pauseRun: (req) => runs.pause(req),

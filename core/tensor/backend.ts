@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
-import { UserError } from '../util/errors.ts';
+import { UserError, isUserError } from '../util/errors.ts';
 import { registerAllGradients } from './gradients.ts';
 
 /**
@@ -80,6 +80,7 @@ async function tryLoad(name: BackendName): Promise<LoadResult> {
       }
     }
   } catch (e) {
+    if (isUserError(e)) throw e; // a bad setting (e.g. ONEIRO_WASM_THREADS) is not a fallback case
     return { ok: false, reason: (e as Error).message.split('\n')[0] };
   }
 }

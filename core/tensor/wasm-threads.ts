@@ -50,6 +50,12 @@ export function loadThreadedWasmModule(): WasmModuleApi {
   const coresHook = 'return require$$4.cpus().length;';
   if (code.split(coresHook).length !== 2) throw new Error(`tfjs-backend-wasm ${version}: core-count code not found for the threads patch`);
   code = code.replace(coresHook, () => 'return 2 * require$$4.cpus().length;');
+  // A worker running a pthread is ref()'d, and XNNPACK's pool threads never end, so Node would
+  // never exit (seen as a hung `node --test`). The main thread drives every kernel
+  // synchronously, so idle pool threads need not keep the process alive.
+  const refHook = 'worker.ref();';
+  if (code.split(refHook).length !== 2) throw new Error(`tfjs-backend-wasm ${version}: worker.ref() not found for the threads patch`);
+  code = code.replace(refHook, () => '/* oneiro: no worker.ref() */');
   code = code.replace(mainHook, () => 'factoryConfig.mainScriptUrlOrBlob = __oneiroMainFile(wasmFactoryThreadedSimd.toString());');
 
   const hooks = {

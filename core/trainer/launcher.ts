@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { parseFromWorker } from './protocol.ts';
@@ -60,6 +61,19 @@ export function pipeLines(stream: Readable | null | undefined, onLine: (line: st
   });
 }
 
+/**
+ * Workers run below normal scheduling priority: training saturates every core, and the host that
+ * serves the UI must win the CPU when it needs it (issue 6: event-loop p99 < 50 ms while runs train).
+ */
+export const WORKER_NICE = 10;
+
+function lowerPriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, WORKER_NICE);
+  } catch { /* not permitted here: the worker keeps normal priority */ }
+}
+
 function deliver(raw: unknown, cb: WorkerCallbacks, kill: () => void): void {
   const r = parseFromWorker(raw);
   if (r.ok) cb.onMessage(r.msg);
@@ -87,6 +101,7 @@ export function forkLauncher(opts: ForkOptions = {}): WorkerLauncher {
         serialization: 'advanced',
       });
       let exited = false;
+      lowerPriority(child.pid);
       const kill = () => {
         if (!exited) child.kill('SIGKILL');
       };
@@ -132,6 +147,7 @@ export function utilityLauncher(utilityProcess: UtilityProcessLike, entry: strin
     spawn(name, cb) {
       const child = utilityProcess.fork(entry, [name], { serviceName: `oneiro ${name}`, stdio: 'pipe', env: { ...process.env, ...env, ONEIRO_WORKER: name } });
       let exited = false;
+      lowerPriority(child.pid);
       const kill = () => {
         if (!exited) child.kill();
       };

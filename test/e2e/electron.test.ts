@@ -23,18 +23,18 @@ test('desktop app: window.oneiro is the contract, the page is sandboxed, the ser
   try {
     const page = await app.firstWindow();
     assert.match(page.url(), /^oneiro:\/\/app\//);
-    const keys = await page.evaluate(() => Object.keys((window as any).oneiro).sort());
+    const keys = await page.evaluate(() => Object.keys((globalThis as any).oneiro).sort());
     assert.deepEqual(keys, [...Object.values(CHANNEL_METHODS), ...EVENT_NAMES].sort());
-    const sandbox = await page.evaluate(() => ({ require: typeof (window as any).require, process: typeof (window as any).process, ipc: typeof (window as any).ipcRenderer }));
+    const sandbox = await page.evaluate(() => ({ require: typeof (globalThis as any).require, process: typeof (globalThis as any).process, ipc: typeof (globalThis as any).ipcRenderer }));
     assert.deepEqual(sandbox, { require: 'undefined', process: 'undefined', ipc: 'undefined' });
-    const info = await page.evaluate(() => (window as any).oneiro.workspaceInfo());
+    const info = await page.evaluate(() => (globalThis as any).oneiro.workspaceInfo());
     assert.equal(info.ok, true);
     assert.equal(info.result.host, 'electron');
     assert.equal(info.result.workspace, workspace);
-    const bad = await page.evaluate(() => (window as any).oneiro.getRun({ runId: '../x' }));
+    const bad = await page.evaluate(() => (globalThis as any).oneiro.getRun({ runId: '../x' }));
     assert.equal(bad.error.code, 'invalid_request');
     // Navigation away from the app is denied.
-    await page.evaluate(() => { window.location.href = 'https://example.com/'; });
+    await page.evaluate(() => { (globalThis as any).location.href = 'https://example.com/'; });
     await page.waitForTimeout(500);
     assert.match(page.url(), /^oneiro:\/\/app\//);
     const prefs = await app.evaluate(({ BrowserWindow }) => {

@@ -155,4 +155,27 @@ test('end to end: collect, list, frames as binary, create and start a tiny run, 
   assert.ok(m.points.length >= points.length);
   assert.equal((await client.listRuns()).find((r) => r.id === 'e2e')?.status, 'stopped');
   assert.equal(h.service.runs.activeCount(), 0);
+
+  // Dreams from the stopped run's checkpoint, over the wire as binary.
+  const ol = await client.dreamOpenLoop({ runId: 'e2e', episode: 0, start: 6, horizon: 5, context: 3 });
+  assert.ok(ol.truth.data instanceof Uint8Array && ol.dream.data instanceof Uint8Array && ol.mse instanceof Float32Array);
+  assert.equal(ol.context, 3);
+  assert.equal(ol.horizon, 5);
+  assert.deepEqual(ol.truth.shape, ol.dream.shape);
+  assert.equal(ol.truth.shape[0], 8);
+  assert.equal(ol.mse.length, 8);
+  assert.ok(Array.from(ol.baselineMse.subarray(3)).some((v) => v > 0), 'copy-last-frame baseline differs from truth after the context');
+  const f0 = await client.dreamReset({ runId: 'e2e', episode: 1, step: 3 });
+  const f1 = await client.dreamStep({ sessionId: f0.sessionId, action: [0.8] });
+  assert.equal(f1.t, 1);
+  await assert.rejects(client.dreamStep({ sessionId: f0.sessionId, action: [0.1, 0.2] }), (e: unknown) => e instanceof WorkbenchError && e.field === 'payload.action');
+  assert.deepEqual(await client.dreamClose({ sessionId: f0.sessionId }), { closed: true });
+  await assert.rejects(client.dreamFrame({ sessionId: f0.sessionId }), (e: unknown) => e instanceof WorkbenchError && e.code === 'not_found');
+  // A run from an env collects its own small dataset first.
+  const fromEnv = await client.createRun({ family: 'world-models', env: 'cartpole-swingup', name: 'fromenv' });
+  assert.deepEqual([fromEnv.status, fromEnv.dataset, fromEnv.env], ['created', 'fromenv-data', 'cartpole-swingup']);
+  assert.ok((await client.listDatasets()).some((d) => d.name === 'fromenv-data' && d.episodes === 10));
+  const gif = await client.exportStrip({ source: { kind: 'openloop', runId: 'e2e', episode: 0, start: 6, horizon: 5 }, format: 'gif' });
+  assert.equal(new TextDecoder().decode(gif.bytes.subarray(0, 6)), 'GIF89a');
+  assert.ok(gif.frames >= 6);
 });

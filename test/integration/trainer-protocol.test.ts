@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forkLauncher, TRAINER_ENTRY } from '../../core/trainer/launcher.ts';
+import { getPriority } from 'node:os';
+import { forkLauncher, TRAINER_ENTRY, WORKER_NICE } from '../../core/trainer/launcher.ts';
 import type { FromWorker } from '../../core/trainer/protocol.ts';
 
 // The worker protocol: a real trainer entry greets and reports a failing job as `done: failed`; a
@@ -40,6 +41,8 @@ test('the trainer entry greets, runs a job, and reports a failure as done/failed
     const w = spawnCollect();
     const ready = await waitFor(() => w.msgs.find((m) => m.type === 'ready'));
     assert.equal(ready.type === 'ready' && ready.pid, w.h.pid);
+    // Workers yield the CPU to the host that serves the UI.
+    assert.equal(getPriority(w.h.pid!), Math.max(getPriority(), WORKER_NICE));
     w.h.send({ type: 'start', job: { kind: 'collect', workspace: ws, env: 'no-such-env', dataset: 'x', episodes: 1, seed: 0, policy: 'random' } });
     const exit = await waitFor(() => w.exited());
     const done = w.msgs.find((m) => m.type === 'done');

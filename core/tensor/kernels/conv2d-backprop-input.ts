@@ -94,8 +94,13 @@ function fromSinglePixel(
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Cin, outChannels: Cout, filterHeight: Kh, filterWidth: Kw } = info;
   const { top, left } = info.padInfo;
   return withScope(backend, (s) => {
-    const wt = s.transpose(s.reshape(filter, [Kh * Kw * Cin, Cout]), [1, 0]); // explicit: wasm's transposeB is slow
-    const cols = s.run('BatchMatMul', { a: s.reshape(dy, [1, B, Cout]), b: s.reshape(wt, [1, Cout, Kh * Kw * Cin]) }, { transposeA: false, transposeB: false });
+    // colsᵀ = W[KKC, C_out] · dyᵀ[C_out, B]: the big filter is the left operand, so neither it
+    // is transposed nor does XNNPACK pack it as weights (it packs the right operand, here the
+    // small dyᵀ). Measured on 1×1×1024 → 5×5×128 at batch 32: 35 ms with the filter as the right
+    // operand (transpose + packing of 3.3 M weights), 8 ms this way.
+    const dyT = s.transpose(s.reshape(dy, [B, Cout]), [1, 0]);
+    const colsT = s.run('BatchMatMul', { a: s.reshape(filter, [1, Kh * Kw * Cin, Cout]), b: s.reshape(dyT, [1, Cout, B]) }, { transposeA: false, transposeB: false });
+    const cols = s.transpose(s.reshape(colsT, [Kh * Kw * Cin, B]), [1, 0]);
     let full = s.reshape(cols, [B, Kh, Kw, Cin]); // rows/cols of padded dx that a tap reaches
     // dx row r is padded row r + top: crop what lies in the padding, zero-fill what no tap reaches.
     const h0 = Math.min(top, Kh);

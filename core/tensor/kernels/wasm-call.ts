@@ -100,8 +100,8 @@ export class Scope {
 }
 
 /** Runs `body` in a Scope; everything but the returned TensorInfo is freed, also on error. */
-export function withScope(backend: KernelBackend, body: (s: Scope) => TensorInfo): TensorInfo {
-  const s = new Scope(backend as WasmBackendLike);
+export function withScope(backend: unknown, body: (s: Scope) => TensorInfo): TensorInfo {
+  const s = new Scope(backend as WasmBackendLike); // KernelFunc types its backend as {}
   try {
     return s.keep(body(s));
   } finally {

@@ -26,6 +26,7 @@ const STUB = `
 const s = globalThis.__electron = { appEvents: {}, handlers: new Map(), schemes: [], windows: [], protocolHandlers: {}, permission: null, forks: [] };
 export const app = {
   whenReady: () => Promise.resolve(),
+  requestSingleInstanceLock: () => { s.lock = true; return true; },
   on: (ev, cb) => { (s.appEvents[ev] ??= []).push(cb); },
   quit: () => { s.quit = true; }, exit: (c) => { s.exit = c; },
 };
@@ -36,7 +37,7 @@ export const net = { fetch: async (url) => new Response('file ' + url) };
 export const utilityProcess = { fork: (...a) => { s.forks.push(a); throw new Error('no trainers in this test'); } };
 export class BrowserWindow {
   constructor(opts) { this.opts = opts; this.sent = []; this.webContents = { send: (ev, p) => this.sent.push([ev, p]) }; s.windows.push(this); }
-  once() {} isDestroyed() { return false; } show() {}
+  once() {} isDestroyed() { return false; } show() {} isMinimized() { return false; } restore() {} focus() {}
   loadURL(u) { this.url = u; return Promise.resolve(); }
 }
 `;
@@ -58,6 +59,7 @@ test('main.ts binds exactly the contract, hardens the window and the session, an
   const s = (globalThis as any).__electron;
   await new Promise((r) => setTimeout(r, 50)); // whenReady().then(...)
 
+  assert.equal(s.lock, true, 'single-instance lock taken');
   assert.deepEqual(s.schemes.map((x: any) => [x.scheme, x.privileges.standard, x.privileges.secure]), [['oneiro', true, true]]);
   assert.deepEqual([...s.handlers.keys()].sort(), [...CHANNEL_NAMES].sort(), 'ipcMain.handle for every contract channel, nothing else');
   assert.equal(s.windows.length, 1);

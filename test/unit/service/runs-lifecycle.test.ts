@@ -47,7 +47,7 @@ test('start: the trainer is told its job after it greets; "started" makes the ru
   const s = runs.start({ runId: 'r' });
   assert.equal(s.status, 'starting');
   const w = launcher.last();
-  assert.deepEqual(w.received, []);
+  assert.equal(w.received.length, 0);
   w.say({ type: 'ready', pid: w.pid });
   const start = w.received[0];
   assert.ok(start.type === 'start' && start.job.kind === 'train');
@@ -126,10 +126,21 @@ test('pause → paused; finished → completed (and cannot be started again); fa
 });
 
 test('a run left "running" on disk by an earlier host shows as crashed', () => {
-  disk('running', 120);
+  writeStatus(dir(), { state: 'running', phase: 'vae', step: 120, totalSteps: 600, pid: 2 ** 22 + 12345, backend: 'cpu' });
   const s = runs.summary('r');
   assert.equal(s.status, 'crashed');
   assert.match(s.message!, /no longer running/);
+});
+
+test('a run another live process is training shows as running and cannot be started twice', () => {
+  // Our parent stands in for another host's trainer: a live pid that is not ours.
+  writeStatus(dir(), { state: 'running', phase: 'vae', step: 120, totalSteps: 600, pid: process.ppid, backend: 'cpu' });
+  const s = runs.summary('r');
+  assert.equal(s.status, 'running');
+  assert.match(s.message!, /another process/);
+  assert.throws(() => runs.start({ runId: 'r' }), (e: any) => e.code === 'conflict' && /another process/.test(e.message));
+  assert.throws(() => runs.resume({ runId: 'r' }), (e: any) => e.code === 'conflict');
+  assert.equal(launcher.workers.length, 0);
 });
 
 test('metrics appended by the trainer stream as onMetrics and advance the step', async () => {

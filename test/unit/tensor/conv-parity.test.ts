@@ -62,3 +62,28 @@ test('the World Models VAE layer shapes (batch 2) match cpu', async () => {
   await checkParity('conv to 1×1 valid', (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'valid'), [{ shape: [2, 5, 6, 3] }, { shape: [4, 5, 3, 2] }]);
   assert.equal(tf.getBackend(), 'wasm');
 });
+
+test('the wasm training kernels free their intermediates (backend data ids stay flat)', async () => {
+  const { initBackend } = await import('../../../core/tensor/backend.ts');
+  await initBackend('wasm');
+  const be = tf.engine().backend as unknown as { dataIdMap: { numDataIds(): number } };
+  const x = tf.randomUniform([2, 9, 9, 3]) as tf.Tensor4D;
+  const f = tf.randomUniform([3, 3, 3, 4]) as tf.Tensor4D;
+  const y1 = tf.randomUniform([2, 1, 1, 8]) as tf.Tensor4D;
+  const f1 = tf.randomUniform([5, 5, 4, 8]) as tf.Tensor4D;
+  const a = tf.randomUniform([5, 7]);
+  const b = tf.randomUniform([6, 5]);
+  const run = () => tf.tidy(() => {
+    tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same')))([x, f]);
+    tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.conv2dTranspose(p as tf.Tensor4D, q as tf.Tensor4D, [2, 5, 5, 4], 2, 'valid')))([y1, f1]);
+    tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.matMul(p, q, true, true)))([a, b]);
+    tf.grad((p: tf.Tensor) => tf.sum(tf.gather(p, tf.tensor1d([0, 2, 2], 'int32'))))(a);
+  });
+  run();
+  const ids = be.dataIdMap.numDataIds();
+  const tensors = tf.memory().numTensors;
+  for (let i = 0; i < 20; i++) run();
+  assert.equal(be.dataIdMap.numDataIds(), ids);
+  assert.equal(tf.memory().numTensors, tensors);
+  tf.dispose([x, f, y1, f1, a, b]);
+});
