@@ -1,17 +1,19 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ParsedRequestOf, ReplyOf, DatasetSummary } from '../contract/channels.ts';
 import { listDatasets, openDataset, readEpisode, episodeFrames, actionDimOf, datasetExists } from '../data/dataset.ts';
 import type { DatasetMeta } from '../data/dataset.ts';
 import { inspectDataset } from '../data/dataset-stats.ts';
-import { importIntoDataset } from '../data/dataset-import.ts';
 import { getEnvSpec } from '../envs/registry.ts';
 import type { WorkerLauncher } from '../trainer/launcher.ts';
+import type { FromWorker } from '../trainer/protocol.ts';
 import type { EventHub } from './events.ts';
 import { conflict, finite, ServiceError } from './errors.ts';
 
 /** Datasets of the workspace, over core/data. Collection runs in a worker process (see trainer/). */
 export class DatasetService {
-  private readonly collecting = new Set<string>();
+  /** Dataset names a worker is making (collect or import). */
+  private readonly busy = new Set<string>();
 
   constructor(
     private readonly workspace: string,
@@ -79,27 +81,49 @@ export class DatasetService {
     return { dataset: req.dataset, episode: req.episode, start: req.start, stride: req.stride, frames: { shape: [picked, H, W, 3], data } };
   }
 
-  import(req: ParsedRequestOf<'datasets:import'>): ReplyOf<'datasets:import'> {
-    const { report, dataset } = importIntoDataset(this.workspace, req.name, resolve(req.source), { format: req.format });
-    if (!dataset) {
-      throw new ServiceError('invalid_request', `no good episode in ${req.source}: ${report.bad.slice(0, 3).map((b) => `${b.file}: ${b.reason}`).join('; ') || 'the folder holds no episode files'}`, 'payload.source');
+  /** Imports in a worker (reading and converting a large folder would stall the host). */
+  import(req: ParsedRequestOf<'datasets:import'>): Promise<ReplyOf<'datasets:import'>> {
+    const source = resolve(req.source);
+    if (!existsSync(source)) return Promise.reject(new ServiceError('invalid_request', `payload.source: no folder ${source}`, 'payload.source'));
+    if (this.busy.has(req.name) || datasetExists(this.workspace, req.name)) {
+      return Promise.reject(conflict(`dataset '${req.name}' already exists or is being made; choose another name`));
     }
-    this.events.emit('onDatasetsChanged', { datasets: this.names() });
-    return {
-      dataset: this.summary(req.name, dataset.meta),
-      imported: report.episodes,
-      skipped: report.bad,
-      converted: Object.entries(report.converted).map(([what, n]) => `${what} (${n} episodes)`),
-    };
+    this.busy.add(req.name);
+    return new Promise((resolveP, reject) => {
+      let result: Extract<FromWorker, { type: 'imported' }> | null = null;
+      let outcome: { ok: boolean; message: string | null } | null = null;
+      const lines: string[] = [];
+      const w = this.launcher.spawn(`import-${req.name}`, {
+        onMessage: (m) => {
+          if (m.type === 'ready') w.send({ type: 'start', job: { kind: 'import', workspace: this.workspace, source, dataset: req.name, format: req.format } });
+          else if (m.type === 'imported') result = m;
+          else if (m.type === 'done') outcome = { ok: m.outcome === 'finished', message: m.message };
+          else if (m.type === 'log') lines.push(m.line);
+        },
+        onProtocolError: (why) => lines.push(why),
+        onLine: (_s, line) => lines.push(line),
+        onExit: (code, signal) => {
+          this.busy.delete(req.name);
+          if (outcome?.ok && result && datasetExists(this.workspace, req.name)) {
+            this.events.emit('onDatasetsChanged', { datasets: this.names() });
+            resolveP({ dataset: this.summary(req.name, openDataset(this.workspace, req.name).meta), imported: result.imported, skipped: result.skipped, converted: result.converted });
+          } else if (outcome) {
+            reject(new ServiceError('invalid_request', `import into '${req.name}' failed: ${outcome.message ?? 'unknown reason'}`, 'payload.source'));
+          } else {
+            reject(new ServiceError('internal', `import worker exited (${signal ?? `code ${code}`})${lines.length ? `: ${lines.slice(-3).join(' | ')}` : ''}`));
+          }
+        },
+      });
+    });
   }
 
   /** Collects in a worker; progress arrives as onCollectProgress; resolves when the dataset exists. */
   collect(req: ParsedRequestOf<'datasets:collect'>): Promise<ReplyOf<'datasets:collect'>> {
     getEnvSpec(req.env); // unknown env → UserError naming the valid ones, before a process starts
-    if (this.collecting.has(req.dataset) || datasetExists(this.workspace, req.dataset)) {
+    if (this.busy.has(req.dataset) || datasetExists(this.workspace, req.dataset)) {
       return Promise.reject(conflict(`dataset '${req.dataset}' already exists or is being collected; choose another name`));
     }
-    this.collecting.add(req.dataset);
+    this.busy.add(req.dataset);
     const total = req.episodes;
     return new Promise((resolveP, reject) => {
       let outcome: { ok: boolean; message: string | null } | null = null;
@@ -117,7 +141,7 @@ export class DatasetService {
         onProtocolError: (why) => lines.push(why),
         onLine: (_s, line) => lines.push(line),
         onExit: (code, signal) => {
-          this.collecting.delete(req.dataset);
+          this.busy.delete(req.dataset);
           if (outcome?.ok && datasetExists(this.workspace, req.dataset)) {
             const s = this.summary(req.dataset, openDataset(this.workspace, req.dataset).meta);
             this.events.emit('onCollectProgress', { dataset: req.dataset, env: req.env, episodesDone: total, episodesTotal: total, steps: s.steps, done: true });

@@ -20,6 +20,17 @@ const DEFAULT_CONTEXT = 5;
 const MAX_MODELS = 2;
 const MAX_SESSIONS = 8;
 
+export interface OpenLoopRawRequest {
+  runId: string;
+  dataset?: string;
+  episode: number;
+  start: number;
+  horizon: number;
+  context?: number;
+  temperature?: number;
+  seed: number;
+}
+
 interface Session {
   id: string;
   runId: string;
@@ -83,7 +94,7 @@ export class DreamService {
   }
 
   /** The family's raw result (exports compose it into a Dreamer-style strip). */
-  async openloopRaw(req: { runId: string; dataset?: string; episode: number; start: number; horizon: number; context?: number; temperature?: number; seed: number }): Promise<{ dataset: string; result: OpenLoopResult }> {
+  async openloopRaw(req: OpenLoopRawRequest): Promise<{ dataset: string; result: OpenLoopResult }> {
     const opened = await this.model(req.runId);
     const { name, ep } = this.episode(req.runId, req.dataset, req.episode);
     const T = ep.imageShape[0];

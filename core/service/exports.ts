@@ -5,7 +5,7 @@ import { episodeFrames, openDataset } from '../data/dataset.ts';
 import { encodeAnimation, encodePng, writeMedia } from '../media/encode.ts';
 import { filmstrip } from '../media/grid.ts';
 import { dreamStripAnimation, dreamStripPng, stripColumns } from '../eval/dream-strip.ts';
-import type { DreamService } from './dreams.ts';
+import type { Dreams } from './dream-worker.ts';
 import { ServiceError } from './errors.ts';
 
 /**
@@ -17,7 +17,7 @@ const MIME = { png: 'image/png', gif: 'image/gif', webp: 'image/webp' } as const
 /** Frames per PNG row before wrapping. */
 const PNG_COLUMNS = 16;
 
-export async function exportStrip(workspace: string, dreams: DreamService, req: ParsedRequestOf<'exports:strip'>): Promise<ReplyOf<'exports:strip'>> {
+export async function exportStrip(workspace: string, dreams: Dreams, req: ParsedRequestOf<'exports:strip'>): Promise<ReplyOf<'exports:strip'>> {
   const { format, scale, fps } = req;
   let bytes: Uint8Array;
   let frames: number;

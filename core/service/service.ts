@@ -11,6 +11,7 @@ import type { WorkerLauncher } from '../trainer/launcher.ts';
 import { findChromium, findElectron, type Found } from './availability.ts';
 import { DatasetService } from './datasets.ts';
 import { DreamService } from './dreams.ts';
+import { DreamWorkerClient, type Dreams } from './dream-worker.ts';
 import { EventHub } from './events.ts';
 import { exportStrip } from './exports.ts';
 import { RunService } from './runs.ts';
@@ -32,8 +33,10 @@ export interface ServiceOptions {
   launcher: WorkerLauncher;
   /** Where node_modules lives (Electron binary detection). */
   root?: string;
-  /** Force the host's tfjs backend (dreams run in the host). */
+  /** Force the tfjs backend of the host and the dream server. */
   backend?: string;
+  /** Where dreams run: a dream server process (default) or the host itself. */
+  dreamsIn?: 'worker' | 'host';
 }
 
 export interface WorkbenchService {
@@ -41,7 +44,7 @@ export interface WorkbenchService {
   events: EventHub;
   runs: RunService;
   datasets: DatasetService;
-  dreams: DreamService;
+  dreams: Dreams;
   close(): Promise<void>;
 }
 
@@ -60,7 +63,9 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
   const events = new EventHub();
   const datasets = new DatasetService(workspace, events, opts.launcher);
   const runs = new RunService(workspace, events, opts.launcher);
-  const dreams = new DreamService(workspace);
+  const dreams: Dreams = opts.dreamsIn === 'host'
+    ? new DreamService(workspace)
+    : new DreamWorkerClient(workspace, opts.launcher, opts.backend, (l) => console.error(`oneiro dreams: ${l}`));
   let backend: Promise<BackendInfo> | null = null;
   let found: { electron: Found; chromium: Found } | null = null;
 
@@ -108,7 +113,7 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     async inspectDataset(req) { return datasets.inspect(req); },
     async readEpisode(req) { return datasets.episode(req); },
     async episodeFrames(req) { return datasets.frames(req); },
-    async importDataset(req) { return datasets.import(req); },
+    importDataset: (req) => datasets.import(req),
     collectDataset: (req) => datasets.collect(req),
     async listRuns() { return runs.list(); },
     async getRun(req) { return runs.get(req); },
@@ -129,18 +134,18 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     async runMetrics(req) { return runs.metrics(req); },
     async runCheckpoints(req) { return runs.checkpoints(req.runId); },
     async dreamOpenLoop(req) {
-      await hostBackend();
+      if (opts.dreamsIn === 'host') await hostBackend();
       return dreams.openloop(req);
     },
     async dreamReset(req) {
-      await hostBackend();
+      if (opts.dreamsIn === 'host') await hostBackend();
       return dreams.reset(req);
     },
     async dreamStep(req) { return dreams.step(req); },
     async dreamFrame(req) { return dreams.frame(req); },
-    async dreamClose(req) { return { closed: dreams.closeSession(req.sessionId) }; },
+    async dreamClose(req) { return { closed: await dreams.closeSession(req.sessionId) }; },
     async exportStrip(req) {
-      if (req.source.kind === 'openloop') await hostBackend();
+      if (req.source.kind === 'openloop' && opts.dreamsIn === 'host') await hostBackend();
       return exportStrip(workspace, dreams, req);
     },
   };
@@ -148,8 +153,7 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
   return {
     api, events, runs, datasets, dreams,
     async close() {
-      await runs.close();
-      dreams.close();
+      await Promise.all([runs.close(), dreams.close()]);
     },
   };
 }

@@ -26,7 +26,7 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
 ];
 
 /** Kernels of tfjs-backend-wasm our kernels call (captured before any override). */
-const BUILDING_BLOCKS = ['Conv2D', 'Transpose', 'Reshape', 'Slice', 'BatchMatMul', 'PadV2', 'ScatterNd', 'Cast', 'Fill'];
+const BUILDING_BLOCKS = ['Conv2D', 'Transpose', 'Reshape', 'Slice', 'BatchMatMul', 'PadV2', 'ScatterNd', 'Cast'];
 
 let registered: Promise<number> | null = null;
 let threads = 1;

@@ -9,7 +9,7 @@
  * holds no memory and no CPU, and resuming is exact (the runner's resume is deterministic).
  */
 import { parseToWorker } from './protocol.ts';
-import type { FromWorker, Job } from './protocol.ts';
+import type { DreamMethod, FromWorker, Job } from './protocol.ts';
 
 interface Port {
   send(msg: FromWorker): void;
@@ -32,6 +32,9 @@ const port = connect();
 const controller = new AbortController();
 let started = false;
 let finishing = false;
+/** Set by a dream job: answers 'call' messages one at a time, in order. */
+let dreamCall: ((id: number, method: DreamMethod, req: unknown) => Promise<void>) | null = null;
+let callQueue: Promise<void> = Promise.resolve();
 
 function done(outcome: 'finished' | 'stopped' | 'failed', message: string | null): void {
   finishing = true;
@@ -66,6 +69,37 @@ async function run(job: Job): Promise<void> {
     else done('stopped', r.message ?? null);
     return;
   }
+  if (job.kind === 'dream') {
+    const { initBackend } = await import('../tensor/backend.ts');
+    const { DreamService } = await import('../service/dreams.ts');
+    const backend = (await initBackend(job.backend)).name;
+    const dreams = new DreamService(job.workspace);
+    dreamCall = async (id, method, req) => {
+      try {
+        const value = await (dreams[method] as (r: unknown) => unknown).call(dreams, req);
+        port.send({ type: 'reply', id, ok: true, value });
+      } catch (e) {
+        const err = e as { code?: unknown; message?: string; field?: unknown; name?: string };
+        const code = typeof err.code === 'string' ? err.code : err.name === 'UserError' ? 'invalid_request' : 'internal';
+        port.send({ type: 'reply', id, ok: false, error: { code, message: String(err.message ?? e), ...(typeof err.field === 'string' ? { field: err.field } : {}) } });
+      }
+    };
+    port.send({ type: 'started', backend });
+    return; // serves calls until the host stops it
+  }
+  if (job.kind === 'import') {
+    const { importIntoDataset } = await import('../data/dataset-import.ts');
+    port.send({ type: 'started', backend: 'none' });
+    const { report, dataset } = importIntoDataset(job.workspace, job.dataset, job.source, { format: job.format });
+    port.send({
+      type: 'imported',
+      imported: dataset ? report.episodes : 0,
+      skipped: report.bad,
+      converted: Object.entries(report.converted).map(([what, n]) => `${what} (${n} episodes)`),
+    });
+    done(dataset ? 'finished' : 'failed', dataset ? null : `no good episode in ${job.source}: ${report.bad.slice(0, 3).map((b) => `${b.file}: ${b.reason}`).join('; ') || 'the folder holds no episode files'}`);
+    return;
+  }
   const { collectJob } = await import('./collect-job.ts');
   port.send({ type: 'started', backend: 'none' });
   await collectJob(job, controller.signal, (p) => port.send({ type: 'progress', ...p }));
@@ -85,8 +119,14 @@ port.onMessage((raw) => {
     run(msg.job).catch((e: Error) => {
       if (!finishing) done('failed', (e?.message ?? String(e)).split('\n')[0].slice(0, 1000));
     });
+  } else if (msg.type === 'call') {
+    const call = dreamCall;
+    if (!call) port.send({ type: 'reply', id: msg.id, ok: false, error: { code: 'internal', message: 'this worker is not a dream server' } });
+    else callQueue = callQueue.then(() => call(msg.id, msg.method, msg.req));
   } else if (msg.type === 'pause' || msg.type === 'stop') {
     controller.abort();
+    // A dream server has no loop to notice the signal: it just ends.
+    if (dreamCall) done('stopped', null);
   }
   // 'resume' is a new worker (see the header); an old one ignores it.
 });

@@ -38,10 +38,31 @@ export const CollectJob = z.strictObject({
   policy: z.enum(['random', 'brownian']),
 });
 
-export const Job = z.discriminatedUnion('kind', [TrainJob, CollectJob]);
+export const ImportJob = z.strictObject({
+  kind: z.literal('import'),
+  workspace: z.string().min(1),
+  source: z.string().min(1),
+  dataset: z.string().min(1),
+  format: z.enum(['dreamer', 'dreamerv3']),
+});
+
+/** A long-lived dream server: loads run checkpoints and answers dream calls (see DREAM_METHODS). */
+export const DreamJob = z.strictObject({
+  kind: z.literal('dream'),
+  workspace: z.string().min(1),
+  backend: z.string().optional(),
+});
+
+export const Job = z.discriminatedUnion('kind', [TrainJob, CollectJob, ImportJob, DreamJob]);
 export type Job = z.infer<typeof Job>;
 export type TrainJob = z.infer<typeof TrainJob>;
 export type CollectJob = z.infer<typeof CollectJob>;
+export type ImportJob = z.infer<typeof ImportJob>;
+export type DreamJob = z.infer<typeof DreamJob>;
+
+export const DREAM_METHODS = ['openloop', 'openloopRaw', 'reset', 'step', 'frame', 'closeSession'] as const;
+export type DreamMethod = (typeof DREAM_METHODS)[number];
+const CallError = z.strictObject({ code: z.string(), message: z.string(), field: z.string().optional() });
 
 export const ToWorker = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('start'), job: Job }),
@@ -50,6 +71,8 @@ export const ToWorker = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('resume') }),
   /** Finish the current step, write a checkpoint, exit. */
   z.strictObject({ type: z.literal('stop') }),
+  /** A dream call (dream jobs); the request was validated by the host against the contract. */
+  z.strictObject({ type: z.literal('call'), id: z.number().int(), method: z.enum(DREAM_METHODS), req: z.unknown() }),
 ]);
 export type ToWorker = z.infer<typeof ToWorker>;
 
@@ -65,6 +88,15 @@ export const FromWorker = z.discriminatedUnion('type', [
     episodesTotal: z.number().int().min(1),
     steps: z.number().int().min(0),
   }),
+  /** What an import job did (before its 'done'). */
+  z.strictObject({
+    type: z.literal('imported'),
+    imported: z.number().int().min(0),
+    skipped: z.array(z.strictObject({ file: z.string(), reason: z.string() })),
+    converted: z.array(z.string()),
+  }),
+  /** The answer to a 'call' (typed arrays travel as such: advanced serialization / structured clone). */
+  z.strictObject({ type: z.literal('reply'), id: z.number().int(), ok: z.boolean(), value: z.unknown().optional(), error: CallError.optional() }),
   /** The last message before a deliberate exit. */
   z.strictObject({
     type: z.literal('done'),

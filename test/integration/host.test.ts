@@ -1,6 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportDataset, openDataset } from '../../core/data/dataset.ts';
 import WebSocket from 'ws';
 import { startTestHost, connect, rawSocket, until } from './host-helpers.ts';
 import { WorkbenchError, type WorkbenchClient } from '../../core/contract/client.ts';
@@ -127,6 +130,16 @@ test('end to end: collect, list, frames as binary, create and start a tiny run, 
   assert.ok(fr.frames.data instanceof Uint8Array, 'frames arrive as a Uint8Array (binary frame)');
   assert.deepEqual(fr.frames.shape, [5, 64, 64, 3]);
   assert.ok(fr.frames.data.some((v) => v !== fr.frames.data[0]), 'frames are not blank');
+  // Import (in a worker): the Dreamer-layout files of 'tiny', plus one corrupt file that is skipped.
+  const exported = join(h.ws, 'exported');
+  exportDataset(openDataset(h.ws, 'tiny'), exported);
+  writeFileSync(join(exported, 'broken-episode.npz'), 'not a zip');
+  const imp = await client.importDataset({ source: exported, name: 'reimported' });
+  assert.equal(imp.imported, 3);
+  assert.equal(imp.dataset.steps, ds.steps);
+  assert.deepEqual(imp.skipped.map((s) => s.file), ['broken-episode.npz']);
+  await assert.rejects(client.importDataset({ source: join(h.ws, 'nowhere'), name: 'x' }), (e: unknown) => e instanceof WorkbenchError && e.field === 'payload.source');
+  await assert.rejects(client.importDataset({ source: exported, name: 'tiny' }), (e: unknown) => e instanceof WorkbenchError && e.code === 'conflict');
   const ep = await client.readEpisode({ dataset: 'tiny', episode: 0 });
   assert.ok(ep.reward instanceof Float32Array && ep.reward.length === ep.length);
 

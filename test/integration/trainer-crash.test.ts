@@ -10,6 +10,8 @@ import { createDirectClient } from '../../core/contract/direct.ts';
 import { loadCheckpoint } from '../../core/runs/checkpoints.ts';
 import { runDirOf } from '../../core/runs/run-dir.ts';
 import type { RunSummary } from '../../core/contract/channels.ts';
+import { WorkbenchError } from '../../core/contract/client.ts';
+import type { DreamWorkerClient } from '../../core/service/dream-worker.ts';
 import { until } from './host-helpers.ts';
 
 // Crash isolation: SIGKILL a trainer mid-run. The run shows `crashed`, the host keeps answering, the
@@ -54,6 +56,17 @@ test('a trainer killed with SIGKILL marks its run crashed; the host answers; the
     const next = await client.dreamStep({ sessionId: frame.sessionId, action: [0.3] });
     assert.equal(next.t, 1);
     assert.ok(next.frame.data.length > 0);
+
+    // Dreams run in their own server process: killing it fails the calls in flight, not the host,
+    // and the next reset starts a fresh server.
+    const dreamPid = (service.dreams as DreamWorkerClient).pid();
+    assert.ok(dreamPid && dreamPid !== process.pid && dreamPid !== service.runs.trainerPid('victim'));
+    process.kill(dreamPid, 'SIGKILL');
+    await until('dream server gone', () => (service.dreams as DreamWorkerClient).pid() === undefined, 10_000);
+    await assert.rejects(client.dreamStep({ sessionId: frame.sessionId, action: [0.3] }), (e: unknown) => e instanceof WorkbenchError && e.code === 'not_found');
+    const again = await client.dreamReset({ runId: 'victim', episode: 0, step: 2 });
+    assert.equal(again.t, 0);
+    assert.notEqual((service.dreams as DreamWorkerClient).pid(), dreamPid);
 
     // Resume continues from the checkpoint, not from zero.
     const from = listed.lastCheckpoint!.step;

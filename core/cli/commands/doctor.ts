@@ -53,7 +53,7 @@ function chromiumStatus(): Report['chromium'] {
 async function timeVaeStep(backend: string): Promise<Report['vaeStep']> {
   const batch = 8;
   if (backend === 'cpu') return { ms: null, batch, model: null, note: 'skipped on the cpu backend (tens of seconds per step)' };
-  const { makeVaeStep } = await import('../../bench/vae-step.ts');
+  const { makeVaeStep } = await import('../../tensor/vae-step.ts');
   const vae = await makeVaeStep(0);
   const x = tf.randomUniform([batch, 64, 64, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   try {

@@ -56,14 +56,6 @@ export class Scope {
     return this.run('Slice', { x }, { begin, size });
   }
 
-  /** A constant input (e.g. gather indices) owned by the scope. */
-  constant(shape: number[], dtype: 'int32' | 'float32', values: Int32Array | Float32Array): TensorInfo {
-    const b = this.backend as unknown as { makeOutput(s: number[], d: string, off?: number, v?: ArrayLike<number>): TensorInfo };
-    const t = b.makeOutput(shape, dtype, undefined, values);
-    this.owned.push(t);
-    return t;
-  }
-
   /**
    * Rows of a float32 x viewed as [n, rowSize], picked by `rows` (-1: a row of zeros): one memcpy per row
    * (TypedArray.set). wasm's GatherV2/StridedSlice/Reverse walk elements one by one

@@ -13,7 +13,10 @@ const configPath = join(root, 'build', 'electron-builder.yml');
 
 async function load() {
   const { getConfig, validateConfiguration } = await import('app-builder-lib/out/util/config/config.js' as string);
-  const { DebugLogger } = await import('builder-util' as string);
+  const { DebugLogger, log } = await import('builder-util' as string);
+  // Its logger writes one line in three stdout writes, which can interleave with the test runner's
+  // TAP stream and corrupt it: keep it quiet.
+  log.stream = { write: () => true };
   const config = await getConfig(root, configPath, null);
   return { config, validate: () => validateConfiguration(config, new DebugLogger(false)) };
 }

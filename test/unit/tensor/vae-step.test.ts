@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
-import { fallbackVae, makeVaeStep } from '../../../core/bench/vae-step.ts';
+import { fallbackVae, makeVaeStep } from '../../../core/tensor/vae-step.ts';
 
 test('the bench VAE steps (product and fallback) train on wasm without leaking tensors', async () => {
   await initBackend('wasm');
