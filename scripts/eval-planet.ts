@@ -66,7 +66,7 @@ const result = await trainRun(dir, {
   onMetrics: (m) => {
     const r = m['model/train_return'];
     if (typeof r === 'number') trainReturns.push(r);
-    if (m.step % 250 === 0) log(`step ${m.step}: loss ${Number(m['model/model_loss']).toFixed(1)} image ${Number(m['model/image_loss']).toFixed(1)} reward ${Number(m['model/reward_loss']).toFixed(3)} kl ${Number(m['model/kl']).toFixed(2)}`);
+    if (m.step % 250 === 0 && typeof m['model/model_loss'] === 'number') log(`step ${m.step}: loss ${Number(m['model/model_loss']).toFixed(1)} image ${Number(m['model/image_loss']).toFixed(1)} reward ${Number(m['model/reward_loss']).toFixed(3)} kl ${Number(m['model/kl']).toFixed(2)}`);
   },
 });
 const trainMin = (Date.now() - t0) / 60000;

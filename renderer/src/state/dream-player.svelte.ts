@@ -43,7 +43,12 @@ export class DreamPlayer {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private held = new Set<string>();
   private tapped: number | null = null;
-  private inflight = false;
+  /** Step requests in flight. Two overlap the WebSocket / host / dream-process hops with the model's
+   * compute (replies come back in order); each carries the keys held when it was sent. */
+  private inflight = 0;
+  readonly depth = 2;
+  /** Bumped by reset: replies to steps sent before it are dropped. */
+  private epoch = 0;
   private lastSend = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private meter = new FpsMeter(1000);
@@ -57,6 +62,7 @@ export class DreamPlayer {
   async reset(p: ResetParams): Promise<void> {
     this.busy = true;
     this.playing = false;
+    this.epoch++;
     try {
       const req = {
         runId: p.runId, episode: p.episode, step: p.step, seed: p.seed,
@@ -145,10 +151,13 @@ export class DreamPlayer {
     if (on) this.pump();
   }
 
-  /** Sends the next step when none is in flight, no faster than maxFps. */
+  /** Sends the next step while fewer than `depth` are in flight, no faster than maxFps. */
   private pump = (): void => {
-    if (!this.playing || this.inflight || !this.sessionId || this.timer) return;
-    const wait = this.lastSend + 1000 / this.maxFps - performance.now();
+    if (!this.playing || this.inflight >= this.depth || !this.sessionId || this.timer) return;
+    const period = 1000 / this.maxFps;
+    const now = performance.now();
+    // Due times on a fixed grid (not 'last send + period'), so timer lateness does not lower the rate.
+    const wait = Math.max(this.lastSend + period, now - period) - now;
     if (wait > 1) {
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -159,23 +168,27 @@ export class DreamPlayer {
     const action = this.currentAction();
     if (!action) return;
     this.action = action;
-    this.inflight = true;
-    this.lastSend = performance.now();
+    this.inflight++;
+    this.lastSend = Math.max(this.lastSend + period, now - period, 0);
+    if (this.lastSend > now) this.lastSend = now;
     const sessionId = this.sessionId;
+    const epoch = this.epoch;
     this.client.dreamStep({ sessionId, action }).then(
       (f) => {
-        this.inflight = false;
-        if (f.sessionId !== this.sessionId) return;
+        this.inflight--;
+        if (epoch !== this.epoch || f.sessionId !== this.sessionId || f.t <= this.t) return;
         this.accept(f);
         this.meter.tick(performance.now());
         this.pump();
       },
       (e) => {
-        this.inflight = false;
+        this.inflight--;
+        if (epoch !== this.epoch) return;
         this.playing = false;
         reportError('Dream step', e);
       },
     );
+    this.pump();
   };
 
   setRecording(on: boolean): void {
