@@ -154,4 +154,9 @@ export interface ModelFamily<C = unknown> {
   createSession(ctx: FamilyContext<C>): Promise<TrainSession>;
   /** A trained model for evaluation and dreams, from a checkpoint's tensors and state. */
   loadModel(ctx: FamilyContext<C>, ckpt: FamilyCheckpoint): Promise<LoadedModel>;
+  /**
+   * Families that train online in an env (PlaNet's loop) provide their data from the env instead of a
+   * dataset: `train` starts empty (the session collects), `heldOut` is what the run collected so far.
+   */
+  onlineData?(env: string, config: C, runDir: string): TrainData;
 }

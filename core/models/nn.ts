@@ -160,8 +160,9 @@ export class Adam {
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
     for (const [k, p] of Object.entries(params)) {
-      this.m[k] = tf.variable(tf.zerosLike(p), false);
-      this.v[k] = tf.variable(tf.zerosLike(p), false);
+      // tf.variable copies its initial value: free the zeros so each optimizer leaves no stray tensors.
+      this.m[k] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+      this.v[k] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
     }
   }
 

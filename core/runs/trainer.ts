@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../tensor/backend.ts';
 import { getFamily } from '../models/registry.ts';
-import type { FamilyContext, ModelFamily, TrainData, TrainSession } from '../models/family.ts';
+import type { FamilyContext, ModelFamily, TrainData } from '../models/family.ts';
 import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 import { datasetExists, openDataset } from '../data/dataset.ts';
@@ -101,7 +101,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   const backend = (await initBackend(ev.backend ?? config.backend)).name;
   const log = ev.log ?? (() => {});
   const signal = ev.signal ?? new AbortController().signal;
-  const data = ev.data ?? loadDataForRun(config, runDir);
+  const data = ev.data ?? loadDataForRun(config, runDir, family, model);
   const ctx: FamilyContext<unknown> = { config: model, seed: config.seed, data, runDir, log };
   const session = await family.createSession(ctx);
   const phases = session.phases;
@@ -141,6 +141,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
     }
     status('running');
     let bad = 0;
+    let lastYield = performance.now();
     while (pos.phaseIndex < phases.length) {
       const spec = phases[pos.phaseIndex];
       pos.phase = spec.name;
@@ -153,6 +154,13 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
           if (ev.checkpointOnStop !== false) await checkpoint();
           const s = status('paused', 'stopped by request');
           return { state: s.state, step: pos.globalStep, totalSteps, message: s.message };
+        }
+        // Steps are synchronous compute: hand the event loop a turn every ~50 ms so stop/pause messages,
+        // signals (Ctrl-C) and IPC are seen between steps instead of after the run.
+        if (performance.now() - lastYield > 50) {
+          await new Promise<void>((r) => setImmediate(r));
+          lastYield = performance.now();
+          if (signal.aborted) continue;
         }
         ev.onStep?.({ phase: spec.name, step: pos.step, phaseSteps: spec.steps, globalStep: pos.globalStep, totalSteps });
         const rng = new Rng(stepSeed(config.seed, pos.phaseIndex, pos.step));
@@ -228,7 +236,14 @@ function record(pos: CheckpointPosition, m: Record<string, number>): MetricsReco
 }
 
 /** The run folder is `<workspace>/runs/<id>`, so its dataset is found relative to it. */
-export function loadDataForRun(config: RunConfig, runDir: string): TrainData {
-  if (!config.source.dataset) throw new UserError(`run ${config.id} has no dataset; this family needs TrainEvents.data (online training)`);
+export function loadDataForRun(config: RunConfig, runDir: string, family?: ModelFamily<unknown>, model?: unknown): TrainData {
+  if (!config.source.dataset) {
+    if (config.source.env && family?.onlineData) {
+      // An online run: the family collects its own episodes (kept in the run folder, so resume is exact).
+      const data = family.onlineData(config.source.env, model ?? family.parseConfig(config.model), runDir);
+      return { ...data, train: [] };
+    }
+    throw new UserError(`run ${config.id} has no dataset and family '${config.family}' cannot train online`);
+  }
   return loadTrainData(resolve(runDir, '..', '..'), config.source.dataset, config.train.heldOutFraction);
 }

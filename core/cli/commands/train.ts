@@ -9,10 +9,12 @@ import { UserError } from '../../util/errors.ts';
 export const summary = 'train a world model (a run) from a dataset or online in an env';
 
 const HELP = `usage: oneiro train --model FAMILY --dataset NAME [options]
+       oneiro train --model rssm --env NAME --online [options]   (PlaNet's loop: collect, train, plan, repeat)
        oneiro train --resume RUN
 
   --model FAMILY     model family: ${familyNames().join(', ')}
   --dataset NAME     dataset in the workspace to train on (the last 10% of episodes are held out for eval)
+  --env NAME --online  train online in a built-in env (families that plan: rssm)
   --preset P         config preset (world-models: debug | default; default: default)
   --steps N          optimiser steps per training phase (world-models: VAE and MDN-RNN each)
   --seed S           seed of initialisation, data order and sampling (default 0)
@@ -50,12 +52,18 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const model = requireFlag('model', values.model);
     const family = await getFamily(model);
-    if (values.online || values.env) throw new UserError(`${model}: online training (--env/--online) is not supported by this family; collect a dataset and use --dataset`);
+    const online = Boolean(values.online || values.env);
+    if (online) {
+      if (!family.onlineData) throw new UserError(`${model}: online training (--env/--online) is not supported by this family; collect a dataset and use --dataset`);
+      if (!values.online || !values.env) throw new UserError('online training needs both --env NAME and --online');
+      if (values.dataset) throw new UserError('give either --dataset NAME or --env NAME --online, not both');
+    }
     const preset = values.preset ?? 'default';
     if (!family.presets.includes(preset)) throw new UserError(`--preset '${preset}' is not a ${model} preset: expected one of ${family.presets.join(', ')}`);
     const backend = (await initBackend(values.backend)).name;
     const created = await createRun({
-      workspace: ws, family: model, preset, dataset: requireFlag('dataset', values.dataset), backend,
+      workspace: ws, family: model, preset, backend,
+      ...(online ? { dataset: null, env: values.env } : { dataset: requireFlag('dataset', values.dataset) }),
       seed: intFlag('seed', values.seed, 0, 0, 2 ** 31 - 1),
       ...(values.steps !== undefined ? { steps: intFlag('steps', values.steps, 0, 0) } : {}),
       ...(values['checkpoint-every'] !== undefined ? { train: { checkpointEvery: intFlag('checkpoint-every', values['checkpoint-every'], 200, 1) } } : {}),

@@ -187,6 +187,10 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
     if (!isOnline(ctx) && ctx.data.train.length === 0) throw new UserError('rssm: no training episodes (give --dataset NAME, or --env NAME --online)');
     return new RssmSession(ctx);
   },
+  onlineData(env, config, runDir) {
+    // Evaluation of an online run uses the episodes it collected (the last ones it saw are its freshest data).
+    return { ...onlineTrainData(env, config.image.size), heldOut: collectedEpisodes(runDir) };
+  },
   async loadModel(ctx, ckpt): Promise<LoadedModel> {
     const c = withActionDim(ctx.config, Number(ckpt.state.actionDim ?? actionDimOf(ctx.data.actionSpace)));
     const m = createRssmModel(c, ctx.seed);

@@ -1,0 +1,141 @@
+/**
+ * World Models end to end on a built-in env (issue 4 quality proof): collect episodes, train VAE → MDN-RNN
+ * (+ reward/done heads) → controller by CMA-ES inside the dream (the family's phases, through the shared
+ * run machinery), then score the controller in the REAL env against a random policy on the same env seeds,
+ * and print `oneiro eval`'s metrics against their baselines.
+ * `npm run eval:world-models -- [--env car-racing] [--episodes 24] [--collect-steps 300] [--policy brownian]
+ * [--vae-steps 1500] [--rnn-steps 1500] [--generations 16] [--eval-episodes 5] [--seed 0] [--workspace DIR] [--json]`.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../core/tensor/backend.ts';
+import { makeEnv } from '../core/envs/registry.ts';
+import type { Space } from '../core/envs/types.ts';
+import { addEpisode, createDataset } from '../core/data/dataset.ts';
+import { makePolicy, rolloutEpisode } from '../core/data/collect.ts';
+import { createRun, trainRun } from '../core/runs/trainer.ts';
+import { loadCheckpoint } from '../core/runs/checkpoints.ts';
+import { readRunConfig } from '../core/runs/run-dir.ts';
+import { evaluateRun } from '../core/eval/evaluate.ts';
+import { assignParams, disposeParams } from '../core/models/nn.ts';
+import { parseWorldModelsConfig } from '../core/models/world-models/config.ts';
+import { actionSpecOf, controllerRealReturn, exportMdnWeights, randomPolicyReturn } from '../core/models/world-models/controller.ts';
+import { actionDimOf } from '../core/models/world-models/dream-kernel.ts';
+import { initMdnRnn } from '../core/models/world-models/mdn-rnn.ts';
+import { initVae } from '../core/models/world-models/vae.ts';
+import { Rng } from '../core/util/rng.ts';
+
+const { values } = parseArgs({
+  options: {
+    env: { type: 'string', default: 'car-racing' },
+    episodes: { type: 'string', default: '24' },
+    'collect-steps': { type: 'string', default: '300' },
+    policy: { type: 'string', default: 'brownian' },
+    'vae-steps': { type: 'string', default: '1500' },
+    'rnn-steps': { type: 'string', default: '1500' },
+    generations: { type: 'string', default: '16' },
+    'eval-episodes': { type: 'string', default: '5' },
+    'eval-steps': { type: 'string', default: '1000' },
+    seed: { type: 'string', default: '0' },
+    workspace: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const num = (k: keyof typeof values) => {
+  const v = Number(values[k]);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a non-negative number, got '${values[k]}'`);
+  return v;
+};
+const envName = values.env!;
+const seed = num('seed');
+const nEval = num('eval-episodes');
+const evalSteps = num('eval-steps');
+const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const stats = (xs: number[]) => {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
+  return { mean: m, std: sd, returns: xs };
+};
+
+const t0 = performance.now();
+const backend = await initBackend();
+const workspace = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-wm-eval-'));
+
+// 1. Collect (the debug preset's 32×32 frames; the VAE resizes anything else).
+const size = 32;
+const env = makeEnv(envName, { size, maxSteps: num('collect-steps') });
+const space = env.actionSpace as Space & { shape?: number[] };
+const ds = createDataset(workspace, 'collected', {
+  env: envName, observationShape: [size, size, 3],
+  actionSpace: space.kind === 'box' ? { kind: 'box', shape: space.shape!, low: space.low, high: space.high } : { kind: 'discrete', n: space.n },
+  source: { kind: 'script', policy: values.policy! },
+});
+const policy = makePolicy(values.policy!, env.actionSpace, new Rng(seed + 17));
+let frames = 0;
+for (let e = 0; e < num('episodes'); e++) {
+  const ep = rolloutEpisode(env, policy, 10_000 + seed * 1000 + e);
+  frames += ep.imageShape[0];
+  addEpisode(ds, ep, { level: 1 });
+}
+log(`collected ${num('episodes')} ${envName} episodes (${frames} frames, ${values.policy} policy) in ${workspace}`);
+
+// 2. Train V, M, C through the run machinery (as `oneiro train --model world-models --preset debug`).
+const overrides = {
+  vae: { steps: num('vae-steps') },
+  rnn: { steps: num('rnn-steps') },
+  // Dream as long as the collected episodes; the real-env evaluation inside the phase is done again below.
+  controller: { enabled: true, generations: num('generations'), population: 12, rolloutsPerCandidate: 4, dreamLength: num('collect-steps'), evalEpisodes: nEval, workers: 2 },
+};
+const { id, dir } = await createRun({ workspace, family: 'world-models', preset: 'debug', dataset: 'collected', seed, overrides, backend: backend.name, train: { checkpointEvery: 500, logEvery: 50 } });
+log(`run ${id} (backend ${backend.name})`);
+let lastPhase = '';
+const result = await trainRun(dir, {
+  log,
+  onMetrics: (r) => {
+    const keys = Object.keys(r).filter((k) => k.includes('/') && !k.endsWith('grad_norm'));
+    if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0) log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
+    lastPhase = String(r.phase);
+  },
+});
+if (result.state !== 'finished') throw new Error(`training ended ${result.state}: ${result.message ?? ''}`);
+const trainSecs = (performance.now() - t0) / 1000;
+
+// 3. Real-env comparison on the same env seeds, with per-episode returns (mean ± std).
+const config = readRunConfig(dir);
+const c = parseWorldModelsConfig(config.model);
+const ck = loadCheckpoint(dir)!;
+const actionDim = actionDimOf(actionSpecOf(env.actionSpace));
+const vae = initVae(c.vae, new Rng(0));
+const rnn = initMdnRnn(c.rnn, { zDim: c.vae.zDim, actionDim }, new Rng(0));
+assignParams(vae, ck.tensors);
+assignParams(rnn, ck.tensors);
+const theta = Array.from(ck.tensors['controller/theta'].dataSync());
+tf.dispose(Object.values(ck.tensors));
+const weights = exportMdnWeights(rnn, c.rnn, c.vae.zDim, actionDim);
+const realOpts = { env: envName, episodes: nEval, seed: 3_000_000 + seed, maxSteps: evalSteps };
+const controller = stats(controllerRealReturn(vae, c.vae, weights, theta, realOpts).returns);
+const random = stats(randomPolicyReturn({ ...realOpts, size: c.vae.imageSize }).returns);
+disposeParams(vae);
+disposeParams(rnn);
+
+// 4. `oneiro eval` metrics on the held-out episodes.
+const report = await evaluateRun(dir, { seed });
+const totalSecs = (performance.now() - t0) / 1000;
+
+const fmt = (s: { mean: number; std: number }) => `${s.mean.toFixed(2)} ± ${s.std.toFixed(2)}`;
+if (values.json) {
+  console.log(JSON.stringify({ run: id, env: envName, frames, controller, random, metrics: report.metrics, train_seconds: trainSecs, total_seconds: totalSecs }));
+} else {
+  console.log(`World Models on ${envName}: ${frames} frames collected, run ${id}, ${backend.name}, trained in ${trainSecs.toFixed(0)} s, total ${totalSecs.toFixed(0)} s`);
+  console.log(`controller (CMA-ES in the dream) in the real env over ${nEval} episodes (seeds ${realOpts.seed}..${realOpts.seed + nEval - 1}, ≤ ${evalSteps} steps): ${fmt(controller)}  [${controller.returns.map((r) => r.toFixed(1)).join(', ')}]`);
+  console.log(`random policy, same seeds:                                   ${fmt(random)}  [${random.returns.map((r) => r.toFixed(1)).join(', ')}]`);
+  console.log(`verdict: controller ${controller.mean > random.mean ? 'BEATS' : 'does NOT beat'} random`);
+  console.log(`eval on ${report.episodes} held-out episodes (checkpoint step ${report.checkpoint_step}):`);
+  for (const [k, m] of Object.entries(report.metrics)) {
+    const better = m.lower_is_better === false ? m.model > m.baseline : m.model < m.baseline;
+    console.log(`  ${k.padEnd(20)} model ${m.model.toFixed(5).padStart(11)}  ${m.baseline_name} ${m.baseline.toFixed(5).padStart(11)}  ratio ${(m.model / m.baseline).toFixed(3)} ${better ? '(better)' : '(worse)'}`);
+  }
+}

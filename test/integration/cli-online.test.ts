@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// `oneiro train --model rssm --env NAME --online`: PlaNet's loop from the CLI, then eval and dream of the online run.
+const bin = new URL('../../bin/oneiro.mjs', import.meta.url).pathname;
+const cli = (ws: string, ...args: string[]) => spawnSync(process.execPath, [bin, ...args, '--workspace', ws], { encoding: 'utf8' });
+
+test('an online rssm run collects its own episodes, checkpoints, and can be evaluated and dreamed', () => {
+  const ws = mkdtempSync(join(tmpdir(), 'oneiro-online-'));
+  try {
+    const r = cli(ws, 'train', '--model', 'rssm', '--env', 'cartpole-swingup', '--online', '--preset', 'debug', '--steps', '12', '--json');
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.equal(out.state, 'finished');
+    assert.equal(out.step, 12);
+    const runDir = join(ws, 'runs', out.run);
+    const eps = readdirSync(join(runDir, 'episodes')).filter((f) => f.endsWith('.npz'));
+    assert.ok(eps.length >= 1, 'the online run stores the episodes it collected');
+
+    const ev = cli(ws, 'eval', out.run, '--json');
+    assert.equal(ev.status, 0, ev.stderr.slice(-2000));
+    const metrics = JSON.parse(ev.stdout.trim().split('\n').pop()!).metrics;
+    for (const h of [1, 5, 10]) {
+      assert.equal(metrics[`openloop_mse@${h}`].baseline_name, 'copy-last-frame');
+      assert.ok(Number.isFinite(metrics[`openloop_mse@${h}`].model));
+    }
+    const png = join(ws, 'd.png');
+    const dr = cli(ws, 'dream', out.run, '--episode', '0', '--start', '2', '--horizon', '6', '--out', png);
+    assert.equal(dr.status, 0, dr.stderr.slice(-2000));
+    assert.ok(existsSync(png));
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
+
+test('online flags are checked: --env needs --online, not with --dataset, and only for families that plan', () => {
+  const ws = mkdtempSync(join(tmpdir(), 'oneiro-online-'));
+  try {
+    let r = cli(ws, 'train', '--model', 'rssm', '--env', 'cartpole-swingup');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--env NAME and --online/);
+    r = cli(ws, 'train', '--model', 'rssm', '--env', 'cartpole-swingup', '--online', '--dataset', 'x');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /either --dataset/);
+    r = cli(ws, 'train', '--model', 'world-models', '--env', 'car-racing', '--online');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /not supported by this family/);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
