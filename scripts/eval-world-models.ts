@@ -4,7 +4,7 @@
  * run machinery), then score the controller in the REAL env against a random policy on the same env seeds,
  * and print `oneiro eval`'s metrics against their baselines.
  * `npm run eval:world-models -- [--env car-racing] [--episodes 24] [--collect-steps 300] [--policy brownian]
- * [--vae-steps 1500] [--rnn-steps 1500] [--generations 16] [--eval-episodes 5] [--seed 0] [--workspace DIR] [--json]`.
+ * [--vae-steps 1500] [--rnn-steps 1500] [--generations 40] [--eval-episodes 10] [--seed 0] [--workspace DIR] [--json]`.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,8 +36,8 @@ const { values } = parseArgs({
     policy: { type: 'string', default: 'brownian' },
     'vae-steps': { type: 'string', default: '1500' },
     'rnn-steps': { type: 'string', default: '1500' },
-    generations: { type: 'string', default: '16' },
-    'eval-episodes': { type: 'string', default: '5' },
+    generations: { type: 'string', default: '40' },
+    'eval-episodes': { type: 'string', default: '10' },
     'eval-steps': { type: 'string', default: '1000' },
     seed: { type: 'string', default: '0' },
     workspace: { type: 'string' },
@@ -136,6 +136,6 @@ if (values.json) {
   console.log(`eval on ${report.episodes} held-out episodes (checkpoint step ${report.checkpoint_step}):`);
   for (const [k, m] of Object.entries(report.metrics)) {
     const better = m.lower_is_better === false ? m.model > m.baseline : m.model < m.baseline;
-    console.log(`  ${k.padEnd(20)} model ${m.model.toFixed(5).padStart(11)}  ${m.baseline_name} ${m.baseline.toFixed(5).padStart(11)}  ratio ${(m.model / m.baseline).toFixed(3)} ${better ? '(better)' : '(worse)'}`);
+    console.log(`  ${k.padEnd(20)} model ${m.model.toFixed(5).padStart(11)}  ${m.baseline_name} ${m.baseline.toFixed(5).padStart(11)}  ratio ${m.baseline > 0 ? (m.model / m.baseline).toFixed(3) : ' n/a '} ${better ? '(better)' : '(worse)'}`);
   }
 }

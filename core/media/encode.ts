@@ -42,7 +42,9 @@ export async function encodeAnimation(frames: Uint8Array, n: number, H: number, 
   const delay = new Array(n).fill(Math.max(0, Math.min(65535, Math.round(opts.delayMs ?? 50))));
   const loop = opts.loop ?? 0;
   const out = opts.format === 'gif'
-    ? await s.gif({ delay, loop, effort: 7 }).toBuffer()
+    // keepDuplicateFrames: libvips otherwise merges identical consecutive frames (a blocked move in shapes-2d,
+    // a paused pendulum), so the GIF would have fewer frames than the episode and frame i would not be step i.
+    ? await s.gif({ delay, loop, effort: 7, keepDuplicateFrames: true }).toBuffer()
     : await s.webp({ delay, loop, lossless: opts.lossless ?? true }).toBuffer();
   return new Uint8Array(out);
 }

@@ -39,7 +39,7 @@ test('collect --env shapes-2d --episodes 2 --dataset d writes Dreamer episodes a
   assert.equal(a.image.dtype, '|u1');
   assert.deepEqual(a.action.shape, [101, 20]);
   assert.deepEqual([...a.action.data.subarray(0, 20)], new Array(20).fill(0)); // row 0: no action led to it
-  for (let t = 1; t < 101; t++) assert.equal([...a.action.data.subarray(20 * t, 20 * t + 20)].reduce((s, v) => s + Number(v), 0), 1, `row ${t} one-hot`);
+  for (let t = 1; t < 101; t++) assert.equal(Array.from(a.action.data.subarray(20 * t, 20 * t + 20), Number).reduce((s, v) => s + v, 0), 1, `row ${t} one-hot`);
   assert.equal(a.is_first.dtype, '|b1');
   assert.deepEqual([a.is_first.data[0], a.is_first.data[1], a.is_last.data[100], a.is_terminal.data[100]], [1, 0, 1, 0]);
   assert.equal(a.discount.dtype, '<f4');
@@ -90,6 +90,7 @@ test('export → import round trip; the exported files load in np.load; bad file
     assert.deepEqual(JSON.parse(r.stdout), {
       action: ['float32', [101, 20]], discount: ['float32', [101]], image: ['uint8', [101, 50, 50, 3]],
       is_first: ['bool', [101]], is_last: ['bool', [101]], is_terminal: ['bool', [101]], reward: ['float32', [101]],
+      state: ['float32', [101, 10]], // shapes-2d's vector state [row, col] × 5 objects, an extra key Dreamer ignores
     });
   }
   const imp = JSON.parse(ok('dataset', 'import', out, '--name', 'd2', '--json').stdout);
@@ -131,7 +132,9 @@ test('render: filmstrip PNG, animated GIF and WebP with the right frame counts',
   const gb = readFileSync(gif);
   assert.equal(gb.subarray(0, 6).toString('latin1'), 'GIF89a');
   const gm = await sharp(gb).metadata();
-  assert.deepEqual([gm.format, gm.pages, gm.width, gm.pageHeight], ['gif', 101, 50, 50]);
+  // Every step is a frame: identical consecutive frames (blocked moves) are kept, not merged by libvips.
+  assert.deepEqual([gm.format, gm.pages, gm.width, gm.height], ['gif', 101, 50, 50]);
+  assert.deepEqual(gm.delay, new Array(101).fill(50)); // 20 fps
 
   const webp = join(ws, 'x.webp');
   ok('render', 'd', '--episode', '0', '--from', '5', '--to', '17', '--scale', '2', '--out', webp);
@@ -139,7 +142,19 @@ test('render: filmstrip PNG, animated GIF and WebP with the right frame counts',
   assert.equal(wb.subarray(0, 4).toString('latin1'), 'RIFF');
   assert.equal(wb.subarray(8, 12).toString('latin1'), 'WEBP');
   const wm = await sharp(wb).metadata();
-  assert.deepEqual([wm.format, wm.pages, wm.width, wm.pageHeight], ['webp', 12, 100, 100]);
+  // libwebp's animation encoder always merges identical consecutive frames into one with the summed duration
+  // (sharp exposes no switch), so pages = runs of identical frames in 5..16 and the timing is kept.
+  const epw = readNpz(join(ws, 'datasets', 'd', JSON.parse(readFileSync(join(ws, 'datasets', 'd', 'dataset.json'), 'utf8')).episodes[0].file));
+  const fs = 50 * 50 * 3;
+  const img = epw.image.data as Uint8Array;
+  const runs: number[] = [];
+  for (let t = 5; t < 17; t++) {
+    const same = t > 5 && Buffer.from(img.subarray(t * fs, (t + 1) * fs)).equals(Buffer.from(img.subarray((t - 1) * fs, t * fs)));
+    if (same) runs[runs.length - 1] += 1;
+    else runs.push(1);
+  }
+  assert.deepEqual([wm.format, wm.pages, wm.width, wm.height], ['webp', runs.length, 100, 100]);
+  assert.deepEqual(wm.delay, runs.map((r) => 50 * r));
   // The first GIF page is the episode's first frame (palette quantisation aside, shapes-2d colours are few).
   const ep = readNpz(join(ws, 'datasets', 'd', JSON.parse(readFileSync(join(ws, 'datasets', 'd', 'dataset.json'), 'utf8')).episodes[1].file));
   const first = await sharp(gb, { page: 0 }).removeAlpha().raw().toBuffer();
@@ -147,6 +162,23 @@ test('render: filmstrip PNG, animated GIF and WebP with the right frame counts',
   let maxDiff = 0;
   for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(first[i] - want[i]));
   assert.ok(maxDiff <= 8, `GIF frame 0 differs from the episode's frame 0 by ${maxDiff}`);
+});
+
+test('dataset import --format dreamerv3 reports what it converted; ONEIRO_WORKSPACE is the default workspace', () => {
+  const v3 = join(root, 'test', 'fixtures', 'numpy', 'dreamerv3');
+  const r = JSON.parse(ok('dataset', 'import', v3, '--name', 'v3', '--format', 'dreamerv3', '--json').stdout);
+  assert.equal(r.format, 'dreamerv3');
+  assert.equal(r.episodes, 2);
+  assert.equal(r.converted['joined across chunks'], 1);
+  assert.equal(r.converted['discrete action <i4 index → one-hot float32 [4]'], 2);
+  const text = oneiro('dataset', 'inspect', 'v3');
+  assert.match(text.stdout, /2 episodes, 7 steps, frames 4×4×3, actions discrete\(4\)/);
+  ok('dataset', 'rm', 'v3');
+  // Without --workspace: ONEIRO_WORKSPACE picks the folder.
+  const env = { ...process.env, ONEIRO_WORKSPACE: ws };
+  const l = spawnSync(process.execPath, ['bin/oneiro.mjs', 'dataset', 'list', '--json'], { cwd: root, encoding: 'utf8', env });
+  assert.equal(l.status, 0, l.stderr);
+  assert.ok((JSON.parse(l.stdout) as { name: string }[]).some((d) => d.name === 'd'));
 });
 
 test('dataset rm deletes the folder', () => {
@@ -171,6 +203,9 @@ test('clear errors (exit 2, one line naming the problem) for unknown env, missin
     [['render', 'missing', '--episode', '0', '--out', join(ws, 'y.png')], /no dataset 'missing'/],
     [['render', 'd', '--episode', '7', '--out', join(ws, 'y.png')], /dataset 'd' has 2 episodes; episode index 7 is outside \[0, 1\]/],
     [['render', 'd', '--episode', '0', '--out', join(ws, 'y.jpg')], /unsupported extension '\.jpg', expected \.png, \.gif or \.webp/],
+    [['render', 'd', '--episode', '0', '--from', '200', '--out', join(ws, 'y.png')], /frame range \[200, 101\) is empty or outside episode 0 \(101 frames\)/],
+    [['dataset', 'import', join(ws, 'export'), '--name', 'd'], /dataset 'd' already exists/],
+    [['dataset', 'import', join(ws, 'export'), '--name', '../evil'], /dataset name '\.\.\/evil' is not valid/],
   ];
   for (const [args, re] of cases) {
     const r = oneiro(...args);

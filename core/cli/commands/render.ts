@@ -14,7 +14,8 @@ const HELP = `usage: oneiro render DATASET --episode I --out FILE.png|.gif|.webp
   --to t2          end frame, exclusive (default: the episode's end)
   --scale k        integer pixelated upscaling (default 1 for GIF/WebP, 2 for PNG)
   --columns C      PNG: frames per row (default: all frames in one row up to 32, else 32)
-  --fps F          GIF/WebP: frames per second (default 20, Dreamer's video rate)
+  --fps F          GIF/WebP: frames per second (default 20, Dreamer's video rate). A GIF has one page per
+                   frame; WebP (libwebp) merges identical consecutive frames into one longer page
   --workspace DIR  --json`;
 
 export async function run(argv: string[]): Promise<number> {

@@ -124,3 +124,44 @@ test(`files we write load in np.load (${havePython ? 'python3 + numpy found' : '
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(`.npy format versions 1.0, 2.0 and 3.0 decode the same (by hand${havePython ? ' and as numpy writes them' : '; python3 + numpy NOT found'})`, () => {
+  // By hand from the spec: version 2.0/3.0 only widen the header length to a u32 (3.0 allows UTF-8 in it).
+  const v1 = encodeNpy(npyArray('<i4', [2, 3, 4], Int32Array.from({ length: 24 }, (_, i) => i - 5)));
+  const hlen = v1[8] | (v1[9] << 8);
+  for (const major of [2, 3]) {
+    const b = new Uint8Array(v1.length + 2);
+    b.set(v1.subarray(0, 8), 0);
+    b[6] = major;
+    new DataView(b.buffer).setUint32(8, hlen, true);
+    b.set(v1.subarray(10), 12);
+    const a = decodeNpy(b, `hand-v${major}.npy`);
+    assert.deepEqual([a.dtype, a.shape, a.data[0], a.data[23]], ['<i4', [2, 3, 4], -5, 18]);
+  }
+  assert.throws(() => decodeNpy(Uint8Array.from([...v1.subarray(0, 6), 4, 0, ...v1.subarray(8)]), 'v4.npy'), /v4\.npy: \.npy format version 4\.0 is not supported/);
+  if (!havePython) return;
+  const dir = mkdtempSync(join(tmpdir(), 'oneiro-npyv-'));
+  try {
+    const script = [
+      'import sys, numpy as np',
+      'a = np.arange(24, dtype="<i4").reshape(2, 3, 4) - 5',
+      'for v in ((1, 0), (2, 0), (3, 0)):',
+      '  with open(f"{sys.argv[1]}/v{v[0]}.npy", "wb") as f: np.lib.format.write_array(f, a, version=v)',
+      'with open(f"{sys.argv[1]}/rec.npy", "wb") as f: np.save(f, np.zeros(2, dtype=[("x", "<f4"), ("y", "<i4")]))',
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', script, dir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const want = Int32Array.from({ length: 24 }, (_, i) => i - 5);
+    for (const v of [1, 2, 3]) {
+      const bytes = readFileSync(join(dir, `v${v}.npy`));
+      assert.equal(bytes[6], v, `numpy wrote version ${v}`);
+      const a = decodeNpy(bytes, `v${v}.npy`);
+      assert.equal(a.dtype, '<i4');
+      assert.deepEqual(a.shape, [2, 3, 4]);
+      assert.deepEqual(a.data, want);
+    }
+    assert.throws(() => decodeNpy(readFileSync(join(dir, 'rec.npy')), 'rec.npy'), /^UserError: rec\.npy: .*(not supported|unsupported)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

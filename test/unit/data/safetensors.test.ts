@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   decodeSafetensors, encodeSafetensorsBytes, loadSafetensors, saveSafetensors, type SafeTensors,
@@ -143,4 +144,70 @@ test('writing refuses inconsistent tensors', () => {
   assert.throws(() => encodeSafetensorsBytes({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }), /has 2 elements but shape \[3\] needs 3/);
   assert.throws(() => encodeSafetensorsBytes({ a: { dtype: 'I32', shape: [2], data: new Float32Array(2) } }), /must hold a Int32Array, got Float32Array/);
   assert.throws(() => encodeSafetensorsBytes({}, { step: 5 as unknown as string }), /must be a string/);
+});
+
+const havePython = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
+
+test(`an independent reader/writer from the spec (python3 + numpy${havePython ? '' : ': NOT found, writer side checked in JS only'}) agrees with ours`, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oneiro-st-py-'));
+  try {
+    const ours = join(dir, 'ours.safetensors');
+    saveSafetensors(ours, {
+      w: { dtype: 'F32', shape: [2, 2], data: new Float32Array([1.5, -2, 0.25, 1e-3]) },
+      h: { dtype: 'F16', shape: [2], data: encodeFloat16([0.5, -3]) },
+      i: { dtype: 'I32', shape: [3], data: new Int32Array([-7, 0, 2 ** 31 - 1]) },
+      u: { dtype: 'U8', shape: [2], data: new Uint8Array([3, 250]) },
+      b: { dtype: 'BOOL', shape: [2], data: new Uint8Array([0, 1]) },
+    }, { step: '12', backend: 'wasm' });
+    if (!havePython) {
+      assert.equal(loadSafetensors(ours).metadata.step, '12');
+      return;
+    }
+    // Python reads ours with nothing but struct + json + numpy, following the README byte by byte.
+    const read = [
+      'import sys, json, struct, numpy as np',
+      'b = open(sys.argv[1], "rb").read()',
+      'n = struct.unpack("<Q", b[:8])[0]',
+      'h = json.loads(b[8:8 + n].decode("utf-8"))',
+      'buf = b[8 + n:]',
+      'dt = {"F32": "<f4", "F16": "<f2", "I32": "<i4", "U8": "u1", "BOOL": "?"}',
+      'out = {"__metadata__": h.pop("__metadata__")}',
+      'for k, v in h.items():',
+      '  s, e = v["data_offsets"]',
+      '  out[k] = np.frombuffer(buf[s:e], dtype=dt[v["dtype"]]).reshape(v["shape"]).tolist()',
+      'print(json.dumps(out, sort_keys=True))',
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', read, ours], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      __metadata__: { step: '12', backend: 'wasm' },
+      w: [[1.5, -2], [0.25, Math.fround(1e-3)]], h: [0.5, -3], i: [-7, 0, 2 ** 31 - 1], u: [3, 250], b: [false, true],
+    });
+    // Python writes one (no padding, tensors in name order, metadata last) and we read it.
+    const write = [
+      'import sys, json, struct, numpy as np',
+      'a = np.arange(6, dtype="<f4").reshape(2, 3) / 4',
+      'h16 = np.array([1.0, -0.125], dtype="<f2")',
+      'm = np.array([True, False, True])',
+      'bufs = [a.tobytes(), h16.tobytes(), m.tobytes()]',
+      'offs = np.cumsum([0] + [len(x) for x in bufs]).tolist()',
+      'hdr = {"a": {"dtype": "F32", "shape": [2, 3], "data_offsets": offs[0:2]},',
+      '       "h": {"dtype": "F16", "shape": [2], "data_offsets": offs[1:3]},',
+      '       "m": {"dtype": "BOOL", "shape": [3], "data_offsets": offs[2:4]},',
+      '       "__metadata__": {"format": "pt"}}',
+      'j = json.dumps(hdr).encode()',
+      'open(sys.argv[1], "wb").write(struct.pack("<Q", len(j)) + j + b"".join(bufs))',
+    ].join('\n');
+    const theirs = join(dir, 'theirs.safetensors');
+    const w = spawnSync('python3', ['-c', write, theirs], { encoding: 'utf8' });
+    assert.equal(w.status, 0, w.stderr);
+    const f = loadSafetensors(theirs);
+    assert.deepEqual(f.metadata, { format: 'pt' });
+    assert.deepEqual([...f.tensors.a.data], [0, 0.25, 0.5, 0.75, 1, 1.25]);
+    assert.deepEqual(f.tensors.a.shape, [2, 3]);
+    assert.deepEqual([...decodeFloat16(f.tensors.h.data as Uint16Array)], [1, -0.125]);
+    assert.deepEqual([...f.tensors.m.data], [1, 0, 1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -77,3 +77,16 @@ test('PNG, animated GIF and animated WebP through sharp keep size, frame count a
   assert.equal(formatOf('a/b.GIF'), 'gif');
   assert.throws(() => formatOf('x.mp4'), /unsupported extension '\.mp4', expected \.png, \.gif or \.webp/);
 });
+
+test('identical consecutive frames: GIF keeps one page per step; WebP merges them with summed delays (libwebp)', async () => {
+  // Frames 1, 2, 3 identical (a blocked move, a paused pendulum): a GIF page must still be step i.
+  const one = frames(3, 4, 4);
+  const f = new Uint8Array(5 * 48);
+  f.set(one.subarray(0, 48), 0);
+  for (const i of [1, 2, 3]) f.set(one.subarray(48, 96), i * 48);
+  f.set(one.subarray(96, 144), 4 * 48);
+  const gif = await sharp(await encodeAnimation(f, 5, 4, 4, { format: 'gif', delayMs: 50 })).metadata();
+  assert.deepEqual([gif.pages, gif.delay], [5, [50, 50, 50, 50, 50]]);
+  const webp = await sharp(await encodeAnimation(f, 5, 4, 4, { format: 'webp', delayMs: 50 })).metadata();
+  assert.deepEqual([webp.pages, webp.delay], [3, [50, 150, 50]]); // same timeline, fewer pages
+});
