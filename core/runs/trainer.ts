@@ -6,7 +6,7 @@ import type { FamilyContext, ModelFamily, TrainData } from '../models/family.ts'
 import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 import { datasetExists, openDataset } from '../data/dataset.ts';
-import { loadCheckpoint, saveCheckpoint, type CheckpointPosition } from './checkpoints.ts';
+import { latestCheckpointName, loadCheckpoint, saveCheckpoint, type CheckpointPosition } from './checkpoints.ts';
 import { appendMetrics, truncateMetrics, type MetricsRecord } from './metrics.ts';
 import { loadTrainData } from './run-data.ts';
 import {
@@ -177,8 +177,10 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
           ev.onMetrics?.(rec);
           log(`step ${pos.globalStep} skipped: ${rec.reason}`);
           if (bad >= config.train.maxBadSteps) {
+            const ck = latestCheckpointName(runDir);
             const msg = `diverged: ${bad} steps in a row had a non-finite loss or gradient (last: ${rec.reason}) at ${spec.name} step ${pos.step}; ` +
-              `the last good checkpoint is intact — resume with a lower learning rate or check the data`;
+              (ck ? `the last good checkpoint is intact (${ck}) — resume with a lower learning rate or check the data`
+                : 'no checkpoint had been written yet — start again with a lower learning rate or check the data');
             status('failed', msg);
             return { state: 'failed', step: pos.globalStep, totalSteps, message: msg };
           }

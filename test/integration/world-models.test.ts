@@ -4,7 +4,8 @@
  * frames of car-racing collected here with a brownian (smoothly wandering) policy. (cartpole-swingup at 32 px
  * was tried first: the cart and pole are a few pixels, the debug VAE stays at the mean frame.)
  */
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
+import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../core/tensor/backend.ts';
@@ -23,6 +24,8 @@ before(async () => {
   // 12 episodes × 251 frames ≈ 3000 frames; the last 2 episodes are held out for evaluation.
   ws = collectWorkspace({ env: 'car-racing', episodes: 12, size: 32, seed: 7, policy: 'brownian', maxSteps: 250 });
 });
+
+after(() => rmSync(ws.workspace, { recursive: true, force: true }));
 
 async function newRun(vaeSteps: number, rnnSteps: number, train: Record<string, number> = {}, vae: Record<string, number> = {}) {
   return createRun({

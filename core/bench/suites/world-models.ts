@@ -1,49 +1,117 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { median, type BenchContext, type BenchRow } from '../types.ts';
-import { Rng } from '../../util/rng.ts';
 import { Adam, disposeParams } from '../../models/nn.ts';
 import { PRESETS } from '../../models/world-models/config.ts';
-import { disposeBatch, initMdnRnn, mdnTrainStep, sequenceBatch } from '../../models/world-models/mdn-rnn.ts';
 import { exportMdnWeights } from '../../models/world-models/controller.ts';
 import { WorldModelDreamer } from '../../models/world-models/dream.ts';
+import { disposeBatch, initMdnRnn, mdnTrainStep, sequenceBatch } from '../../models/world-models/mdn-rnn.ts';
 import { initVae, normalNoise } from '../../models/world-models/vae.ts';
+import type { Space } from '../../envs/types.ts';
+import { Rng } from '../../util/rng.ts';
 
-/** World Models rows: MDN-RNN train step (LSTM 256, batch 16 × 32, z 32, A 3) and dream frames/s at 64×64 with decode. */
+/**
+ * World Models rows (issue 4), default preset sizes (z 32, LSTM 256, 5 mixtures, 64×64 VAE) with
+ * car-racing's 3-d action:
+ * - `mdnrnn-train-b16x32`: one MDN-RNN training step (forward, backward, Adam, element clip), batch 16 ×
+ *   32 steps, median ms. Quick mode: batch 4 × 8 steps (row `mdnrnn-train-b4x8-quick`).
+ * - `dream-fps`: the step-by-step dream (MDN-RNN step, sample z at τ 1, decode to 64×64), median
+ *   frames/s over chunks of frames. Quick mode: chunks of 4 frames (row `dream-fps-quick`).
+ */
+const ACTION_SPACE: Space = { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] };
+const A = 3;
+
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const cfg = PRESETS.default;
-  const Z = cfg.vae.zDim, A = 3, B = 16, T = 32;
   for (const backend of ctx.backends) {
     await ctx.useBackend(backend);
-    const rng = new Rng(0);
-    const rnn = initMdnRnn(cfg.rnn, { zDim: Z, actionDim: A }, rng);
-    const opt = new Adam(rnn, { lr: 1e-3, clipValue: 1 });
-    const arr = (n: number) => Float32Array.from({ length: n }, () => rng.normal() * 0.5);
-    const batch = sequenceBatch({ mu: arr(B * (T + 1) * Z), logvar: arr(B * (T + 1) * Z), action: arr(B * T * A), reward: arr(B * T), done: new Float32Array(B * T), mask: new Float32Array(B * T).fill(1) }, B, T, Z, A);
-    const eps = normalNoise(rng, [B, T + 1, Z]);
-    const times: number[] = [];
-    for (let i = 0; i < ctx.steps + 2; i++) {
-      const t0 = performance.now();
-      mdnTrainStep(rnn, cfg.rnn, opt, batch, eps);
-      if (i >= 2) times.push(performance.now() - t0);
-    }
-    rows.push({ name: 'mdnrnn-train-b16x32', backend, median: median(times), unit: 'ms', note: 'LSTM 256, z 32, A 3, 5 mixtures' });
-    disposeBatch(batch);
-    eps.dispose();
-    const vae = initVae(cfg.vae, rng);
-    const dreamer = new WorldModelDreamer(vae, cfg.vae, exportMdnWeights(rnn, cfg.rnn, Z, A), { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] });
-    const s = dreamer.session({ temperature: 1, seed: 0 });
-    s.reset(new Uint8Array(64 * 64 * 3));
-    const fps: number[] = [];
-    for (let i = 0; i < Math.max(3, Math.floor(ctx.steps / 2)); i++) {
-      const t0 = performance.now();
-      for (let k = 0; k < 20; k++) s.step([0, 0.5, 0]);
-      fps.push(20 / ((performance.now() - t0) / 1000));
-    }
-    rows.push({ name: 'dream-fps', backend, median: median(fps), unit: 'frames/s', note: '64×64, LSTM 256 step + VAE decode per frame' });
-    s.dispose();
-    opt.dispose();
-    disposeParams(rnn);
-    disposeParams(vae);
+    rows.push(await mdnTrain(ctx, backend));
+    rows.push(await dreamFps(ctx, backend));
   }
   return rows;
+}
+
+async function mdnTrain(ctx: BenchContext, backend: string): Promise<BenchRow> {
+  const cfg = PRESETS.default.rnn;
+  const Z = PRESETS.default.vae.zDim;
+  const [B, T] = ctx.quick ? [4, 8] : [cfg.batch, cfg.seqLen];
+  const rng = new Rng(0);
+  const p = initMdnRnn(cfg, { zDim: Z, actionDim: A }, rng);
+  const opt = new Adam(p, { lr: cfg.lr, ...(cfg.clipValue ? { clipValue: cfg.clipValue } : {}) });
+  const rand = (n: number, f: () => number) => Float32Array.from({ length: n }, f);
+  const batch = sequenceBatch({
+    mu: rand(B * (T + 1) * Z, () => rng.normal()), logvar: rand(B * (T + 1) * Z, () => -2 + 0.1 * rng.normal()),
+    action: rand(B * T * A, () => rng.uniform(-1, 1)), reward: rand(B * T, () => rng.normal() * 0.1),
+    done: rand(B * T, () => (rng.next() < 0.01 ? 1 : 0)), mask: rand(B * T, () => 1),
+  }, B, T, Z, A);
+  const eps = normalNoise(rng, [B, T + 1, Z]);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 2; i++) mdnTrainStep(p, cfg, opt, batch, eps);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < ctx.steps; i++) {
+      const t0 = performance.now();
+      const r = mdnTrainStep(p, cfg, opt, batch, eps);
+      times.push(performance.now() - t0);
+      if (!Number.isFinite(r.loss)) throw new Error(`mdn-rnn step produced a non-finite loss on ${backend}`);
+    }
+    const leaked = tf.memory().numTensors - before;
+    if (leaked !== 0) ctx.log(`mdnrnn: ${leaked} tensors leaked over ${ctx.steps} steps on ${backend}`);
+    ctx.log(`mdnrnn ${backend}: ${times.map((t) => t.toFixed(0)).join(' ')} ms`);
+  } finally {
+    disposeBatch(batch);
+    eps.dispose();
+    opt.dispose();
+    disposeParams(p);
+  }
+  return {
+    name: ctx.quick ? 'mdnrnn-train-b4x8-quick' : 'mdnrnn-train-b16x32',
+    backend,
+    median: median(times),
+    unit: 'ms',
+    note: `${ctx.steps} steps, LSTM ${cfg.hidden}, z ${Z}, K ${cfg.mixtures}${ctx.quick ? ', quick: batch 4 × 8' : ''}`,
+  };
+}
+
+async function dreamFps(ctx: BenchContext, backend: string): Promise<BenchRow> {
+  const vaeCfg = PRESETS.default.vae;
+  const rnnCfg = PRESETS.default.rnn;
+  const rng = new Rng(1);
+  const vae = initVae(vaeCfg, rng);
+  const rnn = initMdnRnn(rnnCfg, { zDim: vaeCfg.zDim, actionDim: A }, rng);
+  const weights = exportMdnWeights(rnn, rnnCfg, vaeCfg.zDim, A);
+  disposeParams(rnn);
+  const S = vaeCfg.imageSize;
+  const frame = Uint8Array.from({ length: S * S * 3 }, () => rng.int(256));
+  const session = new WorldModelDreamer(vae, vaeCfg, weights, ACTION_SPACE).session({ temperature: 1, seed: 0 });
+  const chunk = ctx.quick ? 4 : 20;
+  const fps: number[] = [];
+  const action = new Float32Array(A);
+  try {
+    session.reset(frame);
+    for (let i = 0; i < 3; i++) session.step(action);
+    const before = tf.memory().numTensors;
+    for (let s = 0; s < ctx.steps; s++) {
+      const t0 = performance.now();
+      for (let i = 0; i < chunk; i++) {
+        action[0] = rng.uniform(-1, 1);
+        action[1] = rng.next();
+        const out = session.step(action);
+        if (out.frame.length !== S * S * 3) throw new Error(`dream frame has ${out.frame.length} bytes, expected ${S * S * 3}`);
+      }
+      fps.push((chunk * 1000) / (performance.now() - t0));
+    }
+    const leaked = tf.memory().numTensors - before;
+    if (leaked !== 0) ctx.log(`dream: ${leaked} tensors leaked over ${ctx.steps * chunk} frames on ${backend}`);
+    ctx.log(`dream ${backend}: ${fps.map((f) => f.toFixed(0)).join(' ')} frames/s`);
+  } finally {
+    session.dispose();
+    disposeParams(vae);
+  }
+  return {
+    name: ctx.quick ? 'dream-fps-quick' : 'dream-fps',
+    backend,
+    median: median(fps),
+    unit: 'frames/s',
+    note: `${ctx.steps} chunks of ${chunk} frames, ${S}×${S}, batch 1, decode included, τ 1`,
+  };
 }
