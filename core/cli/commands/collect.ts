@@ -43,9 +43,12 @@ export async function run(argv: string[]): Promise<number> {
   const name = requireFlag('dataset', values.dataset);
   const seed = intFlag('seed', values.seed, 0, 0, 2 ** 31 - 1);
   const size = intFlag('size', values.size, spec.defaults.size, 8, 1024);
-  const maxSteps = intFlag('max-steps', values['max-steps'], spec.defaults.maxSteps, 1);
   const actionRepeat = intFlag('action-repeat', values['action-repeat'], spec.defaults.actionRepeat, 1);
-  const env = spec.make({ size, maxSteps, actionRepeat });
+  // Without --max-steps the env works out its own limit from the episode length and the action repeat
+  // (cartpole at repeat 2: 500 steps = 1000 simulator steps), so a repeat never shortens the episode.
+  const requested = values['max-steps'] === undefined ? undefined : intFlag('max-steps', values['max-steps'], 0, 1);
+  const env = spec.make({ size, actionRepeat, ...(requested !== undefined ? { maxSteps: requested } : {}) });
+  const maxSteps = env.options?.maxSteps ?? requested ?? spec.defaults.maxSteps;
   const rng = new Rng(seed);
   const policy = makePolicy(values.policy, env.actionSpace, rng.fork());
   const resetRng = rng.fork();
