@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Episode } from '../data/episode.ts';
+import { episodeFromRollout, type Episode } from '../data/episode.ts';
 import type { Env, Space } from '../envs/types.ts';
 import { resizeFrames } from '../eval/frames.ts';
 import { dense } from '../models/nn.ts';
@@ -114,20 +114,8 @@ export function runEpisode(env: Env, seed: number, policy: ActPolicy, maxSteps =
       break;
     }
   }
-  const T = frames.length;
-  const image = new Uint8Array(T * H * W * 3);
-  frames.forEach((f, t) => image.set(f, t * H * W * 3));
-  const action = new Float32Array(T * A);
+  const action = new Float32Array(frames.length * A);
   actions.forEach((a, t) => action.set(a, t * A));
-  const isFirst = new Uint8Array(T);
-  const isLast = new Uint8Array(T);
-  const isTerminal = new Uint8Array(T);
-  isFirst[0] = 1;
-  isLast[T - 1] = 1;
-  if (terminated) isTerminal[T - 1] = 1;
-  const episode: Episode = {
-    image, imageShape: [T, H, W, 3], action, actionDim: A, reward: Float32Array.from(rewards),
-    isFirst, isLast, isTerminal, discount: Float32Array.from(isTerminal, (x) => 1 - x),
-  };
+  const episode = episodeFromRollout({ frames, action, actionDim: A, rewards, terminated, height: H, width: W });
   return { episode, ret: rewards.reduce((a, b) => a + b, 0) };
 }

@@ -1,5 +1,5 @@
 import type { Env, Space } from '../envs/types.ts';
-import type { Episode } from './episode.ts';
+import { episodeFromRollout, type Episode } from './episode.ts';
 import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -86,19 +86,7 @@ export function rolloutEpisode(env: Env, policy: Policy, seed: number): Episode 
     }
   }
   const T = frames.length;
-  const image = new Uint8Array(T * H * W * 3);
-  frames.forEach((f, t) => image.set(f, t * H * W * 3));
-  const isFirst = new Uint8Array(T);
-  isFirst[0] = 1;
-  const isLast = new Uint8Array(T);
-  isLast[T - 1] = 1;
-  const isTerminal = new Uint8Array(T);
-  if (terminated) isTerminal[T - 1] = 1;
-  const discount = Float32Array.from(isTerminal, (v) => 1 - v);
-  const ep: Episode = {
-    image, imageShape: [T, H, W, 3], action: Float32Array.from(actions), actionDim: A, reward: Float32Array.from(rewards),
-    isFirst, isLast, isTerminal, discount,
-  };
+  const ep = episodeFromRollout({ frames, action: Float32Array.from(actions), actionDim: A, rewards, terminated, height: H, width: W });
   if (states.length === T && T > 0) {
     const d = states[0].length;
     const state = new Float32Array(T * d);

@@ -23,3 +23,36 @@ export interface Episode {
 export function episodeLength(ep: Episode): number {
   return ep.imageShape[0];
 }
+
+/**
+ * The Dreamer-layout episode of a rollout: one frame, action row and reward per row (row 0: the reset
+ * frame, a zero action, reward 0); the last row is last, and terminal when the env ended the task.
+ * Shared by dataset collection and the online agent so both write identical episodes.
+ */
+export function episodeFromRollout(r: {
+  frames: Uint8Array[];
+  /** float32 [T, A], row-major. */
+  action: Float32Array;
+  actionDim: number;
+  rewards: number[];
+  terminated: boolean;
+  height: number;
+  width: number;
+}): Episode {
+  const T = r.frames.length;
+  const px = r.height * r.width * 3;
+  const image = new Uint8Array(T * px);
+  r.frames.forEach((f, t) => image.set(f, t * px));
+  const isFirst = new Uint8Array(T);
+  const isLast = new Uint8Array(T);
+  const isTerminal = new Uint8Array(T);
+  if (T > 0) {
+    isFirst[0] = 1;
+    isLast[T - 1] = 1;
+    if (r.terminated) isTerminal[T - 1] = 1;
+  }
+  return {
+    image, imageShape: [T, r.height, r.width, 3], action: r.action, actionDim: r.actionDim,
+    reward: Float32Array.from(r.rewards), isFirst, isLast, isTerminal, discount: Float32Array.from(isTerminal, (v) => 1 - v),
+  };
+}
