@@ -4,6 +4,7 @@ import { CHANNEL_METHODS, ERROR_CODES, isChannelName, isEventName } from './name
 import type { ChannelName, Envelope, ErrorCode, EventName, WireError } from './names.ts';
 import type { ParsedRequestOf } from './channels.ts';
 import type { WorkbenchApi } from './client.ts';
+import { findHostileKey } from '../util/safe-keys.ts';
 
 /**
  * Validation at the boundary and the one dispatcher every host uses (WebSocket host, Electron main,
@@ -21,10 +22,30 @@ export function describeIssues(error: z.ZodError, root = 'payload'): { message: 
 }
 
 export function validateRequest<C extends ChannelName>(channel: C, payload: unknown): { ok: true; value: ParsedRequestOf<C> } | { ok: false; error: WireError } {
+  // Before the schema: a key like `__proto__` (as a nested key or a dotted override) never reaches a service.
+  const hostile = findHostileKey(payload) ?? findHostileDotted(payload);
+  if (hostile) {
+    const field = ['payload', ...(hostile.path ? [hostile.path] : [])].join('.');
+    return { ok: false, error: { code: 'invalid_request', field, message: `${channel}: ${field.slice(0, 200)}: ${hostile.reason} is not allowed` } };
+  }
   const r = CONTRACT[channel].request.safeParse(payload ?? {});
   if (r.success) return { ok: true, value: r.data as ParsedRequestOf<C> };
   const { field, message } = describeIssues(r.error);
   return { ok: false, error: { code: 'invalid_request', field, message: `${channel}: ${message}` } };
+}
+
+/** Dotted keys (overrides) whose segments are reserved or empty, e.g. `{'__proto__.t': 1}`. */
+function findHostileDotted(payload: unknown): { path: string; reason: string } | null {
+  if (payload === null || typeof payload !== 'object') return null;
+  for (const [k, v] of Object.entries(payload)) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
+    for (const key of Object.keys(v)) {
+      if (key !== '' && !key.includes('.')) continue;
+      const bad = key.split('.').find((seg) => seg === '' || seg === '__proto__' || seg === 'constructor' || seg === 'prototype');
+      if (bad !== undefined) return { path: `${k}.${key}`, reason: bad === '' ? 'an empty path segment' : `the reserved key '${bad}'` };
+    }
+  }
+  return null;
 }
 
 export function validateReply(channel: ChannelName, value: unknown): WireError | null {

@@ -11,6 +11,7 @@ import { familyNames } from '../models/registry.ts';
 import type { WorkerHandle, WorkerLauncher } from '../trainer/launcher.ts';
 import type { EventHub } from './events.ts';
 import { conflict, notFound, ServiceError } from './errors.ts';
+import { expandDotted } from '../util/safe-keys.ts';
 
 /**
  * Runs of the workspace and their trainer processes. The run folder is the truth (status.json,
@@ -157,7 +158,7 @@ export class RunService {
       for (let i = 2; existsSync(join(this.workspace, 'datasets', name)); i++) name = `${base}-data-${i}`;
       dataset = await collectFromEnv(req.env, name);
     }
-    const overrides = req.overrides ? expandDotted(req.overrides) : undefined;
+    const overrides = req.overrides ? expandDotted(req.overrides, (m) => new ServiceError('invalid_request', m, 'payload.overrides')) : undefined;
     const r = await createRun({
       workspace: this.workspace, family: req.family, preset: req.preset, dataset,
       seed: req.seed, steps: req.steps, overrides, ...(req.name ? { id: req.name } : {}),
@@ -402,19 +403,4 @@ export function toPoint(rec: MetricsRecord): MetricPoint {
   for (const [k, v] of Object.entries(rec)) if (k !== 'step' && typeof v === 'number' && Number.isFinite(v)) values[k] = v;
   const t = typeof rec.time === 'string' ? Date.parse(rec.time) : NaN;
   return { step: Math.max(0, Math.trunc(rec.step) || 0), time: Number.isFinite(t) ? t / 1000 : null, phase: typeof rec.phase === 'string' ? rec.phase : null, values };
-}
-
-/** { 'vae.lr': 1e-3 } → { vae: { lr: 1e-3 } } (the family deep-merges and validates it). */
-export function expandDotted(flat: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(flat)) {
-    const parts = key.split('.');
-    let node = out;
-    parts.slice(0, -1).forEach((p) => {
-      if (typeof node[p] !== 'object' || node[p] === null) node[p] = {};
-      node = node[p] as Record<string, unknown>;
-    });
-    node[parts.at(-1)!] = v;
-  }
-  return out;
 }

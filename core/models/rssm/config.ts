@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deepMerge } from '../../util/safe-keys.ts';
 import { UserError } from '../../util/errors.ts';
 
 /**
@@ -185,14 +186,6 @@ export type RssmPresetName = keyof typeof RSSM_PRESETS;
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object | null ? DeepPartial<NonNullable<T[K]>> : T[K] };
 
-function merge(base: unknown, over: unknown): unknown {
-  if (over === undefined) return base;
-  if (over === null || typeof over !== 'object' || Array.isArray(over) || base === null || typeof base !== 'object') return over;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(over)) out[k] = merge((base as Record<string, unknown>)[k], v);
-  return out;
-}
-
 /** A preset with overrides, validated. Errors name the field and the expected value. */
 export function rssmConfig(preset: string = 'debug', overrides: DeepPartial<RssmConfig> = {}): RssmConfig {
   if (!(preset in RSSM_PRESETS)) {
@@ -201,7 +194,7 @@ export function rssmConfig(preset: string = 'debug', overrides: DeepPartial<Rssm
   const base = RSSM_PRESETS[preset as RssmPresetName];
   // A latent override of another kind replaces the latent block instead of merging into it.
   const o = overrides as { rssm?: { latent?: { kind?: string } } };
-  const merged = merge(base, overrides) as RssmConfig;
+  const merged = deepMerge(base, overrides, (m) => new UserError(m)) as RssmConfig;
   if (o.rssm?.latent?.kind && o.rssm.latent.kind !== base.rssm.latent.kind) merged.rssm.latent = o.rssm.latent as RssmConfig['rssm']['latent'];
   return parseRssmConfig(merged);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { convOut, deconvOut } from '../nn.ts';
+import { deepMerge } from '../../util/safe-keys.ts';
 import { UserError } from '../../util/errors.ts';
 
 /**
@@ -132,19 +133,6 @@ export const PRESETS: Record<'debug' | 'default', WorldModelsConfig> = {
 
 export type PresetName = keyof typeof PRESETS;
 
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
-export function deepMerge<T>(base: T, over: unknown): T {
-  if (!isObject(over)) return (over === undefined ? base : over) as T;
-  if (!isObject(base)) return over as T;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge((base as Record<string, unknown>)[k], v);
-  return out as T;
-}
-
 /** Validates a complete config; errors name the field and what was expected. */
 export function parseWorldModelsConfig(raw: unknown, where = 'world-models config'): WorldModelsConfig {
   const r = worldModelsSchema.safeParse(raw);
@@ -157,5 +145,5 @@ export function parseWorldModelsConfig(raw: unknown, where = 'world-models confi
 
 export function resolveWorldModelsConfig(preset: string, overrides?: unknown): WorldModelsConfig {
   if (!(preset in PRESETS)) throw new UserError(`unknown world-models preset '${preset}': expected one of ${Object.keys(PRESETS).join(', ')}`);
-  return parseWorldModelsConfig(deepMerge(structuredClone(PRESETS[preset as PresetName]), overrides), `world-models config (preset '${preset}')`);
+  return parseWorldModelsConfig(deepMerge(structuredClone(PRESETS[preset as PresetName]), overrides, (m) => new UserError(m)), `world-models config (preset '${preset}')`);
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunService, expandDotted, toPoint } from '../../../core/service/runs.ts';
+import { RunService, toPoint } from '../../../core/service/runs.ts';
+import { expandDotted } from '../../../core/util/safe-keys.ts';
 import { EventHub } from '../../../core/service/events.ts';
 import { createRun } from '../../../core/runs/trainer.ts';
 import { readStatus, runDirOf, writeStatus } from '../../../core/runs/run-dir.ts';
@@ -159,7 +160,7 @@ test('metrics appended by the trainer stream as onMetrics and advance the step',
 });
 
 test('helpers: dotted overrides expand; metric records become points without text fields', () => {
-  assert.deepEqual(expandDotted({ 'vae.lr': 0.001, 'vae.steps': 10, 'rnn.hidden': 32, seed: 1 }), { vae: { lr: 0.001, steps: 10 }, rnn: { hidden: 32 }, seed: 1 });
+  assert.deepEqual(JSON.parse(JSON.stringify(expandDotted({ 'vae.lr': 0.001, 'vae.steps': 10, 'rnn.hidden': 32, seed: 1 }, (m) => new Error(m)))), { vae: { lr: 0.001, steps: 10 }, rnn: { hidden: 32 }, seed: 1 });
   const p = toPoint({ step: 5, phase: 'rnn', time: '2026-01-01T00:00:02.500Z', 'rnn/nll': 1.25, reason: 'x', bad: Number.NaN } as never);
   assert.deepEqual(p, { step: 5, time: Date.parse('2026-01-01T00:00:02.500Z') / 1000, phase: 'rnn', values: { 'rnn/nll': 1.25 } });
 });
