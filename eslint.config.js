@@ -7,7 +7,10 @@ import svelte from 'eslint-plugin-svelte';
 
 const coreBoundary = {
   patterns: [
-    { group: ['electron', 'electron/*'], message: 'core/ must not import Electron: it runs in plain Node (CLI, trainers, tests).' },
+    {
+      group: ['electron', 'electron/*'],
+      message: 'core/ must not import Electron: it runs in plain Node (CLI, trainers, tests).',
+    },
     { group: ['svelte', 'svelte/*', '*.svelte'], message: 'core/ must not import Svelte.' },
     { group: ['**/renderer/**', '../renderer/*'], message: 'core/ must not import the renderer.' },
     { group: ['**/electron/**'], message: 'core/ must not import the Electron host.' },
@@ -31,19 +34,36 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', coreBoundary],
       // DOM globals are not available in core/ (no lib "dom" either); this catches the common ones.
-      'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'HTMLElement', 'HTMLCanvasElement', 'localStorage'],
+      'no-restricted-globals': [
+        'error',
+        'window',
+        'document',
+        'navigator',
+        'HTMLElement',
+        'HTMLCanvasElement',
+        'localStorage',
+      ],
     },
   },
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['**/core/**', '!**/core/contract', '!**/core/contract/**'], message: 'renderer/ may import from core only the typed contract (core/contract).' },
-          { group: ['node:*', 'fs', 'path', 'child_process', 'electron'], message: 'renderer/ runs in a browser context: no Node or Electron modules.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/**', '!**/core/contract', '!**/core/contract/**'],
+              message: 'renderer/ may import from core only the typed contract (core/contract).',
+            },
+            {
+              group: ['node:*', 'fs', 'path', 'child_process', 'electron'],
+              message: 'renderer/ runs in a browser context: no Node or Electron modules.',
+            },
+          ],
+        },
+      ],
     },
   },
   ...svelte.configs['flat/recommended'],

@@ -13,7 +13,15 @@ import { utilityLauncher, type UtilityProcessLike } from '../core/trainer/launch
 import { createDispatcher } from '../core/contract/validate.ts';
 import { startDemo } from '../core/service/demo.ts';
 import { workspaceDir } from '../core/cli/args.ts';
-import { APP_SCHEME, APP_URL, CONTENT_SECURITY_POLICY, appFilePath, bindChannels, navigationAllowed, webPreferences } from './wiring.ts';
+import {
+  APP_SCHEME,
+  APP_URL,
+  CONTENT_SECURITY_POLICY,
+  appFilePath,
+  bindChannels,
+  navigationAllowed,
+  webPreferences,
+} from './wiring.ts';
 
 const here = dirname(fileURLToPath(import.meta.url)); // electron/dist
 const root = join(here, '..', '..');
@@ -22,7 +30,9 @@ const argv = process.argv.slice(1);
 const workspaceFlag = argv.find((a) => a.startsWith('--workspace='))?.slice('--workspace='.length);
 
 // Before ready: the app scheme is a secure, standard origin (fetch, CSP 'self' and storage work as on https).
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
 
 let service: WorkbenchService | null = null;
 let quitting = false;
@@ -35,7 +45,13 @@ if (!app.requestSingleInstanceLock()) {
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
-    width: 1280, height: 800, minWidth: 960, minHeight: 640, title: 'Oneiro', show: false, backgroundColor: '#111318',
+    width: 1280,
+    height: 800,
+    minWidth: 960,
+    minHeight: 640,
+    title: 'Oneiro',
+    show: false,
+    backgroundColor: '#111318',
     webPreferences: webPreferences(join(here, 'preload.cjs')),
   });
   win.once('ready-to-show', () => win.show());
@@ -76,7 +92,9 @@ app.whenReady().then(async () => {
     launcher: utilityLauncher(utilityProcess as unknown as UtilityProcessLike, trainerEntry),
     root,
   });
-  const dispatch = createDispatcher(service.api, { onInternalError: (ch, e) => console.error(`oneiro: internal error on ${ch}:`, e) });
+  const dispatch = createDispatcher(service.api, {
+    onInternalError: (ch, e) => console.error(`oneiro: internal error on ${ch}:`, e),
+  });
   bindChannels(ipcMain, dispatch, (ch, url) => console.error(`oneiro: refused ${ch} from ${url ?? 'unknown frame'}`));
 
   const win = createWindow();
@@ -88,7 +106,9 @@ app.whenReady().then(async () => {
     if (!win.isDestroyed()) win.webContents.send(event, payload);
   });
   if (argv.includes('--demo')) {
-    startDemo(service.api, (l) => console.log(`oneiro: ${l}`)).catch((e) => console.error(`oneiro: demo failed: ${(e as Error).message}`));
+    startDemo(service.api, (l) => console.log(`oneiro: ${l}`)).catch((e) =>
+      console.error(`oneiro: demo failed: ${(e as Error).message}`),
+    );
   }
 });
 

@@ -36,8 +36,15 @@ export function webPreferences(preloadPath: string) {
 
 /** Item 7: a strict CSP, also sent as a header by the protocol handler. No remote origins at all. */
 export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:",
-  "connect-src 'self'", "object-src 'none'", "base-uri 'self'", "frame-src 'none'", "form-action 'none'",
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "frame-src 'none'",
+  "form-action 'none'",
 ].join('; ');
 
 /** The IPC surface: exactly the contract's channels (invoke) and events (main → renderer). */
@@ -114,13 +121,23 @@ export function senderInfo(event: IpcEventLike): SenderInfo {
  * payload, calls the service and checks the reply). Replies are Envelopes, so errors keep their code
  * and field across contextBridge.
  */
-export function bindChannels(ipcMain: IpcMainLike, dispatch: Dispatch, onRefused: (channel: string, url: string | null) => void = () => {}): void {
+export function bindChannels(
+  ipcMain: IpcMainLike,
+  dispatch: Dispatch,
+  onRefused: (channel: string, url: string | null) => void = () => {},
+): void {
   for (const channel of CHANNEL_NAMES) {
     ipcMain.handle(channel, async (event, payload): Promise<Envelope<unknown>> => {
       const s = senderInfo(event);
       if (!isTrustedSender(s)) {
         onRefused(channel, s.url);
-        return { ok: false, error: { code: 'unauthorized', message: `${channel}: refused a call from ${s.url ?? 'an unknown frame'}${s.isMainFrame ? '' : ' (not the main frame)'}` } };
+        return {
+          ok: false,
+          error: {
+            code: 'unauthorized',
+            message: `${channel}: refused a call from ${s.url ?? 'an unknown frame'}${s.isMainFrame ? '' : ' (not the main frame)'}`,
+          },
+        };
       }
       return dispatch(channel, payload);
     });

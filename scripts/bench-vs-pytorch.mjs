@@ -21,7 +21,9 @@ if (!existsSync(join(refDir, 'bench.py'))) {
 }
 const blas = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
 const py = spawnSync('/usr/bin/python3', ['bench.py', '--steps', '10', '--only', 'vae'], {
-  cwd: refDir, encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: blas },
+  cwd: refDir,
+  encoding: 'utf8',
+  env: { ...process.env, LD_LIBRARY_PATH: blas },
 });
 if (py.status !== 0) {
   console.error(`PyTorch reference failed (python3-torch installed?):\n${py.stderr.slice(-1500)}`);
@@ -29,11 +31,15 @@ if (py.status !== 0) {
 }
 const torchMs = JSON.parse(py.stdout.split('\n').find((l) => l.includes('"vae"'))).vae.median_ms;
 const ours = spawnSync(process.execPath, ['bin/oneiro.mjs', 'bench', '--json', '--backend', 'wasm', '--only', 'vae'], {
-  cwd: root, encoding: 'utf8', env: { ...process.env, ONEIRO_WASM_THREADS: threads },
+  cwd: root,
+  encoding: 'utf8',
+  env: { ...process.env, ONEIRO_WASM_THREADS: threads },
 });
 if (ours.status !== 0) {
   console.error(ours.stderr.slice(-1500));
   process.exit(1);
 }
 const row = JSON.parse(ours.stdout).find((r) => r.name === 'vae-train-b32');
-console.log(`vae-train-b32  PyTorch (OpenBLAS, 2 threads) ${torchMs.toFixed(0)} ms | oneiro wasm (${row.note}) ${row.median.toFixed(0)} ms | ratio ${(row.median / torchMs).toFixed(2)}×`);
+console.log(
+  `vae-train-b32  PyTorch (OpenBLAS, 2 threads) ${torchMs.toFixed(0)} ms | oneiro wasm (${row.note}) ${row.median.toFixed(0)} ms | ratio ${(row.median / torchMs).toFixed(2)}×`,
+);

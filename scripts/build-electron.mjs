@@ -12,7 +12,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'electron', 'dist');
 mkdirSync(out, { recursive: true });
 
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
 
 await build({
   ...common,
@@ -21,7 +28,9 @@ await build({
   format: 'esm',
   packages: 'external',
   // Bundled ESM still needs `require` for the few CommonJS paths Node packages take.
-  banner: { js: "import { createRequire as __oneiroCreateRequire } from 'node:module'; const require = __oneiroCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __oneiroCreateRequire } from 'node:module'; const require = __oneiroCreateRequire(import.meta.url);",
+  },
 });
 
 await build({
@@ -33,5 +42,8 @@ await build({
 });
 
 // package.json "main" points here; a small file so electron-builder and `electron .` agree.
-writeFileSync(join(out, 'README.txt'), 'Built by scripts/build-electron.mjs; do not edit. Entry: main.mjs, preload: preload.cjs.\n');
+writeFileSync(
+  join(out, 'README.txt'),
+  'Built by scripts/build-electron.mjs; do not edit. Entry: main.mjs, preload: preload.cjs.\n',
+);
 console.log(`built ${join('electron', 'dist', 'main.mjs')} and ${join('electron', 'dist', 'preload.cjs')}`);

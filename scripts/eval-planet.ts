@@ -54,8 +54,16 @@ const overrides = {
   online: { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 8, episodeSteps: 125 },
 };
 const { id, dir } = await createRun({
-  workspace, family: 'rssm', preset: values.preset!, dataset: null, env: values.env!, seed, steps, overrides,
-  backend: backend.name, train: { checkpointEvery: 500, logEvery: 1 },
+  workspace,
+  family: 'rssm',
+  preset: values.preset!,
+  dataset: null,
+  env: values.env!,
+  seed,
+  steps,
+  overrides,
+  backend: backend.name,
+  train: { checkpointEvery: 500, logEvery: 1 },
 });
 log(`run ${id} in ${dir} (backend ${backend.name})`);
 const t0 = Date.now();
@@ -66,7 +74,10 @@ const result = await trainRun(dir, {
   onMetrics: (m) => {
     const r = m['model/train_return'];
     if (typeof r === 'number') trainReturns.push(r);
-    if (m.step % 250 === 0 && typeof m['model/model_loss'] === 'number') log(`step ${m.step}: loss ${Number(m['model/model_loss']).toFixed(1)} image ${Number(m['model/image_loss']).toFixed(1)} reward ${Number(m['model/reward_loss']).toFixed(3)} kl ${Number(m['model/kl']).toFixed(2)}`);
+    if (m.step % 250 === 0 && typeof m['model/model_loss'] === 'number')
+      log(
+        `step ${m.step}: loss ${Number(m['model/model_loss']).toFixed(1)} image ${Number(m['model/image_loss']).toFixed(1)} reward ${Number(m['model/reward_loss']).toFixed(3)} kl ${Number(m['model/kl']).toFixed(2)}`,
+      );
   },
 });
 const trainMin = (Date.now() - t0) / 60000;
@@ -78,13 +89,22 @@ const ck = loadCheckpoint(dir)!;
 const model = createRssmModel(config, seed);
 assignParams(model.params, ck.tensors, 'model/');
 tf.dispose(Object.values(ck.tensors));
-const env = makeEnv(values.env!, { size, actionRepeat: config.online.actionRepeat, maxSteps: config.online.episodeSteps });
+const env = makeEnv(values.env!, {
+  size,
+  actionRepeat: config.online.actionRepeat,
+  maxSteps: config.online.episodeSteps,
+});
 const cem: number[] = [];
 const random: number[] = [];
 const t1 = Date.now();
 for (let i = 0; i < nEval; i++) {
   const envSeed = 50_000 + i;
-  const agent = new PlanetAgent(model.params, config, env.actionSpace, { planner: config.planner, noise: 0, seed: envSeed, frameSize: size });
+  const agent = new PlanetAgent(model.params, config, env.actionSpace, {
+    planner: config.planner,
+    noise: 0,
+    seed: envSeed,
+    frameSize: size,
+  });
   cem.push(runEpisode(env, envSeed, agent.act).ret);
   agent.dispose();
   random.push(runEpisode(env, envSeed, randomPolicy(env.actionSpace, envSeed)).ret);
@@ -94,14 +114,29 @@ const msPerAction = (Date.now() - t1) / (nEval * config.online.episodeSteps);
 disposeRssmModel(model);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
 const out = {
-  run: id, env: values.env, backend: backend.name, train_steps: result.step, train_minutes: Number(trainMin.toFixed(1)),
-  episodes_collected: trainReturns.length + config.online.seedEpisodes, train_returns: trainReturns.map((r) => Number(r.toFixed(1))),
-  eval_episodes: nEval, cem_return_mean: mean(cem), random_return_mean: mean(random), cem_returns: cem, random_returns: random,
+  run: id,
+  env: values.env,
+  backend: backend.name,
+  train_steps: result.step,
+  train_minutes: Number(trainMin.toFixed(1)),
+  episodes_collected: trainReturns.length + config.online.seedEpisodes,
+  train_returns: trainReturns.map((r) => Number(r.toFixed(1))),
+  eval_episodes: nEval,
+  cem_return_mean: mean(cem),
+  random_return_mean: mean(random),
+  cem_returns: cem,
+  random_returns: random,
   ms_per_eval_action_incl_random: Number(msPerAction.toFixed(1)),
 };
 if (values.json) console.log(JSON.stringify(out));
 else {
-  console.log(`PlaNet online on ${values.env} (${result.step} train steps, ${out.episodes_collected} episodes collected, ${trainMin.toFixed(1)} min)`);
-  console.log(`  CEM (no noise): mean return ${out.cem_return_mean.toFixed(1)} over ${nEval} episodes  [${cem.map((r) => r.toFixed(1)).join(', ')}]`);
-  console.log(`  random actions: mean return ${out.random_return_mean.toFixed(1)} over ${nEval} episodes  [${random.map((r) => r.toFixed(1)).join(', ')}]`);
+  console.log(
+    `PlaNet online on ${values.env} (${result.step} train steps, ${out.episodes_collected} episodes collected, ${trainMin.toFixed(1)} min)`,
+  );
+  console.log(
+    `  CEM (no noise): mean return ${out.cem_return_mean.toFixed(1)} over ${nEval} episodes  [${cem.map((r) => r.toFixed(1)).join(', ')}]`,
+  );
+  console.log(
+    `  random actions: mean return ${out.random_return_mean.toFixed(1)} over ${nEval} episodes  [${random.map((r) => r.toFixed(1)).join(', ')}]`,
+  );
 }

@@ -24,7 +24,12 @@ import { readRunConfig } from '../core/runs/run-dir.ts';
 import { evaluateRun } from '../core/eval/evaluate.ts';
 import { assignParams, disposeParams } from '../core/models/nn.ts';
 import { parseWorldModelsConfig } from '../core/models/world-models/config.ts';
-import { actionSpecOf, controllerRealReturn, exportMdnWeights, randomPolicyReturn } from '../core/models/world-models/controller.ts';
+import {
+  actionSpecOf,
+  controllerRealReturn,
+  exportMdnWeights,
+  randomPolicyReturn,
+} from '../core/models/world-models/controller.ts';
 import { actionDimOf } from '../core/models/world-models/dream-kernel.ts';
 import { initMdnRnn } from '../core/models/world-models/mdn-rnn.ts';
 import { initVae } from '../core/models/world-models/vae.ts';
@@ -73,8 +78,12 @@ const size = 32;
 const env = makeEnv(envName, { size, maxSteps: num('collect-steps') });
 const space = env.actionSpace as Space & { shape?: number[] };
 const ds = createDataset(workspace, 'collected', {
-  env: envName, observationShape: [size, size, 3],
-  actionSpace: space.kind === 'box' ? { kind: 'box', shape: space.shape!, low: space.low, high: space.high } : { kind: 'discrete', n: space.n },
+  env: envName,
+  observationShape: [size, size, 3],
+  actionSpace:
+    space.kind === 'box'
+      ? { kind: 'box', shape: space.shape!, low: space.low, high: space.high }
+      : { kind: 'discrete', n: space.n },
   source: { kind: 'script', policy: values.policy! },
 });
 const policy = makePolicy(values.policy!, env.actionSpace, new Rng(seed + 17));
@@ -91,16 +100,35 @@ const overrides = {
   vae: { steps: num('vae-steps') },
   rnn: { steps: num('rnn-steps') },
   // Dream as long as the collected episodes; the real-env evaluation inside the phase is done again below.
-  controller: { enabled: true, generations: num('generations'), population: 12, rolloutsPerCandidate: 4, dreamLength: num('collect-steps'), evalEpisodes: nEval, workers: 2, temperature: num('temperature') },
+  controller: {
+    enabled: true,
+    generations: num('generations'),
+    population: 12,
+    rolloutsPerCandidate: 4,
+    dreamLength: num('collect-steps'),
+    evalEpisodes: nEval,
+    workers: 2,
+    temperature: num('temperature'),
+  },
 };
-const { id, dir } = await createRun({ workspace, family: 'world-models', preset: 'debug', dataset: 'collected', seed, overrides, backend: backend.name, train: { checkpointEvery: 500, logEvery: 50 } });
+const { id, dir } = await createRun({
+  workspace,
+  family: 'world-models',
+  preset: 'debug',
+  dataset: 'collected',
+  seed,
+  overrides,
+  backend: backend.name,
+  train: { checkpointEvery: 500, logEvery: 50 },
+});
 log(`run ${id} (backend ${backend.name})`);
 let lastPhase = '';
 const result = await trainRun(dir, {
   log,
   onMetrics: (r) => {
     const keys = Object.keys(r).filter((k) => k.includes('/') && !k.endsWith('grad_norm'));
-    if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0) log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
+    if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0)
+      log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
     lastPhase = String(r.phase);
   },
 });
@@ -131,15 +159,34 @@ const totalSecs = (performance.now() - t0) / 1000;
 
 const fmt = (s: { mean: number; std: number }) => `${s.mean.toFixed(2)} ± ${s.std.toFixed(2)}`;
 if (values.json) {
-  console.log(JSON.stringify({ run: id, env: envName, frames, controller, random, metrics: report.metrics, train_seconds: trainSecs, total_seconds: totalSecs }));
+  console.log(
+    JSON.stringify({
+      run: id,
+      env: envName,
+      frames,
+      controller,
+      random,
+      metrics: report.metrics,
+      train_seconds: trainSecs,
+      total_seconds: totalSecs,
+    }),
+  );
 } else {
-  console.log(`World Models on ${envName}: ${frames} frames collected, run ${id}, ${backend.name}, trained in ${trainSecs.toFixed(0)} s, total ${totalSecs.toFixed(0)} s`);
-  console.log(`controller (CMA-ES in the dream) in the real env over ${nEval} episodes (seeds ${realOpts.seed}..${realOpts.seed + nEval - 1}, ≤ ${evalSteps} steps): ${fmt(controller)}  [${controller.returns.map((r) => r.toFixed(1)).join(', ')}]`);
-  console.log(`random policy, same seeds:                                   ${fmt(random)}  [${random.returns.map((r) => r.toFixed(1)).join(', ')}]`);
+  console.log(
+    `World Models on ${envName}: ${frames} frames collected, run ${id}, ${backend.name}, trained in ${trainSecs.toFixed(0)} s, total ${totalSecs.toFixed(0)} s`,
+  );
+  console.log(
+    `controller (CMA-ES in the dream) in the real env over ${nEval} episodes (seeds ${realOpts.seed}..${realOpts.seed + nEval - 1}, ≤ ${evalSteps} steps): ${fmt(controller)}  [${controller.returns.map((r) => r.toFixed(1)).join(', ')}]`,
+  );
+  console.log(
+    `random policy, same seeds:                                   ${fmt(random)}  [${random.returns.map((r) => r.toFixed(1)).join(', ')}]`,
+  );
   console.log(`verdict: controller ${controller.mean > random.mean ? 'BEATS' : 'does NOT beat'} random`);
   console.log(`eval on ${report.episodes} held-out episodes (checkpoint step ${report.checkpoint_step}):`);
   for (const [k, m] of Object.entries(report.metrics)) {
     const better = m.lower_is_better === false ? m.model > m.baseline : m.model < m.baseline;
-    console.log(`  ${k.padEnd(20)} model ${m.model.toFixed(5).padStart(11)}  ${m.baseline_name} ${m.baseline.toFixed(5).padStart(11)}  ratio ${m.baseline > 0 ? (m.model / m.baseline).toFixed(3) : ' n/a '} ${better ? '(better)' : '(worse)'}`);
+    console.log(
+      `  ${k.padEnd(20)} model ${m.model.toFixed(5).padStart(11)}  ${m.baseline_name} ${m.baseline.toFixed(5).padStart(11)}  ratio ${m.baseline > 0 ? (m.model / m.baseline).toFixed(3) : ' n/a '} ${better ? '(better)' : '(worse)'}`,
+    );
   }
 }

@@ -30,7 +30,18 @@ function newest(dir) {
 function ensureRenderer() {
   if (existsSync(join(root, 'renderer', 'dist', 'index.html'))) return;
   console.error('oneiro: building the renderer once (renderer/dist is missing)…');
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      '--config',
+      'renderer/vite.config.ts',
+      '--logLevel',
+      'warn',
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
   if (r.status !== 0) console.error('oneiro: the renderer build failed; the host will serve a placeholder page');
 }
 
@@ -39,18 +50,32 @@ if (electron.available && !forceWeb) {
   ensureRenderer();
   const bundle = join(root, 'electron', 'dist', 'main.mjs');
   if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest(join(root, 'electron'))) {
-    const b = spawnSync(process.execPath, [join(root, 'scripts', 'build-electron.mjs')], { cwd: root, stdio: 'inherit' });
+    const b = spawnSync(process.execPath, [join(root, 'scripts', 'build-electron.mjs')], {
+      cwd: root,
+      stdio: 'inherit',
+    });
     if (b.status !== 0) process.exit(b.status ?? 1);
   }
   console.log(`oneiro: starting the desktop app (Electron ${electron.version} at ${electron.path})`);
-  const child = spawn(electron.path, [bundle, ...(demo ? ['--demo'] : []), ...(workspace ? [`--workspace=${workspace}`] : [])], { cwd: root, stdio: 'inherit' });
+  const child = spawn(
+    electron.path,
+    [bundle, ...(demo ? ['--demo'] : []), ...(workspace ? [`--workspace=${workspace}`] : [])],
+    { cwd: root, stdio: 'inherit' },
+  );
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {
-  console.log(`oneiro: ${forceWeb ? 'web mode requested' : `no Electron binary (${electron.detail})`} — starting web mode instead`);
+  console.log(
+    `oneiro: ${forceWeb ? 'web mode requested' : `no Electron binary (${electron.detail})`} — starting web mode instead`,
+  );
   ensureRenderer();
   // A browser opens where there is a display; the URL (with its token) is printed either way.
   const canOpen = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
   const { main } = await import('../core/cli/main.ts');
-  const serveArgs = ['serve', ...(canOpen ? ['--open'] : []), ...(demo ? ['--demo'] : []), ...(workspace ? ['--workspace', workspace] : [])];
+  const serveArgs = [
+    'serve',
+    ...(canOpen ? ['--open'] : []),
+    ...(demo ? ['--demo'] : []),
+    ...(workspace ? ['--workspace', workspace] : []),
+  ];
   process.exitCode = await main(serveArgs);
 }

@@ -18,12 +18,16 @@ for (const s of suites) {
 }
 const chosen = suites.length ? suites : known;
 const ci = Number(args.indexOf('--concurrency'));
-const concurrency = ci >= 0 ? args[ci + 1] : process.env.ONEIRO_TEST_CONCURRENCY ?? '2';
+const concurrency = ci >= 0 ? args[ci + 1] : (process.env.ONEIRO_TEST_CONCURRENCY ?? '2');
 
 function walk(dir) {
   let out = [];
   let entries = [];
-  try { entries = readdirSync(dir); } catch { return out; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const e of entries) {
     const p = join(dir, e);
     if (statSync(p).isDirectory()) out = out.concat(walk(p));
@@ -38,5 +42,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 const nodeArgs = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files];
-const r = spawnSync(process.execPath, nodeArgs, { cwd: root, stdio: 'inherit', env: { ...process.env, ONEIRO_TEST: '1' } });
+const r = spawnSync(process.execPath, nodeArgs, {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, ONEIRO_TEST: '1' },
+});
 process.exit(r.status ?? 1);

@@ -37,7 +37,13 @@ export interface CemResult {
  * Predicted returns of N action sequences [N, H, A] from one belief state (deter [1, D], stoch [1, S]).
  * The prior's mean (mode) is rolled, as PlaNet's planner rolls the prior; returns [N].
  */
-export function sequenceReturns(p: Params, c: RssmModelConfig, state: { deter: tf.Tensor; stoch: tf.Tensor }, actions: tf.Tensor3D, seeds: SeedStream | null = null): tf.Tensor1D {
+export function sequenceReturns(
+  p: Params,
+  c: RssmModelConfig,
+  state: { deter: tf.Tensor; stoch: tf.Tensor },
+  actions: tf.Tensor3D,
+  seeds: SeedStream | null = null,
+): tf.Tensor1D {
   return tf.tidy(() => {
     const [n, h] = actions.shape;
     let s = { deter: tf.tile(state.deter, [n, 1]), stoch: tf.tile(state.stoch, [n, 1]) };
@@ -55,7 +61,11 @@ export function sequenceReturns(p: Params, c: RssmModelConfig, state: { deter: t
 }
 
 export function cemPlan(
-  p: Params, c: RssmModelConfig, state: { deter: tf.Tensor; stoch: tf.Tensor }, opts: CemOptions, seedBase: number,
+  p: Params,
+  c: RssmModelConfig,
+  state: { deter: tf.Tensor; stoch: tf.Tensor },
+  opts: CemOptions,
+  seedBase: number,
 ): CemResult {
   const A = c.actionDim;
   const { horizon: H, candidates: N, topK: K, iterations } = opts;

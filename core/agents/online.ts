@@ -57,9 +57,18 @@ export class PlanetAgent {
     const next = tf.tidy(() => {
       const prev = this.state ?? initialState(c, 1);
       const small = resizeFrames(frame, 1, this.opts.frameSize, c.image.size);
-      const x = tf.sub(tf.div(tf.tensor4d(Float32Array.from(small), [1, c.image.size, c.image.size, 3]), 255), 0.5) as tf.Tensor4D;
+      const x = tf.sub(
+        tf.div(tf.tensor4d(Float32Array.from(small), [1, c.image.size, c.image.size, 3]), 255),
+        0.5,
+      ) as tf.Tensor4D;
       const prior = imgStep(this.params, c, prev, tf.tensor2d(this.prevAction, [1, c.actionDim]), null);
-      const post = obsStep(this.params, c, prior.deter, dense(this.params, 'rssm/obs_embed', encode(this.params, c, x)), null);
+      const post = obsStep(
+        this.params,
+        c,
+        prior.deter,
+        dense(this.params, 'rssm/obs_embed', encode(this.params, c, x)),
+        null,
+      );
       return { deter: post.deter, stoch: post.stoch };
     });
     this.disposeState();
@@ -94,7 +103,12 @@ export function randomPolicy(space: Space, seed: number): ActPolicy {
 }
 
 /** One episode under `policy`: the Episode (Dreamer layout) and its undiscounted return. */
-export function runEpisode(env: Env, seed: number, policy: ActPolicy, maxSteps = Infinity): { episode: Episode; ret: number } {
+export function runEpisode(
+  env: Env,
+  seed: number,
+  policy: ActPolicy,
+  maxSteps = Infinity,
+): { episode: Episode; ret: number } {
   const [H, W] = env.observationShape;
   const A = env.actionSpace.kind === 'box' ? env.actionSpace.shape[0] : env.actionSpace.n;
   let obs = env.reset(seed).image;

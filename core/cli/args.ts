@@ -20,7 +20,9 @@ export function parseCommand<O extends Options>(command: string, argv: string[],
   try {
     return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
   } catch (e) {
-    throw new UserError(`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')} (see 'oneiro ${command} --help')`);
+    throw new UserError(
+      `${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')} (see 'oneiro ${command} --help')`,
+    );
   }
 }
 
@@ -31,16 +33,30 @@ export function workspaceDir(flag: string | undefined): string {
   return join(homedir(), '.oneiro');
 }
 
-export function intFlag(name: string, value: string | undefined, fallback: number, min = -Infinity, max = Infinity): number {
+export function intFlag(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min = -Infinity,
+  max = Infinity,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UserError(`--${name} must be an integer${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` and <= ${max}` : ''}, got '${value}'`);
+    throw new UserError(
+      `--${name} must be an integer${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` and <= ${max}` : ''}, got '${value}'`,
+    );
   }
   return n;
 }
 
-export function numberFlag(name: string, value: string | undefined, fallback: number, min = -Infinity, max = Infinity): number {
+export function numberFlag(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min = -Infinity,
+  max = Infinity,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n < min || n > max) {

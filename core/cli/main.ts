@@ -21,7 +21,10 @@ const COMMANDS: Record<string, string> = {
 };
 
 function usage(): string {
-  const lines = ['usage: oneiro <command> [options]   (every command takes --workspace DIR; --help for its options)', ''];
+  const lines = [
+    'usage: oneiro <command> [options]   (every command takes --workspace DIR; --help for its options)',
+    '',
+  ];
   for (const [name, summary] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${summary}`);
   return lines.join('\n');
 }

@@ -8,7 +8,11 @@ export class Progress {
   private done = 0;
   private readonly tty = Boolean(process.stderr.isTTY) && !process.env.ONEIRO_TEST;
 
-  constructor(private readonly label: string, private readonly total: number, private readonly quiet = false) {}
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly quiet = false,
+  ) {}
 
   tick(n = 1, info = ''): void {
     this.done += n;
@@ -20,7 +24,9 @@ export class Progress {
     const filled = Math.round(frac * width);
     const rate = this.done / Math.max(1e-3, (now - this.start) / 1000);
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-    process.stderr.write(`\r${this.label} ${bar} ${this.done}/${this.total} ${rate.toFixed(1)}/s ${info}`.padEnd(100).slice(0, 140));
+    process.stderr.write(
+      `\r${this.label} ${bar} ${this.done}/${this.total} ${rate.toFixed(1)}/s ${info}`.padEnd(100).slice(0, 140),
+    );
   }
 
   finish(info = ''): void {

@@ -3,7 +3,8 @@ import type { ChannelName, EventName, Envelope, ErrorCode, WireError } from './n
 import type { RequestOf, ParsedRequestOf, ReplyOf, EventOf } from './channels.ts';
 
 /** Channels whose request has no required field can be called with no argument. */
-type Args<C extends ChannelName> = Record<string, never> extends RequestOf<C> ? [req?: RequestOf<C>] : [req: RequestOf<C>];
+type Args<C extends ChannelName> =
+  Record<string, never> extends RequestOf<C> ? [req?: RequestOf<C>] : [req: RequestOf<C>];
 
 export type Unsubscribe = () => void;
 
@@ -66,7 +67,12 @@ export type Subscribe = (event: EventName, listener: (payload: unknown) => void)
  * Builds a WorkbenchClient over any transport given as `invoke` + `subscribe`. Every transport
  * (direct, WebSocket, Electron bridge) goes through here, so they cannot differ in method names.
  */
-export function buildClient(transport: WorkbenchClient['transport'], invoke: Invoke, subscribe: Subscribe, close: () => void = () => {}): WorkbenchClient {
+export function buildClient(
+  transport: WorkbenchClient['transport'],
+  invoke: Invoke,
+  subscribe: Subscribe,
+  close: () => void = () => {},
+): WorkbenchClient {
   const client: Record<string, unknown> = { transport, close };
   for (const channel of CHANNEL_NAMES) {
     client[CHANNEL_METHODS[channel]] = async (req?: unknown) => {

@@ -7,7 +7,15 @@ import type { DispatchOptions } from './validate.ts';
  * In-process transport (tests, CLI tools): the same dispatcher as the hosts, so payload validation,
  * error codes and reply checks are exercised without a socket.
  */
-export function createDirectClient(api: WorkbenchApi, events: WorkbenchEventSource, opts: DispatchOptions = {}): WorkbenchClient {
+export function createDirectClient(
+  api: WorkbenchApi,
+  events: WorkbenchEventSource,
+  opts: DispatchOptions = {},
+): WorkbenchClient {
   const dispatch = createDispatcher(api, opts);
-  return buildClient('direct', (channel, payload) => dispatch(channel, payload), (event, listener) => events.subscribe(event, listener as never));
+  return buildClient(
+    'direct',
+    (channel, payload) => dispatch(channel, payload),
+    (event, listener) => events.subscribe(event, listener as never),
+  );
 }

@@ -21,8 +21,14 @@ export { encodeMessage, decodeMessage, WireFormatError, PROTOCOL_VERSION } from 
  * to the page's own host, with the token from the page URL.
  */
 export async function connectWorkbench(opts: ConnectOptions = {}): Promise<WorkbenchClient> {
-  const g = globalThis as unknown as { oneiro?: OneiroBridge; location?: { protocol: string; host: string; search: string } };
+  const g = globalThis as unknown as {
+    oneiro?: OneiroBridge;
+    location?: { protocol: string; host: string; search: string };
+  };
   if (g.oneiro) return clientFromBridge(g.oneiro);
-  if (!g.location) throw new Error('connectWorkbench: neither window.oneiro nor a page location: use connectWebSocket(url) or createDirectClient');
+  if (!g.location)
+    throw new Error(
+      'connectWorkbench: neither window.oneiro nor a page location: use connectWebSocket(url) or createDirectClient',
+    );
   return connectWebSocket(webSocketUrlFromLocation(g.location), opts);
 }

@@ -10,10 +10,9 @@ import { z } from 'zod';
 
 /** Realm-independent check: a typed array built in another realm (contextBridge, vm) still passes. */
 function typedArray<T extends ArrayBufferView>(name: string) {
-  return z.custom<T>(
-    (v) => ArrayBuffer.isView(v) && Object.prototype.toString.call(v) === `[object ${name}]`,
-    { message: `expected a ${name} (binary data is never sent as a JSON array)` },
-  );
+  return z.custom<T>((v) => ArrayBuffer.isView(v) && Object.prototype.toString.call(v) === `[object ${name}]`, {
+    message: `expected a ${name} (binary data is never sent as a JSON array)`,
+  });
 }
 export const U8 = typedArray<Uint8Array>('Uint8Array');
 export const F32 = typedArray<Float32Array>('Float32Array');
@@ -78,7 +77,12 @@ export const WorkspaceInfo = z.object({
   version: z.string(),
   host: z.enum(['electron', 'web', 'direct']),
   backend: BackendInfo,
-  versions: z.object({ node: z.string(), tfjs: z.string(), electron: z.string().nullable(), chrome: z.string().nullable() }),
+  versions: z.object({
+    node: z.string(),
+    tfjs: z.string(),
+    electron: z.string().nullable(),
+    chrome: z.string().nullable(),
+  }),
   electron: Availability,
   chromium: Availability,
   /** No datasets and no runs yet: the UI offers the built-in demo (dataset + debug run). */
@@ -106,7 +110,12 @@ export const DatasetDetail = DatasetSummary.extend({
   lengths: Stats,
   returns: Stats,
   /** Per action dimension. */
-  actions: z.object({ mean: z.array(z.number()), std: z.array(z.number()), min: z.array(z.number()), max: z.array(z.number()) }),
+  actions: z.object({
+    mean: z.array(z.number()),
+    std: z.array(z.number()),
+    min: z.array(z.number()),
+    max: z.array(z.number()),
+  }),
 });
 
 export const DatasetRef = z.strictObject({ dataset: Name });
@@ -177,7 +186,16 @@ export const CollectRequest = z.strictObject({
 
 // ---------------------------------------------------------------------------------------------- runs
 
-export const RunStatus = z.enum(['created', 'starting', 'running', 'paused', 'stopped', 'completed', 'crashed', 'failed']);
+export const RunStatus = z.enum([
+  'created',
+  'starting',
+  'running',
+  'paused',
+  'stopped',
+  'completed',
+  'crashed',
+  'failed',
+]);
 
 export const CheckpointInfo = z.object({
   step: nonNegInt(),
@@ -324,7 +342,13 @@ export const Closed = z.object({ closed: z.boolean() });
 // ---------------------------------------------------------------------------------------------- exports
 
 export const StripSource = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('episode'), dataset: Name, episode: nonNegInt(), start: nonNegInt().default(0), count: posInt().max(1000).default(64) }),
+  z.strictObject({
+    kind: z.literal('episode'),
+    dataset: Name,
+    episode: nonNegInt(),
+    start: nonNegInt().default(0),
+    count: posInt().max(1000).default(64),
+  }),
   z.strictObject({
     kind: z.literal('openloop'),
     runId: RunId,
@@ -362,7 +386,11 @@ export const ExportReply = z.object({
 
 // ---------------------------------------------------------------------------------------------- events
 
-export const RunLogEvent = z.object({ runId: z.string(), stream: z.enum(['stdout', 'stderr', 'trainer']), line: z.string() });
+export const RunLogEvent = z.object({
+  runId: z.string(),
+  stream: z.enum(['stdout', 'stderr', 'trainer']),
+  line: z.string(),
+});
 export const MetricsEvent = MetricsReply;
 export const CollectProgressEvent = z.object({
   dataset: z.string(),

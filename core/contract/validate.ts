@@ -21,12 +21,22 @@ export function describeIssues(error: z.ZodError, root = 'payload'): { message: 
   return { field, message: `${field}: ${issue.message}${more}` };
 }
 
-export function validateRequest<C extends ChannelName>(channel: C, payload: unknown): { ok: true; value: ParsedRequestOf<C> } | { ok: false; error: WireError } {
+export function validateRequest<C extends ChannelName>(
+  channel: C,
+  payload: unknown,
+): { ok: true; value: ParsedRequestOf<C> } | { ok: false; error: WireError } {
   // Before the schema: a key like `__proto__` (as a nested key or a dotted override) never reaches a service.
   const hostile = findHostileKey(payload) ?? findHostileDotted(payload);
   if (hostile) {
     const field = ['payload', ...(hostile.path ? [hostile.path] : [])].join('.');
-    return { ok: false, error: { code: 'invalid_request', field, message: `${channel}: ${field.slice(0, 200)}: ${hostile.reason} is not allowed` } };
+    return {
+      ok: false,
+      error: {
+        code: 'invalid_request',
+        field,
+        message: `${channel}: ${field.slice(0, 200)}: ${hostile.reason} is not allowed`,
+      },
+    };
   }
   const r = CONTRACT[channel].request.safeParse(payload ?? {});
   if (r.success) return { ok: true, value: r.data as ParsedRequestOf<C> };
@@ -41,8 +51,11 @@ function findHostileDotted(payload: unknown): { path: string; reason: string } |
     if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
     for (const key of Object.keys(v)) {
       if (key !== '' && !key.includes('.')) continue;
-      const bad = key.split('.').find((seg) => seg === '' || seg === '__proto__' || seg === 'constructor' || seg === 'prototype');
-      if (bad !== undefined) return { path: `${k}.${key}`, reason: bad === '' ? 'an empty path segment' : `the reserved key '${bad}'` };
+      const bad = key
+        .split('.')
+        .find((seg) => seg === '' || seg === '__proto__' || seg === 'constructor' || seg === 'prototype');
+      if (bad !== undefined)
+        return { path: `${k}.${key}`, reason: bad === '' ? 'an empty path segment' : `the reserved key '${bad}'` };
     }
   }
   return null;
@@ -52,7 +65,11 @@ export function validateReply(channel: ChannelName, value: unknown): WireError |
   const r = CONTRACT[channel].reply.safeParse(value);
   if (r.success) return null;
   const { field, message } = describeIssues(r.error, 'reply');
-  return { code: 'internal', field, message: `${channel}: the service's reply does not match the contract: ${message}` };
+  return {
+    code: 'internal',
+    field,
+    message: `${channel}: the service's reply does not match the contract: ${message}`,
+  };
 }
 
 export function validateEvent(event: EventName, payload: unknown): WireError | null {
@@ -91,7 +108,13 @@ export function createDispatcher(api: WorkbenchApi, opts: DispatchOptions = {}):
   return async (channel, payload) => {
     if (!isChannelName(channel)) {
       const shown = typeof channel === 'string' ? `'${channel.slice(0, 80)}'` : typeof channel;
-      return { ok: false, error: { code: 'unknown_channel', message: `unknown channel ${shown}: expected one of ${Object.keys(CHANNEL_METHODS).join(', ')}` } };
+      return {
+        ok: false,
+        error: {
+          code: 'unknown_channel',
+          message: `unknown channel ${shown}: expected one of ${Object.keys(CHANNEL_METHODS).join(', ')}`,
+        },
+      };
     }
     const req = validateRequest(channel, payload);
     if (!req.ok) return { ok: false, error: req.error };

@@ -44,7 +44,8 @@ function extract(value: unknown, bins: ArrayBufferView[], depth = 0): unknown {
   if (depth > 64) throw new WireFormatError('message nests deeper than 64 levels');
   if (value === null || typeof value !== 'object') return value;
   if (ArrayBuffer.isView(value)) {
-    if (!typeNameOf(value)) throw new WireFormatError(`unsupported binary type ${Object.prototype.toString.call(value)}`);
+    if (!typeNameOf(value))
+      throw new WireFormatError(`unsupported binary type ${Object.prototype.toString.call(value)}`);
     bins.push(value);
     return { $bin: bins.length - 1 };
   }
@@ -85,7 +86,8 @@ function restore(value: unknown, arrays: ArrayBufferView[], depth = 0): unknown 
   const obj = value as Record<string, unknown>;
   if ('$bin' in obj) {
     const i = obj.$bin;
-    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= arrays.length) throw new WireFormatError(`binary reference ${JSON.stringify(i)} does not name a blob of this frame`);
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= arrays.length)
+      throw new WireFormatError(`binary reference ${JSON.stringify(i)} does not name a blob of this frame`);
     return arrays[i];
   }
   const out: Record<string, unknown> = {};
@@ -102,29 +104,46 @@ export function decodeMessage(data: string | ArrayBuffer | ArrayBufferView): unk
       throw new WireFormatError(`message is not valid JSON: ${(e as Error).message}`);
     }
   }
-  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (bytes.byteLength > MAX_MESSAGE_BYTES) throw new WireFormatError(`message of ${bytes.byteLength} bytes exceeds ${MAX_MESSAGE_BYTES}`);
-  if (bytes.byteLength < 8) throw new WireFormatError(`binary frame of ${bytes.byteLength} bytes is shorter than its 8-byte preamble`);
+  const bytes =
+    data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (bytes.byteLength > MAX_MESSAGE_BYTES)
+    throw new WireFormatError(`message of ${bytes.byteLength} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  if (bytes.byteLength < 8)
+    throw new WireFormatError(`binary frame of ${bytes.byteLength} bytes is shorter than its 8-byte preamble`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint32(0, true) !== WIRE_MAGIC) throw new WireFormatError('binary frame does not start with "ONR1"');
   const headerLen = dv.getUint32(4, true);
-  if (8 + headerLen > bytes.byteLength) throw new WireFormatError(`binary frame header length ${headerLen} runs past the end (${bytes.byteLength} bytes)`);
+  if (8 + headerLen > bytes.byteLength)
+    throw new WireFormatError(`binary frame header length ${headerLen} runs past the end (${bytes.byteLength} bytes)`);
   let header: { m?: unknown; bins?: unknown };
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
   } catch (e) {
     throw new WireFormatError(`binary frame header is not valid JSON: ${(e as Error).message}`);
   }
-  if (!header || typeof header !== 'object' || !Array.isArray(header.bins)) throw new WireFormatError('binary frame header lacks its "bins" table');
+  if (!header || typeof header !== 'object' || !Array.isArray(header.bins))
+    throw new WireFormatError('binary frame header lacks its "bins" table');
   const blobStart = align8(8 + headerLen);
   const arrays = header.bins.map((entry: unknown, i: number) => {
-    if (!Array.isArray(entry) || entry.length !== 3) throw new WireFormatError(`bins[${i}] must be [type, offset, length]`);
+    if (!Array.isArray(entry) || entry.length !== 3)
+      throw new WireFormatError(`bins[${i}] must be [type, offset, length]`);
     const [type, off, len] = entry as [unknown, unknown, unknown];
-    if (typeof type !== 'string' || !(type in TYPES)) throw new WireFormatError(`bins[${i}] has unknown type ${JSON.stringify(type)}`);
-    if (typeof off !== 'number' || typeof len !== 'number' || !Number.isInteger(off) || !Number.isInteger(len) || off < 0 || len < 0) throw new WireFormatError(`bins[${i}] offset/length must be non-negative integers`);
-    if (blobStart + off + len > bytes.byteLength) throw new WireFormatError(`bins[${i}] (${off}+${len}) runs past the end of the frame`);
+    if (typeof type !== 'string' || !(type in TYPES))
+      throw new WireFormatError(`bins[${i}] has unknown type ${JSON.stringify(type)}`);
+    if (
+      typeof off !== 'number' ||
+      typeof len !== 'number' ||
+      !Number.isInteger(off) ||
+      !Number.isInteger(len) ||
+      off < 0 ||
+      len < 0
+    )
+      throw new WireFormatError(`bins[${i}] offset/length must be non-negative integers`);
+    if (blobStart + off + len > bytes.byteLength)
+      throw new WireFormatError(`bins[${i}] (${off}+${len}) runs past the end of the frame`);
     const Ctor = TYPES[type as TypeName];
-    if (len % Ctor.BYTES_PER_ELEMENT !== 0) throw new WireFormatError(`bins[${i}] length ${len} is not a multiple of ${Ctor.BYTES_PER_ELEMENT} for ${type}`);
+    if (len % Ctor.BYTES_PER_ELEMENT !== 0)
+      throw new WireFormatError(`bins[${i}] length ${len} is not a multiple of ${Ctor.BYTES_PER_ELEMENT} for ${type}`);
     // Copy: the socket's buffer may be pooled or misaligned for Float32Array views.
     const copy = bytes.slice(blobStart + off, blobStart + off + len);
     return new Ctor(copy.buffer, 0, len / Ctor.BYTES_PER_ELEMENT);

@@ -48,18 +48,30 @@ export function connectWebSocket(url: string, opts: ConnectOptions = {}): Promis
 
   const failAll = (reason: string) => {
     closedReason = reason;
-    for (const resolve of pending.values()) resolve({ ok: false, error: { code: 'internal', message: `connection to the workbench host closed: ${reason}` } });
+    for (const resolve of pending.values())
+      resolve({
+        ok: false,
+        error: { code: 'internal', message: `connection to the workbench host closed: ${reason}` },
+      });
     pending.clear();
   };
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new Error(`no hello from the workbench host at ${url.replace(/token=[^&]*/, 'token=…')} within ${opts.timeoutMs ?? 10000} ms`));
+      reject(
+        new Error(
+          `no hello from the workbench host at ${url.replace(/token=[^&]*/, 'token=…')} within ${opts.timeoutMs ?? 10000} ms`,
+        ),
+      );
       socket.close();
     }, opts.timeoutMs ?? 10000);
 
     const invoke = (channel: ChannelName, payload: unknown): Promise<Envelope<unknown>> => {
-      if (closedReason !== null) return Promise.resolve({ ok: false, error: { code: 'internal', message: `connection to the workbench host closed: ${closedReason}` } });
+      if (closedReason !== null)
+        return Promise.resolve({
+          ok: false,
+          error: { code: 'internal', message: `connection to the workbench host closed: ${closedReason}` },
+        });
       const id = nextId++;
       return new Promise((res) => {
         pending.set(id, res);
@@ -98,7 +110,12 @@ export function connectWebSocket(url: string, opts: ConnectOptions = {}): Promis
       clearTimeout(timer);
       const reason = ev.reason || `code ${ev.code}`;
       failAll(reason);
-      reject(new WorkbenchError({ code: ev.code === 4401 ? 'unauthorized' : 'internal', message: `workbench host refused or closed the connection: ${reason}` }));
+      reject(
+        new WorkbenchError({
+          code: ev.code === 4401 ? 'unauthorized' : 'internal',
+          message: `workbench host refused or closed the connection: ${reason}`,
+        }),
+      );
       opts.onClose?.(reason);
     };
     socket.onerror = () => {

@@ -34,14 +34,21 @@ export function randomPolicy(space: Space, rng: Rng): Policy {
  * action sequences that explore the dynamics better than white noise.
  */
 export function brownianPolicy(space: Space, rng: Rng, dt = 1 / 50): Policy {
-  if (space.kind !== 'box') throw new UserError(`--policy brownian needs a continuous (box) action space; this env's actions are discrete(${space.n}); use --policy random`);
+  if (space.kind !== 'box')
+    throw new UserError(
+      `--policy brownian needs a continuous (box) action space; this env's actions are discrete(${space.n}); use --policy random`,
+    );
   let a: Float32Array | null = null;
   const s = Math.sqrt(dt);
   return {
-    reset() { a = null; },
+    reset() {
+      a = null;
+    },
     act() {
       if (!a) a = Float32Array.from(space.low, (lo, i) => rng.uniform(lo, space.high[i]));
-      else for (let i = 0; i < a.length; i++) a[i] = Math.min(space.high[i], Math.max(space.low[i], a[i] + s * rng.normal()));
+      else
+        for (let i = 0; i < a.length; i++)
+          a[i] = Math.min(space.high[i], Math.max(space.low[i], a[i] + s * rng.normal()));
       return Float32Array.from(a);
     },
   };
@@ -86,7 +93,15 @@ export function rolloutEpisode(env: Env, policy: Policy, seed: number): Episode 
     }
   }
   const T = frames.length;
-  const ep = episodeFromRollout({ frames, action: Float32Array.from(actions), actionDim: A, rewards, terminated, height: H, width: W });
+  const ep = episodeFromRollout({
+    frames,
+    action: Float32Array.from(actions),
+    actionDim: A,
+    rewards,
+    terminated,
+    height: H,
+    width: W,
+  });
   if (states.length === T && T > 0) {
     const d = states[0].length;
     const state = new Float32Array(T * d);

@@ -2,8 +2,14 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Episode } from './episode.ts';
 import {
-  addEpisode, commitStagedDataset, createDatasetAt, datasetDir, datasetsDir, updateDatasetMeta,
-  type Dataset, type DatasetActionSpace,
+  addEpisode,
+  commitStagedDataset,
+  createDatasetAt,
+  datasetDir,
+  datasetsDir,
+  updateDatasetMeta,
+  type Dataset,
+  type DatasetActionSpace,
 } from './dataset.ts';
 import { importDreamerFolder, type ImportFormat, type ImportReport } from './import-dreamer.ts';
 import { UserError } from '../util/errors.ts';
@@ -50,13 +56,26 @@ class ActionSpaceGuess {
   space(): DatasetActionSpace {
     const A = this.low.length;
     if (this.oneHot && A > 1) return { kind: 'discrete', n: A };
-    return { kind: 'box', shape: [A], low: this.low.map((v) => (Number.isFinite(v) ? v : 0)), high: this.high.map((v) => (Number.isFinite(v) ? v : 0)) };
+    return {
+      kind: 'box',
+      shape: [A],
+      low: this.low.map((v) => (Number.isFinite(v) ? v : 0)),
+      high: this.high.map((v) => (Number.isFinite(v) ? v : 0)),
+    };
   }
 }
 
-export function importIntoDataset(workspace: string, name: string, dir: string, opts: DatasetImportOptions = {}): { report: ImportReport; dataset: Dataset | null } {
+export function importIntoDataset(
+  workspace: string,
+  name: string,
+  dir: string,
+  opts: DatasetImportOptions = {},
+): { report: ImportReport; dataset: Dataset | null } {
   const final = datasetDir(workspace, name);
-  if (existsSync(final)) throw new UserError(`dataset '${name}' already exists in ${datasetsDir(workspace)}; choose another name or 'oneiro dataset rm ${name}'`);
+  if (existsSync(final))
+    throw new UserError(
+      `dataset '${name}' already exists in ${datasetsDir(workspace)}; choose another name or 'oneiro dataset rm ${name}'`,
+    );
   const staging = join(datasetsDir(workspace), `.staging-${name}-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   let ds: Dataset | null = null;
@@ -86,8 +105,13 @@ export function importIntoDataset(workspace: string, name: string, dir: string, 
     updateDatasetMeta(ds, {
       actionSpace: space,
       source: {
-        kind: 'import', format: report.format, dir: report.dir, files: report.files, converted: report.converted,
-        skipped: report.bad, partialEpisodesDropped: report.partial,
+        kind: 'import',
+        format: report.format,
+        dir: report.dir,
+        files: report.files,
+        converted: report.converted,
+        skipped: report.bad,
+        partialEpisodesDropped: report.partial,
       },
     });
     return { report, dataset: commitStagedDataset(workspace, name, staging) };

@@ -53,7 +53,8 @@ export function histogram(xs: number[], bins = 10): { edges: number[]; counts: n
 
 export function inspectDataset(ds: Dataset, onEpisode?: () => void): DatasetStats {
   const { meta } = ds;
-  const A = meta.actionSpace.kind === 'discrete' ? meta.actionSpace.n : meta.actionSpace.shape.reduce((a, b) => a * b, 1);
+  const A =
+    meta.actionSpace.kind === 'discrete' ? meta.actionSpace.n : meta.actionSpace.shape.reduce((a, b) => a * b, 1);
   const sum = new Float64Array(A);
   const sq = new Float64Array(A);
   const min = new Array(A).fill(Infinity);
@@ -64,7 +65,8 @@ export function inspectDataset(ds: Dataset, onEpisode?: () => void): DatasetStat
   for (const e of meta.episodes) {
     const arrays = readNpz(join(ds.dir, e.file), { keys: ['action', 'is_first', 'is_terminal'] });
     const act = arrays.action;
-    if (!act || act.dtype !== '<f4' || act.shape[1] !== A) throw new UserError(`${e.file}: 'action' is not float32 (T, ${A}) as dataset.json says`);
+    if (!act || act.dtype !== '<f4' || act.shape[1] !== A)
+      throw new UserError(`${e.file}: 'action' is not float32 (T, ${A}) as dataset.json says`);
     const data = act.data as Float32Array;
     const first = arrays.is_first?.data as Uint8Array | undefined;
     const T = act.shape[0];
@@ -99,7 +101,13 @@ export function inspectDataset(ds: Dataset, onEpisode?: () => void): DatasetStat
     length: summarize(meta.episodes.map((e) => e.length - 1)),
     return: { ...summarize(returns), histogram: histogram(returns) },
     terminated,
-    action: { mean, std, min: min.map((v) => (rows ? v : NaN)), max: max.map((v) => (rows ? v : NaN)), ...(counts ? { counts } : {}) },
+    action: {
+      mean,
+      std,
+      min: min.map((v) => (rows ? v : NaN)),
+      max: max.map((v) => (rows ? v : NaN)),
+      ...(counts ? { counts } : {}),
+    },
     source: meta.source,
   };
 }

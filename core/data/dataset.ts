@@ -13,7 +13,12 @@ import { UserError } from '../util/errors.ts';
  */
 
 const ActionSpace = z.union([
-  z.object({ kind: z.literal('box'), shape: z.array(z.number().int().nonnegative()), low: z.array(z.number()), high: z.array(z.number()) }),
+  z.object({
+    kind: z.literal('box'),
+    shape: z.array(z.number().int().nonnegative()),
+    low: z.array(z.number()),
+    high: z.array(z.number()),
+  }),
   z.object({ kind: z.literal('discrete'), n: z.number().int().positive() }),
 ]);
 export type DatasetActionSpace = z.infer<typeof ActionSpace>;
@@ -35,7 +40,11 @@ const Meta = z.object({
   actionSpace: ActionSpace,
   /** True when the action space was inferred from imported data (bounds = observed min/max). */
   actionSpaceInferred: z.boolean().optional(),
-  counts: z.object({ episodes: z.number().int().nonnegative(), steps: z.number().int().nonnegative(), frames: z.number().int().nonnegative() }),
+  counts: z.object({
+    episodes: z.number().int().nonnegative(),
+    steps: z.number().int().nonnegative(),
+    frames: z.number().int().nonnegative(),
+  }),
   source: z.record(z.string(), z.unknown()),
   created: z.string(),
   updated: z.string(),
@@ -52,7 +61,9 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function checkDatasetName(name: string): string {
   if (!NAME.test(name)) {
-    throw new UserError(`dataset name '${name}' is not valid: expected 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    throw new UserError(
+      `dataset name '${name}' is not valid: expected 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    );
   }
   return name;
 }
@@ -71,7 +82,9 @@ function readMeta(dir: string, name: string): DatasetMeta {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UserError(`dataset '${name}': cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UserError(
+      `dataset '${name}': cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   const r = Meta.safeParse(raw);
   if (!r.success) {
@@ -89,7 +102,9 @@ export function openDataset(workspace: string, name: string): Dataset {
   const dir = datasetDir(workspace, name);
   if (!existsSync(dir)) {
     const known = listDatasetNames(workspace);
-    throw new UserError(`no dataset '${name}' in ${datasetsDir(workspace)}${known.length ? ` (have: ${known.join(', ')})` : ' (no datasets yet)'}`);
+    throw new UserError(
+      `no dataset '${name}' in ${datasetsDir(workspace)}${known.length ? ` (have: ${known.join(', ')})` : ' (no datasets yet)'}`,
+    );
   }
   return { dir, meta: readMeta(dir, name) };
 }
@@ -97,11 +112,15 @@ export function openDataset(workspace: string, name: string): Dataset {
 function listDatasetNames(workspace: string): string[] {
   const root = datasetsDir(workspace);
   if (!existsSync(root)) return [];
-  return readdirSync(root).filter((n) => NAME.test(n) && existsSync(join(root, n, 'dataset.json'))).sort();
+  return readdirSync(root)
+    .filter((n) => NAME.test(n) && existsSync(join(root, n, 'dataset.json')))
+    .sort();
 }
 
 /** Every dataset in the workspace; unreadable ones come back with their error instead of a meta. */
-export function listDatasets(workspace: string): ({ name: string; meta: DatasetMeta } | { name: string; error: string })[] {
+export function listDatasets(
+  workspace: string,
+): ({ name: string; meta: DatasetMeta } | { name: string; error: string })[] {
   return listDatasetNames(workspace).map((name) => {
     try {
       return { name, meta: readMeta(join(datasetsDir(workspace), name), name) };
@@ -131,9 +150,18 @@ export function createDatasetAt(dir: string, name: string, init: NewDataset): Da
   const ds: Dataset = {
     dir,
     meta: {
-      format: 'oneiro-dataset', version: 1, name, env: init.env, observationShape: init.observationShape,
-      actionSpace: init.actionSpace, ...(init.actionSpaceInferred ? { actionSpaceInferred: true } : {}),
-      counts: { episodes: 0, steps: 0, frames: 0 }, source: init.source, created: now, updated: now, episodes: [],
+      format: 'oneiro-dataset',
+      version: 1,
+      name,
+      env: init.env,
+      observationShape: init.observationShape,
+      actionSpace: init.actionSpace,
+      ...(init.actionSpaceInferred ? { actionSpaceInferred: true } : {}),
+      counts: { episodes: 0, steps: 0, frames: 0 },
+      source: init.source,
+      created: now,
+      updated: now,
+      episodes: [],
     },
   };
   saveMeta(ds);
@@ -142,7 +170,10 @@ export function createDatasetAt(dir: string, name: string, init: NewDataset): Da
 
 export function createDataset(workspace: string, name: string, init: NewDataset): Dataset {
   const dir = datasetDir(workspace, name);
-  if (existsSync(dir)) throw new UserError(`dataset '${name}' already exists in ${datasetsDir(workspace)}; choose another name or 'oneiro dataset rm ${name}'`);
+  if (existsSync(dir))
+    throw new UserError(
+      `dataset '${name}' already exists in ${datasetsDir(workspace)}; choose another name or 'oneiro dataset rm ${name}'`,
+    );
   return createDatasetAt(dir, name, init);
 }
 
@@ -183,7 +214,10 @@ export function addEpisode(ds: Dataset, ep: Episode, opts: { level?: 1 | 6 } = {
 }
 
 /** Rewrites dataset.json with extra fields merged (e.g. the import's conversion report). */
-export function updateDatasetMeta(ds: Dataset, patch: Partial<Pick<DatasetMeta, 'source' | 'actionSpace' | 'actionSpaceInferred' | 'env'>>): void {
+export function updateDatasetMeta(
+  ds: Dataset,
+  patch: Partial<Pick<DatasetMeta, 'source' | 'actionSpace' | 'actionSpaceInferred' | 'env'>>,
+): void {
   Object.assign(ds.meta, patch);
   saveMeta(ds);
 }
@@ -221,15 +255,23 @@ export function readEpisode(ds: Dataset, index: number): Episode {
  * Frames [from, to) of an episode as uint8 [n, H, W, 3]. Only the `image` member is inflated; the rest of
  * the archive is skipped. `to` defaults to the episode's end and is clamped to it.
  */
-export function episodeFrames(ds: Dataset, index: number, from = 0, to?: number): { frames: Uint8Array; shape: [number, number, number, 3] } {
+export function episodeFrames(
+  ds: Dataset,
+  index: number,
+  from = 0,
+  to?: number,
+): { frames: Uint8Array; shape: [number, number, number, 3] } {
   const entry = episodeEntry(ds, index);
   const end = Math.min(to ?? entry.length, entry.length);
   if (!Number.isInteger(from) || from < 0 || from >= end) {
-    throw new UserError(`frame range [${from}, ${to ?? entry.length}) is empty or outside episode ${index} (${entry.length} frames)`);
+    throw new UserError(
+      `frame range [${from}, ${to ?? entry.length}) is empty or outside episode ${index} (${entry.length} frames)`,
+    );
   }
   const path = join(ds.dir, entry.file);
   const img = readNpz(path, { keys: ['image'] }).image;
-  if (!img || img.dtype !== '|u1' || img.shape.length !== 4) throw new UserError(`${entry.file}: no uint8 (T, H, W, C) 'image' array`);
+  if (!img || img.dtype !== '|u1' || img.shape.length !== 4)
+    throw new UserError(`${entry.file}: no uint8 (T, H, W, C) 'image' array`);
   const [, H, W, C] = img.shape;
   const src = img.data as Uint8Array;
   const n = end - from;
@@ -240,7 +282,11 @@ export function episodeFrames(ds: Dataset, index: number, from = 0, to?: number)
 }
 
 /** Copies the episode files (already in the Dreamer layout) into `toDir`, each atomically. */
-export function exportDataset(ds: Dataset, toDir: string, onFile?: (file: string) => void): { files: number; bytes: number } {
+export function exportDataset(
+  ds: Dataset,
+  toDir: string,
+  onFile?: (file: string) => void,
+): { files: number; bytes: number } {
   const out = resolve(toDir);
   if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--to ${toDir} exists and is not a folder`);
   mkdirSync(out, { recursive: true });

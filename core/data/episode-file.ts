@@ -17,7 +17,9 @@ export const EPISODE_KEYS = ['image', 'action', 'reward', 'is_first', 'is_last',
 
 /** Keys that only ever held logging or agent state (DreamerV2 log_*, DreamerV3 log/*, stepid, dyn/*, reset). */
 export function isDroppedKey(key: string): boolean {
-  return key.startsWith('log_') || key.startsWith('log/') || key.startsWith('dyn/') || key === 'stepid' || key === 'reset';
+  return (
+    key.startsWith('log_') || key.startsWith('log/') || key.startsWith('dyn/') || key === 'stepid' || key === 'reset'
+  );
 }
 
 /** Conversions applied to one file, as short phrases ("action float16 → float32"). */
@@ -64,7 +66,8 @@ export function oneHotActions(a: NpyArray, n: number, notes: Notes): NpyArray {
   const out = new Float32Array(T * n);
   for (let t = 0; t < T; t++) {
     const k = Number(a.data[t]);
-    if (!(Number.isInteger(k) && k >= 0 && k < n)) throw new Error(`'action' index ${k} at row ${t} is outside [0, ${n})`);
+    if (!(Number.isInteger(k) && k >= 0 && k < n))
+      throw new Error(`'action' index ${k} at row ${t} is outside [0, ${n})`);
     out[t * n + k] = 1;
   }
   return { dtype: '<f4', shape: [T, n], data: out };
@@ -79,7 +82,11 @@ export interface FromArraysOptions {
  * Validates and converts a dict of arrays into an Episode. Throws an Error naming the problem (missing key,
  * wrong dtype or shape, lengths that disagree); the caller adds the file name.
  */
-export function episodeFromArrays(arrays: Record<string, NpyArray>, notes: Notes = [], opts: FromArraysOptions = {}): Episode {
+export function episodeFromArrays(
+  arrays: Record<string, NpyArray>,
+  notes: Notes = [],
+  opts: FromArraysOptions = {},
+): Episode {
   for (const key of ['image', 'action', 'reward']) {
     if (!(key in arrays)) throw new Error(`missing key '${key}' (has: ${Object.keys(arrays).join(', ') || 'nothing'})`);
   }
@@ -121,14 +128,16 @@ export function episodeFromArrays(arrays: Record<string, NpyArray>, notes: Notes
 
   const rew = arrays.reward;
   rowsOf(rew, 'reward', T, '(T,)');
-  if (sizeOfShape(rew.shape) !== T) throw new Error(`wrong shape: 'reward' is (${rew.shape.join(', ')}), expected (${T},)`);
+  if (sizeOfShape(rew.shape) !== T)
+    throw new Error(`wrong shape: 'reward' is (${rew.shape.join(', ')}), expected (${T},)`);
   const reward = toFloat32(rew, 'reward', notes);
 
   const flag = (key: string): Uint8Array | null => {
     const a = arrays[key];
     if (!a) return null;
     rowsOf(a, key, T, '(T,)');
-    if (sizeOfShape(a.shape) !== T) throw new Error(`wrong shape: '${key}' is (${a.shape.join(', ')}), expected (${T},)`);
+    if (sizeOfShape(a.shape) !== T)
+      throw new Error(`wrong shape: '${key}' is (${a.shape.join(', ')}), expected (${T},)`);
     return toBool(a, key, notes);
   };
   let isFirst = flag('is_first');
@@ -137,7 +146,8 @@ export function episodeFromArrays(arrays: Record<string, NpyArray>, notes: Notes
   let discount: Float32Array | null = null;
   if (arrays.discount) {
     rowsOf(arrays.discount, 'discount', T, '(T,)');
-    if (sizeOfShape(arrays.discount.shape) !== T) throw new Error(`wrong shape: 'discount' is (${arrays.discount.shape.join(', ')}), expected (${T},)`);
+    if (sizeOfShape(arrays.discount.shape) !== T)
+      throw new Error(`wrong shape: 'discount' is (${arrays.discount.shape.join(', ')}), expected (${T},)`);
     discount = toFloat32(arrays.discount, 'discount', notes);
   }
   if (!isFirst) {
@@ -188,7 +198,15 @@ export function episodeFromArrays(arrays: Record<string, NpyArray>, notes: Notes
   if (dropped.length) notes.push(`dropped ${dropped.join(', ')}`);
 
   return {
-    image, imageShape: [T, H, W, 3], action, actionDim, reward, isFirst, isLast, isTerminal, discount,
+    image,
+    imageShape: [T, H, W, 3],
+    action,
+    actionDim,
+    reward,
+    isFirst,
+    isLast,
+    isTerminal,
+    discount,
     ...(Object.keys(extra).length ? { extra } : {}),
   };
 }
@@ -241,7 +259,12 @@ export function decodeEpisode(bytes: Uint8Array, source: string, notes: Notes = 
 
 /** Bytes an episode holds in memory (for the replay cache). */
 export function episodeBytes(ep: Episode): number {
-  let n = ep.image.byteLength + ep.action.byteLength + ep.reward.byteLength + ep.discount.byteLength + 3 * ep.isFirst.byteLength;
+  let n =
+    ep.image.byteLength +
+    ep.action.byteLength +
+    ep.reward.byteLength +
+    ep.discount.byteLength +
+    3 * ep.isFirst.byteLength;
   for (const a of Object.values(ep.extra ?? {})) n += a.data.byteLength;
   return n;
 }

@@ -52,7 +52,14 @@ export function episodeFromRollout(r: {
     if (r.terminated) isTerminal[T - 1] = 1;
   }
   return {
-    image, imageShape: [T, r.height, r.width, 3], action: r.action, actionDim: r.actionDim,
-    reward: Float32Array.from(r.rewards), isFirst, isLast, isTerminal, discount: Float32Array.from(isTerminal, (v) => 1 - v),
+    image,
+    imageShape: [T, r.height, r.width, 3],
+    action: r.action,
+    actionDim: r.actionDim,
+    reward: Float32Array.from(r.rewards),
+    isFirst,
+    isLast,
+    isTerminal,
+    discount: Float32Array.from(isTerminal, (v) => 1 - v),
   };
 }

@@ -47,10 +47,14 @@ const V3_NAME = /^([^-]+)-([0-9A-Za-z]+)-([0-9A-Za-z]+)-(\d+)\.npz$/;
 
 function npzFiles(dir: string): string[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`import: ${dir} is not a folder`);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.npz')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.npz'))
+    .sort();
   if (files.length === 0) {
     const sub = ['episodes', 'train_episodes', 'replay'].filter((s) => existsSync(join(dir, s)));
-    throw new UserError(`import: no .npz files in ${dir}${sub.length ? ` (did you mean ${sub.map((s) => join(dir, s)).join(' or ')}?)` : ''}`);
+    throw new UserError(
+      `import: no .npz files in ${dir}${sub.length ? ` (did you mean ${sub.map((s) => join(dir, s)).join(' or ')}?)` : ''}`,
+    );
   }
   return files;
 }
@@ -111,7 +115,11 @@ function stripSource(msg: string, path: string): string {
 
 // ---- DreamerV3 chunks --------------------------------------------------------------------------------
 
-interface ChunkName { file: string; uuid: string; succ: string | null }
+interface ChunkName {
+  file: string;
+  uuid: string;
+  succ: string | null;
+}
 
 /** Orders chunk files into streams by following successor links from chunks nobody points to. */
 export function chunkStreams(files: string[]): { streams: ChunkName[][]; unnamed: string[] } {
@@ -119,7 +127,10 @@ export function chunkStreams(files: string[]): { streams: ChunkName[][]; unnamed
   const unnamed: string[] = [];
   for (const file of files) {
     const m = V3_NAME.exec(file);
-    if (!m) { unnamed.push(file); continue; }
+    if (!m) {
+      unnamed.push(file);
+      continue;
+    }
     byUuid.set(m[2], { file, uuid: m[2], succ: /^0+$/.test(m[3]) ? null : m[3] });
   }
   const pointedTo = new Set([...byUuid.values()].map((c) => c.succ).filter((s): s is string => s !== null));
@@ -144,12 +155,17 @@ const REQUIRED_V3 = ['image', 'action', 'reward', 'is_first', 'is_last', 'is_ter
 
 /** Checks a chunk's keys, dtypes and lengths; returns its row count. */
 function checkChunk(arrays: Record<string, NpyArray>): number {
-  for (const k of REQUIRED_V3) if (!(k in arrays)) throw new Error(`missing key '${k}' (has: ${Object.keys(arrays).join(', ')})`);
+  for (const k of REQUIRED_V3)
+    if (!(k in arrays)) throw new Error(`missing key '${k}' (has: ${Object.keys(arrays).join(', ')})`);
   const L = arrays.image.shape[0];
-  if (arrays.image.dtype !== '|u1') throw new Error(`wrong dtype: 'image' is ${arrays.image.dtype}, expected uint8 (|u1)`);
+  if (arrays.image.dtype !== '|u1')
+    throw new Error(`wrong dtype: 'image' is ${arrays.image.dtype}, expected uint8 (|u1)`);
   for (const [k, a] of Object.entries(arrays)) {
     if (isDroppedKey(k)) continue;
-    if (a.shape[0] !== L) throw new Error(`lengths disagree: 'image' has ${L} rows but '${k}' has ${a.shape.length ? a.shape[0] : 'none (scalar)'}`);
+    if (a.shape[0] !== L)
+      throw new Error(
+        `lengths disagree: 'image' has ${L} rows but '${k}' has ${a.shape.length ? a.shape[0] : 'none (scalar)'}`,
+      );
   }
   for (const k of ['is_first', 'is_last', 'is_terminal']) {
     if (arrays[k].dtype !== '|b1') throw new Error(`wrong dtype: '${k}' is ${arrays[k].dtype}, expected bool (|b1)`);
@@ -159,7 +175,11 @@ function checkChunk(arrays: Record<string, NpyArray>): number {
 
 function sliceRows(a: NpyArray, from: number, to: number): NpyArray {
   const row = a.shape.slice(1).reduce((x, y) => x * y, 1);
-  return { dtype: a.dtype, shape: [to - from, ...a.shape.slice(1)], data: a.data.slice(from * row, to * row) as NpyArray['data'] };
+  return {
+    dtype: a.dtype,
+    shape: [to - from, ...a.shape.slice(1)],
+    data: a.data.slice(from * row, to * row) as NpyArray['data'],
+  };
 }
 
 function concatRows(parts: NpyArray[]): NpyArray {
@@ -172,7 +192,9 @@ function concatRows(parts: NpyArray[]): NpyArray {
   let off = 0;
   for (const p of parts) {
     if (p.dtype !== first.dtype || p.shape.slice(1).join() !== first.shape.slice(1).join()) {
-      throw new Error(`chunks disagree on '${p.dtype} (${p.shape.slice(1).join(', ')})' vs '${first.dtype} (${first.shape.slice(1).join(', ')})'`);
+      throw new Error(
+        `chunks disagree on '${p.dtype} (${p.shape.slice(1).join(', ')})' vs '${first.dtype} (${first.shape.slice(1).join(', ')})'`,
+      );
     }
     (data as unknown as { set(a: ArrayLike<number | bigint>, o: number): void }).set(p.data, off);
     off += p.data.length;
@@ -184,7 +206,10 @@ function importChunks(dir: string, opts: ImportOptions, report: ImportReport): v
   const { streams, unnamed } = chunkStreams(npzFiles(dir));
   for (const f of unnamed) {
     report.files++;
-    report.bad.push({ file: f, reason: 'name is not <time>-<uuid>-<successor uuid>-<length>.npz (a DreamerV3 replay chunk)' });
+    report.bad.push({
+      file: f,
+      reason: 'name is not <time>-<uuid>-<successor uuid>-<length>.npz (a DreamerV3 replay chunk)',
+    });
   }
   const load = (file: string): Record<string, NpyArray> | null => {
     try {
@@ -211,7 +236,8 @@ function importChunks(dir: string, opts: ImportOptions, report: ImportReport): v
       }
       if (a && a.shape.length === 1 && a.dtype !== '<f4' && a.dtype !== '<f2' && a.dtype !== '<f8') {
         discrete = true;
-        if (opts.numActions === undefined) for (const v of a.data) numActions = Math.max(numActions ?? 0, Number(v) + 1);
+        if (opts.numActions === undefined)
+          for (const v of a.data) numActions = Math.max(numActions ?? 0, Number(v) + 1);
       }
     }
   }
@@ -235,7 +261,10 @@ function importChunks(dir: string, opts: ImportOptions, report: ImportReport): v
       opts.onFile?.(c.file);
       const arrays = load(c.file);
       // A bad chunk breaks the stream: whatever episode was open loses its middle.
-      if (!arrays) { flush(false); continue; }
+      if (!arrays) {
+        flush(false);
+        continue;
+      }
       const first = arrays.is_first.data as Uint8Array;
       const last = arrays.is_last.data as Uint8Array;
       const L = arrays.image.shape[0];
@@ -246,7 +275,10 @@ function importChunks(dir: string, opts: ImportOptions, report: ImportReport): v
           flush(false);
           segStart = r;
         }
-        if (first[r]) { flush(false); started = true; }
+        if (first[r]) {
+          flush(false);
+          started = true;
+        }
         if (last[r]) {
           pending.push({ arrays, from: segStart, to: r + 1, file: c.file });
           flush(true);
@@ -261,7 +293,9 @@ function importChunks(dir: string, opts: ImportOptions, report: ImportReport): v
 
 function emitEpisode(
   parts: { arrays: Record<string, NpyArray>; from: number; to: number; file: string }[],
-  numActions: number | undefined, opts: ImportOptions, report: ImportReport,
+  numActions: number | undefined,
+  opts: ImportOptions,
+  report: ImportReport,
 ): void {
   const sources = [...new Set(parts.map((p) => p.file))];
   const notes: Notes = [];
@@ -276,7 +310,8 @@ function emitEpisode(
     // One-hot before shifting, so row 0 becomes the zero vector rather than action 0.
     const act = joined.action;
     const isIndex = act.shape.length === 1 && !['<f2', '<f4', '<f8'].includes(act.dtype);
-    if (isIndex && !numActions) throw new Error(`'action' holds ${act.dtype} indices but the number of actions is unknown`);
+    if (isIndex && !numActions)
+      throw new Error(`'action' holds ${act.dtype} indices but the number of actions is unknown`);
     joined.action = shiftActionV3toV2(isIndex ? oneHotActions(act, numActions!, notes) : act);
     notes.push('action shifted to v2 alignment (a2[t] = a3[t−1], a2[0] = 0)');
     ep = episodeFromArrays(joined, notes);
@@ -295,6 +330,9 @@ export function shiftActionV3toV2(a: NpyArray): NpyArray {
   const row = a.shape.slice(1).reduce((x, y) => x * y, 1);
   const Ctor = a.data.constructor as new (n: number) => NpyArray['data'];
   const data = new Ctor(a.data.length);
-  (data as unknown as { set(x: ArrayLike<number | bigint>, o: number): void }).set(a.data.subarray(0, a.data.length - row), row);
+  (data as unknown as { set(x: ArrayLike<number | bigint>, o: number): void }).set(
+    a.data.subarray(0, a.data.length - row),
+    row,
+  );
   return { dtype: a.dtype, shape: a.shape, data };
 }

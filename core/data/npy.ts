@@ -10,7 +10,8 @@ import { UserError } from '../util/errors.ts';
 export type NpyDtype = '|u1' | '|i1' | '|b1' | '<f2' | '<f4' | '<f8' | '<i2' | '<i4' | '<i8';
 
 /** '<f2' data is the raw half bits (see float16.ts); '|b1' is one byte per element (0/1); '<i8' is a BigInt64Array. */
-export type NpyData = Uint8Array | Int8Array | Uint16Array | Float32Array | Float64Array | Int16Array | Int32Array | BigInt64Array;
+export type NpyData =
+  Uint8Array | Int8Array | Uint16Array | Float32Array | Float64Array | Int16Array | Int32Array | BigInt64Array;
 
 export interface NpyArray {
   dtype: NpyDtype;
@@ -18,9 +19,27 @@ export interface NpyArray {
   data: NpyData;
 }
 
-const ITEM: Record<NpyDtype, number> = { '|u1': 1, '|i1': 1, '|b1': 1, '<f2': 2, '<f4': 4, '<f8': 8, '<i2': 2, '<i4': 4, '<i8': 8 };
+const ITEM: Record<NpyDtype, number> = {
+  '|u1': 1,
+  '|i1': 1,
+  '|b1': 1,
+  '<f2': 2,
+  '<f4': 4,
+  '<f8': 8,
+  '<i2': 2,
+  '<i4': 4,
+  '<i8': 8,
+};
 /** Spellings numpy may also use for the same little-endian or byte-sized types. */
-const ALIASES: Record<string, NpyDtype> = { '<u1': '|u1', '<i1': '|i1', '<b1': '|b1', '|u1': '|u1', '|i1': '|i1', '|b1': '|b1', '?': '|b1' };
+const ALIASES: Record<string, NpyDtype> = {
+  '<u1': '|u1',
+  '<i1': '|i1',
+  '<b1': '|b1',
+  '|u1': '|u1',
+  '|i1': '|i1',
+  '|b1': '|b1',
+  '?': '|b1',
+};
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 export const NPY_DTYPES = Object.keys(ITEM) as NpyDtype[];
@@ -31,14 +50,23 @@ export function sizeOfShape(shape: readonly number[]): number {
 
 function typedArrayFor(dtype: NpyDtype, buf: ArrayBuffer, count: number): NpyData {
   switch (dtype) {
-    case '|u1': case '|b1': return new Uint8Array(buf, 0, count);
-    case '|i1': return new Int8Array(buf, 0, count);
-    case '<f2': return new Uint16Array(buf, 0, count);
-    case '<f4': return new Float32Array(buf, 0, count);
-    case '<f8': return new Float64Array(buf, 0, count);
-    case '<i2': return new Int16Array(buf, 0, count);
-    case '<i4': return new Int32Array(buf, 0, count);
-    case '<i8': return new BigInt64Array(buf, 0, count);
+    case '|u1':
+    case '|b1':
+      return new Uint8Array(buf, 0, count);
+    case '|i1':
+      return new Int8Array(buf, 0, count);
+    case '<f2':
+      return new Uint16Array(buf, 0, count);
+    case '<f4':
+      return new Float32Array(buf, 0, count);
+    case '<f8':
+      return new Float64Array(buf, 0, count);
+    case '<i2':
+      return new Int16Array(buf, 0, count);
+    case '<i4':
+      return new Int32Array(buf, 0, count);
+    case '<i8':
+      return new BigInt64Array(buf, 0, count);
   }
 }
 
@@ -56,10 +84,14 @@ const ARRAY_CTOR: Record<NpyDtype, { name: string; is: (a: unknown) => boolean }
 
 /** Builds an array after checking the typed array matches the dtype and the shape. */
 export function npyArray(dtype: NpyDtype, shape: number[], data: NpyData): NpyArray {
-  if (!(dtype in ITEM)) throw new UserError(`npy: dtype '${dtype}' is not supported, expected one of ${NPY_DTYPES.join(' ')}`);
-  if (!ARRAY_CTOR[dtype].is(data)) throw new UserError(`npy: dtype ${dtype} needs a ${ARRAY_CTOR[dtype].name}, got ${data.constructor.name}`);
-  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new UserError(`npy: shape ${JSON.stringify(shape)} must be non-negative integers`);
-  if (data.length !== sizeOfShape(shape)) throw new UserError(`npy: ${data.length} elements do not fill shape (${shape.join(', ')}) = ${sizeOfShape(shape)}`);
+  if (!(dtype in ITEM))
+    throw new UserError(`npy: dtype '${dtype}' is not supported, expected one of ${NPY_DTYPES.join(' ')}`);
+  if (!ARRAY_CTOR[dtype].is(data))
+    throw new UserError(`npy: dtype ${dtype} needs a ${ARRAY_CTOR[dtype].name}, got ${data.constructor.name}`);
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw new UserError(`npy: shape ${JSON.stringify(shape)} must be non-negative integers`);
+  if (data.length !== sizeOfShape(shape))
+    throw new UserError(`npy: ${data.length} elements do not fill shape (${shape.join(', ')}) = ${sizeOfShape(shape)}`);
   return { dtype, shape, data };
 }
 
@@ -70,8 +102,12 @@ type PyValue = string | number | boolean | null | PyValue[] | { [k: string]: PyV
 /** A recursive-descent parser for the literal subset numpy writes (dict, tuple, list, str, int, bool, None). */
 function parsePyLiteral(text: string): PyValue {
   let i = 0;
-  const ws = () => { while (i < text.length && /\s/.test(text[i])) i++; };
-  const fail = (what: string): never => { throw new Error(`${what} at character ${i} of ${JSON.stringify(text.trim())}`); };
+  const ws = () => {
+    while (i < text.length && /\s/.test(text[i])) i++;
+  };
+  const fail = (what: string): never => {
+    throw new Error(`${what} at character ${i} of ${JSON.stringify(text.trim())}`);
+  };
   const value = (): PyValue => {
     ws();
     const c = text[i];
@@ -80,7 +116,10 @@ function parsePyLiteral(text: string): PyValue {
       const out: Record<string, PyValue> = {};
       for (;;) {
         ws();
-        if (text[i] === '}') { i++; return out; }
+        if (text[i] === '}') {
+          i++;
+          return out;
+        }
         const k = value();
         if (typeof k !== 'string') fail('dict key is not a string');
         ws();
@@ -98,7 +137,10 @@ function parsePyLiteral(text: string): PyValue {
       const out: PyValue[] = [];
       for (;;) {
         ws();
-        if (text[i] === close) { i++; return out; }
+        if (text[i] === close) {
+          i++;
+          return out;
+        }
         out.push(value());
         ws();
         if (text[i] === ',') i++;
@@ -128,12 +170,20 @@ function parsePyLiteral(text: string): PyValue {
 
 function headerDtype(descr: PyValue, source: string): NpyDtype {
   if (typeof descr !== 'string') {
-    throw new UserError(`${source}: structured dtype ${JSON.stringify(descr)} is not supported; expected a plain dtype (${NPY_DTYPES.join(' ')})`);
+    throw new UserError(
+      `${source}: structured dtype ${JSON.stringify(descr)} is not supported; expected a plain dtype (${NPY_DTYPES.join(' ')})`,
+    );
   }
   const d = ALIASES[descr] ?? descr;
   if (d in ITEM) return d as NpyDtype;
-  if (/O$/.test(descr)) throw new UserError(`${source}: object dtype '${descr}' (pickled Python objects) is not supported; expected a numeric or bool array`);
-  if (descr.startsWith('>')) throw new UserError(`${source}: big-endian dtype '${descr}' is not supported; re-save it little-endian (arr.astype('<${descr.slice(1)}'))`);
+  if (/O$/.test(descr))
+    throw new UserError(
+      `${source}: object dtype '${descr}' (pickled Python objects) is not supported; expected a numeric or bool array`,
+    );
+  if (descr.startsWith('>'))
+    throw new UserError(
+      `${source}: big-endian dtype '${descr}' is not supported; re-save it little-endian (arr.astype('<${descr.slice(1)}'))`,
+    );
   throw new UserError(`${source}: dtype '${descr}' is not supported; expected one of ${NPY_DTYPES.join(' ')}`);
 }
 
@@ -145,13 +195,15 @@ export function decodeNpy(bytes: Uint8Array, source = 'npy'): NpyArray {
     throw new UserError(`${source}: not a .npy file (missing the \\x93NUMPY magic)`);
   }
   const major = bytes[6];
-  if (major < 1 || major > 3) throw new UserError(`${source}: .npy format version ${major}.${bytes[7]} is not supported (expected 1, 2 or 3)`);
+  if (major < 1 || major > 3)
+    throw new UserError(`${source}: .npy format version ${major}.${bytes[7]} is not supported (expected 1, 2 or 3)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lenBytes = major === 1 ? 2 : 4;
   if (bytes.byteLength < 8 + lenBytes) throw new UserError(`${source}: truncated .npy header`);
   const hlen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataStart = 8 + lenBytes + hlen;
-  if (dataStart > bytes.byteLength) throw new UserError(`${source}: truncated .npy header (needs ${dataStart} bytes, file has ${bytes.byteLength})`);
+  if (dataStart > bytes.byteLength)
+    throw new UserError(`${source}: truncated .npy header (needs ${dataStart} bytes, file has ${bytes.byteLength})`);
   const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lenBytes, dataStart));
   let header: PyValue;
   try {
@@ -159,14 +211,17 @@ export function decodeNpy(bytes: Uint8Array, source = 'npy'): NpyArray {
   } catch (e) {
     throw new UserError(`${source}: unreadable .npy header (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new UserError(`${source}: .npy header is not a dict`);
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new UserError(`${source}: .npy header is not a dict`);
   const { descr, fortran_order: fortran, shape } = header;
   if (descr === undefined || fortran === undefined || shape === undefined) {
     throw new UserError(`${source}: .npy header lacks descr, fortran_order or shape: ${headerText.trim()}`);
   }
   const dtype = headerDtype(descr, source);
   if (fortran !== false) {
-    throw new UserError(`${source}: Fortran-order arrays are not supported; save a C-order array (np.ascontiguousarray)`);
+    throw new UserError(
+      `${source}: Fortran-order arrays are not supported; save a C-order array (np.ascontiguousarray)`,
+    );
   }
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
     throw new UserError(`${source}: .npy shape ${JSON.stringify(shape)} is not a tuple of non-negative integers`);
@@ -175,8 +230,14 @@ export function decodeNpy(bytes: Uint8Array, source = 'npy'): NpyArray {
   const count = sizeOfShape(dims);
   const need = count * ITEM[dtype];
   const have = bytes.byteLength - dataStart;
-  if (have < need) throw new UserError(`${source}: truncated data: shape (${dims.join(', ')}) of ${dtype} needs ${need} bytes, found ${have}`);
-  if (have > need) throw new UserError(`${source}: ${have - need} unexpected bytes after the data of shape (${dims.join(', ')}) ${dtype}`);
+  if (have < need)
+    throw new UserError(
+      `${source}: truncated data: shape (${dims.join(', ')}) of ${dtype} needs ${need} bytes, found ${have}`,
+    );
+  if (have > need)
+    throw new UserError(
+      `${source}: ${have - need} unexpected bytes after the data of shape (${dims.join(', ')}) ${dtype}`,
+    );
   const copy = new Uint8Array(bytes.subarray(dataStart, dataStart + need)).buffer;
   return { dtype, shape: dims, data: typedArrayFor(dtype, copy, count) };
 }

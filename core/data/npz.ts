@@ -21,7 +21,9 @@ export function decodeNpz(bytes: Uint8Array, source = 'npz', opts: NpzReadOption
   try {
     members = unzipSync(bytes, want ? { filter: (f) => want.has(f.name) } : undefined);
   } catch (e) {
-    throw new UserError(`${source}: not a readable .npz (zip) archive: ${(e as Error).message}${bytes.byteLength < 22 ? ' (file too short)' : ' (truncated or corrupt?)'}`);
+    throw new UserError(
+      `${source}: not a readable .npz (zip) archive: ${(e as Error).message}${bytes.byteLength < 22 ? ' (file too short)' : ' (truncated or corrupt?)'}`,
+    );
   }
   const out: Record<string, NpyArray> = {};
   for (const [name, data] of Object.entries(members)) {

@@ -59,25 +59,34 @@ export class Replay {
   readonly W: number;
   readonly A: number;
 
-  constructor(private readonly ds: Dataset, private readonly opts: ReplayOptions) {
+  constructor(
+    private readonly ds: Dataset,
+    private readonly opts: ReplayOptions,
+  ) {
     const { batch, length } = opts;
-    if (!Number.isInteger(batch) || batch < 1) throw new UserError(`replay batch size must be a positive integer, got ${batch}`);
-    if (!Number.isInteger(length) || length < 1) throw new UserError(`replay sequence length must be a positive integer, got ${length}`);
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new UserError(`replay batch size must be a positive integer, got ${batch}`);
+    if (!Number.isInteger(length) || length < 1)
+      throw new UserError(`replay sequence length must be a positive integer, got ${length}`);
     this.rng = new Rng(opts.seed);
     this.episodes = opts.episodes ?? ds.meta.episodes.map((_, i) => i);
     for (const i of this.episodes) {
-      if (!Number.isInteger(i) || i < 0 || i >= ds.meta.episodes.length) throw new UserError(`replay: episode index ${i} is not in dataset '${ds.meta.name}'`);
+      if (!Number.isInteger(i) || i < 0 || i >= ds.meta.episodes.length)
+        throw new UserError(`replay: episode index ${i} is not in dataset '${ds.meta.name}'`);
     }
     this.lengths = this.episodes.map((i) => ds.meta.episodes[i].length);
     this.prefix = [0];
-    for (const len of this.lengths) this.prefix.push(this.prefix[this.prefix.length - 1] + (opts.crossEpisodes ? len : Math.max(0, len - length + 1)));
+    for (const len of this.lengths)
+      this.prefix.push(
+        this.prefix[this.prefix.length - 1] + (opts.crossEpisodes ? len : Math.max(0, len - length + 1)),
+      );
     const sum = this.prefix[this.prefix.length - 1];
     this.total = opts.crossEpisodes ? Math.max(0, sum - length + 1) : sum;
     if (this.total === 0) {
       const longest = Math.max(0, ...this.lengths);
       throw new UserError(
         `replay: no window of ${length} rows fits in dataset '${ds.meta.name}' (${this.episodes.length} episodes, longest ${longest} rows); ` +
-        (opts.crossEpisodes ? 'collect more data' : 'use a shorter sequence length or allow crossing episodes'),
+          (opts.crossEpisodes ? 'collect more data' : 'use a shorter sequence length or allow crossing episodes'),
       );
     }
     [this.H, this.W] = ds.meta.observationShape;
@@ -133,9 +142,19 @@ export class Replay {
     const { H, W, A } = this;
     const frame = H * W * 3;
     const out: ReplayBatch = {
-      image: new Uint8Array(B * L * frame), action: new Float32Array(B * L * A), reward: new Float32Array(B * L),
-      isFirst: new Uint8Array(B * L), isLast: new Uint8Array(B * L), isTerminal: new Uint8Array(B * L),
-      discount: new Float32Array(B * L), B, L, H, W, A, origin: [],
+      image: new Uint8Array(B * L * frame),
+      action: new Float32Array(B * L * A),
+      reward: new Float32Array(B * L),
+      isFirst: new Uint8Array(B * L),
+      isLast: new Uint8Array(B * L),
+      isTerminal: new Uint8Array(B * L),
+      discount: new Float32Array(B * L),
+      B,
+      L,
+      H,
+      W,
+      A,
+      origin: [],
     };
     for (let b = 0; b < B; b++) {
       const u = this.rng.int(this.total);

@@ -13,14 +13,19 @@ export interface ToRecordsOptions {
   half?: boolean;
 }
 
-export async function tensorsToRecords(tensors: Record<string, tf.Tensor>, opts: ToRecordsOptions = {}): Promise<SafeTensors> {
+export async function tensorsToRecords(
+  tensors: Record<string, tf.Tensor>,
+  opts: ToRecordsOptions = {},
+): Promise<SafeTensors> {
   const out: SafeTensors = {};
   for (const [name, t] of Object.entries(tensors)) {
     const shape = [...t.shape];
     switch (t.dtype) {
       case 'float32': {
         const data = (await t.data()) as Float32Array;
-        out[name] = opts.half ? { dtype: 'F16', shape, data: encodeFloat16(data) } : { dtype: 'F32', shape, data: Float32Array.from(data) };
+        out[name] = opts.half
+          ? { dtype: 'F16', shape, data: encodeFloat16(data) }
+          : { dtype: 'F32', shape, data: Float32Array.from(data) };
         break;
       }
       case 'int32':
@@ -58,7 +63,12 @@ export function recordsToTensors(records: SafeTensors): Record<string, tf.Tensor
   return out;
 }
 
-export async function saveTensors(path: string, tensors: Record<string, tf.Tensor>, metadata: Record<string, string> = {}, opts: ToRecordsOptions = {}): Promise<void> {
+export async function saveTensors(
+  path: string,
+  tensors: Record<string, tf.Tensor>,
+  metadata: Record<string, string> = {},
+  opts: ToRecordsOptions = {},
+): Promise<void> {
   saveSafetensors(path, await tensorsToRecords(tensors, opts), metadata);
 }
 

@@ -49,16 +49,26 @@ function bad(source: string, problem: string): UserError {
 
 /** Checks a tensor before writing: known dtype, matching typed array, data length = product of shape. */
 function checkForWrite(name: string, t: SafeTensor): void {
-  if (name === METADATA_KEY || name.length === 0) throw new UserError(`safetensors: tensor name '${name}' is reserved or empty`);
-  if (!(t.dtype in BYTES)) throw new UserError(`safetensors: tensor '${name}' has dtype '${t.dtype}', expected one of ${Object.keys(BYTES).join(', ')}`);
+  if (name === METADATA_KEY || name.length === 0)
+    throw new UserError(`safetensors: tensor name '${name}' is reserved or empty`);
+  if (!(t.dtype in BYTES))
+    throw new UserError(
+      `safetensors: tensor '${name}' has dtype '${t.dtype}', expected one of ${Object.keys(BYTES).join(', ')}`,
+    );
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new UserError(`safetensors: tensor '${name}' has shape ${JSON.stringify(t.shape)}, expected non-negative integers`);
+    throw new UserError(
+      `safetensors: tensor '${name}' has shape ${JSON.stringify(t.shape)}, expected non-negative integers`,
+    );
   }
   if (!ARRAY[t.dtype].is(t.data)) {
-    throw new UserError(`safetensors: tensor '${name}' (${t.dtype}) must hold a ${ARRAY[t.dtype].name}, got ${t.data.constructor.name}`);
+    throw new UserError(
+      `safetensors: tensor '${name}' (${t.dtype}) must hold a ${ARRAY[t.dtype].name}, got ${t.data.constructor.name}`,
+    );
   }
   if (t.data.length !== sizeOf(t.shape)) {
-    throw new UserError(`safetensors: tensor '${name}' has ${t.data.length} elements but shape [${t.shape.join(', ')}] needs ${sizeOf(t.shape)}`);
+    throw new UserError(
+      `safetensors: tensor '${name}' has ${t.data.length} elements but shape [${t.shape.join(', ')}] needs ${sizeOf(t.shape)}`,
+    );
   }
 }
 
@@ -68,9 +78,12 @@ function checkForWrite(name: string, t: SafeTensor): void {
  */
 export function encodeSafetensors(tensors: SafeTensors, metadata: Record<string, string> = {}): Uint8Array[] {
   for (const [k, v] of Object.entries(metadata)) {
-    if (typeof v !== 'string') throw new UserError(`safetensors: __metadata__ value for '${k}' must be a string, got ${typeof v}`);
+    if (typeof v !== 'string')
+      throw new UserError(`safetensors: __metadata__ value for '${k}' must be a string, got ${typeof v}`);
   }
-  const names = Object.keys(tensors).sort((a, b) => BYTES[tensors[b].dtype] - BYTES[tensors[a].dtype] || (a < b ? -1 : a > b ? 1 : 0));
+  const names = Object.keys(tensors).sort(
+    (a, b) => BYTES[tensors[b].dtype] - BYTES[tensors[a].dtype] || (a < b ? -1 : a > b ? 1 : 0),
+  );
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header[METADATA_KEY] = metadata;
   let offset = 0;
@@ -103,7 +116,8 @@ export function encodeSafetensorsBytes(tensors: SafeTensors, metadata: Record<st
  * Data is copied into fresh typed arrays (the file's offsets need not be aligned for the dtype).
  */
 export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors buffer'): SafetensorsFile {
-  if (bytes.byteLength < 8) throw bad(source, `truncated: ${bytes.byteLength} bytes, the 8-byte header length alone needs 8`);
+  if (bytes.byteLength < 8)
+    throw bad(source, `truncated: ${bytes.byteLength} bytes, the 8-byte header length alone needs 8`);
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(MAX_HEADER_BYTES)) throw bad(source, `header length ${n64} bytes exceeds the 100 MB limit`);
   const n = Number(n64);
@@ -117,14 +131,16 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors buffe
   } catch (e) {
     throw bad(source, `header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad(source, 'header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw bad(source, 'header is not a JSON object');
   const bufStart = 8 + n;
   const bufLen = bytes.byteLength - bufStart;
   const metadata: Record<string, string> = {};
   const entries: { name: string; dtype: SafeDtype; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === METADATA_KEY) {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(source, '__metadata__ is not a string-to-string object');
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+        throw bad(source, '__metadata__ is not a string-to-string object');
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof v !== 'string') throw bad(source, `__metadata__['${k}'] is ${typeof v}, expected a string`);
         metadata[k] = v;
@@ -135,21 +151,33 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors buffe
     const { dtype, shape, data_offsets: offsets } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof dtype !== 'string' || !(dtype in BYTES)) {
       const what = typeof dtype === 'string' && OTHER_DTYPES.has(dtype) ? 'unsupported' : 'unknown';
-      throw bad(source, `tensor '${name}' has ${what} dtype ${JSON.stringify(dtype)}, expected one of ${Object.keys(BYTES).join(', ')}`);
+      throw bad(
+        source,
+        `tensor '${name}' has ${what} dtype ${JSON.stringify(dtype)}, expected one of ${Object.keys(BYTES).join(', ')}`,
+      );
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw bad(source, `tensor '${name}' has shape ${JSON.stringify(shape)}, expected a list of non-negative integers`);
+      throw bad(
+        source,
+        `tensor '${name}' has shape ${JSON.stringify(shape)}, expected a list of non-negative integers`,
+      );
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       throw bad(source, `tensor '${name}' has data_offsets ${JSON.stringify(offsets)}, expected [begin, end]`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end || end > bufLen) {
-      throw bad(source, `tensor '${name}' data_offsets [${begin}, ${end}] are out of range of the ${bufLen}-byte buffer`);
+      throw bad(
+        source,
+        `tensor '${name}' data_offsets [${begin}, ${end}] are out of range of the ${bufLen}-byte buffer`,
+      );
     }
     const want = sizeOf(shape as number[]) * BYTES[dtype as SafeDtype];
     if (end - begin !== want) {
-      throw bad(source, `tensor '${name}' shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${want} bytes but data_offsets span ${end - begin}`);
+      throw bad(
+        source,
+        `tensor '${name}' shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${want} bytes but data_offsets span ${end - begin}`,
+      );
     }
     entries.push({ name, dtype: dtype as SafeDtype, shape: shape as number[], begin, end });
   }
@@ -157,11 +185,17 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors buffe
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const e of sorted) {
-    if (e.begin < cursor) throw bad(source, `tensor '${e.name}' data_offsets [${e.begin}, ${e.end}] overlap the previous tensor (which ends at ${cursor})`);
-    if (e.begin > cursor) throw bad(source, `bytes ${cursor}..${e.begin} of the buffer belong to no tensor (before '${e.name}')`);
+    if (e.begin < cursor)
+      throw bad(
+        source,
+        `tensor '${e.name}' data_offsets [${e.begin}, ${e.end}] overlap the previous tensor (which ends at ${cursor})`,
+      );
+    if (e.begin > cursor)
+      throw bad(source, `bytes ${cursor}..${e.begin} of the buffer belong to no tensor (before '${e.name}')`);
     cursor = e.end;
   }
-  if (cursor !== bufLen) throw bad(source, `the buffer has ${bufLen} bytes but the tensors cover ${cursor} (truncated or trailing data)`);
+  if (cursor !== bufLen)
+    throw bad(source, `the buffer has ${bufLen} bytes but the tensors cover ${cursor} (truncated or trailing data)`);
 
   const tensors: SafeTensors = {};
   for (const e of entries) {
@@ -169,13 +203,17 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors buffe
     const copy = new Uint8Array(bytes.subarray(bufStart + e.begin, bufStart + e.end)).buffer;
     const count = sizeOf(e.shape);
     const data =
-      e.dtype === 'F32' ? new Float32Array(copy, 0, count)
-      : e.dtype === 'F16' ? new Uint16Array(copy, 0, count)
-      : e.dtype === 'I32' ? new Int32Array(copy, 0, count)
-      : new Uint8Array(copy, 0, count);
+      e.dtype === 'F32'
+        ? new Float32Array(copy, 0, count)
+        : e.dtype === 'F16'
+          ? new Uint16Array(copy, 0, count)
+          : e.dtype === 'I32'
+            ? new Int32Array(copy, 0, count)
+            : new Uint8Array(copy, 0, count);
     if (e.dtype === 'BOOL') {
       for (let i = 0; i < data.length; i++) {
-        if (data[i] > 1) throw bad(source, `tensor '${e.name}' (BOOL) holds byte ${data[i]} at element ${i}, expected 0 or 1`);
+        if (data[i] > 1)
+          throw bad(source, `tensor '${e.name}' (BOOL) holds byte ${data[i]} at element ${i}, expected 0 or 1`);
       }
     }
     tensors[e.name] = { dtype: e.dtype, shape: [...e.shape], data };
@@ -193,7 +231,9 @@ export function loadSafetensors(path: string): SafetensorsFile {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new UserError(`${path}: cannot read safetensors file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UserError(
+      `${path}: cannot read safetensors file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   return decodeSafetensors(bytes, path);
 }

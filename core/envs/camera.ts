@@ -22,8 +22,12 @@ export class Camera {
 
   /** World point → [pixel x, pixel y, depth] (depth > 0 in front of the camera). Writes into `out`. */
   project(X: number, Y: number, Z: number, out: Float64Array): Float64Array {
-    const px = X - this.pos[0], py = Y - this.pos[1], pz = Z - this.pos[2];
-    const xa = this.xAxis, ya = this.yAxis, za = this.zAxis;
+    const px = X - this.pos[0],
+      py = Y - this.pos[1],
+      pz = Z - this.pos[2];
+    const xa = this.xAxis,
+      ya = this.yAxis,
+      za = this.zAxis;
     const xc = px * xa[0] + py * xa[1] + pz * xa[2];
     const yc = px * ya[0] + py * ya[1] + pz * ya[2];
     const depth = -(px * za[0] + py * za[1] + pz * za[2]);
@@ -45,9 +49,13 @@ function cross(a: [number, number, number], b: [number, number, number]): [numbe
  * Done once per env, then blitted every frame.
  */
 export function floorBackground(raster: Raster, cam: Camera, floorZ: number, half: number): Uint8Array {
-  const W = raster.w, H = raster.h, s = raster.ss;
+  const W = raster.w,
+    H = raster.h,
+    s = raster.ss;
   const bg = new Uint8Array(W * H * 3);
-  const xa = cam.xAxis, ya = cam.yAxis, za = cam.zAxis;
+  const xa = cam.xAxis,
+    ya = cam.yAxis,
+    za = cam.zAxis;
   for (let j = 0; j < H; j++) {
     const v = (cam.height / 2 - (j + 0.5) / s) / cam.f;
     for (let i = 0; i < W; i++) {
@@ -58,17 +66,22 @@ export function floorBackground(raster: Raster, cam: Camera, floorZ: number, hal
       const dz = -za[2] + u * xa[2] + v * ya[2];
       let r: number, g: number, b: number;
       const t = dz < 0 ? (floorZ - cam.pos[2]) / dz : -1;
-      const X = cam.pos[0] + t * dx, Y = cam.pos[1] + t * dy;
+      const X = cam.pos[0] + t * dx,
+        Y = cam.pos[1] + t * dy;
       if (t > 0 && Math.abs(X) <= half && Math.abs(Y) <= half) {
         const check = (Math.floor(X / 0.5) + Math.floor(Y / 0.5)) & 1;
         const shade = 1.25 / (1 + 0.08 * t);
         const base = check ? [0.2, 0.3, 0.4] : [0.1, 0.2, 0.3];
-        r = base[0] * shade; g = base[1] * shade; b = base[2] * shade;
+        r = base[0] * shade;
+        g = base[1] * shade;
+        b = base[2] * shade;
       } else {
         // Elevation of the ray: +1 straight up, 0 at the horizon.
         const el = dz / Math.hypot(dx, dy, dz);
         const k = Math.min(1, Math.max(0, 0.5 + 0.5 * el));
-        r = 0.4 * k; g = 0.6 * k; b = 0.8 * k;
+        r = 0.4 * k;
+        g = 0.6 * k;
+        b = 0.8 * k;
       }
       const o = (j * W + i) * 3;
       bg[o] = Math.min(255, Math.round(r * 255));

@@ -13,14 +13,48 @@ const WHEEL_MOMENT_OF_INERTIA = 4000 * SIZE * SIZE;
 const FRICTION_LIMIT = 1000000 * SIZE * SIZE; // friction ~= mass ~= size^2
 const WHEEL_R = 27;
 const WHEEL_W = 14;
-const WHEELPOS: [number, number][] = [[-55, 80], [55, 80], [-55, -82], [55, -82]];
-export const HULL_POLYS: [number, number][][] = [
-  [[-60, 130], [60, 130], [60, 110], [-60, 110]],
-  [[-15, 120], [15, 120], [20, 20], [-20, 20]],
-  [[25, 20], [50, -10], [50, -40], [20, -90], [-20, -90], [-50, -40], [-50, -10], [-25, 20]],
-  [[-50, -120], [50, -120], [50, -90], [-50, -90]],
+const WHEELPOS: [number, number][] = [
+  [-55, 80],
+  [55, 80],
+  [-55, -82],
+  [55, -82],
 ];
-export const WHEEL_POLY: [number, number][] = [[-WHEEL_W, WHEEL_R], [WHEEL_W, WHEEL_R], [WHEEL_W, -WHEEL_R], [-WHEEL_W, -WHEEL_R]];
+export const HULL_POLYS: [number, number][][] = [
+  [
+    [-60, 130],
+    [60, 130],
+    [60, 110],
+    [-60, 110],
+  ],
+  [
+    [-15, 120],
+    [15, 120],
+    [20, 20],
+    [-20, 20],
+  ],
+  [
+    [25, 20],
+    [50, -10],
+    [50, -40],
+    [20, -90],
+    [-20, -90],
+    [-50, -40],
+    [-50, -10],
+    [-25, 20],
+  ],
+  [
+    [-50, -120],
+    [50, -120],
+    [50, -90],
+    [-50, -90],
+  ],
+];
+export const WHEEL_POLY: [number, number][] = [
+  [-WHEEL_W, WHEEL_R],
+  [WHEEL_W, WHEEL_R],
+  [WHEEL_W, -WHEEL_R],
+  [-WHEEL_W, -WHEEL_R],
+];
 export const CAR_SIZE = SIZE;
 export const CAR_WHEEL_R = WHEEL_R;
 export const CAR_WHEEL_W = WHEEL_W;
@@ -43,10 +77,18 @@ export class Car {
   readonly hull: Body;
   readonly wheels: Wheel[] = [];
 
-  constructor(readonly world: World, angle: number, x: number, y: number) {
+  constructor(
+    readonly world: World,
+    angle: number,
+    x: number,
+    y: number,
+  ) {
     this.hull = world.createBody({ type: 'dynamic', position: new Vec2(x, y), angle });
     for (const poly of HULL_POLYS) {
-      this.hull.createFixture({ shape: new Polygon(poly.map(([px, py]) => new Vec2(px * SIZE, py * SIZE))), density: 1.0 });
+      this.hull.createFixture({
+        shape: new Polygon(poly.map(([px, py]) => new Vec2(px * SIZE, py * SIZE))),
+        density: 1.0,
+      });
     }
     this.hull.setUserData({ kind: 'hull' });
     WHEELPOS.forEach(([wx, wy], index) => {
@@ -58,18 +100,20 @@ export class Car {
         filterMaskBits: 0x001,
         restitution: 0.0,
       });
-      const joint = world.createJoint(new RevoluteJoint({
-        bodyA: this.hull,
-        bodyB: body,
-        localAnchorA: new Vec2(wx * SIZE, wy * SIZE),
-        localAnchorB: new Vec2(0, 0),
-        enableMotor: true,
-        enableLimit: true,
-        maxMotorTorque: 180 * 900 * SIZE * SIZE,
-        motorSpeed: 0,
-        lowerAngle: -0.4,
-        upperAngle: 0.4,
-      }))!;
+      const joint = world.createJoint(
+        new RevoluteJoint({
+          bodyA: this.hull,
+          bodyB: body,
+          localAnchorA: new Vec2(wx * SIZE, wy * SIZE),
+          localAnchorB: new Vec2(0, 0),
+          enableMotor: true,
+          enableLimit: true,
+          maxMotorTorque: 180 * 900 * SIZE * SIZE,
+          motorSpeed: 0,
+          lowerAngle: -0.4,
+          upperAngle: 0.4,
+        }),
+      )!;
       const wheel: Wheel = { body, joint, gas: 0, brake: 0, steer: 0, phase: 0, omega: 0, tiles: new Set() };
       body.setUserData({ kind: 'wheel', index });
       this.wheels.push(wheel);
@@ -143,7 +187,8 @@ export class Car {
 
   /** Test/debug hook: places the car at rest at (x, y) heading `angle`, wheels straight. */
   teleport(x: number, y: number, angle: number): void {
-    const c = Math.cos(angle), s = Math.sin(angle);
+    const c = Math.cos(angle),
+      s = Math.sin(angle);
     this.hull.setTransform(new Vec2(x, y), angle);
     this.hull.setLinearVelocity(new Vec2(0, 0));
     this.hull.setAngularVelocity(0);

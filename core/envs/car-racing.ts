@@ -89,8 +89,14 @@ export class CarRacing implements Simulator {
     const b = c.getFixtureB().getBody().getUserData() as UserData | null;
     let tile: number | null = null;
     let other: UserData | null = null;
-    if (a?.kind === 'tile') { tile = a.index; other = b; }
-    if (b?.kind === 'tile') { tile = b.index; other = a; }
+    if (a?.kind === 'tile') {
+      tile = a.index;
+      other = b;
+    }
+    if (b?.kind === 'tile') {
+      tile = b.index;
+      other = a;
+    }
     if (tile === null) return;
     this.tileColor[tile] = ROAD;
     if (other?.kind !== 'wheel') return;
@@ -139,9 +145,15 @@ export class CarRacing implements Simulator {
   }
 
   writeState(out: Float32Array): void {
-    const h = this.car.hull, p = h.getPosition(), v = h.getLinearVelocity();
-    out[0] = p.x; out[1] = p.y; out[2] = h.getAngle();
-    out[3] = v.x; out[4] = v.y; out[5] = h.getAngularVelocity();
+    const h = this.car.hull,
+      p = h.getPosition(),
+      v = h.getLinearVelocity();
+    out[0] = p.x;
+    out[1] = p.y;
+    out[2] = h.getAngle();
+    out[3] = v.x;
+    out[4] = v.y;
+    out[5] = h.getAngularVelocity();
     for (let i = 0; i < 4; i++) out[6 + i] = this.car.wheels[i].omega;
     out[10] = this.car.wheels[0].joint.getJointAngle();
   }
@@ -151,20 +163,28 @@ export class CarRacing implements Simulator {
   }
 
   render(): Uint8Array {
-    const R = this.raster, S = this.size, xs = this.xs, ys = this.ys;
+    const R = this.raster,
+      S = this.size,
+      xs = this.xs,
+      ys = this.ys;
     const zoom = 0.1 * SCALE * Math.max(1 - this.t, 0) + ZOOM * SCALE * Math.min(this.t, 1);
     const pos = this.car.hull.getPosition();
-    const cx = pos.x, cy = pos.y;
+    const cx = pos.x,
+      cy = pos.y;
     // View rotates with the car: world → screen rotation by −hull angle, car at the window's (W/2, H/4).
     const ang = -this.car.hull.getAngle();
-    const ca = Math.cos(ang), sa = Math.sin(ang);
-    const kx = (zoom * S) / WINDOW_W, ky = (zoom * S) / VISIBLE_H;
-    const ox = S / 2, oy = (S * (WINDOW_H - WINDOW_H / 4)) / VISIBLE_H;
+    const ca = Math.cos(ang),
+      sa = Math.sin(ang);
+    const kx = (zoom * S) / WINDOW_W,
+      ky = (zoom * S) / VISIBLE_H;
+    const ox = S / 2,
+      oy = (S * (WINDOW_H - WINDOW_H / 4)) / VISIBLE_H;
     // World radius that can be visible (farthest window corner from the car), for culling.
     const reach = Math.hypot(WINDOW_W / 2, (3 * WINDOW_H) / 4) / zoom;
     const toScreen = (n: number, wx: ArrayLike<number>, wy: ArrayLike<number>) => {
       for (let k = 0; k < n; k++) {
-        const dx = wx[k] - cx, dy = wy[k] - cy;
+        const dx = wx[k] - cx,
+          dy = wy[k] - cy;
         xs[k] = ox + kx * (ca * dx - sa * dy);
         ys[k] = oy - ky * (sa * dx + ca * dy);
       }
@@ -175,23 +195,29 @@ export class CarRacing implements Simulator {
     toScreen(4, [P, P, -P, -P], [P, -P, -P, P]);
     R.fillConvex(xs, ys, 4, BG);
     // Grass checks.
-    const gx = this.gx, gy = this.gy;
+    const gx = this.gx,
+      gy = this.gy;
     for (let ix = -20; ix < 20; ix += 2) {
       const x0 = GRASS_DIM * ix;
       if (Math.abs(x0 + GRASS_DIM / 2 - cx) > reach + GRASS_DIM) continue;
       for (let iy = -20; iy < 20; iy += 2) {
         const y0 = GRASS_DIM * iy;
         if (Math.abs(y0 + GRASS_DIM / 2 - cy) > reach + GRASS_DIM) continue;
-        gx[0] = x0 + GRASS_DIM; gy[0] = y0;
-        gx[1] = x0; gy[1] = y0;
-        gx[2] = x0; gy[2] = y0 + GRASS_DIM;
-        gx[3] = x0 + GRASS_DIM; gy[3] = y0 + GRASS_DIM;
+        gx[0] = x0 + GRASS_DIM;
+        gy[0] = y0;
+        gx[1] = x0;
+        gy[1] = y0;
+        gx[2] = x0;
+        gy[2] = y0 + GRASS_DIM;
+        gx[3] = x0 + GRASS_DIM;
+        gy[3] = y0 + GRASS_DIM;
         toScreen(4, gx, gy);
         R.fillConvex(xs, ys, 4, GRASS);
       }
     }
     // Road tiles, then kerbs (the anchor's road_poly order: each tile followed by its kerb).
-    const tiles = this.track.tiles, margin = reach + TRACK_WIDTH + TRACK_DETAIL_STEP;
+    const tiles = this.track.tiles,
+      margin = reach + TRACK_WIDTH + TRACK_DETAIL_STEP;
     for (let i = 0; i < tiles.length; i++) {
       if (Math.abs(this.tileCx[i] - cx) > margin || Math.abs(this.tileCy[i] - cy) > margin) continue;
       toScreen(4, tiles[i].xs, tiles[i].ys);
@@ -213,33 +239,48 @@ export class CarRacing implements Simulator {
 
   /** Wheels (with the tread stripe from their phase) then the hull, as the anchor's drawlist. */
   private drawCar(toScreen: (n: number, wx: ArrayLike<number>, wy: ArrayLike<number>) => void): void {
-    const R = this.raster, lx = this.lx, ly = this.ly;
+    const R = this.raster,
+      lx = this.lx,
+      ly = this.ly;
     const place = (bx: number, by: number, c: number, s: number, poly: [number, number][]) => {
       for (let k = 0; k < poly.length; k++) {
-        const px = poly[k][0] * CAR_SIZE, py = poly[k][1] * CAR_SIZE;
+        const px = poly[k][0] * CAR_SIZE,
+          py = poly[k][1] * CAR_SIZE;
         lx[k] = bx + c * px - s * py;
         ly[k] = by + s * px + c * py;
       }
       toScreen(poly.length, lx, ly);
     };
     for (const w of this.car.wheels) {
-      const p = w.body.getPosition(), a = w.body.getAngle(), c = Math.cos(a), s = Math.sin(a);
+      const p = w.body.getPosition(),
+        a = w.body.getAngle(),
+        c = Math.cos(a),
+        s = Math.sin(a);
       place(p.x, p.y, c, s, WHEEL_POLY);
       R.fillConvex(this.xs, this.ys, 4, WHEEL_COLOR);
-      const a1 = w.phase, a2 = w.phase + 1.2;
-      const s1 = Math.sin(a1), s2 = Math.sin(a2);
-      let c1 = Math.cos(a1), c2 = Math.cos(a2);
+      const a1 = w.phase,
+        a2 = w.phase + 1.2;
+      const s1 = Math.sin(a1),
+        s2 = Math.sin(a2);
+      let c1 = Math.cos(a1),
+        c2 = Math.cos(a2);
       if (s1 > 0 && s2 > 0) continue;
       if (s1 > 0) c1 = Math.sign(c1);
       if (s2 > 0) c2 = Math.sign(c2);
       const stripe: [number, number][] = [
-        [-CAR_WHEEL_W, CAR_WHEEL_R * c1], [CAR_WHEEL_W, CAR_WHEEL_R * c1],
-        [CAR_WHEEL_W, CAR_WHEEL_R * c2], [-CAR_WHEEL_W, CAR_WHEEL_R * c2],
+        [-CAR_WHEEL_W, CAR_WHEEL_R * c1],
+        [CAR_WHEEL_W, CAR_WHEEL_R * c1],
+        [CAR_WHEEL_W, CAR_WHEEL_R * c2],
+        [-CAR_WHEEL_W, CAR_WHEEL_R * c2],
       ];
       place(p.x, p.y, c, s, stripe);
       R.fillConvex(this.xs, this.ys, 4, WHEEL_WHITE);
     }
-    const h = this.car.hull, p = h.getPosition(), a = h.getAngle(), c = Math.cos(a), s = Math.sin(a);
+    const h = this.car.hull,
+      p = h.getPosition(),
+      a = h.getAngle(),
+      c = Math.cos(a),
+      s = Math.sin(a);
     for (const poly of HULL_POLYS) {
       place(p.x, p.y, c, s, poly);
       R.fillConvex(this.xs, this.ys, poly.length, HULL_COLOR);

@@ -63,8 +63,12 @@ function tryTrack(rng: Rng): Track | null {
   }
 
   // Drive from checkpoint to checkpoint for several laps.
-  let x = 1.5 * TRACK_RAD, y = 0, beta = 0;
-  let destI = 0, laps = 0, noFreeze = 2500;
+  let x = 1.5 * TRACK_RAD,
+    y = 0,
+    beta = 0;
+  let destI = 0,
+    laps = 0,
+    noFreeze = 2500;
   let visitedOtherSide = false;
   const track: TrackPoint[] = [];
   for (;;) {
@@ -77,7 +81,8 @@ function tryTrack(rng: Rng): Track | null {
       visitedOtherSide = true;
       alpha += 2 * Math.PI;
     }
-    let destX = 0, destY = 0;
+    let destX = 0,
+      destY = 0;
     for (;;) {
       let failed = true;
       for (;;) {
@@ -94,8 +99,10 @@ function tryTrack(rng: Rng): Track | null {
       if (!failed) break;
       alpha -= 2 * Math.PI;
     }
-    const r1x = Math.cos(beta), r1y = Math.sin(beta);
-    const p1x = -r1y, p1y = r1x;
+    const r1x = Math.cos(beta),
+      r1y = Math.sin(beta);
+    const p1x = -r1y,
+      p1y = r1x;
     // Destination vector projected on the heading's radial direction.
     let proj = r1x * (destX - x) + r1y * (destY - y);
     while (beta - alpha > 1.5 * Math.PI) beta -= 2 * Math.PI;
@@ -112,7 +119,8 @@ function tryTrack(rng: Rng): Track | null {
   }
 
   // Closed loop i1..i2: the last two passes through the start angle (first lap ignored).
-  let i1 = -1, i2 = -1;
+  let i1 = -1,
+    i2 = -1;
   let i = track.length;
   for (;;) {
     i--;
@@ -126,9 +134,12 @@ function tryTrack(rng: Rng): Track | null {
   }
   const pts = track.slice(i1, i2 - 1);
   if (pts.length < BORDER_MIN_COUNT + 2) return null;
-  const first = pts[0], last = pts[pts.length - 1];
+  const first = pts[0],
+    last = pts[pts.length - 1];
   // Perpendicular jump needed to glue head and tail together.
-  const glue = Math.sqrt((Math.cos(first.beta) * (first.x - last.x)) ** 2 + (Math.sin(first.beta) * (first.y - last.y)) ** 2);
+  const glue = Math.sqrt(
+    (Math.cos(first.beta) * (first.x - last.x)) ** 2 + (Math.sin(first.beta) * (first.y - last.y)) ** 2,
+  );
   if (glue > TRACK_DETAIL_STEP) return null;
 
   const n = pts.length;
@@ -136,7 +147,8 @@ function tryTrack(rng: Rng): Track | null {
   // Kerbs where the heading turned the same way by more than 0.2·turn rate for BORDER_MIN_COUNT steps.
   const border = new Array<boolean>(n).fill(false);
   for (let k = 0; k < n; k++) {
-    let good = true, oneSide = 0;
+    let good = true,
+      oneSide = 0;
     for (let neg = 0; neg < BORDER_MIN_COUNT; neg++) {
       const d = at(k - neg).beta - at(k - neg - 1).beta;
       good &&= Math.abs(d) > TRACK_TURN_RATE * 0.2;
@@ -155,14 +167,39 @@ function tryTrack(rng: Rng): Track | null {
   const kerbs: { quad: Quad; color: number }[] = [];
   const W = TRACK_WIDTH;
   for (let k = 0; k < n; k++) {
-    const p1 = pts[k], p2 = at(k - 1);
-    const c1 = Math.cos(p1.beta), s1 = Math.sin(p1.beta), c2 = Math.cos(p2.beta), s2 = Math.sin(p2.beta);
-    tiles.push(quad(p1.x - W * c1, p1.y - W * s1, p1.x + W * c1, p1.y + W * s1, p2.x + W * c2, p2.y + W * s2, p2.x - W * c2, p2.y - W * s2));
+    const p1 = pts[k],
+      p2 = at(k - 1);
+    const c1 = Math.cos(p1.beta),
+      s1 = Math.sin(p1.beta),
+      c2 = Math.cos(p2.beta),
+      s2 = Math.sin(p2.beta);
+    tiles.push(
+      quad(
+        p1.x - W * c1,
+        p1.y - W * s1,
+        p1.x + W * c1,
+        p1.y + W * s1,
+        p2.x + W * c2,
+        p2.y + W * s2,
+        p2.x - W * c2,
+        p2.y - W * s2,
+      ),
+    );
     if (marked[k]) {
       const side = Math.sign(p2.beta - p1.beta);
-      const a = side * W, b = side * (W + BORDER);
+      const a = side * W,
+        b = side * (W + BORDER);
       kerbs.push({
-        quad: quad(p1.x + a * c1, p1.y + a * s1, p1.x + b * c1, p1.y + b * s1, p2.x + b * c2, p2.y + b * s2, p2.x + a * c2, p2.y + a * s2),
+        quad: quad(
+          p1.x + a * c1,
+          p1.y + a * s1,
+          p1.x + b * c1,
+          p1.y + b * s1,
+          p2.x + b * c2,
+          p2.y + b * s2,
+          p2.x + a * c2,
+          p2.y + a * s2,
+        ),
         color: k % 2 === 0 ? 0xffffff : 0xff0000,
       });
     }

@@ -31,8 +31,10 @@ function capsuleInertia(mass: number, radius: number, length: number): number {
   const vSph = (4 / 3) * Math.PI * radius ** 3;
   const mCyl = (mass * vCyl) / (vCyl + vSph);
   const mSph = mass - mCyl;
-  return (mCyl * (3 * radius * radius + length * length)) / 12
-    + mSph * ((2 * radius * radius) / 5 + (length * length) / 4 + (3 * length * radius) / 8);
+  return (
+    (mCyl * (3 * radius * radius + length * length)) / 12 +
+    mSph * ((2 * radius * radius) / 5 + (length * length) / 4 + (3 * length * radius) / 8)
+  );
 }
 const POLE_INERTIA = capsuleInertia(POLE_MASS, POLE_RADIUS, POLE_LENGTH);
 
@@ -98,7 +100,10 @@ export class CartpoleSwingup implements Simulator {
 
   /** Test/debug hook: sets the physical state (and the control the reward's small_control term sees). */
   setState(st: CartpoleState, control = 0): void {
-    this.s[0] = st.x; this.s[1] = st.theta; this.s[2] = st.xDot; this.s[3] = st.thetaDot;
+    this.s[0] = st.x;
+    this.s[1] = st.theta;
+    this.s[2] = st.xDot;
+    this.s[3] = st.thetaDot;
     this.control = control;
   }
 
@@ -112,14 +117,21 @@ export class CartpoleSwingup implements Simulator {
   }
 
   private deriv(s: Float64Array, force: number, out: Float64Array): void {
-    const x = s[0], th = s[1], xd = s[2], thd = s[3];
-    const sin = Math.sin(th), cos = Math.cos(th);
+    const x = s[0],
+      th = s[1],
+      xd = s[2],
+      thd = s[3];
+    const sin = Math.sin(th),
+      cos = Math.cos(th);
     const ml = POLE_MASS * POLE_COM;
     let f = force - SLIDER_DAMPING * xd;
     // Unilateral joint limit: pushes back only, only while violated.
     if (x > SLIDER_RANGE) f += Math.min(0, -(CART_MASS + POLE_MASS) * (LIMIT_K * (x - SLIDER_RANGE) + LIMIT_B * xd));
-    else if (x < -SLIDER_RANGE) f += Math.max(0, -(CART_MASS + POLE_MASS) * (LIMIT_K * (x + SLIDER_RANGE) + LIMIT_B * xd));
-    const a11 = CART_MASS + POLE_MASS, a12 = ml * cos, a22 = POLE_INERTIA + ml * POLE_COM;
+    else if (x < -SLIDER_RANGE)
+      f += Math.max(0, -(CART_MASS + POLE_MASS) * (LIMIT_K * (x + SLIDER_RANGE) + LIMIT_B * xd));
+    const a11 = CART_MASS + POLE_MASS,
+      a12 = ml * cos,
+      a22 = POLE_INERTIA + ml * POLE_COM;
     const b1 = f + ml * sin * thd * thd;
     const b2 = ml * GRAVITY * sin - HINGE_DAMPING * thd;
     const det = a11 * a22 - a12 * a12;
@@ -133,7 +145,9 @@ export class CartpoleSwingup implements Simulator {
     const u = action[0];
     this.control = u;
     const force = GEAR * u;
-    const s = this.s, t = this.tmp, [k1, k2, k3, k4] = this.k;
+    const s = this.s,
+      t = this.tmp,
+      [k1, k2, k3, k4] = this.k;
     this.deriv(s, force, k1);
     for (let i = 0; i < 4; i++) t[i] = s[i] + 0.5 * DT * k1[i];
     this.deriv(t, force, k2);
@@ -158,9 +172,14 @@ export class CartpoleSwingup implements Simulator {
   }
 
   render(): Uint8Array {
-    const R = this.raster, cam = this.cam, p = this.p, q = this.q;
+    const R = this.raster,
+      cam = this.cam,
+      p = this.p,
+      q = this.q;
     R.blit(this.bg);
-    const x = this.s[0], sin = Math.sin(this.s[1]), cos = Math.cos(this.s[1]);
+    const x = this.s[0],
+      sin = Math.sin(this.s[1]),
+      cos = Math.cos(this.s[1]);
     const decoration = rgb(77, 128, 178); // materials.xml "decoration" .3 .5 .7
     const self = rgb(178, 128, 77); // materials.xml "self" .7 .5 .3
     // Far rail (y = +.07), then the pole (y = 0), then the near rail (y = −.07), then the cart box front.
@@ -176,7 +195,8 @@ export class CartpoleSwingup implements Simulator {
   }
 
   private rail(y: number, color: number): void {
-    const p = this.p, q = this.q;
+    const p = this.p,
+      q = this.q;
     this.cam.project(-2, y, 1, p);
     this.cam.project(2, y, 1, q);
     this.raster.line(p[0], p[1], q[0], q[1], Math.max(0.5, (0.04 * this.cam.f) / p[2]), color);

@@ -75,11 +75,15 @@ export class PendulumSwingup implements Simulator {
 
   advance(action: Float64Array): { reward: number; terminated: boolean } {
     const u = GEAR * action[0];
-    const th = this.th, w = this.thd;
+    const th = this.th,
+      w = this.thd;
     const a1 = this.acc(th, w, u);
-    const w2 = w + 0.5 * DT * a1, a2 = this.acc(th + 0.5 * DT * w, w2, u);
-    const w3 = w + 0.5 * DT * a2, a3 = this.acc(th + 0.5 * DT * w2, w3, u);
-    const w4 = w + DT * a3, a4 = this.acc(th + DT * w3, w4, u);
+    const w2 = w + 0.5 * DT * a1,
+      a2 = this.acc(th + 0.5 * DT * w, w2, u);
+    const w3 = w + 0.5 * DT * a2,
+      a3 = this.acc(th + 0.5 * DT * w2, w3, u);
+    const w4 = w + DT * a3,
+      a4 = this.acc(th + DT * w3, w4, u);
     this.th = th + (DT / 6) * (w + 2 * w2 + 2 * w3 + w4);
     this.thd = w + (DT / 6) * (a1 + 2 * a2 + 2 * a3 + a4);
     return { reward: pendulumReward(Math.cos(this.th)), terminated: false };
@@ -92,9 +96,13 @@ export class PendulumSwingup implements Simulator {
   }
 
   render(): Uint8Array {
-    const R = this.raster, cam = this.cam, p = this.p, q = this.q;
+    const R = this.raster,
+      cam = this.cam,
+      p = this.p,
+      q = this.q;
     R.blit(this.bg);
-    const sin = Math.sin(this.th), cos = Math.cos(this.th);
+    const sin = Math.sin(this.th),
+      cos = Math.cos(this.th);
     cam.project(0, 0, PIVOT_Z, p);
     cam.project(ARM * sin, 0, PIVOT_Z + ARM * cos, q);
     R.fillCircle(p[0], p[1], (0.021 * cam.f) / p[2] + 0.5, rgb(77, 128, 178)); // base, "decoration"

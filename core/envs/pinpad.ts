@@ -9,45 +9,123 @@ import type { Space } from './types.ts';
  */
 const LAYOUTS: Record<string, string[]> = {
   three: [
-    '################', '#1111      3333#', '#1111      3333#', '#1111      3333#', '#1111      3333#',
-    '#              #', '#              #', '#              #', '#              #', '#     2222     #',
-    '#     2222     #', '#     2222     #', '#     2222     #', '################',
+    '################',
+    '#1111      3333#',
+    '#1111      3333#',
+    '#1111      3333#',
+    '#1111      3333#',
+    '#              #',
+    '#              #',
+    '#              #',
+    '#              #',
+    '#     2222     #',
+    '#     2222     #',
+    '#     2222     #',
+    '#     2222     #',
+    '################',
   ],
   four: [
-    '################', '#1111      4444#', '#1111      4444#', '#1111      4444#', '#1111      4444#',
-    '#              #', '#              #', '#              #', '#              #', '#3333      2222#',
-    '#3333      2222#', '#3333      2222#', '#3333      2222#', '################',
+    '################',
+    '#1111      4444#',
+    '#1111      4444#',
+    '#1111      4444#',
+    '#1111      4444#',
+    '#              #',
+    '#              #',
+    '#              #',
+    '#              #',
+    '#3333      2222#',
+    '#3333      2222#',
+    '#3333      2222#',
+    '#3333      2222#',
+    '################',
   ],
   five: [
-    '################', '#          4444#', '#111       4444#', '#111       4444#', '#111           #',
-    '#111        555#', '#           555#', '#           555#', '#333        555#', '#333           #',
-    '#333       2222#', '#333       2222#', '#          2222#', '################',
+    '################',
+    '#          4444#',
+    '#111       4444#',
+    '#111       4444#',
+    '#111           #',
+    '#111        555#',
+    '#           555#',
+    '#           555#',
+    '#333        555#',
+    '#333           #',
+    '#333       2222#',
+    '#333       2222#',
+    '#          2222#',
+    '################',
   ],
   six: [
-    '################', '#111        555#', '#111        555#', '#111        555#', '#              #',
-    '#33          66#', '#33          66#', '#33          66#', '#33          66#', '#              #',
-    '#444        222#', '#444        222#', '#444        222#', '################',
+    '################',
+    '#111        555#',
+    '#111        555#',
+    '#111        555#',
+    '#              #',
+    '#33          66#',
+    '#33          66#',
+    '#33          66#',
+    '#33          66#',
+    '#              #',
+    '#444        222#',
+    '#444        222#',
+    '#444        222#',
+    '################',
   ],
   seven: [
-    '################', '#111        444#', '#111        444#', '#11          44#', '#              #',
-    '#33          55#', '#33          55#', '#33          55#', '#33          55#', '#              #',
-    '#66          22#', '#666  7777  222#', '#666  7777  222#', '################',
+    '################',
+    '#111        444#',
+    '#111        444#',
+    '#11          44#',
+    '#              #',
+    '#33          55#',
+    '#33          55#',
+    '#33          55#',
+    '#33          55#',
+    '#              #',
+    '#66          22#',
+    '#666  7777  222#',
+    '#666  7777  222#',
+    '################',
   ],
   eight: [
-    '################', '#111  8888  444#', '#111  8888  444#', '#11          44#', '#              #',
-    '#33          55#', '#33          55#', '#33          55#', '#33          55#', '#              #',
-    '#66          22#', '#666  7777  222#', '#666  7777  222#', '################',
+    '################',
+    '#111  8888  444#',
+    '#111  8888  444#',
+    '#11          44#',
+    '#              #',
+    '#33          55#',
+    '#33          55#',
+    '#33          55#',
+    '#33          55#',
+    '#              #',
+    '#66          22#',
+    '#666  7777  222#',
+    '#666  7777  222#',
+    '################',
   ],
 };
 export const PINPAD_TASKS = Object.keys(LAYOUTS);
 
 /** PinPad.COLORS */
 const COLORS: Record<string, [number, number, number]> = {
-  '1': [255, 0, 0], '2': [0, 255, 0], '3': [0, 0, 255], '4': [255, 255, 0],
-  '5': [255, 0, 255], '6': [0, 255, 255], '7': [128, 0, 128], '8': [0, 128, 128],
+  '1': [255, 0, 0],
+  '2': [0, 255, 0],
+  '3': [0, 0, 255],
+  '4': [255, 255, 0],
+  '5': [255, 0, 255],
+  '6': [0, 255, 255],
+  '7': [128, 0, 128],
+  '8': [0, 128, 128],
 };
 /** PinPad.step: noop, y+1 (down), y−1 (up), x+1 (right), x−1 (left). */
-const MOVES: [number, number][] = [[0, 0], [0, 1], [0, -1], [1, 0], [-1, 0]];
+const MOVES: [number, number][] = [
+  [0, 0],
+  [0, 1],
+  [0, -1],
+  [1, 0],
+  [-1, 0],
+];
 const W = 16;
 const H = 14;
 
@@ -73,7 +151,10 @@ export class PinPad implements Simulator {
   private readonly raster: Raster;
   private readonly cell: number;
 
-  constructor(readonly task: string, readonly size: number) {
+  constructor(
+    readonly task: string,
+    readonly size: number,
+  ) {
     const rows = LAYOUTS[task];
     if (!rows) throw new Error(`unknown pinpad task '${task}'`);
     this.layout = Array.from({ length: W }, (_, x) => Array.from({ length: H }, (_, y) => rows[y][x]));
@@ -104,7 +185,8 @@ export class PinPad implements Simulator {
 
   /** Test/debug hook: moves the player to (x, y) (must be a free cell). */
   teleport(x: number, y: number): void {
-    if (this.layout[x]?.[y] === undefined || this.layout[x][y] === '#') throw new Error(`(${x}, ${y}) is not a free cell`);
+    if (this.layout[x]?.[y] === undefined || this.layout[x][y] === '#')
+      throw new Error(`(${x}, ${y}) is not a free cell`);
     this.player = [x, y];
   }
 
@@ -134,7 +216,11 @@ export class PinPad implements Simulator {
         if (this.sequence.length > this.target.length) this.sequence.shift();
       }
     }
-    if (!this.countdown && this.sequence.length === this.target.length && this.sequence.every((c, i) => c === this.target[i])) {
+    if (
+      !this.countdown &&
+      this.sequence.length === this.target.length &&
+      this.sequence.every((c, i) => c === this.target[i])
+    ) {
       reward += 10;
       this.countdown = 10;
     }
@@ -173,7 +259,8 @@ export class PinPad implements Simulator {
 
   /** PinPad.render: a 16×16 grid (14 room rows + a 2-row sequence bar), ×4 to 64×64, transposed. */
   render(): Uint8Array {
-    const R = this.raster, c = this.cell;
+    const R = this.raster,
+      c = this.cell;
     R.clear(this.countdown ? rgb(223, 255, 223) : 0xffffff);
     const current = this.layout[this.player[0]][this.player[1]];
     for (let x = 0; x < W; x++) {
@@ -185,7 +272,14 @@ export class PinPad implements Simulator {
         else {
           const [r, g, b] = COLORS[ch];
           // (10·color + 90·white)/100, truncated by the uint8 assignment.
-          color = ch === current ? rgb(r, g, b) : rgb(Math.floor((10 * r + 90 * 255) / 100), Math.floor((10 * g + 90 * 255) / 100), Math.floor((10 * b + 90 * 255) / 100));
+          color =
+            ch === current
+              ? rgb(r, g, b)
+              : rgb(
+                  Math.floor((10 * r + 90 * 255) / 100),
+                  Math.floor((10 * g + 90 * 255) / 100),
+                  Math.floor((10 * b + 90 * 255) / 100),
+                );
         }
         R.fillRect(x * c, y * c, (x + 1) * c, (y + 1) * c, color);
       }

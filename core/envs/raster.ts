@@ -23,7 +23,11 @@ export class Raster {
   private px = new Float64Array(32);
   private py = new Float64Array(32);
 
-  constructor(readonly width: number, readonly height: number, supersample = false) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    supersample = false,
+  ) {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
       throw new Error(`Raster size must be positive integers, got ${width}×${height}`);
     }
@@ -35,7 +39,9 @@ export class Raster {
   }
 
   clear(color: number): void {
-    const r = (color >> 16) & 255, g = (color >> 8) & 255, b = color & 255;
+    const r = (color >> 16) & 255,
+      g = (color >> 8) & 255,
+      b = color & 255;
     const d = this.buf;
     if (r === g && g === b) {
       d.fill(r);
@@ -71,27 +77,37 @@ export class Raster {
   /** Axis-aligned rectangle [x0, x1) × [y0, y1) in output pixel coordinates. */
   fillRect(x0: number, y0: number, x1: number, y1: number, color: number): void {
     const s = this.ss;
-    const xa = Math.max(0, Math.ceil(x0 * s - 0.5)), xb = Math.min(this.w, Math.ceil(x1 * s - 0.5));
-    const ya = Math.max(0, Math.ceil(y0 * s - 0.5)), yb = Math.min(this.h, Math.ceil(y1 * s - 0.5));
+    const xa = Math.max(0, Math.ceil(x0 * s - 0.5)),
+      xb = Math.min(this.w, Math.ceil(x1 * s - 0.5));
+    const ya = Math.max(0, Math.ceil(y0 * s - 0.5)),
+      yb = Math.min(this.h, Math.ceil(y1 * s - 0.5));
     if (xa >= xb) return;
-    const r = (color >> 16) & 255, g = (color >> 8) & 255, b = color & 255;
+    const r = (color >> 16) & 255,
+      g = (color >> 8) & 255,
+      b = color & 255;
     for (let y = ya; y < yb; y++) this.span(y, xa, xb, r, g, b);
   }
 
   /** Disc of radius `rad` centred at (cx, cy): pixels whose centres lie strictly inside. */
   fillCircle(cx: number, cy: number, rad: number, color: number): void {
     const s = this.ss;
-    cx *= s; cy *= s; rad *= s;
-    const r = (color >> 16) & 255, g = (color >> 8) & 255, b = color & 255;
+    cx *= s;
+    cy *= s;
+    rad *= s;
+    const r = (color >> 16) & 255,
+      g = (color >> 8) & 255,
+      b = color & 255;
     // Strictly inside: pixel i is in when |i + ½ − c| < r, i.e. floor(c − r − ½) < i < ceil(c + r − ½).
-    const ya = Math.max(0, Math.floor(cy - rad - 0.5) + 1), yb = Math.min(this.h, Math.ceil(cy + rad - 0.5));
+    const ya = Math.max(0, Math.floor(cy - rad - 0.5) + 1),
+      yb = Math.min(this.h, Math.ceil(cy + rad - 0.5));
     const r2 = rad * rad;
     for (let y = ya; y < yb; y++) {
       const dy = y + 0.5 - cy;
       const q = r2 - dy * dy;
       if (q <= 0) continue;
       const hw = Math.sqrt(q);
-      const xa = Math.max(0, Math.floor(cx - hw - 0.5) + 1), xb = Math.min(this.w, Math.ceil(cx + hw - 0.5));
+      const xa = Math.max(0, Math.floor(cx - hw - 0.5) + 1),
+        xb = Math.min(this.w, Math.ceil(cx + hw - 0.5));
       if (xa < xb) this.span(y, xa, xb, r, g, b);
     }
   }
@@ -106,24 +122,36 @@ export class Raster {
       this.px = new Float64Array(n);
       this.py = new Float64Array(n);
     }
-    const s = this.ss, px = this.px, py = this.py;
-    let minY = Infinity, maxY = -Infinity, minX = Infinity, maxX = -Infinity;
+    const s = this.ss,
+      px = this.px,
+      py = this.py;
+    let minY = Infinity,
+      maxY = -Infinity,
+      minX = Infinity,
+      maxX = -Infinity;
     for (let i = 0; i < n; i++) {
-      const x = xs[i] * s, y = ys[i] * s;
-      px[i] = x; py[i] = y;
+      const x = xs[i] * s,
+        y = ys[i] * s;
+      px[i] = x;
+      py[i] = y;
       if (y < minY) minY = y;
       if (y > maxY) maxY = y;
       if (x < minX) minX = x;
       if (x > maxX) maxX = x;
     }
     if (maxX < 0 || minX > this.w || maxY < 0 || minY > this.h) return;
-    const r = (color >> 16) & 255, g = (color >> 8) & 255, b = color & 255;
-    const ya = Math.max(0, Math.ceil(minY - 0.5)), yb = Math.min(this.h, Math.ceil(maxY - 0.5));
+    const r = (color >> 16) & 255,
+      g = (color >> 8) & 255,
+      b = color & 255;
+    const ya = Math.max(0, Math.ceil(minY - 0.5)),
+      yb = Math.min(this.h, Math.ceil(maxY - 0.5));
     for (let y = ya; y < yb; y++) {
       const yc = y + 0.5;
-      let lo = Infinity, hi = -Infinity;
+      let lo = Infinity,
+        hi = -Infinity;
       for (let i = 0, j = n - 1; i < n; j = i++) {
-        const y0 = py[j], y1 = py[i];
+        const y0 = py[j],
+          y1 = py[i];
         // Half-open crossing test so a vertex exactly on the scanline is counted once per side.
         if ((y0 <= yc && yc < y1) || (y1 <= yc && yc < y0)) {
           const x = px[j] + ((yc - y0) * (px[i] - px[j])) / (y1 - y0);
@@ -132,24 +160,31 @@ export class Raster {
         }
       }
       if (lo > hi) continue;
-      const xa = Math.max(0, Math.ceil(lo - 0.5)), xb = Math.min(this.w, Math.ceil(hi - 0.5));
+      const xa = Math.max(0, Math.ceil(lo - 0.5)),
+        xb = Math.min(this.w, Math.ceil(hi - 0.5));
       if (xa < xb) this.span(y, xa, xb, r, g, b);
     }
   }
 
   /** Segment of the given thickness (output pixels) as a filled quad, with flat (butt) ends. */
   line(x0: number, y0: number, x1: number, y1: number, thickness: number, color: number): void {
-    let dx = x1 - x0, dy = y1 - y0;
+    let dx = x1 - x0,
+      dy = y1 - y0;
     const len = Math.hypot(dx, dy);
     if (len === 0) return;
     const h = thickness / 2;
     dx = (dx / len) * h;
     dy = (dy / len) * h;
-    const xs = this.lx, ys = this.ly;
-    xs[0] = x0 - dy; ys[0] = y0 + dx;
-    xs[1] = x1 - dy; ys[1] = y1 + dx;
-    xs[2] = x1 + dy; ys[2] = y1 - dx;
-    xs[3] = x0 + dy; ys[3] = y0 - dx;
+    const xs = this.lx,
+      ys = this.ly;
+    xs[0] = x0 - dy;
+    ys[0] = y0 + dx;
+    xs[1] = x1 - dy;
+    ys[1] = y1 + dx;
+    xs[2] = x1 + dy;
+    ys[2] = y1 - dx;
+    xs[3] = x0 + dy;
+    ys[3] = y0 - dx;
     this.fillConvex(xs, ys, 4, color);
   }
   private lx = new Float64Array(4);
@@ -165,7 +200,10 @@ export class Raster {
   /** Finishes a frame: box-filters the 2× buffer into `out` (no-op without supersampling). Returns `out`. */
   resolve(): Uint8Array {
     if (this.ss === 1) return this.out;
-    const src = this.buf, dst = this.out, W = this.w, ow = this.width;
+    const src = this.buf,
+      dst = this.out,
+      W = this.w,
+      ow = this.width;
     for (let y = 0; y < this.height; y++) {
       let a = 2 * y * W * 3;
       let b = a + W * 3;

@@ -30,14 +30,14 @@ const ENTRIES: Entry[] = [
     doc:
       'Top-down racing on a random closed track generated from the seed (12 noisy checkpoints around a circle, as the anchor). ' +
       'Observation: RGB frame of the view that follows and rotates with the car (grass/road/kerb colours of the anchor; the frame is the ' +
-      'anchor\'s 96×96 state above the indicator bar — the World Models crop — resized to size×size, 2×2 supersampled), ' +
+      "anchor's 96×96 state above the indicator bar — the World Models crop — resized to size×size, 2×2 supersampled), " +
       'plus state [x, y, angle, vx, vy, angular velocity, 4 wheel omegas, steering angle]. ' +
       'Action: box [steer ∈ [−1,1], gas ∈ [0,1], brake ∈ [0,1]]. Physics: Box2D via planck.js at 50 FPS — hull + 4 wheel bodies on ' +
-      'revolute joints with the anchor\'s tyre-force model (rear-wheel drive, friction limit lower on grass). ' +
+      "revolute joints with the anchor's tyre-force model (rear-wheel drive, friction limit lower on grass). " +
       'Reward: −0.1 per frame + 1000/N per newly visited tile (N tiles); −100 and terminated when leaving the playfield; terminated when ' +
       'all tiles are visited. Length: 1000 frames (truncated). Deviations: no indicator bar, no skid marks, no zoom-out view modes; ' +
-      'v0 termination (all tiles) rather than Gymnasium v1+\'s 95% lap rule; planck.js instead of pybox2d (same algorithms); our ' +
-      'seeded generator is not numpy\'s, so tracks differ from the anchor\'s for the same seed. Kept: the zoom-in during the first ' +
+      "v0 termination (all tiles) rather than Gymnasium v1+'s 95% lap rule; planck.js instead of pybox2d (same algorithms); our " +
+      "seeded generator is not numpy's, so tracks differ from the anchor's for the same seed. Kept: the zoom-in during the first " +
       'second, tiles turning plain grey once touched, the one action-less physics frame in reset.',
     actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
     stateSize: 11,
@@ -57,7 +57,7 @@ const ENTRIES: Entry[] = [
       'upright·centered·small_control·small_velocity exactly as Balance._get_reward with rewards.tolerance; with action repeat the rewards ' +
       'of the repeated steps are summed. Length: 1000 simulator steps (10 s) = 1000/actionRepeat env steps. Default action repeat 8 ' +
       '(PlaNet; Dreamer v1/v2 use 2). Deviations: our own RK4 integration of the Lagrangian instead of MuJoCo (same timestep and ' +
-      'integrator type); the slider limit is a spring-damper approximating MuJoCo\'s soft constraint (solref .08 1); flat-shaded render ' +
+      "integrator type); the slider limit is a spring-damper approximating MuJoCo's soft constraint (solref .08 1); flat-shaded render " +
       'with the camera geometry but without MuJoCo lighting.',
     actionSpace: BOX1,
     stateSize: 5,
@@ -75,7 +75,7 @@ const ENTRIES: Entry[] = [
       'starts at an angle uniform in [−π, π) at rest. Observation: view from the xml\'s "fixed" camera (looking 45° down), ' +
       'size×size, plus state [cos θ, sin θ, θ̇]. Action: torque ∈ [−1, 1]. Reward: sparse, 1 when the pole is within 8° of upright ' +
       '(tolerance(cos θ, (cos 8°, 1))), else 0. Length: 1000 simulator steps (20 s) = 1000/actionRepeat env steps; default action repeat 2 ' +
-      '(Dreamer). Deviations: RK4 instead of MuJoCo\'s Euler integrator; flat-shaded render without MuJoCo lighting.',
+      "(Dreamer). Deviations: RK4 instead of MuJoCo's Euler integrator; flat-shaded render without MuJoCo lighting.",
     actionSpace: BOX1,
     stateSize: 3,
     goal: false,
@@ -128,7 +128,9 @@ const ALIASES: Record<string, string> = { pinpad: 'pinpad-three' };
 function entry(name: string): Entry {
   const e = ENTRIES.find((x) => x.name === (ALIASES[name] ?? name));
   if (!e) {
-    throw new UserError(`unknown environment '${name}'. Expected one of: ${[...ENTRIES.map((x) => x.name), ...Object.keys(ALIASES)].join(', ')}`);
+    throw new UserError(
+      `unknown environment '${name}'. Expected one of: ${[...ENTRIES.map((x) => x.name), ...Object.keys(ALIASES)].join(', ')}`,
+    );
   }
   return e;
 }
@@ -136,10 +138,13 @@ function entry(name: string): Entry {
 function resolveOptions(e: Entry, opts: EnvOptions = {}): Required<EnvOptions> {
   const size = opts.size ?? e.size;
   const actionRepeat = opts.actionRepeat ?? e.actionRepeat;
-  if (!Number.isInteger(size) || size < 8 || size > 1024) throw new UserError(`${e.name}: size must be an integer in [8, 1024], got ${size}`);
-  if (!Number.isInteger(actionRepeat) || actionRepeat < 1) throw new UserError(`${e.name}: actionRepeat must be an integer >= 1, got ${actionRepeat}`);
+  if (!Number.isInteger(size) || size < 8 || size > 1024)
+    throw new UserError(`${e.name}: size must be an integer in [8, 1024], got ${size}`);
+  if (!Number.isInteger(actionRepeat) || actionRepeat < 1)
+    throw new UserError(`${e.name}: actionRepeat must be an integer >= 1, got ${actionRepeat}`);
   const maxSteps = opts.maxSteps ?? Math.ceil(e.limit / actionRepeat);
-  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new UserError(`${e.name}: maxSteps must be an integer >= 1, got ${maxSteps}`);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1)
+    throw new UserError(`${e.name}: maxSteps must be an integer >= 1, got ${maxSteps}`);
   return { size, actionRepeat, maxSteps };
 }
 

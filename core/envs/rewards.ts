@@ -3,7 +3,8 @@
  * scalar version: 1 inside [lower, upper], decaying with the distance to the nearest bound scaled by
  * `margin`, reaching `valueAtMargin` at distance == margin.
  */
-export type Sigmoid = 'gaussian' | 'hyperbolic' | 'long_tail' | 'reciprocal' | 'cosine' | 'linear' | 'quadratic' | 'tanh_squared';
+export type Sigmoid =
+  'gaussian' | 'hyperbolic' | 'long_tail' | 'reciprocal' | 'cosine' | 'linear' | 'quadratic' | 'tanh_squared';
 
 export interface ToleranceOptions {
   bounds?: [number, number];
@@ -16,7 +17,8 @@ export interface ToleranceOptions {
 /** `_sigmoids(x, value_at_1, sigmoid)`: 1 at x = 0, `valueAt1` at |x| = 1. */
 export function sigmoids(x: number, valueAt1: number, sigmoid: Sigmoid): number {
   if (sigmoid === 'cosine' || sigmoid === 'linear' || sigmoid === 'quadratic') {
-    if (!(valueAt1 >= 0 && valueAt1 < 1)) throw new Error(`value_at_1 must be in [0, 1) for ${sigmoid}, got ${valueAt1}`);
+    if (!(valueAt1 >= 0 && valueAt1 < 1))
+      throw new Error(`value_at_1 must be in [0, 1) for ${sigmoid}, got ${valueAt1}`);
   } else if (!(valueAt1 > 0 && valueAt1 < 1)) {
     throw new Error(`value_at_1 must be strictly between 0 and 1 for ${sigmoid}, got ${valueAt1}`);
   }

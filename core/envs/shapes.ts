@@ -7,7 +7,12 @@ import type { Space } from './types.ts';
 const GRID = 5;
 const OBJECTS = 5;
 /** `directions` in BlockPushing.step: action % 4 → (d_row, d_col): up, right, down, left. */
-const DIRECTIONS: [number, number][] = [[-1, 0], [0, 1], [1, 0], [0, -1]];
+const DIRECTIONS: [number, number][] = [
+  [-1, 0],
+  [0, 1],
+  [1, 0],
+  [0, -1],
+];
 /**
  * matplotlib Set1 sampled at i / 9 (c-swm utils.get_colors(num_colors=max(9, num_objects))): with 9
  * samples of a 9-colour ListedColormap these are exactly Set1's first five colours.
@@ -66,7 +71,8 @@ export class Shapes2d implements Simulator {
     const a = action[0];
     const obj = Math.floor(a / 4);
     const [dr, dc] = DIRECTIONS[a % 4];
-    const r = this.pos[2 * obj] + dr, c = this.pos[2 * obj + 1] + dc;
+    const r = this.pos[2 * obj] + dr,
+      c = this.pos[2 * obj + 1] + dc;
     if (this.validPos(r, c, obj)) {
       this.pos[2 * obj] = r;
       this.pos[2 * obj + 1] = c;
@@ -79,10 +85,14 @@ export class Shapes2d implements Simulator {
   }
 
   render(): Uint8Array {
-    const R = this.raster, cell = this.size / GRID, xs = this.xs, ys = this.ys;
+    const R = this.raster,
+      cell = this.size / GRID,
+      xs = this.xs,
+      ys = this.ys;
     R.clear(0);
     for (let i = 0; i < OBJECTS; i++) {
-      const y0 = this.pos[2 * i] * cell, x0 = this.pos[2 * i + 1] * cell;
+      const y0 = this.pos[2 * i] * cell,
+        x0 = this.pos[2 * i + 1] * cell;
       const color = SHAPES_COLORS[i];
       if (i % 3 === 0) {
         // skimage.draw.circle(r0 + 5, c0 + 5, 5): pixel indices strictly inside radius 5 of the centre
@@ -90,9 +100,12 @@ export class Shapes2d implements Simulator {
         R.fillCircle(x0 + cell / 2 + 0.5 * (cell / 10), y0 + cell / 2 + 0.5 * (cell / 10), cell / 2, color);
       } else if (i % 3 === 1) {
         // triangle(r0, c0, 10): apex at the top centre, base along the bottom edge.
-        xs[0] = x0 + cell / 2; ys[0] = y0;
-        xs[1] = x0; ys[1] = y0 + cell;
-        xs[2] = x0 + cell; ys[2] = y0 + cell;
+        xs[0] = x0 + cell / 2;
+        ys[0] = y0;
+        xs[1] = x0;
+        ys[1] = y0 + cell;
+        xs[2] = x0 + cell;
+        ys[2] = y0 + cell;
         R.fillConvex(xs, ys, 3, color);
       } else {
         R.fillRect(x0, y0, x0 + cell, y0 + cell, color);

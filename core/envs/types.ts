@@ -2,9 +2,7 @@
  * The Gym-like environment interface every built-in env implements.
  * Observations are RGB uint8 frames H×W×3 (row-major, channels last) plus the vector state where one exists.
  */
-export type Space =
-  | { kind: 'box'; shape: number[]; low: number[]; high: number[] }
-  | { kind: 'discrete'; n: number };
+export type Space = { kind: 'box'; shape: number[]; low: number[]; high: number[] } | { kind: 'discrete'; n: number };
 
 export interface Observation {
   /** H×W×3 uint8, row-major. */

@@ -100,15 +100,25 @@ export class WrappedEnv implements Env {
         idx = action;
       } else {
         if (!action || typeof action.length !== 'number' || action.length !== sp.n) {
-          throw new UserError(`${this.name}: a discrete action must be an integer in [0, ${sp.n}) or a one-hot vector of length ${sp.n}, got ${describe(action)}`);
+          throw new UserError(
+            `${this.name}: a discrete action must be an integer in [0, ${sp.n}) or a one-hot vector of length ${sp.n}, got ${describe(action)}`,
+          );
         }
         idx = -1;
         let ones = 0;
         for (let i = 0; i < sp.n; i++) {
           const v = action[i];
-          if (v === 1) { idx = i; ones++; } else if (v !== 0) { ones = -Infinity; }
+          if (v === 1) {
+            idx = i;
+            ones++;
+          } else if (v !== 0) {
+            ones = -Infinity;
+          }
         }
-        if (ones !== 1) throw new UserError(`${this.name}: a one-hot action needs exactly one 1 and zeros elsewhere, got ${describe(action)}`);
+        if (ones !== 1)
+          throw new UserError(
+            `${this.name}: a one-hot action needs exactly one 1 and zeros elsewhere, got ${describe(action)}`,
+          );
       }
       if (!Number.isInteger(idx) || idx < 0 || idx >= sp.n) {
         throw new UserError(`${this.name}: a discrete action must be an integer in [0, ${sp.n}), got ${idx}`);
@@ -118,15 +128,19 @@ export class WrappedEnv implements Env {
     }
     const dim = sp.shape[0];
     if (typeof action === 'number') {
-      if (dim !== 1) throw new UserError(`${this.name}: expected an action vector of length ${dim}, got the number ${action}`);
+      if (dim !== 1)
+        throw new UserError(`${this.name}: expected an action vector of length ${dim}, got the number ${action}`);
       action = [action];
     }
     if (!action || typeof action.length !== 'number' || action.length !== dim) {
-      throw new UserError(`${this.name}: expected an action vector of length ${dim} (box [${sp.low}]..[${sp.high}]), got ${describe(action)}`);
+      throw new UserError(
+        `${this.name}: expected an action vector of length ${dim} (box [${sp.low}]..[${sp.high}]), got ${describe(action)}`,
+      );
     }
     for (let i = 0; i < dim; i++) {
       const v = Number(action[i]);
-      if (!Number.isFinite(v)) throw new UserError(`${this.name}: action[${i}] must be a finite number, got ${action[i]}`);
+      if (!Number.isFinite(v))
+        throw new UserError(`${this.name}: action[${i}] must be a finite number, got ${action[i]}`);
       this.act[i] = v < sp.low[i] ? sp.low[i] : v > sp.high[i] ? sp.high[i] : v;
     }
   }

@@ -18,7 +18,8 @@ export function resizeFrames(data: Uint8Array, n: number, from: number, to: numb
           let v: number;
           if (box) {
             let s = 0;
-            for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) s += data[src + ((y * f + dy) * from + x * f + dx) * 3 + c];
+            for (let dy = 0; dy < f; dy++)
+              for (let dx = 0; dx < f; dx++) s += data[src + ((y * f + dy) * from + x * f + dx) * 3 + c];
             v = Math.round(s / (f * f));
           } else {
             const sy = Math.min(from - 1, Math.floor((y + 0.5) * f));

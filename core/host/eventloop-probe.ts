@@ -24,7 +24,9 @@ export interface ProbeResult {
   windowMs: number;
 }
 
-export async function probeHostEventLoop(opts: { runs?: number; windowMs?: number; log?: (s: string) => void } = {}): Promise<ProbeResult> {
+export async function probeHostEventLoop(
+  opts: { runs?: number; windowMs?: number; log?: (s: string) => void } = {},
+): Promise<ProbeResult> {
   const nRuns = opts.runs ?? 2;
   const windowMs = opts.windowMs ?? 10_000;
   const log = opts.log ?? (() => {});
@@ -38,7 +40,14 @@ export async function probeHostEventLoop(opts: { runs?: number; windowMs?: numbe
     await client.collectDataset({ env: 'cartpole-swingup', dataset: 'probe', episodes: 3, maxSteps: 40 });
     const ids: string[] = [];
     for (let i = 0; i < nRuns; i++) {
-      const r = await client.createRun({ family: 'world-models', preset: 'debug', dataset: 'probe', steps: 100_000, name: `probe-${i}`, seed: i });
+      const r = await client.createRun({
+        family: 'world-models',
+        preset: 'debug',
+        dataset: 'probe',
+        steps: 100_000,
+        name: `probe-${i}`,
+        seed: i,
+      });
       await client.startRun({ runId: r.id });
       ids.push(r.id);
     }
@@ -60,15 +69,23 @@ export async function probeHostEventLoop(opts: { runs?: number; windowMs?: numbe
     let requests = 0;
     const end = Date.now() + windowMs;
     while (Date.now() < end) {
-      await Promise.all([client.listRuns(), client.episodeFrames({ dataset: 'probe', episode: 0, start: 0, count: 16 })]);
+      await Promise.all([
+        client.listRuns(),
+        client.episodeFrames({ dataset: 'probe', episode: 0, start: 0, count: 16 }),
+      ]);
       requests += 2;
       await new Promise((r) => setTimeout(r, 50));
     }
     h.disable();
     for (const id of ids) await client.stopRun({ runId: id });
     return {
-      p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6,
-      requests, metricEvents, steps: ids.map((id) => seen.get(id) ?? 0), windowMs,
+      p50: h.percentile(50) / 1e6,
+      p99: h.percentile(99) / 1e6,
+      max: h.max / 1e6,
+      requests,
+      metricEvents,
+      steps: ids.map((id) => seen.get(id) ?? 0),
+      windowMs,
     };
   } finally {
     client.close();

@@ -5,7 +5,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { createDispatcher } from '../contract/validate.ts';
 import type { WorkbenchApi, WorkbenchEventSource } from '../contract/client.ts';
-import { decodeMessage, encodeMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, WireFormatError } from '../contract/wire.ts';
+import {
+  decodeMessage,
+  encodeMessage,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  WireFormatError,
+} from '../contract/wire.ts';
 import type { WireError } from '../contract/names.ts';
 import { serveStatic } from './static.ts';
 
@@ -53,7 +59,9 @@ function sameToken(given: string | null, token: string): boolean {
 export async function startHost(opts: HostOptions): Promise<RunningHost> {
   const token = opts.token ?? randomBytes(32).toString('hex');
   const log = opts.log ?? (() => {});
-  const dispatch = createDispatcher(opts.api, { onInternalError: (ch, e) => log(`internal error on ${ch}: ${(e as Error)?.stack ?? String(e)}`) });
+  const dispatch = createDispatcher(opts.api, {
+    onInternalError: (ch, e) => log(`internal error on ${ch}: ${(e as Error)?.stack ?? String(e)}`),
+  });
   let port = 0;
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
 
@@ -72,7 +80,9 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   const sockets = new Set<WebSocket>();
 
   const refuse = (socket: Duplex, status: number, why: string) => {
-    socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(why)}\r\n\r\n${why}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(why)}\r\n\r\n${why}`,
+    );
   };
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -80,7 +90,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     if (!allowedHosts().has(req.headers.host ?? '')) return refuse(socket, 421, 'Misdirected Request');
     if (url.pathname !== '/api') return refuse(socket, 404, 'Not Found');
     const origin = req.headers.origin;
-    if (origin !== undefined && !allowedHosts().has(origin.replace(/^http:\/\//, ''))) return refuse(socket, 403, 'Forbidden origin');
+    if (origin !== undefined && !allowedHosts().has(origin.replace(/^http:\/\//, '')))
+      return refuse(socket, 403, 'Forbidden origin');
     if (!sameToken(url.searchParams.get('token'), token)) {
       log(`refused an API connection with a ${url.searchParams.get('token') ? 'wrong' : 'missing'} token`);
       return refuse(socket, 401, 'Unauthorized: the URL printed at start carries the token');
@@ -94,11 +105,17 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     try {
       data = encodeMessage(msg);
     } catch (e) {
-      data = encodeMessage({ t: 'res', id: (msg as { id?: unknown }).id ?? null, ok: false, e: { code: 'internal', message: `reply could not be encoded: ${(e as Error).message}` } });
+      data = encodeMessage({
+        t: 'res',
+        id: (msg as { id?: unknown }).id ?? null,
+        ok: false,
+        e: { code: 'internal', message: `reply could not be encoded: ${(e as Error).message}` },
+      });
     }
     ws.send(data, { binary: typeof data !== 'string' });
   };
-  const errorReply = (ws: WebSocket, id: unknown, e: WireError) => send(ws, { t: 'res', id: typeof id === 'number' ? id : null, ok: false, e });
+  const errorReply = (ws: WebSocket, id: unknown, e: WireError) =>
+    send(ws, { t: 'res', id: typeof id === 'number' ? id : null, ok: false, e });
 
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
@@ -110,15 +127,29 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         const buf = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
         msg = decodeMessage(isBinary ? buf : buf.toString('utf8'));
       } catch (e) {
-        return errorReply(ws, null, { code: 'malformed', message: e instanceof WireFormatError ? e.message : `undecodable message: ${(e as Error).message}` });
+        return errorReply(ws, null, {
+          code: 'malformed',
+          message: e instanceof WireFormatError ? e.message : `undecodable message: ${(e as Error).message}`,
+        });
       }
       const m = msg as { t?: unknown; id?: unknown; ch?: unknown; p?: unknown } | null;
-      if (!m || typeof m !== 'object' || Array.isArray(m) || m.t !== 'req' || typeof m.id !== 'number' || !Number.isSafeInteger(m.id)) {
-        return errorReply(ws, m && typeof m === 'object' ? m.id : null, { code: 'malformed', message: 'expected a request {"t":"req","id":<integer>,"ch":"area:verb","p":{…}}' });
+      if (
+        !m ||
+        typeof m !== 'object' ||
+        Array.isArray(m) ||
+        m.t !== 'req' ||
+        typeof m.id !== 'number' ||
+        !Number.isSafeInteger(m.id)
+      ) {
+        return errorReply(ws, m && typeof m === 'object' ? m.id : null, {
+          code: 'malformed',
+          message: 'expected a request {"t":"req","id":<integer>,"ch":"area:verb","p":{…}}',
+        });
       }
       const id = m.id;
       dispatch(m.ch, m.p).then(
-        (env) => send(ws, env.ok ? { t: 'res', id, ok: true, r: env.result } : { t: 'res', id, ok: false, e: env.error }),
+        (env) =>
+          send(ws, env.ok ? { t: 'res', id, ok: true, r: env.result } : { t: 'res', id, ok: false, e: env.error }),
         (e) => errorReply(ws, id, { code: 'internal', message: (e as Error).message }),
       );
     });
@@ -126,7 +157,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   });
 
   const unsubscribe = opts.events.subscribeAll((event, payload) => {
-    for (const ws of sockets) if (ws.bufferedAmount < MAX_BUFFERED_EVENTS) send(ws, { t: 'evt', ev: event, p: payload });
+    for (const ws of sockets)
+      if (ws.bufferedAmount < MAX_BUFFERED_EVENTS) send(ws, { t: 'evt', ev: event, p: payload });
   });
 
   await new Promise<void>((resolveP, reject) => {

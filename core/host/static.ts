@@ -8,16 +8,33 @@ import type { ServerResponse } from 'node:http';
  */
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.map': 'application/json', '.svg': 'image/svg+xml',
-  '.png': 'image/png', '.gif': 'image/gif', '.webp': 'image/webp', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.wasm': 'application/wasm',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.wasm': 'application/wasm',
 };
 
 /** The renderer talks to its own origin only (the API WebSocket is on the same host and port). */
 export function contentSecurityPolicy(port: number): string {
   return [
-    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:",
-    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`, "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'", "form-action 'none'",
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
+    "object-src 'none'",
+    "base-uri 'self'",
+    "frame-ancestors 'none'",
+    "form-action 'none'",
   ].join('; ');
 }
 
@@ -26,7 +43,12 @@ export const RENDERER_NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>O
 <p>The renderer is not built yet: run <code>npm run build:renderer</code> and reload. The API is up on <code>/api</code>.</p></body>`;
 
 export function serveStatic(root: string | null, urlPath: string, res: ServerResponse, port: number): void {
-  const headers = { 'Content-Security-Policy': contentSecurityPolicy(port), 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-cache' };
+  const headers = {
+    'Content-Security-Policy': contentSecurityPolicy(port),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-cache',
+  };
   let rel: string;
   try {
     rel = decodeURIComponent(urlPath.split('?')[0]);
@@ -36,7 +58,8 @@ export function serveStatic(root: string | null, urlPath: string, res: ServerRes
   }
   if (rel.endsWith('/')) rel += 'index.html';
   if (!root || !existsSync(join(root, 'index.html'))) {
-    if (rel === '/index.html') res.writeHead(200, { ...headers, 'Content-Type': TYPES['.html'] }).end(RENDERER_NOT_BUILT);
+    if (rel === '/index.html')
+      res.writeHead(200, { ...headers, 'Content-Type': TYPES['.html'] }).end(RENDERER_NOT_BUILT);
     else res.writeHead(404, headers).end('not found');
     return;
   }
@@ -47,5 +70,7 @@ export function serveStatic(root: string | null, urlPath: string, res: ServerRes
     return;
   }
   res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' });
-  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }

@@ -14,7 +14,11 @@ export type StillFormat = 'png';
 export type AnimationFormat = 'gif' | 'webp';
 
 export async function encodePng(img: RawImage): Promise<Uint8Array> {
-  return new Uint8Array(await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png({ compressionLevel: 9 }).toBuffer());
+  return new Uint8Array(
+    await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+      .png({ compressionLevel: 9 })
+      .toBuffer(),
+  );
 }
 
 export interface AnimationOptions {
@@ -30,7 +34,13 @@ export interface AnimationOptions {
 }
 
 /** Frames uint8 [n, H, W, 3] → an animated GIF or WebP. */
-export async function encodeAnimation(frames: Uint8Array, n: number, H: number, W: number, opts: AnimationOptions): Promise<Uint8Array> {
+export async function encodeAnimation(
+  frames: Uint8Array,
+  n: number,
+  H: number,
+  W: number,
+  opts: AnimationOptions,
+): Promise<Uint8Array> {
   if (n < 1) throw new UserError('an animation needs at least one frame');
   const k = opts.scale ?? 1;
   // Stacking the frames vertically (one column) is exactly the page layout sharp expects.
@@ -41,11 +51,12 @@ export async function encodeAnimation(frames: Uint8Array, n: number, H: number, 
   // One entry per frame: a single number only sets the first frame's delay in the written file.
   const delay = new Array(n).fill(Math.max(0, Math.min(65535, Math.round(opts.delayMs ?? 50))));
   const loop = opts.loop ?? 0;
-  const out = opts.format === 'gif'
-    // keepDuplicateFrames: libvips otherwise merges identical consecutive frames (a blocked move in shapes-2d,
-    // a paused pendulum), so the GIF would have fewer frames than the episode and frame i would not be step i.
-    ? await s.gif({ delay, loop, effort: 7, keepDuplicateFrames: true }).toBuffer()
-    : await s.webp({ delay, loop, lossless: opts.lossless ?? true }).toBuffer();
+  const out =
+    opts.format === 'gif'
+      ? // keepDuplicateFrames: libvips otherwise merges identical consecutive frames (a blocked move in shapes-2d,
+        // a paused pendulum), so the GIF would have fewer frames than the episode and frame i would not be step i.
+        await s.gif({ delay, loop, effort: 7, keepDuplicateFrames: true }).toBuffer()
+      : await s.webp({ delay, loop, lossless: opts.lossless ?? true }).toBuffer();
   return new Uint8Array(out);
 }
 

@@ -60,7 +60,8 @@ export function composeGrid(rows: Uint8Array[][], opts: GridOptions): RawImage {
   if (bg[0] || bg[1] || bg[2]) for (let p = 0; p < width * height; p++) data.set(bg, p * 3);
   rows.forEach((row, r) => {
     row.forEach((frame, c) => {
-      if (frame.length !== H * W * 3) throw new UserError(`frame (${r}, ${c}) has ${frame.length} bytes, expected ${H}×${W}×3 = ${H * W * 3}`);
+      if (frame.length !== H * W * 3)
+        throw new UserError(`frame (${r}, ${c}) has ${frame.length} bytes, expected ${H}×${W}×3 = ${H * W * 3}`);
       const border = opts.columnBorder?.(c) ?? null;
       const x0 = c * (cw + gap);
       const y0 = r * (ch + gap);
@@ -89,7 +90,8 @@ export function composeGrid(rows: Uint8Array[][], opts: GridOptions): RawImage {
 /** Splits n stacked frames (uint8 [n, H, W, 3]) into one view per frame. */
 export function splitFrames(frames: Uint8Array, n: number, H: number, W: number): Uint8Array[] {
   const size = H * W * 3;
-  if (frames.length !== n * size) throw new UserError(`expected ${n} frames of ${H}×${W}×3 (${n * size} bytes), got ${frames.length}`);
+  if (frames.length !== n * size)
+    throw new UserError(`expected ${n} frames of ${H}×${W}×3 (${n * size} bytes), got ${frames.length}`);
   return Array.from({ length: n }, (_, i) => frames.subarray(i * size, (i + 1) * size));
 }
 
@@ -113,7 +115,8 @@ export function filmstrip(frames: Uint8Array, n: number, H: number, W: number, o
 
 /** Dreamer's error image: (model − truth + 255) / 2 per channel, so 127/128 is "no error" (dreamerv3 agent.py). */
 export function errorFrame(model: Uint8Array, truth: Uint8Array): Uint8Array {
-  if (model.length !== truth.length) throw new UserError(`error frame: model has ${model.length} bytes, truth ${truth.length}`);
+  if (model.length !== truth.length)
+    throw new UserError(`error frame: model has ${model.length} bytes, truth ${truth.length}`);
   const out = new Uint8Array(model.length);
   for (let i = 0; i < model.length; i++) out[i] = (model[i] - truth[i] + 255) >> 1;
   return out;
@@ -123,8 +126,17 @@ export function errorFrame(model: Uint8Array, truth: Uint8Array): Uint8Array {
  * The open-loop strip: rows truth / model / error over time, green borders on the first `context` columns
  * (frames the model observed) and red on the rest (imagined).
  */
-export function openLoopGrid(truth: Uint8Array[], model: Uint8Array[], context: number, opts: Omit<GridOptions, 'columnBorder'>): RawImage {
-  if (truth.length !== model.length) throw new UserError(`open-loop grid: ${truth.length} truth frames but ${model.length} model frames`);
+export function openLoopGrid(
+  truth: Uint8Array[],
+  model: Uint8Array[],
+  context: number,
+  opts: Omit<GridOptions, 'columnBorder'>,
+): RawImage {
+  if (truth.length !== model.length)
+    throw new UserError(`open-loop grid: ${truth.length} truth frames but ${model.length} model frames`);
   const error = model.map((m, t) => errorFrame(m, truth[t]));
-  return composeGrid([truth, model, error], { ...opts, columnBorder: (c) => (c < context ? CONTEXT_GREEN : IMAGINED_RED) });
+  return composeGrid([truth, model, error], {
+    ...opts,
+    columnBorder: (c) => (c < context ? CONTEXT_GREEN : IMAGINED_RED),
+  });
 }

@@ -48,10 +48,14 @@ export function initDeconv(params: Params, name: string, k: number, cin: number,
 
 export function activate<T extends tf.Tensor>(x: T, act: Activation): T {
   switch (act) {
-    case 'relu': return tf.relu(x);
-    case 'sigmoid': return tf.sigmoid(x);
-    case 'tanh': return tf.tanh(x);
-    case 'linear': return x;
+    case 'relu':
+      return tf.relu(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'tanh':
+      return tf.tanh(x);
+    case 'linear':
+      return x;
   }
 }
 
@@ -155,7 +159,10 @@ export class Adam {
   private readonly beta2: number;
   private readonly eps: number;
 
-  constructor(private readonly params: Params, readonly opts: AdamOptions) {
+  constructor(
+    private readonly params: Params,
+    readonly opts: AdamOptions,
+  ) {
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
@@ -194,7 +201,11 @@ export class Adam {
         return { applied: false, loss, gradNorm, metrics, reason };
       }
       // A parameter no path to the loss reaches (e.g. a head switched off) gets no update.
-      this.apply(keys, vars.map((v) => grads[v.name] ?? null), gradNorm);
+      this.apply(
+        keys,
+        vars.map((v) => grads[v.name] ?? null),
+        gradNorm,
+      );
       return { applied: true, loss, gradNorm, metrics };
     } finally {
       value.dispose();

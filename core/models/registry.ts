@@ -10,7 +10,11 @@ const FAMILIES: Record<string, { description: string; load: () => Promise<ModelF
     description: 'World Models: ConvVAE + MDN-RNN, controller trained in the dream by CMA-ES (Ha & Schmidhuber 2018)',
     load: async () => (await import('./world-models/family.ts')).worldModelsFamily,
   },
-  rssm: { description: 'RSSM world model (PlaNet / DreamerV2): Gaussian or discrete latents, KL balancing, latent overshooting, CEM planning', load: async () => (await import('./rssm/family.ts')).rssmFamily },
+  rssm: {
+    description:
+      'RSSM world model (PlaNet / DreamerV2): Gaussian or discrete latents, KL balancing, latent overshooting, CEM planning',
+    load: async () => (await import('./rssm/family.ts')).rssmFamily,
+  },
 };
 
 export function familyNames(): string[] {

@@ -33,12 +33,21 @@ export interface CheckpointMeta extends CheckpointPosition {
 const FILE_RE = /^ckpt-(\d+)\.json$/;
 const name = (globalStep: number) => `ckpt-${String(globalStep).padStart(8, '0')}`;
 
-export async function saveCheckpoint(runDir: string, meta: Omit<CheckpointMeta, 'version' | 'saved'>, tensors: Record<string, tf.Tensor>, keep: number): Promise<string> {
+export async function saveCheckpoint(
+  runDir: string,
+  meta: Omit<CheckpointMeta, 'version' | 'saved'>,
+  tensors: Record<string, tf.Tensor>,
+  keep: number,
+): Promise<string> {
   const dir = checkpointsDir(runDir);
   const base = name(meta.globalStep);
   const full: CheckpointMeta = { version: 1, saved: new Date().toISOString(), ...meta };
   await saveTensors(join(dir, `${base}.safetensors`), tensors, {
-    format: 'oneiro-checkpoint', family: meta.family, phase: meta.phase, step: String(meta.globalStep), backend: meta.backend,
+    format: 'oneiro-checkpoint',
+    family: meta.family,
+    phase: meta.phase,
+    step: String(meta.globalStep),
+    backend: meta.backend,
   });
   writeJsonAtomic(join(dir, `${base}.json`), full);
   writeFileAtomic(join(dir, 'latest'), base + '\n');
@@ -47,12 +56,18 @@ export async function saveCheckpoint(runDir: string, meta: Omit<CheckpointMeta, 
 }
 
 function prune(dir: string, keep: number, current: string): void {
-  const all = readdirSync(dir).filter((f) => FILE_RE.test(f)).sort();
+  const all = readdirSync(dir)
+    .filter((f) => FILE_RE.test(f))
+    .sort();
   for (const f of all.slice(0, Math.max(0, all.length - keep))) {
     const base = f.replace(/\.json$/, '');
     if (base === current) continue;
     for (const ext of ['.json', '.safetensors']) {
-      try { unlinkSync(join(dir, base + ext)); } catch { /* already gone */ }
+      try {
+        unlinkSync(join(dir, base + ext));
+      } catch {
+        /* already gone */
+      }
     }
   }
 }
@@ -62,7 +77,8 @@ export function latestCheckpointName(runDir: string): string | null {
   const p = join(checkpointsDir(runDir), 'latest');
   if (!existsSync(p)) return null;
   const base = readFileSync(p, 'utf8').trim();
-  if (!/^ckpt-\d+$/.test(base)) throw new UserError(`${p} should name a checkpoint like 'ckpt-00000200', found '${base.slice(0, 40)}'`);
+  if (!/^ckpt-\d+$/.test(base))
+    throw new UserError(`${p} should name a checkpoint like 'ckpt-00000200', found '${base.slice(0, 40)}'`);
   return base;
 }
 

@@ -20,18 +20,27 @@ export interface OpenedRun {
   model: LoadedModel;
 }
 
-export async function openRunModel(runDir: string, opts: { backend?: string; data?: TrainData } = {}): Promise<OpenedRun> {
+export async function openRunModel(
+  runDir: string,
+  opts: { backend?: string; data?: TrainData } = {},
+): Promise<OpenedRun> {
   const config = readRunConfig(runDir);
   const family = await getFamily(config.family);
   const model = family.parseConfig(config.model);
   await initBackend(opts.backend);
   const ck = loadCheckpoint(runDir);
-  if (!ck) throw new UserError(`run ${config.id} has no checkpoint yet: train it first (oneiro train --resume ${config.id})`);
-  const data = opts.data ?? (config.source.dataset || !family.onlineData
-    ? loadDataForRun(config, runDir, family, model)
-    : family.onlineData(config.source.env ?? '', model, runDir));
+  if (!ck)
+    throw new UserError(`run ${config.id} has no checkpoint yet: train it first (oneiro train --resume ${config.id})`);
+  const data =
+    opts.data ??
+    (config.source.dataset || !family.onlineData
+      ? loadDataForRun(config, runDir, family, model)
+      : family.onlineData(config.source.env ?? '', model, runDir));
   try {
-    const loaded = await family.loadModel({ config: model, seed: config.seed, data, runDir, log: () => {} }, { tensors: ck.tensors, state: ck.meta.state });
+    const loaded = await family.loadModel(
+      { config: model, seed: config.seed, data, runDir, log: () => {} },
+      { tensors: ck.tensors, state: ck.meta.state },
+    );
     return { dir: runDir, config, family, data, checkpoint: ck.meta, model: loaded };
   } finally {
     tf.dispose(Object.values(ck.tensors));

@@ -16,10 +16,18 @@ export function splitEpisodes<T>(episodes: T[], heldOutFraction: number): { trai
   return { train: episodes.slice(0, n - h), heldOut: episodes.slice(n - h) };
 }
 
-export function loadTrainData(workspace: string, dataset: string, heldOutFraction: number, onEpisode?: (i: number, n: number) => void): TrainData {
+export function loadTrainData(
+  workspace: string,
+  dataset: string,
+  heldOutFraction: number,
+  onEpisode?: (i: number, n: number) => void,
+): TrainData {
   const ds = openDataset(workspace, dataset);
   const n = ds.meta.episodes.length;
-  if (n < 2) throw new UserError(`dataset '${dataset}' has ${n} episode(s): a run needs at least 2 (one is held out for evaluation)`);
+  if (n < 2)
+    throw new UserError(
+      `dataset '${dataset}' has ${n} episode(s): a run needs at least 2 (one is held out for evaluation)`,
+    );
   const episodes: Episode[] = [];
   for (let i = 0; i < n; i++) {
     episodes.push(readEpisode(ds, i));

@@ -23,7 +23,13 @@ export const runTrainSchema = z.strictObject({
 });
 export type RunTrainConfig = z.infer<typeof runTrainSchema>;
 
-export const DEFAULT_TRAIN: RunTrainConfig = { checkpointEvery: 200, keepCheckpoints: 3, logEvery: 10, maxBadSteps: 5, heldOutFraction: 0.1 };
+export const DEFAULT_TRAIN: RunTrainConfig = {
+  checkpointEvery: 200,
+  keepCheckpoints: 3,
+  logEvery: 10,
+  maxBadSteps: 5,
+  heldOutFraction: 0.1,
+};
 
 export const runConfigSchema = z.strictObject({
   id: z.string().min(1),
@@ -85,7 +91,8 @@ export function readRunConfig(dir: string): RunConfig {
     throw new UserError(`${p} is not valid JSON: ${(e as Error).message}`);
   }
   const r = runConfigSchema.safeParse(raw);
-  if (!r.success) throw new UserError(`invalid ${p}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new UserError(`invalid ${p}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return r.data;
 }
 
@@ -109,13 +116,17 @@ export function resolveRunDir(workspace: string, idOrPath: string): string {
   if (existsSync(configPath(byId))) return byId;
   if (existsSync(configPath(idOrPath))) return idOrPath;
   const known = listRunIds(workspace);
-  throw new UserError(`no run '${idOrPath}' in ${runsRoot(workspace)}: expected a run id${known.length ? ` (e.g. ${known.slice(-3).join(', ')})` : ' (there are no runs yet; start one with oneiro train)'}`);
+  throw new UserError(
+    `no run '${idOrPath}' in ${runsRoot(workspace)}: expected a run id${known.length ? ` (e.g. ${known.slice(-3).join(', ')})` : ' (there are no runs yet; start one with oneiro train)'}`,
+  );
 }
 
 export function listRunIds(workspace: string): string[] {
   const root = runsRoot(workspace);
   if (!existsSync(root)) return [];
-  return readdirSync(root).filter((d) => existsSync(configPath(join(root, d)))).sort();
+  return readdirSync(root)
+    .filter((d) => existsSync(configPath(join(root, d))))
+    .sort();
 }
 
 export interface RunSummary {
@@ -134,7 +145,15 @@ export function listRuns(workspace: string): RunSummary[] {
     const dir = runDirOf(workspace, id);
     try {
       const cfg = readRunConfig(dir);
-      out.push({ id, dir, family: cfg.family, preset: cfg.preset, dataset: cfg.source.dataset, created: cfg.created, status: readStatus(dir) });
+      out.push({
+        id,
+        dir,
+        family: cfg.family,
+        preset: cfg.preset,
+        dataset: cfg.source.dataset,
+        created: cfg.created,
+        status: readStatus(dir),
+      });
     } catch {
       // A folder with a broken config is listed by `oneiro runs` as unreadable, not fatal.
       out.push({ id, dir, family: '?', preset: '?', dataset: null, created: '', status: null });

@@ -10,8 +10,16 @@ import { latestCheckpointName, loadCheckpoint, saveCheckpoint, type CheckpointPo
 import { appendMetrics, truncateMetrics, type MetricsRecord } from './metrics.ts';
 import { loadTrainData } from './run-data.ts';
 import {
-  DEFAULT_TRAIN, newRunId, readRunConfig, runDirOf, writeRunConfig, writeStatus,
-  type RunConfig, type RunState, type RunStatus, type RunTrainConfig,
+  DEFAULT_TRAIN,
+  newRunId,
+  readRunConfig,
+  runDirOf,
+  writeRunConfig,
+  writeStatus,
+  type RunConfig,
+  type RunState,
+  type RunStatus,
+  type RunTrainConfig,
 } from './run-dir.ts';
 
 /**
@@ -50,8 +58,15 @@ export async function createRun(opts: CreateRunOptions): Promise<{ id: string; d
   const id = opts.id ?? newRunId(opts.family);
   const dir = runDirOf(opts.workspace, id);
   const config: RunConfig = {
-    id, family: opts.family, preset: opts.preset, seed: opts.seed ?? 0, backend, created: new Date().toISOString(),
-    source: { dataset: opts.dataset, env }, train: { ...DEFAULT_TRAIN, ...opts.train }, model,
+    id,
+    family: opts.family,
+    preset: opts.preset,
+    seed: opts.seed ?? 0,
+    backend,
+    created: new Date().toISOString(),
+    source: { dataset: opts.dataset, env },
+    train: { ...DEFAULT_TRAIN, ...opts.train },
+    model,
   };
   writeRunConfig(dir, config);
   writeStatus(dir, { state: 'created', phase: null, step: 0, totalSteps: 0, pid: null, backend });
@@ -111,7 +126,16 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   let last: Record<string, number> = {};
 
   const status = (state: RunState, message?: string) => {
-    const s = writeStatus(runDir, { state, phase: pos.phase, step: pos.globalStep, totalSteps, pid: process.pid, backend, ...(message ? { message } : {}), last });
+    const s = writeStatus(runDir, {
+      state,
+      phase: pos.phase,
+      step: pos.globalStep,
+      totalSteps,
+      pid: process.pid,
+      backend,
+      ...(message ? { message } : {}),
+      last,
+    });
     ev.onStatus?.(s);
     return s;
   };
@@ -119,7 +143,12 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
     const ck = session.checkpoint();
     let path: string;
     try {
-      path = await saveCheckpoint(runDir, { ...pos, family: config.family, runId: config.id, backend, state: ck.state }, ck.tensors, config.train.keepCheckpoints);
+      path = await saveCheckpoint(
+        runDir,
+        { ...pos, family: config.family, runId: config.id, backend, state: ck.state },
+        ck.tensors,
+        config.train.keepCheckpoints,
+      );
     } finally {
       tf.dispose(ck.owned ?? []);
     }
@@ -149,7 +178,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       let t0 = performance.now();
       let items = 0;
       let sinceLog = 0;
-      for (; pos.step < spec.steps; ) {
+      for (; pos.step < spec.steps;) {
         if (signal.aborted) {
           if (ev.checkpointOnStop !== false) await checkpoint();
           const s = status('paused', 'stopped by request');
@@ -162,9 +191,22 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
           lastYield = performance.now();
           if (signal.aborted) continue;
         }
-        ev.onStep?.({ phase: spec.name, step: pos.step, phaseSteps: spec.steps, globalStep: pos.globalStep, totalSteps });
+        ev.onStep?.({
+          phase: spec.name,
+          step: pos.step,
+          phaseSteps: spec.steps,
+          globalStep: pos.globalStep,
+          totalSteps,
+        });
         const rng = new Rng(stepSeed(config.seed, pos.phaseIndex, pos.step));
-        const rep = await session.step({ phase: spec.name, step: pos.step, globalStep: pos.globalStep, rng, poison: poison.has(pos.globalStep), signal });
+        const rep = await session.step({
+          phase: spec.name,
+          step: pos.step,
+          globalStep: pos.globalStep,
+          rng,
+          poison: poison.has(pos.globalStep),
+          signal,
+        });
         pos.step += 1;
         pos.globalStep += 1;
         items += rep.items;
@@ -178,8 +220,10 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
           log(`step ${pos.globalStep} skipped: ${rec.reason}`);
           if (bad >= config.train.maxBadSteps) {
             const ck = latestCheckpointName(runDir);
-            const msg = `diverged: ${bad} steps in a row had a non-finite loss or gradient (last: ${rec.reason}) at ${spec.name} step ${pos.step}; ` +
-              (ck ? `the last good checkpoint is intact (${ck}) — resume with a lower learning rate or check the data`
+            const msg =
+              `diverged: ${bad} steps in a row had a non-finite loss or gradient (last: ${rec.reason}) at ${spec.name} step ${pos.step}; ` +
+              (ck
+                ? `the last good checkpoint is intact (${ck}) — resume with a lower learning rate or check the data`
                 : 'no checkpoint had been written yet — start again with a lower learning rate or check the data');
             status('failed', msg);
             return { state: 'failed', step: pos.globalStep, totalSteps, message: msg };
@@ -238,7 +282,12 @@ function record(pos: CheckpointPosition, m: Record<string, number>): MetricsReco
 }
 
 /** The run folder is `<workspace>/runs/<id>`, so its dataset is found relative to it. */
-export function loadDataForRun(config: RunConfig, runDir: string, family?: ModelFamily<unknown>, model?: unknown): TrainData {
+export function loadDataForRun(
+  config: RunConfig,
+  runDir: string,
+  family?: ModelFamily<unknown>,
+  model?: unknown,
+): TrainData {
   if (!config.source.dataset) {
     if (config.source.env && family?.onlineData) {
       // An online run: the family collects its own episodes (kept in the run folder, so resume is exact).

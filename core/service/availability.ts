@@ -26,21 +26,29 @@ export function findElectron(root: string, env: NodeJS.ProcessEnv = process.env)
   try {
     version = (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version?: string }).version ?? null;
   } catch {
-    return { available: false, version: null, path: null, detail: 'the electron package is not installed (npm install)' };
+    return {
+      available: false,
+      version: null,
+      path: null,
+      detail: 'the electron package is not installed (npm install)',
+    };
   }
   // ELECTRON_OVERRIDE_DIST_PATH is Electron's own way to point at a binary installed elsewhere.
   const distDir = env.ELECTRON_OVERRIDE_DIST_PATH || join(pkgDir, 'dist');
   let rel = electronExecutableName();
   try {
     rel = readFileSync(join(pkgDir, 'path.txt'), 'utf8').trim() || rel;
-  } catch { /* path.txt is written by the download; the platform default is right otherwise */ }
+  } catch {
+    /* path.txt is written by the download; the platform default is right otherwise */
+  }
   const exe = join(distDir, rel);
   if (existsSync(exe) && statSync(exe).isFile()) return { available: true, version, path: exe, detail: exe };
   return {
     available: false,
     version,
     path: null,
-    detail: `the electron ${version ?? ''} package has no binary (${exe} is missing: its download from github.com did not run or failed; ` +
+    detail:
+      `the electron ${version ?? ''} package has no binary (${exe} is missing: its download from github.com did not run or failed; ` +
       `run 'node node_modules/electron/install.js' where github.com is reachable, or set ELECTRON_OVERRIDE_DIST_PATH)`,
   };
 }
@@ -56,9 +64,20 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): Found & { pa
     if (!existsSync(p)) continue;
     let version: string | null = null;
     try {
-      version = execFileSync(p, ['--version'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }).trim().replace(/^\D+/, '').split(/\s/)[0] || null;
-    } catch { /* present but not runnable here: still report the path */ }
+      version =
+        execFileSync(p, ['--version'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] })
+          .trim()
+          .replace(/^\D+/, '')
+          .split(/\s/)[0] || null;
+    } catch {
+      /* present but not runnable here: still report the path */
+    }
     return { available: true, version, path: p, detail: p };
   }
-  return { available: false, version: null, path: null, detail: `no ${CHROMIUM_NAMES.join('/')} on PATH (Debian: apt-get install chromium)` };
+  return {
+    available: false,
+    version: null,
+    path: null,
+    detail: `no ${CHROMIUM_NAMES.join('/')} on PATH (Debian: apt-get install chromium)`,
+  };
 }

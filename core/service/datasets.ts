@@ -30,7 +30,12 @@ export class DatasetService {
       imageShape: meta.observationShape,
       actionSpace: meta.actionSpace,
       actionDim: actionDimOf(meta.actionSpace),
-      source: typeof meta.source.kind === 'string' ? meta.source.kind : typeof meta.source.format === 'string' ? `import (${meta.source.format})` : 'unknown',
+      source:
+        typeof meta.source.kind === 'string'
+          ? meta.source.kind
+          : typeof meta.source.format === 'string'
+            ? `import (${meta.source.format})`
+            : 'unknown',
       createdAt: meta.created,
     };
   }
@@ -48,13 +53,28 @@ export class DatasetService {
   inspect(req: ParsedRequestOf<'datasets:inspect'>): ReplyOf<'datasets:inspect'> {
     const ds = openDataset(this.workspace, req.dataset);
     const st = inspectDataset(ds);
-    const stats = (s: { min: number; max: number; mean: number; std: number }) => ({ min: finite(s.min), max: finite(s.max), mean: finite(s.mean), std: finite(s.std) });
+    const stats = (s: { min: number; max: number; mean: number; std: number }) => ({
+      min: finite(s.min),
+      max: finite(s.max),
+      mean: finite(s.mean),
+      std: finite(s.std),
+    });
     return {
       ...this.summary(req.dataset, ds.meta),
-      episodeList: ds.meta.episodes.map((e, index) => ({ index, file: e.file, length: e.length, return: finite(e.return) })),
+      episodeList: ds.meta.episodes.map((e, index) => ({
+        index,
+        file: e.file,
+        length: e.length,
+        return: finite(e.return),
+      })),
       lengths: stats(st.length),
       returns: stats(st.return),
-      actions: { mean: st.action.mean.map(finite), std: st.action.std.map(finite), min: st.action.min.map(finite), max: st.action.max.map(finite) },
+      actions: {
+        mean: st.action.mean.map(finite),
+        std: st.action.std.map(finite),
+        min: st.action.min.map(finite),
+        max: st.action.max.map(finite),
+      },
     };
   }
 
@@ -63,8 +83,14 @@ export class DatasetService {
     const ep = readEpisode(ds, req.episode);
     const [T, H, W] = ep.imageShape;
     return {
-      dataset: req.dataset, episode: req.episode, length: T, imageShape: [H, W, 3], actionDim: ep.actionDim,
-      reward: ep.reward, action: ep.action, isTerminal: ep.isTerminal,
+      dataset: req.dataset,
+      episode: req.episode,
+      length: T,
+      imageShape: [H, W, 3],
+      actionDim: ep.actionDim,
+      reward: ep.reward,
+      action: ep.action,
+      isTerminal: ep.isTerminal,
     };
   }
 
@@ -73,18 +99,35 @@ export class DatasetService {
     const to = req.start + (req.count - 1) * req.stride + 1;
     const r = episodeFrames(ds, req.episode, req.start, to);
     const [n, H, W] = r.shape;
-    if (req.stride === 1) return { dataset: req.dataset, episode: req.episode, start: req.start, stride: 1, frames: { shape: r.shape, data: r.frames } };
+    if (req.stride === 1)
+      return {
+        dataset: req.dataset,
+        episode: req.episode,
+        start: req.start,
+        stride: 1,
+        frames: { shape: r.shape, data: r.frames },
+      };
     const frame = H * W * 3;
     const picked = Math.ceil(n / req.stride);
     const data = new Uint8Array(picked * frame);
-    for (let i = 0; i < picked; i++) data.set(r.frames.subarray(i * req.stride * frame, (i * req.stride + 1) * frame), i * frame);
-    return { dataset: req.dataset, episode: req.episode, start: req.start, stride: req.stride, frames: { shape: [picked, H, W, 3], data } };
+    for (let i = 0; i < picked; i++)
+      data.set(r.frames.subarray(i * req.stride * frame, (i * req.stride + 1) * frame), i * frame);
+    return {
+      dataset: req.dataset,
+      episode: req.episode,
+      start: req.start,
+      stride: req.stride,
+      frames: { shape: [picked, H, W, 3], data },
+    };
   }
 
   /** Imports in a worker (reading and converting a large folder would stall the host). */
   import(req: ParsedRequestOf<'datasets:import'>): Promise<ReplyOf<'datasets:import'>> {
     const source = resolve(req.source);
-    if (!existsSync(source)) return Promise.reject(new ServiceError('invalid_request', `payload.source: no folder ${source}`, 'payload.source'));
+    if (!existsSync(source))
+      return Promise.reject(
+        new ServiceError('invalid_request', `payload.source: no folder ${source}`, 'payload.source'),
+      );
     if (this.busy.has(req.name) || datasetExists(this.workspace, req.name)) {
       return Promise.reject(conflict(`dataset '${req.name}' already exists or is being made; choose another name`));
     }
@@ -95,7 +138,11 @@ export class DatasetService {
       const lines: string[] = [];
       const w = this.launcher.spawn(`import-${req.name}`, {
         onMessage: (m) => {
-          if (m.type === 'ready') w.send({ type: 'start', job: { kind: 'import', workspace: this.workspace, source, dataset: req.name, format: req.format } });
+          if (m.type === 'ready')
+            w.send({
+              type: 'start',
+              job: { kind: 'import', workspace: this.workspace, source, dataset: req.name, format: req.format },
+            });
           else if (m.type === 'imported') result = m;
           else if (m.type === 'done') outcome = { ok: m.outcome === 'finished', message: m.message };
           else if (m.type === 'log') lines.push(m.line);
@@ -106,11 +153,27 @@ export class DatasetService {
           this.busy.delete(req.name);
           if (outcome?.ok && result && datasetExists(this.workspace, req.name)) {
             this.events.emit('onDatasetsChanged', { datasets: this.names() });
-            resolveP({ dataset: this.summary(req.name, openDataset(this.workspace, req.name).meta), imported: result.imported, skipped: result.skipped, converted: result.converted });
+            resolveP({
+              dataset: this.summary(req.name, openDataset(this.workspace, req.name).meta),
+              imported: result.imported,
+              skipped: result.skipped,
+              converted: result.converted,
+            });
           } else if (outcome) {
-            reject(new ServiceError('invalid_request', `import into '${req.name}' failed: ${outcome.message ?? 'unknown reason'}`, 'payload.source'));
+            reject(
+              new ServiceError(
+                'invalid_request',
+                `import into '${req.name}' failed: ${outcome.message ?? 'unknown reason'}`,
+                'payload.source',
+              ),
+            );
           } else {
-            reject(new ServiceError('internal', `import worker exited (${signal ?? `code ${code}`})${lines.length ? `: ${lines.slice(-3).join(' | ')}` : ''}`));
+            reject(
+              new ServiceError(
+                'internal',
+                `import worker exited (${signal ?? `code ${code}`})${lines.length ? `: ${lines.slice(-3).join(' | ')}` : ''}`,
+              ),
+            );
           }
         },
       });
@@ -121,7 +184,9 @@ export class DatasetService {
   collect(req: ParsedRequestOf<'datasets:collect'>): Promise<ReplyOf<'datasets:collect'>> {
     getEnvSpec(req.env); // unknown env → UserError naming the valid ones, before a process starts
     if (this.busy.has(req.dataset) || datasetExists(this.workspace, req.dataset)) {
-      return Promise.reject(conflict(`dataset '${req.dataset}' already exists or is being collected; choose another name`));
+      return Promise.reject(
+        conflict(`dataset '${req.dataset}' already exists or is being collected; choose another name`),
+      );
     }
     this.busy.add(req.dataset);
     const total = req.episodes;
@@ -131,9 +196,29 @@ export class DatasetService {
       const w = this.launcher.spawn(`collect-${req.dataset}`, {
         onMessage: (m) => {
           if (m.type === 'ready') {
-            w.send({ type: 'start', job: { kind: 'collect', workspace: this.workspace, env: req.env, dataset: req.dataset, episodes: total, seed: req.seed, size: req.size, maxSteps: req.maxSteps, policy: req.policy } });
+            w.send({
+              type: 'start',
+              job: {
+                kind: 'collect',
+                workspace: this.workspace,
+                env: req.env,
+                dataset: req.dataset,
+                episodes: total,
+                seed: req.seed,
+                size: req.size,
+                maxSteps: req.maxSteps,
+                policy: req.policy,
+              },
+            });
           } else if (m.type === 'progress') {
-            this.events.emit('onCollectProgress', { dataset: req.dataset, env: req.env, episodesDone: m.episodesDone, episodesTotal: m.episodesTotal, steps: m.steps, done: false });
+            this.events.emit('onCollectProgress', {
+              dataset: req.dataset,
+              env: req.env,
+              episodesDone: m.episodesDone,
+              episodesTotal: m.episodesTotal,
+              steps: m.steps,
+              done: false,
+            });
           } else if (m.type === 'done') {
             outcome = { ok: m.outcome === 'finished', message: m.message };
           } else if (m.type === 'log') lines.push(m.line);
@@ -144,12 +229,26 @@ export class DatasetService {
           this.busy.delete(req.dataset);
           if (outcome?.ok && datasetExists(this.workspace, req.dataset)) {
             const s = this.summary(req.dataset, openDataset(this.workspace, req.dataset).meta);
-            this.events.emit('onCollectProgress', { dataset: req.dataset, env: req.env, episodesDone: total, episodesTotal: total, steps: s.steps, done: true });
+            this.events.emit('onCollectProgress', {
+              dataset: req.dataset,
+              env: req.env,
+              episodesDone: total,
+              episodesTotal: total,
+              steps: s.steps,
+              done: true,
+            });
             this.events.emit('onDatasetsChanged', { datasets: this.names() });
             resolveP(s);
           } else {
-            const why = outcome?.message ?? `collect worker exited (${signal ?? `code ${code}`})${lines.length ? `: ${lines.slice(-3).join(' | ')}` : ''}`;
-            reject(new ServiceError(outcome ? 'invalid_request' : 'internal', `collect into '${req.dataset}' failed: ${why}`));
+            const why =
+              outcome?.message ??
+              `collect worker exited (${signal ?? `code ${code}`})${lines.length ? `: ${lines.slice(-3).join(' | ')}` : ''}`;
+            reject(
+              new ServiceError(
+                outcome ? 'invalid_request' : 'internal',
+                `collect into '${req.dataset}' failed: ${why}`,
+              ),
+            );
           }
         },
       });

@@ -16,11 +16,21 @@ export const DEMO = {
   preset: 'debug',
 } as const;
 
-export async function startDemo(api: WorkbenchApi, log: (line: string) => void = () => {}): Promise<{ dataset: string; runId: string }> {
+export async function startDemo(
+  api: WorkbenchApi,
+  log: (line: string) => void = () => {},
+): Promise<{ dataset: string; runId: string }> {
   const datasets = await api.listDatasets({});
   if (!datasets.some((d) => d.name === DEMO.dataset)) {
     log(`demo: collecting ${DEMO.episodes} ${DEMO.env} episodes into '${DEMO.dataset}'…`);
-    await api.collectDataset({ env: DEMO.env, dataset: DEMO.dataset, episodes: DEMO.episodes, maxSteps: DEMO.maxSteps, seed: 0, policy: 'brownian' });
+    await api.collectDataset({
+      env: DEMO.env,
+      dataset: DEMO.dataset,
+      episodes: DEMO.episodes,
+      maxSteps: DEMO.maxSteps,
+      seed: 0,
+      policy: 'brownian',
+    });
   }
   const run = (await api.listRuns({})).find((r) => r.id === DEMO.run);
   if (!run) {

@@ -40,14 +40,25 @@ export class DreamWorkerClient implements Dreams {
       const tail: string[] = [];
       const w = this.launcher.spawn('dreams', {
         onMessage: (m) => {
-          if (m.type === 'ready') w.send({ type: 'start', job: { kind: 'dream', workspace: this.workspace, ...(this.backend ? { backend: this.backend } : {}) } });
+          if (m.type === 'ready')
+            w.send({
+              type: 'start',
+              job: { kind: 'dream', workspace: this.workspace, ...(this.backend ? { backend: this.backend } : {}) },
+            });
           else if (m.type === 'started') resolve();
           else if (m.type === 'reply') {
             const p = this.pending.get(m.id);
             this.pending.delete(m.id);
             if (!p) return;
             if (m.ok) p.resolve(m.value);
-            else p.reject(new ServiceError((m.error?.code ?? 'internal') as ErrorCode, m.error?.message ?? 'dream call failed', m.error?.field));
+            else
+              p.reject(
+                new ServiceError(
+                  (m.error?.code ?? 'internal') as ErrorCode,
+                  m.error?.message ?? 'dream call failed',
+                  m.error?.field,
+                ),
+              );
           } else if (m.type === 'log') this.log(m.line);
         },
         onProtocolError: (why) => this.log(`dream server: ${why}`),
@@ -83,12 +94,24 @@ export class DreamWorkerClient implements Dreams {
     });
   }
 
-  openloop(req: ParsedRequestOf<'dreams:openloop'>) { return this.call<ReplyOf<'dreams:openloop'>>('openloop', req); }
-  openloopRaw(req: OpenLoopRawRequest) { return this.call<{ dataset: string; result: OpenLoopResult }>('openloopRaw', req); }
-  reset(req: ParsedRequestOf<'dreams:reset'>) { return this.call<ReplyOf<'dreams:reset'>>('reset', req); }
-  step(req: ParsedRequestOf<'dreams:step'>) { return this.call<ReplyOf<'dreams:step'>>('step', req); }
-  frame(req: ParsedRequestOf<'dreams:frame'>) { return this.call<ReplyOf<'dreams:frame'>>('frame', req); }
-  closeSession(id: string) { return this.worker ? this.call<boolean>('closeSession', id) : Promise.resolve(false); }
+  openloop(req: ParsedRequestOf<'dreams:openloop'>) {
+    return this.call<ReplyOf<'dreams:openloop'>>('openloop', req);
+  }
+  openloopRaw(req: OpenLoopRawRequest) {
+    return this.call<{ dataset: string; result: OpenLoopResult }>('openloopRaw', req);
+  }
+  reset(req: ParsedRequestOf<'dreams:reset'>) {
+    return this.call<ReplyOf<'dreams:reset'>>('reset', req);
+  }
+  step(req: ParsedRequestOf<'dreams:step'>) {
+    return this.call<ReplyOf<'dreams:step'>>('step', req);
+  }
+  frame(req: ParsedRequestOf<'dreams:frame'>) {
+    return this.call<ReplyOf<'dreams:frame'>>('frame', req);
+  }
+  closeSession(id: string) {
+    return this.worker ? this.call<boolean>('closeSession', id) : Promise.resolve(false);
+  }
 
   /** Test hook: the server's pid. */
   pid(): number | undefined {
@@ -98,10 +121,23 @@ export class DreamWorkerClient implements Dreams {
   async close(): Promise<void> {
     const w = this.worker;
     if (!w) return;
-    const exited = this.ready?.then(() => new Promise<void>((r) => {
-      const timer = setTimeout(() => { w.kill(); r(); }, 5000);
-      const check = setInterval(() => { if (!this.worker) { clearTimeout(timer); clearInterval(check); r(); } }, 20);
-    }), () => {});
+    const exited = this.ready?.then(
+      () =>
+        new Promise<void>((r) => {
+          const timer = setTimeout(() => {
+            w.kill();
+            r();
+          }, 5000);
+          const check = setInterval(() => {
+            if (!this.worker) {
+              clearTimeout(timer);
+              clearInterval(check);
+              r();
+            }
+          }, 20);
+        }),
+      () => {},
+    );
     w.send({ type: 'stop' });
     await exited;
   }

@@ -56,7 +56,11 @@ export class DreamService {
       throw notFound(`no run '${runId}' in the workspace`);
     }
     const ck = latestCheckpointName(dir);
-    if (!ck) throw new ServiceError('conflict', `run ${runId} has no checkpoint yet: start it and wait for the first checkpoint`);
+    if (!ck)
+      throw new ServiceError(
+        'conflict',
+        `run ${runId} has no checkpoint yet: start it and wait for the first checkpoint`,
+      );
     const key = `${runId}/${ck}`;
     const hit = this.models.get(runId);
     if (hit && hit.key === key) {
@@ -69,7 +73,10 @@ export class DreamService {
     const ds = cfg.source.dataset ? openDataset(this.workspace, cfg.source.dataset).meta : null;
     // The model needs the spaces, not the episodes: skip loading the whole dataset.
     const data: TrainData = {
-      dataset: cfg.source.dataset, env: cfg.source.env, train: [], heldOut: [],
+      dataset: cfg.source.dataset,
+      env: cfg.source.env,
+      train: [],
+      heldOut: [],
       actionSpace: ds?.actionSpace ?? { kind: 'box', shape: [1], low: [-1], high: [1] },
       imageSize: ds?.observationShape[0] ?? 64,
     };
@@ -89,7 +96,8 @@ export class DreamService {
   private episode(runId: string, dataset: string | undefined, index: number): { name: string; ep: Episode } {
     const cfg = readRunConfig(runDirOf(this.workspace, runId));
     const name = dataset ?? cfg.source.dataset;
-    if (!name) throw new ServiceError('invalid_request', `run ${runId} has no dataset of its own: name one`, 'payload.dataset');
+    if (!name)
+      throw new ServiceError('invalid_request', `run ${runId} has no dataset of its own: name one`, 'payload.dataset');
     return { name, ep: readEpisode(openDataset(this.workspace, name), index) };
   }
 
@@ -98,9 +106,18 @@ export class DreamService {
     const opened = await this.model(req.runId);
     const { name, ep } = this.episode(req.runId, req.dataset, req.episode);
     const T = ep.imageShape[0];
-    if (req.start > T - 2) throw new ServiceError('invalid_request', `payload.start: episode ${req.episode} has ${T} frames, so start must be at most ${T - 2} (a dream needs a next frame)`, 'payload.start');
+    if (req.start > T - 2)
+      throw new ServiceError(
+        'invalid_request',
+        `payload.start: episode ${req.episode} has ${T} frames, so start must be at most ${T - 2} (a dream needs a next frame)`,
+        'payload.start',
+      );
     const result = await opened.model.openloop(ep, {
-      start: req.start, horizon: req.horizon, context: req.context ?? DEFAULT_CONTEXT, temperature: req.temperature ?? 0, seed: req.seed,
+      start: req.start,
+      horizon: req.horizon,
+      context: req.context ?? DEFAULT_CONTEXT,
+      temperature: req.temperature ?? 0,
+      seed: req.seed,
     });
     return { dataset: name, result };
   }
@@ -127,22 +144,42 @@ export class DreamService {
       baselineMse[i] = i < nCtx ? 0 : pixelMse(truth, truth, lastCtx, i * F, F);
     }
     return {
-      runId: req.runId, dataset, episode: req.episode, start: r.contextIndices.at(-1) ?? req.start, context: nCtx, horizon: Math.max(1, nDream),
+      runId: req.runId,
+      dataset,
+      episode: req.episode,
+      start: r.contextIndices.at(-1) ?? req.start,
+      context: nCtx,
+      horizon: Math.max(1, nDream),
       temperature: req.temperature ?? 0,
-      truth: { shape: [n, S, S, 3], data: truth }, dream: { shape: [n, S, S, 3], data: dream }, mse, baselineMse,
+      truth: { shape: [n, S, S, 3], data: truth },
+      dream: { shape: [n, S, S, 3], data: dream },
+      mse,
+      baselineMse,
     };
   }
 
   private reply(s: Session, space: Space): ReplyOf<'dreams:frame'> {
     const S = Math.round(Math.sqrt(s.frame.length / 3));
-    return { sessionId: s.id, t: s.t, frame: { shape: [1, S, S, 3], data: s.frame }, actionSpace: space, reward: s.reward, done: s.done };
+    return {
+      sessionId: s.id,
+      t: s.t,
+      frame: { shape: [1, S, S, 3], data: s.frame },
+      actionSpace: space,
+      reward: s.reward,
+      done: s.done,
+    };
   }
 
   async reset(req: ParsedRequestOf<'dreams:reset'>): Promise<ReplyOf<'dreams:reset'>> {
     const opened = await this.model(req.runId);
     const { ep } = this.episode(req.runId, req.dataset, req.episode);
     const [T, H, W] = ep.imageShape;
-    if (req.step >= T) throw new ServiceError('invalid_request', `payload.step: episode ${req.episode} has ${T} frames (0–${T - 1})`, 'payload.step');
+    if (req.step >= T)
+      throw new ServiceError(
+        'invalid_request',
+        `payload.step: episode ${req.episode} has ${T} frames (0–${T - 1})`,
+        'payload.step',
+      );
     const real = ep.image.subarray(req.step * H * W * 3, (req.step + 1) * H * W * 3);
     let s = req.sessionId ? this.sessions.get(req.sessionId) : undefined;
     if (req.sessionId && !s) throw notFound(`no dream session '${req.sessionId}' (closed or expired)`);
@@ -176,16 +213,30 @@ export class DreamService {
     if (space.kind === 'discrete') {
       if (req.action.length === 1) {
         const k = req.action[0];
-        if (!Number.isInteger(k) || k < 0 || k >= space.n) throw new ServiceError('invalid_request', `payload.action: expected [index] with index in 0–${space.n - 1}, got [${k}]`, 'payload.action');
+        if (!Number.isInteger(k) || k < 0 || k >= space.n)
+          throw new ServiceError(
+            'invalid_request',
+            `payload.action: expected [index] with index in 0–${space.n - 1}, got [${k}]`,
+            'payload.action',
+          );
         const oneHot = new Float32Array(space.n);
         oneHot[k] = 1;
         action = oneHot;
       } else if (req.action.length !== space.n) {
-        throw new ServiceError('invalid_request', `payload.action: expected [index] or a one-hot of length ${space.n}, got length ${req.action.length}`, 'payload.action');
+        throw new ServiceError(
+          'invalid_request',
+          `payload.action: expected [index] or a one-hot of length ${space.n}, got length ${req.action.length}`,
+          'payload.action',
+        );
       }
     } else {
       const A = space.shape.reduce((a, b) => a * b, 1);
-      if (req.action.length !== A) throw new ServiceError('invalid_request', `payload.action: expected ${A} values (low ${JSON.stringify(space.low)}, high ${JSON.stringify(space.high)}), got ${req.action.length}`, 'payload.action');
+      if (req.action.length !== A)
+        throw new ServiceError(
+          'invalid_request',
+          `payload.action: expected ${A} values (low ${JSON.stringify(space.low)}, high ${JSON.stringify(space.high)}), got ${req.action.length}`,
+          'payload.action',
+        );
       action = Float32Array.from(req.action, (v, i) => Math.min(space.high[i], Math.max(space.low[i], v)));
     }
     const r = s.dream.step(action);

@@ -3,7 +3,11 @@ import type { ErrorCode } from '../contract/names.ts';
 /** An error the service throws on purpose; its code reaches the client unchanged. */
 export class ServiceError extends Error {
   override readonly name = 'ServiceError';
-  constructor(readonly code: ErrorCode, message: string, readonly field?: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }

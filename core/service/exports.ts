@@ -17,7 +17,11 @@ const MIME = { png: 'image/png', gif: 'image/gif', webp: 'image/webp' } as const
 /** Frames per PNG row before wrapping. */
 const PNG_COLUMNS = 16;
 
-export async function exportStrip(workspace: string, dreams: Dreams, req: ParsedRequestOf<'exports:strip'>): Promise<ReplyOf<'exports:strip'>> {
+export async function exportStrip(
+  workspace: string,
+  dreams: Dreams,
+  req: ParsedRequestOf<'exports:strip'>,
+): Promise<ReplyOf<'exports:strip'>> {
   const { format, scale, fps } = req;
   let bytes: Uint8Array;
   let frames: number;
@@ -27,7 +31,8 @@ export async function exportStrip(workspace: string, dreams: Dreams, req: Parsed
     const { result } = await dreams.openloopRaw(src);
     const cols = stripColumns(result);
     frames = cols.truth.length;
-    bytes = format === 'png' ? await dreamStripPng(result, scale) : await dreamStripAnimation(result, format, scale, fps);
+    bytes =
+      format === 'png' ? await dreamStripPng(result, scale) : await dreamStripAnimation(result, format, scale, fps);
     stem = `dream-${src.runId}-ep${src.episode}-t${src.start}`;
   } else {
     let data: Uint8Array;
@@ -42,9 +47,18 @@ export async function exportStrip(workspace: string, dreams: Dreams, req: Parsed
       [frames, H, W] = src.frames.shape;
       data = src.frames.data;
       if (data.length !== frames * H * W * 3) {
-        throw new ServiceError('invalid_request', `payload.source.frames: shape [${src.frames.shape.join(', ')}] needs ${frames * H * W * 3} bytes, got ${data.length}`, 'payload.source.frames.data');
+        throw new ServiceError(
+          'invalid_request',
+          `payload.source.frames: shape [${src.frames.shape.join(', ')}] needs ${frames * H * W * 3} bytes, got ${data.length}`,
+          'payload.source.frames.data',
+        );
       }
-      if (frames < 1) throw new ServiceError('invalid_request', 'payload.source.frames: no frames to export', 'payload.source.frames.shape');
+      if (frames < 1)
+        throw new ServiceError(
+          'invalid_request',
+          'payload.source.frames: no frames to export',
+          'payload.source.frames.shape',
+        );
       stem = 'frames';
     }
     if (format === 'png') {

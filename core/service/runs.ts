@@ -2,11 +2,27 @@ import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync, statSync,
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { CheckpointInfo, ParsedRequestOf, ReplyOf, RunSummary, RunStatus as WireStatus, MetricPoint } from '../contract/channels.ts';
+import type {
+  CheckpointInfo,
+  ParsedRequestOf,
+  ReplyOf,
+  RunSummary,
+  RunStatus as WireStatus,
+  MetricPoint,
+} from '../contract/channels.ts';
 import { createRun } from '../runs/trainer.ts';
 import { listCheckpoints, latestCheckpointName } from '../runs/checkpoints.ts';
 import { readMetrics, type MetricsRecord } from '../runs/metrics.ts';
-import { checkpointsDir, listRuns, metricsPath, readRunConfig, readStatus, runDirOf, writeStatus, type RunStatus as DiskStatus } from '../runs/run-dir.ts';
+import {
+  checkpointsDir,
+  listRuns,
+  metricsPath,
+  readRunConfig,
+  readStatus,
+  runDirOf,
+  writeStatus,
+  type RunStatus as DiskStatus,
+} from '../runs/run-dir.ts';
 import { familyNames } from '../models/registry.ts';
 import type { WorkerHandle, WorkerLauncher } from '../trainer/launcher.ts';
 import type { EventHub } from './events.ts';
@@ -67,14 +83,21 @@ export class RunService {
     if (a) return a.started ? 'running' : 'starting';
     if (!disk) return 'created';
     switch (disk.state) {
-      case 'created': return 'created';
-      case 'finished': return 'completed';
-      case 'failed': return 'failed';
-      case 'crashed': return 'crashed';
-      case 'paused': return disk.message === USER_STOP ? 'stopped' : 'paused';
+      case 'created':
+        return 'created';
+      case 'finished':
+        return 'completed';
+      case 'failed':
+        return 'failed';
+      case 'crashed':
+        return 'crashed';
+      case 'paused':
+        return disk.message === USER_STOP ? 'stopped' : 'paused';
       // 'running' on disk with no trainer of ours: another host's trainer if its pid lives, else it died.
-      case 'running': return isAlive(disk.pid) ? 'running' : 'crashed';
-      default: return 'crashed';
+      case 'running':
+        return isAlive(disk.pid) ? 'running' : 'crashed';
+      default:
+        return 'crashed';
     }
   }
 
@@ -89,7 +112,9 @@ export class RunService {
         const st = statSync(path);
         bytes = st.size;
         createdAt = st.mtime.toISOString();
-      } catch { /* pruned between listing and stat */ }
+      } catch {
+        /* pruned between listing and stat */
+      }
       return { step: c.globalStep, path, createdAt, bytes, latest: c.name === latest };
     });
   }
@@ -102,7 +127,9 @@ export class RunService {
     const ckpts = this.checkpoints(runId);
     let message = disk?.message ?? null;
     if (status === 'running' && !this.active.has(runId)) message = `trained by another process (pid ${disk?.pid})`;
-    if (status === 'crashed' && disk?.state === 'running') message = 'the trainer is no longer running (the host that started it exited); resume continues from the last checkpoint';
+    if (status === 'crashed' && disk?.state === 'running')
+      message =
+        'the trainer is no longer running (the host that started it exited); resume continues from the last checkpoint';
     const last: Record<string, number> = {};
     for (const [k, v] of Object.entries(disk?.last ?? {})) if (Number.isFinite(v)) last[k] = v;
     return {
@@ -129,7 +156,9 @@ export class RunService {
     for (const r of listRuns(this.workspace)) {
       try {
         out.push(this.summary(r.id));
-      } catch { /* unreadable run folders are skipped here; `oneiro runs` reports them */ }
+      } catch {
+        /* unreadable run folders are skipped here; `oneiro runs` reports them */
+      }
     }
     return out;
   }
@@ -145,23 +174,44 @@ export class RunService {
    * collection) first makes a small dataset from the env, named after the run — the families train
    * offline from episodes (online training in the env arrives with the RSSM's loop).
    */
-  async create(req: ParsedRequestOf<'runs:create'>, collectFromEnv?: (env: string, dataset: string) => Promise<string>): Promise<RunSummary> {
+  async create(
+    req: ParsedRequestOf<'runs:create'>,
+    collectFromEnv?: (env: string, dataset: string) => Promise<string>,
+  ): Promise<RunSummary> {
     if (!familyNames().includes(req.family)) {
-      throw new ServiceError('invalid_request', `unknown model family '${req.family}': expected one of ${familyNames().join(', ')}`, 'payload.family');
+      throw new ServiceError(
+        'invalid_request',
+        `unknown model family '${req.family}': expected one of ${familyNames().join(', ')}`,
+        'payload.family',
+      );
     }
-    if (req.name && existsSync(runDirOf(this.workspace, req.name))) throw conflict(`a run named '${req.name}' already exists`);
+    if (req.name && existsSync(runDirOf(this.workspace, req.name)))
+      throw conflict(`a run named '${req.name}' already exists`);
     let dataset = req.dataset ?? null;
     if (req.env !== undefined) {
-      if (!collectFromEnv) throw new ServiceError('invalid_request', `${req.family} trains from a dataset: create the run with dataset`, 'payload.env');
+      if (!collectFromEnv)
+        throw new ServiceError(
+          'invalid_request',
+          `${req.family} trains from a dataset: create the run with dataset`,
+          'payload.env',
+        );
       const base = req.name ?? `${req.family}-${req.env}`;
       let name = `${base}-data`;
       for (let i = 2; existsSync(join(this.workspace, 'datasets', name)); i++) name = `${base}-data-${i}`;
       dataset = await collectFromEnv(req.env, name);
     }
-    const overrides = req.overrides ? expandDotted(req.overrides, (m) => new ServiceError('invalid_request', m, 'payload.overrides')) : undefined;
+    const overrides = req.overrides
+      ? expandDotted(req.overrides, (m) => new ServiceError('invalid_request', m, 'payload.overrides'))
+      : undefined;
     const r = await createRun({
-      workspace: this.workspace, family: req.family, preset: req.preset, dataset,
-      seed: req.seed, steps: req.steps, overrides, ...(req.name ? { id: req.name } : {}),
+      workspace: this.workspace,
+      family: req.family,
+      preset: req.preset,
+      dataset,
+      seed: req.seed,
+      steps: req.steps,
+      overrides,
+      ...(req.name ? { id: req.name } : {}),
     });
     const s = this.summary(r.id);
     this.emitStatus(s);
@@ -172,8 +222,12 @@ export class RunService {
     const s = this.summary(req.runId);
     if (this.active.has(req.runId)) throw conflict(`run ${req.runId} is already ${s.status}`);
     const disk = readStatus(this.dir(req.runId));
-    if (disk?.state === 'running' && isAlive(disk.pid)) throw conflict(`run ${req.runId} is being trained by another process (pid ${disk.pid}), e.g. another Oneiro window or 'oneiro train'`);
-    if (s.status === 'completed') throw conflict(`run ${req.runId} has completed all ${s.totalSteps ?? ''} steps; create a new run to train more`);
+    if (disk?.state === 'running' && isAlive(disk.pid))
+      throw conflict(
+        `run ${req.runId} is being trained by another process (pid ${disk.pid}), e.g. another Oneiro window or 'oneiro train'`,
+      );
+    if (s.status === 'completed')
+      throw conflict(`run ${req.runId} has completed all ${s.totalSteps ?? ''} steps; create a new run to train more`);
     if (this.closing) throw conflict('the workbench host is shutting down');
     this.spawn(req.runId, s.lastCheckpoint !== null);
     const now = this.summary(req.runId);
@@ -183,8 +237,10 @@ export class RunService {
 
   resume(req: ParsedRequestOf<'runs:resume'>): RunSummary {
     const s = this.summary(req.runId);
-    if (this.active.has(req.runId) || s.status === 'running') throw conflict(`run ${req.runId} is ${s.status}, not paused`);
-    if (!['paused', 'stopped', 'crashed'].includes(s.status)) throw conflict(`run ${req.runId} is ${s.status}: only a paused, stopped or crashed run can be resumed`);
+    if (this.active.has(req.runId) || s.status === 'running')
+      throw conflict(`run ${req.runId} is ${s.status}, not paused`);
+    if (!['paused', 'stopped', 'crashed'].includes(s.status))
+      throw conflict(`run ${req.runId} is ${s.status}: only a paused, stopped or crashed run can be resumed`);
     return this.start(req);
   }
 
@@ -213,7 +269,10 @@ export class RunService {
     }
     this.requestHalt(a, intent);
     const killer = setTimeout(() => {
-      this.log(runId, `trainer did not ${intent} within ${STOP_GRACE_MS / 1000} s; killing it (the last checkpoint is kept)`);
+      this.log(
+        runId,
+        `trainer did not ${intent} within ${STOP_GRACE_MS / 1000} s; killing it (the last checkpoint is kept)`,
+      );
       a.handle.kill();
     }, STOP_GRACE_MS);
     await a.exited;
@@ -233,7 +292,9 @@ export class RunService {
 
   metrics(req: ParsedRequestOf<'runs:metrics'>): ReplyOf<'runs:metrics'> {
     const dir = this.dir(req.runId);
-    let points = readMetrics(dir).map(toPoint).filter((p) => p.step > req.since);
+    let points = readMetrics(dir)
+      .map(toPoint)
+      .filter((p) => p.step > req.since);
     if (req.limit > 0) points = points.slice(-req.limit);
     return { runId: req.runId, points };
   }
@@ -254,11 +315,17 @@ export class RunService {
     const exited = new Promise<void>((r) => (markExited = r));
     const ckpts = this.checkpoints(runId);
     const a: Active = {
-      runId, started: false, intent: 'run', outcome: null, tail: [], exited, lastStep: 0,
+      runId,
+      started: false,
+      intent: 'run',
+      outcome: null,
+      tail: [],
+      exited,
+      lastStep: 0,
       controlFile: join(tmpdir(), `oneiro-control-${process.pid}-${randomBytes(6).toString('hex')}`),
       // The runner truncates metrics.jsonl to the checkpoint it resumes from; stream only what comes after.
       metricsOffset: 0,
-      minStep: resume ? (ckpts.find((c) => c.latest) ?? ckpts.at(-1))?.step ?? -1 : -1,
+      minStep: resume ? ((ckpts.find((c) => c.latest) ?? ckpts.at(-1))?.step ?? -1) : -1,
       handle: undefined as unknown as WorkerHandle,
     };
     const keep = (line: string) => {
@@ -267,10 +334,17 @@ export class RunService {
     };
     a.handle = this.launcher.spawn(`trainer-${runId}`, {
       onMessage: (m) => {
-        if (m.type === 'ready') a.handle.send({ type: 'start', job: { kind: 'train', workspace: this.workspace, runId, resume, controlFile: a.controlFile } });
+        if (m.type === 'ready')
+          a.handle.send({
+            type: 'start',
+            job: { kind: 'train', workspace: this.workspace, runId, resume, controlFile: a.controlFile },
+          });
         else if (m.type === 'started') {
           a.started = true;
-          this.log(runId, `trainer pid ${a.handle.pid ?? '?'} started on backend ${m.backend}${resume ? ' (resuming from the last checkpoint)' : ''}`);
+          this.log(
+            runId,
+            `trainer pid ${a.handle.pid ?? '?'} started on backend ${m.backend}${resume ? ' (resuming from the last checkpoint)' : ''}`,
+          );
           this.poll();
         } else if (m.type === 'log') {
           keep(m.line);
@@ -300,14 +374,22 @@ export class RunService {
     this.active.delete(a.runId);
     rmSync(a.controlFile, { force: true });
     const disk = readStatus(dir);
-    const base = { phase: disk?.phase ?? null, step: disk?.step ?? 0, totalSteps: disk?.totalSteps ?? 0, pid: null, backend: disk?.backend ?? null, ...(disk?.last ? { last: disk.last } : {}) };
+    const base = {
+      phase: disk?.phase ?? null,
+      step: disk?.step ?? 0,
+      totalSteps: disk?.totalSteps ?? 0,
+      pid: null,
+      backend: disk?.backend ?? null,
+      ...(disk?.last ? { last: disk.last } : {}),
+    };
     if (a.outcome?.outcome === 'stopped' || (a.outcome === null && a.intent !== 'run' && disk?.state === 'paused')) {
       writeStatus(dir, { ...base, state: 'paused', message: a.intent === 'stop' ? USER_STOP : USER_PAUSE });
     } else if (a.outcome === null || (a.outcome.outcome === 'failed' && disk?.state === 'running')) {
       // Died without saying goodbye: killed, out of memory, a native crash. The run folder still holds
       // the last checkpoint (written atomically), so the run can be resumed from it.
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
-      const detail = a.outcome?.message ?? a.tail.filter((l) => /error|Error|killed|memory/.test(l)).at(-1) ?? a.tail.at(-1);
+      const detail =
+        a.outcome?.message ?? a.tail.filter((l) => /error|Error|killed|memory/.test(l)).at(-1) ?? a.tail.at(-1);
       const ck = latestCheckpointName(dir);
       const message = `trainer ${how} at step ${base.step}${detail ? ` (${detail.slice(0, 300)})` : ''}; ${ck ? `last checkpoint ${ck} is intact` : 'no checkpoint had been written yet'}`;
       writeStatus(dir, { ...base, state: 'crashed', message });
@@ -347,7 +429,9 @@ export class RunService {
                 try {
                   const p = toPoint(JSON.parse(line) as MetricsRecord);
                   if (p.step > a.minStep) points.push(p);
-                } catch { /* torn line */ }
+                } catch {
+                  /* torn line */
+                }
               }
               if (points.length) {
                 a.lastStep = Math.max(a.lastStep, ...points.map((p) => p.step));
@@ -400,7 +484,13 @@ export function isAlive(pid: number | null | undefined): boolean {
 
 export function toPoint(rec: MetricsRecord): MetricPoint {
   const values: Record<string, number> = {};
-  for (const [k, v] of Object.entries(rec)) if (k !== 'step' && typeof v === 'number' && Number.isFinite(v)) values[k] = v;
+  for (const [k, v] of Object.entries(rec))
+    if (k !== 'step' && typeof v === 'number' && Number.isFinite(v)) values[k] = v;
   const t = typeof rec.time === 'string' ? Date.parse(rec.time) : NaN;
-  return { step: Math.max(0, Math.trunc(rec.step) || 0), time: Number.isFinite(t) ? t / 1000 : null, phase: typeof rec.phase === 'string' ? rec.phase : null, values };
+  return {
+    step: Math.max(0, Math.trunc(rec.step) || 0),
+    time: Number.isFinite(t) ? t / 1000 : null,
+    phase: typeof rec.phase === 'string' ? rec.phase : null,
+    values,
+  };
 }

@@ -63,9 +63,10 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
   const events = new EventHub();
   const datasets = new DatasetService(workspace, events, opts.launcher);
   const runs = new RunService(workspace, events, opts.launcher);
-  const dreams: Dreams = opts.dreamsIn === 'host'
-    ? new DreamService(workspace)
-    : new DreamWorkerClient(workspace, opts.launcher, opts.backend, (l) => console.error(`oneiro dreams: ${l}`));
+  const dreams: Dreams =
+    opts.dreamsIn === 'host'
+      ? new DreamService(workspace)
+      : new DreamWorkerClient(workspace, opts.launcher, opts.backend, (l) => console.error(`oneiro dreams: ${l}`));
   let backend: Promise<BackendInfo> | null = null;
   let found: { electron: Found; chromium: Found } | null = null;
 
@@ -74,8 +75,12 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     if (!found) {
       const inElectron = process.versions.electron;
       found = {
-        electron: inElectron ? { available: true, version: inElectron, detail: 'running inside Electron' } : findElectron(root),
-        chromium: process.versions.chrome ? { available: true, version: process.versions.chrome, detail: "Electron's own Chromium" } : findChromium(),
+        electron: inElectron
+          ? { available: true, version: inElectron, detail: 'running inside Electron' }
+          : findElectron(root),
+        chromium: process.versions.chrome
+          ? { available: true, version: process.versions.chrome, detail: "Electron's own Chromium" }
+          : findChromium(),
       };
     }
     return found;
@@ -87,17 +92,31 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       const b = await hostBackend();
       const a = availability();
       return {
-        workspace, version: packageVersion(root), host: opts.host,
+        workspace,
+        version: packageVersion(root),
+        host: opts.host,
         backend: { name: b.name, tfName: b.tfName, threads: b.threads, skipped: b.skipped },
-        versions: { node: process.versions.node, tfjs: tf.version_core, electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null },
-        electron: strip(a.electron), chromium: strip(a.chromium),
+        versions: {
+          node: process.versions.node,
+          tfjs: tf.version_core,
+          electron: process.versions.electron ?? null,
+          chrome: process.versions.chrome ?? null,
+        },
+        electron: strip(a.electron),
+        chromium: strip(a.chromium),
         empty: datasets.list().length === 0 && runs.list().length === 0,
       } satisfies ReplyOf<'workspace:info'>;
     },
     async listEnvs() {
       return listEnvs().map((s) => {
         const space = s.actionSpace ?? s.make().actionSpace;
-        return { name: s.name, doc: s.doc, observationShape: [s.defaults.size, s.defaults.size, 3] as [number, number, 3], actionSpace: space, defaults: s.defaults };
+        return {
+          name: s.name,
+          doc: s.doc,
+          observationShape: [s.defaults.size, s.defaults.size, 3] as [number, number, 3],
+          actionSpace: space,
+          defaults: s.defaults,
+        };
       });
     },
     async listModels() {
@@ -105,34 +124,66 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       for (const f of familyDescriptions()) {
         const fam = await getFamily(f.name);
         // From an env, a run first collects a small dataset (runs:create); training itself is offline.
-        out.push({ family: f.name, doc: f.description, presets: fam.presets.map((p) => ({ name: p, doc: `${f.name} '${p}' preset` })), sources: ['dataset', 'env'] });
+        out.push({
+          family: f.name,
+          doc: f.description,
+          presets: fam.presets.map((p) => ({ name: p, doc: `${f.name} '${p}' preset` })),
+          sources: ['dataset', 'env'],
+        });
       }
       return out;
     },
-    async listDatasets() { return datasets.list(); },
-    async inspectDataset(req) { return datasets.inspect(req); },
-    async readEpisode(req) { return datasets.episode(req); },
-    async episodeFrames(req) { return datasets.frames(req); },
+    async listDatasets() {
+      return datasets.list();
+    },
+    async inspectDataset(req) {
+      return datasets.inspect(req);
+    },
+    async readEpisode(req) {
+      return datasets.episode(req);
+    },
+    async episodeFrames(req) {
+      return datasets.frames(req);
+    },
     importDataset: (req) => datasets.import(req),
     collectDataset: (req) => datasets.collect(req),
-    async listRuns() { return runs.list(); },
-    async getRun(req) { return runs.get(req); },
+    async listRuns() {
+      return runs.list();
+    },
+    async getRun(req) {
+      return runs.get(req);
+    },
     async createRun(req) {
       await hostBackend();
       return runs.create(req, async (env, dataset) => {
         const spec = getEnvSpec(env);
         const box = (spec.actionSpace ?? spec.make().actionSpace).kind === 'box';
         // ENV_DATASET: enough frames for a debug-preset run to learn something, collected in seconds.
-        await datasets.collect({ env, dataset, episodes: ENV_DATASET.episodes, seed: req.seed ?? 0, maxSteps: Math.min(spec.defaults.maxSteps, ENV_DATASET.maxSteps), policy: box ? 'brownian' : 'random' });
+        await datasets.collect({
+          env,
+          dataset,
+          episodes: ENV_DATASET.episodes,
+          seed: req.seed ?? 0,
+          maxSteps: Math.min(spec.defaults.maxSteps, ENV_DATASET.maxSteps),
+          policy: box ? 'brownian' : 'random',
+        });
         return dataset;
       });
     },
-    async startRun(req) { return runs.start(req); },
+    async startRun(req) {
+      return runs.start(req);
+    },
     pauseRun: (req) => runs.pause(req),
-    async resumeRun(req) { return runs.resume(req); },
+    async resumeRun(req) {
+      return runs.resume(req);
+    },
     stopRun: (req) => runs.stop(req),
-    async runMetrics(req) { return runs.metrics(req); },
-    async runCheckpoints(req) { return runs.checkpoints(req.runId); },
+    async runMetrics(req) {
+      return runs.metrics(req);
+    },
+    async runCheckpoints(req) {
+      return runs.checkpoints(req.runId);
+    },
     async dreamOpenLoop(req) {
       if (opts.dreamsIn === 'host') await hostBackend();
       return dreams.openloop(req);
@@ -141,9 +192,15 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       if (opts.dreamsIn === 'host') await hostBackend();
       return dreams.reset(req);
     },
-    async dreamStep(req) { return dreams.step(req); },
-    async dreamFrame(req) { return dreams.frame(req); },
-    async dreamClose(req) { return { closed: await dreams.closeSession(req.sessionId) }; },
+    async dreamStep(req) {
+      return dreams.step(req);
+    },
+    async dreamFrame(req) {
+      return dreams.frame(req);
+    },
+    async dreamClose(req) {
+      return { closed: await dreams.closeSession(req.sessionId) };
+    },
     async exportStrip(req) {
       if (req.source.kind === 'openloop' && opts.dreamsIn === 'host') await hostBackend();
       return exportStrip(workspace, dreams, req);
@@ -151,7 +208,11 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
   };
 
   return {
-    api, events, runs, datasets, dreams,
+    api,
+    events,
+    runs,
+    datasets,
+    dreams,
     async close() {
       await Promise.all([runs.close(), dreams.close()]);
     },

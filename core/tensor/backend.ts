@@ -57,14 +57,18 @@ async function tryLoad(name: BackendName): Promise<LoadResult> {
       case 'node': {
         const pkg = NATIVE_PKG[name];
         if (!resolvable(pkg)) {
-          return { ok: false, reason: `${pkg} is not installed (optional: its install script downloads libtensorflow from storage.googleapis.com; \`npm run install:${name === 'node' ? 'native' : 'gpu'}-backend\` where that host is reachable)` };
+          return {
+            ok: false,
+            reason: `${pkg} is not installed (optional: its install script downloads libtensorflow from storage.googleapis.com; \`npm run install:${name === 'node' ? 'native' : 'gpu'}-backend\` where that host is reachable)`,
+          };
         }
         try {
           await import(pkg);
         } catch (e) {
           return { ok: false, reason: `${pkg} failed to load: ${(e as Error).message.split('\n')[0]}` };
         }
-        if (!(await tf.setBackend('tensorflow'))) return { ok: false, reason: `${pkg} loaded but its backend did not initialise` };
+        if (!(await tf.setBackend('tensorflow')))
+          return { ok: false, reason: `${pkg} loaded but its backend did not initialise` };
         return { ok: true, tfName: 'tensorflow', threads: 0 };
       }
       case 'wasm': {
@@ -121,14 +125,16 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
     if (want) throw new UserError(`backend '${want}' was requested but cannot be used: ${r.reason}`);
     skipped.push({ name, reason: r.reason });
   }
-  throw new Error(`no TensorFlow.js backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  throw new Error(
+    `no TensorFlow.js backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
+  );
 }
 
 /** One line saying why `name` is not the active backend (or 'available' when it would load). */
 async function whyNot(name: BackendName): Promise<string> {
   if (name === 'node' || name === 'node-gpu') {
     const pkg = NATIVE_PKG[name];
-    if (!resolvable(pkg)) return (await tryLoad(name) as { reason: string }).reason;
+    if (!resolvable(pkg)) return ((await tryLoad(name)) as { reason: string }).reason;
   }
   const r = await tryLoad(name);
   return r.ok ? 'available, but another backend was requested (--backend / ONEIRO_BACKEND)' : r.reason;

@@ -100,7 +100,16 @@ function zeroGrad(kernelName: string, inputs: string[]): GradConfig {
   };
 }
 
-const ZERO_GRAD_BINARY = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr'];
+const ZERO_GRAD_BINARY = [
+  'Greater',
+  'GreaterEqual',
+  'Less',
+  'LessEqual',
+  'Equal',
+  'NotEqual',
+  'LogicalAnd',
+  'LogicalOr',
+];
 
 export function registerGradientFixes(): void {
   for (const g of [maximumGrad, minimumGrad, squaredDifferenceGrad, batchMatMulGrad]) tf.registerGradient(g);

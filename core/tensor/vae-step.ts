@@ -35,7 +35,8 @@ export async function makeVaeStep(seed = 0): Promise<VaeStep> {
 /** The bench's own copy of the architecture (used when the product model is absent). */
 export function fallbackVae(seed: number): VaeStep {
   let k = seed;
-  const v = (shape: number[], fanIn: number) => tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', ++k));
+  const v = (shape: number[], fanIn: number) =>
+    tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', ++k));
   const enc = [3, 32, 64, 128, 256];
   const p: Record<string, tf.Variable> = {};
   for (let i = 0; i < 4; i++) {
@@ -55,7 +56,8 @@ export function fallbackVae(seed: number): VaeStep {
   const loss = (x: tf.Tensor4D, eps: tf.Tensor) => {
     const b = x.shape[0];
     let h: tf.Tensor4D = x;
-    for (let i = 0; i < 4; i++) h = tf.relu(tf.add(tf.conv2d(h, p[`e${i}`] as tf.Tensor4D, 2, 'valid'), p[`eb${i}`])) as tf.Tensor4D;
+    for (let i = 0; i < 4; i++)
+      h = tf.relu(tf.add(tf.conv2d(h, p[`e${i}`] as tf.Tensor4D, 2, 'valid'), p[`eb${i}`])) as tf.Tensor4D;
     const flat = tf.reshape(h, [b, 1024]) as tf.Tensor2D;
     const mu = tf.matMul(flat, p.mu);
     const lv = tf.matMul(flat, p.lv);
@@ -64,7 +66,10 @@ export function fallbackVae(seed: number): VaeStep {
     let size = 1;
     for (let i = 0; i < 4; i++) {
       size = (size - 1) * 2 + dk[i];
-      d = tf.add(tf.conv2dTranspose(d, p[`d${i}`] as tf.Tensor4D, [b, size, size, dec[i + 1]], 2, 'valid'), p[`db${i}`]);
+      d = tf.add(
+        tf.conv2dTranspose(d, p[`d${i}`] as tf.Tensor4D, [b, size, size, dec[i + 1]], 2, 'valid'),
+        p[`db${i}`],
+      );
       d = i === 3 ? tf.sigmoid(d) : tf.relu(d);
     }
     const recon = tf.mean(tf.sum(tf.square(tf.sub(x, d)), [1, 2, 3]));

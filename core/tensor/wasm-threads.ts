@@ -40,7 +40,8 @@ export function loadThreadedWasmModule(): WasmModuleApi {
   const mainPath = join(dir, 'tfjs-backend-wasm-threaded-simd.main.cjs');
 
   const workerHook = 'return URL.createObjectURL(blob);';
-  const mainHook = /factoryConfig\.mainScriptUrlOrBlob = new Blob\(\["var WasmBackendModuleThreadedSimd = " \+\s*wasmFactoryThreadedSimd\.toString\(\)\], \{ type: 'text\/javascript' \}\);/;
+  const mainHook =
+    /factoryConfig\.mainScriptUrlOrBlob = new Blob\(\["var WasmBackendModuleThreadedSimd = " \+\s*wasmFactoryThreadedSimd\.toString\(\)\], \{ type: 'text\/javascript' \}\);/;
   if (code.split(workerHook).length !== 2 || !mainHook.test(code)) {
     throw new Error(`tfjs-backend-wasm ${version}: its Node bundle no longer has the code the threads patch expects`);
   }
@@ -48,15 +49,20 @@ export function loadThreadedWasmModule(): WasmModuleApi {
   // XNNPACK's pool is capped at logical cores / 2 (1 on a 2-core machine); report twice the
   // cores so the cap becomes the core count. The thread count itself is setThreadsCount's.
   const coresHook = 'return require$$4.cpus().length;';
-  if (code.split(coresHook).length !== 2) throw new Error(`tfjs-backend-wasm ${version}: core-count code not found for the threads patch`);
+  if (code.split(coresHook).length !== 2)
+    throw new Error(`tfjs-backend-wasm ${version}: core-count code not found for the threads patch`);
   code = code.replace(coresHook, () => 'return 2 * require$$4.cpus().length;');
   // A worker running a pthread is ref()'d, and XNNPACK's pool threads never end, so Node would
   // never exit (seen as a hung `node --test`). The main thread drives every kernel
   // synchronously, so idle pool threads need not keep the process alive.
   const refHook = 'worker.ref();';
-  if (code.split(refHook).length !== 2) throw new Error(`tfjs-backend-wasm ${version}: worker.ref() not found for the threads patch`);
+  if (code.split(refHook).length !== 2)
+    throw new Error(`tfjs-backend-wasm ${version}: worker.ref() not found for the threads patch`);
   code = code.replace(refHook, () => '/* oneiro: no worker.ref() */');
-  code = code.replace(mainHook, () => 'factoryConfig.mainScriptUrlOrBlob = __oneiroMainFile(wasmFactoryThreadedSimd.toString());');
+  code = code.replace(
+    mainHook,
+    () => 'factoryConfig.mainScriptUrlOrBlob = __oneiroMainFile(wasmFactoryThreadedSimd.toString());',
+  );
 
   const hooks = {
     __oneiroWorkerFile: (text: string) => {
@@ -79,7 +85,15 @@ export function loadThreadedWasmModule(): WasmModuleApi {
   };
   const mod = { exports: {} as Record<string, unknown> };
   const realRequire = createRequire(bundlePath);
-  new Function('require', 'module', 'exports', '__filename', '__dirname', '__oneiroWorkerFile', '__oneiroMainFile', code)(
-    realRequire, mod, mod.exports, bundlePath, dirname(bundlePath), hooks.__oneiroWorkerFile, hooks.__oneiroMainFile);
+  new Function(
+    'require',
+    'module',
+    'exports',
+    '__filename',
+    '__dirname',
+    '__oneiroWorkerFile',
+    '__oneiroMainFile',
+    code,
+  )(realRequire, mod, mod.exports, bundlePath, dirname(bundlePath), hooks.__oneiroWorkerFile, hooks.__oneiroMainFile);
   return mod.exports as unknown as WasmModuleApi;
 }

@@ -19,10 +19,21 @@ export interface CollectProgress {
   steps: number;
 }
 
-export async function collectJob(job: CollectJob, signal: AbortSignal, onProgress: (p: CollectProgress) => void): Promise<void> {
-  if (existsSync(datasetDir(job.workspace, job.dataset))) throw new UserError(`dataset '${job.dataset}' already exists in ${datasetsDir(job.workspace)}; choose another name`);
+export async function collectJob(
+  job: CollectJob,
+  signal: AbortSignal,
+  onProgress: (p: CollectProgress) => void,
+): Promise<void> {
+  if (existsSync(datasetDir(job.workspace, job.dataset)))
+    throw new UserError(
+      `dataset '${job.dataset}' already exists in ${datasetsDir(job.workspace)}; choose another name`,
+    );
   const spec = getEnvSpec(job.env);
-  const env = spec.make({ size: job.size ?? spec.defaults.size, maxSteps: job.maxSteps ?? spec.defaults.maxSteps, actionRepeat: spec.defaults.actionRepeat });
+  const env = spec.make({
+    size: job.size ?? spec.defaults.size,
+    maxSteps: job.maxSteps ?? spec.defaults.maxSteps,
+    actionRepeat: spec.defaults.actionRepeat,
+  });
   // Same seeding as `oneiro collect`: one stream for the policy, one for the reset seeds.
   const rng = new Rng(job.seed);
   const policy = makePolicy(job.policy, env.actionSpace, rng.fork());
@@ -33,7 +44,11 @@ export async function collectJob(job: CollectJob, signal: AbortSignal, onProgres
     env: spec.name,
     observationShape: env.observationShape,
     actionSpace: env.actionSpace,
-    source: { kind: 'collect', env: spec.name, runs: [{ policy: job.policy, seed: job.seed, episodes: job.episodes, at: new Date().toISOString() }] },
+    source: {
+      kind: 'collect',
+      env: spec.name,
+      runs: [{ policy: job.policy, seed: job.seed, episodes: job.episodes, at: new Date().toISOString() }],
+    },
   });
   let steps = 0;
   try {

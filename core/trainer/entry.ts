@@ -17,7 +17,11 @@ interface Port {
 }
 
 function connect(): Port {
-  const pp = (process as unknown as { parentPort?: { on(ev: 'message', cb: (e: { data: unknown }) => void): void; postMessage(m: unknown): void } }).parentPort;
+  const pp = (
+    process as unknown as {
+      parentPort?: { on(ev: 'message', cb: (e: { data: unknown }) => void): void; postMessage(m: unknown): void };
+    }
+  ).parentPort;
   if (pp) return { send: (m) => pp.postMessage(m), onMessage: (cb) => pp.on('message', (e) => cb(e.data)) };
   if (!process.send) {
     console.error('oneiro trainer: no parent to talk to (start it through the workbench host, not directly)');
@@ -80,8 +84,18 @@ async function run(job: Job): Promise<void> {
         port.send({ type: 'reply', id, ok: true, value });
       } catch (e) {
         const err = e as { code?: unknown; message?: string; field?: unknown; name?: string };
-        const code = typeof err.code === 'string' ? err.code : err.name === 'UserError' ? 'invalid_request' : 'internal';
-        port.send({ type: 'reply', id, ok: false, error: { code, message: String(err.message ?? e), ...(typeof err.field === 'string' ? { field: err.field } : {}) } });
+        const code =
+          typeof err.code === 'string' ? err.code : err.name === 'UserError' ? 'invalid_request' : 'internal';
+        port.send({
+          type: 'reply',
+          id,
+          ok: false,
+          error: {
+            code,
+            message: String(err.message ?? e),
+            ...(typeof err.field === 'string' ? { field: err.field } : {}),
+          },
+        });
       }
     };
     port.send({ type: 'started', backend });
@@ -97,7 +111,17 @@ async function run(job: Job): Promise<void> {
       skipped: report.bad,
       converted: Object.entries(report.converted).map(([what, n]) => `${what} (${n} episodes)`),
     });
-    done(dataset ? 'finished' : 'failed', dataset ? null : `no good episode in ${job.source}: ${report.bad.slice(0, 3).map((b) => `${b.file}: ${b.reason}`).join('; ') || 'the folder holds no episode files'}`);
+    done(
+      dataset ? 'finished' : 'failed',
+      dataset
+        ? null
+        : `no good episode in ${job.source}: ${
+            report.bad
+              .slice(0, 3)
+              .map((b) => `${b.file}: ${b.reason}`)
+              .join('; ') || 'the folder holds no episode files'
+          }`,
+    );
     return;
   }
   const { collectJob } = await import('./collect-job.ts');
@@ -121,7 +145,13 @@ port.onMessage((raw) => {
     });
   } else if (msg.type === 'call') {
     const call = dreamCall;
-    if (!call) port.send({ type: 'reply', id: msg.id, ok: false, error: { code: 'internal', message: 'this worker is not a dream server' } });
+    if (!call)
+      port.send({
+        type: 'reply',
+        id: msg.id,
+        ok: false,
+        error: { code: 'internal', message: 'this worker is not a dream server' },
+      });
     else callQueue = callQueue.then(() => call(msg.id, msg.method, msg.req));
   } else if (msg.type === 'pause' || msg.type === 'stop') {
     controller.abort();

@@ -71,7 +71,9 @@ function lowerPriority(pid: number | undefined): void {
   if (pid === undefined) return;
   try {
     setPriority(pid, WORKER_NICE);
-  } catch { /* not permitted here: the worker keeps normal priority */ }
+  } catch {
+    /* not permitted here: the worker keeps normal priority */
+  }
 }
 
 function deliver(raw: unknown, cb: WorkerCallbacks, kill: () => void): void {
@@ -128,7 +130,16 @@ export function forkLauncher(opts: ForkOptions = {}): WorkerLauncher {
 
 /** The slice of Electron's `utilityProcess` module this needs (structural, so core stays Electron-free). */
 export interface UtilityProcessLike {
-  fork(modulePath: string, args?: string[], options?: { serviceName?: string; stdio?: 'pipe' | 'ignore' | 'inherit'; execArgv?: string[]; env?: NodeJS.ProcessEnv }): UtilityChildLike;
+  fork(
+    modulePath: string,
+    args?: string[],
+    options?: {
+      serviceName?: string;
+      stdio?: 'pipe' | 'ignore' | 'inherit';
+      execArgv?: string[];
+      env?: NodeJS.ProcessEnv;
+    },
+  ): UtilityChildLike;
 }
 export interface UtilityChildLike {
   readonly pid: number | undefined;
@@ -141,11 +152,19 @@ export interface UtilityChildLike {
 }
 
 /** Desktop: `utilityProcess.fork(entry)` with entry = core/trainer/entry.mjs (registers tsx, runs entry.ts). */
-export function utilityLauncher(utilityProcess: UtilityProcessLike, entry: string, env?: NodeJS.ProcessEnv): WorkerLauncher {
+export function utilityLauncher(
+  utilityProcess: UtilityProcessLike,
+  entry: string,
+  env?: NodeJS.ProcessEnv,
+): WorkerLauncher {
   return {
     kind: 'utility',
     spawn(name, cb) {
-      const child = utilityProcess.fork(entry, [name], { serviceName: `oneiro ${name}`, stdio: 'pipe', env: { ...process.env, ...env, ONEIRO_WORKER: name } });
+      const child = utilityProcess.fork(entry, [name], {
+        serviceName: `oneiro ${name}`,
+        stdio: 'pipe',
+        env: { ...process.env, ...env, ONEIRO_WORKER: name },
+      });
       let exited = false;
       lowerPriority(child.pid);
       const kill = () => {

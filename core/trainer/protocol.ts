@@ -96,7 +96,13 @@ export const FromWorker = z.discriminatedUnion('type', [
     converted: z.array(z.string()),
   }),
   /** The answer to a 'call' (typed arrays travel as such: advanced serialization / structured clone). */
-  z.strictObject({ type: z.literal('reply'), id: z.number().int(), ok: z.boolean(), value: z.unknown().optional(), error: CallError.optional() }),
+  z.strictObject({
+    type: z.literal('reply'),
+    id: z.number().int(),
+    ok: z.boolean(),
+    value: z.unknown().optional(),
+    error: CallError.optional(),
+  }),
   /** The last message before a deliberate exit. */
   z.strictObject({
     type: z.literal('done'),

@@ -20,7 +20,11 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | Uint8A
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw e;
   }
   closeSync(fd);
@@ -36,6 +40,12 @@ function fsyncDir(dir: string): void {
   // Not every platform lets a directory be opened for fsync (Windows); the rename is still atomic there.
   try {
     const fd = openSync(dir, 'r');
-    try { fsyncSync(fd); } finally { closeSync(fd); }
-  } catch { /* best effort */ }
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* best effort */
+  }
 }

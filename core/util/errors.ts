@@ -4,7 +4,10 @@
  */
 export class UserError extends Error {
   override readonly name = 'UserError';
-  constructor(message: string, readonly detail?: Record<string, unknown>) {
+  constructor(
+    message: string,
+    readonly detail?: Record<string, unknown>,
+  ) {
     super(message);
   }
 }

@@ -15,7 +15,11 @@ export function hostileKeyReason(key: string): string | null {
 }
 
 /** The first hostile key anywhere in a JSON-like value, as a dotted path, or null. Depth-limited. */
-export function findHostileKey(value: unknown, path: string[] = [], depth = 0): { path: string; reason: string } | null {
+export function findHostileKey(
+  value: unknown,
+  path: string[] = [],
+  depth = 0,
+): { path: string; reason: string } | null {
   if (depth > 64 || value === null || typeof value !== 'object') return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -39,7 +43,8 @@ export function checkDottedPath(path: string, fail: (message: string) => Error):
   const parts = path.split('.');
   for (const p of parts) {
     const reason = hostileKeyReason(p);
-    if (reason) throw fail(`override '${path.slice(0, 120)}' has ${reason}: expected dotted field names like 'rssm.deter'`);
+    if (reason)
+      throw fail(`override '${path.slice(0, 120)}' has ${reason}: expected dotted field names like 'rssm.deter'`);
   }
   return parts;
 }
@@ -81,7 +86,10 @@ export function deepMerge<T>(base: T, over: unknown, fail: (message: string) => 
   for (const k of Object.keys(over)) {
     const reason = hostileKeyReason(k);
     if (reason) throw fail(`config key '${[...path, k].join('.')}' is ${reason}: expected a field name`);
-    const merged = deepMerge(Object.hasOwn(base, k) ? (base as Record<string, unknown>)[k] : undefined, over[k], fail, [...path, k]);
+    const merged = deepMerge(Object.hasOwn(base, k) ? (base as Record<string, unknown>)[k] : undefined, over[k], fail, [
+      ...path,
+      k,
+    ]);
     Object.defineProperty(out, k, { value: merged, enumerable: true, writable: true, configurable: true });
   }
   return out as T;

@@ -9,7 +9,12 @@ import { toasts } from './state/toasts.svelte.ts';
 const target = document.getElementById('app')!;
 
 connectWorkbench({
-  onClose: (reason) => toasts.push('error', 'Disconnected from the workbench host', `${reason} — reload the page once the host runs again`),
+  onClose: (reason) =>
+    toasts.push(
+      'error',
+      'Disconnected from the workbench host',
+      `${reason} — reload the page once the host runs again`,
+    ),
 }).then(
   (client) => mount(App, { target, props: { client } }),
   (e: unknown) => mount(ConnectError, { target, props: { message: e instanceof Error ? e.message : String(e) } }),

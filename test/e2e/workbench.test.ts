@@ -23,7 +23,12 @@ const DATASET = 'e2e-car';
 const RUN_STEPS = 80;
 const SHOTS = process.env.ONEIRO_E2E_SHOTS;
 
-async function waitUntil<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+  everyMs = 200,
+): Promise<T> {
   const t0 = Date.now();
   let last: unknown;
   for (;;) {
@@ -33,7 +38,10 @@ async function waitUntil<T>(what: string, fn: () => Promise<T | null | undefined
     } catch (e) {
       last = e;
     }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -54,8 +62,16 @@ async function canvasInfo(page: Page, name: string): Promise<{ w: number; h: num
 
 /** Mean absolute pixel difference (0..255) between two canvases of the same size. */
 async function canvasDiff(page: Page, a: string, b: string): Promise<number> {
-  const da = await page.getByRole('img', { name: a, exact: true }).evaluate((c: any) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data as Uint8ClampedArray));
-  const db = await page.getByRole('img', { name: b, exact: true }).evaluate((c: any) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data as Uint8ClampedArray));
+  const da = await page
+    .getByRole('img', { name: a, exact: true })
+    .evaluate((c: any) =>
+      Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data as Uint8ClampedArray),
+    );
+  const db = await page
+    .getByRole('img', { name: b, exact: true })
+    .evaluate((c: any) =>
+      Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data as Uint8ClampedArray),
+    );
   assert.equal(da.length, db.length, `${a} and ${b} differ in size`);
   let s = 0;
   for (let i = 0; i < da.length; i++) s += Math.abs(da[i] - db[i]);
@@ -89,12 +105,15 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
   let runId = '';
   let fps = 0;
 
-  before(async () => {
-    if (missing) throw new Error(missing);
-    await ensureRendererBuilt();
-    host = await startHost();
-    s = await openSession(host.url);
-  }, { timeout: 300_000 });
+  before(
+    async () => {
+      if (missing) throw new Error(missing);
+      await ensureRendererBuilt();
+      host = await startHost();
+      s = await openSession(host.url);
+    },
+    { timeout: 300_000 },
+  );
 
   after(async () => {
     if (s) await closeSession(s);
@@ -110,7 +129,8 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
       } catch (e) {
         const base = await keepFailure(s, name);
         const err = e as Error;
-        err.message += `\n  screenshot: ${base}.png\n  trace: ${base}-trace.zip (npx playwright show-trace)` +
+        err.message +=
+          `\n  screenshot: ${base}.png\n  trace: ${base}-trace.zip (npx playwright show-trace)` +
           `\n  browser problems: ${s.problems.slice(-5).join(' | ') || 'none'}\n  host output (tail):\n${host.output().slice(-1500)}`;
         throw err;
       }
@@ -120,8 +140,13 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
   step('connects and shows the workspace', 30_000, async (page) => {
     await page.getByRole('navigation', { name: 'Views' }).waitFor();
     const status = page.getByRole('contentinfo', { name: 'Status' });
-    await waitUntil('the backend in the status bar', async () => /backend\s+\S+/.test((await status.textContent()) ?? ''));
-    assert.match((await status.textContent()) ?? '', new RegExp(host!.workspace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    await waitUntil('the backend in the status bar', async () =>
+      /backend\s+\S+/.test((await status.textContent()) ?? ''),
+    );
+    assert.match(
+      (await status.textContent()) ?? '',
+      new RegExp(host!.workspace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+    );
     await assertNoErrors(page);
   });
 
@@ -141,7 +166,10 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
     await waitUntil('a non-blank episode frame', async () => !(await canvasInfo(page, 'Episode frame')).blank, 30_000);
     const before = await canvasInfo(page, 'Episode frame');
     await page.getByLabel('Episode frame index').fill('40');
-    await waitUntil('the episode frame to change after scrubbing', async () => (await canvasInfo(page, 'Episode frame')).hash !== before.hash);
+    await waitUntil(
+      'the episode frame to change after scrubbing',
+      async () => (await canvasInfo(page, 'Episode frame')).hash !== before.hash,
+    );
     await page.getByRole('img', { name: 'Reward curve' }).waitFor();
     await shot(page, 'datasets');
   });
@@ -159,18 +187,40 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
     runId = ((await runs.getByRole('row').nth(1).getByRole('button').first().textContent()) ?? '').trim();
     assert.ok(runId, 'the new run is listed');
     const points = page.getByTestId('metric-points');
-    const n1 = await waitUntil('first metric points', async () => { const n = Number(await points.textContent()); return n > 0 ? n : null; }, 240_000);
-    await page.getByRole('img', { name: /^Loss curve / }).first().waitFor();
-    const n2 = await waitUntil('the loss curve to gain points', async () => { const n = Number(await points.textContent()); return n > n1 ? n : null; }, 240_000);
+    const n1 = await waitUntil(
+      'first metric points',
+      async () => {
+        const n = Number(await points.textContent());
+        return n > 0 ? n : null;
+      },
+      240_000,
+    );
+    await page
+      .getByRole('img', { name: /^Loss curve / })
+      .first()
+      .waitFor();
+    const n2 = await waitUntil(
+      'the loss curve to gain points',
+      async () => {
+        const n = Number(await points.textContent());
+        return n > n1 ? n : null;
+      },
+      240_000,
+    );
     assert.ok(n2 > n1);
     await shot(page, 'runs-training');
     // The run must finish (or at least checkpoint) before it can dream.
     const status = page.getByLabel('Run status');
-    await waitUntil('the run to complete', async () => {
-      const st = (await status.textContent())?.trim();
-      if (st === 'crashed' || st === 'failed') throw new Error(`run ${runId} ${st}`);
-      return st === 'completed';
-    }, 540_000, 1000);
+    await waitUntil(
+      'the run to complete',
+      async () => {
+        const st = (await status.textContent())?.trim();
+        if (st === 'crashed' || st === 'failed') throw new Error(`run ${runId} ${st}`);
+        return st === 'completed';
+      },
+      540_000,
+      1000,
+    );
     await page.getByRole('table', { name: 'Checkpoints' }).getByRole('row').nth(1).waitFor();
     await assertNoErrors(page);
     await shot(page, 'runs-completed');
@@ -201,7 +251,10 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
     assert.ok(T >= 12, `rollout has ${T} steps`);
     await scrub.fill(String(T - 1));
     await waitUntil('the real frame to change', async () => (await canvasInfo(page, 'Real frame')).hash !== real.hash);
-    await waitUntil('the dream frame to change', async () => (await canvasInfo(page, 'Dream frame')).hash !== dream.hash);
+    await waitUntil(
+      'the dream frame to change',
+      async () => (await canvasInfo(page, 'Dream frame')).hash !== dream.hash,
+    );
     await scrub.fill('0');
     assert.match((await page.getByRole('status', { name: 'Rollout phase' }).textContent()) ?? '', /context/);
     await scrub.fill(String(Math.floor(T / 2)));
@@ -211,7 +264,10 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
 
   step('exports the dream as a valid GIF with one frame per rollout step', 120_000, async (page) => {
     await page.getByLabel('Export format').selectOption('gif');
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 90_000 }), page.getByRole('button', { name: 'Export', exact: true }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 90_000 }),
+      page.getByRole('button', { name: 'Export', exact: true }).click(),
+    ]);
     const bytes = new Uint8Array(readFileSync(await download.path()));
     assert.equal(Buffer.from(bytes.subarray(0, 6)).toString('latin1'), 'GIF89a');
     const gif = readGif(bytes);
@@ -228,7 +284,11 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
     await page.getByLabel('Real frame', { exact: true }).fill('5');
     await page.getByRole('button', { name: 'Start dream' }).click();
     await page.getByRole('button', { name: 'Reset to real frame' }).waitFor({ timeout: 60_000 });
-    await waitUntil('a non-blank dream frame', async () => !(await canvasInfo(page, 'Dream player frame')).blank, 30_000);
+    await waitUntil(
+      'a non-blank dream frame',
+      async () => !(await canvasInfo(page, 'Dream player frame')).blank,
+      30_000,
+    );
     const f0 = await canvasInfo(page, 'Dream player frame');
     await page.keyboard.down('ArrowUp');
     await page.keyboard.press('ArrowLeft');
@@ -236,7 +296,11 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
     await page.keyboard.press('KeyD');
     await page.waitForTimeout(500);
     await page.keyboard.up('ArrowUp');
-    await waitUntil('the dream frame to change under key presses', async () => (await canvasInfo(page, 'Dream player frame')).hash !== f0.hash, 10_000);
+    await waitUntil(
+      'the dream frame to change under key presses',
+      async () => (await canvasInfo(page, 'Dream player frame')).hash !== f0.hash,
+      10_000,
+    );
 
     // Frame rate while steering for 3 s (what the user gets: request, model step, draw).
     await page.getByLabel('Maximum frame rate').selectOption('120');
@@ -250,7 +314,9 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
 
     // Reset returns to the real frame's encoding: t back to 0.
     await page.getByRole('button', { name: 'Reset to real frame' }).click();
-    await waitUntil('t to return to 0', async () => /^t\s*0$/.test(((await page.getByRole('status', { name: 'Dream step' }).textContent()) ?? '').trim()));
+    await waitUntil('t to return to 0', async () =>
+      /^t\s*0$/.test(((await page.getByRole('status', { name: 'Dream step' }).textContent()) ?? '').trim()),
+    );
 
     // Record a short drive and export it.
     await page.getByRole('button', { name: 'Record', exact: true }).click();
@@ -261,7 +327,10 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
     const recorded = Number(((await page.getByText(/\/2000 frames/).textContent()) ?? '').split('/')[0]);
     assert.ok(recorded > 2, `recorded ${recorded} frames`);
     await page.getByLabel('Recording format').selectOption('gif');
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: 'Export recording' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      page.getByRole('button', { name: 'Export recording' }).click(),
+    ]);
     const gif = readGif(new Uint8Array(readFileSync(await download.path())));
     assert.equal(gif.frames, recorded, `recording GIF has ${gif.frames} frames, recorded ${recorded}`);
     await assertNoErrors(page);

@@ -7,12 +7,26 @@ import { join } from 'node:path';
 
 // `oneiro train --model rssm --env NAME --online`: PlaNet's loop from the CLI, then eval and dream of the online run.
 const bin = new URL('../../bin/oneiro.mjs', import.meta.url).pathname;
-const cli = (ws: string, ...args: string[]) => spawnSync(process.execPath, [bin, ...args, '--workspace', ws], { encoding: 'utf8' });
+const cli = (ws: string, ...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args, '--workspace', ws], { encoding: 'utf8' });
 
 test('an online rssm run collects its own episodes, checkpoints, and can be evaluated and dreamed', () => {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-online-'));
   try {
-    const r = cli(ws, 'train', '--model', 'rssm', '--env', 'cartpole-swingup', '--online', '--preset', 'debug', '--steps', '12', '--json');
+    const r = cli(
+      ws,
+      'train',
+      '--model',
+      'rssm',
+      '--env',
+      'cartpole-swingup',
+      '--online',
+      '--preset',
+      'debug',
+      '--steps',
+      '12',
+      '--json',
+    );
     assert.equal(r.status, 0, r.stderr.slice(-2000));
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     assert.equal(out.state, 'finished');

@@ -14,7 +14,10 @@ const bin = join(root, 'bin', 'oneiro.mjs');
 
 test('oneiro serve prints a tokened URL, answers on it, and exits 0 on SIGINT', { timeout: 60_000 }, async () => {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-serve-'));
-  const proc = spawn(process.execPath, [bin, 'serve', '--port', '0', '--workspace', ws, '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [bin, 'serve', '--port', '0', '--workspace', ws, '--json'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -42,7 +45,11 @@ test('oneiro serve prints a tokened URL, answers on it, and exits 0 on SIGINT', 
 });
 
 test('oneiro serve refuses a bad --port with a clear message', () => {
-  const r = spawnSync(process.execPath, [bin, 'serve', '--port', 'eighty'], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [bin, 'serve', '--port', 'eighty'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--port must be an integer >= 0 and <= 65535, got 'eighty'/);
 });

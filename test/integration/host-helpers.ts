@@ -10,16 +10,23 @@ import type { WorkbenchClient } from '../../core/contract/client.ts';
 import { decodeMessage } from '../../core/contract/wire.ts';
 
 /** A fresh workspace, the service with forked trainers, and the web host on a free port. */
-export async function startTestHost(opts: { staticDir?: string | null } = {}): Promise<{ ws: string; service: WorkbenchService; host: RunningHost; log: string[]; close(): Promise<void> }> {
+export async function startTestHost(
+  opts: { staticDir?: string | null } = {},
+): Promise<{ ws: string; service: WorkbenchService; host: RunningHost; log: string[]; close(): Promise<void> }> {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-host-'));
   const service = createWorkbenchService({ workspace: ws, host: 'web', launcher: forkLauncher() });
   const log: string[] = [];
   const host = await startHost({
-    api: service.api, events: service.events, log: (l) => log.push(l),
+    api: service.api,
+    events: service.events,
+    log: (l) => log.push(l),
     staticDir: opts.staticDir === undefined ? join(PROJECT_ROOT, 'renderer', 'dist') : opts.staticDir,
   });
   return {
-    ws, service, host, log,
+    ws,
+    service,
+    host,
+    log,
     async close() {
       await service.close();
       await host.close();
@@ -43,7 +50,10 @@ export async function rawSocket(url: string): Promise<{ ws: WebSocket; next(): P
     if (w) w(m);
     else queue.push(m);
   });
-  await new Promise<void>((r, j) => { ws.once('open', () => r()); ws.once('error', j); });
+  await new Promise<void>((r, j) => {
+    ws.once('open', () => r());
+    ws.once('error', j);
+  });
   return {
     ws,
     next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r))),
@@ -51,7 +61,12 @@ export async function rawSocket(url: string): Promise<{ ws: WebSocket; next(): P
 }
 
 /** Resolves when `pred` holds, polling; rejects after `ms`. */
-export async function until<T>(what: string, fn: () => T | Promise<T>, ms = 60_000, every = 100): Promise<NonNullable<T>> {
+export async function until<T>(
+  what: string,
+  fn: () => T | Promise<T>,
+  ms = 60_000,
+  every = 100,
+): Promise<NonNullable<T>> {
   const t0 = Date.now();
   for (;;) {
     const v = await fn();

@@ -38,7 +38,10 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
   });
 }
 
-function httpGet(path: string, host = `127.0.0.1:${h.host.port}`): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function httpGet(
+  path: string,
+  host = `127.0.0.1:${h.host.port}`,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: h.host.port, path, headers: { Host: host } }, (res) => {
       let body = '';
@@ -93,7 +96,12 @@ test('malformed and unknown messages get error replies and the host keeps answer
   assert.equal((await ask(JSON.stringify({ t: 'req', id: 'x', ch: 'runs:list' }))).e?.code, 'malformed');
   const badMagic = new Uint8Array(16);
   assert.equal((await ask(badMagic)).e?.code, 'malformed');
-  const truncated = encodeMessage({ t: 'req', id: 5, ch: 'exports:strip', p: { b: new Uint8Array(100) } }) as Uint8Array;
+  const truncated = encodeMessage({
+    t: 'req',
+    id: 5,
+    ch: 'exports:strip',
+    p: { b: new Uint8Array(100) },
+  }) as Uint8Array;
   const r5 = await ask(truncated.subarray(0, truncated.length - 40));
   assert.equal(r5.e?.code, 'malformed');
   assert.match(r5.e!.message, /runs past the end/);
@@ -104,10 +112,19 @@ test('malformed and unknown messages get error replies and the host keeps answer
   assert.equal((await ask(header)).e?.code, 'malformed');
   const unknown = await ask(JSON.stringify({ t: 'req', id: 7, ch: 'runs:explode', p: {} }));
   assert.deepEqual([unknown.id, unknown.e?.code], [7, 'unknown_channel']);
-  const invalid = await ask(JSON.stringify({ t: 'req', id: 8, ch: 'datasets:frames', p: { dataset: 'x', episode: 0, start: 0, count: -1 } }));
+  const invalid = await ask(
+    JSON.stringify({ t: 'req', id: 8, ch: 'datasets:frames', p: { dataset: 'x', episode: 0, start: 0, count: -1 } }),
+  );
   assert.deepEqual([invalid.id, invalid.e?.code, invalid.e?.field], [8, 'invalid_request', 'payload.count']);
   // Pixels as a JSON array are refused: binary only.
-  const jsonPixels = await ask(JSON.stringify({ t: 'req', id: 9, ch: 'exports:strip', p: { source: { kind: 'frames', frames: { shape: [1, 1, 1, 3], data: [1, 2, 3] } }, format: 'png' } }));
+  const jsonPixels = await ask(
+    JSON.stringify({
+      t: 'req',
+      id: 9,
+      ch: 'exports:strip',
+      p: { source: { kind: 'frames', frames: { shape: [1, 1, 1, 3], data: [1, 2, 3] } }, format: 'png' },
+    }),
+  );
   assert.deepEqual([jsonPixels.e?.code, jsonPixels.e?.field], ['invalid_request', 'payload.source.frames.data']);
   // Still answering, on the same socket and on the typed client.
   const ok = await ask(JSON.stringify({ t: 'req', id: 10, ch: 'runs:list', p: {} }));
@@ -125,11 +142,17 @@ test('end to end: collect, list, frames as binary, create and start a tiny run, 
   assert.equal(ds.episodes, 3);
   assert.ok(progress.includes(3), `progress events: ${progress}`);
   const list = await client.listDatasets();
-  assert.deepEqual(list.map((d) => d.name), ['tiny']);
+  assert.deepEqual(
+    list.map((d) => d.name),
+    ['tiny'],
+  );
   const fr = await client.episodeFrames({ dataset: 'tiny', episode: 1, start: 2, count: 5 });
   assert.ok(fr.frames.data instanceof Uint8Array, 'frames arrive as a Uint8Array (binary frame)');
   assert.deepEqual(fr.frames.shape, [5, 64, 64, 3]);
-  assert.ok(fr.frames.data.some((v) => v !== fr.frames.data[0]), 'frames are not blank');
+  assert.ok(
+    fr.frames.data.some((v) => v !== fr.frames.data[0]),
+    'frames are not blank',
+  );
   // Import (in a worker): the Dreamer-layout files of 'tiny', plus one corrupt file that is skipped.
   const exported = join(h.ws, 'exported');
   exportDataset(openDataset(h.ws, 'tiny'), exported);
@@ -137,33 +160,60 @@ test('end to end: collect, list, frames as binary, create and start a tiny run, 
   const imp = await client.importDataset({ source: exported, name: 'reimported' });
   assert.equal(imp.imported, 3);
   assert.equal(imp.dataset.steps, ds.steps);
-  assert.deepEqual(imp.skipped.map((s) => s.file), ['broken-episode.npz']);
-  await assert.rejects(client.importDataset({ source: join(h.ws, 'nowhere'), name: 'x' }), (e: unknown) => e instanceof WorkbenchError && e.field === 'payload.source');
-  await assert.rejects(client.importDataset({ source: exported, name: 'tiny' }), (e: unknown) => e instanceof WorkbenchError && e.code === 'conflict');
+  assert.deepEqual(
+    imp.skipped.map((s) => s.file),
+    ['broken-episode.npz'],
+  );
+  await assert.rejects(
+    client.importDataset({ source: join(h.ws, 'nowhere'), name: 'x' }),
+    (e: unknown) => e instanceof WorkbenchError && e.field === 'payload.source',
+  );
+  await assert.rejects(
+    client.importDataset({ source: exported, name: 'tiny' }),
+    (e: unknown) => e instanceof WorkbenchError && e.code === 'conflict',
+  );
   const ep = await client.readEpisode({ dataset: 'tiny', episode: 0 });
   assert.ok(ep.reward instanceof Float32Array && ep.reward.length === ep.length);
 
-  await assert.rejects(client.createRun({ family: 'no-such-family', dataset: 'tiny' }), (e: unknown) => e instanceof WorkbenchError && e.field === 'payload.family');
+  await assert.rejects(
+    client.createRun({ family: 'no-such-family', dataset: 'tiny' }),
+    (e: unknown) => e instanceof WorkbenchError && e.field === 'payload.family',
+  );
   const statuses: RunSummary[] = [];
   const points: MetricPoint[] = [];
   const offS = client.onRunStatus((s) => statuses.push(s));
   const offM = client.onMetrics((m) => points.push(...m.points));
   // Many steps so it is still training when stopped.
-  const run = await client.createRun({ family: 'world-models', preset: 'debug', dataset: 'tiny', steps: 5000, name: 'e2e' });
+  const run = await client.createRun({
+    family: 'world-models',
+    preset: 'debug',
+    dataset: 'tiny',
+    steps: 5000,
+    name: 'e2e',
+  });
   assert.equal(run.status, 'created');
   const started = await client.startRun({ runId: 'e2e' });
   assert.ok(['starting', 'running'].includes(started.status));
-  await assert.rejects(client.startRun({ runId: 'e2e' }), (e: unknown) => e instanceof WorkbenchError && e.code === 'conflict');
+  await assert.rejects(
+    client.startRun({ runId: 'e2e' }),
+    (e: unknown) => e instanceof WorkbenchError && e.code === 'conflict',
+  );
   await until('metric events', () => points.length >= 2, 120_000);
   assert.ok(points.every((p) => Number.isFinite(p.step) && Object.keys(p.values).length > 0));
-  assert.ok(points.some((p) => Object.keys(p.values).some((k) => k.startsWith('vae/'))), 'VAE losses stream during its phase');
+  assert.ok(
+    points.some((p) => Object.keys(p.values).some((k) => k.startsWith('vae/'))),
+    'VAE losses stream during its phase',
+  );
   assert.ok(statuses.some((s) => s.id === 'e2e' && s.status === 'running'));
   const stopped = await client.stopRun({ runId: 'e2e' });
   offS();
   offM();
   assert.equal(stopped.status, 'stopped');
   assert.ok(stopped.lastCheckpoint, 'stopping writes a checkpoint');
-  assert.ok(stopped.step > 0 && stopped.step === stopped.lastCheckpoint!.step, `stopped at ${stopped.step}, checkpoint ${stopped.lastCheckpoint?.step}`);
+  assert.ok(
+    stopped.step > 0 && stopped.step === stopped.lastCheckpoint!.step,
+    `stopped at ${stopped.step}, checkpoint ${stopped.lastCheckpoint?.step}`,
+  );
   const m = await client.runMetrics({ runId: 'e2e' });
   assert.ok(m.points.length >= points.length);
   assert.equal((await client.listRuns()).find((r) => r.id === 'e2e')?.status, 'stopped');
@@ -171,24 +221,38 @@ test('end to end: collect, list, frames as binary, create and start a tiny run, 
 
   // Dreams from the stopped run's checkpoint, over the wire as binary.
   const ol = await client.dreamOpenLoop({ runId: 'e2e', episode: 0, start: 6, horizon: 5, context: 3 });
-  assert.ok(ol.truth.data instanceof Uint8Array && ol.dream.data instanceof Uint8Array && ol.mse instanceof Float32Array);
+  assert.ok(
+    ol.truth.data instanceof Uint8Array && ol.dream.data instanceof Uint8Array && ol.mse instanceof Float32Array,
+  );
   assert.equal(ol.context, 3);
   assert.equal(ol.horizon, 5);
   assert.deepEqual(ol.truth.shape, ol.dream.shape);
   assert.equal(ol.truth.shape[0], 8);
   assert.equal(ol.mse.length, 8);
-  assert.ok(Array.from(ol.baselineMse.subarray(3)).some((v) => v > 0), 'copy-last-frame baseline differs from truth after the context');
+  assert.ok(
+    Array.from(ol.baselineMse.subarray(3)).some((v) => v > 0),
+    'copy-last-frame baseline differs from truth after the context',
+  );
   const f0 = await client.dreamReset({ runId: 'e2e', episode: 1, step: 3 });
   const f1 = await client.dreamStep({ sessionId: f0.sessionId, action: [0.8] });
   assert.equal(f1.t, 1);
-  await assert.rejects(client.dreamStep({ sessionId: f0.sessionId, action: [0.1, 0.2] }), (e: unknown) => e instanceof WorkbenchError && e.field === 'payload.action');
+  await assert.rejects(
+    client.dreamStep({ sessionId: f0.sessionId, action: [0.1, 0.2] }),
+    (e: unknown) => e instanceof WorkbenchError && e.field === 'payload.action',
+  );
   assert.deepEqual(await client.dreamClose({ sessionId: f0.sessionId }), { closed: true });
-  await assert.rejects(client.dreamFrame({ sessionId: f0.sessionId }), (e: unknown) => e instanceof WorkbenchError && e.code === 'not_found');
+  await assert.rejects(
+    client.dreamFrame({ sessionId: f0.sessionId }),
+    (e: unknown) => e instanceof WorkbenchError && e.code === 'not_found',
+  );
   // A run from an env collects its own small dataset first.
   const fromEnv = await client.createRun({ family: 'world-models', env: 'cartpole-swingup', name: 'fromenv' });
   assert.deepEqual([fromEnv.status, fromEnv.dataset, fromEnv.env], ['created', 'fromenv-data', 'cartpole-swingup']);
   assert.ok((await client.listDatasets()).some((d) => d.name === 'fromenv-data' && d.episodes === 10));
-  const gif = await client.exportStrip({ source: { kind: 'openloop', runId: 'e2e', episode: 0, start: 6, horizon: 5 }, format: 'gif' });
+  const gif = await client.exportStrip({
+    source: { kind: 'openloop', runId: 'e2e', episode: 0, start: 6, horizon: 5 },
+    format: 'gif',
+  });
   assert.equal(new TextDecoder().decode(gif.bytes.subarray(0, 6)), 'GIF89a');
   assert.ok(gif.frames >= 6);
 });

@@ -17,36 +17,53 @@ const ENV = 'cartpole-swingup';
 const EPISODES = Number(process.env.RSSM_IT_EPISODES ?? 24);
 const STEPS = Number(process.env.RSSM_IT_STEPS ?? 600);
 
-test(`rssm offline on ${ENV}: 10-step open-loop MSE below copy-last-frame on held-out episodes`, { timeout: 300_000 }, async () => {
-  await initBackend();
-  const ws = mkdtempSync(join(tmpdir(), 'oneiro-rssm-'));
-  try {
-    const env = makeEnv(ENV, { size: 32 });
-    const ds = createDataset(ws, 'cp', {
-      env: ENV, observationShape: [32, 32, 3], actionSpace: env.actionSpace as { kind: 'box'; shape: number[]; low: number[]; high: number[] }, source: { kind: 'test' },
-    });
-    for (let i = 0; i < EPISODES; i++) addEpisode(ds, runEpisode(env, 100 + i, randomPolicy(env.actionSpace, i)).episode);
-    const t0 = Date.now();
-    const { dir } = await createRun({ workspace: ws, family: 'rssm', preset: 'debug', dataset: 'cp', steps: STEPS, train: { checkpointEvery: STEPS, logEvery: 50 } });
-    const tensorsBefore = tf.memory().numTensors;
-    const result = await trainRun(dir, { log: () => {} });
-    assert.equal(result.state, 'finished', result.message);
-    const trainSec = (Date.now() - t0) / 1000;
-    // A per-step leak would leave >= STEPS tensors. (nn.ts's Adam constructor leaves its 2·#params zerosLike
-    // initial tensors registered once per model — reported to the World Models helper; not per step.)
-    const left = tf.memory().numTensors - tensorsBefore;
-    assert.ok(left < STEPS / 2, `training left ${left} tensors behind over ${STEPS} steps`);
-    const afterTrain = tf.memory().numTensors;
-    const report = await evaluateRun(dir);
-    const leftEval = tf.memory().numTensors - afterTrain;
-    assert.ok(leftEval < STEPS / 2, `evaluation left ${leftEval} tensors behind`);
-    const m = report.metrics['openloop_mse@10'];
-    console.log(`rssm offline ${ENV}: ${EPISODES} episodes, ${STEPS} steps in ${trainSec.toFixed(0)} s; held-out ${report.episodes} episodes:`,
-      JSON.stringify(report.metrics));
-    assert.ok(m, 'openloop_mse@10 reported');
-    assert.ok(m.model < m.baseline, `openloop_mse@10 ${m.model} should be below copy-last-frame ${m.baseline}`);
-    for (const h of [1, 5, 10, 20, 50]) assert.ok(report.metrics[`openloop_mse@${h}`], `openloop_mse@${h} reported`);
-  } finally {
-    rmSync(ws, { recursive: true, force: true });
-  }
-});
+test(
+  `rssm offline on ${ENV}: 10-step open-loop MSE below copy-last-frame on held-out episodes`,
+  { timeout: 300_000 },
+  async () => {
+    await initBackend();
+    const ws = mkdtempSync(join(tmpdir(), 'oneiro-rssm-'));
+    try {
+      const env = makeEnv(ENV, { size: 32 });
+      const ds = createDataset(ws, 'cp', {
+        env: ENV,
+        observationShape: [32, 32, 3],
+        actionSpace: env.actionSpace as { kind: 'box'; shape: number[]; low: number[]; high: number[] },
+        source: { kind: 'test' },
+      });
+      for (let i = 0; i < EPISODES; i++)
+        addEpisode(ds, runEpisode(env, 100 + i, randomPolicy(env.actionSpace, i)).episode);
+      const t0 = Date.now();
+      const { dir } = await createRun({
+        workspace: ws,
+        family: 'rssm',
+        preset: 'debug',
+        dataset: 'cp',
+        steps: STEPS,
+        train: { checkpointEvery: STEPS, logEvery: 50 },
+      });
+      const tensorsBefore = tf.memory().numTensors;
+      const result = await trainRun(dir, { log: () => {} });
+      assert.equal(result.state, 'finished', result.message);
+      const trainSec = (Date.now() - t0) / 1000;
+      // A per-step leak would leave >= STEPS tensors. (nn.ts's Adam constructor leaves its 2·#params zerosLike
+      // initial tensors registered once per model — reported to the World Models helper; not per step.)
+      const left = tf.memory().numTensors - tensorsBefore;
+      assert.ok(left < STEPS / 2, `training left ${left} tensors behind over ${STEPS} steps`);
+      const afterTrain = tf.memory().numTensors;
+      const report = await evaluateRun(dir);
+      const leftEval = tf.memory().numTensors - afterTrain;
+      assert.ok(leftEval < STEPS / 2, `evaluation left ${leftEval} tensors behind`);
+      const m = report.metrics['openloop_mse@10'];
+      console.log(
+        `rssm offline ${ENV}: ${EPISODES} episodes, ${STEPS} steps in ${trainSec.toFixed(0)} s; held-out ${report.episodes} episodes:`,
+        JSON.stringify(report.metrics),
+      );
+      assert.ok(m, 'openloop_mse@10 reported');
+      assert.ok(m.model < m.baseline, `openloop_mse@10 ${m.model} should be below copy-last-frame ${m.baseline}`);
+      for (const h of [1, 5, 10, 20, 50]) assert.ok(report.metrics[`openloop_mse@${h}`], `openloop_mse@${h} reported`);
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
+  },
+);

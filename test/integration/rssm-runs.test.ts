@@ -20,7 +20,14 @@ before(async () => {
 function cartpoleData(n: number): TrainData {
   const env = makeEnv('cartpole-swingup', { size: 32, maxSteps: 30 });
   const eps = Array.from({ length: n }, (_, i) => runEpisode(env, i, randomPolicy(env.actionSpace, i)).episode);
-  return { dataset: 'mem', env: 'cartpole-swingup', actionSpace: env.actionSpace, imageSize: 32, train: eps.slice(1), heldOut: eps.slice(0, 1) };
+  return {
+    dataset: 'mem',
+    env: 'cartpole-swingup',
+    actionSpace: env.actionSpace,
+    imageSize: 32,
+    train: eps.slice(1),
+    heldOut: eps.slice(0, 1),
+  };
 }
 
 const lossesOf = (dir: string) => readMetrics(dir).map((m) => [m.step, m['model/model_loss']]);
@@ -29,12 +36,28 @@ test('rssm resume after a stop gives the same next losses as an uninterrupted ru
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-rssm-runs-'));
   try {
     const data = cartpoleData(4);
-    const opts = { workspace: ws, family: 'rssm', preset: 'debug', dataset: null, env: 'cartpole-swingup', steps: 12, seed: 3, train: { checkpointEvery: 100, logEvery: 1 } };
+    const opts = {
+      workspace: ws,
+      family: 'rssm',
+      preset: 'debug',
+      dataset: null,
+      env: 'cartpole-swingup',
+      steps: 12,
+      seed: 3,
+      train: { checkpointEvery: 100, logEvery: 1 },
+    };
     const a = await createRun({ ...opts, id: 'a' });
     assert.equal((await trainRun(a.dir, { data, log: () => {} })).state, 'finished');
     const b = await createRun({ ...opts, id: 'b' });
     const ctrl = new AbortController();
-    await trainRun(b.dir, { data, signal: ctrl.signal, log: () => {}, onStep: (s) => { if (s.globalStep === 6) ctrl.abort(); } });
+    await trainRun(b.dir, {
+      data,
+      signal: ctrl.signal,
+      log: () => {},
+      onStep: (s) => {
+        if (s.globalStep === 6) ctrl.abort();
+      },
+    });
     const r = await trainRun(b.dir, { data, log: () => {} });
     assert.equal(r.state, 'finished');
     const la = lossesOf(a.dir);
@@ -46,28 +69,53 @@ test('rssm resume after a stop gives the same next losses as an uninterrupted ru
   }
 });
 
-test('rssm online: seed episodes, planner collects every trainEvery steps, episodes saved, resume keeps them', { timeout: 240_000 }, async () => {
-  const ws = mkdtempSync(join(tmpdir(), 'oneiro-rssm-online-'));
-  try {
-    const overrides = {
-      train: { length: 8, batch: 4 },
-      planner: { horizon: 4, candidates: 40, topK: 4, iterations: 2 },
-      online: { seedEpisodes: 2, trainEvery: 4, explorationNoise: 0.3, actionRepeat: 8, episodeSteps: 10 },
-    };
-    const run = await createRun({ workspace: ws, family: 'rssm', preset: 'debug', dataset: null, env: 'cartpole-swingup', steps: 10, seed: 1, overrides, train: { checkpointEvery: 100, logEvery: 1 } });
-    const ctrl = new AbortController();
-    const data = onlineTrainData('cartpole-swingup', 32);
-    await trainRun(run.dir, { data, signal: ctrl.signal, log: () => {}, onStep: (s) => { if (s.globalStep === 6) ctrl.abort(); } });
-    const files1 = readdirSync(join(run.dir, 'episodes'));
-    assert.equal(files1.length, 3, '2 seed episodes + 1 planner episode (step 4)');
-    const r = await trainRun(run.dir, { data: onlineTrainData('cartpole-swingup', 32), log: () => {} });
-    assert.equal(r.state, 'finished');
-    const files2 = readdirSync(join(run.dir, 'episodes'));
-    assert.equal(files2.length, 4, 'one more planner episode at step 8 after resume');
-    const returns = readMetrics(run.dir).filter((m) => typeof m['model/train_return'] === 'number');
-    assert.deepEqual(returns.map((m) => m.step), [5, 9], 'train_return logged when the planner collected');
-    for (const m of returns) assert.ok(Number.isFinite(m['model/train_return'] as number));
-  } finally {
-    rmSync(ws, { recursive: true, force: true });
-  }
-});
+test(
+  'rssm online: seed episodes, planner collects every trainEvery steps, episodes saved, resume keeps them',
+  { timeout: 240_000 },
+  async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'oneiro-rssm-online-'));
+    try {
+      const overrides = {
+        train: { length: 8, batch: 4 },
+        planner: { horizon: 4, candidates: 40, topK: 4, iterations: 2 },
+        online: { seedEpisodes: 2, trainEvery: 4, explorationNoise: 0.3, actionRepeat: 8, episodeSteps: 10 },
+      };
+      const run = await createRun({
+        workspace: ws,
+        family: 'rssm',
+        preset: 'debug',
+        dataset: null,
+        env: 'cartpole-swingup',
+        steps: 10,
+        seed: 1,
+        overrides,
+        train: { checkpointEvery: 100, logEvery: 1 },
+      });
+      const ctrl = new AbortController();
+      const data = onlineTrainData('cartpole-swingup', 32);
+      await trainRun(run.dir, {
+        data,
+        signal: ctrl.signal,
+        log: () => {},
+        onStep: (s) => {
+          if (s.globalStep === 6) ctrl.abort();
+        },
+      });
+      const files1 = readdirSync(join(run.dir, 'episodes'));
+      assert.equal(files1.length, 3, '2 seed episodes + 1 planner episode (step 4)');
+      const r = await trainRun(run.dir, { data: onlineTrainData('cartpole-swingup', 32), log: () => {} });
+      assert.equal(r.state, 'finished');
+      const files2 = readdirSync(join(run.dir, 'episodes'));
+      assert.equal(files2.length, 4, 'one more planner episode at step 8 after resume');
+      const returns = readMetrics(run.dir).filter((m) => typeof m['model/train_return'] === 'number');
+      assert.deepEqual(
+        returns.map((m) => m.step),
+        [5, 9],
+        'train_return logged when the planner collected',
+      );
+      for (const m of returns) assert.ok(Number.isFinite(m['model/train_return'] as number));
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
+  },
+);

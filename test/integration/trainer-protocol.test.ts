@@ -43,7 +43,10 @@ test('the trainer entry greets, runs a job, and reports a failure as done/failed
     assert.equal(ready.type === 'ready' && ready.pid, w.h.pid);
     // Workers yield the CPU to the host that serves the UI.
     assert.equal(getPriority(w.h.pid!), Math.max(getPriority(), WORKER_NICE));
-    w.h.send({ type: 'start', job: { kind: 'collect', workspace: ws, env: 'no-such-env', dataset: 'x', episodes: 1, seed: 0, policy: 'random' } });
+    w.h.send({
+      type: 'start',
+      job: { kind: 'collect', workspace: ws, env: 'no-such-env', dataset: 'x', episodes: 1, seed: 0, policy: 'random' },
+    });
     const exit = await waitFor(() => w.exited());
     const done = w.msgs.find((m) => m.type === 'done');
     assert.ok(done && done.type === 'done');
@@ -59,7 +62,10 @@ test('a worker that sends non-protocol messages is killed; its output still reac
   const dir = mkdtempSync(join(tmpdir(), 'oneiro-rogue-'));
   try {
     const rogue = join(dir, 'rogue.mjs');
-    writeFileSync(rogue, "console.log('hello from rogue'); process.send({ type: 'ready', pid: 'not a number' }); setInterval(() => {}, 1000);\n");
+    writeFileSync(
+      rogue,
+      "console.log('hello from rogue'); process.send({ type: 'ready', pid: 'not a number' }); setInterval(() => {}, 1000);\n",
+    );
     const w = spawnCollect(rogue, []);
     const exit = await waitFor(() => w.exited(), 20_000);
     assert.equal(exit.signal, 'SIGKILL');

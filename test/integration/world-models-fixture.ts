@@ -8,18 +8,31 @@ import type { Space } from '../../core/envs/types.ts';
 import { Rng } from '../../core/util/rng.ts';
 
 /** A temp workspace with a dataset of `episodes` episodes of a built-in env collected here. */
-export function collectWorkspace(opts: { env: string; episodes: number; size: number; name?: string; policy?: string; seed?: number; maxSteps?: number }): { workspace: string; dataset: string } {
+export function collectWorkspace(opts: {
+  env: string;
+  episodes: number;
+  size: number;
+  name?: string;
+  policy?: string;
+  seed?: number;
+  maxSteps?: number;
+}): { workspace: string; dataset: string } {
   const workspace = mkdtempSync(join(tmpdir(), 'oneiro-wm-'));
   const name = opts.name ?? 'data';
   const env = makeEnv(opts.env, { size: opts.size, ...(opts.maxSteps ? { maxSteps: opts.maxSteps } : {}) });
   const space = env.actionSpace as Space & { shape?: number[] };
   const ds = createDataset(workspace, name, {
-    env: opts.env, observationShape: [opts.size, opts.size, 3],
-    actionSpace: space.kind === 'box' ? { kind: 'box', shape: space.shape!, low: space.low, high: space.high } : { kind: 'discrete', n: space.n },
+    env: opts.env,
+    observationShape: [opts.size, opts.size, 3],
+    actionSpace:
+      space.kind === 'box'
+        ? { kind: 'box', shape: space.shape!, low: space.low, high: space.high }
+        : { kind: 'discrete', n: space.n },
     source: { kind: 'test', policy: opts.policy ?? 'random' },
   });
   const rng = new Rng(opts.seed ?? 7);
   const policy = makePolicy(opts.policy ?? 'random', env.actionSpace, rng);
-  for (let e = 0; e < opts.episodes; e++) addEpisode(ds, rolloutEpisode(env, policy, (opts.seed ?? 7) * 1000 + e), { level: 1 });
+  for (let e = 0; e < opts.episodes; e++)
+    addEpisode(ds, rolloutEpisode(env, policy, (opts.seed ?? 7) * 1000 + e), { level: 1 });
   return { workspace, dataset: name };
 }

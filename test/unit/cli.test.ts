@@ -14,5 +14,6 @@ test('oneiro with an unknown command names the command and lists the valid ones'
 test('oneiro --help lists the commands', () => {
   const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
-  for (const c of ['doctor', 'collect', 'train', 'eval', 'dream', 'serve', 'bench']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+  for (const c of ['doctor', 'collect', 'train', 'eval', 'dream', 'serve', 'bench'])
+    assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
 });

@@ -32,8 +32,14 @@ function noisyEpisode(rows: number, rng: Rng): Episode {
   const isLast = new Uint8Array(rows);
   isLast[rows - 1] = 1;
   return {
-    image, imageShape: [rows, 64, 64, 3], action: Float32Array.from({ length: rows * 2 }, () => rng.uniform(-1, 1)), actionDim: 2,
-    reward: Float32Array.from({ length: rows }, () => rng.next()), isFirst, isLast, isTerminal: new Uint8Array(rows),
+    image,
+    imageShape: [rows, 64, 64, 3],
+    action: Float32Array.from({ length: rows * 2 }, () => rng.uniform(-1, 1)),
+    actionDim: 2,
+    reward: Float32Array.from({ length: rows }, () => rng.next()),
+    isFirst,
+    isLast,
+    isTerminal: new Uint8Array(rows),
     discount: new Float32Array(rows).fill(1),
   };
 }
@@ -45,7 +51,10 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const rows = ctx.quick ? 120 : 500;
     const count = ctx.quick ? 6 : 24;
     const ds = createDataset(ws, 'bench', {
-      env: null, observationShape: [64, 64, 3], actionSpace: { kind: 'box', shape: [2], low: [-1, -1], high: [1, 1] }, source: { kind: 'bench' },
+      env: null,
+      observationShape: [64, 64, 3],
+      actionSpace: { kind: 'box', shape: [2], low: [-1, -1], high: [1, 1] },
+      source: { kind: 'bench' },
     });
     ctx.log(`data: writing ${count} episodes of ${rows} rows`);
     for (let i = 0; i < count; i++) addEpisode(ds, noisyEpisode(rows, rng));
@@ -65,12 +74,32 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
 
     const cached = new Replay(ds, { batch: 16, length: 50, seed: 0 });
     for (let i = 0; i < count * 3; i++) cached.sample(); // fill the cache
-    const out: BenchRow[] = [{ name: 'replay-b16-l50', backend: 'js', median: median(timeIt(() => cached.sample())), unit: 'ms', note: `${note}, cached` }];
+    const out: BenchRow[] = [
+      {
+        name: 'replay-b16-l50',
+        backend: 'js',
+        median: median(timeIt(() => cached.sample())),
+        unit: 'ms',
+        note: `${note}, cached`,
+      },
+    ];
     const perEpisode = rows * (64 * 64 * 3 + 8 + 4 + 4 + 3);
     const stream = new Replay(ds, { batch: 16, length: 50, seed: 1, cacheBytes: 2 * perEpisode });
-    out.push({ name: 'replay-b16-l50-stream', backend: 'js', median: median(timeIt(() => stream.sample())), unit: 'ms', note: `${note}, cache 2 episodes` });
+    out.push({
+      name: 'replay-b16-l50-stream',
+      backend: 'js',
+      median: median(timeIt(() => stream.sample())),
+      unit: 'ms',
+      note: `${note}, cache 2 episodes`,
+    });
     let k = 0;
-    out.push({ name: `episode-read-${rows}`, backend: 'js', median: median(timeIt(() => readEpisode(ds, k++ % count))), unit: 'ms', note });
+    out.push({
+      name: `episode-read-${rows}`,
+      backend: 'js',
+      median: median(timeIt(() => readEpisode(ds, k++ % count))),
+      unit: 'ms',
+      note,
+    });
     return out;
   } finally {
     rmSync(ws, { recursive: true, force: true });

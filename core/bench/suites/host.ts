@@ -10,11 +10,13 @@ import { probeHostEventLoop } from '../../host/eventloop-probe.ts';
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const windowMs = ctx.quick ? 3000 : 10_000;
   const r = await probeHostEventLoop({ runs: 2, windowMs, log: (s) => ctx.log(`host: ${s}`) });
-  return [{
-    name: 'host-eventloop-p99',
-    backend: 'host',
-    median: Math.round(r.p99 * 10) / 10,
-    unit: 'ms',
-    note: `p99 over ${windowMs / 1000} s, 2 runs training (trainers on their default backend); p50 ${r.p50.toFixed(1)} ms, max ${r.max.toFixed(1)} ms, ${r.requests} requests${ctx.quick ? ', quick' : ''}`,
-  }];
+  return [
+    {
+      name: 'host-eventloop-p99',
+      backend: 'host',
+      median: Math.round(r.p99 * 10) / 10,
+      unit: 'ms',
+      note: `p99 over ${windowMs / 1000} s, 2 runs training (trainers on their default backend); p50 ${r.p50.toFixed(1)} ms, max ${r.max.toFixed(1)} ms, ${r.requests} requests${ctx.quick ? ', quick' : ''}`,
+    },
+  ];
 }

@@ -54,7 +54,9 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     for (const l of layers(batch)) {
       // The "small" side (conv input / deconv output) and the "large" side in conv terms.
       const [b, h, w, c] = l.x;
-      const big = l.transpose ? [b, (h - 1) * 2 + l.k, (w - 1) * 2 + l.k, l.cout] as [number, number, number, number] : l.x;
+      const big = l.transpose
+        ? ([b, (h - 1) * 2 + l.k, (w - 1) * 2 + l.k, l.cout] as [number, number, number, number])
+        : l.x;
       const cin = l.transpose ? l.cout : c;
       const cout = l.transpose ? c : l.cout;
       const small = tf.backend_util.computeConv2DInfo(big, [l.k, l.k, cin, cout], 2, 1, 'valid').outShape;
@@ -64,14 +66,35 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       const gflop = (2 * small[0] * small[1] * small[2] * small[3] * l.k * l.k * cin) / 1e9;
       const conv = () => tf.conv2d(xBig, f, 2, 'valid');
       const convT = () => tf.conv2dTranspose(ySmall, f, big, 2, 'valid');
-      const filterOnly = () => tf.engine().runKernel('Conv2DBackpropFilter', { x: xBig, dy: ySmall }, { strides: 2, pad: 'valid', dataFormat: 'NHWC', filterShape: [l.k, l.k, cin, cout] }) as tf.Tensor;
+      const filterOnly = () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: xBig, dy: ySmall },
+            { strides: 2, pad: 'valid', dataFormat: 'NHWC', filterShape: [l.k, l.k, cin, cout] },
+          ) as tf.Tensor;
       const steps = Math.max(ctx.steps, 10);
       const parts: [string, () => tf.Tensor][] = l.transpose
-        ? [['forward', convT], ['backprop-input', conv], ['backprop-filter', filterOnly]]
-        : [['forward', conv], ['backprop-input', convT], ['backprop-filter', filterOnly]];
+        ? [
+            ['forward', convT],
+            ['backprop-input', conv],
+            ['backprop-filter', filterOnly],
+          ]
+        : [
+            ['forward', conv],
+            ['backprop-input', convT],
+            ['backprop-filter', filterOnly],
+          ];
       for (const [part, fn] of parts) {
         const ms = time(steps, fn);
-        rows.push({ name: `conv-${l.name}-${part}`, backend, median: ms, unit: 'ms', note: `${(gflop / (ms / 1000)).toFixed(1)} GFLOP/s, batch ${batch}` });
+        rows.push({
+          name: `conv-${l.name}-${part}`,
+          backend,
+          median: ms,
+          unit: 'ms',
+          note: `${(gflop / (ms / 1000)).toFixed(1)} GFLOP/s, batch ${batch}`,
+        });
       }
       tf.dispose([xBig, ySmall, f]);
     }

@@ -20,15 +20,24 @@ const PYTORCH_MS: Record<string, number> = { 'rssm-train-b16x50': 4700, 'rssm-tr
 function benchConfig(size: 'big' | 'small'): RssmModelConfig {
   const big = size === 'big';
   const d = big ? 200 : 64;
-  return withActionDim(rssmConfig('debug', {
-    image: { size: big ? 64 : 32 },
-    rssm: { deter: d, hidden: d, latent: { kind: 'gaussian', size: big ? 30 : 16, minStd: 0.1 }, gruNorm: false, act: 'elu' },
-    encoder: { depth: big ? 32 : 16, kernels: big ? [4, 4, 4, 4] : [4, 4, 4], act: 'relu' },
-    decoder: { depth: big ? 32 : 16, kernels: big ? [5, 5, 6, 6] : [5, 6, 6], act: 'relu' },
-    heads: { units: d, layers: 2, act: 'elu', cont: false },
-    loss: { freeNats: 3, freeNatsPlacement: 'mean', klBalance: null, rewardScale: 1, contScale: 0 },
-    train: { batch: big ? 16 : 8, length: big ? 50 : 20, lr: 6e-4, adamEps: 1e-8, clipNorm: 1e9 },
-  }), 3);
+  return withActionDim(
+    rssmConfig('debug', {
+      image: { size: big ? 64 : 32 },
+      rssm: {
+        deter: d,
+        hidden: d,
+        latent: { kind: 'gaussian', size: big ? 30 : 16, minStd: 0.1 },
+        gruNorm: false,
+        act: 'elu',
+      },
+      encoder: { depth: big ? 32 : 16, kernels: big ? [4, 4, 4, 4] : [4, 4, 4], act: 'relu' },
+      decoder: { depth: big ? 32 : 16, kernels: big ? [5, 5, 6, 6] : [5, 6, 6], act: 'relu' },
+      heads: { units: d, layers: 2, act: 'elu', cont: false },
+      loss: { freeNats: 3, freeNatsPlacement: 'mean', klBalance: null, rewardScale: 1, contScale: 0 },
+      train: { batch: big ? 16 : 8, length: big ? 50 : 20, lr: 6e-4, adamEps: 1e-8, clipNorm: 1e9 },
+    }),
+    3,
+  );
 }
 
 function randomBatch(c: RssmModelConfig, b: number, t: number): SeqBatch {
@@ -57,7 +66,10 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       continue;
     }
     await ctx.useBackend(backend);
-    for (const [name, size] of [['rssm-train-b16x50', 'big'], ['rssm-train-small', 'small']] as const) {
+    for (const [name, size] of [
+      ['rssm-train-b16x50', 'big'],
+      ['rssm-train-small', 'small'],
+    ] as const) {
       const c = benchConfig(size);
       // Quick mode: the same model at batch 2 × 10 (smoke test).
       const [b, t] = ctx.quick ? [2, 10] : [c.train.batch, c.train.length];
@@ -83,7 +95,10 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       const ref = PYTORCH_MS[name];
       ctx.log(`${name} ${backend}: ${times.map((x) => x.toFixed(0)).join(' ')} ms`);
       rows.push({
-        name: ctx.quick ? `${name}-quick` : name, backend, median: med, unit: 'ms',
+        name: ctx.quick ? `${name}-quick` : name,
+        backend,
+        median: med,
+        unit: 'ms',
         note: `${ctx.steps} steps, ${await threadsNote(backend)}${ctx.quick ? ', quick: batch 2×10' : `; PyTorch ${ref} ms, ratio ${(med / ref).toFixed(2)}×`}`,
       });
     }
@@ -107,7 +122,10 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     }
     ctx.log(`cem-plan ${backend}: ${times.map((x) => x.toFixed(0)).join(' ')} ms`);
     rows.push({
-      name: ctx.quick ? 'cem-plan-quick' : 'cem-plan', backend, median: median(times), unit: 'ms/action',
+      name: ctx.quick ? 'cem-plan-quick' : 'cem-plan',
+      backend,
+      median: median(times),
+      unit: 'ms/action',
       note: `H ${opts.horizon}, ${opts.candidates} candidates, top ${opts.topK}, ${opts.iterations} iterations, deter 200 stoch 30; ${await threadsNote(backend)}`,
     });
   }

@@ -38,11 +38,20 @@ async function mdnTrain(ctx: BenchContext, backend: string): Promise<BenchRow> {
   const p = initMdnRnn(cfg, { zDim: Z, actionDim: A }, rng);
   const opt = new Adam(p, { lr: cfg.lr, ...(cfg.clipValue ? { clipValue: cfg.clipValue } : {}) });
   const rand = (n: number, f: () => number) => Float32Array.from({ length: n }, f);
-  const batch = sequenceBatch({
-    mu: rand(B * (T + 1) * Z, () => rng.normal()), logvar: rand(B * (T + 1) * Z, () => -2 + 0.1 * rng.normal()),
-    action: rand(B * T * A, () => rng.uniform(-1, 1)), reward: rand(B * T, () => rng.normal() * 0.1),
-    done: rand(B * T, () => (rng.next() < 0.01 ? 1 : 0)), mask: rand(B * T, () => 1),
-  }, B, T, Z, A);
+  const batch = sequenceBatch(
+    {
+      mu: rand(B * (T + 1) * Z, () => rng.normal()),
+      logvar: rand(B * (T + 1) * Z, () => -2 + 0.1 * rng.normal()),
+      action: rand(B * T * A, () => rng.uniform(-1, 1)),
+      reward: rand(B * T, () => rng.normal() * 0.1),
+      done: rand(B * T, () => (rng.next() < 0.01 ? 1 : 0)),
+      mask: rand(B * T, () => 1),
+    },
+    B,
+    T,
+    Z,
+    A,
+  );
   const eps = normalNoise(rng, [B, T + 1, Z]);
   const times: number[] = [];
   try {
@@ -96,7 +105,8 @@ async function dreamFps(ctx: BenchContext, backend: string): Promise<BenchRow> {
         action[0] = rng.uniform(-1, 1);
         action[1] = rng.next();
         const out = session.step(action);
-        if (out.frame.length !== S * S * 3) throw new Error(`dream frame has ${out.frame.length} bytes, expected ${S * S * 3}`);
+        if (out.frame.length !== S * S * 3)
+          throw new Error(`dream frame has ${out.frame.length} bytes, expected ${S * S * 3}`);
       }
       fps.push((chunk * 1000) / (performance.now() - t0));
     }

@@ -19,29 +19,52 @@ that loads here). --only runs the named suites (file names without .ts, e.g. ker
 const suitesDir = fileURLToPath(new URL('../../bench/suites/', import.meta.url));
 
 export function listSuites(): string[] {
-  return readdirSync(suitesDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => basename(f, '.ts')).sort();
+  return readdirSync(suitesDir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => basename(f, '.ts'))
+    .sort();
 }
 
 function formatTable(rows: BenchRow[]): string {
-  const cells = rows.map((r) => [r.name, r.backend, Number.isFinite(r.median) ? r.median.toFixed(r.median < 10 ? 2 : 1) : '—', r.unit, r.note ?? '']);
+  const cells = rows.map((r) => [
+    r.name,
+    r.backend,
+    Number.isFinite(r.median) ? r.median.toFixed(r.median < 10 ? 2 : 1) : '—',
+    r.unit,
+    r.note ?? '',
+  ]);
   const head = ['name', 'backend', 'median', 'unit', 'note'];
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => c.map((x, i) => (i === 2 ? x.padStart(w[i]) : x.padEnd(w[i]))).join('  ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((x, i) => (i === 2 ? x.padStart(w[i]) : x.padEnd(w[i])))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...cells.map(line)].join('\n');
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCommand('bench', argv, {
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    steps: { type: 'string' },
-  }, false);
+  const { values } = parseCommand(
+    'bench',
+    argv,
+    {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      steps: { type: 'string' },
+    },
+    false,
+  );
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   const all = listSuites();
-  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : all;
+  const only = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : all;
   for (const s of only) {
     if (!all.includes(s)) throw new UserError(`--only: unknown suite '${s}'; expected some of ${all.join(', ')}`);
   }
@@ -51,7 +74,8 @@ export async function run(argv: string[]): Promise<number> {
   // Backends to measure on: the one asked for, else every one that loads here (best first).
   let backends: string[];
   if (values.backend) {
-    if (!isBackendName(values.backend)) throw new UserError(`unknown backend '${values.backend}': expected one of ${BACKEND_ORDER.join(', ')}`);
+    if (!isBackendName(values.backend))
+      throw new UserError(`unknown backend '${values.backend}': expected one of ${BACKEND_ORDER.join(', ')}`);
     await initBackend(values.backend);
     backends = [values.backend];
   } else if (values.quick) {
@@ -86,7 +110,9 @@ export async function run(argv: string[]): Promise<number> {
     rows.push(...(await mod.run(ctx)));
   }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(rows.map((r) => ({ ...r, median: Number.isFinite(r.median) ? r.median : null })))}\n`);
+    process.stdout.write(
+      `${JSON.stringify(rows.map((r) => ({ ...r, median: Number.isFinite(r.median) ? r.median : null })))}\n`,
+    );
   } else {
     console.log(formatTable(rows));
   }

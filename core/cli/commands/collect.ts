@@ -1,7 +1,14 @@
 import { parseCommand, workspaceDir, intFlag, requireFlag } from '../args.ts';
 import { Progress } from '../progress.ts';
 import { getEnvSpec } from '../../envs/registry.ts';
-import { addEpisode, createDataset, datasetExists, openDataset, updateDatasetMeta, type Dataset } from '../../data/dataset.ts';
+import {
+  addEpisode,
+  createDataset,
+  datasetExists,
+  openDataset,
+  updateDatasetMeta,
+  type Dataset,
+} from '../../data/dataset.ts';
 import { makePolicy, rolloutEpisode, POLICIES } from '../../data/collect.ts';
 import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
@@ -36,7 +43,10 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length) throw new UserError(`collect takes no positional arguments, got '${positionals.join(' ')}' (see 'oneiro collect --help')`);
+  if (positionals.length)
+    throw new UserError(
+      `collect takes no positional arguments, got '${positionals.join(' ')}' (see 'oneiro collect --help')`,
+    );
   const ws = workspaceDir(values.workspace);
   const spec = getEnvSpec(requireFlag('env', values.env));
   const episodes = intFlag('episodes', requireFlag('episodes', values.episodes), 0, 1);
@@ -58,14 +68,21 @@ export async function run(argv: string[]): Promise<number> {
   if (datasetExists(ws, name)) {
     ds = openDataset(ws, name);
     const m = ds.meta;
-    const same = m.env === spec.name && m.observationShape.join() === env.observationShape.join() && JSON.stringify(m.actionSpace) === JSON.stringify(env.actionSpace);
+    const same =
+      m.env === spec.name &&
+      m.observationShape.join() === env.observationShape.join() &&
+      JSON.stringify(m.actionSpace) === JSON.stringify(env.actionSpace);
     if (!same) {
-      throw new UserError(`dataset '${name}' exists with env ${m.env ?? 'none'}, frames ${m.observationShape.join('×')}, actions ${JSON.stringify(m.actionSpace)}; ` +
-        `collecting ${spec.name} at ${env.observationShape.join('×')} would not fit. Choose another --dataset name.`);
+      throw new UserError(
+        `dataset '${name}' exists with env ${m.env ?? 'none'}, frames ${m.observationShape.join('×')}, actions ${JSON.stringify(m.actionSpace)}; ` +
+          `collecting ${spec.name} at ${env.observationShape.join('×')} would not fit. Choose another --dataset name.`,
+      );
     }
   } else {
     ds = createDataset(ws, name, {
-      env: spec.name, observationShape: env.observationShape, actionSpace: env.actionSpace,
+      env: spec.name,
+      observationShape: env.observationShape,
+      actionSpace: env.actionSpace,
       source: { kind: 'collect', env: spec.name, runs: [] },
     });
   }
@@ -84,9 +101,20 @@ export async function run(argv: string[]): Promise<number> {
   progress.finish(`${steps} steps`);
   const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
   if (values.json) {
-    console.log(JSON.stringify({ dataset: name, env: spec.name, episodes, steps, returns, totalEpisodes: ds.meta.counts.episodes }));
+    console.log(
+      JSON.stringify({
+        dataset: name,
+        env: spec.name,
+        episodes,
+        steps,
+        returns,
+        totalEpisodes: ds.meta.counts.episodes,
+      }),
+    );
   } else {
-    console.log(`collected ${episodes} episodes (${steps} steps, mean return ${mean.toFixed(2)}) of ${spec.name} with the ${values.policy} policy into dataset '${name}' (now ${ds.meta.counts.episodes} episodes)`);
+    console.log(
+      `collected ${episodes} episodes (${steps} steps, mean return ${mean.toFixed(2)}) of ${spec.name} with the ${values.policy} policy into dataset '${name}' (now ${ds.meta.counts.episodes} episodes)`,
+    );
   }
   return 0;
 }

@@ -1,7 +1,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { parseCommand, workspaceDir, intFlag, requireFlag } from '../args.ts';
 import { Progress } from '../progress.ts';
-import { exportDataset, listDatasets, openDataset, removeDataset, datasetsDir, type DatasetActionSpace } from '../../data/dataset.ts';
+import {
+  exportDataset,
+  listDatasets,
+  openDataset,
+  removeDataset,
+  datasetsDir,
+  type DatasetActionSpace,
+} from '../../data/dataset.ts';
 import { importIntoDataset } from '../../data/dataset-import.ts';
 import { inspectDataset, type DatasetStats } from '../../data/dataset-stats.ts';
 import { detectFormat, type ImportFormat } from '../../data/import-dreamer.ts';
@@ -35,7 +42,14 @@ function spaceText(s: DatasetActionSpace): string {
 
 function table(rows: string[][]): string {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(w[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const num = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
@@ -50,7 +64,10 @@ export async function run(argv: string[]): Promise<number> {
   const ws = workspaceDir(values.workspace);
   const json = values.json;
   const expectArgs = (n: number, what: string) => {
-    if (args.length !== n) throw new UserError(`dataset ${sub}: expected ${what}, got ${args.length ? args.map((a) => `'${a}'`).join(' ') : 'nothing'} (see 'oneiro dataset --help')`);
+    if (args.length !== n)
+      throw new UserError(
+        `dataset ${sub}: expected ${what}, got ${args.length ? args.map((a) => `'${a}'`).join(' ') : 'nothing'} (see 'oneiro dataset --help')`,
+      );
   };
 
   switch (sub) {
@@ -58,10 +75,24 @@ export async function run(argv: string[]): Promise<number> {
       expectArgs(0, 'no arguments');
       const all = listDatasets(ws);
       if (json) {
-        console.log(JSON.stringify(all.map((d) => ('meta' in d ? {
-          name: d.name, env: d.meta.env, episodes: d.meta.counts.episodes, steps: d.meta.counts.steps,
-          observationShape: d.meta.observationShape, actionSpace: d.meta.actionSpace, source: d.meta.source.kind ?? null, created: d.meta.created,
-        } : d))));
+        console.log(
+          JSON.stringify(
+            all.map((d) =>
+              'meta' in d
+                ? {
+                    name: d.name,
+                    env: d.meta.env,
+                    episodes: d.meta.counts.episodes,
+                    steps: d.meta.counts.steps,
+                    observationShape: d.meta.observationShape,
+                    actionSpace: d.meta.actionSpace,
+                    source: d.meta.source.kind ?? null,
+                    created: d.meta.created,
+                  }
+                : d,
+            ),
+          ),
+        );
         return 0;
       }
       if (all.length === 0) {
@@ -73,7 +104,16 @@ export async function run(argv: string[]): Promise<number> {
         if ('error' in d) rows.push([d.name, 'UNREADABLE', '', '', '', '', '', d.error]);
         else {
           const m = d.meta;
-          rows.push([d.name, m.env ?? '—', String(m.counts.episodes), String(m.counts.steps), m.observationShape.join('×'), spaceText(m.actionSpace), String(m.source.kind ?? '—'), m.created.slice(0, 19).replace('T', ' ')]);
+          rows.push([
+            d.name,
+            m.env ?? '—',
+            String(m.counts.episodes),
+            String(m.counts.steps),
+            m.observationShape.join('×'),
+            spaceText(m.actionSpace),
+            String(m.source.kind ?? '—'),
+            m.created.slice(0, 19).replace('T', ' '),
+          ]);
         }
       }
       console.log(table(rows));
@@ -83,7 +123,11 @@ export async function run(argv: string[]): Promise<number> {
     case 'inspect': {
       expectArgs(1, 'a dataset NAME');
       const ds = openDataset(ws, args[0]);
-      const progress = new Progress(`inspect ${args[0]}`, ds.meta.episodes.length, json || ds.meta.episodes.length < 50);
+      const progress = new Progress(
+        `inspect ${args[0]}`,
+        ds.meta.episodes.length,
+        json || ds.meta.episodes.length < 50,
+      );
       const stats = inspectDataset(ds, () => progress.tick());
       progress.finish();
       if (json) console.log(JSON.stringify(stats));
@@ -99,16 +143,26 @@ export async function run(argv: string[]): Promise<number> {
         throw new UserError(`--format must be 'dreamer' or 'dreamerv3', got '${format}'`);
       }
       const fmt: ImportFormat = format ?? detectFormat(args[0]);
-      const numActions = values['num-actions'] === undefined ? undefined : intFlag('num-actions', values['num-actions'], 0, 1);
+      const numActions =
+        values['num-actions'] === undefined ? undefined : intFlag('num-actions', values['num-actions'], 0, 1);
       const total = existsSync(args[0]) ? readdirSync(args[0]).filter((f) => f.endsWith('.npz')).length : 0;
       const progress = new Progress(`import ${fmt}`, total, json);
-      const { report, dataset } = importIntoDataset(ws, name, args[0], { format: fmt, numActions, env: values.env ?? null, onFile: () => progress.tick() });
+      const { report, dataset } = importIntoDataset(ws, name, args[0], {
+        format: fmt,
+        numActions,
+        env: values.env ?? null,
+        onFile: () => progress.tick(),
+      });
       progress.finish();
       if (json) {
         console.log(JSON.stringify({ dataset: dataset ? name : null, ...report }));
       } else {
-        console.log(`${dataset ? `imported ${report.episodes} episodes (${report.steps} steps) into dataset '${name}'` : 'imported nothing'} from ${report.dir} (format ${report.format}, ${report.files} files)`);
-        console.log(`good episodes: ${report.episodes}; bad files skipped: ${report.bad.length}${report.partial ? `; partial episodes dropped: ${report.partial}` : ''}`);
+        console.log(
+          `${dataset ? `imported ${report.episodes} episodes (${report.steps} steps) into dataset '${name}'` : 'imported nothing'} from ${report.dir} (format ${report.format}, ${report.files} files)`,
+        );
+        console.log(
+          `good episodes: ${report.episodes}; bad files skipped: ${report.bad.length}${report.partial ? `; partial episodes dropped: ${report.partial}` : ''}`,
+        );
         const conv = Object.entries(report.converted);
         if (conv.length) {
           console.log('converted:');
@@ -161,13 +215,19 @@ function formatStats(s: DatasetStats): string {
   if (h.counts.length > 1) {
     const peak = Math.max(...h.counts);
     lines.push('return histogram:');
-    h.counts.forEach((c, i) => lines.push(`  [${num(h.edges[i]).padStart(9)}, ${num(h.edges[i + 1]).padStart(9)})  ${'█'.repeat(Math.round((20 * c) / peak)).padEnd(20)} ${c}`));
+    h.counts.forEach((c, i) =>
+      lines.push(
+        `  [${num(h.edges[i]).padStart(9)}, ${num(h.edges[i + 1]).padStart(9)})  ${'█'.repeat(Math.round((20 * c) / peak)).padEnd(20)} ${c}`,
+      ),
+    );
   }
   lines.push('actions (rows after each reset):');
   const A = s.action.mean.length;
   for (let k = 0; k < Math.min(A, 32); k++) {
     const count = s.action.counts ? `  chosen ${s.action.counts[k]}×` : '';
-    lines.push(`  [${k}] mean ${num(s.action.mean[k], 3)}  std ${num(s.action.std[k], 3)}  min ${num(s.action.min[k], 3)}  max ${num(s.action.max[k], 3)}${count}`);
+    lines.push(
+      `  [${k}] mean ${num(s.action.mean[k], 3)}  std ${num(s.action.std[k], 3)}  min ${num(s.action.min[k], 3)}  max ${num(s.action.max[k], 3)}${count}`,
+    );
   }
   if (A > 32) lines.push(`  … ${A - 32} more dimensions (--json for all)`);
   return lines.join('\n');

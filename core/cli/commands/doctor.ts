@@ -40,11 +40,17 @@ function electronStatus(): Report['electron'] {
     const bin = join(dist, readFileSync(pathTxt, 'utf8').trim());
     if (existsSync(bin)) return { present: true, path: bin, reason: 'binary found' };
   }
-  return { present: false, path: null, reason: 'no Electron binary (its install script is denied in allowScripts: it downloads from github.com)' };
+  return {
+    present: false,
+    path: null,
+    reason: 'no Electron binary (its install script is denied in allowScripts: it downloads from github.com)',
+  };
 }
 
 function chromiumStatus(): Report['chromium'] {
-  for (const p of [process.env.CHROME_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean) as string[]) {
+  for (const p of [process.env.CHROME_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(
+    Boolean,
+  ) as string[]) {
     if (existsSync(p)) return { found: true, path: p };
   }
   return { found: false, path: null };
@@ -52,7 +58,8 @@ function chromiumStatus(): Report['chromium'] {
 
 async function timeVaeStep(backend: string): Promise<Report['vaeStep']> {
   const batch = 8;
-  if (backend === 'cpu') return { ms: null, batch, model: null, note: 'skipped on the cpu backend (tens of seconds per step)' };
+  if (backend === 'cpu')
+    return { ms: null, batch, model: null, note: 'skipped on the cpu backend (tens of seconds per step)' };
   const { makeVaeStep } = await import('../../tensor/vae-step.ts');
   const vae = await makeVaeStep(0);
   const x = tf.randomUniform([batch, 64, 64, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -61,7 +68,12 @@ async function timeVaeStep(backend: string): Promise<Report['vaeStep']> {
     const t0 = performance.now();
     const loss = vae.step(x);
     const ms = performance.now() - t0;
-    return { ms, batch, model: vae.source, note: Number.isFinite(loss) ? 'forward, backward, Adam on 64×64×3' : 'loss was not finite' };
+    return {
+      ms,
+      batch,
+      model: vae.source,
+      note: Number.isFinite(loss) ? 'forward, backward, Adam on 64×64×3' : 'loss was not finite',
+    };
   } finally {
     x.dispose();
     vae.dispose();
@@ -96,7 +108,9 @@ export async function run(argv: string[]): Promise<number> {
     ok: selfCheck.ok,
   };
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
+    process.stdout.write(
+      `${JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`,
+    );
   } else {
     const L: string[] = [];
     L.push(`node       ${report.node}`);
@@ -104,10 +118,16 @@ export async function run(argv: string[]): Promise<number> {
     L.push(`backend    ${info.name} (tfjs '${info.tfName}')`);
     for (const s of info.skipped) L.push(`  not ${s.name.padEnd(8)} ${s.reason}`);
     if (wasmThreads) L.push(`threads    ${wasmThreads.note}`);
-    L.push(`self-check ${selfCheck.ok ? 'PASS' : 'FAIL'}: ${selfCheck.cases.length} kernels vs cpu, worst relative error ${selfCheck.worst.toExponential(1)} (tolerance ${selfCheck.tolerance}), ${(selfCheck.ms / 1000).toFixed(1)} s`);
+    L.push(
+      `self-check ${selfCheck.ok ? 'PASS' : 'FAIL'}: ${selfCheck.cases.length} kernels vs cpu, worst relative error ${selfCheck.worst.toExponential(1)} (tolerance ${selfCheck.tolerance}), ${(selfCheck.ms / 1000).toFixed(1)} s`,
+    );
     for (const c of selfCheck.cases.filter((c) => !c.ok)) L.push(`  FAIL ${c.name}: ${c.relErr}`);
-    L.push(`vae step   ${vaeStep.ms === null ? vaeStep.note : `${vaeStep.ms.toFixed(0)} ms at batch ${vaeStep.batch} (${vaeStep.note}; model ${vaeStep.model})`}`);
-    L.push(`chromium   ${report.chromium.found ? report.chromium.path : 'not found (/usr/bin/chromium or CHROME_PATH); e2e tests need it'}`);
+    L.push(
+      `vae step   ${vaeStep.ms === null ? vaeStep.note : `${vaeStep.ms.toFixed(0)} ms at batch ${vaeStep.batch} (${vaeStep.note}; model ${vaeStep.model})`}`,
+    );
+    L.push(
+      `chromium   ${report.chromium.found ? report.chromium.path : 'not found (/usr/bin/chromium or CHROME_PATH); e2e tests need it'}`,
+    );
     console.log(L.join('\n'));
   }
   return report.ok ? 0 : 1;

@@ -23,14 +23,23 @@ Rows: truth / dream / error ((dream − truth + 255)/2); context columns have a 
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('dream', argv, {
-    episode: { type: 'string' }, start: { type: 'string' }, horizon: { type: 'string' }, context: { type: 'string' },
-    temperature: { type: 'string' }, seed: { type: 'string' }, scale: { type: 'string' }, out: { type: 'string' },
+    episode: { type: 'string' },
+    start: { type: 'string' },
+    horizon: { type: 'string' },
+    context: { type: 'string' },
+    temperature: { type: 'string' },
+    seed: { type: 'string' },
+    scale: { type: 'string' },
+    out: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new UserError(`dream: expected one RUN id, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro dream --help')`);
+  if (positionals.length !== 1)
+    throw new UserError(
+      `dream: expected one RUN id, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro dream --help')`,
+    );
   const out = resolve(requireFlag('out', values.out));
   const format = formatOf(out);
   const dir = resolveRunDir(workspaceDir(values.workspace), positionals[0]);
@@ -47,16 +56,28 @@ export async function run(argv: string[]): Promise<number> {
       seed: intFlag('seed', values.seed, 0, 0),
     });
     const scale = intFlag('scale', values.scale, 2, 1, 16);
-    const bytes = format === 'png' ? await dreamStripPng(result, scale) : await dreamStripAnimation(result, format, scale);
+    const bytes =
+      format === 'png' ? await dreamStripPng(result, scale) : await dreamStripAnimation(result, format, scale);
     writeMedia(out, bytes);
     const mse = result.mse.filter(Number.isFinite);
     const info = {
-      run: opened.config.id, episode: index, heldOut: index >= opened.data.train.length, start: result.contextIndices.at(-1),
-      context: result.contextIndices.length, horizon: result.dreamIndices.length, out, format, bytes: bytes.byteLength,
-      mse: result.mse.map((x) => (Number.isFinite(x) ? x : null)), mean_mse: mse.reduce((a, b) => a + b, 0) / Math.max(1, mse.length),
+      run: opened.config.id,
+      episode: index,
+      heldOut: index >= opened.data.train.length,
+      start: result.contextIndices.at(-1),
+      context: result.contextIndices.length,
+      horizon: result.dreamIndices.length,
+      out,
+      format,
+      bytes: bytes.byteLength,
+      mse: result.mse.map((x) => (Number.isFinite(x) ? x : null)),
+      mean_mse: mse.reduce((a, b) => a + b, 0) / Math.max(1, mse.length),
     };
     if (values.json) console.log(JSON.stringify(info));
-    else console.log(`wrote ${out}: ${info.context} context + ${info.horizon} dreamed frames of episode ${index}${info.heldOut ? ' (held out)' : ''}, mean pixel MSE ${info.mean_mse.toFixed(5)}`);
+    else
+      console.log(
+        `wrote ${out}: ${info.context} context + ${info.horizon} dreamed frames of episode ${index}${info.heldOut ? ' (held out)' : ''}, mean pixel MSE ${info.mean_mse.toFixed(5)}`,
+      );
     return 0;
   } finally {
     opened.model.dispose();

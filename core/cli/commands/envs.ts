@@ -49,7 +49,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length > 1) throw new UserError(`envs takes at most one env name, got '${positionals.join(' ')}' (see 'oneiro envs --help')`);
+  if (positionals.length > 1)
+    throw new UserError(`envs takes at most one env name, got '${positionals.join(' ')}' (see 'oneiro envs --help')`);
   const specs = positionals.length ? [getEnvSpec(positionals[0])] : listEnvs();
   if (values.json) {
     console.log(JSON.stringify(specs.map(toJson), null, 2));

@@ -19,9 +19,15 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new UserError(`eval: expected one RUN id, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro eval --help')`);
+  if (positionals.length !== 1)
+    throw new UserError(
+      `eval: expected one RUN id, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro eval --help')`,
+    );
   const dir = resolveRunDir(workspaceDir(values.workspace), positionals[0]);
-  const report = await evaluateRun(dir, { seed: intFlag('seed', values.seed, 0, 0), ...(values.backend ? { backend: values.backend } : {}) });
+  const report = await evaluateRun(dir, {
+    seed: intFlag('seed', values.seed, 0, 0),
+    ...(values.backend ? { backend: values.backend } : {}),
+  });
   if (values.json) {
     console.log(JSON.stringify(report));
     return 0;
@@ -32,7 +38,9 @@ export async function run(argv: string[]): Promise<number> {
   for (const n of names) {
     const m = report.metrics[n];
     const better = (m.lower_is_better ?? true) ? m.model < m.baseline : m.model > m.baseline;
-    console.log(`  ${n.padEnd(w)}  model ${fmt(m.model)}  ${m.baseline_name} ${fmt(m.baseline)}  ${better ? 'better' : 'WORSE'} than baseline`);
+    console.log(
+      `  ${n.padEnd(w)}  model ${fmt(m.model)}  ${m.baseline_name} ${fmt(m.baseline)}  ${better ? 'better' : 'WORSE'} than baseline`,
+    );
   }
   return 0;
 }

@@ -32,7 +32,10 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new UserError(`render: expected one DATASET name, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro render --help')`);
+  if (positionals.length !== 1)
+    throw new UserError(
+      `render: expected one DATASET name, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro render --help')`,
+    );
   const out = resolve(requireFlag('out', values.out));
   const format = formatOf(out);
   const ds = openDataset(workspaceDir(values.workspace), positionals[0]);
@@ -51,8 +54,21 @@ export async function run(argv: string[]): Promise<number> {
     bytes = await encodeAnimation(frames, n, H, W, { format, scale, delayMs: 1000 / fps });
   }
   writeMedia(out, bytes);
-  const info = { dataset: positionals[0], episode: index, from, to: from + n, frames: n, format, scale, out, bytes: bytes.byteLength };
+  const info = {
+    dataset: positionals[0],
+    episode: index,
+    from,
+    to: from + n,
+    frames: n,
+    format,
+    scale,
+    out,
+    bytes: bytes.byteLength,
+  };
   if (values.json) console.log(JSON.stringify(info));
-  else console.log(`wrote ${out}: ${n} frames (${from}..${from + n - 1}) of episode ${index}, ${W * scale}×${H * scale} px each, ${format.toUpperCase()}, ${(bytes.byteLength / 1024).toFixed(1)} KB`);
+  else
+    console.log(
+      `wrote ${out}: ${n} frames (${from}..${from + n - 1}) of episode ${index}, ${W * scale}×${H * scale} px each, ${format.toUpperCase()}, ${(bytes.byteLength / 1024).toFixed(1)} KB`,
+    );
   return 0;
 }

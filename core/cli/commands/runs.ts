@@ -18,18 +18,37 @@ export async function run(argv: string[]): Promise<number> {
   const ws = workspaceDir(values.workspace);
   const runs = listRuns(ws);
   if (values.json) {
-    console.log(JSON.stringify(runs.map((r) => ({
-      id: r.id, family: r.family, preset: r.preset, dataset: r.dataset, created: r.created,
-      state: r.status?.state ?? 'unknown', phase: r.status?.phase ?? null, step: r.status?.step ?? 0, totalSteps: r.status?.totalSteps ?? 0,
-      ...(r.status?.message ? { message: r.status.message } : {}),
-    }))));
+    console.log(
+      JSON.stringify(
+        runs.map((r) => ({
+          id: r.id,
+          family: r.family,
+          preset: r.preset,
+          dataset: r.dataset,
+          created: r.created,
+          state: r.status?.state ?? 'unknown',
+          phase: r.status?.phase ?? null,
+          step: r.status?.step ?? 0,
+          totalSteps: r.status?.totalSteps ?? 0,
+          ...(r.status?.message ? { message: r.status.message } : {}),
+        })),
+      ),
+    );
     return 0;
   }
   if (!runs.length) {
     console.log(`no runs in ${ws} (start one with 'oneiro train --model world-models --dataset NAME')`);
     return 0;
   }
-  const rows = runs.map((r) => [r.id, r.family, r.preset, r.dataset ?? '-', r.status?.state ?? 'unknown', `${r.status?.step ?? 0}/${r.status?.totalSteps ?? 0}`, r.status?.phase ?? '-']);
+  const rows = runs.map((r) => [
+    r.id,
+    r.family,
+    r.preset,
+    r.dataset ?? '-',
+    r.status?.state ?? 'unknown',
+    `${r.status?.step ?? 0}/${r.status?.totalSteps ?? 0}`,
+    r.status?.phase ?? '-',
+  ]);
   const head = ['RUN', 'FAMILY', 'PRESET', 'DATASET', 'STATE', 'STEP', 'PHASE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   for (const row of [head, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i])).join('  '));

@@ -22,7 +22,12 @@ The printed URL carries a random token made at start; connections without it are
 
 /** Opens a URL with the platform's opener; failure only prints (the URL is printed anyway). */
 export function openUrl(url: string): void {
-  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
+  const [cmd, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '""', url]]
+        : ['xdg-open', [url]];
   try {
     const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
     child.on('error', () => console.error(`oneiro serve: could not run ${cmd}; open the URL yourself`));
@@ -42,21 +47,37 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length) throw new UserError(`serve takes no positional arguments, got '${positionals.join(' ')}' (see 'oneiro serve --help')`);
+  if (positionals.length)
+    throw new UserError(
+      `serve takes no positional arguments, got '${positionals.join(' ')}' (see 'oneiro serve --help')`,
+    );
   const port = intFlag('port', values.port, 0, 0, 65535);
   const workspace = workspaceDir(values.workspace);
-  const service = createWorkbenchService({ workspace, host: 'web', launcher: forkLauncher(), ...(values.backend ? { backend: values.backend } : {}) });
+  const service = createWorkbenchService({
+    workspace,
+    host: 'web',
+    launcher: forkLauncher(),
+    ...(values.backend ? { backend: values.backend } : {}),
+  });
   const dist = join(PROJECT_ROOT, 'renderer', 'dist');
   const staticDir = existsSync(join(dist, 'index.html')) ? dist : null;
   let host;
   try {
-    host = await startHost({ api: service.api, events: service.events, staticDir, port, log: (l) => console.error(`oneiro serve: ${l}`) });
+    host = await startHost({
+      api: service.api,
+      events: service.events,
+      staticDir,
+      port,
+      log: (l) => console.error(`oneiro serve: ${l}`),
+    });
   } catch (e) {
     await service.close();
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UserError(`port ${port} on 127.0.0.1 is in use: choose another --port or omit it`);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UserError(`port ${port} on 127.0.0.1 is in use: choose another --port or omit it`);
     throw e;
   }
-  if (!staticDir) console.error('oneiro serve: renderer/dist is missing (npm run build:renderer); serving the API only');
+  if (!staticDir)
+    console.error('oneiro serve: renderer/dist is missing (npm run build:renderer); serving the API only');
   if (values.json) console.log(JSON.stringify({ url: host.url, port: host.port, workspace }));
   else console.log(`Oneiro web mode: ${host.url}\n  workspace ${workspace} · Ctrl-C stops (runs checkpoint first)`);
   if (values.open) openUrl(host.url);
@@ -74,7 +95,10 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   if (values.demo) {
     startDemo(service.api, (l) => console.error(`oneiro serve: ${l}`)).then(
-      (d) => console.error(`oneiro serve: demo run '${d.runId}' is training; open the Dream Lab when its first checkpoint is in`),
+      (d) =>
+        console.error(
+          `oneiro serve: demo run '${d.runId}' is training; open the Dream Lab when its first checkpoint is in`,
+        ),
       (e) => console.error(`oneiro serve: demo failed: ${(e as Error).message}`),
     );
   }

@@ -26,17 +26,22 @@ const HELP = `usage: oneiro train --model FAMILY --dataset NAME [options]
 Ctrl-C checkpoints and stops (the run is 'paused'; --resume continues it).`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('train', argv, {
-    model: { type: 'string' },
-    dataset: { type: 'string' },
-    env: { type: 'string' },
-    online: { type: 'boolean', default: false },
-    preset: { type: 'string' },
-    steps: { type: 'string' },
-    seed: { type: 'string' },
-    'checkpoint-every': { type: 'string' },
-    resume: { type: 'string' },
-  }, false);
+  const { values, positionals } = parseCommand(
+    'train',
+    argv,
+    {
+      model: { type: 'string' },
+      dataset: { type: 'string' },
+      env: { type: 'string' },
+      online: { type: 'boolean', default: false },
+      preset: { type: 'string' },
+      steps: { type: 'string' },
+      seed: { type: 'string' },
+      'checkpoint-every': { type: 'string' },
+      resume: { type: 'string' },
+    },
+    false,
+  );
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -46,7 +51,8 @@ export async function run(argv: string[]): Promise<number> {
   let dir: string;
   if (values.resume) {
     for (const f of ['model', 'dataset', 'preset', 'steps', 'seed'] as const) {
-      if (values[f] !== undefined) throw new UserError(`--${f} cannot be combined with --resume: a resumed run keeps its own config`);
+      if (values[f] !== undefined)
+        throw new UserError(`--${f} cannot be combined with --resume: a resumed run keeps its own config`);
     }
     dir = resolveRunDir(ws, values.resume);
   } else {
@@ -54,19 +60,30 @@ export async function run(argv: string[]): Promise<number> {
     const family = await getFamily(model);
     const online = Boolean(values.online || values.env);
     if (online) {
-      if (!family.onlineData) throw new UserError(`${model}: online training (--env/--online) is not supported by this family; collect a dataset and use --dataset`);
+      if (!family.onlineData)
+        throw new UserError(
+          `${model}: online training (--env/--online) is not supported by this family; collect a dataset and use --dataset`,
+        );
       if (!values.online || !values.env) throw new UserError('online training needs both --env NAME and --online');
       if (values.dataset) throw new UserError('give either --dataset NAME or --env NAME --online, not both');
     }
     const preset = values.preset ?? 'default';
-    if (!family.presets.includes(preset)) throw new UserError(`--preset '${preset}' is not a ${model} preset: expected one of ${family.presets.join(', ')}`);
+    if (!family.presets.includes(preset))
+      throw new UserError(
+        `--preset '${preset}' is not a ${model} preset: expected one of ${family.presets.join(', ')}`,
+      );
     const backend = (await initBackend(values.backend)).name;
     const created = await createRun({
-      workspace: ws, family: model, preset, backend,
+      workspace: ws,
+      family: model,
+      preset,
+      backend,
       ...(online ? { dataset: null, env: values.env } : { dataset: requireFlag('dataset', values.dataset) }),
       seed: intFlag('seed', values.seed, 0, 0, 2 ** 31 - 1),
       ...(values.steps !== undefined ? { steps: intFlag('steps', values.steps, 0, 0) } : {}),
-      ...(values['checkpoint-every'] !== undefined ? { train: { checkpointEvery: intFlag('checkpoint-every', values['checkpoint-every'], 200, 1) } } : {}),
+      ...(values['checkpoint-every'] !== undefined
+        ? { train: { checkpointEvery: intFlag('checkpoint-every', values['checkpoint-every'], 200, 1) } }
+        : {}),
     });
     dir = created.dir;
     if (!values.json) console.error(`run ${created.id} (${model}, preset ${preset}, backend ${backend}) in ${dir}`);
@@ -90,7 +107,9 @@ export async function run(argv: string[]): Promise<number> {
     const result = await trainRun(dir, {
       signal: ctrl.signal,
       ...(values.backend ? { backend: values.backend } : {}),
-      log: (m) => { if (!values.json) process.stderr.write(`${m}\n`); },
+      log: (m) => {
+        if (!values.json) process.stderr.write(`${m}\n`);
+      },
       onStep: (s) => {
         if (s.phase !== barPhase) {
           bar?.tick(1, info);
@@ -111,9 +130,20 @@ export async function run(argv: string[]): Promise<number> {
     });
     (bar as Progress | null)?.tick(1, info);
     (bar as Progress | null)?.finish(info);
-    const out = { run: config.id, dir, state: result.state, step: result.step, totalSteps: result.totalSteps, ...(result.message ? { message: result.message } : {}), last: lastMetrics };
+    const out = {
+      run: config.id,
+      dir,
+      state: result.state,
+      step: result.step,
+      totalSteps: result.totalSteps,
+      ...(result.message ? { message: result.message } : {}),
+      last: lastMetrics,
+    };
     if (values.json) console.log(JSON.stringify(out));
-    else console.log(`run ${config.id}: ${result.state} at step ${result.step}/${result.totalSteps}${result.message ? ` — ${result.message}` : ''}`);
+    else
+      console.log(
+        `run ${config.id}: ${result.state} at step ${result.step}/${result.totalSteps}${result.message ? ` — ${result.message}` : ''}`,
+      );
     return result.state === 'failed' ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);

@@ -23,7 +23,14 @@ export interface RssmEpisode {
 
 export function prepareEpisode(ep: Episode, size: number): RssmEpisode {
   const [T, H] = ep.imageShape;
-  return { frames: resizeFrames(ep.image, T, H, size), T, action: ep.action, reward: ep.reward, isFirst: ep.isFirst, isTerminal: ep.isTerminal };
+  return {
+    frames: resizeFrames(ep.image, T, H, size),
+    T,
+    action: ep.action,
+    reward: ep.reward,
+    isFirst: ep.isFirst,
+    isTerminal: ep.isTerminal,
+  };
 }
 
 export interface SequenceArrays {
@@ -37,16 +44,30 @@ export interface SequenceArrays {
 }
 
 /** B windows of L rows. Episodes shorter than L are never drawn; if none is long enough, a clear error. */
-export function sampleWindows(eps: RssmEpisode[], size: number, actionDim: number, B: number, L: number, rng: Rng): SequenceArrays {
+export function sampleWindows(
+  eps: RssmEpisode[],
+  size: number,
+  actionDim: number,
+  B: number,
+  L: number,
+  rng: Rng,
+): SequenceArrays {
   const counts = eps.map((e) => Math.max(0, e.T - L + 1));
   const total = counts.reduce((a, b) => a + b, 0);
   if (total === 0) {
-    throw new UserError(`no episode has ${L} rows (the training sequence length); longest has ${Math.max(0, ...eps.map((e) => e.T))}. Use a smaller train.length or longer episodes`);
+    throw new UserError(
+      `no episode has ${L} rows (the training sequence length); longest has ${Math.max(0, ...eps.map((e) => e.T))}. Use a smaller train.length or longer episodes`,
+    );
   }
   const px = size * size * 3;
   const out: SequenceArrays = {
-    image: new Uint8Array(B * L * px), action: new Float32Array(B * L * actionDim), reward: new Float32Array(B * L),
-    cont: new Float32Array(B * L), isFirst: new Uint8Array(B * L), B, L,
+    image: new Uint8Array(B * L * px),
+    action: new Float32Array(B * L * actionDim),
+    reward: new Float32Array(B * L),
+    cont: new Float32Array(B * L),
+    isFirst: new Uint8Array(B * L),
+    B,
+    L,
   };
   for (let b = 0; b < B; b++) {
     let i = rng.int(total);

@@ -18,78 +18,97 @@ const latent = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export const rssmConfigSchema = z.object({
-  image: z.object({ size: z.number().int().min(8), channels: z.number().int().positive() }),
-  /** null = taken from the data's action space when the session starts (recorded in checkpoints). */
-  actionDim: z.number().int().positive().nullable(),
-  rssm: z.object({
-    deter: z.number().int().positive(),
-    hidden: z.number().int().positive(),
-    latent,
-    gruNorm: z.boolean(),
-    act,
-  }),
-  encoder: z.object({ depth: z.number().int().positive(), kernels: z.array(z.number().int().min(2)).min(1), act }),
-  decoder: z.object({ depth: z.number().int().positive(), kernels: z.array(z.number().int().min(2)).min(1), act }),
-  heads: z.object({ units: z.number().int().positive(), layers: z.number().int().min(0), act, cont: z.boolean() }),
-  loss: z.object({
-    imageScale: z.number().min(0),
-    rewardScale: z.number().min(0),
-    contScale: z.number().min(0),
-    klScale: z.number().min(0),
-    freeNats: z.number().min(0),
-    /** 'element': max(KL, free) per (batch, time) (PlaNet); 'mean': max(mean KL, free) (Dreamer v1/v2). */
-    freeNatsPlacement: z.enum(['element', 'mean']),
-    /** α of α·KL(sg(q)‖p) + (1−α)·KL(q‖sg(p)); null = plain KL(q‖p) (DreamerV2 kl_loss). */
-    klBalance: z.number().min(0).max(1).nullable(),
-    overshooting: z.object({
-      /** D of PlaNet eq. 7; 0 = off (PlaNet camera-ready default). */
-      distance: z.number().int().min(0),
-      scale: z.number().min(0),
-      /** β_d for d = 1..D; null = all 1. */
-      weights: z.array(z.number().min(0)).nullable(),
-      stopPosteriorGrad: z.boolean(),
+export const rssmConfigSchema = z
+  .object({
+    image: z.object({ size: z.number().int().min(8), channels: z.number().int().positive() }),
+    /** null = taken from the data's action space when the session starts (recorded in checkpoints). */
+    actionDim: z.number().int().positive().nullable(),
+    rssm: z.object({
+      deter: z.number().int().positive(),
+      hidden: z.number().int().positive(),
+      latent,
+      gruNorm: z.boolean(),
+      act,
     }),
-  }),
-  train: z.object({
-    /** Optimiser steps of the run (`--steps N`). */
-    steps: z.number().int().positive(),
-    batch: z.number().int().positive(),
-    length: z.number().int().min(2),
-    lr: z.number().positive(),
-    adamEps: z.number().positive(),
-    clipNorm: z.number().positive(),
-    seed: z.number().int(),
-  }),
-  planner: z.object({
-    horizon: z.number().int().positive(),
-    candidates: z.number().int().positive(),
-    topK: z.number().int().positive(),
-    iterations: z.number().int().positive(),
-  }),
-  online: z.object({
-    seedEpisodes: z.number().int().min(1),
-    /** Train steps between collected episodes (PlaNet: 100 steps per collected episode at 1000/repeat steps). */
-    trainEvery: z.number().int().positive(),
-    explorationNoise: z.number().min(0),
-    actionRepeat: z.number().int().positive(),
-    episodeSteps: z.number().int().positive(),
-  }),
-}).superRefine((c, ctx) => {
-  const o = c.loss.overshooting;
-  if (o.weights && o.weights.length !== o.distance) {
-    ctx.addIssue({ code: 'custom', path: ['loss', 'overshooting', 'weights'], message: `expected ${o.distance} weights (one per distance 1..D), got ${o.weights.length}` });
-  }
-  if (c.planner.topK > c.planner.candidates) {
-    ctx.addIssue({ code: 'custom', path: ['planner', 'topK'], message: `must be <= planner.candidates (${c.planner.candidates})` });
-  }
-  const enc = encoderOutputSize(c.image.size, c.encoder.kernels);
-  if (enc < 1) ctx.addIssue({ code: 'custom', path: ['encoder', 'kernels'], message: `the encoder shrinks a ${c.image.size}px image to nothing; use fewer stride-2 layers` });
-  const dec = decoderOutputSize(c.decoder.kernels);
-  if (dec !== c.image.size) {
-    ctx.addIssue({ code: 'custom', path: ['decoder', 'kernels'], message: `stride-2 transposed convs with kernels [${c.decoder.kernels}] give ${dec}px, expected ${c.image.size}px (64: [5,5,6,6], 32: [5,6,6], 16: [6,6])` });
-  }
-});
+    encoder: z.object({ depth: z.number().int().positive(), kernels: z.array(z.number().int().min(2)).min(1), act }),
+    decoder: z.object({ depth: z.number().int().positive(), kernels: z.array(z.number().int().min(2)).min(1), act }),
+    heads: z.object({ units: z.number().int().positive(), layers: z.number().int().min(0), act, cont: z.boolean() }),
+    loss: z.object({
+      imageScale: z.number().min(0),
+      rewardScale: z.number().min(0),
+      contScale: z.number().min(0),
+      klScale: z.number().min(0),
+      freeNats: z.number().min(0),
+      /** 'element': max(KL, free) per (batch, time) (PlaNet); 'mean': max(mean KL, free) (Dreamer v1/v2). */
+      freeNatsPlacement: z.enum(['element', 'mean']),
+      /** α of α·KL(sg(q)‖p) + (1−α)·KL(q‖sg(p)); null = plain KL(q‖p) (DreamerV2 kl_loss). */
+      klBalance: z.number().min(0).max(1).nullable(),
+      overshooting: z.object({
+        /** D of PlaNet eq. 7; 0 = off (PlaNet camera-ready default). */
+        distance: z.number().int().min(0),
+        scale: z.number().min(0),
+        /** β_d for d = 1..D; null = all 1. */
+        weights: z.array(z.number().min(0)).nullable(),
+        stopPosteriorGrad: z.boolean(),
+      }),
+    }),
+    train: z.object({
+      /** Optimiser steps of the run (`--steps N`). */
+      steps: z.number().int().positive(),
+      batch: z.number().int().positive(),
+      length: z.number().int().min(2),
+      lr: z.number().positive(),
+      adamEps: z.number().positive(),
+      clipNorm: z.number().positive(),
+      seed: z.number().int(),
+    }),
+    planner: z.object({
+      horizon: z.number().int().positive(),
+      candidates: z.number().int().positive(),
+      topK: z.number().int().positive(),
+      iterations: z.number().int().positive(),
+    }),
+    online: z.object({
+      seedEpisodes: z.number().int().min(1),
+      /** Train steps between collected episodes (PlaNet: 100 steps per collected episode at 1000/repeat steps). */
+      trainEvery: z.number().int().positive(),
+      explorationNoise: z.number().min(0),
+      actionRepeat: z.number().int().positive(),
+      episodeSteps: z.number().int().positive(),
+    }),
+  })
+  .superRefine((c, ctx) => {
+    const o = c.loss.overshooting;
+    if (o.weights && o.weights.length !== o.distance) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['loss', 'overshooting', 'weights'],
+        message: `expected ${o.distance} weights (one per distance 1..D), got ${o.weights.length}`,
+      });
+    }
+    if (c.planner.topK > c.planner.candidates) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['planner', 'topK'],
+        message: `must be <= planner.candidates (${c.planner.candidates})`,
+      });
+    }
+    const enc = encoderOutputSize(c.image.size, c.encoder.kernels);
+    if (enc < 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['encoder', 'kernels'],
+        message: `the encoder shrinks a ${c.image.size}px image to nothing; use fewer stride-2 layers`,
+      });
+    const dec = decoderOutputSize(c.decoder.kernels);
+    if (dec !== c.image.size) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['decoder', 'kernels'],
+        message: `stride-2 transposed convs with kernels [${c.decoder.kernels}] give ${dec}px, expected ${c.image.size}px (64: [5,5,6,6], 32: [5,6,6], 16: [6,6])`,
+      });
+    }
+  });
 
 export type RssmConfig = z.infer<typeof rssmConfigSchema>;
 /** A config with the action size known: what the model code works with. */
@@ -115,7 +134,9 @@ export function stochSize(c: RssmConfig): number {
 /** The config with the action size fixed from the data (a config that names another size is an error). */
 export function withActionDim(c: RssmConfig, actionDim: number): RssmModelConfig {
   if (c.actionDim !== null && c.actionDim !== actionDim) {
-    throw new UserError(`rssm config actionDim is ${c.actionDim} but the data's actions have ${actionDim} dimensions; set actionDim to ${actionDim} or null`);
+    throw new UserError(
+      `rssm config actionDim is ${c.actionDim} but the data's actions have ${actionDim} dimensions; set actionDim to ${actionDim} or null`,
+    );
   }
   return { ...c, actionDim };
 }
@@ -138,7 +159,13 @@ const planet: RssmConfig = {
   heads: { units: 300, layers: 3, act: 'relu', cont: false }, // reward feed_forward 3×300 ReLU
   // compute_objectives: reward scale 10, free nats 3 per element, overshooting off (camera-ready 0c6f7d3).
   loss: {
-    imageScale: 1, rewardScale: 10, contScale: 0, klScale: 1, freeNats: 3, freeNatsPlacement: 'element', klBalance: null,
+    imageScale: 1,
+    rewardScale: 10,
+    contScale: 0,
+    klScale: 1,
+    freeNats: 3,
+    freeNatsPlacement: 'element',
+    klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
   },
   train: { steps: 50000, batch: 50, length: 50, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0 }, // Adam 1e-3, eps 1e-4, clip 1000
@@ -150,12 +177,24 @@ const dreamerv2: RssmConfig = {
   image: { size: 64, channels: 3 },
   actionDim: null,
   // dreamerv2 configs.yaml dmc_vision: deter/hidden 200, 32×32 categorical, KL balance 0.8, free 1 on the mean (§1.4).
-  rssm: { deter: 200, hidden: 200, latent: { kind: 'discrete', groups: 32, classes: 32, unimix: 0 }, gruNorm: true, act: 'elu' },
+  rssm: {
+    deter: 200,
+    hidden: 200,
+    latent: { kind: 'discrete', groups: 32, classes: 32, unimix: 0 },
+    gruNorm: true,
+    act: 'elu',
+  },
   encoder: { depth: 48, kernels: [4, 4, 4, 4], act: 'elu' },
   decoder: { depth: 48, kernels: [5, 5, 6, 6], act: 'elu' },
   heads: { units: 400, layers: 4, act: 'elu', cont: true }, // MLP heads 4×400 ELU, Bernoulli discount head
   loss: {
-    imageScale: 1, rewardScale: 1, contScale: 1, klScale: 1, freeNats: 1, freeNatsPlacement: 'mean', klBalance: 0.8,
+    imageScale: 1,
+    rewardScale: 1,
+    contScale: 1,
+    klScale: 1,
+    freeNats: 1,
+    freeNatsPlacement: 'mean',
+    klBalance: 0.8,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
   },
   train: { steps: 50000, batch: 16, length: 50, lr: 3e-4, adamEps: 1e-5, clipNorm: 100, seed: 0 }, // dmc_vision model lr 3e-4, eps 1e-5, clip 100
@@ -172,7 +211,13 @@ const debug: RssmConfig = {
   decoder: { depth: 8, kernels: [5, 6, 6], act: 'relu' },
   heads: { units: 32, layers: 2, act: 'elu', cont: true },
   loss: {
-    imageScale: 1, rewardScale: 1, contScale: 1, klScale: 1, freeNats: 1, freeNatsPlacement: 'element', klBalance: null,
+    imageScale: 1,
+    rewardScale: 1,
+    contScale: 1,
+    klScale: 1,
+    freeNats: 1,
+    freeNatsPlacement: 'element',
+    klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
   },
   train: { steps: 300, batch: 8, length: 16, lr: 1e-3, adamEps: 1e-4, clipNorm: 100, seed: 0 },
@@ -184,7 +229,9 @@ const debug: RssmConfig = {
 export const RSSM_PRESETS = { planet, dreamerv2, debug, default: planet } as const;
 export type RssmPresetName = keyof typeof RSSM_PRESETS;
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object | null ? DeepPartial<NonNullable<T[K]>> : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object | null ? DeepPartial<NonNullable<T[K]>> : T[K];
+};
 
 /** A preset with overrides, validated. Errors name the field and the expected value. */
 export function rssmConfig(preset: string = 'debug', overrides: DeepPartial<RssmConfig> = {}): RssmConfig {
@@ -195,7 +242,8 @@ export function rssmConfig(preset: string = 'debug', overrides: DeepPartial<Rssm
   // A latent override of another kind replaces the latent block instead of merging into it.
   const o = overrides as { rssm?: { latent?: { kind?: string } } };
   const merged = deepMerge(base, overrides, (m) => new UserError(m)) as RssmConfig;
-  if (o.rssm?.latent?.kind && o.rssm.latent.kind !== base.rssm.latent.kind) merged.rssm.latent = o.rssm.latent as RssmConfig['rssm']['latent'];
+  if (o.rssm?.latent?.kind && o.rssm.latent.kind !== base.rssm.latent.kind)
+    merged.rssm.latent = o.rssm.latent as RssmConfig['rssm']['latent'];
   return parseRssmConfig(merged);
 }
 

@@ -7,9 +7,16 @@ import * as tf from '@tensorflow/tfjs-core';
  * OneHotDist.sample: sample + probs − sg(probs)), optional uniform mix (DreamerV3 unimix 1 %).
  * Shapes: a batch of N states; Gaussian params [N, S]; categorical log-probs [N, G, C], samples flattened [N, G·C].
  */
-export interface GaussianDist { kind: 'gaussian'; mean: tf.Tensor; std: tf.Tensor }
+export interface GaussianDist {
+  kind: 'gaussian';
+  mean: tf.Tensor;
+  std: tf.Tensor;
+}
 /** `logits` are normalised log-probabilities (log-softmax already applied, unimix included). */
-export interface CategoricalDist { kind: 'categorical'; logits: tf.Tensor }
+export interface CategoricalDist {
+  kind: 'categorical';
+  logits: tf.Tensor;
+}
 export type LatentDist = GaussianDist | CategoricalDist;
 
 const stopGradientOp = tf.customGrad(((x: tf.Tensor) => ({
@@ -100,8 +107,24 @@ export function mapDist(d: LatentDist, f: (t: tf.Tensor) => tf.Tensor): LatentDi
 export function stackDists(ds: LatentDist[]): LatentDist {
   const d0 = ds[0];
   return d0.kind === 'gaussian'
-    ? { kind: 'gaussian', mean: tf.stack(ds.map((d) => (d as GaussianDist).mean), 1), std: tf.stack(ds.map((d) => (d as GaussianDist).std), 1) }
-    : { kind: 'categorical', logits: tf.stack(ds.map((d) => (d as CategoricalDist).logits), 1) };
+    ? {
+        kind: 'gaussian',
+        mean: tf.stack(
+          ds.map((d) => (d as GaussianDist).mean),
+          1,
+        ),
+        std: tf.stack(
+          ds.map((d) => (d as GaussianDist).std),
+          1,
+        ),
+      }
+    : {
+        kind: 'categorical',
+        logits: tf.stack(
+          ds.map((d) => (d as CategoricalDist).logits),
+          1,
+        ),
+      };
 }
 
 /** The tensors a distribution holds (for dispose / keep). */

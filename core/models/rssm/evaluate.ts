@@ -20,7 +20,13 @@ export const OPENLOOP_HORIZONS = [1, 5, 10, 20, 50];
 export const OPENLOOP_CONTEXT = 5; // PlaNet summaries / Dreamer openl: 5 context frames (mission-anchors §1.2, §3.1)
 
 const toModel = (c: RssmModelConfig, frames: Uint8Array, n: number, from: number) =>
-  tf.sub(tf.div(tf.tensor(Float32Array.from(resizeFrames(frames, n, from, c.image.size)), [n, c.image.size, c.image.size, 3]), 255), 0.5);
+  tf.sub(
+    tf.div(
+      tf.tensor(Float32Array.from(resizeFrames(frames, n, from, c.image.size)), [n, c.image.size, c.image.size, 3]),
+      255,
+    ),
+    0.5,
+  );
 
 /** Decoded means [N, S, S, 3] → [0, 1] floats on the host. */
 function toUnit(x: tf.Tensor): Float32Array {
@@ -36,7 +42,14 @@ function toUnit(x: tf.Tensor): Float32Array {
  * at the model's size. Returns the dream [B·horizon·S·S·3] and the context reconstructions, in [0, 1].
  */
 export function openLoopWindows(
-  p: Params, c: RssmModelConfig, frames: Uint8Array, actions: Float32Array, B: number, context: number, horizon: number, seeds: SeedStream | null,
+  p: Params,
+  c: RssmModelConfig,
+  frames: Uint8Array,
+  actions: Float32Array,
+  B: number,
+  context: number,
+  horizon: number,
+  seeds: SeedStream | null,
 ): { dream: Float32Array; recon: Float32Array } {
   const S = c.image.size;
   const L = context + horizon;
@@ -58,17 +71,36 @@ export function openLoopWindows(
   return out;
 }
 
-interface Acc { model: number; base: number; n: number }
+interface Acc {
+  model: number;
+  base: number;
+  n: number;
+}
 
-export function evaluateRssm(p: Params, c: RssmModelConfig, episodes: Episode[], trainEpisodes: Episode[]): Record<string, EvalMetric> {
+export function evaluateRssm(
+  p: Params,
+  c: RssmModelConfig,
+  episodes: Episode[],
+  trainEpisodes: Episode[],
+): Record<string, EvalMetric> {
   const S = c.image.size;
   const px = S * S * 3;
   const A = c.actionDim;
   const ctx = OPENLOOP_CONTEXT;
   const acc = new Map<number, Acc>(OPENLOOP_HORIZONS.map((h) => [h, { model: 0, base: 0, n: 0 }]));
-  let klSum = 0, klFixed = 0, klN = 0, rewErr = 0, rewBase = 0, rewN = 0;
-  let trainRew = 0, trainN = 0;
-  for (const ep of trainEpisodes) for (let t = 1; t < ep.reward.length; t++) { trainRew += ep.reward[t]; trainN++; }
+  let klSum = 0,
+    klFixed = 0,
+    klN = 0,
+    rewErr = 0,
+    rewBase = 0,
+    rewN = 0;
+  let trainRew = 0,
+    trainN = 0;
+  for (const ep of trainEpisodes)
+    for (let t = 1; t < ep.reward.length; t++) {
+      trainRew += ep.reward[t];
+      trainN++;
+    }
   const meanReward = trainN ? trainRew / trainN : 0;
   for (const ep of episodes) {
     const [T, H] = ep.imageShape;
@@ -78,7 +110,9 @@ export function evaluateRssm(p: Params, c: RssmModelConfig, episodes: Episode[],
     if (horizon >= 1) {
       const L = ctx + horizon;
       const nStarts = Math.min(4, T - L + 1);
-      const starts = Array.from({ length: nStarts }, (_, i) => (nStarts === 1 ? 0 : Math.round((i * (T - L)) / (nStarts - 1))));
+      const starts = Array.from({ length: nStarts }, (_, i) =>
+        nStarts === 1 ? 0 : Math.round((i * (T - L)) / (nStarts - 1)),
+      );
       const win = new Uint8Array(nStarts * L * px);
       const act = new Float32Array(nStarts * L * A);
       starts.forEach((s, b) => {
@@ -103,15 +137,29 @@ export function evaluateRssm(p: Params, c: RssmModelConfig, episodes: Episode[],
     for (let s0 = 0; s0 < T; s0 += 100) {
       const n = Math.min(100, T - s0);
       const r: Record<string, tf.Tensor> = tf.tidy(() => {
-        const img = tf.reshape(toModel(c, ep.image.subarray(s0 * H * H * 3, (s0 + n) * H * H * 3), n, H), [1, n, S, S, 3]);
+        const img = tf.reshape(toModel(c, ep.image.subarray(s0 * H * H * 3, (s0 + n) * H * H * 3), n, H), [
+          1,
+          n,
+          S,
+          S,
+          3,
+        ]);
         const act = tf.tensor3d(ep.action.subarray(s0 * A, (s0 + n) * A), [1, n, A]);
         const isFirst = tf.tensor2d(Float32Array.from(ep.isFirst.subarray(s0, s0 + n)), [1, n]);
         const { post, prior, last } = observe(p, c, encodeSequence(p, c, img), act, isFirst, null, state ?? undefined);
         const kl = klDivergence(post.dist, prior.dist);
         const init = initialState(c, n);
-        const flatPost = post.dist.kind === 'gaussian'
-          ? { kind: 'gaussian' as const, mean: tf.reshape(post.dist.mean, [n, -1]), std: tf.reshape(post.dist.std, [n, -1]) }
-          : { kind: 'categorical' as const, logits: tf.reshape(post.dist.logits, [n, ...post.dist.logits.shape.slice(2)]) };
+        const flatPost =
+          post.dist.kind === 'gaussian'
+            ? {
+                kind: 'gaussian' as const,
+                mean: tf.reshape(post.dist.mean, [n, -1]),
+                std: tf.reshape(post.dist.std, [n, -1]),
+              }
+            : {
+                kind: 'categorical' as const,
+                logits: tf.reshape(post.dist.logits, [n, ...post.dist.logits.shape.slice(2)]),
+              };
         const klFix = klDivergence(flatPost, init.dist);
         const rew = mlpScalar(p, 'reward', c, seqFeatures(post));
         return { kl: tf.sum(kl), klFix: tf.sum(klFix), rew, deter: last.deter, stoch: last.stoch };
@@ -135,10 +183,19 @@ export function evaluateRssm(p: Params, c: RssmModelConfig, episodes: Episode[],
   }
   const out: Record<string, EvalMetric> = {};
   for (const [h, a] of acc) {
-    if (a.n > 0) out[`openloop_mse@${h}`] = { model: a.model / a.n, baseline: a.base / a.n, baseline_name: 'copy-last-frame' };
+    if (a.n > 0)
+      out[`openloop_mse@${h}`] = { model: a.model / a.n, baseline: a.base / a.n, baseline_name: 'copy-last-frame' };
   }
-  out.kl = { model: klSum / Math.max(klN, 1), baseline: klFixed / Math.max(klN, 1), baseline_name: c.rssm.latent.kind === 'gaussian' ? 'KL to N(0, 1)' : 'KL to uniform' };
-  out.reward_mse = { model: rewErr / Math.max(rewN, 1), baseline: rewBase / Math.max(rewN, 1), baseline_name: 'train-mean reward' };
+  out.kl = {
+    model: klSum / Math.max(klN, 1),
+    baseline: klFixed / Math.max(klN, 1),
+    baseline_name: c.rssm.latent.kind === 'gaussian' ? 'KL to N(0, 1)' : 'KL to uniform',
+  };
+  out.reward_mse = {
+    model: rewErr / Math.max(rewN, 1),
+    baseline: rewBase / Math.max(rewN, 1),
+    baseline_name: 'train-mean reward',
+  };
   return out;
 }
 
@@ -177,7 +234,12 @@ export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: O
 }
 
 /** Play the dream step by step from a real frame. */
-export function rssmDreamSession(p: Params, c: RssmModelConfig, space: Space, opts: { temperature: number; seed: number }): DreamSession {
+export function rssmDreamSession(
+  p: Params,
+  c: RssmModelConfig,
+  space: Space,
+  opts: { temperature: number; seed: number },
+): DreamSession {
   const seeds = opts.temperature > 0 ? new SeedStream(opts.seed, opts.temperature) : null;
   let state: { deter: tf.Tensor2D; stoch: tf.Tensor2D } | null = null;
   const frameOf = (s: { deter: tf.Tensor2D; stoch: tf.Tensor2D }) => {
@@ -198,7 +260,13 @@ export function rssmDreamSession(p: Params, c: RssmModelConfig, space: Space, op
       const next = tf.tidy(() => {
         const init = initialState(c, 1);
         const prior = imgStep(p, c, init, tf.zeros([1, c.actionDim]), null);
-        const post = obsStep(p, c, prior.deter, dense(p, 'rssm/obs_embed', encode(p, c, toModel(c, frame, 1, from) as tf.Tensor4D)), seeds);
+        const post = obsStep(
+          p,
+          c,
+          prior.deter,
+          dense(p, 'rssm/obs_embed', encode(p, c, toModel(c, frame, 1, from) as tf.Tensor4D)),
+          seeds,
+        );
         return { deter: post.deter, stoch: post.stoch };
       });
       setState(next);
@@ -217,7 +285,11 @@ export function rssmDreamSession(p: Params, c: RssmModelConfig, space: Space, op
       const [reward, cont] = r.info.dataSync();
       r.info.dispose();
       setState({ deter: r.deter, stoch: r.stoch });
-      return { frame: frameOf(state as unknown as { deter: tf.Tensor2D; stoch: tf.Tensor2D }), reward, done: cont < 0.5 };
+      return {
+        frame: frameOf(state as unknown as { deter: tf.Tensor2D; stoch: tf.Tensor2D }),
+        reward,
+        done: cont < 0.5,
+      };
     },
     dispose() {
       if (state) tf.dispose([state.deter, state.stoch]);
@@ -225,4 +297,3 @@ export function rssmDreamSession(p: Params, c: RssmModelConfig, space: Space, op
     },
   };
 }
-

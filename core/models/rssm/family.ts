@@ -7,10 +7,25 @@ import type { Env, Space } from '../../envs/types.ts';
 import { UserError } from '../../util/errors.ts';
 import { PlanetAgent, randomPolicy, runEpisode } from '../../agents/online.ts';
 import type {
-  FamilyCheckpoint, FamilyContext, LoadedModel, ModelFamily, PhaseSpec, StepContext, StepReport, TrainData, TrainSession,
+  FamilyCheckpoint,
+  FamilyContext,
+  LoadedModel,
+  ModelFamily,
+  PhaseSpec,
+  StepContext,
+  StepReport,
+  TrainData,
+  TrainSession,
 } from '../family.ts';
 import { assignParams, namedParams } from '../nn.ts';
-import { type RssmConfig, type RssmModelConfig, RSSM_PRESETS, parseRssmConfig, rssmConfig, withActionDim } from './config.ts';
+import {
+  type RssmConfig,
+  type RssmModelConfig,
+  RSSM_PRESETS,
+  parseRssmConfig,
+  rssmConfig,
+  withActionDim,
+} from './config.ts';
 import { disposeSeqBatch, prepareEpisode, type RssmEpisode, sampleWindows, toSeqBatch } from './batch.ts';
 import { evaluateRssm, openLoopEpisode, rssmDreamSession } from './evaluate.ts';
 import { SeedStream } from './noise.ts';
@@ -33,14 +48,24 @@ export function actionDimOf(space: Space): number {
  */
 export function onlineTrainData(env: string, imageSize?: number): TrainData {
   const e = makeEnv(env, imageSize ? { size: imageSize } : {});
-  return { dataset: null, env: e.name, actionSpace: e.actionSpace, imageSize: e.observationShape[0], train: [], heldOut: [] };
+  return {
+    dataset: null,
+    env: e.name,
+    actionSpace: e.actionSpace,
+    imageSize: e.observationShape[0],
+    train: [],
+    heldOut: [],
+  };
 }
 
 /** The episodes an online run collected (<run>/episodes/*.npz, in order): evaluation data for `oneiro eval`. */
 export function collectedEpisodes(runDir: string): Episode[] {
   const dir = join(runDir, 'episodes');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('-online.npz')).sort().map((f) => readEpisodeFile(join(dir, f)));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('-online.npz'))
+    .sort()
+    .map((f) => readEpisodeFile(join(dir, f)));
 }
 
 function isOnline(ctx: FamilyContext<RssmConfig>): boolean {
@@ -64,7 +89,9 @@ class RssmSession implements TrainSession {
     this.eps = ctx.data.train.map((e) => prepareEpisode(e, this.config.image.size));
     this.phases = [{ name: 'model', steps: this.config.train.steps, unit: 'step' }];
     if (this.online && ctx.data.actionSpace.kind !== 'box') {
-      throw new UserError(`online RSSM training plans with CEM over continuous actions; env '${ctx.data.env}' has a discrete action space`);
+      throw new UserError(
+        `online RSSM training plans with CEM over continuous actions; env '${ctx.data.env}' has a discrete action space`,
+      );
     }
   }
 
@@ -74,7 +101,11 @@ class RssmSession implements TrainSession {
 
   private makeEnv(): Env {
     const o = this.config.online;
-    this.env ??= makeEnv(this.ctx.data.env as string, { size: this.config.image.size, actionRepeat: o.actionRepeat, maxSteps: o.episodeSteps });
+    this.env ??= makeEnv(this.ctx.data.env as string, {
+      size: this.config.image.size,
+      actionRepeat: o.actionRepeat,
+      maxSteps: o.episodeSteps,
+    });
     return this.env;
   }
 
@@ -93,7 +124,10 @@ class RssmSession implements TrainSession {
   private loadCollected(n: number): void {
     const dir = this.episodesDir;
     if (!dir || !existsSync(dir)) return;
-    const files = readdirSync(dir).filter((f) => f.endsWith('-online.npz')).sort().slice(0, n);
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('-online.npz'))
+      .sort()
+      .slice(0, n);
     for (const f of files) {
       this.eps.push(prepareEpisode(readEpisodeFile(join(dir, f)), this.config.image.size));
       this.collected++;
@@ -114,7 +148,10 @@ class RssmSession implements TrainSession {
   /** One episode with the planner + exploration noise (PlaNet's training collect). */
   collectWithPlanner(seed: number, noise = this.config.online.explorationNoise): number {
     const agent = new PlanetAgent(this.model.params, this.config, this.ctx.data.actionSpace, {
-      planner: this.config.planner, noise, seed, frameSize: this.config.image.size,
+      planner: this.config.planner,
+      noise,
+      seed,
+      frameSize: this.config.image.size,
     });
     try {
       const { episode, ret } = runEpisode(this.makeEnv(), seed, agent.act);
@@ -138,7 +175,12 @@ class RssmSession implements TrainSession {
     this.model.noise = new SeedStream(s.rng.int(2 ** 31));
     try {
       const r = trainStep(this.model, batch, s.poison);
-      return { applied: !r.skipped, ...(r.reason ? { reason: r.reason } : {}), metrics: { ...r.metrics, ...metrics }, items: c.train.batch * c.train.length };
+      return {
+        applied: !r.skipped,
+        ...(r.reason ? { reason: r.reason } : {}),
+        metrics: { ...r.metrics, ...metrics },
+        items: c.train.batch * c.train.length,
+      };
     } finally {
       disposeSeqBatch(batch);
     }
@@ -178,13 +220,15 @@ function mean(xs: number[]): number {
 
 export const rssmFamily: ModelFamily<RssmConfig> = {
   name: 'rssm',
-  description: 'RSSM world model (PlaNet / DreamerV2): GRU + Gaussian or discrete latents, KL balancing, latent overshooting, CEM planning',
+  description:
+    'RSSM world model (PlaNet / DreamerV2): GRU + Gaussian or discrete latents, KL balancing, latent overshooting, CEM planning',
   presets: Object.keys(RSSM_PRESETS),
   resolveConfig: (preset, overrides) => rssmConfig(preset, (overrides ?? {}) as Parameters<typeof rssmConfig>[1]),
   parseConfig: (raw) => parseRssmConfig(raw),
   withSteps: (c, steps) => parseRssmConfig({ ...c, train: { ...c.train, steps } }),
   async createSession(ctx) {
-    if (!isOnline(ctx) && ctx.data.train.length === 0) throw new UserError('rssm: no training episodes (give --dataset NAME, or --env NAME --online)');
+    if (!isOnline(ctx) && ctx.data.train.length === 0)
+      throw new UserError('rssm: no training episodes (give --dataset NAME, or --env NAME --online)');
     return new RssmSession(ctx);
   },
   onlineData(env, config, runDir) {
@@ -204,4 +248,3 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
     };
   },
 };
-

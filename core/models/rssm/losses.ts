@@ -55,7 +55,12 @@ export interface KlOptions {
  *   α·free(KL(sg(q) ‖ p)) + (1 − α)·free(KL(q ‖ sg(p)))
  * so the prior receives α of the gradient and the posterior 1 − α. Returns the loss and the raw mean KL (for logs).
  */
-export function klLoss(post: LatentDist, prior: LatentDist, o: KlOptions, mask?: tf.Tensor): { loss: tf.Scalar; kl: tf.Scalar } {
+export function klLoss(
+  post: LatentDist,
+  prior: LatentDist,
+  o: KlOptions,
+  mask?: tf.Tensor,
+): { loss: tf.Scalar; kl: tf.Scalar } {
   const raw = klDivergence(post, prior);
   const kl = maskedMean(raw, mask);
   if (o.balance === null) return { loss: freeNats(raw, o.freeNats, o.placement, mask), kl };

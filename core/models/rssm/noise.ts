@@ -11,7 +11,10 @@ import type { Rng } from '../../util/rng.ts';
 /** A deterministic stream of integer seeds for tf.randomNormal / randomUniform (saved with checkpoints). */
 export class SeedStream {
   /** Sampling temperature for dreams: Gaussian std·τ, categorical logits/τ (1 = the model's distribution). */
-  constructor(public state: number, readonly temperature = 1) {
+  constructor(
+    public state: number,
+    readonly temperature = 1,
+  ) {
     this.state = state >>> 0;
   }
   next(): number {
@@ -37,7 +40,10 @@ export function initWeight(params: Params, name: string, inDim: number, outDim: 
 
 export function initLayerNorm(params: Params, name: string, dim: number): void {
   // tf.variable keeps its initial tensor registered: create from a tensor we dispose.
-  for (const [k, t] of [['g', tf.ones([dim])], ['b', tf.zeros([dim])]] as const) {
+  for (const [k, t] of [
+    ['g', tf.ones([dim])],
+    ['b', tf.zeros([dim])],
+  ] as const) {
     params[`${name}/${k}`] = tf.variable(t, true);
     t.dispose();
   }
@@ -45,5 +51,8 @@ export function initLayerNorm(params: Params, name: string, dim: number): void {
 
 export function layerNorm(params: Params, name: string, x: tf.Tensor, eps = 1e-3): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), params[`${name}/g`]), params[`${name}/b`]);
+  return tf.add(
+    tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), params[`${name}/g`]),
+    params[`${name}/b`],
+  );
 }

@@ -50,8 +50,13 @@ export interface OvershootingResult {
 }
 
 export function overshootingLoss(
-  p: TransitionParams, c: RssmModelConfig, post: RssmSeq, action: tf.Tensor3D, isFirst: ArrayLike<number>,
-  seeds: SeedStream | null, distance = c.loss.overshooting.distance,
+  p: TransitionParams,
+  c: RssmModelConfig,
+  post: RssmSeq,
+  action: tf.Tensor3D,
+  isFirst: ArrayLike<number>,
+  seeds: SeedStream | null,
+  distance = c.loss.overshooting.distance,
 ): OvershootingResult {
   const [b, t] = post.deter.shape;
   const o = c.loss.overshooting;
@@ -63,9 +68,13 @@ export function overshootingLoss(
   for (let d = 1; d <= distance; d++) {
     const a = flat(shiftTime(action, d));
     const prior = imgStep(p, c, state, a, seeds);
-    const targetSeq: LatentDist = post.dist.kind === 'gaussian'
-      ? { kind: 'gaussian', mean: flat(shiftTime(post.dist.mean, d)), std: flat(shiftTime(post.dist.std, d, 1)) }
-      : { kind: 'categorical', logits: flat(shiftTime(post.dist.logits, d, -Math.log(post.dist.logits.shape[3] as number))) };
+    const targetSeq: LatentDist =
+      post.dist.kind === 'gaussian'
+        ? { kind: 'gaussian', mean: flat(shiftTime(post.dist.mean, d)), std: flat(shiftTime(post.dist.std, d, 1)) }
+        : {
+            kind: 'categorical',
+            logits: flat(shiftTime(post.dist.logits, d, -Math.log(post.dist.logits.shape[3] as number))),
+          };
     const target = o.stopPosteriorGrad ? stopDist(targetSeq) : targetSeq;
     const mask = tf.tensor1d(overshootingMask(isFirst, b, t, d));
     const kl = klDivergence(target, prior.dist);

@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RssmModelConfig } from './config.ts';
 import { stochSize } from './config.ts';
 import {
-  type LatentDist, categoricalFromRaw, distMode, gaussianFromRaw, mapDist, sampleDist, stackDists,
+  type LatentDist,
+  categoricalFromRaw,
+  distMode,
+  gaussianFromRaw,
+  mapDist,
+  sampleDist,
+  stackDists,
 } from './distributions.ts';
 import { type Params, dense, initDense } from '../nn.ts';
 import { type SeedStream, act, initLayerNorm, initWeight, layerNorm } from './noise.ts';
@@ -64,14 +70,17 @@ function gru(p: Params, c: RssmModelConfig, x: tf.Tensor2D, h: tf.Tensor2D): tf.
 
 export function distFromRaw(c: RssmModelConfig, raw: tf.Tensor): LatentDist {
   const l = c.rssm.latent;
-  return l.kind === 'gaussian' ? gaussianFromRaw(raw, l.minStd) : categoricalFromRaw(raw, l.groups, l.classes, l.unimix);
+  return l.kind === 'gaussian'
+    ? gaussianFromRaw(raw, l.minStd)
+    : categoricalFromRaw(raw, l.groups, l.classes, l.unimix);
 }
 
 export function initialState(c: RssmModelConfig, n: number): RssmState {
   const l = c.rssm.latent;
-  const dist: LatentDist = l.kind === 'gaussian'
-    ? { kind: 'gaussian', mean: tf.zeros([n, l.size]), std: tf.ones([n, l.size]) }
-    : { kind: 'categorical', logits: tf.fill([n, l.groups, l.classes], -Math.log(l.classes)) };
+  const dist: LatentDist =
+    l.kind === 'gaussian'
+      ? { kind: 'gaussian', mean: tf.zeros([n, l.size]), std: tf.ones([n, l.size]) }
+      : { kind: 'categorical', logits: tf.fill([n, l.groups, l.classes], -Math.log(l.classes)) };
   return { deter: tf.zeros([n, c.rssm.deter]), stoch: tf.zeros([n, stochSize(c)]), dist };
 }
 
@@ -80,14 +89,21 @@ function draw(dist: LatentDist, seeds: SeedStream | null): tf.Tensor2D {
   if (!seeds) return distMode(dist);
   const t = seeds.temperature;
   if (t === 1) return sampleDist(dist, seeds.next());
-  const scaled: LatentDist = dist.kind === 'gaussian'
-    ? { kind: 'gaussian', mean: dist.mean, std: tf.mul(dist.std, t) }
-    : { kind: 'categorical', logits: tf.logSoftmax(tf.div(dist.logits, t)) };
+  const scaled: LatentDist =
+    dist.kind === 'gaussian'
+      ? { kind: 'gaussian', mean: dist.mean, std: tf.mul(dist.std, t) }
+      : { kind: 'categorical', logits: tf.logSoftmax(tf.div(dist.logits, t)) };
   return sampleDist(scaled, seeds.next());
 }
 
 /** Prior step p(s_t | s_{t−1}, a_t). */
-export function imgStep(p: TransitionParams, c: RssmModelConfig, prev: { deter: tf.Tensor; stoch: tf.Tensor }, action: tf.Tensor, seeds: SeedStream | null): RssmState {
+export function imgStep(
+  p: TransitionParams,
+  c: RssmModelConfig,
+  prev: { deter: tf.Tensor; stoch: tf.Tensor },
+  action: tf.Tensor,
+  seeds: SeedStream | null,
+): RssmState {
   const x = act(dense(p, 'rssm/img_in', tf.concat([prev.stoch, action], -1) as tf.Tensor2D), c.rssm.act) as tf.Tensor2D;
   const deter = gru(p, c, x, prev.deter as tf.Tensor2D);
   const h = act(dense(p, 'rssm/img_out', deter), c.rssm.act) as tf.Tensor2D;
@@ -96,7 +112,13 @@ export function imgStep(p: TransitionParams, c: RssmModelConfig, prev: { deter: 
 }
 
 /** Posterior step q(s_t | deter_t, embed_t), given embedProj = embed_t·W_e + b (precomputed over time). */
-export function obsStep(p: TransitionParams, c: RssmModelConfig, deter: tf.Tensor2D, embedProj: tf.Tensor, seeds: SeedStream | null): RssmState {
+export function obsStep(
+  p: TransitionParams,
+  c: RssmModelConfig,
+  deter: tf.Tensor2D,
+  embedProj: tf.Tensor,
+  seeds: SeedStream | null,
+): RssmState {
   const h = act(tf.add(tf.matMul(deter, p['rssm/obs_deter/w'] as tf.Tensor2D), embedProj), c.rssm.act) as tf.Tensor2D;
   const dist = distFromRaw(c, dense(p, 'rssm/obs_dist', h));
   return { deter, stoch: draw(dist, seeds), dist };
@@ -104,8 +126,14 @@ export function obsStep(p: TransitionParams, c: RssmModelConfig, deter: tf.Tenso
 
 function stackStates(states: RssmState[]): RssmSeq {
   return {
-    deter: tf.stack(states.map((s) => s.deter), 1) as tf.Tensor3D,
-    stoch: tf.stack(states.map((s) => s.stoch), 1) as tf.Tensor3D,
+    deter: tf.stack(
+      states.map((s) => s.deter),
+      1,
+    ) as tf.Tensor3D,
+    stoch: tf.stack(
+      states.map((s) => s.stoch),
+      1,
+    ) as tf.Tensor3D,
     dist: stackDists(states.map((s) => s.dist)),
   };
 }
@@ -115,8 +143,13 @@ function stackStates(states: RssmState[]): RssmSeq {
  * `seeds` null → modes instead of samples.
  */
 export function observe(
-  p: TransitionParams, c: RssmModelConfig, embed: tf.Tensor3D, action: tf.Tensor3D, isFirst: tf.Tensor2D,
-  seeds: SeedStream | null, init?: { deter: tf.Tensor2D; stoch: tf.Tensor2D },
+  p: TransitionParams,
+  c: RssmModelConfig,
+  embed: tf.Tensor3D,
+  action: tf.Tensor3D,
+  isFirst: tf.Tensor2D,
+  seeds: SeedStream | null,
+  init?: { deter: tf.Tensor2D; stoch: tf.Tensor2D },
 ): { post: RssmSeq; prior: RssmSeq; last: RssmState } {
   const [b, t] = embed.shape;
   // One matmul for the embed part of every posterior step (XNNPACK packs the weight once, not T times).
@@ -143,8 +176,11 @@ export type LatentPolicy = (feat: tf.Tensor2D, step: number) => tf.Tensor2D;
 
 /** Prior rollout from `start` ([N, ...]) under actions [N, H, A] or a policy for `horizon` steps. */
 export function imagine(
-  p: TransitionParams, c: RssmModelConfig, start: { deter: tf.Tensor2D; stoch: tf.Tensor2D },
-  actions: tf.Tensor3D | { policy: LatentPolicy; horizon: number }, seeds: SeedStream | null,
+  p: TransitionParams,
+  c: RssmModelConfig,
+  start: { deter: tf.Tensor2D; stoch: tf.Tensor2D },
+  actions: tf.Tensor3D | { policy: LatentPolicy; horizon: number },
+  seeds: SeedStream | null,
 ): RssmSeq {
   const horizon = actions instanceof tf.Tensor ? actions.shape[1] : actions.horizon;
   const acts = actions instanceof tf.Tensor ? tf.unstack(actions, 1) : null;

@@ -72,7 +72,11 @@ export interface LossTerms {
   overshooting_loss: tf.Scalar;
 }
 
-export interface ObserveOut { post: RssmSeq; prior: RssmSeq; feat: tf.Tensor2D }
+export interface ObserveOut {
+  post: RssmSeq;
+  prior: RssmSeq;
+  feat: tf.Tensor2D;
+}
 
 /** Encodes and observes a batch; features [B·T, F]. */
 export function observeBatch(p: Params, c: RssmModelConfig, batch: SeqBatch, seeds: SeedStream | null): ObserveOut {
@@ -91,11 +95,18 @@ export function computeLosses(p: Params, c: RssmModelConfig, batch: SeqBatch, se
   const target = tf.reshape(batch.image, recon.shape);
   const image_loss = tf.mean(imageNll(recon, target)) as tf.Scalar;
   const reward_loss = tf.mean(normalNll(mlpScalar(p, 'reward', c, feat), tf.reshape(batch.reward, [n]))) as tf.Scalar;
-  const cont_loss = (c.heads.cont ? tf.mean(bernoulliNll(mlpScalar(p, 'cont', c, feat), tf.reshape(batch.cont, [n]))) : tf.scalar(0)) as tf.Scalar;
-  const { loss: kl_loss, kl } = klLoss(post.dist, prior.dist, { freeNats: L.freeNats, placement: L.freeNatsPlacement, balance: L.klBalance });
-  const overshooting_loss = L.overshooting.distance > 0 && L.overshooting.scale > 0
-    ? overshootingLoss(p, c, post, batch.action, batch.isFirstHost, seeds).loss
-    : tf.scalar(0);
+  const cont_loss = (
+    c.heads.cont ? tf.mean(bernoulliNll(mlpScalar(p, 'cont', c, feat), tf.reshape(batch.cont, [n]))) : tf.scalar(0)
+  ) as tf.Scalar;
+  const { loss: kl_loss, kl } = klLoss(post.dist, prior.dist, {
+    freeNats: L.freeNats,
+    placement: L.freeNatsPlacement,
+    balance: L.klBalance,
+  });
+  const overshooting_loss =
+    L.overshooting.distance > 0 && L.overshooting.scale > 0
+      ? overshootingLoss(p, c, post, batch.action, batch.isFirstHost, seeds).loss
+      : tf.scalar(0);
   const model_loss = tf.addN([
     tf.mul(image_loss, L.imageScale),
     tf.mul(reward_loss, L.rewardScale),
@@ -120,5 +131,9 @@ export function trainStep(m: RssmModel, batch: SeqBatch, poison = false): TrainS
     const { model_loss, ...rest } = terms;
     return { loss: model_loss, metrics: rest as unknown as Record<string, tf.Scalar> };
   }, poison);
-  return { metrics: { model_loss: r.loss, grad_norm: r.gradNorm, ...r.metrics }, skipped: !r.applied, reason: r.reason };
+  return {
+    metrics: { model_loss: r.loss, grad_norm: r.gradNorm, ...r.metrics },
+    skipped: !r.applied,
+    reason: r.reason,
+  };
 }

@@ -57,8 +57,19 @@ export class CmaEs {
     const I = new Array<number>(n * n).fill(0);
     for (let i = 0; i < n; i++) I[i * n + i] = 1;
     this.s = {
-      n, lambda: this.lambda, generation: 0, evals: 0, sigma: sigma0, mean: Array.from(x0),
-      C: [...I], pc: new Array(n).fill(0), ps: new Array(n).fill(0), B: [...I], D: new Array(n).fill(1), eigenEval: 0, best: null,
+      n,
+      lambda: this.lambda,
+      generation: 0,
+      evals: 0,
+      sigma: sigma0,
+      mean: Array.from(x0),
+      C: [...I],
+      pc: new Array(n).fill(0),
+      ps: new Array(n).fill(0),
+      B: [...I],
+      D: new Array(n).fill(1),
+      eigenEval: 0,
+      best: null,
     };
   }
 
@@ -93,7 +104,10 @@ export class CmaEs {
     const s = this.s;
     s.evals += xs.length;
     s.generation += 1;
-    const order = fs.map((f, i) => [f, i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+    const order = fs
+      .map((f, i) => [f, i] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, i]) => i);
     if (!s.best || fs[order[0]] < s.best.f) s.best = { x: Array.from(xs[order[0]]), f: fs[order[0]] };
     const old = s.mean;
     const mean = new Array<number>(n).fill(0);

@@ -63,28 +63,42 @@ export const controllerSchema = z.strictObject({
   evalEpisodes: pos,
 });
 
-export const worldModelsSchema = z.strictObject({
-  vae: vaeSchema,
-  rnn: rnnSchema,
-  controller: controllerSchema,
-}).superRefine((c, ctx) => {
-  let s = c.vae.imageSize;
-  for (let i = 0; i < c.vae.encChannels.length; i++) {
-    s = convOut(s, c.vae.encKernel, 2);
-    if (s < 1) {
-      ctx.addIssue({ code: 'custom', path: ['vae', 'encChannels'], message: `the encoder shrinks ${c.vae.imageSize}px to nothing at conv ${i}: use fewer or smaller convs` });
+export const worldModelsSchema = z
+  .strictObject({
+    vae: vaeSchema,
+    rnn: rnnSchema,
+    controller: controllerSchema,
+  })
+  .superRefine((c, ctx) => {
+    let s = c.vae.imageSize;
+    for (let i = 0; i < c.vae.encChannels.length; i++) {
+      s = convOut(s, c.vae.encKernel, 2);
+      if (s < 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['vae', 'encChannels'],
+          message: `the encoder shrinks ${c.vae.imageSize}px to nothing at conv ${i}: use fewer or smaller convs`,
+        });
+        return;
+      }
+    }
+    if (c.vae.decKernels.length !== c.vae.decChannels.length + 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vae', 'decKernels'],
+        message: `expected ${c.vae.decChannels.length + 1} kernels (one per decChannels entry plus the RGB layer), got ${c.vae.decKernels.length}`,
+      });
       return;
     }
-  }
-  if (c.vae.decKernels.length !== c.vae.decChannels.length + 1) {
-    ctx.addIssue({ code: 'custom', path: ['vae', 'decKernels'], message: `expected ${c.vae.decChannels.length + 1} kernels (one per decChannels entry plus the RGB layer), got ${c.vae.decKernels.length}` });
-    return;
-  }
-  const out = c.vae.decKernels.reduce((size, k) => deconvOut(size, k, 2), 1);
-  if (out !== c.vae.imageSize) {
-    ctx.addIssue({ code: 'custom', path: ['vae', 'decKernels'], message: `the decoder kernels [${c.vae.decKernels}] produce ${out}px images, expected imageSize ${c.vae.imageSize}` });
-  }
-});
+    const out = c.vae.decKernels.reduce((size, k) => deconvOut(size, k, 2), 1);
+    if (out !== c.vae.imageSize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vae', 'decKernels'],
+        message: `the decoder kernels [${c.vae.decKernels}] produce ${out}px images, expected imageSize ${c.vae.imageSize}`,
+      });
+    }
+  });
 
 export type WorldModelsConfig = z.infer<typeof worldModelsSchema>;
 export type VaeConfig = WorldModelsConfig['vae'];
@@ -95,38 +109,87 @@ export const PRESETS: Record<'debug' | 'default', WorldModelsConfig> = {
   default: {
     vae: {
       // WMx vae.py: 64×64×3, conv 32-64-128-256 k4 s2, z 32, dense 1024, deconv 128·5 64·5 32·6 3·6, kl_tolerance 0.5.
-      imageSize: 64, zDim: 32, encChannels: [32, 64, 128, 256], encKernel: 4,
-      decDense: 1024, decChannels: [128, 64, 32], decKernels: [5, 5, 6, 6], klTolerance: 0.5,
+      imageSize: 64,
+      zDim: 32,
+      encChannels: [32, 64, 128, 256],
+      encKernel: 4,
+      decDense: 1024,
+      decChannels: [128, 64, 32],
+      decKernels: [5, 5, 6, 6],
+      klTolerance: 0.5,
       // WMx vae_train.py: lr 1e-4, batch 100; batch 32 here (the bench shape) to fit a CPU.
-      batch: 32, lr: 1e-4, steps: 5000, clipNorm: null,
+      batch: 32,
+      lr: 1e-4,
+      steps: 5000,
+      clipNorm: null,
     },
     rnn: {
       // WMx rnn_train.py: LSTM 256, 5 mixtures, Adam 1e-3, grad_clip 1.0, 4000 steps; WMt: batch 16 × seq 32.
-      hidden: 256, mixtures: 5, seqLen: 32, batch: 16, lr: 1e-3, steps: 4000, clipValue: 1.0,
-      rewardHead: true, doneHead: true,
+      hidden: 256,
+      mixtures: 5,
+      seqLen: 32,
+      batch: 16,
+      lr: 1e-3,
+      steps: 4000,
+      clipValue: 1.0,
+      rewardHead: true,
+      doneHead: true,
       // WMx doomrnn.py restart_factor 10.
-      doneWeight: 10, rewardWeight: 1,
+      doneWeight: 10,
+      rewardWeight: 1,
     },
     controller: {
       // WMx train.py: population 64, 16 rollouts, σ_init 0.1; reduced to what 2 CPU cores manage per generation.
-      enabled: true, generations: 40, population: 16, rolloutsPerCandidate: 4, sigmaInit: 0.1,
+      enabled: true,
+      generations: 40,
+      population: 16,
+      rolloutsPerCandidate: 4,
+      sigmaInit: 0.1,
       // WMx Doom dream τ 1.15–1.25 (draft.md); 1.0 = the model's own distribution.
-      temperature: 1.0, dreamLength: 300, workers: 0, evalEpisodes: 5,
+      temperature: 1.0,
+      dreamLength: 300,
+      workers: 0,
+      evalEpisodes: 5,
     },
   },
   debug: {
     vae: {
-      imageSize: 32, zDim: 8, encChannels: [16, 32, 64], encKernel: 4,
-      decDense: 256, decChannels: [32, 16], decKernels: [5, 6, 6], klTolerance: 0.5,
-      batch: 32, lr: 1e-3, steps: 300, clipNorm: 100,
+      imageSize: 32,
+      zDim: 8,
+      encChannels: [16, 32, 64],
+      encKernel: 4,
+      decDense: 256,
+      decChannels: [32, 16],
+      decKernels: [5, 6, 6],
+      klTolerance: 0.5,
+      batch: 32,
+      lr: 1e-3,
+      steps: 300,
+      clipNorm: 100,
     },
     rnn: {
-      hidden: 64, mixtures: 5, seqLen: 16, batch: 16, lr: 3e-3, steps: 300, clipValue: 1.0,
-      rewardHead: true, doneHead: true, doneWeight: 10, rewardWeight: 1,
+      hidden: 64,
+      mixtures: 5,
+      seqLen: 16,
+      batch: 16,
+      lr: 3e-3,
+      steps: 300,
+      clipValue: 1.0,
+      rewardHead: true,
+      doneHead: true,
+      doneWeight: 10,
+      rewardWeight: 1,
     },
     controller: {
-      enabled: true, generations: 8, population: 12, rolloutsPerCandidate: 2, sigmaInit: 0.1,
-      temperature: 1.0, dreamLength: 100, workers: 0, evalEpisodes: 5,
+      enabled: true,
+      generations: 8,
+      population: 12,
+      rolloutsPerCandidate: 2,
+      sigmaInit: 0.1,
+      temperature: 1.0,
+      dreamLength: 100,
+      workers: 0,
+      evalEpisodes: 5,
     },
   },
 };
@@ -144,6 +207,10 @@ export function parseWorldModelsConfig(raw: unknown, where = 'world-models confi
 }
 
 export function resolveWorldModelsConfig(preset: string, overrides?: unknown): WorldModelsConfig {
-  if (!(preset in PRESETS)) throw new UserError(`unknown world-models preset '${preset}': expected one of ${Object.keys(PRESETS).join(', ')}`);
-  return parseWorldModelsConfig(deepMerge(structuredClone(PRESETS[preset as PresetName]), overrides, (m) => new UserError(m)), `world-models config (preset '${preset}')`);
+  if (!(preset in PRESETS))
+    throw new UserError(`unknown world-models preset '${preset}': expected one of ${Object.keys(PRESETS).join(', ')}`);
+  return parseWorldModelsConfig(
+    deepMerge(structuredClone(PRESETS[preset as PresetName]), overrides, (m) => new UserError(m)),
+    `world-models config (preset '${preset}')`,
+  );
 }

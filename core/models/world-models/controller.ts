@@ -5,7 +5,14 @@ import { resizeFrames } from '../../eval/frames.ts';
 import { Rng } from '../../util/rng.ts';
 import type { Params } from '../nn.ts';
 import type { RnnConfig, VaeConfig } from './config.ts';
-import { actionDimOf, controllerAction, MdnCell, type ActionSpec, type DreamStart, type MdnWeights } from './dream-kernel.ts';
+import {
+  actionDimOf,
+  controllerAction,
+  MdnCell,
+  type ActionSpec,
+  type DreamStart,
+  type MdnWeights,
+} from './dream-kernel.ts';
 import type { WmEpisode } from './data.ts';
 import { encode, framesToTensor } from './vae.ts';
 
@@ -19,11 +26,26 @@ export function actionSpecOf(space: Space): ActionSpec {
 }
 
 /** The MDN-RNN's weights as host arrays for the dream kernel and worker threads. */
-export function exportMdnWeights(rnn: Params, cfg: RnnConfig, zDim: number, actionDim: number, prefix = 'rnn/'): MdnWeights {
+export function exportMdnWeights(
+  rnn: Params,
+  cfg: RnnConfig,
+  zDim: number,
+  actionDim: number,
+  prefix = 'rnn/',
+): MdnWeights {
   const get = (k: string) => Float32Array.from(rnn[`${prefix}${k}`].dataSync() as Float32Array);
   return {
-    zDim, actionDim, hidden: cfg.hidden, mixtures: cfg.mixtures, rewardHead: cfg.rewardHead, doneHead: cfg.doneHead,
-    wx: get('lstm/wx'), wh: get('lstm/wh'), b: get('lstm/b'), headW: get('head/w'), headB: get('head/b'),
+    zDim,
+    actionDim,
+    hidden: cfg.hidden,
+    mixtures: cfg.mixtures,
+    rewardHead: cfg.rewardHead,
+    doneHead: cfg.doneHead,
+    wx: get('lstm/wx'),
+    wh: get('lstm/wh'),
+    b: get('lstm/b'),
+    headW: get('head/w'),
+    headB: get('head/b'),
   };
 }
 
@@ -54,7 +76,13 @@ export interface RealEvalOptions {
 }
 
 /** Mean and per-episode return of the controller in the real env (env seeds seed, seed+1, …). */
-export function controllerRealReturn(vae: Params, vaeCfg: VaeConfig, w: MdnWeights, theta: ArrayLike<number>, opts: RealEvalOptions): { mean: number; returns: number[] } {
+export function controllerRealReturn(
+  vae: Params,
+  vaeCfg: VaeConfig,
+  w: MdnWeights,
+  theta: ArrayLike<number>,
+  opts: RealEvalOptions,
+): { mean: number; returns: number[] } {
   const env = makeEnv(opts.env, { size: vaeCfg.imageSize, ...(opts.maxSteps ? { maxSteps: opts.maxSteps } : {}) });
   const spec = actionSpecOf(env.actionSpace);
   const S = vaeCfg.imageSize;

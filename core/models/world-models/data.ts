@@ -26,7 +26,13 @@ export interface WmEpisode {
 export function prepareEpisodes(episodes: Episode[], size: number): WmEpisode[] {
   return episodes.map((ep) => {
     const [T, H] = ep.imageShape;
-    return { frames: resizeFrames(ep.image, T, H, size), T, action: ep.action, reward: ep.reward, terminal: ep.isTerminal };
+    return {
+      frames: resizeFrames(ep.image, T, H, size),
+      T,
+      action: ep.action,
+      reward: ep.reward,
+      terminal: ep.isTerminal,
+    };
   });
 }
 
@@ -75,12 +81,23 @@ export interface SequenceArrays {
  * transitions; shorter episodes are padded and masked). Transition t of a window starting at s:
  * z_{s+t} with the action taken there (row s+t+1) → z_{s+t+1}, reward and terminal of row s+t+1.
  */
-export function sampleSequences(eps: WmEpisode[], zDim: number, actionDim: number, B: number, T: number, rng: Rng): SequenceArrays {
+export function sampleSequences(
+  eps: WmEpisode[],
+  zDim: number,
+  actionDim: number,
+  B: number,
+  T: number,
+  rng: Rng,
+): SequenceArrays {
   const weights = eps.map((e) => Math.max(e.T - 1, 0));
   const total = weights.reduce((a, b) => a + b, 0);
   const out: SequenceArrays = {
-    mu: new Float32Array(B * (T + 1) * zDim), logvar: new Float32Array(B * (T + 1) * zDim),
-    action: new Float32Array(B * T * actionDim), reward: new Float32Array(B * T), done: new Float32Array(B * T), mask: new Float32Array(B * T),
+    mu: new Float32Array(B * (T + 1) * zDim),
+    logvar: new Float32Array(B * (T + 1) * zDim),
+    action: new Float32Array(B * T * actionDim),
+    reward: new Float32Array(B * T),
+    done: new Float32Array(B * T),
+    mask: new Float32Array(B * T),
   };
   for (let b = 0; b < B; b++) {
     let r = rng.int(total);

@@ -169,7 +169,13 @@ export function controllerSize(zDim: number, hidden: number, actionDim: number):
  * a = tanh(W [z, h] + b), mapped onto the action space: a box's [low, high] (identity on [−1, 1]), or
  * for a discrete space the one-hot of the largest output (the stored action encoding).
  */
-export function controllerAction(theta: ArrayLike<number>, z: ArrayLike<number>, h: ArrayLike<number>, spec: ActionSpec, into?: Float32Array): Float32Array {
+export function controllerAction(
+  theta: ArrayLike<number>,
+  z: ArrayLike<number>,
+  h: ArrayLike<number>,
+  spec: ActionSpec,
+  into?: Float32Array,
+): Float32Array {
   const A = actionDimOf(spec);
   const zDim = z.length;
   const H = h.length;
@@ -203,12 +209,19 @@ export interface DreamStart {
  * Total reward of one dream under the controller: z_0 sampled from a random real start frame, then
  * a_t = C(z_t, h_t), (h, c) ← LSTM([z_t, a_t]), reward and done from the heads, z_{t+1} from the MDN.
  */
-export function dreamReturn(w: MdnWeights, theta: ArrayLike<number>, spec: ActionSpec, start: DreamStart, opts: { length: number; temperature: number; seed: number }): number {
+export function dreamReturn(
+  w: MdnWeights,
+  theta: ArrayLike<number>,
+  spec: ActionSpec,
+  start: DreamStart,
+  opts: { length: number; temperature: number; seed: number },
+): number {
   const rng = new Rng(opts.seed);
   const cell = new MdnCell(w);
   const i = rng.int(start.count);
   const z = new Float32Array(w.zDim);
-  for (let d = 0; d < w.zDim; d++) z[d] = start.mu[i * w.zDim + d] + Math.exp(start.logvar[i * w.zDim + d] / 2) * rng.normal();
+  for (let d = 0; d < w.zDim; d++)
+    z[d] = start.mu[i * w.zDim + d] + Math.exp(start.logvar[i * w.zDim + d] / 2) * rng.normal();
   const a = new Float32Array(actionDimOf(spec));
   let total = 0;
   for (let t = 0; t < opts.length; t++) {

@@ -22,7 +22,10 @@ export class DreamPool {
   private readonly pending = new Map<number, { resolve: (v: number) => void; reject: (e: Error) => void }>();
 
   /** `threads` 0 = one per core; 1 runs in this thread (no workers). */
-  constructor(private readonly dream: DreamSpec, threads: number) {
+  constructor(
+    private readonly dream: DreamSpec,
+    threads: number,
+  ) {
     const n = threads > 0 ? threads : Math.max(1, availableParallelism());
     if (n <= 1) return;
     const file = fileURLToPath(new URL('./dream-worker.mjs', import.meta.url));
@@ -37,7 +40,10 @@ export class DreamPool {
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
       });
-      w.on("exit", (code) => { if (code !== 0) for (const p of this.pending.values()) p.reject(new Error(`dream worker exited with code ${code}`)); });
+      w.on('exit', (code) => {
+        if (code !== 0)
+          for (const p of this.pending.values()) p.reject(new Error(`dream worker exited with code ${code}`));
+      });
       this.workers.push(w);
     }
   }
@@ -50,13 +56,26 @@ export class DreamPool {
   async evaluate(candidates: Float64Array[], seeds: number[]): Promise<number[]> {
     if (this.workers.length === 0) {
       const d = this.dream;
-      return candidates.map((theta) => seeds.reduce((s, seed) => s + dreamReturn(d.weights, theta, d.spec, d.start, { length: d.length, temperature: d.temperature, seed }), 0) / seeds.length);
+      return candidates.map(
+        (theta) =>
+          seeds.reduce(
+            (s, seed) =>
+              s +
+              dreamReturn(d.weights, theta, d.spec, d.start, { length: d.length, temperature: d.temperature, seed }),
+            0,
+          ) / seeds.length,
+      );
     }
-    return Promise.all(candidates.map((theta, i) => new Promise<number>((resolve, reject) => {
-      const id = this.nextId++;
-      this.pending.set(id, { resolve, reject });
-      this.workers[i % this.workers.length].postMessage({ id, theta, seeds });
-    })));
+    return Promise.all(
+      candidates.map(
+        (theta, i) =>
+          new Promise<number>((resolve, reject) => {
+            const id = this.nextId++;
+            this.pending.set(id, { resolve, reject });
+            this.workers[i % this.workers.length].postMessage({ id, theta, seeds });
+          }),
+      ),
+    );
   }
 
   async close(): Promise<void> {

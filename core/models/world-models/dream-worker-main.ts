@@ -18,6 +18,11 @@ interface Job {
 const init = workerData as Init;
 parentPort!.on('message', (job: Job) => {
   let sum = 0;
-  for (const seed of job.seeds) sum += dreamReturn(init.weights, job.theta, init.spec, init.start, { length: init.length, temperature: init.temperature, seed });
+  for (const seed of job.seeds)
+    sum += dreamReturn(init.weights, job.theta, init.spec, init.start, {
+      length: init.length,
+      temperature: init.temperature,
+      seed,
+    });
   parentPort!.postMessage({ id: job.id, value: sum / job.seeds.length });
 });

@@ -18,7 +18,12 @@ import { decode, encode, framesToTensor } from './vae.ts';
 export class WorldModelDreamer {
   readonly size: number;
 
-  constructor(readonly vae: Params, readonly vaeCfg: VaeConfig, readonly weights: MdnWeights, readonly actionSpace: Space) {
+  constructor(
+    readonly vae: Params,
+    readonly vaeCfg: VaeConfig,
+    readonly weights: MdnWeights,
+    readonly actionSpace: Space,
+  ) {
     this.size = vaeCfg.imageSize;
   }
 
@@ -49,24 +54,37 @@ export class WorldModelDreamer {
    * Latent open loop: teacher-forced over the context (real μ, real actions), then H dream steps from
    * the last context frame. Returns dreamed z [H·zDim], the real μ of every frame involved, and indices.
    */
-  openloopLatents(ep: Episode, frames: Uint8Array, o: OpenLoopOptions, mus?: Float32Array): { dreamZ: Float32Array; ctxStart: number; horizon: number; mus: Float32Array } {
+  openloopLatents(
+    ep: Episode,
+    frames: Uint8Array,
+    o: OpenLoopOptions,
+    mus?: Float32Array,
+  ): { dreamZ: Float32Array; ctxStart: number; horizon: number; mus: Float32Array } {
     const T = ep.imageShape[0];
     const Z = this.weights.zDim;
     const A = ep.actionDim;
-    if (!Number.isInteger(o.start) || o.start < 0 || o.start >= T) throw new UserError(`--start must be a frame index in [0, ${T - 1}] for this ${T}-frame episode, got ${o.start}`);
-    if (A !== this.weights.actionDim) throw new UserError(`the episode's actions have ${A} columns, the model was trained on ${this.weights.actionDim}`);
+    if (!Number.isInteger(o.start) || o.start < 0 || o.start >= T)
+      throw new UserError(`--start must be a frame index in [0, ${T - 1}] for this ${T}-frame episode, got ${o.start}`);
+    if (A !== this.weights.actionDim)
+      throw new UserError(
+        `the episode's actions have ${A} columns, the model was trained on ${this.weights.actionDim}`,
+      );
     const horizon = o.actions ? Math.floor(o.actions.length / A) : Math.min(o.horizon, T - 1 - o.start);
-    if (horizon < 1) throw new UserError(`nothing to dream: start ${o.start} is the last frame of a ${T}-frame episode`);
+    if (horizon < 1)
+      throw new UserError(`nothing to dream: start ${o.start} is the last frame of a ${T}-frame episode`);
     const ctxStart = Math.max(0, o.start - Math.max(1, o.context) + 1);
     const px = this.size * this.size * 3;
     const allMu = mus ?? this.encodeFrames(frames.subarray(0, T * px), T);
     const cell = new MdnCell(this.weights);
-    for (let t = ctxStart; t < o.start; t++) cell.step(allMu.subarray(t * Z, (t + 1) * Z), ep.action.subarray((t + 1) * A, (t + 2) * A));
+    for (let t = ctxStart; t < o.start; t++)
+      cell.step(allMu.subarray(t * Z, (t + 1) * Z), ep.action.subarray((t + 1) * A, (t + 2) * A));
     const rng = new Rng(o.seed);
     let z: Float32Array = Float32Array.from(allMu.subarray(o.start * Z, (o.start + 1) * Z));
     const dreamZ = new Float32Array(horizon * Z);
     for (let k = 1; k <= horizon; k++) {
-      const a = o.actions ? o.actions.subarray((k - 1) * A, k * A) : ep.action.subarray((o.start + k) * A, (o.start + k + 1) * A);
+      const a = o.actions
+        ? o.actions.subarray((k - 1) * A, k * A)
+        : ep.action.subarray((o.start + k) * A, (o.start + k + 1) * A);
       cell.step(z, a);
       z = cell.nextZ(o.temperature, rng, new Float32Array(Z));
       dreamZ.set(z, (k - 1) * Z);
@@ -85,7 +103,9 @@ export class WorldModelDreamer {
     const contextRecon = this.decodeLatents(mus.slice(ctxStart * Z, (o.start + 1) * Z), nCtx);
     const nTruth = Math.min(horizon, T - 1 - o.start);
     const truth = frames.slice((o.start + 1) * px, (o.start + 1 + nTruth) * px);
-    const mse = Array.from({ length: horizon }, (_, k) => (k < nTruth ? pixelMse(dream, truth, k * px, k * px, px) : NaN));
+    const mse = Array.from({ length: horizon }, (_, k) =>
+      k < nTruth ? pixelMse(dream, truth, k * px, k * px, px) : NaN,
+    );
     return {
       size: this.size,
       contextIndices: Array.from({ length: nCtx }, (_, i) => ctxStart + i),
@@ -111,7 +131,11 @@ class WorldModelDreamSession implements DreamSession {
   private z: Float32Array | null = null;
   private rng: Rng;
 
-  constructor(private readonly d: WorldModelDreamer, private readonly temperature: number, private readonly seed: number) {
+  constructor(
+    private readonly d: WorldModelDreamer,
+    private readonly temperature: number,
+    private readonly seed: number,
+  ) {
     this.size = d.size;
     this.actionSpace = d.actionSpace;
     this.cell = new MdnCell(d.weights);
@@ -120,7 +144,8 @@ class WorldModelDreamSession implements DreamSession {
 
   reset(frame: Uint8Array): Uint8Array {
     const side = Math.round(Math.sqrt(frame.length / 3));
-    if (side * side * 3 !== frame.length) throw new UserError(`reset() needs a square RGB frame (S·S·3 bytes), got ${frame.length} bytes`);
+    if (side * side * 3 !== frame.length)
+      throw new UserError(`reset() needs a square RGB frame (S·S·3 bytes), got ${frame.length} bytes`);
     this.cell.reset();
     this.rng = new Rng(this.seed);
     this.z = this.d.encodeFrames(resizeFrames(frame, 1, side, this.size), 1);
@@ -130,7 +155,8 @@ class WorldModelDreamSession implements DreamSession {
   step(action: ArrayLike<number>): { frame: Uint8Array; reward: number; done: boolean } {
     if (!this.z) throw new UserError('step() before reset(): start the dream from a real frame first');
     const A = this.d.weights.actionDim;
-    if (action.length !== A) throw new UserError(`step() needs an action of length ${A} (one-hot for discrete spaces), got ${action.length}`);
+    if (action.length !== A)
+      throw new UserError(`step() needs an action of length ${A} (one-hot for discrete spaces), got ${action.length}`);
     this.cell.step(this.z, action);
     const reward = this.cell.reward();
     const done = this.cell.doneProb() > 0.5;

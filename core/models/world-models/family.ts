@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../util/rng.ts';
-import type { FamilyCheckpoint, FamilyContext, ModelFamily, PhaseSpec, StepContext, StepReport, TrainSession } from '../family.ts';
+import type {
+  FamilyCheckpoint,
+  FamilyContext,
+  ModelFamily,
+  PhaseSpec,
+  StepContext,
+  StepReport,
+  TrainSession,
+} from '../family.ts';
 import { Adam, assignParams, disposeParams, namedParams, type Params } from '../nn.ts';
 import { CmaEs, type CmaState } from './cma-es.ts';
 import { parseWorldModelsConfig, PRESETS, resolveWorldModelsConfig, type WorldModelsConfig } from './config.ts';
@@ -58,9 +66,16 @@ class WorldModelsSession implements TrainSession {
     if (phase === 'controller') {
       const weights = exportMdnWeights(this.rnn, c.rnn, c.vae.zDim, this.actionDim);
       const start = dreamStarts(this.eps, c.vae.zDim);
-      this.cma ??= new CmaEs(new Array(controllerSize(c.vae.zDim, c.rnn.hidden, this.actionDim)).fill(0), c.controller.sigmaInit, c.controller.population);
+      this.cma ??= new CmaEs(
+        new Array(controllerSize(c.vae.zDim, c.rnn.hidden, this.actionDim)).fill(0),
+        c.controller.sigmaInit,
+        c.controller.population,
+      );
       const threads = c.controller.workers || Math.min(c.controller.population, 2);
-      this.pool = new DreamPool({ weights, spec: this.spec, start, length: c.controller.dreamLength, temperature: c.controller.temperature }, threads);
+      this.pool = new DreamPool(
+        { weights, spec: this.spec, start, length: c.controller.dreamLength, temperature: c.controller.temperature },
+        threads,
+      );
     }
   }
 
@@ -71,7 +86,12 @@ class WorldModelsSession implements TrainSession {
       const x = framesToTensor(frames, c.vae.batch, c.vae.imageSize);
       try {
         const r = vaeTrainStep(this.vae, c.vae, this.vaeOpt, x, s.rng, s.poison);
-        return { applied: r.applied, reason: r.reason, metrics: { loss: r.loss, grad_norm: r.gradNorm, ...r.metrics }, items: c.vae.batch };
+        return {
+          applied: r.applied,
+          reason: r.reason,
+          metrics: { loss: r.loss, grad_norm: r.gradNorm, ...r.metrics },
+          items: c.vae.batch,
+        };
       } finally {
         x.dispose();
       }
@@ -84,7 +104,12 @@ class WorldModelsSession implements TrainSession {
       const eps = normalNoise(s.rng, [B, T + 1, Z]);
       try {
         const r = mdnTrainStep(this.rnn, c.rnn, this.rnnOpt, batch, eps, s.poison);
-        return { applied: r.applied, reason: r.reason, metrics: { loss: r.loss, grad_norm: r.gradNorm, ...r.metrics }, items: B * T };
+        return {
+          applied: r.applied,
+          reason: r.reason,
+          metrics: { loss: r.loss, grad_norm: r.gradNorm, ...r.metrics },
+          items: B * T,
+        };
       } finally {
         disposeBatch(batch);
         eps.dispose();
@@ -97,11 +122,19 @@ class WorldModelsSession implements TrainSession {
     const returns = await this.pool!.evaluate(xs, seeds);
     const finite = returns.every(Number.isFinite);
     if (!finite || s.poison) return { applied: false, reason: 'non-finite dream return', metrics: {}, items: 0 };
-    cma.tell(xs, returns.map((r) => -r));
+    cma.tell(
+      xs,
+      returns.map((r) => -r),
+    );
     const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
     return {
       applied: true,
-      metrics: { dream_return_mean: mean, dream_return_best: Math.max(...returns), best_so_far: -cma.s.best!.f, sigma: cma.sigma },
+      metrics: {
+        dream_return_mean: mean,
+        dream_return_best: Math.max(...returns),
+        best_so_far: -cma.s.best!.f,
+        sigma: cma.sigma,
+      },
       items: xs.length * seeds.length * c.controller.dreamLength,
     };
   }
@@ -120,7 +153,9 @@ class WorldModelsSession implements TrainSession {
     const opts = { env, episodes: c.controller.evalEpisodes, seed: 1_000_000 + this.ctx.seed };
     const real = controllerRealReturn(this.vae, c.vae, weights, this.controllerTheta(), opts);
     const random = randomPolicyReturn({ ...opts, size: c.vae.imageSize });
-    this.ctx.log(`controller in ${env}: ${real.mean.toFixed(2)} vs random ${random.mean.toFixed(2)} over ${opts.episodes} episodes`);
+    this.ctx.log(
+      `controller in ${env}: ${real.mean.toFixed(2)} vs random ${random.mean.toFixed(2)} over ${opts.episodes} episodes`,
+    );
     return { real_return: real.mean, random_return: random.mean, eval_episodes: opts.episodes };
   }
 
@@ -131,8 +166,10 @@ class WorldModelsSession implements TrainSession {
 
   checkpoint(): FamilyCheckpoint {
     const tensors: Record<string, tf.Tensor> = {
-      ...namedParams(this.vae), ...namedParams(this.rnn),
-      ...this.vaeOpt.state('opt/vae/').tensors, ...this.rnnOpt.state('opt/rnn/').tensors,
+      ...namedParams(this.vae),
+      ...namedParams(this.rnn),
+      ...this.vaeOpt.state('opt/vae/').tensors,
+      ...this.rnnOpt.state('opt/rnn/').tensors,
     };
     const theta = this.controllerTheta();
     const owned: tf.Tensor[] = [];

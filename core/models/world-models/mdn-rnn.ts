@@ -43,11 +43,20 @@ export interface LstmState {
  * Runs the LSTM over x [B, T, in]. The input projection x·Wx is one matmul over all B·T rows (XNNPACK
  * packs a weight once per matmul call, so per-step projections were much slower); only h·Wh is per step.
  */
-export function lstmSequence(p: Params, x: tf.Tensor3D, state?: LstmState, prefix = 'rnn/'): { hs: tf.Tensor3D; last: LstmState } {
+export function lstmSequence(
+  p: Params,
+  x: tf.Tensor3D,
+  state?: LstmState,
+  prefix = 'rnn/',
+): { hs: tf.Tensor3D; last: LstmState } {
   const [B, T, I] = x.shape;
   const wh = p[`${prefix}lstm/wh`];
   const H = wh.shape[0];
-  const proj = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [B * T, I]), p[`${prefix}lstm/wx`]), p[`${prefix}lstm/b`]), [B, T, 4 * H]);
+  const proj = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [B * T, I]), p[`${prefix}lstm/wx`]), p[`${prefix}lstm/b`]), [
+    B,
+    T,
+    4 * H,
+  ]);
   const steps = tf.unstack(proj, 1) as tf.Tensor2D[];
   let h = state?.h ?? (tf.zeros([B, H]) as tf.Tensor2D);
   let c = state?.c ?? (tf.zeros([B, H]) as tf.Tensor2D);
@@ -90,7 +99,10 @@ export function mdnHead(p: Params, cfg: RnnConfig, zDim: number, h: tf.Tensor2D,
 /** −log Σ_k π_k N(y | μ_k, σ_k) per row and dimension: y [N, zDim] → [N, zDim]. */
 export function mixtureNll(o: MdnOutputs, y: tf.Tensor2D): tf.Tensor2D {
   const yy = tf.expandDims(y, 2);
-  const logN = tf.sub(tf.sub(tf.mul(-0.5, tf.square(tf.mul(tf.sub(yy, o.mu), tf.exp(tf.neg(o.logsigma))))), o.logsigma), LOG_SQRT_2PI);
+  const logN = tf.sub(
+    tf.sub(tf.mul(-0.5, tf.square(tf.mul(tf.sub(yy, o.mu), tf.exp(tf.neg(o.logsigma))))), o.logsigma),
+    LOG_SQRT_2PI,
+  );
   return tf.neg(tf.logSumExp(tf.add(o.logpi, logN), -1)) as tf.Tensor2D;
 }
 
@@ -111,7 +123,12 @@ export interface SequenceBatch {
  * Teacher-forced loss: z is re-sampled from the stored μ, log σ² for this batch (WMx rnn_train.py
  * `random_batch`), inputs [z_{0:T−1}, a_{0:T−1}], targets z_{1:T}; NLL averaged over dims and valid steps.
  */
-export function mdnLoss(p: Params, cfg: RnnConfig, b: SequenceBatch, eps: tf.Tensor): { loss: tf.Scalar; metrics: Record<string, tf.Scalar> } {
+export function mdnLoss(
+  p: Params,
+  cfg: RnnConfig,
+  b: SequenceBatch,
+  eps: tf.Tensor,
+): { loss: tf.Scalar; metrics: Record<string, tf.Scalar> } {
   const [B, T1, Z] = b.mu.shape;
   const T = T1 - 1;
   const z = tf.add(b.mu, tf.mul(tf.exp(tf.mul(b.logvar, 0.5)), eps));
@@ -133,7 +150,10 @@ export function mdnLoss(p: Params, cfg: RnnConfig, b: SequenceBatch, eps: tf.Ten
   if (o.done) {
     const y = tf.reshape(b.done, [B * T]);
     // Weighted sigmoid cross-entropy: w·y·softplus(−x) + (1 − y)·softplus(x) (WMx Doom restart loss).
-    const bce = tf.add(tf.mul(tf.mul(y, cfg.doneWeight), tf.softplus(tf.neg(o.done))), tf.mul(tf.sub(1, y), tf.softplus(o.done)));
+    const bce = tf.add(
+      tf.mul(tf.mul(y, cfg.doneWeight), tf.softplus(tf.neg(o.done))),
+      tf.mul(tf.sub(1, y), tf.softplus(o.done)),
+    );
     const dl = masked(bce);
     metrics.done_loss = dl;
     loss = tf.add(loss, dl);
@@ -141,12 +161,32 @@ export function mdnLoss(p: Params, cfg: RnnConfig, b: SequenceBatch, eps: tf.Ten
   return { loss, metrics };
 }
 
-export function mdnTrainStep(p: Params, cfg: RnnConfig, opt: Adam, b: SequenceBatch, eps: tf.Tensor, poison = false): OptimizerStepResult {
+export function mdnTrainStep(
+  p: Params,
+  cfg: RnnConfig,
+  opt: Adam,
+  b: SequenceBatch,
+  eps: tf.Tensor,
+  poison = false,
+): OptimizerStepResult {
   return opt.step(() => mdnLoss(p, cfg, b, eps), poison);
 }
 
 /** Sequence batch from host arrays (row-major), for callers that assemble batches on the CPU. */
-export function sequenceBatch(d: { mu: Float32Array; logvar: Float32Array; action: Float32Array; reward: Float32Array; done: Float32Array; mask: Float32Array }, B: number, T: number, zDim: number, actionDim: number): SequenceBatch {
+export function sequenceBatch(
+  d: {
+    mu: Float32Array;
+    logvar: Float32Array;
+    action: Float32Array;
+    reward: Float32Array;
+    done: Float32Array;
+    mask: Float32Array;
+  },
+  B: number,
+  T: number,
+  zDim: number,
+  actionDim: number,
+): SequenceBatch {
   return {
     mu: tf.tensor3d(d.mu, [B, T + 1, zDim]),
     logvar: tf.tensor3d(d.logvar, [B, T + 1, zDim]),

@@ -15,7 +15,10 @@ export const EVAL_HORIZONS = [1, 5, 10, 20];
 export const EVAL_CONTEXT = 5;
 const STARTS_PER_EPISODE = 8;
 
-export async function loadWorldModel(ctx: FamilyContext<WorldModelsConfig>, ck: FamilyCheckpoint): Promise<LoadedModel> {
+export async function loadWorldModel(
+  ctx: FamilyContext<WorldModelsConfig>,
+  ck: FamilyCheckpoint,
+): Promise<LoadedModel> {
   const c = ctx.config;
   const actionDim = actionDimOf(actionSpecOf(ctx.data.actionSpace));
   const rng = new Rng(0);
@@ -31,7 +34,10 @@ export async function loadWorldModel(ctx: FamilyContext<WorldModelsConfig>, ck: 
   const px = S * S * 3;
   const Z = c.vae.zDim;
 
-  async function evaluate(episodes: Episode[], opts: { seed: number; trainEpisodes: Episode[] }): Promise<Record<string, EvalMetric>> {
+  async function evaluate(
+    episodes: Episode[],
+    opts: { seed: number; trainEpisodes: Episode[] },
+  ): Promise<Record<string, EvalMetric>> {
     // Mean-frame baseline from the training episodes (what a model that ignores its input would output).
     const mean = new Float64Array(px);
     let nTrain = 0;
@@ -42,7 +48,12 @@ export async function loadWorldModel(ctx: FamilyContext<WorldModelsConfig>, ck: 
     }
     for (let i = 0; i < px; i++) mean[i] /= Math.max(1, nTrain);
     const meanFrame = Uint8Array.from(mean, (v) => Math.round(v));
-    let recon = 0, base = 0, frames = 0, nll = 0, nllBase = 0, nllN = 0;
+    let recon = 0,
+      base = 0,
+      frames = 0,
+      nll = 0,
+      nllBase = 0,
+      nllN = 0;
     const ol = EVAL_HORIZONS.map(() => ({ px: 0, pxBase: 0, lat: 0, latBase: 0, n: 0 }));
     for (const ep of episodes) {
       const T = ep.imageShape[0];
@@ -72,13 +83,19 @@ export async function loadWorldModel(ctx: FamilyContext<WorldModelsConfig>, ck: 
       const nStarts = Math.min(STARTS_PER_EPISODE, last - first + 1);
       for (let j = 0; j < nStarts; j++) {
         const start = first + Math.floor((j * (last - first)) / Math.max(1, nStarts - 1));
-        const { dreamZ } = dreamer.openloopLatents(ep, f, { start, horizon: H, context: EVAL_CONTEXT, temperature: 0, seed: opts.seed }, mus);
+        const { dreamZ } = dreamer.openloopLatents(
+          ep,
+          f,
+          { start, horizon: H, context: EVAL_CONTEXT, temperature: 0, seed: opts.seed },
+          mus,
+        );
         const dream = dreamer.decodeLatents(dreamZ, H);
         EVAL_HORIZONS.forEach((k, i) => {
           const t = start + k;
           ol[i].px += pixelMse(dream, f, (k - 1) * px, t * px, px);
           ol[i].pxBase += pixelMse(f, f, start * px, t * px, px);
-          let le = 0, lb = 0;
+          let le = 0,
+            lb = 0;
           for (let d = 0; d < Z; d++) {
             le += (dreamZ[(k - 1) * Z + d] - mus[t * Z + d]) ** 2;
             lb += (mus[start * Z + d] - mus[t * Z + d]) ** 2;
@@ -95,17 +112,30 @@ export async function loadWorldModel(ctx: FamilyContext<WorldModelsConfig>, ck: 
     };
     EVAL_HORIZONS.forEach((k, i) => {
       if (!ol[i].n) return;
-      out[`openloop_mse@${k}`] = { model: ol[i].px / ol[i].n, baseline: ol[i].pxBase / ol[i].n, baseline_name: 'copy-last-frame' };
+      out[`openloop_mse@${k}`] = {
+        model: ol[i].px / ol[i].n,
+        baseline: ol[i].pxBase / ol[i].n,
+        baseline_name: 'copy-last-frame',
+      };
     });
     EVAL_HORIZONS.forEach((k, i) => {
       if (!ol[i].n) return;
-      out[`openloop_latent@${k}`] = { model: ol[i].lat / ol[i].n, baseline: ol[i].latBase / ol[i].n, baseline_name: 'copy-last-latent' };
+      out[`openloop_latent@${k}`] = {
+        model: ol[i].lat / ol[i].n,
+        baseline: ol[i].latBase / ol[i].n,
+        baseline_name: 'copy-last-latent',
+      };
     });
     if (theta && ctx.data.env) {
       const o = { env: ctx.data.env, episodes: c.controller.evalEpisodes, seed: 2_000_000 + opts.seed };
       const real = controllerRealReturn(vae, c.vae, weights, theta, o);
       const rand = randomPolicyReturn({ ...o, size: S });
-      out.controller_return = { model: real.mean, baseline: rand.mean, baseline_name: 'random-policy', lower_is_better: false };
+      out.controller_return = {
+        model: real.mean,
+        baseline: rand.mean,
+        baseline_name: 'random-policy',
+        lower_is_better: false,
+      };
     }
     return out;
   }

@@ -1,6 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../util/rng.ts';
-import { Adam, conv, convOut, deconv, dense, initConv, initDeconv, initDense, type OptimizerStepResult, type Params } from '../nn.ts';
+import {
+  Adam,
+  conv,
+  convOut,
+  deconv,
+  dense,
+  initConv,
+  initDeconv,
+  initDense,
+  type OptimizerStepResult,
+  type Params,
+} from '../nn.ts';
 import { PRESETS, type VaeConfig } from './config.ts';
 
 /**
@@ -30,7 +41,12 @@ export function initVae(cfg: VaeConfig, rng: Rng, prefix = 'vae/'): Params {
 }
 
 /** x [B, S, S, 3] in [0, 1] → μ, log σ² [B, zDim]. */
-export function encode(p: Params, cfg: VaeConfig, x: tf.Tensor4D, prefix = 'vae/'): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+export function encode(
+  p: Params,
+  cfg: VaeConfig,
+  x: tf.Tensor4D,
+  prefix = 'vae/',
+): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
   return tf.tidy(() => {
     let h = x;
     for (let i = 0; i < cfg.encChannels.length; i++) h = conv(p, `${prefix}enc${i}`, h, 2, 'relu');
@@ -84,7 +100,14 @@ export function framesToTensor(frames: Uint8Array, batch: number, size: number):
 }
 
 /** One VAE training step on a batch of frames; the guard in Adam skips non-finite steps. */
-export function vaeTrainStep(p: Params, cfg: VaeConfig, opt: Adam, x: tf.Tensor4D, rng: Rng, poison = false): OptimizerStepResult {
+export function vaeTrainStep(
+  p: Params,
+  cfg: VaeConfig,
+  opt: Adam,
+  x: tf.Tensor4D,
+  rng: Rng,
+  poison = false,
+): OptimizerStepResult {
   const eps = normalNoise(rng, [x.shape[0], cfg.zDim]);
   try {
     return opt.step(() => vaeLoss(p, cfg, x, eps), poison);
@@ -98,7 +121,11 @@ export function vaeTrainStep(p: Params, cfg: VaeConfig, opt: Adam, x: tf.Tensor4
  * conv 32-64-128-256, deconv 128·5 64·5 32·6 3·6) with Adam, and returns a function running one full
  * training step (forward, backward, Adam) on a given batch [B, 64, 64, 3] in [0, 1].
  */
-export function makeDefaultVaeTrainStep(seed = 0): { step: (x: tf.Tensor4D) => number; dispose: () => void; config: VaeConfig } {
+export function makeDefaultVaeTrainStep(seed = 0): {
+  step: (x: tf.Tensor4D) => number;
+  dispose: () => void;
+  config: VaeConfig;
+} {
   const cfg = PRESETS.default.vae;
   const rng = new Rng(seed);
   const params = initVae(cfg, rng);

@@ -24,12 +24,34 @@ export function conv2dBackpropFilterWasm(args: Parameters<KernelFunc>[0]): Tenso
     throw new Error(`wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only, got '${dataFormat}'`);
   }
   const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, fmt);
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    fmt,
+  );
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+  } = info;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
   if (dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== outChannels) {
-    throw new Error(`Conv2DBackpropFilter: dy shape [${dy.shape}] does not match the forward output [${info.outShape}]`);
+    throw new Error(
+      `Conv2DBackpropFilter: dy shape [${dy.shape}] does not match the forward output [${info.outShape}]`,
+    );
   }
   // Rows/cols of (padded) x the dilated "filter" dy spans, plus one per filter tap.
   const needBottom = filterHeight + (outHeight - 1) * strideHeight - inHeight - padTop;
@@ -44,12 +66,21 @@ export function conv2dBackpropFilterWasm(args: Parameters<KernelFunc>[0]): Tenso
     }
     const xT = s.transpose(xs, [3, 1, 2, 0]); // [C_in, H, W, B]
     const dyT = s.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, B, C_out]
-    const conv = s.run('Conv2D', { x: xT, filter: dyT }, {
-      strides: [1, 1],
-      dilations: [strideHeight, strideWidth],
-      pad: [[0, 0], [padTop, Math.max(0, needBottom)], [padLeft, Math.max(0, needRight)], [0, 0]],
-      dataFormat: 'NHWC',
-    }); // [C_in, fh, fw, C_out]
+    const conv = s.run(
+      'Conv2D',
+      { x: xT, filter: dyT },
+      {
+        strides: [1, 1],
+        dilations: [strideHeight, strideWidth],
+        pad: [
+          [0, 0],
+          [padTop, Math.max(0, needBottom)],
+          [padLeft, Math.max(0, needRight)],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+      },
+    ); // [C_in, fh, fw, C_out]
     return s.transpose(conv, [1, 2, 0, 3]);
   });
 }

@@ -23,8 +23,26 @@ function conv2dBackpropInputWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
     throw new Error(`wasm Conv2DBackpropInput supports dataFormat 'NHWC' only, got '${dataFormat}'`);
   }
   const info = backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, fmt);
-  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Cin, outChannels: Cout, filterHeight: Kh, filterWidth: Kw, strideHeight: sh, strideWidth: sw } = info;
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    fmt,
+  );
+  const {
+    batchSize: B,
+    inHeight: H,
+    inWidth: W,
+    inChannels: Cin,
+    outChannels: Cout,
+    filterHeight: Kh,
+    filterWidth: Kw,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const Ho = dy.shape[1];
   const Wo = dy.shape[2];
   const padTop = info.padInfo.top;
@@ -61,12 +79,21 @@ function conv2dBackpropInputWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
     }
     const taps = s.reshape(s.gatherRows(filter, Cin * Cout, rows), [Mh * Mw, P, Cin, Cout]);
     const ft = s.reshape(s.transpose(taps, [0, 3, 1, 2]), [Mh, Mw, Cout, P * Cin]);
-    const y = s.run('Conv2D', { x: d, filter: ft }, {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: [[0, 0], [Mh - 1, Q - dh], [Mw - 1, Qw - dw], [0, 0]],
-      dataFormat: 'NHWC',
-    }); // [B, Q, Qw, sh·sw·C_in]
+    const y = s.run(
+      'Conv2D',
+      { x: d, filter: ft },
+      {
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: [
+          [0, 0],
+          [Mh - 1, Q - dh],
+          [Mw - 1, Qw - dw],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+      },
+    ); // [B, Q, Qw, sh·sw·C_in]
     let full: TensorInfo;
     if (P === 1) {
       full = y;
@@ -91,7 +118,15 @@ function fromSinglePixel(
   filter: TensorInfo,
   info: ReturnType<typeof backend_util.computeConv2DInfo>,
 ): TensorInfo {
-  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Cin, outChannels: Cout, filterHeight: Kh, filterWidth: Kw } = info;
+  const {
+    batchSize: B,
+    inHeight: H,
+    inWidth: W,
+    inChannels: Cin,
+    outChannels: Cout,
+    filterHeight: Kh,
+    filterWidth: Kw,
+  } = info;
   const { top, left } = info.padInfo;
   return withScope(backend, (s) => {
     // colsᵀ = W[KKC, C_out] · dyᵀ[C_out, B]: the big filter is the left operand, so neither it
@@ -99,7 +134,11 @@ function fromSinglePixel(
     // small dyᵀ). Measured on 1×1×1024 → 5×5×128 at batch 32: 35 ms with the filter as the right
     // operand (transpose + packing of 3.3 M weights), 8 ms this way.
     const dyT = s.transpose(s.reshape(dy, [B, Cout]), [1, 0]);
-    const colsT = s.run('BatchMatMul', { a: s.reshape(filter, [1, Kh * Kw * Cin, Cout]), b: s.reshape(dyT, [1, Cout, B]) }, { transposeA: false, transposeB: false });
+    const colsT = s.run(
+      'BatchMatMul',
+      { a: s.reshape(filter, [1, Kh * Kw * Cin, Cout]), b: s.reshape(dyT, [1, Cout, B]) },
+      { transposeA: false, transposeB: false },
+    );
     const cols = s.transpose(s.reshape(colsT, [Kh * Kw * Cin, B]), [1, 0]);
     let full = s.reshape(cols, [B, Kh, Kw, Cin]); // rows/cols of padded dx that a tap reaches
     // dx row r is padded row r + top: crop what lies in the padding, zero-fill what no tap reaches.
@@ -109,7 +148,19 @@ function fromSinglePixel(
     const wKeep = Math.min(Kw - w0, W);
     if (h0 > 0 || w0 > 0 || hKeep < Kh || wKeep < Kw) full = s.slice(full, [0, h0, w0, 0], [B, hKeep, wKeep, Cin]);
     if (hKeep === H && wKeep === W) return full;
-    return s.run('PadV2', { x: full }, { paddings: [[0, 0], [0, H - hKeep], [0, W - wKeep], [0, 0]], constantValue: 0 });
+    return s.run(
+      'PadV2',
+      { x: full },
+      {
+        paddings: [
+          [0, 0],
+          [0, H - hKeep],
+          [0, W - wKeep],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
   });
 }
 

@@ -15,10 +15,22 @@ function conv2dWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
   const fmt = backend_util.convertConv2DDataFormat(attrs.dataFormat);
   const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    attrs.strides, attrs.dilations, 'same', attrs.dimRoundingMode, false, fmt);
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    'same',
+    attrs.dimRoundingMode,
+    false,
+    fmt,
+  );
   const { top, bottom, left, right } = info.padInfo;
-  const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [top, bottom], [left, right], [0, 0]];
+  const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
   return wasmKernel('Conv2D')({ ...args, attrs: { ...attrs, pad } } as never) as TensorInfo;
 }
 

@@ -12,7 +12,11 @@ export interface WasmBackendLike extends KernelBackend {
   incRef(dataId: object): void;
 }
 
-type KernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs?: NamedAttrMap }) => TensorInfo | TensorInfo[];
+type KernelFunc = (args: {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackend;
+  attrs?: NamedAttrMap;
+}) => TensorInfo | TensorInfo[];
 
 const originals = new Map<string, KernelFunc>();
 

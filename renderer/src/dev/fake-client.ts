@@ -14,29 +14,59 @@ const H = 64;
 function render(px: number, py: number, t: number, noise = 0, seed = 1): Uint8Array {
   const f = new Uint8Array(W * H * 3);
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const i = (y * W + x) * 3;
       const road = Math.abs(x - 32 - 10 * Math.sin((y + t) / 9)) < 14;
-      let r = road ? 105 : 60, g = road ? 105 : 150, b = road ? 105 : 60;
-      if (road && ((y + t) % 16 < 2) && Math.abs(x - 32 - 10 * Math.sin((y + t) / 9)) > 12) { r = 230; g = 230; b = 230; }
+      let r = road ? 105 : 60,
+        g = road ? 105 : 150,
+        b = road ? 105 : 60;
+      if (road && (y + t) % 16 < 2 && Math.abs(x - 32 - 10 * Math.sin((y + t) / 9)) > 12) {
+        r = 230;
+        g = 230;
+        b = 230;
+      }
       const d = Math.hypot(x - px, y - py);
-      if (d < 4) { r = 220; g = 40; b = 40; }
-      if (noise) { const n = (rnd() - 0.5) * noise; r += n; g += n; b += n; }
-      f[i] = Math.max(0, Math.min(255, r)); f[i + 1] = Math.max(0, Math.min(255, g)); f[i + 2] = Math.max(0, Math.min(255, b));
+      if (d < 4) {
+        r = 220;
+        g = 40;
+        b = 40;
+      }
+      if (noise) {
+        const n = (rnd() - 0.5) * noise;
+        r += n;
+        g += n;
+        b += n;
+      }
+      f[i] = Math.max(0, Math.min(255, r));
+      f[i + 1] = Math.max(0, Math.min(255, g));
+      f[i + 2] = Math.max(0, Math.min(255, b));
     }
   }
   return f;
 }
 
-const truthPos = (ep: number, t: number) => ({ x: 32 + 10 * Math.sin((48 + t) / 9) + 6 * Math.sin((t + ep * 7) / 13), y: 48 });
+const truthPos = (ep: number, t: number) => ({
+  x: 32 + 10 * Math.sin((48 + t) / 9) + 6 * Math.sin((t + ep * 7) / 13),
+  y: 48,
+});
 
 export function createFakeClient(): WorkbenchClient {
   const listeners = new Map<EventName, Set<(p: unknown) => void>>();
   const emit = (e: EventName, p: unknown) => listeners.get(e)?.forEach((l) => l(p));
   const datasets: DatasetSummary[] = [
-    { name: 'car-racing-20', env: 'car-racing', episodes: 20, steps: 4000, imageShape: [64, 64, 3], actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] }, actionDim: 3, source: 'collect', createdAt: new Date().toISOString() },
+    {
+      name: 'car-racing-20',
+      env: 'car-racing',
+      episodes: 20,
+      steps: 4000,
+      imageShape: [64, 64, 3],
+      actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
+      actionDim: 3,
+      source: 'collect',
+      createdAt: new Date().toISOString(),
+    },
   ];
   const runs: RunSummary[] = [];
   const metrics = new Map<string, MetricPoint[]>();
@@ -44,10 +74,29 @@ export function createFakeClient(): WorkbenchClient {
   let runSeq = 0;
 
   const mkRun = (id: string, status: RunSummary['status'], step: number): RunSummary => ({
-    id, family: 'world-models', preset: 'debug', dataset: 'car-racing-20', env: null, status, phase: step < 300 ? 'vae' : 'mdnrnn',
-    step, totalSteps: 600, backend: 'wasm', createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
-    lastCheckpoint: step ? { step: Math.floor(step / 100) * 100, path: `runs/${id}/checkpoints/x`, createdAt: new Date().toISOString(), bytes: 1_234_567, latest: true } : null,
-    message: null, lastMetrics: {},
+    id,
+    family: 'world-models',
+    preset: 'debug',
+    dataset: 'car-racing-20',
+    env: null,
+    status,
+    phase: step < 300 ? 'vae' : 'mdnrnn',
+    step,
+    totalSteps: 600,
+    backend: 'wasm',
+    createdAt: new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+    lastCheckpoint: step
+      ? {
+          step: Math.floor(step / 100) * 100,
+          path: `runs/${id}/checkpoints/x`,
+          createdAt: new Date().toISOString(),
+          bytes: 1_234_567,
+          latest: true,
+        }
+      : null,
+    message: null,
+    lastMetrics: {},
   });
   const seed = mkRun('wm-debug-0', 'completed', 600);
   runs.push(seed);
@@ -58,23 +107,40 @@ export function createFakeClient(): WorkbenchClient {
   function point(s: number): MetricPoint {
     const vae = s <= 300;
     return vae
-      ? { step: s, time: Date.now(), phase: 'vae', values: { 'loss/vae': 900 * Math.exp(-s / 80) + 60 + 5 * Math.random(), 'loss/recon': 850 * Math.exp(-s / 80) + 44 + 5 * Math.random(), 'loss/kl': 16 + 4 * Math.random() } }
-      : { step: s, time: Date.now(), phase: 'mdnrnn', values: { 'loss/mdn': 1.5 * Math.exp(-(s - 300) / 90) - 0.4 + 0.05 * Math.random() } };
+      ? {
+          step: s,
+          time: Date.now(),
+          phase: 'vae',
+          values: {
+            'loss/vae': 900 * Math.exp(-s / 80) + 60 + 5 * Math.random(),
+            'loss/recon': 850 * Math.exp(-s / 80) + 44 + 5 * Math.random(),
+            'loss/kl': 16 + 4 * Math.random(),
+          },
+        }
+      : {
+          step: s,
+          time: Date.now(),
+          phase: 'mdnrnn',
+          values: { 'loss/mdn': 1.5 * Math.exp(-(s - 300) / 90) - 0.4 + 0.05 * Math.random() },
+        };
   }
 
   const timers = new Map<string, ReturnType<typeof setInterval>>();
   function train(id: string) {
-    timers.set(id, setInterval(() => {
-      const r = runs.find((x) => x.id === id)!;
-      if (r.status !== 'running') return;
-      const p = point(r.step + 10);
-      r.step += 10;
-      metrics.get(id)!.push(p);
-      emit('onMetrics', { runId: id, points: [p] });
-      Object.assign(r, mkRun(id, r.step >= 600 ? 'completed' : 'running', r.step), { createdAt: r.createdAt });
-      emit('onRunStatus', { ...r });
-      if (r.step >= 600) clearInterval(timers.get(id));
-    }, 250));
+    timers.set(
+      id,
+      setInterval(() => {
+        const r = runs.find((x) => x.id === id)!;
+        if (r.status !== 'running') return;
+        const p = point(r.step + 10);
+        r.step += 10;
+        metrics.get(id)!.push(p);
+        emit('onMetrics', { runId: id, points: [p] });
+        Object.assign(r, mkRun(id, r.step >= 600 ? 'completed' : 'running', r.step), { createdAt: r.createdAt });
+        emit('onRunStatus', { ...r });
+        if (r.step >= 600) clearInterval(timers.get(id));
+      }, 250),
+    );
   }
 
   const frames = (n: number, f: (i: number) => Uint8Array) => {
@@ -84,34 +150,109 @@ export function createFakeClient(): WorkbenchClient {
   };
 
   const handlers: Record<string, (req: any) => unknown> = {
-    workspaceInfo: () => ({ workspace: '/tmp/fake-workspace', version: '0.1.0', host: 'web', backend: { name: 'wasm', tfName: 'wasm', threads: 2, skipped: [] }, versions: { node: '20.20.0', tfjs: '4.22.0', electron: null, chrome: null }, electron: { available: false, version: null, detail: 'no binary' }, chromium: { available: true, version: '131', detail: '/usr/bin/chromium' }, empty: false }),
+    workspaceInfo: () => ({
+      workspace: '/tmp/fake-workspace',
+      version: '0.1.0',
+      host: 'web',
+      backend: { name: 'wasm', tfName: 'wasm', threads: 2, skipped: [] },
+      versions: { node: '20.20.0', tfjs: '4.22.0', electron: null, chrome: null },
+      electron: { available: false, version: null, detail: 'no binary' },
+      chromium: { available: true, version: '131', detail: '/usr/bin/chromium' },
+      empty: false,
+    }),
     listEnvs: () => [
-      { name: 'car-racing', doc: 'Top-down car racing (World Models).', observationShape: [64, 64, 3], actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] }, defaults: { size: 64, actionRepeat: 1, maxSteps: 1000 } },
-      { name: 'shapes-2d', doc: 'C-SWM 2D shapes.', observationShape: [50, 50, 3], actionSpace: { kind: 'discrete', n: 20 }, defaults: { size: 50, actionRepeat: 1, maxSteps: 100 } },
+      {
+        name: 'car-racing',
+        doc: 'Top-down car racing (World Models).',
+        observationShape: [64, 64, 3],
+        actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
+        defaults: { size: 64, actionRepeat: 1, maxSteps: 1000 },
+      },
+      {
+        name: 'shapes-2d',
+        doc: 'C-SWM 2D shapes.',
+        observationShape: [50, 50, 3],
+        actionSpace: { kind: 'discrete', n: 20 },
+        defaults: { size: 50, actionRepeat: 1, maxSteps: 100 },
+      },
     ],
-    listModels: () => [{ family: 'world-models', doc: 'VAE + MDN-RNN', presets: [{ name: 'debug', doc: 'tiny' }, { name: 'default', doc: 'paper' }], sources: ['dataset'] }, { family: 'rssm', doc: 'PlaNet/Dreamer', presets: [{ name: 'debug', doc: '' }], sources: ['dataset', 'env'] }],
+    listModels: () => [
+      {
+        family: 'world-models',
+        doc: 'VAE + MDN-RNN',
+        presets: [
+          { name: 'debug', doc: 'tiny' },
+          { name: 'default', doc: 'paper' },
+        ],
+        sources: ['dataset'],
+      },
+      { family: 'rssm', doc: 'PlaNet/Dreamer', presets: [{ name: 'debug', doc: '' }], sources: ['dataset', 'env'] },
+    ],
     listDatasets: () => datasets,
     inspectDataset: ({ dataset }) => {
       const d = datasets.find((x) => x.name === dataset);
       if (!d) throw { code: 'not_found', message: `no dataset '${dataset}'` };
-      return { ...d, episodeList: Array.from({ length: d.episodes }, (_, i) => ({ index: i, file: `2026-${i}.npz`, length: 200, return: -20 + 30 * Math.sin(i) })), lengths: { min: 200, max: 200, mean: 200, std: 0 }, returns: { min: -20, max: 10, mean: -5, std: 9 }, actions: { mean: [0, 0.5, 0.2], std: [0.5, 0.3, 0.3], min: [-1, 0, 0], max: [1, 1, 1] } };
+      return {
+        ...d,
+        episodeList: Array.from({ length: d.episodes }, (_, i) => ({
+          index: i,
+          file: `2026-${i}.npz`,
+          length: 200,
+          return: -20 + 30 * Math.sin(i),
+        })),
+        lengths: { min: 200, max: 200, mean: 200, std: 0 },
+        returns: { min: -20, max: 10, mean: -5, std: 9 },
+        actions: { mean: [0, 0.5, 0.2], std: [0.5, 0.3, 0.3], min: [-1, 0, 0], max: [1, 1, 1] },
+      };
     },
     readEpisode: ({ dataset, episode }) => {
       const T = 200;
       const action = new Float32Array(T * 3);
-      for (let t = 1; t < T; t++) { action[t * 3] = Math.sin(t / 10); action[t * 3 + 1] = t % 30 < 20 ? 1 : 0; action[t * 3 + 2] = t % 30 >= 25 ? 0.8 : 0; }
+      for (let t = 1; t < T; t++) {
+        action[t * 3] = Math.sin(t / 10);
+        action[t * 3 + 1] = t % 30 < 20 ? 1 : 0;
+        action[t * 3 + 2] = t % 30 >= 25 ? 0.8 : 0;
+      }
       const reward = new Float32Array(T).map((_, t) => (t % 7 === 0 ? 3.2 : -0.1));
-      return { dataset, episode, length: T, imageShape: [64, 64, 3], actionDim: 3, reward, action, isTerminal: new Uint8Array(T) };
+      return {
+        dataset,
+        episode,
+        length: T,
+        imageShape: [64, 64, 3],
+        actionDim: 3,
+        reward,
+        action,
+        isTerminal: new Uint8Array(T),
+      };
     },
     episodeFrames: ({ dataset, episode, start, count, stride = 1 }) => {
       const n = Math.max(0, Math.min(count, Math.ceil((200 - start) / stride)));
-      return { dataset, episode, start, stride, frames: frames(n, (i) => { const t = start + i * stride; const p = truthPos(episode, t); return render(p.x, p.y, t); }) };
+      return {
+        dataset,
+        episode,
+        start,
+        stride,
+        frames: frames(n, (i) => {
+          const t = start + i * stride;
+          const p = truthPos(episode, t);
+          return render(p.x, p.y, t);
+        }),
+      };
     },
-    importDataset: () => { throw { code: 'invalid_request', message: 'fake client cannot import', field: 'source' }; },
+    importDataset: () => {
+      throw { code: 'invalid_request', message: 'fake client cannot import', field: 'source' };
+    },
     collectDataset: async ({ env, dataset, episodes }) => {
       for (let i = 1; i <= episodes; i++) {
         await new Promise((r) => setTimeout(r, 150));
-        emit('onCollectProgress', { dataset, env, episodesDone: i, episodesTotal: episodes, steps: i * 200, done: i === episodes });
+        emit('onCollectProgress', {
+          dataset,
+          env,
+          episodesDone: i,
+          episodesTotal: episodes,
+          steps: i * 200,
+          done: i === episodes,
+        });
       }
       const d: DatasetSummary = { ...datasets[0], name: dataset, env, episodes, steps: episodes * 200 };
       datasets.push(d);
@@ -119,27 +260,106 @@ export function createFakeClient(): WorkbenchClient {
       return d;
     },
     listRuns: () => runs.map((r) => ({ ...r })),
-    getRun: ({ runId }) => ({ ...runs.find((r) => r.id === runId)!, config: { family: 'world-models', vae: { z: 8 }, rnn: { hidden: 64, mixtures: 5 } } }),
-    createRun: (req) => { const r = mkRun(`wm-${req.preset}-${++runSeq}`, 'created', 0); runs.unshift(r); metrics.set(r.id, []); emit('onRunStatus', { ...r }); return { ...r }; },
-    startRun: ({ runId }) => { const r = runs.find((x) => x.id === runId)!; r.status = 'running'; train(runId); emit('onRunStatus', { ...r }); return { ...r }; },
-    pauseRun: ({ runId }) => { const r = runs.find((x) => x.id === runId)!; r.status = 'paused'; emit('onRunStatus', { ...r }); return { ...r }; },
-    resumeRun: ({ runId }) => { const r = runs.find((x) => x.id === runId)!; r.status = 'running'; emit('onRunStatus', { ...r }); return { ...r }; },
-    stopRun: ({ runId }) => { const r = runs.find((x) => x.id === runId)!; r.status = 'stopped'; clearInterval(timers.get(runId)); emit('onRunStatus', { ...r }); return { ...r }; },
+    getRun: ({ runId }) => ({
+      ...runs.find((r) => r.id === runId)!,
+      config: { family: 'world-models', vae: { z: 8 }, rnn: { hidden: 64, mixtures: 5 } },
+    }),
+    createRun: (req) => {
+      const r = mkRun(`wm-${req.preset}-${++runSeq}`, 'created', 0);
+      runs.unshift(r);
+      metrics.set(r.id, []);
+      emit('onRunStatus', { ...r });
+      return { ...r };
+    },
+    startRun: ({ runId }) => {
+      const r = runs.find((x) => x.id === runId)!;
+      r.status = 'running';
+      train(runId);
+      emit('onRunStatus', { ...r });
+      return { ...r };
+    },
+    pauseRun: ({ runId }) => {
+      const r = runs.find((x) => x.id === runId)!;
+      r.status = 'paused';
+      emit('onRunStatus', { ...r });
+      return { ...r };
+    },
+    resumeRun: ({ runId }) => {
+      const r = runs.find((x) => x.id === runId)!;
+      r.status = 'running';
+      emit('onRunStatus', { ...r });
+      return { ...r };
+    },
+    stopRun: ({ runId }) => {
+      const r = runs.find((x) => x.id === runId)!;
+      r.status = 'stopped';
+      clearInterval(timers.get(runId));
+      emit('onRunStatus', { ...r });
+      return { ...r };
+    },
     runMetrics: ({ runId }) => ({ runId, points: metrics.get(runId) ?? [] }),
-    runCheckpoints: ({ runId }) => { const r = runs.find((x) => x.id === runId)!; return Array.from({ length: Math.floor(r.step / 100) }, (_, i) => ({ step: (i + 1) * 100, path: `runs/${runId}/checkpoints/step-${(i + 1) * 100}.safetensors`, createdAt: new Date().toISOString(), bytes: 987_654, latest: i === Math.floor(r.step / 100) - 1 })); },
+    runCheckpoints: ({ runId }) => {
+      const r = runs.find((x) => x.id === runId)!;
+      return Array.from({ length: Math.floor(r.step / 100) }, (_, i) => ({
+        step: (i + 1) * 100,
+        path: `runs/${runId}/checkpoints/step-${(i + 1) * 100}.safetensors`,
+        createdAt: new Date().toISOString(),
+        bytes: 987_654,
+        latest: i === Math.floor(r.step / 100) - 1,
+      }));
+    },
     dreamOpenLoop: ({ runId, episode, start, horizon, context = 1, temperature = 1, dataset }) => {
       const T = context + horizon;
-      const truth = frames(T, (i) => { const p = truthPos(episode, start + i); return render(p.x, p.y, start + i); });
-      const dream = frames(T, (i) => { const p = truthPos(episode, start + i); const drift = i < context ? 0 : (i - context) * 0.35 * temperature; return render(p.x + drift, p.y - drift / 2, start + Math.round(i * 0.9), 10 + 40 * Math.min(1, i / T), i + 7); });
-      const mse = new Float32Array(T), baselineMse = new Float32Array(T);
-      for (let i = 0; i < T; i++) { let s = 0, b = 0; const a = truth.data.subarray(i * W * H * 3, (i + 1) * W * H * 3), d = dream.data.subarray(i * W * H * 3, (i + 1) * W * H * 3), l = truth.data.subarray((context - 1) * W * H * 3, context * W * H * 3); for (let k = 0; k < a.length; k++) { s += ((a[k] - d[k]) / 255) ** 2; b += ((a[k] - l[k]) / 255) ** 2; } mse[i] = s / a.length; baselineMse[i] = i < context ? 0 : b / a.length; }
-      return { runId, dataset: dataset ?? 'car-racing-20', episode, start, context, horizon, temperature, truth, dream, mse, baselineMse };
+      const truth = frames(T, (i) => {
+        const p = truthPos(episode, start + i);
+        return render(p.x, p.y, start + i);
+      });
+      const dream = frames(T, (i) => {
+        const p = truthPos(episode, start + i);
+        const drift = i < context ? 0 : (i - context) * 0.35 * temperature;
+        return render(p.x + drift, p.y - drift / 2, start + Math.round(i * 0.9), 10 + 40 * Math.min(1, i / T), i + 7);
+      });
+      const mse = new Float32Array(T),
+        baselineMse = new Float32Array(T);
+      for (let i = 0; i < T; i++) {
+        let s = 0,
+          b = 0;
+        const a = truth.data.subarray(i * W * H * 3, (i + 1) * W * H * 3),
+          d = dream.data.subarray(i * W * H * 3, (i + 1) * W * H * 3),
+          l = truth.data.subarray((context - 1) * W * H * 3, context * W * H * 3);
+        for (let k = 0; k < a.length; k++) {
+          s += ((a[k] - d[k]) / 255) ** 2;
+          b += ((a[k] - l[k]) / 255) ** 2;
+        }
+        mse[i] = s / a.length;
+        baselineMse[i] = i < context ? 0 : b / a.length;
+      }
+      return {
+        runId,
+        dataset: dataset ?? 'car-racing-20',
+        episode,
+        start,
+        context,
+        horizon,
+        temperature,
+        truth,
+        dream,
+        mse,
+        baselineMse,
+      };
     },
     dreamReset: ({ episode, step, temperature = 1, sessionId }) => {
       const id = sessionId ?? `s${Math.random().toString(36).slice(2, 8)}`;
       const p = truthPos(episode, step);
       sessions.set(id, { ep: episode, t: step, x: p.x, v: 0, temp: temperature });
-      return { sessionId: id, t: 0, frame: frames(1, () => render(p.x, p.y, step)), actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] }, reward: null, done: false };
+      return {
+        sessionId: id,
+        t: 0,
+        frame: frames(1, () => render(p.x, p.y, step)),
+        actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
+        reward: null,
+        done: false,
+      };
     },
     dreamStep: ({ sessionId, action }) => {
       const s = sessions.get(sessionId);
@@ -147,11 +367,28 @@ export function createFakeClient(): WorkbenchClient {
       s.v = 0.8 * s.v + 1.2 * action[0];
       s.x = Math.max(4, Math.min(60, s.x + s.v));
       s.t += 1 + Math.round((action[1] ?? 0) * 2);
-      return { sessionId, t: s.t, frame: frames(1, () => render(s.x, 48, s.t, 12 * s.temp, s.t)), actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] }, reward: 0.1, done: false };
+      return {
+        sessionId,
+        t: s.t,
+        frame: frames(1, () => render(s.x, 48, s.t, 12 * s.temp, s.t)),
+        actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
+        reward: 0.1,
+        done: false,
+      };
     },
-    dreamFrame: () => { throw { code: 'internal', message: 'not in fake' }; },
+    dreamFrame: () => {
+      throw { code: 'internal', message: 'not in fake' };
+    },
     dreamClose: ({ sessionId }) => ({ closed: sessions.delete(sessionId) }),
-    exportStrip: ({ format }) => ({ bytes: new Uint8Array([71, 73, 70, 56, 57, 97]), mime: `image/${format}`, fileName: `fake.${format}`, path: '/tmp/fake', frames: 1, width: 64, height: 64 }),
+    exportStrip: ({ format }) => ({
+      bytes: new Uint8Array([71, 73, 70, 56, 57, 97]),
+      mime: `image/${format}`,
+      fileName: `fake.${format}`,
+      path: '/tmp/fake',
+      frames: 1,
+      width: 64,
+      height: 64,
+    }),
   };
 
   const invoke = async (channel: ChannelName, payload: unknown): Promise<Envelope<unknown>> => {
@@ -161,7 +398,10 @@ export function createFakeClient(): WorkbenchClient {
       return { ok: true, result: await handlers[CHANNEL_METHODS[channel]](payload) };
     } catch (e) {
       const err = e as { code?: string; message?: string; field?: string };
-      return { ok: false, error: { code: (err.code ?? 'internal') as never, message: err.message ?? String(e), field: err.field } };
+      return {
+        ok: false,
+        error: { code: (err.code ?? 'internal') as never, message: err.message ?? String(e), field: err.field },
+      };
     }
   };
   const subscribe = (event: EventName, l: (p: unknown) => void) => {

@@ -19,7 +19,9 @@ export async function loadAllFrames(
   for (const { start, count } of chunkPlan(length)) {
     const data = await fetchChunk(start, count);
     if (data.length !== count * frameBytes) {
-      throw new Error(`frames ${start}..${start + count - 1}: got ${data.length} bytes, expected ${count * frameBytes}`);
+      throw new Error(
+        `frames ${start}..${start + count - 1}: got ${data.length} bytes, expected ${count * frameBytes}`,
+      );
     }
     all.set(data, start * frameBytes);
   }

@@ -30,9 +30,17 @@ export type ErrorStyle = 'heat' | 'signed';
  * 'signed': Dreamer's convention, error = (model − truth + 1) / 2 per channel, so grey means no error
  * (danijar/dreamer dreamer.py `_image_summaries`; mission-anchors §3.1).
  */
-export function errorFrame(real: Uint8Array, dream: Uint8Array, style: ErrorStyle = 'heat', gain = 1, out?: Uint8Array): Uint8Array {
+export function errorFrame(
+  real: Uint8Array,
+  dream: Uint8Array,
+  style: ErrorStyle = 'heat',
+  gain = 1,
+  out?: Uint8Array,
+): Uint8Array {
   if (real.length !== dream.length) {
-    throw new Error(`real frame has ${real.length} bytes but dream frame has ${dream.length}: both must be the same H×W×3`);
+    throw new Error(
+      `real frame has ${real.length} bytes but dream frame has ${dream.length}: both must be the same H×W×3`,
+    );
   }
   const res = out && out.length === real.length ? out : new Uint8Array(real.length);
   if (style === 'signed') {
@@ -40,7 +48,9 @@ export function errorFrame(real: Uint8Array, dream: Uint8Array, style: ErrorStyl
     return res;
   }
   for (let p = 0; p < real.length; p += 3) {
-    const e = (Math.abs(dream[p] - real[p]) + Math.abs(dream[p + 1] - real[p + 1]) + Math.abs(dream[p + 2] - real[p + 2])) / (3 * 255);
+    const e =
+      (Math.abs(dream[p] - real[p]) + Math.abs(dream[p + 1] - real[p + 1]) + Math.abs(dream[p + 2] - real[p + 2])) /
+      (3 * 255);
     const c = colormap(Math.min(1, e * gain));
     res[p] = c[0];
     res[p + 1] = c[1];
@@ -64,8 +74,13 @@ export function frameMse(a: Uint8Array, b: Uint8Array): number {
  * Per-step errors of a rollout against the truth, and of the copy-last-frame baseline, which predicts that
  * every imagined frame equals the last context frame. Context steps get the baseline error 0 by definition.
  */
-export function rolloutErrors(real: Uint8Array[], dream: Uint8Array[], context: number): { model: number[]; baseline: number[] } {
-  if (real.length !== dream.length) throw new Error(`rollout has ${real.length} real frames but ${dream.length} dreamed ones`);
+export function rolloutErrors(
+  real: Uint8Array[],
+  dream: Uint8Array[],
+  context: number,
+): { model: number[]; baseline: number[] } {
+  if (real.length !== dream.length)
+    throw new Error(`rollout has ${real.length} real frames but ${dream.length} dreamed ones`);
   if (context < 1 || context > real.length) throw new Error(`context must be in 1..${real.length}, got ${context}`);
   const last = real[context - 1];
   const model = real.map((r, t) => frameMse(r, dream[t]));
@@ -90,7 +105,9 @@ export function frameAt(images: Uint8Array, t: number, width: number, height: nu
   const size = width * height * 3;
   const start = t * size;
   if (t < 0 || start + size > images.length) {
-    throw new Error(`frame ${t} is out of range: the buffer holds ${Math.floor(images.length / size)} frames of ${width}×${height}`);
+    throw new Error(
+      `frame ${t} is out of range: the buffer holds ${Math.floor(images.length / size)} frames of ${width}×${height}`,
+    );
   }
   return images.subarray(start, start + size);
 }

@@ -4,8 +4,7 @@
  * Pure: the player keeps the set of held keys and asks for the action each frame.
  */
 export type ActionSpace =
-  | { kind: 'box'; shape: number[]; low: number[]; high: number[] }
-  | { kind: 'discrete'; n: number };
+  { kind: 'box'; shape: number[]; low: number[]; high: number[] } | { kind: 'discrete'; n: number };
 
 /** Normalised key names (KeyboardEvent.code), so layouts and Shift do not change the mapping. */
 const LEFT = ['ArrowLeft', 'KeyA'];
@@ -15,7 +14,9 @@ const DOWN = ['ArrowDown', 'KeyS'];
 
 /** Keys the player handles, so it can preventDefault them (arrows would scroll the page). */
 export function isSteeringKey(code: string): boolean {
-  return LEFT.includes(code) || RIGHT.includes(code) || UP.includes(code) || DOWN.includes(code) || digitOf(code) !== null;
+  return (
+    LEFT.includes(code) || RIGHT.includes(code) || UP.includes(code) || DOWN.includes(code) || digitOf(code) !== null
+  );
 }
 
 function digitOf(code: string): number | null {

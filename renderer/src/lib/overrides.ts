@@ -9,12 +9,21 @@ export function parseOverrides(text: string): Overrides {
   const values: Record<string, number | string | boolean> = {};
   for (const pair of text.split(/[\s,]+/).filter(Boolean)) {
     const eq = pair.indexOf('=');
-    if (eq <= 0 || eq === pair.length - 1) return { ok: false, error: `"${pair}": expected key=value, e.g. vae.steps=200` };
+    if (eq <= 0 || eq === pair.length - 1)
+      return { ok: false, error: `"${pair}": expected key=value, e.g. vae.steps=200` };
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
-    if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(key)) return { ok: false, error: `"${key}": expected a dotted config key such as rnn.hidden` };
+    if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(key))
+      return { ok: false, error: `"${key}": expected a dotted config key such as rnn.hidden` };
     if (key in values) return { ok: false, error: `"${key}" is given twice` };
-    values[key] = raw === 'true' ? true : raw === 'false' ? false : raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    values[key] =
+      raw === 'true'
+        ? true
+        : raw === 'false'
+          ? false
+          : raw.trim() !== '' && Number.isFinite(Number(raw))
+            ? Number(raw)
+            : raw;
   }
   return { ok: true, values };
 }

@@ -1,5 +1,16 @@
 /** Series colours on the dark theme: distinguishable, not neon (Tableau 10, slightly lifted). */
-export const PALETTE = ['#6cb6ff', '#f0a35e', '#6fcf97', '#f07178', '#c39bd3', '#e6c86e', '#5fd3d0', '#d4a3a3', '#a3b4d4', '#b0d98a'];
+export const PALETTE = [
+  '#6cb6ff',
+  '#f0a35e',
+  '#6fcf97',
+  '#f07178',
+  '#c39bd3',
+  '#e6c86e',
+  '#5fd3d0',
+  '#d4a3a3',
+  '#a3b4d4',
+  '#b0d98a',
+];
 
 export function colorFor(i: number): string {
   return PALETTE[((i % PALETTE.length) + PALETTE.length) % PALETTE.length];

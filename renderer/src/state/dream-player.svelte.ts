@@ -65,19 +65,26 @@ export class DreamPlayer {
     this.epoch++;
     try {
       const req = {
-        runId: p.runId, episode: p.episode, step: p.step, seed: p.seed,
+        runId: p.runId,
+        episode: p.episode,
+        step: p.step,
+        seed: p.seed,
         ...(p.dataset ? { dataset: p.dataset } : {}),
         ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
       };
       if (this.sessionId && this.sessionRun !== p.runId) {
         const old = this.sessionId;
         this.sessionId = null;
-        void this.client.dreamClose({ sessionId: old }).catch((e) => reportError('Closing the previous dream session', e));
+        void this.client
+          .dreamClose({ sessionId: old })
+          .catch((e) => reportError('Closing the previous dream session', e));
       }
       let f: DreamFrame;
       try {
         // Reuse the open session (same model in memory) unless the run changed.
-        f = await this.client.dreamReset(this.sessionId && this.sessionRun === p.runId ? { ...req, sessionId: this.sessionId } : req);
+        f = await this.client.dreamReset(
+          this.sessionId && this.sessionRun === p.runId ? { ...req, sessionId: this.sessionId } : req,
+        );
       } catch (e) {
         // The host may have dropped our session (restart, run stopped): open a fresh one once.
         if (!this.sessionId || (e as { code?: string }).code !== 'not_found') throw e;

@@ -33,7 +33,8 @@ export function errorMessage(e: unknown): { message: string; code?: string } {
   if (e && typeof e === 'object') {
     const o = e as { message?: unknown; code?: unknown; field?: unknown };
     const field = typeof o.field === 'string' ? ` (${o.field})` : '';
-    if (typeof o.message === 'string') return { message: o.message + field, code: typeof o.code === 'string' ? o.code : undefined };
+    if (typeof o.message === 'string')
+      return { message: o.message + field, code: typeof o.code === 'string' ? o.code : undefined };
   }
   return { message: String(e) };
 }

@@ -5,7 +5,14 @@
  */
 import type { WorkbenchClient, Unsubscribe } from '../../../core/contract/client.ts';
 import type {
-  WorkspaceInfo, EnvSummary, ModelFamily, DatasetSummary, RunSummary, CollectProgress, RunLogLine, OpenLoopReply,
+  WorkspaceInfo,
+  EnvSummary,
+  ModelFamily,
+  DatasetSummary,
+  RunSummary,
+  CollectProgress,
+  RunLogLine,
+  OpenLoopReply,
 } from '../../../core/contract/channels.ts';
 import { attempt, reportError, toasts } from './toasts.svelte.ts';
 import { appendPoints, emptySeries } from '../lib/series.ts';
@@ -29,7 +36,10 @@ export class Workbench {
   view = $state<View>('runs');
   /** Shared selection, so jumping between views keeps context ("dream from this frame"). */
   selection = $state<{ runId: string | null; dataset: string | null; episode: number; step: number }>({
-    runId: null, dataset: null, episode: 0, step: 0,
+    runId: null,
+    dataset: null,
+    episode: 0,
+    step: 0,
   });
 
   /** The Dream Lab's last rollout, kept across view switches. */

@@ -12,7 +12,9 @@ export const CHROMIUM = process.env.ONEIRO_CHROMIUM ?? '/usr/bin/chromium';
 export const RESULTS = join(ROOT, 'test-results');
 
 export function chromiumMissingReason(): string | null {
-  return existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does) or set ONEIRO_CHROMIUM`;
+  return existsSync(CHROMIUM)
+    ? null
+    : `no Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does) or set ONEIRO_CHROMIUM`;
 }
 
 export interface Session {
@@ -26,7 +28,15 @@ export interface Session {
 export async function openSession(url: string): Promise<Session> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   await context.tracing.start({ screenshots: true, snapshots: true });

@@ -14,7 +14,8 @@ export interface GifInfo {
 
 export function readGif(bytes: Uint8Array): GifInfo {
   const sig = String.fromCharCode(...bytes.subarray(0, 6));
-  if (sig !== 'GIF89a' && sig !== 'GIF87a') throw new Error(`not a GIF: header is ${JSON.stringify(sig)}, expected "GIF89a"`);
+  if (sig !== 'GIF89a' && sig !== 'GIF87a')
+    throw new Error(`not a GIF: header is ${JSON.stringify(sig)}, expected "GIF89a"`);
   const u16 = (o: number) => bytes[o] | (bytes[o + 1] << 8);
   const need = (o: number) => {
     if (o >= bytes.length) throw new Error(`GIF truncated at byte ${o} of ${bytes.length}`);
@@ -41,7 +42,8 @@ export function readGif(bytes: Uint8Array): GifInfo {
     if (b === 0x21) {
       need(p);
       const label = bytes[p++];
-      if (label === 0xff && bytes[p] === 11 && String.fromCharCode(...bytes.subarray(p + 1, p + 12)) === 'NETSCAPE2.0') loops = true;
+      if (label === 0xff && bytes[p] === 11 && String.fromCharCode(...bytes.subarray(p + 1, p + 12)) === 'NETSCAPE2.0')
+        loops = true;
       skipSubBlocks();
     } else if (b === 0x2c) {
       frames++;

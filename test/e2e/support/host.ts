@@ -20,22 +20,30 @@ export interface RunningHost {
 
 export async function startHost(timeoutMs = 90_000): Promise<RunningHost> {
   const workspace = mkdtempSync(join(tmpdir(), 'oneiro-e2e-'));
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/oneiro.mjs'), 'serve', '--port', '0', '--workspace', workspace], {
-    cwd: ROOT,
-    env: { ...process.env, ONEIRO_WORKSPACE: workspace, BROWSER: 'none' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [join(ROOT, 'bin/oneiro.mjs'), 'serve', '--port', '0', '--workspace', workspace],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ONEIRO_WORKSPACE: workspace, BROWSER: 'none' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`oneiro serve printed no URL within ${timeoutMs} ms. Output:\n${out.slice(-3000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`oneiro serve printed no URL within ${timeoutMs} ms. Output:\n${out.slice(-3000)}`)),
+      timeoutMs,
+    );
     const onData = () => {
       const m = /(https?:\/\/(?:127\.0\.0\.1|localhost):\d+\/\S*token=[^\s"']+)/.exec(out);
       if (m) done(null, m[1]);
     };
-    const onExit = (code: number | null) => done(new Error(`oneiro serve exited with code ${code} before printing its URL. Output:\n${out.slice(-3000)}`));
+    const onExit = (code: number | null) =>
+      done(new Error(`oneiro serve exited with code ${code} before printing its URL. Output:\n${out.slice(-3000)}`));
     function done(err: Error | null, u?: string) {
       clearTimeout(timer);
       proc.stdout!.off('data', onData);

@@ -15,7 +15,12 @@ function fakeApi(overrides: Partial<Record<string, (req: any) => Promise<unknown
   const api: Record<string, unknown> = {};
   for (const c of CHANNEL_NAMES) {
     const m = CHANNEL_METHODS[c];
-    api[m] = overrides[m] ?? (async (req: unknown) => { received.push([c, req]); return REPLIES[c as ChannelName]; });
+    api[m] =
+      overrides[m] ??
+      (async (req: unknown) => {
+        received.push([c, req]);
+        return REPLIES[c as ChannelName];
+      });
   }
   return { api: api as unknown as WorkbenchApi, received };
 }
@@ -23,18 +28,34 @@ function fakeApi(overrides: Partial<Record<string, (req: any) => Promise<unknown
 function fakeEvents(): WorkbenchEventSource & { emit(e: string, p: unknown): void } {
   const ls = new Map<string, Set<(p: unknown) => void>>();
   return {
-    subscribe(e, l) { if (!ls.has(e)) ls.set(e, new Set()); ls.get(e)!.add(l as never); return () => ls.get(e)!.delete(l as never); },
-    subscribeAll() { return () => {}; },
-    emit(e, p) { for (const l of ls.get(e) ?? []) l(p); },
+    subscribe(e, l) {
+      if (!ls.has(e)) ls.set(e, new Set());
+      ls.get(e)!.add(l as never);
+      return () => ls.get(e)!.delete(l as never);
+    },
+    subscribeAll() {
+      return () => {};
+    },
+    emit(e, p) {
+      for (const l of ls.get(e) ?? []) l(p);
+    },
   };
 }
 
 test('dispatch: unknown channels, bad payloads and throwing services become error replies', async () => {
   const internal: string[] = [];
   const { api, received } = fakeApi({
-    startRun: async () => { throw Object.assign(new Error('run wm-1 is already running'), { code: 'conflict' }); },
-    getRun: async () => { const e = new Error('no run named x'); e.name = 'UserError'; throw e; },
-    stopRun: async () => { throw new TypeError('boom'); },
+    startRun: async () => {
+      throw Object.assign(new Error('run wm-1 is already running'), { code: 'conflict' });
+    },
+    getRun: async () => {
+      const e = new Error('no run named x');
+      e.name = 'UserError';
+      throw e;
+    },
+    stopRun: async () => {
+      throw new TypeError('boom');
+    },
     listRuns: async () => [{ id: 1 }],
   });
   const dispatch = createDispatcher(api, { onInternalError: (c) => internal.push(c) });
@@ -56,7 +77,10 @@ test('dispatch: unknown channels, bad payloads and throwing services become erro
   assert.deepEqual(internal, ['runs:stop', 'runs:list']);
   const good = await dispatch('datasets:frames', { dataset: 'demo', episode: 0, start: 0, count: 2 });
   assert.ok(good.ok);
-  assert.deepEqual(received.at(-1), ['datasets:frames', { dataset: 'demo', episode: 0, start: 0, count: 2, stride: 1 }]);
+  assert.deepEqual(received.at(-1), [
+    'datasets:frames',
+    { dataset: 'demo', episode: 0, start: 0, count: 2, stride: 1 },
+  ]);
 });
 
 test('direct client: every method reaches the service; errors reject with WorkbenchError(code, field)', async () => {
@@ -69,7 +93,10 @@ test('direct client: every method reaches the service; errors reject with Workbe
     assert.ok(r !== undefined, c);
   }
   assert.equal(received.length, CHANNEL_NAMES.length);
-  await assert.rejects(client.createRun({ family: 'world-models' }), (e: unknown) => e instanceof WorkbenchError && e.code === 'invalid_request' && e.field === 'payload.dataset');
+  await assert.rejects(
+    client.createRun({ family: 'world-models' }),
+    (e: unknown) => e instanceof WorkbenchError && e.code === 'invalid_request' && e.field === 'payload.dataset',
+  );
   const seen: unknown[] = [];
   const off = client.onMetrics((p) => seen.push(p));
   events.emit('onMetrics', EVENT_SAMPLES.onMetrics);
@@ -84,16 +111,27 @@ test('preload bridge: exactly the contract methods and onX, envelopes unwrapped 
   const { api } = fakeApi();
   const dispatch = createDispatcher(api);
   const listeners = new Map<string, (p: unknown) => void>();
-  const bridge = buildBridge((c, p) => dispatch(c, p), (e, l) => { listeners.set(e, l); return () => listeners.delete(e); });
+  const bridge = buildBridge(
+    (c, p) => dispatch(c, p),
+    (e, l) => {
+      listeners.set(e, l);
+      return () => listeners.delete(e);
+    },
+  );
   assert.deepEqual(Object.keys(bridge).sort(), [...Object.values(CHANNEL_METHODS), ...EVENT_NAMES].sort());
   assert.ok(Object.isFrozen(bridge));
   for (const v of Object.values(bridge)) assert.equal(typeof v, 'function');
   const env = await bridge.listDatasets();
   assert.ok(env.ok);
   const client = clientFromBridge(bridge);
-  await assert.rejects(client.runMetrics({ runId: '../x' }), (e: unknown) => e instanceof WorkbenchError && e.field === 'payload.runId');
+  await assert.rejects(
+    client.runMetrics({ runId: '../x' }),
+    (e: unknown) => e instanceof WorkbenchError && e.field === 'payload.runId',
+  );
   let got: unknown = null;
-  const off = client.onRunStatus((p) => { got = p; });
+  const off = client.onRunStatus((p) => {
+    got = p;
+  });
   listeners.get('onRunStatus')!(EVENT_SAMPLES.onRunStatus);
   assert.deepEqual(got, EVENT_SAMPLES.onRunStatus);
   off();

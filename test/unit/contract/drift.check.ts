@@ -19,61 +19,168 @@ type Frames = { shape: [number, number, number, 3]; data: Uint8Array };
 type Checkpoint = { step: number; path: string; createdAt: string | null; bytes: number; latest: boolean };
 type RunStatus = 'created' | 'starting' | 'running' | 'paused' | 'stopped' | 'completed' | 'crashed' | 'failed';
 type RunSummary = {
-  id: string; family: string; preset: string; dataset: string | null; env: string | null; status: RunStatus;
-  phase: string | null; step: number; totalSteps: number | null; backend: string | null; createdAt: string | null;
-  updatedAt: string | null; lastCheckpoint: Checkpoint | null; message: string | null; lastMetrics: Record<string, number>;
+  id: string;
+  family: string;
+  preset: string;
+  dataset: string | null;
+  env: string | null;
+  status: RunStatus;
+  phase: string | null;
+  step: number;
+  totalSteps: number | null;
+  backend: string | null;
+  createdAt: string | null;
+  updatedAt: string | null;
+  lastCheckpoint: Checkpoint | null;
+  message: string | null;
+  lastMetrics: Record<string, number>;
 };
 type DatasetSummary = {
-  name: string; env: string | null; episodes: number; steps: number; imageShape: [number, number, 3];
-  actionSpace: Space | null; actionDim: number; source: string; createdAt: string | null;
+  name: string;
+  env: string | null;
+  episodes: number;
+  steps: number;
+  imageShape: [number, number, 3];
+  actionSpace: Space | null;
+  actionDim: number;
+  source: string;
+  createdAt: string | null;
 };
 type Stats = { min: number; max: number; mean: number; std: number };
 type Availability = { available: boolean; version: string | null; detail: string };
 type MetricPoint = { step: number; time: number | null; phase: string | null; values: Record<string, number> };
-type DreamFrame = { sessionId: string; t: number; frame: Frames; actionSpace: Space; reward: number | null; done: boolean };
+type DreamFrame = {
+  sessionId: string;
+  t: number;
+  frame: Frames;
+  actionSpace: Space;
+  reward: number | null;
+  done: boolean;
+};
 type Overrides = Record<string, string | number | boolean>;
 
 export type Checks = [
   Expect<Equal<Req<'workspaceInfo'>, [req?: Record<string, never>]>>,
-  Expect<Equal<Rep<'workspaceInfo'>, {
-    workspace: string; version: string; host: 'electron' | 'web' | 'direct';
-    backend: { name: string; tfName: string; threads: number; skipped: { name: string; reason: string }[] };
-    versions: { node: string; tfjs: string; electron: string | null; chrome: string | null };
-    electron: Availability; chromium: Availability; empty: boolean;
-  }>>,
+  Expect<
+    Equal<
+      Rep<'workspaceInfo'>,
+      {
+        workspace: string;
+        version: string;
+        host: 'electron' | 'web' | 'direct';
+        backend: { name: string; tfName: string; threads: number; skipped: { name: string; reason: string }[] };
+        versions: { node: string; tfjs: string; electron: string | null; chrome: string | null };
+        electron: Availability;
+        chromium: Availability;
+        empty: boolean;
+      }
+    >
+  >,
   Expect<Equal<Req<'listEnvs'>, [req?: Record<string, never>]>>,
-  Expect<Equal<Rep<'listEnvs'>, {
-    name: string; doc: string; observationShape: [number, number, 3]; actionSpace: Space;
-    defaults: { size: number; actionRepeat: number; maxSteps: number };
-  }[]>>,
-  Expect<Equal<Rep<'listModels'>, { family: string; doc: string; presets: { name: string; doc: string }[]; sources: ('dataset' | 'env')[] }[]>>,
+  Expect<
+    Equal<
+      Rep<'listEnvs'>,
+      {
+        name: string;
+        doc: string;
+        observationShape: [number, number, 3];
+        actionSpace: Space;
+        defaults: { size: number; actionRepeat: number; maxSteps: number };
+      }[]
+    >
+  >,
+  Expect<
+    Equal<
+      Rep<'listModels'>,
+      { family: string; doc: string; presets: { name: string; doc: string }[]; sources: ('dataset' | 'env')[] }[]
+    >
+  >,
   Expect<Equal<Rep<'listDatasets'>, DatasetSummary[]>>,
   Expect<Equal<Req<'inspectDataset'>, [req: { dataset: string }]>>,
-  Expect<Equal<Rep<'inspectDataset'>, Flat<DatasetSummary & {
-    episodeList: { index: number; file: string; length: number; return: number }[];
-    lengths: Stats; returns: Stats; actions: { mean: number[]; std: number[]; min: number[]; max: number[] };
-  }>>>,
+  Expect<
+    Equal<
+      Rep<'inspectDataset'>,
+      Flat<
+        DatasetSummary & {
+          episodeList: { index: number; file: string; length: number; return: number }[];
+          lengths: Stats;
+          returns: Stats;
+          actions: { mean: number[]; std: number[]; min: number[]; max: number[] };
+        }
+      >
+    >
+  >,
   Expect<Equal<Req<'readEpisode'>, [req: { dataset: string; episode: number }]>>,
-  Expect<Equal<Rep<'readEpisode'>, {
-    dataset: string; episode: number; length: number; imageShape: [number, number, 3]; actionDim: number;
-    reward: Float32Array; action: Float32Array; isTerminal: Uint8Array;
-  }>>,
-  Expect<Equal<Req<'episodeFrames'>, [req: { dataset: string; episode: number; start: number; count: number; stride?: number | undefined }]>>,
-  Expect<Equal<Rep<'episodeFrames'>, { dataset: string; episode: number; start: number; stride: number; frames: Frames }>>,
-  Expect<Equal<Req<'importDataset'>, [req: { source: string; name: string; format?: 'dreamer' | 'dreamerv3' | undefined }]>>,
-  Expect<Equal<Rep<'importDataset'>, { dataset: DatasetSummary; imported: number; skipped: { file: string; reason: string }[]; converted: string[] }>>,
-  Expect<Equal<Req<'collectDataset'>, [req: {
-    env: string; dataset: string; episodes: number; seed?: number | undefined; size?: number | undefined;
-    maxSteps?: number | undefined; policy?: 'random' | 'brownian' | undefined;
-  }]>>,
+  Expect<
+    Equal<
+      Rep<'readEpisode'>,
+      {
+        dataset: string;
+        episode: number;
+        length: number;
+        imageShape: [number, number, 3];
+        actionDim: number;
+        reward: Float32Array;
+        action: Float32Array;
+        isTerminal: Uint8Array;
+      }
+    >
+  >,
+  Expect<
+    Equal<
+      Req<'episodeFrames'>,
+      [req: { dataset: string; episode: number; start: number; count: number; stride?: number | undefined }]
+    >
+  >,
+  Expect<
+    Equal<Rep<'episodeFrames'>, { dataset: string; episode: number; start: number; stride: number; frames: Frames }>
+  >,
+  Expect<
+    Equal<Req<'importDataset'>, [req: { source: string; name: string; format?: 'dreamer' | 'dreamerv3' | undefined }]>
+  >,
+  Expect<
+    Equal<
+      Rep<'importDataset'>,
+      { dataset: DatasetSummary; imported: number; skipped: { file: string; reason: string }[]; converted: string[] }
+    >
+  >,
+  Expect<
+    Equal<
+      Req<'collectDataset'>,
+      [
+        req: {
+          env: string;
+          dataset: string;
+          episodes: number;
+          seed?: number | undefined;
+          size?: number | undefined;
+          maxSteps?: number | undefined;
+          policy?: 'random' | 'brownian' | undefined;
+        },
+      ]
+    >
+  >,
   Expect<Equal<Rep<'collectDataset'>, DatasetSummary>>,
   Expect<Equal<Rep<'listRuns'>, RunSummary[]>>,
   Expect<Equal<Req<'getRun'>, [req: { runId: string }]>>,
   Expect<Equal<Rep<'getRun'>, Flat<RunSummary & { config: Record<string, unknown> }>>>,
-  Expect<Equal<Req<'createRun'>, [req: {
-    family: string; preset?: string | undefined; dataset?: string | undefined; env?: string | undefined;
-    steps?: number | undefined; seed?: number | undefined; name?: string | undefined; overrides?: Overrides | undefined;
-  }]>>,
+  Expect<
+    Equal<
+      Req<'createRun'>,
+      [
+        req: {
+          family: string;
+          preset?: string | undefined;
+          dataset?: string | undefined;
+          env?: string | undefined;
+          steps?: number | undefined;
+          seed?: number | undefined;
+          name?: string | undefined;
+          overrides?: Overrides | undefined;
+        },
+      ]
+    >
+  >,
   Expect<Equal<Rep<'createRun'>, RunSummary>>,
   Expect<Equal<Req<'startRun'>, [req: { runId: string }]>>,
   Expect<Equal<Rep<'startRun'>, RunSummary>>,
@@ -87,18 +194,57 @@ export type Checks = [
   Expect<Equal<Rep<'runMetrics'>, { runId: string; points: MetricPoint[] }>>,
   Expect<Equal<Req<'runCheckpoints'>, [req: { runId: string }]>>,
   Expect<Equal<Rep<'runCheckpoints'>, Checkpoint[]>>,
-  Expect<Equal<Req<'dreamOpenLoop'>, [req: {
-    runId: string; dataset?: string | undefined; episode: number; start: number; horizon: number;
-    context?: number | undefined; temperature?: number | undefined; seed?: number | undefined;
-  }]>>,
-  Expect<Equal<Rep<'dreamOpenLoop'>, {
-    runId: string; dataset: string; episode: number; start: number; context: number; horizon: number;
-    temperature: number | null; truth: Frames; dream: Frames; mse: Float32Array; baselineMse: Float32Array;
-  }>>,
-  Expect<Equal<Req<'dreamReset'>, [req: {
-    runId: string; dataset?: string | undefined; episode: number; step: number; temperature?: number | undefined;
-    seed?: number | undefined; sessionId?: string | undefined;
-  }]>>,
+  Expect<
+    Equal<
+      Req<'dreamOpenLoop'>,
+      [
+        req: {
+          runId: string;
+          dataset?: string | undefined;
+          episode: number;
+          start: number;
+          horizon: number;
+          context?: number | undefined;
+          temperature?: number | undefined;
+          seed?: number | undefined;
+        },
+      ]
+    >
+  >,
+  Expect<
+    Equal<
+      Rep<'dreamOpenLoop'>,
+      {
+        runId: string;
+        dataset: string;
+        episode: number;
+        start: number;
+        context: number;
+        horizon: number;
+        temperature: number | null;
+        truth: Frames;
+        dream: Frames;
+        mse: Float32Array;
+        baselineMse: Float32Array;
+      }
+    >
+  >,
+  Expect<
+    Equal<
+      Req<'dreamReset'>,
+      [
+        req: {
+          runId: string;
+          dataset?: string | undefined;
+          episode: number;
+          step: number;
+          temperature?: number | undefined;
+          seed?: number | undefined;
+          sessionId?: string | undefined;
+        },
+      ]
+    >
+  >,
   Expect<Equal<Rep<'dreamReset'>, DreamFrame>>,
   Expect<Equal<Req<'dreamStep'>, [req: { sessionId: string; action: number[] }]>>,
   Expect<Equal<Rep<'dreamStep'>, DreamFrame>>,
@@ -106,29 +252,98 @@ export type Checks = [
   Expect<Equal<Rep<'dreamFrame'>, DreamFrame>>,
   Expect<Equal<Req<'dreamClose'>, [req: { sessionId: string }]>>,
   Expect<Equal<Rep<'dreamClose'>, { closed: boolean }>>,
-  Expect<Equal<Req<'exportStrip'>, [req: {
-    source:
-      | { kind: 'episode'; dataset: string; episode: number; start?: number | undefined; count?: number | undefined }
-      | { kind: 'openloop'; runId: string; dataset?: string | undefined; episode: number; start: number; horizon: number; temperature?: number | undefined; seed?: number | undefined }
-      | { kind: 'frames'; frames: Frames };
-    format: 'png' | 'gif' | 'webp'; fps?: number | undefined; scale?: number | undefined; name?: string | undefined;
-  }]>>,
-  Expect<Equal<Rep<'exportStrip'>, { bytes: Uint8Array; mime: string; fileName: string; path: string; frames: number; width: number; height: number }>>,
+  Expect<
+    Equal<
+      Req<'exportStrip'>,
+      [
+        req: {
+          source:
+            | {
+                kind: 'episode';
+                dataset: string;
+                episode: number;
+                start?: number | undefined;
+                count?: number | undefined;
+              }
+            | {
+                kind: 'openloop';
+                runId: string;
+                dataset?: string | undefined;
+                episode: number;
+                start: number;
+                horizon: number;
+                temperature?: number | undefined;
+                seed?: number | undefined;
+              }
+            | { kind: 'frames'; frames: Frames };
+          format: 'png' | 'gif' | 'webp';
+          fps?: number | undefined;
+          scale?: number | undefined;
+          name?: string | undefined;
+        },
+      ]
+    >
+  >,
+  Expect<
+    Equal<
+      Rep<'exportStrip'>,
+      { bytes: Uint8Array; mime: string; fileName: string; path: string; frames: number; width: number; height: number }
+    >
+  >,
   // events
   Expect<Equal<Parameters<Parameters<WorkbenchClient['onRunStatus']>[0]>[0], RunSummary>>,
   Expect<Equal<Parameters<Parameters<WorkbenchClient['onMetrics']>[0]>[0], { runId: string; points: MetricPoint[] }>>,
-  Expect<Equal<Parameters<Parameters<WorkbenchClient['onRunLog']>[0]>[0], { runId: string; stream: 'stdout' | 'stderr' | 'trainer'; line: string }>>,
-  Expect<Equal<Parameters<Parameters<WorkbenchClient['onCollectProgress']>[0]>[0], {
-    dataset: string; env: string; episodesDone: number; episodesTotal: number; steps: number; done: boolean;
-  }>>,
+  Expect<
+    Equal<
+      Parameters<Parameters<WorkbenchClient['onRunLog']>[0]>[0],
+      { runId: string; stream: 'stdout' | 'stderr' | 'trainer'; line: string }
+    >
+  >,
+  Expect<
+    Equal<
+      Parameters<Parameters<WorkbenchClient['onCollectProgress']>[0]>[0],
+      {
+        dataset: string;
+        env: string;
+        episodesDone: number;
+        episodesTotal: number;
+        steps: number;
+        done: boolean;
+      }
+    >
+  >,
   Expect<Equal<Parameters<Parameters<WorkbenchClient['onDatasetsChanged']>[0]>[0], { datasets: string[] }>>,
   Expect<Equal<ReturnType<WorkbenchClient['onMetrics']>, () => void>>,
   // the set of names
-  Expect<Equal<MethodName,
-    | 'workspaceInfo' | 'listEnvs' | 'listModels' | 'listDatasets' | 'inspectDataset' | 'readEpisode' | 'episodeFrames'
-    | 'importDataset' | 'collectDataset' | 'listRuns' | 'getRun' | 'createRun' | 'startRun' | 'pauseRun' | 'resumeRun'
-    | 'stopRun' | 'runMetrics' | 'runCheckpoints' | 'dreamOpenLoop' | 'dreamReset' | 'dreamStep' | 'dreamFrame'
-    | 'dreamClose' | 'exportStrip'>>,
+  Expect<
+    Equal<
+      MethodName,
+      | 'workspaceInfo'
+      | 'listEnvs'
+      | 'listModels'
+      | 'listDatasets'
+      | 'inspectDataset'
+      | 'readEpisode'
+      | 'episodeFrames'
+      | 'importDataset'
+      | 'collectDataset'
+      | 'listRuns'
+      | 'getRun'
+      | 'createRun'
+      | 'startRun'
+      | 'pauseRun'
+      | 'resumeRun'
+      | 'stopRun'
+      | 'runMetrics'
+      | 'runCheckpoints'
+      | 'dreamOpenLoop'
+      | 'dreamReset'
+      | 'dreamStep'
+      | 'dreamFrame'
+      | 'dreamClose'
+      | 'exportStrip'
+    >
+  >,
   Expect<Equal<EventName, 'onRunStatus' | 'onMetrics' | 'onRunLog' | 'onCollectProgress' | 'onDatasetsChanged'>>,
   Expect<Equal<ChannelName extends `${string}:${string}` ? true : false, true>>,
   // the bridge and the service implement exactly the client's methods

@@ -41,7 +41,13 @@ function hostileVariants(valid: unknown): unknown[] {
 
 test('hostile keys on every channel are refused at the boundary and Object.prototype stays unchanged', async () => {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-hostile-'));
-  const service = createWorkbenchService({ workspace: ws, host: 'direct', launcher: new FakeLauncher(), dreamsIn: 'host', backend: 'cpu' });
+  const service = createWorkbenchService({
+    workspace: ws,
+    host: 'direct',
+    launcher: new FakeLauncher(),
+    dreamsIn: 'host',
+    backend: 'cpu',
+  });
   try {
     const dispatch = createDispatcher(service.api);
     const before = prototypeSnapshot();
@@ -62,7 +68,12 @@ test('hostile keys on every channel are refused at the boundary and Object.proto
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal(({} as Record<string, unknown>).t, undefined);
     // The reproduction from the issue, then an ordinary call on the same host.
-    const repro = await dispatch('runs:create', { family: 'rssm', preset: 'debug', dataset: 'ok', overrides: { '__proto__.t': 'req' } });
+    const repro = await dispatch('runs:create', {
+      family: 'rssm',
+      preset: 'debug',
+      dataset: 'ok',
+      overrides: { '__proto__.t': 'req' },
+    });
     assert.ok(!repro.ok && /__proto__/.test(repro.error.message), JSON.stringify(repro));
     const normal = await dispatch('runs:list', {});
     assert.ok(normal.ok, JSON.stringify(normal));
@@ -93,8 +104,14 @@ test('the run service refuses hostile override paths even without the contract i
 
 test('config merging refuses hostile keys in nested overrides on every family', () => {
   for (const k of HOSTILE) {
-    assert.throws(() => rssmConfig('debug', JSON.parse(`{"train":{"${k}":{"polluted":1}}}`)), new RegExp(`'train\\.${k}'`));
-    assert.throws(() => resolveWorldModelsConfig('debug', JSON.parse(`{"vae":{"${k}":{"polluted":1}}}`)), new RegExp(`'vae\\.${k}'`));
+    assert.throws(
+      () => rssmConfig('debug', JSON.parse(`{"train":{"${k}":{"polluted":1}}}`)),
+      new RegExp(`'train\\.${k}'`),
+    );
+    assert.throws(
+      () => resolveWorldModelsConfig('debug', JSON.parse(`{"vae":{"${k}":{"polluted":1}}}`)),
+      new RegExp(`'vae\\.${k}'`),
+    );
   }
   const fail = (m: string) => new Error(m);
   assert.throws(() => expandDotted({ 'a.__proto__.b': 1 }, fail), /reserved key '__proto__'/);
@@ -103,5 +120,8 @@ test('config merging refuses hostile keys in nested overrides on every family', 
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   assert.equal(({} as Record<string, unknown>).x, undefined);
   // Ordinary dotted overrides still expand.
-  assert.deepEqual({ ...expandDotted({ 'rssm.deter': 64 }, fail) }.rssm, Object.assign(Object.create(null), { deter: 64 }));
+  assert.deepEqual(
+    { ...expandDotted({ 'rssm.deter': 64 }, fail) }.rssm,
+    Object.assign(Object.create(null), { deter: 64 }),
+  );
 });

@@ -4,17 +4,38 @@
  */
 import type { ChannelName, EventName } from '../../../core/contract/names.ts';
 
-const frames = (n: number, h = 4, w = 4) => ({ shape: [n, h, w, 3] as [number, number, number, 3], data: new Uint8Array(n * h * w * 3).fill(7) });
+const frames = (n: number, h = 4, w = 4) => ({
+  shape: [n, h, w, 3] as [number, number, number, 3],
+  data: new Uint8Array(n * h * w * 3).fill(7),
+});
 const space = { kind: 'box' as const, shape: [3], low: [-1, 0, 0], high: [1, 1, 1] };
 export const datasetSummary = {
-  name: 'demo', env: 'cartpole-swingup', episodes: 2, steps: 20, imageShape: [64, 64, 3] as [number, number, 3],
-  actionSpace: { kind: 'box' as const, shape: [1], low: [-1], high: [1] }, actionDim: 1, source: 'collect', createdAt: '2026-01-01T00:00:00Z',
+  name: 'demo',
+  env: 'cartpole-swingup',
+  episodes: 2,
+  steps: 20,
+  imageShape: [64, 64, 3] as [number, number, 3],
+  actionSpace: { kind: 'box' as const, shape: [1], low: [-1], high: [1] },
+  actionDim: 1,
+  source: 'collect',
+  createdAt: '2026-01-01T00:00:00Z',
 };
 export const runSummary = {
-  id: 'wm-1', family: 'world-models', preset: 'debug', dataset: 'demo', env: null, status: 'running' as const, phase: 'vae',
-  step: 10, totalSteps: 100, backend: 'wasm', createdAt: null, updatedAt: null,
+  id: 'wm-1',
+  family: 'world-models',
+  preset: 'debug',
+  dataset: 'demo',
+  env: null,
+  status: 'running' as const,
+  phase: 'vae',
+  step: 10,
+  totalSteps: 100,
+  backend: 'wasm',
+  createdAt: null,
+  updatedAt: null,
   lastCheckpoint: { step: 10, path: 'runs/wm-1/checkpoints/10', createdAt: null, bytes: 1234, latest: true },
-  message: null, lastMetrics: { 'loss/vae': 0.5 },
+  message: null,
+  lastMetrics: { 'loss/vae': 0.5 },
 };
 const dreamFrame = { sessionId: 's1', t: 0, frame: frames(1), actionSpace: space, reward: null, done: false };
 
@@ -70,28 +91,60 @@ export const BAD_REQUESTS: Record<ChannelName, [unknown, string]> = {
   'dreams:step': [{ sessionId: 's1', action: [NaN] }, 'payload.action.0'],
   'dreams:frame': [{ sessionId: 7 }, 'payload.sessionId'],
   'dreams:close': [{}, 'payload.sessionId'],
-  'exports:strip': [{ source: { kind: 'frames', frames: { shape: [1, 1, 1, 3], data: [1, 2, 3] } }, format: 'png' }, 'payload.source.frames.data'],
+  'exports:strip': [
+    { source: { kind: 'frames', frames: { shape: [1, 1, 1, 3], data: [1, 2, 3] } }, format: 'png' },
+    'payload.source.frames.data',
+  ],
 };
 
 export const REPLIES: Record<ChannelName, unknown> = {
   'workspace:info': {
-    workspace: '/tmp/ws', version: '0.1.0', host: 'direct',
+    workspace: '/tmp/ws',
+    version: '0.1.0',
+    host: 'direct',
     backend: { name: 'cpu', tfName: 'cpu', threads: 1, skipped: [{ name: 'node', reason: 'not installed' }] },
     versions: { node: 'v20', tfjs: '4.22.0', electron: null, chrome: null },
-    electron: { available: false, version: null, detail: 'no binary' }, chromium: { available: true, version: '1', detail: '/usr/bin/chromium' },
+    electron: { available: false, version: null, detail: 'no binary' },
+    chromium: { available: true, version: '1', detail: '/usr/bin/chromium' },
     empty: true,
   },
-  'envs:list': [{ name: 'car-racing', doc: 'd', observationShape: [64, 64, 3], actionSpace: space, defaults: { size: 64, actionRepeat: 1, maxSteps: 1000 } }],
-  'models:list': [{ family: 'world-models', doc: 'VAE + MDN-RNN', presets: [{ name: 'debug', doc: 'tiny' }], sources: ['dataset'] }],
+  'envs:list': [
+    {
+      name: 'car-racing',
+      doc: 'd',
+      observationShape: [64, 64, 3],
+      actionSpace: space,
+      defaults: { size: 64, actionRepeat: 1, maxSteps: 1000 },
+    },
+  ],
+  'models:list': [
+    { family: 'world-models', doc: 'VAE + MDN-RNN', presets: [{ name: 'debug', doc: 'tiny' }], sources: ['dataset'] },
+  ],
   'datasets:list': [datasetSummary],
   'datasets:inspect': {
-    ...datasetSummary, episodeList: [{ index: 0, file: 'a.npz', length: 10, return: 1 }],
-    lengths: { min: 10, max: 10, mean: 10, std: 0 }, returns: { min: 1, max: 1, mean: 1, std: 0 },
+    ...datasetSummary,
+    episodeList: [{ index: 0, file: 'a.npz', length: 10, return: 1 }],
+    lengths: { min: 10, max: 10, mean: 10, std: 0 },
+    returns: { min: 1, max: 1, mean: 1, std: 0 },
     actions: { mean: [0], std: [1], min: [-1], max: [1] },
   },
-  'datasets:episode': { dataset: 'demo', episode: 0, length: 3, imageShape: [4, 4, 3], actionDim: 1, reward: new Float32Array(3), action: new Float32Array(3), isTerminal: new Uint8Array(3) },
+  'datasets:episode': {
+    dataset: 'demo',
+    episode: 0,
+    length: 3,
+    imageShape: [4, 4, 3],
+    actionDim: 1,
+    reward: new Float32Array(3),
+    action: new Float32Array(3),
+    isTerminal: new Uint8Array(3),
+  },
   'datasets:frames': { dataset: 'demo', episode: 0, start: 0, stride: 1, frames: frames(2) },
-  'datasets:import': { dataset: datasetSummary, imported: 2, skipped: [{ file: 'bad.npz', reason: 'truncated' }], converted: ['float16 → float32'] },
+  'datasets:import': {
+    dataset: datasetSummary,
+    imported: 2,
+    skipped: [{ file: 'bad.npz', reason: 'truncated' }],
+    converted: ['float16 → float32'],
+  },
   'datasets:collect': datasetSummary,
   'runs:list': [runSummary],
   'runs:get': { ...runSummary, config: { model: { z: 8 } } },
@@ -103,20 +156,44 @@ export const REPLIES: Record<ChannelName, unknown> = {
   'runs:metrics': { runId: 'wm-1', points: [{ step: 1, time: 1.5, phase: 'vae', values: { 'loss/vae': 1 } }] },
   'runs:checkpoints': [runSummary.lastCheckpoint],
   'dreams:openloop': {
-    runId: 'wm-1', dataset: 'demo', episode: 0, start: 3, context: 1, horizon: 2, temperature: 1,
-    truth: frames(3), dream: frames(3), mse: new Float32Array(3), baselineMse: new Float32Array(3),
+    runId: 'wm-1',
+    dataset: 'demo',
+    episode: 0,
+    start: 3,
+    context: 1,
+    horizon: 2,
+    temperature: 1,
+    truth: frames(3),
+    dream: frames(3),
+    mse: new Float32Array(3),
+    baselineMse: new Float32Array(3),
   },
   'dreams:reset': dreamFrame,
   'dreams:step': { ...dreamFrame, t: 1, reward: 0.1 },
   'dreams:frame': dreamFrame,
   'dreams:close': { closed: true },
-  'exports:strip': { bytes: new Uint8Array([71, 73, 70]), mime: 'image/gif', fileName: 'x.gif', path: '/tmp/ws/exports/x.gif', frames: 3, width: 8, height: 8 },
+  'exports:strip': {
+    bytes: new Uint8Array([71, 73, 70]),
+    mime: 'image/gif',
+    fileName: 'x.gif',
+    path: '/tmp/ws/exports/x.gif',
+    frames: 3,
+    width: 8,
+    height: 8,
+  },
 };
 
 export const EVENT_SAMPLES: Record<EventName, unknown> = {
   onRunStatus: runSummary,
   onMetrics: { runId: 'wm-1', points: [{ step: 2, time: null, phase: null, values: { kl: 0.1 } }] },
   onRunLog: { runId: 'wm-1', stream: 'trainer', line: 'trainer exited with signal SIGKILL' },
-  onCollectProgress: { dataset: 'demo', env: 'cartpole-swingup', episodesDone: 1, episodesTotal: 2, steps: 100, done: false },
+  onCollectProgress: {
+    dataset: 'demo',
+    env: 'cartpole-swingup',
+    episodesDone: 1,
+    episodesTotal: 2,
+    steps: 100,
+    done: false,
+  },
   onDatasetsChanged: { datasets: ['demo'] },
 };

@@ -54,13 +54,18 @@ test('pixels must be typed arrays: a JSON array of numbers is refused with a cle
   assert.equal(e.field, 'reply.frames.data');
   assert.match(e.message, /expected a Uint8Array \(binary data is never sent as a JSON array\)/);
   // A Float32Array where a Uint8Array is expected is refused too.
-  const wrongType = { ...(REPLIES['datasets:frames'] as object), frames: { shape: [1, 1, 1, 3], data: new Float32Array(3) } };
+  const wrongType = {
+    ...(REPLIES['datasets:frames'] as object),
+    frames: { shape: [1, 1, 1, 3], data: new Float32Array(3) },
+  };
   assert.ok(validateReply('datasets:frames', wrongType));
 });
 
 test('runs:create needs exactly one of dataset or env', () => {
   const none = validateRequest('runs:create', { family: 'world-models' });
-  assert.ok(!none.ok && none.error.field === 'payload.dataset' && /exactly one of dataset or env/.test(none.error.message));
+  assert.ok(
+    !none.ok && none.error.field === 'payload.dataset' && /exactly one of dataset or env/.test(none.error.message),
+  );
   assert.ok(validateRequest('runs:create', { family: 'rssm', env: 'cartpole-swingup', preset: 'planet' }).ok);
 });
 

@@ -12,7 +12,12 @@ test('a message without typed arrays is a JSON text frame', () => {
 test('typed arrays travel as binary blobs and come back with their type and values', () => {
   const frames = new Uint8Array(64 * 64 * 3 * 5).map((_, i) => i % 251);
   const mse = new Float32Array([0.5, 1.25, 3]);
-  const m = { t: 'res', id: 9, ok: true, r: { truth: { shape: [5, 64, 64, 3], data: frames }, mse, list: [new Int32Array([1, -2])] } };
+  const m = {
+    t: 'res',
+    id: 9,
+    ok: true,
+    r: { truth: { shape: [5, 64, 64, 3], data: frames }, mse, list: [new Int32Array([1, -2])] },
+  };
   const enc = encodeMessage(m);
   assert.ok(enc instanceof Uint8Array);
   // No pixel value appears as JSON text: the header is small.
@@ -47,7 +52,14 @@ test('malformed frames are refused with a WireFormatError naming the problem', (
     ['{not json', /not valid JSON/],
     [new Uint8Array([1, 2, 3]), /shorter than its 8-byte preamble/],
     [frame({ m: {}, bins: [] }, undefined, 0xdeadbeef), /does not start with "ONR1"/],
-    [(() => { const f = frame({ m: {}, bins: [] }); new DataView(f.buffer).setUint32(4, 1e6, true); return f; })(), /runs past the end/],
+    [
+      (() => {
+        const f = frame({ m: {}, bins: [] });
+        new DataView(f.buffer).setUint32(4, 1e6, true);
+        return f;
+      })(),
+      /runs past the end/,
+    ],
     [frame('{oops'), /header is not valid JSON/],
     [frame({ m: {} }), /lacks its "bins" table/],
     [frame({ m: { $bin: 0 }, bins: [['Uint8Array', 0, 16]] }, new Uint8Array(8)), /runs past the end of the frame/],
@@ -57,7 +69,11 @@ test('malformed frames are refused with a WireFormatError naming the problem', (
     [frame({ m: {}, bins: [['Uint8Array', -8, 8]] }, new Uint8Array(8)), /non-negative integers/],
   ];
   for (const [data, re] of cases) {
-    assert.throws(() => decodeMessage(data), (e: unknown) => e instanceof WireFormatError && e.code === 'malformed' && re.test(e.message), String(re));
+    assert.throws(
+      () => decodeMessage(data),
+      (e: unknown) => e instanceof WireFormatError && e.code === 'malformed' && re.test(e.message),
+      String(re),
+    );
   }
 });
 

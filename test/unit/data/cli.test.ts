@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -15,7 +24,10 @@ const ws = join(root, 'ws');
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
 function oneiro(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args, '--workspace', ws], { encoding: 'utf8', env: { ...process.env, ONEIRO_TEST: '1' } });
+  const r = spawnSync(process.execPath, [bin, ...args, '--workspace', ws], {
+    encoding: 'utf8',
+    env: { ...process.env, ONEIRO_TEST: '1' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -52,12 +64,22 @@ test('dataset import reports good and bad files by name, then list / inspect / e
 
   r = oneiro('dataset', 'list', '--json');
   const list = JSON.parse(r.out) as { name: string; episodes: number; actionSpace: { kind: string; n?: number } }[];
-  assert.deepEqual(list.map((d) => [d.name, d.episodes]), [['v1', 1], ['v2', 1], ['v3', 2]]);
+  assert.deepEqual(
+    list.map((d) => [d.name, d.episodes]),
+    [
+      ['v1', 1],
+      ['v2', 1],
+      ['v3', 2],
+    ],
+  );
   assert.deepEqual(list[2].actionSpace, { kind: 'discrete', n: 4 });
 
   r = oneiro('dataset', 'inspect', 'v3', '--json');
   const stats = JSON.parse(r.out);
-  assert.deepEqual([stats.episodes, stats.steps, stats.length.min, stats.length.max, stats.terminated], [2, 7, 3, 4, 1]);
+  assert.deepEqual(
+    [stats.episodes, stats.steps, stats.length.min, stats.length.max, stats.terminated],
+    [2, 7, 3, 4, 1],
+  );
   assert.deepEqual(stats.action.counts, [0, 3, 2, 2]); // v2 actions after reset: [1,2,3] and [3,2,1,1]
   assert.equal(stats.return.max, 26); // 5 + 6 + 7 + 8
   r = oneiro('dataset', 'inspect', 'v3');
@@ -70,17 +92,31 @@ test('dataset import reports good and bad files by name, then list / inspect / e
   assert.equal(files.length, 2);
   for (const f of files) assert.match(f, /^\d{8}T\d{6}-[0-9a-f]{32}-\d+\.npz$/);
   const arrays = readNpz(join(out, files[0]));
-  assert.deepEqual(Object.keys(arrays).sort(), ['action', 'discount', 'image', 'is_first', 'is_last', 'is_terminal', 'reward']);
+  assert.deepEqual(Object.keys(arrays).sort(), [
+    'action',
+    'discount',
+    'image',
+    'is_first',
+    'is_last',
+    'is_terminal',
+    'reward',
+  ]);
   if (havePython) {
     // Our episode files load in numpy with the Dreamer dtypes and shapes.
-    const py = 'import sys, json, numpy as np\nf = np.load(sys.argv[1])\nprint(json.dumps({k: [str(f[k].dtype), list(f[k].shape)] for k in f.files}))';
+    const py =
+      'import sys, json, numpy as np\nf = np.load(sys.argv[1])\nprint(json.dumps({k: [str(f[k].dtype), list(f[k].shape)] for k in f.files}))';
     const p = spawnSync('python3', ['-c', py, join(out, files[0])], { encoding: 'utf8' });
     assert.equal(p.status, 0, p.stderr);
     const got = JSON.parse(p.stdout);
     const T = arrays.image.shape[0];
     assert.deepEqual(got, {
-      image: ['uint8', [T, 4, 4, 3]], action: ['float32', [T, 4]], reward: ['float32', [T]], is_first: ['bool', [T]],
-      is_last: ['bool', [T]], is_terminal: ['bool', [T]], discount: ['float32', [T]],
+      image: ['uint8', [T, 4, 4, 3]],
+      action: ['float32', [T, 4]],
+      reward: ['float32', [T]],
+      is_first: ['bool', [T]],
+      is_last: ['bool', [T]],
+      is_terminal: ['bool', [T]],
+      discount: ['float32', [T]],
     });
   }
 
@@ -108,7 +144,19 @@ test('dataset command errors name what was wrong', () => {
 });
 
 test('collect: seeded, progress line, appends to a compatible dataset; brownian and random policies', () => {
-  let r = oneiro('collect', '--env', 'shapes-2d', '--episodes', '2', '--max-steps', '6', '--seed', '3', '--dataset', 'sh-a');
+  let r = oneiro(
+    'collect',
+    '--env',
+    'shapes-2d',
+    '--episodes',
+    '2',
+    '--max-steps',
+    '6',
+    '--seed',
+    '3',
+    '--dataset',
+    'sh-a',
+  );
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /collect shapes-2d: 2\/2 in/);
   assert.match(r.out, /collected 2 episodes \(12 steps/);
@@ -122,13 +170,44 @@ test('collect: seeded, progress line, appends to a compatible dataset; brownian 
     assert.deepEqual(x.image, y.image);
     assert.deepEqual(x.action, y.action);
     assert.equal(x.imageShape[0], 7);
-    for (let t = 1; t < 7; t++) assert.equal(x.action.slice(t * 20, t * 20 + 20).reduce((s, v) => s + v, 0), 1); // one-hot
+    for (let t = 1; t < 7; t++)
+      assert.equal(
+        x.action.slice(t * 20, t * 20 + 20).reduce((s, v) => s + v, 0),
+        1,
+      ); // one-hot
     assert.deepEqual([...x.action.slice(0, 20)], new Array(20).fill(0));
     assert.equal(x.extra?.state.shape[1], 10);
   }
-  r = oneiro('collect', '--env', 'shapes-2d', '--episodes', '1', '--max-steps', '6', '--seed', '4', '--dataset', 'sh-a', '--json');
+  r = oneiro(
+    'collect',
+    '--env',
+    'shapes-2d',
+    '--episodes',
+    '1',
+    '--max-steps',
+    '6',
+    '--seed',
+    '4',
+    '--dataset',
+    'sh-a',
+    '--json',
+  );
   assert.equal(JSON.parse(r.out).totalEpisodes, 3);
-  r = oneiro('collect', '--env', 'cartpole-swingup', '--episodes', '1', '--max-steps', '30', '--policy', 'brownian', '--dataset', 'cp', '--size', '32');
+  r = oneiro(
+    'collect',
+    '--env',
+    'cartpole-swingup',
+    '--episodes',
+    '1',
+    '--max-steps',
+    '30',
+    '--policy',
+    'brownian',
+    '--dataset',
+    'cp',
+    '--size',
+    '32',
+  );
   assert.equal(r.code, 0, r.err);
   const ep = readEpisode(openDataset(ws, 'cp'), 0);
   assert.deepEqual(ep.imageShape, [31, 32, 32, 3]);
@@ -149,7 +228,20 @@ test('collect: seeded, progress line, appends to a compatible dataset; brownian 
 });
 
 test('render: filmstrip PNG, animated GIF and WebP of an episode range', async () => {
-  let r = oneiro('render', 'sh-a', '--episode', '1', '--from', '1', '--to', '5', '--scale', '2', '--out', join(root, 'strip.png'));
+  let r = oneiro(
+    'render',
+    'sh-a',
+    '--episode',
+    '1',
+    '--from',
+    '1',
+    '--to',
+    '5',
+    '--scale',
+    '2',
+    '--out',
+    join(root, 'strip.png'),
+  );
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /4 frames \(1\.\.4\) of episode 1, 100×100 px each, PNG/);
   const m = await sharp(join(root, 'strip.png')).metadata();
@@ -157,7 +249,11 @@ test('render: filmstrip PNG, animated GIF and WebP of an episode range', async (
   const ep = readEpisode(openDataset(ws, 'sh-a'), 1);
   const png = await sharp(join(root, 'strip.png')).raw().toBuffer();
   // Pixel (x, y) of frame 1 at scale 2 equals the episode's frame-1 pixel (x/2, y/2).
-  for (const [x, y] of [[21, 21], [61, 33], [95, 7]]) {
+  for (const [x, y] of [
+    [21, 21],
+    [61, 33],
+    [95, 7],
+  ]) {
     const src = (1 * 2500 + Math.floor(y / 2) * 50 + Math.floor(x / 2)) * 3;
     assert.deepEqual([...png.subarray((y * 400 + x) * 3, (y * 400 + x) * 3 + 3)], [...ep.image.subarray(src, src + 3)]);
   }
@@ -168,7 +264,10 @@ test('render: filmstrip PNG, animated GIF and WebP of an episode range', async (
     assert.deepEqual([a.format, a.pageHeight, a.width], [ext, 50, 50]);
     // 7 frames at 10 fps. libwebp's animation encoder merges identical consecutive frames (a blocked move in
     // shapes-2d repeats the frame) into one with the summed delay, so check the total duration, not the count.
-    assert.equal(a.delay!.reduce((x, y) => x + y, 0), 700);
+    assert.equal(
+      a.delay!.reduce((x, y) => x + y, 0),
+      700,
+    );
     if (ext === 'gif') assert.equal(a.pages, 7);
     else assert.ok(a.pages! >= 2 && a.pages! <= 7);
   }

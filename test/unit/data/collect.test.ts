@@ -34,7 +34,10 @@ test('brownian policy: clipped random walk with steps of √(1/50)·N(0,1)', () 
   }
   const sd = Math.sqrt(steps.reduce((s, x) => s + x * x, 0) / steps.length);
   assert.ok(Math.abs(sd - Math.sqrt(1 / 50)) < 0.02, `step sd ${sd}`);
-  assert.throws(() => brownianPolicy({ kind: 'discrete', n: 4 }, new Rng(0)), /needs a continuous \(box\) action space/);
+  assert.throws(
+    () => brownianPolicy({ kind: 'discrete', n: 4 }, new Rng(0)),
+    /needs a continuous \(box\) action space/,
+  );
 });
 
 test('rollout: Dreamer alignment, deterministic under the seed, termination flags', () => {

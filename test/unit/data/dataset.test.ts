@@ -4,7 +4,14 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  addEpisode, createDataset, episodeFrames, listDatasets, openDataset, readEpisode, removeDataset, exportDataset,
+  addEpisode,
+  createDataset,
+  episodeFrames,
+  listDatasets,
+  openDataset,
+  readEpisode,
+  removeDataset,
+  exportDataset,
 } from '../../../core/data/dataset.ts';
 import { inspectDataset, histogram, summarize } from '../../../core/data/dataset-stats.ts';
 import { episodeFileName } from '../../../core/data/episode-file.ts';
@@ -21,26 +28,37 @@ function withWorkspace(f: (ws: string) => void): void {
 }
 
 const init = {
-  env: 'coded', observationShape: [2, 2, 3] as [number, number, 3],
-  actionSpace: { kind: 'box' as const, shape: [2], low: [0, 0], high: [9, 99] }, source: { kind: 'test' },
+  env: 'coded',
+  observationShape: [2, 2, 3] as [number, number, 3],
+  actionSpace: { kind: 'box' as const, shape: [2], low: [0, 0], high: [9, 99] },
+  source: { kind: 'test' },
 };
 
 test('episodes are written as <YYYYmmddTHHMMSS>-<uuid hex>-<steps>.npz with the Dreamer keys, atomically', () => {
-  assert.equal(episodeFileName(codedEpisode(0, 8), new Date(Date.UTC(2024, 1, 3, 4, 5, 6)), 'ab'.repeat(16)), `20240203T040506-${'ab'.repeat(16)}-7.npz`);
+  assert.equal(
+    episodeFileName(codedEpisode(0, 8), new Date(Date.UTC(2024, 1, 3, 4, 5, 6)), 'ab'.repeat(16)),
+    `20240203T040506-${'ab'.repeat(16)}-7.npz`,
+  );
   withWorkspace((ws) => {
     const ds = createDataset(ws, 'd', init);
     const entry = addEpisode(ds, codedEpisode(1, 5, 2, true));
     assert.match(entry.file, /^\d{8}T\d{6}-[0-9a-f]{32}-4\.npz$/);
     assert.deepEqual(readdirSync(ds.dir).sort(), ['dataset.json', entry.file].sort()); // no temp files left
     const a = readNpz(join(ds.dir, entry.file));
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(a).map(([k, v]) => [k, `${v.dtype} (${v.shape.join(', ')})`])),
-      { image: '|u1 (5, 2, 2, 3)', action: '<f4 (5, 2)', reward: '<f4 (5)', is_first: '|b1 (5)', is_last: '|b1 (5)', is_terminal: '|b1 (5)', discount: '<f4 (5)' },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(a).map(([k, v]) => [k, `${v.dtype} (${v.shape.join(', ')})`])), {
+      image: '|u1 (5, 2, 2, 3)',
+      action: '<f4 (5, 2)',
+      reward: '<f4 (5)',
+      is_first: '|b1 (5)',
+      is_last: '|b1 (5)',
+      is_terminal: '|b1 (5)',
+      discount: '<f4 (5)',
+    });
     assert.equal(entry.return, 101 + 102 + 103 + 104);
     const back = readEpisode(openDataset(ws, 'd'), 0);
     const orig = codedEpisode(1, 5, 2, true);
-    for (const k of ['image', 'action', 'reward', 'isFirst', 'isLast', 'isTerminal', 'discount'] as const) assert.deepEqual(back[k], orig[k], k);
+    for (const k of ['image', 'action', 'reward', 'isFirst', 'isLast', 'isTerminal', 'discount'] as const)
+      assert.deepEqual(back[k], orig[k], k);
     assert.deepEqual([...back.discount], [1, 1, 1, 1, 0]);
   });
 });
@@ -74,7 +92,10 @@ test('dataset.json counts, list, frames by range, export and rm', () => {
     createDataset(ws, 'e', init);
     writeFileSync(join(ws, 'datasets', 'e', 'dataset.json'), '{"format": "oneiro-dataset", "version": 2}');
     const listed = listDatasets(ws);
-    assert.deepEqual(listed.map((d) => d.name), ['d', 'e']);
+    assert.deepEqual(
+      listed.map((d) => d.name),
+      ['d', 'e'],
+    );
     assert.match((listed[1] as { error: string }).error, /dataset 'e': .*dataset\.json is invalid at 'version'/);
     removeDataset(ws, 'd');
     assert.throws(() => openDataset(ws, 'd'), /no dataset 'd' in .* \(have: e\)/);
@@ -82,7 +103,13 @@ test('dataset.json counts, list, frames by range, export and rm', () => {
 });
 
 test('summaries and histograms', () => {
-  assert.deepEqual(summarize([3, 1, 2, 10]), { min: 1, max: 10, mean: 4, std: Math.sqrt((9 + 4 + 1 + 36) / 4), median: 2.5 });
+  assert.deepEqual(summarize([3, 1, 2, 10]), {
+    min: 1,
+    max: 10,
+    mean: 4,
+    std: Math.sqrt((9 + 4 + 1 + 36) / 4),
+    median: 2.5,
+  });
   assert.deepEqual(histogram([0, 1, 2, 3, 4], 2), { edges: [0, 2, 4], counts: [2, 3] });
   assert.deepEqual(histogram([5, 5], 4), { edges: [5, 6], counts: [2] });
 });

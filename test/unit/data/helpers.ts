@@ -24,5 +24,15 @@ export function codedEpisode(id: number, rows: number, size = 2, terminal = fals
   const isTerminal = new Uint8Array(rows);
   if (terminal) isTerminal[rows - 1] = 1;
   const discount = Float32Array.from(isTerminal, (v) => 1 - v);
-  return { image, imageShape: [rows, size, size, 3], action, actionDim: 2, reward, isFirst, isLast, isTerminal, discount };
+  return {
+    image,
+    imageShape: [rows, size, size, 3],
+    action,
+    actionDim: 2,
+    reward,
+    isFirst,
+    isLast,
+    isTerminal,
+    discount,
+  };
 }

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Episode } from '../../../core/data/episode.ts';
@@ -33,7 +42,10 @@ test('DreamerV2 episode imports as is', () => {
   assert.deepEqual(ep.imageShape, [7, 4, 4, 3]);
   assert.deepEqual(ep.image, range(7 * 48, 251));
   assert.equal(ep.actionDim, 2);
-  assert.deepEqual([...ep.action.slice(0, 6)], [0, 0, Math.fround(0.1), Math.fround(-0.1), Math.fround(0.2), Math.fround(-0.2)]);
+  assert.deepEqual(
+    [...ep.action.slice(0, 6)],
+    [0, 0, Math.fround(0.1), Math.fround(-0.1), Math.fround(0.2), Math.fround(-0.2)],
+  );
   assert.deepEqual([...ep.reward], [0, 0.5, 1, 1.5, 2, 2.5, 3]);
   assert.deepEqual([...ep.isFirst], [1, 0, 0, 0, 0, 0, 0]);
   assert.deepEqual([...ep.isLast], [0, 0, 0, 0, 0, 0, 1]);
@@ -44,8 +56,15 @@ test('DreamerV2 episode imports as is', () => {
 test('Dreamer v1 episode: float16 converted, is_first/is_last derived, time-limit end is not terminal', () => {
   const { eps, report } = collect(V1);
   assert.equal(report.episodes, 1);
-  for (const note of ['action float16 → float32', 'reward float16 → float32', 'discount float16 → float32', 'position float16 → float32',
-    'is_first derived (row 0)', 'is_last derived (last row)', 'is_terminal derived from discount == 0']) {
+  for (const note of [
+    'action float16 → float32',
+    'reward float16 → float32',
+    'discount float16 → float32',
+    'position float16 → float32',
+    'is_first derived (row 0)',
+    'is_last derived (last row)',
+    'is_terminal derived from discount == 0',
+  ]) {
     assert.equal(report.converted[note], 1, note);
   }
   const ep = eps[0].ep;
@@ -61,7 +80,10 @@ test('DreamerV3 chunks: streams follow successor links, episodes joined across c
   const files = readdirSync(V3).sort().reverse();
   const { streams } = chunkStreams(files);
   assert.equal(streams.length, 1);
-  assert.deepEqual(streams[0].map((c) => c.uuid), ['1'.repeat(32), '2'.repeat(32)]);
+  assert.deepEqual(
+    streams[0].map((c) => c.uuid),
+    ['1'.repeat(32), '2'.repeat(32)],
+  );
   assert.equal(detectFormat(V3), 'dreamerv3');
 
   const { eps, report } = collect(V3);
@@ -73,16 +95,20 @@ test('DreamerV3 chunks: streams follow successor links, episodes joined across c
   assert.equal(report.converted['discrete action <i4 index → one-hot float32 [4]'], 2);
   const [a, b] = eps.map((e) => e.ep);
   // v3 row t holds the action chosen at obs t: [1,2,3,0 | 3,2,1,1,0]; v2 row t the action that led to it.
-  const argmax = (ep: Episode) => Array.from({ length: ep.imageShape[0] }, (_, t) => {
-    const row = [...ep.action.slice(t * 4, t * 4 + 4)];
-    return row.every((v) => v === 0) ? -1 : row.indexOf(1);
-  });
+  const argmax = (ep: Episode) =>
+    Array.from({ length: ep.imageShape[0] }, (_, t) => {
+      const row = [...ep.action.slice(t * 4, t * 4 + 4)];
+      return row.every((v) => v === 0) ? -1 : row.indexOf(1);
+    });
   assert.deepEqual(argmax(a), [-1, 1, 2, 3]);
   assert.deepEqual(argmax(b), [-1, 3, 2, 1, 1]);
   assert.deepEqual(eps[1].sources.length, 2);
   assert.deepEqual(a.imageShape, [4, 4, 4, 3]);
   assert.deepEqual(b.imageShape, [5, 4, 4, 3]);
-  assert.deepEqual(b.image, Uint8Array.from({ length: 5 * 48 }, (_, i) => (4 * 48 + i) % 253));
+  assert.deepEqual(
+    b.image,
+    Uint8Array.from({ length: 5 * 48 }, (_, i) => (4 * 48 + i) % 253),
+  );
   assert.deepEqual([...b.reward], [0, 5, 6, 7, 8]);
   assert.deepEqual([...a.isTerminal], [0, 0, 0, 1]);
   assert.deepEqual([...b.isTerminal], [0, 0, 0, 0, 0]);
@@ -119,19 +145,33 @@ test('bad files are reported by name and skipped; good episodes are kept in the 
     variant('20240101T000010-aa-6.npz', () => {}); // a second good one
     const bytes = readFileSync(join(V2, good));
     writeFileSync(join(src, '20240101T000011-truncated-6.npz'), bytes.subarray(0, bytes.length >> 1));
-    variant('20240101T000012-missing-6.npz', (a) => { delete (a as Record<string, unknown>).reward; });
-    variant('20240101T000013-dtype-6.npz', (a) => { a.image = npyArray('<f4', a.image.shape, Float32Array.from(a.image.data as Uint8Array)); });
-    variant('20240101T000014-shape-6.npz', (a) => { a.image = npyArray('|u1', [7, 48], a.image.data as Uint8Array); });
-    variant('20240101T000015-length-6.npz', (a) => { a.reward = npyArray('<f4', [6], (a.reward.data as Float32Array).slice(0, 6)); });
-    variant('20240101T000016-size-6.npz', (a) => { a.image = npyArray('|u1', [7, 2, 8, 3], a.image.data as Uint8Array); });
+    variant('20240101T000012-missing-6.npz', (a) => {
+      delete (a as Record<string, unknown>).reward;
+    });
+    variant('20240101T000013-dtype-6.npz', (a) => {
+      a.image = npyArray('<f4', a.image.shape, Float32Array.from(a.image.data as Uint8Array));
+    });
+    variant('20240101T000014-shape-6.npz', (a) => {
+      a.image = npyArray('|u1', [7, 48], a.image.data as Uint8Array);
+    });
+    variant('20240101T000015-length-6.npz', (a) => {
+      a.reward = npyArray('<f4', [6], (a.reward.data as Float32Array).slice(0, 6));
+    });
+    variant('20240101T000016-size-6.npz', (a) => {
+      a.image = npyArray('|u1', [7, 2, 8, 3], a.image.data as Uint8Array);
+    });
 
     const ws = join(root, 'ws');
     const { report, dataset } = importIntoDataset(ws, 'mixed', src);
     assert.equal(report.episodes, 2);
     const reasons = Object.fromEntries(report.bad.map((b) => [b.file, b.reason]));
     assert.deepEqual(Object.keys(reasons).sort(), [
-      '20240101T000011-truncated-6.npz', '20240101T000012-missing-6.npz', '20240101T000013-dtype-6.npz',
-      '20240101T000014-shape-6.npz', '20240101T000015-length-6.npz', '20240101T000016-size-6.npz',
+      '20240101T000011-truncated-6.npz',
+      '20240101T000012-missing-6.npz',
+      '20240101T000013-dtype-6.npz',
+      '20240101T000014-shape-6.npz',
+      '20240101T000015-length-6.npz',
+      '20240101T000016-size-6.npz',
     ]);
     assert.match(reasons['20240101T000011-truncated-6.npz'], /not a readable \.npz \(zip\) archive/);
     assert.match(reasons['20240101T000012-missing-6.npz'], /missing key 'reward'/);
@@ -146,13 +186,21 @@ test('bad files are reported by name and skipped; good episodes are kept in the 
     assert.equal(ds.meta.counts.steps, 12);
     assert.deepEqual(ds.meta.observationShape, [4, 4, 3]);
     // Inferred from the data: actions (t/10, −t/10) for t = 1..6.
-    assert.deepEqual(ds.meta.actionSpace, { kind: 'box', shape: [2], low: [0, Math.fround(-0.6)], high: [Math.fround(0.6), 0] });
+    assert.deepEqual(ds.meta.actionSpace, {
+      kind: 'box',
+      shape: [2],
+      low: [0, Math.fround(-0.6)],
+      high: [Math.fround(0.6), 0],
+    });
     assert.equal((ds.meta.source as { skipped: unknown[] }).skipped.length, 6);
     const ep = readEpisode(ds, 1);
     assert.deepEqual(ep.image, range(7 * 48, 251));
     const { frames, shape } = episodeFrames(ds, 0, 2, 4);
     assert.deepEqual(shape, [2, 4, 4, 3]);
-    assert.deepEqual(frames, Uint8Array.from({ length: 96 }, (_, i) => (96 + i) % 251));
+    assert.deepEqual(
+      frames,
+      Uint8Array.from({ length: 96 }, (_, i) => (96 + i) % 251),
+    );
     assert.deepEqual(readdirSync(join(ws, 'datasets')), ['mixed']); // staging folder gone
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -13,7 +13,11 @@ const FIX = new URL('../../fixtures/numpy/', import.meta.url).pathname;
 /** What make_fixtures.py wrote, as our arrays. */
 function expected(): Record<string, NpyArray> {
   return {
-    u1: npyArray('|u1', [2, 3, 4], Uint8Array.from({ length: 24 }, (_, i) => i * 10)),
+    u1: npyArray(
+      '|u1',
+      [2, 3, 4],
+      Uint8Array.from({ length: 24 }, (_, i) => i * 10),
+    ),
     b1: npyArray('|b1', [5], new Uint8Array([1, 0, 1, 1, 0])),
     f2: npyArray('<f2', [5], encodeFloat16([0.5, -1.25, 65504, 1e-7, 3.140625])),
     f4: npyArray('<f4', [2, 3], new Float32Array([1.5, -2.0, 3.25, 1e30, -1e-30, 0])),
@@ -47,7 +51,7 @@ test('numpy-written .npy loads; its header is parsed from the Python literal', (
   assertSame({ f4: a }, { f4: expected().f4 });
 });
 
-test('our .npy bytes equal numpy\'s for the same array (header layout, 64-byte alignment)', () => {
+test("our .npy bytes equal numpy's for the same array (header layout, 64-byte alignment)", () => {
   const ours = encodeNpy(expected().f4);
   assert.deepEqual(Buffer.from(ours), readFileSync(join(FIX, 'f4.npy')));
   assert.equal(ours.length % 64, (2 * 3 * 4) % 64);
@@ -62,19 +66,39 @@ test('round trip through our writer and reader for every dtype, stored and defla
 });
 
 test('Fortran order, big-endian, object and unknown dtypes are clear errors', () => {
-  assert.throws(() => decodeNpy(readFileSync(join(FIX, 'fortran.npy')), 'fortran.npy'), /^UserError: fortran\.npy: Fortran-order arrays are not supported/);
-  assert.throws(() => decodeNpy(readFileSync(join(FIX, 'bigendian.npy')), 'bigendian.npy'), /bigendian\.npy: big-endian dtype '>f4' is not supported/);
-  assert.throws(() => decodeNpy(readFileSync(join(FIX, 'object.npy')), 'object.npy'), /object\.npy: object dtype '\|O' .*not supported/);
-  const c8 = Buffer.from(encodeNpy(npyArray('<f8', [1], new Float64Array([1])))).toString('latin1').replace("'<f8'", "'<c8'");
-  assert.throws(() => decodeNpy(Buffer.from(c8, 'latin1'), 'c.npy'), /c\.npy: dtype '<c8' is not supported; expected one of \|u1/);
+  assert.throws(
+    () => decodeNpy(readFileSync(join(FIX, 'fortran.npy')), 'fortran.npy'),
+    /^UserError: fortran\.npy: Fortran-order arrays are not supported/,
+  );
+  assert.throws(
+    () => decodeNpy(readFileSync(join(FIX, 'bigendian.npy')), 'bigendian.npy'),
+    /bigendian\.npy: big-endian dtype '>f4' is not supported/,
+  );
+  assert.throws(
+    () => decodeNpy(readFileSync(join(FIX, 'object.npy')), 'object.npy'),
+    /object\.npy: object dtype '\|O' .*not supported/,
+  );
+  const c8 = Buffer.from(encodeNpy(npyArray('<f8', [1], new Float64Array([1]))))
+    .toString('latin1')
+    .replace("'<f8'", "'<c8'");
+  assert.throws(
+    () => decodeNpy(Buffer.from(c8, 'latin1'), 'c.npy'),
+    /c\.npy: dtype '<c8' is not supported; expected one of \|u1/,
+  );
   assert.throws(() => decodeNpy(new Uint8Array(20), 'z.npy'), /z\.npy: not a \.npy file/);
   const full = encodeNpy(expected().f4);
-  assert.throws(() => decodeNpy(full.subarray(0, full.length - 4), 'cut.npy'), /cut\.npy: truncated data: shape \(2, 3\) of <f4 needs 24 bytes, found 20/);
+  assert.throws(
+    () => decodeNpy(full.subarray(0, full.length - 4), 'cut.npy'),
+    /cut\.npy: truncated data: shape \(2, 3\) of <f4 needs 24 bytes, found 20/,
+  );
 });
 
 test('a truncated .npz names the file', () => {
   const bytes = readFileSync(join(FIX, 'dtypes_compressed.npz'));
-  assert.throws(() => decodeNpz(bytes.subarray(0, bytes.length - 30), 'x.npz'), /^UserError: x\.npz: not a readable \.npz \(zip\) archive/);
+  assert.throws(
+    () => decodeNpz(bytes.subarray(0, bytes.length - 30), 'x.npz'),
+    /^UserError: x\.npz: not a readable \.npz \(zip\) archive/,
+  );
   assert.throws(() => decodeNpz(bytes.subarray(0, 10), 'y.npz'), /y\.npz: not a readable/);
 });
 
@@ -110,14 +134,28 @@ test(`files we write load in np.load (${havePython ? 'python3 + numpy found' : '
       const r = spawnSync('python3', ['-c', script, path, join(FIX, 'dtypes.npz')], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       const out = JSON.parse(r.stdout) as Record<string, [string, number[], boolean, boolean]>;
-      const npName: Record<string, string> = { u1: 'uint8', b1: 'bool', f2: 'float16', f4: 'float32', f8: 'float64', i4: 'int32', i8: 'int64', scalar: 'float32', empty: 'float32' };
+      const npName: Record<string, string> = {
+        u1: 'uint8',
+        b1: 'bool',
+        f2: 'float16',
+        f4: 'float32',
+        f8: 'float64',
+        i4: 'int32',
+        i8: 'int64',
+        scalar: 'float32',
+        empty: 'float32',
+      };
       for (const [k, want] of Object.entries(expected())) {
         assert.deepEqual(out[k], [npName[k], want.shape, true, true], k);
       }
     }
     writeFileSync(join(dir, 'a.npy'), encodeNpy(expected().i8));
     if (havePython) {
-      const r = spawnSync('python3', ['-c', 'import sys, numpy as np; print(np.load(sys.argv[1]).tolist())', join(dir, 'a.npy')], { encoding: 'utf8' });
+      const r = spawnSync(
+        'python3',
+        ['-c', 'import sys, numpy as np; print(np.load(sys.argv[1]).tolist())', join(dir, 'a.npy')],
+        { encoding: 'utf8' },
+      );
       assert.equal(r.stdout.trim(), `[${-(2 ** 40)}, -1, 0, ${2 ** 53 - 1}]`);
     }
   } finally {
@@ -127,7 +165,13 @@ test(`files we write load in np.load (${havePython ? 'python3 + numpy found' : '
 
 test(`.npy format versions 1.0, 2.0 and 3.0 decode the same (by hand${havePython ? ' and as numpy writes them' : '; python3 + numpy NOT found'})`, () => {
   // By hand from the spec: version 2.0/3.0 only widen the header length to a u32 (3.0 allows UTF-8 in it).
-  const v1 = encodeNpy(npyArray('<i4', [2, 3, 4], Int32Array.from({ length: 24 }, (_, i) => i - 5)));
+  const v1 = encodeNpy(
+    npyArray(
+      '<i4',
+      [2, 3, 4],
+      Int32Array.from({ length: 24 }, (_, i) => i - 5),
+    ),
+  );
   const hlen = v1[8] | (v1[9] << 8);
   for (const major of [2, 3]) {
     const b = new Uint8Array(v1.length + 2);
@@ -138,7 +182,10 @@ test(`.npy format versions 1.0, 2.0 and 3.0 decode the same (by hand${havePython
     const a = decodeNpy(b, `hand-v${major}.npy`);
     assert.deepEqual([a.dtype, a.shape, a.data[0], a.data[23]], ['<i4', [2, 3, 4], -5, 18]);
   }
-  assert.throws(() => decodeNpy(Uint8Array.from([...v1.subarray(0, 6), 4, 0, ...v1.subarray(8)]), 'v4.npy'), /v4\.npy: \.npy format version 4\.0 is not supported/);
+  assert.throws(
+    () => decodeNpy(Uint8Array.from([...v1.subarray(0, 6), 4, 0, ...v1.subarray(8)]), 'v4.npy'),
+    /v4\.npy: \.npy format version 4\.0 is not supported/,
+  );
   if (!havePython) return;
   const dir = mkdtempSync(join(tmpdir(), 'oneiro-npyv-'));
   try {
@@ -160,7 +207,10 @@ test(`.npy format versions 1.0, 2.0 and 3.0 decode the same (by hand${havePython
       assert.deepEqual(a.shape, [2, 3, 4]);
       assert.deepEqual(a.data, want);
     }
-    assert.throws(() => decodeNpy(readFileSync(join(dir, 'rec.npy')), 'rec.npy'), /^UserError: rec\.npy: .*(not supported|unsupported)/);
+    assert.throws(
+      () => decodeNpy(readFileSync(join(dir, 'rec.npy')), 'rec.npy'),
+      /^UserError: rec\.npy: .*(not supported|unsupported)/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,10 @@ import { codedEpisode } from './helpers.ts';
 function makeDataset(lengths: number[]): { ds: Dataset; cleanup: () => void } {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-replay-'));
   const ds = createDataset(ws, 'coded', {
-    env: null, observationShape: [2, 2, 3], actionSpace: { kind: 'box', shape: [2], low: [0, 0], high: [9, 99] }, source: { kind: 'test' },
+    env: null,
+    observationShape: [2, 2, 3],
+    actionSpace: { kind: 'box', shape: [2], low: [0, 0], high: [9, 99] },
+    source: { kind: 'test' },
   });
   lengths.forEach((n, id) => addEpisode(ds, codedEpisode(id, n), { level: 1 }));
   return { ds, cleanup: () => rmSync(ws, { recursive: true, force: true }) };
@@ -47,7 +50,8 @@ test('sampling is uniform over windows (long episodes are picked in proportion t
   try {
     const r = new Replay(ds, { batch: 1000, length: 5, seed: 7 });
     const counts = new Map<string, number>();
-    for (const o of r.sample().origin) counts.set(`${o.episode}:${o.row}`, (counts.get(`${o.episode}:${o.row}`) ?? 0) + 1);
+    for (const o of r.sample().origin)
+      counts.set(`${o.episode}:${o.row}`, (counts.get(`${o.episode}:${o.row}`) ?? 0) + 1);
     assert.equal(counts.size, 11);
     for (const c of counts.values()) assert.ok(c > 50 && c < 140, `window count ${c} is far from 1000/11`);
   } finally {
@@ -117,12 +121,18 @@ test('train / held-out split by episode is deterministic, disjoint, and stable a
     const s1 = splitEpisodes(ds, 0.2, 0);
     const s2 = splitEpisodes(ds, 0.2, 0);
     assert.deepEqual(s1, s2);
-    assert.deepEqual([...s1.train, ...s1.heldOut].sort((a, b) => a - b), [...Array(40).keys()]);
+    assert.deepEqual(
+      [...s1.train, ...s1.heldOut].sort((a, b) => a - b),
+      [...Array(40).keys()],
+    );
     assert.ok(s1.heldOut.length >= 2 && s1.heldOut.length <= 16, `held out ${s1.heldOut.length} of 40`);
     assert.notDeepEqual(splitEpisodes(ds, 0.2, 1).heldOut, s1.heldOut);
     const smaller = { ...ds, meta: { ...ds.meta, episodes: ds.meta.episodes.slice(0, 30) } };
     const s3 = splitEpisodes(smaller, 0.2, 0);
-    assert.deepEqual(s3.heldOut, s1.heldOut.filter((i) => i < 30));
+    assert.deepEqual(
+      s3.heldOut,
+      s1.heldOut.filter((i) => i < 30),
+    );
     const tiny = { ...ds, meta: { ...ds.meta, episodes: ds.meta.episodes.slice(0, 2) } };
     assert.equal(splitEpisodes(tiny, 0.1, 0).heldOut.length, 1);
     const r = new Replay(ds, { batch: 32, length: 2, seed: 0, episodes: s1.heldOut });

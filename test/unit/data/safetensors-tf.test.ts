@@ -12,7 +12,10 @@ test('tf tensors round trip through safetensors (F32, F16, I32, BOOL) with metad
   await tf.setBackend('cpu');
   const dir = mkdtempSync(join(tmpdir(), 'oneiro-sttf-'));
   try {
-    const w = tf.tensor([[0.1, -2], [3.5, 1e-3]]);
+    const w = tf.tensor([
+      [0.1, -2],
+      [3.5, 1e-3],
+    ]);
     const idx = tf.tensor([1, -7, 3], [3], 'int32');
     const mask = tf.tensor([true, false], [2], 'bool');
     const path = join(dir, 'w.safetensors');
@@ -31,7 +34,8 @@ test('tf tensors round trip through safetensors (F32, F16, I32, BOOL) with metad
     const back = loadTensors(half).tensors.w;
     const a = back.dataSync();
     const b = w.dataSync();
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= Math.abs(b[i]) * 1e-3, `element ${i}: ${a[i]} vs ${b[i]}`);
+    for (let i = 0; i < a.length; i++)
+      assert.ok(Math.abs(a[i] - b[i]) <= Math.abs(b[i]) * 1e-3, `element ${i}: ${a[i]} vs ${b[i]}`);
     tf.dispose([w, idx, mask, back, ...Object.values(tensors)]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,9 +5,18 @@ import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
-  decodeSafetensors, encodeSafetensorsBytes, loadSafetensors, saveSafetensors, type SafeTensors,
+  decodeSafetensors,
+  encodeSafetensorsBytes,
+  loadSafetensors,
+  saveSafetensors,
+  type SafeTensors,
 } from '../../../core/data/safetensors.ts';
-import { float16BitsToFloat32, float32ToFloat16Bits, decodeFloat16, encodeFloat16 } from '../../../core/data/float16.ts';
+import {
+  float16BitsToFloat32,
+  float32ToFloat16Bits,
+  decodeFloat16,
+  encodeFloat16,
+} from '../../../core/data/float16.ts';
 
 /** A file image from its parts, as the format specification describes it. */
 function fileFrom(headerJson: string, buffer: number[], declaredLength?: bigint): Uint8Array {
@@ -19,8 +28,9 @@ function fileFrom(headerJson: string, buffer: number[], declaredLength?: bigint)
 
 test('reads a file built byte by byte from the format specification', () => {
   // F32 [2] = [1.0, -2.0] (0x3f800000, 0xc0000000 little-endian), then U8 [3] = [7, 8, 9], then BOOL [1] = [1].
-  const header = '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"U8","shape":[3],"data_offsets":[8,11]},'
-    + '"c":{"dtype":"BOOL","shape":[1,1],"data_offsets":[11,12]},"__metadata__":{"step":"42","backend":"wasm"}}';
+  const header =
+    '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"U8","shape":[3],"data_offsets":[8,11]},' +
+    '"c":{"dtype":"BOOL","shape":[1,1],"data_offsets":[11,12]},"__metadata__":{"step":"42","backend":"wasm"}}';
   const bytes = fileFrom(header, [0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0, 7, 8, 9, 1]);
   const f = decodeSafetensors(bytes, 'hand.safetensors');
   assert.deepEqual([...(f.tensors.a.data as Float32Array)], [1, -2]);
@@ -32,7 +42,10 @@ test('reads a file built byte by byte from the format specification', () => {
 });
 
 test('writes the documented layout: u64 LE length, space-padded JSON header (8-aligned), buffer', () => {
-  const bytes = encodeSafetensorsBytes({ w: { dtype: 'I32', shape: [2], data: new Int32Array([1, -1]) } }, { step: '3' });
+  const bytes = encodeSafetensorsBytes(
+    { w: { dtype: 'I32', shape: [2], data: new Int32Array([1, -1]) } },
+    { step: '3' },
+  );
   const n = Number(Buffer.from(bytes).readBigUInt64LE(0));
   assert.equal(n % 8, 0);
   assert.equal(bytes.length, 8 + n + 8);
@@ -68,7 +81,11 @@ test('round trip per dtype through a file, with metadata, written atomically', (
     assert.deepEqual([...decodeFloat16(f.tensors.f16.data as Uint16Array)], [1, -0.5, 65504]);
     // Tensors are laid out largest element first, so every offset is aligned for its dtype.
     const n = Number(readFileSync(path).readBigUInt64LE(0));
-    const header = JSON.parse(readFileSync(path).subarray(8, 8 + n).toString('utf8'));
+    const header = JSON.parse(
+      readFileSync(path)
+        .subarray(8, 8 + n)
+        .toString('utf8'),
+    );
     for (const name of Object.keys(tensors)) {
       const size = { F32: 4, I32: 4, F16: 2, U8: 1, BOOL: 1 }[header[name].dtype as string]!;
       assert.equal(header[name].data_offsets[0] % size, 0, name);
@@ -94,11 +111,14 @@ test('float16 encode/decode: exact values, rounding to nearest even, subnormals,
 });
 
 function rejects(bytes: Uint8Array, pattern: RegExp): void {
-  assert.throws(() => decodeSafetensors(bytes, 'bad.safetensors'), (e: Error) => {
-    assert.match(e.message, /^bad\.safetensors: not a valid safetensors file: /);
-    assert.match(e.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => decodeSafetensors(bytes, 'bad.safetensors'),
+    (e: Error) => {
+      assert.match(e.message, /^bad\.safetensors: not a valid safetensors file: /);
+      assert.match(e.message, pattern);
+      return true;
+    },
+  );
 }
 
 test('malformed files are rejected with an error naming the file and the problem', () => {
@@ -113,15 +133,24 @@ test('malformed files are rejected with an error naming the file and the problem
   rejects(fileFrom('[1,2,3,4,5,6,7]', eight), /header is not a JSON object/);
   rejects(fileFrom('{"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}}', eight), /unknown dtype "Q7"/);
   rejects(fileFrom('{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}', eight), /unsupported dtype "F64"/);
-  rejects(fileFrom('{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', eight), /shape \[3\] of F32 needs 12 bytes but data_offsets span 8/);
+  rejects(
+    fileFrom('{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', eight),
+    /shape \[3\] of F32 needs 12 bytes but data_offsets span 8/,
+  );
   rejects(fileFrom('{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,8]}}', eight), /shape \[-1\]/);
   rejects(fileFrom('{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}', eight), /out of range/);
   rejects(fileFrom('{"a":{"dtype":"F32","shape":[2],"offsets":[0,8]}}', eight), /expected \[begin, end\]/);
   rejects(
-    fileFrom('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', eight),
+    fileFrom(
+      '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+      eight,
+    ),
     /overlap the previous tensor/,
   );
-  rejects(fileFrom('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', eight), /bytes 0\.\.4 of the buffer belong to no tensor/);
+  rejects(
+    fileFrom('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', eight),
+    /bytes 0\.\.4 of the buffer belong to no tensor/,
+  );
   rejects(fileFrom(ok, [...eight, 1, 2]), /the buffer has 10 bytes but the tensors cover 8/);
   rejects(fileFrom('{"__metadata__":{"step":3}}', []), /__metadata__\['step'\] is number, expected a string/);
   rejects(fileFrom('{"b":{"dtype":"BOOL","shape":[1],"data_offsets":[0,1]}}', [2]), /holds byte 2/);
@@ -133,16 +162,30 @@ test('a missing or truncated file on disk names the path', () => {
     const path = join(dir, 'cut.safetensors');
     const full = encodeSafetensorsBytes({ w: { dtype: 'F32', shape: [64], data: new Float32Array(64) } });
     writeFileSync(path, full.subarray(0, full.length - 10));
-    assert.throws(() => loadSafetensors(path), new RegExp(`^UserError: ${path.replace(/[.]/g, '\\.')}: not a valid safetensors file: .*(truncated|out of range)`));
-    assert.throws(() => loadSafetensors(join(dir, 'nope.safetensors')), /nope\.safetensors: cannot read safetensors file \(ENOENT\)/);
+    assert.throws(
+      () => loadSafetensors(path),
+      new RegExp(
+        `^UserError: ${path.replace(/[.]/g, '\\.')}: not a valid safetensors file: .*(truncated|out of range)`,
+      ),
+    );
+    assert.throws(
+      () => loadSafetensors(join(dir, 'nope.safetensors')),
+      /nope\.safetensors: cannot read safetensors file \(ENOENT\)/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('writing refuses inconsistent tensors', () => {
-  assert.throws(() => encodeSafetensorsBytes({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }), /has 2 elements but shape \[3\] needs 3/);
-  assert.throws(() => encodeSafetensorsBytes({ a: { dtype: 'I32', shape: [2], data: new Float32Array(2) } }), /must hold a Int32Array, got Float32Array/);
+  assert.throws(
+    () => encodeSafetensorsBytes({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }),
+    /has 2 elements but shape \[3\] needs 3/,
+  );
+  assert.throws(
+    () => encodeSafetensorsBytes({ a: { dtype: 'I32', shape: [2], data: new Float32Array(2) } }),
+    /must hold a Int32Array, got Float32Array/,
+  );
   assert.throws(() => encodeSafetensorsBytes({}, { step: 5 as unknown as string }), /must be a string/);
 });
 
@@ -152,13 +195,17 @@ test(`an independent reader/writer from the spec (python3 + numpy${havePython ? 
   const dir = mkdtempSync(join(tmpdir(), 'oneiro-st-py-'));
   try {
     const ours = join(dir, 'ours.safetensors');
-    saveSafetensors(ours, {
-      w: { dtype: 'F32', shape: [2, 2], data: new Float32Array([1.5, -2, 0.25, 1e-3]) },
-      h: { dtype: 'F16', shape: [2], data: encodeFloat16([0.5, -3]) },
-      i: { dtype: 'I32', shape: [3], data: new Int32Array([-7, 0, 2 ** 31 - 1]) },
-      u: { dtype: 'U8', shape: [2], data: new Uint8Array([3, 250]) },
-      b: { dtype: 'BOOL', shape: [2], data: new Uint8Array([0, 1]) },
-    }, { step: '12', backend: 'wasm' });
+    saveSafetensors(
+      ours,
+      {
+        w: { dtype: 'F32', shape: [2, 2], data: new Float32Array([1.5, -2, 0.25, 1e-3]) },
+        h: { dtype: 'F16', shape: [2], data: encodeFloat16([0.5, -3]) },
+        i: { dtype: 'I32', shape: [3], data: new Int32Array([-7, 0, 2 ** 31 - 1]) },
+        u: { dtype: 'U8', shape: [2], data: new Uint8Array([3, 250]) },
+        b: { dtype: 'BOOL', shape: [2], data: new Uint8Array([0, 1]) },
+      },
+      { step: '12', backend: 'wasm' },
+    );
     if (!havePython) {
       assert.equal(loadSafetensors(ours).metadata.step, '12');
       return;
@@ -181,7 +228,14 @@ test(`an independent reader/writer from the spec (python3 + numpy${havePython ? 
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), {
       __metadata__: { step: '12', backend: 'wasm' },
-      w: [[1.5, -2], [0.25, Math.fround(1e-3)]], h: [0.5, -3], i: [-7, 0, 2 ** 31 - 1], u: [3, 250], b: [false, true],
+      w: [
+        [1.5, -2],
+        [0.25, Math.fround(1e-3)],
+      ],
+      h: [0.5, -3],
+      i: [-7, 0, 2 ** 31 - 1],
+      u: [3, 250],
+      b: [false, true],
     });
     // Python writes one (no padding, tensors in name order, metadata last) and we read it.
     const write = [

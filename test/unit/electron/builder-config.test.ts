@@ -30,14 +30,19 @@ test('a broken config is refused by the same validation (the check has teeth)', 
   const { config } = await load();
   const { validateConfiguration } = await import('app-builder-lib/out/util/config/config.js' as string);
   const { DebugLogger } = await import('builder-util' as string);
-  for (const bad of [{ ...config, notAnOption: true }, { ...config, nsis: { ...config.nsis, oneClick: 'yes' } }, { ...config, linux: { ...config.linux, unknownKey: 1 } }]) {
+  for (const bad of [
+    { ...config, notAnOption: true },
+    { ...config, nsis: { ...config.nsis, oneClick: 'yes' } },
+    { ...config, linux: { ...config.linux, unknownKey: 1 } },
+  ]) {
     await assert.rejects(validateConfiguration(bad, new DebugLogger(false)), /does not match the API schema/);
   }
 });
 
 test('targets: Linux AppImage + deb, macOS dmg, Windows nsis; icons exist and are big enough', async () => {
   const { config } = await load();
-  const names = (t: unknown) => (t as (string | { target: string })[]).map((x) => (typeof x === 'string' ? x : x.target));
+  const names = (t: unknown) =>
+    (t as (string | { target: string })[]).map((x) => (typeof x === 'string' ? x : x.target));
   assert.deepEqual(names(config.linux.target), ['AppImage', 'deb']);
   assert.deepEqual(names(config.mac.target), ['dmg']);
   assert.deepEqual(names(config.win.target), ['nsis']);
@@ -46,7 +51,10 @@ test('targets: Linux AppImage + deb, macOS dmg, Windows nsis; icons exist and ar
     assert.ok(existsSync(icon), `${platform} icon ${icon}`);
     const meta = await sharp(icon).metadata();
     // electron-builder converts a PNG to .icns (needs >= 512) and .ico (>= 256).
-    assert.ok(meta.format === 'png' && meta.width! >= 512 && meta.height === meta.width, `${platform} icon is a square PNG >= 512 px`);
+    assert.ok(
+      meta.format === 'png' && meta.width! >= 512 && meta.height === meta.width,
+      `${platform} icon is a square PNG >= 512 px`,
+    );
   }
 });
 
@@ -54,8 +62,11 @@ test('the packed app starts from the bundled main and carries what it needs at r
   const { config } = await load();
   assert.equal(config.extraMetadata.main, 'electron/dist/main.mjs');
   // getConfig normalises `files` to [{ filter: [...] }].
-  const files: string[] = config.files.flatMap((f: string | { filter: string[] }) => (typeof f === 'string' ? [f] : f.filter));
-  for (const needed of ['electron/dist/**', 'renderer/dist/**', 'core/**/*.ts', 'core/**/*.mjs']) assert.ok(files.includes(needed), needed);
+  const files: string[] = config.files.flatMap((f: string | { filter: string[] }) =>
+    typeof f === 'string' ? [f] : f.filter,
+  );
+  for (const needed of ['electron/dist/**', 'renderer/dist/**', 'core/**/*.ts', 'core/**/*.mjs'])
+    assert.ok(files.includes(needed), needed);
   assert.ok(files.includes('!test/**'));
   // The build script writes exactly what extraMetadata.main and the preload path name.
   const script = readFileSync(join(root, 'scripts', 'build-electron.mjs'), 'utf8');
@@ -66,6 +77,7 @@ test('the packed app starts from the bundled main and carries what it needs at r
   assert.match(main, /'core', 'trainer', 'entry\.mjs'/);
   // The dependencies the unpacked app loads at run time are production dependencies (packed).
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  for (const dep of ['tsx', 'zod', 'ws', 'sharp', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm']) assert.ok(pkg.dependencies[dep], dep);
+  for (const dep of ['tsx', 'zod', 'ws', 'sharp', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'])
+    assert.ok(pkg.dependencies[dep], dep);
   assert.equal(pkg.scripts.dist.includes('electron-builder --config build/electron-builder.yml'), true);
 });

@@ -45,8 +45,16 @@ export class BrowserWindow {
 test('main.ts binds exactly the contract, hardens the window and the session, and serves only renderer/dist', async () => {
   writeFileSync(join(stubDir, 'electron.mjs'), STUB);
   await build({
-    entryPoints: [join(root, 'electron', 'main.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    packages: 'external', alias: { electron: join(stubDir, 'electron.mjs') }, logLevel: 'silent', absWorkingDir: root,
+    entryPoints: [join(root, 'electron', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    alias: { electron: join(stubDir, 'electron.mjs') },
+    logLevel: 'silent',
+    absWorkingDir: root,
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
   const argv = process.argv;
@@ -60,13 +68,23 @@ test('main.ts binds exactly the contract, hardens the window and the session, an
   await new Promise((r) => setTimeout(r, 50)); // whenReady().then(...)
 
   assert.equal(s.lock, true, 'single-instance lock taken');
-  assert.deepEqual(s.schemes.map((x: any) => [x.scheme, x.privileges.standard, x.privileges.secure]), [['oneiro', true, true]]);
-  assert.deepEqual([...s.handlers.keys()].sort(), [...CHANNEL_NAMES].sort(), 'ipcMain.handle for every contract channel, nothing else');
+  assert.deepEqual(
+    s.schemes.map((x: any) => [x.scheme, x.privileges.standard, x.privileges.secure]),
+    [['oneiro', true, true]],
+  );
+  assert.deepEqual(
+    [...s.handlers.keys()].sort(),
+    [...CHANNEL_NAMES].sort(),
+    'ipcMain.handle for every contract channel, nothing else',
+  );
   assert.equal(s.windows.length, 1);
   const win = s.windows[0];
   assert.equal(win.url, APP_URL);
   const wp = win.opts.webPreferences;
-  assert.deepEqual([wp.contextIsolation, wp.sandbox, wp.nodeIntegration, wp.webSecurity, wp.webviewTag], [true, true, false, true, false]);
+  assert.deepEqual(
+    [wp.contextIsolation, wp.sandbox, wp.nodeIntegration, wp.webSecurity, wp.webviewTag],
+    [true, true, false, true, false],
+  );
   assert.match(wp.preload, /electron[\\/]dist[\\/]preload\.cjs$/);
 
   // Permissions are always refused.
@@ -77,7 +95,10 @@ test('main.ts binds exactly the contract, hardens the window and the session, an
   // Navigation and new windows are denied on every web contents.
   const contentsEvents: Record<string, (e: any, url: string) => void> = {};
   let openHandler: (() => { action: string }) | null = null;
-  const fakeContents = { on: (ev: string, cb: any) => (contentsEvents[ev] = cb), setWindowOpenHandler: (h: any) => (openHandler = h) };
+  const fakeContents = {
+    on: (ev: string, cb: any) => (contentsEvents[ev] = cb),
+    setWindowOpenHandler: (h: any) => (openHandler = h),
+  };
   for (const cb of s.appEvents['web-contents-created']) cb({}, fakeContents);
   let prevented = false;
   contentsEvents['will-navigate']({ preventDefault: () => (prevented = true) }, 'https://evil.example/');
@@ -93,9 +114,15 @@ test('main.ts binds exactly the contract, hardens the window and the session, an
   assert.equal(info.ok, true, JSON.stringify(info.error));
   assert.equal(info.result.host, 'electron');
   assert.equal(info.result.workspace, workspace);
-  const refused = await s.handlers.get('workspace:info')({ senderFrame: { url: 'https://evil.example/' }, sender: { mainFrame: {} } }, {});
+  const refused = await s.handlers.get('workspace:info')(
+    { senderFrame: { url: 'https://evil.example/' }, sender: { mainFrame: {} } },
+    {},
+  );
   assert.equal(refused.error.code, 'unauthorized');
-  const invalid = await s.handlers.get('runs:get')({ senderFrame: mainFrame, sender: { mainFrame } }, { runId: '../../etc' });
+  const invalid = await s.handlers.get('runs:get')(
+    { senderFrame: mainFrame, sender: { mainFrame } },
+    { runId: '../../etc' },
+  );
   assert.equal(invalid.error.code, 'invalid_request');
 
   // The protocol handler serves files inside renderer/dist only, with the CSP header.

@@ -14,20 +14,38 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 async function loadPreload() {
   const out = await build({
-    entryPoints: [join(root, 'electron', 'preload.ts')], bundle: true, platform: 'node', format: 'cjs',
-    external: ['electron'], write: false, logLevel: 'silent', absWorkingDir: root,
+    entryPoints: [join(root, 'electron', 'preload.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    external: ['electron'],
+    write: false,
+    logLevel: 'silent',
+    absWorkingDir: root,
   });
   const code = out.outputFiles[0].text;
   const exposed: Record<string, unknown> = {};
   const invoked: [string, unknown][] = [];
   const listeners = new Map<string, (e: unknown, p: unknown) => void>();
   const ipcRenderer = {
-    invoke: async (ch: string, p: unknown) => { invoked.push([ch, p]); return { ok: true, result: `reply of ${ch}` }; },
+    invoke: async (ch: string, p: unknown) => {
+      invoked.push([ch, p]);
+      return { ok: true, result: `reply of ${ch}` };
+    },
     on: (ch: string, l: (e: unknown, p: unknown) => void) => listeners.set(ch, l),
-    removeListener: (ch: string, l: unknown) => { if (listeners.get(ch) === l) listeners.delete(ch); },
+    removeListener: (ch: string, l: unknown) => {
+      if (listeners.get(ch) === l) listeners.delete(ch);
+    },
     send: () => assert.fail('the preload must not use ipcRenderer.send'),
   };
-  const electron = { contextBridge: { exposeInMainWorld: (k: string, v: unknown) => { exposed[k] = v; } }, ipcRenderer };
+  const electron = {
+    contextBridge: {
+      exposeInMainWorld: (k: string, v: unknown) => {
+        exposed[k] = v;
+      },
+    },
+    ipcRenderer,
+  };
   const required: string[] = [];
   const sandboxRequire = (m: string) => {
     required.push(m);
@@ -45,7 +63,11 @@ test('window.oneiro has exactly the contract methods and onX subscriptions, and 
   const api = p.exposed.oneiro as Record<string, unknown>;
   assert.deepEqual(Object.keys(api).sort(), [...Object.values(CHANNEL_METHODS), ...EVENT_NAMES].sort());
   for (const [k, v] of Object.entries(api)) assert.equal(typeof v, 'function', k);
-  assert.deepEqual(p.required, ['electron'], 'the bundle needs nothing but electron (sandboxed preloads have no require)');
+  assert.deepEqual(
+    p.required,
+    ['electron'],
+    'the bundle needs nothing but electron (sandboxed preloads have no require)',
+  );
   assert.ok(p.size < 20_000, `preload bundle is small (${p.size} bytes): no zod, no core beyond the contract names`);
   for (const key of ['ipcRenderer', 'invoke', 'send', 'on', 'require']) assert.ok(!(key in api), key);
 });
@@ -55,9 +77,18 @@ test('methods invoke their own channel; events strip the Electron event object; 
   const api = p.exposed.oneiro as Record<string, (...a: unknown[]) => unknown>;
   // (Objects made inside the VM have its prototypes: compare as JSON.)
   const json = (v: unknown) => JSON.stringify(v);
-  assert.equal(json(await api.createRun({ family: 'world-models', dataset: 'd' })), json({ ok: true, result: 'reply of runs:create' }));
+  assert.equal(
+    json(await api.createRun({ family: 'world-models', dataset: 'd' })),
+    json({ ok: true, result: 'reply of runs:create' }),
+  );
   await api.listRuns();
-  assert.equal(json(p.invoked), json([['runs:create', { family: 'world-models', dataset: 'd' }], ['runs:list', {}]]));
+  assert.equal(
+    json(p.invoked),
+    json([
+      ['runs:create', { family: 'world-models', dataset: 'd' }],
+      ['runs:list', {}],
+    ]),
+  );
   const got: unknown[][] = [];
   const off = api.onMetrics((...args: unknown[]) => got.push(args)) as () => void;
   p.listeners.get('onMetrics')!({ sender: 'the IPC event' }, { runId: 'r', points: [] });

@@ -2,8 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  APP_URL, CONTENT_SECURITY_POLICY, appFilePath, bindChannels, ipcChannelTable, isTrustedSender, navigationAllowed, webPreferences,
-  type IpcEventLike, type IpcMainLike,
+  APP_URL,
+  CONTENT_SECURITY_POLICY,
+  appFilePath,
+  bindChannels,
+  ipcChannelTable,
+  isTrustedSender,
+  navigationAllowed,
+  webPreferences,
+  type IpcEventLike,
+  type IpcMainLike,
 } from '../../../electron/wiring.ts';
 import { CHANNEL_METHODS, EVENT_NAMES } from '../../../core/contract/names.ts';
 import { CONTRACT, EVENTS } from '../../../core/contract/channels.ts';
@@ -33,7 +41,11 @@ test('webPreferences are the hardened ones', () => {
 });
 
 test('the CSP allows only the app itself', () => {
-  const d = Object.fromEntries(CONTENT_SECURITY_POLICY.split(';').map((s) => s.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+  const d = Object.fromEntries(
+    CONTENT_SECURITY_POLICY.split(';')
+      .map((s) => s.trim().split(/\s+/))
+      .map(([k, ...v]) => [k, v]),
+  );
   assert.deepEqual(d['default-src'], ["'self'"]);
   assert.deepEqual(d['script-src'], ["'self'"], 'no inline or remote scripts');
   assert.deepEqual(d['connect-src'], ["'self'"]);
@@ -45,7 +57,15 @@ test('sender validation accepts only the app main frame', () => {
   assert.equal(isTrustedSender({ url: APP_URL, isMainFrame: true }), true);
   assert.equal(isTrustedSender({ url: 'oneiro://app/views/x.html#y', isMainFrame: true }), true);
   assert.equal(isTrustedSender({ url: APP_URL, isMainFrame: false }), false, 'subframes are refused');
-  for (const url of ['https://evil.example/', 'file:///etc/passwd', 'oneiro://evil/index.html', 'http://127.0.0.1:5173/', 'devtools://devtools/x', 'not a url', null]) {
+  for (const url of [
+    'https://evil.example/',
+    'file:///etc/passwd',
+    'oneiro://evil/index.html',
+    'http://127.0.0.1:5173/',
+    'devtools://devtools/x',
+    'not a url',
+    null,
+  ]) {
     assert.equal(isTrustedSender({ url, isMainFrame: true }), false, String(url));
   }
 });
@@ -66,9 +86,22 @@ test('navigation stays in the app; app URLs map inside renderer/dist only', () =
 
 test('bindChannels: every channel bound; foreign senders refused before the service; payloads validated', async () => {
   const handlers = new Map<string, (e: IpcEventLike, p: unknown) => Promise<unknown>>();
-  const ipc: IpcMainLike = { handle: (ch, l) => { assert.ok(!handlers.has(ch), `${ch} bound twice`); handlers.set(ch, l); } };
+  const ipc: IpcMainLike = {
+    handle: (ch, l) => {
+      assert.ok(!handlers.has(ch), `${ch} bound twice`);
+      handlers.set(ch, l);
+    },
+  };
   const calls: string[] = [];
-  const api = Object.fromEntries(Object.entries(CHANNEL_METHODS).map(([ch, m]) => [m, async () => { calls.push(ch); return REPLIES[ch as keyof typeof REPLIES]; }])) as unknown as WorkbenchApi;
+  const api = Object.fromEntries(
+    Object.entries(CHANNEL_METHODS).map(([ch, m]) => [
+      m,
+      async () => {
+        calls.push(ch);
+        return REPLIES[ch as keyof typeof REPLIES];
+      },
+    ]),
+  ) as unknown as WorkbenchApi;
   const refused: string[] = [];
   bindChannels(ipc, createDispatcher(api), (ch, url) => refused.push(`${ch} ${url}`));
   assert.deepEqual([...handlers.keys()].sort(), Object.keys(CONTRACT).sort());
@@ -86,7 +119,10 @@ test('bindChannels: every channel bound; foreign senders refused before the serv
   assert.equal(refused.length, 3);
   const ok = (await handlers.get('runs:list')!(trusted, {})) as { ok: boolean };
   assert.equal(ok.ok, true);
-  const bad = (await handlers.get('dreams:step')!(trusted, { sessionId: 's', action: 'left' })) as { ok: boolean; error: { code: string; field: string } };
+  const bad = (await handlers.get('dreams:step')!(trusted, { sessionId: 's', action: 'left' })) as {
+    ok: boolean;
+    error: { code: string; field: string };
+  };
   assert.deepEqual([bad.ok, bad.error.code, bad.error.field], [false, 'invalid_request', 'payload.action']);
   assert.deepEqual(calls, ['runs:list']);
 });

@@ -25,7 +25,8 @@ test('track: a closed loop of tiles around the circle, deterministic per seed', 
     assert.ok(n > 150 && n < 450, `${n} tiles`);
     // Consecutive points are TRACK_DETAIL_STEP apart, including the wrap-around (closed loop).
     for (let i = 0; i < n; i++) {
-      const a = t.points[i], b = t.points[(i + 1) % n];
+      const a = t.points[i],
+        b = t.points[(i + 1) % n];
       const d = Math.hypot(a.x - b.x, a.y - b.y);
       assert.ok(d < 2.5 * TRACK_DETAIL_STEP, `gap ${d} at ${i}`);
       assert.ok(Math.hypot(a.x, a.y) < 1.6 * TRACK_RAD && Math.hypot(a.x, a.y) > 0.2 * TRACK_RAD);

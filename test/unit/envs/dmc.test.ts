@@ -10,7 +10,9 @@ import { pendulumReward, type PendulumSwingup } from '../../../core/envs/pendulu
 const gauss = (x: number, margin: number) => 0.1 ** ((x / margin) ** 2);
 const quad = (x: number, margin: number) => (Math.abs(x / margin) < 1 ? 1 - (x / margin) ** 2 : 0);
 function expectedCartpole(x: number, theta: number, thetaDot: number, u: number): number {
-  return ((Math.cos(theta) + 1) / 2) * ((1 + gauss(x, 2)) / 2) * ((4 + quad(u, 1)) / 5) * ((1 + gauss(thetaDot, 5)) / 2);
+  return (
+    ((Math.cos(theta) + 1) / 2) * ((1 + gauss(x, 2)) / 2) * ((4 + quad(u, 1)) / 5) * ((1 + gauss(thetaDot, 5)) / 2)
+  );
 }
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} vs ${b}`);
 
@@ -41,7 +43,11 @@ test('cartpole reward formula at hand-computed states', () => {
   close(cartpoleReward(0, 1, 0, 1), 0.8);
   // Cart at the margin (x = 2): centered = (1 + 0.1)/2.
   close(cartpoleReward(2, 1, 0, 0), 0.55);
-  for (const [x, th, thd, u] of [[1, Math.PI / 3, 2, 0.5], [-0.7, 2.5, -6, -0.2], [1.8, 0.1, 0.3, 1]]) {
+  for (const [x, th, thd, u] of [
+    [1, Math.PI / 3, 2, 0.5],
+    [-0.7, 2.5, -6, -0.2],
+    [1.8, 0.1, 0.3, 1],
+  ]) {
     close(cartpoleReward(x, Math.cos(th), thd, u), expectedCartpole(x, th, thd, u));
   }
 });
@@ -97,7 +103,9 @@ test('pendulum: reward 1 within 8° of upright, 0 outside; small oscillations ha
   assert.equal(env.step([1]).reward, 1);
   // Released near the bottom: first return to the same side after ~2π·sqrt(I/(m g l)), I = 0.251.
   sim.setState({ theta: Math.PI - 0.05, thetaDot: 0 });
-  let prev = sim.getState().thetaDot, crossings = 0, t = 0;
+  let prev = sim.getState().thetaDot,
+    crossings = 0,
+    t = 0;
   while (crossings < 2 && t < 500) {
     env.step([0]);
     t++;

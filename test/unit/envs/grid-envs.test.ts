@@ -11,13 +11,22 @@ function pixel(img: Uint8Array, width: number, x: number, y: number): number {
 }
 
 // Action = object·4 + direction; directions up (row −1), right (col +1), down (row +1), left (col −1).
-const UP = 0, RIGHT = 1, DOWN = 2, LEFT = 3;
+const UP = 0,
+  RIGHT = 1,
+  DOWN = 2,
+  LEFT = 3;
 
 test('shapes-2d: moves are blocked by walls and by other objects; free moves succeed', () => {
   const env = makeEnv('shapes-2d');
   const sim = env.unwrapped as Shapes2d;
   env.reset(0);
-  const layout: [number, number][] = [[0, 0], [0, 1], [4, 4], [2, 2], [3, 0]];
+  const layout: [number, number][] = [
+    [0, 0],
+    [0, 1],
+    [4, 4],
+    [2, 2],
+    [3, 0],
+  ];
   layout.forEach(([r, c], i) => sim.teleport(i, r, c));
   const pos = (s: Float32Array, i: number) => [s[2 * i], s[2 * i + 1]];
   let r = env.step(0 * 4 + UP); // wall
@@ -53,7 +62,13 @@ test('shapes-2d: reset places 5 objects on distinct cells; render draws each sha
     assert.equal(cells.size, 5);
   }
   const sim = env.unwrapped as Shapes2d;
-  [[0, 0], [0, 2], [2, 2], [4, 0], [4, 4]].forEach(([r, c], i) => sim.teleport(i, r, c));
+  [
+    [0, 0],
+    [0, 2],
+    [2, 2],
+    [4, 0],
+    [4, 4],
+  ].forEach(([r, c], i) => sim.teleport(i, r, c));
   const img = env.observe!().image;
   // Circle (object 0): centre filled, cell corner empty.
   assert.equal(pixel(img, 50, 5, 5), SHAPES_COLORS[0]);
@@ -63,7 +78,12 @@ test('shapes-2d: reset places 5 objects on distinct cells; render draws each sha
   assert.equal(pixel(img, 50, 20, 1), 0);
   assert.equal(pixel(img, 50, 25, 1), SHAPES_COLORS[1]);
   // Square (object 2) fills its whole cell.
-  for (const [x, y] of [[20, 20], [29, 29], [25, 22]]) assert.equal(pixel(img, 50, x, y), SHAPES_COLORS[2]);
+  for (const [x, y] of [
+    [20, 20],
+    [29, 29],
+    [25, 22],
+  ])
+    assert.equal(pixel(img, 50, x, y), SHAPES_COLORS[2]);
   // Object 4 is a triangle again (4 % 3 = 1), object 3 a circle.
   assert.equal(pixel(img, 50, 45, 45), SHAPES_COLORS[4]);
   assert.equal(pixel(img, 50, 41, 41), 0);
@@ -78,15 +98,25 @@ test('pinpad: visiting pads 1→2→3 in order gives +10 once, success, green co
   sim.teleport(4, 4); // on pad 1 (x 1..4, y 1..4)
   let r = env.step(0);
   assert.equal(r.info.sequence, '1');
-  const DOWN = 1, UP = 2, RIGHT = 3;
+  const DOWN = 1,
+    UP = 2,
+    RIGHT = 3;
   const rewards: number[] = [];
-  const walk = (a: number, n: number) => { for (let k = 0; k < n; k++) { r = env.step(a); rewards.push(r.reward); } };
+  const walk = (a: number, n: number) => {
+    for (let k = 0; k < n; k++) {
+      r = env.step(a);
+      rewards.push(r.reward);
+    }
+  };
   walk(DOWN, 5); // (4, 9): floor
   walk(RIGHT, 2); // (6, 9): pad 2
   assert.equal(r.info.sequence, '12');
   walk(UP, 5); // (6, 4)
   walk(RIGHT, 4); // (10, 4)
-  assert.equal(rewards.reduce((a, b) => a + b, 0), 0);
+  assert.equal(
+    rewards.reduce((a, b) => a + b, 0),
+    0,
+  );
   assert.equal(env.isSuccess(), false);
   walk(RIGHT, 1); // (11, 4): pad 3
   assert.equal(r.reward, 10);

@@ -8,7 +8,8 @@ function px(R: Raster, x: number, y: number): [number, number, number] {
 }
 function count(R: Raster, color: [number, number, number]): number {
   let n = 0;
-  for (let i = 0; i < R.out.length; i += 3) if (R.out[i] === color[0] && R.out[i + 1] === color[1] && R.out[i + 2] === color[2]) n++;
+  for (let i = 0; i < R.out.length; i += 3)
+    if (R.out[i] === color[0] && R.out[i + 1] === color[1] && R.out[i + 2] === color[2]) n++;
   return n;
 }
 
@@ -49,7 +50,8 @@ test('fillConvex: a triangle covers about its area; adjacent polygons do not ove
   R.clear(0);
   R.fillConvex([0, 40, 0], [0, 0, 40], 3, 0xff0000);
   R.fillConvex([40, 40, 0], [0, 40, 40], 3, 0x0000ff); // shares the diagonal
-  const red = count(R, [255, 0, 0]), blue = count(R, [0, 0, 255]);
+  const red = count(R, [255, 0, 0]),
+    blue = count(R, [0, 0, 255]);
   assert.equal(red + blue, 1600, 'no seam pixels left black');
   assert.ok(Math.abs(red - 800) <= 40 && Math.abs(blue - 800) <= 40, `${red} ${blue}`);
   // Winding does not matter.

@@ -8,7 +8,11 @@ const NAMES = ['car-racing', 'cartpole-swingup', 'pendulum-swingup', 'shapes-2d'
 
 test('the registry lists the built-ins with docs, spaces and defaults', () => {
   const specs = listEnvs();
-  for (const n of NAMES) assert.ok(specs.some((s) => s.name === n), n);
+  for (const n of NAMES)
+    assert.ok(
+      specs.some((s) => s.name === n),
+      n,
+    );
   for (const s of specs) {
     assert.ok(s.doc.length > 100, `${s.name} has a doc`);
     assert.match(s.doc, /Reward/);
@@ -23,12 +27,15 @@ test('the registry lists the built-ins with docs, spaces and defaults', () => {
 });
 
 test('an unknown env name is a UserError listing the valid names', () => {
-  assert.throws(() => makeEnv('cartpole'), (e: unknown) => {
-    assert.ok(isUserError(e));
-    assert.match((e as Error).message, /unknown environment 'cartpole'/);
-    for (const n of NAMES) assert.ok((e as Error).message.includes(n), n);
-    return true;
-  });
+  assert.throws(
+    () => makeEnv('cartpole'),
+    (e: unknown) => {
+      assert.ok(isUserError(e));
+      assert.match((e as Error).message, /unknown environment 'cartpole'/);
+      for (const n of NAMES) assert.ok((e as Error).message.includes(n), n);
+      return true;
+    },
+  );
   assert.throws(() => getEnvSpec('nope'), /Expected one of/);
 });
 
@@ -70,7 +77,10 @@ test('action validation: lengths, non-finite values, indices, one-hot; continuou
   const cp = makeEnv('cartpole-swingup', { actionRepeat: 1 });
   assert.throws(() => cp.step([0]), /before reset/);
   cp.reset(0);
-  assert.throws(() => cp.step([0, 0]), (e: unknown) => isUserError(e) && /length 1/.test((e as Error).message));
+  assert.throws(
+    () => cp.step([0, 0]),
+    (e: unknown) => isUserError(e) && /length 1/.test((e as Error).message),
+  );
   assert.throws(() => cp.step([NaN]), /finite/);
   const car = makeEnv('car-racing');
   car.reset(0);
@@ -82,24 +92,33 @@ test('action validation: lengths, non-finite values, indices, one-hot; continuou
   assert.throws(() => sh.step(-1), /integer in \[0, 20\)/);
   assert.throws(() => sh.step(1.5), /integer/);
   assert.throws(() => sh.step([1, 0, 0]), /one-hot vector of length 20/);
-  const twoHot = new Float32Array(20); twoHot[1] = 1; twoHot[2] = 1;
+  const twoHot = new Float32Array(20);
+  twoHot[1] = 1;
+  twoHot[2] = 1;
   assert.throws(() => sh.step(twoHot), /exactly one 1/);
-  const soft = new Float32Array(20); soft[3] = 0.5;
+  const soft = new Float32Array(20);
+  soft[3] = 0.5;
   assert.throws(() => sh.step(soft), /exactly one 1/);
 
   // One-hot ≡ index.
-  const a = makeEnv('shapes-2d'), b = makeEnv('shapes-2d');
-  a.reset(5); b.reset(5);
+  const a = makeEnv('shapes-2d'),
+    b = makeEnv('shapes-2d');
+  a.reset(5);
+  b.reset(5);
   for (let t = 0; t < 30; t++) {
     const idx = (t * 7) % 20;
-    const oh = new Float32Array(20); oh[idx] = 1;
+    const oh = new Float32Array(20);
+    oh[idx] = 1;
     assert.deepEqual(a.step(idx).obs.image, b.step(oh).obs.image);
   }
 
   // Clipping: an out-of-box force acts like the bound.
-  const c1 = makeEnv('cartpole-swingup', { actionRepeat: 1 }), c2 = makeEnv('cartpole-swingup', { actionRepeat: 1 });
-  c1.reset(3); c2.reset(3);
-  const r1 = c1.step([5]), r2 = c2.step([1]);
+  const c1 = makeEnv('cartpole-swingup', { actionRepeat: 1 }),
+    c2 = makeEnv('cartpole-swingup', { actionRepeat: 1 });
+  c1.reset(3);
+  c2.reset(3);
+  const r1 = c1.step([5]),
+    r2 = c2.step([1]);
   assert.deepEqual(r1.obs.state, r2.obs.state);
   assert.equal(r1.reward, r2.reward);
 });
@@ -118,17 +137,24 @@ test('time limit → truncated at maxSteps, then step() refuses until reset', ()
   assert.equal(env.step([0]).truncated, false);
   const short = makeEnv('shapes-2d', { maxSteps: 3 });
   short.reset(0);
-  assert.deepEqual([0, 1, 2].map(() => short.step(0).truncated), [false, false, true]);
+  assert.deepEqual(
+    [0, 1, 2].map(() => short.step(0).truncated),
+    [false, false, true],
+  );
 });
 
 test('action repeat runs the simulator k times per step and sums the rewards', () => {
   const rep = makeEnv('cartpole-swingup', { actionRepeat: 4 });
   const one = makeEnv('cartpole-swingup', { actionRepeat: 1 });
-  rep.reset(9); one.reset(9);
+  rep.reset(9);
+  one.reset(9);
   let sum = 0;
   let last = one.step([0.3]);
   sum += last.reward;
-  for (let k = 1; k < 4; k++) { last = one.step([0.3]); sum += last.reward; }
+  for (let k = 1; k < 4; k++) {
+    last = one.step([0.3]);
+    sum += last.reward;
+  }
   const r = rep.step([0.3]);
   assert.ok(Math.abs(r.reward - sum) < 1e-12);
   assert.deepEqual(r.obs.state, last.obs.state);

@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { composeGrid, errorFrame, filmstrip, openLoopGrid, CONTEXT_GREEN, IMAGINED_RED } from '../../../core/media/grid.ts';
+import {
+  composeGrid,
+  errorFrame,
+  filmstrip,
+  openLoopGrid,
+  CONTEXT_GREEN,
+  IMAGINED_RED,
+} from '../../../core/media/grid.ts';
 import { encodeAnimation, encodePng, formatOf } from '../../../core/media/encode.ts';
 
 /** n frames of H×W, frame i filled with a grey level 40·i and a marker pixel (top-left) of 255 − i. */
@@ -14,7 +21,9 @@ function frames(n: number, H: number, W: number): Uint8Array {
   return f;
 }
 
-const px = (img: { data: Uint8Array; width: number }, x: number, y: number) => [...img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3)];
+const px = (img: { data: Uint8Array; width: number }, x: number, y: number) => [
+  ...img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3),
+];
 
 test('filmstrip: frames side by side, wrapped into rows, pixelated upscaling by an integer factor', () => {
   const img = filmstrip(frames(5, 4, 3), 5, 4, 3, { scale: 2, columns: 3 });
@@ -30,7 +39,14 @@ test('filmstrip: frames side by side, wrapped into rows, pixelated upscaling by 
 
 test('composeGrid draws column borders (context green, imagined red) inside the frames', () => {
   const f = frames(1, 6, 6);
-  const img = composeGrid([[f, f, f]], { height: 6, width: 6, gap: 1, background: [9, 9, 9], borderWidth: 2, columnBorder: (c) => (c === 0 ? CONTEXT_GREEN : c === 1 ? IMAGINED_RED : null) });
+  const img = composeGrid([[f, f, f]], {
+    height: 6,
+    width: 6,
+    gap: 1,
+    background: [9, 9, 9],
+    borderWidth: 2,
+    columnBorder: (c) => (c === 0 ? CONTEXT_GREEN : c === 1 ? IMAGINED_RED : null),
+  });
   assert.equal(img.width, 3 * 6 + 2);
   assert.deepEqual(px(img, 0, 0), [0, 255, 0]);
   assert.deepEqual(px(img, 1, 3), [0, 255, 0]);
@@ -41,7 +57,10 @@ test('composeGrid draws column borders (context green, imagined red) inside the 
 });
 
 test('open-loop grid: truth / model / error rows, error = (model − truth + 255) / 2', () => {
-  assert.deepEqual([...errorFrame(new Uint8Array([0, 255, 100, 10]), new Uint8Array([255, 0, 100, 20]))], [0, 255, 127, 122]);
+  assert.deepEqual(
+    [...errorFrame(new Uint8Array([0, 255, 100, 10]), new Uint8Array([255, 0, 100, 20]))],
+    [0, 255, 127, 122],
+  );
   const truth = [new Uint8Array(12).fill(100), new Uint8Array(12).fill(100)];
   const model = [new Uint8Array(12).fill(100), new Uint8Array(12).fill(200)];
   const img = openLoopGrid(truth, model, 1, { height: 2, width: 2, borderWidth: 0 });
@@ -58,7 +77,7 @@ test('PNG, animated GIF and animated WebP through sharp keep size, frame count a
   const pm = await sharp(png).metadata();
   assert.deepEqual([pm.format, pm.width, pm.height], ['png', 5 * 6 * 3, 8 * 3]);
   const back = await sharp(png).raw().toBuffer();
-  assert.equal(back[((0 * 90) + 3 * 6 * 2 + 3) * 3], 80); // frame 2 body
+  assert.equal(back[(0 * 90 + 3 * 6 * 2 + 3) * 3], 80); // frame 2 body
 
   for (const format of ['gif', 'webp'] as const) {
     const bytes = await encodeAnimation(f, n, 8, 6, { format, scale: 2, delayMs: 80 });
@@ -68,7 +87,10 @@ test('PNG, animated GIF and animated WebP through sharp keep size, frame count a
     assert.equal(m.width, 12);
     assert.equal(m.pageHeight, 16);
     assert.deepEqual(m.delay, new Array(n).fill(80));
-    const { data, info } = await sharp(bytes, { animated: true }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes, { animated: true })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     for (let i = 0; i < n; i++) {
       const body = data[((i * 16 + 8) * 12 + 6) * info.channels];
       assert.ok(Math.abs(body - 40 * i) <= 2, `${format} frame ${i} body ${body} vs ${40 * i}`);

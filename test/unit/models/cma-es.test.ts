@@ -33,7 +33,8 @@ test('CMA-ES solves 8-d Rosenbrock (needs covariance adaptation along the valley
 });
 
 test('the covariance learns an ill-conditioned ellipsoid (condition 1e4)', () => {
-  const ell = (x: ArrayLike<number>) => Array.from(x).reduce((a, v, i) => a + 10 ** ((4 * i) / (x.length - 1)) * v * v, 0);
+  const ell = (x: ArrayLike<number>) =>
+    Array.from(x).reduce((a, v, i) => a + 10 ** ((4 * i) / (x.length - 1)) * v * v, 0);
   const es = minimise(ell, new Array(6).fill(1), 1, 600);
   assert.ok(es.s.best!.f < 1e-10, `best ${es.s.best!.f}`);
   // Axis variances of C should follow 1/curvature: the first axis far wider than the last.
@@ -60,7 +61,8 @@ test('symmetricEigen reconstructs the matrix', () => {
   const rng = new Rng(3);
   const R = Array.from({ length: n * n }, () => rng.normal());
   const M = new Array(n * n).fill(0);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) M[i * n + j] += R[i * n + k] * R[j * n + k];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) M[i * n + j] += R[i * n + k] * R[j * n + k];
   const { values, vectors } = symmetricEigen(M, n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {

@@ -8,7 +8,13 @@ import { disposeParams } from '../../../core/models/nn.ts';
 import { PRESETS, resolveWorldModelsConfig, type VaeConfig } from '../../../core/models/world-models/config.ts';
 import { decode, encode, initVae, vaeLoss } from '../../../core/models/world-models/vae.ts';
 import { mixtureNll, type MdnOutputs } from '../../../core/models/world-models/mdn-rnn.ts';
-import { controllerAction, controllerSize, MdnCell, type ActionSpec, type MdnWeights } from '../../../core/models/world-models/dream-kernel.ts';
+import {
+  controllerAction,
+  controllerSize,
+  MdnCell,
+  type ActionSpec,
+  type MdnWeights,
+} from '../../../core/models/world-models/dream-kernel.ts';
 
 before(async () => {
   await initBackend();
@@ -32,7 +38,9 @@ test('VAE loss = mean over images of (pixel SSE + max(KL, klTolerance·zDim)), c
   const enc = encode(p, base, x);
   const muA = enc.mu.arraySync();
   const lvA = enc.logvar.arraySync();
-  const z = tf.tensor2d(muA.map((row, b) => row.map((m, d) => m + Math.exp(0.5 * lvA[b][d]) * epsData[b * base.zDim + d])));
+  const z = tf.tensor2d(
+    muA.map((row, b) => row.map((m, d) => m + Math.exp(0.5 * lvA[b][d]) * epsData[b * base.zDim + d])),
+  );
   const recon = decode(p, base, z).dataSync();
   const sse = muA.map((_, b) => {
     let s = 0;
@@ -47,8 +55,18 @@ test('VAE loss = mean over images of (pixel SSE + max(KL, klTolerance·zDim)), c
     const { loss, metrics } = vaeLoss(p, cfg, x, eps);
     const expected = sse.reduce((s, e, b) => s + (e + Math.max(kls[b], tol * cfg.zDim)) / B, 0);
     close(loss.dataSync()[0], expected, 1e-4, `vae loss (tolerance ${tol})`);
-    close(metrics.kl.dataSync()[0], kls.reduce((a, k) => a + k / B, 0), 1e-4, 'kl metric (unfloored)');
-    close(metrics.recon_loss.dataSync()[0], sse.reduce((a, e) => a + e / B, 0), 1e-4, 'recon_loss = mean per-image SSE');
+    close(
+      metrics.kl.dataSync()[0],
+      kls.reduce((a, k) => a + k / B, 0),
+      1e-4,
+      'kl metric (unfloored)',
+    );
+    close(
+      metrics.recon_loss.dataSync()[0],
+      sse.reduce((a, e) => a + e / B, 0),
+      1e-4,
+      'recon_loss = mean per-image SSE',
+    );
     tf.dispose([loss, ...Object.values(metrics)]);
   }
   tf.dispose([x, eps, enc.mu, enc.logvar, z]);
@@ -59,21 +77,29 @@ test('VAE loss = mean over images of (pixel SSE + max(KL, klTolerance·zDim)), c
 function nllJs(logits: number[], mu: number[], logsigma: number[], y: number): number {
   const mx = Math.max(...logits);
   const lse = mx + Math.log(logits.reduce((s, l) => s + Math.exp(l - mx), 0));
-  const terms = logits.map((l, k) => l - lse - 0.5 * ((y - mu[k]) / Math.exp(logsigma[k])) ** 2 - logsigma[k] - 0.5 * Math.log(2 * Math.PI));
+  const terms = logits.map(
+    (l, k) => l - lse - 0.5 * ((y - mu[k]) / Math.exp(logsigma[k])) ** 2 - logsigma[k] - 0.5 * Math.log(2 * Math.PI),
+  );
   const m = Math.max(...terms);
   return -(m + Math.log(terms.reduce((s, t) => s + Math.exp(t - m), 0)));
 }
 
 test('MDN mixture NLL matches an independent logsumexp computation, including far-out targets', () => {
   const rng = new Rng(5);
-  const N = 4, Z = 3, K = 5;
+  const N = 4,
+    Z = 3,
+    K = 5;
   const logits = Array.from({ length: N * Z * K }, () => rng.normal() * 2);
   const mu = Array.from({ length: N * Z * K }, () => rng.normal());
   const ls = Array.from({ length: N * Z * K }, () => rng.normal() * 0.5 - 1);
   // Far targets (|y| = 40 with σ ≈ e⁻¹) underflow a naive Σ π·N: the logsumexp path must stay finite.
   const y = Array.from({ length: N * Z }, (_, i) => (i === 0 ? 40 : rng.normal()));
   const lg = tf.tensor3d(logits, [N, Z, K]);
-  const o: MdnOutputs = { logpi: tf.sub(lg, tf.logSumExp(lg, -1, true)) as tf.Tensor3D, mu: tf.tensor3d(mu, [N, Z, K]), logsigma: tf.tensor3d(ls, [N, Z, K]) };
+  const o: MdnOutputs = {
+    logpi: tf.sub(lg, tf.logSumExp(lg, -1, true)) as tf.Tensor3D,
+    mu: tf.tensor3d(mu, [N, Z, K]),
+    logsigma: tf.tensor3d(ls, [N, Z, K]),
+  };
   const got = mixtureNll(o, tf.tensor2d(y, [N, Z])).dataSync();
   for (let i = 0; i < N * Z; i++) {
     const sl = (a: number[]) => a.slice(i * K, (i + 1) * K);
@@ -89,8 +115,17 @@ test('MDN mixture NLL matches an independent logsumexp computation, including fa
 function cellWithHead(logits: number[], mus: number[], logsigmas: number[]): MdnCell {
   const K = logits.length;
   const w: MdnWeights = {
-    zDim: 1, actionDim: 1, hidden: 1, mixtures: K, rewardHead: false, doneHead: false,
-    wx: new Float32Array(8), wh: new Float32Array(4), b: new Float32Array(4), headW: new Float32Array(3 * K), headB: new Float32Array(3 * K),
+    zDim: 1,
+    actionDim: 1,
+    hidden: 1,
+    mixtures: K,
+    rewardHead: false,
+    doneHead: false,
+    wx: new Float32Array(8),
+    wh: new Float32Array(4),
+    b: new Float32Array(4),
+    headW: new Float32Array(3 * K),
+    headB: new Float32Array(3 * K),
   };
   const cell = new MdnCell(w);
   cell.out.set([...logits, ...mus, ...logsigmas]);
@@ -102,7 +137,11 @@ test('temperature: components are drawn from softmax(logπ/τ) and the spread is
   const n = 20000;
   const z = new Float32Array(1);
   // Two far-apart components, π = (0.8, 0.2): at τ = 2 the draw frequencies become ∝ √π = (0.667, 0.333).
-  for (const [tau, want] of [[1, 0.8], [2, Math.sqrt(0.8) / (Math.sqrt(0.8) + Math.sqrt(0.2))], [0.25, 0.8 ** 4 / (0.8 ** 4 + 0.2 ** 4)]]) {
+  for (const [tau, want] of [
+    [1, 0.8],
+    [2, Math.sqrt(0.8) / (Math.sqrt(0.8) + Math.sqrt(0.2))],
+    [0.25, 0.8 ** 4 / (0.8 ** 4 + 0.2 ** 4)],
+  ]) {
     const cell = cellWithHead([Math.log(0.8), Math.log(0.2)], [0, 100], [Math.log(0.01), Math.log(0.01)]);
     let first = 0;
     for (let i = 0; i < n; i++) if (cell.nextZ(tau, rng, z)[0] < 50) first++;
@@ -111,7 +150,8 @@ test('temperature: components are drawn from softmax(logπ/τ) and the spread is
   // One component with σ = 0.5: the sample std is 0.5·√τ.
   for (const tau of [1, 4]) {
     const cell = cellWithHead([0], [2], [Math.log(0.5)]);
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     for (let i = 0; i < n; i++) {
       const v = cell.nextZ(tau, rng, z)[0];
       s += v;
@@ -129,7 +169,8 @@ test('temperature: components are drawn from softmax(logπ/τ) and the spread is
 test('controller: a = tanh(W[z,h] + b) mapped into the box, one-hot for discrete, with (z+h)·A + A parameters', () => {
   assert.equal(controllerSize(32, 256, 3), 867); // WMx CarRacing controller size
   const rng = new Rng(2);
-  const zDim = 4, H = 6;
+  const zDim = 4,
+    H = 6;
   const box: ActionSpec = { kind: 'box', low: [-1, 0, 0], high: [1, 1, 1] };
   for (let trial = 0; trial < 50; trial++) {
     const theta = Array.from({ length: controllerSize(zDim, H, 3) }, () => rng.normal() * 5);
@@ -137,7 +178,9 @@ test('controller: a = tanh(W[z,h] + b) mapped into the box, one-hot for discrete
     const h = Array.from({ length: H }, () => rng.uniform(-1, 1));
     const a = controllerAction(theta, z, h, box);
     assert.equal(a.length, 3);
-    a.forEach((v, j) => assert.ok(v >= box.low[j] && v <= box.high[j], `action ${j} = ${v} outside [${box.low[j]}, ${box.high[j]}]`));
+    a.forEach((v, j) =>
+      assert.ok(v >= box.low[j] && v <= box.high[j], `action ${j} = ${v} outside [${box.low[j]}, ${box.high[j]}]`),
+    );
     // Independent: tanh(W[z,h]+b) then the affine map onto [low, high].
     for (let j = 0; j < 3; j++) {
       let s = theta[(zDim + H) * 3 + j];
@@ -146,20 +189,36 @@ test('controller: a = tanh(W[z,h] + b) mapped into the box, one-hot for discrete
     }
   }
   // Zero weights: the middle of each box dimension.
-  assert.deepEqual(Array.from(controllerAction(new Array(controllerSize(zDim, H, 3)).fill(0), new Array(zDim).fill(1), new Array(H).fill(1), box)), [0, 0.5, 0.5]);
+  assert.deepEqual(
+    Array.from(
+      controllerAction(
+        new Array(controllerSize(zDim, H, 3)).fill(0),
+        new Array(zDim).fill(1),
+        new Array(H).fill(1),
+        box,
+      ),
+    ),
+    [0, 0.5, 0.5],
+  );
   const disc: ActionSpec = { kind: 'discrete', n: 5 };
   const theta = new Array(controllerSize(zDim, H, 5)).fill(0);
   theta[(zDim + H) * 5 + 3] = 1; // bias favours action 3
-  assert.deepEqual(Array.from(controllerAction(theta, new Array(zDim).fill(0), new Array(H).fill(0), disc)), [0, 0, 0, 1, 0]);
+  assert.deepEqual(
+    Array.from(controllerAction(theta, new Array(zDim).fill(0), new Array(H).fill(0), disc)),
+    [0, 0, 0, 1, 0],
+  );
 });
 
 test('config validation errors name the field and what was expected', () => {
   const bad = (over: unknown, field: RegExp, preset = 'debug') => {
-    assert.throws(() => resolveWorldModelsConfig(preset, over), (e: unknown) => {
-      assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
-      assert.match(e.message, field);
-      return true;
-    });
+    assert.throws(
+      () => resolveWorldModelsConfig(preset, over),
+      (e: unknown) => {
+        assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+        assert.match(e.message, field);
+        return true;
+      },
+    );
   };
   bad({ vae: { zDim: 0 } }, /vae\.zDim/);
   bad({ rnn: { lr: -1 } }, /rnn\.lr/);

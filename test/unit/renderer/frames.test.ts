@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rgbToRgba, errorFrame, frameMse, rolloutErrors, fitScale, isBlank, frameAt } from '../../../renderer/src/lib/frames.ts';
+import {
+  rgbToRgba,
+  errorFrame,
+  frameMse,
+  rolloutErrors,
+  fitScale,
+  isBlank,
+  frameAt,
+} from '../../../renderer/src/lib/frames.ts';
 import { colormap, colormapCss } from '../../../renderer/src/lib/colormap.ts';
 
 test('rgbToRgba copies channels and sets opaque alpha', () => {

@@ -41,7 +41,8 @@ test('number keys pick discrete actions: 1 → 0 … 0 → 9, Shift adds 10, out
 });
 
 test('steering keys are recognised (so the page does not scroll on arrows)', () => {
-  for (const k of ['ArrowUp', 'KeyW', 'KeyA', 'KeyS', 'KeyD', 'Digit7', 'Numpad0']) assert.equal(isSteeringKey(k), true, k);
+  for (const k of ['ArrowUp', 'KeyW', 'KeyA', 'KeyS', 'KeyD', 'Digit7', 'Numpad0'])
+    assert.equal(isSteeringKey(k), true, k);
   for (const k of ['KeyQ', 'Space', 'Enter', 'KeyR']) assert.equal(isSteeringKey(k), false, k);
 });
 

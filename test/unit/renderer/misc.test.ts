@@ -20,7 +20,7 @@ test('FpsMeter reports the rate over its window', () => {
 test('FpsMeter measures a faster stream within the window only', () => {
   const m = new FpsMeter(500);
   for (let i = 0; i < 10; i++) m.tick(i * 100); // 10 fps for 1 s
-  for (let i = 1; i <= 30; i++) m.tick(900 + i * 1000 / 60); // then 60 fps for 0.5 s
+  for (let i = 1; i <= 30; i++) m.tick(900 + (i * 1000) / 60); // then 60 fps for 0.5 s
   assert.ok(Math.abs(m.rate(1400) - 60) < 0.5, `got ${m.rate(1400)}`);
 });
 
@@ -37,7 +37,11 @@ test('stripLayout spans the episode with as many thumbnails as fit', () => {
 test('chunkPlan covers an episode in calls of at most 1000 frames', () => {
   assert.deepEqual(chunkPlan(0), []);
   assert.deepEqual(chunkPlan(1000), [{ start: 0, count: 1000 }]);
-  assert.deepEqual(chunkPlan(2501), [{ start: 0, count: 1000 }, { start: 1000, count: 1000 }, { start: 2000, count: 501 }]);
+  assert.deepEqual(chunkPlan(2501), [
+    { start: 0, count: 1000 },
+    { start: 1000, count: 1000 },
+    { start: 2000, count: 501 },
+  ]);
 });
 
 test('loadAllFrames stitches chunks in place and rejects short replies', async () => {
@@ -51,7 +55,10 @@ test('loadAllFrames stitches chunks in place and rejects short replies', async (
   assert.equal(all[0], 1);
   assert.equal(all[1000 * 3 - 1], 1);
   assert.equal(all[1000 * 3], 2);
-  await assert.rejects(loadAllFrames(10, 3, async () => new Uint8Array(3)), /got 3 bytes, expected 30/);
+  await assert.rejects(
+    loadAllFrames(10, 3, async () => new Uint8Array(3)),
+    /got 3 bytes, expected 30/,
+  );
 });
 
 test('metricOrder puts losses first, then alphabetical', () => {

@@ -13,13 +13,13 @@ before(async () => {
   await initBackend();
 });
 
-test('CEM defaults are PlaNet\'s (horizon 12, 1000 candidates, top 100, 10 iterations)', () => {
+test("CEM defaults are PlaNet's (horizon 12, 1000 candidates, top 100, 10 iterations)", () => {
   assert.deepEqual({ ...CEM_DEFAULTS }, { horizon: 12, candidates: 1000, topK: 100, iterations: 10 });
   const c = rssmConfig('planet');
   assert.deepEqual(c.planner, { horizon: 12, candidates: 1000, topK: 100, iterations: 10 });
 });
 
-test('the planner\'s plan scores higher under the model than random candidates; planning leaks no tensors', () => {
+test("the planner's plan scores higher under the model than random candidates; planning leaks no tensors", () => {
   const c = withActionDim(rssmConfig('debug'), 1);
   const m = createRssmModel(c, 11);
   const state = initialState(c, 1);
@@ -38,9 +38,15 @@ test('the planner\'s plan scores higher under the model than random candidates; 
   tf.dispose([rand, r]);
   const meanRandom = returns.reduce((a, b) => a + b, 0) / returns.length;
   const p95 = returns[Math.floor(0.95 * returns.length)];
-  console.log(`model return: plan ${plan.meanReturn.toFixed(4)}, random mean ${meanRandom.toFixed(4)}, random p95 ${p95.toFixed(4)}, random max ${returns.at(-1)!.toFixed(4)}`);
+  console.log(
+    `model return: plan ${plan.meanReturn.toFixed(4)}, random mean ${meanRandom.toFixed(4)}, random p95 ${p95.toFixed(4)}, random max ${returns.at(-1)!.toFixed(4)}`,
+  );
   assert.ok(plan.meanReturn > p95, `plan return ${plan.meanReturn} should beat 95% of random candidates (p95 ${p95})`);
-  tf.dispose([state.deter, state.stoch, ...(state.dist.kind === 'gaussian' ? [state.dist.mean, state.dist.std] : [state.dist.logits])]);
+  tf.dispose([
+    state.deter,
+    state.stoch,
+    ...(state.dist.kind === 'gaussian' ? [state.dist.mean, state.dist.std] : [state.dist.logits]),
+  ]);
   disposeRssmModel(m);
 });
 
@@ -48,7 +54,12 @@ test('PlanetAgent (belief update + CEM + noise) drives a real env without leakin
   const c = withActionDim(rssmConfig('debug', { planner: { horizon: 5, candidates: 50, topK: 5, iterations: 2 } }), 1);
   const m = createRssmModel(c, 2);
   const env = makeEnv('cartpole-swingup', { size: c.image.size, actionRepeat: 8, maxSteps: 6 });
-  const agent = new PlanetAgent(m.params, c, env.actionSpace, { planner: c.planner, noise: 0.3, seed: 1, frameSize: c.image.size });
+  const agent = new PlanetAgent(m.params, c, env.actionSpace, {
+    planner: c.planner,
+    noise: 0.3,
+    seed: 1,
+    frameSize: c.image.size,
+  });
   runEpisode(env, 1, agent.act); // warm-up
   agent.reset();
   const before = tf.memory().numTensors;

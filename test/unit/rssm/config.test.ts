@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RSSM_PRESETS, parseRssmConfig, rssmConfig, withActionDim, featureSize } from '../../../core/models/rssm/config.ts';
+import {
+  RSSM_PRESETS,
+  parseRssmConfig,
+  rssmConfig,
+  withActionDim,
+  featureSize,
+} from '../../../core/models/rssm/config.ts';
 import { isUserError } from '../../../core/util/errors.ts';
 
 test('presets carry the reference defaults (mission-anchors §1.2, §1.4, §1.10)', () => {
@@ -12,7 +18,10 @@ test('presets carry the reference defaults (mission-anchors §1.2, §1.4, §1.10
   assert.equal(p.loss.klBalance, null);
   assert.equal(p.loss.overshooting.distance, 0, 'off in the camera-ready config');
   assert.equal(p.loss.rewardScale, 10);
-  assert.deepEqual([p.train.batch, p.train.length, p.train.lr, p.train.adamEps, p.train.clipNorm], [50, 50, 1e-3, 1e-4, 1000]);
+  assert.deepEqual(
+    [p.train.batch, p.train.length, p.train.lr, p.train.adamEps, p.train.clipNorm],
+    [50, 50, 1e-3, 1e-4, 1000],
+  );
   const d = rssmConfig('dreamerv2');
   assert.deepEqual(d.rssm.latent, { kind: 'discrete', groups: 32, classes: 32, unimix: 0 });
   assert.equal(d.loss.klBalance, 0.8);
@@ -31,11 +40,20 @@ test('overrides deep-merge; overshooting can be switched on with per-distance we
 test('bad configs are rejected with the field and the expected value', () => {
   const bad: [() => unknown, RegExp][] = [
     [() => rssmConfig('nope'), /unknown rssm preset 'nope': expected one of planet, dreamerv2, debug/],
-    [() => rssmConfig('planet', { loss: { overshooting: { distance: 3, weights: [1] } } }), /loss\.overshooting\.weights: expected 3 weights/],
+    [
+      () => rssmConfig('planet', { loss: { overshooting: { distance: 3, weights: [1] } } }),
+      /loss\.overshooting\.weights: expected 3 weights/,
+    ],
     [() => rssmConfig('planet', { image: { size: 32 } }), /decoder\.kernels: .* give 64px, expected 32px/],
     [() => rssmConfig('planet', { planner: { topK: 2000 } }), /planner\.topK: must be <= planner\.candidates/],
-    [() => parseRssmConfig({ ...rssmConfig('debug'), loss: { ...rssmConfig('debug').loss, klBalance: 2 } }), /loss\.klBalance/],
-    [() => withActionDim(rssmConfig('debug', { actionDim: 2 }), 3), /actionDim is 2 but the data's actions have 3 dimensions/],
+    [
+      () => parseRssmConfig({ ...rssmConfig('debug'), loss: { ...rssmConfig('debug').loss, klBalance: 2 } }),
+      /loss\.klBalance/,
+    ],
+    [
+      () => withActionDim(rssmConfig('debug', { actionDim: 2 }), 3),
+      /actionDim is 2 but the data's actions have 3 dimensions/,
+    ],
   ];
   for (const [f, re] of bad) {
     assert.throws(f, (e: unknown) => isUserError(e) && re.test((e as Error).message), String(re));

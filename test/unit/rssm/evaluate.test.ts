@@ -18,12 +18,30 @@ test('loaded RSSM: evaluate reports every metric with its baseline; open loop an
   const eps = [0, 1].map((i) => runEpisode(env, i, randomPolicy(env.actionSpace, i)).episode);
   const config = rssmConfig('debug');
   const m = createRssmModel(withActionDim(config, 1), 0);
-  const data = { dataset: 'mem', env: 'cartpole-swingup', actionSpace: env.actionSpace, imageSize: 64, train: [eps[0]], heldOut: [eps[1]] };
-  const loaded = await rssmFamily.loadModel({ config, seed: 0, data, runDir: null, log: () => {} }, { tensors: namedParams(m.params, 'model/'), state: { actionDim: 1 } });
+  const data = {
+    dataset: 'mem',
+    env: 'cartpole-swingup',
+    actionSpace: env.actionSpace,
+    imageSize: 64,
+    train: [eps[0]],
+    heldOut: [eps[1]],
+  };
+  const loaded = await rssmFamily.loadModel(
+    { config, seed: 0, data, runDir: null, log: () => {} },
+    { tensors: namedParams(m.params, 'model/'), state: { actionDim: 1 } },
+  );
   disposeRssmModel(m);
   const before = tf.memory().numTensors;
   const metrics = await loaded.evaluate([eps[1]], { seed: 0, trainEpisodes: [eps[0]] });
-  for (const k of ['openloop_mse@1', 'openloop_mse@5', 'openloop_mse@10', 'openloop_mse@20', 'openloop_mse@50', 'kl', 'reward_mse']) {
+  for (const k of [
+    'openloop_mse@1',
+    'openloop_mse@5',
+    'openloop_mse@10',
+    'openloop_mse@20',
+    'openloop_mse@50',
+    'kl',
+    'reward_mse',
+  ]) {
     assert.ok(metrics[k], `${k} reported`);
     assert.ok(Number.isFinite(metrics[k].model) && Number.isFinite(metrics[k].baseline), `${k} finite`);
   }

@@ -4,7 +4,11 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import {
-  type CategoricalDist, type GaussianDist, categoricalFromRaw, klDivergence, straightThrough,
+  type CategoricalDist,
+  type GaussianDist,
+  categoricalFromRaw,
+  klDivergence,
+  straightThrough,
 } from '../../../core/models/rssm/distributions.ts';
 import { freeNats, klLoss } from '../../../core/models/rssm/losses.ts';
 import { overshootingMask, shiftTime } from '../../../core/models/rssm/overshooting.ts';
@@ -16,7 +20,10 @@ function close(actual: ArrayLike<number>, expected: number[], tol = 1e-4, what =
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
     const err = Math.abs(actual[i] - expected[i]);
-    assert.ok(err <= tol * Math.max(1, Math.abs(expected[i])), `${what}[${i}]: got ${actual[i]}, expected ${expected[i]}`);
+    assert.ok(
+      err <= tol * Math.max(1, Math.abs(expected[i])),
+      `${what}[${i}]: got ${actual[i]}, expected ${expected[i]}`,
+    );
   }
 }
 const flat = (x: unknown): number[] => (x as number[]).flat(Infinity as 1) as number[];
@@ -35,7 +42,10 @@ test('KL between diagonal Gaussians matches numpy', () => {
 test('KL between categoricals (G groups × C classes) matches numpy, with and without 1% unimix', () => {
   const c = F.categorical_kl;
   const [n, groups, classes] = [2, 3, 4];
-  for (const [u, expected] of [[0, c.kl], [0.01, c.kl_unimix]] as [number, number[]][]) {
+  for (const [u, expected] of [
+    [0, c.kl],
+    [0.01, c.kl_unimix],
+  ] as [number, number[]][]) {
     const q = categoricalFromRaw(tf.reshape(tf.tensor(c.qraw), [n, groups * classes]), groups, classes, u);
     const p = categoricalFromRaw(tf.reshape(tf.tensor(c.praw), [n, groups * classes]), groups, classes, u);
     close(klDivergence(q, p).dataSync(), expected, 1e-4, `categorical kl u=${u}`);
@@ -79,8 +89,11 @@ test('KL balancing gradients for categorical latents match numpy finite differen
   const g = F.kl_balance_categorical;
   const c = F.categorical_kl;
   const f = (qraw: tf.Tensor, praw: tf.Tensor) =>
-    klLoss(categoricalFromRaw(tf.reshape(qraw, [2, 12]), 3, 4, 0), categoricalFromRaw(tf.reshape(praw, [2, 12]), 3, 4, 0),
-      { freeNats: 0, placement: 'mean', balance: g.alpha }).loss;
+    klLoss(
+      categoricalFromRaw(tf.reshape(qraw, [2, 12]), 3, 4, 0),
+      categoricalFromRaw(tf.reshape(praw, [2, 12]), 3, 4, 0),
+      { freeNats: 0, placement: 'mean', balance: g.alpha },
+    ).loss;
   const { value, grads } = tf.valueAndGrads(f)([tf.tensor(c.qraw), tf.tensor(c.praw)]);
   close(value.dataSync(), [g.loss], 1e-5, 'value');
   close(grads[0].dataSync(), flat(g.grad_q), 2e-4, 'd/d posterior logits');

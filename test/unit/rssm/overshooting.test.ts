@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { rssmConfig, withActionDim, type RssmModelConfig } from '../../../core/models/rssm/config.ts';
-import { createRssmModel, disposeRssmModel, observeBatch, trainStep, type SeqBatch } from '../../../core/models/rssm/world-model.ts';
+import {
+  createRssmModel,
+  disposeRssmModel,
+  observeBatch,
+  trainStep,
+  type SeqBatch,
+} from '../../../core/models/rssm/world-model.ts';
 import { overshootingLoss } from '../../../core/models/rssm/overshooting.ts';
 import { Rng } from '../../../core/util/rng.ts';
 
@@ -18,7 +24,9 @@ function dotBatch(b: number, t: number, rng: Rng): SeqBatch {
   const action = new Float32Array(b * t);
   const isFirstHost = new Uint8Array(b * t);
   for (let i = 0; i < b; i++) {
-    let x = rng.uniform(0, S), y = rng.uniform(0, S), vx = rng.uniform(-1, 1);
+    let x = rng.uniform(0, S),
+      y = rng.uniform(0, S),
+      vx = rng.uniform(-1, 1);
     const vy = rng.uniform(-1, 1);
     isFirstHost[i * t] = 1;
     for (let j = 0; j < t; j++) {
@@ -31,27 +39,35 @@ function dotBatch(b: number, t: number, rng: Rng): SeqBatch {
       }
       for (let dy = -1; dy <= 1; dy++) {
         for (let dx = -1; dx <= 1; dx++) {
-          const px = (Math.floor(x) + dx + S) % S, py = (Math.floor(y) + dy + S) % S;
+          const px = (Math.floor(x) + dx + S) % S,
+            py = (Math.floor(y) + dy + S) % S;
           for (let c = 0; c < 3; c++) image[(((i * t + j) * S + py) * S + px) * 3 + c] = 0.5;
         }
       }
     }
   }
   return {
-    image: tf.tensor(image, [b, t, S, S, 3]), action: tf.tensor3d(action, [b, t, 1]), reward: tf.zeros([b, t]) as tf.Tensor2D,
-    cont: tf.ones([b, t]) as tf.Tensor2D, isFirst: tf.tensor2d(Float32Array.from(isFirstHost), [b, t]), isFirstHost,
+    image: tf.tensor(image, [b, t, S, S, 3]),
+    action: tf.tensor3d(action, [b, t, 1]),
+    reward: tf.zeros([b, t]) as tf.Tensor2D,
+    cont: tf.ones([b, t]) as tf.Tensor2D,
+    isFirst: tf.tensor2d(Float32Array.from(isFirstHost), [b, t]),
+    isFirstHost,
   };
 }
 
 function tinyConfig(distance: number): RssmModelConfig {
-  return withActionDim(rssmConfig('debug', {
-    image: { size: 16 },
-    encoder: { depth: 8, kernels: [4, 4] },
-    decoder: { depth: 8, kernels: [6, 6] },
-    rssm: { deter: 32, hidden: 32, latent: { kind: 'gaussian', size: 6, minStd: 0.1 } },
-    loss: { freeNats: 0, overshooting: { distance, scale: distance > 0 ? 1 : 0 } },
-    train: { lr: 3e-3 },
-  }), 1);
+  return withActionDim(
+    rssmConfig('debug', {
+      image: { size: 16 },
+      encoder: { depth: 8, kernels: [4, 4] },
+      decoder: { depth: 8, kernels: [6, 6] },
+      rssm: { deter: 32, hidden: 32, latent: { kind: 'gaussian', size: 6, minStd: 0.1 } },
+      loss: { freeNats: 0, overshooting: { distance, scale: distance > 0 ? 1 : 0 } },
+      train: { lr: 3e-3 },
+    }),
+    1,
+  );
 }
 
 function disposeB(b: SeqBatch): void {
@@ -60,14 +76,30 @@ function disposeB(b: SeqBatch): void {
 
 test('overshooting: the posterior target gets no gradient with stopPosteriorGrad (PlaNet os_stop_posterior_grad)', () => {
   for (const stop of [true, false]) {
-    const c = withActionDim(rssmConfig('debug', { image: { size: 16 }, encoder: { kernels: [4, 4] }, decoder: { kernels: [6, 6] }, loss: { freeNats: 0, overshooting: { distance: 2, scale: 1, stopPosteriorGrad: stop } } }), 1);
+    const c = withActionDim(
+      rssmConfig('debug', {
+        image: { size: 16 },
+        encoder: { kernels: [4, 4] },
+        decoder: { kernels: [6, 6] },
+        loss: { freeNats: 0, overshooting: { distance: 2, scale: 1, stopPosteriorGrad: stop } },
+      }),
+      1,
+    );
     const m = createRssmModel(c, 5);
     const batch = dotBatch(2, 6, new Rng(1));
     const { post } = observeBatch(m.params, c, batch, null);
     if (post.dist.kind !== 'gaussian') throw new Error('gaussian expected');
     const { deter, stoch } = post;
-    const g = tf.grads((mean: tf.Tensor, std: tf.Tensor) =>
-      overshootingLoss(m.params, c, { deter, stoch, dist: { kind: 'gaussian', mean, std } }, batch.action, batch.isFirstHost, null).loss,
+    const g = tf.grads(
+      (mean: tf.Tensor, std: tf.Tensor) =>
+        overshootingLoss(
+          m.params,
+          c,
+          { deter, stoch, dist: { kind: 'gaussian', mean, std } },
+          batch.action,
+          batch.isFirstHost,
+          null,
+        ).loss,
     )([post.dist.mean, post.dist.std]);
     const mag = tf.sum(tf.abs(g[0])).dataSync()[0] + tf.sum(tf.abs(g[1])).dataSync()[0];
     if (stop) assert.equal(mag, 0, 'no gradient into the posterior target');
@@ -77,35 +109,45 @@ test('overshooting: the posterior target gets no gradient with stopPosteriorGrad
   }
 });
 
-test('switching latent overshooting on changes multi-step prediction: lower 3–5-step prior KL after equal training', { timeout: 240_000 }, () => {
-  const steps = 120;
-  const evalBatch = dotBatch(16, 12, new Rng(999));
-  const results: Record<string, number[]> = {};
-  const finals: Record<string, Float32Array> = {};
-  for (const [name, distance] of [['off', 0], ['on', 5]] as const) {
-    const c = tinyConfig(distance);
-    const m = createRssmModel(c, 7);
-    const rng = new Rng(3);
-    for (let i = 0; i < steps; i++) {
-      const b = dotBatch(8, 12, rng);
-      const r = trainStep(m, b);
-      assert.equal(r.skipped, false);
-      disposeB(b);
+test(
+  'switching latent overshooting on changes multi-step prediction: lower 3–5-step prior KL after equal training',
+  { timeout: 240_000 },
+  () => {
+    const steps = 120;
+    const evalBatch = dotBatch(16, 12, new Rng(999));
+    const results: Record<string, number[]> = {};
+    const finals: Record<string, Float32Array> = {};
+    for (const [name, distance] of [
+      ['off', 0],
+      ['on', 5],
+    ] as const) {
+      const c = tinyConfig(distance);
+      const m = createRssmModel(c, 7);
+      const rng = new Rng(3);
+      for (let i = 0; i < steps; i++) {
+        const b = dotBatch(8, 12, rng);
+        const r = trainStep(m, b);
+        assert.equal(r.skipped, false);
+        disposeB(b);
+      }
+      // Multi-step prior KL on held-out sequences: KL(q(s_{t+d}) ‖ p(s_{t+d} | s_t, a_{t+1..t+d})), d = 1..5.
+      const klPerD = tf.tidy(() => {
+        const { post } = observeBatch(m.params, c, evalBatch, null);
+        const o = overshootingLoss(m.params, c, post, evalBatch.action, evalBatch.isFirstHost, null, 5);
+        return tf.stack(o.klPerDistance);
+      });
+      results[name] = Array.from(klPerD.dataSync());
+      finals[name] = m.params['rssm/img_dist/w'].dataSync() as Float32Array;
+      klPerD.dispose();
+      disposeRssmModel(m);
     }
-    // Multi-step prior KL on held-out sequences: KL(q(s_{t+d}) ‖ p(s_{t+d} | s_t, a_{t+1..t+d})), d = 1..5.
-    const klPerD = tf.tidy(() => {
-      const { post } = observeBatch(m.params, c, evalBatch, null);
-      const o = overshootingLoss(m.params, c, post, evalBatch.action, evalBatch.isFirstHost, null, 5);
-      return tf.stack(o.klPerDistance);
-    });
-    results[name] = Array.from(klPerD.dataSync());
-    finals[name] = m.params['rssm/img_dist/w'].dataSync() as Float32Array;
-    klPerD.dispose();
-    disposeRssmModel(m);
-  }
-  disposeB(evalBatch);
-  console.log('multi-step prior KL by distance d=1..5:', JSON.stringify(results));
-  assert.notDeepEqual(Array.from(finals.on), Array.from(finals.off), 'overshooting changes the trained transition');
-  const far = (xs: number[]) => xs[2] + xs[3] + xs[4];
-  assert.ok(far(results.on) < far(results.off), `3–5-step KL with overshooting ${far(results.on)} should be below without ${far(results.off)}`);
-});
+    disposeB(evalBatch);
+    console.log('multi-step prior KL by distance d=1..5:', JSON.stringify(results));
+    assert.notDeepEqual(Array.from(finals.on), Array.from(finals.off), 'overshooting changes the trained transition');
+    const far = (xs: number[]) => xs[2] + xs[3] + xs[4];
+    assert.ok(
+      far(results.on) < far(results.off),
+      `3–5-step KL with overshooting ${far(results.on)} should be below without ${far(results.off)}`,
+    );
+  },
+);

@@ -8,10 +8,13 @@ import { disposeBatch, randomBatch } from './helpers.ts';
 
 const VARIANTS = {
   gaussian: withActionDim(rssmConfig('debug', { loss: { overshooting: { distance: 3, scale: 1 } } }), 1),
-  discrete: withActionDim(rssmConfig('debug', {
-    rssm: { latent: { kind: 'discrete', groups: 4, classes: 4, unimix: 0.01 }, gruNorm: true },
-    loss: { klBalance: 0.8, freeNatsPlacement: 'mean', overshooting: { distance: 2, scale: 1 } },
-  }), 1),
+  discrete: withActionDim(
+    rssmConfig('debug', {
+      rssm: { latent: { kind: 'discrete', groups: 4, classes: 4, unimix: 0.01 }, gruNorm: true },
+      loss: { klBalance: 0.8, freeNatsPlacement: 'mean', overshooting: { distance: 2, scale: 1 } },
+    }),
+    1,
+  ),
 };
 
 for (const [name, cfg] of Object.entries(VARIANTS)) {
@@ -24,7 +27,16 @@ for (const [name, cfg] of Object.entries(VARIANTS)) {
     for (let i = 0; i < 12; i++) {
       const r = trainStep(m, batch);
       assert.equal(r.skipped, false, r.reason);
-      for (const k of ['model_loss', 'image_loss', 'reward_loss', 'cont_loss', 'kl_loss', 'kl', 'overshooting_loss', 'grad_norm']) {
+      for (const k of [
+        'model_loss',
+        'image_loss',
+        'reward_loss',
+        'cont_loss',
+        'kl_loss',
+        'kl',
+        'overshooting_loss',
+        'grad_norm',
+      ]) {
         assert.ok(Number.isFinite(r.metrics[k]), `${k} = ${r.metrics[k]}`);
       }
       assert.ok(r.metrics.overshooting_loss > 0, 'overshooting is on and contributes');

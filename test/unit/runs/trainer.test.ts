@@ -8,21 +8,46 @@ import { readStatus } from '../../../core/runs/run-dir.ts';
 import { loadCheckpoint } from '../../../core/runs/checkpoints.ts';
 
 // Tiny world-models runs (debug preset, few steps) exercising the shared run machinery.
-const small = { vae: { steps: 8, batch: 8 }, rnn: { steps: 8, batch: 4, seqLen: 8, hidden: 16 }, controller: { enabled: false } };
+const small = {
+  vae: { steps: 8, batch: 8 },
+  rnn: { steps: 8, batch: 4, seqLen: 8, hidden: 16 },
+  controller: { enabled: false },
+};
 const { workspace, dataset } = collectWorkspace({ env: 'cartpole-swingup', episodes: 3, size: 32, maxSteps: 30 });
 
 async function losses(dir: string): Promise<number[]> {
-  return readMetrics(dir).filter((m) => typeof m['vae/loss'] === 'number' || typeof m['rnn/loss'] === 'number')
+  return readMetrics(dir)
+    .filter((m) => typeof m['vae/loss'] === 'number' || typeof m['rnn/loss'] === 'number')
     .map((m) => (m['vae/loss'] ?? m['rnn/loss']) as number);
 }
 
 test('resume after a kill reproduces the uninterrupted losses', async () => {
-  const a = await createRun({ workspace, family: 'world-models', preset: 'debug', dataset, overrides: small, train: { logEvery: 1, checkpointEvery: 4 } });
+  const a = await createRun({
+    workspace,
+    family: 'world-models',
+    preset: 'debug',
+    dataset,
+    overrides: small,
+    train: { logEvery: 1, checkpointEvery: 4 },
+  });
   const full = await trainRun(a.dir);
   assert.equal(full.state, 'finished');
-  const b = await createRun({ workspace, family: 'world-models', preset: 'debug', dataset, overrides: small, train: { logEvery: 1, checkpointEvery: 4 } });
+  const b = await createRun({
+    workspace,
+    family: 'world-models',
+    preset: 'debug',
+    dataset,
+    overrides: small,
+    train: { logEvery: 1, checkpointEvery: 4 },
+  });
   const ctrl = new AbortController();
-  const stopped = await trainRun(b.dir, { signal: ctrl.signal, checkpointOnStop: false, onMetrics: (m) => { if (m.step === 11) ctrl.abort(); } });
+  const stopped = await trainRun(b.dir, {
+    signal: ctrl.signal,
+    checkpointOnStop: false,
+    onMetrics: (m) => {
+      if (m.step === 11) ctrl.abort();
+    },
+  });
   assert.equal(stopped.state, 'paused');
   assert.equal(loadCheckpoint(b.dir)!.meta.globalStep, 8);
   const resumed = await trainRun(b.dir);
@@ -31,7 +56,14 @@ test('resume after a kill reproduces the uninterrupted losses', async () => {
 });
 
 test('divergence guard: K non-finite steps in a row stop the run as failed, checkpoint intact', async () => {
-  const r = await createRun({ workspace, family: 'world-models', preset: 'debug', dataset, overrides: small, train: { logEvery: 1, checkpointEvery: 2, maxBadSteps: 3 } });
+  const r = await createRun({
+    workspace,
+    family: 'world-models',
+    preset: 'debug',
+    dataset,
+    overrides: small,
+    train: { logEvery: 1, checkpointEvery: 2, maxBadSteps: 3 },
+  });
   const res = await trainRun(r.dir, { poisonSteps: [3, 4, 5] });
   assert.equal(res.state, 'failed');
   assert.match(res.message!, /diverged: 3 steps in a row/);
@@ -45,9 +77,20 @@ test('divergence guard: K non-finite steps in a row stop the run as failed, chec
 });
 
 test('no tensor leak across training steps', async () => {
-  const r = await createRun({ workspace, family: 'world-models', preset: 'debug', dataset, overrides: small, train: { logEvery: 1, checkpointEvery: 100 } });
+  const r = await createRun({
+    workspace,
+    family: 'world-models',
+    preset: 'debug',
+    dataset,
+    overrides: small,
+    train: { logEvery: 1, checkpointEvery: 100 },
+  });
   const counts: number[] = [];
-  await trainRun(r.dir, { onStep: (s) => { if (s.phase === 'vae' && s.step >= 2) counts.push(tf.memory().numTensors); } });
+  await trainRun(r.dir, {
+    onStep: (s) => {
+      if (s.phase === 'vae' && s.step >= 2) counts.push(tf.memory().numTensors);
+    },
+  });
   assert.ok(counts.length >= 5);
   assert.equal(Math.max(...counts), Math.min(...counts), `numTensors ${counts}`);
 });

@@ -21,13 +21,27 @@ test('calls wait for the server, travel with ids, and keep their error codes', a
   w.say({ type: 'started', backend: 'cpu' });
   await tick();
   const calls = w.received.slice(1) as { type: 'call'; id: number; method: string; req: unknown }[];
-  assert.deepEqual(calls.map((c) => [c.type, c.method]), [['call', 'frame'], ['call', 'step']]);
+  assert.deepEqual(
+    calls.map((c) => [c.type, c.method]),
+    [
+      ['call', 'frame'],
+      ['call', 'step'],
+    ],
+  );
   assert.notEqual(calls[0].id, calls[1].id);
   // Replies may come in any order.
-  w.say({ type: 'reply', id: calls[1].id, ok: false, error: { code: 'invalid_request', message: 'payload.action: expected 3 values', field: 'payload.action' } });
+  w.say({
+    type: 'reply',
+    id: calls[1].id,
+    ok: false,
+    error: { code: 'invalid_request', message: 'payload.action: expected 3 values', field: 'payload.action' },
+  });
   w.say({ type: 'reply', id: calls[0].id, ok: true, value: { sessionId: 'a', t: 4 } });
   assert.deepEqual(await p1, { sessionId: 'a', t: 4 });
-  await assert.rejects(p2, (e: unknown) => e instanceof ServiceError && e.code === 'invalid_request' && e.field === 'payload.action');
+  await assert.rejects(
+    p2,
+    (e: unknown) => e instanceof ServiceError && e.code === 'invalid_request' && e.field === 'payload.action',
+  );
   assert.equal(launcher.workers.length, 1, 'one server for all calls');
 });
 
@@ -41,7 +55,13 @@ test('a dying server fails the calls in flight; the next call starts a new one',
   await tick();
   w.line('RuntimeError: memory access out of bounds');
   w.exit(null, 'SIGKILL');
-  await assert.rejects(p, (e: unknown) => e instanceof ServiceError && e.code === 'internal' && /dream server exited \(SIGKILL\): RuntimeError/.test(e.message));
+  await assert.rejects(
+    p,
+    (e: unknown) =>
+      e instanceof ServiceError &&
+      e.code === 'internal' &&
+      /dream server exited \(SIGKILL\): RuntimeError/.test(e.message),
+  );
   assert.equal(dreams.pid(), undefined);
   const q = dreams.frame({ sessionId: 's' });
   assert.equal(launcher.workers.length, 2);

@@ -12,7 +12,9 @@ test('EventHub delivers valid events, drops ones that break the contract, surviv
   const hub = new EventHub((w) => dropped.push(w));
   const got: unknown[] = [];
   const all: string[] = [];
-  hub.subscribe('onRunLog', () => { throw new Error('listener bug'); });
+  hub.subscribe('onRunLog', () => {
+    throw new Error('listener bug');
+  });
   const off = hub.subscribe('onRunLog', (p) => got.push(p));
   hub.subscribeAll((e) => all.push(e));
   hub.emit('onRunLog', EVENT_SAMPLES.onRunLog as never);

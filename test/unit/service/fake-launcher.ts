@@ -5,7 +5,11 @@ import type { FromWorker, ToWorker } from '../../../core/trainer/protocol.ts';
 export class FakeWorker implements WorkerHandle {
   readonly received: ToWorker[] = [];
   exited = false;
-  constructor(readonly name: string, readonly pid: number, private readonly cb: WorkerCallbacks) {}
+  constructor(
+    readonly name: string,
+    readonly pid: number,
+    private readonly cb: WorkerCallbacks,
+  ) {}
   send(msg: ToWorker): void {
     this.received.push(msg);
   }

@@ -41,7 +41,15 @@ afterEach(async () => {
 
 const dir = () => runDirOf(ws, 'r');
 const disk = (state: 'running' | 'paused' | 'finished' | 'failed', step: number, message?: string) =>
-  writeStatus(dir(), { state, phase: 'vae', step, totalSteps: 600, pid: 1, backend: 'cpu', ...(message ? { message } : {}) });
+  writeStatus(dir(), {
+    state,
+    phase: 'vae',
+    step,
+    totalSteps: 600,
+    pid: 1,
+    backend: 'cpu',
+    ...(message ? { message } : {}),
+  });
 
 test('start: the trainer is told its job after it greets; "started" makes the run running', () => {
   assert.equal(runs.summary('r').status, 'created');
@@ -57,7 +65,10 @@ test('start: the trainer is told its job after it greets; "started" makes the ru
   assert.ok(start.job.controlFile);
   w.say({ type: 'started', backend: 'cpu' });
   assert.equal(runs.summary('r').status, 'running');
-  assert.throws(() => runs.start({ runId: 'r' }), (e: any) => e.code === 'conflict');
+  assert.throws(
+    () => runs.start({ runId: 'r' }),
+    (e: any) => e.code === 'conflict',
+  );
   assert.ok(statuses.some((x) => x.status === 'running'));
 });
 
@@ -127,7 +138,14 @@ test('pause → paused; finished → completed (and cannot be started again); fa
 });
 
 test('a run left "running" on disk by an earlier host shows as crashed', () => {
-  writeStatus(dir(), { state: 'running', phase: 'vae', step: 120, totalSteps: 600, pid: 2 ** 22 + 12345, backend: 'cpu' });
+  writeStatus(dir(), {
+    state: 'running',
+    phase: 'vae',
+    step: 120,
+    totalSteps: 600,
+    pid: 2 ** 22 + 12345,
+    backend: 'cpu',
+  });
   const s = runs.summary('r');
   assert.equal(s.status, 'crashed');
   assert.match(s.message!, /no longer running/);
@@ -139,8 +157,14 @@ test('a run another live process is training shows as running and cannot be star
   const s = runs.summary('r');
   assert.equal(s.status, 'running');
   assert.match(s.message!, /another process/);
-  assert.throws(() => runs.start({ runId: 'r' }), (e: any) => e.code === 'conflict' && /another process/.test(e.message));
-  assert.throws(() => runs.resume({ runId: 'r' }), (e: any) => e.code === 'conflict');
+  assert.throws(
+    () => runs.start({ runId: 'r' }),
+    (e: any) => e.code === 'conflict' && /another process/.test(e.message),
+  );
+  assert.throws(
+    () => runs.resume({ runId: 'r' }),
+    (e: any) => e.code === 'conflict',
+  );
   assert.equal(launcher.workers.length, 0);
 });
 
@@ -150,17 +174,58 @@ test('metrics appended by the trainer stream as onMetrics and advance the step',
   w.say({ type: 'ready', pid: w.pid });
   w.say({ type: 'started', backend: 'cpu' });
   const file = metricsPath(dir());
-  appendFileSync(file, JSON.stringify({ step: 10, phase: 'vae', time: '2026-01-01T00:00:00Z', 'vae/loss': 3.5, fps: 100 }) + '\n');
-  appendFileSync(file, JSON.stringify({ step: 20, phase: 'vae', time: '2026-01-01T00:00:01Z', 'vae/loss': 2.5, reason: 'text is dropped' }) + '\n{"step": 30, "pha');
+  appendFileSync(
+    file,
+    JSON.stringify({ step: 10, phase: 'vae', time: '2026-01-01T00:00:00Z', 'vae/loss': 3.5, fps: 100 }) + '\n',
+  );
+  appendFileSync(
+    file,
+    JSON.stringify({
+      step: 20,
+      phase: 'vae',
+      time: '2026-01-01T00:00:01Z',
+      'vae/loss': 2.5,
+      reason: 'text is dropped',
+    }) + '\n{"step": 30, "pha',
+  );
   await new Promise((r) => setTimeout(r, 900));
-  assert.deepEqual(metrics.map((p) => [p.step, p.values['vae/loss']]), [[10, 3.5], [20, 2.5]], 'the torn last line waits');
+  assert.deepEqual(
+    metrics.map((p) => [p.step, p.values['vae/loss']]),
+    [
+      [10, 3.5],
+      [20, 2.5],
+    ],
+    'the torn last line waits',
+  );
   assert.equal(runs.summary('r').step, 20);
-  assert.deepEqual(runs.metrics({ runId: 'r', since: 10, limit: 0 }).points.map((p) => p.step), [20]);
+  assert.deepEqual(
+    runs.metrics({ runId: 'r', since: 10, limit: 0 }).points.map((p) => p.step),
+    [20],
+  );
   w.exit(null, 'SIGKILL');
 });
 
 test('helpers: dotted overrides expand; metric records become points without text fields', () => {
-  assert.deepEqual(JSON.parse(JSON.stringify(expandDotted({ 'vae.lr': 0.001, 'vae.steps': 10, 'rnn.hidden': 32, seed: 1 }, (m) => new Error(m)))), { vae: { lr: 0.001, steps: 10 }, rnn: { hidden: 32 }, seed: 1 });
-  const p = toPoint({ step: 5, phase: 'rnn', time: '2026-01-01T00:00:02.500Z', 'rnn/nll': 1.25, reason: 'x', bad: Number.NaN } as never);
-  assert.deepEqual(p, { step: 5, time: Date.parse('2026-01-01T00:00:02.500Z') / 1000, phase: 'rnn', values: { 'rnn/nll': 1.25 } });
+  assert.deepEqual(
+    JSON.parse(
+      JSON.stringify(
+        expandDotted({ 'vae.lr': 0.001, 'vae.steps': 10, 'rnn.hidden': 32, seed: 1 }, (m) => new Error(m)),
+      ),
+    ),
+    { vae: { lr: 0.001, steps: 10 }, rnn: { hidden: 32 }, seed: 1 },
+  );
+  const p = toPoint({
+    step: 5,
+    phase: 'rnn',
+    time: '2026-01-01T00:00:02.500Z',
+    'rnn/nll': 1.25,
+    reason: 'x',
+    bad: Number.NaN,
+  } as never);
+  assert.deepEqual(p, {
+    step: 5,
+    time: Date.parse('2026-01-01T00:00:02.500Z') / 1000,
+    phase: 'rnn',
+    values: { 'rnn/nll': 1.25 },
+  });
 });

@@ -11,7 +11,10 @@ test('backend selection: wasm here, reasons for the better ones, forcing and cle
     const info = await initBackend();
     assert.equal(info.name, 'wasm');
     assert.equal(tf.getBackend(), 'wasm');
-    assert.deepEqual(info.skipped.map((s) => s.name), ['node-gpu', 'node']);
+    assert.deepEqual(
+      info.skipped.map((s) => s.name),
+      ['node-gpu', 'node'],
+    );
     assert.match(info.skipped[1].reason, /tfjs-node is not installed/);
     assert.equal(backendInfo().name, 'wasm');
 
@@ -19,13 +22,23 @@ test('backend selection: wasm here, reasons for the better ones, forcing and cle
     assert.equal(cpu.name, 'cpu');
     assert.equal(tf.getBackend(), 'cpu');
     // A forced backend still says why each better one is not the default.
-    assert.deepEqual(cpu.skipped.map((s) => s.name), ['node-gpu', 'node', 'wasm']);
+    assert.deepEqual(
+      cpu.skipped.map((s) => s.name),
+      ['node-gpu', 'node', 'wasm'],
+    );
 
     process.env.ONEIRO_BACKEND = 'wasm';
     assert.equal((await initBackend()).name, 'wasm');
 
-    await assert.rejects(initBackend('gpu'), (e: Error) => isUserError(e) && /unknown backend 'gpu': expected one of node-gpu, node, wasm, cpu/.test(e.message));
-    await assert.rejects(initBackend('node-gpu'), (e: Error) => isUserError(e) && /'node-gpu' was requested but cannot be used/.test(e.message));
+    await assert.rejects(
+      initBackend('gpu'),
+      (e: Error) =>
+        isUserError(e) && /unknown backend 'gpu': expected one of node-gpu, node, wasm, cpu/.test(e.message),
+    );
+    await assert.rejects(
+      initBackend('node-gpu'),
+      (e: Error) => isUserError(e) && /'node-gpu' was requested but cannot be used/.test(e.message),
+    );
     // Gradients are registered (tfjs-core's Node entry has none).
     assert.ok(tf.getGradient('Conv2D') && tf.getGradient('Sum'));
   } finally {

@@ -23,7 +23,10 @@ test('oneiro doctor --json reports wasm with a passing self-check and a timed VA
   assert.equal(typeof rep.electron.present, 'boolean');
   assert.equal(rep.backend.name, 'wasm');
   // Every better backend is named with a reason.
-  assert.deepEqual(rep.backend.skipped.map((s: { name: string }) => s.name), ['node-gpu', 'node']);
+  assert.deepEqual(
+    rep.backend.skipped.map((s: { name: string }) => s.name),
+    ['node-gpu', 'node'],
+  );
   for (const s of rep.backend.skipped) assert.ok(s.reason.length > 10);
   assert.ok(rep.wasmThreads.threads >= 1);
   assert.equal(rep.selfCheck.ok, true);

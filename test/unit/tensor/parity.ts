@@ -82,7 +82,14 @@ export async function checkParity(
   const tol = opts.tol ?? TOL;
   const values = inputs.map(makeValues);
   const diff = opts.diff ?? inputs.map((i) => (i.dtype ?? 'float32') === 'float32');
-  const ref = await evaluate('cpu', f, values, inputs, null, diff.map(() => false));
+  const ref = await evaluate(
+    'cpu',
+    f,
+    values,
+    inputs,
+    null,
+    diff.map(() => false),
+  );
   const weights = Float32Array.from({ length: ref.value[0].length }, () => Math.random() * 2 - 1);
   const cpu = await evaluate('cpu', f, values, inputs, weights, diff);
   const wasm = await evaluate('wasm', f, values, inputs, weights, diff);
@@ -90,7 +97,10 @@ export async function checkParity(
   assert.ok(worst <= tol, `${label}: forward value differs, relative error ${worst.toExponential(2)} > ${tol}`);
   cpu.grads.forEach((g, i) => {
     const e = relErr(wasm.grads[i], g);
-    assert.ok(Number.isFinite(e) && e <= tol, `${label}: gradient ${i} differs, relative error ${e.toExponential(2)} > ${tol}`);
+    assert.ok(
+      Number.isFinite(e) && e <= tol,
+      `${label}: gradient ${i} differs, relative error ${e.toExponential(2)} > ${tol}`,
+    );
     worst = Math.max(worst, e);
   });
   return worst;

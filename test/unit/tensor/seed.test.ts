@@ -7,7 +7,12 @@ import { glorotUniform, nextSeed, randomNormal, setSeed, shuffledIndices } from 
 function draw(): { n: number[]; g: number[]; order: number[]; s: number } {
   const a = randomNormal([5]);
   const b = glorotUniform([3, 4], 3, 4);
-  const out = { n: Array.from(a.dataSync()), g: Array.from(b.dataSync()), order: Array.from(shuffledIndices(10)), s: nextSeed() };
+  const out = {
+    n: Array.from(a.dataSync()),
+    g: Array.from(b.dataSync()),
+    order: Array.from(shuffledIndices(10)),
+    s: nextSeed(),
+  };
   tf.dispose([a, b]);
   return out;
 }
@@ -22,7 +27,10 @@ test('one seed makes initialisation, sampling and data order reproducible', asyn
   const other = draw();
   assert.notDeepEqual(other.n, first.n);
   assert.notDeepEqual(other.order, first.order);
-  assert.deepEqual([...first.order].sort((x, y) => x - y), [...Array(10).keys()]);
+  assert.deepEqual(
+    [...first.order].sort((x, y) => x - y),
+    [...Array(10).keys()],
+  );
   const limit = Math.sqrt(6 / 7);
   assert.ok(first.g.every((v) => Math.abs(v) <= limit));
 });
