@@ -5,12 +5,14 @@ import type { ChannelName, Envelope, ErrorCode, EventName, WireError } from './n
 import type { ParsedRequestOf } from './channels.ts';
 import type { WorkbenchApi } from './client.ts';
 import { findHostileKey } from '../util/safe-keys.ts';
+import { boundedWireError, checkRequestBudget } from './limits.ts';
 
 /**
  * Validation at the boundary and the one dispatcher every host uses (WebSocket host, Electron main,
  * direct transport): unknown channel → `unknown_channel`; bad payload → `invalid_request` naming the
  * field; a throwing service → its code (or `internal`); a reply that does not match its schema →
- * `internal` (the service drifted from the contract). The dispatcher never throws.
+ * `internal` (the service drifted from the contract). The dispatcher never throws. Sizes are checked
+ * first (limits.ts) and every error reply is one bounded line, whatever the request held.
  */
 
 /** "payload.horizon: Too big: expected number to be <=500" — the first issue, with its path. */
@@ -106,6 +108,19 @@ export type Dispatch = (channel: unknown, payload: unknown) => Promise<Envelope<
 export function createDispatcher(api: WorkbenchApi, opts: DispatchOptions = {}): Dispatch {
   const checkReplies = opts.validateReplies ?? true;
   return async (channel, payload) => {
+    const env = await dispatchOne(api, checkReplies, opts, channel, payload);
+    return env.ok ? env : { ok: false, error: boundedWireError(env.error) };
+  };
+}
+
+async function dispatchOne(
+  api: WorkbenchApi,
+  checkReplies: boolean,
+  opts: DispatchOptions,
+  channel: unknown,
+  payload: unknown,
+): Promise<Envelope<unknown>> {
+  {
     if (!isChannelName(channel)) {
       const shown = typeof channel === 'string' ? `'${channel.slice(0, 80)}'` : typeof channel;
       return {
@@ -116,6 +131,8 @@ export function createDispatcher(api: WorkbenchApi, opts: DispatchOptions = {}):
         },
       };
     }
+    const tooBig = checkRequestBudget(channel, payload);
+    if (tooBig) return { ok: false, error: tooBig };
     const req = validateRequest(channel, payload);
     if (!req.ok) return { ok: false, error: req.error };
     let result: unknown;
@@ -135,7 +152,7 @@ export function createDispatcher(api: WorkbenchApi, opts: DispatchOptions = {}):
       }
     }
     return { ok: true, result };
-  };
+  }
 }
 
 export { isChannelName, isEventName };

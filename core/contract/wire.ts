@@ -95,8 +95,21 @@ function restore(value: unknown, arrays: ArrayBufferView[], depth = 0): unknown 
   return out;
 }
 
+export interface DecodeLimits {
+  /** Largest frame accepted (default MAX_MESSAGE_BYTES). */
+  maxBytes?: number;
+  /** Largest JSON text: a text frame, or a binary frame's header (default unbounded). */
+  maxJsonBytes?: number;
+}
+
 /** Decodes a text or binary frame. Throws WireFormatError (code 'malformed') on anything malformed. */
-export function decodeMessage(data: string | ArrayBuffer | ArrayBufferView): unknown {
+export function decodeMessage(data: string | ArrayBuffer | ArrayBufferView, limits: DecodeLimits = {}): unknown {
+  const maxBytes = limits.maxBytes ?? MAX_MESSAGE_BYTES;
+  const maxJson = limits.maxJsonBytes ?? Infinity;
+  if (typeof data === 'string' && data.length > maxJson)
+    throw new WireFormatError(
+      `a JSON message of ${data.length} characters exceeds the limit of ${maxJson}: binary data travels in binary frames`,
+    );
   if (typeof data === 'string') {
     try {
       return JSON.parse(data);
@@ -106,8 +119,8 @@ export function decodeMessage(data: string | ArrayBuffer | ArrayBufferView): unk
   }
   const bytes =
     data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (bytes.byteLength > MAX_MESSAGE_BYTES)
-    throw new WireFormatError(`message of ${bytes.byteLength} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  if (bytes.byteLength > maxBytes)
+    throw new WireFormatError(`message of ${bytes.byteLength} bytes exceeds ${maxBytes}`);
   if (bytes.byteLength < 8)
     throw new WireFormatError(`binary frame of ${bytes.byteLength} bytes is shorter than its 8-byte preamble`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -115,6 +128,8 @@ export function decodeMessage(data: string | ArrayBuffer | ArrayBufferView): unk
   const headerLen = dv.getUint32(4, true);
   if (8 + headerLen > bytes.byteLength)
     throw new WireFormatError(`binary frame header length ${headerLen} runs past the end (${bytes.byteLength} bytes)`);
+  if (headerLen > maxJson)
+    throw new WireFormatError(`binary frame header of ${headerLen} bytes exceeds the limit of ${maxJson}`);
   let header: { m?: unknown; bins?: unknown };
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));

@@ -1,6 +1,7 @@
 import { buildClient, WorkbenchError } from './client.ts';
 import type { Unsubscribe, WorkbenchClient } from './client.ts';
 import { decodeMessage, encodeMessage } from './wire.ts';
+import { MAX_REQUEST_BYTES } from './limits.ts';
 import type { ChannelName, Envelope, EventName, WireError } from './names.ts';
 
 /**
@@ -73,9 +74,21 @@ export function connectWebSocket(url: string, opts: ConnectOptions = {}): Promis
           error: { code: 'internal', message: `connection to the workbench host closed: ${closedReason}` },
         });
       const id = nextId++;
+      const data = encodeMessage({ t: 'req', id, ch: channel, p: payload });
+      // The host would close the socket on a frame this large (and fail every call in flight): refuse it here.
+      const size = typeof data === 'string' ? data.length : data.byteLength;
+      if (size > MAX_REQUEST_BYTES)
+        return Promise.resolve({
+          ok: false,
+          error: {
+            code: 'invalid_request',
+            field: 'payload',
+            message: `${channel}: a request of ${size} bytes exceeds the host's limit of ${MAX_REQUEST_BYTES}`,
+          },
+        });
       return new Promise((res) => {
         pending.set(id, res);
-        socket.send(encodeMessage({ t: 'req', id, ch: channel, p: payload }) as string | Uint8Array);
+        socket.send(data);
       });
     };
     const subscribe = (event: EventName, listener: (p: unknown) => void): Unsubscribe => {

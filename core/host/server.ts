@@ -5,13 +5,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { createDispatcher } from '../contract/validate.ts';
 import type { WorkbenchApi, WorkbenchEventSource } from '../contract/client.ts';
-import {
-  decodeMessage,
-  encodeMessage,
-  MAX_MESSAGE_BYTES,
-  PROTOCOL_VERSION,
-  WireFormatError,
-} from '../contract/wire.ts';
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION, WireFormatError } from '../contract/wire.ts';
+import { boundedWireError, MAX_REQUEST_BYTES, MAX_REQUEST_JSON_BYTES, peekRequestId } from '../contract/limits.ts';
 import type { WireError } from '../contract/names.ts';
 import { serveStatic } from './static.ts';
 
@@ -21,6 +16,8 @@ import { serveStatic } from './static.ts';
  * printed URL carries it; the page passes it on); others get HTTP 401 before any upgrade. The Host
  * header must name the loopback address (DNS rebinding), and a browser Origin must be this host.
  * A malformed or unknown message gets an error reply; nothing a client sends can crash the host.
+ * Sizes (contract/limits.ts): a frame above MAX_REQUEST_BYTES closes the socket (1009, by ws); a text
+ * frame above MAX_REQUEST_JSON_BYTES is refused unparsed; the dispatcher applies each channel's budget.
  */
 
 export interface HostOptions {
@@ -76,7 +73,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     }
     serveStatic(opts.staticDir, req.url ?? '/', res, port);
   });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_REQUEST_BYTES });
   const sockets = new Set<WebSocket>();
 
   const refuse = (socket: Duplex, status: number, why: string) => {
@@ -115,7 +112,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     ws.send(data, { binary: typeof data !== 'string' });
   };
   const errorReply = (ws: WebSocket, id: unknown, e: WireError) =>
-    send(ws, { t: 'res', id: typeof id === 'number' ? id : null, ok: false, e });
+    send(ws, { t: 'res', id: typeof id === 'number' ? id : null, ok: false, e: boundedWireError(e) });
 
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
@@ -123,11 +120,20 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     ws.on('error', (e) => log(`socket error: ${e.message}`));
     ws.on('message', (raw: RawData, isBinary: boolean) => {
       let msg: unknown;
+      const buf = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
       try {
-        const buf = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
-        msg = decodeMessage(isBinary ? buf : buf.toString('utf8'));
+        // Refused before JSON.parse (whose cost grows with the text); the id is read from the head so
+        // the caller's promise still settles.
+        if (!isBinary && buf.byteLength > MAX_REQUEST_JSON_BYTES)
+          throw new WireFormatError(
+            `a JSON request of ${buf.byteLength} bytes exceeds the limit of ${MAX_REQUEST_JSON_BYTES}: binary data travels in binary frames`,
+          );
+        msg = decodeMessage(isBinary ? buf : buf.toString('utf8'), {
+          maxBytes: MAX_REQUEST_BYTES,
+          maxJsonBytes: MAX_REQUEST_JSON_BYTES,
+        });
       } catch (e) {
-        return errorReply(ws, null, {
+        return errorReply(ws, peekRequestId(buf.subarray(0, 200).toString('latin1')), {
           code: 'malformed',
           message: e instanceof WireFormatError ? e.message : `undecodable message: ${(e as Error).message}`,
         });

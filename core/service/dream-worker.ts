@@ -8,8 +8,8 @@ import { ServiceError } from './errors.ts';
 
 /**
  * Dreams as the service sees them, wherever they run: in the host (DreamService) or in a dream
- * server process (DreamWorkerClient, the default) so model loading and decoding never stall the
- * host's event loop and a crashing model cannot take the host down.
+ * server process (DreamWorkerClient, the default) so model loading, decoding and export encoding
+ * never stall the host's event loop and a crashing model cannot take the host down.
  */
 export interface Dreams {
   openloop(req: ParsedRequestOf<'dreams:openloop'>): Promise<ReplyOf<'dreams:openloop'>>;
@@ -17,6 +17,8 @@ export interface Dreams {
   reset(req: ParsedRequestOf<'dreams:reset'>): Promise<ReplyOf<'dreams:reset'>>;
   step(req: ParsedRequestOf<'dreams:step'>): Promise<ReplyOf<'dreams:step'>> | ReplyOf<'dreams:step'>;
   frame(req: ParsedRequestOf<'dreams:frame'>): Promise<ReplyOf<'dreams:frame'>> | ReplyOf<'dreams:frame'>;
+  /** Exports run where dreams run (core/service/exports.ts says why not on the host's thread). */
+  exportStrip(req: ParsedRequestOf<'exports:strip'>): Promise<ReplyOf<'exports:strip'>>;
   closeSession(id: string): Promise<boolean> | boolean;
   close(): Promise<void> | void;
 }
@@ -108,6 +110,9 @@ export class DreamWorkerClient implements Dreams {
   }
   frame(req: ParsedRequestOf<'dreams:frame'>) {
     return this.call<ReplyOf<'dreams:frame'>>('frame', req);
+  }
+  exportStrip(req: ParsedRequestOf<'exports:strip'>) {
+    return this.call<ReplyOf<'exports:strip'>>('exportStrip', req);
   }
   closeSession(id: string) {
     return this.worker ? this.call<boolean>('closeSession', id) : Promise.resolve(false);

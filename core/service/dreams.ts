@@ -8,6 +8,7 @@ import { latestCheckpointName } from '../runs/checkpoints.ts';
 import { readRunConfig, runDirOf } from '../runs/run-dir.ts';
 import { pixelMse } from '../eval/frames.ts';
 import { notFound, ServiceError } from './errors.ts';
+import { exportStrip } from './exports.ts';
 
 /**
  * Dreams in the host: open-loop rollouts and interactive sessions, from a run's latest checkpoint.
@@ -250,6 +251,11 @@ export class DreamService {
   frame(req: ParsedRequestOf<'dreams:frame'>): ReplyOf<'dreams:frame'> {
     const s = this.session(req.sessionId);
     return this.reply(s, s.dream.actionSpace);
+  }
+
+  /** A strip export (an open-loop one uses this process's models). */
+  exportStrip(req: ParsedRequestOf<'exports:strip'>): Promise<ReplyOf<'exports:strip'>> {
+    return exportStrip(this.workspace, this, req);
   }
 
   closeSession(id: string): boolean {

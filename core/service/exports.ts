@@ -5,13 +5,18 @@ import { episodeFrames, openDataset } from '../data/dataset.ts';
 import { encodeAnimation, encodePng, writeMedia } from '../media/encode.ts';
 import { filmstrip } from '../media/grid.ts';
 import { dreamStripAnimation, dreamStripPng, stripColumns } from '../eval/dream-strip.ts';
-import type { Dreams } from './dream-worker.ts';
+import type { OpenLoopResult } from '../models/family.ts';
+import type { OpenLoopRawRequest } from './dreams.ts';
 import { ServiceError } from './errors.ts';
 
 /**
  * Exports through sharp (core/media): a filmstrip PNG or an animated GIF/WebP of an episode range,
  * of frames the client holds (a played dream), or a Dreamer-style open-loop strip (truth / dream /
  * error). Written to <workspace>/exports/ and returned as bytes for the client to save.
+ *
+ * Hosts never call this on their own thread: it runs in the dream server (Dreams.exportStrip), because
+ * reading an episode, composing the grid in JS and the atomic write are synchronous, and sharp's
+ * encoders take the libuv pool: a 1000-frame GIF stalled the host's event loop for 1.6–2.3 s.
  */
 const MIME = { png: 'image/png', gif: 'image/gif', webp: 'image/webp' } as const;
 /** Frames per PNG row before wrapping. */
@@ -19,7 +24,7 @@ const PNG_COLUMNS = 16;
 
 export async function exportStrip(
   workspace: string,
-  dreams: Dreams,
+  dreams: { openloopRaw(req: OpenLoopRawRequest): Promise<{ dataset: string; result: OpenLoopResult }> },
   req: ParsedRequestOf<'exports:strip'>,
 ): Promise<ReplyOf<'exports:strip'>> {
   const { format, scale, fps } = req;

@@ -13,7 +13,6 @@ import { DatasetService } from './datasets.ts';
 import { DreamService } from './dreams.ts';
 import { DreamWorkerClient, type Dreams } from './dream-worker.ts';
 import { EventHub } from './events.ts';
-import { exportStrip } from './exports.ts';
 import { RunService } from './runs.ts';
 
 /**
@@ -203,7 +202,7 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     },
     async exportStrip(req) {
       if (req.source.kind === 'openloop' && opts.dreamsIn === 'host') await hostBackend();
-      return exportStrip(workspace, dreams, req);
+      return dreams.exportStrip(req);
     },
   };
 
