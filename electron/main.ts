@@ -4,8 +4,8 @@
  * sender and the payload are validated (wiring.ts); the page can reach nothing else.
  * Bundled to electron/dist/main.mjs by scripts/build-electron.mjs.
  */
-import { app, BrowserWindow, ipcMain, net, protocol, session, utilityProcess } from 'electron';
-import { dirname, join } from 'node:path';
+import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, utilityProcess } from 'electron';
+import { basename, dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createWorkbenchService, type WorkbenchService } from '../core/service/service.ts';
@@ -19,9 +19,15 @@ import {
   CONTENT_SECURITY_POLICY,
   appFilePath,
   bindChannels,
-  navigationAllowed,
+  hardenContents,
+  hardenSession,
+  isTrustedSender,
+  senderInfo,
   webPreferences,
+  type IpcEventLike,
 } from './wiring.ts';
+import { FolderGrants, importGate } from './folder-grants.ts';
+import { CHOOSE_FOLDER_CHANNEL, type ChosenFolder } from './desktop-channels.ts';
 
 const here = dirname(fileURLToPath(import.meta.url)); // electron/dist
 const root = join(here, '..', '..');
@@ -52,28 +58,18 @@ function createWindow(): BrowserWindow {
     title: 'Oneiro',
     show: false,
     backgroundColor: '#111318',
-    webPreferences: webPreferences(join(here, 'preload.cjs')),
+    webPreferences: webPreferences(join(here, 'preload.cjs'), { development: !app.isPackaged }),
   });
   win.once('ready-to-show', () => win.show());
   void win.loadURL(APP_URL);
   return win;
 }
 
-app.on('web-contents-created', (_e, contents) => {
-  contents.on('will-navigate', (e, url) => {
-    if (!navigationAllowed(url)) e.preventDefault();
-  });
-  contents.on('will-redirect', (e, url) => {
-    if (!navigationAllowed(url)) e.preventDefault();
-  });
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  contents.on('will-attach-webview', (e) => e.preventDefault());
-});
+app.on('web-contents-created', (_e, contents) => hardenContents(contents));
 
 app.whenReady().then(async () => {
-  // No permission (camera, notifications, …) is ever granted to the page.
-  session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  // No permission (camera, notifications, …) and no device is ever granted to the page.
+  hardenSession(session.defaultSession);
   protocol.handle(APP_SCHEME, async (req) => {
     const file = appFilePath(rendererDist, req.url);
     if (!file || !existsSync(file)) return new Response('not found', { status: 404 });
@@ -95,9 +91,26 @@ app.whenReady().then(async () => {
   const dispatch = createDispatcher(service.api, {
     onInternalError: (ch, e) => console.error(`oneiro: internal error on ${ch}:`, e),
   });
-  bindChannels(ipcMain, dispatch, (ch, url) => console.error(`oneiro: refused ${ch} from ${url ?? 'unknown frame'}`));
+  // Host folders reach datasets:import only as grants for folders the user picked in the dialog.
+  const grants = new FolderGrants();
+  const refused = (ch: string, url: string | null) =>
+    console.error(`oneiro: refused ${ch} from ${url ?? 'unknown frame'}`);
+  bindChannels(ipcMain, dispatch, refused, importGate(grants));
 
   const win = createWindow();
+  ipcMain.handle(CHOOSE_FOLDER_CHANNEL, async (event: IpcEventLike): Promise<ChosenFolder | null> => {
+    const s = senderInfo(event);
+    if (!isTrustedSender(s)) {
+      refused(CHOOSE_FOLDER_CHANNEL, s.url);
+      return null;
+    }
+    const r = await dialog.showOpenDialog(win, {
+      title: 'Import episodes from a folder',
+      properties: ['openDirectory'],
+    });
+    if (r.canceled || r.filePaths.length !== 1) return null;
+    return { grant: grants.issue(r.filePaths[0]), name: basename(r.filePaths[0]) };
+  });
   app.on('second-instance', () => {
     if (win.isMinimized()) win.restore();
     win.focus();

@@ -34,6 +34,8 @@ test('a broken config is refused by the same validation (the check has teeth)', 
     { ...config, notAnOption: true },
     { ...config, nsis: { ...config.nsis, oneClick: 'yes' } },
     { ...config, linux: { ...config.linux, unknownKey: 1 } },
+    { ...config, electronFuses: { ...config.electronFuses, runAsNodeTypo: false } },
+    { ...config, electronFuses: { ...config.electronFuses, runAsNode: 'off' } },
   ]) {
     await assert.rejects(validateConfiguration(bad, new DebugLogger(false)), /does not match the API schema/);
   }
@@ -80,4 +82,29 @@ test('the packed app starts from the bundled main and carries what it needs at r
   for (const dep of ['tsx', 'zod', 'ws', 'sharp', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'])
     assert.ok(pkg.dependencies[dep], dep);
   assert.equal(pkg.scripts.dist.includes('electron-builder --config build/electron-builder.yml'), true);
+});
+
+test('Electron Fuses: no run-as-node, NODE_OPTIONS or inspect flags; encrypted cookies; asar fuses match asar', async () => {
+  const { config } = await load();
+  const f = config.electronFuses;
+  assert.equal(f.runAsNode, false);
+  assert.equal(f.enableNodeOptionsEnvironmentVariable, false);
+  assert.equal(f.enableNodeCliInspectArguments, false);
+  assert.equal(f.enableCookieEncryption, true);
+  // OnlyLoadAppFromAsar / asar integrity without an archive would stop the app from starting; with one,
+  // they must be on. Either way the three settings agree.
+  const asar = config.asar !== false;
+  assert.equal(f.onlyLoadAppFromAsar, asar);
+  assert.equal(f.enableEmbeddedAsarIntegrityValidation, asar);
+  if (!asar) {
+    // Why not yet is written down where a packager looks.
+    const yml = readFileSync(configPath, 'utf8');
+    const readme = readFileSync(join(root, 'build', 'README.md'), 'utf8');
+    for (const text of [yml, readme])
+      for (const why of ['esbuild', 'sharp', 'wasm']) assert.match(text, new RegExp(why));
+    assert.match(readme, /## Why no asar yet/);
+  }
+  // Nothing in the app relies on what the fuses turn off.
+  for (const f of ['electron/main.ts', 'core/trainer/launcher.ts', 'scripts/start.mjs'])
+    assert.doesNotMatch(readFileSync(join(root, f), 'utf8'), /ELECTRON_RUN_AS_NODE|NODE_OPTIONS/, f);
 });

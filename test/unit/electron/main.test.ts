@@ -25,6 +25,7 @@ after(() => {
 const STUB = `
 const s = globalThis.__electron = { appEvents: {}, handlers: new Map(), schemes: [], windows: [], protocolHandlers: {}, permission: null, forks: [] };
 export const app = {
+  isPackaged: true,
   whenReady: () => Promise.resolve(),
   requestSingleInstanceLock: () => { s.lock = true; return true; },
   on: (ev, cb) => { (s.appEvents[ev] ??= []).push(cb); },
@@ -32,7 +33,8 @@ export const app = {
 };
 export const ipcMain = { handle: (ch, l) => { if (s.handlers.has(ch)) throw new Error('twice: ' + ch); s.handlers.set(ch, l); } };
 export const protocol = { registerSchemesAsPrivileged: (x) => s.schemes.push(...x), handle: (scheme, fn) => { s.protocolHandlers[scheme] = fn; } };
-export const session = { defaultSession: { setPermissionRequestHandler: (f) => { s.permission = f; }, setPermissionCheckHandler: (f) => { s.permissionCheck = f; } } };
+export const session = { defaultSession: { setPermissionRequestHandler: (f) => { s.permission = f; }, setPermissionCheckHandler: (f) => { s.permissionCheck = f; }, setDevicePermissionHandler: (f) => { s.devicePermission = f; }, on: (ev, l) => { (s.sessionEvents ??= {})[ev] = l; } } };
+export const dialog = { showOpenDialog: async (win, opts) => { s.dialogs = (s.dialogs ?? 0) + 1; s.dialogOpts = opts; return s.dialogAnswer; } };
 export const net = { fetch: async (url) => new Response('file ' + url) };
 export const utilityProcess = { fork: (...a) => { s.forks.push(a); throw new Error('no trainers in this test'); } };
 export class BrowserWindow {
@@ -74,8 +76,8 @@ test('main.ts binds exactly the contract, hardens the window and the session, an
   );
   assert.deepEqual(
     [...s.handlers.keys()].sort(),
-    [...CHANNEL_NAMES].sort(),
-    'ipcMain.handle for every contract channel, nothing else',
+    [...CHANNEL_NAMES, 'dialog:choose-folder'].sort(),
+    'ipcMain.handle for every contract channel and the folder dialog, nothing else',
   );
   assert.equal(s.windows.length, 1);
   const win = s.windows[0];
@@ -86,11 +88,18 @@ test('main.ts binds exactly the contract, hardens the window and the session, an
     [true, true, false, true, false],
   );
   assert.match(wp.preload, /electron[\\/]dist[\\/]preload\.cjs$/);
+  assert.equal(wp.devTools, false, 'no DevTools in a packaged app');
 
   // Permissions are always refused.
   let granted: boolean | null = null;
   s.permission(null, 'media', (g: boolean) => (granted = g));
   assert.equal(granted, false);
+  assert.equal(s.devicePermission({ deviceType: 'hid' }), false);
+  assert.deepEqual(Object.keys(s.sessionEvents).sort(), [
+    'select-hid-device',
+    'select-serial-port',
+    'select-usb-device',
+  ]);
 
   // Navigation and new windows are denied on every web contents.
   const contentsEvents: Record<string, (e: any, url: string) => void> = {};
@@ -107,6 +116,12 @@ test('main.ts binds exactly the contract, hardens the window and the session, an
   contentsEvents['will-navigate']({ preventDefault: () => (prevented = true) }, 'oneiro://app/index.html');
   assert.equal(prevented, false);
   assert.deepEqual(openHandler!(), { action: 'deny' });
+  prevented = false;
+  contentsEvents['will-frame-navigate'](
+    { url: 'https://evil.example/', isMainFrame: false, preventDefault: () => (prevented = true) } as any,
+    '',
+  );
+  assert.equal(prevented, true, 'will-frame-navigate is handled');
 
   // Calls: the app's main frame is served; anything else is refused before the service.
   const mainFrame = { url: APP_URL };
@@ -124,6 +139,29 @@ test('main.ts binds exactly the contract, hardens the window and the session, an
     { runId: '../../etc' },
   );
   assert.equal(invalid.error.code, 'invalid_request');
+
+  // datasets:import: a path the page made up is refused; a folder the user picked in the dialog is imported.
+  const madeUp = await s.handlers.get('datasets:import')(
+    { senderFrame: mainFrame, sender: { mainFrame } },
+    { source: '/etc', name: 'stolen' },
+  );
+  assert.deepEqual([madeUp.error.code, madeUp.error.field], ['invalid_request', 'payload.source']);
+  const choose = s.handlers.get('dialog:choose-folder');
+  assert.equal(await choose({ senderFrame: { url: 'https://evil.example/' }, sender: { mainFrame: {} } }), null);
+  assert.equal(s.dialogs, undefined, 'no dialog for a foreign frame');
+  s.dialogAnswer = { canceled: true, filePaths: [] };
+  assert.equal(await choose({ senderFrame: mainFrame, sender: { mainFrame } }), null);
+  s.dialogAnswer = { canceled: false, filePaths: [join(workspace, 'no-such-folder')] };
+  const chosen = await choose({ senderFrame: mainFrame, sender: { mainFrame } });
+  assert.deepEqual(s.dialogOpts.properties, ['openDirectory']);
+  assert.equal(chosen.name, 'no-such-folder');
+  const viaGrant = await s.handlers.get('datasets:import')(
+    { senderFrame: mainFrame, sender: { mainFrame } },
+    { source: chosen.grant, name: 'picked' },
+  );
+  // The service saw the chosen folder (which does not exist here), not the token.
+  assert.equal(viaGrant.error.field, 'payload.source');
+  assert.match(viaGrant.error.message, /no folder .*no-such-folder/);
 
   // The protocol handler serves files inside renderer/dist only, with the CSP header.
   const serve = s.protocolHandlers.oneiro;

@@ -61,7 +61,11 @@ test('window.oneiro has exactly the contract methods and onX subscriptions, and 
   const p = await loadPreload();
   assert.deepEqual(Object.keys(p.exposed), ['oneiro'], 'only window.oneiro is exposed');
   const api = p.exposed.oneiro as Record<string, unknown>;
-  assert.deepEqual(Object.keys(api).sort(), [...Object.values(CHANNEL_METHODS), ...EVENT_NAMES].sort());
+  assert.deepEqual(
+    Object.keys(api).sort(),
+    [...Object.values(CHANNEL_METHODS), ...EVENT_NAMES, 'chooseFolder'].sort(),
+    'the contract, plus the desktop folder dialog',
+  );
   for (const [k, v] of Object.entries(api)) assert.equal(typeof v, 'function', k);
   assert.deepEqual(
     p.required,
@@ -82,11 +86,13 @@ test('methods invoke their own channel; events strip the Electron event object; 
     json({ ok: true, result: 'reply of runs:create' }),
   );
   await api.listRuns();
+  await api.chooseFolder('/etc/passwd'); // a page's argument never reaches the dialog channel
   assert.equal(
     json(p.invoked),
     json([
       ['runs:create', { family: 'world-models', dataset: 'd' }],
       ['runs:list', {}],
+      ['dialog:choose-folder', undefined],
     ]),
   );
   const got: unknown[][] = [];

@@ -6,6 +6,8 @@ import {
   CONTENT_SECURITY_POLICY,
   appFilePath,
   bindChannels,
+  hardenContents,
+  hardenSession,
   ipcChannelTable,
   isTrustedSender,
   navigationAllowed,
@@ -13,6 +15,9 @@ import {
   type IpcEventLike,
   type IpcMainLike,
 } from '../../../electron/wiring.ts';
+import { FolderGrants, GRANT_PREFIX, importGate } from '../../../electron/folder-grants.ts';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { CHANNEL_METHODS, EVENT_NAMES } from '../../../core/contract/names.ts';
 import { CONTRACT, EVENTS } from '../../../core/contract/channels.ts';
 import { createDispatcher } from '../../../core/contract/validate.ts';
@@ -26,8 +31,10 @@ test('the IPC channel table is exactly the contract', () => {
   assert.deepEqual([...t.events].sort(), [...EVENT_NAMES].sort());
 });
 
-test('webPreferences are the hardened ones', () => {
-  const p = webPreferences('/app/preload.cjs');
+test('webPreferences are the hardened ones; DevTools only in development', () => {
+  assert.equal(webPreferences('/p', { development: false }).devTools, false);
+  assert.equal(webPreferences('/p', { development: true }).devTools, true);
+  const p = webPreferences('/app/preload.cjs', { development: false });
   assert.equal(p.preload, '/app/preload.cjs');
   assert.equal(p.contextIsolation, true);
   assert.equal(p.sandbox, true);
@@ -51,6 +58,99 @@ test('the CSP allows only the app itself', () => {
   assert.deepEqual(d['connect-src'], ["'self'"]);
   assert.deepEqual(d['object-src'], ["'none'"]);
   assert.ok(!/unsafe-eval|https?:|\*/.test(CONTENT_SECURITY_POLICY));
+  assert.deepEqual(d['style-src'], ["'self'"], 'no inline styles');
+});
+
+test('the renderer needs no inline styles: no style attribute or <style> element in markup', () => {
+  // Svelte 5 applies `style:x={…}` through CSSOM (allowed under style-src 'self'); static markup is
+  // parsed as HTML, where a style attribute would be blocked, and index.html is served as is.
+  const root = fileURLToPath(new URL('../../../renderer/', import.meta.url));
+  const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.svelte'))
+    .map((f) => join(root, 'src', f));
+  assert.ok(files.length > 5);
+  for (const f of [...files, join(root, 'index.html')]) {
+    const markup = readFileSync(f, 'utf8').replace(/<style>[\s\S]*?<\/style>\s*$/, '');
+    assert.doesNotMatch(markup, /\sstyle=["{]/, `${f} has an inline style attribute`);
+    assert.doesNotMatch(markup, /<style[\s>]/, `${f} has a <style> element in its markup`);
+    assert.doesNotMatch(markup, /unsafe-inline/, `${f} allows inline code`);
+  }
+});
+
+test('every web contents: no navigation (any frame), no windows, no webviews, no Bluetooth picker', () => {
+  const on: Record<string, (...a: any[]) => void> = {};
+  let openHandler: (() => { action: string }) | null = null;
+  hardenContents({ on: (ev, l) => (on[ev] = l), setWindowOpenHandler: (h) => (openHandler = h) });
+  const prevented = (fire: (e: { preventDefault(): void }) => void) => {
+    let p = false;
+    fire({ preventDefault: () => (p = true) });
+    return p;
+  };
+  for (const ev of ['will-navigate', 'will-redirect'])
+    assert.deepEqual(
+      [prevented((e) => on[ev](e, 'https://evil.example/')), prevented((e) => on[ev](e, APP_URL))],
+      [true, false],
+      ev,
+    );
+  // will-frame-navigate passes one details object (url, isMainFrame, preventDefault).
+  const frame = (url: string, isMainFrame: boolean) =>
+    prevented((e) => on['will-frame-navigate']({ ...e, url, isMainFrame }));
+  assert.equal(frame('https://evil.example/', false), true, 'a subframe may not navigate away');
+  assert.equal(frame('file:///etc/passwd', true), true);
+  assert.equal(frame(APP_URL, true), false);
+  assert.deepEqual(openHandler!(), { action: 'deny' });
+  assert.equal(
+    prevented((e) => on['will-attach-webview'](e)),
+    true,
+  );
+  let chosen: string | null = null;
+  assert.equal(
+    prevented((e) => on['select-bluetooth-device'](e, [{ deviceId: 'd1' }], (id: string) => (chosen = id))),
+    true,
+  );
+  assert.equal(chosen, '', 'the Bluetooth request is cancelled');
+});
+
+test('the session grants no permission and no device; device pickers are cancelled', () => {
+  const h: Record<string, any> = {};
+  const on: Record<string, (...a: any[]) => void> = {};
+  hardenSession({
+    setPermissionRequestHandler: (f) => (h.request = f),
+    setPermissionCheckHandler: (f) => (h.check = f),
+    setDevicePermissionHandler: (f) => (h.device = f),
+    on: (ev, l) => (on[ev] = l),
+  });
+  let granted: boolean | null = null;
+  h.request(null, 'media', (g: boolean) => (granted = g));
+  assert.equal(granted, false);
+  assert.equal(h.check(), false);
+  assert.equal(h.device({ deviceType: 'usb', origin: 'oneiro://app' }), false);
+  for (const [ev, args, cancel] of [
+    ['select-hid-device', [{ deviceList: [{ deviceId: 'h' }] }], []],
+    ['select-usb-device', [{ deviceList: [{ deviceId: 'u' }] }], []],
+    ['select-serial-port', [[{ portId: 's' }], {}], ['']],
+  ] as const) {
+    let prevented = false;
+    let answer: unknown[] | null = null;
+    on[ev]({ preventDefault: () => (prevented = true) }, ...args, (...a: unknown[]) => (answer = a));
+    assert.equal(prevented, true, ev);
+    assert.deepEqual(answer, cancel, `${ev} is answered with its cancel value`);
+  }
+});
+
+test('folder grants: issued by the main process, single use, expiring; a path string is not a grant', () => {
+  let now = 1000;
+  const g = new FolderGrants(() => now);
+  const t = g.issue('/home/u/episodes');
+  assert.ok(t.startsWith(GRANT_PREFIX) && t.length > GRANT_PREFIX.length + 16);
+  assert.equal(g.take('/home/u/episodes'), null);
+  assert.equal(g.take(`${GRANT_PREFIX}0000`), null);
+  assert.equal(g.take(t), '/home/u/episodes');
+  assert.equal(g.take(t), null, 'single use');
+  const late = g.issue('/x');
+  now += 11 * 60 * 1000;
+  assert.equal(g.take(late), null, 'expired');
+  assert.equal(g.take(42), null);
 });
 
 test('sender validation accepts only the app main frame', () => {
@@ -125,4 +225,39 @@ test('bindChannels: every channel bound; foreign senders refused before the serv
   };
   assert.deepEqual([bad.ok, bad.error.code, bad.error.field], [false, 'invalid_request', 'payload.action']);
   assert.deepEqual(calls, ['runs:list']);
+});
+
+test('bindChannels with the import gate: a desktop page imports only a folder the user picked', async () => {
+  const handlers = new Map<string, (e: IpcEventLike, p: unknown) => Promise<unknown>>();
+  const seen: unknown[] = [];
+  const api = Object.fromEntries(
+    Object.entries(CHANNEL_METHODS).map(([ch, m]) => [
+      m,
+      async (req: unknown) => {
+        seen.push(req);
+        return REPLIES[ch as keyof typeof REPLIES];
+      },
+    ]),
+  ) as unknown as WorkbenchApi;
+  const grants = new FolderGrants();
+  bindChannels({ handle: (ch, l) => handlers.set(ch, l) }, createDispatcher(api), () => {}, importGate(grants));
+  const mainFrame = { url: APP_URL };
+  const trusted: IpcEventLike = { senderFrame: mainFrame, sender: { mainFrame } };
+  const imp = (source: unknown) =>
+    handlers.get('datasets:import')!(trusted, { source, name: 'eps' }) as Promise<{
+      ok: boolean;
+      error?: { code: string; field: string; message: string };
+    }>;
+  for (const made of ['/home/u/.ssh', '../../etc', `${GRANT_PREFIX}deadbeef`, 42]) {
+    const r = await imp(made);
+    assert.deepEqual([r.ok, r.error?.code, r.error?.field], [false, 'invalid_request', 'payload.source'], String(made));
+    assert.match(r.error!.message, /folder dialog/);
+  }
+  assert.equal(seen.length, 0, 'no made-up path reached the service');
+  const token = grants.issue('/home/u/episodes');
+  assert.equal((await imp(token)).ok, true);
+  assert.deepEqual(seen, [{ source: '/home/u/episodes', name: 'eps', format: 'dreamer' }]);
+  assert.equal((await imp(token)).ok, false, 'a grant is used once');
+  // Other channels are not gated.
+  assert.equal(((await handlers.get('runs:list')!(trusted, {})) as { ok: boolean }).ok, true);
 });
