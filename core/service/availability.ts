@@ -48,8 +48,8 @@ export function findElectron(root: string, env: NodeJS.ProcessEnv = process.env)
     version,
     path: null,
     detail:
-      `the electron ${version ?? ''} package has no binary (${exe} is missing: its download from github.com did not run or failed; ` +
-      `run 'node node_modules/electron/install.js' where github.com is reachable, or set ELECTRON_OVERRIDE_DIST_PATH)`,
+      `the electron ${version ?? ''} package has no binary (${exe} is missing: npm install's download from github.com did not run or failed; ` +
+      `run 'npm run fetch:electron' where github.com is reachable, or set ELECTRON_OVERRIDE_DIST_PATH)`,
   };
 }
 

@@ -43,7 +43,8 @@ function electronStatus(): Report['electron'] {
   return {
     present: false,
     path: null,
-    reason: 'no Electron binary (its install script is denied in allowScripts: it downloads from github.com)',
+    reason:
+      "no Electron binary (npm install's download from github.com did not run or failed: npm run fetch:electron retries)",
   };
 }
 
