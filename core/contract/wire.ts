@@ -98,7 +98,7 @@ function restore(value: unknown, arrays: ArrayBufferView[], depth = 0): unknown 
 export interface DecodeLimits {
   /** Largest frame accepted (default MAX_MESSAGE_BYTES). */
   maxBytes?: number;
-  /** Largest JSON text: a text frame, or a binary frame's header (default unbounded). */
+  /** Largest JSON header of a binary frame (default unbounded; a host caps text frames before decoding them). */
   maxJsonBytes?: number;
 }
 
@@ -106,10 +106,6 @@ export interface DecodeLimits {
 export function decodeMessage(data: string | ArrayBuffer | ArrayBufferView, limits: DecodeLimits = {}): unknown {
   const maxBytes = limits.maxBytes ?? MAX_MESSAGE_BYTES;
   const maxJson = limits.maxJsonBytes ?? Infinity;
-  if (typeof data === 'string' && data.length > maxJson)
-    throw new WireFormatError(
-      `a JSON message of ${data.length} characters exceeds the limit of ${maxJson}: binary data travels in binary frames`,
-    );
   if (typeof data === 'string') {
     try {
       return JSON.parse(data);
