@@ -2,7 +2,16 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,11 +56,13 @@ const SHA = createHash('sha256').update(ZIP).digest('hex');
 /** The stand-in download host: 'ok' serves the zip and its sum, 'badsum' a wrong sum, '404', or 'hang'. */
 async function standIn(
   mode: 'ok' | 'badsum' | '404' | 'hang',
+  onRequest: () => void = () => {},
 ): Promise<{ url: string; seen: string[]; server: Server }> {
   const seen: string[] = [];
   let zipName = '';
   const server = createServer((req, res) => {
     seen.push(req.url ?? '');
+    onRequest();
     if (mode === 'hang') return; // accepts, never answers
     if (mode === '404') return void res.writeHead(404).end('not here');
     if (req.url?.endsWith('.zip')) {
@@ -123,12 +134,25 @@ test('fetch fails fast: a 404 ends the attempt without waiting for the time limi
 
 test('a host that never answers is given up at the time limit', async () => {
   const dir = fakeProject('hang');
-  const host = await standIn('hang');
+  const dist = join(dir, 'node_modules', 'electron', 'dist');
+  // As if the installer had begun extracting when it was stopped: a binary without its path.txt.
+  const host = await standIn('hang', () => {
+    mkdirSync(dist, { recursive: true });
+    writeFileSync(join(dist, 'electron'), 'half');
+  });
   const r = await fetchElectron({ root: dir, env: env(host.url), timeoutMs: 1500 });
   assert.equal(r.ok, false);
   assert.match(r.detail, /no answer within 2 s/);
   assert.equal(host.seen.length, 1, 'the stand-in was asked');
-  assert.equal(existsSync(join(dir, 'node_modules', 'electron', 'dist')), false, 'no half-extracted binary');
+  assert.equal(existsSync(dist), false, 'no half-extracted binary passes for an install');
+  assert.equal(findElectron(dir, {}).available, false);
+  // The installer was stopped, not left running: its connection to the stand-in is gone.
+  let open = -1;
+  for (let i = 0; i < 50 && open !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    open = await new Promise<number>((r) => host.server.getConnections((_e, n) => r(n)));
+  }
+  assert.equal(open, 0, 'the installer process was killed');
 });
 
 test('never attempted when CI or ELECTRON_SKIP_BINARY_DOWNLOAD is set', async () => {
