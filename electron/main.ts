@@ -1,7 +1,9 @@
 /**
  * The desktop host (Electron main process): one window on the sandboxed renderer, the Workbench
  * service, and trainers as Electron utility processes. Every contract channel is bound after the
- * sender and the payload are validated (wiring.ts); the page can reach nothing else.
+ * sender and the payload are validated (wiring.ts), plus the native folder dialog, whose answer is a
+ * one-time grant `datasets:import` accepts instead of a path (folder-grants.ts); the page can reach
+ * nothing else.
  * Bundled to electron/dist/main.mjs by scripts/build-electron.mjs.
  */
 import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, utilityProcess } from 'electron';
