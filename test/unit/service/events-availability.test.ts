@@ -52,7 +52,7 @@ test('findElectron looks at files only: package without dist, with dist, overrid
     assert.match(a.detail, /not installed/);
     const b = findElectron(noBin, {});
     assert.deepEqual([b.available, b.version], [false, '41.7.1']);
-    assert.match(b.detail, /has no binary .*install\.js/);
+    assert.match(b.detail, /has no binary .*npm run fetch:electron/);
     const c = findElectron(bin, {});
     assert.equal(c.available, true);
     assert.equal(c.path, join(bin, 'node_modules', 'electron', 'dist', electronExecutableName()));
