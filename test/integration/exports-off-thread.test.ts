@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
-import { addEpisode, createDataset } from '../../../core/data/dataset.ts';
-import type { Episode } from '../../../core/data/episode.ts';
-import { validateRequest } from '../../../core/contract/validate.ts';
-import { createWorkbenchService } from '../../../core/service/service.ts';
-import { DreamService } from '../../../core/service/dreams.ts';
-import { DreamWorkerClient } from '../../../core/service/dream-worker.ts';
-import { forkLauncher } from '../../../core/trainer/launcher.ts';
-import { FakeLauncher } from './fake-launcher.ts';
+import { addEpisode, createDataset } from '../../core/data/dataset.ts';
+import type { Episode } from '../../core/data/episode.ts';
+import { validateRequest } from '../../core/contract/validate.ts';
+import { createWorkbenchService } from '../../core/service/service.ts';
+import { DreamService } from '../../core/service/dreams.ts';
+import { DreamWorkerClient } from '../../core/service/dream-worker.ts';
+import { forkLauncher } from '../../core/trainer/launcher.ts';
+import { FakeLauncher } from '../unit/service/fake-launcher.ts';
 
 // Hardening issue, item 6: a PNG/GIF strip export ran on the host's thread (episode read, grid composed
 // in JS, encode, atomic write) and stalled its event loop for 1.6–2.3 s. Exports now run in the dream
