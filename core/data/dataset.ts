@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Episode } from './episode.ts';
 import { episodeFileName, readEpisodeFile, writeEpisode } from './episode-file.ts';
-import { readNpz } from './npz.ts';
+import { decodeNpyHeader } from './npy.ts';
+import { ZipFile } from './zip.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -252,15 +253,16 @@ export function readEpisode(ds: Dataset, index: number): Episode {
 }
 
 /**
- * Frames [from, to) of an episode as uint8 [n, H, W, 3]. Only the `image` member is inflated; the rest of
- * the archive is skipped. `to` defaults to the episode's end and is clamped to it.
+ * Frames [from, to) of an episode as uint8 [n, H, W, 3]. Only those bytes of the `image` member are read:
+ * by offset when stored, by streaming inflation (off the event loop, stopping at `to`) when deflated.
+ * `to` defaults to the episode's end and is clamped to it.
  */
-export function episodeFrames(
+export async function episodeFrames(
   ds: Dataset,
   index: number,
   from = 0,
   to?: number,
-): { frames: Uint8Array; shape: [number, number, number, 3] } {
+): Promise<{ frames: Uint8Array; shape: [number, number, number, 3] }> {
   const entry = episodeEntry(ds, index);
   const end = Math.min(to ?? entry.length, entry.length);
   if (!Number.isInteger(from) || from < 0 || from >= end) {
@@ -268,17 +270,33 @@ export function episodeFrames(
       `frame range [${from}, ${to ?? entry.length}) is empty or outside episode ${index} (${entry.length} frames)`,
     );
   }
-  const path = join(ds.dir, entry.file);
-  const img = readNpz(path, { keys: ['image'] }).image;
-  if (!img || img.dtype !== '|u1' || img.shape.length !== 4)
-    throw new UserError(`${entry.file}: no uint8 (T, H, W, C) 'image' array`);
-  const [, H, W, C] = img.shape;
-  const src = img.data as Uint8Array;
-  const n = end - from;
-  if (C === 3) return { frames: src.slice(from * H * W * 3, end * H * W * 3), shape: [n, H, W, 3] };
-  const rgb = new Uint8Array(n * H * W * 3);
-  for (let i = 0; i < n * H * W; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = src[from * H * W + i];
-  return { frames: rgb, shape: [n, H, W, 3] };
+  const zip = new ZipFile(join(ds.dir, entry.file));
+  try {
+    const member = zip.entry('image.npy');
+    if (!member) throw new UserError(`${entry.file}: no 'image' array`);
+    let head = await zip.readRange(member, 0, Math.min(member.size, 4096));
+    if (head.byteLength >= 12) {
+      // The header length sits at byte 8: u16 in .npy version 1, u32 in 2 and 3.
+      const v = new DataView(head.buffer, head.byteOffset);
+      const need = head[6] === 1 ? 10 + v.getUint16(8, true) : 12 + v.getUint32(8, true);
+      if (need > head.byteLength) head = await zip.readRange(member, 0, Math.min(member.size, need));
+    }
+    const h = decodeNpyHeader(head, `${entry.file}:image.npy`);
+    if (h.dtype !== '|u1' || h.shape.length !== 4 || (h.shape[3] !== 3 && h.shape[3] !== 1))
+      throw new UserError(`${entry.file}: no uint8 (T, H, W, C) 'image' array`);
+    const [T, H, W, C] = h.shape;
+    if (member.size !== h.dataStart + T * H * W * C || end > T)
+      throw new UserError(`${entry.file}: 'image' (${h.shape.join(', ')}) disagrees with its size or the index`);
+    const row = H * W * C;
+    const src = await zip.readRange(member, h.dataStart + from * row, h.dataStart + end * row);
+    const n = end - from;
+    if (C === 3) return { frames: src, shape: [n, H, W, 3] };
+    const rgb = new Uint8Array(n * H * W * 3);
+    for (let i = 0; i < n * H * W; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = src[i];
+    return { frames: rgb, shape: [n, H, W, 3] };
+  } finally {
+    zip.close();
+  }
 }
 
 /** Copies the episode files (already in the Dreamer layout) into `toDir`, each atomically. */

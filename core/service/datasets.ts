@@ -94,10 +94,10 @@ export class DatasetService {
     };
   }
 
-  frames(req: ParsedRequestOf<'datasets:frames'>): ReplyOf<'datasets:frames'> {
+  async frames(req: ParsedRequestOf<'datasets:frames'>): Promise<ReplyOf<'datasets:frames'>> {
     const ds = openDataset(this.workspace, req.dataset);
     const to = req.start + (req.count - 1) * req.stride + 1;
-    const r = episodeFrames(ds, req.episode, req.start, to);
+    const r = await episodeFrames(ds, req.episode, req.start, to);
     const [n, H, W] = r.shape;
     if (req.stride === 1)
       return {

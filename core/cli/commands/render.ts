@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   const from = intFlag('from', values.from, 0, 0);
   const to = values.to === undefined ? undefined : intFlag('to', values.to, 0, from + 1);
   const scale = intFlag('scale', values.scale, format === 'png' ? 2 : 1, 1, 16);
-  const { frames, shape } = episodeFrames(ds, index, from, to);
+  const { frames, shape } = await episodeFrames(ds, index, from, to);
   const [n, H, W] = shape;
   let bytes: Uint8Array;
   if (format === 'png') {
