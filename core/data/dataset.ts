@@ -7,6 +7,7 @@ import { decodeNpyHeader } from './npy.ts';
 import { ZipFile } from './zip.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../util/errors.ts';
+import { isAlive } from '../util/process.ts';
 
 /**
  * A dataset is `<workspace>/datasets/<name>/` holding Dreamer-layout episode files and `dataset.json`
@@ -95,8 +96,17 @@ function readMeta(dir: string, name: string): DatasetMeta {
   return r.data;
 }
 
+/** Whether the name is taken: a folder under it, readable or not. */
 export function datasetExists(workspace: string, name: string): boolean {
-  return existsSync(join(datasetDir(workspace, name), 'dataset.json'));
+  return existsSync(datasetDir(workspace, name));
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export function openDataset(workspace: string, name: string): Dataset {
@@ -114,7 +124,7 @@ function listDatasetNames(workspace: string): string[] {
   const root = datasetsDir(workspace);
   if (!existsSync(root)) return [];
   return readdirSync(root)
-    .filter((n) => NAME.test(n) && existsSync(join(root, n, 'dataset.json')))
+    .filter((n) => NAME.test(n) && isDir(join(root, n)))
     .sort();
 }
 
@@ -203,6 +213,8 @@ export function addEpisode(ds: Dataset, ep: Episode, opts: { level?: 1 | 6 } = {
   writeEpisode(join(ds.dir, file), ep, { level: opts.level ?? 6 });
   let ret = 0;
   for (let t = 0; t < ep.reward.length; t++) ret += ep.reward[t];
+  // JSON has no NaN: a non-finite return would be written as null and make dataset.json unreadable.
+  if (!Number.isFinite(ret)) throw new UserError(`dataset '${ds.meta.name}': the episode's return is ${ret}`);
   const entry = { file, length: ep.imageShape[0], return: ret };
   ds.meta.episodes.push(entry);
   ds.meta.counts = {
@@ -223,17 +235,50 @@ export function updateDatasetMeta(
   saveMeta(ds);
 }
 
-export function removeDataset(workspace: string, name: string): void {
-  const ds = openDataset(workspace, name);
-  rmSync(ds.dir, { recursive: true, force: true });
+/**
+ * Deletes a dataset folder, readable or not (a corrupt or missing dataset.json must never make a name
+ * impossible to free). Returns the episode count when dataset.json could be read, else why it could not.
+ */
+export function removeDataset(workspace: string, name: string): { episodes: number } | { unreadable: string } {
+  const dir = datasetDir(workspace, name);
+  if (!existsSync(dir)) openDataset(workspace, name); // throws the "no dataset" error naming the known ones
+  let info: { episodes: number } | { unreadable: string };
+  try {
+    info = { episodes: readMeta(dir, name).counts.episodes };
+  } catch (e) {
+    info = { unreadable: (e as Error).message };
+  }
+  // Rename first, so a dataset disappears whole even if deleting its files is interrupted.
+  const doomed = join(datasetsDir(workspace), `.removing-${name}-${process.pid}`);
+  renameSync(dir, doomed);
+  rmSync(doomed, { recursive: true, force: true });
+  return info;
 }
 
-/** Moves a staged dataset folder into place under its name (imports appear whole or not at all). */
+/**
+ * Moves a staged dataset folder into place under its name (imports appear whole or not at all). Its
+ * dataset.json is validated first: an index that would not read back never gets a name.
+ */
 export function commitStagedDataset(workspace: string, name: string, stagedDir: string): Dataset {
   const dir = datasetDir(workspace, name);
   if (existsSync(dir)) throw new UserError(`dataset '${name}' already exists in ${datasetsDir(workspace)}`);
+  const meta = readMeta(stagedDir, name);
   renameSync(stagedDir, dir);
-  return { dir, meta: readMeta(dir, name) };
+  return { dir, meta };
+}
+
+/** Folders a killed import or removal left behind (`.staging-*`, `.removing-*`) whose process is gone. */
+export function cleanLeftovers(workspace: string): string[] {
+  const root = datasetsDir(workspace);
+  if (!existsSync(root)) return [];
+  const removed: string[] = [];
+  for (const n of readdirSync(root)) {
+    const m = /^\.(staging|removing)-.+-(\d+)$/.exec(n);
+    if (!m || isAlive(Number(m[2]))) continue;
+    rmSync(join(root, n), { recursive: true, force: true });
+    removed.push(n);
+  }
+  return removed;
 }
 
 function episodeEntry(ds: Dataset, index: number): DatasetEpisode {

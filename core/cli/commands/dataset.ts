@@ -191,10 +191,12 @@ export async function run(argv: string[]): Promise<number> {
 
     case 'rm': {
       expectArgs(1, 'a dataset NAME');
-      const ds = openDataset(ws, args[0]);
-      removeDataset(ws, args[0]);
-      if (json) console.log(JSON.stringify({ removed: args[0], episodes: ds.meta.counts.episodes }));
-      else console.log(`removed dataset '${args[0]}' (${ds.meta.counts.episodes} episodes)`);
+      const r = removeDataset(ws, args[0]);
+      if (json) console.log(JSON.stringify({ removed: args[0], ...r }));
+      else
+        console.log(
+          `removed dataset '${args[0]}' (${'episodes' in r ? `${r.episodes} episodes` : `it was unreadable: ${r.unreadable}`})`,
+        );
       return 0;
     }
 
