@@ -173,6 +173,17 @@ export const ImportReply = z.object({
   converted: z.array(z.string()),
 });
 
+/** `datasets:remove`: deletes a dataset, readable or not; a collect or import still making it is cancelled. */
+export const RemoveReply = z.object({
+  dataset: z.string(),
+  /** A worker was making it and was stopped. */
+  cancelled: z.boolean(),
+  /** A folder was deleted (false when a cancelled import had not committed anything yet). */
+  removed: z.boolean(),
+  /** Why its dataset.json could not be read, when it could not. */
+  unreadable: z.string().nullable(),
+});
+
 export const CollectRequest = z.strictObject({
   env: z.string().min(1),
   dataset: Name,

@@ -7,6 +7,7 @@ import {
   openDataset,
   removeDataset,
   datasetsDir,
+  cleanLeftovers,
   type DatasetActionSpace,
 } from '../../data/dataset.ts';
 import { importIntoDataset } from '../../data/dataset-import.ts';
@@ -63,6 +64,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const ws = workspaceDir(values.workspace);
   const json = values.json;
+  // Folders of imports that were killed (Ctrl-C, a crash) are removed before anything else looks at the folder.
+  cleanLeftovers(ws);
   const expectArgs = (n: number, what: string) => {
     if (args.length !== n)
       throw new UserError(

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeEpisode } from '../../../core/data/episode-file.ts';
@@ -113,4 +113,33 @@ test('rm works on a dataset whose dataset.json is corrupt or missing (CLI and co
     const none = oneiro(ws, 'dataset', 'rm', 'corrupt');
     assert.equal(none.code, 2);
     assert.match(none.err, /no dataset 'corrupt'/);
+  }));
+
+test('import reads regular files only: a FIFO and a symlink to /dev/zero are named and skipped', () =>
+  withRoot((root) => {
+    const src = join(root, 'src');
+    mkdirSync(src);
+    writeEpisode(join(src, 'a.npz'), codedEpisode(1, 4));
+    assert.equal(spawnSync('mkfifo', [join(src, 'b-fifo.npz')]).status, 0, 'mkfifo');
+    symlinkSync('/dev/zero', join(src, 'c-zero.npz'));
+    // Before: the FIFO blocked the import forever and /dev/zero was read until memory ran out.
+    const { report, dataset } = importIntoDataset(join(root, 'ws'), 'regular', src);
+    assert.deepEqual(
+      report.bad.map((b) => `${b.file}: ${b.reason}`),
+      [
+        'b-fifo.npz: not a regular file (a FIFO); only regular files are read',
+        'c-zero.npz: not a regular file (a character device); only regular files are read',
+      ],
+    );
+    assert.equal(dataset?.meta.counts.episodes, 1);
+  }));
+
+test('the CLI removes .staging-* folders of killed imports when a dataset command starts', () =>
+  withRoot((ws) => {
+    const dead = join(ws, 'datasets', '.staging-x-999999999');
+    mkdirSync(dead, { recursive: true });
+    writeFileSync(join(dead, 'dataset.json'), '{}');
+    const r = oneiro(ws, 'dataset', 'list');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(existsSync(dead), false);
   }));
