@@ -344,7 +344,40 @@ export async function episodeFrames(
   }
 }
 
-/** Copies the episode files (already in the Dreamer layout) into `toDir`, each atomically. */
+/**
+ * What an export writes next to the episodes so a later import keeps the env name and the action space
+ * (Dreamer folders have no place for them). A name of its own, so it is never mistaken for dataset.json.
+ */
+export const EXPORT_META_FILE = 'oneiro-dataset.json';
+const ExportMeta = z.object({
+  format: z.literal('oneiro-export'),
+  version: z.literal(1),
+  name: z.string(),
+  env: z.string().nullable(),
+  observationShape: Meta.shape.observationShape,
+  actionSpace: ActionSpace,
+});
+export type DatasetExportMeta = z.infer<typeof ExportMeta>;
+
+/** The export metadata in `dir`, null when there is none; a file that does not validate is a one-line error. */
+export function readExportMeta(dir: string): DatasetExportMeta | null {
+  const file = join(dir, EXPORT_META_FILE);
+  if (!existsSync(file)) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${EXPORT_META_FILE}: not readable JSON (${(e as Error).message})`);
+  }
+  const r = ExportMeta.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new UserError(`${EXPORT_META_FILE}: invalid at '${issue.path.join('.')}': ${issue.message}`);
+  }
+  return r.data;
+}
+
+/** Copies the episode files (already in the Dreamer layout) into `toDir`, each atomically, with the export metadata. */
 export function exportDataset(
   ds: Dataset,
   toDir: string,
@@ -360,5 +393,14 @@ export function exportDataset(
     bytes += data.byteLength;
     onFile?.(e.file);
   }
+  const meta: DatasetExportMeta = {
+    format: 'oneiro-export',
+    version: 1,
+    name: ds.meta.name,
+    env: ds.meta.env,
+    observationShape: ds.meta.observationShape,
+    actionSpace: ds.meta.actionSpace,
+  };
+  writeJsonAtomic(join(out, EXPORT_META_FILE), meta);
   return { files: ds.meta.episodes.length, bytes };
 }

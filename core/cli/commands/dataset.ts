@@ -23,9 +23,15 @@ const HELP = `usage: oneiro dataset <subcommand> [--workspace DIR] [--json]
   inspect NAME                           episode lengths, return distribution, action statistics
   import DIR --name NAME [--format dreamer|dreamerv3] [--num-actions N] [--env ENV]
                                          import a Dreamer episode folder (v1/v2, NM512, V-D4RL) or a
-                                         DreamerV3 replay folder (format detected from file names if omitted)
-  export NAME --to DIR                   copy the episodes out as Dreamer .npz files
-  rm NAME                                delete a dataset
+                                         DreamerV3 replay folder (format detected from file names if omitted);
+                                         --env defaults to the env an Oneiro export recorded (oneiro-dataset.json)
+  export NAME --to DIR                   copy the episodes out as Dreamer .npz files, plus oneiro-dataset.json
+                                         (env name, action space) so importing them back keeps both
+  rm NAME                                delete a dataset (also one whose dataset.json is unreadable)
+
+Import reads regular files only and skips bad ones by name (unreadable, non-finite rewards or actions, ...).
+One episode file may inflate to at most ONEIRO_MAX_EPISODE_BYTES bytes (default 1073741824 = 1 GiB; members
+that declare or inflate to more are refused); raise it for very long episodes, e.g. ONEIRO_MAX_EPISODE_BYTES=4294967296.
 
 --workspace DIR (default ONEIRO_WORKSPACE or ~/.oneiro); --json prints machine-readable output.`;
 
