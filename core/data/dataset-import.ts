@@ -17,6 +17,7 @@ import {
 } from './dataset.ts';
 import { importDreamerFolder, type ImportFormat, type ImportReport } from './import-dreamer.ts';
 import { UserError } from '../util/errors.ts';
+import { printable } from '../util/printable.ts';
 
 /**
  * `oneiro dataset import`: reads a Dreamer folder into a staging folder and moves it into place at the end,
@@ -112,7 +113,8 @@ export function importIntoDataset(
         guess.see(ep);
       },
     });
-    if (metaProblem) report.bad.push({ file: EXPORT_META_FILE, reason: `${metaProblem} (env name not taken from it)` });
+    if (metaProblem)
+      report.bad.push({ file: EXPORT_META_FILE, reason: printable(`${metaProblem} (env name not taken from it)`) });
     if (!ds) return { report, dataset: null };
     const d: Dataset = ds;
     const fromExport = exported && actionDimOf(exported.actionSpace) === actionDimOf(d.meta.actionSpace);

@@ -18,6 +18,7 @@ import {
   checkpointsDir,
   listRuns,
   metricsPath,
+  observedState,
   readRunConfig,
   readStatus,
   runDirOf,
@@ -96,7 +97,7 @@ export class RunService {
         return disk.message === USER_STOP ? 'stopped' : 'paused';
       // 'running' on disk with no trainer of ours: another host's trainer if its pid lives, else it died.
       case 'running':
-        return isAlive(disk.pid) ? 'running' : 'crashed';
+        return observedState(disk) === 'crashed' ? 'crashed' : 'running';
       default:
         return 'crashed';
     }

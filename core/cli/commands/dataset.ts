@@ -14,6 +14,7 @@ import { importIntoDataset } from '../../data/dataset-import.ts';
 import { inspectDataset, type DatasetStats } from '../../data/dataset-stats.ts';
 import { detectFormat, type ImportFormat } from '../../data/import-dreamer.ts';
 import { UserError } from '../../util/errors.ts';
+import { printable } from '../../util/printable.ts';
 
 export const summary = 'list | inspect | import | export | rm Dreamer-compatible datasets';
 
@@ -167,7 +168,7 @@ export async function run(argv: string[]): Promise<number> {
         console.log(JSON.stringify({ dataset: dataset ? name : null, ...report }));
       } else {
         console.log(
-          `${dataset ? `imported ${report.episodes} episodes (${report.steps} steps) into dataset '${name}'` : 'imported nothing'} from ${report.dir} (format ${report.format}, ${report.files} files)`,
+          `${dataset ? `imported ${report.episodes} episodes (${report.steps} steps) into dataset '${name}'` : 'imported nothing'} from ${printable(report.dir)} (format ${report.format}, ${report.files} files)`,
         );
         console.log(
           `good episodes: ${report.episodes}; bad files skipped: ${report.bad.length}${report.partial ? `; partial episodes dropped: ${report.partial}` : ''}`,
@@ -180,7 +181,7 @@ export async function run(argv: string[]): Promise<number> {
       }
       for (const b of report.bad) console.error(`skipped ${b.file}: ${b.reason}`);
       if (!dataset) {
-        console.error(`oneiro dataset: no good episode in ${report.dir}; no dataset created`);
+        console.error(`oneiro dataset: no good episode in ${printable(report.dir)}; no dataset created`);
         return 1;
       }
       return 0;
@@ -194,7 +195,10 @@ export async function run(argv: string[]): Promise<number> {
       const r = exportDataset(ds, to, () => progress.tick());
       progress.finish();
       if (json) console.log(JSON.stringify({ dataset: args[0], to, ...r }));
-      else console.log(`exported ${r.files} episodes (${(r.bytes / 1e6).toFixed(1)} MB) of '${args[0]}' to ${to}`);
+      else
+        console.log(
+          `exported ${r.files} episodes (${(r.bytes / 1e6).toFixed(1)} MB) of '${args[0]}' to ${printable(to)}`,
+        );
       return 0;
     }
 

@@ -353,6 +353,7 @@ export function createFakeClient(): WorkbenchClient {
         dream,
         mse,
         baselineMse,
+        clamped: {},
       };
     },
     dreamReset: ({ episode, step, temperature = 1, sessionId }) => {

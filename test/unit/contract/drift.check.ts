@@ -163,10 +163,7 @@ export type Checks = [
   Expect<Equal<Rep<'collectDataset'>, DatasetSummary>>,
   Expect<Equal<Req<'removeDataset'>, [req: { dataset: string }]>>,
   Expect<
-    Equal<
-      Rep<'removeDataset'>,
-      { dataset: string; cancelled: boolean; removed: boolean; unreadable: string | null }
-    >
+    Equal<Rep<'removeDataset'>, { dataset: string; cancelled: boolean; removed: boolean; unreadable: string | null }>
   >,
   Expect<Equal<Rep<'listRuns'>, RunSummary[]>>,
   Expect<Equal<Req<'getRun'>, [req: { runId: string }]>>,
@@ -233,6 +230,10 @@ export type Checks = [
         dream: Frames;
         mse: Float32Array;
         baselineMse: Float32Array;
+        clamped: {
+          horizon?: { asked: number; used: number } | undefined;
+          context?: { asked: number; used: number } | undefined;
+        };
       }
     >
   >,

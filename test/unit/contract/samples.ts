@@ -170,6 +170,7 @@ export const REPLIES: Record<ChannelName, unknown> = {
     dream: frames(3),
     mse: new Float32Array(3),
     baselineMse: new Float32Array(3),
+    clamped: { horizon: { asked: 30, used: 2 } },
   },
   'dreams:reset': dreamFrame,
   'dreams:step': { ...dreamFrame, t: 1, reward: 0.1 },
