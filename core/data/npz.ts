@@ -2,7 +2,15 @@ import { zipSync, type Zippable } from 'fflate';
 import { decodeNpy, encodeNpy, type NpyArray } from './npy.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../util/errors.ts';
-import { bytesReader, inflateMember, maxEpisodeBytes, overCapMessage, readZipDirectory, ZipFile, type ReadAt } from './zip.ts';
+import {
+  bytesReader,
+  inflateMember,
+  maxEpisodeBytes,
+  overCapMessage,
+  readZipDirectory,
+  ZipFile,
+  type ReadAt,
+} from './zip.ts';
 
 /**
  * .npz = a zip of `<key>.npy` members, stored (np.savez) or deflated (np.savez_compressed, what every
@@ -26,7 +34,8 @@ function decodeMembers(readAt: ReadAt, size: number, source: string, opts: NpzRe
   );
   // Declared sizes are checked together before anything inflates; inflation itself stops at each one.
   const declared = entries.reduce((n, e) => n + e.size, 0);
-  if (declared > cap) throw new UserError(overCapMessage(source, `members declare ${declared} bytes uncompressed`, cap));
+  if (declared > cap)
+    throw new UserError(overCapMessage(source, `members declare ${declared} bytes uncompressed`, cap));
   const out: Record<string, NpyArray> = {};
   for (const e of entries) {
     // numpy names members "<key>.npy"; a key may itself contain '/' (DreamerV3's 'dyn/deter').

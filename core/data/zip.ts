@@ -104,8 +104,14 @@ export function readZipDirectory(readAt: ReadAt, fileSize: number, source: strin
       const len = u16(cd, x + 2);
       if (id === 0x0001) {
         let q = x + 4;
-        if (size === 0xffffffff) (size = u64(cd, q)), (q += 8);
-        if (compressedSize === 0xffffffff) (compressedSize = u64(cd, q)), (q += 8);
+        if (size === 0xffffffff) {
+          size = u64(cd, q);
+          q += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = u64(cd, q);
+          q += 8;
+        }
         if (localOffset === 0xffffffff) localOffset = u64(cd, q);
       }
       x += 4 + len;
@@ -214,7 +220,7 @@ export class ZipFile {
     // Compressed bytes in 64 KiB reads; each await lets the event loop run between chunks.
     const stream = Readable.from(
       (async function* () {
-        for (let p = at; p < last; ) {
+        for (let p = at; p < last;) {
           const buf = Buffer.alloc(Math.min(1 << 16, last - p));
           const { bytesRead } = await readAsync(fd, buf, 0, buf.byteLength, p);
           if (bytesRead === 0) return;
@@ -233,7 +239,9 @@ export class ZipFile {
         if (hi > lo) out.set(chunk.subarray(lo - pos, hi - pos), lo - from);
         pos += chunk.byteLength;
         if (pos > entry.size)
-          throw new UserError(`${where}: inflates past the ${entry.size} bytes its header declares (corrupt or hostile)`);
+          throw new UserError(
+            `${where}: inflates past the ${entry.size} bytes its header declares (corrupt or hostile)`,
+          );
         if (pos >= to) break;
       }
     } catch (e) {

@@ -62,12 +62,18 @@ export class DatasetService {
     }
     const r = removeDataset(this.workspace, req.dataset);
     this.events.emit('onDatasetsChanged', { datasets: this.names() });
-    return { dataset: req.dataset, cancelled: !!job, removed: true, unreadable: 'unreadable' in r ? r.unreadable : null };
+    return {
+      dataset: req.dataset,
+      cancelled: !!job,
+      removed: true,
+      unreadable: 'unreadable' in r ? r.unreadable : null,
+    };
   }
 
   /** Why a name cannot be used: being made, or taken (saying so when the dataset there is unreadable). */
   private taken(name: string, what: string): ServiceError | null {
-    if (this.busy.has(name)) return conflict(`dataset '${name}' is being ${what} now; choose another name or cancel it`);
+    if (this.busy.has(name))
+      return conflict(`dataset '${name}' is being ${what} now; choose another name or cancel it`);
     if (!datasetExists(this.workspace, name)) return null;
     const bad = listDatasets(this.workspace).find((d) => d.name === name && 'error' in d);
     return conflict(
@@ -189,7 +195,10 @@ export class DatasetService {
     const job = { kill: () => {}, cancelled: false, timedOut: false };
     this.busy.set(req.name, job);
     return new Promise((resolveP, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timer = setTimeout(() => {
+        job.timedOut = true;
+        job.kill();
+      }, this.importTimeoutMs);
       let result: Extract<FromWorker, { type: 'imported' }> | null = null;
       let outcome: { ok: boolean; message: string | null } | null = null;
       const lines: string[] = [];
@@ -247,10 +256,6 @@ export class DatasetService {
         },
       });
       job.kill = () => w.kill();
-      timer = setTimeout(() => {
-        job.timedOut = true;
-        w.kill();
-      }, this.importTimeoutMs);
     });
   }
 

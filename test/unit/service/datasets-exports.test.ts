@@ -80,7 +80,9 @@ test('list, inspect and episode replies match the contract', () => {
 });
 
 test('frames by range and stride are the right frames', async () => {
-  const r = await datasets.frames(parse('datasets:frames', { dataset: 'hand', episode: 1, start: 1, count: 3, stride: 2 }));
+  const r = await datasets.frames(
+    parse('datasets:frames', { dataset: 'hand', episode: 1, start: 1, count: 3, stride: 2 }),
+  );
   assert.equal(validateReply('datasets:frames', r), null);
   assert.deepEqual(r.frames.shape, [3, S, S, 3]);
   const F = S * S * 3;
