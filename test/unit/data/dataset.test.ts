@@ -87,7 +87,7 @@ test('dataset.json counts, list, frames by range, export and rm', async () => {
 
     const out = join(ws, 'out');
     assert.deepEqual(exportDataset(ds, out).files, 3);
-    assert.deepEqual(readdirSync(out).sort(), ds.meta.episodes.map((e) => e.file).sort());
+    assert.deepEqual(readdirSync(out).sort(), [...ds.meta.episodes.map((e) => e.file), 'oneiro-dataset.json'].sort());
 
     createDataset(ws, 'e', init);
     writeFileSync(join(ws, 'datasets', 'e', 'dataset.json'), '{"format": "oneiro-dataset", "version": 2}');
