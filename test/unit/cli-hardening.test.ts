@@ -23,6 +23,8 @@ function oneiro(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args, '--workspace', ws], {
     encoding: 'utf8',
     env: { ...process.env, ONEIRO_TEST: '1' },
+    // An unbounded collect would run for hours: fail instead.
+    timeout: 60_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
