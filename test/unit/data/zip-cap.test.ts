@@ -122,6 +122,19 @@ test('frames of a deflated episode: only the requested range is inflated, and th
     const early = await episodeFrames(openDataset(ws, 'big'), 0, 0, 2);
     assert.deepEqual(early.frames, ep.image.subarray(0, 2 * F));
     await assert.rejects(episodeFrames(openDataset(ws, 'big'), 0, 290, 300), new RegExp(`${entry.file}`));
+
+    // A member declaring more than the cap is refused before any frame is inflated.
+    const prev = process.env.ONEIRO_MAX_EPISODE_BYTES;
+    process.env.ONEIRO_MAX_EPISODE_BYTES = '100000';
+    try {
+      await assert.rejects(
+        episodeFrames(openDataset(ws, 'big'), 0, 0, 1),
+        /image\.npy: declares \d+ bytes uncompressed, over the limit of 100000 bytes per episode file/,
+      );
+    } finally {
+      if (prev === undefined) delete process.env.ONEIRO_MAX_EPISODE_BYTES;
+      else process.env.ONEIRO_MAX_EPISODE_BYTES = prev;
+    }
   }));
 
 test('frames of a stored episode are read by offset and equal the written ones', () =>
