@@ -41,7 +41,8 @@ test('an unreadable dataset blocks its name with a message saying so, and datase
     assert.throws(() => svc.remove(parse('datasets:remove', { dataset: 'broken' })), /no dataset 'broken'/);
   }));
 
-test('datasets:remove cancels an import in progress; the name is free again', () =>
+// The timeouts turn a hang (a cancel or timeout that does nothing) into a failure.
+test('datasets:remove cancels an import in progress; the name is free again', { timeout: 20_000 }, () =>
   withWs(async (ws) => {
     const launcher = new FakeLauncher();
     const svc = new DatasetService(ws, new EventHub(), launcher);
@@ -58,19 +59,24 @@ test('datasets:remove cancels an import in progress; the name is free again', ()
     assert.equal(launcher.workers.length, 2);
     launcher.last().kill();
     await assert.rejects(again);
-  }));
+  }),
+);
 
-test('an import that never finishes (e.g. a worker stuck on a file) is stopped by the timeout', () =>
-  withWs(async (ws) => {
-    const launcher = new FakeLauncher();
-    const svc = new DatasetService(ws, new EventHub(), launcher, 50);
-    mkdirSync(join(ws, 'src'));
-    await assert.rejects(
-      svc.import(parse('datasets:import', { source: join(ws, 'src'), name: 'hung' })),
-      /import into 'hung' took longer than 0\.05 s and was stopped \(raise ONEIRO_IMPORT_TIMEOUT_S\)/,
-    );
-    assert.equal(launcher.last().exited, true);
-  }));
+test(
+  'an import that never finishes (e.g. a worker stuck on a file) is stopped by the timeout',
+  { timeout: 20_000 },
+  () =>
+    withWs(async (ws) => {
+      const launcher = new FakeLauncher();
+      const svc = new DatasetService(ws, new EventHub(), launcher, 50);
+      mkdirSync(join(ws, 'src'));
+      await assert.rejects(
+        svc.import(parse('datasets:import', { source: join(ws, 'src'), name: 'hung' })),
+        /import into 'hung' took longer than 0\.05 s and was stopped \(raise ONEIRO_IMPORT_TIMEOUT_S\)/,
+      );
+      assert.equal(launcher.last().exited, true);
+    }),
+);
 
 test('starting the service removes .staging-* folders of imports whose process is gone, not live ones', () =>
   withWs((ws) => {
