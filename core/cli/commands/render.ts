@@ -1,5 +1,4 @@
-import { resolve } from 'node:path';
-import { parseCommand, workspaceDir, intFlag, numberFlag, requireFlag } from '../args.ts';
+import { parseCommand, workspaceDir, intFlag, numberFlag, outFileFlag, requireFlag } from '../args.ts';
 import { episodeFrames, openDataset } from '../../data/dataset.ts';
 import { filmstrip } from '../../media/grid.ts';
 import { encodeAnimation, encodePng, formatOf, writeMedia } from '../../media/encode.ts';
@@ -36,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new UserError(
       `render: expected one DATASET name, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro render --help')`,
     );
-  const out = resolve(requireFlag('out', values.out));
+  const out = outFileFlag('out', values.out);
   const format = formatOf(out);
   const ds = openDataset(workspaceDir(values.workspace), positionals[0]);
   const index = intFlag('episode', requireFlag('episode', values.episode), 0, 0);
