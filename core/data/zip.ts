@@ -229,7 +229,7 @@ export class ZipFile {
         }
       })(),
     );
-    const inflate = createInflateRaw();
+    const inflate = createInflateRaw({ chunkSize: 1 << 18 });
     stream.pipe(inflate);
     let pos = 0;
     try {
