@@ -111,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
       }
       const rows = [['name', 'env', 'episodes', 'steps', 'frame', 'actions', 'source', 'created']];
       for (const d of all) {
-        if ('error' in d) rows.push([d.name, 'UNREADABLE', '', '', '', '', '', d.error]);
+        if ('error' in d) rows.push([d.name, 'UNREADABLE', '', '', '', '', '', printable(d.error)]);
         else {
           const m = d.meta;
           rows.push([
