@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { homedir } from 'node:os';
-import { resolve, join } from 'node:path';
+import { resolve, join, dirname } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { UserError } from '../util/errors.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -68,4 +69,20 @@ export function numberFlag(
 export function requireFlag<T>(name: string, value: T | undefined): T {
   if (value === undefined || value === '') throw new UserError(`--${name} is required`);
   return value;
+}
+
+/**
+ * An output file flag: resolved, and its folder must already exist. A typo in the folder is an error,
+ * not a silently created tree somewhere unexpected.
+ */
+export function outFileFlag(name: string, value: string | undefined): string {
+  const out = resolve(requireFlag(name, value));
+  const dir = dirname(out);
+  if (!existsSync(dir)) throw new UserError(`--${name} ${value}: folder ${dir} does not exist; create it first`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`--${name} ${value}: ${dir} is not a folder`);
+  if (existsSync(out) && statSync(out).isDirectory())
+    throw new UserError(
+      `--${name} ${value} is a folder; expected a file name such as ${join(value ?? '', 'dream.png')}`,
+    );
+  return out;
 }

@@ -1,3 +1,4 @@
+import { printable } from '../util/printable.ts';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isUserError } from '../util/errors.ts';
@@ -36,7 +37,9 @@ export async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   if (!(name in COMMANDS)) {
-    console.error(`oneiro: unknown command '${name}'. Expected one of: ${Object.keys(COMMANDS).join(', ')}.`);
+    console.error(
+      `oneiro: unknown command '${printable(name)}'. Expected one of: ${Object.keys(COMMANDS).join(', ')}.`,
+    );
     return 2;
   }
   const file = fileURLToPath(new URL(`./commands/${name}.ts`, import.meta.url));
@@ -49,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     return await mod.run(rest);
   } catch (e) {
     if (isUserError(e)) {
-      console.error(`oneiro ${name}: ${(e as Error).message}`);
+      console.error(`oneiro ${name}: ${printable((e as Error).message)}`);
       return 2;
     }
     throw e;

@@ -18,6 +18,7 @@ export const CONTRACT = {
   'datasets:frames': { request: S.FramesRequest, reply: S.FramesReply },
   'datasets:import': { request: S.ImportRequest, reply: S.ImportReply },
   'datasets:collect': { request: S.CollectRequest, reply: S.DatasetSummary },
+  'datasets:remove': { request: S.DatasetRef, reply: S.RemoveReply },
   'runs:list': { request: S.Empty, reply: z.array(S.RunSummary) },
   'runs:get': { request: S.RunRef, reply: S.RunDetail },
   'runs:create': { request: S.CreateRunRequest, reply: S.RunSummary },

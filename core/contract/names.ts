@@ -16,6 +16,7 @@ export const CHANNEL_METHODS = {
   'datasets:frames': 'episodeFrames',
   'datasets:import': 'importDataset',
   'datasets:collect': 'collectDataset',
+  'datasets:remove': 'removeDataset',
   'runs:list': 'listRuns',
   'runs:get': 'getRun',
   'runs:create': 'createRun',

@@ -173,13 +173,27 @@ export const ImportReply = z.object({
   converted: z.array(z.string()),
 });
 
+/** `datasets:remove`: deletes a dataset, readable or not; a collect or import still making it is cancelled. */
+export const RemoveReply = z.object({
+  dataset: z.string(),
+  /** A worker was making it and was stopped. */
+  cancelled: z.boolean(),
+  /** A folder was deleted (false when a cancelled import had not committed anything yet). */
+  removed: z.boolean(),
+  /** Why its dataset.json could not be read, when it could not. */
+  unreadable: z.string().nullable(),
+});
+
+/** Bounds of one collection, shared by `datasets:collect` and `oneiro collect` (one rule for both doors). */
+export const COLLECT_BOUNDS = { episodes: 10000, maxSteps: 100000, size: 512 } as const;
+
 export const CollectRequest = z.strictObject({
   env: z.string().min(1),
   dataset: Name,
-  episodes: posInt().max(10000),
+  episodes: posInt().max(COLLECT_BOUNDS.episodes),
   seed: int().default(0),
-  size: posInt().max(512).optional(),
-  maxSteps: posInt().max(100000).optional(),
+  size: posInt().max(COLLECT_BOUNDS.size).optional(),
+  maxSteps: posInt().max(COLLECT_BOUNDS.maxSteps).optional(),
   /** random: uniform actions; brownian: a smooth random walk (ctallec/world-models), better for driving. */
   policy: z.enum(['random', 'brownian']).default('random'),
 });
@@ -304,6 +318,14 @@ export const OpenLoopReply = z.object({
   mse: F32,
   /** Per-step MSE of the copy-last-context-frame baseline, float32 [T]. */
   baselineMse: F32,
+  /**
+   * What the host shortened rather than refusing: a horizon past the episode's end, a context before its
+   * start (or more than the family observes). Empty when the request was used as asked.
+   */
+  clamped: z.object({
+    horizon: z.object({ asked: posInt(), used: nonNegInt() }).optional(),
+    context: z.object({ asked: posInt(), used: nonNegInt() }).optional(),
+  }),
 });
 
 export const DreamResetRequest = z.strictObject({

@@ -8,11 +8,16 @@ import {
   datasetDir,
   datasetsDir,
   updateDatasetMeta,
+  actionDimOf,
+  readExportMeta,
+  EXPORT_META_FILE,
   type Dataset,
   type DatasetActionSpace,
+  type DatasetExportMeta,
 } from './dataset.ts';
 import { importDreamerFolder, type ImportFormat, type ImportReport } from './import-dreamer.ts';
 import { UserError } from '../util/errors.ts';
+import { printable } from '../util/printable.ts';
 
 /**
  * `oneiro dataset import`: reads a Dreamer folder into a staging folder and moves it into place at the end,
@@ -76,6 +81,14 @@ export function importIntoDataset(
     throw new UserError(
       `dataset '${name}' already exists in ${datasetsDir(workspace)}; choose another name or 'oneiro dataset rm ${name}'`,
     );
+  // An Oneiro export carries the env name and action space; a bad metadata file is reported, never fatal.
+  let exported: DatasetExportMeta | null = null;
+  let metaProblem: string | null = null;
+  try {
+    exported = readExportMeta(dir);
+  } catch (e) {
+    metaProblem = (e as Error).message.replace(`${EXPORT_META_FILE}: `, '');
+  }
   const staging = join(datasetsDir(workspace), `.staging-${name}-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   let ds: Dataset | null = null;
@@ -88,7 +101,7 @@ export function importIntoDataset(
       onEpisode: (ep) => {
         if (!ds) {
           ds = createDatasetAt(staging, name, {
-            env: opts.env ?? null,
+            env: opts.env ?? exported?.env ?? null,
             observationShape: [ep.imageShape[1], ep.imageShape[2], 3],
             // Placeholder width until the end of the import, when the space is inferred from all episodes.
             actionSpace: { kind: 'box', shape: [ep.actionDim], low: [], high: [] },
@@ -100,10 +113,19 @@ export function importIntoDataset(
         guess.see(ep);
       },
     });
+    if (metaProblem)
+      report.bad.push({ file: EXPORT_META_FILE, reason: printable(`${metaProblem} (env name not taken from it)`) });
     if (!ds) return { report, dataset: null };
-    const space = report.numActions ? { kind: 'discrete' as const, n: report.numActions } : guess.space();
-    updateDatasetMeta(ds, {
+    const d: Dataset = ds;
+    const fromExport = exported && actionDimOf(exported.actionSpace) === actionDimOf(d.meta.actionSpace);
+    const space = fromExport
+      ? exported!.actionSpace
+      : report.numActions
+        ? { kind: 'discrete' as const, n: report.numActions }
+        : guess.space();
+    updateDatasetMeta(d, {
       actionSpace: space,
+      actionSpaceInferred: !fromExport,
       source: {
         kind: 'import',
         format: report.format,
@@ -112,6 +134,7 @@ export function importIntoDataset(
         converted: report.converted,
         skipped: report.bad,
         partialEpisodesDropped: report.partial,
+        ...(exported ? { exportedFrom: exported.name } : {}),
       },
     });
     return { report, dataset: commitStagedDataset(workspace, name, staging) };

@@ -3,9 +3,11 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Episode } from './episode.ts';
 import { episodeFileName, readEpisodeFile, writeEpisode } from './episode-file.ts';
-import { readNpz } from './npz.ts';
+import { decodeNpyHeader } from './npy.ts';
+import { ZipFile } from './zip.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../util/errors.ts';
+import { isAlive } from '../util/process.ts';
 
 /**
  * A dataset is `<workspace>/datasets/<name>/` holding Dreamer-layout episode files and `dataset.json`
@@ -94,8 +96,17 @@ function readMeta(dir: string, name: string): DatasetMeta {
   return r.data;
 }
 
+/** Whether the name is taken: a folder under it, readable or not. */
 export function datasetExists(workspace: string, name: string): boolean {
-  return existsSync(join(datasetDir(workspace, name), 'dataset.json'));
+  return existsSync(datasetDir(workspace, name));
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export function openDataset(workspace: string, name: string): Dataset {
@@ -113,7 +124,7 @@ function listDatasetNames(workspace: string): string[] {
   const root = datasetsDir(workspace);
   if (!existsSync(root)) return [];
   return readdirSync(root)
-    .filter((n) => NAME.test(n) && existsSync(join(root, n, 'dataset.json')))
+    .filter((n) => NAME.test(n) && isDir(join(root, n)))
     .sort();
 }
 
@@ -202,6 +213,8 @@ export function addEpisode(ds: Dataset, ep: Episode, opts: { level?: 1 | 6 } = {
   writeEpisode(join(ds.dir, file), ep, { level: opts.level ?? 6 });
   let ret = 0;
   for (let t = 0; t < ep.reward.length; t++) ret += ep.reward[t];
+  // JSON has no NaN: a non-finite return would be written as null and make dataset.json unreadable.
+  if (!Number.isFinite(ret)) throw new UserError(`dataset '${ds.meta.name}': the episode's return is ${ret}`);
   const entry = { file, length: ep.imageShape[0], return: ret };
   ds.meta.episodes.push(entry);
   ds.meta.counts = {
@@ -222,17 +235,50 @@ export function updateDatasetMeta(
   saveMeta(ds);
 }
 
-export function removeDataset(workspace: string, name: string): void {
-  const ds = openDataset(workspace, name);
-  rmSync(ds.dir, { recursive: true, force: true });
+/**
+ * Deletes a dataset folder, readable or not (a corrupt or missing dataset.json must never make a name
+ * impossible to free). Returns the episode count when dataset.json could be read, else why it could not.
+ */
+export function removeDataset(workspace: string, name: string): { episodes: number } | { unreadable: string } {
+  const dir = datasetDir(workspace, name);
+  if (!existsSync(dir)) openDataset(workspace, name); // throws the "no dataset" error naming the known ones
+  let info: { episodes: number } | { unreadable: string };
+  try {
+    info = { episodes: readMeta(dir, name).counts.episodes };
+  } catch (e) {
+    info = { unreadable: (e as Error).message };
+  }
+  // Rename first, so a dataset disappears whole even if deleting its files is interrupted.
+  const doomed = join(datasetsDir(workspace), `.removing-${name}-${process.pid}`);
+  renameSync(dir, doomed);
+  rmSync(doomed, { recursive: true, force: true });
+  return info;
 }
 
-/** Moves a staged dataset folder into place under its name (imports appear whole or not at all). */
+/**
+ * Moves a staged dataset folder into place under its name (imports appear whole or not at all). Its
+ * dataset.json is validated first: an index that would not read back never gets a name.
+ */
 export function commitStagedDataset(workspace: string, name: string, stagedDir: string): Dataset {
   const dir = datasetDir(workspace, name);
   if (existsSync(dir)) throw new UserError(`dataset '${name}' already exists in ${datasetsDir(workspace)}`);
+  const meta = readMeta(stagedDir, name);
   renameSync(stagedDir, dir);
-  return { dir, meta: readMeta(dir, name) };
+  return { dir, meta };
+}
+
+/** Folders a killed import or removal left behind (`.staging-*`, `.removing-*`) whose process is gone. */
+export function cleanLeftovers(workspace: string): string[] {
+  const root = datasetsDir(workspace);
+  if (!existsSync(root)) return [];
+  const removed: string[] = [];
+  for (const n of readdirSync(root)) {
+    const m = /^\.(staging|removing)-.+-(\d+)$/.exec(n);
+    if (!m || isAlive(Number(m[2]))) continue;
+    rmSync(join(root, n), { recursive: true, force: true });
+    removed.push(n);
+  }
+  return removed;
 }
 
 function episodeEntry(ds: Dataset, index: number): DatasetEpisode {
@@ -252,15 +298,16 @@ export function readEpisode(ds: Dataset, index: number): Episode {
 }
 
 /**
- * Frames [from, to) of an episode as uint8 [n, H, W, 3]. Only the `image` member is inflated; the rest of
- * the archive is skipped. `to` defaults to the episode's end and is clamped to it.
+ * Frames [from, to) of an episode as uint8 [n, H, W, 3]. Only those bytes of the `image` member are read:
+ * by offset when stored, by streaming inflation (off the event loop, stopping at `to`) when deflated.
+ * `to` defaults to the episode's end and is clamped to it.
  */
-export function episodeFrames(
+export async function episodeFrames(
   ds: Dataset,
   index: number,
   from = 0,
   to?: number,
-): { frames: Uint8Array; shape: [number, number, number, 3] } {
+): Promise<{ frames: Uint8Array; shape: [number, number, number, 3] }> {
   const entry = episodeEntry(ds, index);
   const end = Math.min(to ?? entry.length, entry.length);
   if (!Number.isInteger(from) || from < 0 || from >= end) {
@@ -268,20 +315,69 @@ export function episodeFrames(
       `frame range [${from}, ${to ?? entry.length}) is empty or outside episode ${index} (${entry.length} frames)`,
     );
   }
-  const path = join(ds.dir, entry.file);
-  const img = readNpz(path, { keys: ['image'] }).image;
-  if (!img || img.dtype !== '|u1' || img.shape.length !== 4)
-    throw new UserError(`${entry.file}: no uint8 (T, H, W, C) 'image' array`);
-  const [, H, W, C] = img.shape;
-  const src = img.data as Uint8Array;
-  const n = end - from;
-  if (C === 3) return { frames: src.slice(from * H * W * 3, end * H * W * 3), shape: [n, H, W, 3] };
-  const rgb = new Uint8Array(n * H * W * 3);
-  for (let i = 0; i < n * H * W; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = src[from * H * W + i];
-  return { frames: rgb, shape: [n, H, W, 3] };
+  const zip = new ZipFile(join(ds.dir, entry.file));
+  try {
+    const member = zip.entry('image.npy');
+    if (!member) throw new UserError(`${entry.file}: no 'image' array`);
+    let head = await zip.readRange(member, 0, Math.min(member.size, 4096));
+    if (head.byteLength >= 12) {
+      // The header length sits at byte 8: u16 in .npy version 1, u32 in 2 and 3.
+      const v = new DataView(head.buffer, head.byteOffset);
+      const need = head[6] === 1 ? 10 + v.getUint16(8, true) : 12 + v.getUint32(8, true);
+      if (need > head.byteLength) head = await zip.readRange(member, 0, Math.min(member.size, need));
+    }
+    const h = decodeNpyHeader(head, `${entry.file}:image.npy`);
+    if (h.dtype !== '|u1' || h.shape.length !== 4 || (h.shape[3] !== 3 && h.shape[3] !== 1))
+      throw new UserError(`${entry.file}: no uint8 (T, H, W, C) 'image' array`);
+    const [T, H, W, C] = h.shape;
+    if (member.size !== h.dataStart + T * H * W * C || end > T)
+      throw new UserError(`${entry.file}: 'image' (${h.shape.join(', ')}) disagrees with its size or the index`);
+    const row = H * W * C;
+    const src = await zip.readRange(member, h.dataStart + from * row, h.dataStart + end * row);
+    const n = end - from;
+    if (C === 3) return { frames: src, shape: [n, H, W, 3] };
+    const rgb = new Uint8Array(n * H * W * 3);
+    for (let i = 0; i < n * H * W; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = src[i];
+    return { frames: rgb, shape: [n, H, W, 3] };
+  } finally {
+    zip.close();
+  }
 }
 
-/** Copies the episode files (already in the Dreamer layout) into `toDir`, each atomically. */
+/**
+ * What an export writes next to the episodes so a later import keeps the env name and the action space
+ * (Dreamer folders have no place for them). A name of its own, so it is never mistaken for dataset.json.
+ */
+export const EXPORT_META_FILE = 'oneiro-dataset.json';
+const ExportMeta = z.object({
+  format: z.literal('oneiro-export'),
+  version: z.literal(1),
+  name: z.string(),
+  env: z.string().nullable(),
+  observationShape: Meta.shape.observationShape,
+  actionSpace: ActionSpace,
+});
+export type DatasetExportMeta = z.infer<typeof ExportMeta>;
+
+/** The export metadata in `dir`, null when there is none; a file that does not validate is a one-line error. */
+export function readExportMeta(dir: string): DatasetExportMeta | null {
+  const file = join(dir, EXPORT_META_FILE);
+  if (!existsSync(file)) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${EXPORT_META_FILE}: not readable JSON (${(e as Error).message})`);
+  }
+  const r = ExportMeta.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new UserError(`${EXPORT_META_FILE}: invalid at '${issue.path.join('.')}': ${issue.message}`);
+  }
+  return r.data;
+}
+
+/** Copies the episode files (already in the Dreamer layout) into `toDir`, each atomically, with the export metadata. */
 export function exportDataset(
   ds: Dataset,
   toDir: string,
@@ -297,5 +393,14 @@ export function exportDataset(
     bytes += data.byteLength;
     onFile?.(e.file);
   }
+  const meta: DatasetExportMeta = {
+    format: 'oneiro-export',
+    version: 1,
+    name: ds.meta.name,
+    env: ds.meta.env,
+    observationShape: ds.meta.observationShape,
+    actionSpace: ds.meta.actionSpace,
+  };
+  writeJsonAtomic(join(out, EXPORT_META_FILE), meta);
   return { files: ds.meta.episodes.length, bytes };
 }

@@ -59,6 +59,16 @@ function rowsOf(a: NpyArray, key: string, rows: number, expect: string): void {
   if (a.shape[0] !== rows) throw new Error(`lengths disagree: 'image' has ${rows} rows but '${key}' has ${a.shape[0]}`);
 }
 
+/** NaN or ±Inf in a float array the models learn from poisons every sum over it (returns, losses): refuse it. */
+function finiteRows(a: Float32Array, width: number, key: string): void {
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i])) {
+      const where = width > 1 ? `row ${Math.floor(i / width)}, column ${i % width}` : `row ${i}`;
+      throw new Error(`non-finite value: '${key}' is ${a[i]} at ${where}; expected finite numbers`);
+    }
+  }
+}
+
 /** Integer action indices (T,) → one-hot float32 (T, n). */
 export function oneHotActions(a: NpyArray, n: number, notes: Notes): NpyArray {
   const T = a.shape[0];
@@ -126,11 +136,14 @@ export function episodeFromArrays(
     }
   }
 
+  finiteRows(action, actionDim, 'action');
+
   const rew = arrays.reward;
   rowsOf(rew, 'reward', T, '(T,)');
   if (sizeOfShape(rew.shape) !== T)
     throw new Error(`wrong shape: 'reward' is (${rew.shape.join(', ')}), expected (${T},)`);
   const reward = toFloat32(rew, 'reward', notes);
+  finiteRows(reward, 1, 'reward');
 
   const flag = (key: string): Uint8Array | null => {
     const a = arrays[key];
@@ -149,6 +162,7 @@ export function episodeFromArrays(
     if (sizeOfShape(arrays.discount.shape) !== T)
       throw new Error(`wrong shape: 'discount' is (${arrays.discount.shape.join(', ')}), expected (${T},)`);
     discount = toFloat32(arrays.discount, 'discount', notes);
+    finiteRows(discount, 1, 'discount');
   }
   if (!isFirst) {
     // Dreamer v1 stores no is_first: every file is one episode, so row 0 starts it.

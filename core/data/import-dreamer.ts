@@ -5,6 +5,7 @@ import { episodeFromArrays, isDroppedKey, oneHotActions, type Notes } from './ep
 import { type NpyArray } from './npy.ts';
 import { readNpz } from './npz.ts';
 import { UserError } from '../util/errors.ts';
+import { printable } from '../util/printable.ts';
 
 /**
  * Importers for Dreamer-family folders (reference/mission-anchors.md §5):
@@ -65,6 +66,11 @@ export function detectFormat(dir: string): ImportFormat {
   return files.every((f) => V3_NAME.test(f)) ? 'dreamerv3' : 'dreamer';
 }
 
+/** Records a bad file; names come from a folder listing and are escaped for printing (see printable). */
+function reject(report: ImportReport, file: string, reason: string): void {
+  report.bad.push({ file: printable(file), reason: printable(reason) });
+}
+
 function tally(report: ImportReport, notes: Notes): void {
   for (const n of new Set(notes)) report.converted[n] = (report.converted[n] ?? 0) + 1;
 }
@@ -87,7 +93,7 @@ function importEpisodes(dir: string, opts: ImportOptions, report: ImportReport):
     try {
       ep = episodeFromArrays(readNpz(join(dir, file)), notes);
     } catch (e) {
-      report.bad.push({ file, reason: stripSource((e as Error).message, join(dir, file)) });
+      reject(report, file, stripSource((e as Error).message, join(dir, file)));
       continue;
     }
     if (!accept(ep, [file], notes, opts, report)) continue;
@@ -100,7 +106,7 @@ function accept(ep: Episode, sources: string[], notes: Notes, opts: ImportOption
     opts.onEpisode(ep, sources);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    report.bad.push({ file: sources.join(' + '), reason: e.message.replace(/^dataset '[^']*': /, '') });
+    reject(report, sources.join(' + '), e.message.replace(/^dataset '[^']*': /, ''));
     return false;
   }
   tally(report, notes);
@@ -206,10 +212,7 @@ function importChunks(dir: string, opts: ImportOptions, report: ImportReport): v
   const { streams, unnamed } = chunkStreams(npzFiles(dir));
   for (const f of unnamed) {
     report.files++;
-    report.bad.push({
-      file: f,
-      reason: 'name is not <time>-<uuid>-<successor uuid>-<length>.npz (a DreamerV3 replay chunk)',
-    });
+    reject(report, f, 'name is not <time>-<uuid>-<successor uuid>-<length>.npz (a DreamerV3 replay chunk)');
   }
   const load = (file: string): Record<string, NpyArray> | null => {
     try {
@@ -217,7 +220,7 @@ function importChunks(dir: string, opts: ImportOptions, report: ImportReport): v
       checkChunk(arrays);
       return arrays;
     } catch (e) {
-      report.bad.push({ file, reason: stripSource((e as Error).message, join(dir, file)) });
+      reject(report, file, stripSource((e as Error).message, join(dir, file)));
       return null;
     }
   };
@@ -316,7 +319,7 @@ function emitEpisode(
     notes.push('action shifted to v2 alignment (a2[t] = a3[t−1], a2[0] = 0)');
     ep = episodeFromArrays(joined, notes);
   } catch (e) {
-    report.bad.push({ file: sources.join(' + '), reason: (e as Error).message });
+    reject(report, sources.join(' + '), (e as Error).message);
     return;
   }
   accept(ep, sources, notes, opts, report);

@@ -189,8 +189,15 @@ function headerDtype(descr: PyValue, source: string): NpyDtype {
 
 // ---- read / write -----------------------------------------------------------------------------------
 
-/** Parses a .npy image; `source` names the file (or archive member) in errors. Data is copied (aligned). */
-export function decodeNpy(bytes: Uint8Array, source = 'npy'): NpyArray {
+export interface NpyHeader {
+  dtype: NpyDtype;
+  shape: number[];
+  /** Byte offset of the data (after magic, version, length and the padded header). */
+  dataStart: number;
+}
+
+/** Parses the header of a .npy image (`bytes` may be just its beginning, as long as it holds the header). */
+export function decodeNpyHeader(bytes: Uint8Array, source = 'npy'): NpyHeader {
   if (bytes.byteLength < 10 || !MAGIC.every((b, k) => bytes[k] === b)) {
     throw new UserError(`${source}: not a .npy file (missing the \\x93NUMPY magic)`);
   }
@@ -226,7 +233,12 @@ export function decodeNpy(bytes: Uint8Array, source = 'npy'): NpyArray {
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
     throw new UserError(`${source}: .npy shape ${JSON.stringify(shape)} is not a tuple of non-negative integers`);
   }
-  const dims = shape as number[];
+  return { dtype, shape: shape as number[], dataStart };
+}
+
+/** Parses a .npy image; `source` names the file (or archive member) in errors. Data is copied (aligned). */
+export function decodeNpy(bytes: Uint8Array, source = 'npy'): NpyArray {
+  const { dtype, shape: dims, dataStart } = decodeNpyHeader(bytes, source);
   const count = sizeOfShape(dims);
   const need = count * ITEM[dtype];
   const have = bytes.byteLength - dataStart;

@@ -1,48 +1,63 @@
-import { readFileSync } from 'node:fs';
-import { unzipSync, zipSync, type Zippable } from 'fflate';
+import { zipSync, type Zippable } from 'fflate';
 import { decodeNpy, encodeNpy, type NpyArray } from './npy.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../util/errors.ts';
+import {
+  bytesReader,
+  inflateMember,
+  maxEpisodeBytes,
+  overCapMessage,
+  readZipDirectory,
+  ZipFile,
+  type ReadAt,
+} from './zip.ts';
 
 /**
  * .npz = a zip of `<key>.npy` members, stored (np.savez) or deflated (np.savez_compressed, what every
- * Dreamer writes). numpy writes members with zip64 extra fields; fflate reads them.
+ * Dreamer writes). numpy writes members with zip64 extra fields;
+ * zip.ts reads them with a cap on inflated bytes, fflate writes.
  */
 
 export interface NpzReadOptions {
   /** Only decode these keys (others are skipped before inflating). */
   keys?: readonly string[];
+  /** Cap on the bytes the decoded members may inflate to, together (default: maxEpisodeBytes()). */
+  maxBytes?: number;
 }
 
-/** Parses an .npz image; `source` names the file in every error. */
-export function decodeNpz(bytes: Uint8Array, source = 'npz', opts: NpzReadOptions = {}): Record<string, NpyArray> {
-  let members: Record<string, Uint8Array>;
+/** Inflates the wanted members through the capped zip reader and parses each as .npy. */
+function decodeMembers(readAt: ReadAt, size: number, source: string, opts: NpzReadOptions): Record<string, NpyArray> {
+  const cap = opts.maxBytes ?? maxEpisodeBytes();
   const want = opts.keys ? new Set(opts.keys.map((k) => `${k}.npy`)) : null;
-  try {
-    members = unzipSync(bytes, want ? { filter: (f) => want.has(f.name) } : undefined);
-  } catch (e) {
-    throw new UserError(
-      `${source}: not a readable .npz (zip) archive: ${(e as Error).message}${bytes.byteLength < 22 ? ' (file too short)' : ' (truncated or corrupt?)'}`,
-    );
-  }
+  const entries = readZipDirectory(readAt, size, source).filter(
+    (e) => !e.name.endsWith('/') && (!want || want.has(e.name)),
+  );
+  // Declared sizes are checked together before anything inflates; inflation itself stops at each one.
+  const declared = entries.reduce((n, e) => n + e.size, 0);
+  if (declared > cap)
+    throw new UserError(overCapMessage(source, `members declare ${declared} bytes uncompressed`, cap));
   const out: Record<string, NpyArray> = {};
-  for (const [name, data] of Object.entries(members)) {
-    if (name.endsWith('/')) continue;
+  for (const e of entries) {
     // numpy names members "<key>.npy"; a key may itself contain '/' (DreamerV3's 'dyn/deter').
-    const key = name.endsWith('.npy') ? name.slice(0, -4) : name;
-    out[key] = decodeNpy(data, `${source}:${name}`);
+    const key = e.name.endsWith('.npy') ? e.name.slice(0, -4) : e.name;
+    out[key] = decodeNpy(inflateMember(readAt, e, source, cap), `${source}:${e.name}`);
   }
   return out;
 }
 
+/** Parses an .npz image; `source` names the file in every error. */
+export function decodeNpz(bytes: Uint8Array, source = 'npz', opts: NpzReadOptions = {}): Record<string, NpyArray> {
+  return decodeMembers(bytesReader(bytes), bytes.byteLength, source, opts);
+}
+
+/** Reads an .npz from disk: regular files only, members read by offset (the file is never loaded whole). */
 export function readNpz(path: string, opts: NpzReadOptions = {}): Record<string, NpyArray> {
-  let bytes: Uint8Array;
+  const zip = new ZipFile(path, opts.maxBytes ?? maxEpisodeBytes());
   try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    return decodeMembers(zip.readAt, zip.size, path, { ...opts, maxBytes: zip.cap });
+  } finally {
+    zip.close();
   }
-  return decodeNpz(bytes, path, opts);
 }
 
 export interface NpzWriteOptions {

@@ -1,3 +1,4 @@
+import { isAlive } from '../util/process.ts';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -100,6 +101,15 @@ export function writeStatus(dir: string, s: Omit<RunStatus, 'updated'>): RunStat
   const full: RunStatus = { ...s, updated: new Date().toISOString() };
   writeJsonAtomic(statusPath(dir), full);
   return full;
+}
+
+/**
+ * The state a reader outside the trainer should report: status.json says 'running' until the trainer
+ * writes otherwise, so a trainer killed mid-run (SIGKILL, out of memory) is 'crashed' when its pid is gone.
+ */
+export function observedState(s: RunStatus | null): RunState | 'unknown' {
+  if (!s) return 'unknown';
+  return s.state === 'running' && !isAlive(s.pid) ? 'crashed' : s.state;
 }
 
 export function readStatus(dir: string): RunStatus | null {

@@ -1,25 +1,87 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ParsedRequestOf, ReplyOf, DatasetSummary } from '../contract/channels.ts';
-import { listDatasets, openDataset, readEpisode, episodeFrames, actionDimOf, datasetExists } from '../data/dataset.ts';
+import {
+  listDatasets,
+  openDataset,
+  readEpisode,
+  episodeFrames,
+  actionDimOf,
+  datasetExists,
+  removeDataset,
+  cleanLeftovers,
+} from '../data/dataset.ts';
+import { UserError } from '../util/errors.ts';
 import type { DatasetMeta } from '../data/dataset.ts';
 import { inspectDataset } from '../data/dataset-stats.ts';
 import { getEnvSpec } from '../envs/registry.ts';
 import type { WorkerLauncher } from '../trainer/launcher.ts';
 import type { FromWorker } from '../trainer/protocol.ts';
 import type { EventHub } from './events.ts';
-import { conflict, finite, ServiceError } from './errors.ts';
+import { conflict, finite, notFound, ServiceError } from './errors.ts';
+
+/** Import worker timeout: ONEIRO_IMPORT_TIMEOUT_S seconds, default one hour. */
+export function importTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.ONEIRO_IMPORT_TIMEOUT_S;
+  if (raw === undefined || raw === '') return 3600_000;
+  const s = Number(raw);
+  if (!(s > 0 && s <= 7 * 86400))
+    throw new UserError(`ONEIRO_IMPORT_TIMEOUT_S='${raw}' is not valid: expected seconds in (0, 604800]`);
+  return s * 1000;
+}
 
 /** Datasets of the workspace, over core/data. Collection runs in a worker process (see trainer/). */
 export class DatasetService {
-  /** Dataset names a worker is making (collect or import). */
-  private readonly busy = new Set<string>();
+  /** Dataset names a worker is making (collect or import), with the worker (to cancel it). */
+  private readonly busy = new Map<string, { kill(): void; cancelled: boolean }>();
 
   constructor(
     private readonly workspace: string,
     private readonly events: EventHub,
     private readonly launcher: WorkerLauncher,
-  ) {}
+    /** An import worker still running after this long is killed and the import fails (ONEIRO_IMPORT_TIMEOUT_S). */
+    private readonly importTimeoutMs: number = importTimeoutFromEnv(),
+  ) {
+    // Folders of imports killed mid-way (host or CLI) would otherwise stay on disk forever.
+    cleanLeftovers(workspace);
+  }
+
+  /**
+   * Deletes a dataset whether or not its dataset.json reads; a collect or import still making it is cancelled
+   * first (its worker killed, its staging folder removed).
+   */
+  remove(req: ParsedRequestOf<'datasets:remove'>): ReplyOf<'datasets:remove'> {
+    const job = this.busy.get(req.dataset);
+    if (job) {
+      job.cancelled = true;
+      job.kill();
+    }
+    if (!datasetExists(this.workspace, req.dataset)) {
+      if (job) return { dataset: req.dataset, cancelled: true, removed: false, unreadable: null };
+      throw notFound(`no dataset '${req.dataset}'`);
+    }
+    const r = removeDataset(this.workspace, req.dataset);
+    this.events.emit('onDatasetsChanged', { datasets: this.names() });
+    return {
+      dataset: req.dataset,
+      cancelled: !!job,
+      removed: true,
+      unreadable: 'unreadable' in r ? r.unreadable : null,
+    };
+  }
+
+  /** Why a name cannot be used: being made, or taken (saying so when the dataset there is unreadable). */
+  private taken(name: string, what: string): ServiceError | null {
+    if (this.busy.has(name))
+      return conflict(`dataset '${name}' is being ${what} now; choose another name or cancel it`);
+    if (!datasetExists(this.workspace, name)) return null;
+    const bad = listDatasets(this.workspace).find((d) => d.name === name && 'error' in d);
+    return conflict(
+      bad
+        ? `dataset '${name}' exists but is unreadable (${(bad as { error: string }).error}); remove it first`
+        : `dataset '${name}' already exists; choose another name`,
+    );
+  }
 
   summary(name: string, meta: DatasetMeta): DatasetSummary {
     return {
@@ -94,10 +156,10 @@ export class DatasetService {
     };
   }
 
-  frames(req: ParsedRequestOf<'datasets:frames'>): ReplyOf<'datasets:frames'> {
+  async frames(req: ParsedRequestOf<'datasets:frames'>): Promise<ReplyOf<'datasets:frames'>> {
     const ds = openDataset(this.workspace, req.dataset);
     const to = req.start + (req.count - 1) * req.stride + 1;
-    const r = episodeFrames(ds, req.episode, req.start, to);
+    const r = await episodeFrames(ds, req.episode, req.start, to);
     const [n, H, W] = r.shape;
     if (req.stride === 1)
       return {
@@ -128,11 +190,15 @@ export class DatasetService {
       return Promise.reject(
         new ServiceError('invalid_request', `payload.source: no folder ${source}`, 'payload.source'),
       );
-    if (this.busy.has(req.name) || datasetExists(this.workspace, req.name)) {
-      return Promise.reject(conflict(`dataset '${req.name}' already exists or is being made; choose another name`));
-    }
-    this.busy.add(req.name);
+    const taken = this.taken(req.name, 'imported');
+    if (taken) return Promise.reject(taken);
+    const job = { kill: () => {}, cancelled: false, timedOut: false };
+    this.busy.set(req.name, job);
     return new Promise((resolveP, reject) => {
+      const timer = setTimeout(() => {
+        job.timedOut = true;
+        job.kill();
+      }, this.importTimeoutMs);
       let result: Extract<FromWorker, { type: 'imported' }> | null = null;
       let outcome: { ok: boolean; message: string | null } | null = null;
       const lines: string[] = [];
@@ -150,8 +216,20 @@ export class DatasetService {
         onProtocolError: (why) => lines.push(why),
         onLine: (_s, line) => lines.push(line),
         onExit: (code, signal) => {
+          clearTimeout(timer);
           this.busy.delete(req.name);
-          if (outcome?.ok && result && datasetExists(this.workspace, req.name)) {
+          // The worker's staging folder is its own; a killed worker leaves it behind.
+          cleanLeftovers(this.workspace);
+          if (job.cancelled || job.timedOut) {
+            reject(
+              new ServiceError(
+                job.cancelled ? 'conflict' : 'internal',
+                job.cancelled
+                  ? `import into '${req.name}' was cancelled`
+                  : `import into '${req.name}' took longer than ${this.importTimeoutMs / 1000} s and was stopped (raise ONEIRO_IMPORT_TIMEOUT_S)`,
+              ),
+            );
+          } else if (outcome?.ok && result && datasetExists(this.workspace, req.name)) {
             this.events.emit('onDatasetsChanged', { datasets: this.names() });
             resolveP({
               dataset: this.summary(req.name, openDataset(this.workspace, req.name).meta),
@@ -177,18 +255,17 @@ export class DatasetService {
           }
         },
       });
+      job.kill = () => w.kill();
     });
   }
 
   /** Collects in a worker; progress arrives as onCollectProgress; resolves when the dataset exists. */
   collect(req: ParsedRequestOf<'datasets:collect'>): Promise<ReplyOf<'datasets:collect'>> {
     getEnvSpec(req.env); // unknown env → UserError naming the valid ones, before a process starts
-    if (this.busy.has(req.dataset) || datasetExists(this.workspace, req.dataset)) {
-      return Promise.reject(
-        conflict(`dataset '${req.dataset}' already exists or is being collected; choose another name`),
-      );
-    }
-    this.busy.add(req.dataset);
+    const taken = this.taken(req.dataset, 'collected');
+    if (taken) return Promise.reject(taken);
+    const job = { kill: () => {}, cancelled: false };
+    this.busy.set(req.dataset, job);
     const total = req.episodes;
     return new Promise((resolveP, reject) => {
       let outcome: { ok: boolean; message: string | null } | null = null;
@@ -227,7 +304,9 @@ export class DatasetService {
         onLine: (_s, line) => lines.push(line),
         onExit: (code, signal) => {
           this.busy.delete(req.dataset);
-          if (outcome?.ok && datasetExists(this.workspace, req.dataset)) {
+          if (job.cancelled) {
+            reject(new ServiceError('conflict', `collect into '${req.dataset}' was cancelled`));
+          } else if (outcome?.ok && datasetExists(this.workspace, req.dataset)) {
             const s = this.summary(req.dataset, openDataset(this.workspace, req.dataset).meta);
             this.events.emit('onCollectProgress', {
               dataset: req.dataset,
@@ -252,6 +331,7 @@ export class DatasetService {
           }
         },
       });
+      job.kill = () => w.kill();
     });
   }
 }

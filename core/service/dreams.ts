@@ -7,6 +7,7 @@ import { openRunModel, type OpenedRun } from '../runs/load.ts';
 import { latestCheckpointName } from '../runs/checkpoints.ts';
 import { readRunConfig, runDirOf } from '../runs/run-dir.ts';
 import { pixelMse } from '../eval/frames.ts';
+import { openloopClamps } from '../models/openloop-clamps.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { exportStrip } from './exports.ts';
 
@@ -156,6 +157,7 @@ export class DreamService {
       dream: { shape: [n, S, S, 3], data: dream },
       mse,
       baselineMse,
+      clamped: openloopClamps(req, r),
     };
   }
 

@@ -44,7 +44,7 @@ export async function exportStrip(
     let H: number;
     let W: number;
     if (src.kind === 'episode') {
-      const r = episodeFrames(openDataset(workspace, src.dataset), src.episode, src.start, src.start + src.count);
+      const r = await episodeFrames(openDataset(workspace, src.dataset), src.episode, src.start, src.start + src.count);
       [frames, H, W] = r.shape;
       data = r.frames;
       stem = `${src.dataset}-ep${src.episode}-t${src.start}`;

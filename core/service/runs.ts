@@ -1,3 +1,4 @@
+import { isAlive } from '../util/process.ts';
 import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,7 @@ import {
   checkpointsDir,
   listRuns,
   metricsPath,
+  observedState,
   readRunConfig,
   readStatus,
   runDirOf,
@@ -95,7 +97,7 @@ export class RunService {
         return disk.message === USER_STOP ? 'stopped' : 'paused';
       // 'running' on disk with no trainer of ours: another host's trainer if its pid lives, else it died.
       case 'running':
-        return isAlive(disk.pid) ? 'running' : 'crashed';
+        return observedState(disk) === 'crashed' ? 'crashed' : 'running';
       default:
         return 'crashed';
     }
@@ -468,17 +470,6 @@ export class RunService {
     clearTimeout(timer);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-  }
-}
-
-/** Whether a process exists (signal 0 only checks). */
-export function isAlive(pid: number | null | undefined): boolean {
-  if (!pid || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -146,6 +146,9 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     },
     importDataset: (req) => datasets.import(req),
     collectDataset: (req) => datasets.collect(req),
+    async removeDataset(req) {
+      return datasets.remove(req);
+    },
     async listRuns() {
       return runs.list();
     },

@@ -160,6 +160,7 @@ test('end to end: collect, list, frames as binary, create and start a tiny run, 
   const imp = await client.importDataset({ source: exported, name: 'reimported' });
   assert.equal(imp.imported, 3);
   assert.equal(imp.dataset.steps, ds.steps);
+  assert.equal(imp.dataset.env, 'cartpole-swingup', 'the env name comes back through export → import');
   assert.deepEqual(
     imp.skipped.map((s) => s.file),
     ['broken-episode.npz'],
@@ -226,6 +227,11 @@ test('end to end: collect, list, frames as binary, create and start a tiny run, 
   );
   assert.equal(ol.context, 3);
   assert.equal(ol.horizon, 5);
+  assert.deepEqual(ol.clamped, {}, 'used as asked');
+  // Past the episode's end the host shortens the dream and says so.
+  const cut = await client.dreamOpenLoop({ runId: 'e2e', episode: 0, start: ep.length - 4, horizon: 20, context: 3 });
+  assert.deepEqual(cut.clamped, { horizon: { asked: 20, used: 3 } });
+  assert.equal(cut.horizon, 3);
   assert.deepEqual(ol.truth.shape, ol.dream.shape);
   assert.equal(ol.truth.shape[0], 8);
   assert.equal(ol.mse.length, 8);

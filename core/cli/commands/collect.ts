@@ -12,19 +12,20 @@ import {
 import { makePolicy, rolloutEpisode, POLICIES } from '../../data/collect.ts';
 import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
+import { COLLECT_BOUNDS } from '../../contract/schemas.ts';
 
 export const summary = 'collect real episodes from a built-in environment into a dataset';
 
 const HELP = `usage: oneiro collect --env NAME --episodes N --dataset NAME [options]
 
   --env NAME         built-in environment ('oneiro envs' lists them)
-  --episodes N       episodes to collect
+  --episodes N       episodes to collect (at most ${COLLECT_BOUNDS.episodes}, as over the API)
   --dataset NAME     dataset to create, or to extend if it exists with the same env, frame size and actions
   --policy P         ${POLICIES.join(' | ')} (default random: uniform in the action box / over discrete actions;
                      brownian: smooth random walk in the box, as ctallec/world-models)
   --seed S           seed for env resets and the policy (default 0)
-  --size PX          frame size (default: the env's, 64 for most)
-  --max-steps N      cut episodes after N steps (default: the env's time limit)
+  --size PX          frame size, 8 to ${COLLECT_BOUNDS.size} (default: the env's, 64 for most)
+  --max-steps N      cut episodes after N steps, at most ${COLLECT_BOUNDS.maxSteps} (default: the env's time limit)
   --action-repeat K  override the env's action repeat
   --workspace DIR  --json`;
 
@@ -49,14 +50,17 @@ export async function run(argv: string[]): Promise<number> {
     );
   const ws = workspaceDir(values.workspace);
   const spec = getEnvSpec(requireFlag('env', values.env));
-  const episodes = intFlag('episodes', requireFlag('episodes', values.episodes), 0, 1);
+  const episodes = intFlag('episodes', requireFlag('episodes', values.episodes), 0, 1, COLLECT_BOUNDS.episodes);
   const name = requireFlag('dataset', values.dataset);
   const seed = intFlag('seed', values.seed, 0, 0, 2 ** 31 - 1);
-  const size = intFlag('size', values.size, spec.defaults.size, 8, 1024);
+  const size = intFlag('size', values.size, spec.defaults.size, 8, COLLECT_BOUNDS.size);
   const actionRepeat = intFlag('action-repeat', values['action-repeat'], spec.defaults.actionRepeat, 1);
   // Without --max-steps the env works out its own limit from the episode length and the action repeat
   // (cartpole at repeat 2: 500 steps = 1000 simulator steps), so a repeat never shortens the episode.
-  const requested = values['max-steps'] === undefined ? undefined : intFlag('max-steps', values['max-steps'], 0, 1);
+  const requested =
+    values['max-steps'] === undefined
+      ? undefined
+      : intFlag('max-steps', values['max-steps'], 0, 1, COLLECT_BOUNDS.maxSteps);
   const env = spec.make({ size, actionRepeat, ...(requested !== undefined ? { maxSteps: requested } : {}) });
   const maxSteps = env.options?.maxSteps ?? requested ?? spec.defaults.maxSteps;
   const rng = new Rng(seed);

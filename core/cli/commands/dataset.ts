@@ -7,12 +7,14 @@ import {
   openDataset,
   removeDataset,
   datasetsDir,
+  cleanLeftovers,
   type DatasetActionSpace,
 } from '../../data/dataset.ts';
 import { importIntoDataset } from '../../data/dataset-import.ts';
 import { inspectDataset, type DatasetStats } from '../../data/dataset-stats.ts';
 import { detectFormat, type ImportFormat } from '../../data/import-dreamer.ts';
 import { UserError } from '../../util/errors.ts';
+import { printable } from '../../util/printable.ts';
 
 export const summary = 'list | inspect | import | export | rm Dreamer-compatible datasets';
 
@@ -22,9 +24,15 @@ const HELP = `usage: oneiro dataset <subcommand> [--workspace DIR] [--json]
   inspect NAME                           episode lengths, return distribution, action statistics
   import DIR --name NAME [--format dreamer|dreamerv3] [--num-actions N] [--env ENV]
                                          import a Dreamer episode folder (v1/v2, NM512, V-D4RL) or a
-                                         DreamerV3 replay folder (format detected from file names if omitted)
-  export NAME --to DIR                   copy the episodes out as Dreamer .npz files
-  rm NAME                                delete a dataset
+                                         DreamerV3 replay folder (format detected from file names if omitted);
+                                         --env defaults to the env an Oneiro export recorded (oneiro-dataset.json)
+  export NAME --to DIR                   copy the episodes out as Dreamer .npz files, plus oneiro-dataset.json
+                                         (env name, action space) so importing them back keeps both
+  rm NAME                                delete a dataset (also one whose dataset.json is unreadable)
+
+Import reads regular files only and skips bad ones by name (unreadable, non-finite rewards or actions, ...).
+One episode file may inflate to at most ONEIRO_MAX_EPISODE_BYTES bytes (default 1073741824 = 1 GiB; members
+that declare or inflate to more are refused); raise it for very long episodes, e.g. ONEIRO_MAX_EPISODE_BYTES=4294967296.
 
 --workspace DIR (default ONEIRO_WORKSPACE or ~/.oneiro); --json prints machine-readable output.`;
 
@@ -63,6 +71,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const ws = workspaceDir(values.workspace);
   const json = values.json;
+  // Folders of imports that were killed (Ctrl-C, a crash) are removed before anything else looks at the folder.
+  cleanLeftovers(ws);
   const expectArgs = (n: number, what: string) => {
     if (args.length !== n)
       throw new UserError(
@@ -101,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
       }
       const rows = [['name', 'env', 'episodes', 'steps', 'frame', 'actions', 'source', 'created']];
       for (const d of all) {
-        if ('error' in d) rows.push([d.name, 'UNREADABLE', '', '', '', '', '', d.error]);
+        if ('error' in d) rows.push([d.name, 'UNREADABLE', '', '', '', '', '', printable(d.error)]);
         else {
           const m = d.meta;
           rows.push([
@@ -158,7 +168,7 @@ export async function run(argv: string[]): Promise<number> {
         console.log(JSON.stringify({ dataset: dataset ? name : null, ...report }));
       } else {
         console.log(
-          `${dataset ? `imported ${report.episodes} episodes (${report.steps} steps) into dataset '${name}'` : 'imported nothing'} from ${report.dir} (format ${report.format}, ${report.files} files)`,
+          `${dataset ? `imported ${report.episodes} episodes (${report.steps} steps) into dataset '${name}'` : 'imported nothing'} from ${printable(report.dir)} (format ${report.format}, ${report.files} files)`,
         );
         console.log(
           `good episodes: ${report.episodes}; bad files skipped: ${report.bad.length}${report.partial ? `; partial episodes dropped: ${report.partial}` : ''}`,
@@ -171,7 +181,7 @@ export async function run(argv: string[]): Promise<number> {
       }
       for (const b of report.bad) console.error(`skipped ${b.file}: ${b.reason}`);
       if (!dataset) {
-        console.error(`oneiro dataset: no good episode in ${report.dir}; no dataset created`);
+        console.error(`oneiro dataset: no good episode in ${printable(report.dir)}; no dataset created`);
         return 1;
       }
       return 0;
@@ -185,16 +195,21 @@ export async function run(argv: string[]): Promise<number> {
       const r = exportDataset(ds, to, () => progress.tick());
       progress.finish();
       if (json) console.log(JSON.stringify({ dataset: args[0], to, ...r }));
-      else console.log(`exported ${r.files} episodes (${(r.bytes / 1e6).toFixed(1)} MB) of '${args[0]}' to ${to}`);
+      else
+        console.log(
+          `exported ${r.files} episodes (${(r.bytes / 1e6).toFixed(1)} MB) of '${args[0]}' to ${printable(to)}`,
+        );
       return 0;
     }
 
     case 'rm': {
       expectArgs(1, 'a dataset NAME');
-      const ds = openDataset(ws, args[0]);
-      removeDataset(ws, args[0]);
-      if (json) console.log(JSON.stringify({ removed: args[0], episodes: ds.meta.counts.episodes }));
-      else console.log(`removed dataset '${args[0]}' (${ds.meta.counts.episodes} episodes)`);
+      const r = removeDataset(ws, args[0]);
+      if (json) console.log(JSON.stringify({ removed: args[0], ...r }));
+      else
+        console.log(
+          `removed dataset '${args[0]}' (${'episodes' in r ? `${r.episodes} episodes` : `it was unreadable: ${r.unreadable}`})`,
+        );
       return 0;
     }
 

@@ -1,10 +1,11 @@
-import { resolve } from 'node:path';
-import { parseCommand, workspaceDir, intFlag, numberFlag, requireFlag } from '../args.ts';
+import { parseCommand, workspaceDir, intFlag, numberFlag, outFileFlag, requireFlag } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
 import { openRunModel } from '../../runs/load.ts';
 import { dreamStripAnimation, dreamStripPng } from '../../eval/dream-strip.ts';
 import { formatOf, writeMedia } from '../../media/encode.ts';
 import { UserError } from '../../util/errors.ts';
+import { printable } from '../../util/printable.ts';
+import { clampsText, openloopClamps } from '../../models/openloop-clamps.ts';
 
 export const summary = 'render an open-loop dream strip (truth / dream / error) of a run';
 
@@ -12,11 +13,12 @@ const HELP = `usage: oneiro dream RUN --episode I --start t --horizon H --out FI
 
   --episode I        episode index in the run's dataset (0-based, as 'oneiro dataset inspect')
   --start t          last real frame: the model observes frames up to t, then dreams t+1 … t+H
-  --horizon H        dream steps under the episode's recorded actions (clamped to the episode's end)
+  --horizon H        dream steps under the episode's recorded actions (clamped to the episode's end, and said so)
   --context C        real frames observed before the dream (default 5, as Dreamer's openl)
   --temperature τ    MDN sampling temperature (default 0 = deterministic mixture mean; 1 = the model's own spread)
   --seed S           sampling seed (default 0; the same seed gives the same dream)
   --scale k          integer upscaling (default 2)
+  --out FILE         .png, .gif or .webp; its folder must exist
   --workspace DIR  --json
 
 Rows: truth / dream / error ((dream − truth + 255)/2); context columns have a green border, dreamed ones red.`;
@@ -40,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new UserError(
       `dream: expected one RUN id, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro dream --help')`,
     );
-  const out = resolve(requireFlag('out', values.out));
+  const out = outFileFlag('out', values.out);
   const format = formatOf(out);
   const dir = resolveRunDir(workspaceDir(values.workspace), positionals[0]);
   const opened = await openRunModel(dir, values.backend ? { backend: values.backend } : {});
@@ -48,10 +50,14 @@ export async function run(argv: string[]): Promise<number> {
     const episodes = [...opened.data.train, ...opened.data.heldOut];
     const index = intFlag('episode', requireFlag('episode', values.episode), 0, 0, episodes.length - 1);
     const ep = episodes[index];
+    const asked = {
+      horizon: intFlag('horizon', requireFlag('horizon', values.horizon), 0, 1, 1000),
+      context: values.context === undefined ? undefined : intFlag('context', values.context, 5, 1, 100),
+    };
     const result = await opened.model.openloop(ep, {
       start: intFlag('start', requireFlag('start', values.start), 0, 0, ep.imageShape[0] - 2),
-      horizon: intFlag('horizon', requireFlag('horizon', values.horizon), 0, 1, 1000),
-      context: intFlag('context', values.context, 5, 1, 100),
+      horizon: asked.horizon,
+      context: asked.context ?? 5,
       temperature: numberFlag('temperature', values.temperature, 0, 0, 10),
       seed: intFlag('seed', values.seed, 0, 0),
     });
@@ -72,12 +78,16 @@ export async function run(argv: string[]): Promise<number> {
       bytes: bytes.byteLength,
       mse: result.mse.map((x) => (Number.isFinite(x) ? x : null)),
       mean_mse: mse.reduce((a, b) => a + b, 0) / Math.max(1, mse.length),
+      clamped: openloopClamps(asked, result),
     };
     if (values.json) console.log(JSON.stringify(info));
-    else
+    else {
       console.log(
-        `wrote ${out}: ${info.context} context + ${info.horizon} dreamed frames of episode ${index}${info.heldOut ? ' (held out)' : ''}, mean pixel MSE ${info.mean_mse.toFixed(5)}`,
+        `wrote ${printable(out)}: ${info.context} context + ${info.horizon} dreamed frames of episode ${index}${info.heldOut ? ' (held out)' : ''}, mean pixel MSE ${info.mean_mse.toFixed(5)}`,
       );
+      const clamped = clampsText(info.clamped);
+      if (clamped) console.log(clamped);
+    }
     return 0;
   } finally {
     opened.model.dispose();

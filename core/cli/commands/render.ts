@@ -1,5 +1,4 @@
-import { resolve } from 'node:path';
-import { parseCommand, workspaceDir, intFlag, numberFlag, requireFlag } from '../args.ts';
+import { parseCommand, workspaceDir, intFlag, numberFlag, outFileFlag, requireFlag } from '../args.ts';
 import { episodeFrames, openDataset } from '../../data/dataset.ts';
 import { filmstrip } from '../../media/grid.ts';
 import { encodeAnimation, encodePng, formatOf, writeMedia } from '../../media/encode.ts';
@@ -36,14 +35,14 @@ export async function run(argv: string[]): Promise<number> {
     throw new UserError(
       `render: expected one DATASET name, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro render --help')`,
     );
-  const out = resolve(requireFlag('out', values.out));
+  const out = outFileFlag('out', values.out);
   const format = formatOf(out);
   const ds = openDataset(workspaceDir(values.workspace), positionals[0]);
   const index = intFlag('episode', requireFlag('episode', values.episode), 0, 0);
   const from = intFlag('from', values.from, 0, 0);
   const to = values.to === undefined ? undefined : intFlag('to', values.to, 0, from + 1);
   const scale = intFlag('scale', values.scale, format === 'png' ? 2 : 1, 1, 16);
-  const { frames, shape } = episodeFrames(ds, index, from, to);
+  const { frames, shape } = await episodeFrames(ds, index, from, to);
   const [n, H, W] = shape;
   let bytes: Uint8Array;
   if (format === 'png') {

@@ -1,12 +1,13 @@
 import { parseCommand, workspaceDir } from '../args.ts';
-import { listRuns } from '../../runs/run-dir.ts';
+import { listRuns, observedState } from '../../runs/run-dir.ts';
 import { UserError } from '../../util/errors.ts';
 
 export const summary = 'list runs in the workspace';
 
 const HELP = `usage: oneiro runs [--workspace DIR] [--json]
 
-Lists runs with family, preset, dataset, status (created | running | paused | finished | crashed | failed) and progress.`;
+Lists runs with family, preset, dataset, status (created | running | paused | finished | crashed | failed) and progress.
+A run whose status says running but whose trainer process is gone (killed, out of memory) is shown as crashed.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('runs', argv, {});
@@ -26,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
           preset: r.preset,
           dataset: r.dataset,
           created: r.created,
-          state: r.status?.state ?? 'unknown',
+          state: observedState(r.status),
           phase: r.status?.phase ?? null,
           step: r.status?.step ?? 0,
           totalSteps: r.status?.totalSteps ?? 0,
@@ -45,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     r.family,
     r.preset,
     r.dataset ?? '-',
-    r.status?.state ?? 'unknown',
+    observedState(r.status),
     `${r.status?.step ?? 0}/${r.status?.totalSteps ?? 0}`,
     r.status?.phase ?? '-',
   ]);

@@ -242,6 +242,13 @@ export function createFakeClient(): WorkbenchClient {
     importDataset: () => {
       throw { code: 'invalid_request', message: 'fake client cannot import', field: 'source' };
     },
+    removeDataset: async ({ dataset }) => {
+      const i = datasets.findIndex((d) => d.name === dataset);
+      if (i < 0) throw { code: 'not_found', message: `no dataset '${dataset}'` };
+      datasets.splice(i, 1);
+      emit('onDatasetsChanged', { datasets: datasets.map((x) => x.name) });
+      return { dataset, cancelled: false, removed: true, unreadable: null };
+    },
     collectDataset: async ({ env, dataset, episodes }) => {
       for (let i = 1; i <= episodes; i++) {
         await new Promise((r) => setTimeout(r, 150));
@@ -346,6 +353,7 @@ export function createFakeClient(): WorkbenchClient {
         dream,
         mse,
         baselineMse,
+        clamped: {},
       };
     },
     dreamReset: ({ episode, step, temperature = 1, sessionId }) => {

@@ -161,6 +161,10 @@ export type Checks = [
     >
   >,
   Expect<Equal<Rep<'collectDataset'>, DatasetSummary>>,
+  Expect<Equal<Req<'removeDataset'>, [req: { dataset: string }]>>,
+  Expect<
+    Equal<Rep<'removeDataset'>, { dataset: string; cancelled: boolean; removed: boolean; unreadable: string | null }>
+  >,
   Expect<Equal<Rep<'listRuns'>, RunSummary[]>>,
   Expect<Equal<Req<'getRun'>, [req: { runId: string }]>>,
   Expect<Equal<Rep<'getRun'>, Flat<RunSummary & { config: Record<string, unknown> }>>>,
@@ -226,6 +230,10 @@ export type Checks = [
         dream: Frames;
         mse: Float32Array;
         baselineMse: Float32Array;
+        clamped: {
+          horizon?: { asked: number; used: number } | undefined;
+          context?: { asked: number; used: number } | undefined;
+        };
       }
     >
   >,
@@ -327,6 +335,7 @@ export type Checks = [
       | 'episodeFrames'
       | 'importDataset'
       | 'collectDataset'
+      | 'removeDataset'
       | 'listRuns'
       | 'getRun'
       | 'createRun'

@@ -88,7 +88,9 @@ test('dataset import reports good and bad files by name, then list / inspect / e
   const out = join(root, 'exported');
   r = oneiro('dataset', 'export', 'v3', '--to', out);
   assert.equal(r.code, 0, r.err);
-  const files = readdirSync(out).sort();
+  const files = readdirSync(out)
+    .filter((f) => f.endsWith('.npz'))
+    .sort();
   assert.equal(files.length, 2);
   for (const f of files) assert.match(f, /^\d{8}T\d{6}-[0-9a-f]{32}-\d+\.npz$/);
   const arrays = readNpz(join(out, files[0]));
@@ -224,7 +226,7 @@ test('collect: seeded, progress line, appends to a compatible dataset; brownian 
   r = oneiro('collect', '--env', 'nope', '--episodes', '1', '--dataset', 'z');
   assert.match(r.err, /unknown environment 'nope'/);
   r = oneiro('collect', '--env', 'shapes-2d', '--episodes', '0', '--dataset', 'z');
-  assert.match(r.err, /--episodes must be an integer >= 1, got '0'/);
+  assert.match(r.err, /--episodes must be an integer >= 1 and <= 10000, got '0'/);
 });
 
 test('render: filmstrip PNG, animated GIF and WebP of an episode range', async () => {

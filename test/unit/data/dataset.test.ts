@@ -18,10 +18,10 @@ import { episodeFileName } from '../../../core/data/episode-file.ts';
 import { readNpz } from '../../../core/data/npz.ts';
 import { codedEpisode } from './helpers.ts';
 
-function withWorkspace(f: (ws: string) => void): void {
+async function withWorkspace(f: (ws: string) => void | Promise<void>): Promise<void> {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-ds-'));
   try {
-    f(ws);
+    await f(ws);
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }
@@ -39,7 +39,7 @@ test('episodes are written as <YYYYmmddTHHMMSS>-<uuid hex>-<steps>.npz with the 
     episodeFileName(codedEpisode(0, 8), new Date(Date.UTC(2024, 1, 3, 4, 5, 6)), 'ab'.repeat(16)),
     `20240203T040506-${'ab'.repeat(16)}-7.npz`,
   );
-  withWorkspace((ws) => {
+  return withWorkspace((ws) => {
     const ds = createDataset(ws, 'd', init);
     const entry = addEpisode(ds, codedEpisode(1, 5, 2, true));
     assert.match(entry.file, /^\d{8}T\d{6}-[0-9a-f]{32}-4\.npz$/);
@@ -63,8 +63,8 @@ test('episodes are written as <YYYYmmddTHHMMSS>-<uuid hex>-<steps>.npz with the 
   });
 });
 
-test('dataset.json counts, list, frames by range, export and rm', () => {
-  withWorkspace((ws) => {
+test('dataset.json counts, list, frames by range, export and rm', async () => {
+  await withWorkspace(async (ws) => {
     const ds = createDataset(ws, 'd', init);
     [4, 6, 3].forEach((n, i) => addEpisode(ds, codedEpisode(i, n, 2, i === 1)));
     const meta = JSON.parse(readFileSync(join(ds.dir, 'dataset.json'), 'utf8'));
@@ -73,10 +73,10 @@ test('dataset.json counts, list, frames by range, export and rm', () => {
     assert.throws(() => createDataset(ws, 'd', init), /dataset 'd' already exists/);
     assert.throws(() => addEpisode(ds, codedEpisode(0, 3, 4)), /frames are 4×4, the dataset's are 2×2/);
 
-    const { frames, shape } = episodeFrames(ds, 1, 2, 99);
+    const { frames, shape } = await episodeFrames(ds, 1, 2, 99);
     assert.deepEqual(shape, [4, 2, 2, 3]);
     assert.deepEqual([frames[0], frames[12], frames[47]], [12, 13, 15]);
-    assert.throws(() => episodeFrames(ds, 3), /has 3 episodes; episode index 3 is outside \[0, 2\]/);
+    await assert.rejects(episodeFrames(ds, 3), /has 3 episodes; episode index 3 is outside \[0, 2\]/);
 
     const stats = inspectDataset(openDataset(ws, 'd'));
     assert.deepEqual([stats.length.min, stats.length.max, stats.length.median], [2, 5, 3]);
@@ -87,7 +87,7 @@ test('dataset.json counts, list, frames by range, export and rm', () => {
 
     const out = join(ws, 'out');
     assert.deepEqual(exportDataset(ds, out).files, 3);
-    assert.deepEqual(readdirSync(out).sort(), ds.meta.episodes.map((e) => e.file).sort());
+    assert.deepEqual(readdirSync(out).sort(), [...ds.meta.episodes.map((e) => e.file), 'oneiro-dataset.json'].sort());
 
     createDataset(ws, 'e', init);
     writeFileSync(join(ws, 'datasets', 'e', 'dataset.json'), '{"format": "oneiro-dataset", "version": 2}');

@@ -129,7 +129,7 @@ test('DreamerV3: a stream missing its first chunk drops the cut episode and says
   }
 });
 
-test('bad files are reported by name and skipped; good episodes are kept in the dataset', () => {
+test('bad files are reported by name and skipped; good episodes are kept in the dataset', async () => {
   const root = mkdtempSync(join(tmpdir(), 'oneiro-imp-'));
   try {
     const src = join(root, 'src');
@@ -195,7 +195,7 @@ test('bad files are reported by name and skipped; good episodes are kept in the 
     assert.equal((ds.meta.source as { skipped: unknown[] }).skipped.length, 6);
     const ep = readEpisode(ds, 1);
     assert.deepEqual(ep.image, range(7 * 48, 251));
-    const { frames, shape } = episodeFrames(ds, 0, 2, 4);
+    const { frames, shape } = await episodeFrames(ds, 0, 2, 4);
     assert.deepEqual(shape, [2, 4, 4, 3]);
     assert.deepEqual(
       frames,

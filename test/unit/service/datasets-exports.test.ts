@@ -79,8 +79,10 @@ test('list, inspect and episode replies match the contract', () => {
   assert.deepEqual(Array.from(ep.reward), [0, 1, 1, 1, 1, 1]);
 });
 
-test('frames by range and stride are the right frames', () => {
-  const r = datasets.frames(parse('datasets:frames', { dataset: 'hand', episode: 1, start: 1, count: 3, stride: 2 }));
+test('frames by range and stride are the right frames', async () => {
+  const r = await datasets.frames(
+    parse('datasets:frames', { dataset: 'hand', episode: 1, start: 1, count: 3, stride: 2 }),
+  );
   assert.equal(validateReply('datasets:frames', r), null);
   assert.deepEqual(r.frames.shape, [3, S, S, 3]);
   const F = S * S * 3;
@@ -89,13 +91,13 @@ test('frames by range and stride are the right frames', () => {
     [11, 31, 51],
     'frames 1, 3, 5 of episode 1',
   );
-  const tail = datasets.frames(parse('datasets:frames', { dataset: 'hand', episode: 0, start: 4, count: 10 }));
+  const tail = await datasets.frames(parse('datasets:frames', { dataset: 'hand', episode: 0, start: 4, count: 10 }));
   assert.deepEqual(tail.frames.shape, [2, S, S, 3], 'clamped at the episode end');
-  assert.throws(
+  await assert.rejects(
     () => datasets.frames(parse('datasets:frames', { dataset: 'hand', episode: 5, start: 0, count: 1 })),
     /episode index 5 is outside/,
   );
-  assert.throws(
+  await assert.rejects(
     () => datasets.frames(parse('datasets:frames', { dataset: 'nope', episode: 0, start: 0, count: 1 })),
     /no dataset 'nope'/,
   );
