@@ -9,6 +9,7 @@ import { datasetExists, openDataset } from '../data/dataset.ts';
 import { latestCheckpointName, loadCheckpoint, saveCheckpoint, type CheckpointPosition } from './checkpoints.ts';
 import { appendMetrics, truncateMetrics, type MetricsRecord } from './metrics.ts';
 import { loadTrainData } from './run-data.ts';
+import { checkpointDreamStrip, DREAM_TAG, RunTensorBoard } from './tensorboard.ts';
 import {
   DEFAULT_TRAIN,
   newRunId,
@@ -89,6 +90,8 @@ export interface TrainEvents {
   poisonSteps?: number[];
   /** Episodes to use instead of loading the run's dataset (tests, online families). */
   data?: TrainData;
+  /** TensorBoard event files in the run folder: scalars and the dream strip at checkpoints (default true). */
+  tensorboard?: boolean;
 }
 
 export interface TrainResult {
@@ -124,6 +127,12 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   const poison = new Set(ev.poisonSteps ?? []);
   let pos: CheckpointPosition = { phaseIndex: 0, phase: phases[0]?.name ?? '', step: 0, globalStep: 0 };
   let last: Record<string, number> = {};
+  let tb: RunTensorBoard | null = null;
+  const logMetrics = (rec: MetricsRecord) => {
+    appendMetrics(runDir, rec);
+    tb?.metrics(rec);
+    ev.onMetrics?.(rec);
+  };
 
   const status = (state: RunState, message?: string) => {
     const s = writeStatus(runDir, {
@@ -149,6 +158,10 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
         ck.tensors,
         config.train.keepCheckpoints,
       );
+      if (tb) {
+        const png = await checkpointDreamStrip(family, ctx, ck, log);
+        if (png) tb.image(DREAM_TAG, pos.globalStep, png);
+      }
     } finally {
       tf.dispose(ck.owned ?? []);
     }
@@ -168,6 +181,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       truncateMetrics(runDir, globalStep);
       log(`resuming ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps})`);
     }
+    if (ev.tensorboard !== false) tb = new RunTensorBoard(runDir, resumed ? pos.globalStep : null);
     status('running');
     let bad = 0;
     let lastYield = performance.now();
@@ -215,8 +229,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
           bad += 1;
           const rec = record(pos, { [`${spec.name}/skipped`]: 1, [`${spec.name}/bad_in_a_row`]: bad });
           rec.reason = rep.reason ?? 'non-finite update';
-          appendMetrics(runDir, rec);
-          ev.onMetrics?.(rec);
+          logMetrics(rec);
           log(`step ${pos.globalStep} skipped: ${rec.reason}`);
           if (bad >= config.train.maxBadSteps) {
             const ck = latestCheckpointName(runDir);
@@ -240,8 +253,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
           m.steps_per_sec = sinceLog / Math.max(secs, 1e-9);
           const rec = record(pos, m);
           last = m;
-          appendMetrics(runDir, rec);
-          ev.onMetrics?.(rec);
+          logMetrics(rec);
           t0 = performance.now();
           items = 0;
           sinceLog = 0;
@@ -255,9 +267,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       if (Object.keys(summary).length) {
         const m: Record<string, number> = {};
         for (const [k, v] of Object.entries(summary)) m[`${spec.name}/${k}`] = v;
-        const rec = record(pos, m);
-        appendMetrics(runDir, rec);
-        ev.onMetrics?.(rec);
+        logMetrics(record(pos, m));
       }
       // Phase boundary: the checkpoint points at the next phase's first step.
       const next = phases[pos.phaseIndex + 1];
