@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { hostname } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../tensor/backend.ts';
 import { getFamily } from '../models/registry.ts';
@@ -92,7 +93,15 @@ export interface TrainEvents {
   data?: TrainData;
   /** TensorBoard event files in the run folder: scalars and the dream strip at checkpoints (default true). */
   tensorboard?: boolean;
+  /**
+   * Asked before each checkpoint write; false means another process now owns the run (a queue job
+   * whose lock this worker lost): the runner then stops without writing anything more.
+   */
+  beforeCheckpoint?(): Promise<boolean>;
 }
+
+/** Thrown inside the runner when beforeCheckpoint says the run is no longer ours. */
+class LeaseLost extends Error {}
 
 export interface TrainResult {
   state: RunState;
@@ -141,6 +150,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       step: pos.globalStep,
       totalSteps,
       pid: process.pid,
+      host: hostname(),
       backend,
       ...(message ? { message } : {}),
       last,
@@ -149,6 +159,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
     return s;
   };
   const checkpoint = async () => {
+    if (ev.beforeCheckpoint && !(await ev.beforeCheckpoint())) throw new LeaseLost();
     const ck = session.checkpoint();
     let path: string;
     try {
@@ -279,6 +290,11 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
     const s = status('finished');
     return { state: s.state, step: pos.globalStep, totalSteps };
   } catch (e) {
+    if (e instanceof LeaseLost) {
+      const message = 'the job lock was lost (another worker owns the run): stopped without writing';
+      log(message);
+      return { state: 'paused', step: pos.globalStep, totalSteps, message };
+    }
     const msg = (e as Error).message;
     status('crashed', msg.split('\n')[0].slice(0, 500));
     throw e;
