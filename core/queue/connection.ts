@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { RedisOptions } from 'bullmq';
 import { UserError } from '../util/errors.ts';
 
@@ -69,7 +70,8 @@ export function parseQueueUrl(raw: string, env: NodeJS.ProcessEnv = process.env)
         );
       }
     }
-    connection.tls = { servername: host, ...(ca ? { ca } : {}) };
+    // SNI carries host names only (RFC 6066); an IP address is checked against the certificate's IP SANs.
+    connection.tls = { ...(isIP(host) ? {} : { servername: host }), ...(ca ? { ca } : {}) };
   }
   return {
     connection,

@@ -5,7 +5,8 @@ import { Queue, type JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../util/atomic-write.ts';
 import { readStatus, runDirOf, writeStatus } from '../runs/run-dir.ts';
-import type { QueueAddress } from './connection.ts';
+import { redact, type QueueAddress } from './connection.ts';
+import { UserError } from '../util/errors.ts';
 
 /**
  * Training jobs on BullMQ. A job names a run of the shared workspace (its folder holds config,
@@ -71,8 +72,46 @@ export function readQueueRecord(runDir: string): RunQueueRecord | null {
 
 export type TrainQueue = Queue;
 
-export function openQueue(addr: QueueAddress): TrainQueue {
-  return new Queue(TRAIN_QUEUE, { connection: addr.connection });
+/**
+ * `failFast` (command-line producers): give up after a few reconnects instead of waiting for Redis
+ * forever, as a long-lived worker or host should.
+ */
+export function openQueue(
+  addr: QueueAddress,
+  opts: { failFast?: boolean; onError?: (message: string) => void } = {},
+): TrainQueue {
+  const connection = opts.failFast
+    ? {
+        ...addr.connection,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 5000,
+        retryStrategy: (n: number) => (n > 3 ? null : 300),
+      }
+    : addr.connection;
+  const queue = new Queue(TRAIN_QUEUE, { connection });
+  // Connection errors surface where the queue is used (checkQueue, a failing call); without a listener
+  // they would also be printed with a stack by the emitter.
+  queue.on('error', (e: Error) => opts.onError?.(redact(e.message.split('\n')[0], addr.secrets)));
+  return queue;
+}
+
+/** Checks that the queue answers, with a one-line error naming the (credential-free) address. */
+export async function checkQueue(queue: TrainQueue, addr: QueueAddress, timeoutMs = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      queue.getJobCounts('waiting'),
+      new Promise(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs)),
+      ),
+    ]);
+  } catch (e) {
+    const why = redact((e as Error).message.split('\n')[0], addr.secrets);
+    throw new UserError(`cannot reach the job queue at ${addr.display}: ${why}`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Enqueues a (re)start of a run: status 'queued', a fresh control file, queue.json, then the job. */

@@ -65,6 +65,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const queue = openQueue(opts.address);
   // A plain client for the lock checks and the heartbeat (BullMQ keeps its own connections).
   const client = new Redis(opts.address.connection);
+  client.on('error', () => {}); // reconnects on its own; BullMQ's 'error' events are logged below
   const active = new Map<string, Active>();
   let shuttingDown = false;
   const say = (line: string) => opts.log(redact(line, opts.address.secrets));

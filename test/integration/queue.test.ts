@@ -15,6 +15,7 @@ import { createWorkbenchService, type WorkbenchService } from '../../core/servic
 import { forkLauncher } from '../../core/trainer/launcher.ts';
 import { collectWorkspace } from './world-models-fixture.ts';
 import { startRedis, type TestRedis } from './redis-helpers.ts';
+import { Redis } from 'ioredis';
 
 // Scale-out with a real Redis (password-protected, loopback, temp folder) and separate `oneiro worker`
 // processes. Workers use a 3 s lock so a killed worker's job is handed on within seconds.
@@ -182,6 +183,59 @@ test('SIGKILL the worker mid-run: another worker resumes from the last checkpoin
   t.diagnostic(`after the resume: ${fmt(got.slice(resumeStep, resumeStep + 5), resumeStep)}`);
   t.diagnostic(`uninterrupted:    ${fmt(reference.slice(resumeStep, resumeStep + 5), resumeStep)}`);
   for (const l of logs) t.diagnostic(`job log: ${l}`);
+});
+
+test('SIGTERM: the worker checkpoints, releases the job and exits; another worker finishes it exactly', async () => {
+  const runId = await newRun();
+  const dir = runDirOf(ws, runId);
+  await enqueueRun(queue, ws, runId);
+  const jobId = readQueueRecord(dir)!.jobId;
+  await waitFor('step 5', () => readMetrics(dir).some((m) => m.step >= 5), 180_000, 20);
+  const job = await queue.getJob(jobId);
+  const holder = workers.find(
+    (w) => w.id === (job!.progress as { worker?: string }).worker && w.proc.exitCode === null,
+  )!;
+  assert.ok(holder, 'the job reports the worker that trains it');
+  holder.proc.kill('SIGTERM');
+  const code = await new Promise((r) => holder.proc.once('exit', r));
+  assert.equal(code, 0);
+  const released = readStatus(dir)!;
+  assert.equal(released.state, 'queued');
+  assert.match(released.message!, /released by worker .* \(shutdown\) at step (\d+)/);
+  assert.ok(released.step > 0 && released.step < 60);
+  assert.equal(released.step % 1, 0);
+  await startWorker();
+  await waitFor('the released job to complete', async () =>
+    (await queue.getJob(jobId))!.getState().then((s) => s === 'completed'),
+  );
+  const logs = (await queue.getJobLogs(jobId)).logs;
+  assert.ok(
+    logs.some((l) => new RegExp(`^resuming .* \\(${released.step}/60\\)`).test(l)),
+    logs.join('\n'),
+  );
+  assert.deepEqual(losses(dir), reference);
+});
+
+test('a worker that loses the job lock stops its trainer before any further checkpoint; the run still ends exact', async () => {
+  const runId = await newRun();
+  const dir = runDirOf(ws, runId);
+  await enqueueRun(queue, ws, runId);
+  const jobId = readQueueRecord(dir)!.jobId;
+  await waitFor('step 3', () => readMetrics(dir).some((m) => m.step >= 3), 180_000, 20);
+  const holder = (await queue.getJob(jobId))!.progress as { worker?: string };
+  // What an expired lock looks like to the worker (a network partition longer than the lock).
+  const admin = new Redis(parseQueueUrl(url).connection);
+  await admin.del(`${queue.toKey(jobId)}:lock`);
+  admin.disconnect();
+  await waitFor('the job to complete', async () =>
+    (await queue.getJob(jobId))!.getState().then((s) => s === 'completed'),
+  );
+  const logs = (await queue.getJobLogs(jobId)).logs;
+  const stopped = logs.filter((l) => /lock lost before a checkpoint|stopped without writing/.test(l));
+  const w = workers.find((x) => x.id === holder.worker)!;
+  const killed = w.lines.some((l) => /lock renewal failed; killing the trainer/.test(l));
+  assert.ok(stopped.length > 0 || killed, `the first trainer was stopped: ${logs.join('\n')}`);
+  assert.deepEqual(losses(dir), reference);
 });
 
 test('a sweep of 6 debug jobs completes on two workers, through a Redis restart mid-sweep', async (t) => {

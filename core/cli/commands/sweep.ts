@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseCommand, workspaceDir } from '../args.ts';
 import { initBackend } from '../../tensor/backend.ts';
 import { parseQueueUrl, queueUrlFrom, QUEUE_ENV, redact } from '../../queue/connection.ts';
-import { openQueue } from '../../queue/jobs.ts';
+import { checkQueue, openQueue } from '../../queue/jobs.ts';
 import { launchSweep, readSweepFile, sweepStatus, type SweepRunRow } from '../../queue/sweep.ts';
 import { UserError } from '../../util/errors.ts';
 
@@ -66,8 +66,14 @@ export async function run(argv: string[]): Promise<number> {
       throw new UserError(`sweep status: expected one sweep ID (see 'oneiro sweep --help')`);
     const url = values.queue ?? process.env[QUEUE_ENV];
     const address = url ? parseQueueUrl(url) : null;
-    const queue = address ? openQueue(address) : null;
+    let queue = address ? openQueue(address, { failFast: true }) : null;
     try {
+      if (queue && address)
+        await checkQueue(queue, address).catch(async (e: Error) => {
+          console.error(`oneiro sweep: ${e.message}; showing the run folders only`);
+          await queue?.close();
+          queue = null;
+        });
       const { sweep, rows } = await sweepStatus(workspace, positionals[1], queue);
       const counts: Record<string, number> = {};
       for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
@@ -98,8 +104,9 @@ export async function run(argv: string[]): Promise<number> {
   const spec = readSweepFile(file);
   const address = parseQueueUrl(queueUrlFrom(values.queue));
   const backend = (await initBackend(values.backend)).name;
-  const queue = openQueue(address);
+  const queue = openQueue(address, { failFast: true });
   try {
+    await checkQueue(queue, address);
     const rec = await launchSweep(queue, workspace, file, spec, backend);
     if (values.json)
       console.log(JSON.stringify({ sweep: rec.id, runs: rec.runs.map((r) => r.runId), queue: address.display }));
