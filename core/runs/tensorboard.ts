@@ -17,10 +17,13 @@ const STRIP = { context: 5, horizon: 15 } as const;
 export class RunTensorBoard {
   private readonly writer: EventFileWriter;
 
-  /** `resumeStep`: a resumed run first logs a session START so TensorBoard drops points past it. */
-  constructor(runDir: string, resumeStep: number | null) {
+  /**
+   * Every writer first logs a session START at the step training (re)starts from, so TensorBoard
+   * drops points of earlier event files past it (what a killed attempt logged after its checkpoint).
+   */
+  constructor(runDir: string, startStep: number) {
     this.writer = new EventFileWriter(runDir);
-    if (resumeStep !== null) this.writer.write(Date.now() / 1000, resumeStep, { sessionStart: true });
+    this.writer.write(Date.now() / 1000, startStep, { sessionStart: true });
   }
 
   get path(): string {

@@ -191,8 +191,12 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       pos = { phaseIndex, phase, step, globalStep };
       truncateMetrics(runDir, globalStep);
       log(`resuming ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps})`);
+    } else {
+      // A start from scratch drops what an earlier attempt logged before its first checkpoint (a trainer
+      // killed early, a queue job handed to another worker), so metrics.jsonl reads as one run.
+      truncateMetrics(runDir, 0);
     }
-    if (ev.tensorboard !== false) tb = new RunTensorBoard(runDir, resumed ? pos.globalStep : null);
+    if (ev.tensorboard !== false) tb = new RunTensorBoard(runDir, pos.globalStep);
     status('running');
     let bad = 0;
     let lastYield = performance.now();

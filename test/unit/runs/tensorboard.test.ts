@@ -85,6 +85,7 @@ test('a run writes scalars and checkpoint dream strips that python3-protobuf rea
   const { status, rows, stderr } = pyRead(files);
   assert.equal(status, 0, stderr);
   assert.equal(rows[0].file_version, 'brain.Event:2');
+  assert.deepEqual([rows[1].what, rows[1].step, rows[1].status], ['session_log', 0, 1]);
   // Every metrics.jsonl record is a scalar event at its step with its values (float32 in the proto).
   const metrics = readMetrics(r.dir);
   const scalarRows = rows.filter((x) => x.scalars);
@@ -167,4 +168,28 @@ test('the checkpoint dream strip frees its tensors', async () => {
   }
   assert.equal(tf.memory().numTensors, before);
   tf.dispose(Object.values(ck.tensors));
+});
+
+test('a run restarted before its first checkpoint logs each step once', async () => {
+  const r = await createRun({
+    workspace,
+    family: 'world-models',
+    preset: 'debug',
+    dataset,
+    overrides: small,
+    train: { logEvery: 1, checkpointEvery: 100 },
+  });
+  const ctrl = new AbortController();
+  await trainRun(r.dir, {
+    signal: ctrl.signal,
+    checkpointOnStop: false,
+    tensorboard: false,
+    onMetrics: (m) => {
+      if (m.step === 3) ctrl.abort();
+    },
+  });
+  assert.equal(readMetrics(r.dir).length, 3);
+  await trainRun(r.dir, { tensorboard: false });
+  const steps = readMetrics(r.dir).map((m) => m.step);
+  assert.deepEqual(steps, [...new Set(steps)], 'no step logged twice');
 });
