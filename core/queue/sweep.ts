@@ -255,6 +255,7 @@ export interface SweepRunRow {
   jobId: string | null;
   /** BullMQ's state of the run's current job (waiting, active, completed, failed, delayed), when the queue answered. */
   job: string | null;
+  /** BullMQ's attemptsMade: processing attempts that ended (failed or completed); stalls are not counted. */
   attempts: number | null;
   worker: string | null;
   message: string | null;

@@ -38,7 +38,7 @@ export function sweepTable(fields: string[], rows: SweepRunRow[]): string {
       ...fields.map((f) => fmt(r.fields[f])),
       r.state,
       `${r.step}/${r.totalSteps || '?'}`,
-      r.job ? `${r.job}${r.attempts ? ` (${r.attempts} failed)` : ''}` : '-',
+      r.job ? `${r.job}${r.attempts && r.attempts > 1 ? ` (${r.attempts} attempts)` : ''}` : '-',
       r.worker ?? '-',
       k ? `${k} ${fmt(r.last[k])}` : '-',
     ];
