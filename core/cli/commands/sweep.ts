@@ -98,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1)
     throw new UserError(
-      `sweep: expected one sweep FILE (or 'status ID'), got ${positionals.length ? positionals.join(' ') : 'none'}`,
+      `expected one sweep FILE (or 'status ID'), got ${positionals.length ? positionals.join(' ') : 'none'}`,
     );
   const file = resolve(positionals[0]);
   const spec = readSweepFile(file);
@@ -119,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`sweep: ${redact((e as Error).message, address.secrets)}`);
+    throw new UserError(redact((e as Error).message, address.secrets));
   } finally {
     await queue.close();
   }

@@ -40,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const workspace = workspaceDir(values.workspace);
   const lockMs = intFlag('ONEIRO_QUEUE_LOCK_MS', process.env.ONEIRO_QUEUE_LOCK_MS, 30_000, 1000);
   const log = (l: string) => console.error(`oneiro worker: ${redact(l, address.secrets)}`);
+  log(`connecting to ${address.display} (waits until the queue answers)`);
   const w = await startQueueWorker({
     address,
     workspace,
