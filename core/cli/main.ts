@@ -19,6 +19,8 @@ const COMMANDS: Record<string, string> = {
   runs: 'list runs in the workspace',
   serve: 'serve the workbench in web mode (127.0.0.1, token-protected)',
   bench: 'benchmark table: median ms per step per backend, env throughput',
+  worker: 'take training jobs from a Redis queue (BullMQ) into the shared workspace',
+  sweep: 'enqueue a sweep of runs (grid or random over config fields and seeds); sweep status ID',
 };
 
 function usage(): string {

@@ -202,6 +202,8 @@ export const CollectRequest = z.strictObject({
 
 export const RunStatus = z.enum([
   'created',
+  /** Waiting in the job queue for a worker (scale-out runs). */
+  'queued',
   'starting',
   'running',
   'paused',

@@ -47,7 +47,7 @@ export const runConfigSchema = z.strictObject({
 });
 export type RunConfig = z.infer<typeof runConfigSchema>;
 
-export const RUN_STATES = ['created', 'running', 'paused', 'finished', 'crashed', 'failed'] as const;
+export const RUN_STATES = ['created', 'queued', 'running', 'paused', 'finished', 'crashed', 'failed'] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
 export interface RunStatus {
@@ -57,6 +57,8 @@ export interface RunStatus {
   step: number;
   totalSteps: number;
   pid: number | null;
+  /** The machine whose process `pid` is (runs trained by queue workers elsewhere). */
+  host?: string;
   backend: string | null;
   updated: string;
   /** Why the run stopped, for failed/crashed/paused. */

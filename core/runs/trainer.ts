@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { hostname } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../tensor/backend.ts';
 import { getFamily } from '../models/registry.ts';
@@ -9,6 +10,7 @@ import { datasetExists, openDataset } from '../data/dataset.ts';
 import { latestCheckpointName, loadCheckpoint, saveCheckpoint, type CheckpointPosition } from './checkpoints.ts';
 import { appendMetrics, truncateMetrics, type MetricsRecord } from './metrics.ts';
 import { loadTrainData } from './run-data.ts';
+import { checkpointDreamStrip, DREAM_TAG, RunTensorBoard } from './tensorboard.ts';
 import {
   DEFAULT_TRAIN,
   newRunId,
@@ -89,7 +91,17 @@ export interface TrainEvents {
   poisonSteps?: number[];
   /** Episodes to use instead of loading the run's dataset (tests, online families). */
   data?: TrainData;
+  /** TensorBoard event files in the run folder: scalars and the dream strip at checkpoints (default true). */
+  tensorboard?: boolean;
+  /**
+   * Asked before each checkpoint write; false means another process now owns the run (a queue job
+   * whose lock this worker lost): the runner then stops without writing anything more.
+   */
+  beforeCheckpoint?(): Promise<boolean>;
 }
+
+/** Thrown inside the runner when beforeCheckpoint says the run is no longer ours. */
+class LeaseLost extends Error {}
 
 export interface TrainResult {
   state: RunState;
@@ -124,6 +136,12 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   const poison = new Set(ev.poisonSteps ?? []);
   let pos: CheckpointPosition = { phaseIndex: 0, phase: phases[0]?.name ?? '', step: 0, globalStep: 0 };
   let last: Record<string, number> = {};
+  let tb: RunTensorBoard | null = null;
+  const logMetrics = (rec: MetricsRecord) => {
+    appendMetrics(runDir, rec);
+    tb?.metrics(rec);
+    ev.onMetrics?.(rec);
+  };
 
   const status = (state: RunState, message?: string) => {
     const s = writeStatus(runDir, {
@@ -132,6 +150,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       step: pos.globalStep,
       totalSteps,
       pid: process.pid,
+      host: hostname(),
       backend,
       ...(message ? { message } : {}),
       last,
@@ -140,6 +159,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
     return s;
   };
   const checkpoint = async () => {
+    if (ev.beforeCheckpoint && !(await ev.beforeCheckpoint())) throw new LeaseLost();
     const ck = session.checkpoint();
     let path: string;
     try {
@@ -149,6 +169,10 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
         ck.tensors,
         config.train.keepCheckpoints,
       );
+      if (tb) {
+        const png = await checkpointDreamStrip(family, ctx, ck, log);
+        if (png) tb.image(DREAM_TAG, pos.globalStep, png);
+      }
     } finally {
       tf.dispose(ck.owned ?? []);
     }
@@ -167,7 +191,12 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       pos = { phaseIndex, phase, step, globalStep };
       truncateMetrics(runDir, globalStep);
       log(`resuming ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps})`);
+    } else {
+      // A start from scratch drops what an earlier attempt logged before its first checkpoint (a trainer
+      // killed early, a queue job handed to another worker), so metrics.jsonl reads as one run.
+      truncateMetrics(runDir, 0);
     }
+    if (ev.tensorboard !== false) tb = new RunTensorBoard(runDir, pos.globalStep);
     status('running');
     let bad = 0;
     let lastYield = performance.now();
@@ -215,8 +244,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
           bad += 1;
           const rec = record(pos, { [`${spec.name}/skipped`]: 1, [`${spec.name}/bad_in_a_row`]: bad });
           rec.reason = rep.reason ?? 'non-finite update';
-          appendMetrics(runDir, rec);
-          ev.onMetrics?.(rec);
+          logMetrics(rec);
           log(`step ${pos.globalStep} skipped: ${rec.reason}`);
           if (bad >= config.train.maxBadSteps) {
             const ck = latestCheckpointName(runDir);
@@ -240,8 +268,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
           m.steps_per_sec = sinceLog / Math.max(secs, 1e-9);
           const rec = record(pos, m);
           last = m;
-          appendMetrics(runDir, rec);
-          ev.onMetrics?.(rec);
+          logMetrics(rec);
           t0 = performance.now();
           items = 0;
           sinceLog = 0;
@@ -255,9 +282,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       if (Object.keys(summary).length) {
         const m: Record<string, number> = {};
         for (const [k, v] of Object.entries(summary)) m[`${spec.name}/${k}`] = v;
-        const rec = record(pos, m);
-        appendMetrics(runDir, rec);
-        ev.onMetrics?.(rec);
+        logMetrics(record(pos, m));
       }
       // Phase boundary: the checkpoint points at the next phase's first step.
       const next = phases[pos.phaseIndex + 1];
@@ -269,6 +294,11 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
     const s = status('finished');
     return { state: s.state, step: pos.globalStep, totalSteps };
   } catch (e) {
+    if (e instanceof LeaseLost) {
+      const message = 'the job lock was lost (another worker owns the run): stopped without writing';
+      log(message);
+      return { state: 'paused', step: pos.globalStep, totalSteps, message };
+    }
     const msg = (e as Error).message;
     status('crashed', msg.split('\n')[0].slice(0, 500));
     throw e;

@@ -29,6 +29,7 @@ import { familyNames } from '../models/registry.ts';
 import type { WorkerHandle, WorkerLauncher } from '../trainer/launcher.ts';
 import type { EventHub } from './events.ts';
 import { conflict, notFound, ServiceError } from './errors.ts';
+import { hostname } from 'node:os';
 import { expandDotted } from '../util/safe-keys.ts';
 
 /**
@@ -82,11 +83,13 @@ export class RunService {
 
   private wireStatus(runId: string, disk: DiskStatus | null): WireStatus {
     const a = this.active.get(runId);
-    if (a) return a.started ? 'running' : 'starting';
+    if (a) return a.started ? 'running' : this.launcher.kind === 'queue' ? 'queued' : 'starting';
     if (!disk) return 'created';
     switch (disk.state) {
       case 'created':
         return 'created';
+      case 'queued':
+        return 'queued';
       case 'finished':
         return 'completed';
       case 'failed':
@@ -97,6 +100,8 @@ export class RunService {
         return disk.message === USER_STOP ? 'stopped' : 'paused';
       // 'running' on disk with no trainer of ours: another host's trainer if its pid lives, else it died.
       case 'running':
+        // A queue worker's trainer on another machine: its liveness is BullMQ's business (stalled jobs).
+        if (disk.host && disk.host !== hostname()) return 'running';
         return observedState(disk) === 'crashed' ? 'crashed' : 'running';
       default:
         return 'crashed';
@@ -128,7 +133,8 @@ export class RunService {
     const status = this.wireStatus(runId, disk);
     const ckpts = this.checkpoints(runId);
     let message = disk?.message ?? null;
-    if (status === 'running' && !this.active.has(runId)) message = `trained by another process (pid ${disk?.pid})`;
+    if (status === 'running' && !this.active.has(runId))
+      message = `trained by another process (pid ${disk?.pid}${disk?.host && disk.host !== hostname() ? ` on ${disk.host}` : ''})`;
     if (status === 'crashed' && disk?.state === 'running')
       message =
         'the trainer is no longer running (the host that started it exited); resume continues from the last checkpoint';
@@ -228,6 +234,7 @@ export class RunService {
       throw conflict(
         `run ${req.runId} is being trained by another process (pid ${disk.pid}), e.g. another Oneiro window or 'oneiro train'`,
       );
+    if (s.status === 'queued') throw conflict(`run ${req.runId} is already queued for a worker`);
     if (s.status === 'completed')
       throw conflict(`run ${req.runId} has completed all ${s.totalSteps ?? ''} steps; create a new run to train more`);
     if (this.closing) throw conflict('the workbench host is shutting down');
@@ -463,6 +470,12 @@ export class RunService {
   /** Stops every trainer (checkpointing), killing those that do not exit in time. */
   async close(graceMs = 20_000): Promise<void> {
     this.closing = true;
+    // Queued runs belong to the queue's workers: a host that exits leaves them training.
+    if (this.launcher.kind === 'queue') {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      return;
+    }
     const all = [...this.active.values()];
     for (const a of all) this.requestHalt(a, 'pause');
     const timer = setTimeout(() => all.forEach((a) => a.handle.kill()), graceMs);

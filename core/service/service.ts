@@ -30,6 +30,8 @@ export interface ServiceOptions {
   workspace: string;
   host: 'electron' | 'web' | 'direct';
   launcher: WorkerLauncher;
+  /** Where runs train, when not `launcher`: the job queue (core/queue/launcher.ts, `oneiro serve --queue`). */
+  runLauncher?: WorkerLauncher;
   /** Where node_modules lives (Electron binary detection). */
   root?: string;
   /** Force the tfjs backend of the host and the dream server. */
@@ -61,7 +63,7 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
   const root = opts.root ?? PROJECT_ROOT;
   const events = new EventHub();
   const datasets = new DatasetService(workspace, events, opts.launcher);
-  const runs = new RunService(workspace, events, opts.launcher);
+  const runs = new RunService(workspace, events, opts.runLauncher ?? opts.launcher);
   const dreams: Dreams =
     opts.dreamsIn === 'host'
       ? new DreamService(workspace)

@@ -39,6 +39,16 @@ let finishing = false;
 /** Set by a dream job: answers 'call' messages one at a time, in order. */
 let dreamCall: ((id: number, method: DreamMethod, req: unknown) => Promise<void>) | null = null;
 let callQueue: Promise<void> = Promise.resolve();
+const leaseAnswers = new Map<number, (ok: boolean) => void>();
+let leaseId = 0;
+/** Asks the worker whether this trainer still holds the job (TrainJob.leaseChecks). */
+function askLease(): Promise<boolean> {
+  const id = ++leaseId;
+  return new Promise((resolve) => {
+    leaseAnswers.set(id, resolve);
+    port.send({ type: 'lease', id });
+  });
+}
 
 function done(outcome: 'finished' | 'stopped' | 'failed', message: string | null): void {
   finishing = true;
@@ -60,6 +70,7 @@ async function run(job: Job): Promise<void> {
       signal: controller.signal,
       backend,
       log: (line) => port.send({ type: 'log', line }),
+      ...(job.leaseChecks ? { beforeCheckpoint: askLease } : {}),
       onStep: () => {
         if (!job.controlFile || controller.signal.aborted) return;
         const now = performance.now();
@@ -153,6 +164,9 @@ port.onMessage((raw) => {
         error: { code: 'internal', message: 'this worker is not a dream server' },
       });
     else callQueue = callQueue.then(() => call(msg.id, msg.method, msg.req));
+  } else if (msg.type === 'lease') {
+    leaseAnswers.get(msg.id)?.(msg.ok);
+    leaseAnswers.delete(msg.id);
   } else if (msg.type === 'pause' || msg.type === 'stop') {
     controller.abort();
     // A dream server has no loop to notice the signal: it just ends.

@@ -28,7 +28,8 @@ export interface WorkerHandle {
 }
 
 export interface WorkerLauncher {
-  readonly kind: 'fork' | 'utility';
+  /** 'queue': runs go to the job queue (core/queue/launcher.ts) and are trained by remote workers. */
+  readonly kind: 'fork' | 'utility' | 'queue';
   spawn(name: string, cb: WorkerCallbacks): WorkerHandle;
 }
 

@@ -24,6 +24,11 @@ export const TrainJob = z.strictObject({
    * trainer polls this file (throttled) from the runner's synchronous onStep hook as well.
    */
   controlFile: z.string().optional(),
+  /**
+   * Queue workers: before each checkpoint write the trainer asks its worker ('lease') whether the
+   * job's lock is still this worker's, and stops without writing when it is not (never two writers).
+   */
+  leaseChecks: z.boolean().optional(),
 });
 
 export const CollectJob = z.strictObject({
@@ -81,6 +86,8 @@ export const ToWorker = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('stop') }),
   /** A dream call (dream jobs); the request was validated by the host against the contract. */
   z.strictObject({ type: z.literal('call'), id: z.number().int(), method: z.enum(DREAM_METHODS), req: z.unknown() }),
+  /** The answer to a 'lease' question: whether the trainer may still write the run. */
+  z.strictObject({ type: z.literal('lease'), id: z.number().int(), ok: z.boolean() }),
 ]);
 export type ToWorker = z.infer<typeof ToWorker>;
 
@@ -90,6 +97,8 @@ export const FromWorker = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('paused'), step: z.number().int().min(0) }),
   z.strictObject({ type: z.literal('resumed') }),
   z.strictObject({ type: z.literal('log'), line: z.string() }),
+  /** A queue trainer asks before writing a checkpoint (TrainJob.leaseChecks). */
+  z.strictObject({ type: z.literal('lease'), id: z.number().int() }),
   z.strictObject({
     type: z.literal('progress'),
     episodesDone: z.number().int().min(0),

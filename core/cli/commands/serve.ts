@@ -7,10 +7,12 @@ import { startHost } from '../../host/server.ts';
 import { forkLauncher } from '../../trainer/launcher.ts';
 import { startDemo } from '../../service/demo.ts';
 import { UserError } from '../../util/errors.ts';
+import { parseQueueUrl, QUEUE_ENV, QUEUE_PASSWORD_ENV } from '../../queue/connection.ts';
+import { queueLauncher, type QueueLauncher } from '../../queue/launcher.ts';
 
 export const summary = 'serve the workbench in web mode (127.0.0.1, token-protected)';
 
-const HELP = `usage: oneiro serve [--port P] [--open] [--demo] [--workspace DIR]
+const HELP = `usage: oneiro serve [--port P] [--open] [--demo] [--queue URL] [--workspace DIR]
 
 Serves the built renderer (renderer/dist) and the Workbench API over a WebSocket on 127.0.0.1 only.
 The printed URL carries a random token made at start; connections without it are refused.
@@ -18,6 +20,8 @@ The printed URL carries a random token made at start; connections without it are
   --port P       port on 127.0.0.1 (default: any free port)
   --open         open the URL in the default browser
   --demo         collect a small car-racing dataset and train a debug World Models run (first-time demo)
+  --queue URL    start runs as jobs on this Redis queue (redis:// or rediss://; default $${QUEUE_ENV} if set)
+                 instead of training them here; 'oneiro worker' processes sharing the workspace train them
   --workspace DIR  --backend NAME (the host's backend for dreams)`;
 
 /** Opens a URL with the platform's opener; failure only prints (the URL is printed anyway). */
@@ -42,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     port: { type: 'string' },
     open: { type: 'boolean', default: false },
     demo: { type: 'boolean', default: false },
+    queue: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -53,10 +58,19 @@ export async function run(argv: string[]): Promise<number> {
     );
   const port = intFlag('port', values.port, 0, 0, 65535);
   const workspace = workspaceDir(values.workspace);
+  const queueUrl = values.queue ?? process.env[QUEUE_ENV];
+  let runLauncher: QueueLauncher | null = null;
+  if (queueUrl) {
+    runLauncher = queueLauncher(parseQueueUrl(queueUrl), workspace);
+    // Child processes (collect jobs, the dream server) never need the queue's secrets.
+    delete process.env[QUEUE_ENV];
+    delete process.env[QUEUE_PASSWORD_ENV];
+  }
   const service = createWorkbenchService({
     workspace,
     host: 'web',
     launcher: forkLauncher(),
+    ...(runLauncher ? { runLauncher } : {}),
     ...(values.backend ? { backend: values.backend } : {}),
   });
   const dist = join(PROJECT_ROOT, 'renderer', 'dist');
@@ -79,7 +93,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!staticDir)
     console.error('oneiro serve: renderer/dist is missing (npm run build:renderer); serving the API only');
   if (values.json) console.log(JSON.stringify({ url: host.url, port: host.port, workspace }));
-  else console.log(`Oneiro web mode: ${host.url}\n  workspace ${workspace} · Ctrl-C stops (runs checkpoint first)`);
+  else
+    console.log(
+      `Oneiro web mode: ${host.url}\n  workspace ${workspace} · ${runLauncher ? `runs go to the queue ${runLauncher.display}` : 'Ctrl-C stops (runs checkpoint first)'}`,
+    );
   if (values.open) openUrl(host.url);
 
   let stopping = false;
@@ -88,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
     stopping = true;
     console.error(`oneiro serve: ${signal}: stopping trainers (checkpointing) and closing`);
     await service.close();
+    await runLauncher?.close();
     await host.close();
     process.exit(0);
   };

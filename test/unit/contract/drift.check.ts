@@ -17,7 +17,8 @@ type Rep<M extends MethodName> = Awaited<ReturnType<WorkbenchClient[M]>>;
 type Space = { kind: 'box'; shape: number[]; low: number[]; high: number[] } | { kind: 'discrete'; n: number };
 type Frames = { shape: [number, number, number, 3]; data: Uint8Array };
 type Checkpoint = { step: number; path: string; createdAt: string | null; bytes: number; latest: boolean };
-type RunStatus = 'created' | 'starting' | 'running' | 'paused' | 'stopped' | 'completed' | 'crashed' | 'failed';
+type RunStatus =
+  'created' | 'queued' | 'starting' | 'running' | 'paused' | 'stopped' | 'completed' | 'crashed' | 'failed';
 type RunSummary = {
   id: string;
   family: string;
