@@ -6,7 +6,7 @@ import type { DreamSession, OpenLoopResult, TrainData } from '../models/family.t
 import { openRunModel, type OpenedRun } from '../runs/load.ts';
 import { latestCheckpointName } from '../runs/checkpoints.ts';
 import { readRunConfig, runDirOf } from '../runs/run-dir.ts';
-import { pixelMse } from '../eval/frames.ts';
+import { pixelMse } from '../media/frames.ts';
 import { notFound, ServiceError } from './errors.ts';
 
 /**

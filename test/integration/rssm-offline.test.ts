@@ -9,7 +9,7 @@ import { makeEnv } from '../../core/envs/registry.ts';
 import { addEpisode, createDataset } from '../../core/data/dataset.ts';
 import { randomPolicy, runEpisode } from '../../core/agents/online.ts';
 import { createRun, trainRun } from '../../core/runs/trainer.ts';
-import { evaluateRun } from '../../core/eval/evaluate.ts';
+import { evaluateRun } from '../../core/runs/evaluate.ts';
 
 // Offline RSSM (debug preset) on a dataset of a built-in env through the shared run machinery:
 // held-out 10-step open-loop image MSE must beat copy-last-frame.

@@ -1,6 +1,6 @@
 import { parseCommand, workspaceDir, intFlag } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
-import { evaluateRun } from '../../eval/evaluate.ts';
+import { evaluateRun } from '../../runs/evaluate.ts';
 import { UserError } from '../../util/errors.ts';
 
 export const summary = 'held-out metrics of a run against baselines';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../../data/episode.ts';
 import type { Space } from '../../envs/types.ts';
-import { pixelMse, resizeFrames, toUint8 } from '../../eval/frames.ts';
+import { pixelMse, resizeFrames, toUint8 } from '../../media/frames.ts';
 import type { DreamSession, EvalMetric, OpenLoopOptions, OpenLoopResult } from '../family.ts';
 import { type Params, dense } from '../nn.ts';
 import type { RssmModelConfig } from './config.ts';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../../data/episode.ts';
 import type { Space } from '../../envs/types.ts';
-import { pixelMse, resizeFrames, toUint8 } from '../../eval/frames.ts';
+import { pixelMse, resizeFrames, toUint8 } from '../../media/frames.ts';
 import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
 import type { DreamSession, OpenLoopOptions, OpenLoopResult } from '../family.ts';

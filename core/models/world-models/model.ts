@@ -1,5 +1,5 @@
 import type { Episode } from '../../data/episode.ts';
-import { pixelMse, resizeFrames } from '../../eval/frames.ts';
+import { pixelMse, resizeFrames } from '../../media/frames.ts';
 import { Rng } from '../../util/rng.ts';
 import type { EvalMetric, FamilyCheckpoint, FamilyContext, LoadedModel } from '../family.ts';
 import { assignParams, disposeParams } from '../nn.ts';

@@ -1,5 +1,5 @@
 import type { EvalMetric } from '../models/family.ts';
-import { openRunModel } from '../runs/load.ts';
+import { openRunModel } from './load.ts';
 
 /** `oneiro eval --json` output (issue 4): every metric with its baseline. */
 export interface EvalReport {
