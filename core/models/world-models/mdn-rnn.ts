@@ -25,11 +25,14 @@ export function initMdnRnn(cfg: RnnConfig, dims: MdnDims, rng: Rng, prefix = 'rn
   const inDim = dims.zDim + dims.actionDim;
   const H = cfg.hidden;
   // Gate order i, f, g, o; the forget bias starts at 1 (TF BasicLSTMCell forget_bias=1.0, used by WMx).
-  p[`${prefix}lstm/wx`] = tf.variable(glorotUniform([inDim, 4 * H], inDim, 4 * H, rng));
-  p[`${prefix}lstm/wh`] = tf.variable(glorotUniform([H, 4 * H], H, 4 * H, rng));
-  const b = new Float32Array(4 * H);
-  b.fill(1, H, 2 * H);
-  p[`${prefix}lstm/b`] = tf.variable(tf.tensor1d(b));
+  // tf.variable copies its initial value: the tidy frees the three initial tensors.
+  tf.tidy(() => {
+    p[`${prefix}lstm/wx`] = tf.variable(glorotUniform([inDim, 4 * H], inDim, 4 * H, rng));
+    p[`${prefix}lstm/wh`] = tf.variable(glorotUniform([H, 4 * H], H, 4 * H, rng));
+    const b = new Float32Array(4 * H);
+    b.fill(1, H, 2 * H);
+    p[`${prefix}lstm/b`] = tf.variable(tf.tensor1d(b));
+  });
   initDense(p, `${prefix}head`, H, headSize(cfg, dims.zDim), rng);
   return p;
 }
