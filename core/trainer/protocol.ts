@@ -60,7 +60,7 @@ export type CollectJob = z.infer<typeof CollectJob>;
 export type ImportJob = z.infer<typeof ImportJob>;
 export type DreamJob = z.infer<typeof DreamJob>;
 
-export const DREAM_METHODS = ['openloop', 'openloopRaw', 'reset', 'step', 'frame', 'closeSession'] as const;
+export const DREAM_METHODS = ['openloop', 'openloopRaw', 'evaluate', 'reset', 'step', 'frame', 'closeSession'] as const;
 export type DreamMethod = (typeof DREAM_METHODS)[number];
 const CallError = z.strictObject({ code: z.string(), message: z.string(), field: z.string().optional() });
 
