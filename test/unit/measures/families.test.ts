@@ -19,9 +19,7 @@ before(async () => {
 });
 
 const env = makeEnv('cartpole-swingup', { size: 32, maxSteps: 30 });
-const eps = Array.from({ length: 4 }, (_, i) =>
-  rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), 50 + i),
-);
+const eps = Array.from({ length: 4 }, (_, i) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), 50 + i));
 const data: TrainData = {
   dataset: 'mem',
   env: 'cartpole-swingup',
