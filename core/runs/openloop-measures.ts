@@ -182,5 +182,16 @@ export async function measureOpenLoop(
       `foreground (true frame differs from the training mean frame by > 0.1 in a channel): ${(100 * foregroundFraction).toFixed(2)}% of the dreamed frames' pixels`,
     );
   if (windows && !rew.head) notes.push('this model has no reward head: no reward measures');
+  // The foreground error alone can be won without seeing anything: a uniform grey dream is closer to dark objects
+  // than the light background the mean frame shows there. Say so where the full frame tells the other story.
+  const blurry = OPENLOOP_HORIZONS.filter((h) => {
+    const fg = metrics[`openloop_fg_mse@${h}`];
+    const full = metrics[`openloop_mse@${h}`];
+    return fg && full && fg.model < fg.baselines!['mean-frame'] && full.model > full.baselines!['mean-frame'];
+  });
+  if (blurry.length)
+    notes.push(
+      `at horizons ${blurry.join(', ')} the dream beats the mean frame on the foreground but not on the full frame: it is not the background, but not the scene either (e.g. a uniform blur); read openloop_fg_mse with openloop_mse`,
+    );
   return { metrics, foregroundFraction, notes };
 }

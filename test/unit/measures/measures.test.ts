@@ -134,6 +134,18 @@ test('a model that paints only the training mean frame scores at the mean-frame 
   assert.ok(painter.notes.some((n) => /foreground/.test(n)));
 });
 
+test('a uniform grey dream wins on the foreground alone; the report says the full frame disagrees', async () => {
+  const grey = new Uint8Array(px).fill(128);
+  const r = await measureOpenLoop(fakeModel({ frame: () => grey }), HELD, MEAN, opts);
+  const fg = r.metrics['openloop_fg_mse@10'];
+  const full = r.metrics['openloop_mse@10'];
+  assert.ok(fg.model < fg.baselines!['mean-frame'], 'grey is closer to the objects than the background is');
+  assert.ok(full.model > full.baselines!['mean-frame'], 'but far from the scene');
+  assert.ok(r.notes.some((n) => /not the background, but not the scene either/.test(n)));
+  const painter = await measureOpenLoop(fakeModel({ frame: () => MEAN8 }), HELD, MEAN, opts);
+  assert.ok(!painter.notes.some((n) => /not the scene either/.test(n)));
+});
+
 test('reward over the dream: a head that uses its actions beats shuffled actions; one that ignores them ties', async () => {
   // Rewards made a function of the action that led to them, so a head can be exact.
   const eps = HELD.map((ep) => ({
