@@ -21,7 +21,7 @@ import { makePolicy, rolloutEpisode } from '../core/data/collect.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
 import { loadCheckpoint } from '../core/runs/checkpoints.ts';
 import { readRunConfig } from '../core/runs/run-dir.ts';
-import { evaluateRun } from '../core/eval/evaluate.ts';
+import { evaluateRun } from '../core/runs/evaluate.ts';
 import { assignParams, disposeParams } from '../core/models/nn.ts';
 import { parseWorldModelsConfig } from '../core/models/world-models/config.ts';
 import {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { episodeFromRollout, type Episode } from '../data/episode.ts';
 import type { Env, Space } from '../envs/types.ts';
-import { resizeFrames } from '../eval/frames.ts';
+import { resizeFrames } from '../media/frames.ts';
 import { dense } from '../models/nn.ts';
 import type { RssmModelConfig } from '../models/rssm/config.ts';
 import { encode } from '../models/rssm/networks.ts';

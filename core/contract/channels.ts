@@ -28,6 +28,8 @@ export const CONTRACT = {
   'runs:stop': { request: S.RunRef, reply: S.RunSummary },
   'runs:metrics': { request: S.MetricsRequest, reply: S.MetricsReply },
   'runs:checkpoints': { request: S.RunRef, reply: z.array(S.CheckpointInfo) },
+  /** Held-out measures of the run's latest checkpoint (computed in the dream worker, cached per checkpoint). */
+  'runs:eval': { request: S.RunRef, reply: S.EvalReply },
   'dreams:openloop': { request: S.OpenLoopRequest, reply: S.OpenLoopReply },
   'dreams:reset': { request: S.DreamResetRequest, reply: S.DreamFrame },
   'dreams:step': { request: S.DreamStepRequest, reply: S.DreamFrame },
@@ -76,6 +78,8 @@ export type RunDetail = z.output<typeof S.RunDetail>;
 export type CheckpointInfo = z.output<typeof S.CheckpointInfo>;
 export type MetricPoint = z.output<typeof S.MetricPoint>;
 export type OpenLoopReply = z.output<typeof S.OpenLoopReply>;
+export type EvalReply = z.output<typeof S.EvalReply>;
+export type EvalMetric = z.output<typeof S.EvalMetric>;
 export type DreamFrame = z.output<typeof S.DreamFrame>;
 export type ExportReply = z.output<typeof S.ExportReply>;
 export type CollectProgress = z.output<typeof S.CollectProgressEvent>;

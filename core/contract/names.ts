@@ -26,6 +26,7 @@ export const CHANNEL_METHODS = {
   'runs:stop': 'stopRun',
   'runs:metrics': 'runMetrics',
   'runs:checkpoints': 'runCheckpoints',
+  'runs:eval': 'runEval',
   'dreams:openloop': 'dreamOpenLoop',
   'dreams:reset': 'dreamReset',
   'dreams:step': 'dreamStep',

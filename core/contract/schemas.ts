@@ -328,6 +328,45 @@ export const OpenLoopReply = z.object({
     horizon: z.object({ asked: posInt(), used: nonNegInt() }).optional(),
     context: z.object({ asked: posInt(), used: nonNegInt() }).optional(),
   }),
+  /** Per-step MSE of the mean-frame baseline (mean of the run's training frames), float32 [T]; null without training frames. */
+  meanFrameMse: F32.nullable(),
+  /**
+   * Foreground-weighted errors (issue 11): on the pixels where the true frame differs from the training mean frame by
+   * more than `threshold` in any channel (pixels in [0, 1]); model and baselines on the same mask. Float32 [T] each,
+   * NaN where a frame has no foreground. Null without training frames.
+   */
+  foreground: z
+    .object({
+      threshold: z.number(),
+      /** Share of each true frame's pixels in the foreground. */
+      fraction: F32,
+      mse: F32,
+      baselineMse: F32,
+      meanFrameMse: F32,
+    })
+    .nullable(),
+});
+
+/** A metric against its baselines (`oneiro eval --json`; README "Evaluation"); null where it could not be measured. */
+export const EvalMetric = z.object({
+  model: z.number().nullable(),
+  /** The strongest baseline (the one to beat). */
+  baseline: z.number().nullable(),
+  baseline_name: z.string(),
+  baselines: z.record(z.string(), z.number().nullable()).optional(),
+  lower_is_better: z.boolean().optional(),
+});
+
+export const EvalReply = z.object({
+  runId: z.string(),
+  checkpointStep: nonNegInt(),
+  /** Held-out episodes evaluated. */
+  episodes: nonNegInt(),
+  /** Share of the dreamed frames' pixels in the foreground. */
+  foregroundFraction: z.number().nullable(),
+  metrics: z.record(z.string(), EvalMetric),
+  /** What could not be measured and why (e.g. no true state in the episodes). */
+  notes: z.array(z.string()),
 });
 
 export const DreamResetRequest = z.strictObject({

@@ -13,6 +13,8 @@ interface Entry {
   anchor: string;
   actionSpace: Space;
   stateSize: number;
+  /** What each entry of the vector state is, in order (as writeState fills it). */
+  stateNames: string[];
   goal: boolean;
   size: number;
   actionRepeat: number;
@@ -41,6 +43,19 @@ const ENTRIES: Entry[] = [
       'second, tiles turning plain grey once touched, the one action-less physics frame in reset.',
     actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
     stateSize: 11,
+    stateNames: [
+      'x',
+      'y',
+      'angle',
+      'vx',
+      'vy',
+      'angular velocity',
+      'wheel 0 omega',
+      'wheel 1 omega',
+      'wheel 2 omega',
+      'wheel 3 omega',
+      'steering angle',
+    ],
     goal: false,
     size: 64,
     actionRepeat: 1,
@@ -61,6 +76,7 @@ const ENTRIES: Entry[] = [
       'with the camera geometry but without MuJoCo lighting.',
     actionSpace: BOX1,
     stateSize: 5,
+    stateNames: ['cart position', 'cos pole angle', 'sin pole angle', 'cart velocity', 'pole angular velocity'],
     goal: false,
     size: 64,
     actionRepeat: 8,
@@ -78,6 +94,7 @@ const ENTRIES: Entry[] = [
       "(Dreamer). Deviations: RK4 instead of MuJoCo's Euler integrator; flat-shaded render without MuJoCo lighting.",
     actionSpace: BOX1,
     stateSize: 3,
+    stateNames: ['cos angle', 'sin angle', 'angular velocity'],
     goal: false,
     size: 64,
     actionRepeat: 2,
@@ -95,6 +112,7 @@ const ENTRIES: Entry[] = [
       'shapes are filled by pixel-centre sampling, which differs from skimage.draw at a few edge pixels.',
     actionSpace: { kind: 'discrete', n: 20 },
     stateSize: 10,
+    stateNames: Array.from({ length: 10 }, (_, i) => `object ${i >> 1} ${i % 2 ? 'col' : 'row'}`),
     goal: false,
     size: 50,
     actionRepeat: 1,
@@ -114,6 +132,7 @@ const ENTRIES: Entry[] = [
       'Deviations: none in the logic (1:1 port); spawns use our seeded generator.',
     actionSpace: { kind: 'discrete', n: 5 },
     stateSize: 3,
+    stateNames: ['player x', 'player y', 'countdown'],
     goal: true,
     size: 64,
     actionRepeat: 1,
@@ -155,6 +174,7 @@ function toSpec(e: Entry): EnvSpec {
     anchor: e.anchor,
     actionSpace: e.actionSpace,
     stateSize: e.stateSize,
+    stateNames: [...e.stateNames],
     goal: e.goal,
     defaults: resolveOptions(e),
     make: (opts?: EnvOptions) => makeEnv(e.name, opts),

@@ -62,6 +62,8 @@ export interface EnvSpec {
   actionSpace?: Space;
   /** Length of the vector state (0 when none). */
   stateSize?: number;
+  /** Name of each entry of the vector state, in order (e.g. cartpole: cart position, cos/sin pole angle, …). */
+  stateNames?: string[];
   /** Whether the env implements GoalEnv (goal images and a success test). */
   goal?: boolean;
   /** The anchor implementation this env is faithful to (repo · file). */

@@ -85,11 +85,15 @@ export interface TrainSession {
   dispose(): void;
 }
 
-/** A metric against its baseline, as `oneiro eval --json` prints it. */
+/**
+ * A metric against its baselines, as `oneiro eval --json` prints it. `baseline`/`baseline_name` is the
+ * strongest baseline measured (the one the model has to beat); `baselines` holds every one by name.
+ */
 export interface EvalMetric {
   model: number;
   baseline: number;
   baseline_name: string;
+  baselines?: Record<string, number>;
   /** Lower is better (default true). */
   lower_is_better?: boolean;
 }
@@ -105,6 +109,14 @@ export interface OpenLoopOptions {
   seed: number;
   /** Actions for the dream steps ([horizon · A]); default the episode's own (open loop). */
   actions?: Float32Array;
+  /** Also return the dream's features (the state probe reads them). */
+  features?: boolean;
+}
+
+/** Feature vectors, row-major [n, dim]: what a behaviour sees of the model's state. */
+export interface Features {
+  dim: number;
+  data: Float32Array;
 }
 
 export interface OpenLoopResult {
@@ -120,6 +132,10 @@ export interface OpenLoopResult {
   dream: Uint8Array;
   /** Per dream step: pixel MSE in [0,1]² units vs truth (NaN past the episode's end). */
   mse: number[];
+  /** Per dream step: the reward head's prediction, where the model has one. */
+  reward?: number[];
+  /** The dream's features [horizon, dim], when asked for. */
+  features?: Features;
 }
 
 /** Play a dream step by step (the UI's "play the dream", keyboard control). */
@@ -138,6 +154,10 @@ export interface LoadedModel {
   evaluate(episodes: Episode[], opts: { seed: number; trainEpisodes: Episode[] }): Promise<Record<string, EvalMetric>>;
   openloop(episode: Episode, opts: OpenLoopOptions): Promise<OpenLoopResult>;
   dreamSession(opts: { temperature: number; seed: number }): DreamSession;
+  /** Features of the filtered state at every row of an episode ([T, dim]): the state probe's input. */
+  filterFeatures(episode: Episode): Features;
+  /** The same config with freshly initialised parameters (the state probe's baseline); dispose it after use. */
+  reinitialized(seed: number): Promise<LoadedModel>;
   dispose(): void;
 }
 

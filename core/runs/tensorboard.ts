@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { FamilyCheckpoint, FamilyContext, ModelFamily } from '../models/family.ts';
-import { dreamStripPng } from '../eval/dream-strip.ts';
+import { dreamStripPng } from '../media/dream-strip.ts';
 import type { MetricsRecord } from './metrics.ts';
 import { EventFileWriter } from './tfevents.ts';
 

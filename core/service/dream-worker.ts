@@ -14,6 +14,8 @@ import { ServiceError } from './errors.ts';
 export interface Dreams {
   openloop(req: ParsedRequestOf<'dreams:openloop'>): Promise<ReplyOf<'dreams:openloop'>>;
   openloopRaw(req: OpenLoopRawRequest): Promise<{ dataset: string; result: OpenLoopResult }>;
+  /** A run's held-out measures (model work: in the dream server, off the host's event loop). */
+  evaluate(req: ParsedRequestOf<'runs:eval'>): Promise<ReplyOf<'runs:eval'>>;
   reset(req: ParsedRequestOf<'dreams:reset'>): Promise<ReplyOf<'dreams:reset'>>;
   step(req: ParsedRequestOf<'dreams:step'>): Promise<ReplyOf<'dreams:step'>> | ReplyOf<'dreams:step'>;
   frame(req: ParsedRequestOf<'dreams:frame'>): Promise<ReplyOf<'dreams:frame'>> | ReplyOf<'dreams:frame'>;
@@ -101,6 +103,9 @@ export class DreamWorkerClient implements Dreams {
   }
   openloopRaw(req: OpenLoopRawRequest) {
     return this.call<{ dataset: string; result: OpenLoopResult }>('openloopRaw', req);
+  }
+  evaluate(req: ParsedRequestOf<'runs:eval'>) {
+    return this.call<ReplyOf<'runs:eval'>>('evaluate', req);
   }
   reset(req: ParsedRequestOf<'dreams:reset'>) {
     return this.call<ReplyOf<'dreams:reset'>>('reset', req);

@@ -6,7 +6,10 @@ import type { DreamSession, OpenLoopResult, TrainData } from '../models/family.t
 import { openRunModel, type OpenedRun } from '../runs/load.ts';
 import { latestCheckpointName } from '../runs/checkpoints.ts';
 import { readRunConfig, runDirOf } from '../runs/run-dir.ts';
-import { pixelMse } from '../eval/frames.ts';
+import { pixelMse } from '../media/frames.ts';
+import { FOREGROUND_THRESHOLD, foregroundMask, maskedSquaredError } from '../media/foreground.ts';
+import { evaluateRun, type EvalReport } from '../runs/evaluate.ts';
+import { runTrainingMeanFrame } from '../runs/mean-frame.ts';
 import { openloopClamps } from '../models/openloop-clamps.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { exportStrip } from './exports.ts';
@@ -44,7 +47,9 @@ interface Session {
 }
 
 export class DreamService {
-  private readonly models = new Map<string, { key: string; opened: OpenedRun }>();
+  private readonly models = new Map<string, { key: string; opened: OpenedRun; mean?: Promise<Float32Array | null> }>();
+  /** Eval reports by run, for the checkpoint they were computed on. */
+  private readonly evals = new Map<string, { key: string; reply: Promise<ReplyOf<'runs:eval'>> }>();
   private readonly sessions = new Map<string, Session>();
 
   constructor(private readonly workspace: string) {}
@@ -86,6 +91,39 @@ export class DreamService {
     this.models.set(runId, { key, opened });
     while (this.models.size > MAX_MODELS) this.evict(this.models.keys().next().value as string);
     return opened;
+  }
+
+  /** The run's training mean frame at the model's size (cached with the model). */
+  private async meanFrame(runId: string): Promise<Float32Array | null> {
+    const opened = await this.model(runId);
+    const hit = this.models.get(runId)!;
+    hit.mean ??= runTrainingMeanFrame(this.workspace, opened.config, opened.dir, opened.model.imageSize).catch(
+      () => null,
+    );
+    return hit.mean;
+  }
+
+  /** `runs:eval`: the run's held-out measures (core/runs/evaluate.ts), once per checkpoint. */
+  async evaluate(req: ParsedRequestOf<'runs:eval'>): Promise<ReplyOf<'runs:eval'>> {
+    const dir = runDirOf(this.workspace, req.runId);
+    try {
+      readRunConfig(dir);
+    } catch {
+      throw notFound(`no run '${req.runId}' in the workspace`);
+    }
+    const ck = latestCheckpointName(dir);
+    if (!ck)
+      throw new ServiceError(
+        'conflict',
+        `run ${req.runId} has no checkpoint yet: start it and wait for the first checkpoint`,
+      );
+    const key = `${req.runId}/${ck}`;
+    const hit = this.evals.get(req.runId);
+    if (hit && hit.key === key) return hit.reply;
+    const reply = evaluateRun(dir).then((r) => evalReply(req.runId, r));
+    this.evals.set(req.runId, { key, reply });
+    reply.catch(() => this.evals.delete(req.runId));
+    return reply;
   }
 
   private evict(runId: string): void {
@@ -145,6 +183,32 @@ export class DreamService {
       // Copy-last-frame baseline: the last real frame the model saw, held still.
       baselineMse[i] = i < nCtx ? 0 : pixelMse(truth, truth, lastCtx, i * F, F);
     }
+    const mean = await this.meanFrame(req.runId);
+    let meanFrameMse: Float32Array | null = null;
+    let foreground: ReplyOf<'dreams:openloop'>['foreground'] = null;
+    if (mean && mean.length === F) {
+      meanFrameMse = new Float32Array(n);
+      const fg = {
+        threshold: FOREGROUND_THRESHOLD,
+        fraction: new Float32Array(n),
+        mse: new Float32Array(n),
+        baselineMse: new Float32Array(n),
+        meanFrameMse: new Float32Array(n),
+      };
+      for (let i = 0; i < n; i++) {
+        meanFrameMse[i] = pixelMse(mean, truth, 0, i * F, F);
+        const mask = foregroundMask(truth, i * F, mean);
+        const e = (a: ArrayLike<number>, off: number) => {
+          const { sse, count } = maskedSquaredError(a, off, truth, i * F, mask);
+          return count ? sse / count : NaN;
+        };
+        fg.fraction[i] = mask.reduce((s, v) => s + v, 0) / mask.length;
+        fg.mse[i] = e(dream, i * F);
+        fg.baselineMse[i] = i < nCtx ? 0 : e(truth, lastCtx);
+        fg.meanFrameMse[i] = e(mean, 0);
+      }
+      foreground = fg;
+    }
     return {
       runId: req.runId,
       dataset,
@@ -158,6 +222,8 @@ export class DreamService {
       mse,
       baselineMse,
       clamped: openloopClamps(req, r),
+      meanFrameMse,
+      foreground,
     };
   }
 
@@ -272,4 +338,30 @@ export class DreamService {
     for (const id of [...this.sessions.keys()]) this.closeSession(id);
     for (const runId of [...this.models.keys()]) this.evict(runId);
   }
+}
+
+/** The wire form of an eval report: numbers that could not be measured (NaN) become null. */
+function evalReply(runId: string, r: EvalReport): ReplyOf<'runs:eval'> {
+  const num = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    runId,
+    checkpointStep: r.checkpoint_step,
+    episodes: r.episodes,
+    foregroundFraction: r.foreground_fraction,
+    metrics: Object.fromEntries(
+      Object.entries(r.metrics).map(([k, m]) => [
+        k,
+        {
+          model: num(m.model),
+          baseline: num(m.baseline),
+          baseline_name: m.baseline_name,
+          ...(m.baselines
+            ? { baselines: Object.fromEntries(Object.entries(m.baselines).map(([b, v]) => [b, num(v)])) }
+            : {}),
+          ...(m.lower_is_better === false ? { lower_is_better: false } : {}),
+        },
+      ]),
+    ),
+    notes: r.notes,
+  };
 }

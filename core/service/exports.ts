@@ -4,7 +4,7 @@ import type { ParsedRequestOf, ReplyOf } from '../contract/channels.ts';
 import { episodeFrames, openDataset } from '../data/dataset.ts';
 import { encodeAnimation, encodePng, writeMedia } from '../media/encode.ts';
 import { filmstrip } from '../media/grid.ts';
-import { dreamStripAnimation, dreamStripPng, stripColumns } from '../eval/dream-strip.ts';
+import { dreamStripAnimation, dreamStripPng, stripColumns } from '../media/dream-strip.ts';
 import type { OpenLoopResult } from '../models/family.ts';
 import type { OpenLoopRawRequest } from './dreams.ts';
 import { ServiceError } from './errors.ts';

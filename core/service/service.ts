@@ -188,6 +188,10 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     async runCheckpoints(req) {
       return runs.checkpoints(req.runId);
     },
+    async runEval(req) {
+      if (opts.dreamsIn === 'host') await hostBackend();
+      return dreams.evaluate(req);
+    },
     async dreamOpenLoop(req) {
       if (opts.dreamsIn === 'host') await hostBackend();
       return dreams.openloop(req);

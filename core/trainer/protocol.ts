@@ -68,6 +68,7 @@ export type DreamJob = z.infer<typeof DreamJob>;
 export const DREAM_METHODS = [
   'openloop',
   'openloopRaw',
+  'evaluate',
   'reset',
   'step',
   'frame',

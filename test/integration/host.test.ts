@@ -239,6 +239,18 @@ test('end to end: collect, list, frames as binary, create and start a tiny run, 
     Array.from(ol.baselineMse.subarray(3)).some((v) => v > 0),
     'copy-last-frame baseline differs from truth after the context',
   );
+  // The mean-frame baseline and the foreground-weighted curves (issue 11) arrive with the dream.
+  assert.ok(ol.meanFrameMse instanceof Float32Array && ol.meanFrameMse.length === 8);
+  assert.ok(ol.foreground && ol.foreground.mse.length === 8 && ol.foreground.fraction.some((v) => v > 0));
+  // The run's held-out measures, computed in the dream server.
+  const ev = await client.runEval({ runId: 'e2e' });
+  assert.equal(ev.runId, 'e2e');
+  assert.equal(ev.checkpointStep, stopped.lastCheckpoint!.step);
+  assert.deepEqual(Object.keys(ev.metrics['openloop_fg_mse@1'].baselines ?? {}).sort(), [
+    'copy-last-frame',
+    'mean-frame',
+  ]);
+  assert.ok(ev.notes.length > 0);
   const f0 = await client.dreamReset({ runId: 'e2e', episode: 1, step: 3 });
   const f1 = await client.dreamStep({ sessionId: f0.sessionId, action: [0.8] });
   assert.equal(f1.t, 1);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../core/tensor/backend.ts';
 import { createRun, trainRun, type TrainEvents } from '../../core/runs/trainer.ts';
-import { evaluateRun } from '../../core/eval/evaluate.ts';
+import { evaluateRun } from '../../core/runs/evaluate.ts';
 import { listCheckpoints, loadCheckpoint } from '../../core/runs/checkpoints.ts';
 import { readMetrics, type MetricsRecord } from '../../core/runs/metrics.ts';
 import { readStatus } from '../../core/runs/run-dir.ts';

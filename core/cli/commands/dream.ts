@@ -1,7 +1,7 @@
 import { parseCommand, workspaceDir, intFlag, numberFlag, outFileFlag, requireFlag } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
 import { openRunModel } from '../../runs/load.ts';
-import { dreamStripAnimation, dreamStripPng } from '../../eval/dream-strip.ts';
+import { dreamStripAnimation, dreamStripPng } from '../../media/dream-strip.ts';
 import { formatOf, writeMedia } from '../../media/encode.ts';
 import { UserError } from '../../util/errors.ts';
 import { printable } from '../../util/printable.ts';

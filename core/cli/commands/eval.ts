@@ -1,6 +1,6 @@
 import { parseCommand, workspaceDir, intFlag } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
-import { evaluateRun } from '../../eval/evaluate.ts';
+import { evaluateRun } from '../../runs/evaluate.ts';
 import { UserError } from '../../util/errors.ts';
 
 export const summary = 'held-out metrics of a run against baselines';
@@ -8,10 +8,18 @@ export const summary = 'held-out metrics of a run against baselines';
 const HELP = `usage: oneiro eval RUN [--seed S] [--workspace DIR] [--json]
 
 Evaluates the run's latest checkpoint on its held-out episodes (never trained on). Every metric is
-reported next to a baseline (world-models: recon_mse vs the mean frame; rnn_nll vs a standard normal;
-openloop_mse@1/5/10/20 (pixels) vs copying the last real frame; openloop_latent@k vs copying the last
-latent; controller_return vs a random policy in the real env). With --json:
-{"run", "episodes", "checkpoint_step", "metrics": {NAME: {"model", "baseline", "baseline_name"}}}`;
+reported next to its baselines; "baseline" is the strongest of them (the one to beat). Every family:
+  openloop_mse@h, openloop_fg_mse@h   pixel error h steps into the dream, on the whole frame and on the
+                                      foreground (pixels > 0.1 off the training mean frame), vs
+                                      copy-last-frame and mean-frame
+  recon_mse, recon_fg_mse             the model's view of the frames it observed, vs mean-frame
+  openloop_reward_mse                 reward head over the dream, vs train-mean reward and shuffled actions
+  probe_r2[/VAR]@0, @10               R² of a ridge probe from the model's features to the true state
+                                      (filtered, and after 10 open-loop steps), vs a random-init model
+plus the family's own (world-models: rnn_nll, reward_mse, openloop_latent@k, controller_return;
+rssm: kl, reward_mse). With --json (README "Evaluation"):
+{"run", "episodes", "checkpoint_step", "foreground_fraction", "notes": [...],
+ "metrics": {NAME: {"model", "baseline", "baseline_name", "baselines": {NAME: value}, "lower_is_better"?}}}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('eval', argv, { seed: { type: 'string' } });
@@ -38,13 +46,19 @@ export async function run(argv: string[]): Promise<number> {
   for (const n of names) {
     const m = report.metrics[n];
     const better = (m.lower_is_better ?? true) ? m.model < m.baseline : m.model > m.baseline;
+    const others = Object.entries(m.baselines ?? {})
+      .filter(([k]) => k !== m.baseline_name)
+      .map(([k, v]) => `  ${k} ${fmt(v)}`)
+      .join('');
     console.log(
-      `  ${n.padEnd(w)}  model ${fmt(m.model)}  ${m.baseline_name} ${fmt(m.baseline)}  ${better ? 'better' : 'WORSE'} than baseline`,
+      `  ${n.padEnd(w)}  model ${fmt(m.model)}  ${m.baseline_name} ${fmt(m.baseline)}  ${better ? 'better' : 'WORSE'} than baseline${others}`,
     );
   }
+  for (const note of report.notes) console.log(`  note: ${note}`);
   return 0;
 }
 
 function fmt(x: number): string {
+  if (!Number.isFinite(x)) return 'n/a';
   return Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4);
 }

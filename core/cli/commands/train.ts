@@ -15,7 +15,7 @@ const HELP = `usage: oneiro train --model FAMILY --dataset NAME [options]
   --model FAMILY     model family: ${familyNames().join(', ')}
   --dataset NAME     dataset in the workspace to train on (the last 10% of episodes are held out for eval)
   --env NAME --online  train online in a built-in env (families that plan: rssm)
-  --preset P         config preset (world-models: debug | default; default: default)
+  --preset P         config preset (world-models: debug | small | default; rssm: planet | dreamerv2 | small | debug; default: default)
   --steps N          optimiser steps per training phase (world-models: VAE and MDN-RNN each)
   --seed S           seed of initialisation, data order and sampling (default 0)
   --checkpoint-every N   steps between checkpoints (default 200)

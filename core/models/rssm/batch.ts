@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../../data/episode.ts';
-import { resizeFrames } from '../../eval/frames.ts';
+import { resizeFrames } from '../../media/frames.ts';
 import type { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
 import type { SeqBatch } from './world-model.ts';

@@ -225,8 +225,24 @@ const debug: RssmConfig = {
   online: { seedEpisodes: 3, trainEvery: 50, explorationNoise: 0.3, actionRepeat: 4, episodeSteps: 50 },
 };
 
+/**
+ * CPU-sized PlaNet at the full 64×64 (issue 11): at 32 px the cartpole pole is under a pixel wide, so the size
+ * stays and the widths shrink. PlaNet's layout and losses (conv_ha encoder/decoder, Gaussian latent, free nats 3
+ * per element, Adam 1e-3 / eps 1e-4) with conv depth 16 instead of 32, belief/hidden 64 instead of 200, state 16
+ * instead of 30, heads 2×64 instead of 3×300, and batch 16 × length 32 instead of 50 × 50 (~1/10 of PlaNet's
+ * per-step compute), so a step takes well under a second on two CPU cores.
+ */
+const small: RssmConfig = {
+  ...planet,
+  rssm: { deter: 64, hidden: 64, latent: { kind: 'gaussian', size: 16, minStd: 0.1 }, gruNorm: false, act: 'relu' },
+  encoder: { depth: 16, kernels: [4, 4, 4, 4], act: 'relu' },
+  decoder: { depth: 16, kernels: [5, 5, 6, 6], act: 'relu' },
+  heads: { units: 64, layers: 2, act: 'relu', cont: false },
+  train: { steps: 3000, batch: 16, length: 32, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0 },
+};
+
 // 'default' is PlaNet's camera-ready config (what `oneiro train` uses without --preset).
-export const RSSM_PRESETS = { planet, dreamerv2, debug, default: planet } as const;
+export const RSSM_PRESETS = { planet, dreamerv2, small, debug, default: planet } as const;
 export type RssmPresetName = keyof typeof RSSM_PRESETS;
 
 type DeepPartial<T> = {

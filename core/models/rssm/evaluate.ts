@@ -1,23 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../../data/episode.ts';
 import type { Space } from '../../envs/types.ts';
-import { pixelMse, resizeFrames, toUint8 } from '../../eval/frames.ts';
+import { pixelMse, resizeFrames, toUint8 } from '../../media/frames.ts';
 import type { DreamSession, EvalMetric, OpenLoopOptions, OpenLoopResult } from '../family.ts';
 import { type Params, dense } from '../nn.ts';
-import type { RssmModelConfig } from './config.ts';
+import { featureSize, type RssmModelConfig } from './config.ts';
 import { klDivergence } from './distributions.ts';
 import { decode, encode, encodeSequence, mlpScalar } from './networks.ts';
 import { SeedStream } from './noise.ts';
-import { features, imagine, imgStep, initialState, observe, obsStep, seqFeatures } from './rssm.ts';
+import { type RssmSeq, features, imagine, imgStep, initialState, observe, obsStep, seqFeatures } from './rssm.ts';
 
 /**
- * Evaluation of an RSSM on held-out episodes (issue 5 §5): open-loop image MSE at horizons 1, 5, 10, 20, 50
- * against copy-last-frame (context 5 frames, PlaNet's summaries), KL(post ‖ prior) against a fixed prior, and
- * reward error against the training mean. Pixel MSE is in [0, 1]² units. Predictions use the latent mode
- * (deterministic) unless a temperature > 0 asks for samples.
+ * RSSM open loops, filtered features and its own held-out metrics. Pixel values are in [0, 1]; predictions use
+ * the latent mode (deterministic) unless a temperature > 0 asks for samples.
  */
-export const OPENLOOP_HORIZONS = [1, 5, 10, 20, 50];
-export const OPENLOOP_CONTEXT = 5; // PlaNet summaries / Dreamer openl: 5 context frames (mission-anchors §1.2, §3.1)
 
 const toModel = (c: RssmModelConfig, frames: Uint8Array, n: number, from: number) =>
   tf.sub(
@@ -39,7 +35,8 @@ function toUnit(x: tf.Tensor): Float32Array {
 /**
  * Open-loop rollouts for B windows: observe `context` real frames (rows 0..context−1 of each window), then
  * imagine `horizon` steps under the windows' real actions (rows context..). frames uint8 [B, context+horizon, S, S, 3]
- * at the model's size. Returns the dream [B·horizon·S·S·3] and the context reconstructions, in [0, 1].
+ * at the model's size. Returns the dream [B·horizon·S·S·3] and the context reconstructions, in [0, 1], the reward
+ * head's prediction per dream step [B·horizon], and (when asked) the dream's features [B·horizon, F].
  */
 export function openLoopWindows(
   p: Params,
@@ -50,44 +47,104 @@ export function openLoopWindows(
   context: number,
   horizon: number,
   seeds: SeedStream | null,
-): { dream: Float32Array; recon: Float32Array } {
+  withFeatures = false,
+): { dream: Float32Array; recon: Float32Array; reward: Float32Array; features: Float32Array | null } {
   const S = c.image.size;
   const L = context + horizon;
   const A = c.actionDim;
   const px = S * S * 3;
   const ctxFrames = new Uint8Array(B * context * px);
   for (let b = 0; b < B; b++) ctxFrames.set(frames.subarray(b * L * px, (b * L + context) * px), b * context * px);
-  const [dreamT, reconT] = tf.tidy(() => {
+  const out = tf.tidy(() => {
     const img = tf.reshape(toModel(c, ctxFrames, B * context, S), [B, context, S, S, 3]);
     const act = tf.tensor3d(actions, [B, L, A]);
     const isFirst = tf.concat([tf.ones([B, 1]), tf.zeros([B, context - 1])], 1) as tf.Tensor2D;
     const embed = encodeSequence(p, c, img);
     const { post, last } = observe(p, c, embed, tf.slice(act, [0, 0], [-1, context]) as tf.Tensor3D, isFirst, seeds);
     const dreamSeq = imagine(p, c, last, tf.slice(act, [0, context], [-1, horizon]) as tf.Tensor3D, seeds);
-    return [decode(p, c, seqFeatures(dreamSeq)), decode(p, c, seqFeatures(post))];
+    const feat = seqFeatures(dreamSeq);
+    return {
+      dream: decode(p, c, feat),
+      recon: decode(p, c, seqFeatures(post)),
+      reward: mlpScalar(p, 'reward', c, feat),
+      ...(withFeatures ? { feat } : {}),
+    } as Record<string, tf.Tensor>;
   });
-  const out = { dream: toUnit(dreamT), recon: toUnit(reconT) };
-  tf.dispose([dreamT, reconT]);
-  return out;
+  const res = {
+    dream: toUnit(out.dream),
+    recon: toUnit(out.recon),
+    reward: out.reward.dataSync() as Float32Array,
+    features: out.feat ? (out.feat.dataSync() as Float32Array) : null,
+  };
+  tf.dispose(Object.values(out));
+  return res;
 }
 
-interface Acc {
-  model: number;
-  base: number;
-  n: number;
+/**
+ * Filters a whole episode through the posterior in chunks of ≤ 100 rows carrying the state, and hands each
+ * chunk's outputs to `use` (inside a tidy: tensors it returns are kept). Row 0 starts from the initial state.
+ */
+function observeEpisode(
+  p: Params,
+  c: RssmModelConfig,
+  ep: Episode,
+  use: (o: { s0: number; n: number; post: RssmSeq; prior: RssmSeq }) => Record<string, tf.Tensor>,
+  onChunk: (s0: number, n: number, out: Record<string, tf.Tensor>) => void,
+): void {
+  const [T, H] = ep.imageShape;
+  const S = c.image.size;
+  const A = c.actionDim;
+  let state: { deter: tf.Tensor2D; stoch: tf.Tensor2D } | null = null;
+  for (let s0 = 0; s0 < T; s0 += 100) {
+    const n = Math.min(100, T - s0);
+    const r: Record<string, tf.Tensor> = tf.tidy(() => {
+      const img = tf.reshape(toModel(c, ep.image.subarray(s0 * H * H * 3, (s0 + n) * H * H * 3), n, H), [
+        1,
+        n,
+        S,
+        S,
+        3,
+      ]);
+      const act = tf.tensor3d(ep.action.subarray(s0 * A, (s0 + n) * A), [1, n, A]);
+      const isFirst = tf.tensor2d(Float32Array.from(ep.isFirst.subarray(s0, s0 + n)), [1, n]);
+      const { post, prior, last } = observe(p, c, encodeSequence(p, c, img), act, isFirst, null, state ?? undefined);
+      return { ...use({ s0, n, post, prior }), deter__: last.deter, stoch__: last.stoch };
+    });
+    const { deter__, stoch__, ...rest } = r;
+    onChunk(s0, n, rest);
+    tf.dispose(Object.values(rest));
+    if (state) tf.dispose([state.deter, state.stoch]);
+    state = { deter: deter__ as tf.Tensor2D, stoch: stoch__ as tf.Tensor2D };
+  }
+  if (state) tf.dispose([state.deter, state.stoch]);
 }
 
+/** Features [deter, stoch] of the filtered (posterior) state at every row of an episode: [T, F]. */
+export function rssmFilterFeatures(p: Params, c: RssmModelConfig, ep: Episode): { dim: number; data: Float32Array } {
+  const T = ep.imageShape[0];
+  const F = featureSize(c);
+  const data = new Float32Array(T * F);
+  observeEpisode(
+    p,
+    c,
+    ep,
+    ({ post }) => ({ feat: seqFeatures(post) }),
+    (s0, _n, o) => data.set(o.feat.dataSync(), s0 * F),
+  );
+  return { dim: F, data };
+}
+
+/**
+ * RSSM-specific held-out metrics: KL(post ‖ prior) against a fixed prior, and the reward head on the filtered
+ * state against the training mean. (Open-loop pixel errors, their baselines and the state probe are measured
+ * for every family by core/runs/evaluate.ts.)
+ */
 export function evaluateRssm(
   p: Params,
   c: RssmModelConfig,
   episodes: Episode[],
   trainEpisodes: Episode[],
 ): Record<string, EvalMetric> {
-  const S = c.image.size;
-  const px = S * S * 3;
-  const A = c.actionDim;
-  const ctx = OPENLOOP_CONTEXT;
-  const acc = new Map<number, Acc>(OPENLOOP_HORIZONS.map((h) => [h, { model: 0, base: 0, n: 0 }]));
   let klSum = 0,
     klFixed = 0,
     klN = 0,
@@ -103,50 +160,11 @@ export function evaluateRssm(
     }
   const meanReward = trainN ? trainRew / trainN : 0;
   for (const ep of episodes) {
-    const [T, H] = ep.imageShape;
-    const frames = resizeFrames(ep.image, T, H, S);
-    // Open loop: up to 4 evenly spaced starts per episode, each with the longest horizon that fits (≤ 50).
-    const horizon = Math.min(Math.max(...OPENLOOP_HORIZONS), T - ctx);
-    if (horizon >= 1) {
-      const L = ctx + horizon;
-      const nStarts = Math.min(4, T - L + 1);
-      const starts = Array.from({ length: nStarts }, (_, i) =>
-        nStarts === 1 ? 0 : Math.round((i * (T - L)) / (nStarts - 1)),
-      );
-      const win = new Uint8Array(nStarts * L * px);
-      const act = new Float32Array(nStarts * L * A);
-      starts.forEach((s, b) => {
-        win.set(frames.subarray(s * px, (s + L) * px), b * L * px);
-        act.set(ep.action.subarray(s * A, (s + L) * A), b * L * A);
-      });
-      const { dream } = openLoopWindows(p, c, win, act, nStarts, ctx, horizon, null);
-      const dream8 = toUint8(dream);
-      starts.forEach((s, b) => {
-        const last = s + ctx - 1;
-        for (const h of OPENLOOP_HORIZONS) {
-          if (h > horizon) continue;
-          const a = acc.get(h)!;
-          a.model += pixelMse(dream8, frames, (b * horizon + h - 1) * px, (last + h) * px, px);
-          a.base += pixelMse(frames, frames, last * px, (last + h) * px, px);
-          a.n++;
-        }
-      });
-    }
-    // KL and reward over the whole episode, in chunks of ≤ 100 rows carrying the state.
-    let state: { deter: tf.Tensor2D; stoch: tf.Tensor2D } | null = null;
-    for (let s0 = 0; s0 < T; s0 += 100) {
-      const n = Math.min(100, T - s0);
-      const r: Record<string, tf.Tensor> = tf.tidy(() => {
-        const img = tf.reshape(toModel(c, ep.image.subarray(s0 * H * H * 3, (s0 + n) * H * H * 3), n, H), [
-          1,
-          n,
-          S,
-          S,
-          3,
-        ]);
-        const act = tf.tensor3d(ep.action.subarray(s0 * A, (s0 + n) * A), [1, n, A]);
-        const isFirst = tf.tensor2d(Float32Array.from(ep.isFirst.subarray(s0, s0 + n)), [1, n]);
-        const { post, prior, last } = observe(p, c, encodeSequence(p, c, img), act, isFirst, null, state ?? undefined);
+    observeEpisode(
+      p,
+      c,
+      ep,
+      ({ n, post, prior }) => {
         const kl = klDivergence(post.dist, prior.dist);
         const init = initialState(c, n);
         const flatPost =
@@ -161,31 +179,24 @@ export function evaluateRssm(
                 logits: tf.reshape(post.dist.logits, [n, ...post.dist.logits.shape.slice(2)]),
               };
         const klFix = klDivergence(flatPost, init.dist);
-        const rew = mlpScalar(p, 'reward', c, seqFeatures(post));
-        return { kl: tf.sum(kl), klFix: tf.sum(klFix), rew, deter: last.deter, stoch: last.stoch };
-      });
-      klSum += r.kl.dataSync()[0];
-      klFixed += r.klFix.dataSync()[0];
-      klN += n;
-      const rew = r.rew.dataSync();
-      for (let t = 0; t < n; t++) {
-        if (s0 + t === 0) continue; // row 0 has no reward (Dreamer layout)
-        const y = ep.reward[s0 + t];
-        rewErr += (rew[t] - y) ** 2;
-        rewBase += (meanReward - y) ** 2;
-        rewN++;
-      }
-      if (state) tf.dispose([state.deter, state.stoch]);
-      tf.dispose([r.kl, r.klFix, r.rew]);
-      state = { deter: r.deter as tf.Tensor2D, stoch: r.stoch as tf.Tensor2D };
-    }
-    if (state) tf.dispose([state.deter, state.stoch]);
+        return { kl: tf.sum(kl), klFix: tf.sum(klFix), rew: mlpScalar(p, 'reward', c, seqFeatures(post)) };
+      },
+      (s0, n, r) => {
+        klSum += r.kl.dataSync()[0];
+        klFixed += r.klFix.dataSync()[0];
+        klN += n;
+        const rew = r.rew.dataSync();
+        for (let t = 0; t < n; t++) {
+          if (s0 + t === 0) continue; // row 0 has no reward (Dreamer layout)
+          const y = ep.reward[s0 + t];
+          rewErr += (rew[t] - y) ** 2;
+          rewBase += (meanReward - y) ** 2;
+          rewN++;
+        }
+      },
+    );
   }
   const out: Record<string, EvalMetric> = {};
-  for (const [h, a] of acc) {
-    if (a.n > 0)
-      out[`openloop_mse@${h}`] = { model: a.model / a.n, baseline: a.base / a.n, baseline_name: 'copy-last-frame' };
-  }
   out.kl = {
     model: klSum / Math.max(klN, 1),
     baseline: klFixed / Math.max(klN, 1),
@@ -216,7 +227,17 @@ export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: O
   if (o.actions) act.set(o.actions.subarray(0, o.horizon * A), context * A);
   else act.set(ep.action.subarray((o.start + 1) * A, Math.min(T, o.start + 1 + o.horizon) * A), context * A);
   const seeds = o.temperature > 0 ? new SeedStream(o.seed, o.temperature) : null;
-  const { dream, recon } = openLoopWindows(p, c, win, act, 1, context, o.horizon, seeds);
+  const { dream, recon, reward, features } = openLoopWindows(
+    p,
+    c,
+    win,
+    act,
+    1,
+    context,
+    o.horizon,
+    seeds,
+    o.features ?? false,
+  );
   const dream8 = toUint8(dream);
   const dreamIndices = Array.from({ length: o.horizon }, (_, i) => o.start + 1 + i);
   const nTruth = dreamIndices.filter((i) => i < T).length;
@@ -230,6 +251,8 @@ export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: O
     contextRecon: toUint8(recon),
     dream: dream8,
     mse: dreamIndices.map((_, i) => (i < nTruth ? pixelMse(dream8, truth, i * px, i * px, px) : NaN)),
+    reward: Array.from(reward),
+    ...(features ? { features: { dim: featureSize(c), data: features } } : {}),
   };
 }
 

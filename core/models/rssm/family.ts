@@ -27,7 +27,7 @@ import {
   withActionDim,
 } from './config.ts';
 import { disposeSeqBatch, prepareEpisode, type RssmEpisode, sampleWindows, toSeqBatch } from './batch.ts';
-import { evaluateRssm, openLoopEpisode, rssmDreamSession } from './evaluate.ts';
+import { evaluateRssm, openLoopEpisode, rssmDreamSession, rssmFilterFeatures } from './evaluate.ts';
 import { SeedStream } from './noise.ts';
 import { type RssmModel, createRssmModel, disposeRssmModel, trainStep } from './world-model.ts';
 
@@ -218,6 +218,18 @@ function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 }
 
+function loadedRssm(m: RssmModel, c: RssmModelConfig, space: Space): LoadedModel {
+  return {
+    imageSize: c.image.size,
+    evaluate: async (episodes, opts) => evaluateRssm(m.params, c, episodes, opts.trainEpisodes),
+    openloop: async (episode, opts) => openLoopEpisode(m.params, c, episode, opts),
+    dreamSession: (opts) => rssmDreamSession(m.params, c, space, opts),
+    filterFeatures: (episode) => rssmFilterFeatures(m.params, c, episode),
+    reinitialized: async (seed) => loadedRssm(createRssmModel(c, seed), c, space),
+    dispose: () => disposeRssmModel(m),
+  };
+}
+
 export const rssmFamily: ModelFamily<RssmConfig> = {
   name: 'rssm',
   description:
@@ -239,12 +251,6 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
     const c = withActionDim(ctx.config, Number(ckpt.state.actionDim ?? actionDimOf(ctx.data.actionSpace)));
     const m = createRssmModel(c, ctx.seed);
     assignParams(m.params, ckpt.tensors, 'model/');
-    return {
-      imageSize: c.image.size,
-      evaluate: async (episodes, opts) => evaluateRssm(m.params, c, episodes, opts.trainEpisodes),
-      openloop: async (episode, opts) => openLoopEpisode(m.params, c, episode, opts),
-      dreamSession: (opts) => rssmDreamSession(m.params, c, ctx.data.actionSpace, opts),
-      dispose: () => disposeRssmModel(m),
-    };
+    return loadedRssm(m, c, ctx.data.actionSpace);
   },
 };

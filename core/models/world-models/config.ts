@@ -105,7 +105,7 @@ export type VaeConfig = WorldModelsConfig['vae'];
 export type RnnConfig = WorldModelsConfig['rnn'];
 export type ControllerConfig = WorldModelsConfig['controller'];
 
-export const PRESETS: Record<'debug' | 'default', WorldModelsConfig> = {
+export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> = {
   default: {
     vae: {
       // WMx vae.py: 64×64×3, conv 32-64-128-256 k4 s2, z 32, dense 1024, deconv 128·5 64·5 32·6 3·6, kl_tolerance 0.5.
@@ -148,6 +148,49 @@ export const PRESETS: Record<'debug' | 'default', WorldModelsConfig> = {
       // WMx Doom dream τ 1.15–1.25 (draft.md); 1.0 = the model's own distribution.
       temperature: 1.0,
       dreamLength: 300,
+      workers: 0,
+      evalEpisodes: 5,
+    },
+  },
+  // CPU-sized World Models at the full 64×64 (issue 11: at 32 px the cartpole pole is under a pixel wide). WMx's
+  // layout (conv k4 s2 ×4, dense, deconv 5-5-6-6, kl_tolerance 0.5, LSTM + 5-mixture MDN) at half the conv widths,
+  // z 16 instead of 32, LSTM 128 instead of 256; lr 1e-3 (WMx's VAE 1e-4 needs far more steps than a CPU budget).
+  small: {
+    vae: {
+      imageSize: 64,
+      zDim: 16,
+      encChannels: [16, 32, 64, 128],
+      encKernel: 4,
+      decDense: 512,
+      decChannels: [64, 32, 16],
+      decKernels: [5, 5, 6, 6],
+      klTolerance: 0.5,
+      batch: 32,
+      lr: 1e-3,
+      steps: 3000,
+      clipNorm: 100,
+    },
+    rnn: {
+      hidden: 128,
+      mixtures: 5,
+      seqLen: 32,
+      batch: 16,
+      lr: 1e-3,
+      steps: 2000,
+      clipValue: 1.0,
+      rewardHead: true,
+      doneHead: true,
+      doneWeight: 10,
+      rewardWeight: 1,
+    },
+    controller: {
+      enabled: true,
+      generations: 20,
+      population: 16,
+      rolloutsPerCandidate: 4,
+      sigmaInit: 0.1,
+      temperature: 1.0,
+      dreamLength: 200,
       workers: 0,
       evalEpisodes: 5,
     },

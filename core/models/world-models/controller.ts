@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { makeEnv } from '../../envs/registry.ts';
 import type { Space } from '../../envs/types.ts';
-import { resizeFrames } from '../../eval/frames.ts';
+import { resizeFrames } from '../../media/frames.ts';
 import { Rng } from '../../util/rng.ts';
 import type { Params } from '../nn.ts';
 import type { RnnConfig, VaeConfig } from './config.ts';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../../data/episode.ts';
-import { resizeFrames } from '../../eval/frames.ts';
+import { resizeFrames } from '../../media/frames.ts';
 import type { Rng } from '../../util/rng.ts';
 import type { Params } from '../nn.ts';
 import type { VaeConfig } from './config.ts';

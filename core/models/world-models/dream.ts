@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../../data/episode.ts';
 import type { Space } from '../../envs/types.ts';
-import { pixelMse, resizeFrames, toUint8 } from '../../eval/frames.ts';
+import { pixelMse, resizeFrames, toUint8 } from '../../media/frames.ts';
 import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
 import type { DreamSession, OpenLoopOptions, OpenLoopResult } from '../family.ts';
@@ -59,7 +59,14 @@ export class WorldModelDreamer {
     frames: Uint8Array,
     o: OpenLoopOptions,
     mus?: Float32Array,
-  ): { dreamZ: Float32Array; ctxStart: number; horizon: number; mus: Float32Array } {
+  ): {
+    dreamZ: Float32Array;
+    ctxStart: number;
+    horizon: number;
+    mus: Float32Array;
+    reward: number[];
+    features: Float32Array | null;
+  } {
     const T = ep.imageShape[0];
     const Z = this.weights.zDim;
     const A = ep.actionDim;
@@ -81,22 +88,50 @@ export class WorldModelDreamer {
     const rng = new Rng(o.seed);
     let z: Float32Array = Float32Array.from(allMu.subarray(o.start * Z, (o.start + 1) * Z));
     const dreamZ = new Float32Array(horizon * Z);
+    const reward: number[] = [];
+    const Fd = Z + this.weights.hidden;
+    const features = o.features ? new Float32Array(horizon * Fd) : null;
     for (let k = 1; k <= horizon; k++) {
       const a = o.actions
         ? o.actions.subarray((k - 1) * A, k * A)
         : ep.action.subarray((o.start + k) * A, (o.start + k + 1) * A);
       cell.step(z, a);
+      reward.push(cell.reward());
       z = cell.nextZ(o.temperature, rng, new Float32Array(Z));
       dreamZ.set(z, (k - 1) * Z);
+      if (features) {
+        features.set(z, (k - 1) * Fd);
+        features.set(cell.h, (k - 1) * Fd + Z);
+      }
     }
-    return { dreamZ, ctxStart, horizon, mus: allMu };
+    return { dreamZ, ctxStart, horizon, mus: allMu, reward, features };
+  }
+
+  /**
+   * The controller's view [z_t, h_t] at every row (Ha & Schmidhuber 2018 §2.3: C sees the VAE's z and the
+   * MDN-RNN's hidden state): z_t the encoder's μ, h_t the LSTM state after (z_{t−1}, a_t); h_0 = 0. [T, Z + H].
+   */
+  filterFeatures(ep: Episode): { dim: number; data: Float32Array } {
+    const T = ep.imageShape[0];
+    const Z = this.weights.zDim;
+    const A = ep.actionDim;
+    const Fd = Z + this.weights.hidden;
+    const mus = this.encodeFrames(this.episodeFrames(ep), T);
+    const cell = new MdnCell(this.weights);
+    const data = new Float32Array(T * Fd);
+    for (let t = 0; t < T; t++) {
+      if (t > 0) cell.step(mus.subarray((t - 1) * Z, t * Z), ep.action.subarray(t * A, (t + 1) * A));
+      data.set(mus.subarray(t * Z, (t + 1) * Z), t * Fd);
+      data.set(cell.h, t * Fd + Z);
+    }
+    return { dim: Fd, data };
   }
 
   openloop(ep: Episode, o: OpenLoopOptions): OpenLoopResult {
     const T = ep.imageShape[0];
     const frames = this.episodeFrames(ep);
     const px = this.size * this.size * 3;
-    const { dreamZ, ctxStart, horizon, mus } = this.openloopLatents(ep, frames, o);
+    const { dreamZ, ctxStart, horizon, mus, reward, features } = this.openloopLatents(ep, frames, o);
     const Z = this.weights.zDim;
     const nCtx = o.start - ctxStart + 1;
     const dream = this.decodeLatents(dreamZ, horizon);
@@ -115,6 +150,8 @@ export class WorldModelDreamer {
       contextRecon,
       dream,
       mse,
+      ...(this.weights.rewardHead ? { reward } : {}),
+      ...(features ? { features: { dim: Z + this.weights.hidden, data: features } } : {}),
     };
   }
 

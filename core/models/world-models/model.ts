@@ -1,16 +1,15 @@
 import type { Episode } from '../../data/episode.ts';
-import { pixelMse, resizeFrames } from '../../eval/frames.ts';
 import { Rng } from '../../util/rng.ts';
 import type { EvalMetric, FamilyCheckpoint, FamilyContext, LoadedModel } from '../family.ts';
-import { assignParams, disposeParams } from '../nn.ts';
+import { assignParams, disposeParams, type Params } from '../nn.ts';
 import type { WorldModelsConfig } from './config.ts';
 import { actionSpecOf, controllerRealReturn, exportMdnWeights, randomPolicyReturn } from './controller.ts';
-import { actionDimOf, MdnCell } from './dream-kernel.ts';
+import { actionDimOf, MdnCell, type MdnWeights } from './dream-kernel.ts';
 import { WorldModelDreamer } from './dream.ts';
 import { initMdnRnn, LOG_SQRT_2PI } from './mdn-rnn.ts';
 import { initVae } from './vae.ts';
 
-/** Open-loop horizons reported by `oneiro eval` (issue 4), with 5 context frames (Dreamer's openl). */
+/** Latent open-loop horizons reported by `oneiro eval` (issue 4), with 5 context frames (Dreamer's openl). */
 export const EVAL_HORIZONS = [1, 5, 10, 20];
 export const EVAL_CONTEXT = 5;
 const STARTS_PER_EPISODE = 8;
@@ -29,42 +28,59 @@ export async function loadWorldModel(
   const weights = exportMdnWeights(rnn, c.rnn, c.vae.zDim, actionDim);
   disposeParams(rnn);
   const theta = ck.tensors['controller/theta'] ? Array.from(ck.tensors['controller/theta'].dataSync()) : null;
+  return loadedWorldModel(ctx, vae, weights, theta);
+}
+
+/** Freshly initialised V and M of this config (the state probe's baseline). */
+function randomWorldModel(ctx: FamilyContext<WorldModelsConfig>, seed: number): LoadedModel {
+  const c = ctx.config;
+  const actionDim = actionDimOf(actionSpecOf(ctx.data.actionSpace));
+  const rng = new Rng(seed);
+  const vae = initVae(c.vae, rng);
+  const rnn = initMdnRnn(c.rnn, { zDim: c.vae.zDim, actionDim }, rng);
+  const weights = exportMdnWeights(rnn, c.rnn, c.vae.zDim, actionDim);
+  disposeParams(rnn);
+  return loadedWorldModel(ctx, vae, weights, null);
+}
+
+function loadedWorldModel(
+  ctx: FamilyContext<WorldModelsConfig>,
+  vae: Params,
+  weights: MdnWeights,
+  theta: number[] | null,
+): LoadedModel {
+  const c = ctx.config;
+  const actionDim = weights.actionDim;
   const dreamer = new WorldModelDreamer(vae, c.vae, weights, ctx.data.actionSpace);
   const S = c.vae.imageSize;
-  const px = S * S * 3;
   const Z = c.vae.zDim;
 
+  /**
+   * World-Models-specific held-out metrics: the MDN-RNN's teacher-forced NLL and reward error, and the latent
+   * open loop. (Pixel errors with their baselines and the state probe: core/runs/evaluate.ts, every family.)
+   */
   async function evaluate(
     episodes: Episode[],
     opts: { seed: number; trainEpisodes: Episode[] },
   ): Promise<Record<string, EvalMetric>> {
-    // Mean-frame baseline from the training episodes (what a model that ignores its input would output).
-    const mean = new Float64Array(px);
-    let nTrain = 0;
-    for (const ep of opts.trainEpisodes) {
-      const f = resizeFrames(ep.image, ep.imageShape[0], ep.imageShape[1], S);
-      for (let i = 0; i < f.length; i++) mean[i % px] += f[i];
-      nTrain += ep.imageShape[0];
-    }
-    for (let i = 0; i < px; i++) mean[i] /= Math.max(1, nTrain);
-    const meanFrame = Uint8Array.from(mean, (v) => Math.round(v));
-    let recon = 0,
-      base = 0,
-      frames = 0,
-      nll = 0,
+    let trainRew = 0,
+      trainN = 0;
+    for (const ep of opts.trainEpisodes)
+      for (let t = 1; t < ep.reward.length; t++) {
+        trainRew += ep.reward[t];
+        trainN++;
+      }
+    const meanReward = trainN ? trainRew / trainN : 0;
+    let nll = 0,
       nllBase = 0,
-      nllN = 0;
-    const ol = EVAL_HORIZONS.map(() => ({ px: 0, pxBase: 0, lat: 0, latBase: 0, n: 0 }));
+      nllN = 0,
+      rew = 0,
+      rewBase = 0;
+    const ol = EVAL_HORIZONS.map(() => ({ lat: 0, latBase: 0, n: 0 }));
     for (const ep of episodes) {
       const T = ep.imageShape[0];
       const f = dreamer.episodeFrames(ep);
       const mus = dreamer.encodeFrames(f, T);
-      const rec = dreamer.decodeLatents(mus, T);
-      for (let t = 0; t < T; t++) {
-        recon += pixelMse(rec, f, t * px, t * px, px);
-        base += pixelMse(meanFrame, f, 0, t * px, px);
-      }
-      frames += T;
       // Teacher-forced NLL of the next μ; baseline: the N(0, I) prior the VAE pulls latents towards.
       const cell = new MdnCell(weights);
       for (let t = 0; t + 1 < T; t++) {
@@ -74,6 +90,8 @@ export async function loadWorldModel(
         let b = 0;
         for (let d = 0; d < Z; d++) b += 0.5 * y[d] * y[d] + LOG_SQRT_2PI;
         nllBase += b / Z;
+        rew += (cell.reward() - ep.reward[t + 1]) ** 2;
+        rewBase += (meanReward - ep.reward[t + 1]) ** 2;
         nllN++;
       }
       const H = EVAL_HORIZONS[EVAL_HORIZONS.length - 1];
@@ -89,11 +107,8 @@ export async function loadWorldModel(
           { start, horizon: H, context: EVAL_CONTEXT, temperature: 0, seed: opts.seed },
           mus,
         );
-        const dream = dreamer.decodeLatents(dreamZ, H);
         EVAL_HORIZONS.forEach((k, i) => {
           const t = start + k;
-          ol[i].px += pixelMse(dream, f, (k - 1) * px, t * px, px);
-          ol[i].pxBase += pixelMse(f, f, start * px, t * px, px);
           let le = 0,
             lb = 0;
           for (let d = 0; d < Z; d++) {
@@ -107,17 +122,10 @@ export async function loadWorldModel(
       }
     }
     const out: Record<string, EvalMetric> = {
-      recon_mse: { model: recon / frames, baseline: base / frames, baseline_name: 'mean-frame' },
       rnn_nll: { model: nll / nllN, baseline: nllBase / nllN, baseline_name: 'standard-normal' },
     };
-    EVAL_HORIZONS.forEach((k, i) => {
-      if (!ol[i].n) return;
-      out[`openloop_mse@${k}`] = {
-        model: ol[i].px / ol[i].n,
-        baseline: ol[i].pxBase / ol[i].n,
-        baseline_name: 'copy-last-frame',
-      };
-    });
+    if (weights.rewardHead && nllN > 0)
+      out.reward_mse = { model: rew / nllN, baseline: rewBase / nllN, baseline_name: 'train-mean reward' };
     EVAL_HORIZONS.forEach((k, i) => {
       if (!ol[i].n) return;
       out[`openloop_latent@${k}`] = {
@@ -145,6 +153,8 @@ export async function loadWorldModel(
     evaluate,
     openloop: async (ep, o) => dreamer.openloop(ep, o),
     dreamSession: (o) => dreamer.session(o),
+    filterFeatures: (ep) => dreamer.filterFeatures(ep),
+    reinitialized: async (seed) => randomWorldModel(ctx, seed),
     dispose: () => disposeParams(vae),
   };
 }

@@ -315,6 +315,26 @@ export function createFakeClient(): WorkbenchClient {
         latest: i === Math.floor(r.step / 100) - 1,
       }));
     },
+    runEval: ({ runId }) => {
+      const r = runs.find((x) => x.id === runId)!;
+      // Dev UI fake: fixed illustrative numbers, not measured.
+      const m = (model: number, baselines: Record<string, number>, lower = true) => {
+        const [name, baseline] = Object.entries(baselines).sort((a, b) => (lower ? a[1] - b[1] : b[1] - a[1]))[0];
+        return { model, baseline, baseline_name: name, baselines, ...(lower ? {} : { lower_is_better: false }) };
+      };
+      return {
+        runId,
+        checkpointStep: Math.floor(r.step / 100) * 100,
+        episodes: 2,
+        foregroundFraction: 0.016,
+        metrics: {
+          'openloop_mse@10': m(0.0009, { 'copy-last-frame': 0.0016, 'mean-frame': 0.00075 }),
+          'openloop_fg_mse@10': m(0.05, { 'copy-last-frame': 0.09, 'mean-frame': 0.047 }),
+          'probe_r2/cart position@0': m(0.62, { 'random-init model': 0.41 }, false),
+        },
+        notes: ['fake client: illustrative numbers'],
+      };
+    },
     dreamOpenLoop: ({ runId, episode, start, horizon, context = 1, temperature = 1, dataset }) => {
       const T = context + horizon;
       const truth = frames(T, (i) => {
@@ -341,6 +361,44 @@ export function createFakeClient(): WorkbenchClient {
         mse[i] = s / a.length;
         baselineMse[i] = i < context ? 0 : b / a.length;
       }
+      // The fake has no training split: the mean of these truth frames stands in for the training mean frame.
+      const F = W * H * 3;
+      const mean = new Float32Array(F);
+      for (let i = 0; i < T; i++) for (let k = 0; k < F; k++) mean[k] += truth.data[i * F + k] / T;
+      const meanFrameMse = new Float32Array(T);
+      const fg = {
+        threshold: 0.1,
+        fraction: new Float32Array(T),
+        mse: new Float32Array(T),
+        baselineMse: new Float32Array(T),
+        meanFrameMse: new Float32Array(T),
+      };
+      for (let i = 0; i < T; i++) {
+        let m = 0,
+          n = 0;
+        const se = { mse: 0, baselineMse: 0, meanFrameMse: 0 };
+        for (let p = 0; p < W * H; p++) {
+          let on = false;
+          for (let c = 0; c < 3; c++) {
+            const v = truth.data[i * F + p * 3 + c];
+            m += ((v - mean[p * 3 + c]) / 255) ** 2;
+            if (Math.abs(v - mean[p * 3 + c]) > 25.5) on = true;
+          }
+          if (!on) continue;
+          n++;
+          for (let c = 0; c < 3; c++) {
+            const v = truth.data[i * F + p * 3 + c];
+            se.mse += ((dream.data[i * F + p * 3 + c] - v) / 255) ** 2;
+            se.baselineMse += ((truth.data[(context - 1) * F + p * 3 + c] - v) / 255) ** 2;
+            se.meanFrameMse += ((mean[p * 3 + c] - v) / 255) ** 2;
+          }
+        }
+        meanFrameMse[i] = m / F;
+        fg.fraction[i] = n / (W * H);
+        fg.mse[i] = n ? se.mse / (3 * n) : NaN;
+        fg.baselineMse[i] = i < context ? 0 : n ? se.baselineMse / (3 * n) : NaN;
+        fg.meanFrameMse[i] = n ? se.meanFrameMse / (3 * n) : NaN;
+      }
       return {
         runId,
         dataset: dataset ?? 'car-racing-20',
@@ -354,6 +412,8 @@ export function createFakeClient(): WorkbenchClient {
         mse,
         baselineMse,
         clamped: {},
+        meanFrameMse,
+        foreground: fg,
       };
     },
     dreamReset: ({ episode, step, temperature = 1, sessionId }) => {

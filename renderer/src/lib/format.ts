@@ -30,3 +30,9 @@ export function fmtTime(t: string | number | undefined): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
+
+/** A share in [0, 1] as a percentage with two significant digits ('—' when unknown). */
+export function fmtPct(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  return `${Number((100 * v).toPrecision(2))}%`;
+}

@@ -37,3 +37,20 @@ export function appendPoints(s: Series, points: MetricPoint[]): Series {
   }
   return { steps, keys, values, lastStep: steps[steps.length - 1] };
 }
+
+/** Chart values with NaN (nothing to measure at that step) as gaps. */
+export function finiteOrNull(xs: ArrayLike<number>): (number | null)[] {
+  return Array.from(xs, (v) => (Number.isFinite(v) ? v : null));
+}
+
+/** Mean of the finite values (NaN when there are none). */
+export function meanOf(xs: ArrayLike<number>): number {
+  let s = 0,
+    n = 0;
+  for (let i = 0; i < xs.length; i++)
+    if (Number.isFinite(xs[i])) {
+      s += xs[i];
+      n++;
+    }
+  return n ? s / n : NaN;
+}

@@ -199,6 +199,29 @@ export type Checks = [
   Expect<Equal<Rep<'runMetrics'>, { runId: string; points: MetricPoint[] }>>,
   Expect<Equal<Req<'runCheckpoints'>, [req: { runId: string }]>>,
   Expect<Equal<Rep<'runCheckpoints'>, Checkpoint[]>>,
+  Expect<Equal<Req<'runEval'>, [req: { runId: string }]>>,
+  Expect<
+    Equal<
+      Rep<'runEval'>,
+      {
+        runId: string;
+        checkpointStep: number;
+        episodes: number;
+        foregroundFraction: number | null;
+        metrics: Record<
+          string,
+          {
+            model: number | null;
+            baseline: number | null;
+            baseline_name: string;
+            baselines?: Record<string, number | null> | undefined;
+            lower_is_better?: boolean | undefined;
+          }
+        >;
+        notes: string[];
+      }
+    >
+  >,
   Expect<
     Equal<
       Req<'dreamOpenLoop'>,
@@ -235,6 +258,14 @@ export type Checks = [
           horizon?: { asked: number; used: number } | undefined;
           context?: { asked: number; used: number } | undefined;
         };
+        meanFrameMse: Float32Array | null;
+        foreground: {
+          threshold: number;
+          fraction: Float32Array;
+          mse: Float32Array;
+          baselineMse: Float32Array;
+          meanFrameMse: Float32Array;
+        } | null;
       }
     >
   >,
@@ -346,6 +377,7 @@ export type Checks = [
       | 'stopRun'
       | 'runMetrics'
       | 'runCheckpoints'
+      | 'runEval'
       | 'dreamOpenLoop'
       | 'dreamReset'
       | 'dreamStep'

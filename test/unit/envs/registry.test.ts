@@ -161,3 +161,18 @@ test('action repeat runs the simulator k times per step and sums the rewards', (
   assert.deepEqual(r.obs.image, last.obs.image);
   assert.equal((rep.unwrapped as CartpoleSwingup).getState().x, (one.unwrapped as CartpoleSwingup).getState().x);
 });
+
+test('every env names each entry of its vector state, as many names as the state it emits', () => {
+  for (const s of listEnvs()) {
+    const env = makeEnv(s.name, { size: 16, maxSteps: 2 });
+    const state = env.reset(0).state;
+    assert.ok(state, `${s.name} emits a state`);
+    assert.equal(s.stateNames?.length, state.length, `${s.name}: one name per state entry`);
+    assert.equal(new Set(s.stateNames).size, state.length, `${s.name}: names are distinct`);
+  }
+  assert.deepEqual(getEnvSpec('cartpole-swingup').stateNames?.slice(0, 3), [
+    'cart position',
+    'cos pole angle',
+    'sin pole angle',
+  ]);
+});

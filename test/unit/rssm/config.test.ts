@@ -28,7 +28,7 @@ test('presets carry the reference defaults (mission-anchors §1.2, §1.4, §1.10
   assert.equal(d.loss.freeNats, 1);
   assert.equal(d.loss.freeNatsPlacement, 'mean');
   assert.equal(featureSize(withActionDim(d, 1)), 200 + 1024);
-  assert.deepEqual(Object.keys(RSSM_PRESETS).sort(), ['debug', 'default', 'dreamerv2', 'planet']);
+  assert.deepEqual(Object.keys(RSSM_PRESETS).sort(), ['debug', 'default', 'dreamerv2', 'planet', 'small']);
 });
 
 test('overrides deep-merge; overshooting can be switched on with per-distance weights', () => {
@@ -39,7 +39,7 @@ test('overrides deep-merge; overshooting can be switched on with per-distance we
 
 test('bad configs are rejected with the field and the expected value', () => {
   const bad: [() => unknown, RegExp][] = [
-    [() => rssmConfig('nope'), /unknown rssm preset 'nope': expected one of planet, dreamerv2, debug/],
+    [() => rssmConfig('nope'), /unknown rssm preset 'nope': expected one of planet, dreamerv2, small, debug/],
     [
       () => rssmConfig('planet', { loss: { overshooting: { distance: 3, weights: [1] } } }),
       /loss\.overshooting\.weights: expected 3 weights/,

@@ -1,13 +1,27 @@
-import type { OpenLoopResult } from '../models/family.ts';
-import { composeGrid, CONTEXT_GREEN, errorFrame, IMAGINED_RED, splitFrames } from '../media/grid.ts';
-import { encodeAnimation, encodePng, type AnimationFormat } from '../media/encode.ts';
+import { composeGrid, CONTEXT_GREEN, errorFrame, IMAGINED_RED, splitFrames } from './grid.ts';
+import { encodeAnimation, encodePng, type AnimationFormat } from './encode.ts';
+
+/**
+ * The frames of an open-loop rollout, as a strip needs them. Declared here (media sits below the models)
+ * so the models' OpenLoopResult satisfies it structurally without media importing upward.
+ */
+export interface OpenLoopFrames {
+  size: number;
+  contextIndices: number[];
+  dreamIndices: number[];
+  /** uint8 [n·S·S·3] each: real context frames, real frames of the dream steps, context reconstructions, dream. */
+  context: Uint8Array;
+  truth: Uint8Array;
+  contextRecon: Uint8Array;
+  dream: Uint8Array;
+}
 
 /**
  * Dreamer-style open-loop strip (mission-anchors.md §3.1): rows truth / model / error over time, the
  * context columns (real frames the model observed; model row = its reconstruction) with a green
  * border, dreamed columns with a red one. Error = (model − truth + 255) / 2, grey = no error.
  */
-export function stripColumns(r: OpenLoopResult): {
+export function stripColumns(r: OpenLoopFrames): {
   truth: Uint8Array[];
   model: Uint8Array[];
   error: Uint8Array[];
@@ -24,7 +38,7 @@ export function stripColumns(r: OpenLoopResult): {
   return { truth, model, error: model.map((m, i) => errorFrame(m, truth[i])), context: nCtx };
 }
 
-export async function dreamStripPng(r: OpenLoopResult, scale = 2): Promise<Uint8Array> {
+export async function dreamStripPng(r: OpenLoopFrames, scale = 2): Promise<Uint8Array> {
   const c = stripColumns(r);
   const img = composeGrid([c.truth, c.model, c.error], {
     height: r.size,
@@ -39,7 +53,7 @@ export async function dreamStripPng(r: OpenLoopResult, scale = 2): Promise<Uint8
 
 /** One animation frame per time step: truth over model over error, bordered green/red. */
 export async function dreamStripAnimation(
-  r: OpenLoopResult,
+  r: OpenLoopFrames,
   format: AnimationFormat,
   scale = 2,
   fps = 10,

@@ -1,0 +1,78 @@
+import { getEnvSpec } from '../envs/registry.ts';
+import type { EvalMetric, LoadedModel, TrainData } from '../models/family.ts';
+import { openRunModel } from './load.ts';
+import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from './openloop-measures.ts';
+import { measureStateProbe } from './state-probe.ts';
+
+/**
+ * `oneiro eval --json` output: every metric with its baselines (README "Evaluation"), and notes on what could
+ * not be measured and why (e.g. no true state in the episodes).
+ */
+export interface EvalReport {
+  run: string;
+  episodes: number;
+  checkpoint_step: number;
+  metrics: Record<string, EvalMetric>;
+  /** Share of the held-out dreamed frames' pixels in the foreground (null when nothing was dreamed). */
+  foreground_fraction: number | null;
+  notes: string[];
+}
+
+/** Names of the env's state variables, where the data names a built-in env that defines them. */
+function stateNames(env: string | null): string[] | undefined {
+  if (!env) return undefined;
+  try {
+    return getEnvSpec(env).stateNames;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The family's own metrics plus the measures every family reports (core/runs/openloop-measures.ts: pixel
+ * errors against copy-last-frame and the training mean frame, foreground-weighted, reward against shuffled
+ * actions; core/runs/state-probe.ts: the linear state probe).
+ */
+export async function evaluateModel(
+  model: LoadedModel,
+  data: TrainData,
+  opts: { seed: number },
+): Promise<Omit<EvalReport, 'run' | 'checkpoint_step'>> {
+  const metrics = { ...(await model.evaluate(data.heldOut, { seed: opts.seed, trainEpisodes: data.train })) };
+  const notes: string[] = [];
+  let foreground: number | null = null;
+  // An online run has no dataset split: the episodes it collected are its training data and its evaluation data.
+  const online = data.dataset === null && data.train.length === 0 && data.heldOut.length > 0;
+  const train = online ? data.heldOut : data.train;
+  if (online)
+    notes.push('online run: its collected episodes serve as both training and evaluation data for these measures');
+  const mean = trainingMeanFrame(train, model.imageSize);
+  if (!mean) notes.push('no training frames: no mean-frame baseline, no pixel measures');
+  else {
+    const ol = await measureOpenLoop(model, data.heldOut, mean, {
+      seed: opts.seed,
+      meanReward: trainingMeanReward(train),
+    });
+    Object.assign(metrics, ol.metrics);
+    notes.push(...ol.notes);
+    foreground = Number.isFinite(ol.foregroundFraction) ? ol.foregroundFraction : null;
+  }
+  const probe = await measureStateProbe(model, train, data.heldOut, {
+    seed: opts.seed,
+    stateNames: stateNames(data.env),
+  });
+  Object.assign(metrics, probe.metrics);
+  notes.push(...probe.notes);
+  return { episodes: data.heldOut.length, metrics, foreground_fraction: foreground, notes };
+}
+
+/** Evaluates a run's latest checkpoint on its held-out episodes through its family. */
+export async function evaluateRun(runDir: string, opts: { seed?: number; backend?: string } = {}): Promise<EvalReport> {
+  const r = await openRunModel(runDir, opts.backend ? { backend: opts.backend } : {});
+  try {
+    const rest = await evaluateModel(r.model, r.data, { seed: opts.seed ?? 0 });
+    return { run: r.config.id, checkpoint_step: r.checkpoint.globalStep, ...rest };
+  } finally {
+    r.model.dispose();
+  }
+}

@@ -1,0 +1,197 @@
+import type { Episode } from '../data/episode.ts';
+import { foregroundMask, maskedSquaredError, MeanFrame } from '../media/foreground.ts';
+import { pixelMse, resizeFrames } from '../media/frames.ts';
+import type { EvalMetric, LoadedModel } from '../models/family.ts';
+import { Rng } from '../util/rng.ts';
+import { metricWithBaselines } from './eval-metric.ts';
+
+/**
+ * Pixel and reward measures every family reports (issue 11), from the family's own open loop on held-out
+ * episodes: observe OPENLOOP_CONTEXT real frames, then dream under the episode's actions.
+ * - openloop_mse@h: full-frame pixel MSE at horizon h, against copying the last real frame and against the
+ *   training episodes' mean frame;
+ * - openloop_fg_mse@h: the same on the foreground only (pixels where the true frame differs from the training
+ *   mean frame by more than 0.1 in a channel), model and baselines on the same mask: a dream of the background
+ *   scores there as badly as the mean frame;
+ * - recon_mse / recon_fg_mse: the model's view of the context frames it observed, against the mean frame;
+ * - openloop_reward_mse: the reward head over the dream, against the training mean reward and against the same
+ *   model fed the dream's actions shuffled in time (if that is as good, the model does not use its actions).
+ * Pixel values are in [0, 1]; MSE in [0, 1]² units; foreground errors pool all masked pixels of all frames.
+ */
+export const OPENLOOP_HORIZONS = [1, 5, 10, 20, 50];
+export const OPENLOOP_CONTEXT = 5; // PlaNet summaries / Dreamer openl: 5 context frames (mission-anchors §1.2, §3.1)
+const STARTS_PER_EPISODE = 4;
+
+/** Mean frame of episodes resized to `size` (0–255 scale), or null when there are no frames. */
+export function trainingMeanFrame(episodes: Iterable<Episode>, size: number): Float32Array | null {
+  const m = new MeanFrame(size * size * 3);
+  for (const ep of episodes) {
+    const [T, H] = ep.imageShape;
+    m.add(resizeFrames(ep.image, T, H, size), T);
+  }
+  return m.mean();
+}
+
+/** Mean reward of the training rows (row 0 carries no reward in the Dreamer layout). */
+export function trainingMeanReward(episodes: Episode[]): number {
+  let s = 0,
+    n = 0;
+  for (const ep of episodes)
+    for (let t = 1; t < ep.reward.length; t++) {
+      s += ep.reward[t];
+      n++;
+    }
+  return n ? s / n : 0;
+}
+
+/** Evenly spaced dream starts in an episode (the last context frame), each with the longest horizon that fits. */
+export function openLoopStarts(T: number, maxHorizon: number): { starts: number[]; horizon: number } {
+  const horizon = Math.min(maxHorizon, T - OPENLOOP_CONTEXT);
+  if (horizon < 1) return { starts: [], horizon: 0 };
+  const L = OPENLOOP_CONTEXT + horizon;
+  const n = Math.min(STARTS_PER_EPISODE, T - L + 1);
+  const starts = Array.from(
+    { length: n },
+    (_, i) => OPENLOOP_CONTEXT - 1 + (n === 1 ? 0 : Math.round((i * (T - L)) / (n - 1))),
+  );
+  return { starts, horizon };
+}
+
+/** The dream's actions (rows start+1 … start+horizon) permuted in time: same actions, wrong order. */
+export function shuffledActions(ep: Episode, start: number, horizon: number, rng: Rng): Float32Array {
+  const A = ep.actionDim;
+  const order = rng.shuffle(Array.from({ length: horizon }, (_, i) => i));
+  const out = new Float32Array(horizon * A);
+  order.forEach((src, i) => out.set(ep.action.subarray((start + 1 + src) * A, (start + 2 + src) * A), i * A));
+  return out;
+}
+
+class PixelAcc {
+  mse: Record<string, number> = {};
+  fgSse: Record<string, number> = {};
+  n = 0;
+  fgCount = 0;
+  pixels = 0;
+  fgPixels = 0;
+
+  constructor(readonly names: string[]) {
+    for (const k of names) this.mse[k] = this.fgSse[k] = 0;
+  }
+
+  /** One true frame against each prediction ([array, offset] of an S·S·3 frame, 0–255). */
+  add(
+    truth: ArrayLike<number>,
+    off: number,
+    mean: ArrayLike<number>,
+    preds: Record<string, [ArrayLike<number>, number]>,
+  ) {
+    const px = mean.length;
+    const mask = foregroundMask(truth, off, mean);
+    for (const k of this.names) {
+      const [a, aOff] = preds[k];
+      this.mse[k] += pixelMse(a, truth, aOff, off, px);
+      this.fgSse[k] += maskedSquaredError(a, aOff, truth, off, mask).sse;
+    }
+    const fg = maskedSquaredError(truth, off, truth, off, mask).count;
+    this.fgCount += fg;
+    this.fgPixels += fg / 3;
+    this.pixels += px / 3;
+    this.n++;
+  }
+
+  metrics(full: string, fg: string, out: Record<string, EvalMetric>): void {
+    if (!this.n) return;
+    const [model, ...base] = this.names;
+    const mean = (k: string) => this.mse[k] / this.n;
+    const fgMean = (k: string) => (this.fgCount ? this.fgSse[k] / this.fgCount : NaN);
+    out[full] = metricWithBaselines(mean(model), Object.fromEntries(base.map((k) => [k, mean(k)])));
+    out[fg] = metricWithBaselines(fgMean(model), Object.fromEntries(base.map((k) => [k, fgMean(k)])));
+  }
+}
+
+export interface OpenLoopMeasures {
+  metrics: Record<string, EvalMetric>;
+  /** Share of held-out dream-step pixels in the foreground. */
+  foregroundFraction: number;
+  notes: string[];
+}
+
+export async function measureOpenLoop(
+  model: LoadedModel,
+  episodes: Episode[],
+  meanFrame: Float32Array,
+  opts: { seed: number; meanReward: number },
+): Promise<OpenLoopMeasures> {
+  const S = model.imageSize;
+  const px = S * S * 3;
+  if (meanFrame.length !== px) throw new Error(`mean frame has ${meanFrame.length} values, the model sees ${px}`);
+  const maxH = Math.max(...OPENLOOP_HORIZONS);
+  const acc = new Map(OPENLOOP_HORIZONS.map((h) => [h, new PixelAcc(['model', 'copy-last-frame', 'mean-frame'])]));
+  const recon = new PixelAcc(['model', 'mean-frame']);
+  const rew = { model: 0, mean: 0, shuffled: 0, n: 0, head: false };
+  let windows = 0;
+  for (const ep of episodes) {
+    const T = ep.imageShape[0];
+    const { starts, horizon } = openLoopStarts(T, maxH);
+    for (const start of starts) {
+      const o = { start, horizon, context: OPENLOOP_CONTEXT, temperature: 0, seed: opts.seed };
+      const r = await model.openloop(ep, o);
+      const nCtx = r.contextIndices.length;
+      for (let i = 0; i < nCtx; i++)
+        recon.add(r.context, i * px, meanFrame, { model: [r.contextRecon, i * px], 'mean-frame': [meanFrame, 0] });
+      const nTruth = r.truth.length / px;
+      const last = (nCtx - 1) * px;
+      for (const h of OPENLOOP_HORIZONS) {
+        if (h > nTruth) continue;
+        acc.get(h)!.add(r.truth, (h - 1) * px, meanFrame, {
+          model: [r.dream, (h - 1) * px],
+          'copy-last-frame': [r.context, last],
+          'mean-frame': [meanFrame, 0],
+        });
+      }
+      if (r.reward) {
+        rew.head = true;
+        const actions = shuffledActions(ep, start, horizon, new Rng(opts.seed * 7919 + windows));
+        const s = await model.openloop(ep, { ...o, actions });
+        for (let k = 1; k <= nTruth; k++) {
+          const y = ep.reward[start + k];
+          rew.model += (r.reward[k - 1] - y) ** 2;
+          rew.shuffled += (s.reward![k - 1] - y) ** 2;
+          rew.mean += (opts.meanReward - y) ** 2;
+          rew.n++;
+        }
+      }
+      windows++;
+    }
+  }
+  const metrics: Record<string, EvalMetric> = {};
+  recon.metrics('recon_mse', 'recon_fg_mse', metrics);
+  for (const [h, a] of acc) a.metrics(`openloop_mse@${h}`, `openloop_fg_mse@${h}`, metrics);
+  if (rew.n)
+    metrics.openloop_reward_mse = metricWithBaselines(rew.model / rew.n, {
+      'train-mean reward': rew.mean / rew.n,
+      'shuffled actions': rew.shuffled / rew.n,
+    });
+  const dreamPx = [...acc.values()].reduce((s, a) => s + a.pixels, 0);
+  const fgPx = [...acc.values()].reduce((s, a) => s + a.fgPixels, 0);
+  const foregroundFraction = dreamPx ? fgPx / dreamPx : NaN;
+  const notes: string[] = [];
+  if (!windows) notes.push(`no held-out episode is longer than ${OPENLOOP_CONTEXT + 1} frames: no open-loop measures`);
+  else
+    notes.push(
+      `foreground (true frame differs from the training mean frame by > 0.1 in a channel): ${(100 * foregroundFraction).toFixed(2)}% of the dreamed frames' pixels`,
+    );
+  if (windows && !rew.head) notes.push('this model has no reward head: no reward measures');
+  // The foreground error alone can be won without seeing anything: a uniform grey dream is closer to dark objects
+  // than the light background the mean frame shows there. Say so where the full frame tells the other story.
+  const blurry = OPENLOOP_HORIZONS.filter((h) => {
+    const fg = metrics[`openloop_fg_mse@${h}`];
+    const full = metrics[`openloop_mse@${h}`];
+    return fg && full && fg.model < fg.baselines!['mean-frame'] && full.model > full.baselines!['mean-frame'];
+  });
+  if (blurry.length)
+    notes.push(
+      `at horizons ${blurry.join(', ')} the dream beats the mean frame on the foreground but not on the full frame: it is not the background, but not the scene either (e.g. a uniform blur); read openloop_fg_mse with openloop_mse`,
+    );
+  return { metrics, foregroundFraction, notes };
+}

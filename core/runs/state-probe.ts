@@ -1,0 +1,181 @@
+import type { Episode } from '../data/episode.ts';
+import type { EvalMetric, Features, LoadedModel } from '../models/family.ts';
+import { fitRidge, predictRidge, r2Score, type RidgeProbe } from '../util/ridge.ts';
+import { metricWithBaselines } from './eval-metric.ts';
+import { OPENLOOP_CONTEXT, openLoopStarts } from './openloop-measures.ts';
+
+/**
+ * The state probe (issue 11): does the model's state linearly encode the env's true low-dimensional state? A
+ * ridge probe is fitted on the training episodes from the model's filtered features to the true state
+ * (`state` key of collected episodes), then scored as R² per state variable on held-out episodes: on the
+ * filtered features (@0) and on the features after PROBE_STEPS open-loop steps (@k, same probe, target the true
+ * state k steps after the last observed frame). Baseline: the same procedure on a freshly initialised model of
+ * the same config (random features of the same size also carry some of the state).
+ */
+export const PROBE_STEPS = 10; // the open-loop horizon issue 11 sets its targets at
+/** Rows used to fit (strided over the training episodes): keeps the normal equations small. */
+const MAX_FIT_ROWS = 3000;
+/** Ridge penalty λ = α·N, α chosen on held-back training episodes (features are standardised). */
+const ALPHAS = [1e-4, 1e-3, 1e-2, 1e-1, 1];
+
+/** The vector state [T, d] of an episode, or null when it has none. */
+export function episodeState(ep: Episode): Features | null {
+  const s = ep.extra?.state;
+  const T = ep.imageShape[0];
+  if (!s || s.shape.length !== 2 || s.shape[0] !== T || !(s.data instanceof Float32Array)) return null;
+  return { dim: s.shape[1], data: s.data };
+}
+
+interface Rows {
+  x: number[];
+  y: number[];
+  n: number;
+}
+
+function addRows(rows: Rows, f: Features, s: Features, idx: Iterable<[number, number]>): void {
+  for (const [fi, si] of idx) {
+    for (let j = 0; j < f.dim; j++) rows.x.push(f.data[fi * f.dim + j]);
+    for (let j = 0; j < s.dim; j++) rows.y.push(s.data[si * s.dim + j]);
+    rows.n++;
+  }
+}
+
+const empty = (): Rows => ({ x: [], y: [], n: 0 });
+const meanFinite = (xs: number[]) => {
+  const f = xs.filter(Number.isFinite);
+  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
+};
+
+/** Filtered features of every training row with a state, strided to at most MAX_FIT_ROWS rows in total. */
+function trainRows(features: (ep: Episode) => Features, eps: Episode[]): Rows {
+  const total = eps.reduce((n, e) => n + e.imageShape[0], 0);
+  const stride = Math.max(1, Math.ceil(total / MAX_FIT_ROWS));
+  const rows = empty();
+  for (const ep of eps) {
+    const s = episodeState(ep)!;
+    const T = ep.imageShape[0];
+    const idx: [number, number][] = [];
+    for (let t = 0; t < T; t += stride) idx.push([t, t]);
+    addRows(rows, features(ep), s, idx);
+  }
+  return rows;
+}
+
+/** Fits the probe, choosing α on the last fifth of the training episodes when there are at least two. */
+function fitProbe(model: LoadedModel, train: Episode[]): RidgeProbe {
+  const cache = new Map<Episode, Features>();
+  const features = (ep: Episode) => {
+    let f = cache.get(ep);
+    if (!f) cache.set(ep, (f = model.filterFeatures(ep)));
+    return f;
+  };
+  const nVal = train.length >= 2 ? Math.max(1, Math.floor(train.length / 5)) : 0;
+  let alpha = 1e-2;
+  if (nVal) {
+    const fit = trainRows(features, train.slice(0, train.length - nVal));
+    const val = trainRows(features, train.slice(train.length - nVal));
+    let best = -Infinity;
+    for (const a of ALPHAS) {
+      const p = fitRidge(fit.x, fit.y, fit.n, a * fit.n);
+      const r2 = meanFinite(r2Score(val.y, predictRidge(p, val.x, val.n), val.n));
+      if (r2 > best) {
+        best = r2;
+        alpha = a;
+      }
+    }
+  }
+  const all = trainRows(features, train);
+  return fitRidge(all.x, all.y, all.n, alpha * all.n);
+}
+
+/** R² per variable on held-out rows: filtered (@0) and after PROBE_STEPS open-loop steps (@k). */
+async function scoreProbe(
+  model: LoadedModel,
+  probe: RidgeProbe,
+  heldOut: Episode[],
+  seed: number,
+): Promise<{ filtered: number[]; openloop: number[] | null }> {
+  const filt = empty();
+  const ol = empty();
+  for (const ep of heldOut) {
+    const s = episodeState(ep)!;
+    const T = ep.imageShape[0];
+    addRows(
+      filt,
+      model.filterFeatures(ep),
+      s,
+      Array.from({ length: T }, (_, t): [number, number] => [t, t]),
+    );
+    const { starts, horizon } = openLoopStarts(T, PROBE_STEPS);
+    if (horizon < PROBE_STEPS) continue;
+    for (const start of starts) {
+      const r = await model.openloop(ep, {
+        start,
+        horizon: PROBE_STEPS,
+        context: OPENLOOP_CONTEXT,
+        temperature: 0,
+        seed,
+        features: true,
+      });
+      if (!r.features) throw new Error('the model returned no dream features for the state probe');
+      addRows(ol, r.features, s, [[PROBE_STEPS - 1, start + PROBE_STEPS]]);
+    }
+  }
+  return {
+    filtered: r2Score(filt.y, predictRidge(probe, filt.x, filt.n), filt.n),
+    openloop: ol.n >= 2 ? r2Score(ol.y, predictRidge(probe, ol.x, ol.n), ol.n) : null,
+  };
+}
+
+export interface ProbeResult {
+  metrics: Record<string, EvalMetric>;
+  notes: string[];
+}
+
+/**
+ * The probe for `model` and for a freshly initialised twin. Episodes without a state are skipped; with none
+ * on either side the result is a note, not an error.
+ */
+export async function measureStateProbe(
+  model: LoadedModel,
+  train: Episode[],
+  heldOut: Episode[],
+  opts: { seed: number; stateNames?: string[] },
+): Promise<ProbeResult> {
+  const tr = train.filter((e) => episodeState(e));
+  const ho = heldOut.filter((e) => episodeState(e));
+  if (!tr.length || !ho.length)
+    return {
+      metrics: {},
+      notes: [
+        `state probe: no state in these episodes (${!tr.length ? 'training' : 'held-out'} episodes carry no 'state' key), so it is skipped`,
+      ],
+    };
+  const dim = episodeState(tr[0])!.dim;
+  if ([...tr, ...ho].some((e) => episodeState(e)!.dim !== dim))
+    return { metrics: {}, notes: ['state probe: the episodes disagree on the state size, so it is skipped'] };
+  const names =
+    opts.stateNames?.length === dim ? opts.stateNames : Array.from({ length: dim }, (_, i) => `state[${i}]`);
+  const trained = await scoreProbe(model, fitProbe(model, tr), ho, opts.seed);
+  const twin = await model.reinitialized(opts.seed + 1);
+  let random: { filtered: number[]; openloop: number[] | null };
+  try {
+    random = await scoreProbe(twin, fitProbe(twin, tr), ho, opts.seed);
+  } finally {
+    twin.dispose();
+  }
+  const metrics: Record<string, EvalMetric> = {};
+  const put = (key: string, m: number[], b: number[]) => {
+    metrics[`probe_r2${key}`] = metricWithBaselines(meanFinite(m), { 'random-init model': meanFinite(b) }, false);
+    names.forEach((n, i) => {
+      metrics[`probe_r2/${n}${key}`] = metricWithBaselines(m[i], { 'random-init model': b[i] }, false);
+    });
+  };
+  put('@0', trained.filtered, random.filtered);
+  const notes = [
+    `state probe: ridge from the model's features to the true state, fitted on ${tr.length} training episodes, R² on ${ho.length} held-out ones (@0 filtered, @${PROBE_STEPS} after ${PROBE_STEPS} open-loop steps)`,
+  ];
+  if (trained.openloop && random.openloop) put(`@${PROBE_STEPS}`, trained.openloop, random.openloop);
+  else notes.push(`state probe: held-out episodes are too short for ${PROBE_STEPS} open-loop steps`);
+  return { metrics, notes };
+}

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// `oneiro eval --json` on a tiny debug run: the documented shape (README "Evaluation") of every metric.
+const bin = new URL('../../bin/oneiro.mjs', import.meta.url).pathname;
+const cli = (ws: string, ...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args, '--workspace', ws], { encoding: 'utf8' });
+
+test('oneiro eval --json: metrics with baselines maps, foreground and state-probe measures, notes', () => {
+  const ws = mkdtempSync(join(tmpdir(), 'oneiro-evaljson-'));
+  try {
+    let r = cli(ws, 'collect', '--env', 'cartpole-swingup', '--episodes', '4', '--dataset', 'cp', '--size', '32');
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    r = cli(ws, 'train', '--model', 'rssm', '--dataset', 'cp', '--preset', 'debug', '--steps', '2', '--json');
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const run = JSON.parse(r.stdout.trim().split('\n').pop()!).run;
+    const ev = cli(ws, 'eval', run, '--json');
+    assert.equal(ev.status, 0, ev.stderr.slice(-2000));
+    const report = JSON.parse(ev.stdout.trim().split('\n').pop()!);
+    assert.deepEqual(Object.keys(report).sort(), [
+      'checkpoint_step',
+      'episodes',
+      'foreground_fraction',
+      'metrics',
+      'notes',
+      'run',
+    ]);
+    assert.ok(report.foreground_fraction > 0 && report.foreground_fraction < 0.5);
+    for (const [name, m] of Object.entries(report.metrics) as [string, Record<string, unknown>][]) {
+      assert.equal(typeof m.model, 'number', `${name}.model`);
+      assert.equal(typeof m.baseline, 'number', `${name}.baseline`);
+      assert.equal(typeof m.baseline_name, 'string', `${name}.baseline_name`);
+    }
+    const fg = report.metrics['openloop_fg_mse@10'];
+    assert.deepEqual(Object.keys(fg.baselines).sort(), ['copy-last-frame', 'mean-frame']);
+    assert.equal(fg.baseline, Math.min(fg.baselines['copy-last-frame'], fg.baselines['mean-frame']));
+    assert.equal(fg.baselines[fg.baseline_name], fg.baseline);
+    const probe = report.metrics['probe_r2/cart position@10'];
+    assert.equal(probe.baseline_name, 'random-init model');
+    assert.equal(probe.lower_is_better, false);
+    assert.ok(report.metrics['probe_r2/sin pole angle@0']);
+    assert.ok(report.metrics.openloop_reward_mse.baselines['shuffled actions'] >= 0);
+    assert.ok(report.notes.some((n: string) => /foreground/.test(n)));
+    // The human-readable form prints every baseline and the notes.
+    const txt = cli(ws, 'eval', run);
+    assert.equal(txt.status, 0, txt.stderr.slice(-2000));
+    assert.match(txt.stdout, /openloop_fg_mse@10 .*mean-frame/);
+    assert.match(txt.stdout, /note: state probe/);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});

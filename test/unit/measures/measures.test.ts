@@ -1,0 +1,215 @@
+/**
+ * The measures every family reports (core/runs/openloop-measures.ts, state-probe.ts), driven through fake
+ * LoadedModels whose behaviour is known: a model that paints only the training mean frame, an oracle that
+ * returns the truth, reward heads that do or do not use their actions, features that are or are not the state.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeEnv } from '../../../core/envs/registry.ts';
+import { randomPolicy, rolloutEpisode } from '../../../core/data/collect.ts';
+import type { Episode } from '../../../core/data/episode.ts';
+import type { Features, LoadedModel, OpenLoopOptions, OpenLoopResult } from '../../../core/models/family.ts';
+import { resizeFrames } from '../../../core/media/frames.ts';
+import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from '../../../core/runs/openloop-measures.ts';
+import { measureStateProbe, PROBE_STEPS } from '../../../core/runs/state-probe.ts';
+import { Rng } from '../../../core/util/rng.ts';
+
+const S = 32;
+const px = S * S * 3;
+
+function episodes(n: number, seed0: number): Episode[] {
+  const env = makeEnv('cartpole-swingup', { size: S, maxSteps: 40 });
+  return Array.from({ length: n }, (_, i) =>
+    rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(seed0 + i)), seed0 + i),
+  );
+}
+const TRAIN = episodes(4, 10);
+const HELD = episodes(2, 100);
+
+interface Behaviour {
+  /** The frame the model predicts for true frame t of `ep` (uint8 S·S·3). */
+  frame?(ep: Episode, t: number): Uint8Array;
+  /** Predicted reward on arriving at row `row` after `action`. */
+  reward?(action: Float32Array, row: number, ep: Episode): number;
+  /** Features of the state at row t (filtered or dreamed). */
+  features?(ep: Episode, t: number): Float32Array;
+  twin?: Behaviour;
+}
+
+function fakeModel(b: Behaviour): LoadedModel {
+  const frameOf = (ep: Episode, t: number) =>
+    b.frame
+      ? b.frame(ep, t)
+      : resizeFrames(ep.image, ep.imageShape[0], ep.imageShape[1], S).slice(t * px, (t + 1) * px);
+  const stack = (ep: Episode, ts: number[]) => {
+    const out = new Uint8Array(ts.length * px);
+    ts.forEach((t, i) => out.set(frameOf(ep, t), i * px));
+    return out;
+  };
+  const real = (ep: Episode, ts: number[]) => {
+    const f = resizeFrames(ep.image, ep.imageShape[0], ep.imageShape[1], S);
+    const out = new Uint8Array(ts.length * px);
+    ts.forEach((t, i) => out.set(f.subarray(t * px, (t + 1) * px), i * px));
+    return out;
+  };
+  const feats = (ep: Episode, ts: number[]): Features => {
+    const rows = ts.map((t) => b.features!(ep, t));
+    const dim = rows[0].length;
+    const data = new Float32Array(ts.length * dim);
+    rows.forEach((r, i) => data.set(r, i * dim));
+    return { dim, data };
+  };
+  return {
+    imageSize: S,
+    evaluate: async () => ({}),
+    async openloop(ep: Episode, o: OpenLoopOptions): Promise<OpenLoopResult> {
+      const T = ep.imageShape[0];
+      const ctx = Array.from({ length: o.context }, (_, i) => o.start - o.context + 1 + i);
+      const dream = Array.from({ length: o.horizon }, (_, k) => o.start + 1 + k);
+      const truthIdx = dream.filter((t) => t < T);
+      const A = ep.actionDim;
+      return {
+        size: S,
+        contextIndices: ctx,
+        dreamIndices: dream,
+        context: real(ep, ctx),
+        truth: real(ep, truthIdx),
+        contextRecon: stack(ep, ctx),
+        dream: stack(ep, truthIdx),
+        mse: dream.map(() => NaN),
+        ...(b.reward
+          ? {
+              reward: dream.map((t, k) =>
+                b.reward!(
+                  o.actions ? o.actions.subarray(k * A, (k + 1) * A) : ep.action.subarray(t * A, (t + 1) * A),
+                  t,
+                  ep,
+                ),
+              ),
+            }
+          : {}),
+        ...(o.features && b.features ? { features: feats(ep, dream) } : {}),
+      };
+    },
+    dreamSession: () => {
+      throw new Error('not used');
+    },
+    filterFeatures: (ep) =>
+      feats(
+        ep,
+        Array.from({ length: ep.imageShape[0] }, (_, t) => t),
+      ),
+    reinitialized: async () => fakeModel(b.twin ?? b),
+    dispose: () => {},
+  };
+}
+
+const MEAN = trainingMeanFrame(TRAIN, S)!;
+const MEAN8 = Uint8Array.from(MEAN, (v) => Math.round(v));
+const opts = { seed: 0, meanReward: trainingMeanReward(TRAIN) };
+
+test('a model that paints only the training mean frame scores at the mean-frame baseline on the foreground error', async () => {
+  const painter = await measureOpenLoop(fakeModel({ frame: () => MEAN8 }), HELD, MEAN, opts);
+  const oracle = await measureOpenLoop(fakeModel({}), HELD, MEAN, opts);
+  assert.ok(painter.foregroundFraction > 0 && painter.foregroundFraction < 0.2, `${painter.foregroundFraction}`);
+  for (const h of [1, 5, 10, 20]) {
+    const p = painter.metrics[`openloop_fg_mse@${h}`];
+    const o = oracle.metrics[`openloop_fg_mse@${h}`];
+    const meanBase = p.baselines!['mean-frame'];
+    // Rounding the mean frame to uint8 moves each value by ≤ 0.5/255: the painter sits on the baseline.
+    assert.ok(Math.abs(p.model - meanBase) <= 0.02 * meanBase, `@${h}: painter ${p.model} vs mean frame ${meanBase}`);
+    assert.ok(meanBase > 0.01, `@${h}: the mean frame misses the cart and pole (${meanBase})`);
+    assert.equal(o.model, 0, 'the oracle has no foreground error');
+    assert.ok(o.model < o.baseline && !(p.model < 0.9 * p.baseline), 'the measure tells the two apart');
+    assert.deepEqual(Object.keys(p.baselines!).sort(), ['copy-last-frame', 'mean-frame']);
+    assert.equal(p.baseline, Math.min(...Object.values(p.baselines!)), 'baseline is the strongest one');
+    assert.equal(p.baselines![p.baseline_name], p.baseline);
+  }
+  // On the full frame the painter looks far better than on the foreground (the background dominates).
+  const full = painter.metrics['openloop_mse@10'];
+  const fg = painter.metrics['openloop_fg_mse@10'];
+  assert.ok(full.model < 0.2 * fg.model, `full-frame ${full.model} vs foreground ${fg.model}`);
+  assert.ok(painter.metrics.recon_fg_mse.model > 0.9 * painter.metrics.recon_fg_mse.baseline);
+  assert.equal(oracle.metrics.recon_fg_mse.model, 0);
+  assert.ok(painter.notes.some((n) => /foreground/.test(n)));
+});
+
+test('a uniform grey dream wins on the foreground alone; the report says the full frame disagrees', async () => {
+  const grey = new Uint8Array(px).fill(128);
+  const r = await measureOpenLoop(fakeModel({ frame: () => grey }), HELD, MEAN, opts);
+  const fg = r.metrics['openloop_fg_mse@10'];
+  const full = r.metrics['openloop_mse@10'];
+  assert.ok(fg.model < fg.baselines!['mean-frame'], 'grey is closer to the objects than the background is');
+  assert.ok(full.model > full.baselines!['mean-frame'], 'but far from the scene');
+  assert.ok(r.notes.some((n) => /not the background, but not the scene either/.test(n)));
+  const painter = await measureOpenLoop(fakeModel({ frame: () => MEAN8 }), HELD, MEAN, opts);
+  assert.ok(!painter.notes.some((n) => /not the scene either/.test(n)));
+});
+
+test('reward over the dream: a head that uses its actions beats shuffled actions; one that ignores them ties', async () => {
+  // Rewards made a function of the action that led to them, so a head can be exact.
+  const eps = HELD.map((ep) => ({
+    ...ep,
+    reward: Float32Array.from(ep.reward, (_, t) => (t === 0 ? 0 : ep.action[t * ep.actionDim])),
+  }));
+  const uses = await measureOpenLoop(fakeModel({ reward: (a) => a[0] }), eps, MEAN, opts);
+  const m = uses.metrics.openloop_reward_mse;
+  assert.ok(m.model < 1e-12, `exact head: ${m.model}`);
+  assert.ok(m.baselines!['shuffled actions'] > 0.05, `shuffled: ${m.baselines!['shuffled actions']}`);
+  const ignores = await measureOpenLoop(
+    fakeModel({ reward: (_a, row, ep) => ep.reward[row] * 0 + 0.1 }),
+    eps,
+    MEAN,
+    opts,
+  );
+  const n = ignores.metrics.openloop_reward_mse;
+  assert.equal(n.model, n.baselines!['shuffled actions'], 'no action dependence: shuffling changes nothing');
+  const none = await measureOpenLoop(fakeModel({}), eps, MEAN, opts);
+  assert.equal(none.metrics.openloop_reward_mse, undefined);
+  assert.ok(none.notes.some((x) => /no reward head/.test(x)));
+});
+
+const stateOf = (ep: Episode, t: number) => {
+  const s = ep.extra!.state;
+  const d = s.shape[1];
+  return (s.data as Float32Array).subarray(t * d, (t + 1) * d);
+};
+
+test('state probe: features that are the state score R² ≈ 1 at @0 and @k; a random twin scores far lower', async () => {
+  const rng = new Rng(5);
+  const noise = new Map<string, Float32Array>();
+  const randomFeatures = (ep: Episode, t: number) => {
+    const key = `${ep.reward.length}:${ep.action[1]}:${t}`;
+    if (!noise.has(key))
+      noise.set(
+        key,
+        Float32Array.from({ length: 8 }, () => rng.normal()),
+      );
+    return noise.get(key)!;
+  };
+  const model = fakeModel({
+    features: (ep, t) => Float32Array.from([...stateOf(ep, t), ...randomFeatures(ep, t).subarray(0, 3)]),
+    twin: { features: randomFeatures },
+  });
+  const r = await measureStateProbe(model, TRAIN, HELD, {
+    seed: 0,
+    stateNames: ['cart position', 'cos pole angle', 'sin pole angle', 'cart velocity', 'pole angular velocity'],
+  });
+  for (const key of ['@0', `@${PROBE_STEPS}`]) {
+    const m = r.metrics[`probe_r2/cart position${key}`];
+    assert.ok(m, `probe_r2/cart position${key} reported: ${Object.keys(r.metrics)}`);
+    assert.equal(m.lower_is_better, false);
+    assert.ok(m.model > 0.99, `${key}: R² ${m.model}`);
+    assert.ok(m.baselines!['random-init model'] < 0.5, `${key}: random twin ${m.baselines!['random-init model']}`);
+    assert.ok(r.metrics[`probe_r2${key}`].model > 0.95);
+  }
+  assert.ok(r.metrics['probe_r2/pole angular velocity@0']);
+});
+
+test('state probe: episodes without a state give a note, not an error', async () => {
+  const strip = (e: Episode): Episode => ({ ...e, extra: undefined });
+  const model = fakeModel({ features: () => Float32Array.of(1, 2) });
+  const r = await measureStateProbe(model, TRAIN.map(strip), HELD, { seed: 0 });
+  assert.deepEqual(r.metrics, {});
+  assert.match(r.notes.join(' '), /no state in these episodes/);
+});
