@@ -18,14 +18,7 @@ import type {
   TrainSession,
 } from '../family.ts';
 import { assignParams, namedParams } from '../nn.ts';
-import {
-  type RssmConfig,
-  type RssmModelConfig,
-  RSSM_PRESETS,
-  parseRssmConfig,
-  rssmConfig,
-  withActionDim,
-} from './config.ts';
+import { type RssmConfig, type RssmModelConfig, parseRssmConfig, rssmPresetConfig, withActionDim } from './config.ts';
 import { disposeSeqBatch, prepareEpisode, type RssmEpisode, sampleWindows, toSeqBatch } from './batch.ts';
 import { evaluateRssm, openLoopEpisode, rssmDreamSession } from './evaluate.ts';
 import { SeedStream } from './noise.ts';
@@ -222,9 +215,7 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
   name: 'rssm',
   description:
     'RSSM world model (PlaNet / DreamerV2): GRU + Gaussian or discrete latents, KL balancing, latent overshooting, CEM planning',
-  presets: Object.keys(RSSM_PRESETS),
-  resolveConfig: (preset, overrides) => rssmConfig(preset, (overrides ?? {}) as Parameters<typeof rssmConfig>[1]),
-  parseConfig: (raw) => parseRssmConfig(raw),
+  ...rssmPresetConfig,
   withSteps: (c, steps) => parseRssmConfig({ ...c, train: { ...c.train, steps } }),
   async createSession(ctx) {
     if (!isOnline(ctx) && ctx.data.train.length === 0)

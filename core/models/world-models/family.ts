@@ -11,7 +11,7 @@ import type {
 } from '../family.ts';
 import { Adam, assignParams, disposeParams, namedParams, type Params } from '../nn.ts';
 import { CmaEs, type CmaState } from './cma-es.ts';
-import { parseWorldModelsConfig, PRESETS, resolveWorldModelsConfig, type WorldModelsConfig } from './config.ts';
+import { parseWorldModelsConfig, worldModelsPresetConfig, type WorldModelsConfig } from './config.ts';
 import { actionSpecOf, controllerRealReturn, dreamStarts, exportMdnWeights, randomPolicyReturn } from './controller.ts';
 import { encodeEpisodes, prepareEpisodes, sampleFrames, sampleSequences, type WmEpisode } from './data.ts';
 import { actionDimOf, controllerSize, type ActionSpec } from './dream-kernel.ts';
@@ -199,9 +199,7 @@ class WorldModelsSession implements TrainSession {
 export const worldModelsFamily: ModelFamily<WorldModelsConfig> = {
   name: 'world-models',
   description: 'ConvVAE + MDN-RNN with a controller trained in the dream by CMA-ES (Ha & Schmidhuber 2018)',
-  presets: Object.keys(PRESETS),
-  resolveConfig: (preset, overrides) => resolveWorldModelsConfig(preset, overrides),
-  parseConfig: (raw) => parseWorldModelsConfig(raw),
+  ...worldModelsPresetConfig,
   // `--steps N`: N optimiser steps for each of the VAE and the MDN-RNN (generations stay as configured).
   withSteps: (c, steps) => parseWorldModelsConfig({ ...c, vae: { ...c.vae, steps }, rnn: { ...c.rnn, steps } }),
   createSession: async (ctx) => new WorldModelsSession(ctx),
