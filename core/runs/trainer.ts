@@ -9,6 +9,7 @@ import { datasetExists, openDataset } from '../data/dataset.ts';
 import { latestCheckpointName, loadCheckpoint, saveCheckpoint, type CheckpointPosition } from './checkpoints.ts';
 import { appendMetrics, truncateMetrics, type MetricsRecord } from './metrics.ts';
 import { loadTrainData } from './run-data.ts';
+import { checkMemoryFits } from '../models/memory.ts';
 import {
   DEFAULT_TRAIN,
   newRunId,
@@ -55,6 +56,8 @@ export async function createRun(opts: CreateRunOptions): Promise<{ id: string; d
     env = env ?? openDataset(opts.workspace, opts.dataset).meta.env;
   }
   const backend = opts.backend ?? (await initBackend()).name;
+  // Refused before a run folder exists: a config that cannot fit leaves nothing behind.
+  checkMemoryFits(opts.family, opts.preset, family.estimateMemory(model), backend);
   const id = opts.id ?? newRunId(opts.family);
   const dir = runDirOf(opts.workspace, id);
   const config: RunConfig = {
@@ -81,7 +84,15 @@ export interface TrainEvents {
   onCheckpoint?(info: { path: string; step: number; phase: string }): void;
   onStatus?(status: RunStatus): void;
   /** Called before each step (progress bars). */
-  onStep?(info: { phase: string; step: number; phaseSteps: number; globalStep: number; totalSteps: number }): void;
+  onStep?(info: {
+    phase: string;
+    step: number;
+    phaseSteps: number;
+    globalStep: number;
+    totalSteps: number;
+    /** The phase's headline metric (PhaseSpec.headline), for progress bars. */
+    headline: string;
+  }): void;
   log?(msg: string): void;
   /** Force a backend (else the run's own). */
   backend?: string;
@@ -114,6 +125,8 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   const family: ModelFamily<unknown> = await getFamily(config.family);
   const model = family.parseConfig(config.model);
   const backend = (await initBackend(ev.backend ?? config.backend)).name;
+  // Again on the backend actually used (a resume may run on another one).
+  checkMemoryFits(config.family, config.preset, family.estimateMemory(model), backend);
   const log = ev.log ?? (() => {});
   const signal = ev.signal ?? new AbortController().signal;
   const data = ev.data ?? loadDataForRun(config, runDir, family, model);
@@ -197,6 +210,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
           phaseSteps: spec.steps,
           globalStep: pos.globalStep,
           totalSteps,
+          headline: spec.headline,
         });
         const rng = new Rng(stepSeed(config.seed, pos.phaseIndex, pos.step));
         const rep = await session.step({

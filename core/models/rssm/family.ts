@@ -22,6 +22,7 @@ import { type RssmConfig, type RssmModelConfig, parseRssmConfig, rssmPresetConfi
 import { disposeSeqBatch, prepareEpisode, type RssmEpisode, sampleWindows, toSeqBatch } from './batch.ts';
 import { evaluateRssm, openLoopEpisode, rssmDreamSession } from './evaluate.ts';
 import { SeedStream } from './noise.ts';
+import { estimateRssmMemory } from './memory.ts';
 import { type RssmModel, createRssmModel, disposeRssmModel, trainStep } from './world-model.ts';
 
 /**
@@ -80,7 +81,7 @@ class RssmSession implements TrainSession {
     this.model = createRssmModel(this.config, ctx.seed);
     this.online = isOnline(ctx);
     this.eps = ctx.data.train.map((e) => prepareEpisode(e, this.config.image.size));
-    this.phases = [{ name: 'model', steps: this.config.train.steps, unit: 'step' }];
+    this.phases = [{ name: 'model', steps: this.config.train.steps, unit: 'step', headline: 'loss' }];
     if (this.online && ctx.data.actionSpace.kind !== 'box') {
       throw new UserError(
         `online RSSM training plans with CEM over continuous actions; env '${ctx.data.env}' has a discrete action space`,
@@ -216,6 +217,7 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
   description:
     'RSSM world model (PlaNet / DreamerV2): GRU + Gaussian or discrete latents, KL balancing, latent overshooting, CEM planning',
   ...rssmPresetConfig,
+  estimateMemory: (c) => estimateRssmMemory(c),
   withSteps: (c, steps) => parseRssmConfig({ ...c, train: { ...c.train, steps } }),
   async createSession(ctx) {
     if (!isOnline(ctx) && ctx.data.train.length === 0)
