@@ -6,15 +6,22 @@ import type { FamilyContext, ModelFamily, TrainData } from '../models/family.ts'
 import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 import { datasetExists, openDataset } from '../data/dataset.ts';
-import { latestCheckpointName, loadCheckpoint, saveCheckpoint, type CheckpointPosition } from './checkpoints.ts';
+import {
+  latestCheckpointName,
+  loadNewestIntactCheckpoint,
+  saveCheckpoint,
+  type CheckpointPosition,
+} from './checkpoints.ts';
 import { appendMetrics, truncateMetrics, type MetricsRecord } from './metrics.ts';
 import { loadTrainData } from './run-data.ts';
 import { checkMemoryFits } from '../models/memory.ts';
+import { describeIssues } from '../models/preset-config.ts';
 import {
   DEFAULT_TRAIN,
   newRunId,
   readRunConfig,
   runDirOf,
+  runTrainSchema,
   writeRunConfig,
   writeStatus,
   type RunConfig,
@@ -55,6 +62,8 @@ export async function createRun(opts: CreateRunOptions): Promise<{ id: string; d
     if (!datasetExists(opts.workspace, opts.dataset)) openDataset(opts.workspace, opts.dataset); // throws the helpful error
     env = env ?? openDataset(opts.workspace, opts.dataset).meta.env;
   }
+  const train = runTrainSchema.safeParse({ ...DEFAULT_TRAIN, ...opts.train });
+  if (!train.success) throw new UserError(`invalid run settings: ${describeIssues(train.error.issues, opts.train)}`);
   const backend = opts.backend ?? (await initBackend()).name;
   // Refused before a run folder exists: a config that cannot fit leaves nothing behind.
   checkMemoryFits(opts.family, opts.preset, family.estimateMemory(model), backend);
@@ -68,7 +77,7 @@ export async function createRun(opts: CreateRunOptions): Promise<{ id: string; d
     backend,
     created: new Date().toISOString(),
     source: { dataset: opts.dataset, env },
-    train: { ...DEFAULT_TRAIN, ...opts.train },
+    train: train.data,
     model,
   };
   writeRunConfig(dir, config);
@@ -169,7 +178,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   };
 
   try {
-    const resumed = loadCheckpoint(runDir);
+    const resumed = loadNewestIntactCheckpoint(runDir, (m) => log(`warning: ${m}`));
     if (resumed) {
       try {
         session.restore({ tensors: resumed.tensors, state: resumed.meta.state });
@@ -280,7 +289,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       status('running');
     }
     pos.phase = 'done';
-    const s = status('finished');
+    const s = status('completed');
     return { state: s.state, step: pos.globalStep, totalSteps };
   } catch (e) {
     const msg = (e as Error).message;

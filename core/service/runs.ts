@@ -82,23 +82,9 @@ export class RunService {
     const a = this.active.get(runId);
     if (a) return a.started ? 'running' : 'starting';
     if (!disk) return 'created';
-    switch (disk.state) {
-      case 'created':
-        return 'created';
-      case 'finished':
-        return 'completed';
-      case 'failed':
-        return 'failed';
-      case 'crashed':
-        return 'crashed';
-      case 'paused':
-        return disk.message === USER_STOP ? 'stopped' : 'paused';
-      // 'running' on disk with no trainer of ours: another host's trainer if its pid lives, else it died.
-      case 'running':
-        return isAlive(disk.pid) ? 'running' : 'crashed';
-      default:
-        return 'crashed';
-    }
+    // The disk and the wire share one vocabulary; only a trainer that is gone needs the process table.
+    if (disk.state === 'running') return isAlive(disk.pid) ? 'running' : 'crashed';
+    return disk.state;
   }
 
   checkpoints(runId: string): CheckpointInfo[] {
@@ -260,7 +246,7 @@ export class RunService {
       if (intent === 'stop' && s.status === 'paused') {
         // A paused run has no process: stopping it only changes its label.
         const disk = readStatus(this.dir(runId));
-        if (disk) writeStatus(this.dir(runId), { ...disk, message: USER_STOP });
+        if (disk) writeStatus(this.dir(runId), { ...disk, state: 'stopped', message: USER_STOP });
         const now = this.summary(runId);
         this.emitStatus(now);
         return now;
@@ -383,7 +369,10 @@ export class RunService {
       ...(disk?.last ? { last: disk.last } : {}),
     };
     if (a.outcome?.outcome === 'stopped' || (a.outcome === null && a.intent !== 'run' && disk?.state === 'paused')) {
-      writeStatus(dir, { ...base, state: 'paused', message: a.intent === 'stop' ? USER_STOP : USER_PAUSE });
+      writeStatus(dir, {
+        ...base,
+        ...(a.intent === 'stop' ? { state: 'stopped', message: USER_STOP } : { state: 'paused', message: USER_PAUSE }),
+      });
     } else if (a.outcome === null || (a.outcome.outcome === 'failed' && disk?.state === 'running')) {
       // Died without saying goodbye: killed, out of memory, a native crash. The run folder still holds
       // the last checkpoint (written atomically), so the run can be resumed from it.

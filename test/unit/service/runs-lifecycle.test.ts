@@ -40,7 +40,7 @@ afterEach(async () => {
 });
 
 const dir = () => runDirOf(ws, 'r');
-const disk = (state: 'running' | 'paused' | 'finished' | 'failed', step: number, message?: string) =>
+const disk = (state: 'running' | 'paused' | 'completed' | 'failed', step: number, message?: string) =>
   writeStatus(dir(), {
     state,
     phase: 'vae',
@@ -122,11 +122,13 @@ test('pause → paused; finished → completed (and cannot be started again); fa
   assert.equal((await pausing).status, 'paused');
   // Stopping a paused run only relabels it.
   assert.equal((await runs.stop({ runId: 'r' })).status, 'stopped');
+  // The disk says so explicitly (not through a message string).
+  assert.equal(readStatus(dir())!.state, 'stopped');
 
   runs.resume({ runId: 'r' });
   w = launcher.last();
   w.say({ type: 'ready', pid: w.pid });
-  disk('finished', 600);
+  disk('completed', 600);
   w.say({ type: 'done', outcome: 'finished', message: null });
   w.exit(0, null);
   assert.equal(runs.summary('r').status, 'completed');
