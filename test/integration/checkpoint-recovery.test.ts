@@ -75,6 +75,19 @@ test('a corrupt latest checkpoint: eval and resume take the newest intact one wi
     assert.equal(lines.length, 1, bad.stderr);
     assert.match(lines[0], /checkpoint tensor 'model\/[\w/]+' has shape \[[\d,]+\], the model expects \[[\d,]+\]/);
     assert.ok(bad.stderr.length < 400, `${bad.stderr.length} bytes`);
+
+    // An internal error on resume (a checkpoint whose JSON state is null): one line for the user, the
+    // stack in the run's train.log, and the run (which has checkpoints) is kept.
+    cfg.model.rssm.deter = 32;
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    const metaPath = join(checkpointsDir(dir), `${latestCheckpointName(dir)}.json`);
+    writeFileSync(metaPath, JSON.stringify({ ...JSON.parse(readFileSync(metaPath, 'utf8')), state: null }));
+    const crash = cli(ws, 'train', '--resume', id, '--backend', 'cpu');
+    assert.equal(crash.status, 1, crash.stderr);
+    const last = crash.stderr.trim().split('\n').at(-1)!;
+    assert.match(last, /^oneiro train: internal error \(TypeError: .*\); the full stack is in .*train\.log$/);
+    assert.ok(!/^\s+at /m.test(crash.stderr), 'no stack on stderr');
+    assert.match(readFileSync(join(dir, 'train.log'), 'utf8'), /TypeError: [^\n]+\n\s+at /);
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }
