@@ -34,10 +34,11 @@ export interface MemoryEstimate {
 }
 
 const SLOTS = 4;
-// Calibration (wasm heap after 2–3 steps, MiB; the heap starts at 16): rssm debug b8×16 → 48;
-// debug b32×32 → 371; debug + deter 512, hidden 256 at b4×32 → 515 and at b16×32 → 710 (so most of
-// it does not scale with the batch: the per-step weight gradients); world-models debug vae b32 → 23.
-// Fitted: activations ×1.6, per-step weight gradients ×2.1; used rounded up.
+// Calibration (wasm heap after 2–3 steps, MiB; the heap starts at 16; estimate in brackets):
+// rssm debug b8×16 → 48 [107]; debug b32×32 → 371 [~500]; debug + deter 512, hidden 256 at b4×32 →
+// 515 [595]; dreamerv2 (64 px, faithful sizes) at b2×50 → 1256 [1248] and b4×50 → 1738 [1778], i.e.
+// +241 MiB per batch element, so dreamerv2's own b16×50 needs ≈ 4.6 GiB [4.8 GiB] and cannot fit;
+// world-models debug vae b32 → 23 [66]. Fitted: activations ×1.6–1.8, per-step weight gradients ×2.1.
 export const ACTIVATION_FACTOR = 2;
 export const GRADIENT_COPIES = 2.5;
 export const BASELINE_BYTES = 48 * 2 ** 20;

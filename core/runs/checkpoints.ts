@@ -134,7 +134,7 @@ export function loadNewestIntactCheckpoint(runDir: string, warn: (message: strin
         );
       if (ck) return ck;
     } catch (e) {
-      failures.push(`${name} cannot be used (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
+      failures.push(`${name} cannot be used (${(e as Error).message.split('\n')[0].slice(0, 300)})`);
     }
   }
   throw new UserError(`no intact checkpoint in ${checkpointsDir(runDir)}: ${failures.join('; ')}`);
