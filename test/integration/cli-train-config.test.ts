@@ -53,9 +53,11 @@ test('train --set and --config: overrides reach the run config; bad ones are ref
 
     // A good config file plus --set (which wins); the stored config holds both.
     writeFileSync(join(ws, 'good.yaml'), 'rssm:\n  deter: 24\ntrain.batch: 4\nheads: {units: 16}\n');
-    r = cli(ws, ...base, '--model', 'rssm', '--config', join(ws, 'good.yaml'), '--set', 'rssm.deter=16', '--json');
+    r = cli(ws, ...base, '--model', 'rssm', '--config', join(ws, 'good.yaml'), '--set', 'rssm.deter=16');
     assert.equal(r.status, 0, r.stderr.slice(-2000));
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    // The progress line shows the phase's own headline metric (the rssm's model_loss).
+    assert.match(r.stderr, /model: 1\/1 in [\d.]+ s model_loss -?[\d.]+/);
+    const out = { run: runFolders(ws)[0] };
     const model = JSON.parse(readFileSync(join(ws, 'runs', out.run, 'config.json'), 'utf8')).model;
     assert.equal(model.rssm.deter, 16);
     assert.equal(model.train.batch, 4);
@@ -64,6 +66,18 @@ test('train --set and --config: overrides reach the run config; bad ones are ref
     // --set cannot be combined with --resume.
     r = cli(ws, 'train', '--resume', out.run, '--set', 'rssm.deter=8');
     assert.match(r.stderr, /--set cannot be combined with --resume/);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
+
+test('a train that fails after its run folder was made (a one-episode dataset) removes the folder', () => {
+  const { workspace: ws, dataset } = collectWorkspace({ env: 'car-racing', episodes: 1, size: 32, maxSteps: 12 });
+  try {
+    const r = cli(ws, 'train', '--model', 'rssm', '--preset', 'debug', '--dataset', dataset, '--steps', '1');
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /has 1 episode\(s\): a run needs at least 2/);
+    assert.deepEqual(runFolders(ws), []);
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }

@@ -81,7 +81,7 @@ class RssmSession implements TrainSession {
     this.model = createRssmModel(this.config, ctx.seed);
     this.online = isOnline(ctx);
     this.eps = ctx.data.train.map((e) => prepareEpisode(e, this.config.image.size));
-    this.phases = [{ name: 'model', steps: this.config.train.steps, unit: 'step', headline: 'loss' }];
+    this.phases = [{ name: 'model', steps: this.config.train.steps, unit: 'step', headline: 'model_loss' }];
     if (this.online && ctx.data.actionSpace.kind !== 'box') {
       throw new UserError(
         `online RSSM training plans with CEM over continuous actions; env '${ctx.data.env}' has a discrete action space`,
