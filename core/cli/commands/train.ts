@@ -160,29 +160,27 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  {
-    (bar as Progress | null)?.tick(1, info);
-    (bar as Progress | null)?.finish(info);
-    const out = {
-      run: config.id,
-      dir,
-      state: result.state,
-      step: result.step,
-      totalSteps: result.totalSteps,
-      ...(result.message ? { message: result.message } : {}),
-      last: lastMetrics,
-    };
-    if (values.json) console.log(JSON.stringify(out));
-    else
-      console.log(
-        `run ${config.id}: ${result.state} at step ${result.step}/${result.totalSteps}${result.message ? ` — ${result.message}` : ''}`,
-      );
-    if (result.state === 'failed' && createdHere && !latestCheckpointName(dir)) {
-      rmSync(dir, { recursive: true, force: true });
-      console.error(`run ${config.id} wrote no checkpoint before it failed: its folder was removed`);
-    }
-    return result.state === 'failed' ? 1 : 0;
+  (bar as Progress | null)?.tick(1, info);
+  (bar as Progress | null)?.finish(info);
+  const out = {
+    run: config.id,
+    dir,
+    state: result.state,
+    step: result.step,
+    totalSteps: result.totalSteps,
+    ...(result.message ? { message: result.message } : {}),
+    last: lastMetrics,
+  };
+  if (values.json) console.log(JSON.stringify(out));
+  else
+    console.log(
+      `run ${config.id}: ${result.state} at step ${result.step}/${result.totalSteps}${result.message ? ` — ${result.message}` : ''}`,
+    );
+  if (result.state === 'failed' && createdHere && !hasCheckpoint(dir)) {
+    rmSync(dir, { recursive: true, force: true });
+    console.error(`run ${config.id} wrote no checkpoint before it failed: its folder was removed`);
   }
+  return result.state === 'failed' ? 1 : 0;
 }
 
 /**
@@ -192,7 +190,7 @@ export async function run(argv: string[]): Promise<number> {
  */
 function cleanUpFailedRun(e: unknown, dir: string, createdHere: boolean, ws: string): unknown {
   let logFile = join(dir, 'train.log');
-  if (createdHere && !latestCheckpointName(dir)) {
+  if (createdHere && !hasCheckpoint(dir)) {
     rmSync(dir, { recursive: true, force: true });
     logFile = workspaceLogFile(ws, 'train');
   }
@@ -201,4 +199,12 @@ function cleanUpFailedRun(e: unknown, dir: string, createdHere: boolean, ws: str
     if (e instanceof Error) Object.assign(e, { logFile });
   }
   return e;
+}
+
+function hasCheckpoint(dir: string): boolean {
+  try {
+    return latestCheckpointName(dir) !== null;
+  } catch {
+    return true; // an unreadable pointer: keep the folder, its checkpoints may be intact
+  }
 }
