@@ -31,7 +31,7 @@ export const vaeSchema = z.strictObject({
   batch: int(1, 4096),
   lr: positive(1),
   steps: int(0, 1e8),
-  clipNorm: positive(1e6).nullable(),
+  clipNorm: positive(1e9).nullable(),
 });
 
 export const rnnSchema = z.strictObject({
@@ -42,7 +42,7 @@ export const rnnSchema = z.strictObject({
   lr: positive(1),
   steps: int(0, 1e8),
   /** Element-wise gradient clip (WMx `grad_clip`). */
-  clipValue: positive(1e6).nullable(),
+  clipValue: positive(1e9).nullable(),
   rewardHead: z.boolean(),
   doneHead: z.boolean(),
   /** Weight of the positive class in the done BCE (WMx Doom `restart_factor`). */
