@@ -132,7 +132,7 @@ const result = await trainRun(dir, {
     lastPhase = String(r.phase);
   },
 });
-if (result.state !== 'finished') throw new Error(`training ended ${result.state}: ${result.message ?? ''}`);
+if (result.state !== 'completed') throw new Error(`training ended ${result.state}: ${result.message ?? ''}`);
 const trainSecs = (performance.now() - t0) / 1000;
 
 // 3. Real-env comparison on the same env seeds, with per-episode returns (mean ± std).

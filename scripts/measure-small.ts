@@ -78,7 +78,7 @@ const timer = values.minutes ? setTimeout(() => budget.abort(), Number(values.mi
 const res = await trainRun(run.dir, { log: (l) => console.error(l), signal: budget.signal });
 if (timer) clearTimeout(timer);
 const trainMin = (performance.now() - t0) / 60000;
-if (res.state !== 'finished' && !budget.signal.aborted) {
+if (res.state !== 'completed' && !budget.signal.aborted) {
   console.error(`training ended ${res.state}: ${res.message ?? ''}`);
   process.exit(1);
 }

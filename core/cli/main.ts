@@ -2,6 +2,14 @@ import { printable } from '../util/printable.ts';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isUserError } from '../util/errors.ts';
+import { workspaceDir } from './args.ts';
+import { describeFailure, logFailure, workspaceLogFile } from './failure.ts';
+
+function flagValue(argv: string[], flag: string): string | undefined {
+  const i = argv.indexOf(flag);
+  if (i >= 0) return argv[i + 1];
+  return argv.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
+}
 
 /**
  * The `oneiro` command line. Each command lives in core/cli/commands/<name>.ts and exports
@@ -57,6 +65,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`oneiro ${name}: ${printable((e as Error).message)}`);
       return 2;
     }
-    throw e;
+    // Not the user's input: one line for them, the stack to a log file (the command may name its own).
+    const file =
+      (e as { logFile?: string }).logFile ?? workspaceLogFile(workspaceDir(flagValue(rest, '--workspace')), name);
+    logFailure(file, e, `oneiro ${argv.join(' ')}`);
+    console.error(`oneiro ${name}: ${describeFailure(e, file)}`);
+    return 1;
   }
 }

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../data/episode.ts';
 import type { Space } from '../envs/types.ts';
 import type { Rng } from '../util/rng.ts';
+import type { MemoryEstimate } from './memory.ts';
 
 /**
  * What a model family gives the shared run machinery (core/runs), the evaluation and dream commands,
@@ -38,6 +39,8 @@ export interface PhaseSpec {
   steps: number;
   /** What one step is, for the progress bar ('step', 'generation'). */
   unit: string;
+  /** The metric the progress bar shows for this phase (unprefixed, e.g. 'loss'). */
+  headline: string;
 }
 
 export interface StepContext {
@@ -169,6 +172,8 @@ export interface ModelFamily<C = unknown> {
   resolveConfig(preset: string, overrides?: unknown): C;
   /** Validates a stored config; the error names the field. */
   parseConfig(raw: unknown): C;
+  /** Training memory of a config, counted from the config alone (see core/models/memory.ts). */
+  estimateMemory(config: C): MemoryEstimate;
   /** Applies `--steps N` (what a step budget means is the family's call). */
   withSteps(config: C, steps: number): C;
   createSession(ctx: FamilyContext<C>): Promise<TrainSession>;

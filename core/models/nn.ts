@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
 
 /**
@@ -101,9 +102,12 @@ export function disposeParams(params: Params): void {
 export function assignParams(params: Params, named: Record<string, tf.Tensor>, prefix = ''): void {
   for (const [key, v] of Object.entries(params)) {
     const t = named[prefix + key];
-    if (!t) throw new Error(`checkpoint has no tensor '${prefix + key}'`);
+    // A checkpoint from another config is the user's file, not a bug: one line, no stack.
+    if (!t) throw new UserError(`checkpoint has no tensor '${prefix + key}': it was written by another model config`);
     if (t.shape.join(',') !== v.shape.join(',')) {
-      throw new Error(`checkpoint tensor '${prefix + key}' has shape [${t.shape}], the model expects [${v.shape}]`);
+      throw new UserError(
+        `checkpoint tensor '${prefix + key}' has shape [${t.shape}], the model expects [${v.shape}]: the checkpoint was written by another model config`,
+      );
     }
     v.assign(t);
   }

@@ -103,6 +103,43 @@ export function loadCheckpoint(runDir: string, base = latestCheckpointName(runDi
   return { meta, tensors };
 }
 
+/**
+ * The checkpoint `latest` names or, when that one cannot be read (a corrupt or truncated file), the
+ * newest older one that can, with a warning naming both. Null when the run has no checkpoint; an
+ * error listing each failure when none is intact.
+ */
+export function loadNewestIntactCheckpoint(runDir: string, warn: (message: string) => void): LoadedCheckpoint | null {
+  let latest: string | null = null;
+  const failures: string[] = [];
+  try {
+    latest = latestCheckpointName(runDir);
+  } catch (e) {
+    failures.push((e as Error).message);
+  }
+  const older = listCheckpoints(runDir)
+    .map((c) => c.name)
+    .filter((n) => n !== latest)
+    .reverse();
+  const candidates = [...(latest ? [latest] : []), ...older];
+  if (!candidates.length) {
+    if (failures.length) throw new UserError(failures[0]);
+    return null;
+  }
+  for (const name of candidates) {
+    try {
+      const ck = loadCheckpoint(runDir, name);
+      if (ck && failures.length)
+        warn(
+          `checkpoint ${failures.join('; ')}; using the newest intact checkpoint ${name} (step ${ck.meta.globalStep})`,
+        );
+      if (ck) return ck;
+    } catch (e) {
+      failures.push(`${name} cannot be used (${(e as Error).message.split('\n')[0].slice(0, 300)})`);
+    }
+  }
+  throw new UserError(`no intact checkpoint in ${checkpointsDir(runDir)}: ${failures.join('; ')}`);
+}
+
 export function listCheckpoints(runDir: string): { name: string; globalStep: number }[] {
   const dir = checkpointsDir(runDir);
   if (!existsSync(dir)) return [];

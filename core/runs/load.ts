@@ -3,7 +3,7 @@ import { initBackend } from '../tensor/backend.ts';
 import { getFamily } from '../models/registry.ts';
 import type { LoadedModel, ModelFamily, TrainData } from '../models/family.ts';
 import { UserError } from '../util/errors.ts';
-import { loadCheckpoint, type CheckpointMeta } from './checkpoints.ts';
+import { loadNewestIntactCheckpoint, type CheckpointMeta } from './checkpoints.ts';
 import { readRunConfig, type RunConfig } from './run-dir.ts';
 import { loadDataForRun } from './trainer.ts';
 
@@ -22,13 +22,14 @@ export interface OpenedRun {
 
 export async function openRunModel(
   runDir: string,
-  opts: { backend?: string; data?: TrainData } = {},
+  opts: { backend?: string; data?: TrainData; warn?: (message: string) => void } = {},
 ): Promise<OpenedRun> {
   const config = readRunConfig(runDir);
   const family = await getFamily(config.family);
   const model = family.parseConfig(config.model);
   await initBackend(opts.backend);
-  const ck = loadCheckpoint(runDir);
+  // A corrupt latest checkpoint falls back to the newest intact one, said on stderr by default.
+  const ck = loadNewestIntactCheckpoint(runDir, opts.warn ?? ((m) => console.warn(`warning: ${m}`)));
   if (!ck)
     throw new UserError(`run ${config.id} has no checkpoint yet: train it first (oneiro train --resume ${config.id})`);
   const data =

@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../util/errors.ts';
+import { RunStatus as RunStatusSchema } from '../contract/schemas.ts';
+import type { RunStatus as WireRunStatus } from '../contract/channels.ts';
 
 /**
  * A run folder `<workspace>/runs/<id>/`: config.json (complete and validated), status.json (what a
@@ -12,13 +14,13 @@ import { UserError } from '../util/errors.ts';
  */
 export const runTrainSchema = z.strictObject({
   /** Checkpoint every N optimiser steps (and at every phase end and at the end). */
-  checkpointEvery: z.number().int().positive(),
+  checkpointEvery: z.number().int().positive().max(1e8),
   /** Checkpoints kept on disk (the newest ones). */
-  keepCheckpoints: z.number().int().positive(),
+  keepCheckpoints: z.number().int().positive().max(1000),
   /** Write a metrics line every N steps. */
-  logEvery: z.number().int().positive(),
+  logEvery: z.number().int().positive().max(1e8),
   /** Stop after this many non-finite steps in a row (divergence guard). */
-  maxBadSteps: z.number().int().positive(),
+  maxBadSteps: z.number().int().positive().max(1e6),
   /** Fraction of the dataset's episodes held out for evaluation (the last ones by file name). */
   heldOutFraction: z.number().min(0).max(0.9),
 });
@@ -47,8 +49,17 @@ export const runConfigSchema = z.strictObject({
 });
 export type RunConfig = z.infer<typeof runConfigSchema>;
 
-export const RUN_STATES = ['created', 'queued', 'running', 'paused', 'finished', 'crashed', 'failed'] as const;
-export type RunState = (typeof RUN_STATES)[number];
+/**
+ * A run's state on disk is the wire's status (core/contract RunStatus) minus 'starting', which only
+ * a host knows (it spawned a trainer that has not reported yet). 'stopped' is a paused run the user
+ * chose to end; both resume from their last checkpoint.
+ */
+export const RUN_STATES = RunStatusSchema.options.filter(
+  (s): s is Exclude<WireRunStatus, 'starting'> => s !== 'starting',
+);
+export type RunState = Exclude<WireRunStatus, 'starting'>;
+/** The message older versions wrote with state 'paused' for a run the user stopped. */
+const LEGACY_STOP_MESSAGE = 'stopped by the user';
 
 export interface RunStatus {
   state: RunState;
@@ -115,11 +126,17 @@ export function observedState(s: RunStatus | null): RunState | 'unknown' {
 }
 
 export function readStatus(dir: string): RunStatus | null {
+  let s: Omit<RunStatus, 'state'> & { state: string };
   try {
-    return JSON.parse(readFileSync(statusPath(dir), 'utf8')) as RunStatus;
+    s = JSON.parse(readFileSync(statusPath(dir), 'utf8')) as RunStatus;
   } catch {
     return null;
   }
+  // Run folders written before the shared vocabulary: 'finished', and a stop told only by the message.
+  if (s.state === 'finished') s.state = 'completed';
+  if (s.state === 'paused' && s.message === LEGACY_STOP_MESSAGE) s.state = 'stopped';
+  if (!(RUN_STATES as readonly string[]).includes(s.state)) s.state = 'crashed';
+  return s as RunStatus;
 }
 
 /** A run named by id (in the workspace) or by its folder path. */

@@ -7,15 +7,23 @@ import type { FamilyContext, ModelFamily, TrainData } from '../models/family.ts'
 import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 import { datasetExists, openDataset } from '../data/dataset.ts';
-import { latestCheckpointName, loadCheckpoint, saveCheckpoint, type CheckpointPosition } from './checkpoints.ts';
+import {
+  latestCheckpointName,
+  loadNewestIntactCheckpoint,
+  saveCheckpoint,
+  type CheckpointPosition,
+} from './checkpoints.ts';
 import { appendMetrics, truncateMetrics, type MetricsRecord } from './metrics.ts';
 import { loadTrainData } from './run-data.ts';
 import { checkpointDreamStrip, DREAM_TAG, RunTensorBoard } from './tensorboard.ts';
+import { checkMemoryFits } from '../models/memory.ts';
+import { describeIssues } from '../models/preset-config.ts';
 import {
   DEFAULT_TRAIN,
   newRunId,
   readRunConfig,
   runDirOf,
+  runTrainSchema,
   writeRunConfig,
   writeStatus,
   type RunConfig,
@@ -56,7 +64,11 @@ export async function createRun(opts: CreateRunOptions): Promise<{ id: string; d
     if (!datasetExists(opts.workspace, opts.dataset)) openDataset(opts.workspace, opts.dataset); // throws the helpful error
     env = env ?? openDataset(opts.workspace, opts.dataset).meta.env;
   }
+  const train = runTrainSchema.safeParse({ ...DEFAULT_TRAIN, ...opts.train });
+  if (!train.success) throw new UserError(`invalid run settings: ${describeIssues(train.error.issues, opts.train)}`);
   const backend = opts.backend ?? (await initBackend()).name;
+  // Refused before a run folder exists: a config that cannot fit leaves nothing behind.
+  checkMemoryFits(opts.family, opts.preset, family.estimateMemory(model), backend);
   const id = opts.id ?? newRunId(opts.family);
   const dir = runDirOf(opts.workspace, id);
   const config: RunConfig = {
@@ -67,7 +79,7 @@ export async function createRun(opts: CreateRunOptions): Promise<{ id: string; d
     backend,
     created: new Date().toISOString(),
     source: { dataset: opts.dataset, env },
-    train: { ...DEFAULT_TRAIN, ...opts.train },
+    train: train.data,
     model,
   };
   writeRunConfig(dir, config);
@@ -83,7 +95,15 @@ export interface TrainEvents {
   onCheckpoint?(info: { path: string; step: number; phase: string }): void;
   onStatus?(status: RunStatus): void;
   /** Called before each step (progress bars). */
-  onStep?(info: { phase: string; step: number; phaseSteps: number; globalStep: number; totalSteps: number }): void;
+  onStep?(info: {
+    phase: string;
+    step: number;
+    phaseSteps: number;
+    globalStep: number;
+    totalSteps: number;
+    /** The phase's headline metric (PhaseSpec.headline), for progress bars. */
+    headline: string;
+  }): void;
   log?(msg: string): void;
   /** Force a backend (else the run's own). */
   backend?: string;
@@ -126,6 +146,8 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   const family: ModelFamily<unknown> = await getFamily(config.family);
   const model = family.parseConfig(config.model);
   const backend = (await initBackend(ev.backend ?? config.backend)).name;
+  // Again on the backend actually used (a resume may run on another one).
+  checkMemoryFits(config.family, config.preset, family.estimateMemory(model), backend);
   const log = ev.log ?? (() => {});
   const signal = ev.signal ?? new AbortController().signal;
   const data = ev.data ?? loadDataForRun(config, runDir, family, model);
@@ -180,7 +202,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   };
 
   try {
-    const resumed = loadCheckpoint(runDir);
+    const resumed = loadNewestIntactCheckpoint(runDir, (m) => log(`warning: ${m}`));
     if (resumed) {
       try {
         session.restore({ tensors: resumed.tensors, state: resumed.meta.state });
@@ -226,6 +248,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
           phaseSteps: spec.steps,
           globalStep: pos.globalStep,
           totalSteps,
+          headline: spec.headline,
         });
         const rng = new Rng(stepSeed(config.seed, pos.phaseIndex, pos.step));
         const rep = await session.step({
@@ -291,7 +314,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       status('running');
     }
     pos.phase = 'done';
-    const s = status('finished');
+    const s = status('completed');
     return { state: s.state, step: pos.globalStep, totalSteps };
   } catch (e) {
     if (e instanceof LeaseLost) {

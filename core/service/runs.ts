@@ -85,27 +85,13 @@ export class RunService {
     const a = this.active.get(runId);
     if (a) return a.started ? 'running' : this.launcher.kind === 'queue' ? 'queued' : 'starting';
     if (!disk) return 'created';
-    switch (disk.state) {
-      case 'created':
-        return 'created';
-      case 'queued':
-        return 'queued';
-      case 'finished':
-        return 'completed';
-      case 'failed':
-        return 'failed';
-      case 'crashed':
-        return 'crashed';
-      case 'paused':
-        return disk.message === USER_STOP ? 'stopped' : 'paused';
-      // 'running' on disk with no trainer of ours: another host's trainer if its pid lives, else it died.
-      case 'running':
-        // A queue worker's trainer on another machine: its liveness is BullMQ's business (stalled jobs).
-        if (disk.host && disk.host !== hostname()) return 'running';
-        return observedState(disk) === 'crashed' ? 'crashed' : 'running';
-      default:
-        return 'crashed';
+    // The disk and the wire share one vocabulary; only a trainer that is gone needs the process table.
+    if (disk.state === 'running') {
+      // A queue worker's trainer on another machine: its liveness is BullMQ's business (stalled jobs).
+      if (disk.host && disk.host !== hostname()) return 'running';
+      return observedState(disk) === 'crashed' ? 'crashed' : 'running';
     }
+    return disk.state;
   }
 
   checkpoints(runId: string): CheckpointInfo[] {
@@ -269,7 +255,7 @@ export class RunService {
       if (intent === 'stop' && s.status === 'paused') {
         // A paused run has no process: stopping it only changes its label.
         const disk = readStatus(this.dir(runId));
-        if (disk) writeStatus(this.dir(runId), { ...disk, message: USER_STOP });
+        if (disk) writeStatus(this.dir(runId), { ...disk, state: 'stopped', message: USER_STOP });
         const now = this.summary(runId);
         this.emitStatus(now);
         return now;
@@ -392,7 +378,10 @@ export class RunService {
       ...(disk?.last ? { last: disk.last } : {}),
     };
     if (a.outcome?.outcome === 'stopped' || (a.outcome === null && a.intent !== 'run' && disk?.state === 'paused')) {
-      writeStatus(dir, { ...base, state: 'paused', message: a.intent === 'stop' ? USER_STOP : USER_PAUSE });
+      writeStatus(dir, {
+        ...base,
+        ...(a.intent === 'stop' ? { state: 'stopped', message: USER_STOP } : { state: 'paused', message: USER_PAUSE }),
+      });
     } else if (a.outcome === null || (a.outcome.outcome === 'failed' && disk?.state === 'running')) {
       // Died without saying goodbye: killed, out of memory, a native crash. The run folder still holds
       // the last checkpoint (written atomically), so the run can be resumed from it.

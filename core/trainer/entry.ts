@@ -79,7 +79,7 @@ async function run(job: Job): Promise<void> {
         if (existsSync(job.controlFile)) controller.abort();
       },
     });
-    if (r.state === 'finished') done('finished', null);
+    if (r.state === 'completed') done('finished', null);
     else if (r.state === 'failed') done('failed', r.message ?? 'training failed');
     else done('stopped', r.message ?? null);
     return;

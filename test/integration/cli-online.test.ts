@@ -29,7 +29,7 @@ test('an online rssm run collects its own episodes, checkpoints, and can be eval
     );
     assert.equal(r.status, 0, r.stderr.slice(-2000));
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    assert.equal(out.state, 'finished');
+    assert.equal(out.state, 'completed');
     assert.equal(out.step, 12);
     const runDir = join(ws, 'runs', out.run);
     const eps = readdirSync(join(runDir, 'episodes')).filter((f) => f.endsWith('.npz'));

@@ -172,7 +172,7 @@ test('SIGKILL the worker mid-run: another worker resumes from the last checkpoin
   const got = losses(dir);
   assert.equal(got.length, reference.length);
   assert.deepEqual(got.slice(resumeStep), reference.slice(resumeStep), 'losses after the resume point');
-  assert.equal(readStatus(dir)!.state, 'finished');
+  assert.equal(readStatus(dir)!.state, 'completed');
   const fmt = (xs: number[], from: number) => xs.map((x, i) => `${from + i + 1}:${x.toFixed(4)}`).join(' ');
   t.diagnostic(
     `killed ${holder.id} at step ${killedAt}; ${(done.returnvalue as { worker: string }).worker} resumed at ${resumeStep}`,
@@ -260,18 +260,18 @@ test('a sweep of 6 debug jobs completes on two workers, through a Redis restart 
   const status = () => sweepStatus(ws, sweepId, queue);
   await waitFor(
     'a first finished run',
-    async () => (await status()).rows.some((x) => x.state === 'finished'),
+    async () => (await status()).rows.some((x) => x.state === 'completed'),
     180_000,
     200,
   );
-  const before = (await status()).rows.filter((x) => x.state !== 'finished').length;
+  const before = (await status()).rows.filter((x) => x.state !== 'completed').length;
   assert.ok(before >= 1, 'the restart happens mid-sweep');
   await redis.restart();
   const rows = (await waitFor(
     'all 6 runs to finish',
     async () => {
       const s = await status();
-      return s.rows.every((x) => x.state === 'finished' && x.job === 'completed') ? s.rows : null;
+      return s.rows.every((x) => x.state === 'completed' && x.job === 'completed') ? s.rows : null;
     },
     300_000,
     500,
@@ -284,7 +284,7 @@ test('a sweep of 6 debug jobs completes on two workers, through a Redis restart 
   );
   const table = cli('sweep', 'status', sweepId, '--queue', url);
   assert.equal(table.status, 0, table.stderr);
-  assert.match(table.stdout, /6 finished/);
+  assert.match(table.stdout, /6 completed/);
   for (const l of table.stdout.trimEnd().split('\n')) t.diagnostic(l);
 });
 

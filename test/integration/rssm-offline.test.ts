@@ -44,7 +44,7 @@ test(
       });
       const tensorsBefore = tf.memory().numTensors;
       const result = await trainRun(dir, { log: () => {} });
-      assert.equal(result.state, 'finished', result.message);
+      assert.equal(result.state, 'completed', result.message);
       const trainSec = (Date.now() - t0) / 1000;
       // A per-step leak would leave >= STEPS tensors. (nn.ts's Adam constructor leaves its 2·#params zerosLike
       // initial tensors registered once per model — reported to the World Models helper; not per step.)

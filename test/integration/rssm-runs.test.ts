@@ -47,7 +47,7 @@ test('rssm resume after a stop gives the same next losses as an uninterrupted ru
       train: { checkpointEvery: 100, logEvery: 1 },
     };
     const a = await createRun({ ...opts, id: 'a' });
-    assert.equal((await trainRun(a.dir, { data, log: () => {} })).state, 'finished');
+    assert.equal((await trainRun(a.dir, { data, log: () => {} })).state, 'completed');
     const b = await createRun({ ...opts, id: 'b' });
     const ctrl = new AbortController();
     await trainRun(b.dir, {
@@ -59,7 +59,7 @@ test('rssm resume after a stop gives the same next losses as an uninterrupted ru
       },
     });
     const r = await trainRun(b.dir, { data, log: () => {} });
-    assert.equal(r.state, 'finished');
+    assert.equal(r.state, 'completed');
     const la = lossesOf(a.dir);
     const lb = lossesOf(b.dir);
     assert.equal(la.length, 12);
@@ -104,7 +104,7 @@ test(
       const files1 = readdirSync(join(run.dir, 'episodes'));
       assert.equal(files1.length, 3, '2 seed episodes + 1 planner episode (step 4)');
       const r = await trainRun(run.dir, { data: onlineTrainData('cartpole-swingup', 32), log: () => {} });
-      assert.equal(r.state, 'finished');
+      assert.equal(r.state, 'completed');
       const files2 = readdirSync(join(run.dir, 'episodes'));
       assert.equal(files2.length, 4, 'one more planner episode at step 8 after resume');
       const returns = readMetrics(run.dir).filter((m) => typeof m['model/train_return'] === 'number');

@@ -1,12 +1,12 @@
 import { parseCommand, workspaceDir } from '../args.ts';
-import { listRuns, observedState } from '../../runs/run-dir.ts';
+import { listRuns, observedState, RUN_STATES } from '../../runs/run-dir.ts';
 import { UserError } from '../../util/errors.ts';
 
 export const summary = 'list runs in the workspace';
 
 const HELP = `usage: oneiro runs [--workspace DIR] [--json]
 
-Lists runs with family, preset, dataset, status (created | running | paused | finished | crashed | failed) and progress.
+Lists runs with family, preset, dataset, status (${RUN_STATES.join(' | ')}) and progress.
 A run whose status says running but whose trainer process is gone (killed, out of memory) is shown as crashed.`;
 
 export async function run(argv: string[]): Promise<number> {

@@ -4,26 +4,41 @@ import { initBackend } from '../../tensor/backend.ts';
 import { familyNames, getFamily } from '../../models/registry.ts';
 import { createRun, trainRun } from '../../runs/trainer.ts';
 import { readRunConfig, resolveRunDir } from '../../runs/run-dir.ts';
-import { UserError } from '../../util/errors.ts';
+import { isUserError, UserError } from '../../util/errors.ts';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { latestCheckpointName } from '../../runs/checkpoints.ts';
+import { cliOverrides } from '../config-overrides.ts';
+import { logFailure, workspaceLogFile } from '../failure.ts';
 
 export const summary = 'train a world model (a run) from a dataset or online in an env';
 
-const HELP = `usage: oneiro train --model FAMILY --dataset NAME [options]
+async function help(): Promise<string> {
+  const presets: string[] = [];
+  for (const name of familyNames()) presets.push(`${name}: ${(await getFamily(name)).presets.join(' | ')}`);
+  return `usage: oneiro train --model FAMILY --dataset NAME [options]
        oneiro train --model rssm --env NAME --online [options]   (PlaNet's loop: collect, train, plan, repeat)
        oneiro train --resume RUN
 
   --model FAMILY     model family: ${familyNames().join(', ')}
   --dataset NAME     dataset in the workspace to train on (the last 10% of episodes are held out for eval)
-  --env NAME --online  train online in a built-in env (families that plan: rssm)
-  --preset P         config preset (world-models: debug | small | default; rssm: planet | dreamerv2 | small | debug; default: default)
-  --steps N          optimiser steps per training phase (world-models: VAE and MDN-RNN each)
+  --env NAME --online  train online in a built-in env (families that plan)
+  --preset P         config preset (default: default)
+                       ${presets.join('\n                       ')}
+  --set KEY=VALUE    override one config field, e.g. --set rssm.deter=64 (repeatable; numbers, true/false,
+                     null, [lists] or text); a misspelled field is refused with its name
+  --config FILE      overrides from a YAML or JSON file (nested or dotted fields); --set wins over it
+  --steps N          optimiser steps per training phase (as the family defines a step budget)
   --seed S           seed of initialisation, data order and sampling (default 0)
   --checkpoint-every N   steps between checkpoints (default 200)
   --resume RUN       continue a run from its latest checkpoint with its own config
   --backend B        wasm | cpu | node | node-gpu (default: the best available; resume: the run's)
   --workspace DIR  --json (print {"run": ID, ...} at the end)
 
+A config is checked before a run folder is made: unknown fields, values above their maximum, and a
+model that would not fit the backend's memory are refused with what to change.
 Ctrl-C checkpoints and stops (the run is 'paused'; --resume continues it).`;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(
@@ -39,18 +54,21 @@ export async function run(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       'checkpoint-every': { type: 'string' },
       resume: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      config: { type: 'string' },
     },
     false,
   );
   if (values.help) {
-    console.log(HELP);
+    console.log(await help());
     return 0;
   }
   void positionals;
   const ws = workspaceDir(values.workspace);
   let dir: string;
+  let createdHere = false;
   if (values.resume) {
-    for (const f of ['model', 'dataset', 'preset', 'steps', 'seed'] as const) {
+    for (const f of ['model', 'dataset', 'preset', 'steps', 'seed', 'set', 'config'] as const) {
       if (values[f] !== undefined)
         throw new UserError(`--${f} cannot be combined with --resume: a resumed run keeps its own config`);
     }
@@ -72,8 +90,10 @@ export async function run(argv: string[]): Promise<number> {
       throw new UserError(
         `--preset '${preset}' is not a ${model} preset: expected one of ${family.presets.join(', ')}`,
       );
+    const overrides = cliOverrides(values.config, values.set);
     const backend = (await initBackend(values.backend)).name;
     const created = await createRun({
+      ...(overrides ? { overrides } : {}),
       workspace: ws,
       family: model,
       preset,
@@ -86,6 +106,7 @@ export async function run(argv: string[]): Promise<number> {
         : {}),
     });
     dir = created.dir;
+    createdHere = true;
     if (!values.json) console.error(`run ${created.id} (${model}, preset ${preset}, backend ${backend}) in ${dir}`);
   }
   const config = readRunConfig(dir);
@@ -101,10 +122,12 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   let bar: Progress | null = null;
   let barPhase = '';
+  let headline = 'loss';
   let info = '';
   let lastMetrics: Record<string, unknown> = {};
+  let result: Awaited<ReturnType<typeof trainRun>>;
   try {
-    const result = await trainRun(dir, {
+    result = await trainRun(dir, {
       signal: ctrl.signal,
       ...(values.backend ? { backend: values.backend } : {}),
       log: (m) => {
@@ -117,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
           bar = new Progress(`${config.id.slice(-12)} ${s.phase}`, s.phaseSteps, values.json);
           if (s.step) bar.tick(s.step);
           barPhase = s.phase;
+          headline = s.headline;
           info = '';
         } else {
           bar?.tick(1, info);
@@ -124,29 +148,63 @@ export async function run(argv: string[]): Promise<number> {
       },
       onMetrics: (m) => {
         lastMetrics = m;
-        const loss = m[`${m.phase}/loss`] ?? m[`${m.phase}/dream_return_mean`];
-        info = typeof loss === 'number' ? `${m.phase === 'controller' ? 'return' : 'loss'} ${loss.toFixed(3)}` : '';
+        // The family names the metric its phase is judged by (PhaseSpec.headline).
+        const v = m[`${m.phase}/${headline}`];
+        if (typeof v === 'number') info = `${headline} ${v.toFixed(3)}`;
       },
     });
-    (bar as Progress | null)?.tick(1, info);
-    (bar as Progress | null)?.finish(info);
-    const out = {
-      run: config.id,
-      dir,
-      state: result.state,
-      step: result.step,
-      totalSteps: result.totalSteps,
-      ...(result.message ? { message: result.message } : {}),
-      last: lastMetrics,
-    };
-    if (values.json) console.log(JSON.stringify(out));
-    else
-      console.log(
-        `run ${config.id}: ${result.state} at step ${result.step}/${result.totalSteps}${result.message ? ` — ${result.message}` : ''}`,
-      );
-    return result.state === 'failed' ? 1 : 0;
+  } catch (e) {
+    (bar as Progress | null)?.stop();
+    throw cleanUpFailedRun(e, dir, createdHere, ws);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+  (bar as Progress | null)?.tick(1, info);
+  (bar as Progress | null)?.finish(info);
+  const out = {
+    run: config.id,
+    dir,
+    state: result.state,
+    step: result.step,
+    totalSteps: result.totalSteps,
+    ...(result.message ? { message: result.message } : {}),
+    last: lastMetrics,
+  };
+  if (values.json) console.log(JSON.stringify(out));
+  else
+    console.log(
+      `run ${config.id}: ${result.state} at step ${result.step}/${result.totalSteps}${result.message ? ` — ${result.message}` : ''}`,
+    );
+  if (result.state === 'failed' && createdHere && !hasCheckpoint(dir)) {
+    rmSync(dir, { recursive: true, force: true });
+    console.error(`run ${config.id} wrote no checkpoint before it failed: its folder was removed`);
+  }
+  return result.state === 'failed' ? 1 : 0;
+}
+
+/**
+ * A run this command created that failed before its first checkpoint leaves no folder behind (its
+ * log goes to <workspace>/logs); one with a checkpoint stays resumable and keeps its log in train.log.
+ * Returns the error with `logFile` set for core/cli/main.ts.
+ */
+function cleanUpFailedRun(e: unknown, dir: string, createdHere: boolean, ws: string): unknown {
+  let logFile = join(dir, 'train.log');
+  if (createdHere && !hasCheckpoint(dir)) {
+    rmSync(dir, { recursive: true, force: true });
+    logFile = workspaceLogFile(ws, 'train');
+  }
+  if (!isUserError(e)) {
+    logFailure(logFile, e, `oneiro train (${dir})`);
+    if (e instanceof Error) Object.assign(e, { logFile });
+  }
+  return e;
+}
+
+function hasCheckpoint(dir: string): boolean {
+  try {
+    return latestCheckpointName(dir) !== null;
+  } catch {
+    return true; // an unreadable pointer: keep the folder, its checkpoints may be intact
   }
 }

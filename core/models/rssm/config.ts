@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deepMerge } from '../../util/safe-keys.ts';
+import { presetConfig } from '../preset-config.ts';
 import { UserError } from '../../util/errors.ts';
 
 /**
@@ -8,73 +8,81 @@ import { UserError } from '../../util/errors.ts';
  */
 const act = z.enum(['relu', 'elu', 'none']);
 
+// Upper bounds are sanity limits (far above every published config), so a typo such as deter=1e7 or
+// batch=1e9 is refused up front instead of exhausting memory; whether a config fits the backend's
+// memory is checked separately by the family's memory estimate (memory.ts).
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const real = (min: number, max: number) => z.number().min(min).max(max);
+const positive = (max: number) => z.number().positive().max(max);
+const kernels = z.array(int(2, 16)).min(1).max(8);
+
 const latent = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('gaussian'), size: z.number().int().positive(), minStd: z.number().positive() }),
-  z.object({
+  z.strictObject({ kind: z.literal('gaussian'), size: int(1, 1024), minStd: positive(10) }),
+  z.strictObject({
     kind: z.literal('discrete'),
-    groups: z.number().int().positive(),
-    classes: z.number().int().min(2),
-    unimix: z.number().min(0).max(0.5),
+    groups: int(1, 256),
+    classes: int(2, 256),
+    unimix: real(0, 0.5),
   }),
 ]);
 
 export const rssmConfigSchema = z
-  .object({
-    image: z.object({ size: z.number().int().min(8), channels: z.number().int().positive() }),
+  .strictObject({
+    image: z.strictObject({ size: int(8, 256), channels: int(1, 4) }),
     /** null = taken from the data's action space when the session starts (recorded in checkpoints). */
-    actionDim: z.number().int().positive().nullable(),
-    rssm: z.object({
-      deter: z.number().int().positive(),
-      hidden: z.number().int().positive(),
+    actionDim: int(1, 64).nullable(),
+    rssm: z.strictObject({
+      deter: int(1, 8192),
+      hidden: int(1, 8192),
       latent,
       gruNorm: z.boolean(),
       act,
     }),
-    encoder: z.object({ depth: z.number().int().positive(), kernels: z.array(z.number().int().min(2)).min(1), act }),
-    decoder: z.object({ depth: z.number().int().positive(), kernels: z.array(z.number().int().min(2)).min(1), act }),
-    heads: z.object({ units: z.number().int().positive(), layers: z.number().int().min(0), act, cont: z.boolean() }),
-    loss: z.object({
-      imageScale: z.number().min(0),
-      rewardScale: z.number().min(0),
-      contScale: z.number().min(0),
-      klScale: z.number().min(0),
-      freeNats: z.number().min(0),
+    encoder: z.strictObject({ depth: int(1, 1024), kernels, act }),
+    decoder: z.strictObject({ depth: int(1, 1024), kernels, act }),
+    heads: z.strictObject({ units: int(1, 8192), layers: int(0, 16), act, cont: z.boolean() }),
+    loss: z.strictObject({
+      imageScale: real(0, 1e4),
+      rewardScale: real(0, 1e4),
+      contScale: real(0, 1e4),
+      klScale: real(0, 1e4),
+      freeNats: real(0, 1e4),
       /** 'element': max(KL, free) per (batch, time) (PlaNet); 'mean': max(mean KL, free) (Dreamer v1/v2). */
       freeNatsPlacement: z.enum(['element', 'mean']),
       /** α of α·KL(sg(q)‖p) + (1−α)·KL(q‖sg(p)); null = plain KL(q‖p) (DreamerV2 kl_loss). */
-      klBalance: z.number().min(0).max(1).nullable(),
-      overshooting: z.object({
+      klBalance: real(0, 1).nullable(),
+      overshooting: z.strictObject({
         /** D of PlaNet eq. 7; 0 = off (PlaNet camera-ready default). */
-        distance: z.number().int().min(0),
-        scale: z.number().min(0),
+        distance: int(0, 1024),
+        scale: real(0, 1e4),
         /** β_d for d = 1..D; null = all 1. */
-        weights: z.array(z.number().min(0)).nullable(),
+        weights: z.array(real(0, 1e4)).max(1024).nullable(),
         stopPosteriorGrad: z.boolean(),
       }),
     }),
-    train: z.object({
+    train: z.strictObject({
       /** Optimiser steps of the run (`--steps N`). */
-      steps: z.number().int().positive(),
-      batch: z.number().int().positive(),
-      length: z.number().int().min(2),
-      lr: z.number().positive(),
-      adamEps: z.number().positive(),
-      clipNorm: z.number().positive(),
-      seed: z.number().int(),
+      steps: int(1, 1e8),
+      batch: int(1, 4096),
+      length: int(2, 4096),
+      lr: positive(1),
+      adamEps: positive(1),
+      clipNorm: positive(1e9), // 1e9 = effectively no clipping (the rssm bench uses it)
+      seed: int(0, 2 ** 31 - 1),
     }),
-    planner: z.object({
-      horizon: z.number().int().positive(),
-      candidates: z.number().int().positive(),
-      topK: z.number().int().positive(),
-      iterations: z.number().int().positive(),
+    planner: z.strictObject({
+      horizon: int(1, 1000),
+      candidates: int(1, 1e5),
+      topK: int(1, 1e5),
+      iterations: int(1, 1000),
     }),
-    online: z.object({
-      seedEpisodes: z.number().int().min(1),
+    online: z.strictObject({
+      seedEpisodes: int(1, 1e4),
       /** Train steps between collected episodes (PlaNet: 100 steps per collected episode at 1000/repeat steps). */
-      trainEvery: z.number().int().positive(),
-      explorationNoise: z.number().min(0),
-      actionRepeat: z.number().int().positive(),
-      episodeSteps: z.number().int().positive(),
+      trainEvery: int(1, 1e6),
+      explorationNoise: real(0, 10),
+      actionRepeat: int(1, 1000),
+      episodeSteps: int(1, 1e5),
     }),
   })
   .superRefine((c, ctx) => {
@@ -249,25 +257,23 @@ type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object | null ? DeepPartial<NonNullable<T[K]>> : T[K];
 };
 
+export const rssmPresetConfig = presetConfig<RssmConfig>({
+  family: 'rssm',
+  schema: rssmConfigSchema,
+  presets: RSSM_PRESETS,
+  // A latent override of another kind replaces the latent block instead of merging into it.
+  adjust(merged, base, overrides) {
+    const latent = (overrides as { rssm?: { latent?: { kind?: unknown } } }).rssm?.latent;
+    if (latent?.kind !== undefined && latent.kind !== base.rssm.latent.kind)
+      (merged as { rssm: Record<string, unknown> }).rssm.latent = latent;
+  },
+});
+
 /** A preset with overrides, validated. Errors name the field and the expected value. */
 export function rssmConfig(preset: string = 'debug', overrides: DeepPartial<RssmConfig> = {}): RssmConfig {
-  if (!(preset in RSSM_PRESETS)) {
-    throw new UserError(`unknown rssm preset '${preset}': expected one of ${Object.keys(RSSM_PRESETS).join(', ')}`);
-  }
-  const base = RSSM_PRESETS[preset as RssmPresetName];
-  // A latent override of another kind replaces the latent block instead of merging into it.
-  const o = overrides as { rssm?: { latent?: { kind?: string } } };
-  const merged = deepMerge(base, overrides, (m) => new UserError(m)) as RssmConfig;
-  if (o.rssm?.latent?.kind && o.rssm.latent.kind !== base.rssm.latent.kind)
-    merged.rssm.latent = o.rssm.latent as RssmConfig['rssm']['latent'];
-  return parseRssmConfig(merged);
+  return rssmPresetConfig.resolveConfig(preset, overrides);
 }
 
 export function parseRssmConfig(value: unknown): RssmConfig {
-  const r = rssmConfigSchema.safeParse(value);
-  if (!r.success) {
-    const msg = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new UserError(`invalid rssm config: ${msg}`);
-  }
-  return r.data;
+  return rssmPresetConfig.parseConfig(value);
 }

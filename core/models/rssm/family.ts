@@ -18,17 +18,11 @@ import type {
   TrainSession,
 } from '../family.ts';
 import { assignParams, namedParams } from '../nn.ts';
-import {
-  type RssmConfig,
-  type RssmModelConfig,
-  RSSM_PRESETS,
-  parseRssmConfig,
-  rssmConfig,
-  withActionDim,
-} from './config.ts';
+import { type RssmConfig, type RssmModelConfig, parseRssmConfig, rssmPresetConfig, withActionDim } from './config.ts';
 import { disposeSeqBatch, prepareEpisode, type RssmEpisode, sampleWindows, toSeqBatch } from './batch.ts';
 import { evaluateRssm, openLoopEpisode, rssmDreamSession, rssmFilterFeatures } from './evaluate.ts';
 import { SeedStream } from './noise.ts';
+import { estimateRssmMemory } from './memory.ts';
 import { type RssmModel, createRssmModel, disposeRssmModel, trainStep } from './world-model.ts';
 
 /**
@@ -87,7 +81,7 @@ class RssmSession implements TrainSession {
     this.model = createRssmModel(this.config, ctx.seed);
     this.online = isOnline(ctx);
     this.eps = ctx.data.train.map((e) => prepareEpisode(e, this.config.image.size));
-    this.phases = [{ name: 'model', steps: this.config.train.steps, unit: 'step' }];
+    this.phases = [{ name: 'model', steps: this.config.train.steps, unit: 'step', headline: 'model_loss' }];
     if (this.online && ctx.data.actionSpace.kind !== 'box') {
       throw new UserError(
         `online RSSM training plans with CEM over continuous actions; env '${ctx.data.env}' has a discrete action space`,
@@ -234,9 +228,8 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
   name: 'rssm',
   description:
     'RSSM world model (PlaNet / DreamerV2): GRU + Gaussian or discrete latents, KL balancing, latent overshooting, CEM planning',
-  presets: Object.keys(RSSM_PRESETS),
-  resolveConfig: (preset, overrides) => rssmConfig(preset, (overrides ?? {}) as Parameters<typeof rssmConfig>[1]),
-  parseConfig: (raw) => parseRssmConfig(raw),
+  ...rssmPresetConfig,
+  estimateMemory: (c) => estimateRssmMemory(c),
   withSteps: (c, steps) => parseRssmConfig({ ...c, train: { ...c.train, steps } }),
   async createSession(ctx) {
     if (!isOnline(ctx) && ctx.data.train.length === 0)

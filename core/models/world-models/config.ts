@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { convOut, deconvOut } from '../nn.ts';
-import { deepMerge } from '../../util/safe-keys.ts';
-import { UserError } from '../../util/errors.ts';
+import { presetConfig } from '../preset-config.ts';
 
 /**
  * World Models configuration (V = ConvVAE, M = MDN-RNN, C = controller). Every field is required in a
@@ -9,58 +8,63 @@ import { UserError } from '../../util/errors.ts';
  * so config.json always holds every value. Reference values: mission-anchors.md §1.1 / §1.10 (WMx =
  * hardmaru/WorldModelsExperiments carracing, WMt = ctallec/world-models).
  */
-const pos = z.number().int().positive();
+// Upper bounds are sanity limits (far above the published configs), so a typo such as hidden=1e7 is
+// refused up front; whether a config fits the backend's memory is the memory estimate's call (memory.ts).
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const positive = (max: number) => z.number().positive().max(max);
+const channels = z.array(int(1, 4096));
+const kernel = int(1, 16);
 
 export const vaeSchema = z.strictObject({
   /** Square input size in pixels; frames of another size are resized nearest-neighbour. */
-  imageSize: pos,
-  zDim: pos,
+  imageSize: int(8, 256),
+  zDim: int(1, 4096),
   /** Encoder: 'valid' convs, kernel encKernel, stride 2, ReLU. */
-  encChannels: z.array(pos).min(1),
-  encKernel: pos,
+  encChannels: channels.min(1).max(8),
+  encKernel: kernel,
   /** Decoder: dense decDense → 1×1×decDense → deconvs (stride 2) with these kernels; last has 3 channels, sigmoid. */
-  decDense: pos,
-  decChannels: z.array(pos),
-  decKernels: z.array(pos).min(1),
+  decDense: int(1, 65536),
+  decChannels: channels.max(8),
+  decKernels: z.array(kernel).min(1).max(9),
   /** KL floor per sample = klTolerance · zDim nats (WMx vae.py). */
-  klTolerance: z.number().min(0),
-  batch: pos,
-  lr: z.number().positive(),
-  steps: z.number().int().min(0),
-  clipNorm: z.number().positive().nullable(),
+  klTolerance: z.number().min(0).max(100),
+  batch: int(1, 4096),
+  lr: positive(1),
+  steps: int(0, 1e8),
+  clipNorm: positive(1e9).nullable(),
 });
 
 export const rnnSchema = z.strictObject({
-  hidden: pos,
-  mixtures: pos,
-  seqLen: pos,
-  batch: pos,
-  lr: z.number().positive(),
-  steps: z.number().int().min(0),
+  hidden: int(1, 8192),
+  mixtures: int(1, 64),
+  seqLen: int(1, 4096),
+  batch: int(1, 4096),
+  lr: positive(1),
+  steps: int(0, 1e8),
   /** Element-wise gradient clip (WMx `grad_clip`). */
-  clipValue: z.number().positive().nullable(),
+  clipValue: positive(1e9).nullable(),
   rewardHead: z.boolean(),
   doneHead: z.boolean(),
   /** Weight of the positive class in the done BCE (WMx Doom `restart_factor`). */
-  doneWeight: z.number().positive(),
+  doneWeight: positive(1e4),
   /** Loss weight of the reward MSE relative to the per-dimension mixture NLL. */
-  rewardWeight: z.number().min(0),
+  rewardWeight: z.number().min(0).max(1e4),
 });
 
 export const controllerSchema = z.strictObject({
   /** Train the controller in the dream after the MDN-RNN (needs the reward head). */
   enabled: z.boolean(),
-  generations: z.number().int().min(0),
-  population: z.number().int().min(4),
-  rolloutsPerCandidate: pos,
-  sigmaInit: z.number().positive(),
+  generations: int(0, 1e5),
+  population: int(4, 1e4),
+  rolloutsPerCandidate: int(1, 1000),
+  sigmaInit: positive(10),
   /** Dream sampling temperature τ (logπ/τ, σ·√τ). */
-  temperature: z.number().positive(),
-  dreamLength: pos,
+  temperature: positive(10),
+  dreamLength: int(1, 1e5),
   /** Worker threads evaluating candidates (0 = one per core, at most the population). */
-  workers: z.number().int().min(0),
+  workers: int(0, 256),
   /** Real-env episodes for the controller's evaluation at the end of the phase. */
-  evalEpisodes: pos,
+  evalEpisodes: int(1, 1000),
 });
 
 export const worldModelsSchema = z
@@ -239,21 +243,17 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
 
 export type PresetName = keyof typeof PRESETS;
 
+export const worldModelsPresetConfig = presetConfig<WorldModelsConfig>({
+  family: 'world-models',
+  schema: worldModelsSchema,
+  presets: PRESETS,
+});
+
 /** Validates a complete config; errors name the field and what was expected. */
-export function parseWorldModelsConfig(raw: unknown, where = 'world-models config'): WorldModelsConfig {
-  const r = worldModelsSchema.safeParse(raw);
-  if (!r.success) {
-    const msg = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new UserError(`invalid ${where}: ${msg}`);
-  }
-  return r.data;
+export function parseWorldModelsConfig(raw: unknown, where?: string): WorldModelsConfig {
+  return worldModelsPresetConfig.parseConfig(raw, where);
 }
 
 export function resolveWorldModelsConfig(preset: string, overrides?: unknown): WorldModelsConfig {
-  if (!(preset in PRESETS))
-    throw new UserError(`unknown world-models preset '${preset}': expected one of ${Object.keys(PRESETS).join(', ')}`);
-  return parseWorldModelsConfig(
-    deepMerge(structuredClone(PRESETS[preset as PresetName]), overrides, (m) => new UserError(m)),
-    `world-models config (preset '${preset}')`,
-  );
+  return worldModelsPresetConfig.resolveConfig(preset, overrides);
 }

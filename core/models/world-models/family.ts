@@ -11,7 +11,8 @@ import type {
 } from '../family.ts';
 import { Adam, assignParams, disposeParams, namedParams, type Params } from '../nn.ts';
 import { CmaEs, type CmaState } from './cma-es.ts';
-import { parseWorldModelsConfig, PRESETS, resolveWorldModelsConfig, type WorldModelsConfig } from './config.ts';
+import { estimateWorldModelsMemory } from './memory.ts';
+import { parseWorldModelsConfig, worldModelsPresetConfig, type WorldModelsConfig } from './config.ts';
 import { actionSpecOf, controllerRealReturn, dreamStarts, exportMdnWeights, randomPolicyReturn } from './controller.ts';
 import { encodeEpisodes, prepareEpisodes, sampleFrames, sampleSequences, type WmEpisode } from './data.ts';
 import { actionDimOf, controllerSize, type ActionSpec } from './dream-kernel.ts';
@@ -48,11 +49,16 @@ class WorldModelsSession implements TrainSession {
     this.rnnOpt = new Adam(this.rnn, { lr: c.rnn.lr, ...(c.rnn.clipValue ? { clipValue: c.rnn.clipValue } : {}) });
     this.eps = prepareEpisodes(ctx.data.train, c.vae.imageSize);
     this.phases = [
-      { name: 'vae', steps: c.vae.steps, unit: 'step' },
-      { name: 'rnn', steps: c.rnn.steps, unit: 'step' },
+      { name: 'vae', steps: c.vae.steps, unit: 'step', headline: 'loss' },
+      { name: 'rnn', steps: c.rnn.steps, unit: 'step', headline: 'loss' },
     ];
     if (c.controller.enabled && c.rnn.rewardHead && c.controller.generations > 0) {
-      this.phases.push({ name: 'controller', steps: c.controller.generations, unit: 'generation' });
+      this.phases.push({
+        name: 'controller',
+        steps: c.controller.generations,
+        unit: 'generation',
+        headline: 'dream_return_mean',
+      });
     }
   }
 
@@ -199,9 +205,8 @@ class WorldModelsSession implements TrainSession {
 export const worldModelsFamily: ModelFamily<WorldModelsConfig> = {
   name: 'world-models',
   description: 'ConvVAE + MDN-RNN with a controller trained in the dream by CMA-ES (Ha & Schmidhuber 2018)',
-  presets: Object.keys(PRESETS),
-  resolveConfig: (preset, overrides) => resolveWorldModelsConfig(preset, overrides),
-  parseConfig: (raw) => parseWorldModelsConfig(raw),
+  ...worldModelsPresetConfig,
+  estimateMemory: (c) => estimateWorldModelsMemory(c),
   // `--steps N`: N optimiser steps for each of the VAE and the MDN-RNN (generations stay as configured).
   withSteps: (c, steps) => parseWorldModelsConfig({ ...c, vae: { ...c.vae, steps }, rnn: { ...c.rnn, steps } }),
   createSession: async (ctx) => new WorldModelsSession(ctx),

@@ -38,7 +38,7 @@ before(async () => {
   const run = await createRun({ workspace: ws, family: 'rssm', preset: 'debug', dataset: 'cp', steps: 2 });
   runId = run.id;
   const r = await trainRun(run.dir, { log: () => {} });
-  assert.equal(r.state, 'finished');
+  assert.equal(r.state, 'completed');
 });
 
 after(() => rmSync(ws, { recursive: true, force: true }));

@@ -227,7 +227,7 @@ test('config validation errors name the field and what was expected', () => {
   bad({ vae: { decKernels: [5, 5, 5] } }, /vae\.decKernels: .*produce 29px images, expected imageSize 32/);
   bad({ vae: { encChannels: [8, 8, 8, 8, 8] } }, /vae\.encChannels: the encoder shrinks 32px/);
   bad({ rnn: { hiden: 8 } }, /hiden/);
-  bad({}, /unknown world-models preset 'huge': expected one of default, debug/, 'huge');
+  bad({}, /unknown world-models preset 'huge': expected one of default, small, debug/, 'huge');
   // Valid overrides merge onto the preset and keep every other value.
   const c = resolveWorldModelsConfig('default', { rnn: { hidden: 128 } });
   assert.equal(c.rnn.hidden, 128);

@@ -79,7 +79,7 @@ test('a run writes scalars and checkpoint dream strips that python3-protobuf rea
   });
   const checkpoints: number[] = [];
   const res = await trainRun(r.dir, { onCheckpoint: (c) => checkpoints.push(c.step) });
-  assert.equal(res.state, 'finished');
+  assert.equal(res.state, 'completed');
   const files = eventFiles(r.dir);
   assert.equal(files.length, 1);
   const { status, rows, stderr } = pyRead(files);
@@ -139,7 +139,7 @@ test('a resumed run starts a new event file with a session START at the resume s
     },
   });
   await new Promise((res) => setTimeout(res, 1100)); // event file names carry whole seconds
-  assert.equal((await trainRun(r.dir)).state, 'finished');
+  assert.equal((await trainRun(r.dir)).state, 'completed');
   const files = eventFiles(r.dir);
   assert.equal(files.length, 2);
   const { status, rows } = pyRead([files[1]]);

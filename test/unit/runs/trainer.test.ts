@@ -31,7 +31,7 @@ test('resume after a kill reproduces the uninterrupted losses', async () => {
     train: { logEvery: 1, checkpointEvery: 4 },
   });
   const full = await trainRun(a.dir);
-  assert.equal(full.state, 'finished');
+  assert.equal(full.state, 'completed');
   const b = await createRun({
     workspace,
     family: 'world-models',
@@ -51,7 +51,7 @@ test('resume after a kill reproduces the uninterrupted losses', async () => {
   assert.equal(stopped.state, 'paused');
   assert.equal(loadCheckpoint(b.dir)!.meta.globalStep, 8);
   const resumed = await trainRun(b.dir);
-  assert.equal(resumed.state, 'finished');
+  assert.equal(resumed.state, 'completed');
   assert.deepEqual(await losses(b.dir), await losses(a.dir));
 });
 

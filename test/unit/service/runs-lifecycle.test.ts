@@ -1,13 +1,13 @@
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, appendFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunService, toPoint } from '../../../core/service/runs.ts';
 import { expandDotted } from '../../../core/util/safe-keys.ts';
 import { EventHub } from '../../../core/service/events.ts';
 import { createRun } from '../../../core/runs/trainer.ts';
-import { readStatus, runDirOf, writeStatus } from '../../../core/runs/run-dir.ts';
+import { readStatus, runDirOf, statusPath, writeStatus } from '../../../core/runs/run-dir.ts';
 import { metricsPath } from '../../../core/runs/run-dir.ts';
 import type { RunSummary, MetricPoint } from '../../../core/contract/channels.ts';
 import { FakeLauncher } from './fake-launcher.ts';
@@ -40,7 +40,7 @@ afterEach(async () => {
 });
 
 const dir = () => runDirOf(ws, 'r');
-const disk = (state: 'running' | 'paused' | 'finished' | 'failed', step: number, message?: string) =>
+const disk = (state: 'running' | 'paused' | 'completed' | 'failed', step: number, message?: string) =>
   writeStatus(dir(), {
     state,
     phase: 'vae',
@@ -106,6 +106,7 @@ test('stop: IPC message and control file, then the trainer checkpoints and exits
   const s = await stopping;
   assert.equal(s.status, 'stopped');
   assert.equal(s.step, 80);
+  assert.equal(JSON.parse(readFileSync(statusPath(dir()), 'utf8')).state, 'stopped', 'status.json says stopped');
   assert.equal(existsSync(job.job.controlFile), false, 'the control file is removed');
   assert.equal(runs.resume({ runId: 'r' }).status, 'starting');
 });
@@ -122,11 +123,13 @@ test('pause → paused; finished → completed (and cannot be started again); fa
   assert.equal((await pausing).status, 'paused');
   // Stopping a paused run only relabels it.
   assert.equal((await runs.stop({ runId: 'r' })).status, 'stopped');
+  // The disk says so explicitly in status.json (not through a message string).
+  assert.equal(JSON.parse(readFileSync(statusPath(dir()), 'utf8')).state, 'stopped');
 
   runs.resume({ runId: 'r' });
   w = launcher.last();
   w.say({ type: 'ready', pid: w.pid });
-  disk('finished', 600);
+  disk('completed', 600);
   w.say({ type: 'done', outcome: 'finished', message: null });
   w.exit(0, null);
   assert.equal(runs.summary('r').status, 'completed');

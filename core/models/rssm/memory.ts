@@ -1,0 +1,106 @@
+import { convOutValid, convParams, deconvOutValid, denseParams, type MemoryEstimate } from '../memory.ts';
+import { type RssmConfig, featureSize, stochSize } from './config.ts';
+
+/**
+ * Training memory of an RSSM config (method in ../memory.ts). Parameters are counted layer by layer
+ * as networks.ts / rssm.ts create them; activations per (batch, time) sample are the encoder and
+ * decoder layer outputs (pre- and post-activation), the transition's per-step tensors (GRU gates,
+ * prior and posterior statistics, samples, KL terms) and the heads, times batch × length.
+ */
+export function rssmParamCount(c: RssmConfig, actionDim = c.actionDim ?? 1): number {
+  let n = 0;
+  let inC = c.image.channels;
+  let s = c.image.size;
+  c.encoder.kernels.forEach((k, i) => {
+    const out = c.encoder.depth * 2 ** i;
+    n += convParams(k, inC, out);
+    inC = out;
+    s = convOutValid(s, k);
+  });
+  const embed = s * s * inC;
+  const { deter, hidden } = c.rssm;
+  const stoch = stochSize(c);
+  const dist = c.rssm.latent.kind === 'gaussian' ? 2 * c.rssm.latent.size : stoch;
+  n += denseParams(stoch + actionDim, hidden) + denseParams(hidden, 3 * deter) + deter * 3 * deter;
+  if (c.rssm.gruNorm) n += 2 * 3 * deter;
+  n += denseParams(deter, hidden) + denseParams(hidden, dist);
+  n += deter * hidden + denseParams(embed, hidden) + denseParams(hidden, dist);
+  const f = featureSize(c);
+  const fc = 32 * c.decoder.depth;
+  n += denseParams(f, fc);
+  const nd = c.decoder.kernels.length;
+  let cin = fc;
+  c.decoder.kernels.forEach((k, i) => {
+    const out = i === nd - 1 ? c.image.channels : c.decoder.depth * 2 ** (nd - 2 - i);
+    n += convParams(k, cin, out);
+    cin = out;
+  });
+  const mlp = () => {
+    let m = 0;
+    let d = f;
+    for (let i = 0; i < c.heads.layers; i++) {
+      m += denseParams(d, c.heads.units);
+      d = c.heads.units;
+    }
+    return m + denseParams(d, 1);
+  };
+  n += mlp() * (c.heads.cont ? 2 : 1);
+  return n;
+}
+
+export function estimateRssmMemory(c: RssmConfig): MemoryEstimate {
+  const image = c.image.size * c.image.size * c.image.channels;
+  let perSample = 3 * image; // pixels, scaled input, reconstruction target
+  let s = c.image.size;
+  let inC = c.image.channels;
+  let patches = 0;
+  c.encoder.kernels.forEach((k, i) => {
+    const out = c.encoder.depth * 2 ** i;
+    s = convOutValid(s, k);
+    perSample += 2 * s * s * out;
+    patches = Math.max(patches, s * s * k * k * inC);
+    inC = out;
+  });
+  const nd = c.decoder.kernels.length;
+  perSample += 2 * 32 * c.decoder.depth;
+  let d = 1;
+  let cin = 32 * c.decoder.depth;
+  c.decoder.kernels.forEach((k, i) => {
+    const out = i === nd - 1 ? c.image.channels : c.decoder.depth * 2 ** (nd - 2 - i);
+    patches = Math.max(patches, d * d * k * k * out);
+    d = deconvOutValid(d, k);
+    perSample += 2 * d * d * out;
+    cin = out;
+  });
+  void cin;
+  perSample += 3 * image; // image loss: difference, square, log-likelihood terms
+  const { deter, hidden } = c.rssm;
+  const stoch = stochSize(c);
+  // GRU: fused pre-activations (3·deter) and their split, gates, candidate, products; prior and
+  // posterior: input and output MLP activations, distribution statistics, samples, KL terms.
+  perSample += 12 * 3 * deter + 4 * deter + 6 * hidden + 10 * stoch + featureSize(c);
+  perSample += (c.heads.cont ? 2 : 1) * (2 * c.heads.layers * c.heads.units + 4);
+  const n = c.train.batch * c.train.length;
+  const o = c.loss.overshooting.distance;
+  // Latent overshooting repeats the prior's transition for up to D steps from every posterior.
+  const overshoot = o > 0 ? n * o * (12 * 3 * deter + 4 * deter + 6 * hidden + 10 * stoch) : 0;
+  const actionDim = c.actionDim ?? 1;
+  const dist = c.rssm.latent.kind === 'gaussian' ? 2 * c.rssm.latent.size : stoch;
+  // The prior and posterior steps run once per time step (rssm.ts observe): their weights.
+  const recurrent =
+    (stoch + actionDim) * hidden +
+    hidden * 3 * deter +
+    deter * 3 * deter +
+    deter * hidden +
+    2 * hidden * dist +
+    deter * hidden;
+  return {
+    phase: 'model',
+    params: rssmParamCount(c),
+    recurrentWeights: recurrent,
+    sequenceSteps: c.train.length * (1 + o),
+    activations: n * (perSample + patches) + overshoot,
+    levers: ['train.batch', 'train.length', 'rssm.deter', 'encoder.depth', 'decoder.depth'],
+    shape: `batch ${c.train.batch} × length ${c.train.length}`,
+  };
+}

@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { collectWorkspace } from './world-models-fixture.ts';
+import { createRun, trainRun } from '../../core/runs/trainer.ts';
+import { checkpointsDir } from '../../core/runs/run-dir.ts';
+import { latestCheckpointName, listCheckpoints } from '../../core/runs/checkpoints.ts';
+
+// Hardening issue, item 5: a corrupt latest checkpoint falls back to the newest intact one (eval and
+// resume say so); a checkpoint of another shape is a one-line error naming the tensor.
+const bin = new URL('../../bin/oneiro.mjs', import.meta.url).pathname;
+const cli = (ws: string, ...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args, '--workspace', ws], {
+    encoding: 'utf8',
+    env: { ...process.env, ONEIRO_TEST: '1' },
+  });
+
+test('a corrupt latest checkpoint: eval and resume take the newest intact one with a warning', async () => {
+  const { workspace: ws, dataset } = collectWorkspace({ env: 'car-racing', episodes: 3, size: 32, maxSteps: 24 });
+  try {
+    const { id, dir } = await createRun({
+      workspace: ws,
+      family: 'rssm',
+      preset: 'debug',
+      dataset,
+      backend: 'cpu',
+      overrides: { train: { batch: 2, length: 8 } },
+      steps: 6,
+      train: { checkpointEvery: 2, logEvery: 1 },
+    });
+    const first = await trainRun(dir, { backend: 'cpu' });
+    assert.equal(first.state, 'completed');
+    const latest = latestCheckpointName(dir)!;
+    assert.equal(latest, 'ckpt-00000006');
+    assert.deepEqual(
+      listCheckpoints(dir).map((c) => c.globalStep),
+      [2, 4, 6],
+    );
+    // Corrupt the latest tensors file (truncated mid-data, as a full disk or a kill during a copy leaves it).
+    const file = join(checkpointsDir(dir), `${latest}.safetensors`);
+    truncateSync(file, Math.floor(readFileSync(file).length / 2));
+
+    const ev = cli(ws, 'eval', id, '--json', '--backend', 'cpu');
+    assert.equal(ev.status, 0, ev.stderr);
+    assert.match(
+      ev.stderr,
+      /warning: checkpoint ckpt-00000006 cannot be used .*; using the newest intact checkpoint ckpt-00000004 \(step 4\)/,
+    );
+    assert.equal(JSON.parse(ev.stdout.trim().split('\n').pop()!).checkpoint_step, 4);
+
+    // Resume: the run continues from step 4 and says why.
+    const logs: string[] = [];
+    const resumed = await trainRun(dir, { backend: 'cpu', log: (m) => logs.push(m) });
+    assert.ok(
+      logs.some((l) => /warning: checkpoint ckpt-00000006 cannot be used/.test(l)),
+      logs.join('\n'),
+    );
+    assert.ok(
+      logs.some((l) => /resuming .* at model step 4/.test(l)),
+      logs.join('\n'),
+    );
+    assert.equal(resumed.state, 'completed');
+    assert.equal(resumed.step, 6);
+
+    // A checkpoint of another shape: one line naming the tensor, its shape and the expected one.
+    const cfgPath = join(dir, 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    cfg.model.rssm.deter = 40;
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    const bad = cli(ws, 'eval', id, '--backend', 'cpu');
+    assert.equal(bad.status, 2, bad.stderr);
+    const lines = bad.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, bad.stderr);
+    assert.match(lines[0], /checkpoint tensor 'model\/[\w/]+' has shape \[[\d,]+\], the model expects \[[\d,]+\]/);
+    assert.ok(bad.stderr.length < 400, `${bad.stderr.length} bytes`);
+
+    // An internal error on resume (a checkpoint whose JSON state is null): one line for the user, the
+    // stack in the run's train.log, and the run (which has checkpoints) is kept.
+    cfg.model.rssm.deter = 32;
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    const metaPath = join(checkpointsDir(dir), `${latestCheckpointName(dir)}.json`);
+    writeFileSync(metaPath, JSON.stringify({ ...JSON.parse(readFileSync(metaPath, 'utf8')), state: null }));
+    const crash = cli(ws, 'train', '--resume', id, '--backend', 'cpu');
+    assert.equal(crash.status, 1, crash.stderr);
+    const last = crash.stderr.trim().split('\n').at(-1)!;
+    assert.match(last, /^oneiro train: internal error \(TypeError: .*\); the full stack is in .*train\.log$/);
+    assert.ok(!/^\s+at /m.test(crash.stderr), 'no stack on stderr');
+    assert.match(readFileSync(join(dir, 'train.log'), 'utf8'), /TypeError: [^\n]+\n\s+at /);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
