@@ -1,5 +1,6 @@
 import type { EvalMetric } from '../models/family.ts';
 import { openRunModel } from '../runs/load.ts';
+import { UserError } from '../util/errors.ts';
 
 /** `oneiro eval --json` output (issue 4): every metric with its baseline. */
 export interface EvalReport {
@@ -13,6 +14,10 @@ export interface EvalReport {
 export async function evaluateRun(runDir: string, opts: { seed?: number; backend?: string } = {}): Promise<EvalReport> {
   const r = await openRunModel(runDir, opts.backend ? { backend: opts.backend } : {});
   try {
+    if (r.data.heldOut.length === 0)
+      throw new UserError(
+        `run ${r.config.id} has no held-out episodes yet (${r.data.train.length} trained on): episodes are held out by a hash of their id at fraction ${r.config.train.heldOutFraction}; collect more, or train with a larger held-out fraction`,
+      );
     const metrics = await r.model.evaluate(r.data.heldOut, { seed: opts.seed ?? 0, trainEpisodes: r.data.train });
     return { run: r.config.id, episodes: r.data.heldOut.length, checkpoint_step: r.checkpoint.globalStep, metrics };
   } finally {

@@ -4,6 +4,7 @@ import { rssmConfig, withActionDim, type RssmModelConfig } from '../../models/rs
 import { createRssmModel, disposeRssmModel, trainStep, type SeqBatch } from '../../models/rssm/world-model.ts';
 import { initialState } from '../../models/rssm/rssm.ts';
 import { cemPlan, CEM_DEFAULTS } from '../../agents/cem.ts';
+import { RssmLatentModel } from '../../models/rssm/latent-model.ts';
 
 /**
  * RSSM rows (issue 5):
@@ -106,13 +107,19 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const c = benchConfig('big');
     const m = createRssmModel(c, 0);
     const state = initialState(c, 1);
+    const wm = new RssmLatentModel(m.params, c, {
+      kind: 'box',
+      shape: [c.actionDim],
+      low: new Array(c.actionDim).fill(-1),
+      high: new Array(c.actionDim).fill(1),
+    });
     const opts = ctx.quick ? { horizon: 12, candidates: 100, topK: 10, iterations: 2 } : { ...CEM_DEFAULTS };
     const times: number[] = [];
     try {
-      cemPlan(m.params, c, state, opts, 0);
+      cemPlan(wm, { deter: state.deter, stoch: state.stoch }, opts, 0);
       for (let i = 0; i < ctx.steps; i++) {
         const t0 = performance.now();
-        cemPlan(m.params, c, state, opts, i + 1);
+        cemPlan(wm, { deter: state.deter, stoch: state.stoch }, opts, i + 1);
         times.push(performance.now() - t0);
       }
     } finally {

@@ -6,6 +6,8 @@ import { createRun, trainRun } from '../../runs/trainer.ts';
 import { readRunConfig, resolveRunDir } from '../../runs/run-dir.ts';
 import { UserError } from '../../util/errors.ts';
 
+const BEHAVIORS = ['cem', 'actor-critic'];
+
 export const summary = 'train a world model (a run) from a dataset or online in an env';
 
 const HELP = `usage: oneiro train --model FAMILY --dataset NAME [options]
@@ -13,8 +15,11 @@ const HELP = `usage: oneiro train --model FAMILY --dataset NAME [options]
        oneiro train --resume RUN
 
   --model FAMILY     model family: ${familyNames().join(', ')}
-  --dataset NAME     dataset in the workspace to train on (the last 10% of episodes are held out for eval)
+  --dataset NAME     dataset in the workspace to train on (~10% of episodes, chosen by a hash of their id,
+                     are held out for eval; online runs hold out their collected episodes the same way)
   --env NAME --online  train online in a built-in env (families that plan: rssm)
+  --behavior B       how the agent acts and learns: cem | actor-critic (families with behaviours: rssm;
+                     default: the preset's — planet: cem, dreamerv1/dreamerv2: actor-critic)
   --preset P         config preset (world-models: debug | default; default: default)
   --steps N          optimiser steps per training phase (world-models: VAE and MDN-RNN each)
   --seed S           seed of initialisation, data order and sampling (default 0)
@@ -35,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
       env: { type: 'string' },
       online: { type: 'boolean', default: false },
       preset: { type: 'string' },
+      behavior: { type: 'string' },
       steps: { type: 'string' },
       seed: { type: 'string' },
       'checkpoint-every': { type: 'string' },
@@ -50,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   const ws = workspaceDir(values.workspace);
   let dir: string;
   if (values.resume) {
-    for (const f of ['model', 'dataset', 'preset', 'steps', 'seed'] as const) {
+    for (const f of ['model', 'dataset', 'preset', 'behavior', 'steps', 'seed'] as const) {
       if (values[f] !== undefined)
         throw new UserError(`--${f} cannot be combined with --resume: a resumed run keeps its own config`);
     }
@@ -60,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
     const family = await getFamily(model);
     const online = Boolean(values.online || values.env);
     if (online) {
-      if (!family.onlineData)
+      if (!family.agentSettings)
         throw new UserError(
           `${model}: online training (--env/--online) is not supported by this family; collect a dataset and use --dataset`,
         );
@@ -72,8 +78,14 @@ export async function run(argv: string[]): Promise<number> {
       throw new UserError(
         `--preset '${preset}' is not a ${model} preset: expected one of ${family.presets.join(', ')}`,
       );
+    if (values.behavior !== undefined) {
+      if (!family.agentSettings) throw new UserError(`--behavior: the ${model} family hosts no behaviours`);
+      if (!BEHAVIORS.includes(values.behavior))
+        throw new UserError(`--behavior '${values.behavior}' is not known: expected one of ${BEHAVIORS.join(', ')}`);
+    }
     const backend = (await initBackend(values.backend)).name;
     const created = await createRun({
+      ...(values.behavior !== undefined ? { overrides: { behavior: values.behavior } } : {}),
       workspace: ws,
       family: model,
       preset,
