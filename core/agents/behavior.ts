@@ -7,7 +7,7 @@ import type { LatentState, LatentWorldModel } from '../models/latent-world-model
  * runner owns the env, the episodes and the schedule; a behaviour owns its parameters and optimisers and is
  * checkpointed as its own parameter group (`behavior/…`).
  */
-export type BehaviorKind = 'cem' | 'actor-critic';
+export type BehaviorKind = 'cem' | 'actor-critic' | 'controller';
 
 export interface BehaviorCheckpoint {
   tensors: Record<string, tf.Tensor>;
