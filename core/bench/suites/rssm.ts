@@ -18,7 +18,7 @@ import { RssmLatentModel } from '../../models/rssm/latent-model.ts';
  */
 const PYTORCH_MS: Record<string, number> = { 'rssm-train-b16x50': 4700, 'rssm-train-small': 90 };
 
-function benchConfig(size: 'big' | 'small'): RssmModelConfig {
+export function benchConfig(size: 'big' | 'small'): RssmModelConfig {
   const big = size === 'big';
   const d = big ? 200 : 64;
   return withActionDim(
@@ -41,7 +41,7 @@ function benchConfig(size: 'big' | 'small'): RssmModelConfig {
   );
 }
 
-function randomBatch(c: RssmModelConfig, b: number, t: number): SeqBatch {
+export function randomBatch(c: RssmModelConfig, b: number, t: number): SeqBatch {
   const isFirstHost = new Uint8Array(b * t);
   for (let i = 0; i < b; i++) isFirstHost[i * t] = 1;
   const s = c.image.size;
@@ -55,7 +55,7 @@ function randomBatch(c: RssmModelConfig, b: number, t: number): SeqBatch {
   };
 }
 
-async function threadsNote(backend: string): Promise<string> {
+export async function threadsNote(backend: string): Promise<string> {
   return backend === 'wasm' ? `${(await import('../../tensor/wasm.ts')).wasmThreads()} thread(s)` : backend;
 }
 
