@@ -25,6 +25,9 @@ function tinyWorldModel() {
   const rng = new Rng(3);
   const vae = initVae(c.vae, rng);
   const rnn = initMdnRnn(c.rnn, { zDim: c.vae.zDim, actionDim: 1 }, rng);
+  // A trained-looking LSTM bias (an untrained one maps a zero input to h = 0 and hides how the first frame is filtered).
+  const b = rnn['rnn/lstm/b'];
+  b.assign(tf.tensor1d(Array.from({ length: b.size }, () => rng.normal() * 0.5)));
   return { c, vae, rnn };
 }
 
