@@ -63,7 +63,7 @@ const { id, dir } = await createRun({
   steps,
   overrides,
   backend: backend.name,
-  train: { checkpointEvery: 250, logEvery: 10 },
+  train: { checkpointEvery: 250, logEvery: 1 },
 });
 log(`run ${id} in ${dir} (backend ${backend.name})`);
 const t0 = Date.now();
