@@ -17,9 +17,15 @@ import { loadCheckpoint } from '../core/runs/checkpoints.ts';
 import { readRunConfig } from '../core/runs/run-dir.ts';
 import { assignParams } from '../core/models/nn.ts';
 import { parseRssmConfig, withActionDim } from '../core/models/rssm/config.ts';
-import { actionDimOf, onlineTrainData } from '../core/models/rssm/family.ts';
+import { actionDimOf } from '../core/models/rssm/family.ts';
+import { onlineTrainData } from '../core/runs/episode-store.ts';
+import { RssmLatentModel } from '../core/models/rssm/latent-model.ts';
 import { createRssmModel, disposeRssmModel } from '../core/models/rssm/world-model.ts';
-import { PlanetAgent, randomPolicy, runEpisode } from '../core/agents/online.ts';
+import { CemPlanner } from '../core/agents/cem.ts';
+import { LatentAgent } from '../core/agents/latent-agent.ts';
+import { randomPolicy } from '../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../core/agents/rollout.ts';
+import { Rng } from '../core/util/rng.ts';
 
 const { values } = parseArgs({
   options: {
@@ -99,15 +105,16 @@ const random: number[] = [];
 const t1 = Date.now();
 for (let i = 0; i < nEval; i++) {
   const envSeed = 50_000 + i;
-  const agent = new PlanetAgent(model.params, config, env.actionSpace, {
-    planner: config.planner,
+  const wm = new RssmLatentModel(model.params, config, env.actionSpace);
+  const agent = new LatentAgent(wm, new CemPlanner(config.planner), {
     noise: 0,
     seed: envSeed,
     frameSize: size,
+    explore: false,
   });
-  cem.push(runEpisode(env, envSeed, agent.act).ret);
+  cem.push(rolloutEpisode(env, agent, envSeed).ret);
   agent.dispose();
-  random.push(runEpisode(env, envSeed, randomPolicy(env.actionSpace, envSeed)).ret);
+  random.push(rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(envSeed)), envSeed).ret);
   log(`eval episode ${i}: cem ${cem[i].toFixed(1)}, random ${random[i].toFixed(1)}`);
 }
 const msPerAction = (Date.now() - t1) / (nEval * config.online.episodeSteps);

@@ -17,7 +17,8 @@ import { initBackend } from '../core/tensor/backend.ts';
 import { makeEnv } from '../core/envs/registry.ts';
 import type { Space } from '../core/envs/types.ts';
 import { addEpisode, createDataset } from '../core/data/dataset.ts';
-import { makePolicy, rolloutEpisode } from '../core/data/collect.ts';
+import { makePolicy } from '../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
 import { loadCheckpoint } from '../core/runs/checkpoints.ts';
 import { readRunConfig } from '../core/runs/run-dir.ts';
@@ -89,7 +90,7 @@ const ds = createDataset(workspace, 'collected', {
 const policy = makePolicy(values.policy!, env.actionSpace, new Rng(seed + 17));
 let frames = 0;
 for (let e = 0; e < num('episodes'); e++) {
-  const ep = rolloutEpisode(env, policy, 10_000 + seed * 1000 + e);
+  const ep = rolloutEpisode(env, policy, 10_000 + seed * 1000 + e).episode;
   frames += ep.imageShape[0];
   addEpisode(ds, ep, { level: 1 });
 }

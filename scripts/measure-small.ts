@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeEnv } from '../core/envs/registry.ts';
-import { makePolicy, rolloutEpisode } from '../core/data/collect.ts';
+import { makePolicy } from '../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { addEpisode, createDataset, datasetExists } from '../core/data/dataset.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
 import { evaluateRun } from '../core/runs/evaluate.ts';
@@ -52,7 +53,7 @@ if (!datasetExists(ws, dataset)) {
   });
   const rng = new Rng(seed);
   for (let i = 0; i < episodes; i++)
-    addEpisode(ds, rolloutEpisode(env, makePolicy('random', env.actionSpace, rng), seed * 1000 + i));
+    addEpisode(ds, rolloutEpisode(env, makePolicy('random', env.actionSpace, rng), seed * 1000 + i).episode);
 }
 const overrides =
   family === 'world-models'

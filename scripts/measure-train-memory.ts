@@ -10,7 +10,8 @@ import { wasmHeapBytes } from '../core/tensor/memory-limit.ts';
 import { getFamily } from '../core/models/registry.ts';
 import { estimateBytes } from '../core/models/memory.ts';
 import { makeEnv } from '../core/envs/registry.ts';
-import { makePolicy, rolloutEpisode } from '../core/data/collect.ts';
+import { makePolicy } from '../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { Rng } from '../core/util/rng.ts';
 import type { Space } from '../core/envs/types.ts';
 
@@ -24,7 +25,7 @@ const size =
 const env = makeEnv('car-racing', { size, maxSteps: 80 });
 const rng = new Rng(1);
 const policy = makePolicy('random', env.actionSpace, rng);
-const episodes = [0, 1, 2, 3].map((i) => rolloutEpisode(env, policy, i));
+const episodes = [0, 1, 2, 3].map((i) => rolloutEpisode(env, policy, i).episode);
 const space = env.actionSpace as Space;
 const heap0 = wasmHeapBytes();
 const session = await family.createSession({

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Params } from '../models/nn.ts';
-import type { RssmModelConfig } from '../models/rssm/config.ts';
-import { mlpScalar } from '../models/rssm/networks.ts';
-import type { SeedStream } from '../models/rssm/noise.ts';
-import { imgStep, features } from '../models/rssm/rssm.ts';
+import type { LatentState, LatentWorldModel } from '../models/latent-world-model.ts';
+import { UserError } from '../util/errors.ts';
+import type { Behavior, BehaviorCheckpoint } from './behavior.ts';
 
 /**
  * Cross-entropy method over action sequences in the learned model (PlaNet planet/control/planning.py
@@ -34,40 +32,24 @@ export interface CemResult {
 }
 
 /**
- * Predicted returns of N action sequences [N, H, A] from one belief state (deter [1, D], stoch [1, S]).
- * The prior's mean (mode) is rolled, as PlaNet's planner rolls the prior; returns [N].
+ * Predicted returns of N action sequences [N, H, A] from one state ([1, …]) of any latent world model. The
+ * prior's mode is rolled, as PlaNet's planner rolls the prior's mean; returns [N].
  */
-export function sequenceReturns(
-  p: Params,
-  c: RssmModelConfig,
-  state: { deter: tf.Tensor; stoch: tf.Tensor },
-  actions: tf.Tensor3D,
-  seeds: SeedStream | null = null,
-): tf.Tensor1D {
+export function sequenceReturns(wm: LatentWorldModel, state: LatentState, actions: tf.Tensor3D): tf.Tensor1D {
   return tf.tidy(() => {
     const [n, h] = actions.shape;
-    let s = { deter: tf.tile(state.deter, [n, 1]), stoch: tf.tile(state.stoch, [n, 1]) };
-    const acts = tf.unstack(actions, 1);
-    const feats: tf.Tensor[] = [];
-    for (let t = 0; t < h; t++) {
-      const next = imgStep(p, c, s, acts[t], seeds);
-      feats.push(features(next));
-      s = next;
-    }
-    // One reward-head pass over all N·H imagined states.
-    const r = mlpScalar(p, 'reward', c, tf.concat(feats, 0) as tf.Tensor2D);
-    return tf.sum(tf.reshape(r, [h, n]), 0) as tf.Tensor1D;
+    const start: LatentState = {};
+    for (const [k, v] of Object.entries(state)) start[k] = tf.tile(v, [n, ...v.shape.slice(1).map(() => 1)]);
+    const acts = tf.unstack(actions, 1) as tf.Tensor2D[];
+    const { features } = wm.imagine(start, (_f, t) => acts[t], h, null);
+    // One reward-head pass over all N·H imagined states (the start state's reward is not the plan's).
+    const f = tf.reshape(tf.slice(features, [1, 0, 0], [h, n, -1]), [h * n, -1]) as tf.Tensor2D;
+    return tf.sum(tf.reshape(wm.reward(f), [h, n]), 0) as tf.Tensor1D;
   });
 }
 
-export function cemPlan(
-  p: Params,
-  c: RssmModelConfig,
-  state: { deter: tf.Tensor; stoch: tf.Tensor },
-  opts: CemOptions,
-  seedBase: number,
-): CemResult {
-  const A = c.actionDim;
+export function cemPlan(wm: LatentWorldModel, state: LatentState, opts: CemOptions, seedBase: number): CemResult {
+  const A = wm.actionDim;
   const { horizon: H, candidates: N, topK: K, iterations } = opts;
   const low = opts.low ?? Array.from({ length: A }, () => -1);
   const high = opts.high ?? Array.from({ length: A }, () => 1);
@@ -79,7 +61,7 @@ export function cemPlan(
     const next = tf.tidy(() => {
       const eps = tf.randomNormal([N, H, A], 0, 1, 'float32', seedBase + it);
       const cand = tf.minimum(tf.maximum(tf.add(mean, tf.mul(std, eps)), lowT), highT) as tf.Tensor3D;
-      const ret = sequenceReturns(p, c, state, cand);
+      const ret = sequenceReturns(wm, state, cand);
       const { indices } = tf.topk(ret, K);
       const elite = tf.gather(cand, indices);
       const m = tf.mean(elite, 0);
@@ -93,8 +75,34 @@ export function cemPlan(
   }
   const meanArr = mean.dataSync() as Float32Array;
   const meanSeq = tf.expandDims(mean, 0) as tf.Tensor3D;
-  const retT = sequenceReturns(p, c, state, meanSeq);
+  const retT = sequenceReturns(wm, state, meanSeq);
   const meanReturn = retT.dataSync()[0];
   tf.dispose([mean, std, lowT, highT, retT, meanSeq]);
   return { action: meanArr.slice(0, A), mean: Float32Array.from(meanArr), meanReturn };
+}
+
+/** The CEM planner as a behaviour: plans from the current belief every step (model-predictive control). */
+export class CemPlanner implements Behavior {
+  readonly kind = 'cem' as const;
+  /** Model return of the last plan (for logs / tests). */
+  lastPlanReturn = NaN;
+
+  constructor(readonly opts: CemOptions) {}
+
+  act(wm: LatentWorldModel, state: LatentState, seed: number | null): Float32Array {
+    if (wm.actionSpace.kind !== 'box') throw new UserError('the CEM planner needs a continuous (box) action space');
+    const { low, high } = wm.actionSpace;
+    // Planning is deterministic given its seed; evaluation (seed null) uses a fixed one.
+    const plan = cemPlan(wm, state, { ...this.opts, low, high }, seed ?? 0);
+    this.lastPlanReturn = plan.meanReturn;
+    return plan.action;
+  }
+
+  checkpoint(): BehaviorCheckpoint {
+    return { tensors: {}, state: {} };
+  }
+
+  restore(): void {}
+
+  dispose(): void {}
 }

@@ -193,6 +193,11 @@ function fnv1a(s: string): number {
   return h >>> 0;
 }
 
+/** An episode's place in the split, in [0, 1): held out when below the held-out fraction. Depends only on its id. */
+export function heldOutScore(id: string, seed = 0): number {
+  return fnv1a(`${seed}:${id}`) / 2 ** 32;
+}
+
 /**
  * A deterministic train / held-out split by episode. An episode is held out when the hash of its file name
  * (and the seed) falls below `heldOut`, so it never changes sides as the dataset grows; with ≥ 2 episodes
@@ -200,7 +205,7 @@ function fnv1a(s: string): number {
  */
 export function splitEpisodes(ds: Dataset, heldOut = 0.1, seed = 0): { train: number[]; heldOut: number[] } {
   if (!(heldOut >= 0 && heldOut < 1)) throw new UserError(`held-out fraction must be in [0, 1), got ${heldOut}`);
-  const scored = ds.meta.episodes.map((e, i) => ({ i, h: fnv1a(`${seed}:${e.file}`) / 2 ** 32 }));
+  const scored = ds.meta.episodes.map((e, i) => ({ i, h: heldOutScore(e.file, seed) }));
   const held = new Set(scored.filter((s) => s.h < heldOut).map((s) => s.i));
   if (held.size === 0 && heldOut > 0 && scored.length >= 2) held.add(scored.reduce((a, b) => (b.h < a.h ? b : a)).i);
   if (held.size === scored.length && scored.length >= 2) held.delete(scored.reduce((a, b) => (b.h > a.h ? b : a)).i);

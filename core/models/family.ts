@@ -3,6 +3,8 @@ import type { Episode } from '../data/episode.ts';
 import type { Space } from '../envs/types.ts';
 import type { Rng } from '../util/rng.ts';
 import type { MemoryEstimate } from './memory.ts';
+import type { AgentSettings } from './actor-critic-config.ts';
+import type { LatentState, LatentWorldModel } from './latent-world-model.ts';
 
 /**
  * What a model family gives the shared run machinery (core/runs), the evaluation and dream commands,
@@ -85,6 +87,12 @@ export interface TrainSession {
   /** The current state; tensors may be live variables (the runner writes them before the next step). */
   checkpoint(): FamilyCheckpoint;
   restore(ckpt: FamilyCheckpoint): void;
+  /** The live world model as behaviours see it (families that host behaviours; null before it exists). */
+  latent?(): LatentWorldModel | null;
+  /** Posterior states of a fresh batch of training windows, flattened (B·T): imagination start states. */
+  startStates?(rng: Rng): LatentState;
+  /** More training episodes (the runner's online collection); trained on from the next step. */
+  addEpisodes?(episodes: Episode[]): void;
   dispose(): void;
 }
 
@@ -161,6 +169,8 @@ export interface LoadedModel {
   filterFeatures(episode: Episode): Features;
   /** The same config with freshly initialised parameters (the state probe's baseline); dispose it after use. */
   reinitialized(seed: number): Promise<LoadedModel>;
+  /** The trained world model for behaviours (evaluation of an agent in the env). */
+  latent?(): LatentWorldModel;
   dispose(): void;
 }
 
@@ -180,8 +190,8 @@ export interface ModelFamily<C = unknown> {
   /** A trained model for evaluation and dreams, from a checkpoint's tensors and state. */
   loadModel(ctx: FamilyContext<C>, ckpt: FamilyCheckpoint): Promise<LoadedModel>;
   /**
-   * Families that train online in an env (PlaNet's loop) provide their data from the env instead of a
-   * dataset: `train` starts empty (the session collects), `heldOut` is what the run collected so far.
+   * The agent (behaviour, its settings, the online schedule) for families that host behaviours; the runner
+   * (core/runs) owns the env, the episode store and the loop, never the family.
    */
-  onlineData?(env: string, config: C, runDir: string): TrainData;
+  agentSettings?(config: C): AgentSettings;
 }

@@ -9,7 +9,7 @@ import type { Rng } from '../util/rng.ts';
  * weights on every backend.
  */
 export type Params = Record<string, tf.Variable>;
-export type Activation = 'relu' | 'sigmoid' | 'tanh' | 'linear';
+export type Activation = 'relu' | 'elu' | 'sigmoid' | 'tanh' | 'linear';
 
 function fill(n: number, rng: Rng, limit: number): Float32Array {
   const out = new Float32Array(n);
@@ -51,6 +51,8 @@ export function activate<T extends tf.Tensor>(x: T, act: Activation): T {
   switch (act) {
     case 'relu':
       return tf.relu(x);
+    case 'elu':
+      return tf.elu(x);
     case 'sigmoid':
       return tf.sigmoid(x);
     case 'tanh':
@@ -69,6 +71,31 @@ function param(params: Params, key: string): tf.Variable {
 /** x [N, in] → [N, out]. */
 export function dense(params: Params, name: string, x: tf.Tensor2D, act: Activation = 'linear'): tf.Tensor2D {
   return activate(tf.add(tf.matMul(x, param(params, `${name}/w`)), param(params, `${name}/b`)), act);
+}
+
+/** MLP `${name}/h0 … h{layers−1}` of `units` each, then `${name}/out` [units, outDim] (Dreamer's DenseDecoder shape). */
+export function initMlp(
+  params: Params,
+  name: string,
+  inDim: number,
+  units: number,
+  layers: number,
+  rng: Rng,
+  outDim = 1,
+): void {
+  let d = inDim;
+  for (let i = 0; i < layers; i++) {
+    initDense(params, `${name}/h${i}`, d, units, rng);
+    d = units;
+  }
+  initDense(params, `${name}/out`, d, outDim, rng);
+}
+
+/** Forward pass of an `initMlp` network: [N, in] → [N, outDim] (hidden layers activated, output linear). */
+export function mlp(params: Params, name: string, x: tf.Tensor2D, layers: number, act: Activation): tf.Tensor2D {
+  let h = x;
+  for (let i = 0; i < layers; i++) h = dense(params, `${name}/h${i}`, h, act);
+  return dense(params, `${name}/out`, h);
 }
 
 /** 'valid' convolution, as WMx's encoder (k4 s2, no padding). x [B, H, W, C]. */

@@ -1,6 +1,7 @@
 import { getEnvSpec } from '../envs/registry.ts';
 import type { EvalMetric, LoadedModel, TrainData } from '../models/family.ts';
 import { openRunModel } from './load.ts';
+import { UserError } from '../util/errors.ts';
 import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from './openloop-measures.ts';
 import { measureStateProbe } from './state-probe.ts';
 
@@ -70,6 +71,10 @@ export async function evaluateModel(
 export async function evaluateRun(runDir: string, opts: { seed?: number; backend?: string } = {}): Promise<EvalReport> {
   const r = await openRunModel(runDir, opts.backend ? { backend: opts.backend } : {});
   try {
+    if (r.data.heldOut.length === 0)
+      throw new UserError(
+        `run ${r.config.id} has no held-out episodes yet (${r.data.train.length} trained on): episodes are held out by a hash of their id at fraction ${r.config.train.heldOutFraction}; collect more, or train with a larger held-out fraction`,
+      );
     const rest = await evaluateModel(r.model, r.data, { seed: opts.seed ?? 0 });
     return { run: r.config.id, checkpoint_step: r.checkpoint.globalStep, ...rest };
   } finally {

@@ -6,6 +6,7 @@ import { UserError } from '../util/errors.ts';
 import { loadNewestIntactCheckpoint, type CheckpointMeta } from './checkpoints.ts';
 import { readRunConfig, type RunConfig } from './run-dir.ts';
 import { loadDataForRun } from './trainer.ts';
+import { onlineRunData } from './episode-store.ts';
 
 /**
  * A run's trained model, for `oneiro eval`, `oneiro dream` and the service: the run's config, its
@@ -32,11 +33,12 @@ export async function openRunModel(
   const ck = loadNewestIntactCheckpoint(runDir, opts.warn ?? ((m) => console.warn(`warning: ${m}`)));
   if (!ck)
     throw new UserError(`run ${config.id} has no checkpoint yet: train it first (oneiro train --resume ${config.id})`);
+  // An online run is evaluated on the episodes it collected but held out (never trained on).
   const data =
     opts.data ??
-    (config.source.dataset || !family.onlineData
+    (config.source.dataset || !family.agentSettings || !config.source.env
       ? loadDataForRun(config, runDir, family, model)
-      : family.onlineData(config.source.env ?? '', model, runDir));
+      : onlineRunData(config.source.env, family.agentSettings(model).imageSize, runDir, config.train.heldOutFraction));
   try {
     const loaded = await family.loadModel(
       { config: model, seed: config.seed, data, runDir, log: () => {} },

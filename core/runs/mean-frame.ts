@@ -2,9 +2,9 @@ import { openDataset, readEpisode } from '../data/dataset.ts';
 import type { Episode } from '../data/episode.ts';
 import { MeanFrame } from '../media/foreground.ts';
 import { resizeFrames } from '../media/frames.ts';
-import { getFamily } from '../models/registry.ts';
 import type { RunConfig } from './run-dir.ts';
-import { splitEpisodes } from './run-data.ts';
+import { splitEpisodes } from '../data/replay.ts';
+import { onlineRunData } from './episode-store.ts';
 
 /**
  * The mean frame of a run's training episodes at the model's size (the Dream Lab's mean-frame baseline and
@@ -23,13 +23,11 @@ export async function runTrainingMeanFrame(
     m.add(resizeFrames(ep.image, ep.imageShape[0], ep.imageShape[1], size), ep.imageShape[0]);
   if (config.source.dataset) {
     const ds = openDataset(workspace, config.source.dataset);
-    const all = ds.meta.episodes.map((_, i) => i);
-    const { train } = splitEpisodes(all, config.train.heldOutFraction);
+    const { train } = splitEpisodes(ds, config.train.heldOutFraction);
     for (const i of train) add(readEpisode(ds, i));
   } else if (config.source.env) {
-    const family = await getFamily(config.family);
-    if (family.onlineData)
-      for (const ep of family.onlineData(config.source.env, family.parseConfig(config.model), runDir).heldOut) add(ep);
+    // The training episodes only: the held-out ones (by a hash of their id) are never part of the baseline.
+    for (const ep of onlineRunData(config.source.env, size, runDir, config.train.heldOutFraction).train) add(ep);
   }
   return m.mean();
 }

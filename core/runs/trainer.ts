@@ -18,6 +18,8 @@ import { loadTrainData } from './run-data.ts';
 import { checkpointDreamStrip, DREAM_TAG, RunTensorBoard } from './tensorboard.ts';
 import { checkMemoryFits } from '../models/memory.ts';
 import { describeIssues } from '../models/preset-config.ts';
+import { AgentSession } from './agent-session.ts';
+import { onlineTrainData } from './episode-store.ts';
 import {
   DEFAULT_TRAIN,
   newRunId,
@@ -152,7 +154,16 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   const signal = ev.signal ?? new AbortController().signal;
   const data = ev.data ?? loadDataForRun(config, runDir, family, model);
   const ctx: FamilyContext<unknown> = { config: model, seed: config.seed, data, runDir, log };
-  const session = await family.createSession(ctx);
+  const inner = await family.createSession(ctx);
+  const session = family.agentSettings
+    ? new AgentSession(inner, family.agentSettings(model), {
+        seed: config.seed,
+        data,
+        runDir,
+        heldOutFraction: config.train.heldOutFraction,
+        log,
+      })
+    : inner;
   const phases = session.phases;
   const totalSteps = phases.reduce((n, p) => n + p.steps, 0);
   const poison = new Set(ev.poisonSteps ?? []);
@@ -342,10 +353,10 @@ export function loadDataForRun(
   model?: unknown,
 ): TrainData {
   if (!config.source.dataset) {
-    if (config.source.env && family?.onlineData) {
-      // An online run: the family collects its own episodes (kept in the run folder, so resume is exact).
-      const data = family.onlineData(config.source.env, model ?? family.parseConfig(config.model), runDir);
-      return { ...data, train: [] };
+    if (config.source.env && family?.agentSettings) {
+      // An online run: the runner collects the episodes (kept in the run folder, so resume is exact).
+      const s = family.agentSettings(model ?? family.parseConfig(config.model));
+      return onlineTrainData(config.source.env, s.imageSize);
     }
     throw new UserError(`run ${config.id} has no dataset and family '${config.family}' cannot train online`);
   }

@@ -2,13 +2,14 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CollectJob } from './protocol.ts';
 import { getEnvSpec } from '../envs/registry.ts';
-import { makePolicy, rolloutEpisode } from '../data/collect.ts';
+import { makePolicy } from '../agents/random-agents.ts';
+import { rolloutEpisode } from '../agents/rollout.ts';
 import { addEpisode, commitStagedDataset, createDatasetAt, datasetDir, datasetsDir } from '../data/dataset.ts';
 import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 
 /**
- * A collect job in a worker process: policy rollouts (core/data/collect.ts, as `oneiro collect`) from a
+ * A collect job in a worker process: policy rollouts (core/agents/rollout.ts, as `oneiro collect`) from a
  * built-in env into a NEW dataset, written to a staging folder and moved into place at the end (the
  * dataset appears whole or not at all). Runs out of the host so a long collection never stalls the UI.
  */
@@ -54,7 +55,7 @@ export async function collectJob(
   try {
     for (let i = 0; i < job.episodes; i++) {
       if (signal.aborted) throw new UserError(`collect into '${job.dataset}' was cancelled after ${i} episodes`);
-      const entry = addEpisode(ds, rolloutEpisode(env, policy, resetRng.int(2 ** 31)));
+      const entry = addEpisode(ds, rolloutEpisode(env, policy, resetRng.int(2 ** 31)).episode);
       steps += entry.length - 1;
       onProgress({ episodesDone: i + 1, episodesTotal: job.episodes, steps });
       // Yield so a stop message can arrive between episodes.

@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../core/tensor/backend.ts';
 import { makeEnv } from '../../core/envs/registry.ts';
 import { addEpisode, createDataset } from '../../core/data/dataset.ts';
-import { randomPolicy, runEpisode } from '../../core/agents/online.ts';
+import { randomPolicy } from '../../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../../core/agents/rollout.ts';
+import { Rng } from '../../core/util/rng.ts';
 import { createRun, trainRun } from '../../core/runs/trainer.ts';
 import { evaluateRun } from '../../core/runs/evaluate.ts';
 
@@ -32,7 +34,7 @@ test(
         source: { kind: 'test' },
       });
       for (let i = 0; i < EPISODES; i++)
-        addEpisode(ds, runEpisode(env, 100 + i, randomPolicy(env.actionSpace, i)).episode);
+        addEpisode(ds, rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), 100 + i).episode);
       const t0 = Date.now();
       const { dir } = await createRun({
         workspace: ws,

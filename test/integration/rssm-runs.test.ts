@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../core/tensor/backend.ts';
 import { makeEnv } from '../../core/envs/registry.ts';
-import { randomPolicy, runEpisode } from '../../core/agents/online.ts';
+import { randomPolicy } from '../../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../../core/agents/rollout.ts';
+import { Rng } from '../../core/util/rng.ts';
 import { createRun, trainRun } from '../../core/runs/trainer.ts';
 import { readMetrics } from '../../core/runs/metrics.ts';
 import type { TrainData } from '../../core/models/family.ts';
-import { onlineTrainData } from '../../core/models/rssm/family.ts';
+import { onlineTrainData } from '../../core/runs/episode-store.ts';
 
 // The RSSM family through the shared run machinery: resume reproduces an uninterrupted run, and the online
 // loop (seed episodes, planner collects, episodes on disk) runs and resumes.
@@ -19,7 +21,10 @@ before(async () => {
 
 function cartpoleData(n: number): TrainData {
   const env = makeEnv('cartpole-swingup', { size: 32, maxSteps: 30 });
-  const eps = Array.from({ length: n }, (_, i) => runEpisode(env, i, randomPolicy(env.actionSpace, i)).episode);
+  const eps = Array.from(
+    { length: n },
+    (_, i) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), i).episode,
+  );
   return {
     dataset: 'mem',
     env: 'cartpole-swingup',

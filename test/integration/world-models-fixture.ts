@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addEpisode, createDataset } from '../../core/data/dataset.ts';
-import { makePolicy, rolloutEpisode } from '../../core/data/collect.ts';
+import { makePolicy } from '../../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../../core/agents/rollout.ts';
 import { makeEnv } from '../../core/envs/registry.ts';
 import type { Space } from '../../core/envs/types.ts';
 import { Rng } from '../../core/util/rng.ts';
@@ -33,6 +34,6 @@ export function collectWorkspace(opts: {
   const rng = new Rng(opts.seed ?? 7);
   const policy = makePolicy(opts.policy ?? 'random', env.actionSpace, rng);
   for (let e = 0; e < opts.episodes; e++)
-    addEpisode(ds, rolloutEpisode(env, policy, (opts.seed ?? 7) * 1000 + e), { level: 1 });
+    addEpisode(ds, rolloutEpisode(env, policy, (opts.seed ?? 7) * 1000 + e).episode, { level: 1 });
   return { workspace, dataset: name };
 }

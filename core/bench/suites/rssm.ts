@@ -4,6 +4,7 @@ import { rssmConfig, withActionDim, type RssmModelConfig } from '../../models/rs
 import { createRssmModel, disposeRssmModel, trainStep, type SeqBatch } from '../../models/rssm/world-model.ts';
 import { initialState } from '../../models/rssm/rssm.ts';
 import { cemPlan, CEM_DEFAULTS } from '../../agents/cem.ts';
+import { RssmLatentModel } from '../../models/rssm/latent-model.ts';
 
 /**
  * RSSM rows (issue 5):
@@ -17,7 +18,7 @@ import { cemPlan, CEM_DEFAULTS } from '../../agents/cem.ts';
  */
 const PYTORCH_MS: Record<string, number> = { 'rssm-train-b16x50': 4700, 'rssm-train-small': 90 };
 
-function benchConfig(size: 'big' | 'small'): RssmModelConfig {
+export function benchConfig(size: 'big' | 'small'): RssmModelConfig {
   const big = size === 'big';
   const d = big ? 200 : 64;
   return withActionDim(
@@ -40,7 +41,7 @@ function benchConfig(size: 'big' | 'small'): RssmModelConfig {
   );
 }
 
-function randomBatch(c: RssmModelConfig, b: number, t: number): SeqBatch {
+export function randomBatch(c: RssmModelConfig, b: number, t: number): SeqBatch {
   const isFirstHost = new Uint8Array(b * t);
   for (let i = 0; i < b; i++) isFirstHost[i * t] = 1;
   const s = c.image.size;
@@ -54,7 +55,7 @@ function randomBatch(c: RssmModelConfig, b: number, t: number): SeqBatch {
   };
 }
 
-async function threadsNote(backend: string): Promise<string> {
+export async function threadsNote(backend: string): Promise<string> {
   return backend === 'wasm' ? `${(await import('../../tensor/wasm.ts')).wasmThreads()} thread(s)` : backend;
 }
 
@@ -106,13 +107,19 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const c = benchConfig('big');
     const m = createRssmModel(c, 0);
     const state = initialState(c, 1);
+    const wm = new RssmLatentModel(m.params, c, {
+      kind: 'box',
+      shape: [c.actionDim],
+      low: new Array(c.actionDim).fill(-1),
+      high: new Array(c.actionDim).fill(1),
+    });
     const opts = ctx.quick ? { horizon: 12, candidates: 100, topK: 10, iterations: 2 } : { ...CEM_DEFAULTS };
     const times: number[] = [];
     try {
-      cemPlan(m.params, c, state, opts, 0);
+      cemPlan(wm, { deter: state.deter, stoch: state.stoch }, opts, 0);
       for (let i = 0; i < ctx.steps; i++) {
         const t0 = performance.now();
-        cemPlan(m.params, c, state, opts, i + 1);
+        cemPlan(wm, { deter: state.deter, stoch: state.stoch }, opts, i + 1);
         times.push(performance.now() - t0);
       }
     } finally {

@@ -9,7 +9,8 @@ import {
   updateDatasetMeta,
   type Dataset,
 } from '../../data/dataset.ts';
-import { makePolicy, rolloutEpisode, POLICIES } from '../../data/collect.ts';
+import { makePolicy, POLICIES } from '../../agents/random-agents.ts';
+import { rolloutEpisode } from '../../agents/rollout.ts';
 import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
 import { COLLECT_BOUNDS } from '../../contract/schemas.ts';
@@ -96,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
   let steps = 0;
   const returns: number[] = [];
   for (let e = 0; e < episodes; e++) {
-    const ep = rolloutEpisode(env, policy, resetRng.int(2 ** 31));
+    const ep = rolloutEpisode(env, policy, resetRng.int(2 ** 31)).episode;
     const entry = addEpisode(ds, ep);
     steps += entry.length - 1;
     returns.push(entry.return);

@@ -11,6 +11,8 @@ import { latestCheckpointName } from '../../runs/checkpoints.ts';
 import { cliOverrides } from '../config-overrides.ts';
 import { logFailure, workspaceLogFile } from '../failure.ts';
 
+const BEHAVIORS = ['cem', 'actor-critic'];
+
 export const summary = 'train a world model (a run) from a dataset or online in an env';
 
 async function help(): Promise<string> {
@@ -21,8 +23,11 @@ async function help(): Promise<string> {
        oneiro train --resume RUN
 
   --model FAMILY     model family: ${familyNames().join(', ')}
-  --dataset NAME     dataset in the workspace to train on (the last 10% of episodes are held out for eval)
-  --env NAME --online  train online in a built-in env (families that plan)
+  --dataset NAME     dataset in the workspace to train on (~10% of episodes, chosen by a hash of their id,
+                     are held out for eval; online runs hold out their collected episodes the same way)
+  --env NAME --online  train online in a built-in env (families that plan or act: rssm)
+  --behavior B       how the agent acts and learns: cem | actor-critic (families with behaviours: rssm;
+                     default: the preset's — planet: cem, dreamerv1/dreamerv2: actor-critic)
   --preset P         config preset (default: default)
                        ${presets.join('\n                       ')}
   --set KEY=VALUE    override one config field, e.g. --set rssm.deter=64 (repeatable; numbers, true/false,
@@ -50,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
       env: { type: 'string' },
       online: { type: 'boolean', default: false },
       preset: { type: 'string' },
+      behavior: { type: 'string' },
       steps: { type: 'string' },
       seed: { type: 'string' },
       'checkpoint-every': { type: 'string' },
@@ -68,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   let dir: string;
   let createdHere = false;
   if (values.resume) {
-    for (const f of ['model', 'dataset', 'preset', 'steps', 'seed', 'set', 'config'] as const) {
+    for (const f of ['model', 'dataset', 'preset', 'behavior', 'steps', 'seed', 'set', 'config'] as const) {
       if (values[f] !== undefined)
         throw new UserError(`--${f} cannot be combined with --resume: a resumed run keeps its own config`);
     }
@@ -78,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     const family = await getFamily(model);
     const online = Boolean(values.online || values.env);
     if (online) {
-      if (!family.onlineData)
+      if (!family.agentSettings)
         throw new UserError(
           `${model}: online training (--env/--online) is not supported by this family; collect a dataset and use --dataset`,
         );
@@ -90,7 +96,13 @@ export async function run(argv: string[]): Promise<number> {
       throw new UserError(
         `--preset '${preset}' is not a ${model} preset: expected one of ${family.presets.join(', ')}`,
       );
-    const overrides = cliOverrides(values.config, values.set);
+    if (values.behavior !== undefined) {
+      if (!family.agentSettings) throw new UserError(`--behavior: the ${model} family hosts no behaviours`);
+      if (!BEHAVIORS.includes(values.behavior))
+        throw new UserError(`--behavior '${values.behavior}' is not known: expected one of ${BEHAVIORS.join(', ')}`);
+    }
+    const fromFlags = cliOverrides(values.config, values.set);
+    const overrides = values.behavior !== undefined ? { ...(fromFlags ?? {}), behavior: values.behavior } : fromFlags;
     const backend = (await initBackend(values.backend)).name;
     const created = await createRun({
       ...(overrides ? { overrides } : {}),

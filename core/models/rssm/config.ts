@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { presetConfig } from '../preset-config.ts';
 import { UserError } from '../../util/errors.ts';
+import {
+  ACTOR_CRITIC_DEBUG,
+  ACTOR_CRITIC_DREAMERV1,
+  ACTOR_CRITIC_DREAMERV2,
+  actorCriticConfigSchema,
+} from '../actor-critic-config.ts';
 
 /**
  * RSSM configuration (validated with zod; every default written out in a run's config.json).
@@ -76,6 +82,10 @@ export const rssmConfigSchema = z
       topK: int(1, 1e5),
       iterations: int(1, 1000),
     }),
+    /** How the agent acts and learns (core/agents): PlaNet's CEM planner, or Dreamer's actor-critic in imagination. */
+    behavior: z.enum(['cem', 'actor-critic']).default('cem'),
+    /** Settings of the actor-critic behaviour (its own block; used when behavior is 'actor-critic'). */
+    actorCritic: actorCriticConfigSchema.default(ACTOR_CRITIC_DREAMERV1),
     online: z.strictObject({
       seedEpisodes: int(1, 1e4),
       /** Train steps between collected episodes (PlaNet: 100 steps per collected episode at 1000/repeat steps). */
@@ -178,7 +188,38 @@ const planet: RssmConfig = {
   },
   train: { steps: 50000, batch: 50, length: 50, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0 }, // Adam 1e-3, eps 1e-4, clip 1000
   planner: CEM_PLANET,
+  behavior: 'cem',
+  actorCritic: ACTOR_CRITIC_DREAMERV1,
   online: ONLINE_PLANET,
+};
+
+// Dreamer v1 (danijar/dreamer dreamer.py define_config, models.py; §1.3): RSSM deter 200 / hidden 200 / stoch 30
+// Gaussian (min std 0.1), ELU; conv encoder/decoder depth 32; reward head 2×400 ELU; no pcont head; free nats 3
+// on the mean KL; batch 50×50; model Adam lr 6e-4 (Keras default eps 1e-7), clip 100.
+const dreamerv1: RssmConfig = {
+  image: { size: 64, channels: 3 },
+  actionDim: null,
+  rssm: { deter: 200, hidden: 200, latent: { kind: 'gaussian', size: 30, minStd: 0.1 }, gruNorm: false, act: 'elu' },
+  encoder: { depth: 32, kernels: [4, 4, 4, 4], act: 'relu' },
+  decoder: { depth: 32, kernels: [5, 5, 6, 6], act: 'relu' },
+  heads: { units: 400, layers: 2, act: 'elu', cont: false },
+  loss: {
+    imageScale: 1,
+    rewardScale: 1,
+    contScale: 0,
+    klScale: 1,
+    freeNats: 3,
+    freeNatsPlacement: 'mean',
+    klBalance: null,
+    overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
+  },
+  train: { steps: 50000, batch: 50, length: 50, lr: 6e-4, adamEps: 1e-7, clipNorm: 100, seed: 0 },
+  planner: CEM_PLANET,
+  behavior: 'actor-critic',
+  actorCritic: ACTOR_CRITIC_DREAMERV1,
+  // action repeat 2, time limit 1000 (500 agent steps), prefill 5000 env steps (= 5 episodes), 100 train steps
+  // per 1000 env steps (one episode), exploration noise 0.3.
+  online: { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 2, episodeSteps: 500 },
 };
 
 const dreamerv2: RssmConfig = {
@@ -207,6 +248,8 @@ const dreamerv2: RssmConfig = {
   },
   train: { steps: 50000, batch: 16, length: 50, lr: 3e-4, adamEps: 1e-5, clipNorm: 100, seed: 0 }, // dmc_vision model lr 3e-4, eps 1e-5, clip 100
   planner: CEM_PLANET,
+  behavior: 'actor-critic',
+  actorCritic: ACTOR_CRITIC_DREAMERV2,
   online: ONLINE_PLANET,
 };
 
@@ -230,6 +273,8 @@ const debug: RssmConfig = {
   },
   train: { steps: 300, batch: 8, length: 16, lr: 1e-3, adamEps: 1e-4, clipNorm: 100, seed: 0 },
   planner: { horizon: 8, candidates: 200, topK: 20, iterations: 5 },
+  behavior: 'cem',
+  actorCritic: ACTOR_CRITIC_DEBUG,
   online: { seedEpisodes: 3, trainEvery: 50, explorationNoise: 0.3, actionRepeat: 4, episodeSteps: 50 },
 };
 
@@ -250,7 +295,7 @@ const small: RssmConfig = {
 };
 
 // 'default' is PlaNet's camera-ready config (what `oneiro train` uses without --preset).
-export const RSSM_PRESETS = { planet, dreamerv2, small, debug, default: planet } as const;
+export const RSSM_PRESETS = { planet, dreamerv1, dreamerv2, small, debug, default: planet } as const;
 export type RssmPresetName = keyof typeof RSSM_PRESETS;
 
 type DeepPartial<T> = {

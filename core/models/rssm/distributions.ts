@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { stopGradient } from '../../tensor/stop-gradient.ts';
 
 /**
  * Latent distributions of the RSSM.
@@ -19,15 +20,7 @@ export interface CategoricalDist {
 }
 export type LatentDist = GaussianDist | CategoricalDist;
 
-const stopGradientOp = tf.customGrad(((x: tf.Tensor) => ({
-  value: tf.clone(x),
-  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-})) as any);
-
-/** sg(x): the value of x, with no gradient flowing back into it (tfjs-core has no stop_gradient op). */
-export function stopGradient<T extends tf.Tensor>(x: T): T {
-  return stopGradientOp(x) as T;
-}
+export { stopGradient };
 
 export function stopDist(d: LatentDist): LatentDist {
   return d.kind === 'gaussian'

@@ -1,11 +1,8 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Episode } from '../../data/episode.ts';
-import { readEpisodeFile, writeEpisode } from '../../data/episode-file.ts';
-import { makeEnv } from '../../envs/registry.ts';
-import type { Env, Space } from '../../envs/types.ts';
+import type { Space } from '../../envs/types.ts';
 import { UserError } from '../../util/errors.ts';
-import { PlanetAgent, randomPolicy, runEpisode } from '../../agents/online.ts';
+import type { Rng } from '../../util/rng.ts';
+import type { LatentState } from '../latent-world-model.ts';
 import type {
   FamilyCheckpoint,
   FamilyContext,
@@ -14,7 +11,6 @@ import type {
   PhaseSpec,
   StepContext,
   StepReport,
-  TrainData,
   TrainSession,
 } from '../family.ts';
 import { assignParams, namedParams } from '../nn.ts';
@@ -23,47 +19,17 @@ import { disposeSeqBatch, prepareEpisode, type RssmEpisode, sampleWindows, toSeq
 import { evaluateRssm, openLoopEpisode, rssmDreamSession, rssmFilterFeatures } from './evaluate.ts';
 import { SeedStream } from './noise.ts';
 import { estimateRssmMemory } from './memory.ts';
+import { RssmLatentModel } from './latent-model.ts';
+import * as tf from '@tensorflow/tfjs-core';
 import { type RssmModel, createRssmModel, disposeRssmModel, trainStep } from './world-model.ts';
 
 /**
- * The RSSM (PlaNet / DreamerV2 world model) as a ModelFamily: one phase 'model'.
- * Offline (`--dataset`): windows of the dataset's training episodes. Online (TrainData without a dataset but
- * with an env): PlaNet's loop — `online.seedEpisodes` random episodes, then every `online.trainEvery` steps one
- * episode collected with the CEM planner plus exploration noise; collected episodes are written to
- * <run>/episodes/ (atomic npz) so a resumed run continues with exactly the episodes it had.
+ * The RSSM (PlaNet / Dreamer v1 / DreamerV2 world model) as a ModelFamily: one phase 'model' over windows of
+ * its training episodes. It owns no env, episode store or behaviour: the runner (core/runs) collects online
+ * episodes into it (`addEpisodes`) and trains the configured behaviour on its `latent()` view.
  */
 export function actionDimOf(space: Space): number {
   return space.kind === 'box' ? space.shape.reduce((a, b) => a * b, 1) : space.n;
-}
-
-/**
- * TrainData for an online run (`oneiro train --model rssm --env NAME --online`): no dataset, the env's spaces,
- * no episodes yet (the session collects them). Also what a resumed online run needs instead of a dataset.
- */
-export function onlineTrainData(env: string, imageSize?: number): TrainData {
-  const e = makeEnv(env, imageSize ? { size: imageSize } : {});
-  return {
-    dataset: null,
-    env: e.name,
-    actionSpace: e.actionSpace,
-    imageSize: e.observationShape[0],
-    train: [],
-    heldOut: [],
-  };
-}
-
-/** The episodes an online run collected (<run>/episodes/*.npz, in order): evaluation data for `oneiro eval`. */
-export function collectedEpisodes(runDir: string): Episode[] {
-  const dir = join(runDir, 'episodes');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('-online.npz'))
-    .sort()
-    .map((f) => readEpisodeFile(join(dir, f)));
-}
-
-function isOnline(ctx: FamilyContext<RssmConfig>): boolean {
-  return ctx.data.dataset === null && ctx.data.env !== null;
 }
 
 class RssmSession implements TrainSession {
@@ -71,98 +37,40 @@ class RssmSession implements TrainSession {
   readonly model: RssmModel;
   readonly config: RssmModelConfig;
   private readonly eps: RssmEpisode[];
-  private readonly online: boolean;
-  private env: Env | null = null;
-  private collected = 0;
-  private returns: number[] = [];
+  private readonly view: RssmLatentModel;
 
   constructor(private readonly ctx: FamilyContext<RssmConfig>) {
     this.config = withActionDim(ctx.config, actionDimOf(ctx.data.actionSpace));
     this.model = createRssmModel(this.config, ctx.seed);
-    this.online = isOnline(ctx);
     this.eps = ctx.data.train.map((e) => prepareEpisode(e, this.config.image.size));
     this.phases = [{ name: 'model', steps: this.config.train.steps, unit: 'step', headline: 'model_loss' }];
-    if (this.online && ctx.data.actionSpace.kind !== 'box') {
-      throw new UserError(
-        `online RSSM training plans with CEM over continuous actions; env '${ctx.data.env}' has a discrete action space`,
-      );
-    }
+    this.view = new RssmLatentModel(this.model.params, this.config, ctx.data.actionSpace);
   }
 
-  private get episodesDir(): string | null {
-    return this.ctx.runDir ? join(this.ctx.runDir, 'episodes') : null;
+  async beginPhase(): Promise<void> {}
+
+  addEpisodes(episodes: Episode[]): void {
+    for (const e of episodes) this.eps.push(prepareEpisode(e, this.config.image.size));
   }
 
-  private makeEnv(): Env {
-    const o = this.config.online;
-    this.env ??= makeEnv(this.ctx.data.env as string, {
-      size: this.config.image.size,
-      actionRepeat: o.actionRepeat,
-      maxSteps: o.episodeSteps,
-    });
-    return this.env;
+  latent(): RssmLatentModel {
+    return this.view;
   }
 
-  private addEpisode(ep: Episode, ret: number): void {
-    const dir = this.episodesDir;
-    if (dir) {
-      mkdirSync(dir, { recursive: true });
-      writeEpisode(join(dir, `${String(this.collected).padStart(5, '0')}-online.npz`), ep);
-    }
-    this.eps.push(prepareEpisode(ep, this.config.image.size));
-    this.collected++;
-    this.returns.push(ret);
-  }
-
-  /** Collected episodes on disk, in order (for resume). */
-  private loadCollected(n: number): void {
-    const dir = this.episodesDir;
-    if (!dir || !existsSync(dir)) return;
-    const files = readdirSync(dir)
-      .filter((f) => f.endsWith('-online.npz'))
-      .sort()
-      .slice(0, n);
-    for (const f of files) {
-      this.eps.push(prepareEpisode(readEpisodeFile(join(dir, f)), this.config.image.size));
-      this.collected++;
-    }
-  }
-
-  async beginPhase(): Promise<void> {
-    if (!this.online || this.collected > 0) return;
-    const env = this.makeEnv();
-    const space = this.ctx.data.actionSpace;
-    for (let i = 0; i < this.config.online.seedEpisodes; i++) {
-      const { episode, ret } = runEpisode(env, this.ctx.seed * 1000 + i, randomPolicy(space, this.ctx.seed * 1000 + i));
-      this.addEpisode(episode, ret);
-    }
-    this.ctx.log(`collected ${this.collected} random seed episodes (mean return ${mean(this.returns).toFixed(2)})`);
-  }
-
-  /** One episode with the planner + exploration noise (PlaNet's training collect). */
-  collectWithPlanner(seed: number, noise = this.config.online.explorationNoise): number {
-    const agent = new PlanetAgent(this.model.params, this.config, this.ctx.data.actionSpace, {
-      planner: this.config.planner,
-      noise,
-      seed,
-      frameSize: this.config.image.size,
-    });
+  startStates(rng: Rng): LatentState {
+    const c = this.config;
+    const a = sampleWindows(this.eps, c.image.size, c.actionDim, c.train.batch, c.train.length, rng);
+    const actions = tf.tensor3d(a.action, [a.B, a.L, c.actionDim]);
+    const isFirst = tf.tensor2d(Float32Array.from(a.isFirst), [a.B, a.L]);
     try {
-      const { episode, ret } = runEpisode(this.makeEnv(), seed, agent.act);
-      this.addEpisode(episode, ret);
-      return ret;
+      return this.view.observeSequences(a.image, actions, isFirst, rng.int(2 ** 31));
     } finally {
-      agent.dispose();
+      tf.dispose([actions, isFirst]);
     }
   }
 
   async step(s: StepContext): Promise<StepReport> {
     const c = this.config;
-    const metrics: Record<string, number> = {};
-    if (this.online && s.step > 0 && s.step % c.online.trainEvery === 0) {
-      metrics.train_return = this.collectWithPlanner(s.rng.int(2 ** 31));
-      metrics.episodes = this.collected;
-    }
     const arrays = sampleWindows(this.eps, c.image.size, c.actionDim, c.train.batch, c.train.length, s.rng);
     const batch = toSeqBatch(arrays, c.image.size, c.actionDim);
     // Latent samples drawn from the step's Rng too, so resume reproduces them.
@@ -172,7 +80,7 @@ class RssmSession implements TrainSession {
       return {
         applied: !r.skipped,
         ...(r.reason ? { reason: r.reason } : {}),
-        metrics: { ...r.metrics, ...metrics },
+        metrics: r.metrics,
         items: c.train.batch * c.train.length,
       };
     } finally {
@@ -181,35 +89,25 @@ class RssmSession implements TrainSession {
   }
 
   async endPhase(): Promise<Record<string, number>> {
-    return this.online ? { episodes: this.collected, last_train_return: this.returns.at(-1) ?? NaN } : {};
+    return {};
   }
 
   checkpoint(): FamilyCheckpoint {
     const opt = this.model.optimizer.state('opt/');
     return {
       tensors: { ...namedParams(this.model.params, 'model/'), ...opt.tensors },
-      state: { adamT: opt.t, actionDim: this.config.actionDim, collected: this.collected },
+      state: { adamT: opt.t, actionDim: this.config.actionDim },
     };
   }
 
   restore(ckpt: FamilyCheckpoint): void {
     assignParams(this.model.params, ckpt.tensors, 'model/');
     this.model.optimizer.loadState(ckpt.tensors, Number(ckpt.state.adamT ?? 0), 'opt/');
-    if (this.online) {
-      const n = Number(ckpt.state.collected ?? 0);
-      this.eps.splice(this.ctx.data.train.length);
-      this.collected = 0;
-      this.loadCollected(n);
-    }
   }
 
   dispose(): void {
     disposeRssmModel(this.model);
   }
-}
-
-function mean(xs: number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 }
 
 function loadedRssm(m: RssmModel, c: RssmModelConfig, space: Space): LoadedModel {
@@ -220,6 +118,7 @@ function loadedRssm(m: RssmModel, c: RssmModelConfig, space: Space): LoadedModel
     dreamSession: (opts) => rssmDreamSession(m.params, c, space, opts),
     filterFeatures: (episode) => rssmFilterFeatures(m.params, c, episode),
     reinitialized: async (seed) => loadedRssm(createRssmModel(c, seed), c, space),
+    latent: () => new RssmLatentModel(m.params, c, space),
     dispose: () => disposeRssmModel(m),
   };
 }
@@ -232,14 +131,17 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
   estimateMemory: (c) => estimateRssmMemory(c),
   withSteps: (c, steps) => parseRssmConfig({ ...c, train: { ...c.train, steps } }),
   async createSession(ctx) {
-    if (!isOnline(ctx) && ctx.data.train.length === 0)
+    if (ctx.data.dataset !== null && ctx.data.train.length === 0)
       throw new UserError('rssm: no training episodes (give --dataset NAME, or --env NAME --online)');
     return new RssmSession(ctx);
   },
-  onlineData(env, config, runDir) {
-    // Evaluation of an online run uses the episodes it collected (the last ones it saw are its freshest data).
-    return { ...onlineTrainData(env, config.image.size), heldOut: collectedEpisodes(runDir) };
-  },
+  agentSettings: (c) => ({
+    behavior: c.behavior,
+    planner: c.planner,
+    actorCritic: c.actorCritic,
+    online: c.online,
+    imageSize: c.image.size,
+  }),
   async loadModel(ctx, ckpt): Promise<LoadedModel> {
     const c = withActionDim(ctx.config, Number(ckpt.state.actionDim ?? actionDimOf(ctx.data.actionSpace)));
     const m = createRssmModel(c, ctx.seed);

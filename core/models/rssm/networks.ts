@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RssmModelConfig } from './config.ts';
 import { encoderOutputSize, featureSize } from './config.ts';
-import { type Params, conv, deconv, dense, initConv, initDeconv, initDense } from '../nn.ts';
+import { type Params, conv, deconv, dense, initConv, initDeconv, initDense, initMlp } from '../nn.ts';
 import { act } from './noise.ts';
 import type { Rng } from '../../util/rng.ts';
 
@@ -67,14 +67,7 @@ export function decode(params: Params, c: RssmModelConfig, feat: tf.Tensor2D): t
   return x;
 }
 
-export function initMlp(params: Params, name: string, inDim: number, units: number, layers: number, rng: Rng): void {
-  let d = inDim;
-  for (let i = 0; i < layers; i++) {
-    initDense(params, `${name}/h${i}`, d, units, rng);
-    d = units;
-  }
-  initDense(params, `${name}/out`, d, 1, rng);
-}
+export { initMlp };
 
 /** Scalar MLP head: [N, F] → [N]. */
 export function mlpScalar(params: Params, name: string, c: RssmModelConfig, x: tf.Tensor2D): tf.Tensor1D {

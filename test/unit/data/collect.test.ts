@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { brownianPolicy, randomPolicy, rolloutEpisode } from '../../../core/data/collect.ts';
+import { brownianPolicy, randomPolicy } from '../../../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../../../core/agents/rollout.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
 import type { Space } from '../../../core/envs/types.ts';
 import { Rng } from '../../../core/util/rng.ts';
@@ -42,8 +43,8 @@ test('brownian policy: clipped random walk with steps of √(1/50)·N(0,1)', () 
 
 test('rollout: Dreamer alignment, deterministic under the seed, termination flags', () => {
   const env = makeEnv('pendulum-swingup', { size: 16, maxSteps: 12 });
-  const a = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(5)), 42);
-  const b = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(5)), 42);
+  const a = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(5)), 42).episode;
+  const b = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(5)), 42).episode;
   assert.deepEqual(a.imageShape, [13, 16, 16, 3]);
   assert.deepEqual(a.image, b.image);
   assert.deepEqual(a.action, b.action);
@@ -51,6 +52,6 @@ test('rollout: Dreamer alignment, deterministic under the seed, termination flag
   assert.equal(a.reward[0], 0);
   assert.deepEqual([a.isFirst[0], a.isLast[12], a.isTerminal[12]], [1, 1, 0]); // time limit: not terminal
   assert.equal(a.extra?.state.shape.join(), '13,3');
-  const c = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(5)), 43);
+  const c = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(5)), 43).episode;
   assert.notDeepEqual(c.image, a.image);
 });

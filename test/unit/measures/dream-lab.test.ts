@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
-import { randomPolicy, rolloutEpisode } from '../../../core/data/collect.ts';
+import { randomPolicy } from '../../../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../../../core/agents/rollout.ts';
 import { addEpisode, createDataset } from '../../../core/data/dataset.ts';
 import { createRun, trainRun } from '../../../core/runs/trainer.ts';
 import { loadTrainData } from '../../../core/runs/run-data.ts';
@@ -34,7 +35,8 @@ before(async () => {
     actionSpace: env.actionSpace as { kind: 'box'; shape: number[]; low: number[]; high: number[] },
     source: { kind: 'test' },
   });
-  for (let i = 0; i < 5; i++) addEpisode(ds, rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), 20 + i));
+  for (let i = 0; i < 5; i++)
+    addEpisode(ds, rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), 20 + i).episode);
   const run = await createRun({ workspace: ws, family: 'rssm', preset: 'debug', dataset: 'cp', steps: 2 });
   runId = run.id;
   const r = await trainRun(run.dir, { log: () => {} });

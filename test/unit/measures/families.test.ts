@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
-import { randomPolicy, rolloutEpisode } from '../../../core/data/collect.ts';
+import { randomPolicy } from '../../../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../../../core/agents/rollout.ts';
 import { getFamily } from '../../../core/models/registry.ts';
 import type { TrainData } from '../../../core/models/family.ts';
 import { evaluateModel } from '../../../core/runs/evaluate.ts';
@@ -19,7 +20,10 @@ before(async () => {
 });
 
 const env = makeEnv('cartpole-swingup', { size: 32, maxSteps: 30 });
-const eps = Array.from({ length: 4 }, (_, i) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), 50 + i));
+const eps = Array.from(
+  { length: 4 },
+  (_, i) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), 50 + i).episode,
+);
 const data: TrainData = {
   dataset: 'mem',
   env: 'cartpole-swingup',

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeEnv } from '../../../core/envs/registry.ts';
-import { randomPolicy, rolloutEpisode } from '../../../core/data/collect.ts';
+import { randomPolicy } from '../../../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../../../core/agents/rollout.ts';
 import type { Episode } from '../../../core/data/episode.ts';
 import type { Features, LoadedModel, OpenLoopOptions, OpenLoopResult } from '../../../core/models/family.ts';
 import { resizeFrames } from '../../../core/media/frames.ts';
@@ -19,8 +20,9 @@ const px = S * S * 3;
 
 function episodes(n: number, seed0: number): Episode[] {
   const env = makeEnv('cartpole-swingup', { size: S, maxSteps: 40 });
-  return Array.from({ length: n }, (_, i) =>
-    rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(seed0 + i)), seed0 + i),
+  return Array.from(
+    { length: n },
+    (_, i) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(seed0 + i)), seed0 + i).episode,
   );
 }
 const TRAIN = episodes(4, 10);

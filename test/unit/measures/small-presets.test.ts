@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
-import { randomPolicy, rolloutEpisode } from '../../../core/data/collect.ts';
+import { randomPolicy } from '../../../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../../../core/agents/rollout.ts';
 import { getFamily } from '../../../core/models/registry.ts';
 import type { TrainData } from '../../../core/models/family.ts';
 import { Rng } from '../../../core/util/rng.ts';
@@ -27,7 +28,7 @@ for (const name of ['rssm', 'world-models']) {
       (config as { vae: { imageSize: number } }).vae.imageSize;
     assert.equal(size, 64);
     const env = makeEnv('cartpole-swingup', { size: 64, maxSteps: 12 });
-    const ep = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(0)), 0);
+    const ep = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(0)), 0).episode;
     const data: TrainData = {
       dataset: 'mem',
       env: 'cartpole-swingup',

@@ -5,8 +5,10 @@ import { initBackend } from '../../../core/tensor/backend.ts';
 import { rssmConfig, withActionDim } from '../../../core/models/rssm/config.ts';
 import { createRssmModel, disposeRssmModel } from '../../../core/models/rssm/world-model.ts';
 import { initialState } from '../../../core/models/rssm/rssm.ts';
-import { cemPlan, sequenceReturns, CEM_DEFAULTS } from '../../../core/agents/cem.ts';
-import { PlanetAgent, runEpisode } from '../../../core/agents/online.ts';
+import { cemPlan, sequenceReturns, CEM_DEFAULTS, CemPlanner } from '../../../core/agents/cem.ts';
+import { LatentAgent } from '../../../core/agents/latent-agent.ts';
+import { rolloutEpisode } from '../../../core/agents/rollout.ts';
+import { RssmLatentModel } from '../../../core/models/rssm/latent-model.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
 
 before(async () => {
@@ -22,18 +24,20 @@ test("CEM defaults are PlaNet's (horizon 12, 1000 candidates, top 100, 10 iterat
 test("the planner's plan scores higher under the model than random candidates; planning leaks no tensors", () => {
   const c = withActionDim(rssmConfig('debug'), 1);
   const m = createRssmModel(c, 11);
-  const state = initialState(c, 1);
+  const wm = new RssmLatentModel(m.params, c, { kind: 'box', shape: [1], low: [-1], high: [1] });
+  const init = initialState(c, 1);
+  const state = { deter: init.deter, stoch: init.stoch };
   const opts = { horizon: 10, candidates: 300, topK: 30, iterations: 6 };
-  cemPlan(m.params, c, state, opts, 1); // warm-up (kernel setup)
+  cemPlan(wm, state, opts, 1); // warm-up (kernel setup)
   const before = tf.memory().numTensors;
-  let plan = cemPlan(m.params, c, state, opts, 2);
-  for (let i = 3; i < 6; i++) plan = cemPlan(m.params, c, state, opts, i);
+  let plan = cemPlan(wm, state, opts, 2);
+  for (let i = 3; i < 6; i++) plan = cemPlan(wm, state, opts, i);
   assert.equal(tf.memory().numTensors, before, 'numTensors flat across plans');
   assert.equal(plan.action.length, 1);
   assert.ok(plan.action[0] >= -1 && plan.action[0] <= 1, 'action inside the box');
   // 1000 uniform random action sequences, scored by the same model.
   const rand = tf.randomUniform([1000, opts.horizon, 1], -1, 1, 'float32', 77) as tf.Tensor3D;
-  const r = sequenceReturns(m.params, c, state, rand);
+  const r = sequenceReturns(wm, state, rand);
   const returns = Array.from(r.dataSync()).sort((a, b) => a - b);
   tf.dispose([rand, r]);
   const meanRandom = returns.reduce((a, b) => a + b, 0) / returns.length;
@@ -43,31 +47,28 @@ test("the planner's plan scores higher under the model than random candidates; p
   );
   assert.ok(plan.meanReturn > p95, `plan return ${plan.meanReturn} should beat 95% of random candidates (p95 ${p95})`);
   tf.dispose([
-    state.deter,
-    state.stoch,
-    ...(state.dist.kind === 'gaussian' ? [state.dist.mean, state.dist.std] : [state.dist.logits]),
+    init.deter,
+    init.stoch,
+    ...(init.dist.kind === 'gaussian' ? [init.dist.mean, init.dist.std] : [init.dist.logits]),
   ]);
   disposeRssmModel(m);
 });
 
-test('PlanetAgent (belief update + CEM + noise) drives a real env without leaking tensors', () => {
+test('a latent agent with the CEM planner (belief update + CEM + noise) drives a real env without leaking tensors', () => {
   const c = withActionDim(rssmConfig('debug', { planner: { horizon: 5, candidates: 50, topK: 5, iterations: 2 } }), 1);
   const m = createRssmModel(c, 2);
   const env = makeEnv('cartpole-swingup', { size: c.image.size, actionRepeat: 8, maxSteps: 6 });
-  const agent = new PlanetAgent(m.params, c, env.actionSpace, {
-    planner: c.planner,
-    noise: 0.3,
-    seed: 1,
-    frameSize: c.image.size,
-  });
-  runEpisode(env, 1, agent.act); // warm-up
+  const planner = new CemPlanner(c.planner);
+  const wm = new RssmLatentModel(m.params, c, env.actionSpace);
+  const agent = new LatentAgent(wm, planner, { noise: 0.3, seed: 1, frameSize: c.image.size, explore: true });
+  rolloutEpisode(env, agent, 1); // warm-up
   agent.reset();
   const before = tf.memory().numTensors;
-  const { episode } = runEpisode(env, 2, agent.act);
+  const { episode } = rolloutEpisode(env, agent, 2);
   agent.reset();
   assert.equal(tf.memory().numTensors, before, 'numTensors flat over an episode of planning');
   assert.equal(episode.imageShape[0], 7, 'reset frame + 6 steps');
-  assert.ok(Number.isFinite(agent.lastPlanReturn));
+  assert.ok(Number.isFinite(planner.lastPlanReturn));
   agent.dispose();
   disposeRssmModel(m);
 });

@@ -28,7 +28,32 @@ test('presets carry the reference defaults (mission-anchors §1.2, §1.4, §1.10
   assert.equal(d.loss.freeNats, 1);
   assert.equal(d.loss.freeNatsPlacement, 'mean');
   assert.equal(featureSize(withActionDim(d, 1)), 200 + 1024);
-  assert.deepEqual(Object.keys(RSSM_PRESETS).sort(), ['debug', 'default', 'dreamerv2', 'planet', 'small']);
+  assert.deepEqual(Object.keys(RSSM_PRESETS).sort(), ['debug', 'default', 'dreamerv1', 'dreamerv2', 'planet', 'small']);
+});
+
+test("behaviours per preset: planet plans with CEM; dreamerv1/v2 learn an actor-critic with their papers' settings", () => {
+  assert.equal(rssmConfig('planet').behavior, 'cem');
+  assert.equal(rssmConfig('debug').behavior, 'cem');
+  const v1 = rssmConfig('dreamerv1');
+  assert.equal(v1.behavior, 'actor-critic');
+  assert.deepEqual([v1.actorCritic.horizon, v1.actorCritic.gamma, v1.actorCritic.lambda], [15, 0.99, 0.95]);
+  assert.deepEqual([v1.actorCritic.actor.lr, v1.actorCritic.critic.lr, v1.train.lr], [8e-5, 8e-5, 6e-4]);
+  assert.equal(v1.actorCritic.actor.dist, 'tanh_normal');
+  assert.equal(v1.actorCritic.actor.entropy, 0);
+  assert.equal(v1.heads.cont, false, 'no pcont head: a constant discount');
+  const v2 = rssmConfig('dreamerv2');
+  assert.equal(v2.behavior, 'actor-critic');
+  assert.equal(v2.actorCritic.actor.dist, 'trunc_normal');
+  assert.deepEqual([v2.actorCritic.critic.slowEvery, v2.actorCritic.critic.slowFraction], [100, 1]);
+  assert.equal(v2.actorCritic.actor.entropy, 1e-4, 'dmc_vision actor_ent');
+  assert.equal(rssmConfig('debug', { behavior: 'actor-critic' }).actorCritic.actor.units, 32, 'debug: a tiny one');
+  assert.throws(
+    () => rssmConfig('debug', { behavior: 'ppo' as 'cem' }),
+    (e: unknown) => isUserError(e) && /behavior/.test((e as Error).message),
+  );
+  // A stored config from before behaviours existed still loads (CEM, as it was trained).
+  const { behavior: _b, actorCritic: _a, ...old } = rssmConfig('planet');
+  assert.equal(parseRssmConfig(old).behavior, 'cem');
 });
 
 test('overrides deep-merge; overshooting can be switched on with per-distance weights', () => {
@@ -39,7 +64,10 @@ test('overrides deep-merge; overshooting can be switched on with per-distance we
 
 test('bad configs are rejected with the field and the expected value', () => {
   const bad: [() => unknown, RegExp][] = [
-    [() => rssmConfig('nope'), /unknown rssm preset 'nope': expected one of planet, dreamerv2, small, debug/],
+    [
+      () => rssmConfig('nope'),
+      /unknown rssm preset 'nope': expected one of planet, dreamerv1, dreamerv2, small, debug/,
+    ],
     [
       () => rssmConfig('planet', { loss: { overshooting: { distance: 3, weights: [1] } } }),
       /loss\.overshooting\.weights: expected 3 weights/,

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
-import { randomPolicy, runEpisode } from '../../../core/agents/online.ts';
+import { randomPolicy } from '../../../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../../../core/agents/rollout.ts';
+import { Rng } from '../../../core/util/rng.ts';
 import { rssmFamily } from '../../../core/models/rssm/family.ts';
 import { namedParams } from '../../../core/models/nn.ts';
 import { rssmConfig, withActionDim } from '../../../core/models/rssm/config.ts';
@@ -15,7 +17,7 @@ before(async () => {
 
 test('loaded RSSM: evaluate reports every metric with its baseline; open loop and dream session shapes; no leaks', async () => {
   const env = makeEnv('cartpole-swingup', { size: 64, maxSteps: 60 });
-  const eps = [0, 1].map((i) => runEpisode(env, i, randomPolicy(env.actionSpace, i)).episode);
+  const eps = [0, 1].map((i) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), i).episode);
   const config = rssmConfig('debug');
   const m = createRssmModel(withActionDim(config, 1), 0);
   const data = {

@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { stopGradient } from '../tensor/stop-gradient.ts';
+
+/**
+ * The actor's action distributions, from the actor network's raw output [N, out]:
+ * - 'tanh_normal' (Dreamer v1 models.py ActionDecoder): mean = 5·tanh(μ/5), std = softplus(s + softplus⁻¹(initStd))
+ *   + minStd, a = tanh(x) with x ~ N(mean, std) reparameterised; log-prob with the tanh change of variables.
+ * - 'trunc_normal' (DreamerV2 nets.py DistLayer): mean = tanh(μ), std = 2·σ(s/2) + minStd, on [−1, 1]. Sampled
+ *   as a Normal draw clipped into the box with a straight-through gradient (the SafeTruncatedNormal of
+ *   NM512/dreamerv3-torch; tfjs has no implicit-reparameterised truncated normal); exact log-prob and entropy.
+ * - 'onehot' (DreamerV2 dists.py OneHotDist): categorical over n actions, straight-through one-hot samples
+ *   (sample + probs − sg(probs)).
+ */
+export type ActionDistKind = 'tanh_normal' | 'trunc_normal' | 'onehot';
+
+export interface ActionDist {
+  kind: ActionDistKind;
+  /** Gaussian parameters (pre-squash for tanh_normal) or log-probabilities [N, A]. */
+  a: tf.Tensor2D;
+  b: tf.Tensor2D | null;
+}
+
+export interface DistParams {
+  initStd: number;
+  minStd: number;
+}
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+
+export function rawSize(kind: ActionDistKind, actionDim: number): number {
+  return kind === 'onehot' ? actionDim : 2 * actionDim;
+}
+
+export function actionDist(kind: ActionDistKind, raw: tf.Tensor2D, p: DistParams): ActionDist {
+  if (kind === 'onehot') return { kind, a: tf.logSoftmax(raw), b: null };
+  const [mu, s] = tf.split(raw, 2, -1) as [tf.Tensor2D, tf.Tensor2D];
+  if (kind === 'tanh_normal') {
+    const rawInit = Math.log(Math.expm1(p.initStd)); // softplus⁻¹(initStd)
+    return {
+      kind,
+      a: tf.mul(tf.tanh(tf.div(mu, 5)), 5) as tf.Tensor2D,
+      b: tf.add(tf.softplus(tf.add(s, rawInit)), p.minStd) as tf.Tensor2D,
+    };
+  }
+  return { kind, a: tf.tanh(mu), b: tf.add(tf.mul(tf.sigmoid(tf.div(s, 2)), 2), p.minStd) as tf.Tensor2D };
+}
+
+export interface ActionSample {
+  /** The action given to the model [N, A] (gradient flows back to the distribution's parameters). */
+  action: tf.Tensor2D;
+  /** ln π(a) of the (stop-gradient) action [N]: REINFORCE's score. */
+  logProb: tf.Tensor1D;
+  /** H[π] [N] (one-sample estimate −ln π(a) for tanh_normal, as Dreamer v1's SampleDist estimates it). */
+  entropy: tf.Tensor1D;
+}
+
+const normalLogProb = (x: tf.Tensor, mean: tf.Tensor, std: tf.Tensor) =>
+  tf.sub(tf.neg(tf.mul(tf.square(tf.div(tf.sub(x, mean), std)), 0.5)), tf.add(tf.log(std), LOG_SQRT_2PI));
+/** Φ(x) of the standard normal. */
+const ndtr = (x: tf.Tensor) => tf.mul(tf.add(tf.erf(tf.div(x, Math.SQRT2)), 1), 0.5);
+/** log(1 − tanh²(x)), stable: 2·(log 2 − x − softplus(−2x)). */
+const logTanhJacobian = (x: tf.Tensor) => tf.mul(tf.sub(tf.sub(Math.LN2, x), tf.softplus(tf.mul(x, -2))), 2);
+
+/** ln π(a) [N] of a given action (for tanh_normal pass the pre-squash x instead, see `sample`). */
+function truncLogProb(d: ActionDist, a: tf.Tensor): tf.Tensor1D {
+  const { a: mean, b: std } = d as { a: tf.Tensor2D; b: tf.Tensor2D };
+  const z = tf.sub(ndtr(tf.div(tf.sub(1, mean), std)), ndtr(tf.div(tf.sub(-1, mean), std)));
+  return tf.sum(tf.sub(normalLogProb(a, mean, std), tf.log(tf.maximum(z, 1e-8))), -1) as tf.Tensor1D;
+}
+
+function truncEntropy(d: ActionDist): tf.Tensor1D {
+  // H = ln(√(2πe)·σ·Z) + (α·φ(α) − β·φ(β)) / (2Z), α = (−1 − μ)/σ, β = (1 − μ)/σ.
+  const { a: mean, b: std } = d as { a: tf.Tensor2D; b: tf.Tensor2D };
+  const alpha = tf.div(tf.sub(-1, mean), std);
+  const beta = tf.div(tf.sub(1, mean), std);
+  const z = tf.maximum(tf.sub(ndtr(beta), ndtr(alpha)), 1e-8);
+  const phi = (x: tf.Tensor) => tf.exp(tf.sub(tf.mul(tf.square(x), -0.5), LOG_SQRT_2PI));
+  const h = tf.add(
+    tf.add(tf.log(tf.mul(std, z)), 0.5 + LOG_SQRT_2PI),
+    tf.div(tf.sub(tf.mul(alpha, phi(alpha)), tf.mul(beta, phi(beta))), tf.mul(z, 2)),
+  );
+  return tf.sum(h, -1) as tf.Tensor1D;
+}
+
+/** A reparameterised / straight-through draw; `seed` feeds tf.random*. */
+export function sampleAction(d: ActionDist, seed: number): ActionSample {
+  if (d.kind === 'onehot') {
+    const u = tf.randomUniform(d.a.shape, 1e-6, 1 - 1e-6, 'float32', seed);
+    const idx = tf.argMax(tf.add(stopGradient(d.a), tf.neg(tf.log(tf.neg(tf.log(u))))), -1);
+    const oneHot = tf.cast(tf.oneHot(idx, d.a.shape[1]), 'float32') as tf.Tensor2D;
+    const probs = tf.exp(d.a);
+    const action = tf.add(oneHot, tf.sub(probs, stopGradient(probs))) as tf.Tensor2D;
+    const logProb = tf.sum(tf.mul(oneHot, d.a), -1) as tf.Tensor1D;
+    const entropy = tf.neg(tf.sum(tf.mul(probs, d.a), -1)) as tf.Tensor1D;
+    return { action, logProb, entropy };
+  }
+  const mean = d.a;
+  const std = d.b as tf.Tensor2D;
+  const x = tf.add(mean, tf.mul(std, tf.randomNormal(mean.shape, 0, 1, 'float32', seed)));
+  if (d.kind === 'tanh_normal') {
+    const xs = stopGradient(x);
+    const logProb = tf.sum(tf.sub(normalLogProb(xs, mean, std), logTanhJacobian(xs)), -1) as tf.Tensor1D;
+    // −ln π(a(θ)) with the reparameterised draw: a one-sample entropy estimate with a pathwise gradient.
+    const entropy = tf.neg(tf.sum(tf.sub(normalLogProb(x, mean, std), logTanhJacobian(x)), -1)) as tf.Tensor1D;
+    return { action: tf.tanh(x) as tf.Tensor2D, logProb, entropy };
+  }
+  const clipped = tf.clipByValue(x, -1 + 1e-6, 1 - 1e-6);
+  const action = tf.add(x, stopGradient(tf.sub(clipped, x))) as tf.Tensor2D;
+  return { action, logProb: truncLogProb(d, stopGradient(clipped)), entropy: truncEntropy(d) };
+}
+
+/** The deterministic action: the squashed mean, the truncated normal's mean, or the argmax one-hot. */
+export function modeAction(d: ActionDist): tf.Tensor2D {
+  if (d.kind === 'onehot') return tf.cast(tf.oneHot(tf.argMax(d.a, -1), d.a.shape[1]), 'float32') as tf.Tensor2D;
+  return d.kind === 'tanh_normal' ? tf.tanh(d.a) : d.a;
+}

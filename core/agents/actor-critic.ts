@@ -1,0 +1,189 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Space } from '../envs/types.ts';
+import type { LatentState, LatentWorldModel } from '../models/latent-world-model.ts';
+import { Adam, type Params, assignParams, disposeParams, namedParams } from '../models/nn.ts';
+import { stopGradient } from '../tensor/stop-gradient.ts';
+import { Rng } from '../util/rng.ts';
+import { type ActionDistKind, modeAction, sampleAction } from './action-dist.ts';
+import type { ActorCriticConfig } from '../models/actor-critic-config.ts';
+import { actorDistKind, actorForward, actorGrad, initActor } from './actor.ts';
+import type { Behavior, BehaviorCheckpoint, BehaviorUpdate } from './behavior.ts';
+import { criticValue, initCritic, updateSlowTarget } from './critic.ts';
+import { discountWeights, lambdaReturn } from './lambda-return.ts';
+
+/**
+ * Dreamer's actor-critic, learned purely in imagination (Dreamer v1 dreamer.py `_train`, DreamerV2 agent.py
+ * `ActorCritic`; mission-anchors §1.3–1.4). From every start state (all B·T posterior states of a batch) the
+ * actor imagines H steps in the world model; with rewards r, the slow critic's values v and per-step discounts
+ * γ_t = γ·continuation(s_t), the targets are λ-returns (indexing as DreamerV3's lambda_return: the target of
+ * s_t starts with the reward of arriving in s_{t+1}):
+ *   R_t = r_{t+1} + γ_{t+1}[(1 − λ) v(s_{t+1}) + λ R_{t+1}],  R_H = v(s_H)
+ *   w_t = Π_{k=1..t} γ_k  (stop-gradient; w_0 = 1)
+ *   actor  = −mean(w_t · [ρ·R_t + (1 − ρ)·ln π(a_t|s_t)·sg(R_t − v(s_t)) + η·H[π(·|s_t)]])
+ *   critic = −mean(w_t · ln N(sg(R_t) | v(s_t), 1))
+ * ρ = 1 backpropagates the return through the model's dynamics (continuous actions), ρ = 0 is REINFORCE
+ * (discrete), 'both' mixes (DreamerV2 actor_grad_mix). The actor sees stop-gradient features. The slow critic
+ * (targets and baseline) follows the critic on its schedule (critic.ts).
+ */
+export interface ActorCriticLosses {
+  actor: tf.Scalar;
+  critic: tf.Scalar;
+}
+
+export class ActorCritic implements Behavior {
+  readonly kind = 'actor-critic' as const;
+  readonly actor: Params = {};
+  readonly critic: Params = {};
+  readonly slow: Params = {};
+  readonly actorOpt: Adam;
+  readonly criticOpt: Adam;
+  /** Updates done so far (the slow critic's schedule counts these). */
+  updates = 0;
+  readonly distKind: ActionDistKind;
+  readonly grad: 'dynamics' | 'reinforce' | 'both';
+
+  constructor(
+    readonly config: ActorCriticConfig,
+    model: { featureSize: number; actionDim: number; actionSpace: Space },
+    seed: number,
+  ) {
+    const rng = new Rng(seed ^ 0xac7c);
+    this.distKind = actorDistKind(config, model.actionSpace);
+    this.grad = actorGrad(config, model.actionSpace);
+    initActor(this.actor, config, model.featureSize, model.actionDim, this.distKind, rng);
+    initCritic(this.critic, config, model.featureSize, rng);
+    initCritic(this.slow, config, model.featureSize, rng, 'slow');
+    const a = config.actor;
+    const c = config.critic;
+    this.actorOpt = new Adam(this.actor, { lr: a.lr, eps: a.adamEps, clipNorm: a.clipNorm });
+    this.criticOpt = new Adam(this.critic, { lr: c.lr, eps: c.adamEps, clipNorm: c.clipNorm });
+  }
+
+  act(wm: LatentWorldModel, state: LatentState, seed: number | null): Float32Array {
+    const out = tf.tidy(() => {
+      const d = actorForward(this.actor, this.config, this.distKind, wm.features(state));
+      return seed === null ? modeAction(d) : sampleAction(d, seed).action;
+    });
+    const a = out.dataSync() as Float32Array;
+    out.dispose();
+    return Float32Array.from(a);
+  }
+
+  update(wm: LatentWorldModel, starts: LatentState, seed: number): BehaviorUpdate {
+    const c = this.config;
+    const H = c.horizon;
+    updateSlowTarget(this.critic, this.slow, c, this.updates);
+    this.updates += 1;
+    const rng = new Rng(seed);
+    const imagSeed = rng.int(2 ** 31);
+    const actSeed = rng.int(2 ** 31);
+    let kept: { feat: tf.Tensor3D; target: tf.Tensor2D; weight: tf.Tensor2D } | null = null;
+    const a = this.actorOpt.step(() => {
+      const logps: tf.Tensor1D[] = [];
+      const ents: tf.Tensor1D[] = [];
+      const policy = (feat: tf.Tensor2D, t: number) => {
+        const s = sampleAction(
+          actorForward(this.actor, c, this.distKind, stopGradient(feat)),
+          (actSeed + 7919 * t) >>> 0,
+        );
+        logps.push(s.logProb);
+        ents.push(s.entropy);
+        return s.action;
+      };
+      const im = wm.imagine(starts, policy, H, imagSeed);
+      const [T1, N, F] = im.features.shape;
+      const flat = tf.reshape(im.features, [T1 * N, F]) as tf.Tensor2D;
+      const reward = tf.reshape(wm.reward(flat), [T1, N]) as tf.Tensor2D;
+      const disc = tf.mul(tf.reshape(wm.continuation(flat), [T1, N]), c.gamma) as tf.Tensor2D;
+      const vSlow = tf.reshape(criticValue(this.slow, c, flat, 'slow'), [T1, N]) as tf.Tensor2D;
+      const next = (x: tf.Tensor2D) => tf.slice(x, [1, 0], [H, N]) as tf.Tensor2D;
+      const baseline = tf.slice(vSlow, [0, 0], [H, N]) as tf.Tensor2D;
+      const bootstrap = tf.reshape(tf.slice(vSlow, [H, 0], [1, N]), [N]) as tf.Tensor1D;
+      const target = lambdaReturn(next(reward), baseline, next(disc), bootstrap, c.lambda);
+      const weight = discountWeights(next(disc));
+      const dyn = target;
+      const reinforce = () => tf.mul(tf.stack(logps), stopGradient(tf.sub(target, baseline)));
+      let objective: tf.Tensor =
+        this.grad === 'dynamics'
+          ? dyn
+          : this.grad === 'reinforce'
+            ? reinforce()
+            : tf.add(tf.mul(dyn, c.actor.gradMix), tf.mul(reinforce(), 1 - c.actor.gradMix));
+      const entropy = tf.stack(ents);
+      if (c.actor.entropy > 0) objective = tf.add(objective, tf.mul(entropy, c.actor.entropy));
+      const actorLoss = tf.mul(tf.neg(tf.mean(tf.mul(weight, objective))), c.scales.actor) as tf.Scalar;
+      kept = {
+        feat: tf.keep(stopGradient(tf.slice(im.features, [0, 0, 0], [H, N, F]))),
+        target: tf.keep(stopGradient(target)),
+        weight: tf.keep(weight),
+      };
+      return {
+        loss: actorLoss,
+        metrics: {
+          actor_entropy: tf.mean(entropy) as tf.Scalar,
+          imag_return: tf.mean(tf.slice(target, [0, 0], [1, N])) as tf.Scalar,
+          imag_reward: tf.mean(next(reward)) as tf.Scalar,
+          imag_weight: tf.mean(weight) as tf.Scalar,
+        },
+      };
+    });
+    const k = kept as unknown as { feat: tf.Tensor3D; target: tf.Tensor2D; weight: tf.Tensor2D };
+    try {
+      const cr = this.criticOpt.step(() => {
+        const [h, n, f] = k.feat.shape;
+        const v = tf.reshape(criticValue(this.critic, c, tf.reshape(k.feat, [h * n, f]) as tf.Tensor2D), [h, n]);
+        // −ln N(target | v, 1) = ½(target − v)² + ln √(2π)
+        const nll = tf.add(tf.mul(tf.square(tf.sub(k.target, v)), 0.5), 0.5 * Math.log(2 * Math.PI));
+        const loss = tf.mul(tf.mean(tf.mul(k.weight, nll)), c.scales.critic) as tf.Scalar;
+        return { loss, metrics: { value_mean: tf.mean(v) as tf.Scalar } };
+      });
+      const reason = a.reason ?? cr.reason;
+      return {
+        applied: a.applied && cr.applied,
+        ...(reason ? { reason } : {}),
+        metrics: {
+          actor_loss: a.loss,
+          critic_loss: cr.loss,
+          actor_grad_norm: a.gradNorm,
+          critic_grad_norm: cr.gradNorm,
+          ...a.metrics,
+          ...cr.metrics,
+        },
+      };
+    } finally {
+      tf.dispose([k.feat, k.target, k.weight]);
+    }
+  }
+
+  checkpoint(): BehaviorCheckpoint {
+    const oa = this.actorOpt.state('opt_actor/');
+    const oc = this.criticOpt.state('opt_critic/');
+    return {
+      tensors: {
+        ...namedParams(this.actor),
+        ...namedParams(this.critic),
+        ...namedParams(this.slow),
+        ...oa.tensors,
+        ...oc.tensors,
+      },
+      state: { actorT: oa.t, criticT: oc.t, updates: this.updates },
+    };
+  }
+
+  restore(ckpt: BehaviorCheckpoint): void {
+    assignParams(this.actor, ckpt.tensors);
+    assignParams(this.critic, ckpt.tensors);
+    assignParams(this.slow, ckpt.tensors);
+    this.actorOpt.loadState(ckpt.tensors, Number(ckpt.state.actorT ?? 0), 'opt_actor/');
+    this.criticOpt.loadState(ckpt.tensors, Number(ckpt.state.criticT ?? 0), 'opt_critic/');
+    this.updates = Number(ckpt.state.updates ?? 0);
+  }
+
+  dispose(): void {
+    disposeParams(this.actor);
+    disposeParams(this.critic);
+    disposeParams(this.slow);
+    this.actorOpt.dispose();
+    this.criticOpt.dispose();
+  }
+}

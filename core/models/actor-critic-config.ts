@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * The Dreamer actor-critic's own config block, declared here so family configs reference it without importing
+ * upward (core/agents/actor-critic.ts reads it; mission-anchors §1.3, §1.4,
+ * §1.10). Presets below carry their sources.
+ */
+// Strict, with upper bounds far above every published setting (as the family configs): a typo or an
+// absurd value is refused naming the field instead of exhausting memory.
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const real = (min: number, max: number) => z.number().min(min).max(max);
+
+const net = {
+  layers: int(0, 16),
+  units: int(1, 4096),
+  act: z.enum(['elu', 'relu', 'tanh']),
+  lr: z.number().positive().max(1),
+  adamEps: z.number().positive().max(1),
+  clipNorm: z.number().positive().max(1e9),
+};
+
+export const actorCriticConfigSchema = z.strictObject({
+  /** Imagination horizon H (states imagined from every posterior state of a batch). */
+  horizon: int(1, 1000),
+  gamma: real(0, 1),
+  lambda: real(0, 1),
+  actor: z.strictObject({
+    ...net,
+    /** Continuous actors (Dreamer v1 / V2); a discrete action space always gets a one-hot categorical. */
+    dist: z.enum(['tanh_normal', 'trunc_normal']),
+    initStd: z.number().positive().max(1e3),
+    minStd: real(0, 1e3),
+    /** 'auto': dynamics backprop for continuous actions, REINFORCE for discrete (DreamerV2 actor_grad). */
+    grad: z.enum(['auto', 'dynamics', 'reinforce', 'both']),
+    /** Share of the dynamics gradient when grad is 'both' (DreamerV2 actor_grad_mix). */
+    gradMix: real(0, 1),
+    entropy: real(0, 1e3),
+  }),
+  critic: z.strictObject({
+    ...net,
+    /** The slow (target) critic is mixed towards the critic every N updates (DreamerV2 slow_target_update). */
+    slowEvery: int(1, 1e7),
+    /** Mix fraction of each slow update; 1 = hard copy (DreamerV2 slow_target_fraction). */
+    slowFraction: real(0, 1),
+  }),
+  /** Loss scales (both 1 in the papers; DreamerV3 names them policy/value). */
+  scales: z.strictObject({ actor: real(0, 1e6), critic: real(0, 1e6) }),
+  /** Exploration for collection: Gaussian std on box actions (Dreamer v1 0.3), ε-random for discrete. */
+  explorationNoise: real(0, 10),
+});
+
+export type ActorCriticConfig = z.infer<typeof actorCriticConfigSchema>;
+
+// Dreamer v1 (dreamer.py define_config; §1.3): H 15, γ 0.99, λ 0.95, actor 4×400 ELU tanh-normal (init std 5,
+// min std 1e-4), value 3×400, lrs 8e-5, Adam clip 100 (tools.py Adam: Keras default eps 1e-7); no entropy bonus, no slow critic (a slow update every
+// step with fraction 1 is the critic itself); exploration noise 0.3.
+export const ACTOR_CRITIC_DREAMERV1: ActorCriticConfig = {
+  horizon: 15,
+  gamma: 0.99,
+  lambda: 0.95,
+  actor: {
+    layers: 4,
+    units: 400,
+    act: 'elu',
+    lr: 8e-5,
+    adamEps: 1e-7,
+    clipNorm: 100,
+    dist: 'tanh_normal',
+    initStd: 5,
+    minStd: 1e-4,
+    grad: 'dynamics',
+    gradMix: 1,
+    entropy: 0,
+  },
+  critic: { layers: 3, units: 400, act: 'elu', lr: 8e-5, adamEps: 1e-7, clipNorm: 100, slowEvery: 1, slowFraction: 1 },
+  scales: { actor: 1, critic: 1 },
+  explorationNoise: 0.3,
+};
+
+// DreamerV2 dmc_vision (configs.yaml; §1.4): actor/critic 4×400 ELU, trunc-normal min std 0.1, actor lr 8e-5,
+// critic lr 8e-5, Adam eps 1e-5 clip 100, actor_ent 1e-4, actor_grad auto, actor_grad_mix 0.1, slow critic
+// hard-copied every 100 updates; expl_noise 0 (sampling from the actor explores).
+export const ACTOR_CRITIC_DREAMERV2: ActorCriticConfig = {
+  horizon: 15,
+  gamma: 0.99,
+  lambda: 0.95,
+  actor: {
+    layers: 4,
+    units: 400,
+    act: 'elu',
+    lr: 8e-5,
+    adamEps: 1e-5,
+    clipNorm: 100,
+    dist: 'trunc_normal',
+    initStd: 1,
+    minStd: 0.1,
+    grad: 'auto',
+    gradMix: 0.1,
+    entropy: 1e-4,
+  },
+  critic: {
+    layers: 4,
+    units: 400,
+    act: 'elu',
+    lr: 8e-5,
+    adamEps: 1e-5,
+    clipNorm: 100,
+    slowEvery: 100,
+    slowFraction: 1,
+  },
+  scales: { actor: 1, critic: 1 },
+  explorationNoise: 0,
+};
+
+/** Tiny networks for tests and smoke runs (not from a paper). */
+export const ACTOR_CRITIC_DEBUG: ActorCriticConfig = {
+  ...ACTOR_CRITIC_DREAMERV2,
+  horizon: 8,
+  actor: { ...ACTOR_CRITIC_DREAMERV2.actor, layers: 2, units: 32, lr: 1e-3, entropy: 1e-3 },
+  critic: { ...ACTOR_CRITIC_DREAMERV2.critic, layers: 2, units: 32, lr: 1e-3, slowEvery: 20 },
+  explorationNoise: 0.3,
+};
+
+/** What the runner needs to run a family's agent: which behaviour, its settings, and the online schedule. */
+export interface AgentSettings {
+  behavior: 'cem' | 'actor-critic';
+  planner: { horizon: number; candidates: number; topK: number; iterations: number };
+  actorCritic: ActorCriticConfig;
+  online: {
+    seedEpisodes: number;
+    trainEvery: number;
+    explorationNoise: number;
+    actionRepeat: number;
+    episodeSteps: number;
+  };
+  /** Frame size the model works at (env frames are rendered at it). */
+  imageSize: number;
+}

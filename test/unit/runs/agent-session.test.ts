@@ -1,0 +1,83 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../../../core/tensor/backend.ts';
+import { AgentSession } from '../../../core/runs/agent-session.ts';
+import { EpisodeStore, isHeldOut, onlineTrainData } from '../../../core/runs/episode-store.ts';
+import { ACTOR_CRITIC_DEBUG } from '../../../core/models/actor-critic-config.ts';
+import type { Episode } from '../../../core/data/episode.ts';
+import type { TrainSession } from '../../../core/models/family.ts';
+
+before(async () => {
+  await initBackend('cpu');
+});
+
+/** A family session that only records what it is given to train on. */
+function recordingSession(): TrainSession & { given: Episode[] } {
+  const given: Episode[] = [];
+  return {
+    given,
+    phases: [{ name: 'model', steps: 1, unit: 'step', headline: 'model_loss' }],
+    beginPhase: async () => {},
+    step: async () => ({ applied: true, metrics: {}, items: 0 }),
+    endPhase: async () => ({}),
+    checkpoint: () => ({ tensors: {}, state: {} }),
+    restore: () => {},
+    addEpisodes: (eps) => given.push(...eps),
+    latent: () => null,
+    dispose: () => {},
+  };
+}
+
+test('online prefill: held-out episodes (by id hash) are stored but never given to the model; resume reloads the same split', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oneiro-agent-session-'));
+  try {
+    const inner = recordingSession();
+    const settings = {
+      behavior: 'cem' as const,
+      planner: { horizon: 2, candidates: 4, topK: 2, iterations: 1 },
+      actorCritic: ACTOR_CRITIC_DEBUG,
+      online: { seedEpisodes: 10, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 8, episodeSteps: 4 },
+      imageSize: 16,
+    };
+    const s = new AgentSession(inner, settings, {
+      seed: 0,
+      data: onlineTrainData('cartpole-swingup', 16),
+      runDir: dir,
+      heldOutFraction: 0.5,
+      log: () => {},
+    });
+    await s.beginPhase('model', new AbortController().signal);
+    const files = readdirSync(join(dir, 'episodes')).sort();
+    assert.equal(files.length, 10);
+    const held = files.filter((f) => isHeldOut(f.slice(0, -4), 0.5));
+    assert.ok(held.length > 0 && held.length < 10, `a mix (${held.length} held out)`);
+    assert.equal(inner.given.length, 10 - held.length, 'only the training side reaches the model');
+    // The split is a property of each id: a store over the same folder splits it the same way.
+    const loaded = new EpisodeStore(dir, 0.5).load();
+    assert.equal(loaded.heldOut.length, held.length);
+    const key = (e: Episode) => Array.from(e.reward).join(',') + e.image.subarray(0, 64).join(',');
+    const trainKeys = new Set(inner.given.map(key));
+    assert.ok(
+      loaded.heldOut.every((e) => !trainKeys.has(key(e))),
+      'no held-out episode was trained on',
+    );
+    // Resume: restore reloads exactly the checkpoint's episodes, again only the training side.
+    const inner2 = recordingSession();
+    const s2 = new AgentSession(inner2, settings, {
+      seed: 0,
+      data: onlineTrainData('cartpole-swingup', 16),
+      runDir: dir,
+      heldOutFraction: 0.5,
+      log: () => {},
+    });
+    s2.restore({ tensors: {}, state: { ...s.checkpoint().state } });
+    assert.deepEqual(inner2.given.map(key), inner.given.map(key));
+    s.dispose();
+    s2.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
