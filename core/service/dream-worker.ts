@@ -3,7 +3,7 @@ import type { OpenLoopResult } from '../models/family.ts';
 import type { WorkerHandle, WorkerLauncher } from '../trainer/launcher.ts';
 import type { DreamMethod } from '../trainer/protocol.ts';
 import type { ErrorCode } from '../contract/names.ts';
-import type { OpenLoopRawRequest } from './dreams.ts';
+import type { OpenLoopRawRequest } from '../runs/dreams.ts';
 import { ServiceError } from './errors.ts';
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { DatasetService } from '../../../core/service/datasets.ts';
-import { DreamService } from '../../../core/service/dreams.ts';
+import { DreamService } from '../../../core/runs/dreams.ts';
 import { EventHub } from '../../../core/service/events.ts';
 import { exportStrip } from '../../../core/service/exports.ts';
 import { addEpisode, createDataset } from '../../../core/data/dataset.ts';
