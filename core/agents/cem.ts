@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../models/nn.ts';
 import type { RssmModelConfig } from '../models/rssm/config.ts';
 import { mlpScalar } from '../models/rssm/networks.ts';
-import type { SeedStream } from '../models/rssm/noise.ts';
+import type { SeedStream } from '../models/rssm/seed-stream.ts';
 import { imgStep, features } from '../models/rssm/rssm.ts';
 
 /**

@@ -28,7 +28,7 @@ import {
 } from './config.ts';
 import { disposeSeqBatch, prepareEpisode, type RssmEpisode, sampleWindows, toSeqBatch } from './batch.ts';
 import { evaluateRssm, openLoopEpisode, rssmDreamSession } from './evaluate.ts';
-import { SeedStream } from './noise.ts';
+import { SeedStream } from './seed-stream.ts';
 import { type RssmModel, createRssmModel, disposeRssmModel, trainStep } from './world-model.ts';
 
 /**
