@@ -266,17 +266,33 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
       'the dream frame to change',
       async () => (await canvasInfo(page, 'Dream frame')).hash !== dream.hash,
     );
-    // The trained model against copy-last-frame, read from the stats panel the user sees, step by step:
-    // summed over the imagined steps MIN_WINNING_HORIZON or more ahead, its pixel MSE must be lower.
+    // The trained model against its baselines over the imagined steps MIN_WINNING_HORIZON or more ahead:
+    // copy-last-frame (read from the stats panel the user sees), and the best constant image, the mean of
+    // those true frames (computed here from the canvases). An untrained model (2 steps) still beats
+    // copy-last on this data (0.33 vs 0.63 summed: the scene moves a lot), but not the mean frame; a trained
+    // one must beat both.
     const ctx = Number(((await page.locator('dt:text-is("context") + dd').textContent()) ?? '').replace(/\D/g, ''));
     assert.ok(ctx >= 1 && T - ctx >= MIN_WINNING_HORIZON, `context ${ctx} of ${T} steps`);
     const rows: string[] = [];
     let model = 0;
     let baseline = 0;
+    const reals: number[][] = [];
+    const dreams: number[][] = [];
+    const pixels = (name: string) =>
+      page
+        .getByRole('img', { name, exact: true })
+        .evaluate((c: any) =>
+          Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data as Uint8ClampedArray),
+        );
     for (let t = ctx + MIN_WINNING_HORIZON - 1; t < T; t++) {
+      const prev = (await canvasInfo(page, 'Dream frame')).hash;
       await scrub.fill(String(t));
       await waitUntil(`the stats panel at step ${t}`, async () =>
         ((await page.locator('dt:text-is("step") + dd').textContent()) ?? '').trim().startsWith(`${t} /`),
+      );
+      // Let the players redraw (two dreamed frames in a row can be identical, so do not insist).
+      await waitUntil('a redraw', async () => (await canvasInfo(page, 'Dream frame')).hash !== prev, 2000).catch(
+        () => null,
       );
       const m = Number(await page.locator('dt:text-is("mse") + dd').textContent());
       const b = Number(await page.locator('dt:text-is("copy-last") + dd').textContent());
@@ -284,11 +300,33 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
       model += m;
       baseline += b;
       rows.push(`h${t - ctx + 1} ${m}/${b}`);
+      reals.push(await pixels('Real frame'));
+      dreams.push(await pixels('Dream frame'));
     }
-    console.log(`# open-loop pixel MSE model/copy-last-frame, horizons ≥ ${MIN_WINNING_HORIZON}: ${rows.join(', ')}`);
+    // Pixel MSE in [0,1] over RGB (alpha skipped) on the canvases, for the model and for the mean true frame.
+    const mse = (a: number[], b: ArrayLike<number>) => {
+      let s = 0;
+      let n = 0;
+      for (let i = 0; i < a.length; i++) {
+        if (i % 4 === 3) continue;
+        s += ((a[i] - b[i]) / 255) ** 2;
+        n++;
+      }
+      return s / n;
+    };
+    const meanFrame = reals[0].map((_, i) => reals.reduce((s, r) => s + r[i], 0) / reals.length);
+    const modelCanvas = reals.reduce((s, r, k) => s + mse(r, dreams[k]), 0);
+    const meanCanvas = reals.reduce((s, r) => s + mse(r, meanFrame), 0);
+    console.log(
+      `# open-loop pixel MSE model/copy-last-frame, horizons ≥ ${MIN_WINNING_HORIZON}: ${rows.join(', ')}; Σ model ${modelCanvas.toFixed(5)} vs Σ mean frame ${meanCanvas.toFixed(5)} (canvases)`,
+    );
     assert.ok(
       model < baseline,
       `the trained model (Σ MSE ${model.toFixed(5)}) does not beat copy-last-frame (Σ ${baseline.toFixed(5)}) at horizons ≥ ${MIN_WINNING_HORIZON}: ${rows.join(', ')}`,
+    );
+    assert.ok(
+      modelCanvas < meanCanvas,
+      `the trained model (Σ MSE ${modelCanvas.toFixed(5)}) does not beat the mean true frame (Σ ${meanCanvas.toFixed(5)}) at horizons ≥ ${MIN_WINNING_HORIZON}`,
     );
     await scrub.fill('0');
     assert.match((await page.getByRole('status', { name: 'Rollout phase' }).textContent()) ?? '', /context/);
