@@ -14,7 +14,7 @@ import { createWorkbenchService, type WorkbenchService } from '../core/service/s
 import { utilityLauncher, type UtilityProcessLike } from '../core/trainer/launcher.ts';
 import { createDispatcher } from '../core/contract/validate.ts';
 import { startDemo } from '../core/service/demo.ts';
-import { workspaceDir } from '../core/cli/args.ts';
+import { workspaceDir } from '../core/util/workspace.ts';
 import {
   APP_SCHEME,
   APP_URL,

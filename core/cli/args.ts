@@ -1,5 +1,4 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { homedir } from 'node:os';
 import { resolve, join, dirname } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { UserError } from '../util/errors.ts';
@@ -27,12 +26,7 @@ export function parseCommand<O extends Options>(command: string, argv: string[],
   }
 }
 
-/** The workspace folder: --workspace, else ONEIRO_WORKSPACE, else ~/.oneiro. */
-export function workspaceDir(flag: string | undefined): string {
-  if (flag) return resolve(flag);
-  if (process.env.ONEIRO_WORKSPACE) return resolve(process.env.ONEIRO_WORKSPACE);
-  return join(homedir(), '.oneiro');
-}
+export { workspaceDir } from '../util/workspace.ts';
 
 export function intFlag(
   name: string,

@@ -1,4 +1,5 @@
 import { UserError } from '../util/errors.ts';
+import { signedErrorImage } from '../contract/error-image.ts';
 
 /**
  * Frame layouts as raw RGB images: filmstrips (frames side by side, wrapping into rows) and grids of rows
@@ -113,13 +114,11 @@ export function filmstrip(frames: Uint8Array, n: number, H: number, W: number, o
   return composeGrid(rows, { height: H, width: W, scale: opts.scale, gap: opts.gap, background: opts.background });
 }
 
-/** Dreamer's error image: (model − truth + 255) / 2 per channel, so 127/128 is "no error" (dreamerv3 agent.py). */
+/** Dreamer's signed error image, the one the UI draws too (core/contract/error-image.ts). */
 export function errorFrame(model: Uint8Array, truth: Uint8Array): Uint8Array {
   if (model.length !== truth.length)
     throw new UserError(`error frame: model has ${model.length} bytes, truth ${truth.length}`);
-  const out = new Uint8Array(model.length);
-  for (let i = 0; i < model.length; i++) out[i] = (model[i] - truth[i] + 255) >> 1;
-  return out;
+  return signedErrorImage(model, truth);
 }
 
 /**

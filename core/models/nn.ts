@@ -35,6 +35,11 @@ export function initDense(params: Params, name: string, inDim: number, outDim: n
   addVar(params, `${name}/b`, tf.fill([outDim], biasInit, 'float32'));
 }
 
+/** A bare weight `${name}/w` [inDim, outDim] with no bias (RSSM projections followed by a layer norm). */
+export function initWeight(params: Params, name: string, inDim: number, outDim: number, rng: Rng): void {
+  addVar(params, `${name}/w`, glorotUniform([inDim, outDim], inDim, outDim, rng));
+}
+
 /** Conv layer: filter [k, k, cin, cout] (tfjs layout), bias [cout]. */
 export function initConv(params: Params, name: string, k: number, cin: number, cout: number, rng: Rng): void {
   addVar(params, `${name}/w`, glorotUniform([k, k, cin, cout], k * k * cin, k * k * cout, rng));

@@ -3,7 +3,7 @@ import type { OpenLoopResult } from '../models/family.ts';
 import type { WorkerHandle, WorkerLauncher } from '../trainer/launcher.ts';
 import type { DreamMethod } from '../trainer/protocol.ts';
 import type { ErrorCode } from '../contract/names.ts';
-import type { OpenLoopRawRequest } from './dreams.ts';
+import type { OpenLoopRawRequest } from '../runs/dreams.ts';
 import { ServiceError } from './errors.ts';
 
 /**
@@ -19,7 +19,7 @@ export interface Dreams {
   reset(req: ParsedRequestOf<'dreams:reset'>): Promise<ReplyOf<'dreams:reset'>>;
   step(req: ParsedRequestOf<'dreams:step'>): Promise<ReplyOf<'dreams:step'>> | ReplyOf<'dreams:step'>;
   frame(req: ParsedRequestOf<'dreams:frame'>): Promise<ReplyOf<'dreams:frame'>> | ReplyOf<'dreams:frame'>;
-  /** Exports run where dreams run (core/service/exports.ts says why not on the host's thread). */
+  /** Exports run where dreams run (core/runs/exports.ts says why not on the host's thread). */
   exportStrip(req: ParsedRequestOf<'exports:strip'>): Promise<ReplyOf<'exports:strip'>>;
   closeSession(id: string): Promise<boolean> | boolean;
   close(): Promise<void> | void;

@@ -10,7 +10,7 @@ import { initBackend, type BackendInfo } from '../tensor/backend.ts';
 import type { WorkerLauncher } from '../trainer/launcher.ts';
 import { findChromium, findElectron, type Found } from './availability.ts';
 import { DatasetService } from './datasets.ts';
-import { DreamService } from './dreams.ts';
+import { DreamService } from '../runs/dreams.ts';
 import { DreamWorkerClient, type Dreams } from './dream-worker.ts';
 import { EventHub } from './events.ts';
 import { RunService } from './runs.ts';

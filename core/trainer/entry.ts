@@ -86,7 +86,7 @@ async function run(job: Job): Promise<void> {
   }
   if (job.kind === 'dream') {
     const { initBackend } = await import('../tensor/backend.ts');
-    const { DreamService } = await import('../service/dreams.ts');
+    const { DreamService } = await import('../runs/dreams.ts');
     const backend = (await initBackend(job.backend)).name;
     const dreams = new DreamService(job.workspace);
     dreamCall = async (id, method, req) => {

@@ -9,7 +9,7 @@ import { addEpisode, createDataset } from '../../core/data/dataset.ts';
 import type { Episode } from '../../core/data/episode.ts';
 import { validateRequest } from '../../core/contract/validate.ts';
 import { createWorkbenchService } from '../../core/service/service.ts';
-import { DreamService } from '../../core/service/dreams.ts';
+import { DreamService } from '../../core/runs/dreams.ts';
 import { DreamWorkerClient } from '../../core/service/dream-worker.ts';
 import { forkLauncher } from '../../core/trainer/launcher.ts';
 import { FakeLauncher } from '../unit/service/fake-launcher.ts';

@@ -177,6 +177,8 @@ test('divergence guard: a non-finite step is skipped and logged; K in a row stop
   assert.match(r2.message ?? '', /diverged: 5 steps in a row had a non-finite loss or gradient/);
   assert.match(r2.message ?? '', /last good checkpoint is intact/);
   assert.equal(readStatus(k.dir)?.state, 'failed');
+  // Each of the K bad steps is in metrics.jsonl as skipped (the record a user reads after the failure).
+  assert.equal(readMetrics(k.dir).filter((x) => x['vae/skipped'] === 1).length, 5);
   // The last good checkpoint (step 20) is the newest, loads, and holds finite weights.
   assert.deepEqual(
     listCheckpoints(k.dir)

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { median, type BenchContext, type BenchRow } from '../types.ts';
-import { makeVaeStep } from '../../tensor/vae-step.ts';
+import { makeDefaultVaeTrainStep } from '../../models/world-models/vae.ts';
 
 /**
  * Row `vae-train-b32`: one World Models VAE training step (forward, backward, Adam) at batch 32,
@@ -16,7 +16,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       continue;
     }
     await ctx.useBackend(backend);
-    const vae = await makeVaeStep(0);
+    const vae = makeDefaultVaeTrainStep(0);
     const x = tf.randomUniform([batch, 64, 64, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const times: number[] = [];
     try {
@@ -41,7 +41,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       backend,
       median: median(times),
       unit: 'ms',
-      note: `${ctx.steps} steps,${threads}, model: ${vae.source}${ctx.quick ? ', quick: batch 4' : ''}`,
+      note: `${ctx.steps} steps,${threads}, model: World Models ConvVAE (default preset)${ctx.quick ? ', quick: batch 4' : ''}`,
     });
   }
   // Rows carry numbers only; the skipped cpu measurement is said in the notes.

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { parseCommand } from '../args.ts';
 import { initBackend, type BackendInfo } from '../../tensor/backend.ts';
 import { runSelfCheck, type SelfCheck } from '../../tensor/self-check.ts';
+import { makeDefaultVaeTrainStep } from '../../models/world-models/vae.ts';
 
 export const summary = 'backend in use and why better ones are not, kernel self-check, Electron/Chromium availability';
 
@@ -61,8 +62,7 @@ async function timeVaeStep(backend: string): Promise<Report['vaeStep']> {
   const batch = 8;
   if (backend === 'cpu')
     return { ms: null, batch, model: null, note: 'skipped on the cpu backend (tens of seconds per step)' };
-  const { makeVaeStep } = await import('../../tensor/vae-step.ts');
-  const vae = await makeVaeStep(0);
+  const vae = makeDefaultVaeTrainStep(0);
   const x = tf.randomUniform([batch, 64, 64, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   try {
     for (let i = 0; i < 2; i++) vae.step(x); // warm-up: XNNPACK operator setup, weight packing
@@ -72,7 +72,7 @@ async function timeVaeStep(backend: string): Promise<Report['vaeStep']> {
     return {
       ms,
       batch,
-      model: vae.source,
+      model: 'World Models ConvVAE (default preset, core/models/world-models/vae.ts)',
       note: Number.isFinite(loss) ? 'forward, backward, Adam on 64×64×3' : 'loss was not finite',
     };
   } finally {

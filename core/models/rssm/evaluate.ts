@@ -7,7 +7,7 @@ import { type Params, dense } from '../nn.ts';
 import { featureSize, type RssmModelConfig } from './config.ts';
 import { klDivergence } from './distributions.ts';
 import { decode, encode, encodeSequence, mlpScalar } from './networks.ts';
-import { SeedStream } from './noise.ts';
+import { SeedStream } from './seed-stream.ts';
 import { type RssmSeq, features, imagine, imgStep, initialState, observe, obsStep, seqFeatures } from './rssm.ts';
 
 /**

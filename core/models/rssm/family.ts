@@ -17,7 +17,7 @@ import { assignParams, namedParams } from '../nn.ts';
 import { type RssmConfig, type RssmModelConfig, parseRssmConfig, rssmPresetConfig, withActionDim } from './config.ts';
 import { disposeSeqBatch, prepareEpisode, type RssmEpisode, sampleWindows, toSeqBatch } from './batch.ts';
 import { evaluateRssm, openLoopEpisode, rssmDreamSession, rssmFilterFeatures } from './evaluate.ts';
-import { SeedStream } from './noise.ts';
+import { SeedStream } from './seed-stream.ts';
 import { estimateRssmMemory } from './memory.ts';
 import { RssmLatentModel } from './latent-model.ts';
 import * as tf from '@tensorflow/tfjs-core';

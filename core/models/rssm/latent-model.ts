@@ -4,7 +4,7 @@ import type { Imagined, LatentPolicy, LatentState, LatentWorldModel } from '../l
 import { type Params, dense } from '../nn.ts';
 import { type RssmModelConfig, featureSize } from './config.ts';
 import { encode, encodeSequence, mlpScalar } from './networks.ts';
-import { SeedStream } from './noise.ts';
+import { SeedStream } from './seed-stream.ts';
 import { features, flattenSeq, imgStep, initialState, obsStep, observe } from './rssm.ts';
 
 /**

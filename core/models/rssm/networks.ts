@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RssmModelConfig } from './config.ts';
 import { encoderOutputSize, featureSize } from './config.ts';
 import { type Params, conv, deconv, dense, initConv, initDeconv, initDense, initMlp } from '../nn.ts';
-import { act } from './noise.ts';
+import { act } from './activation.ts';
 import type { Rng } from '../../util/rng.ts';
 
 /**

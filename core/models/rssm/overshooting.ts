@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RssmModelConfig } from './config.ts';
 import { type LatentDist, klDivergence, stopDist } from './distributions.ts';
 import { freeNats } from './losses.ts';
-import type { SeedStream } from './noise.ts';
+import type { SeedStream } from './seed-stream.ts';
 import { type RssmSeq, type TransitionParams, flattenSeq, imgStep } from './rssm.ts';
 
 /**

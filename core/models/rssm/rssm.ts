@@ -10,8 +10,10 @@ import {
   sampleDist,
   stackDists,
 } from './distributions.ts';
-import { type Params, dense, initDense } from '../nn.ts';
-import { type SeedStream, act, initLayerNorm, initWeight, layerNorm } from './noise.ts';
+import { type Params, dense, initDense, initWeight } from '../nn.ts';
+import type { SeedStream } from './seed-stream.ts';
+import { act } from './activation.ts';
+import { initLayerNorm, layerNorm } from './layer-norm.ts';
 import type { Rng } from '../../util/rng.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { RssmModelConfig } from './config.ts';
 import { featureSize } from './config.ts';
 import { klLoss, imageNll, normalNll, bernoulliNll } from './losses.ts';
 import { type Params, Adam, disposeParams } from '../nn.ts';
-import { SeedStream } from './noise.ts';
+import { SeedStream } from './seed-stream.ts';
 import { decode, embedSize, encodeSequence, initDecoder, initEncoder, initMlp, mlpScalar } from './networks.ts';
 import { overshootingLoss } from './overshooting.ts';
 import { type RssmSeq, initTransition, observe, seqFeatures } from './rssm.ts';

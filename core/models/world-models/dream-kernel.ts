@@ -4,7 +4,8 @@ import { Rng } from '../../util/rng.ts';
  * The MDN-RNN step and the controller in plain TypeScript over Float32Arrays. The dream is a
  * batch-of-one recurrence (one [1, 4H] matvec per step), where tensor dispatch costs more than the
  * math; and worker threads evaluating CMA-ES candidates then need no TensorFlow.js at all.
- * Must match mdn-rnn.ts exactly (test/unit/models/dream-kernel.test.ts checks it against tfjs).
+ * Must match mdn-rnn.ts exactly: test/unit/models/dream-kernel.test.ts runs both on one set of weights and
+ * compares h, c, the mixture parameters, reward, done, NLL and the sampled next z.
  */
 export interface MdnWeights {
   zDim: number;

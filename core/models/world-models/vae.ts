@@ -117,7 +117,7 @@ export function vaeTrainStep(
 }
 
 /**
- * For the tensor helper's bench and `oneiro doctor`: builds the default-preset VAE (64×64, z 32,
+ * For `oneiro bench` (row vae-train-b32) and `oneiro doctor`: builds the default-preset VAE (64×64, z 32,
  * conv 32-64-128-256, deconv 128·5 64·5 32·6 3·6) with Adam, and returns a function running one full
  * training step (forward, backward, Adam) on a given batch [B, 64, 64, 3] in [0, 1].
  */

@@ -3,6 +3,7 @@
  * dreamed frame, per-step pixel error and the copy-last-frame baseline, and integer upscaling.
  * No DOM here, so it runs (and is unit-tested) in Node as well as in the renderer.
  */
+import { signedErrorImage } from '../../../core/contract/error-image.ts';
 import { colormap } from './colormap.ts';
 
 /** Copies an H×W×3 RGB frame into an H×W×4 RGBA buffer (alpha 255), reusing `out` when it fits. */
@@ -27,8 +28,8 @@ export type ErrorStyle = 'heat' | 'signed';
 /**
  * Error frame between truth and model, RGB like the inputs.
  * 'heat': mean absolute error over channels in [0,1], scaled by `gain` and coloured with the heat map.
- * 'signed': Dreamer's convention, error = (model − truth + 1) / 2 per channel, so grey means no error
- * (danijar/dreamer dreamer.py `_image_summaries`; mission-anchors §3.1).
+ * 'signed': Dreamer's convention, error = (model − truth + 1) / 2 per channel, so grey means no error;
+ * the same function, byte for byte, as the exported strip's error row (core/contract/error-image.ts).
  */
 export function errorFrame(
   real: Uint8Array,
@@ -44,8 +45,7 @@ export function errorFrame(
   }
   const res = out && out.length === real.length ? out : new Uint8Array(real.length);
   if (style === 'signed') {
-    for (let i = 0; i < real.length; i++) res[i] = Math.round((dream[i] - real[i] + 255) / 2);
-    return res;
+    return signedErrorImage(dream, real, res);
   }
   for (let p = 0; p < real.length; p += 3) {
     const e =

@@ -5,7 +5,7 @@
  */
 import type { WorkbenchClient } from '../../../core/contract/client.ts';
 import type { DreamFrame, Space } from '../../../core/contract/channels.ts';
-import { FpsMeter } from '../lib/fps.ts';
+import { FpsMeter, TARGET_FPS } from '../lib/fps.ts';
 import { continuousAction, discreteIndex } from '../lib/keys.ts';
 import { reportError } from './toasts.svelte.ts';
 
@@ -17,6 +17,8 @@ export interface ResetParams {
   temperature?: number;
   seed: number;
 }
+
+export { TARGET_FPS };
 
 /** Recording cap: 2000 frames of 64×64 is 24 MB. */
 export const MAX_RECORDED = 2000;

@@ -18,7 +18,7 @@ import { loadTrainData } from '../../../core/runs/run-data.ts';
 import { trainingMeanFrame } from '../../../core/runs/openloop-measures.ts';
 import { foregroundMask, maskedSquaredError } from '../../../core/media/foreground.ts';
 import { pixelMse } from '../../../core/media/frames.ts';
-import { DreamService } from '../../../core/service/dreams.ts';
+import { DreamService } from '../../../core/runs/dreams.ts';
 import { CONTRACT } from '../../../core/contract/channels.ts';
 import { Rng } from '../../../core/util/rng.ts';
 

@@ -10,6 +10,7 @@ import {
   frameAt,
 } from '../../../renderer/src/lib/frames.ts';
 import { colormap, colormapCss } from '../../../renderer/src/lib/colormap.ts';
+import { errorFrame as mediaErrorFrame, openLoopGrid } from '../../../core/media/grid.ts';
 
 test('rgbToRgba copies channels and sets opaque alpha', () => {
   const rgb = new Uint8Array([1, 2, 3, 250, 251, 252]);
@@ -42,10 +43,23 @@ test('heat gain amplifies small errors and saturates at 1', () => {
   assert.deepEqual(Array.from(errorFrame(real, dream, 'heat', 10)), colormap(1));
 });
 
-test("signed error follows Dreamer's (model − truth + 1)/2: grey when equal", () => {
-  const real = new Uint8Array([100, 0, 255]);
-  const dream = new Uint8Array([100, 255, 0]);
-  assert.deepEqual(Array.from(errorFrame(real, dream, 'signed')), [128, 255, 0]);
+test("signed error follows Dreamer's (model − truth + 1)/2 truncated to 8 bits: 127 when equal", () => {
+  const real = new Uint8Array([100, 0, 255, 10]);
+  const dream = new Uint8Array([100, 255, 0, 11]);
+  assert.deepEqual(Array.from(errorFrame(real, dream, 'signed')), [127, 255, 0, 128]);
+});
+
+test('the UI signed error image equals the exported strip error row byte for byte, for every pixel pair', () => {
+  // Every (truth, model) byte pair once, on all three channels of a 256×256 frame.
+  const real = Uint8Array.from({ length: 256 * 256 * 3 }, (_, i) => Math.floor(i / 3) >> 8);
+  const dream = Uint8Array.from({ length: 256 * 256 * 3 }, (_, i) => Math.floor(i / 3) & 255);
+  const ui = errorFrame(real, dream, 'signed');
+  const strip = openLoopGrid([real], [dream], 1, { height: 256, width: 256, borderWidth: 0, gap: 0 });
+  const exported = mediaErrorFrame(dream, real);
+  assert.deepEqual(ui, exported);
+  // And the strip's third row is that image (the grid copies it unscaled at scale 1, no gap).
+  assert.deepEqual(strip.data.subarray(2 * 256 * 256 * 3, 3 * 256 * 256 * 3), exported);
+  for (let i = 0; i < real.length; i += 257) assert.equal(ui[i], Math.floor((dream[i] - real[i] + 255) / 2));
 });
 
 test('errorFrame rejects frames of different sizes', () => {
@@ -99,5 +113,5 @@ test('colormap clamps, handles NaN, and is monotone in brightness', () => {
     assert.ok(lum >= prev - 1e-9, `luminance drops at ${v.toFixed(2)}`);
     prev = lum;
   }
-  assert.match(colormapCss(), /^rgb\(0 0 4\) 0%, .* 100%$/);
+  assert.match(colormapCss(), /^rgb\(0 0 3\) 0\.0%, .* 100\.0%$/);
 });

@@ -3,19 +3,21 @@ import type { ParsedRequestOf, ReplyOf, Space } from '../contract/channels.ts';
 import { openDataset, readEpisode } from '../data/dataset.ts';
 import type { Episode } from '../data/episode.ts';
 import type { DreamSession, OpenLoopResult, TrainData } from '../models/family.ts';
-import { openRunModel, type OpenedRun } from '../runs/load.ts';
-import { latestCheckpointName } from '../runs/checkpoints.ts';
-import { readRunConfig, runDirOf } from '../runs/run-dir.ts';
+import { openRunModel, type OpenedRun } from './load.ts';
+import { latestCheckpointName } from './checkpoints.ts';
+import { readRunConfig, runDirOf } from './run-dir.ts';
 import { pixelMse } from '../media/frames.ts';
 import { FOREGROUND_THRESHOLD, foregroundMask, maskedSquaredError } from '../media/foreground.ts';
-import { evaluateRun, type EvalReport } from '../runs/evaluate.ts';
-import { runTrainingMeanFrame } from '../runs/mean-frame.ts';
+import { evaluateRun, type EvalReport } from './evaluate.ts';
+import { runTrainingMeanFrame } from './mean-frame.ts';
 import { openloopClamps } from '../models/openloop-clamps.ts';
-import { notFound, ServiceError } from './errors.ts';
+import { notFound, ServiceError } from '../contract/service-error.ts';
 import { exportStrip } from './exports.ts';
 
 /**
- * Dreams in the host: open-loop rollouts and interactive sessions, from a run's latest checkpoint.
+ * Dreams from a run's latest checkpoint: open-loop rollouts and interactive sessions. The service calls it
+ * in-process and the dream worker (core/trainer/entry.ts) serves it off the host's event loop, so it sits
+ * with the runs, below both.
  * Loaded models are cached per (run, checkpoint) — at most two, the oldest disposed — so scrubbing
  * and playing do not reload weights. Only the requested episode is read from disk.
  */

@@ -7,7 +7,7 @@ import { filmstrip } from '../media/grid.ts';
 import { dreamStripAnimation, dreamStripPng, stripColumns } from '../media/dream-strip.ts';
 import type { OpenLoopResult } from '../models/family.ts';
 import type { OpenLoopRawRequest } from './dreams.ts';
-import { ServiceError } from './errors.ts';
+import { ServiceError } from '../contract/service-error.ts';
 
 /**
  * Exports through sharp (core/media): a filmstrip PNG or an animated GIF/WebP of an episode range,

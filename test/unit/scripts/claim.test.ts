@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkBeats, summarize } from '../../../scripts/claim.ts';
+
+// The eval scripts (eval:planet, eval:world-models) gate on this: a failed claim must end in a non-zero exit.
+test('an eval claim that fails sets a non-zero exit code; one that holds leaves it alone', () => {
+  const saved = process.exitCode;
+  try {
+    process.exitCode = undefined;
+    const low = summarize('agent', [1, 2, 3]);
+    const high = summarize('random', [2, 3, 4]);
+    assert.deepEqual([low.mean, low.std], [2, 1]);
+    assert.equal(checkBeats('agent beats random', high, low, false), true);
+    assert.equal(process.exitCode, undefined);
+    assert.equal(checkBeats('agent beats random', low, high, false), false);
+    assert.equal(process.exitCode, 1);
+    // A tie is not a win.
+    process.exitCode = undefined;
+    assert.equal(checkBeats('agent beats random', low, summarize('random', [3, 2, 1]), false), false);
+    assert.equal(process.exitCode, 1);
+  } finally {
+    process.exitCode = saved;
+  }
+});
