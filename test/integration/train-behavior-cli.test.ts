@@ -34,7 +34,7 @@ test(
       ]);
       assert.equal(r.status, 0, r.stderr);
       const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-      assert.equal(out.state, 'finished');
+      assert.equal(out.state, 'completed');
       const metrics = readFileSync(join(ws, 'runs', out.run, 'metrics.jsonl'), 'utf8')
         .trim()
         .split('\n')
