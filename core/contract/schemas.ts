@@ -525,9 +525,7 @@ export const SweepRow = z.object({
   /** The last logged losses (status.json). */
   last: z.record(z.string(), z.number()),
   /** The held-out measures (runs:eval) of the latest checkpoint, when this host has evaluated it. */
-  eval: z
-    .object({ checkpointStep: nonNegInt(), metrics: z.record(z.string(), z.number().nullable()) })
-    .nullable(),
+  eval: z.object({ checkpointStep: nonNegInt(), metrics: z.record(z.string(), z.number().nullable()) }).nullable(),
 });
 
 export const SweepDetail = SweepSummary.extend({ rows: z.array(SweepRow) });

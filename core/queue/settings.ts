@@ -34,7 +34,9 @@ export function readQueueSetting(workspace: string, onBad?: (why: string) => voi
   try {
     const r = QueueSettingFile.safeParse(JSON.parse(text));
     if (r.success) return r.data;
-    onBad?.(`${queueSettingPath(workspace)}: ${r.error.issues[0].path.join('.') || '(top level)'}: ${r.error.issues[0].message}`);
+    onBad?.(
+      `${queueSettingPath(workspace)}: ${r.error.issues[0].path.join('.') || '(top level)'}: ${r.error.issues[0].message}`,
+    );
   } catch {
     onBad?.(`${queueSettingPath(workspace)} is not JSON: expected {"url": "redis://host:port/0", "username": null}`);
   }

@@ -43,7 +43,8 @@ export class QueueService {
       return;
     }
     const saved = readQueueSetting(this.workspace, (why) => this.log(`ignoring the queue setting: ${why}`));
-    if (saved?.url) await this.connect(settingUrl({ ...saved, url: saved.url }), false).catch((e: Error) => this.log(e.message));
+    if (saved?.url)
+      await this.connect(settingUrl({ ...saved, url: saved.url }), false).catch((e: Error) => this.log(e.message));
   }
 
   settings(): ReplyOf<'queue:get'> {

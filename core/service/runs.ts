@@ -100,7 +100,12 @@ export class RunService {
     for (const a of [...this.active.values()])
       if (a.kind === 'queue') {
         this.active.delete(a.runId);
-        this.followed.set(a.runId, { runId: a.runId, metricsOffset: a.metricsOffset, minStep: a.minStep, lastStep: a.lastStep });
+        this.followed.set(a.runId, {
+          runId: a.runId,
+          metricsOffset: a.metricsOffset,
+          minStep: a.minStep,
+          lastStep: a.lastStep,
+        });
       }
     this.launcher = launcher ?? this.localLauncher;
     this.queue = launcher ? queue : null;
