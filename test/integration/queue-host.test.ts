@@ -200,6 +200,14 @@ test("a sweep enqueued by another process: the host lists it, streams a run's me
   assert.equal(disk.state, 'paused');
   assert.ok(disk.step > 0 && disk.step < 800, `paused mid-run at step ${disk.step}`);
 
+  // Final measures: once this host evaluated the run (runs:eval), its sweep row carries them.
+  const ev = await call(client.runEval({ runId: first }));
+  const evRow = (await call(client.getSweep({ sweepId }))).rows.find((x) => x.runId === first)!;
+  assert.equal(evRow.eval?.checkpointStep, ev.checkpointStep);
+  assert.deepEqual(Object.keys(evRow.eval!.metrics).sort(), Object.keys(ev.metrics).sort());
+  assert.ok(Object.keys(ev.metrics).length > 0);
+  assert.equal((await call(client.getSweep({ sweepId }))).rows.find((x) => x.runId === second)!.eval, null);
+
   // With the queue connected, start (resume) enqueues a new job for a worker.
   const oldJob = readQueueRecord(runDirOf(ws, first))!.jobId;
   const resumed = await call(client.resumeRun({ runId: first }));
