@@ -52,6 +52,17 @@ async function call<T>(p: Promise<T>): Promise<T> {
   }
 }
 
+/** Files under `dir` whose bytes contain `secret`. */
+function filesHolding(dir: string, secret: string): string[] {
+  const hits: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) hits.push(...filesHolding(p, secret));
+    else if (readFileSync(p).includes(secret)) hits.push(p);
+  }
+  return hits;
+}
+
 before(async () => {
   redis = await startRedis({ args: ['--requirepass', PASSWORD], cliArgs: ['-a', PASSWORD, '--no-auth-warning'] });
   url = `redis://:${PASSWORD}@127.0.0.1:${redis.port}`;
@@ -107,6 +118,7 @@ test('queue:set connects and disconnects; errors and replies never carry the pas
   });
   const saved = JSON.parse(readFileSync(queueSettingPath(ws), 'utf8')) as { url: string };
   assert.equal(saved.url, `redis://127.0.0.1:${redis.port}/0`, 'the setting is persisted without the password');
+  assert.deepEqual(filesHolding(ws, PASSWORD), [], 'no file of the workspace holds the password while connected');
   assert.deepEqual(await call(client.queueWorkers()), []);
 });
 
@@ -224,14 +236,7 @@ test('queue:set null disconnects; nothing the host wrote or replied holds the pa
 
   const hits: string[] = [];
   for (const [i, r] of replies.entries()) if (JSON.stringify(r).includes(PASSWORD)) hits.push(`reply ${i}`);
-  const walk = (dir: string) => {
-    for (const f of readdirSync(dir)) {
-      const p = join(dir, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (readFileSync(p).includes(PASSWORD)) hits.push(p);
-    }
-  };
-  walk(ws);
+  hits.push(...filesHolding(ws, PASSWORD));
   for (const o of outputs) if (o.includes(PASSWORD) && !o.includes('"queue"')) hits.push('process output');
   assert.deepEqual(hits, []);
   assert.ok(replies.length > 10, `${replies.length} replies checked`);
