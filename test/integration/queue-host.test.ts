@@ -30,11 +30,11 @@ let worker: ChildProcess | null = null;
 const replies: unknown[] = [];
 const outputs: string[] = [];
 
-async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 120_000): Promise<T> {
+async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 120_000): Promise<NonNullable<T>> {
   const t0 = Date.now();
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 150));
   }
