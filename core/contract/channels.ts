@@ -36,6 +36,14 @@ export const CONTRACT = {
   'dreams:frame': { request: S.SessionRef, reply: S.DreamFrame },
   'dreams:close': { request: S.SessionRef, reply: S.Closed },
   'exports:strip': { request: S.ExportRequest, reply: S.ExportReply },
+  /** The workspace's job queue (credential-free URL), and whether this host is connected to it. */
+  'queue:get': { request: S.Empty, reply: S.QueueSettings },
+  /** Connects (runs:start then enqueues) or, with url null, disconnects; persisted without the password. */
+  'queue:set': { request: S.QueueSetRequest, reply: S.QueueSettings },
+  /** The workers that reported to the queue recently (heartbeats in Redis). */
+  'queue:workers': { request: S.Empty, reply: z.array(S.QueueWorkerInfo) },
+  'sweeps:list': { request: S.Empty, reply: z.array(S.SweepSummary) },
+  'sweeps:get': { request: S.SweepRef, reply: S.SweepDetail },
 } as const satisfies Record<ChannelName, { request: z.ZodType; reply: z.ZodType }>;
 
 export const EVENTS = {
@@ -84,3 +92,8 @@ export type DreamFrame = z.output<typeof S.DreamFrame>;
 export type ExportReply = z.output<typeof S.ExportReply>;
 export type CollectProgress = z.output<typeof S.CollectProgressEvent>;
 export type RunLogLine = z.output<typeof S.RunLogEvent>;
+export type QueueSettings = z.output<typeof S.QueueSettings>;
+export type QueueWorkerInfo = z.output<typeof S.QueueWorkerInfo>;
+export type SweepSummary = z.output<typeof S.SweepSummary>;
+export type SweepDetail = z.output<typeof S.SweepDetail>;
+export type SweepRow = z.output<typeof S.SweepRow>;

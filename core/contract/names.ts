@@ -33,6 +33,11 @@ export const CHANNEL_METHODS = {
   'dreams:frame': 'dreamFrame',
   'dreams:close': 'dreamClose',
   'exports:strip': 'exportStrip',
+  'queue:get': 'queueSettings',
+  'queue:set': 'setQueue',
+  'queue:workers': 'queueWorkers',
+  'sweeps:list': 'listSweeps',
+  'sweeps:get': 'getSweep',
 } as const;
 
 export type ChannelName = keyof typeof CHANNEL_METHODS;

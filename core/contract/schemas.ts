@@ -464,3 +464,68 @@ export const CollectProgressEvent = z.object({
   done: z.boolean(),
 });
 export const DatasetsChangedEvent = z.object({ datasets: z.array(z.string()) });
+
+// ---------------------------------------------------------------------------------------------- job queue, sweeps
+
+/**
+ * The workspace's job queue as the UI sees it. `url` is always the credential-free form
+ * (redis[s]://host:port/db): a password given in `queue:set` stays in the host's memory.
+ */
+export const QueueSettings = z.object({
+  url: z.string().nullable(),
+  connected: z.boolean(),
+  /** Why the queue cannot be reached (credential-free), when configured but not connected. */
+  error: z.string().nullable(),
+  /** Where the password comes from: none, this host's memory (given in queue:set) or ONEIRO_QUEUE_PASSWORD. */
+  password: z.enum(['none', 'memory', 'env']),
+  tls: z.boolean(),
+});
+/** `url: null` disconnects (runs then train on this machine again). */
+export const QueueSetRequest = z.strictObject({ url: z.string().min(1).max(2000).nullable() });
+
+export const QueueWorkerInfo = z.object({
+  id: z.string(),
+  host: z.string(),
+  backend: z.string(),
+  /** 1-minute load average of the worker's machine, and its CPU count. */
+  load: z.number().nullable(),
+  cpus: z.number().nullable(),
+  concurrency: nonNegInt(),
+  runs: z.array(z.string()),
+  updated: z.string().nullable(),
+});
+
+export const SweepRef = z.strictObject({ sweepId: Name });
+
+export const SweepSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  created: z.string(),
+  family: z.string(),
+  preset: z.string(),
+  dataset: z.string().nullable(),
+  env: z.string().nullable(),
+  fields: z.array(z.string()),
+  runs: nonNegInt(),
+});
+
+export const SweepRow = z.object({
+  runId: z.string(),
+  seed: int(),
+  /** The run's config point: the swept fields' values. */
+  fields: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])),
+  status: RunStatus,
+  step: nonNegInt(),
+  totalSteps: nonNegInt().nullable(),
+  /** BullMQ's state of the run's current job, when the queue is connected and knows it. */
+  job: z.string().nullable(),
+  attempts: nonNegInt().nullable(),
+  worker: z.string().nullable(),
+  message: z.string().nullable(),
+  /** The last logged losses (status.json). */
+  last: z.record(z.string(), z.number()),
+  /** The held-out measures (runs:eval) of the latest checkpoint, when this host has evaluated it. */
+  eval: z.object({ checkpointStep: nonNegInt(), metrics: z.record(z.string(), z.number().nullable()) }).nullable(),
+});
+
+export const SweepDetail = SweepSummary.extend({ rows: z.array(SweepRow) });

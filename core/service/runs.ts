@@ -31,6 +31,7 @@ import type { EventHub } from './events.ts';
 import { conflict, notFound, ServiceError } from './errors.ts';
 import { hostname } from 'node:os';
 import { expandDotted } from '../util/safe-keys.ts';
+import { controlPath, readQueueRecord, type TrainQueue } from '../queue/jobs.ts';
 
 /**
  * Runs of the workspace and their trainer processes. The run folder is the truth (status.json,
@@ -45,19 +46,25 @@ const STOP_GRACE_MS = 60_000;
 const USER_STOP = 'stopped by the user';
 const USER_PAUSE = 'paused by the user';
 
-interface Active {
+/** A run whose metrics.jsonl this host tails. */
+interface Tail {
   runId: string;
-  handle: WorkerHandle;
-  /** 'started' received (backend initialised, data loading / training under way). */
-  started: boolean;
-  intent: 'run' | 'pause' | 'stop';
-  outcome: { outcome: 'finished' | 'stopped' | 'failed'; message: string | null } | null;
-  tail: string[];
   metricsOffset: number;
   /** Points at or below this step were on disk before this trainer started (served by runs:metrics). */
   minStep: number;
   /** Latest step seen in metrics.jsonl (status.json is only rewritten at checkpoints). */
   lastStep: number;
+}
+
+interface Active extends Tail {
+  handle: WorkerHandle;
+  /** The launcher's kind when it was spawned ('queue': a job, not a process of this host). */
+  kind: string;
+  /** 'started' received (backend initialised, data loading / training under way). */
+  started: boolean;
+  intent: 'run' | 'pause' | 'stop';
+  outcome: { outcome: 'finished' | 'stopped' | 'failed'; message: string | null } | null;
+  tail: string[];
   /** See TrainJob.controlFile: created to ask the trainer to checkpoint and exit. */
   controlFile: string;
   exited: Promise<void>;
@@ -65,6 +72,13 @@ interface Active {
 
 export class RunService {
   private readonly active = new Map<string, Active>();
+  /**
+   * Queued or running jobs of the queue that another process enqueued (`oneiro sweep`, another host):
+   * tailed like local runs; pause and stop go through the run's control file, as the queue launcher does.
+   */
+  private readonly followed = new Map<string, Tail>();
+  private queue: TrainQueue | null = null;
+  private launcher: WorkerLauncher;
   private readonly lastEmitted = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private closing = false;
@@ -72,8 +86,30 @@ export class RunService {
   constructor(
     private readonly workspace: string,
     private readonly events: EventHub,
-    private readonly launcher: WorkerLauncher,
-  ) {}
+    private readonly localLauncher: WorkerLauncher,
+  ) {
+    this.launcher = localLauncher;
+  }
+
+  /**
+   * Where runs:start sends runs from now on: a queue launcher (with its queue, for removing waiting
+   * jobs of followed runs) or, with null, this machine again. Runs already started keep their launcher.
+   */
+  useQueue(launcher: WorkerLauncher | null, queue: TrainQueue | null): void {
+    // The old queue launcher is closed by its owner: its jobs are followed through the run folder instead.
+    for (const a of [...this.active.values()])
+      if (a.kind === 'queue') {
+        this.active.delete(a.runId);
+        this.followed.set(a.runId, {
+          runId: a.runId,
+          metricsOffset: a.metricsOffset,
+          minStep: a.minStep,
+          lastStep: a.lastStep,
+        });
+      }
+    this.launcher = launcher ?? this.localLauncher;
+    this.queue = launcher ? queue : null;
+  }
 
   private dir(runId: string): string {
     const d = runDirOf(this.workspace, runId);
@@ -83,7 +119,7 @@ export class RunService {
 
   private wireStatus(runId: string, disk: DiskStatus | null): WireStatus {
     const a = this.active.get(runId);
-    if (a) return a.started ? 'running' : this.launcher.kind === 'queue' ? 'queued' : 'starting';
+    if (a) return a.started ? 'running' : a.kind === 'queue' ? 'queued' : 'starting';
     if (!disk) return 'created';
     // The disk and the wire share one vocabulary; only a trainer that is gone needs the process table.
     if (disk.state === 'running') {
@@ -117,9 +153,10 @@ export class RunService {
     const cfg = readRunConfig(dir);
     const disk = readStatus(dir);
     const status = this.wireStatus(runId, disk);
+    if ((status === 'queued' || status === 'running') && !this.active.has(runId)) this.follow(runId, dir);
     const ckpts = this.checkpoints(runId);
     let message = disk?.message ?? null;
-    if (status === 'running' && !this.active.has(runId))
+    if (status === 'running' && !this.active.has(runId) && !readQueueRecord(dir))
       message = `trained by another process (pid ${disk?.pid}${disk?.host && disk.host !== hostname() ? ` on ${disk.host}` : ''})`;
     if (status === 'crashed' && disk?.state === 'running')
       message =
@@ -134,7 +171,7 @@ export class RunService {
       env: cfg.source.env,
       status,
       phase: disk?.phase ?? null,
-      step: Math.max(disk?.step ?? 0, this.active.get(runId)?.lastStep ?? 0),
+      step: Math.max(disk?.step ?? 0, (this.active.get(runId) ?? this.followed.get(runId))?.lastStep ?? 0),
       totalSteps: disk?.totalSteps ? disk.totalSteps : null,
       backend: disk?.backend ?? cfg.backend,
       createdAt: cfg.created,
@@ -251,6 +288,8 @@ export class RunService {
   private async halt(runId: string, intent: 'pause' | 'stop'): Promise<RunSummary> {
     const s = this.summary(runId);
     const a = this.active.get(runId);
+    if (!a && (s.status === 'queued' || s.status === 'running') && readQueueRecord(this.dir(runId)))
+      return this.haltJob(runId, intent);
     if (!a) {
       if (intent === 'stop' && s.status === 'paused') {
         // A paused run has no process: stopping it only changes its label.
@@ -273,6 +312,71 @@ export class RunService {
     await a.exited;
     clearTimeout(killer);
     return this.summary(runId);
+  }
+
+  /**
+   * Pause/stop of a queue job this host did not start: the run's control file (which the remote
+   * trainer polls, core/queue/worker.ts), and a job still waiting is removed from the queue at once.
+   * Waits for the trainer to checkpoint and leave 'running'; a worker that never answers leaves the run
+   * as it is (its liveness is BullMQ's business), reported in the returned message.
+   */
+  private async haltJob(runId: string, intent: 'pause' | 'stop'): Promise<RunSummary> {
+    const dir = this.dir(runId);
+    writeFileSync(controlPath(dir), intent);
+    const label = (): void => {
+      const disk = readStatus(dir);
+      if (disk)
+        writeStatus(dir, {
+          ...disk,
+          pid: null,
+          ...(intent === 'stop' ? { state: 'stopped', message: USER_STOP } : { state: 'paused', message: USER_PAUSE }),
+        });
+    };
+    const rec = readQueueRecord(dir);
+    if (this.queue && rec) {
+      const job = await this.queue.getJob(rec.jobId);
+      const state = job ? await job.getState() : null;
+      if (job && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) {
+        await job.remove();
+        rmSync(controlPath(dir), { force: true });
+        label();
+        return this.settle(runId);
+      }
+    }
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (Date.now() < deadline) {
+      const st = readStatus(dir)?.state;
+      if (st !== 'running' && st !== 'queued') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const st = readStatus(dir)?.state;
+    // The trainer writes 'paused' when asked to halt; a stop is the user's label on top.
+    if (st === 'paused' || st === 'stopped') label();
+    else this.log(runId, `the worker did not ${intent} run ${runId} within ${STOP_GRACE_MS / 1000} s`);
+    return this.settle(runId);
+  }
+
+  private settle(runId: string): RunSummary {
+    const t = this.followed.get(runId);
+    if (t) this.pollOne(t);
+    this.followed.delete(runId);
+    const now = this.summary(runId);
+    this.emitStatus(now);
+    return now;
+  }
+
+  /** Starts tailing a queue run another process enqueued (it has queue.json; this host has no handle). */
+  private follow(runId: string, dir: string): void {
+    if (this.followed.has(runId) || this.closing || !readQueueRecord(dir)) return;
+    let size = 0;
+    try {
+      size = statSync(metricsPath(dir)).size;
+    } catch {
+      /* no metrics yet */
+    }
+    // Points already on disk are served by runs:metrics; stream what the remote trainer appends.
+    this.followed.set(runId, { runId, metricsOffset: size, minStep: -1, lastStep: 0 });
+    if (!this.timer) this.timer = setInterval(() => this.poll(), POLL_MS);
   }
 
   private requestHalt(a: Active, intent: 'pause' | 'stop'): void {
@@ -311,6 +415,7 @@ export class RunService {
     const ckpts = this.checkpoints(runId);
     const a: Active = {
       runId,
+      kind: this.launcher.kind,
       started: false,
       intent: 'run',
       outcome: null,
@@ -359,6 +464,7 @@ export class RunService {
         markExited();
       },
     });
+    this.followed.delete(runId);
     this.active.set(runId, a);
     if (!this.timer) this.timer = setInterval(() => this.poll(), POLL_MS);
   }
@@ -393,7 +499,7 @@ export class RunService {
       writeStatus(dir, { ...base, state: 'crashed', message });
       this.log(a.runId, message);
     }
-    if (this.active.size === 0 && this.timer) {
+    if (this.active.size === 0 && this.followed.size === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = null;
     }
@@ -402,10 +508,19 @@ export class RunService {
 
   private poll(): void {
     for (const a of this.active.values()) this.pollOne(a);
+    for (const t of [...this.followed.values()]) {
+      this.pollOne(t);
+      const st = readStatus(runDirOf(this.workspace, t.runId))?.state;
+      if (st !== 'queued' && st !== 'running') this.followed.delete(t.runId);
+    }
+    if (this.active.size === 0 && this.followed.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
   }
 
   /** Reads what the trainer appended to metrics.jsonl and whether status.json changed. */
-  private pollOne(a: Active): void {
+  private pollOne(a: Tail): void {
     try {
       const file = metricsPath(runDirOf(this.workspace, a.runId));
       if (existsSync(file)) {
@@ -459,13 +574,9 @@ export class RunService {
   /** Stops every trainer (checkpointing), killing those that do not exit in time. */
   async close(graceMs = 20_000): Promise<void> {
     this.closing = true;
+    this.followed.clear();
     // Queued runs belong to the queue's workers: a host that exits leaves them training.
-    if (this.launcher.kind === 'queue') {
-      if (this.timer) clearInterval(this.timer);
-      this.timer = null;
-      return;
-    }
-    const all = [...this.active.values()];
+    const all = [...this.active.values()].filter((a) => a.kind !== 'queue');
     for (const a of all) this.requestHalt(a, 'pause');
     const timer = setTimeout(() => all.forEach((a) => a.handle.kill()), graceMs);
     await Promise.all(all.map((a) => a.exited));

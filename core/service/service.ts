@@ -14,6 +14,8 @@ import { DreamService } from '../runs/dreams.ts';
 import { DreamWorkerClient, type Dreams } from './dream-worker.ts';
 import { EventHub } from './events.ts';
 import { RunService } from './runs.ts';
+import { QueueService } from './queue.ts';
+import { SweepService } from './sweeps.ts';
 
 /**
  * The Workbench service: every capability of the contract as plain methods over core/, plus the
@@ -30,8 +32,12 @@ export interface ServiceOptions {
   workspace: string;
   host: 'electron' | 'web' | 'direct';
   launcher: WorkerLauncher;
-  /** Where runs train, when not `launcher`: the job queue (core/queue/launcher.ts, `oneiro serve --queue`). */
+  /** Where runs train, when not `launcher` (tests); a host connects its queue with `queueUrl` or queue:set instead. */
   runLauncher?: WorkerLauncher;
+  /** `oneiro serve --queue URL`: connect this queue at start (else the workspace's saved setting, if any). */
+  queueUrl?: string;
+  /** The environment to take ONEIRO_QUEUE_PASSWORD/ONEIRO_QUEUE_CA from (the CLI scrubs process.env for children). */
+  env?: NodeJS.ProcessEnv;
   /** Where node_modules lives (Electron binary detection). */
   root?: string;
   /** Force the tfjs backend of the host and the dream server. */
@@ -46,6 +52,9 @@ export interface WorkbenchService {
   runs: RunService;
   datasets: DatasetService;
   dreams: Dreams;
+  queue: QueueService;
+  /** Resolves once the saved or --queue queue is connected (or found unreachable: see queue:get). */
+  queueReady: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +77,15 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     opts.dreamsIn === 'host'
       ? new DreamService(workspace)
       : new DreamWorkerClient(workspace, opts.launcher, opts.backend, (l) => console.error(`oneiro dreams: ${l}`));
+  const queue = new QueueService(workspace, runs, opts.env ?? process.env, (l) => console.error(`oneiro queue: ${l}`));
+  const queueReady = opts.runLauncher ? Promise.resolve() : queue.init(opts.queueUrl);
+  // runs:eval replies by run (latest checkpoint step and measures), for the Sweeps view's final metrics.
+  const evaluated = new Map<string, { checkpointStep: number; metrics: Record<string, number | null> }>();
+  const sweeps = new SweepService(workspace, {
+    summary: (id) => runs.summary(id),
+    queue: () => queue.current(),
+    evaluated: (id) => evaluated.get(id) ?? null,
+  });
   let backend: Promise<BackendInfo> | null = null;
   let found: { electron: Found; chromium: Found } | null = null;
 
@@ -190,7 +208,11 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     },
     async runEval(req) {
       if (opts.dreamsIn === 'host') await hostBackend();
-      return dreams.evaluate(req);
+      const r = await dreams.evaluate(req);
+      const metrics: Record<string, number | null> = {};
+      for (const [k, m] of Object.entries(r.metrics)) metrics[k] = m.model;
+      evaluated.set(req.runId, { checkpointStep: r.checkpointStep, metrics });
+      return r;
     },
     async dreamOpenLoop(req) {
       if (opts.dreamsIn === 'host') await hostBackend();
@@ -213,6 +235,25 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       if (req.source.kind === 'openloop' && opts.dreamsIn === 'host') await hostBackend();
       return dreams.exportStrip(req);
     },
+    async queueSettings() {
+      await queueReady;
+      return queue.settings();
+    },
+    async setQueue(req) {
+      await queueReady;
+      return queue.set(req.url);
+    },
+    async queueWorkers() {
+      await queueReady;
+      return queue.workers();
+    },
+    async listSweeps() {
+      return sweeps.list();
+    },
+    async getSweep(req) {
+      await queueReady;
+      return sweeps.get(req.sweepId);
+    },
   };
 
   return {
@@ -221,8 +262,12 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     runs,
     datasets,
     dreams,
+    queue,
+    queueReady,
     async close() {
+      await queueReady;
       await Promise.all([runs.close(), dreams.close()]);
+      await queue.close();
     },
   };
 }

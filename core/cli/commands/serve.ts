@@ -8,7 +8,6 @@ import { forkLauncher } from '../../trainer/launcher.ts';
 import { startDemo } from '../../service/demo.ts';
 import { UserError } from '../../util/errors.ts';
 import { parseQueueUrl, QUEUE_ENV, QUEUE_PASSWORD_ENV } from '../../queue/connection.ts';
-import { queueLauncher, type QueueLauncher } from '../../queue/launcher.ts';
 
 export const summary = 'serve the workbench in web mode (127.0.0.1, token-protected)';
 
@@ -59,20 +58,22 @@ export async function run(argv: string[]): Promise<number> {
   const port = intFlag('port', values.port, 0, 0, 65535);
   const workspace = workspaceDir(values.workspace);
   const queueUrl = values.queue ?? process.env[QUEUE_ENV];
-  let runLauncher: QueueLauncher | null = null;
-  if (queueUrl) {
-    runLauncher = queueLauncher(parseQueueUrl(queueUrl), workspace);
-    // Child processes (collect jobs, the dream server) never need the queue's secrets.
-    delete process.env[QUEUE_ENV];
-    delete process.env[QUEUE_PASSWORD_ENV];
-  }
+  // A malformed --queue is a usage error (one line) before anything starts.
+  if (queueUrl) parseQueueUrl(queueUrl);
+  const env = { ...process.env };
+  // Child processes (collect jobs, the dream server) never need the queue's secrets.
+  delete process.env[QUEUE_ENV];
+  delete process.env[QUEUE_PASSWORD_ENV];
   const service = createWorkbenchService({
     workspace,
     host: 'web',
     launcher: forkLauncher(),
-    ...(runLauncher ? { runLauncher } : {}),
+    env,
+    ...(queueUrl ? { queueUrl } : {}),
     ...(values.backend ? { backend: values.backend } : {}),
   });
+  await service.queueReady;
+  const queueNow = service.queue.settings();
   const dist = join(PROJECT_ROOT, 'renderer', 'dist');
   const staticDir = existsSync(join(dist, 'index.html')) ? dist : null;
   let host;
@@ -95,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) console.log(JSON.stringify({ url: host.url, port: host.port, workspace }));
   else
     console.log(
-      `Oneiro web mode: ${host.url}\n  workspace ${workspace} · ${runLauncher ? `runs go to the queue ${runLauncher.display}` : 'Ctrl-C stops (runs checkpoint first)'}`,
+      `Oneiro web mode: ${host.url}\n  workspace ${workspace} · ${queueNow.connected ? `runs go to the queue ${queueNow.url}` : 'Ctrl-C stops (runs checkpoint first)'}`,
     );
   if (values.open) openUrl(host.url);
 
@@ -105,7 +106,6 @@ export async function run(argv: string[]): Promise<number> {
     stopping = true;
     console.error(`oneiro serve: ${signal}: stopping trainers (checkpointing) and closing`);
     await service.close();
-    await runLauncher?.close();
     await host.close();
     process.exit(0);
   };

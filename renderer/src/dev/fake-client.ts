@@ -149,6 +149,24 @@ export function createFakeClient(): WorkbenchClient {
     return { shape: [n, H, W, 3] as [number, number, number, 3], data };
   };
 
+  let queue: { url: string | null; connected: boolean; error: string | null; password: string; tls: boolean } = {
+    url: null,
+    connected: false,
+    error: null,
+    password: 'none',
+    tls: false,
+  };
+  const fakeSweep = {
+    id: '20260101-120000-debug-ab12',
+    name: 'debug',
+    created: '2026-01-01T12:00:00Z',
+    family: 'world-models',
+    preset: 'debug',
+    dataset: 'car-racing-100',
+    env: null,
+    fields: ['train.lr'],
+    runs: 2,
+  };
   const handlers: Record<string, (req: any) => unknown> = {
     workspaceInfo: () => ({
       workspace: '/tmp/fake-workspace',
@@ -448,6 +466,53 @@ export function createFakeClient(): WorkbenchClient {
       throw { code: 'internal', message: 'not in fake' };
     },
     dreamClose: ({ sessionId }) => ({ closed: sessions.delete(sessionId) }),
+    queueSettings: () => queue,
+    setQueue: ({ url }) => {
+      if (url && !/^rediss?:\/\//.test(url))
+        throw { code: 'invalid_request', message: 'expected redis:// or rediss://', field: 'payload.url' };
+      const u = url ? new URL(url) : null;
+      queue = {
+        url: u ? `${u.protocol}//${u.host}/0` : null,
+        connected: !!u,
+        error: null,
+        password: u?.password ? 'memory' : 'none',
+        tls: u?.protocol === 'rediss:',
+      };
+      return queue;
+    },
+    queueWorkers: () =>
+      queue.connected
+        ? [
+            {
+              id: 'gpu-1:4242',
+              host: 'gpu-1',
+              backend: 'tensorflow',
+              load: 1.3,
+              cpus: 16,
+              concurrency: 2,
+              runs: runs.slice(0, 1).map((r) => r.id),
+              updated: new Date().toISOString(),
+            },
+          ]
+        : [],
+    listSweeps: () => [fakeSweep],
+    getSweep: () => ({
+      ...fakeSweep,
+      rows: runs.slice(0, 2).map((r, i) => ({
+        runId: r.id,
+        seed: i,
+        fields: { 'train.lr': 0.001 * (i + 1) },
+        status: r.status,
+        step: r.step,
+        totalSteps: r.totalSteps,
+        job: r.status === 'running' ? 'active' : 'completed',
+        attempts: 1,
+        worker: 'gpu-1:4242',
+        message: null,
+        last: r.lastMetrics,
+        eval: null,
+      })),
+    }),
     exportStrip: ({ format }) => ({
       bytes: new Uint8Array([71, 73, 70, 56, 57, 97]),
       mime: `image/${format}`,

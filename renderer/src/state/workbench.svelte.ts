@@ -20,7 +20,7 @@ import type { Series } from '../lib/series.ts';
 
 export type { Series };
 
-export type View = 'runs' | 'datasets' | 'dream' | 'play';
+export type View = 'runs' | 'datasets' | 'dream' | 'play' | 'sweeps' | 'settings';
 
 export class Workbench {
   info = $state<WorkspaceInfo | null>(null);

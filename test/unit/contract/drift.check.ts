@@ -16,6 +16,24 @@ type Rep<M extends MethodName> = Awaited<ReturnType<WorkbenchClient[M]>>;
 
 type Space = { kind: 'box'; shape: number[]; low: number[]; high: number[] } | { kind: 'discrete'; n: number };
 type Frames = { shape: [number, number, number, 3]; data: Uint8Array };
+type QueueSettings = {
+  url: string | null;
+  connected: boolean;
+  error: string | null;
+  password: 'none' | 'memory' | 'env';
+  tls: boolean;
+};
+type SweepSummary = {
+  id: string;
+  name: string;
+  created: string;
+  family: string;
+  preset: string;
+  dataset: string | null;
+  env: string | null;
+  fields: string[];
+  runs: number;
+};
 type Checkpoint = { step: number; path: string; createdAt: string | null; bytes: number; latest: boolean };
 type RunStatus =
   'created' | 'queued' | 'starting' | 'running' | 'paused' | 'stopped' | 'completed' | 'crashed' | 'failed';
@@ -330,6 +348,51 @@ export type Checks = [
       { bytes: Uint8Array; mime: string; fileName: string; path: string; frames: number; width: number; height: number }
     >
   >,
+  // job queue and sweeps
+  Expect<Equal<Req<'queueSettings'>, [req?: Record<string, never> | undefined]>>,
+  Expect<Equal<Rep<'queueSettings'>, QueueSettings>>,
+  Expect<Equal<Req<'setQueue'>, [req: { url: string | null }]>>,
+  Expect<Equal<Rep<'setQueue'>, QueueSettings>>,
+  Expect<
+    Equal<
+      Rep<'queueWorkers'>,
+      {
+        id: string;
+        host: string;
+        backend: string;
+        load: number | null;
+        cpus: number | null;
+        concurrency: number;
+        runs: string[];
+        updated: string | null;
+      }[]
+    >
+  >,
+  Expect<Equal<Rep<'listSweeps'>, SweepSummary[]>>,
+  Expect<Equal<Req<'getSweep'>, [req: { sweepId: string }]>>,
+  Expect<
+    Equal<
+      Flat<Rep<'getSweep'>>,
+      Flat<
+        SweepSummary & {
+          rows: {
+            runId: string;
+            seed: number;
+            fields: Record<string, string | number | boolean | null>;
+            status: RunStatus;
+            step: number;
+            totalSteps: number | null;
+            job: string | null;
+            attempts: number | null;
+            worker: string | null;
+            message: string | null;
+            last: Record<string, number>;
+            eval: { checkpointStep: number; metrics: Record<string, number | null> } | null;
+          }[];
+        }
+      >
+    >
+  >,
   // events
   Expect<Equal<Parameters<Parameters<WorkbenchClient['onRunStatus']>[0]>[0], RunSummary>>,
   Expect<Equal<Parameters<Parameters<WorkbenchClient['onMetrics']>[0]>[0], { runId: string; points: MetricPoint[] }>>,
@@ -384,6 +447,11 @@ export type Checks = [
       | 'dreamFrame'
       | 'dreamClose'
       | 'exportStrip'
+      | 'queueSettings'
+      | 'setQueue'
+      | 'queueWorkers'
+      | 'listSweeps'
+      | 'getSweep'
     >
   >,
   Expect<Equal<EventName, 'onRunStatus' | 'onMetrics' | 'onRunLog' | 'onCollectProgress' | 'onDatasetsChanged'>>,

@@ -37,6 +37,18 @@ export const runSummary = {
   message: null,
   lastMetrics: { 'loss/vae': 0.5 },
 };
+const queueSettings = { url: 'redis://127.0.0.1:6379/0', connected: true, error: null, password: 'memory', tls: false };
+const sweepSummary = {
+  id: '20260101-120000-debug-ab12',
+  name: 'debug',
+  created: '2026-01-01T12:00:00Z',
+  family: 'rssm',
+  preset: 'debug',
+  dataset: 'demo',
+  env: null,
+  fields: ['train.lr'],
+  runs: 1,
+};
 const dreamFrame = { sessionId: 's1', t: 0, frame: frames(1), actionSpace: space, reward: null, done: false };
 
 export const REQUESTS: Record<ChannelName, unknown> = {
@@ -66,6 +78,11 @@ export const REQUESTS: Record<ChannelName, unknown> = {
   'dreams:frame': { sessionId: 's1' },
   'dreams:close': { sessionId: 's1' },
   'exports:strip': { source: { kind: 'frames', frames: frames(3) }, format: 'gif' },
+  'queue:get': {},
+  'queue:set': { url: 'redis://127.0.0.1:6379' },
+  'queue:workers': {},
+  'sweeps:list': {},
+  'sweeps:get': { sweepId: '20260101-120000-debug-ab12' },
 };
 
 /** An invalid request per channel and the field its error must name. */
@@ -99,6 +116,11 @@ export const BAD_REQUESTS: Record<ChannelName, [unknown, string]> = {
     { source: { kind: 'frames', frames: { shape: [1, 1, 1, 3], data: [1, 2, 3] } }, format: 'png' },
     'payload.source.frames.data',
   ],
+  'queue:get': [{ url: 'redis://x' }, 'payload'],
+  'queue:set': [{ url: '' }, 'payload.url'],
+  'queue:workers': [{ all: true }, 'payload'],
+  'sweeps:list': [{ x: 1 }, 'payload'],
+  'sweeps:get': [{ sweepId: '../sweeps' }, 'payload.sweepId'],
 };
 
 export const REPLIES: Record<ChannelName, unknown> = {
@@ -216,6 +238,40 @@ export const REPLIES: Record<ChannelName, unknown> = {
     frames: 3,
     width: 8,
     height: 8,
+  },
+  'queue:get': queueSettings,
+  'queue:set': queueSettings,
+  'queue:workers': [
+    {
+      id: 'gpu-1:4242',
+      host: 'gpu-1',
+      backend: 'tensorflow',
+      load: 0.8,
+      cpus: 16,
+      concurrency: 2,
+      runs: ['sweep-000'],
+      updated: '2026-01-01T00:00:00Z',
+    },
+  ],
+  'sweeps:list': [sweepSummary],
+  'sweeps:get': {
+    ...sweepSummary,
+    rows: [
+      {
+        runId: 'sweep-000',
+        seed: 0,
+        fields: { 'train.lr': 0.001 },
+        status: 'completed',
+        step: 20,
+        totalSteps: 20,
+        job: 'completed',
+        attempts: 1,
+        worker: 'gpu-1:4242',
+        message: null,
+        last: { loss: 0.2 },
+        eval: { checkpointStep: 20, metrics: { 'openloop_mse@10': 0.03, 'probe_r2/x@0': null } },
+      },
+    ],
   },
 };
 
