@@ -64,7 +64,12 @@ export function actorDream(
   for (let i = 0; i < n; i++) {
     const prev = state;
     state = tf.tidy(() =>
-      wm.observe(prev, tf.tensor2d(actions.subarray(i * A, (i + 1) * A), [1, A]), frames.subarray(i * F, (i + 1) * F), sample),
+      wm.observe(
+        prev,
+        tf.tensor2d(actions.subarray(i * A, (i + 1) * A), [1, A]),
+        frames.subarray(i * F, (i + 1) * F),
+        sample,
+      ),
     );
     wm.disposeState(prev);
   }
@@ -80,8 +85,15 @@ export function actorDream(
     const reward = wm.reward(flat);
     const discount = tf.mul(wm.continuation(flat), c.gamma) as tf.Tensor1D;
     const value = criticValue(ac.slow, c, flat, 'slow');
-    const col = (x: tf.Tensor1D, from: number, len: number) => tf.reshape(tf.slice(x, [from], [len]), [len, 1]) as tf.Tensor2D;
-    const ret = lambdaReturn(col(reward, 1, H), col(value, 0, H), col(discount, 1, H), tf.slice(value, [H], [1]) as tf.Tensor1D, c.lambda);
+    const col = (x: tf.Tensor1D, from: number, len: number) =>
+      tf.reshape(tf.slice(x, [from], [len]), [len, 1]) as tf.Tensor2D;
+    const ret = lambdaReturn(
+      col(reward, 1, H),
+      col(value, 0, H),
+      col(discount, 1, H),
+      tf.slice(value, [H], [1]) as tf.Tensor1D,
+      c.lambda,
+    );
     return {
       flat,
       actions: tf.reshape(im.actions, [-1]),

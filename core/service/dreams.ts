@@ -390,8 +390,7 @@ export class DreamService {
   private async actorAction(s: Session): Promise<Float32Array> {
     const { wm, behavior } = await this.actor(s.runId);
     const state = s.dream.state?.();
-    if (!state)
-      throw new ServiceError('conflict', `this dream session exposes no latent state for the actor to read`);
+    if (!state) throw new ServiceError('conflict', `this dream session exposes no latent state for the actor to read`);
     const a = behavior.act(wm, state, null);
     const space = s.dream.actionSpace;
     return space.kind === 'box' ? a.map((v, i) => Math.min(space.high[i], Math.max(space.low[i], v))) : a;

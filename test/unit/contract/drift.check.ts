@@ -290,10 +290,7 @@ export type Checks = [
   >,
   Expect<Equal<Rep<'dreamReset'>, DreamFrame>>,
   Expect<
-    Equal<
-      Req<'dreamStep'>,
-      [req: { sessionId: string; action?: number[] | undefined; autopilot?: true | undefined }]
-    >
+    Equal<Req<'dreamStep'>, [req: { sessionId: string; action?: number[] | undefined; autopilot?: true | undefined }]>
   >,
   Expect<Equal<Rep<'dreamStep'>, DreamFrame>>,
   Expect<Equal<Req<'dreamFrame'>, [req: { sessionId: string }]>>,
