@@ -11,6 +11,7 @@ import { FOREGROUND_THRESHOLD, foregroundMask, maskedSquaredError } from '../med
 import { evaluateRun, type EvalReport } from '../runs/evaluate.ts';
 import { runTrainingMeanFrame } from '../runs/mean-frame.ts';
 import { openloopClamps } from '../models/openloop-clamps.ts';
+import type { ActorCritic } from '../agents/actor-critic.ts';
 import type { Behavior } from '../agents/behavior.ts';
 import type { LatentWorldModel } from '../models/latent-world-model.ts';
 import { actorCriticOf, actorDream } from '../runs/actor-dream.ts';
@@ -151,7 +152,7 @@ export class DreamService {
   }
 
   /** The run's trained actor-critic (restored once per checkpoint, with the model), or a 'conflict' saying why not. */
-  private async actor(runId: string): Promise<RunActor & { ac: ReturnType<typeof actorCriticOf> }> {
+  private async actor(runId: string): Promise<RunActor & { ac: ActorCritic }> {
     const opened = await this.model(runId);
     const hit = this.models.get(runId)!;
     try {
