@@ -14,6 +14,8 @@ import { openDataset, readEpisode } from '../../core/data/dataset.ts';
 import { DreamService } from '../../core/service/dreams.ts';
 import { DREAM_METHODS } from '../../core/trainer/protocol.ts';
 import { ServiceError } from '../../core/service/errors.ts';
+import { DreamWorkerClient } from '../../core/service/dream-worker.ts';
+import { forkLauncher } from '../../core/trainer/launcher.ts';
 
 // The actor-critic made visible, at the level of the dream server (DreamService is what the dream worker
 // process runs; DREAM_METHODS is what it answers): the actor's imagined rollout with reward, value and
@@ -64,8 +66,21 @@ after(() => {
   rmSync(ws, { recursive: true, force: true });
 });
 
-test('the dream server answers imagine', () => {
+test('the dream server process answers imagine and autopilot steps, as the in-process service does', async () => {
   assert.ok((DREAM_METHODS as readonly string[]).includes('imagine'));
+  const worker = new DreamWorkerClient(ws, forkLauncher());
+  try {
+    const req = { runId: 'ac', episode: 1, start: 6, horizon: H, sample: false, seed: 0 };
+    const [far, near] = [await worker.imagine(req), await dreams.imagine(req)];
+    assert.ok(worker.pid() !== undefined && worker.pid() !== process.pid, 'computed in its own process');
+    assert.deepEqual(far.frames.shape, [H + 1, S, S, 3]);
+    for (let t = 0; t <= H; t++) assert.ok(Math.abs(far.lambdaReturn[t] - near.lambdaReturn[t]) < 1e-4, `R_${t}`);
+    const f = await worker.reset({ runId: 'ac', episode: 0, step: 0, seed: 0 });
+    const a = await worker.step({ sessionId: f.sessionId, autopilot: true });
+    assert.equal(a.driver, 'actor');
+  } finally {
+    await worker.close();
+  }
 });
 
 test("the actor's imagined rollout: decoded frames and reward/value/λ-return per step, the λ-return being training's", async () => {
