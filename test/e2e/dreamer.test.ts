@@ -177,7 +177,8 @@ describe("Dreamer in the workbench: the actor's dream and the autopilot", { skip
     const f0 = await canvasHash(page, 'Actor dream frame');
     assert.equal(f0.blank, false, 'the decoded start state is not blank');
     assert.equal((await canvasHash(page, 'Actor start frame')).blank, false);
-    await page.getByRole('img', { name: 'Actor reward value return chart' }).waitFor();
+    await page.getByRole('img', { name: 'Actor reward chart' }).waitFor();
+    await page.getByRole('img', { name: 'Actor value return chart' }).waitFor();
     const strip = page.getByRole('slider', { name: 'Actor dream strip' });
     await strip.focus();
     await page.keyboard.press('End');
