@@ -32,6 +32,7 @@ export const CHANNEL_METHODS = {
   'dreams:step': 'dreamStep',
   'dreams:frame': 'dreamFrame',
   'dreams:close': 'dreamClose',
+  'dreams:imagine': 'dreamImagine',
   'exports:strip': 'exportStrip',
   'queue:get': 'queueSettings',
   'queue:set': 'setQueue',

@@ -240,6 +240,11 @@ export const RunSummary = z.object({
   message: z.string().nullable(),
   /** Latest value of each logged scalar. */
   lastMetrics: z.record(z.string(), z.number()),
+  /**
+   * The behaviour the run trains (its config's `behavior`: 'actor-critic', 'cem'), null when the family names
+   * none (World Models' controller). Only 'actor-critic' runs have an actor to dream with and an autopilot.
+   */
+  behavior: z.string().nullable(),
 });
 
 export const RunDetail = RunSummary.extend({
@@ -391,12 +396,69 @@ export const DreamFrame = z.object({
   reward: z.number().nullable(),
   /** Predicted episode end where the model has a done head. */
   done: z.boolean(),
+  /** The action of the last step as the model took it (box: clipped values; discrete: [index]); null at a reset. */
+  action: z.array(z.number()).nullable(),
+  /** Who chose it: the user's action or the run's actor (autopilot); null at a reset. */
+  driver: z.enum(['user', 'actor']).nullable(),
 });
 
-export const DreamStepRequest = z.strictObject({
-  sessionId: z.string().min(1),
-  /** Continuous: one value per action dimension. Discrete: [index]. */
-  action: z.array(z.number().finite()).min(1).max(64),
+export const DreamStepRequest = z
+  .strictObject({
+    sessionId: z.string().min(1),
+    /** Continuous: one value per action dimension. Discrete: [index]. */
+    action: z.array(z.number().finite()).min(1).max(64).optional(),
+    /** The run's actor chooses the action from the dream's state (actor-critic runs only). */
+    autopilot: z.literal(true).optional(),
+  })
+  .refine((r) => (r.action === undefined) !== (r.autopilot === undefined), {
+    message: 'expected exactly one of action or autopilot: true',
+    path: ['action'],
+  });
+
+/**
+ * The actor's own imagined rollout (actor-critic runs): `context` real frames ending at `start` are filtered into
+ * the latent state, then the actor acts for `horizon` imagined steps.
+ */
+export const ImagineRequest = z.strictObject({
+  runId: RunId,
+  /** Defaults to the run's own dataset. */
+  dataset: Name.optional(),
+  episode: nonNegInt(),
+  /** The real frame the dream starts from (the last context frame). */
+  start: nonNegInt(),
+  /** Imagined steps; default the behaviour's own imagination horizon (Dreamer: 15). */
+  horizon: posInt().max(200).optional(),
+  context: posInt().max(100).optional(),
+  /** Sample the actor's actions and the latents (as training does) instead of taking their modes. */
+  sample: z.boolean().default(false),
+  seed: int().default(0),
+});
+
+export const ImagineReply = z.object({
+  runId: z.string(),
+  dataset: z.string(),
+  episode: nonNegInt(),
+  start: nonNegInt(),
+  /** Real frames observed before imagining. */
+  context: posInt(),
+  horizon: posInt(),
+  sample: z.boolean(),
+  /** The real start frame at the model's size [1, S, S, 3]. */
+  real: Frames,
+  /** Decoded states s_0 (the filtered start frame) … s_H: [H+1, S, S, 3]. */
+  frames: Frames,
+  actionSpace: Space,
+  /** The actor's actions a_0 … a_{H−1} as the model took them (one-hot for discrete spaces): float32 [H·A]. */
+  actions: F32,
+  /** Per state s_0 … s_H, float32 [H+1] each: predicted reward of arriving in it, discount γ·continuation. */
+  reward: F32,
+  discount: F32,
+  /** The slow critic's value (the one the λ-return bootstraps from, as in training). */
+  value: F32,
+  /** TD(λ) return from each state, as training's targets (R_H = value of s_H). */
+  lambdaReturn: F32,
+  gamma: z.number(),
+  lambda: z.number(),
 });
 
 export const SessionRef = z.strictObject({ sessionId: z.string().min(1) });

@@ -157,6 +157,11 @@ export interface DreamSession {
   reset(frame: Uint8Array): Uint8Array;
   /** One imagined step under `action`; returns the decoded frame. */
   step(action: ArrayLike<number>): { frame: Uint8Array; reward: number; done: boolean };
+  /**
+   * The current latent state in the form the family's `latent()` view reads (null before a reset), for a
+   * behaviour to choose the next action (the Play view's autopilot). Owned by the session: do not dispose.
+   */
+  state?(): LatentState | null;
   dispose(): void;
 }
 

@@ -62,6 +62,11 @@ export interface LatentWorldModel {
   continuation(features: tf.Tensor2D): tf.Tensor1D;
   /** Frees a state's tensors. */
   disposeState(state: LatentState): void;
+  /**
+   * The decoder's frames for states with these features: uint8 [N·S·S·3] (S = imageSize). Families whose
+   * features carry no pixel decoder leave it out; the workbench shows a behaviour's imagined rollout with it.
+   */
+  decode?(features: tf.Tensor2D): Uint8Array;
 }
 
 /** Keeps every tensor of a state (for states that outlive a tf.tidy). */

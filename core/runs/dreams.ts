@@ -11,6 +11,12 @@ import { FOREGROUND_THRESHOLD, foregroundMask, maskedSquaredError } from '../med
 import { evaluateRun, type EvalReport } from './evaluate.ts';
 import { runTrainingMeanFrame } from './mean-frame.ts';
 import { openloopClamps } from '../models/openloop-clamps.ts';
+import type { ActorCritic } from '../agents/actor-critic.ts';
+import type { Behavior } from '../agents/behavior.ts';
+import type { LatentWorldModel } from '../models/latent-world-model.ts';
+import { actorCriticOf, actorDream } from './actor-dream.ts';
+import { runBehavior } from './load-agent.ts';
+import { resizeFrames } from '../media/frames.ts';
 import { notFound, ServiceError } from '../contract/service-error.ts';
 import { exportStrip } from './exports.ts';
 
@@ -46,10 +52,21 @@ interface Session {
   frame: Uint8Array;
   reward: number | null;
   done: boolean;
+  action: number[] | null;
+  driver: 'user' | 'actor' | null;
+}
+
+/** A run's behaviour restored next to its cached model (the actor's dreams and the Play autopilot). */
+interface RunActor {
+  wm: LatentWorldModel;
+  behavior: Behavior;
 }
 
 export class DreamService {
-  private readonly models = new Map<string, { key: string; opened: OpenedRun; mean?: Promise<Float32Array | null> }>();
+  private readonly models = new Map<
+    string,
+    { key: string; opened: OpenedRun; mean?: Promise<Float32Array | null>; actor?: RunActor }
+  >();
   /** Eval reports by run, for the checkpoint they were computed on. */
   private readonly evals = new Map<string, { key: string; reply: Promise<ReplyOf<'runs:eval'>> }>();
   private readonly sessions = new Map<string, Session>();
@@ -132,7 +149,66 @@ export class DreamService {
     const m = this.models.get(runId);
     this.models.delete(runId);
     for (const s of [...this.sessions.values()]) if (s.runId === runId) this.closeSession(s.id);
+    m?.actor?.behavior.dispose();
     m?.opened.model.dispose();
+  }
+
+  /** The run's trained actor-critic (restored once per checkpoint, with the model), or a 'conflict' saying why not. */
+  private async actor(runId: string): Promise<RunActor & { ac: ActorCritic }> {
+    const opened = await this.model(runId);
+    const hit = this.models.get(runId)!;
+    try {
+      if (!hit.actor) {
+        const { wm, behavior } = runBehavior(opened);
+        hit.actor = { wm, behavior };
+      }
+      return { ...hit.actor, ac: actorCriticOf(hit.actor.behavior) };
+    } catch (e) {
+      if (e instanceof ServiceError) throw e;
+      const why = (e as Error).message.replace(/^run \S+: /, '');
+      throw new ServiceError('conflict', `run ${runId} has no actor to dream with: ${why}`);
+    }
+  }
+
+  /** `dreams:imagine`: the actor's own rollout from a real frame, with reward, value and λ-return per step. */
+  async imagine(req: ParsedRequestOf<'dreams:imagine'>): Promise<ReplyOf<'dreams:imagine'>> {
+    const { wm, ac } = await this.actor(req.runId);
+    const { name, ep } = this.episode(req.runId, req.dataset, req.episode);
+    const [T, H, W] = ep.imageShape;
+    if (req.start >= T)
+      throw new ServiceError(
+        'invalid_request',
+        `payload.start: episode ${req.episode} has ${T} frames (0–${T - 1})`,
+        'payload.start',
+      );
+    const S = wm.imageSize;
+    const A = wm.actionDim;
+    const context = Math.min(req.context ?? DEFAULT_CONTEXT, req.start + 1);
+    const first = req.start + 1 - context;
+    const frames = resizeFrames(ep.image.subarray(first * H * W * 3, (req.start + 1) * H * W * 3), context, W, S);
+    const actions = Float32Array.from(ep.action.subarray(first * A, (req.start + 1) * A));
+    const horizon = req.horizon ?? ac.config.horizon;
+    const d = actorDream(wm, ac, frames, actions, horizon, req.sample ? req.seed : null);
+    const F = S * S * 3;
+    return {
+      runId: req.runId,
+      dataset: name,
+      episode: req.episode,
+      start: req.start,
+      context,
+      horizon,
+      sample: req.sample,
+      real: { shape: [1, S, S, 3], data: frames.slice((context - 1) * F, context * F) },
+      frames: { shape: [horizon + 1, S, S, 3], data: d.frames },
+      actionSpace: wm.actionSpace,
+      actions: d.actions,
+      reward: d.reward,
+      discount: d.discount,
+      value: d.value,
+      lambdaReturn: d.lambdaReturn,
+      gamma: d.gamma,
+      lambda: d.lambda,
+    };
   }
 
   private episode(runId: string, dataset: string | undefined, index: number): { name: string; ep: Episode } {
@@ -238,6 +314,8 @@ export class DreamService {
       actionSpace: space,
       reward: s.reward,
       done: s.done,
+      action: s.action,
+      driver: s.driver,
     };
   }
 
@@ -261,13 +339,25 @@ export class DreamService {
     if (!s) {
       if (this.sessions.size >= MAX_SESSIONS) this.closeSession(this.sessions.keys().next().value as string);
       const dream = opened.model.dreamSession({ temperature: req.temperature ?? 0, seed: req.seed });
-      s = { id: randomUUID(), runId: req.runId, dream, t: 0, frame: new Uint8Array(0), reward: null, done: false };
+      s = {
+        id: randomUUID(),
+        runId: req.runId,
+        dream,
+        t: 0,
+        frame: new Uint8Array(0),
+        reward: null,
+        done: false,
+        action: null,
+        driver: null,
+      };
       this.sessions.set(s.id, s);
     }
     s.frame = s.dream.reset(real);
     s.t = 0;
     s.reward = null;
     s.done = false;
+    s.action = null;
+    s.driver = null;
     return this.reply(s, s.dream.actionSpace);
   }
 
@@ -277,45 +367,36 @@ export class DreamService {
     return s;
   }
 
-  step(req: ParsedRequestOf<'dreams:step'>): ReplyOf<'dreams:step'> {
+  async step(req: ParsedRequestOf<'dreams:step'>): Promise<ReplyOf<'dreams:step'>> {
     const s = this.session(req.sessionId);
     const space = s.dream.actionSpace;
-    let action: ArrayLike<number> = req.action;
-    if (space.kind === 'discrete') {
-      if (req.action.length === 1) {
-        const k = req.action[0];
-        if (!Number.isInteger(k) || k < 0 || k >= space.n)
-          throw new ServiceError(
-            'invalid_request',
-            `payload.action: expected [index] with index in 0–${space.n - 1}, got [${k}]`,
-            'payload.action',
-          );
-        const oneHot = new Float32Array(space.n);
-        oneHot[k] = 1;
-        action = oneHot;
-      } else if (req.action.length !== space.n) {
-        throw new ServiceError(
-          'invalid_request',
-          `payload.action: expected [index] or a one-hot of length ${space.n}, got length ${req.action.length}`,
-          'payload.action',
-        );
-      }
-    } else {
-      const A = space.shape.reduce((a, b) => a * b, 1);
-      if (req.action.length !== A)
-        throw new ServiceError(
-          'invalid_request',
-          `payload.action: expected ${A} values (low ${JSON.stringify(space.low)}, high ${JSON.stringify(space.high)}), got ${req.action.length}`,
-          'payload.action',
-        );
-      action = Float32Array.from(req.action, (v, i) => Math.min(space.high[i], Math.max(space.low[i], v)));
-    }
+    let action: ArrayLike<number>;
+    if (req.autopilot) {
+      action = await this.actorAction(s);
+      // The session may have been closed (or reset by another call) while the actor was loading.
+      if (this.sessions.get(s.id) !== s) throw notFound(`no dream session '${s.id}' (closed while stepping)`);
+    } else action = stepAction(req.action ?? [], space);
     const r = s.dream.step(action);
     s.frame = r.frame;
     s.t += 1;
     s.reward = Number.isFinite(r.reward) ? r.reward : null;
     s.done = r.done;
+    s.driver = req.autopilot ? 'actor' : 'user';
+    s.action =
+      space.kind === 'discrete'
+        ? [Array.prototype.indexOf.call(action, Math.max(...Array.from(action)))]
+        : Array.from(action);
     return this.reply(s, space);
+  }
+
+  /** The run's actor's choice (its mode, as in evaluation) for the dream's current state, clipped to the box. */
+  private async actorAction(s: Session): Promise<Float32Array> {
+    const { wm, behavior } = await this.actor(s.runId);
+    const state = s.dream.state?.();
+    if (!state) throw new ServiceError('conflict', `this dream session exposes no latent state for the actor to read`);
+    const a = behavior.act(wm, state, null);
+    const space = s.dream.actionSpace;
+    return space.kind === 'box' ? a.map((v, i) => Math.min(space.high[i], Math.max(space.low[i], v))) : a;
   }
 
   frame(req: ParsedRequestOf<'dreams:frame'>): ReplyOf<'dreams:frame'> {
@@ -340,6 +421,39 @@ export class DreamService {
     for (const id of [...this.sessions.keys()]) this.closeSession(id);
     for (const runId of [...this.models.keys()]) this.evict(runId);
   }
+}
+
+/** A user's action in the model's form: [index] or a one-hot for discrete spaces, box values clipped. */
+function stepAction(raw: number[], space: Space): ArrayLike<number> {
+  if (space.kind === 'discrete') {
+    if (raw.length === 1) {
+      const k = raw[0];
+      if (!Number.isInteger(k) || k < 0 || k >= space.n)
+        throw new ServiceError(
+          'invalid_request',
+          `payload.action: expected [index] with index in 0–${space.n - 1}, got [${k}]`,
+          'payload.action',
+        );
+      const oneHot = new Float32Array(space.n);
+      oneHot[k] = 1;
+      return oneHot;
+    }
+    if (raw.length !== space.n)
+      throw new ServiceError(
+        'invalid_request',
+        `payload.action: expected [index] or a one-hot of length ${space.n}, got length ${raw.length}`,
+        'payload.action',
+      );
+    return raw;
+  }
+  const A = space.shape.reduce((a, b) => a * b, 1);
+  if (raw.length !== A)
+    throw new ServiceError(
+      'invalid_request',
+      `payload.action: expected ${A} values (low ${JSON.stringify(space.low)}, high ${JSON.stringify(space.high)}), got ${raw.length}`,
+      'payload.action',
+    );
+  return Float32Array.from(raw, (v, i) => Math.min(space.high[i], Math.max(space.low[i], v)));
 }
 
 /** The wire form of an eval report: numbers that could not be measured (NaN) become null. */

@@ -19,6 +19,8 @@ export interface Dreams {
   reset(req: ParsedRequestOf<'dreams:reset'>): Promise<ReplyOf<'dreams:reset'>>;
   step(req: ParsedRequestOf<'dreams:step'>): Promise<ReplyOf<'dreams:step'>> | ReplyOf<'dreams:step'>;
   frame(req: ParsedRequestOf<'dreams:frame'>): Promise<ReplyOf<'dreams:frame'>> | ReplyOf<'dreams:frame'>;
+  /** The actor's imagined rollout (actor-critic runs). */
+  imagine(req: ParsedRequestOf<'dreams:imagine'>): Promise<ReplyOf<'dreams:imagine'>>;
   /** Exports run where dreams run (core/runs/exports.ts says why not on the host's thread). */
   exportStrip(req: ParsedRequestOf<'exports:strip'>): Promise<ReplyOf<'exports:strip'>>;
   closeSession(id: string): Promise<boolean> | boolean;
@@ -115,6 +117,9 @@ export class DreamWorkerClient implements Dreams {
   }
   frame(req: ParsedRequestOf<'dreams:frame'>) {
     return this.call<ReplyOf<'dreams:frame'>>('frame', req);
+  }
+  imagine(req: ParsedRequestOf<'dreams:imagine'>) {
+    return this.call<ReplyOf<'dreams:imagine'>>('imagine', req);
   }
   exportStrip(req: ParsedRequestOf<'exports:strip'>) {
     return this.call<ReplyOf<'exports:strip'>>('exportStrip', req);

@@ -161,6 +161,7 @@ export class RunService {
     if (status === 'crashed' && disk?.state === 'running')
       message =
         'the trainer is no longer running (the host that started it exited); resume continues from the last checkpoint';
+    const behavior = (cfg.model as Record<string, unknown> | null)?.behavior;
     const last: Record<string, number> = {};
     for (const [k, v] of Object.entries(disk?.last ?? {})) if (Number.isFinite(v)) last[k] = v;
     return {
@@ -179,6 +180,7 @@ export class RunService {
       lastCheckpoint: ckpts.find((c) => c.latest) ?? ckpts.at(-1) ?? null,
       message,
       lastMetrics: last,
+      behavior: typeof behavior === 'string' ? behavior : null,
     };
   }
 

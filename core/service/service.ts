@@ -228,6 +228,10 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     async dreamFrame(req) {
       return dreams.frame(req);
     },
+    async dreamImagine(req) {
+      if (opts.dreamsIn === 'host') await hostBackend();
+      return dreams.imagine(req);
+    },
     async dreamClose(req) {
       return { closed: await dreams.closeSession(req.sessionId) };
     },

@@ -74,6 +74,7 @@ export const DREAM_METHODS = [
   'frame',
   'exportStrip',
   'closeSession',
+  'imagine',
 ] as const;
 export type DreamMethod = (typeof DREAM_METHODS)[number];
 const CallError = z.strictObject({ code: z.string(), message: z.string(), field: z.string().optional() });

@@ -314,6 +314,7 @@ export function rssmDreamSession(
         done: cont < 0.5,
       };
     },
+    state: () => state,
     dispose() {
       if (state) tf.dispose([state.deter, state.stoch]);
       state = null;

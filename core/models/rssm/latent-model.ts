@@ -3,7 +3,8 @@ import type { Space } from '../../envs/types.ts';
 import type { Imagined, LatentPolicy, LatentState, LatentWorldModel } from '../latent-world-model.ts';
 import { type Params, dense } from '../nn.ts';
 import { type RssmModelConfig, featureSize } from './config.ts';
-import { encode, encodeSequence, mlpScalar } from './networks.ts';
+import { toUint8 } from '../../media/frames.ts';
+import { decode, encode, encodeSequence, mlpScalar } from './networks.ts';
 import { SeedStream } from './seed-stream.ts';
 import { features, flattenSeq, imgStep, initialState, obsStep, observe } from './rssm.ts';
 
@@ -102,5 +103,15 @@ export class RssmLatentModel implements LatentWorldModel {
 
   disposeState(state: LatentState): void {
     tf.dispose(Object.values(state));
+  }
+
+  decode(feat: tf.Tensor2D): Uint8Array {
+    // The decoder's mean is in pixels − 0.5 (as `pixels` feeds the encoder).
+    const x = tf.tidy(() => tf.clipByValue(tf.add(decode(this.params, this.config, feat), 0.5), 0, 1));
+    try {
+      return toUint8(x.dataSync());
+    } finally {
+      x.dispose();
+    }
   }
 }

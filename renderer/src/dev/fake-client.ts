@@ -70,7 +70,7 @@ export function createFakeClient(): WorkbenchClient {
   ];
   const runs: RunSummary[] = [];
   const metrics = new Map<string, MetricPoint[]>();
-  const sessions = new Map<string, { ep: number; t: number; x: number; v: number; temp: number }>();
+  const sessions = new Map<string, { run: string; ep: number; t: number; x: number; v: number; temp: number }>();
   let runSeq = 0;
 
   const mkRun = (id: string, status: RunSummary['status'], step: number): RunSummary => ({
@@ -97,9 +97,11 @@ export function createFakeClient(): WorkbenchClient {
       : null,
     message: null,
     lastMetrics: {},
+    behavior: null,
   });
   const seed = mkRun('wm-debug-0', 'completed', 600);
   runs.push(seed);
+  runs.push({ ...mkRun('dreamer-debug-0', 'completed', 600), family: 'rssm', behavior: 'actor-critic' });
   const pts: MetricPoint[] = [];
   for (let s = 10; s <= 600; s += 10) pts.push(point(s));
   metrics.set(seed.id, pts);
@@ -434,10 +436,10 @@ export function createFakeClient(): WorkbenchClient {
         foreground: fg,
       };
     },
-    dreamReset: ({ episode, step, temperature = 1, sessionId }) => {
+    dreamReset: ({ runId, episode, step, temperature = 1, sessionId }) => {
       const id = sessionId ?? `s${Math.random().toString(36).slice(2, 8)}`;
       const p = truthPos(episode, step);
-      sessions.set(id, { ep: episode, t: step, x: p.x, v: 0, temp: temperature });
+      sessions.set(id, { run: runId, ep: episode, t: step, x: p.x, v: 0, temp: temperature });
       return {
         sessionId: id,
         t: 0,
@@ -445,11 +447,17 @@ export function createFakeClient(): WorkbenchClient {
         actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
         reward: null,
         done: false,
+        action: null,
+        driver: null,
       };
     },
-    dreamStep: ({ sessionId, action }) => {
+    dreamStep: ({ sessionId, action: asked, autopilot }) => {
       const s = sessions.get(sessionId);
       if (!s) throw { code: 'not_found', message: `no dream session '${sessionId}'` };
+      if (autopilot && !runs.find((r) => r.id === s.run)?.behavior)
+        throw { code: 'conflict', message: 'the fake World Models run has no actor' };
+      // The fake "actor" steers toward the middle of the road.
+      const action = asked ?? [Math.max(-1, Math.min(1, (32 - s.x) / 12)), 0.3, 0];
       s.v = 0.8 * s.v + 1.2 * action[0];
       s.x = Math.max(4, Math.min(60, s.x + s.v));
       s.t += 1 + Math.round((action[1] ?? 0) * 2);
@@ -460,6 +468,50 @@ export function createFakeClient(): WorkbenchClient {
         actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
         reward: 0.1,
         done: false,
+        action,
+        driver: autopilot ? 'actor' : 'user',
+      };
+    },
+    dreamImagine: ({ runId, episode, start, horizon = 15, context = 5, sample = false, dataset }) => {
+      if (!runs.find((r) => r.id === runId)?.behavior)
+        throw { code: 'conflict', message: `run ${runId} has no actor to dream with (fake)` };
+      const p = truthPos(episode, start);
+      let x = p.x;
+      const xs: number[] = [];
+      const actions = new Float32Array(horizon * 3);
+      for (let t = 0; t <= horizon; t++) {
+        xs.push(x);
+        if (t < horizon) {
+          const a = Math.max(-1, Math.min(1, (32 - x) / 12));
+          actions.set([a, 0.3, 0], t * 3);
+          x += 2 * a;
+        }
+      }
+      const reward = Float32Array.from(xs, (v) => 1 - Math.abs(v - 32) / 32);
+      const discount = new Float32Array(horizon + 1).fill(0.99);
+      const value = Float32Array.from(xs, (v) => 20 * (1 - Math.abs(v - 32) / 40));
+      const ret = new Float32Array(horizon + 1);
+      ret[horizon] = value[horizon];
+      for (let t = horizon - 1; t >= 0; t--)
+        ret[t] = reward[t + 1] + discount[t + 1] * (0.05 * value[t + 1] + 0.95 * ret[t + 1]);
+      return {
+        runId,
+        dataset: dataset ?? 'car-racing-20',
+        episode,
+        start,
+        context: Math.min(context, start + 1),
+        horizon,
+        sample,
+        real: frames(1, () => render(p.x, p.y, start)),
+        frames: frames(horizon + 1, (i) => render(xs[i], 48, start + i, sample ? 20 : 6, i + 3)),
+        actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
+        actions,
+        reward,
+        discount,
+        value,
+        lambdaReturn: ret,
+        gamma: 0.99,
+        lambda: 0.95,
       };
     },
     dreamFrame: () => {

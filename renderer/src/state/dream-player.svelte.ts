@@ -2,6 +2,8 @@
  * The interactive dream loop: reset a dream session to a real frame, then step the model with the action
  * of the held keys as fast as replies come back (one request in flight, capped at `maxFps`), drawing each
  * frame as it arrives. Measures the frame rate the user actually gets and records frames for export.
+ * Autopilot (actor-critic runs): the run's actor chooses every step's action in the dream server; any
+ * steering key takes over (manual), the toggle hands control back.
  */
 import type { WorkbenchClient } from '../../../core/contract/client.ts';
 import type { DreamFrame, Space } from '../../../core/contract/channels.ts';
@@ -33,6 +35,10 @@ export class DreamPlayer {
   done = $state(false);
   space = $state.raw<Space | null>(null);
   action = $state.raw<number[]>([]);
+  /** The actor drives (steps are sent with autopilot: true). */
+  autopilot = $state(false);
+  /** Who chose the action of the frame shown. */
+  driver = $state<'user' | 'actor' | null>(null);
   playing = $state(false);
   recording = $state(false);
   recorded = $state(0);
@@ -113,6 +119,8 @@ export class DreamPlayer {
     this.reward = f.reward;
     this.done = f.done;
     this.space = f.actionSpace;
+    this.driver = f.driver;
+    if (f.action) this.action = f.action;
     if (this.recording && this.frames.length < MAX_RECORDED) {
       this.frames.push(f.frame.data.slice());
       this.recorded = this.frames.length;
@@ -136,7 +144,15 @@ export class DreamPlayer {
     return null;
   }
 
+  /** Hands the dream to the run's actor (on) or back to the keyboard (off). */
+  setAutopilot(on: boolean): void {
+    this.autopilot = on;
+    if (on && this.sessionId) this.setPlaying(true);
+  }
+
   keyDown(code: string, shift: boolean): void {
+    // Any steering key takes the dream over from the actor (modifiers alone do not).
+    if (this.autopilot && !code.startsWith('Shift')) this.autopilot = false;
     this.held.add(code);
     const s = this.space;
     if (s?.kind === 'discrete') {
@@ -174,15 +190,15 @@ export class DreamPlayer {
       }, wait);
       return;
     }
-    const action = this.currentAction();
-    if (!action) return;
-    this.action = action;
+    const action = this.autopilot ? null : this.currentAction();
+    if (!action && !this.autopilot) return;
+    if (action) this.action = action;
     this.inflight++;
     this.lastSend = Math.max(this.lastSend + period, now - period, 0);
     if (this.lastSend > now) this.lastSend = now;
     const sessionId = this.sessionId;
     const epoch = this.epoch;
-    this.client.dreamStep({ sessionId, action }).then(
+    this.client.dreamStep(action ? { sessionId, action } : { sessionId, autopilot: true }).then(
       (f) => {
         this.inflight--;
         if (epoch !== this.epoch || f.sessionId !== this.sessionId || f.t <= this.t) return;
@@ -194,6 +210,7 @@ export class DreamPlayer {
         this.inflight--;
         if (epoch !== this.epoch) return;
         this.playing = false;
+        this.autopilot = false;
         reportError('Dream step', e);
       },
     );

@@ -53,6 +53,7 @@ type RunSummary = {
   lastCheckpoint: Checkpoint | null;
   message: string | null;
   lastMetrics: Record<string, number>;
+  behavior: string | null;
 };
 type DatasetSummary = {
   name: string;
@@ -75,6 +76,8 @@ type DreamFrame = {
   actionSpace: Space;
   reward: number | null;
   done: boolean;
+  action: number[] | null;
+  driver: 'user' | 'actor' | null;
 };
 type Overrides = Record<string, string | number | boolean>;
 
@@ -304,12 +307,55 @@ export type Checks = [
     >
   >,
   Expect<Equal<Rep<'dreamReset'>, DreamFrame>>,
-  Expect<Equal<Req<'dreamStep'>, [req: { sessionId: string; action: number[] }]>>,
+  Expect<
+    Equal<Req<'dreamStep'>, [req: { sessionId: string; action?: number[] | undefined; autopilot?: true | undefined }]>
+  >,
   Expect<Equal<Rep<'dreamStep'>, DreamFrame>>,
   Expect<Equal<Req<'dreamFrame'>, [req: { sessionId: string }]>>,
   Expect<Equal<Rep<'dreamFrame'>, DreamFrame>>,
   Expect<Equal<Req<'dreamClose'>, [req: { sessionId: string }]>>,
   Expect<Equal<Rep<'dreamClose'>, { closed: boolean }>>,
+  Expect<
+    Equal<
+      Req<'dreamImagine'>,
+      [
+        req: {
+          runId: string;
+          dataset?: string | undefined;
+          episode: number;
+          start: number;
+          horizon?: number | undefined;
+          context?: number | undefined;
+          sample?: boolean | undefined;
+          seed?: number | undefined;
+        },
+      ]
+    >
+  >,
+  Expect<
+    Equal<
+      Rep<'dreamImagine'>,
+      {
+        runId: string;
+        dataset: string;
+        episode: number;
+        start: number;
+        context: number;
+        horizon: number;
+        sample: boolean;
+        real: Frames;
+        frames: Frames;
+        actionSpace: Space;
+        actions: Float32Array;
+        reward: Float32Array;
+        discount: Float32Array;
+        value: Float32Array;
+        lambdaReturn: Float32Array;
+        gamma: number;
+        lambda: number;
+      }
+    >
+  >,
   Expect<
     Equal<
       Req<'exportStrip'>,
@@ -446,6 +492,7 @@ export type Checks = [
       | 'dreamStep'
       | 'dreamFrame'
       | 'dreamClose'
+      | 'dreamImagine'
       | 'exportStrip'
       | 'queueSettings'
       | 'setQueue'

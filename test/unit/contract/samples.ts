@@ -36,6 +36,17 @@ export const runSummary = {
   lastCheckpoint: { step: 10, path: 'runs/wm-1/checkpoints/10', createdAt: null, bytes: 1234, latest: true },
   message: null,
   lastMetrics: { 'loss/vae': 0.5 },
+  behavior: null,
+};
+const dreamFrame = {
+  sessionId: 's1',
+  t: 0,
+  frame: frames(1),
+  actionSpace: space,
+  reward: null,
+  done: false,
+  action: null,
+  driver: null,
 };
 const queueSettings = { url: 'redis://127.0.0.1:6379/0', connected: true, error: null, password: 'memory', tls: false };
 const sweepSummary = {
@@ -49,7 +60,6 @@ const sweepSummary = {
   fields: ['train.lr'],
   runs: 1,
 };
-const dreamFrame = { sessionId: 's1', t: 0, frame: frames(1), actionSpace: space, reward: null, done: false };
 
 export const REQUESTS: Record<ChannelName, unknown> = {
   'workspace:info': {},
@@ -77,6 +87,7 @@ export const REQUESTS: Record<ChannelName, unknown> = {
   'dreams:step': { sessionId: 's1', action: [0.5, 1, 0] },
   'dreams:frame': { sessionId: 's1' },
   'dreams:close': { sessionId: 's1' },
+  'dreams:imagine': { runId: 'ac-1', episode: 0, start: 3, horizon: 2 },
   'exports:strip': { source: { kind: 'frames', frames: frames(3) }, format: 'gif' },
   'queue:get': {},
   'queue:set': { url: 'redis://127.0.0.1:6379' },
@@ -112,6 +123,7 @@ export const BAD_REQUESTS: Record<ChannelName, [unknown, string]> = {
   'dreams:step': [{ sessionId: 's1', action: [NaN] }, 'payload.action.0'],
   'dreams:frame': [{ sessionId: 7 }, 'payload.sessionId'],
   'dreams:close': [{}, 'payload.sessionId'],
+  'dreams:imagine': [{ runId: 'ac-1', episode: 0, start: 3, horizon: 1000 }, 'payload.horizon'],
   'exports:strip': [
     { source: { kind: 'frames', frames: { shape: [1, 1, 1, 3], data: [1, 2, 3] } }, format: 'png' },
     'payload.source.frames.data',
@@ -227,9 +239,28 @@ export const REPLIES: Record<ChannelName, unknown> = {
     },
   },
   'dreams:reset': dreamFrame,
-  'dreams:step': { ...dreamFrame, t: 1, reward: 0.1 },
+  'dreams:step': { ...dreamFrame, t: 1, reward: 0.1, action: [0.5, 1, 0], driver: 'actor' },
   'dreams:frame': dreamFrame,
   'dreams:close': { closed: true },
+  'dreams:imagine': {
+    runId: 'ac-1',
+    dataset: 'demo',
+    episode: 0,
+    start: 3,
+    context: 4,
+    horizon: 2,
+    sample: false,
+    real: frames(1),
+    frames: frames(3),
+    actionSpace: space,
+    actions: new Float32Array(6),
+    reward: new Float32Array(3),
+    discount: new Float32Array(3).fill(0.99),
+    value: new Float32Array(3),
+    lambdaReturn: new Float32Array(3),
+    gamma: 0.99,
+    lambda: 0.95,
+  },
   'exports:strip': {
     bytes: new Uint8Array([71, 73, 70]),
     mime: 'image/gif',

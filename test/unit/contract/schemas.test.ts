@@ -75,3 +75,17 @@ for (const event of EVENT_NAMES) {
     assert.ok(validateEvent(event, { nope: 1 }));
   });
 }
+
+test('dreams:step takes exactly one of a user action or autopilot: true', () => {
+  assert.ok(validateRequest('dreams:step', { sessionId: 's1', autopilot: true }).ok);
+  assert.ok(validateRequest('dreams:step', { sessionId: 's1', action: [1] }).ok);
+  for (const bad of [{ sessionId: 's1' }, { sessionId: 's1', action: [1], autopilot: true }]) {
+    const r = validateRequest('dreams:step', bad);
+    assert.ok(
+      !r.ok && r.error.field === 'payload.action' && /exactly one of action or autopilot/.test(r.error.message),
+      JSON.stringify(bad),
+    );
+  }
+  const off = validateRequest('dreams:step', { sessionId: 's1', action: [1], autopilot: false });
+  assert.ok(!off.ok && off.error.field === 'payload.autopilot', 'autopilot: false is not a way to say "manual"');
+});
