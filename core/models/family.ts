@@ -77,6 +77,21 @@ export interface FamilyCheckpoint {
   owned?: tf.Tensor[];
 }
 
+/**
+ * A behaviour a family trains inside itself (World Models' controller C, by CMA-ES in the dream's worker
+ * threads): its parameters, for the runner to act with in a real env through the family's `latent()` view.
+ * Families only train it; scoring it in an env is the runner's (core/runs/trained-behavior.ts).
+ */
+export interface TrainedBehavior {
+  kind: 'controller';
+  /** [W | b] of a = tanh(W·features + b) (core/models/controller-policy.ts). */
+  theta: number[];
+  /** The phase that trains it: the runner scores it in the env when that phase ends. */
+  phase: string;
+  /** Real-env episodes to score it over. */
+  evalEpisodes: number;
+}
+
 export interface TrainSession {
   readonly phases: PhaseSpec[];
   /** Prepares a phase (e.g. encodes the dataset for the next model); called on entry and on resume. */
@@ -93,6 +108,8 @@ export interface TrainSession {
   startStates?(rng: Rng): LatentState;
   /** More training episodes (the runner's online collection); trained on from the next step. */
   addEpisodes?(episodes: Episode[]): void;
+  /** The behaviour the family trains itself, once it exists (null before). */
+  trainedBehavior?(): TrainedBehavior | null;
   dispose(): void;
 }
 
@@ -171,6 +188,8 @@ export interface LoadedModel {
   reinitialized(seed: number): Promise<LoadedModel>;
   /** The trained world model for behaviours (evaluation of an agent in the env). */
   latent?(): LatentWorldModel;
+  /** The behaviour the family trained itself, when the checkpoint holds one. */
+  trainedBehavior?(): TrainedBehavior | null;
   dispose(): void;
 }
 

@@ -18,6 +18,7 @@ import { loadTrainData } from './run-data.ts';
 import { checkpointDreamStrip, DREAM_TAG, RunTensorBoard } from './tensorboard.ts';
 import { checkMemoryFits } from '../models/memory.ts';
 import { describeIssues } from '../models/preset-config.ts';
+import { TrainedBehaviorSession } from './trained-behavior.ts';
 import { AgentSession } from './agent-session.ts';
 import { onlineTrainData } from './episode-store.ts';
 import {
@@ -163,7 +164,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
         heldOutFraction: config.train.heldOutFraction,
         log,
       })
-    : inner;
+    : new TrainedBehaviorSession(inner, { env: data.env, seed: config.seed, log });
   const phases = session.phases;
   const totalSteps = phases.reduce((n, p) => n + p.steps, 0);
   const poison = new Set(ev.poisonSteps ?? []);
