@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../data/episode.ts';
+import type { Replay } from '../data/replay.ts';
 import type { Space } from '../envs/types.ts';
 import type { Rng } from '../util/rng.ts';
 import type { MemoryEstimate } from './memory.ts';
@@ -14,7 +15,12 @@ import type { LatentState, LatentWorldModel } from './latent-world-model.ts';
  * metrics, the divergence guard, status and progress.
  */
 
-/** Episodes a run trains and evaluates on, already loaded. */
+/**
+ * Episodes a run trains and evaluates on. Held-out episodes are loaded; training episodes are either loaded
+ * (`train`: online runs, tests, families that keep their data in memory) or streamed from the dataset on disk
+ * (`trainReplay`, with `train` empty) for families that declare `samplesReplay`, so a dataset larger than
+ * memory trains with the resident episodes bounded by the replay's cache.
+ */
 export interface TrainData {
   /** Dataset name in the workspace, or null for data made on the fly (online training, tests). */
   dataset: string | null;
@@ -25,6 +31,8 @@ export interface TrainData {
   imageSize: number;
   train: Episode[];
   heldOut: Episode[];
+  /** The training episodes as a streaming replay (draw windows with the step's Rng: `Replay.draw`). */
+  trainReplay?: Replay;
 }
 
 export interface FamilyContext<C> {
@@ -213,4 +221,6 @@ export interface ModelFamily<C = unknown> {
    * (core/runs) owns the env, the episode store and the loop, never the family.
    */
   agentSettings?(config: C): AgentSettings;
+  /** Trains from windows drawn through `TrainData.trainReplay` when it is given (the runner then streams). */
+  samplesReplay?: boolean;
 }

@@ -14,7 +14,7 @@ import {
   type CheckpointPosition,
 } from './checkpoints.ts';
 import { appendMetrics, truncateMetrics, type MetricsRecord } from './metrics.ts';
-import { loadTrainData } from './run-data.ts';
+import { DEFAULT_REPLAY_CACHE_MB, loadTrainData } from './run-data.ts';
 import { checkpointDreamStrip, DREAM_TAG, RunTensorBoard } from './tensorboard.ts';
 import { checkMemoryFits } from '../models/memory.ts';
 import { describeIssues } from '../models/preset-config.ts';
@@ -153,7 +153,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   checkMemoryFits(config.family, config.preset, family.estimateMemory(model), backend);
   const log = ev.log ?? (() => {});
   const signal = ev.signal ?? new AbortController().signal;
-  const data = ev.data ?? loadDataForRun(config, runDir, family, model);
+  const data = ev.data ?? loadDataForRun(config, runDir, family, model, { stream: family.samplesReplay === true });
   const ctx: FamilyContext<unknown> = { config: model, seed: config.seed, data, runDir, log };
   const inner = await family.createSession(ctx);
   const session = family.agentSettings
@@ -352,6 +352,7 @@ export function loadDataForRun(
   runDir: string,
   family?: ModelFamily<unknown>,
   model?: unknown,
+  opts: { stream?: boolean } = {},
 ): TrainData {
   if (!config.source.dataset) {
     if (config.source.env && family?.agentSettings) {
@@ -361,5 +362,14 @@ export function loadDataForRun(
     }
     throw new UserError(`run ${config.id} has no dataset and family '${config.family}' cannot train online`);
   }
-  return loadTrainData(resolve(runDir, '..', '..'), config.source.dataset, config.train.heldOutFraction);
+  const stream = opts.stream
+    ? { cacheBytes: (config.train.replayCacheMB ?? DEFAULT_REPLAY_CACHE_MB) * 2 ** 20 }
+    : undefined;
+  return loadTrainData(
+    resolve(runDir, '..', '..'),
+    config.source.dataset,
+    config.train.heldOutFraction,
+    undefined,
+    stream,
+  );
 }
