@@ -67,7 +67,7 @@ test(
         train: { checkpointEvery: 4, logEvery: 1 },
       };
       const a = await createRun({ ...opts, id: 'a' });
-      assert.equal((await trainRun(a.dir, { data, log: () => {} })).state, 'finished');
+      assert.equal((await trainRun(a.dir, { data, log: () => {} })).state, 'completed');
       const b = await createRun({ ...opts, id: 'b' });
       const ctrl = new AbortController();
       // A kill at step 6: no checkpoint on stop, the run resumes from step 4's checkpoint.
@@ -78,7 +78,7 @@ test(
         log: () => {},
         onStep: (s) => s.globalStep === 6 && ctrl.abort(),
       });
-      assert.equal((await trainRun(b.dir, { data, log: () => {} })).state, 'finished');
+      assert.equal((await trainRun(b.dir, { data, log: () => {} })).state, 'completed');
       const la = lossesOf(a.dir);
       assert.equal(la.length, 8);
       for (const row of la)
@@ -115,7 +115,7 @@ test(
         overrides: SMALL,
         train: { checkpointEvery: 100, logEvery: 1, heldOutFraction: 0.5 },
       });
-      assert.equal((await trainRun(run.dir, { log: () => {} })).state, 'finished');
+      assert.equal((await trainRun(run.dir, { log: () => {} })).state, 'completed');
       const files = readdirSync(join(run.dir, 'episodes')).sort();
       assert.equal(files.length, 6 + 2, '6 seed episodes + agent episodes at steps 3 and 6');
       const held = files.filter((f) => isHeldOut(f.slice(0, -4), 0.5));
