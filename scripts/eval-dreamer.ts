@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../core/tensor/backend.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
 import { loadRunAgent } from '../core/runs/load-agent.ts';
-import { scoreInEnv } from '../core/runs/agent-session.ts';
+import { envOptionsOf, scoreInEnv } from '../core/runs/agent-session.ts';
 
 const { values } = parseArgs({
   options: {
@@ -86,7 +86,7 @@ const trainMin = (Date.now() - t0) / 60000;
 log(`training ${result.state} at step ${result.step} in ${trainMin.toFixed(1)} min`);
 
 const agent = await loadRunAgent(dir);
-const score = scoreInEnv(values.env!, agent.settings, agent.wm, agent.behavior, nEval, 50_000);
+const score = scoreInEnv(values.env!, envOptionsOf(agent.settings), agent.wm, agent.behavior, nEval, 50_000);
 agent.dispose();
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
 const ok = score.agent >= 1.5 * score.random && score.agent > score.random;

@@ -14,7 +14,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../core/tensor/backend.ts';
 import { makeEnv } from '../core/envs/registry.ts';
 import type { Space } from '../core/envs/types.ts';
@@ -22,20 +21,10 @@ import { addEpisode, createDataset } from '../core/data/dataset.ts';
 import { makePolicy } from '../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
-import { loadCheckpoint } from '../core/runs/checkpoints.ts';
-import { readRunConfig } from '../core/runs/run-dir.ts';
+import { scoreInEnv } from '../core/runs/agent-session.ts';
+import { openRunModel } from '../core/runs/load.ts';
+import { behaviorOf } from '../core/runs/trained-behavior.ts';
 import { evaluateRun } from '../core/runs/evaluate.ts';
-import { assignParams, disposeParams } from '../core/models/nn.ts';
-import { parseWorldModelsConfig } from '../core/models/world-models/config.ts';
-import {
-  actionSpecOf,
-  controllerRealReturn,
-  exportMdnWeights,
-  randomPolicyReturn,
-} from '../core/models/world-models/controller.ts';
-import { actionDimOf } from '../core/models/world-models/dream-kernel.ts';
-import { initMdnRnn } from '../core/models/world-models/mdn-rnn.ts';
-import { initVae } from '../core/models/world-models/vae.ts';
 import { Rng } from '../core/util/rng.ts';
 import { checkBeats, summarize } from './claim.ts';
 
@@ -138,25 +127,24 @@ if (result.state !== 'completed') {
 const trainSecs = (performance.now() - t0) / 1000;
 
 // 3. Real-env comparison on the same env seeds, with per-episode returns (mean ± std).
-const config = readRunConfig(dir);
-const c = parseWorldModelsConfig(config.model);
-const ck = loadCheckpoint(dir)!;
-const actionDim = actionDimOf(actionSpecOf(env.actionSpace));
-const vae = initVae(c.vae, new Rng(0));
-const rnn = initMdnRnn(c.rnn, { zDim: c.vae.zDim, actionDim }, new Rng(0));
-assignParams(vae, ck.tensors);
-assignParams(rnn, ck.tensors);
-const theta = Array.from(ck.tensors['controller/theta'].dataSync());
-tf.dispose(Object.values(ck.tensors));
-const weights = exportMdnWeights(rnn, c.rnn, c.vae.zDim, actionDim);
-const realOpts = { env: envName, episodes: nEval, seed: 3_000_000 + seed, maxSteps: evalSteps };
-const controller = summarize(
-  'controller (CMA-ES in the dream)',
-  controllerRealReturn(vae, c.vae, weights, theta, realOpts).returns,
+// The controller behaviour on the trained model through the shared rollout loop (core/runs/trained-behavior.ts).
+const evalSeed = 3_000_000 + seed;
+const opened = await openRunModel(dir);
+const tb = opened.model.trainedBehavior?.() ?? null;
+if (!tb || !opened.model.latent) throw new Error('the run holds no trained controller');
+const controllerBehavior = behaviorOf(tb);
+const scored = scoreInEnv(
+  envName,
+  { size: opened.model.imageSize, maxSteps: evalSteps },
+  opened.model.latent(),
+  controllerBehavior,
+  nEval,
+  evalSeed,
 );
-const random = summarize('random policy', randomPolicyReturn({ ...realOpts, size: c.vae.imageSize }).returns);
-disposeParams(vae);
-disposeParams(rnn);
+controllerBehavior.dispose();
+opened.model.dispose();
+const controller = summarize('controller (CMA-ES in the dream)', scored.agentReturns);
+const random = summarize('random policy', scored.randomReturns);
 
 // 4. `oneiro eval` metrics on the held-out episodes.
 const report = await evaluateRun(dir, { seed });
@@ -165,7 +153,7 @@ const totalSecs = (performance.now() - t0) / 1000;
 const claim = 'a controller trained only in the dream beats a random policy in the real env';
 if (!values.json)
   console.log(
-    `World Models on ${envName}: ${frames} frames collected, run ${id}, ${backend.name}, trained in ${trainSecs.toFixed(0)} s, total ${totalSecs.toFixed(0)} s; real-env episodes seeds ${realOpts.seed}..${realOpts.seed + nEval - 1}, ≤ ${evalSteps} steps`,
+    `World Models on ${envName}: ${frames} frames collected, run ${id}, ${backend.name}, trained in ${trainSecs.toFixed(0)} s, total ${totalSecs.toFixed(0)} s; real-env episodes seeds ${evalSeed}..${evalSeed + nEval - 1}, ≤ ${evalSteps} steps`,
   );
 const holds = checkBeats(claim, controller, random, !values.json);
 if (values.json) {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LatentState, LatentWorldModel } from '../models/latent-world-model.ts';
 import type { Behavior, BehaviorCheckpoint } from './behavior.ts';
-import { controllerAction } from '../models/world-models/dream-kernel.ts';
+import { actionSpecOf, controllerAction } from '../models/controller-policy.ts';
 
 /**
  * World Models' controller C as a behaviour: a = tanh(W·f + b) on the model's features f (WMx carracing/model.py,
@@ -22,10 +22,8 @@ export class LinearController implements Behavior {
       throw new Error(
         `controller has ${this.theta.length} parameters; ${f.length} features × ${A} actions need ${(f.length + 1) * A}`,
       );
-    const space = wm.actionSpace;
     // The same function the CMA-ES dream workers evaluate (features passed whole as z, no separate h).
-    const spec = space.kind === 'box' ? { kind: 'box' as const, low: space.low, high: space.high } : space;
-    return controllerAction(this.theta, f, [], spec);
+    return controllerAction(this.theta, f, [], actionSpecOf(wm.actionSpace));
   }
 
   checkpoint(): BehaviorCheckpoint {

@@ -52,9 +52,15 @@ export class Replay {
   /** Prefix sums of window counts (non-crossing) or of rows (crossing). */
   private readonly prefix: number[];
   private readonly total: number;
+  /** Non-crossing window prefix sums for other lengths (`draw`), by length. */
+  private readonly byLength = new Map<number, { prefix: number[]; total: number }>();
   private readonly cache = new Map<number, Episode>();
   private cachedBytes = 0;
-  readonly counters = { hits: 0, loads: 0, evictions: 0 };
+  /**
+   * Cache observations: loads, hits, evictions, and the most episodes and bytes ever resident once a load's
+   * eviction has run (what the cap bounds; the load itself may briefly hold one episode more).
+   */
+  readonly counters = { hits: 0, loads: 0, evictions: 0, peakEpisodes: 0, peakBytes: 0 };
   readonly H: number;
   readonly W: number;
   readonly A: number;
@@ -122,23 +128,74 @@ export class Replay {
       this.cachedBytes -= episodeBytes(v);
       this.counters.evictions++;
     }
+    this.counters.peakEpisodes = Math.max(this.counters.peakEpisodes, this.cache.size);
+    this.counters.peakBytes = Math.max(this.counters.peakBytes, this.cachedBytes);
     return ep;
   }
 
-  /** Largest p with prefix[p] <= u. */
-  private locate(u: number): number {
+  /** Episodes decoded in memory now. */
+  get residentEpisodes(): number {
+    return this.cache.size;
+  }
+
+  /** Number of sampled episodes (dataset episode indices given or all). */
+  get episodeCount(): number {
+    return this.episodes.length;
+  }
+
+  /** Rows of each sampled episode, in sampling order. */
+  get episodeLengths(): readonly number[] {
+    return this.lengths;
+  }
+
+  /** Dataset episode index of the sampled episode at position `pos`. */
+  datasetIndex(pos: number): number {
+    return this.episodes[pos];
+  }
+
+  /** The sampled episode at position `pos`, through the cache. */
+  read(pos: number): Episode {
+    return this.episode(pos);
+  }
+
+  /** Largest p with prefix[p] <= u (so episodes without a window, whose prefix equals the next one's, are skipped). */
+  private locate(prefix: number[], u: number): number {
     let lo = 0;
-    let hi = this.prefix.length - 2;
+    let hi = prefix.length - 2;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.prefix[mid] <= u) lo = mid;
+      if (prefix[mid] <= u) lo = mid;
       else hi = mid - 1;
     }
     return lo;
   }
 
   sample(): ReplayBatch {
-    const { batch: B, length: L } = this.opts;
+    return this.fill(this.opts.batch, this.opts.length, this.rng, this.prefix, this.total);
+  }
+
+  /**
+   * B windows of L rows (never crossing episodes), uniform over all of them, drawn with the caller's Rng (one
+   * `int` per window) instead of the replay's own: a trainer passes the step's Rng, so the data order is a
+   * function of (seed, step) and resume needs no replay state. The same draws as uniform sampling over the
+   * in-memory episodes in this order (core/models/rssm/batch.ts `sampleWindows`).
+   */
+  draw(B: number, L: number, rng: Rng): ReplayBatch {
+    let idx = this.byLength.get(L);
+    if (!idx) {
+      const prefix = [0];
+      for (const len of this.lengths) prefix.push(prefix[prefix.length - 1] + Math.max(0, len - L + 1));
+      idx = { prefix, total: prefix[prefix.length - 1] };
+      this.byLength.set(L, idx);
+    }
+    if (idx.total === 0)
+      throw new UserError(
+        `no episode has ${L} rows (the training sequence length); longest has ${Math.max(0, ...this.lengths)}. Use a smaller train.length or longer episodes`,
+      );
+    return this.fill(B, L, rng, idx.prefix, idx.total);
+  }
+
+  private fill(B: number, L: number, rng: Rng, prefix: number[], total: number): ReplayBatch {
     const { H, W, A } = this;
     const frame = H * W * 3;
     const out: ReplayBatch = {
@@ -157,9 +214,9 @@ export class Replay {
       origin: [],
     };
     for (let b = 0; b < B; b++) {
-      const u = this.rng.int(this.total);
-      let pos = this.locate(u);
-      let row = u - this.prefix[pos];
+      const u = rng.int(total);
+      let pos = this.locate(prefix, u);
+      let row = u - prefix[pos];
       out.origin.push({ episode: this.episodes[pos], row });
       // Copy L rows, moving into the next episode when crossing is allowed (non-crossing windows fit in one).
       let t = 0;

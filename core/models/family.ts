@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../data/episode.ts';
+import type { Replay } from '../data/replay.ts';
 import type { Space } from '../envs/types.ts';
 import type { Rng } from '../util/rng.ts';
 import type { MemoryEstimate } from './memory.ts';
@@ -14,7 +15,12 @@ import type { LatentState, LatentWorldModel } from './latent-world-model.ts';
  * metrics, the divergence guard, status and progress.
  */
 
-/** Episodes a run trains and evaluates on, already loaded. */
+/**
+ * Episodes a run trains and evaluates on. Held-out episodes are loaded; training episodes are either loaded
+ * (`train`: online runs, tests, families that keep their data in memory) or streamed from the dataset on disk
+ * (`trainReplay`, with `train` empty) for families that declare `samplesReplay`, so a dataset larger than
+ * memory trains with the resident episodes bounded by the replay's cache.
+ */
 export interface TrainData {
   /** Dataset name in the workspace, or null for data made on the fly (online training, tests). */
   dataset: string | null;
@@ -25,6 +31,8 @@ export interface TrainData {
   imageSize: number;
   train: Episode[];
   heldOut: Episode[];
+  /** The training episodes as a streaming replay (draw windows with the step's Rng: `Replay.draw`). */
+  trainReplay?: Replay;
 }
 
 export interface FamilyContext<C> {
@@ -77,6 +85,21 @@ export interface FamilyCheckpoint {
   owned?: tf.Tensor[];
 }
 
+/**
+ * A behaviour a family trains inside itself (World Models' controller C, by CMA-ES in the dream's worker
+ * threads): its parameters, for the runner to act with in a real env through the family's `latent()` view.
+ * Families only train it; scoring it in an env is the runner's (core/runs/trained-behavior.ts).
+ */
+export interface TrainedBehavior {
+  kind: 'controller';
+  /** [W | b] of a = tanh(W·features + b) (core/models/controller-policy.ts). */
+  theta: number[];
+  /** The phase that trains it: the runner scores it in the env when that phase ends. */
+  phase: string;
+  /** Real-env episodes to score it over. */
+  evalEpisodes: number;
+}
+
 export interface TrainSession {
   readonly phases: PhaseSpec[];
   /** Prepares a phase (e.g. encodes the dataset for the next model); called on entry and on resume. */
@@ -93,6 +116,8 @@ export interface TrainSession {
   startStates?(rng: Rng): LatentState;
   /** More training episodes (the runner's online collection); trained on from the next step. */
   addEpisodes?(episodes: Episode[]): void;
+  /** The behaviour the family trains itself, once it exists (null before). */
+  trainedBehavior?(): TrainedBehavior | null;
   dispose(): void;
 }
 
@@ -176,6 +201,8 @@ export interface LoadedModel {
   reinitialized(seed: number): Promise<LoadedModel>;
   /** The trained world model for behaviours (evaluation of an agent in the env). */
   latent?(): LatentWorldModel;
+  /** The behaviour the family trained itself, when the checkpoint holds one. */
+  trainedBehavior?(): TrainedBehavior | null;
   dispose(): void;
 }
 
@@ -199,4 +226,6 @@ export interface ModelFamily<C = unknown> {
    * (core/runs) owns the env, the episode store and the loop, never the family.
    */
   agentSettings?(config: C): AgentSettings;
+  /** Trains from windows drawn through `TrainData.trainReplay` when it is given (the runner then streams). */
+  samplesReplay?: boolean;
 }

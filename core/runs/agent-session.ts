@@ -158,7 +158,14 @@ export class AgentSession implements TrainSession {
     const parts = phase === this.phases.at(-1)?.name ? this.agentParts() : null;
     // Learned behaviours are scored here; the CEM planner's env score is scripts/eval-planet.ts's (it is slow).
     if (env && parts && this.settings.behavior === 'actor-critic') {
-      const r = scoreInEnv(env, this.settings, parts.wm, parts.behavior, EVAL_EPISODES, 1_000_000 + this.opts.seed);
+      const r = scoreInEnv(
+        env,
+        envOptionsOf(this.settings),
+        parts.wm,
+        parts.behavior,
+        EVAL_EPISODES,
+        1_000_000 + this.opts.seed,
+      );
       out.eval_return = r.agent;
       out.random_return = r.random;
       this.opts.log(
@@ -203,24 +210,34 @@ export class AgentSession implements TrainSession {
   }
 }
 
-/** Mean return of the behaviour (deterministic, no noise) and of a uniformly random policy in the env. */
+/** How the env is made for an agent: frames at the model's size, the online schedule's repeat and length. */
+export interface AgentEnvOptions {
+  size: number;
+  actionRepeat?: number;
+  maxSteps?: number;
+}
+
+export function envOptionsOf(s: AgentSettings): AgentEnvOptions {
+  return { size: s.imageSize, actionRepeat: s.online.actionRepeat, maxSteps: s.online.episodeSteps };
+}
+
+/**
+ * Mean return of the behaviour (deterministic, no noise) and of a uniformly random policy in the env, both
+ * through the one rollout loop, episode e on env seed `seed + e`.
+ */
 export function scoreInEnv(
   envName: string,
-  s: AgentSettings,
+  envOpts: AgentEnvOptions,
   wm: LatentWorldModel,
   behavior: Behavior,
   episodes: number,
   seed: number,
 ): { agent: number; random: number; agentReturns: number[]; randomReturns: number[] } {
-  const env = makeEnv(envName, {
-    size: s.imageSize,
-    actionRepeat: s.online.actionRepeat,
-    maxSteps: s.online.episodeSteps,
-  });
+  const env = makeEnv(envName, envOpts);
   const agentReturns: number[] = [];
   const randomReturns: number[] = [];
   for (let e = 0; e < episodes; e++) {
-    const agent = new LatentAgent(wm, behavior, { noise: 0, seed: seed + e, frameSize: s.imageSize, explore: false });
+    const agent = new LatentAgent(wm, behavior, { noise: 0, seed: seed + e, frameSize: envOpts.size, explore: false });
     try {
       agentReturns.push(rolloutEpisode(env, agent, seed + e).ret);
     } finally {

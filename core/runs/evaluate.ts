@@ -4,6 +4,7 @@ import { openRunModel } from './load.ts';
 import { UserError } from '../util/errors.ts';
 import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from './openloop-measures.ts';
 import { measureStateProbe } from './state-probe.ts';
+import { scoreTrainedBehavior } from './trained-behavior.ts';
 
 /**
  * `oneiro eval --json` output: every metric with its baselines (README "Evaluation"), and notes on what could
@@ -41,6 +42,20 @@ export async function evaluateModel(
 ): Promise<Omit<EvalReport, 'run' | 'checkpoint_step'>> {
   const metrics = { ...(await model.evaluate(data.heldOut, { seed: opts.seed, trainEpisodes: data.train })) };
   const notes: string[] = [];
+  // A behaviour the family trained itself (World Models' controller) is scored in the env the data came from.
+  const tb = model.trainedBehavior?.() ?? null;
+  if (tb && model.latent) {
+    if (!data.env) notes.push(`${tb.kind}: the dataset names no built-in env, so its real-env return is not measured`);
+    else {
+      const s = scoreTrainedBehavior(data.env, model.latent(), tb, 2_000_000 + opts.seed);
+      metrics[`${tb.kind}_return`] = {
+        model: s.real_return,
+        baseline: s.random_return,
+        baseline_name: 'random-policy',
+        lower_is_better: false,
+      };
+    }
+  }
   let foreground: number | null = null;
   // An online run has no dataset split: the episodes it collected are its training data and its evaluation data.
   const online = data.dataset === null && data.train.length === 0 && data.heldOut.length > 0;

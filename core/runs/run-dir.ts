@@ -23,6 +23,11 @@ export const runTrainSchema = z.strictObject({
   maxBadSteps: z.number().int().positive().max(1e6),
   /** Fraction of the dataset's episodes held out for evaluation (the last ones by file name). */
   heldOutFraction: z.number().min(0).max(0.9),
+  /**
+   * Memory cap of the streaming replay's episode cache in MiB, for families that train from streamed windows
+   * (core/data/replay.ts): a dataset larger than this is read from disk as batches need it. Absent: 256.
+   */
+  replayCacheMB: z.number().int().min(1).max(1e6).optional(),
 });
 export type RunTrainConfig = z.infer<typeof runTrainSchema>;
 

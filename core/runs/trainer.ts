@@ -14,10 +14,11 @@ import {
   type CheckpointPosition,
 } from './checkpoints.ts';
 import { appendMetrics, truncateMetrics, type MetricsRecord } from './metrics.ts';
-import { loadTrainData } from './run-data.ts';
+import { DEFAULT_REPLAY_CACHE_MB, loadTrainData } from './run-data.ts';
 import { checkpointDreamStrip, DREAM_TAG, RunTensorBoard } from './tensorboard.ts';
 import { checkMemoryFits } from '../models/memory.ts';
 import { describeIssues } from '../models/preset-config.ts';
+import { TrainedBehaviorSession } from './trained-behavior.ts';
 import { AgentSession } from './agent-session.ts';
 import { onlineTrainData } from './episode-store.ts';
 import {
@@ -152,7 +153,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   checkMemoryFits(config.family, config.preset, family.estimateMemory(model), backend);
   const log = ev.log ?? (() => {});
   const signal = ev.signal ?? new AbortController().signal;
-  const data = ev.data ?? loadDataForRun(config, runDir, family, model);
+  const data = ev.data ?? loadDataForRun(config, runDir, family, model, { stream: family.samplesReplay === true });
   const ctx: FamilyContext<unknown> = { config: model, seed: config.seed, data, runDir, log };
   const inner = await family.createSession(ctx);
   const session = family.agentSettings
@@ -163,7 +164,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
         heldOutFraction: config.train.heldOutFraction,
         log,
       })
-    : inner;
+    : new TrainedBehaviorSession(inner, { env: data.env, seed: config.seed, log });
   const phases = session.phases;
   const totalSteps = phases.reduce((n, p) => n + p.steps, 0);
   const poison = new Set(ev.poisonSteps ?? []);
@@ -351,6 +352,7 @@ export function loadDataForRun(
   runDir: string,
   family?: ModelFamily<unknown>,
   model?: unknown,
+  opts: { stream?: boolean } = {},
 ): TrainData {
   if (!config.source.dataset) {
     if (config.source.env && family?.agentSettings) {
@@ -360,5 +362,14 @@ export function loadDataForRun(
     }
     throw new UserError(`run ${config.id} has no dataset and family '${config.family}' cannot train online`);
   }
-  return loadTrainData(resolve(runDir, '..', '..'), config.source.dataset, config.train.heldOutFraction);
+  const stream = opts.stream
+    ? { cacheBytes: (config.train.replayCacheMB ?? DEFAULT_REPLAY_CACHE_MB) * 2 ** 20 }
+    : undefined;
+  return loadTrainData(
+    resolve(runDir, '..', '..'),
+    config.source.dataset,
+    config.train.heldOutFraction,
+    undefined,
+    stream,
+  );
 }

@@ -36,6 +36,7 @@ async function help(): Promise<string> {
   --steps N          optimiser steps per training phase (as the family defines a step budget)
   --seed S           seed of initialisation, data order and sampling (default 0)
   --checkpoint-every N   steps between checkpoints (default 200)
+  --replay-cache-mb N    memory cap of the episodes a dataset run streams through the replay (rssm; default 256)
   --resume RUN       continue a run from its latest checkpoint with its own config
   --backend B        wasm | cpu | node | node-gpu (default: the best available; resume: the run's)
   --workspace DIR  --json (print {"run": ID, ...} at the end)
@@ -59,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       steps: { type: 'string' },
       seed: { type: 'string' },
       'checkpoint-every': { type: 'string' },
+      'replay-cache-mb': { type: 'string' },
       resume: { type: 'string' },
       set: { type: 'string', multiple: true },
       config: { type: 'string' },
@@ -74,7 +76,17 @@ export async function run(argv: string[]): Promise<number> {
   let dir: string;
   let createdHere = false;
   if (values.resume) {
-    for (const f of ['model', 'dataset', 'preset', 'behavior', 'steps', 'seed', 'set', 'config'] as const) {
+    for (const f of [
+      'model',
+      'dataset',
+      'preset',
+      'behavior',
+      'steps',
+      'seed',
+      'set',
+      'config',
+      'replay-cache-mb',
+    ] as const) {
       if (values[f] !== undefined)
         throw new UserError(`--${f} cannot be combined with --resume: a resumed run keeps its own config`);
     }
@@ -113,9 +125,14 @@ export async function run(argv: string[]): Promise<number> {
       ...(online ? { dataset: null, env: values.env } : { dataset: requireFlag('dataset', values.dataset) }),
       seed: intFlag('seed', values.seed, 0, 0, 2 ** 31 - 1),
       ...(values.steps !== undefined ? { steps: intFlag('steps', values.steps, 0, 0) } : {}),
-      ...(values['checkpoint-every'] !== undefined
-        ? { train: { checkpointEvery: intFlag('checkpoint-every', values['checkpoint-every'], 200, 1) } }
-        : {}),
+      train: {
+        ...(values['checkpoint-every'] !== undefined
+          ? { checkpointEvery: intFlag('checkpoint-every', values['checkpoint-every'], 200, 1) }
+          : {}),
+        ...(values['replay-cache-mb'] !== undefined
+          ? { replayCacheMB: intFlag('replay-cache-mb', values['replay-cache-mb'], 256, 1, 1e6) }
+          : {}),
+      },
     });
     dir = created.dir;
     createdHere = true;

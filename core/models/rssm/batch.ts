@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../../data/episode.ts';
+import type { Replay, ReplayBatch } from '../../data/replay.ts';
 import { resizeFrames } from '../../media/frames.ts';
 import type { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
@@ -85,6 +86,37 @@ export function sampleWindows(
     }
   }
   return out;
+}
+
+/** Where a session's training windows come from: B windows of L rows drawn only from `rng`. */
+export type WindowSampler = (B: number, L: number, rng: Rng) => SequenceArrays;
+
+/** Windows of episodes held in memory (online runs, tests). */
+export function memoryWindows(eps: RssmEpisode[], size: number, actionDim: number): WindowSampler {
+  return (B, L, rng) => sampleWindows(eps, size, actionDim, B, L, rng);
+}
+
+/**
+ * Windows streamed from a dataset on disk (core/data/replay.ts under its cache cap), at the model's frame size.
+ * The replay's `draw` makes the same choices from the same Rng as `sampleWindows` over the same episodes in
+ * memory, so the two give identical batches.
+ */
+export function replayWindows(replay: Replay, size: number, actionDim: number): WindowSampler {
+  if (replay.A !== actionDim)
+    throw new UserError(`the dataset's actions have ${replay.A} dimensions; the model was built for ${actionDim}`);
+  return (B, L, rng) => fromReplayBatch(replay.draw(B, L, rng), size);
+}
+
+function fromReplayBatch(r: ReplayBatch, size: number): SequenceArrays {
+  const { B, L } = r;
+  const cont = new Float32Array(B * L);
+  const isFirst = new Uint8Array(B * L);
+  for (let i = 0; i < B * L; i++) {
+    cont[i] = 1 - r.isTerminal[i];
+    // The first row of every window starts from a fresh state, as Dreamer's replay chunks do.
+    isFirst[i] = i % L === 0 ? 1 : r.isFirst[i];
+  }
+  return { image: resizeFrames(r.image, B * L, r.H, size), action: r.action, reward: r.reward, cont, isFirst, B, L };
 }
 
 /** Host arrays → a SeqBatch of tensors (images scaled to [−0.5, 0.5]). The caller disposes it. */

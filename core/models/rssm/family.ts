@@ -15,7 +15,15 @@ import type {
 } from '../family.ts';
 import { assignParams, namedParams } from '../nn.ts';
 import { type RssmConfig, type RssmModelConfig, parseRssmConfig, rssmPresetConfig, withActionDim } from './config.ts';
-import { disposeSeqBatch, prepareEpisode, type RssmEpisode, sampleWindows, toSeqBatch } from './batch.ts';
+import {
+  disposeSeqBatch,
+  memoryWindows,
+  prepareEpisode,
+  replayWindows,
+  type RssmEpisode,
+  toSeqBatch,
+  type WindowSampler,
+} from './batch.ts';
 import { evaluateRssm, openLoopEpisode, rssmDreamSession, rssmFilterFeatures } from './evaluate.ts';
 import { SeedStream } from './seed-stream.ts';
 import { estimateRssmMemory } from './memory.ts';
@@ -37,12 +45,18 @@ class RssmSession implements TrainSession {
   readonly model: RssmModel;
   readonly config: RssmModelConfig;
   private readonly eps: RssmEpisode[];
+  private readonly windows: WindowSampler;
   private readonly view: RssmLatentModel;
 
   constructor(private readonly ctx: FamilyContext<RssmConfig>) {
     this.config = withActionDim(ctx.config, actionDimOf(ctx.data.actionSpace));
     this.model = createRssmModel(this.config, ctx.seed);
     this.eps = ctx.data.train.map((e) => prepareEpisode(e, this.config.image.size));
+    const { size } = this.config.image;
+    // A dataset on disk streams through the replay (its episodes are not in memory); otherwise the episodes given.
+    this.windows = ctx.data.trainReplay
+      ? replayWindows(ctx.data.trainReplay, size, this.config.actionDim)
+      : memoryWindows(this.eps, size, this.config.actionDim);
     this.phases = [{ name: 'model', steps: this.config.train.steps, unit: 'step', headline: 'model_loss' }];
     this.view = new RssmLatentModel(this.model.params, this.config, ctx.data.actionSpace);
   }
@@ -50,6 +64,7 @@ class RssmSession implements TrainSession {
   async beginPhase(): Promise<void> {}
 
   addEpisodes(episodes: Episode[]): void {
+    if (this.ctx.data.trainReplay) throw new Error('a session streaming a dataset takes no collected episodes');
     for (const e of episodes) this.eps.push(prepareEpisode(e, this.config.image.size));
   }
 
@@ -59,7 +74,7 @@ class RssmSession implements TrainSession {
 
   startStates(rng: Rng): LatentState {
     const c = this.config;
-    const a = sampleWindows(this.eps, c.image.size, c.actionDim, c.train.batch, c.train.length, rng);
+    const a = this.windows(c.train.batch, c.train.length, rng);
     const actions = tf.tensor3d(a.action, [a.B, a.L, c.actionDim]);
     const isFirst = tf.tensor2d(Float32Array.from(a.isFirst), [a.B, a.L]);
     try {
@@ -71,7 +86,7 @@ class RssmSession implements TrainSession {
 
   async step(s: StepContext): Promise<StepReport> {
     const c = this.config;
-    const arrays = sampleWindows(this.eps, c.image.size, c.actionDim, c.train.batch, c.train.length, s.rng);
+    const arrays = this.windows(c.train.batch, c.train.length, s.rng);
     const batch = toSeqBatch(arrays, c.image.size, c.actionDim);
     // Latent samples drawn from the step's Rng too, so resume reproduces them.
     this.model.noise = new SeedStream(s.rng.int(2 ** 31));
@@ -129,9 +144,10 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
     'RSSM world model (PlaNet / DreamerV2): GRU + Gaussian or discrete latents, KL balancing, latent overshooting, CEM planning',
   ...rssmPresetConfig,
   estimateMemory: (c) => estimateRssmMemory(c),
+  samplesReplay: true,
   withSteps: (c, steps) => parseRssmConfig({ ...c, train: { ...c.train, steps } }),
   async createSession(ctx) {
-    if (ctx.data.dataset !== null && ctx.data.train.length === 0)
+    if (ctx.data.dataset !== null && ctx.data.train.length === 0 && !ctx.data.trainReplay)
       throw new UserError('rssm: no training episodes (give --dataset NAME, or --env NAME --online)');
     return new RssmSession(ctx);
   },

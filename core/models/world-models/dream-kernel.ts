@@ -1,4 +1,5 @@
 import { Rng } from '../../util/rng.ts';
+import { actionDimOf, controllerAction, type ActionSpec } from '../controller-policy.ts';
 
 /**
  * The MDN-RNN step and the controller in plain TypeScript over Float32Arrays. The dream is a
@@ -23,11 +24,8 @@ export interface MdnWeights {
   headB: Float32Array;
 }
 
-export type ActionSpec = { kind: 'box'; low: number[]; high: number[] } | { kind: 'discrete'; n: number };
-
-export function actionDimOf(spec: ActionSpec): number {
-  return spec.kind === 'box' ? spec.low.length : spec.n;
-}
+// The controller is shared with the controller behaviour (core/agents), so it lives outside the family.
+export { actionDimOf, controllerAction, controllerSize, type ActionSpec } from '../controller-policy.ts';
 
 export function headOutSize(w: MdnWeights): number {
   return 3 * w.zDim * w.mixtures + (w.rewardHead ? 1 : 0) + (w.doneHead ? 1 : 0);
@@ -159,44 +157,6 @@ export class MdnCell {
     }
     return into;
   }
-}
-
-/** Number of controller parameters: W [(zDim + H) × A] and b [A] (WMx MODE_ZH; 867 for the CarRacing sizes). */
-export function controllerSize(zDim: number, hidden: number, actionDim: number): number {
-  return (zDim + hidden) * actionDim + actionDim;
-}
-
-/**
- * a = tanh(W [z, h] + b), mapped onto the action space: a box's [low, high] (identity on [−1, 1]), or
- * for a discrete space the one-hot of the largest output (the stored action encoding).
- */
-export function controllerAction(
-  theta: ArrayLike<number>,
-  z: ArrayLike<number>,
-  h: ArrayLike<number>,
-  spec: ActionSpec,
-  into?: Float32Array,
-): Float32Array {
-  const A = actionDimOf(spec);
-  const zDim = z.length;
-  const H = h.length;
-  const out = into ?? new Float32Array(A);
-  const bOff = (zDim + H) * A;
-  for (let j = 0; j < A; j++) {
-    let s = theta[bOff + j];
-    for (let i = 0; i < zDim; i++) s += z[i] * theta[i * A + j];
-    for (let i = 0; i < H; i++) s += h[i] * theta[(zDim + i) * A + j];
-    out[j] = Math.tanh(s);
-  }
-  if (spec.kind === 'box') {
-    for (let j = 0; j < A; j++) out[j] = spec.low[j] + ((out[j] + 1) / 2) * (spec.high[j] - spec.low[j]);
-  } else {
-    let best = 0;
-    for (let j = 1; j < A; j++) if (out[j] > out[best]) best = j;
-    out.fill(0);
-    out[best] = 1;
-  }
-  return out;
 }
 
 export interface DreamStart {

@@ -7,23 +7,28 @@ import type {
   PhaseSpec,
   StepContext,
   StepReport,
+  TrainedBehavior,
   TrainSession,
 } from '../family.ts';
 import { Adam, assignParams, disposeParams, namedParams, type Params } from '../nn.ts';
 import { CmaEs, type CmaState } from './cma-es.ts';
 import { estimateWorldModelsMemory } from './memory.ts';
 import { parseWorldModelsConfig, worldModelsPresetConfig, type WorldModelsConfig } from './config.ts';
-import { actionSpecOf, controllerRealReturn, dreamStarts, exportMdnWeights, randomPolicyReturn } from './controller.ts';
+import { actionSpecOf } from '../controller-policy.ts';
+import type { LatentWorldModel } from '../latent-world-model.ts';
+import { dreamStarts, exportMdnWeights } from './controller.ts';
 import { encodeEpisodes, prepareEpisodes, sampleFrames, sampleSequences, type WmEpisode } from './data.ts';
 import { actionDimOf, controllerSize, type ActionSpec } from './dream-kernel.ts';
 import { DreamPool } from './dream-pool.ts';
 import { disposeBatch, initMdnRnn, mdnTrainStep, sequenceBatch } from './mdn-rnn.ts';
+import { WorldModelsLatentModel } from './latent-model.ts';
 import { loadWorldModel } from './model.ts';
 import { framesToTensor, initVae, normalNoise, vaeTrainStep } from './vae.ts';
 
 /**
- * World Models as a ModelFamily: phases 'vae' → 'rnn' → 'controller' (CMA-ES generations in the dream,
- * then the best controller is scored in the real env against a random policy).
+ * World Models as a ModelFamily: phases 'vae' → 'rnn' → 'controller' (CMA-ES generations in the dream). The
+ * trained controller is handed to the runner (`trainedBehavior`), which scores it in the real env against a
+ * random policy at the end of the controller phase (core/runs/trained-behavior.ts).
  */
 class WorldModelsSession implements TrainSession {
   readonly phases: PhaseSpec[];
@@ -37,6 +42,7 @@ class WorldModelsSession implements TrainSession {
   private encoded = false;
   private cma: CmaEs | null = null;
   private pool: DreamPool | null = null;
+  private wm: WorldModelsLatentModel | null = null;
 
   constructor(private readonly ctx: FamilyContext<WorldModelsConfig>) {
     const c = ctx.config;
@@ -149,20 +155,19 @@ class WorldModelsSession implements TrainSession {
     if (phase !== 'controller') return {};
     await this.pool?.close();
     this.pool = null;
-    const env = this.ctx.data.env;
-    if (!env) {
-      this.ctx.log('controller: the dataset names no built-in env, so the real-env evaluation is skipped');
-      return {};
-    }
+    return {};
+  }
+
+  latent(): LatentWorldModel {
     const c = this.ctx.config;
-    const weights = exportMdnWeights(this.rnn, c.rnn, c.vae.zDim, this.actionDim);
-    const opts = { env, episodes: c.controller.evalEpisodes, seed: 1_000_000 + this.ctx.seed };
-    const real = controllerRealReturn(this.vae, c.vae, weights, this.controllerTheta(), opts);
-    const random = randomPolicyReturn({ ...opts, size: c.vae.imageSize });
-    this.ctx.log(
-      `controller in ${env}: ${real.mean.toFixed(2)} vs random ${random.mean.toFixed(2)} over ${opts.episodes} episodes`,
-    );
-    return { real_return: real.mean, random_return: random.mean, eval_episodes: opts.episodes };
+    this.wm ??= new WorldModelsLatentModel(this.vae, c.vae, this.rnn, c.rnn, this.ctx.data.actionSpace);
+    return this.wm;
+  }
+
+  trainedBehavior(): TrainedBehavior | null {
+    const theta = this.controllerTheta();
+    if (!theta.length) return null;
+    return { kind: 'controller', theta, phase: 'controller', evalEpisodes: this.ctx.config.controller.evalEpisodes };
   }
 
   /** The controller to deploy: CMA-ES's mean (the distribution's centre, less noisy than the best sample). */

@@ -1,10 +1,12 @@
 import type { Episode } from '../../data/episode.ts';
 import { Rng } from '../../util/rng.ts';
+import { actionDimOf, actionSpecOf } from '../controller-policy.ts';
 import type { EvalMetric, FamilyCheckpoint, FamilyContext, LoadedModel } from '../family.ts';
 import { assignParams, disposeParams, type Params } from '../nn.ts';
 import type { WorldModelsConfig } from './config.ts';
-import { actionSpecOf, controllerRealReturn, exportMdnWeights, randomPolicyReturn } from './controller.ts';
-import { actionDimOf, MdnCell, type MdnWeights } from './dream-kernel.ts';
+import { exportMdnWeights } from './controller.ts';
+import { MdnCell, type MdnWeights } from './dream-kernel.ts';
+import { WorldModelsLatentModel } from './latent-model.ts';
 import { WorldModelDreamer } from './dream.ts';
 import { initMdnRnn, LOG_SQRT_2PI } from './mdn-rnn.ts';
 import { initVae } from './vae.ts';
@@ -26,9 +28,8 @@ export async function loadWorldModel(
   assignParams(vae, ck.tensors);
   assignParams(rnn, ck.tensors);
   const weights = exportMdnWeights(rnn, c.rnn, c.vae.zDim, actionDim);
-  disposeParams(rnn);
   const theta = ck.tensors['controller/theta'] ? Array.from(ck.tensors['controller/theta'].dataSync()) : null;
-  return loadedWorldModel(ctx, vae, weights, theta);
+  return loadedWorldModel(ctx, vae, rnn, weights, theta);
 }
 
 /** Freshly initialised V and M of this config (the state probe's baseline). */
@@ -39,13 +40,13 @@ function randomWorldModel(ctx: FamilyContext<WorldModelsConfig>, seed: number): 
   const vae = initVae(c.vae, rng);
   const rnn = initMdnRnn(c.rnn, { zDim: c.vae.zDim, actionDim }, rng);
   const weights = exportMdnWeights(rnn, c.rnn, c.vae.zDim, actionDim);
-  disposeParams(rnn);
-  return loadedWorldModel(ctx, vae, weights, null);
+  return loadedWorldModel(ctx, vae, rnn, weights, null);
 }
 
 function loadedWorldModel(
   ctx: FamilyContext<WorldModelsConfig>,
   vae: Params,
+  rnn: Params,
   weights: MdnWeights,
   theta: number[] | null,
 ): LoadedModel {
@@ -54,6 +55,7 @@ function loadedWorldModel(
   const dreamer = new WorldModelDreamer(vae, c.vae, weights, ctx.data.actionSpace);
   const S = c.vae.imageSize;
   const Z = c.vae.zDim;
+  let wm: WorldModelsLatentModel | null = null;
 
   /**
    * World-Models-specific held-out metrics: the MDN-RNN's teacher-forced NLL and reward error, and the latent
@@ -134,17 +136,6 @@ function loadedWorldModel(
         baseline_name: 'copy-last-latent',
       };
     });
-    if (theta && ctx.data.env) {
-      const o = { env: ctx.data.env, episodes: c.controller.evalEpisodes, seed: 2_000_000 + opts.seed };
-      const real = controllerRealReturn(vae, c.vae, weights, theta, o);
-      const rand = randomPolicyReturn({ ...o, size: S });
-      out.controller_return = {
-        model: real.mean,
-        baseline: rand.mean,
-        baseline_name: 'random-policy',
-        lower_is_better: false,
-      };
-    }
     return out;
   }
 
@@ -155,6 +146,13 @@ function loadedWorldModel(
     dreamSession: (o) => dreamer.session(o),
     filterFeatures: (ep) => dreamer.filterFeatures(ep),
     reinitialized: async (seed) => randomWorldModel(ctx, seed),
-    dispose: () => disposeParams(vae),
+    latent: () => (wm ??= new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, ctx.data.actionSpace)),
+    // The controller's real-env score (`controller_return`) is the runner's: core/runs/evaluate.ts.
+    trainedBehavior: () =>
+      theta ? { kind: 'controller', theta, phase: 'controller', evalEpisodes: c.controller.evalEpisodes } : null,
+    dispose: () => {
+      disposeParams(vae);
+      disposeParams(rnn);
+    },
   };
 }

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { addEpisode, createDataset, type Dataset } from '../../../core/data/dataset.ts';
 import { Replay, splitEpisodes } from '../../../core/data/replay.ts';
 import { codedEpisode } from './helpers.ts';
+import { readEpisode } from '../../../core/data/dataset.ts';
+import { Rng } from '../../../core/util/rng.ts';
+import { memoryWindows, prepareEpisode, replayWindows } from '../../../core/models/rssm/batch.ts';
 
 function makeDataset(lengths: number[]): { ds: Dataset; cleanup: () => void } {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-replay-'));
@@ -137,6 +140,30 @@ test('train / held-out split by episode is deterministic, disjoint, and stable a
     assert.equal(splitEpisodes(tiny, 0.1, 0).heldOut.length, 1);
     const r = new Replay(ds, { batch: 32, length: 2, seed: 0, episodes: s1.heldOut });
     for (const o of r.sample().origin) assert.ok(s1.heldOut.includes(o.episode));
+  } finally {
+    cleanup();
+  }
+});
+
+test('draw with a caller Rng gives the windows of in-memory sampling, under a cache of about one episode', () => {
+  const { ds, cleanup } = makeDataset([6, 9, 3, 12, 8]);
+  try {
+    const episodes = [0, 1, 2, 4]; // a split's training side
+    const r = new Replay(ds, { batch: 1, length: 1, seed: 0, episodes, cacheBytes: 1 });
+    const stream = replayWindows(r, 2, 2);
+    const memory = memoryWindows(
+      episodes.map((i) => prepareEpisode(readEpisode(ds, i), 2)),
+      2,
+      2,
+    );
+    for (const L of [4, 2, 7]) {
+      const a = stream(16, L, new Rng(L));
+      const b = memory(16, L, new Rng(L));
+      assert.deepEqual(a, b, `windows of ${L}`);
+    }
+    assert.equal(r.counters.peakEpisodes, 1);
+    assert.ok(r.counters.loads > 4);
+    assert.throws(() => r.draw(2, 13, new Rng(1)), /no episode has 13 rows/);
   } finally {
     cleanup();
   }

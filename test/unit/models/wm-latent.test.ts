@@ -7,18 +7,63 @@ import { Rng } from '../../../core/util/rng.ts';
 import { resolveWorldModelsConfig } from '../../../core/models/world-models/config.ts';
 import { initVae } from '../../../core/models/world-models/vae.ts';
 import { initMdnRnn } from '../../../core/models/world-models/mdn-rnn.ts';
-import { controllerRealReturn, exportMdnWeights } from '../../../core/models/world-models/controller.ts';
-import { controllerSize } from '../../../core/models/world-models/dream-kernel.ts';
+import { exportMdnWeights } from '../../../core/models/world-models/controller.ts';
+import { actionDimOf, actionSpecOf, controllerAction, controllerSize } from '../../../core/models/controller-policy.ts';
+import { MdnCell, type MdnWeights } from '../../../core/models/world-models/dream-kernel.ts';
+import { encode, framesToTensor } from '../../../core/models/world-models/vae.ts';
+import { resizeFrames } from '../../../core/media/frames.ts';
+import type { Params } from '../../../core/models/nn.ts';
+import type { VaeConfig } from '../../../core/models/world-models/config.ts';
 import { WorldModelsLatentModel } from '../../../core/models/world-models/latent-model.ts';
 import { LatentAgent } from '../../../core/agents/latent-agent.ts';
 import { LinearController } from '../../../core/agents/linear-controller.ts';
 import { CemPlanner } from '../../../core/agents/cem.ts';
 import { rolloutEpisode } from '../../../core/agents/rollout.ts';
 import { disposeParams } from '../../../core/models/nn.ts';
+import { randomPolicy } from '../../../core/agents/random-agents.ts';
+import type { PhaseSpec, TrainSession } from '../../../core/models/family.ts';
+import { TrainedBehaviorSession } from '../../../core/runs/trained-behavior.ts';
 
 before(async () => {
   await initBackend('cpu');
 });
+
+/**
+ * Reference: WMx's own real-env rollout (carracing/model.py simulate), written out here as it was in the family
+ * before the runner took over: z = μ of the VAE on the real frame, a = C(z, h), then h ← MDN-RNN cell(z, a).
+ */
+function wmxRolloutReturns(
+  vae: Params,
+  vaeCfg: VaeConfig,
+  w: MdnWeights,
+  theta: number[],
+  seed: number,
+  n: number,
+  maxSteps?: number,
+) {
+  const env = makeEnv('cartpole-swingup', { size: vaeCfg.imageSize, ...(maxSteps ? { maxSteps } : {}) });
+  const spec = actionSpecOf(env.actionSpace);
+  const S = vaeCfg.imageSize;
+  const returns: number[] = [];
+  for (let e = 0; e < n; e++) {
+    let obs = env.reset(seed + e);
+    const cell = new MdnCell(w);
+    const a = new Float32Array(actionDimOf(spec));
+    let total = 0;
+    for (;;) {
+      const frame = resizeFrames(obs.image, 1, env.observationShape[0], S);
+      const z = tf.tidy(() => encode(vae, vaeCfg, framesToTensor(frame, 1, S)).mu.dataSync() as Float32Array);
+      controllerAction(theta, z, cell.h, spec, a);
+      cell.step(z, a);
+      const r = env.step(a);
+      total += r.reward;
+      obs = r.obs;
+      if (r.terminated || r.truncated) break;
+    }
+    returns.push(total);
+  }
+  return returns;
+}
 
 function tinyWorldModel() {
   const c = resolveWorldModelsConfig('debug', { rnn: { rewardHead: true } });
@@ -40,12 +85,7 @@ test('World Models behind the behaviour interface: its controller through the sh
   const rng = new Rng(5);
   const theta = Array.from({ length: controllerSize(c.vae.zDim, c.rnn.hidden, 1) }, () => rng.normal() * 0.5);
   const weights = exportMdnWeights(rnn, c.rnn, c.vae.zDim, 1);
-  const ref = controllerRealReturn(vae, c.vae, weights, theta, {
-    env: 'cartpole-swingup',
-    episodes: 2,
-    seed: 11,
-    maxSteps: 15,
-  });
+  const ref = wmxRolloutReturns(vae, c.vae, weights, theta, 11, 2, 15);
   const ours = [0, 1].map((e) => {
     const agent = new LatentAgent(wm, new LinearController(theta), {
       noise: 0,
@@ -57,7 +97,7 @@ test('World Models behind the behaviour interface: its controller through the sh
     agent.dispose();
     return r;
   });
-  ours.forEach((r, i) => assert.ok(Math.abs(r - ref.returns[i]) < 1e-3, `episode ${i}: ${r} vs ${ref.returns[i]}`));
+  ours.forEach((r, i) => assert.ok(Math.abs(r - ref[i]) < 1e-3, `episode ${i}: ${r} vs ${ref[i]}`));
   disposeParams(vae);
   disposeParams(rnn);
 });
@@ -77,6 +117,49 @@ test('World Models × CEM: the planner plans in the MDN-RNN dream and drives the
   assert.equal(episode.imageShape[0], 5);
   assert.ok(Number.isFinite(planner.lastPlanReturn));
   agent.dispose();
+  disposeParams(vae);
+  disposeParams(rnn);
+});
+
+test('the runner scores a family-trained controller in the env: as the WMx rollout does, against random actions on the same seeds', async () => {
+  const { c, vae, rnn } = tinyWorldModel();
+  const env = makeEnv('cartpole-swingup', { size: c.vae.imageSize });
+  const wm = new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, env.actionSpace);
+  const rng = new Rng(8);
+  const theta = Array.from({ length: controllerSize(c.vae.zDim, c.rnn.hidden, 1) }, () => rng.normal() * 0.5);
+  const phases: PhaseSpec[] = [{ name: 'controller', steps: 1, unit: 'generation', headline: 'x' }];
+  // A family session that trained a controller and steps no env itself.
+  const inner: TrainSession = {
+    phases,
+    beginPhase: async () => {},
+    step: async () => ({ applied: true, metrics: {}, items: 0 }),
+    endPhase: async () => ({ sigma: 0.5 }),
+    checkpoint: () => ({ tensors: {}, state: {} }),
+    restore: () => {},
+    latent: () => wm,
+    trainedBehavior: () => ({ kind: 'controller', theta, phase: 'controller', evalEpisodes: 2 }),
+    dispose: () => {},
+  };
+  const logs: string[] = [];
+  const session = new TrainedBehaviorSession(inner, { env: 'cartpole-swingup', seed: 4, log: (m) => logs.push(m) });
+  const n0 = tf.memory().numTensors;
+  const out = await session.endPhase('controller', new AbortController().signal);
+  assert.equal(tf.memory().numTensors, n0);
+  const seed = 1_000_000 + 4;
+  const ref = wmxRolloutReturns(vae, c.vae, exportMdnWeights(rnn, c.rnn, c.vae.zDim, 1), theta, seed, 2);
+  const randomRef = [0, 1].map(
+    (e) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(seed + e)), seed + e).ret,
+  );
+  assert.equal(out.sigma, 0.5);
+  assert.equal(out.eval_episodes, 2);
+  assert.ok(Math.abs(out.real_return - (ref[0] + ref[1]) / 2) < 1e-3, `${out.real_return} vs ${ref}`);
+  assert.ok(Math.abs(out.random_return - (randomRef[0] + randomRef[1]) / 2) < 1e-9);
+  assert.match(logs.join('\n'), /controller in cartpole-swingup/);
+  // Another phase's end, or no env to score in: nothing is scored.
+  assert.deepEqual(await session.endPhase('rnn', new AbortController().signal), { sigma: 0.5 });
+  const offline = new TrainedBehaviorSession(inner, { env: null, seed: 4, log: (m) => logs.push(m) });
+  assert.deepEqual(await offline.endPhase('controller', new AbortController().signal), { sigma: 0.5 });
+  assert.match(logs.at(-1)!, /no built-in env/);
   disposeParams(vae);
   disposeParams(rnn);
 });
