@@ -112,6 +112,33 @@ export const ACTOR_CRITIC_DREAMERV2: ActorCriticConfig = {
   explorationNoise: 0,
 };
 
+/**
+ * CPU-sized actor-critic for the `small` RSSM preset (~1000 updates on two shared cores instead of the papers'
+ * 10⁵–10⁶); each departure from Dreamer v1 (above) with its reason:
+ * - actor/critic 2×64 ELU (paper 4×400 / 3×400): the 64-unit belief needs no wider nets, and imagining from
+ *   512 start states × 15 steps must stay a fraction of a model step.
+ * - lr 3e-4 (paper 8e-5): at 8e-5 about 1000 Adam steps barely move the nets from their init.
+ * - trunc-normal actor, min std 0.1, entropy 1e-3 (v1: tanh-normal init std 5, min std 1e-4, no entropy): the
+ *   v1 actor's std collapsed into a saturated constant push (entropy −3.6 → −10 in 1000 updates) before the
+ *   model knew the reward; a floor and a small bonus keep it exploring (V2's distribution, 10× V2's 1e-4).
+ * - slow critic hard-copied every 50 updates (V2 every 100): ~20 target refreshes in 1000 updates.
+ * Horizon 15, γ 0.99, λ 0.95 and exploration noise 0.3 stay the paper's.
+ */
+export const ACTOR_CRITIC_SMALL: ActorCriticConfig = {
+  ...ACTOR_CRITIC_DREAMERV1,
+  actor: {
+    ...ACTOR_CRITIC_DREAMERV1.actor,
+    layers: 2,
+    units: 64,
+    lr: 3e-4,
+    dist: 'trunc_normal',
+    initStd: 1,
+    minStd: 0.1,
+    entropy: 1e-3,
+  },
+  critic: { ...ACTOR_CRITIC_DREAMERV1.critic, layers: 2, units: 64, lr: 3e-4, slowEvery: 50, slowFraction: 1 },
+};
+
 /** Tiny networks for tests and smoke runs (not from a paper). */
 export const ACTOR_CRITIC_DEBUG: ActorCriticConfig = {
   ...ACTOR_CRITIC_DREAMERV2,

@@ -3,6 +3,7 @@ import { presetConfig } from '../preset-config.ts';
 import { UserError } from '../../util/errors.ts';
 import {
   ACTOR_CRITIC_DEBUG,
+  ACTOR_CRITIC_SMALL,
   ACTOR_CRITIC_DREAMERV1,
   ACTOR_CRITIC_DREAMERV2,
   actorCriticConfigSchema,
@@ -292,6 +293,11 @@ const small: RssmConfig = {
   decoder: { depth: 16, kernels: [5, 5, 6, 6], act: 'relu' },
   heads: { units: 64, layers: 2, act: 'relu', cont: false },
   train: { steps: 3000, batch: 16, length: 32, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0 },
+  // With --behavior actor-critic: the CPU-sized actor-critic (actor-critic-config.ts says what departs from v1).
+  actorCritic: ACTOR_CRITIC_SMALL,
+  // PlaNet's cartpole collection (repeat 8, 125 agent steps, 5 seed episodes, noise 0.3) but one episode every 25
+  // train steps instead of 100: a CPU run has ~1000 steps, and 10 episodes are too little data for the model.
+  online: { ...ONLINE_PLANET, trainEvery: 25 },
 };
 
 // 'default' is PlaNet's camera-ready config (what `oneiro train` uses without --preset).

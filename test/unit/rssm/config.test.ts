@@ -47,6 +47,20 @@ test("behaviours per preset: planet plans with CEM; dreamerv1/v2 learn an actor-
   assert.deepEqual([v2.actorCritic.critic.slowEvery, v2.actorCritic.critic.slowFraction], [100, 1]);
   assert.equal(v2.actorCritic.actor.entropy, 1e-4, 'dmc_vision actor_ent');
   assert.equal(rssmConfig('debug', { behavior: 'actor-critic' }).actorCritic.actor.units, 32, 'debug: a tiny one');
+  const small = rssmConfig('small', { behavior: 'actor-critic' });
+  assert.equal(small.image.size, 64, 'small keeps 64 px: at 32 px the cartpole pole is about a pixel wide');
+  assert.deepEqual(
+    [small.actorCritic.actor.units, small.actorCritic.critic.units, small.actorCritic.actor.lr],
+    [64, 64, 3e-4],
+    'small: CPU-sized nets with raised lrs',
+  );
+  assert.deepEqual(
+    [small.actorCritic.actor.dist, small.actorCritic.actor.minStd, small.actorCritic.actor.entropy],
+    ['trunc_normal', 0.1, 1e-3],
+    'small: a std floor and an entropy bonus against the collapse seen with the v1 actor',
+  );
+  assert.deepEqual([small.actorCritic.horizon, small.online.actionRepeat, small.online.trainEvery], [15, 8, 25]);
+  assert.equal(rssmConfig('small').behavior, 'cem', 'small still plans with CEM unless asked');
   assert.throws(
     () => rssmConfig('debug', { behavior: 'ppo' as 'cem' }),
     (e: unknown) => isUserError(e) && /behavior/.test((e as Error).message),
