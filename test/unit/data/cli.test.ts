@@ -529,7 +529,7 @@ test('clear errors (exit 2, one line naming the problem, nothing written) for ba
     ],
     [
       ['collect', '--env', 'shapes-2d', '--episodes', 'two', '--dataset', 'q'],
-      /--episodes must be an integer >= 1, got 'two'/,
+      /--episodes must be an integer >= 1 and <= 10000, got 'two'/,
     ],
     [['collect', '--env', 'shapes-2d', '--episodes', '1'], /--dataset is required/],
     [
