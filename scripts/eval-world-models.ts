@@ -5,10 +5,13 @@
  * and print `oneiro eval`'s metrics against their baselines. Default budget ≈ 3–6 min on 2 cores. Measured
  * (seed 0, car-racing): 16 generations beat random; 40 generations (τ 1 or 1.15) exploit the dream and lose
  * to random in the real env — the controller budget is a known fragility, not a tuned win.
- * Claim: the controller trained only in the dream beats a random policy in the REAL env (mean return, same
- * seeds); the script prints the table and exits 1 when it does not.
- * `npm run eval:world-models -- [--env car-racing] [--episodes 24] [--collect-steps 300] [--policy brownian]
- * [--vae-steps 1500] [--rnn-steps 1500] [--generations 16] [--eval-episodes 10] [--temperature 1] [--seed 0] [--workspace DIR] [--json]`.
+ * Claim: on every seed given, the controller trained only in the dream beats a random policy in the REAL env
+ * (mean return, same env seeds); the script prints a table per seed, the dream-vs-real return gap, and exits 1
+ * when the claim fails on any seed. Issue 11 asks for 3 of 3 seeds at the `small` preset:
+ * `npm run eval:world-models -- --preset small --seeds 0,1,2`.
+ * `npm run eval:world-models -- [--preset debug|small] [--seeds 0[,1,…]] [--env car-racing] [--episodes 24]
+ * [--collect-steps 300] [--policy brownian] [--vae-steps 1500] [--rnn-steps 1500] [--generations 16]
+ * [--population 12] [--eval-episodes 10] [--temperature 1] [--workspace DIR] [--json]`.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,11 +28,14 @@ import { scoreInEnv } from '../core/runs/agent-session.ts';
 import { openRunModel } from '../core/runs/load.ts';
 import { behaviorOf } from '../core/runs/trained-behavior.ts';
 import { evaluateRun } from '../core/runs/evaluate.ts';
+import { getFamily } from '../core/models/registry.ts';
 import { Rng } from '../core/util/rng.ts';
-import { checkBeats, summarize } from './claim.ts';
+import { type ClaimRow, checkBeats, summarize } from './claim.ts';
 
 const { values } = parseArgs({
   options: {
+    preset: { type: 'string', default: 'debug' },
+    seeds: { type: 'string', default: '0' },
     env: { type: 'string', default: 'car-racing' },
     episodes: { type: 'string', default: '24' },
     'collect-steps': { type: 'string', default: '300' },
@@ -37,22 +43,34 @@ const { values } = parseArgs({
     'vae-steps': { type: 'string', default: '1500' },
     'rnn-steps': { type: 'string', default: '1500' },
     generations: { type: 'string', default: '16' },
+    population: { type: 'string', default: '12' },
     'eval-episodes': { type: 'string', default: '10' },
     'eval-steps': { type: 'string', default: '1000' },
     /** Dream temperature τ for the controller phase (WMx Doom used 1.15 against dream exploits). */
     temperature: { type: 'string', default: '1' },
-    seed: { type: 'string', default: '0' },
     workspace: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
+function fail(msg: string): never {
+  process.stderr.write(`eval:world-models: ${msg}\n`);
+  process.exit(2);
+}
 const num = (k: keyof typeof values) => {
   const v = Number(values[k]);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a non-negative number, got '${values[k]}'`);
+  if (!Number.isFinite(v) || v < 0) fail(`--${k} must be a non-negative number, got '${values[k]}'`);
   return v;
 };
+const seeds = values.seeds!.split(',').map((x) => Number(x.trim()));
+if (!seeds.length || seeds.some((x) => !Number.isInteger(x) || x < 0) || new Set(seeds).size !== seeds.length)
+  fail(`--seeds must be distinct non-negative integers separated by commas, got '${values.seeds}'`);
+const family = await getFamily('world-models');
+if (!family.presets.includes(values.preset!))
+  fail(`--preset must be one of ${family.presets.join(', ')}, got '${values.preset}'`);
+const preset = values.preset!;
+// Collect at the preset's own frame size (64 px for `small`: at 32 px the cartpole's pole is under a pixel).
+const size = (family.resolveConfig(preset) as { vae: { imageSize: number } }).vae.imageSize;
 const envName = values.env!;
-const seed = num('seed');
 const nEval = num('eval-episodes');
 const evalSteps = num('eval-steps');
 const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -61,122 +79,175 @@ const t0 = performance.now();
 const backend = await initBackend();
 const workspace = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-wm-eval-'));
 
-// 1. Collect (the debug preset's 32×32 frames; the VAE resizes anything else).
-const size = 32;
-const env = makeEnv(envName, { size, maxSteps: num('collect-steps') });
-const space = env.actionSpace as Space & { shape?: number[] };
-const ds = createDataset(workspace, 'collected', {
-  env: envName,
-  observationShape: [size, size, 3],
-  actionSpace:
-    space.kind === 'box'
-      ? { kind: 'box', shape: space.shape!, low: space.low, high: space.high }
-      : { kind: 'discrete', n: space.n },
-  source: { kind: 'script', policy: values.policy! },
-});
-const policy = makePolicy(values.policy!, env.actionSpace, new Rng(seed + 17));
-let frames = 0;
-for (let e = 0; e < num('episodes'); e++) {
-  const ep = rolloutEpisode(env, policy, 10_000 + seed * 1000 + e).episode;
-  frames += ep.imageShape[0];
-  addEpisode(ds, ep, { level: 1 });
+interface SeedResult {
+  seed: number;
+  run: string;
+  frames: number;
+  holds: boolean;
+  controller: ClaimRow;
+  random: ClaimRow;
+  /** Mean dream return of the last generation's population (what CMA-ES optimised). */
+  dreamReturn: number;
+  trainSeconds: number;
+  metrics: Record<string, unknown>;
+  heldOut: number;
 }
-log(`collected ${num('episodes')} ${envName} episodes (${frames} frames, ${values.policy} policy) in ${workspace}`);
 
-// 2. Train V, M, C through the run machinery (as `oneiro train --model world-models --preset debug`).
-const overrides = {
-  vae: { steps: num('vae-steps') },
-  rnn: { steps: num('rnn-steps') },
-  // Dream as long as the collected episodes; the real-env evaluation inside the phase is done again below.
-  controller: {
-    enabled: true,
-    generations: num('generations'),
-    population: 12,
-    rolloutsPerCandidate: 4,
-    dreamLength: num('collect-steps'),
-    evalEpisodes: nEval,
-    workers: 2,
-    temperature: num('temperature'),
-  },
-};
-const { id, dir } = await createRun({
-  workspace,
-  family: 'world-models',
-  preset: 'debug',
-  dataset: 'collected',
-  seed,
-  overrides,
-  backend: backend.name,
-  train: { checkpointEvery: 500, logEvery: 50 },
-});
-log(`run ${id} (backend ${backend.name})`);
-let lastPhase = '';
-const result = await trainRun(dir, {
-  log,
-  onMetrics: (r) => {
-    const keys = Object.keys(r).filter((k) => k.includes('/') && !k.endsWith('grad_norm'));
-    if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0)
-      log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
-    lastPhase = String(r.phase);
-  },
-});
-if (result.state !== 'completed') {
-  console.error(`training ended ${result.state}: ${result.message ?? ''}`);
-  process.exit(1);
+async function oneSeed(seed: number): Promise<SeedResult> {
+  const ts = performance.now();
+  // 1. Collect with a random (brownian by default) policy.
+  const env = makeEnv(envName, { size, maxSteps: num('collect-steps') });
+  const space = env.actionSpace as Space & { shape?: number[] };
+  const dsName = `collected-${seed}`;
+  const ds = createDataset(workspace, dsName, {
+    env: envName,
+    observationShape: [size, size, 3],
+    actionSpace:
+      space.kind === 'box'
+        ? { kind: 'box', shape: space.shape!, low: space.low, high: space.high }
+        : { kind: 'discrete', n: space.n },
+    source: { kind: 'script', policy: values.policy! },
+  });
+  const policy = makePolicy(values.policy!, env.actionSpace, new Rng(seed + 17));
+  let frames = 0;
+  for (let e = 0; e < num('episodes'); e++) {
+    const ep = rolloutEpisode(env, policy, 10_000 + seed * 1000 + e).episode;
+    frames += ep.imageShape[0];
+    addEpisode(ds, ep, { level: 1 });
+  }
+  log(`seed ${seed}: collected ${num('episodes')} ${envName} episodes (${frames} frames at ${size} px)`);
+
+  // 2. Train V, M, C through the run machinery (as `oneiro train --model world-models --preset P`).
+  const overrides = {
+    vae: { steps: num('vae-steps') },
+    rnn: { steps: num('rnn-steps') },
+    // Dream as long as the collected episodes; the real-env evaluation inside the phase is done again below.
+    controller: {
+      enabled: true,
+      generations: num('generations'),
+      population: num('population'),
+      rolloutsPerCandidate: 4,
+      dreamLength: num('collect-steps'),
+      evalEpisodes: nEval,
+      workers: 2,
+      temperature: num('temperature'),
+    },
+  };
+  const { id, dir } = await createRun({
+    workspace,
+    family: 'world-models',
+    preset,
+    dataset: dsName,
+    seed,
+    overrides,
+    backend: backend.name,
+    train: { checkpointEvery: 500, logEvery: 50 },
+  });
+  log(`seed ${seed}: run ${id} (${preset}, backend ${backend.name})`);
+  let lastPhase = '';
+  let dreamReturn = NaN;
+  const result = await trainRun(dir, {
+    log,
+    onMetrics: (r) => {
+      const keys = Object.keys(r).filter((k) => k.includes('/') && !k.endsWith('grad_norm'));
+      if (typeof r['controller/dream_return_mean'] === 'number') dreamReturn = r['controller/dream_return_mean'];
+      if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0)
+        log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
+      lastPhase = String(r.phase);
+    },
+  });
+  if (result.state !== 'completed') fail(`seed ${seed}: training ended ${result.state}: ${result.message ?? ''}`);
+  const trainSeconds = (performance.now() - ts) / 1000;
+
+  // 3. Real-env comparison on the same env seeds, through the shared rollout loop (core/runs/trained-behavior.ts).
+  const evalSeed = 3_000_000 + seed;
+  const opened = await openRunModel(dir);
+  const tb = opened.model.trainedBehavior?.() ?? null;
+  if (!tb || !opened.model.latent) fail(`seed ${seed}: the run holds no trained controller`);
+  const controllerBehavior = behaviorOf(tb);
+  const scored = scoreInEnv(
+    envName,
+    { size: opened.model.imageSize, maxSteps: evalSteps },
+    opened.model.latent(),
+    controllerBehavior,
+    nEval,
+    evalSeed,
+  );
+  controllerBehavior.dispose();
+  opened.model.dispose();
+  const controller = summarize(`controller, seed ${seed}`, scored.agentReturns);
+  const random = summarize(`random, seed ${seed}`, scored.randomReturns);
+  const holds = checkBeats(`seed ${seed}: ${claim}`, controller, random, !values.json);
+  if (!values.json && Number.isFinite(dreamReturn))
+    console.log(
+      `  dream vs real: the last generation's mean dream return ${dreamReturn.toFixed(1)} (over ${num('collect-steps')} dream steps) vs ${controller.mean.toFixed(1)} in the real env (≤ ${evalSteps} steps): gap ${(dreamReturn - controller.mean).toFixed(1)}`,
+    );
+  // 4. `oneiro eval` metrics on the held-out episodes.
+  const report = await evaluateRun(dir, { seed });
+  return {
+    seed,
+    run: id,
+    frames,
+    holds,
+    controller,
+    random,
+    dreamReturn,
+    trainSeconds,
+    metrics: report.metrics,
+    heldOut: report.episodes,
+  };
 }
-const trainSecs = (performance.now() - t0) / 1000;
-
-// 3. Real-env comparison on the same env seeds, with per-episode returns (mean ± std).
-// The controller behaviour on the trained model through the shared rollout loop (core/runs/trained-behavior.ts).
-const evalSeed = 3_000_000 + seed;
-const opened = await openRunModel(dir);
-const tb = opened.model.trainedBehavior?.() ?? null;
-if (!tb || !opened.model.latent) throw new Error('the run holds no trained controller');
-const controllerBehavior = behaviorOf(tb);
-const scored = scoreInEnv(
-  envName,
-  { size: opened.model.imageSize, maxSteps: evalSteps },
-  opened.model.latent(),
-  controllerBehavior,
-  nEval,
-  evalSeed,
-);
-controllerBehavior.dispose();
-opened.model.dispose();
-const controller = summarize('controller (CMA-ES in the dream)', scored.agentReturns);
-const random = summarize('random policy', scored.randomReturns);
-
-// 4. `oneiro eval` metrics on the held-out episodes.
-const report = await evaluateRun(dir, { seed });
-const totalSecs = (performance.now() - t0) / 1000;
 
 const claim = 'a controller trained only in the dream beats a random policy in the real env';
-if (!values.json)
-  console.log(
-    `World Models on ${envName}: ${frames} frames collected, run ${id}, ${backend.name}, trained in ${trainSecs.toFixed(0)} s, total ${totalSecs.toFixed(0)} s; real-env episodes seeds ${evalSeed}..${evalSeed + nEval - 1}, ≤ ${evalSteps} steps`,
-  );
-const holds = checkBeats(claim, controller, random, !values.json);
+const results: SeedResult[] = [];
+for (const seed of seeds) results.push(await oneSeed(seed));
+const wins = results.filter((r) => r.holds).length;
+const totalSecs = (performance.now() - t0) / 1000;
+// checkBeats set the exit code per seed; the verdict below restates it over all seeds.
+if (wins < results.length) process.exitCode = 1;
 if (values.json) {
   console.log(
     JSON.stringify({
-      run: id,
       env: envName,
-      frames,
+      preset,
       claim,
-      claim_holds: holds,
-      controller,
-      random,
-      metrics: report.metrics,
-      train_seconds: trainSecs,
+      claim_holds: wins === results.length,
+      seeds: results.map((r) => ({
+        seed: r.seed,
+        run: r.run,
+        frames: r.frames,
+        claim_holds: r.holds,
+        controller: r.controller,
+        random: r.random,
+        dream_return: r.dreamReturn,
+        train_seconds: r.trainSeconds,
+        metrics: r.metrics,
+      })),
       total_seconds: totalSecs,
     }),
   );
 } else {
-  console.log(`eval on ${report.episodes} held-out episodes (checkpoint step ${report.checkpoint_step}):`);
-  for (const [k, m] of Object.entries(report.metrics)) {
-    const better = m.lower_is_better === false ? m.model > m.baseline : m.model < m.baseline;
+  console.log(
+    `\nWorld Models (${preset}) on ${envName}, ${backend.name}, ${totalSecs.toFixed(0)} s in all; real-env episodes ≤ ${evalSteps} steps, ${nEval} per policy`,
+  );
+  console.log(`  seed  controller       random      dream   gap(dream−real)  train s  verdict`);
+  for (const r of results)
     console.log(
-      `  ${k.padEnd(20)} model ${m.model.toFixed(5).padStart(11)}  ${m.baseline_name} ${m.baseline.toFixed(5).padStart(11)}  ratio ${m.baseline > 0 ? (m.model / m.baseline).toFixed(3) : ' n/a '} ${better ? '(better)' : '(worse)'}`,
+      `  ${String(r.seed).padStart(4)}  ${r.controller.mean.toFixed(1).padStart(10)}  ${r.random.mean.toFixed(1).padStart(11)}  ${r.dreamReturn.toFixed(1).padStart(9)}  ${(r.dreamReturn - r.controller.mean).toFixed(1).padStart(15)}  ${r.trainSeconds.toFixed(0).padStart(7)}  ${r.holds ? 'PASS' : 'FAIL'}`,
     );
+  for (const r of results) {
+    console.log(`seed ${r.seed}: eval on ${r.heldOut} held-out episodes:`);
+    for (const [k, m] of Object.entries(
+      r.metrics as Record<
+        string,
+        { model: number; baseline: number; baseline_name: string; lower_is_better?: boolean }
+      >,
+    )) {
+      const better = m.lower_is_better === false ? m.model > m.baseline : m.model < m.baseline;
+      console.log(
+        `  ${k.padEnd(24)} model ${m.model.toFixed(5).padStart(11)}  ${m.baseline_name} ${m.baseline.toFixed(5).padStart(11)} ${better ? '(better)' : '(worse)'}`,
+      );
+    }
   }
+  console.log(`verdict: ${wins === results.length ? 'PASS' : 'FAIL'} (${wins} of ${results.length} seeds: ${claim})`);
 }
