@@ -18,7 +18,8 @@ export class FrameRetrieval {
     readonly frameSize: number,
   ) {
     const n = features.length / dim;
-    if (!Number.isInteger(n) || n < 1) throw new Error(`retrieval: a bank of ${features.length} values is not [N, ${dim}]`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`retrieval: a bank of ${features.length} values is not [N, ${dim}]`);
     this.bank = tf.tensor2d(features, [n, dim]);
     this.sqNorms = tf.tidy(() => tf.sum(tf.square(this.bank), 1));
   }

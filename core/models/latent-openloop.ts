@@ -40,7 +40,12 @@ export function latentOpenLoop(
       const next = tf.tidy(() => {
         // The first filtered frame starts the stream: no action led to it (Dreamer's is_first zeroes it).
         const a = t === first ? tf.zeros([1, A]) : tf.tensor2d(ep.action.subarray(t * A, (t + 1) * A), [1, A]);
-        return wm.observe(state, a as tf.Tensor2D, frames.subarray(t * px, (t + 1) * px), sample === null ? null : sample + t);
+        return wm.observe(
+          state,
+          a as tf.Tensor2D,
+          frames.subarray(t * px, (t + 1) * px),
+          sample === null ? null : sample + t,
+        );
       });
       wm.disposeState(state);
       state = next;

@@ -37,7 +37,13 @@ export const probeConfig = presetConfig<ProbeConfig>({
 });
 
 /** Transposed-conv kernels from a 1×1 map to S px (Dreamer's 64: [5,5,6,6]); other sizes are resized. */
-const KERNELS: Record<number, number[]> = { 8: [4, 2], 16: [6, 6], 32: [5, 6, 6], 64: [5, 5, 6, 6], 128: [5, 5, 6, 6, 2] };
+const KERNELS: Record<number, number[]> = {
+  8: [4, 2],
+  16: [6, 6],
+  32: [5, 6, 6],
+  64: [5, 5, 6, 6],
+  128: [5, 5, 6, 6, 2],
+};
 
 function nativeSize(size: number): number {
   const sizes = Object.keys(KERNELS).map(Number);
@@ -98,7 +104,8 @@ export class ProbeDecoder {
   ): { loss: number; steps: number } {
     const F = this.featureSize;
     const n = features.length / F;
-    if (!Number.isInteger(n) || n < 1) throw new Error(`probe: features of ${features.length} values are not [N, ${F}]`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`probe: features of ${features.length} values are not [N, ${F}]`);
     const from = Math.round(Math.sqrt(frames.length / n / 3));
     const S = this.imageSize;
     const px = S * S * 3;

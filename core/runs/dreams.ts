@@ -396,7 +396,7 @@ export class DreamService {
   }
 
   async reset(req: ParsedRequestOf<'dreams:reset'>): Promise<ReplyOf<'dreams:reset'>> {
-    const opened = await this.model(req.runId);
+    await this.model(req.runId);
     const { ep } = this.episode(req.runId, req.dataset, req.episode);
     const [T, H, W] = ep.imageShape;
     if (req.step >= T)

@@ -33,7 +33,9 @@ export class RunPixelViews {
     const { model, config } = this.opened;
     if (asked === 'auto') {
       if (model.pixels === 'decoder') return 'decoder';
-      return this.latent() && probeProblem(readProbeMeta(this.opened.dir), this.opened) === null ? 'probe' : 'retrieval';
+      return this.latent() && probeProblem(readProbeMeta(this.opened.dir), this.opened) === null
+        ? 'probe'
+        : 'retrieval';
     }
     if (asked === 'decoder' && model.pixels !== 'decoder')
       throw new UserError(
@@ -56,7 +58,13 @@ export class RunPixelViews {
   retrieval(): FrameRetrieval {
     if (!this.retrievalCache) {
       const bank = buildFeatureBank(this.opened.model, this.opened.config, this.opened.dir, RETRIEVAL_FRAMES);
-      this.retrievalCache = new FrameRetrieval(bank.dim, bank.features, bank.frames, bank.episode, this.opened.model.imageSize);
+      this.retrievalCache = new FrameRetrieval(
+        bank.dim,
+        bank.features,
+        bank.frames,
+        bank.episode,
+        this.opened.model.imageSize,
+      );
     }
     return this.retrievalCache;
   }
@@ -86,7 +94,10 @@ export class RunPixelViews {
     return { result: latentOpenLoop(this.latent()!, ep, o, this.renderer(pixels, exclude)), pixels };
   }
 
-  dreamSession(opts: { temperature: number; seed: number }, asked: PixelViewRequest = 'auto'): { session: DreamSession; pixels: PixelView } {
+  dreamSession(
+    opts: { temperature: number; seed: number },
+    asked: PixelViewRequest = 'auto',
+  ): { session: DreamSession; pixels: PixelView } {
     const pixels = this.choose(asked);
     if (pixels === 'decoder') return { session: this.opened.model.dreamSession!(opts), pixels };
     return { session: latentDreamSession(this.latent()!, this.renderer(pixels, null), opts), pixels };

@@ -75,13 +75,18 @@ export async function run(argv: string[]): Promise<number> {
       );
       exclude = [...split.train, ...split.heldOut][index] ?? null;
     }
-    const { result, pixels } = await pixelViews.openloop(ep, {
-      start: intFlag('start', requireFlag('start', values.start), 0, 0, ep.imageShape[0] - 2),
-      horizon: asked.horizon,
-      context: asked.context ?? 5,
-      temperature: numberFlag('temperature', values.temperature, 0, 0, 10),
-      seed: intFlag('seed', values.seed, 0, 0),
-    }, view, exclude);
+    const { result, pixels } = await pixelViews.openloop(
+      ep,
+      {
+        start: intFlag('start', requireFlag('start', values.start), 0, 0, ep.imageShape[0] - 2),
+        horizon: asked.horizon,
+        context: asked.context ?? 5,
+        temperature: numberFlag('temperature', values.temperature, 0, 0, 10),
+        seed: intFlag('seed', values.seed, 0, 0),
+      },
+      view,
+      exclude,
+    );
     const scale = intFlag('scale', values.scale, 2, 1, 16);
     const bytes =
       format === 'png' ? await dreamStripPng(result, scale) : await dreamStripAnimation(result, format, scale);

@@ -40,7 +40,8 @@ export async function run(argv: string[]): Promise<number> {
       preset: values.preset ?? 'small',
       ...(steps ? { overrides: { steps } } : {}),
       onStep: (s, loss) => {
-        if (!values.json && (s + 1) % every === 0) process.stderr.write(`probe step ${s + 1}: loss ${loss.toFixed(5)}\n`);
+        if (!values.json && (s + 1) % every === 0)
+          process.stderr.write(`probe step ${s + 1}: loss ${loss.toFixed(5)}\n`);
       },
     });
     const info = { run: opened.config.id, model_pixels: opened.model.pixels, ...meta };

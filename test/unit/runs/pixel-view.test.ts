@@ -43,7 +43,8 @@ before(async () => {
 
 after(() => rmSync(workspace, { recursive: true, force: true }));
 
-const snapshot = () => new Map(Object.values(tf.engine().state.registeredVariables).map((v) => [v.name, v.dataSync().slice()]));
+const snapshot = () =>
+  new Map(Object.values(tf.engine().state.registeredVariables).map((v) => [v.name, v.dataSync().slice()]));
 
 test('an RSSM with image scale 0 declares pixels none and has no pixel methods; a reconstructing one has both', async () => {
   const a = await openRunModel(blind);
@@ -69,7 +70,12 @@ test("probe training leaves every model weight bit-identical and the run's check
     const hashes = () =>
       readdirSync(ckDir)
         .sort()
-        .map((f) => `${f}:${createHash('sha256').update(readFileSync(join(ckDir, f))).digest('hex')}`);
+        .map(
+          (f) =>
+            `${f}:${createHash('sha256')
+              .update(readFileSync(join(ckDir, f)))
+              .digest('hex')}`,
+        );
     const filesBefore = hashes();
     const weights = snapshot();
     assert.ok(weights.size > 10, `the model's variables are registered (${weights.size})`);
@@ -177,7 +183,10 @@ test('the dream service shows a pixel-less run by retrieval, then through its pr
     const r2 = await svc.openloop(req);
     assert.equal(r2.pixels, 'probe');
     assert.equal(r2.pixelsNote, null);
-    assert.ok(r2.mse.every((v) => Number.isFinite(v)), 'pixel error against the truth per step');
+    assert.ok(
+      r2.mse.every((v) => Number.isFinite(v)),
+      'pixel error against the truth per step',
+    );
     // Repeated calls keep the tensor count flat (the probe is loaded once and cached with the model).
     const n0 = tf.memory().numTensors;
     await svc.openloop(req);
