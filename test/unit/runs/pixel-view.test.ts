@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,6 +15,7 @@ import { latentOpenLoop } from '../../../core/models/latent-openloop.ts';
 import { FrameRetrieval } from '../../../core/models/frame-retrieval.ts';
 import { readEpisode, openDataset } from '../../../core/data/dataset.ts';
 import { splitEpisodes } from '../../../core/data/replay.ts';
+import { evaluateRun } from '../../../core/runs/evaluate.ts';
 
 // Models that decode no pixels, shown anyway (issue 15 item 2): the probe decoder (trained on stop-gradient
 // features, never touching the model) and nearest-frame retrieval, through the generic latent open loop. The
@@ -155,22 +157,29 @@ test('the dream service shows a pixel-less run by retrieval, then through its pr
   const svc = new DreamService(workspace);
   const runId = blind.split('/').at(-1)!;
   const ds = openDataset(workspace, dataset);
-  const episode = splitEpisodes(ds, 0.1).heldOut[0];
+  // A training episode: its own frames are in the retrieval bank, and must not be picked for its dream.
+  const { train } = splitEpisodes(ds, 0.1);
+  const episode = train[0];
   const req = { runId, episode, start: 5, horizon: 6, seed: 0 };
   try {
     const r1 = await svc.openloop(req);
     assert.equal(r1.pixels, 'retrieval');
     assert.match(r1.pixelsNote ?? '', /decodes no pixels and run \S+ has no probe decoder/);
-    // Every retrieved frame is a real training frame at the model's size, and none is from the shown episode.
+    // Every retrieved dream frame is a real frame of another training episode (at the model's size: 32 px here).
     const S = r1.dream.shape[1];
     const px = S * S * 3;
-    const shown = readEpisode(ds, episode);
-    const dreamFrame = r1.dream.data.subarray((r1.context + 2) * px, (r1.context + 3) * px);
-    const ownFrames = shown.image;
-    let fromShown = false;
-    for (let t = 0; t < shown.imageShape[0]; t++)
-      if (Buffer.from(ownFrames.subarray(t * px, (t + 1) * px)).equals(Buffer.from(dreamFrame))) fromShown = true;
-    assert.equal(fromShown, false, 'retrieval did not show the episode its own frames');
+    const others = train.filter((i) => i !== episode).map((i) => readEpisode(ds, i));
+    const key = (a: Uint8Array) => Buffer.from(a).toString('base64');
+    const pool = new Set(
+      others.flatMap((e) =>
+        Array.from({ length: e.imageShape[0] }, (_, t) => key(e.image.subarray(t * px, (t + 1) * px))),
+      ),
+    );
+    for (let i = r1.context; i < r1.truth.shape[0]; i++)
+      assert.ok(
+        pool.has(key(r1.dream.data.subarray(i * px, (i + 1) * px))),
+        `dream row ${i} is a frame of another episode`,
+      );
 
     await assert.rejects(svc.openloop({ ...req, view: 'decoder' }), /decodes no pixels/);
     const info0 = await svc.probe({ runId, train: false });
@@ -232,4 +241,53 @@ test('RunPixelViews: auto takes the decoder of a decoding model and the probe on
     a.model.dispose();
     b.model.dispose();
   }
+});
+
+test('oneiro eval of a pixel-less run says why it has no pixel measures and still probes its state', async () => {
+  const r = await evaluateRun(blind);
+  assert.ok(
+    r.notes.some((n) => /decodes no pixels: no open-loop pixel measures/.test(n)),
+    r.notes.join(' | '),
+  );
+  assert.equal(
+    Object.keys(r.metrics).filter((k) => k.startsWith('openloop_mse')).length,
+    0,
+    'no pixel measures of frames the model never drew',
+  );
+  assert.ok(
+    Object.keys(r.metrics).some((k) => /^probe_r2\/.*@\d+$/.test(k) && !k.endsWith('@0')),
+    `the state probe reads the open-loop features through the latent view (${Object.keys(r.metrics).join(', ')})`,
+  );
+});
+
+test('oneiro dream / oneiro probe on a pixel-less run: labelled views, one-line refusals', () => {
+  const bin = new URL('../../../bin/oneiro.mjs', import.meta.url).pathname;
+  const runId = blind.split('/').at(-1)!;
+  const out = join(workspace, 'strip.png');
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [bin, ...args, '--workspace', workspace], {
+      encoding: 'utf8',
+      env: { ...process.env, ONEIRO_TEST: '1' },
+    });
+  const dream = (...more: string[]) =>
+    cli('dream', runId, '--episode', '0', '--start', '4', '--horizon', '5', '--out', out, ...more);
+  const refused = dream('--view', 'decoder');
+  assert.equal(refused.status, 2, 'a user error');
+  assert.match(
+    refused.stderr,
+    /^oneiro dream: run \S+ \(rssm\) decodes no pixels: view it through its probe decoder or by retrieval\n$/,
+  );
+  const bad = dream('--view', 'pixels');
+  assert.match(bad.stderr, /--view must be one of auto, decoder, probe, retrieval, got 'pixels'/);
+  const p = cli('probe', runId, '--preset', 'debug', '--steps', '5', '--json');
+  assert.equal(p.status, 0, p.stderr);
+  const info = JSON.parse(p.stdout.trim());
+  assert.equal(info.model_pixels, 'none');
+  assert.equal(info.config.steps, 5);
+  const viaProbe = dream('--json');
+  assert.equal(viaProbe.status, 0, viaProbe.stderr);
+  assert.equal(JSON.parse(viaProbe.stdout.trim()).pixels, 'probe');
+  const viaRetrieval = dream('--view', 'retrieval');
+  assert.equal(viaRetrieval.status, 0, viaRetrieval.stderr);
+  assert.match(viaRetrieval.stdout, /frames from the retrieval \(nearest real frame\)/);
 });
