@@ -481,6 +481,8 @@ export const ImagineRequest = z.strictObject({
 
 export const ImagineReply = z.object({
   runId: z.string(),
+  /** Where the imagined frames come from (a model without a decoder: its probe decoder, or retrieval). */
+  pixels: PixelView,
   dataset: z.string(),
   episode: nonNegInt(),
   start: nonNegInt(),

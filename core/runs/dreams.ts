@@ -208,10 +208,25 @@ export class DreamService {
     const frames = resizeFrames(ep.image.subarray(first * H * W * 3, (req.start + 1) * H * W * 3), context, W, S);
     const actions = Float32Array.from(ep.action.subarray(first * A, (req.start + 1) * A));
     const horizon = req.horizon ?? ac.config.horizon;
-    const d = actorDream(wm, ac, frames, actions, horizon, req.sample ? req.seed : null);
+    // A model without a decoder shows the actor's dream through its probe decoder or by retrieval (labelled).
+    const views = this.views(req.runId);
+    let pixels: PixelView = 'decoder';
+    let shown: LatentWorldModel = wm;
+    if (!wm.decode) {
+      try {
+        pixels = views.choose('auto');
+        const render = views.renderer(pixels as 'probe' | 'retrieval', null);
+        shown = Object.assign(Object.create(wm) as LatentWorldModel, { decode: render });
+      } catch (e) {
+        if (e instanceof UserError) throw new ServiceError('conflict', e.message);
+        throw e;
+      }
+    }
+    const d = actorDream(shown, ac, frames, actions, horizon, req.sample ? req.seed : null);
     const F = S * S * 3;
     return {
       runId: req.runId,
+      pixels,
       dataset: name,
       episode: req.episode,
       start: req.start,

@@ -69,7 +69,8 @@ export class RunPixelViews {
     return this.retrievalCache;
   }
 
-  private renderer(view: 'probe' | 'retrieval', exclude: number | null): FeatureRenderer {
+  /** Features → frames in a view other than the model's own decoder. */
+  renderer(view: 'probe' | 'retrieval', exclude: number | null): FeatureRenderer {
     if (view === 'probe') {
       const p = this.probe();
       return (f) => p.render(f);

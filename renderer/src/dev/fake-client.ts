@@ -506,6 +506,7 @@ export function createFakeClient(): WorkbenchClient {
         ret[t] = reward[t + 1] + discount[t + 1] * (0.05 * value[t + 1] + 0.95 * ret[t + 1]);
       return {
         runId,
+        pixels: 'decoder',
         dataset: dataset ?? 'car-racing-20',
         episode,
         start,

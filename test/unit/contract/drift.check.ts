@@ -355,6 +355,7 @@ export type Checks = [
       Rep<'dreamImagine'>,
       {
         runId: string;
+        pixels: 'decoder' | 'probe' | 'retrieval';
         dataset: string;
         episode: number;
         start: number;

@@ -255,6 +255,7 @@ export const REPLIES: Record<ChannelName, unknown> = {
   'dreams:close': { closed: true },
   'dreams:imagine': {
     runId: 'ac-1',
+    pixels: 'decoder',
     dataset: 'demo',
     episode: 0,
     start: 3,

@@ -33,7 +33,8 @@ before(async () => {
     family: 'rssm',
     preset: 'debug',
     dataset,
-    overrides: { ...tiny, loss: { imageScale: 0 } },
+    // With an actor, so the actor's own imagined rollout is shown through the probe too.
+    overrides: { ...tiny, loss: { imageScale: 0 }, behavior: 'actor-critic', actorCritic: { horizon: 3 } },
     train: { checkpointEvery: 3 },
   });
   const b = await createRun({ workspace, family: 'rssm', preset: 'debug', dataset, overrides: tiny });
@@ -206,6 +207,9 @@ test('the dream service shows a pixel-less run by retrieval, then through its pr
     assert.equal(tf.memory().numTensors, n1, 'open loops in both views leave no tensors');
     assert.ok(n1 >= n0);
 
+    const im = await svc.imagine({ runId, episode, start: 5, horizon: 4, sample: false, seed: 0 });
+    assert.equal(im.pixels, 'probe', "the actor's dream is drawn by the probe decoder, and says so");
+    assert.equal(im.frames.data.length, 5 * px);
     const f = await svc.reset({ runId, episode, step: 4, seed: 0 });
     assert.equal(f.pixels, 'probe');
     const s1 = await svc.step({ sessionId: f.sessionId, action: [0.5] });
