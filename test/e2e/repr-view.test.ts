@@ -160,6 +160,7 @@ describe('models without a decoder, seen through a probe decoder; compare mode',
       /decodes no pixels and run \S+ has no probe decoder/,
     );
     assert.equal((await canvasHash(page, 'Dream frame')).flat, false, 'retrieved frames are real frames');
+    await shot(page, 'dream-lab-retrieval');
     await page.getByLabel('Probe steps').fill('150');
     await page.getByRole('button', { name: 'Train probe decoder' }).click();
     await waitUntil(
