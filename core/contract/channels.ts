@@ -30,6 +30,8 @@ export const CONTRACT = {
   'runs:checkpoints': { request: S.RunRef, reply: z.array(S.CheckpointInfo) },
   /** Held-out measures of the run's latest checkpoint (computed in the dream worker, cached per checkpoint). */
   'runs:eval': { request: S.RunRef, reply: S.EvalReply },
+  /** The run's probe decoder: describe it, or train it on the latest checkpoint (dream worker; seconds to minutes). */
+  'runs:probe': { request: S.ProbeRequest, reply: S.ProbeReply },
   'dreams:openloop': { request: S.OpenLoopRequest, reply: S.OpenLoopReply },
   'dreams:reset': { request: S.DreamResetRequest, reply: S.DreamFrame },
   'dreams:step': { request: S.DreamStepRequest, reply: S.DreamFrame },
@@ -88,6 +90,8 @@ export type RunDetail = z.output<typeof S.RunDetail>;
 export type CheckpointInfo = z.output<typeof S.CheckpointInfo>;
 export type MetricPoint = z.output<typeof S.MetricPoint>;
 export type OpenLoopReply = z.output<typeof S.OpenLoopReply>;
+export type ProbeReply = z.output<typeof S.ProbeReply>;
+export type PixelView = z.output<typeof S.PixelView>;
 export type EvalReply = z.output<typeof S.EvalReply>;
 export type EvalMetric = z.output<typeof S.EvalMetric>;
 export type DreamFrame = z.output<typeof S.DreamFrame>;

@@ -27,6 +27,7 @@ export const CHANNEL_METHODS = {
   'runs:metrics': 'runMetrics',
   'runs:checkpoints': 'runCheckpoints',
   'runs:eval': 'runEval',
+  'runs:probe': 'runProbe',
   'dreams:openloop': 'dreamOpenLoop',
   'dreams:reset': 'dreamReset',
   'dreams:step': 'dreamStep',

@@ -295,6 +295,14 @@ export const MetricsReply = z.object({ runId: z.string(), points: z.array(Metric
 
 const Temperature = z.number().gt(0).max(5);
 
+/**
+ * Where a dream's frames come from (core/runs/pixel-view.ts): the model's own decoder, a probe decoder trained on
+ * its stop-gradient features, or the nearest real training frame by features. 'auto': the decoder when the model
+ * has one, else its probe when trained on the current checkpoint, else retrieval.
+ */
+export const PixelView = z.enum(['decoder', 'probe', 'retrieval']);
+const PixelViewRequest = z.enum(['auto', 'decoder', 'probe', 'retrieval']);
+
 export const OpenLoopRequest = z.strictObject({
   runId: RunId,
   /** Defaults to the run's own dataset. */
@@ -306,10 +314,16 @@ export const OpenLoopRequest = z.strictObject({
   context: posInt().max(100).optional(),
   temperature: Temperature.optional(),
   seed: int().default(0),
+  /** Where the frames come from (default 'auto'). */
+  view: PixelViewRequest.optional(),
 });
 
 export const OpenLoopReply = z.object({
   runId: z.string(),
+  /** Where the dream's frames came from (the UI labels it). */
+  pixels: PixelView,
+  /** Why 'auto' did not take a better view (e.g. no probe decoder yet), or null. */
+  pixelsNote: z.string().nullable(),
   dataset: z.string(),
   episode: nonNegInt(),
   start: nonNegInt(),
@@ -352,6 +366,33 @@ export const OpenLoopReply = z.object({
     .nullable(),
 });
 
+/** Train (or with `train` false, only describe) the run's probe decoder on its latest checkpoint. */
+export const ProbeRequest = z.strictObject({
+  runId: RunId,
+  train: z.boolean().default(false),
+  /** Optimiser steps (default: the 'small' probe preset's). */
+  steps: posInt().max(100_000).optional(),
+});
+
+export const ProbeReply = z.object({
+  runId: z.string(),
+  /** Whether the model decodes pixels itself ('none': it is shown through the probe or retrieval). */
+  modelPixels: z.enum(['decoder', 'none']),
+  /** The stored probe, if any. */
+  probe: z
+    .object({
+      checkpointStep: nonNegInt(),
+      frames: nonNegInt(),
+      steps: posInt(),
+      /** Pixel MSE in [0,1]² units over the last tenth of training. */
+      loss: z.number(),
+      trained: z.string(),
+    })
+    .nullable(),
+  /** Why the stored probe cannot be used now (missing, trained on an older checkpoint), or null. */
+  problem: z.string().nullable(),
+});
+
 /** A metric against its baselines (`oneiro eval --json`; README "Evaluation"); null where it could not be measured. */
 export const EvalMetric = z.object({
   model: z.number().nullable(),
@@ -384,10 +425,14 @@ export const DreamResetRequest = z.strictObject({
   seed: int().default(0),
   /** Reuse (reset) an open session instead of opening a new one. */
   sessionId: z.string().optional(),
+  /** Where the frames come from (default 'auto'); a reset with another view opens a new session. */
+  view: PixelViewRequest.optional(),
 });
 
 export const DreamFrame = z.object({
   sessionId: z.string(),
+  /** Where the session's frames come from. */
+  pixels: PixelView,
   /** Steps taken since the reset (0 = the encoded real frame). */
   t: nonNegInt(),
   frame: Frames,
@@ -436,6 +481,8 @@ export const ImagineRequest = z.strictObject({
 
 export const ImagineReply = z.object({
   runId: z.string(),
+  /** Where the imagined frames come from (a model without a decoder: its probe decoder, or retrieval). */
+  pixels: PixelView,
   dataset: z.string(),
   episode: nonNegInt(),
   start: nonNegInt(),
@@ -483,6 +530,7 @@ export const StripSource = z.discriminatedUnion('kind', [
     horizon: posInt().max(500),
     temperature: Temperature.optional(),
     seed: int().default(0),
+    view: PixelViewRequest.optional(),
   }),
   /** Frames the client already holds (e.g. a played dream it recorded). */
   z.strictObject({ kind: z.literal('frames'), frames: Frames }),

@@ -190,11 +190,23 @@ export interface DreamSession {
   dispose(): void;
 }
 
+/**
+ * Where a loaded model's frames come from. 'decoder': the family decodes its own state into pixels (a trained
+ * decoder), so `openloop` and `dreamSession` exist. 'none': it predicts no pixels (a reconstruction-free
+ * objective, an object-graph model); the workbench shows it through a probe decoder trained on its
+ * stop-gradient features, or through retrieval of the nearest real frame (core/runs/pixel-view.ts).
+ */
+export type PixelSource = 'decoder' | 'none';
+
 export interface LoadedModel {
   readonly imageSize: number;
+  /** Whether `openloop` / `dreamSession` exist (they do exactly when this is 'decoder'). */
+  readonly pixels: PixelSource;
   evaluate(episodes: Episode[], opts: { seed: number; trainEpisodes: Episode[] }): Promise<Record<string, EvalMetric>>;
-  openloop(episode: Episode, opts: OpenLoopOptions): Promise<OpenLoopResult>;
-  dreamSession(opts: { temperature: number; seed: number }): DreamSession;
+  /** The model's own decoded open loop; absent when `pixels` is 'none'. */
+  openloop?(episode: Episode, opts: OpenLoopOptions): Promise<OpenLoopResult>;
+  /** Play the model's own decoded dream; absent when `pixels` is 'none'. */
+  dreamSession?(opts: { temperature: number; seed: number }): DreamSession;
   /** Features of the filtered state at every row of an episode ([T, dim]): the state probe's input. */
   filterFeatures(episode: Episode): Features;
   /** The same config with freshly initialised parameters (the state probe's baseline); dispose it after use. */

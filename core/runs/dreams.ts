@@ -18,7 +18,10 @@ import { actorCriticOf, actorDream } from './actor-dream.ts';
 import { runBehavior } from './load-agent.ts';
 import { resizeFrames } from '../media/frames.ts';
 import { notFound, ServiceError } from '../contract/service-error.ts';
+import { UserError } from '../util/errors.ts';
 import { exportStrip } from './exports.ts';
+import { type PixelView, type PixelViewRequest, RunPixelViews, pixelViewLabel } from './pixel-view.ts';
+import { probeProblem, readProbeMeta, trainRunProbe } from './probe.ts';
 
 /**
  * Dreams from a run's latest checkpoint: open-loop rollouts and interactive sessions. The service calls it
@@ -42,12 +45,22 @@ export interface OpenLoopRawRequest {
   context?: number;
   temperature?: number;
   seed: number;
+  view?: PixelViewRequest;
+}
+
+export interface OpenLoopRaw {
+  dataset: string;
+  result: OpenLoopResult;
+  /** Where the frames came from, and why 'auto' did not take a better view (or null). */
+  pixels: PixelView;
+  pixelsNote: string | null;
 }
 
 interface Session {
   id: string;
   runId: string;
   dream: DreamSession;
+  pixels: PixelView;
   t: number;
   frame: Uint8Array;
   reward: number | null;
@@ -65,7 +78,13 @@ interface RunActor {
 export class DreamService {
   private readonly models = new Map<
     string,
-    { key: string; opened: OpenedRun; mean?: Promise<Float32Array | null>; actor?: RunActor }
+    {
+      key: string;
+      opened: OpenedRun;
+      views: RunPixelViews;
+      mean?: Promise<Float32Array | null>;
+      actor?: RunActor;
+    }
   >();
   /** Eval reports by run, for the checkpoint they were computed on. */
   private readonly evals = new Map<string, { key: string; reply: Promise<ReplyOf<'runs:eval'>> }>();
@@ -107,7 +126,7 @@ export class DreamService {
       imageSize: ds?.observationShape[0] ?? 64,
     };
     const opened = await openRunModel(dir, { data });
-    this.models.set(runId, { key, opened });
+    this.models.set(runId, { key, opened, views: new RunPixelViews(opened) });
     while (this.models.size > MAX_MODELS) this.evict(this.models.keys().next().value as string);
     return opened;
   }
@@ -150,6 +169,7 @@ export class DreamService {
     this.models.delete(runId);
     for (const s of [...this.sessions.values()]) if (s.runId === runId) this.closeSession(s.id);
     m?.actor?.behavior.dispose();
+    m?.views.dispose();
     m?.opened.model.dispose();
   }
 
@@ -188,10 +208,25 @@ export class DreamService {
     const frames = resizeFrames(ep.image.subarray(first * H * W * 3, (req.start + 1) * H * W * 3), context, W, S);
     const actions = Float32Array.from(ep.action.subarray(first * A, (req.start + 1) * A));
     const horizon = req.horizon ?? ac.config.horizon;
-    const d = actorDream(wm, ac, frames, actions, horizon, req.sample ? req.seed : null);
+    // A model without a decoder shows the actor's dream through its probe decoder or by retrieval (labelled).
+    const views = this.views(req.runId);
+    let pixels: PixelView = 'decoder';
+    let shown: LatentWorldModel = wm;
+    if (!wm.decode) {
+      try {
+        pixels = views.choose('auto');
+        const render = views.renderer(pixels as 'probe' | 'retrieval', null);
+        shown = Object.assign(Object.create(wm) as LatentWorldModel, { decode: render });
+      } catch (e) {
+        if (e instanceof UserError) throw new ServiceError('conflict', e.message);
+        throw e;
+      }
+    }
+    const d = actorDream(shown, ac, frames, actions, horizon, req.sample ? req.seed : null);
     const F = S * S * 3;
     return {
       runId: req.runId,
+      pixels,
       dataset: name,
       episode: req.episode,
       start: req.start,
@@ -219,8 +254,15 @@ export class DreamService {
     return { name, ep: readEpisode(openDataset(this.workspace, name), index) };
   }
 
-  /** The family's raw result (exports compose it into a Dreamer-style strip). */
-  async openloopRaw(req: OpenLoopRawRequest): Promise<{ dataset: string; result: OpenLoopResult }> {
+  private views(runId: string): RunPixelViews {
+    return this.models.get(runId)!.views;
+  }
+
+  /**
+   * The open loop in the asked view (exports compose it into a Dreamer-style strip). A model without a decoder
+   * is shown through its probe decoder or by retrieval (core/runs/pixel-view.ts); `pixels` says which.
+   */
+  async openloopRaw(req: OpenLoopRawRequest): Promise<OpenLoopRaw> {
     const opened = await this.model(req.runId);
     const { name, ep } = this.episode(req.runId, req.dataset, req.episode);
     const T = ep.imageShape[0];
@@ -230,18 +272,64 @@ export class DreamService {
         `payload.start: episode ${req.episode} has ${T} frames, so start must be at most ${T - 2} (a dream needs a next frame)`,
         'payload.start',
       );
-    const result = await opened.model.openloop(ep, {
-      start: req.start,
-      horizon: req.horizon,
-      context: req.context ?? DEFAULT_CONTEXT,
-      temperature: req.temperature ?? 0,
-      seed: req.seed,
-    });
-    return { dataset: name, result };
+    const views = this.views(req.runId);
+    const asked = req.view ?? 'auto';
+    // Retrieval never shows frames of the episode being dreamed when it belongs to the run's own data.
+    const exclude = name === opened.config.source.dataset ? req.episode : null;
+    let out;
+    try {
+      out = await views.openloop(
+        ep,
+        {
+          start: req.start,
+          horizon: req.horizon,
+          context: req.context ?? DEFAULT_CONTEXT,
+          temperature: req.temperature ?? 0,
+          seed: req.seed,
+        },
+        asked,
+        exclude,
+      );
+    } catch (e) {
+      if (e instanceof UserError) throw new ServiceError('conflict', e.message);
+      throw e;
+    }
+    let pixelsNote: string | null = null;
+    if (asked === 'auto' && out.pixels === 'retrieval')
+      pixelsNote = `the model decodes no pixels and ${probeProblem(readProbeMeta(opened.dir), opened)}; showing ${pixelViewLabel('retrieval')}`;
+    return { dataset: name, result: out.result, pixels: out.pixels, pixelsNote };
+  }
+
+  /** `runs:probe`: the run's probe decoder, trained on its latest checkpoint when asked. */
+  async probe(req: ParsedRequestOf<'runs:probe'>): Promise<ReplyOf<'runs:probe'>> {
+    const opened = await this.model(req.runId);
+    if (req.train) {
+      const steps = req.steps;
+      await trainRunProbe(opened, steps ? { overrides: { steps } } : {});
+      // The cached views hold the previous probe: replace them.
+      const hit = this.models.get(req.runId)!;
+      hit.views.dispose();
+      hit.views = new RunPixelViews(opened);
+    }
+    const meta = readProbeMeta(opened.dir);
+    return {
+      runId: req.runId,
+      modelPixels: opened.model.pixels,
+      probe: meta
+        ? {
+            checkpointStep: meta.checkpointStep,
+            frames: meta.frames,
+            steps: meta.config.steps,
+            loss: meta.loss,
+            trained: meta.trained,
+          }
+        : null,
+      problem: probeProblem(meta, opened),
+    };
   }
 
   async openloop(req: ParsedRequestOf<'dreams:openloop'>): Promise<ReplyOf<'dreams:openloop'>> {
-    const { dataset, result: r } = await this.openloopRaw(req);
+    const { dataset, result: r, pixels, pixelsNote } = await this.openloopRaw(req);
     const S = r.size;
     const F = S * S * 3;
     const nCtx = r.contextIndices.length;
@@ -289,6 +377,8 @@ export class DreamService {
     }
     return {
       runId: req.runId,
+      pixels,
+      pixelsNote,
       dataset,
       episode: req.episode,
       start: r.contextIndices.at(-1) ?? req.start,
@@ -309,6 +399,7 @@ export class DreamService {
     const S = Math.round(Math.sqrt(s.frame.length / 3));
     return {
       sessionId: s.id,
+      pixels: s.pixels,
       t: s.t,
       frame: { shape: [1, S, S, 3], data: s.frame },
       actionSpace: space,
@@ -320,7 +411,7 @@ export class DreamService {
   }
 
   async reset(req: ParsedRequestOf<'dreams:reset'>): Promise<ReplyOf<'dreams:reset'>> {
-    const opened = await this.model(req.runId);
+    await this.model(req.runId);
     const { ep } = this.episode(req.runId, req.dataset, req.episode);
     const [T, H, W] = ep.imageShape;
     if (req.step >= T)
@@ -332,17 +423,32 @@ export class DreamService {
     const real = ep.image.subarray(req.step * H * W * 3, (req.step + 1) * H * W * 3);
     let s = req.sessionId ? this.sessions.get(req.sessionId) : undefined;
     if (req.sessionId && !s) throw notFound(`no dream session '${req.sessionId}' (closed or expired)`);
-    if (s && s.runId !== req.runId) {
+    const views = this.views(req.runId);
+    let pixels: PixelView;
+    try {
+      pixels = views.choose(req.view ?? 'auto');
+    } catch (e) {
+      if (e instanceof UserError) throw new ServiceError('conflict', e.message);
+      throw e;
+    }
+    if (s && (s.runId !== req.runId || s.pixels !== pixels)) {
       this.closeSession(s.id);
       s = undefined;
     }
     if (!s) {
       if (this.sessions.size >= MAX_SESSIONS) this.closeSession(this.sessions.keys().next().value as string);
-      const dream = opened.model.dreamSession({ temperature: req.temperature ?? 0, seed: req.seed });
+      let dream: DreamSession;
+      try {
+        dream = views.dreamSession({ temperature: req.temperature ?? 0, seed: req.seed }, pixels).session;
+      } catch (e) {
+        if (e instanceof UserError) throw new ServiceError('conflict', e.message);
+        throw e;
+      }
       s = {
         id: randomUUID(),
         runId: req.runId,
         dream,
+        pixels,
         t: 0,
         frame: new Uint8Array(0),
         reward: null,

@@ -64,6 +64,10 @@ export async function evaluateModel(
     notes.push('online run: its collected episodes serve as both training and evaluation data for these measures');
   const mean = trainingMeanFrame(train, model.imageSize);
   if (!mean) notes.push('no training frames: no mean-frame baseline, no pixel measures');
+  else if (model.pixels !== 'decoder')
+    notes.push(
+      'the model decodes no pixels: no open-loop pixel measures (its state probe below reads its features; `oneiro dream --view probe` shows it)',
+    );
   else {
     const ol = await measureOpenLoop(model, data.heldOut, mean, {
       seed: opts.seed,

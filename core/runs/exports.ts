@@ -5,8 +5,7 @@ import { episodeFrames, openDataset } from '../data/dataset.ts';
 import { encodeAnimation, encodePng, writeMedia } from '../media/encode.ts';
 import { filmstrip } from '../media/grid.ts';
 import { dreamStripAnimation, dreamStripPng, stripColumns } from '../media/dream-strip.ts';
-import type { OpenLoopResult } from '../models/family.ts';
-import type { OpenLoopRawRequest } from './dreams.ts';
+import type { OpenLoopRaw, OpenLoopRawRequest } from './dreams.ts';
 import { ServiceError } from '../contract/service-error.ts';
 
 /**
@@ -24,7 +23,7 @@ const PNG_COLUMNS = 16;
 
 export async function exportStrip(
   workspace: string,
-  dreams: { openloopRaw(req: OpenLoopRawRequest): Promise<{ dataset: string; result: OpenLoopResult }> },
+  dreams: { openloopRaw(req: OpenLoopRawRequest): Promise<OpenLoopRaw> },
   req: ParsedRequestOf<'exports:strip'>,
 ): Promise<ReplyOf<'exports:strip'>> {
   const { format, scale, fps } = req;
@@ -33,12 +32,13 @@ export async function exportStrip(
   let stem: string;
   const src = req.source;
   if (src.kind === 'openloop') {
-    const { result } = await dreams.openloopRaw(src);
+    const { result, pixels } = await dreams.openloopRaw(src);
     const cols = stripColumns(result);
     frames = cols.truth.length;
     bytes =
       format === 'png' ? await dreamStripPng(result, scale) : await dreamStripAnimation(result, format, scale, fps);
-    stem = `dream-${src.runId}-ep${src.episode}-t${src.start}`;
+    // A dream not drawn by the model's own decoder says so in its name (…-probe, …-retrieval).
+    stem = `dream-${src.runId}-ep${src.episode}-t${src.start}${pixels === 'decoder' ? '' : `-${pixels}`}`;
   } else {
     let data: Uint8Array;
     let H: number;

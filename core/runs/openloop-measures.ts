@@ -122,6 +122,8 @@ export async function measureOpenLoop(
   meanFrame: Float32Array,
   opts: { seed: number; meanReward: number },
 ): Promise<OpenLoopMeasures> {
+  if (!model.openloop) throw new Error('measureOpenLoop: the model decodes no pixels (LoadedModel.pixels none)');
+  const openloop = model.openloop.bind(model);
   const S = model.imageSize;
   const px = S * S * 3;
   if (meanFrame.length !== px) throw new Error(`mean frame has ${meanFrame.length} values, the model sees ${px}`);
@@ -135,7 +137,7 @@ export async function measureOpenLoop(
     const { starts, horizon } = openLoopStarts(T, maxH);
     for (const start of starts) {
       const o = { start, horizon, context: OPENLOOP_CONTEXT, temperature: 0, seed: opts.seed };
-      const r = await model.openloop(ep, o);
+      const r = await openloop(ep, o);
       const nCtx = r.contextIndices.length;
       for (let i = 0; i < nCtx; i++)
         recon.add(r.context, i * px, meanFrame, { model: [r.contextRecon, i * px], 'mean-frame': [meanFrame, 0] });
@@ -152,7 +154,7 @@ export async function measureOpenLoop(
       if (r.reward) {
         rew.head = true;
         const actions = shuffledActions(ep, start, horizon, new Rng(opts.seed * 7919 + windows));
-        const s = await model.openloop(ep, { ...o, actions });
+        const s = await openloop(ep, { ...o, actions });
         for (let k = 1; k <= nTruth; k++) {
           const y = ep.reward[start + k];
           rew.model += (r.reward[k - 1] - y) ** 2;

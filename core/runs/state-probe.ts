@@ -1,5 +1,6 @@
 import type { Episode } from '../data/episode.ts';
-import type { EvalMetric, Features, LoadedModel } from '../models/family.ts';
+import type { EvalMetric, Features, LoadedModel, OpenLoopOptions } from '../models/family.ts';
+import { latentOpenLoop } from '../models/latent-openloop.ts';
 import { fitRidge, predictRidge, r2Score, type RidgeProbe } from '../util/ridge.ts';
 import { metricWithBaselines } from './eval-metric.ts';
 import { OPENLOOP_CONTEXT, openLoopStarts } from './openloop-measures.ts';
@@ -97,6 +98,13 @@ async function scoreProbe(
 ): Promise<{ filtered: number[]; openloop: number[] | null }> {
   const filt = empty();
   const ol = empty();
+  // The probe reads features, not pixels: a model that decodes none dreams through its latent view.
+  const latent = model.latent?.();
+  const openloop = model.openloop
+    ? (ep: Episode, o: OpenLoopOptions) => model.openloop!(ep, o)
+    : latent
+      ? async (ep: Episode, o: OpenLoopOptions) => latentOpenLoop(latent, ep, o, null)
+      : null;
   for (const ep of heldOut) {
     const s = episodeState(ep)!;
     const T = ep.imageShape[0];
@@ -107,9 +115,9 @@ async function scoreProbe(
       Array.from({ length: T }, (_, t): [number, number] => [t, t]),
     );
     const { starts, horizon } = openLoopStarts(T, PROBE_STEPS);
-    if (horizon < PROBE_STEPS) continue;
+    if (horizon < PROBE_STEPS || !openloop) continue;
     for (const start of starts) {
-      const r = await model.openloop(ep, {
+      const r = await openloop(ep, {
         start,
         horizon: PROBE_STEPS,
         context: OPENLOOP_CONTEXT,

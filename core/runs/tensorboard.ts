@@ -69,6 +69,10 @@ export async function checkpointDreamStrip(
   let model: Awaited<ReturnType<ModelFamily<unknown>['loadModel']>> | null = null;
   try {
     model = await family.loadModel(ctx, ck);
+    if (!model.openloop) {
+      log('tensorboard: no dream strip: the model decodes no pixels (view it with `oneiro dream --view probe`)');
+      return null;
+    }
     const start = Math.min(STRIP.context - 1, ep.imageShape[0] - 2);
     const r = await model.openloop(ep, {
       start,

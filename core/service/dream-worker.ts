@@ -1,9 +1,8 @@
 import type { ParsedRequestOf, ReplyOf } from '../contract/channels.ts';
-import type { OpenLoopResult } from '../models/family.ts';
 import type { WorkerHandle, WorkerLauncher } from '../trainer/launcher.ts';
 import type { DreamMethod } from '../trainer/protocol.ts';
 import type { ErrorCode } from '../contract/names.ts';
-import type { OpenLoopRawRequest } from '../runs/dreams.ts';
+import type { OpenLoopRaw, OpenLoopRawRequest } from '../runs/dreams.ts';
 import { ServiceError } from './errors.ts';
 
 /**
@@ -13,7 +12,9 @@ import { ServiceError } from './errors.ts';
  */
 export interface Dreams {
   openloop(req: ParsedRequestOf<'dreams:openloop'>): Promise<ReplyOf<'dreams:openloop'>>;
-  openloopRaw(req: OpenLoopRawRequest): Promise<{ dataset: string; result: OpenLoopResult }>;
+  openloopRaw(req: OpenLoopRawRequest): Promise<OpenLoopRaw>;
+  /** The run's probe decoder: described, or trained on its latest checkpoint (model work, in the dream server). */
+  probe(req: ParsedRequestOf<'runs:probe'>): Promise<ReplyOf<'runs:probe'>>;
   /** A run's held-out measures (model work: in the dream server, off the host's event loop). */
   evaluate(req: ParsedRequestOf<'runs:eval'>): Promise<ReplyOf<'runs:eval'>>;
   reset(req: ParsedRequestOf<'dreams:reset'>): Promise<ReplyOf<'dreams:reset'>>;
@@ -104,7 +105,10 @@ export class DreamWorkerClient implements Dreams {
     return this.call<ReplyOf<'dreams:openloop'>>('openloop', req);
   }
   openloopRaw(req: OpenLoopRawRequest) {
-    return this.call<{ dataset: string; result: OpenLoopResult }>('openloopRaw', req);
+    return this.call<OpenLoopRaw>('openloopRaw', req);
+  }
+  probe(req: ParsedRequestOf<'runs:probe'>) {
+    return this.call<ReplyOf<'runs:probe'>>('probe', req);
   }
   evaluate(req: ParsedRequestOf<'runs:eval'>) {
     return this.call<ReplyOf<'runs:eval'>>('evaluate', req);

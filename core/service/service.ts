@@ -214,6 +214,10 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       evaluated.set(req.runId, { checkpointStep: r.checkpointStep, metrics });
       return r;
     },
+    async runProbe(req) {
+      if (opts.dreamsIn === 'host') await hostBackend();
+      return dreams.probe(req);
+    },
     async dreamOpenLoop(req) {
       if (opts.dreamsIn === 'host') await hostBackend();
       return dreams.openloop(req);

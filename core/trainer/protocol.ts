@@ -75,6 +75,7 @@ export const DREAM_METHODS = [
   'exportStrip',
   'closeSession',
   'imagine',
+  'probe',
 ] as const;
 export type DreamMethod = (typeof DREAM_METHODS)[number];
 const CallError = z.strictObject({ code: z.string(), message: z.string(), field: z.string().optional() });

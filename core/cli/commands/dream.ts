@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseCommand, workspaceDir, intFlag, numberFlag, outFileFlag, requireFlag } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
 import { openRunModel } from '../../runs/load.ts';
@@ -6,6 +7,9 @@ import { formatOf, writeMedia } from '../../media/encode.ts';
 import { UserError } from '../../util/errors.ts';
 import { printable } from '../../util/printable.ts';
 import { clampsText, openloopClamps } from '../../models/openloop-clamps.ts';
+import { PIXEL_VIEWS, type PixelViewRequest, RunPixelViews, pixelViewLabel } from '../../runs/pixel-view.ts';
+import { openDataset } from '../../data/dataset.ts';
+import { splitEpisodes } from '../../data/replay.ts';
 
 export const summary = 'render an open-loop dream strip (truth / dream / error) of a run';
 
@@ -17,6 +21,9 @@ const HELP = `usage: oneiro dream RUN --episode I --start t --horizon H --out FI
   --context C        real frames observed before the dream (default 5, as Dreamer's openl)
   --temperature τ    MDN sampling temperature (default 0 = deterministic mixture mean; 1 = the model's own spread)
   --seed S           sampling seed (default 0; the same seed gives the same dream)
+  --view V           where the dream's frames come from: auto (default: the model's decoder, else its probe
+                     decoder, else retrieval), decoder, probe (oneiro probe RUN trains it), retrieval (nearest real
+                     training frame by features)
   --scale k          integer upscaling (default 2)
   --out FILE         .png, .gif or .webp; its folder must exist
   --workspace DIR  --json
@@ -32,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     temperature: { type: 'string' },
     seed: { type: 'string' },
     scale: { type: 'string' },
+    view: { type: 'string' },
     out: { type: 'string' },
   });
   if (values.help) {
@@ -42,10 +50,14 @@ export async function run(argv: string[]): Promise<number> {
     throw new UserError(
       `dream: expected one RUN id, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro dream --help')`,
     );
+  const views = ['auto', ...PIXEL_VIEWS] as const;
+  const view = (values.view ?? 'auto') as PixelViewRequest;
+  if (!views.includes(view)) throw new UserError(`--view must be one of ${views.join(', ')}, got '${values.view}'`);
   const out = outFileFlag('out', values.out);
   const format = formatOf(out);
   const dir = resolveRunDir(workspaceDir(values.workspace), positionals[0]);
   const opened = await openRunModel(dir, values.backend ? { backend: values.backend } : {});
+  const pixelViews = new RunPixelViews(opened);
   try {
     const episodes = [...opened.data.train, ...opened.data.heldOut];
     const index = intFlag('episode', requireFlag('episode', values.episode), 0, 0, episodes.length - 1);
@@ -54,13 +66,27 @@ export async function run(argv: string[]): Promise<number> {
       horizon: intFlag('horizon', requireFlag('horizon', values.horizon), 0, 1, 1000),
       context: values.context === undefined ? undefined : intFlag('context', values.context, 5, 1, 100),
     };
-    const result = await opened.model.openloop(ep, {
-      start: intFlag('start', requireFlag('start', values.start), 0, 0, ep.imageShape[0] - 2),
-      horizon: asked.horizon,
-      context: asked.context ?? 5,
-      temperature: numberFlag('temperature', values.temperature, 0, 0, 10),
-      seed: intFlag('seed', values.seed, 0, 0),
-    });
+    // Retrieval skips the shown episode's own frames: its dataset index, in the order episodes are listed here.
+    let exclude: number | null = null;
+    if (opened.config.source.dataset) {
+      const split = splitEpisodes(
+        openDataset(resolve(dir, '..', '..'), opened.config.source.dataset),
+        opened.config.train.heldOutFraction,
+      );
+      exclude = [...split.train, ...split.heldOut][index] ?? null;
+    }
+    const { result, pixels } = await pixelViews.openloop(
+      ep,
+      {
+        start: intFlag('start', requireFlag('start', values.start), 0, 0, ep.imageShape[0] - 2),
+        horizon: asked.horizon,
+        context: asked.context ?? 5,
+        temperature: numberFlag('temperature', values.temperature, 0, 0, 10),
+        seed: intFlag('seed', values.seed, 0, 0),
+      },
+      view,
+      exclude,
+    );
     const scale = intFlag('scale', values.scale, 2, 1, 16);
     const bytes =
       format === 'png' ? await dreamStripPng(result, scale) : await dreamStripAnimation(result, format, scale);
@@ -69,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     const info = {
       run: opened.config.id,
       episode: index,
+      pixels,
       heldOut: index >= opened.data.train.length,
       start: result.contextIndices.at(-1),
       context: result.contextIndices.length,
@@ -83,13 +110,14 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(info));
     else {
       console.log(
-        `wrote ${printable(out)}: ${info.context} context + ${info.horizon} dreamed frames of episode ${index}${info.heldOut ? ' (held out)' : ''}, mean pixel MSE ${info.mean_mse.toFixed(5)}`,
+        `wrote ${printable(out)}: ${info.context} context + ${info.horizon} dreamed frames of episode ${index}${info.heldOut ? ' (held out)' : ''}, frames from the ${pixelViewLabel(pixels)}, mean pixel MSE ${info.mean_mse.toFixed(5)}`,
       );
       const clamped = clampsText(info.clamped);
       if (clamped) console.log(clamped);
     }
     return 0;
   } finally {
+    pixelViews.dispose();
     opened.model.dispose();
   }
 }

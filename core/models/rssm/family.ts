@@ -8,6 +8,7 @@ import type {
   FamilyContext,
   LoadedModel,
   ModelFamily,
+  OpenLoopOptions,
   PhaseSpec,
   StepContext,
   StepReport,
@@ -126,14 +127,26 @@ class RssmSession implements TrainSession {
 }
 
 function loadedRssm(m: RssmModel, c: RssmModelConfig, space: Space): LoadedModel {
+  // A decoder trained with image scale 0 never learned anything: the model decodes no pixels (its frames
+  // come from a probe decoder or retrieval, core/runs/pixel-view.ts), and says so instead of showing noise.
+  const decodes = c.loss.imageScale > 0;
   return {
     imageSize: c.image.size,
+    pixels: decodes ? 'decoder' : 'none',
     evaluate: async (episodes, opts) => evaluateRssm(m.params, c, episodes, opts.trainEpisodes),
-    openloop: async (episode, opts) => openLoopEpisode(m.params, c, episode, opts),
-    dreamSession: (opts) => rssmDreamSession(m.params, c, space, opts),
+    ...(decodes
+      ? {
+          openloop: async (episode: Episode, opts: OpenLoopOptions) => openLoopEpisode(m.params, c, episode, opts),
+          dreamSession: (opts: { temperature: number; seed: number }) => rssmDreamSession(m.params, c, space, opts),
+        }
+      : {}),
     filterFeatures: (episode) => rssmFilterFeatures(m.params, c, episode),
     reinitialized: async (seed) => loadedRssm(createRssmModel(c, seed), c, space),
-    latent: () => new RssmLatentModel(m.params, c, space),
+    latent: () => {
+      const view = new RssmLatentModel(m.params, c, space);
+      // Without a trained decoder the view offers no `decode` (the actor's dream says so instead of showing noise).
+      return decodes ? view : (Object.assign(Object.create(view), { decode: undefined }) as RssmLatentModel);
+    },
     dispose: () => disposeRssmModel(m),
   };
 }

@@ -141,6 +141,7 @@ function loadedWorldModel(
 
   return {
     imageSize: S,
+    pixels: 'decoder',
     evaluate,
     openloop: async (ep, o) => dreamer.openloop(ep, o),
     dreamSession: (o) => dreamer.session(o),

@@ -421,6 +421,8 @@ export function createFakeClient(): WorkbenchClient {
       }
       return {
         runId,
+        pixels: 'decoder',
+        pixelsNote: null,
         dataset: dataset ?? 'car-racing-20',
         episode,
         start,
@@ -436,12 +438,19 @@ export function createFakeClient(): WorkbenchClient {
         foreground: fg,
       };
     },
+    runProbe: ({ runId }) => ({
+      runId,
+      modelPixels: 'decoder',
+      probe: null,
+      problem: 'the fake client trains no probe decoders',
+    }),
     dreamReset: ({ runId, episode, step, temperature = 1, sessionId }) => {
       const id = sessionId ?? `s${Math.random().toString(36).slice(2, 8)}`;
       const p = truthPos(episode, step);
       sessions.set(id, { run: runId, ep: episode, t: step, x: p.x, v: 0, temp: temperature });
       return {
         sessionId: id,
+        pixels: 'decoder',
         t: 0,
         frame: frames(1, () => render(p.x, p.y, step)),
         actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
@@ -463,6 +472,7 @@ export function createFakeClient(): WorkbenchClient {
       s.t += 1 + Math.round((action[1] ?? 0) * 2);
       return {
         sessionId,
+        pixels: 'decoder',
         t: s.t,
         frame: frames(1, () => render(s.x, 48, s.t, 12 * s.temp, s.t)),
         actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
@@ -496,6 +506,7 @@ export function createFakeClient(): WorkbenchClient {
         ret[t] = reward[t + 1] + discount[t + 1] * (0.05 * value[t + 1] + 0.95 * ret[t + 1]);
       return {
         runId,
+        pixels: 'decoder',
         dataset: dataset ?? 'car-racing-20',
         episode,
         start,

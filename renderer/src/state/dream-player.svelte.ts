@@ -31,6 +31,8 @@ export class DreamPlayer {
   width = $state(64);
   height = $state(64);
   t = $state(0);
+  /** Where the session's frames come from (a model without a decoder plays through its probe or by retrieval). */
+  pixels = $state<DreamFrame['pixels'] | null>(null);
   reward = $state<number | null>(null);
   done = $state(false);
   space = $state.raw<Space | null>(null);
@@ -115,6 +117,7 @@ export class DreamPlayer {
     this.height = f.frame.shape[1];
     this.width = f.frame.shape[2];
     this.frame = f.frame.data;
+    this.pixels = f.pixels;
     this.t = f.t;
     this.reward = f.reward;
     this.done = f.done;

@@ -69,8 +69,10 @@ type DatasetSummary = {
 type Stats = { min: number; max: number; mean: number; std: number };
 type Availability = { available: boolean; version: string | null; detail: string };
 type MetricPoint = { step: number; time: number | null; phase: string | null; values: Record<string, number> };
+type PixelViewRequest = 'auto' | 'decoder' | 'probe' | 'retrieval';
 type DreamFrame = {
   sessionId: string;
+  pixels: 'decoder' | 'probe' | 'retrieval';
   t: number;
   frame: Frames;
   actionSpace: Space;
@@ -221,6 +223,18 @@ export type Checks = [
   Expect<Equal<Req<'runCheckpoints'>, [req: { runId: string }]>>,
   Expect<Equal<Rep<'runCheckpoints'>, Checkpoint[]>>,
   Expect<Equal<Req<'runEval'>, [req: { runId: string }]>>,
+  Expect<Equal<Req<'runProbe'>, [req: { runId: string; train?: boolean | undefined; steps?: number | undefined }]>>,
+  Expect<
+    Equal<
+      Rep<'runProbe'>,
+      {
+        runId: string;
+        modelPixels: 'decoder' | 'none';
+        probe: { checkpointStep: number; frames: number; steps: number; loss: number; trained: string } | null;
+        problem: string | null;
+      }
+    >
+  >,
   Expect<
     Equal<
       Rep<'runEval'>,
@@ -256,6 +270,7 @@ export type Checks = [
           context?: number | undefined;
           temperature?: number | undefined;
           seed?: number | undefined;
+          view?: PixelViewRequest | undefined;
         },
       ]
     >
@@ -265,6 +280,8 @@ export type Checks = [
       Rep<'dreamOpenLoop'>,
       {
         runId: string;
+        pixels: 'decoder' | 'probe' | 'retrieval';
+        pixelsNote: string | null;
         dataset: string;
         episode: number;
         start: number;
@@ -302,6 +319,7 @@ export type Checks = [
           temperature?: number | undefined;
           seed?: number | undefined;
           sessionId?: string | undefined;
+          view?: PixelViewRequest | undefined;
         },
       ]
     >
@@ -337,6 +355,7 @@ export type Checks = [
       Rep<'dreamImagine'>,
       {
         runId: string;
+        pixels: 'decoder' | 'probe' | 'retrieval';
         dataset: string;
         episode: number;
         start: number;
@@ -378,6 +397,7 @@ export type Checks = [
                 horizon: number;
                 temperature?: number | undefined;
                 seed?: number | undefined;
+                view?: PixelViewRequest | undefined;
               }
             | { kind: 'frames'; frames: Frames };
           format: 'png' | 'gif' | 'webp';
@@ -487,6 +507,7 @@ export type Checks = [
       | 'runMetrics'
       | 'runCheckpoints'
       | 'runEval'
+      | 'runProbe'
       | 'dreamOpenLoop'
       | 'dreamReset'
       | 'dreamStep'

@@ -40,6 +40,7 @@ export const runSummary = {
 };
 const dreamFrame = {
   sessionId: 's1',
+  pixels: 'decoder',
   t: 0,
   frame: frames(1),
   actionSpace: space,
@@ -82,7 +83,8 @@ export const REQUESTS: Record<ChannelName, unknown> = {
   'runs:metrics': { runId: 'wm-1', since: 5 },
   'runs:checkpoints': { runId: 'wm-1' },
   'runs:eval': { runId: 'wm-1' },
-  'dreams:openloop': { runId: 'wm-1', episode: 0, start: 3, horizon: 10, temperature: 1 },
+  'runs:probe': { runId: 'rssm-1', train: true, steps: 50 },
+  'dreams:openloop': { runId: 'wm-1', episode: 0, start: 3, horizon: 10, temperature: 1, view: 'probe' },
   'dreams:reset': { runId: 'wm-1', episode: 0, step: 3 },
   'dreams:step': { sessionId: 's1', action: [0.5, 1, 0] },
   'dreams:frame': { sessionId: 's1' },
@@ -118,6 +120,7 @@ export const BAD_REQUESTS: Record<ChannelName, [unknown, string]> = {
   'runs:metrics': [{ runId: 'wm-1', limit: 1.5 }, 'payload.limit'],
   'runs:checkpoints': [null, 'payload.runId'],
   'runs:eval': [{ runId: 'wm-1', checkpoint: 3 }, 'payload'],
+  'runs:probe': [{ runId: 'rssm-1', steps: 0 }, 'payload.steps'],
   'dreams:openloop': [{ runId: 'wm-1', episode: 0, start: 3, horizon: 10, temperature: 0 }, 'payload.temperature'],
   'dreams:reset': [{ runId: 'wm-1', episode: 0 }, 'payload.step'],
   'dreams:step': [{ sessionId: 's1', action: [NaN] }, 'payload.action.0'],
@@ -216,8 +219,16 @@ export const REPLIES: Record<ChannelName, unknown> = {
     },
     notes: ['state probe: no state in these episodes'],
   },
+  'runs:probe': {
+    runId: 'rssm-1',
+    modelPixels: 'none',
+    probe: { checkpointStep: 40, frames: 200, steps: 50, loss: 0.01, trained: '2026-11-30T14:00:00Z' },
+    problem: null,
+  },
   'dreams:openloop': {
     runId: 'wm-1',
+    pixels: 'probe',
+    pixelsNote: null,
     dataset: 'demo',
     episode: 0,
     start: 3,
@@ -244,6 +255,7 @@ export const REPLIES: Record<ChannelName, unknown> = {
   'dreams:close': { closed: true },
   'dreams:imagine': {
     runId: 'ac-1',
+    pixels: 'decoder',
     dataset: 'demo',
     episode: 0,
     start: 3,

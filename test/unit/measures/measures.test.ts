@@ -63,6 +63,7 @@ function fakeModel(b: Behaviour): LoadedModel {
   };
   return {
     imageSize: S,
+    pixels: 'decoder',
     evaluate: async () => ({}),
     async openloop(ep: Episode, o: OpenLoopOptions): Promise<OpenLoopResult> {
       const T = ep.imageShape[0];

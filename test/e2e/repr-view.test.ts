@@ -1,0 +1,243 @@
+/**
+ * End to end in web mode, seeing models that decode no pixels, and compare mode (issue 15 items 2 and 5). The
+ * pixel-less model is a real debug RSSM trained with `--set loss.imageScale=0`: its decoder never learned, so its
+ * LoadedModel reports pixels 'none' (core/models/rssm/family.ts), as a contrastive or prototype RSSM does. The
+ * Dream Lab first shows it by retrieval (labelled, saying why), then trains its probe decoder from the button and
+ * shows the dream through it, labelled "probe decoder"; compare mode puts it beside a reconstructing RSSM on the
+ * same episode and start; Play dream plays it through the probe. ONEIRO_E2E_SHOTS=DIR saves a screenshot of each.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright';
+import { ROOT, startHost } from './support/host.ts';
+import type { RunningHost } from './support/host.ts';
+import { ensureRendererBuilt } from './support/build.ts';
+import { chromiumMissingReason, openSession, closeSession, keepFailure } from './support/browser.ts';
+import type { Session } from './support/browser.ts';
+
+const DATASET = 'e2e-cart';
+const SHOTS = process.env.ONEIRO_E2E_SHOTS;
+
+async function waitUntil<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000) {
+  const t0 = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** FNV hash of a canvas's pixels, and whether it is one flat colour. */
+async function canvasHash(page: Page, name: string): Promise<{ hash: number; flat: boolean }> {
+  return page.getByRole('img', { name, exact: true }).evaluate((c: any) => {
+    const d: Uint8ClampedArray = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let hash = 2166136261;
+    let flat = true;
+    for (let i = 0; i < d.length; i++) {
+      hash = Math.imul(hash ^ d[i], 16777619) >>> 0;
+      if (flat && d[i] !== d[i % 4]) flat = false;
+    }
+    return { hash, flat };
+  });
+}
+
+const nav = (page: Page, label: string) =>
+  page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: label, exact: true }).click();
+
+async function shot(page: Page, name: string) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function assertNoErrors(page: Page) {
+  const alerts = await page.getByRole('alert').allTextContents();
+  assert.deepEqual(alerts, [], `the UI shows errors: ${alerts.join(' | ')}`);
+}
+
+const noteText = async (page: Page, name: string) =>
+  ((await page.getByRole('note', { name, exact: true }).textContent()) ?? '').trim();
+
+const missing = chromiumMissingReason();
+const skipReason = missing && !process.env.CI ? missing : null;
+
+describe('models without a decoder, seen through a probe decoder; compare mode', { skip: skipReason ?? false }, () => {
+  let host: RunningHost | undefined;
+  let s: Session | undefined;
+  let blindRun = '';
+  let sightedRun = '';
+
+  before(
+    async () => {
+      if (missing) throw new Error(missing);
+      await ensureRendererBuilt();
+      host = await startHost();
+      const cli = (args: string[]) => {
+        const r = spawnSync(process.execPath, [join(ROOT, 'bin/oneiro.mjs'), ...args, '--workspace', host!.workspace], {
+          encoding: 'utf8',
+          env: { ...process.env, ONEIRO_TEST: '1' },
+        });
+        assert.equal(r.status, 0, `oneiro ${args.join(' ')}: ${r.stderr}`);
+        return r.stdout;
+      };
+      const train = (extra: string[]) =>
+        JSON.parse(
+          cli([
+            'train',
+            '--model',
+            'rssm',
+            '--preset',
+            'debug',
+            '--dataset',
+            DATASET,
+            '--steps',
+            '10',
+            '--set',
+            'train.batch=4',
+            '--set',
+            'train.length=8',
+            ...extra,
+            '--json',
+          ])
+            .trim()
+            .split('\n')
+            .at(-1)!,
+        ).run as string;
+      cli(['collect', '--env', 'cartpole-swingup', '--episodes', '4', '--dataset', DATASET, '--size', '32']);
+      blindRun = train(['--set', 'loss.imageScale=0']);
+      sightedRun = train([]);
+      s = await openSession(host.url);
+    },
+    { timeout: 300_000 },
+  );
+
+  after(async () => {
+    if (s) await closeSession(s);
+    if (host) await host.stop();
+  });
+
+  function step(name: string, timeout: number, fn: (page: Page) => Promise<void>) {
+    it(name, { timeout }, async () => {
+      assert.ok(s && host, 'the host and browser did not start (see the before hook)');
+      try {
+        await fn(s.page);
+      } catch (e) {
+        const base = await keepFailure(s, name);
+        const err = e as Error;
+        err.message +=
+          `\n  screenshot: ${base}.png\n  trace: ${base}-trace.zip` +
+          `\n  browser problems: ${s.problems.slice(-5).join(' | ') || 'none'}\n  host output (tail):\n${host.output().slice(-1500)}`;
+        throw err;
+      }
+    });
+  }
+
+  step("a non-decoding run's dream is visible through its probe decoder, labelled as such", 300_000, async (page) => {
+    await nav(page, 'Dream Lab');
+    await page.getByLabel('Run', { exact: true }).selectOption(blindRun);
+    await page.getByLabel('Dataset', { exact: true }).selectOption(DATASET);
+    await page.getByLabel('Start step').fill('8');
+    await page.getByLabel('Horizon', { exact: true }).fill('20');
+    await page.getByRole('button', { name: 'Dream', exact: true }).click();
+    // No probe yet: retrieval, labelled, with the reason.
+    await waitUntil(
+      'the retrieval label',
+      async () => (await noteText(page, 'Pixel source')) === 'frames: retrieval',
+      90_000,
+    );
+    assert.match(
+      (await page.locator('.pxnote').textContent()) ?? '',
+      /decodes no pixels and run \S+ has no probe decoder/,
+    );
+    assert.equal((await canvasHash(page, 'Dream frame')).flat, false, 'retrieved frames are real frames');
+    await shot(page, 'dream-lab-retrieval');
+    await page.getByLabel('Probe steps').fill('150');
+    await page.getByRole('button', { name: 'Train probe decoder' }).click();
+    await waitUntil(
+      'the dream through the probe decoder',
+      async () => (await noteText(page, 'Pixel source')) === 'frames: probe decoder',
+      240_000,
+    );
+    const caption =
+      (await page.locator('figure', { has: page.getByRole('img', { name: 'Dream frame' }) }).textContent()) ?? '';
+    assert.match(caption, /probe decoder/, `the dream canvas says where its frames come from (${caption})`);
+    const f0 = await canvasHash(page, 'Dream frame');
+    assert.equal(f0.flat, false, 'the probe draws a frame, not a flat colour');
+    // Scrubbing shows other probe-decoded frames.
+    const scrub = page.getByLabel('Rollout step');
+    await scrub.fill('20');
+    await waitUntil(
+      'another dreamed frame',
+      async () => (await canvasHash(page, 'Dream frame')).hash !== f0.hash,
+      10_000,
+    );
+    await page.getByRole('button', { name: 'Retrain probe decoder' }).waitFor();
+    await assertNoErrors(page);
+    await shot(page, 'dream-lab-probe');
+  });
+
+  step(
+    'compare mode shows two runs side by side: real | run A | run B, both error curves on one chart',
+    180_000,
+    async (page) => {
+      await nav(page, 'Dream Lab');
+      await page.getByLabel('Run', { exact: true }).selectOption(blindRun);
+      await page.getByLabel('Compare run').selectOption(sightedRun);
+      await page.getByLabel('Start step').fill('6');
+      await page.getByRole('button', { name: 'Dream', exact: true }).click();
+      const region = page.getByRole('region', { name: 'Compare runs' });
+      await region.waitFor({ timeout: 90_000 });
+      for (const name of ['Compare real frame', 'Run A frame', 'Run B frame']) {
+        await region.getByRole('img', { name, exact: true }).waitFor();
+        assert.equal((await canvasHash(page, name)).flat, false, `${name} is not blank`);
+      }
+      assert.equal(await noteText(page, 'Run A pixel source'), 'probe decoder');
+      assert.equal(await noteText(page, 'Run B pixel source'), "model's decoder");
+      const heads = (await region.locator('.head').allTextContents()).join(' | ');
+      assert.ok(heads.includes(blindRun) && heads.includes(sightedRun), `both run ids are shown (${heads})`);
+      // Both runs' curves on one chart (uPlot legend rows name each run).
+      const chart = region.getByRole('img', { name: 'Compare error curves' });
+      await chart.waitFor();
+      const legend = (await region.locator('.u-legend').textContent()) ?? '';
+      assert.ok(
+        legend.includes(`A ${blindRun}`) && legend.includes(`B ${sightedRun}`),
+        `legend names both (${legend})`,
+      );
+      // One scrubber moves both dreams.
+      const a0 = await canvasHash(page, 'Run A frame');
+      const b0 = await canvasHash(page, 'Run B frame');
+      await region.getByLabel('Compare step').fill('20');
+      await waitUntil(
+        'both dreams to move with the compare scrubber',
+        async () =>
+          (await canvasHash(page, 'Run A frame')).hash !== a0.hash &&
+          (await canvasHash(page, 'Run B frame')).hash !== b0.hash,
+        10_000,
+      );
+      await assertNoErrors(page);
+      await shot(page, 'dream-lab-compare');
+    },
+  );
+
+  step('Play dream plays the non-decoding run through its probe decoder, labelled', 120_000, async (page) => {
+    await nav(page, 'Play dream');
+    await page.getByLabel('Run', { exact: true }).selectOption(blindRun);
+    await page.getByLabel('Real frame', { exact: true }).fill('3');
+    await page.getByRole('button', { name: 'Start dream' }).click();
+    await page.getByRole('button', { name: 'Reset to real frame' }).waitFor({ timeout: 60_000 });
+    assert.equal(await noteText(page, 'Pixel source'), 'probe decoder');
+    assert.equal((await canvasHash(page, 'Dream player frame')).flat, false);
+    await assertNoErrors(page);
+    await shot(page, 'play-probe');
+  });
+});
