@@ -8,9 +8,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright';
+import { waitUntil, canvasInfo, nav, shot, assertNoErrors } from './support/page.ts';
 import { ROOT, startHost } from './support/host.ts';
 import type { RunningHost } from './support/host.ts';
 import { ensureRendererBuilt } from './support/build.ts';
@@ -18,50 +18,6 @@ import { chromiumMissingReason, openSession, closeSession, keepFailure } from '.
 import type { Session } from './support/browser.ts';
 
 const DATASET = 'e2e-cart';
-const SHOTS = process.env.ONEIRO_E2E_SHOTS;
-
-async function waitUntil<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000) {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function canvasHash(page: Page, name: string): Promise<{ hash: number; blank: boolean }> {
-  return page.getByRole('img', { name, exact: true }).evaluate((c: any) => {
-    const d: Uint8ClampedArray = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let hash = 2166136261;
-    let blank = true;
-    for (let i = 0; i < d.length; i++) {
-      hash = Math.imul(hash ^ d[i], 16777619) >>> 0;
-      if (blank && d[i] !== d[i % 4]) blank = false;
-    }
-    return { hash, blank };
-  });
-}
-
-const nav = (page: Page, label: string) =>
-  page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: label, exact: true }).click();
-
-async function shot(page: Page, name: string) {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function assertNoErrors(page: Page) {
-  const alerts = await page.getByRole('alert').allTextContents();
-  assert.deepEqual(alerts, [], `the UI shows errors: ${alerts.join(' | ')}`);
-}
 
 const missing = chromiumMissingReason();
 const skipReason = missing && !process.env.CI ? missing : null;
@@ -162,7 +118,7 @@ describe("Dreamer in the workbench: the actor's dream and the autopilot", { skip
       assert.equal(await page.getByRole('img', { name: 'Loss curve model/actor_loss' }).count(), 0);
       await page.getByRole('img', { name: 'Loss curve model/model_loss' }).waitFor();
       await assertNoErrors(page);
-      await shot(page, 'runs-behaviour');
+      await shot(page, 'runs-behaviour', { fullPage: true });
     },
   );
 
@@ -174,9 +130,9 @@ describe("Dreamer in the workbench: the actor's dream and the autopilot", { skip
     await page.getByLabel('Actor horizon').fill('12');
     await page.getByRole('button', { name: 'Imagine with the actor' }).click();
     await page.getByRole('img', { name: 'Actor dream frame' }).waitFor({ timeout: 90_000 });
-    const f0 = await canvasHash(page, 'Actor dream frame');
+    const f0 = await canvasInfo(page, 'Actor dream frame');
     assert.equal(f0.blank, false, 'the decoded start state is not blank');
-    assert.equal((await canvasHash(page, 'Actor start frame')).blank, false);
+    assert.equal((await canvasInfo(page, 'Actor start frame')).blank, false);
     await page.getByRole('img', { name: 'Actor reward chart' }).waitFor();
     await page.getByRole('img', { name: 'Actor value return chart' }).waitFor();
     const strip = page.getByRole('slider', { name: 'Actor dream strip' });
@@ -184,7 +140,7 @@ describe("Dreamer in the workbench: the actor's dream and the autopilot", { skip
     await page.keyboard.press('End');
     await waitUntil(
       'another imagined frame after scrubbing the strip',
-      async () => (await canvasHash(page, 'Actor dream frame')).hash !== f0.hash,
+      async () => (await canvasInfo(page, 'Actor dream frame')).hash !== f0.hash,
       10_000,
     );
     const stepText = (await page.getByRole('definition').filter({ hasText: '/ 12' }).textContent()) ?? '';
@@ -192,7 +148,7 @@ describe("Dreamer in the workbench: the actor's dream and the autopilot", { skip
     const ret = Number((await page.getByTestId('actor-lambda-return').textContent())?.trim());
     assert.ok(Number.isFinite(ret), `a λ-return is shown (${ret})`);
     await assertNoErrors(page);
-    await shot(page, 'dream-lab-actor');
+    await shot(page, 'dream-lab-actor', { fullPage: true });
     // A CEM run gets the reason instead of the button.
     await page.getByLabel('Run', { exact: true }).selectOption(cemRun);
     assert.match(
@@ -214,7 +170,7 @@ describe("Dreamer in the workbench: the actor's dream and the autopilot", { skip
     await page.getByRole('button', { name: 'Autopilot' }).click();
     await waitUntil('the actor to drive a few steps', async () => (await t()) > 5 && (await driver()) === 'actor');
     assert.match((await page.getByRole('status', { name: 'Driver' }).textContent()) ?? '', /autopilot · actor drives/);
-    await shot(page, 'play-autopilot');
+    await shot(page, 'play-autopilot', { fullPage: true });
     // A steering key takes over.
     await page.keyboard.down('ArrowLeft');
     await waitUntil('the user to drive', async () => (await driver()) === 'user', 10_000);

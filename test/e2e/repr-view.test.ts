@@ -9,9 +9,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright';
+import { waitUntil, canvasInfo, nav, shot, assertNoErrors } from './support/page.ts';
 import { ROOT, startHost } from './support/host.ts';
 import type { RunningHost } from './support/host.ts';
 import { ensureRendererBuilt } from './support/build.ts';
@@ -19,51 +19,6 @@ import { chromiumMissingReason, openSession, closeSession, keepFailure } from '.
 import type { Session } from './support/browser.ts';
 
 const DATASET = 'e2e-cart';
-const SHOTS = process.env.ONEIRO_E2E_SHOTS;
-
-async function waitUntil<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000) {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** FNV hash of a canvas's pixels, and whether it is one flat colour. */
-async function canvasHash(page: Page, name: string): Promise<{ hash: number; flat: boolean }> {
-  return page.getByRole('img', { name, exact: true }).evaluate((c: any) => {
-    const d: Uint8ClampedArray = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let hash = 2166136261;
-    let flat = true;
-    for (let i = 0; i < d.length; i++) {
-      hash = Math.imul(hash ^ d[i], 16777619) >>> 0;
-      if (flat && d[i] !== d[i % 4]) flat = false;
-    }
-    return { hash, flat };
-  });
-}
-
-const nav = (page: Page, label: string) =>
-  page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: label, exact: true }).click();
-
-async function shot(page: Page, name: string) {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function assertNoErrors(page: Page) {
-  const alerts = await page.getByRole('alert').allTextContents();
-  assert.deepEqual(alerts, [], `the UI shows errors: ${alerts.join(' | ')}`);
-}
 
 const noteText = async (page: Page, name: string) =>
   ((await page.getByRole('note', { name, exact: true }).textContent()) ?? '').trim();
@@ -159,8 +114,8 @@ describe('models without a decoder, seen through a probe decoder; compare mode',
       (await page.locator('.pxnote').textContent()) ?? '',
       /decodes no pixels and run \S+ has no probe decoder/,
     );
-    assert.equal((await canvasHash(page, 'Dream frame')).flat, false, 'retrieved frames are real frames');
-    await shot(page, 'dream-lab-retrieval');
+    assert.equal((await canvasInfo(page, 'Dream frame')).blank, false, 'retrieved frames are real frames');
+    await shot(page, 'dream-lab-retrieval', { fullPage: true });
     await page.getByLabel('Probe steps').fill('150');
     await page.getByRole('button', { name: 'Train probe decoder' }).click();
     await waitUntil(
@@ -171,19 +126,19 @@ describe('models without a decoder, seen through a probe decoder; compare mode',
     const caption =
       (await page.locator('figure', { has: page.getByRole('img', { name: 'Dream frame' }) }).textContent()) ?? '';
     assert.match(caption, /probe decoder/, `the dream canvas says where its frames come from (${caption})`);
-    const f0 = await canvasHash(page, 'Dream frame');
-    assert.equal(f0.flat, false, 'the probe draws a frame, not a flat colour');
+    const f0 = await canvasInfo(page, 'Dream frame');
+    assert.equal(f0.blank, false, 'the probe draws a frame, not a flat colour');
     // Scrubbing shows other probe-decoded frames.
     const scrub = page.getByLabel('Rollout step');
     await scrub.fill('20');
     await waitUntil(
       'another dreamed frame',
-      async () => (await canvasHash(page, 'Dream frame')).hash !== f0.hash,
+      async () => (await canvasInfo(page, 'Dream frame')).hash !== f0.hash,
       10_000,
     );
     await page.getByRole('button', { name: 'Retrain probe decoder' }).waitFor();
     await assertNoErrors(page);
-    await shot(page, 'dream-lab-probe');
+    await shot(page, 'dream-lab-probe', { fullPage: true });
   });
 
   step(
@@ -199,7 +154,7 @@ describe('models without a decoder, seen through a probe decoder; compare mode',
       await region.waitFor({ timeout: 90_000 });
       for (const name of ['Compare real frame', 'Run A frame', 'Run B frame']) {
         await region.getByRole('img', { name, exact: true }).waitFor();
-        assert.equal((await canvasHash(page, name)).flat, false, `${name} is not blank`);
+        assert.equal((await canvasInfo(page, name)).blank, false, `${name} is not blank`);
       }
       assert.equal(await noteText(page, 'Run A pixel source'), 'probe decoder');
       assert.equal(await noteText(page, 'Run B pixel source'), "model's decoder");
@@ -214,18 +169,18 @@ describe('models without a decoder, seen through a probe decoder; compare mode',
         `legend names both (${legend})`,
       );
       // One scrubber moves both dreams.
-      const a0 = await canvasHash(page, 'Run A frame');
-      const b0 = await canvasHash(page, 'Run B frame');
+      const a0 = await canvasInfo(page, 'Run A frame');
+      const b0 = await canvasInfo(page, 'Run B frame');
       await region.getByLabel('Compare step').fill('20');
       await waitUntil(
         'both dreams to move with the compare scrubber',
         async () =>
-          (await canvasHash(page, 'Run A frame')).hash !== a0.hash &&
-          (await canvasHash(page, 'Run B frame')).hash !== b0.hash,
+          (await canvasInfo(page, 'Run A frame')).hash !== a0.hash &&
+          (await canvasInfo(page, 'Run B frame')).hash !== b0.hash,
         10_000,
       );
       await assertNoErrors(page);
-      await shot(page, 'dream-lab-compare');
+      await shot(page, 'dream-lab-compare', { fullPage: true });
     },
   );
 
@@ -236,8 +191,8 @@ describe('models without a decoder, seen through a probe decoder; compare mode',
     await page.getByRole('button', { name: 'Start dream' }).click();
     await page.getByRole('button', { name: 'Reset to real frame' }).waitFor({ timeout: 60_000 });
     assert.equal(await noteText(page, 'Pixel source'), 'probe decoder');
-    assert.equal((await canvasHash(page, 'Dream player frame')).flat, false);
+    assert.equal((await canvasInfo(page, 'Dream player frame')).blank, false);
     await assertNoErrors(page);
-    await shot(page, 'play-probe');
+    await shot(page, 'play-probe', { fullPage: true });
   });
 });

@@ -7,11 +7,11 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import type { Page } from 'playwright';
 import { startHost } from './support/host.ts';
+import { waitUntil, canvasInfo, canvasDiff, nav, shot, assertNoErrors } from './support/page.ts';
 import type { RunningHost } from './support/host.ts';
 import { ensureRendererBuilt } from './support/build.ts';
 import { chromiumMissingReason, openSession, closeSession, keepFailure } from './support/browser.ts';
@@ -29,78 +29,6 @@ const EPISODE_STEPS = 250;
 const RUN_STEPS = 1000;
 /** Open-loop horizons from which the trained debug model is expected to beat copy-last-frame. */
 const MIN_WINNING_HORIZON = 5;
-const SHOTS = process.env.ONEIRO_E2E_SHOTS;
-
-async function waitUntil<T>(
-  what: string,
-  fn: () => Promise<T | null | undefined | false>,
-  timeoutMs = 30_000,
-  everyMs = 200,
-): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > timeoutMs)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-/** Pixel summary of a canvas found by its accessible name: size, a hash, and whether it is a flat fill. */
-async function canvasInfo(page: Page, name: string): Promise<{ w: number; h: number; hash: number; blank: boolean }> {
-  return page.getByRole('img', { name, exact: true }).evaluate((c: any) => {
-    const d: Uint8ClampedArray = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let hash = 2166136261;
-    let blank = true;
-    for (let i = 0; i < d.length; i++) {
-      hash = Math.imul(hash ^ d[i], 16777619) >>> 0;
-      if (blank && d[i] !== d[i % 4]) blank = false;
-    }
-    return { w: c.width, h: c.height, hash, blank };
-  });
-}
-
-/** Mean absolute pixel difference (0..255) between two canvases of the same size. */
-async function canvasDiff(page: Page, a: string, b: string): Promise<number> {
-  const da = await page
-    .getByRole('img', { name: a, exact: true })
-    .evaluate((c: any) =>
-      Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data as Uint8ClampedArray),
-    );
-  const db = await page
-    .getByRole('img', { name: b, exact: true })
-    .evaluate((c: any) =>
-      Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data as Uint8ClampedArray),
-    );
-  assert.equal(da.length, db.length, `${a} and ${b} differ in size`);
-  let s = 0;
-  for (let i = 0; i < da.length; i++) s += Math.abs(da[i] - db[i]);
-  return s / da.length;
-}
-
-async function nav(page: Page, label: string) {
-  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: label, exact: true }).click();
-}
-
-async function shot(page: Page, name: string) {
-  if (!SHOTS) return;
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
-
-/** No error toast is showing (service errors surface as role=alert). */
-async function assertNoErrors(page: Page) {
-  const alerts = await page.getByRole('alert').allTextContents();
-  assert.deepEqual(alerts, [], `the UI shows errors: ${alerts.join(' | ')}`);
-}
 
 // Without Chromium the suite is skipped with the reason shown — except in CI (.ci/run installs it), where
 // a missing browser must fail rather than pass silently.
