@@ -168,6 +168,7 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
     behavior: c.behavior,
     planner: c.planner,
     actorCritic: c.actorCritic,
+    lexa: c.lexa,
     online: c.online,
     imageSize: c.image.size,
   }),
