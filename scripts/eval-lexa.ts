@@ -50,7 +50,7 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 
 const backend = await initBackend();
 const workspace = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-lexa-'));
-// The CPU preset at 32×32 (as eval:dreamer), windows of 16 × 16 (256 imagination starts: LEXA trains two
+// The CPU preset at 32×32 (as eval:dreamer), windows of 8 × 16 (128 imagination starts: LEXA trains two
 // actor-critics and an ensemble per step), point-goals' own schedule: 50-step episodes without action repeat,
 // 10 random seed episodes, then one episode every 10 steps (the explorer and the achiever taking turns).
 const pointGoals = values.env === 'point-goals';
@@ -67,7 +67,7 @@ const { id, dir } = await createRun({
     image: { size: 32 },
     encoder: { kernels: [4, 4, 4] },
     decoder: { kernels: [5, 6, 6] },
-    train: { batch: 16, length: 16 },
+    train: { batch: 8, length: 16 },
     lexa: { achiever: { reward: values.reward } },
     online: pointGoals
       ? { seedEpisodes: 10, trainEvery: 10, actionRepeat: 1, episodeSteps: 50 }
