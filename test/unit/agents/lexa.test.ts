@@ -70,6 +70,9 @@ test('temporal-distance targets: the positive grid and steps-to-go labels match 
   const M = 6;
   const neg = distancePairs(5, M, 2, 40, 0.1, new Rng(4));
   assert.equal(neg.label.length, 44);
+  const many = distancePairs(5, M, 2, 100, 2, new Rng(4));
+  for (let k = 100; k < 300; k++)
+    assert.notEqual(Math.floor((many.cur[k] % M) / 2), Math.floor((many.goal[k] % M) / 2), `negative ${k}`);
   for (let k = 40; k < 44; k++) {
     const bc = neg.cur[k] % M;
     const bg = neg.goal[k] % M;
