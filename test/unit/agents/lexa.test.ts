@@ -7,7 +7,7 @@ import { disagreementReward, ensembleLoss, initEnsemble, offsetPairs } from '../
 import { distancePairs, futureGoalIdxs } from '../../../core/agents/temporal-distance.ts';
 import { Achiever } from '../../../core/agents/achiever.ts';
 import { Plan2Explore } from '../../../core/agents/plan2explore.ts';
-import { EveryNCalls } from '../../../core/agents/lexa.ts';
+import { EveryNCalls, Lexa } from '../../../core/agents/lexa.ts';
 import { actorForward } from '../../../core/agents/actor.ts';
 import { modeAction } from '../../../core/agents/action-dist.ts';
 import { LEXA_DEBUG, type AchieverConfig } from '../../../core/models/lexa-config.ts';
@@ -218,4 +218,38 @@ test('the achiever refuses a world model without an encoder, naming what it need
     () => new Achiever(LEXA_DEBUG.achiever, new PointWorld(false), 1),
     /needs a world model with an image encoder/,
   );
+});
+
+test('LEXA checkpoints explorer and achiever as sub-groups with its turn counter; a restored copy continues identically', () => {
+  const wm = new GoalWorld();
+  const config = { ...LEXA_DEBUG, achiever: achieverConfig('temporal') };
+  const run = (l: Lexa, seed: number) => {
+    const rng = new Rng(seed);
+    const starts = randomStarts(16, rng.int(2 ** 31));
+    const embeds = tf.randomUniform([16, 2], -1, 1, 'float32', rng.int(2 ** 31)) as tf.Tensor2D;
+    try {
+      return l.update(wm, starts, rng.int(2 ** 31), { seqLength: 4, embeds }).metrics;
+    } finally {
+      wm.disposeState(starts);
+      embeds.dispose();
+    }
+  };
+  const a = new Lexa(config, wm, 1);
+  run(a, 1);
+  a.beginEpisode();
+  a.beginEpisode();
+  const ck = a.checkpoint();
+  assert.ok(Object.keys(ck.tensors).some((k) => k.startsWith('explorer/ens0/')));
+  assert.ok(Object.keys(ck.tensors).some((k) => k.startsWith('achiever/dd/')));
+  const saved = {
+    tensors: Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, tf.clone(t)])),
+    state: JSON.parse(JSON.stringify(ck.state)),
+  };
+  const b = new Lexa(config, wm, 42);
+  b.restore(saved);
+  tf.dispose(Object.values(saved.tensors));
+  assert.deepEqual(run(b, 7), run(a, 7));
+  assert.deepEqual([b.beginEpisode(), b.beginEpisode()], [a.beginEpisode(), a.beginEpisode()]);
+  a.dispose();
+  b.dispose();
 });
