@@ -16,6 +16,7 @@ import { rssmFamily } from '../../../core/models/rssm/family.ts';
 import { rssmConfig } from '../../../core/models/rssm/config.ts';
 import { Lexa } from '../../../core/agents/lexa.ts';
 import { evaluateGoals, formatGoalReport } from '../../../core/runs/goal-eval.ts';
+import { achieverOf, goalDream } from '../../../core/runs/goal-dream.ts';
 import { Rng } from '../../../core/util/rng.ts';
 
 before(async () => {
@@ -131,4 +132,34 @@ test('oneiro eval --goals: a row per point-goals goal for the achiever, the expl
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('goal dream: the achiever imagines towards a goal frame; distance per step, ≈0 when the context frame is the goal', async () => {
+  const config = rssmConfig('debug', { behavior: 'lexa', lexa: { achiever: { reward: 'temporal' } } });
+  const data = onlineTrainData('point-goals', SIZE);
+  const inner = await rssmFamily.createSession({ config, seed: 0, data, runDir: null, log: () => {} });
+  const settings = rssmFamily.agentSettings!(config);
+  const wm = inner.latent!()!;
+  const lexa = new Lexa(settings.lexa!, wm, 1);
+  const env = makeEnv('point-goals', { size: SIZE });
+  const goal = env.goals!()[2].image;
+  const start = env.reset(5).image;
+  const n0 = tf.memory().numTensors;
+  const H = 6;
+  const d = goalDream(wm, achieverOf(lexa), start, new Float32Array(wm.actionDim), goal, H);
+  assert.equal(tf.memory().numTensors, n0, 'no tensors left behind');
+  assert.equal(d.frames.length, (H + 1) * SIZE * SIZE * 3);
+  assert.equal(d.cosineDistance.length, H + 1);
+  assert.equal(d.temporalDistance?.length, H + 1);
+  assert.ok(d.cosineDistance[0] > 1e-4, 'another frame is not at distance 0');
+  // From the initial state with a zero action, filtering the goal frame is exactly how goal features are made.
+  const same = goalDream(wm, achieverOf(lexa), goal, new Float32Array(wm.actionDim), goal, H);
+  assert.ok(Math.abs(same.cosineDistance[0]) < 1e-5, `distance to itself ${same.cosineDistance[0]}`);
+  assert.throws(() => achieverOf(lexa.explorer), /has no achiever/);
+  assert.throws(
+    () => goalDream(wm, lexa.achiever, start, new Float32Array(wm.actionDim), goal.subarray(1), H),
+    /do not fit/,
+  );
+  lexa.dispose();
+  inner.dispose();
 });
