@@ -25,6 +25,19 @@ import { discountWeights, lambdaReturn } from './lambda-return.ts';
  * (discrete), 'both' mixes (DreamerV2 actor_grad_mix). The actor sees stop-gradient features. The slow critic
  * (targets and baseline) follows the critic on its schedule (critic.ts).
  */
+/**
+ * Hooks for behaviours built on this one (Plan2Explore, LEXA's achiever): a reward function replacing the
+ * model's reward head, and a per-start context ([N, C], e.g. a goal embedding) concatenated to the actor's and
+ * critic's inputs at every imagined step (lexa gcdreamer_imag.py `get_actor_inp`).
+ */
+export interface ImaginationHooks {
+  /** Rewards of the imagined states from their features [H + 1, N, F] → [H + 1, N] (index 0 = start). */
+  reward?: (features: tf.Tensor3D) => tf.Tensor2D;
+  context?: tf.Tensor2D;
+  /** Sees the imagined features (stop-gradient; inside a tidy: tf.keep what outlives it). */
+  onImagined?: (features: tf.Tensor3D) => void;
+}
+
 export interface ActorCriticLosses {
   actor: tf.Scalar;
   critic: tf.Scalar;
@@ -46,22 +59,34 @@ export class ActorCritic implements Behavior {
     readonly config: ActorCriticConfig,
     model: { featureSize: number; actionDim: number; actionSpace: Space },
     seed: number,
+    /** Width of the context the hooks concatenate to the features (0: none). */
+    readonly contextSize = 0,
   ) {
     const rng = new Rng(seed ^ 0xac7c);
+    const inputSize = model.featureSize + contextSize;
     this.distKind = actorDistKind(config, model.actionSpace);
     this.grad = actorGrad(config, model.actionSpace);
-    initActor(this.actor, config, model.featureSize, model.actionDim, this.distKind, rng);
-    initCritic(this.critic, config, model.featureSize, rng);
-    initCritic(this.slow, config, model.featureSize, rng, 'slow');
+    initActor(this.actor, config, inputSize, model.actionDim, this.distKind, rng);
+    initCritic(this.critic, config, inputSize, rng);
+    initCritic(this.slow, config, inputSize, rng, 'slow');
     const a = config.actor;
     const c = config.critic;
     this.actorOpt = new Adam(this.actor, { lr: a.lr, eps: a.adamEps, clipNorm: a.clipNorm });
     this.criticOpt = new Adam(this.critic, { lr: c.lr, eps: c.adamEps, clipNorm: c.clipNorm });
   }
 
-  act(wm: LatentWorldModel, state: LatentState, seed: number | null): Float32Array {
+  /** Features ‖ context ([N, F + C]); the context is repeated when the features hold several steps of N. */
+  private input(feat: tf.Tensor2D, context?: tf.Tensor2D): tf.Tensor2D {
+    if (!this.contextSize) return feat;
+    if (!context || context.shape[1] !== this.contextSize)
+      throw new Error(`this behaviour needs a context of width ${this.contextSize} (a goal) to act`);
+    const reps = feat.shape[0] / context.shape[0];
+    return tf.concat([feat, reps === 1 ? context : tf.tile(context, [reps, 1])], -1) as tf.Tensor2D;
+  }
+
+  act(wm: LatentWorldModel, state: LatentState, seed: number | null, context?: tf.Tensor2D): Float32Array {
     const out = tf.tidy(() => {
-      const d = actorForward(this.actor, this.config, this.distKind, wm.features(state));
+      const d = actorForward(this.actor, this.config, this.distKind, this.input(wm.features(state), context));
       return seed === null ? modeAction(d) : sampleAction(d, seed).action;
     });
     const a = out.dataSync() as Float32Array;
@@ -70,6 +95,12 @@ export class ActorCritic implements Behavior {
   }
 
   update(wm: LatentWorldModel, starts: LatentState, seed: number): BehaviorUpdate {
+    return this.updateWith(wm, starts, seed, {});
+  }
+
+  /** One update with a reward function and/or a context (behaviours built on this one). */
+  updateWith(wm: LatentWorldModel, starts: LatentState, seed: number, hooks: ImaginationHooks): BehaviorUpdate {
+    const ctx = hooks.context;
     const c = this.config;
     const H = c.horizon;
     updateSlowTarget(this.critic, this.slow, c, this.updates);
@@ -83,7 +114,7 @@ export class ActorCritic implements Behavior {
       const ents: tf.Tensor1D[] = [];
       const policy = (feat: tf.Tensor2D, t: number) => {
         const s = sampleAction(
-          actorForward(this.actor, c, this.distKind, stopGradient(feat)),
+          actorForward(this.actor, c, this.distKind, this.input(stopGradient(feat), ctx)),
           (actSeed + 7919 * t) >>> 0,
         );
         logps.push(s.logProb);
@@ -93,9 +124,10 @@ export class ActorCritic implements Behavior {
       const im = wm.imagine(starts, policy, H, imagSeed);
       const [T1, N, F] = im.features.shape;
       const flat = tf.reshape(im.features, [T1 * N, F]) as tf.Tensor2D;
-      const reward = tf.reshape(wm.reward(flat), [T1, N]) as tf.Tensor2D;
+      hooks.onImagined?.(stopGradient(im.features));
+      const reward = hooks.reward ? hooks.reward(im.features) : (tf.reshape(wm.reward(flat), [T1, N]) as tf.Tensor2D);
       const disc = tf.mul(tf.reshape(wm.continuation(flat), [T1, N]), c.gamma) as tf.Tensor2D;
-      const vSlow = tf.reshape(criticValue(this.slow, c, flat, 'slow'), [T1, N]) as tf.Tensor2D;
+      const vSlow = tf.reshape(criticValue(this.slow, c, this.input(flat, ctx), 'slow'), [T1, N]) as tf.Tensor2D;
       const next = (x: tf.Tensor2D) => tf.slice(x, [1, 0], [H, N]) as tf.Tensor2D;
       const baseline = tf.slice(vSlow, [0, 0], [H, N]) as tf.Tensor2D;
       const bootstrap = tf.reshape(tf.slice(vSlow, [H, 0], [1, N]), [N]) as tf.Tensor1D;
@@ -113,7 +145,14 @@ export class ActorCritic implements Behavior {
       if (c.actor.entropy > 0) objective = tf.add(objective, tf.mul(entropy, c.actor.entropy));
       const actorLoss = tf.mul(tf.neg(tf.mean(tf.mul(weight, objective))), c.scales.actor) as tf.Scalar;
       kept = {
-        feat: tf.keep(stopGradient(tf.slice(im.features, [0, 0, 0], [H, N, F]))),
+        feat: tf.keep(
+          stopGradient(
+            tf.reshape(
+              this.input(tf.reshape(tf.slice(im.features, [0, 0, 0], [H, N, F]), [H * N, F]) as tf.Tensor2D, ctx),
+              [H, N, -1],
+            ),
+          ) as tf.Tensor3D,
+        ),
         target: tf.keep(stopGradient(target)),
         weight: tf.keep(weight),
       };

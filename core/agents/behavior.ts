@@ -7,7 +7,7 @@ import type { LatentState, LatentWorldModel } from '../models/latent-world-model
  * runner owns the env, the episodes and the schedule; a behaviour owns its parameters and optimisers and is
  * checkpointed as its own parameter group (`behavior/…`).
  */
-export type BehaviorKind = 'cem' | 'actor-critic' | 'controller';
+export type BehaviorKind = 'cem' | 'actor-critic' | 'controller' | 'plan2explore' | 'achiever' | 'lexa';
 
 export interface BehaviorCheckpoint {
   tensors: Record<string, tf.Tensor>;
@@ -22,10 +22,19 @@ export interface Behavior {
    */
   act(wm: LatentWorldModel, state: LatentState, seed: number | null): Float32Array;
   /** One learning update in imagination from B·T start states (planners have none); metrics unprefixed. */
-  update?(wm: LatentWorldModel, starts: LatentState, seed: number): BehaviorUpdate;
+  update?(wm: LatentWorldModel, starts: LatentState, seed: number, batch?: StartBatchInfo): BehaviorUpdate;
   checkpoint(): BehaviorCheckpoint;
   restore(ckpt: BehaviorCheckpoint): void;
   dispose(): void;
+}
+
+/**
+ * The structure of the start states where the family gives it (`TrainSession.startBatch`): window length T
+ * (states are window-major, b·T + t) and the frames' encoder embeddings. Behaviours that need neither ignore it.
+ */
+export interface StartBatchInfo {
+  seqLength: number;
+  embeds?: tf.Tensor2D;
 }
 
 export interface BehaviorUpdate {

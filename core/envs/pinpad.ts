@@ -257,6 +257,29 @@ export class PinPad implements Simulator {
     return image;
   }
 
+  /**
+   * Per-pad evaluation goals: goal k = the player standing on pad k (the middle cell, rendered with an empty
+   * sequence bar and no countdown); success = the player's cell belongs to pad k.
+   */
+  goalList(): { name: string; image: Uint8Array; success(state: Float32Array): boolean }[] {
+    const saved = { player: this.player, sequence: this.sequence, countdown: this.countdown };
+    const out = this.target.map((pad) => {
+      const cells = this.cellsOf(pad);
+      this.player = cells[Math.floor(cells.length / 2)];
+      this.sequence = [];
+      this.countdown = 0;
+      const image = this.render().slice();
+      const layout = this.layout;
+      return {
+        name: `pad ${pad}`,
+        image,
+        success: (state: Float32Array) => layout[state[0]]?.[state[1]] === pad,
+      };
+    });
+    Object.assign(this, saved);
+    return out;
+  }
+
   /** PinPad.render: a 16×16 grid (14 room rows + a 2-row sequence bar), ×4 to 64×64, transposed. */
   render(): Uint8Array {
     const R = this.raster,

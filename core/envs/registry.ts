@@ -3,6 +3,7 @@ import { CarRacing } from './car-racing.ts';
 import { CartpoleSwingup } from './cartpole.ts';
 import { PendulumSwingup } from './pendulum.ts';
 import { PinPad, PINPAD_TASKS } from './pinpad.ts';
+import { PointGoals } from './point-goals.ts';
 import { Shapes2d } from './shapes.ts';
 import type { Env, EnvOptions, EnvSpec, GoalEnv, Space } from './types.ts';
 import { WrappedEnv, WrappedGoalEnv, type Simulator } from './wrapper.ts';
@@ -119,6 +120,25 @@ const ENTRIES: Entry[] = [
     limit: 100,
     create: (size) => new Shapes2d(size),
   },
+  {
+    name: 'point-goals',
+    anchor:
+      'orybkin/lexa-benchmark · envs/dmc.py (goal images rendered from goal states; success from the state, never a reward)',
+    doc:
+      'Goal-reaching benchmark for LEXA: a point in the square [−1, 1]² moved by a 2-D action, p′ = clip(p + 0.1·a) (velocity = action). ' +
+      'Observation: size×size frame (dark floor, four coloured corner markers, the point as a white disc, 2×2 supersampled) plus state [x, y]. ' +
+      'Action: box [−1, 1]². Reward: always 0. Start: uniform in [−0.9, 0.9]² from the seed. Length: 50 steps. Goals (goals()): 8 positions ' +
+      'on a ring of radius 0.6 (east, north-east, …), each image rendered with the point at the goal; success = within 0.15 of it at the ' +
+      "episode's end. Not a port: a small stand-in for LEXA's walker poses that a CPU learns in minutes.",
+    actionSpace: { kind: 'box', shape: [2], low: [-1, -1], high: [1, 1] },
+    stateSize: 2,
+    stateNames: ['x', 'y'],
+    goal: false,
+    size: 64,
+    actionRepeat: 1,
+    limit: 50,
+    create: (size) => new PointGoals(size),
+  },
   ...PINPAD_TASKS.map((task): Entry => ({
     name: `pinpad-${task}`,
     anchor: 'danijar/dreamerv3 · embodied/envs/pinpad.py',
@@ -128,7 +148,8 @@ const ENTRIES: Entry[] = [
       'is drawn in full colour, others pale) plus state [x, y, countdown]. Action: discrete 5 (noop, down, up, right, left). ' +
       'Reward: +10 when the visited pads (consecutive repeats collapsed) equal the order 1→…→n; then a 10-step countdown with a green ' +
       'background, after which the player respawns and the sequence clears. Length: 10000 steps (anchor default). Goal interface: ' +
-      'goalImage() is the frame right after success (player on pad n, full sequence, green), isSuccess() is true during the countdown. ' +
+      'goalImage() is the frame right after success (player on pad n, full sequence, green), isSuccess() is true during the countdown; ' +
+      'goals() lists one goal per pad (the player on pad k, rendered with an empty sequence bar; success = on pad k). ' +
       'Deviations: none in the logic (1:1 port); spawns use our seeded generator.',
     actionSpace: { kind: 'discrete', n: 5 },
     stateSize: 3,

@@ -48,6 +48,20 @@ export interface Env {
    * states in tests (e.g. `setState` on cartpole/pendulum, `teleport` in shapes-2d). Not for agents.
    */
   readonly unwrapped?: unknown;
+  /**
+   * The env's evaluation goals (goal-reaching benchmarks: point-goals, per-pad pinpad goals), absent where it
+   * has none. Success is judged from the env's vector state and is never given to the agent as a reward.
+   */
+  goals?(): EnvGoal[];
+}
+
+/** One evaluation goal: a name, the frame the agent is shown (rendered from the goal state), a success test. */
+export interface EnvGoal {
+  name: string;
+  /** H×W×3 uint8 at the env's render size. */
+  image: Uint8Array;
+  /** Whether a vector state (`Observation.state`) reaches the goal. */
+  success(state: Float32Array): boolean;
 }
 
 /** Goal-reaching envs (pinpad) expose goal images and a success test for goal-conditioned agents. */

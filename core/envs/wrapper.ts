@@ -1,5 +1,5 @@
 import { UserError } from '../util/errors.ts';
-import type { Env, EnvOptions, GoalEnv, Observation, Space, StepResult } from './types.ts';
+import type { Env, EnvGoal, EnvOptions, GoalEnv, Observation, Space, StepResult } from './types.ts';
 
 /**
  * The raw single-step simulator each built-in implements. Action repeat, the time limit, action
@@ -26,6 +26,8 @@ export interface Simulator {
   info?(): Record<string, unknown>;
   goalImage?(): Uint8Array;
   isSuccess?(): boolean;
+  /** Evaluation goals: each rendered from its goal state (the simulator's state is restored afterwards). */
+  goalList?(): EnvGoal[];
 }
 
 /**
@@ -51,7 +53,10 @@ export class WrappedEnv implements Env {
     this.actionSpace = unwrapped.actionSpace;
     this.stateSize = unwrapped.stateSize;
     this.act = new Float64Array(this.actionSpace.kind === 'box' ? this.actionSpace.shape[0] : 1);
+    if (unwrapped.goalList) this.goals = () => unwrapped.goalList!();
   }
+
+  goals?: () => EnvGoal[];
 
   reset(seed: number): Observation {
     if (!Number.isFinite(seed)) throw new UserError(`${this.name}: reset(seed) needs a finite number, got ${seed}`);

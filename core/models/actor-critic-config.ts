@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LexaConfig } from './lexa-config.ts';
 
 /**
  * The Dreamer actor-critic's own config block, declared here so family configs reference it without importing
@@ -150,7 +151,9 @@ export const ACTOR_CRITIC_DEBUG: ActorCriticConfig = {
 
 /** What the runner needs to run a family's agent: which behaviour, its settings, and the online schedule. */
 export interface AgentSettings {
-  behavior: 'cem' | 'actor-critic';
+  behavior: 'cem' | 'actor-critic' | 'plan2explore' | 'lexa';
+  /** LEXA's explorer and achiever (core/models/lexa-config.ts); absent: the small preset's. */
+  lexa?: LexaConfig;
   planner: { horizon: number; candidates: number; topK: number; iterations: number };
   actorCritic: ActorCriticConfig;
   online: {

@@ -5,7 +5,7 @@ import type { Space } from '../envs/types.ts';
 import type { Rng } from '../util/rng.ts';
 import type { MemoryEstimate } from './memory.ts';
 import type { AgentSettings } from './actor-critic-config.ts';
-import type { LatentState, LatentWorldModel } from './latent-world-model.ts';
+import type { LatentState, StartBatch, LatentWorldModel } from './latent-world-model.ts';
 
 /**
  * What a model family gives the shared run machinery (core/runs), the evaluation and dream commands,
@@ -114,6 +114,12 @@ export interface TrainSession {
   latent?(): LatentWorldModel | null;
   /** Posterior states of a fresh batch of training windows, flattened (B·T): imagination start states. */
   startStates?(rng: Rng): LatentState;
+  /**
+   * The same start states with their window structure and the frames' encoder embeddings (behaviours that
+   * train on consecutive states, Plan2Explore, or on replay goals, LEXA's achiever). Optional: the runner
+   * falls back to `startStates` with windows of length 1.
+   */
+  startBatch?(rng: Rng): StartBatch;
   /** More training episodes (the runner's online collection); trained on from the next step. */
   addEpisodes?(episodes: Episode[]): void;
   /** The behaviour the family trains itself, once it exists (null before). */

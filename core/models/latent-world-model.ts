@@ -67,6 +67,36 @@ export interface LatentWorldModel {
    * features carry no pixel decoder leave it out; the workbench shows a behaviour's imagined rollout with it.
    */
   decode?(features: tf.Tensor2D): Uint8Array;
+
+  /**
+   * Goal-conditioned behaviours (LEXA's achiever) read goals as the encoder's embedding of a goal image
+   * (lexa configs.yaml `gc_input: embed`). Families without an image encoder leave these out, and the
+   * achiever refuses to be built on them with a one-line message.
+   */
+  readonly embedSize?: number;
+  /** The encoder's embedding of frames (uint8 [N·S·S·3]): [N, embedSize]. */
+  embed?(frames: Uint8Array, n: number): tf.Tensor2D;
+  /**
+   * Features of the state a goal embedding filters into from the initial state with a zero action, the
+   * posterior mode (lexa models.py `get_init_feat_embed`): [N, F]. The cosine reward compares against these.
+   */
+  goalFeatures?(embed: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * The stochastic part ([N, S]) of states with these features: Plan2Explore's prediction target (lexa
+   * `disag_target: stoch`) and the temporal distance's input (lexa `dd_inp: feat` reads `stoch`).
+   */
+  stochastic?(features: tf.Tensor2D): tf.Tensor2D;
+}
+
+/**
+ * A batch of imagination start states with the structure some behaviours need: `states` are the B·T posterior
+ * states of B replay windows of length `seqLength`, flattened window-major (index b·T + t); `embeds` are the
+ * encoder embeddings of the same B·T frames where the family has an encoder (LEXA's training goals).
+ */
+export interface StartBatch {
+  states: LatentState;
+  seqLength: number;
+  embeds?: tf.Tensor2D;
 }
 
 /** Keeps every tensor of a state (for states that outlive a tf.tidy). */

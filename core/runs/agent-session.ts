@@ -19,6 +19,8 @@ import type { LatentWorldModel } from '../models/latent-world-model.ts';
 import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { EpisodeStore } from './episode-store.ts';
+import { tagEpisode, type ActorName } from '../agents/episode-tags.ts';
+import { nextEpisodeActor, ReplayGoals } from './replay-goals.ts';
 
 /**
  * The runner's agent loop around a family's training session, for every family that hosts behaviours:
@@ -50,6 +52,11 @@ export class AgentSession implements TrainSession {
   private readonly store: EpisodeStore;
   private readonly online: boolean;
   private returns: number[] = [];
+  /** Replay frames the LEXA achiever takes its training goals from. */
+  private readonly goals = new ReplayGoals();
+  private readonly goalRng: Rng;
+  /** Behaviours whose collected episodes record who acted (and the achiever's goal). */
+  private readonly tags: boolean;
 
   constructor(
     private readonly inner: TrainSession,
@@ -59,6 +66,8 @@ export class AgentSession implements TrainSession {
     this.phases = inner.phases;
     this.online = opts.data.dataset === null && opts.data.env !== null;
     this.store = new EpisodeStore(opts.runDir, opts.heldOutFraction);
+    this.goalRng = new Rng(opts.seed ^ 0x90a1);
+    this.tags = settings.behavior === 'lexa' || settings.behavior === 'plan2explore';
     if (this.online && !inner.addEpisodes)
       throw new UserError('this model family cannot train online (it takes no collected episodes)');
     if (settings.behavior === 'cem' && opts.data.actionSpace.kind !== 'box' && this.online)
@@ -85,10 +94,19 @@ export class AgentSession implements TrainSession {
     return this.env;
   }
 
-  private collect(agent: Agent, seed: number): { ret: number; heldOut: boolean } {
-    const { episode, ret } = rolloutEpisode(this.makeEnv(), agent, seed);
+  private collect(
+    agent: Agent,
+    seed: number,
+    tag: { actor: ActorName; goalImage?: Uint8Array } = { actor: 'agent' },
+  ): { ret: number; heldOut: boolean } {
+    const rolled = rolloutEpisode(this.makeEnv(), agent, seed);
+    const ret = rolled.ret;
+    const episode = this.tags ? tagEpisode(rolled.episode, tag.actor, tag.goalImage) : rolled.episode;
     const { heldOut } = this.store.add(episode);
-    if (!heldOut) this.inner.addEpisodes!([episode]);
+    if (!heldOut) {
+      this.inner.addEpisodes!([episode]);
+      this.goals.add(episode, this.goalRng);
+    }
     this.returns.push(ret);
     return { ret, heldOut };
   }
@@ -100,7 +118,7 @@ export class AgentSession implements TrainSession {
       let held = 0;
       for (let i = 0; i < this.settings.online.seedEpisodes; i++) {
         const seed = this.opts.seed * 1000 + i;
-        if (this.collect(randomPolicy(space, new Rng(seed)), seed).heldOut) held++;
+        if (this.collect(randomPolicy(space, new Rng(seed)), seed, { actor: 'random' }).heldOut) held++;
       }
       const mean = this.returns.reduce((a, b) => a + b, 0) / Math.max(1, this.returns.length);
       this.opts.log(
@@ -121,7 +139,7 @@ export class AgentSession implements TrainSession {
       explore,
     });
     try {
-      return this.collect(agent, seed).ret;
+      return this.collect(agent, seed, nextEpisodeActor(parts.behavior, parts.wm, this.goals, this.goalRng)).ret;
     } finally {
       agent.dispose();
     }
@@ -136,9 +154,16 @@ export class AgentSession implements TrainSession {
     const rep = await this.inner.step(s);
     const parts = rep.applied && this.inner.startStates ? this.agentParts() : null;
     if (!parts?.behavior.update) return { ...rep, metrics: { ...rep.metrics, ...metrics } };
-    const starts = this.inner.startStates!(s.rng);
+    // Plan2Explore and LEXA read the windows' structure and the frames' embeddings (replay goals).
+    const batch = this.tags && this.inner.startBatch ? this.inner.startBatch(s.rng) : null;
+    const starts = batch ? batch.states : this.inner.startStates!(s.rng);
     try {
-      const u = parts.behavior.update(parts.wm, starts, s.rng.int(2 ** 31));
+      const u = parts.behavior.update(
+        parts.wm,
+        starts,
+        s.rng.int(2 ** 31),
+        batch ? { seqLength: batch.seqLength, ...(batch.embeds ? { embeds: batch.embeds } : {}) } : undefined,
+      );
       const reason = rep.reason ?? u.reason;
       return {
         ...rep,
@@ -148,6 +173,7 @@ export class AgentSession implements TrainSession {
       };
     } finally {
       parts.wm.disposeState(starts);
+      batch?.embeds?.dispose();
     }
   }
 
@@ -197,6 +223,7 @@ export class AgentSession implements TrainSession {
     if (this.online) {
       const { train } = this.store.load(Number(ckpt.state.collected ?? 0));
       this.inner.addEpisodes!(train);
+      for (const e of train) this.goals.add(e, this.goalRng);
     }
   }
 

@@ -62,7 +62,7 @@ test(
       assert.equal(bad.status, 2, 'a usage error');
       assert.match(
         bad.stderr.trim(),
-        /^oneiro train: --behavior 'ppo' is not known: expected one of cem, actor-critic$/,
+        /^oneiro train: --behavior 'ppo' is not known: expected one of cem, actor-critic, plan2explore, lexa$/,
       );
     } finally {
       rmSync(ws, { recursive: true, force: true });

@@ -2,10 +2,19 @@ import { parseCommand, workspaceDir, intFlag } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
 import { evaluateRun } from '../../runs/evaluate.ts';
 import { UserError } from '../../util/errors.ts';
+import { loadRunAgent } from '../../runs/load-agent.ts';
+import { envOptionsOf } from '../../runs/agent-session.ts';
+import { evaluateGoals, formatGoalReport } from '../../runs/goal-eval.ts';
 
 export const summary = 'held-out metrics of a run against baselines';
 
 const HELP = `usage: oneiro eval RUN [--seed S] [--workspace DIR] [--json]
+       oneiro eval RUN --goals [--episodes N]   (runs trained with behavior lexa, in a goal benchmark env)
+
+--goals: success rate per goal of the env's goal list (point-goals, pinpad-*: judged from the state at the
+episode's last step, never a reward) for the LEXA achiever given the goal image, for the explorer alone and for a
+uniformly random policy on the same env seeds; --episodes N per goal (default 5). --json prints
+{"env", "episodesPerGoal", "rows": [{"goal", "achiever", "explorer", "random"}], "overall": {...}}.
 
 Evaluates the run's latest checkpoint on its held-out episodes (never trained on). Every metric is
 reported next to its baselines; "baseline" is the strongest of them (the one to beat). Every family:
@@ -22,7 +31,11 @@ rssm: kl, reward_mse). With --json (README "Evaluation"):
  "metrics": {NAME: {"model", "baseline", "baseline_name", "baselines": {NAME: value}, "lower_is_better"?}}}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('eval', argv, { seed: { type: 'string' } });
+  const { values, positionals } = parseCommand('eval', argv, {
+    seed: { type: 'string' },
+    goals: { type: 'boolean' },
+    episodes: { type: 'string' },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -32,6 +45,24 @@ export async function run(argv: string[]): Promise<number> {
       `eval: expected one RUN id, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro eval --help')`,
     );
   const dir = resolveRunDir(workspaceDir(values.workspace), positionals[0]);
+  if (values.goals) {
+    const a = await loadRunAgent(dir, values.backend ? { backend: values.backend } : {});
+    try {
+      if (!a.env) throw new UserError('--goals: the run names no built-in env (it trained on a dataset)');
+      const r = evaluateGoals(
+        a.env,
+        envOptionsOf(a.settings),
+        a.wm,
+        a.behavior,
+        intFlag('episodes', values.episodes, 5, 1, 1000),
+        3_000_000 + intFlag('seed', values.seed, 0, 0),
+      );
+      console.log(values.json ? JSON.stringify(r) : formatGoalReport(r));
+      return 0;
+    } finally {
+      a.dispose();
+    }
+  } else if (values.episodes !== undefined) throw new UserError('--episodes is an option of --goals');
   const report = await evaluateRun(dir, {
     seed: intFlag('seed', values.seed, 0, 0),
     ...(values.backend ? { backend: values.backend } : {}),

@@ -11,7 +11,7 @@ import { latestCheckpointName } from '../../runs/checkpoints.ts';
 import { cliOverrides } from '../config-overrides.ts';
 import { logFailure, workspaceLogFile } from '../failure.ts';
 
-const BEHAVIORS = ['cem', 'actor-critic'];
+const BEHAVIORS = ['cem', 'actor-critic', 'plan2explore', 'lexa'];
 
 export const summary = 'train a world model (a run) from a dataset or online in an env';
 
@@ -26,7 +26,7 @@ async function help(): Promise<string> {
   --dataset NAME     dataset in the workspace to train on (~10% of episodes, chosen by a hash of their id,
                      are held out for eval; online runs hold out their collected episodes the same way)
   --env NAME --online  train online in a built-in env (families that plan or act: rssm)
-  --behavior B       how the agent acts and learns: cem | actor-critic (families with behaviours: rssm;
+  --behavior B       how the agent acts and learns: cem | actor-critic | plan2explore | lexa (families with behaviours: rssm;
                      default: the preset's — planet: cem, dreamerv1/dreamerv2: actor-critic)
   --preset P         config preset (default: default)
                        ${presets.join('\n                       ')}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { presetConfig } from '../preset-config.ts';
+import { LEXA_DEBUG, LEXA_PAPER, LEXA_SMALL, lexaConfigSchema } from '../lexa-config.ts';
 import { UserError } from '../../util/errors.ts';
 import {
   ACTOR_CRITIC_DEBUG,
@@ -84,7 +85,9 @@ export const rssmConfigSchema = z
       iterations: int(1, 1000),
     }),
     /** How the agent acts and learns (core/agents): PlaNet's CEM planner, or Dreamer's actor-critic in imagination. */
-    behavior: z.enum(['cem', 'actor-critic']).default('cem'),
+    behavior: z.enum(['cem', 'actor-critic', 'plan2explore', 'lexa']).default('cem'),
+    /** LEXA's explorer (also `behavior: plan2explore` alone) and achiever (core/models/lexa-config.ts). */
+    lexa: lexaConfigSchema.default(LEXA_SMALL),
     /** Settings of the actor-critic behaviour (its own block; used when behavior is 'actor-critic'). */
     actorCritic: actorCriticConfigSchema.default(ACTOR_CRITIC_DREAMERV1),
     online: z.strictObject({
@@ -191,6 +194,7 @@ const planet: RssmConfig = {
   planner: CEM_PLANET,
   behavior: 'cem',
   actorCritic: ACTOR_CRITIC_DREAMERV1,
+  lexa: LEXA_PAPER,
   online: ONLINE_PLANET,
 };
 
@@ -218,6 +222,7 @@ const dreamerv1: RssmConfig = {
   planner: CEM_PLANET,
   behavior: 'actor-critic',
   actorCritic: ACTOR_CRITIC_DREAMERV1,
+  lexa: LEXA_PAPER,
   // action repeat 2, time limit 1000 (500 agent steps), prefill 5000 env steps (= 5 episodes), 100 train steps
   // per 1000 env steps (one episode), exploration noise 0.3.
   online: { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 2, episodeSteps: 500 },
@@ -251,6 +256,7 @@ const dreamerv2: RssmConfig = {
   planner: CEM_PLANET,
   behavior: 'actor-critic',
   actorCritic: ACTOR_CRITIC_DREAMERV2,
+  lexa: LEXA_PAPER,
   online: ONLINE_PLANET,
 };
 
@@ -276,6 +282,7 @@ const debug: RssmConfig = {
   planner: { horizon: 8, candidates: 200, topK: 20, iterations: 5 },
   behavior: 'cem',
   actorCritic: ACTOR_CRITIC_DEBUG,
+  lexa: LEXA_DEBUG,
   online: { seedEpisodes: 3, trainEvery: 50, explorationNoise: 0.3, actionRepeat: 4, episodeSteps: 50 },
 };
 
@@ -295,6 +302,8 @@ const small: RssmConfig = {
   train: { steps: 3000, batch: 16, length: 32, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0 },
   // With --behavior actor-critic: the CPU-sized actor-critic (actor-critic-config.ts says what departs from v1).
   actorCritic: ACTOR_CRITIC_SMALL,
+  // With --behavior plan2explore | lexa: CPU-sized explorer and achiever (lexa-config.ts says what departs).
+  lexa: LEXA_SMALL,
   // PlaNet's cartpole collection (repeat 8, 125 agent steps, 5 seed episodes, noise 0.3) but one episode every 25
   // train steps instead of 100: a CPU run has ~1000 steps, and 10 episodes are too little data for the model.
   online: { ...ONLINE_PLANET, trainEvery: 25 },

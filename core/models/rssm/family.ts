@@ -2,7 +2,7 @@ import type { Episode } from '../../data/episode.ts';
 import type { Space } from '../../envs/types.ts';
 import { UserError } from '../../util/errors.ts';
 import type { Rng } from '../../util/rng.ts';
-import type { LatentState } from '../latent-world-model.ts';
+import type { LatentState, StartBatch } from '../latent-world-model.ts';
 import type {
   FamilyCheckpoint,
   FamilyContext,
@@ -80,6 +80,19 @@ class RssmSession implements TrainSession {
     const isFirst = tf.tensor2d(Float32Array.from(a.isFirst), [a.B, a.L]);
     try {
       return this.view.observeSequences(a.image, actions, isFirst, rng.int(2 ** 31));
+    } finally {
+      tf.dispose([actions, isFirst]);
+    }
+  }
+
+  startBatch(rng: Rng): StartBatch {
+    const c = this.config;
+    const a = this.windows(c.train.batch, c.train.length, rng);
+    const actions = tf.tensor3d(a.action, [a.B, a.L, c.actionDim]);
+    const isFirst = tf.tensor2d(Float32Array.from(a.isFirst), [a.B, a.L]);
+    try {
+      const { states, embeds } = this.view.observeBatch(a.image, actions, isFirst, rng.int(2 ** 31));
+      return { states, seqLength: a.L, embeds };
     } finally {
       tf.dispose([actions, isFirst]);
     }
@@ -168,6 +181,7 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
     behavior: c.behavior,
     planner: c.planner,
     actorCritic: c.actorCritic,
+    lexa: c.lexa,
     online: c.online,
     imageSize: c.image.size,
   }),

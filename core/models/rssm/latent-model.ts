@@ -19,6 +19,7 @@ export class RssmLatentModel implements LatentWorldModel {
   readonly actionDim: number;
   readonly imageSize: number;
   readonly hasContinuation: boolean;
+  readonly embedSize: number;
 
   constructor(
     private readonly params: Params,
@@ -29,6 +30,7 @@ export class RssmLatentModel implements LatentWorldModel {
     this.actionDim = config.actionDim;
     this.imageSize = config.image.size;
     this.hasContinuation = config.heads.cont;
+    this.embedSize = (this.params['rssm/obs_embed/w'] as tf.Tensor2D).shape[0];
   }
 
   initialState(n: number): LatentState {
@@ -65,6 +67,52 @@ export class RssmLatentModel implements LatentWorldModel {
       const flat = flattenSeq(post);
       return { deter: flat.deter, stoch: flat.stoch };
     });
+  }
+
+  /** Posterior states of a batch of sequences and the encoder embeddings of their frames (one encoder pass). */
+  observeBatch(
+    frames: Uint8Array,
+    actions: tf.Tensor3D,
+    isFirst: tf.Tensor2D,
+    sample: number | null,
+  ): { states: LatentState; embeds: tf.Tensor2D } {
+    const p = this.params;
+    const c = this.config;
+    return tf.tidy(() => {
+      const [b, t] = actions.shape;
+      const x = this.pixels(frames, [b, t, c.image.size, c.image.size, 3]);
+      const seeds = sample === null ? null : new SeedStream(sample);
+      const embed = encodeSequence(p, c, x);
+      const { post } = observe(p, c, embed, actions, isFirst, seeds);
+      const flat = flattenSeq(post);
+      return {
+        states: { deter: flat.deter, stoch: flat.stoch },
+        embeds: tf.reshape(embed, [b * t, -1]) as tf.Tensor2D,
+      };
+    });
+  }
+
+  embed(frames: Uint8Array, n: number): tf.Tensor2D {
+    const s = this.config.image.size;
+    return tf.tidy(() => encode(this.params, this.config, this.pixels(frames, [n, s, s, 3]) as tf.Tensor4D));
+  }
+
+  goalFeatures(embed: tf.Tensor2D): tf.Tensor2D {
+    const p = this.params;
+    const c = this.config;
+    return tf.tidy(() => {
+      const n = embed.shape[0];
+      const init = initialState(c, n);
+      const prior = imgStep(p, c, { deter: init.deter, stoch: init.stoch }, tf.zeros([n, this.actionDim]), null);
+      const post = obsStep(p, c, prior.deter, dense(p, 'rssm/obs_embed', embed), null);
+      return features(post);
+    });
+  }
+
+  stochastic(feat: tf.Tensor2D): tf.Tensor2D {
+    // features = [deter, stoch] (rssm.ts `features`)
+    const d = this.config.rssm.deter;
+    return tf.slice(feat, [0, d], [-1, this.featureSize - d]);
   }
 
   imagine(start: LatentState, policy: LatentPolicy, horizon: number, sample: number | null): Imagined {

@@ -11,7 +11,7 @@ import type { Imagined, LatentPolicy, LatentState, LatentWorldModel } from '../.
 export const TARGET = [0.8, -0.6];
 
 export class PointWorld implements LatentWorldModel {
-  readonly featureSize = 2;
+  readonly featureSize: number = 2;
   readonly imageSize = 1;
   readonly hasContinuation = false;
   readonly actionDim: number;
