@@ -3,6 +3,7 @@ import type { Episode } from '../data/episode.ts';
 import type { Replay } from '../data/replay.ts';
 import type { Space } from '../envs/types.ts';
 import type { Rng } from '../util/rng.ts';
+import { UserError } from '../util/errors.ts';
 import type { MemoryEstimate } from './memory.ts';
 import type { AgentSettings } from './actor-critic-config.ts';
 import type { LatentState, LatentWorldModel } from './latent-world-model.ts';
@@ -193,8 +194,9 @@ export interface DreamSession {
 export interface LoadedModel {
   readonly imageSize: number;
   evaluate(episodes: Episode[], opts: { seed: number; trainEpisodes: Episode[] }): Promise<Record<string, EvalMetric>>;
-  openloop(episode: Episode, opts: OpenLoopOptions): Promise<OpenLoopResult>;
-  dreamSession(opts: { temperature: number; seed: number }): DreamSession;
+  /** Pixel methods: only families that decode pixels have them (an object-graph model has neither). */
+  openloop?(episode: Episode, opts: OpenLoopOptions): Promise<OpenLoopResult>;
+  dreamSession?(opts: { temperature: number; seed: number }): DreamSession;
   /** Features of the filtered state at every row of an episode ([T, dim]): the state probe's input. */
   filterFeatures(episode: Episode): Features;
   /** The same config with freshly initialised parameters (the state probe's baseline); dispose it after use. */
@@ -204,6 +206,14 @@ export interface LoadedModel {
   /** The behaviour the family trained itself, when the checkpoint holds one. */
   trainedBehavior?(): TrainedBehavior | null;
   dispose(): void;
+}
+
+/**
+ * The one-line refusal where a pixel method is asked of a model that decodes no pixels (object-graph): the run,
+ * its family, and what to use instead.
+ */
+export function noPixelsError(run: string, family: string, instead: string): UserError {
+  return new UserError(`${run} is an ${family} model: it does not decode pixels; ${instead}`);
 }
 
 export interface ModelFamily<C = unknown> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ParsedRequestOf, ReplyOf, Space } from '../contract/channels.ts';
 import { openDataset, readEpisode } from '../data/dataset.ts';
 import type { Episode } from '../data/episode.ts';
-import type { DreamSession, OpenLoopResult, TrainData } from '../models/family.ts';
+import { noPixelsError, type DreamSession, type OpenLoopResult, type TrainData } from '../models/family.ts';
 import { openRunModel, type OpenedRun } from './load.ts';
 import { latestCheckpointName } from './checkpoints.ts';
 import { readRunConfig, runDirOf } from './run-dir.ts';
@@ -230,6 +230,8 @@ export class DreamService {
         `payload.start: episode ${req.episode} has ${T} frames, so start must be at most ${T - 2} (a dream needs a next frame)`,
         'payload.start',
       );
+    if (!opened.model.openloop)
+      throw noPixelsError(req.runId, opened.config.family, 'it has no open-loop dream to show');
     const result = await opened.model.openloop(ep, {
       start: req.start,
       horizon: req.horizon,
@@ -338,6 +340,8 @@ export class DreamService {
     }
     if (!s) {
       if (this.sessions.size >= MAX_SESSIONS) this.closeSession(this.sessions.keys().next().value as string);
+      if (!opened.model.dreamSession)
+        throw noPixelsError(req.runId, opened.config.family, 'it cannot be played as a dream');
       const dream = opened.model.dreamSession({ temperature: req.temperature ?? 0, seed: req.seed });
       s = {
         id: randomUUID(),

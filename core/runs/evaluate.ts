@@ -63,7 +63,8 @@ export async function evaluateModel(
   if (online)
     notes.push('online run: its collected episodes serve as both training and evaluation data for these measures');
   const mean = trainingMeanFrame(train, model.imageSize);
-  if (!mean) notes.push('no training frames: no mean-frame baseline, no pixel measures');
+  if (!model.openloop) notes.push('the model decodes no pixels: no open-loop pixel measures');
+  else if (!mean) notes.push('no training frames: no mean-frame baseline, no pixel measures');
   else {
     const ol = await measureOpenLoop(model, data.heldOut, mean, {
       seed: opts.seed,

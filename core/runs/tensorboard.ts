@@ -69,6 +69,7 @@ export async function checkpointDreamStrip(
   let model: Awaited<ReturnType<ModelFamily<unknown>['loadModel']>> | null = null;
   try {
     model = await family.loadModel(ctx, ck);
+    if (!model.openloop) return null; // a family that decodes no pixels has no dream strip
     const start = Math.min(STRIP.context - 1, ep.imageShape[0] - 2);
     const r = await model.openloop(ep, {
       start,

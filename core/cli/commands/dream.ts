@@ -5,6 +5,7 @@ import { dreamStripAnimation, dreamStripPng } from '../../media/dream-strip.ts';
 import { formatOf, writeMedia } from '../../media/encode.ts';
 import { UserError } from '../../util/errors.ts';
 import { printable } from '../../util/printable.ts';
+import { noPixelsError } from '../../models/family.ts';
 import { clampsText, openloopClamps } from '../../models/openloop-clamps.ts';
 
 export const summary = 'render an open-loop dream strip (truth / dream / error) of a run';
@@ -54,6 +55,8 @@ export async function run(argv: string[]): Promise<number> {
       horizon: intFlag('horizon', requireFlag('horizon', values.horizon), 0, 1, 1000),
       context: values.context === undefined ? undefined : intFlag('context', values.context, 5, 1, 100),
     };
+    if (!opened.model.openloop)
+      throw noPixelsError(opened.config.id, opened.config.family, "there is no dream strip to draw (see 'oneiro eval' for its ranking metrics)");
     const result = await opened.model.openloop(ep, {
       start: intFlag('start', requireFlag('start', values.start), 0, 0, ep.imageShape[0] - 2),
       horizon: asked.horizon,

@@ -42,7 +42,7 @@ for (const name of ['rssm', 'world-models']) {
     const model = await family.loadModel(ctx, session.checkpoint());
     session.dispose();
     const before = tf.memory().numTensors;
-    const r = await model.openloop(ep, { start: 4, horizon: 3, context: 5, temperature: 0, seed: 0, features: true });
+    const r = await model.openloop!(ep, { start: 4, horizon: 3, context: 5, temperature: 0, seed: 0, features: true });
     assert.equal(r.size, 64);
     assert.equal(r.dream.length, 3 * 64 * 64 * 3);
     assert.equal(r.features!.data.length, 3 * r.features!.dim);

@@ -42,7 +42,7 @@ test('loaded RSSM: evaluate reports every metric with its baseline; open loop an
     assert.ok(Number.isFinite(metrics[k].model) && Number.isFinite(metrics[k].baseline), `${k} finite`);
   }
   // 61 rows: episode of 60 steps. Dream from frame 30 with 5 context frames, 40 steps (past the end: 30 truth frames).
-  const r = await loaded.openloop(eps[1], { start: 30, horizon: 40, context: 5, temperature: 0, seed: 0 });
+  const r = await loaded.openloop!(eps[1], { start: 30, horizon: 40, context: 5, temperature: 0, seed: 0 });
   const px = 32 * 32 * 3;
   assert.equal(r.size, 32);
   assert.deepEqual(r.contextIndices, [26, 27, 28, 29, 30]);
@@ -51,7 +51,7 @@ test('loaded RSSM: evaluate reports every metric with its baseline; open loop an
   assert.equal(r.contextRecon.length, 5 * px);
   assert.ok(r.mse.slice(0, 30).every(Number.isFinite) && r.mse.slice(30).every(Number.isNaN));
   assert.equal(r.reward?.length, 40, 'a reward prediction per dream step');
-  const withF = await loaded.openloop(eps[1], {
+  const withF = await loaded.openloop!(eps[1], {
     start: 30,
     horizon: 4,
     context: 5,
@@ -63,10 +63,10 @@ test('loaded RSSM: evaluate reports every metric with its baseline; open loop an
   const filt = loaded.filterFeatures(eps[1]);
   assert.equal(filt.dim, withF.features!.dim);
   assert.equal(filt.data.length, 61 * filt.dim, 'filtered features at every row');
-  const a = await loaded.openloop(eps[1], { start: 30, horizon: 10, context: 5, temperature: 1, seed: 4 });
-  const b = await loaded.openloop(eps[1], { start: 30, horizon: 10, context: 5, temperature: 1, seed: 4 });
+  const a = await loaded.openloop!(eps[1], { start: 30, horizon: 10, context: 5, temperature: 1, seed: 4 });
+  const b = await loaded.openloop!(eps[1], { start: 30, horizon: 10, context: 5, temperature: 1, seed: 4 });
   assert.deepEqual(a.dream, b.dream, 'sampled dreams are deterministic under a seed');
-  const dream = loaded.dreamSession({ temperature: 0, seed: 0 });
+  const dream = loaded.dreamSession!({ temperature: 0, seed: 0 });
   const f0 = dream.reset(eps[1].image.subarray(0, 64 * 64 * 3));
   assert.equal(f0.length, px);
   for (let i = 0; i < 3; i++) {
