@@ -68,7 +68,7 @@ await quiet(() =>
 );
 const tCollect = (performance.now() - t0) / 1000;
 
-const overrides = { hiddenDim: num('hidden'), train: { batch: num('batch'), lr: num('lr') } };
+const overrides = { model: { hiddenDim: num('hidden') }, train: { batch: num('batch'), lr: num('lr') } };
 const { id, dir, config } = await createRun({
   workspace,
   family: 'object-graph',

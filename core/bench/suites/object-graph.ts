@@ -29,12 +29,12 @@ async function trainRow(ctx: BenchContext, backend: string): Promise<BenchRow> {
   const rng = new Rng(0);
   const model = new ObjectGraphModel(c, { kind: 'discrete', n: A }, 0);
   const opt = new Adam(model.og.params, { lr: c.train.lr });
-  const px = c.imageSize * c.imageSize * 3;
+  const px = c.model.imageSize * c.model.imageSize * 3;
   const action = new Float32Array(B * A);
   for (let b = 0; b < B; b++) action[b * A + rng.int(A)] = 1;
   const batch: TransitionBatch = {
     n: B,
-    size: c.imageSize,
+    size: c.model.imageSize,
     obs: Uint8Array.from({ length: B * px }, () => (rng.next() < 0.2 ? 255 : 0)),
     next: Uint8Array.from({ length: B * px }, () => (rng.next() < 0.2 ? 255 : 0)),
     action,
@@ -63,6 +63,6 @@ async function trainRow(ctx: BenchContext, backend: string): Promise<BenchRow> {
     backend,
     median: median(times),
     unit: 'ms',
-    note: `${steps} steps, batch ${B}, hidden ${c.hiddenDim}, K ${c.numObjects}, ${c.imageSize}×${c.imageSize}, small extractor${ctx.quick ? ', quick' : ''}`,
+    note: `${steps} steps, batch ${B}, hidden ${c.model.hiddenDim}, K ${c.model.numObjects}, ${c.model.imageSize}×${c.model.imageSize}, small extractor${ctx.quick ? ', quick' : ''}`,
   };
 }

@@ -4,9 +4,6 @@ import type { EvalMetric } from '../family.ts';
 import { ENCODE_CHUNK, type ObjectGraphModel } from './model.ts';
 import { randomRankingScores, rankPredictions, type RankingResult } from './ranking.ts';
 
-/** Prediction horizons of the paper's Table 1 (Kipf et al. 2020: 1, 5 and 10 steps). */
-export const EVAL_STEPS = [1, 5, 10];
-
 export interface KStepStates {
   /** Evaluation samples: episodes with at least k + 1 rows, one sample each (their first k steps). */
   n: number;
@@ -91,12 +88,12 @@ function metric(model: number, baselines: Record<string, number>): EvalMetric {
 }
 
 /**
- * Hits@1 and MRR (%) at k = 1, 5, 10 over all held-out episodes at once (eval.py ranks against every sample of
+ * Hits@1 and MRR (%) at each configured k (the paper's 1, 5, 10) over all held-out episodes at once (eval.py ranks against every sample of
  * the evaluation set, not within a batch), against a random ranking and the copy-state prediction.
  */
 export function evaluateObjectGraph(model: ObjectGraphModel, episodes: Episode[]): Record<string, EvalMetric> {
   const out: Record<string, EvalMetric> = {};
-  for (const k of EVAL_STEPS) {
+  for (const k of model.config.eval.steps) {
     const r = retrievalEval(model, episodes, k);
     if (r.states.n < 2) continue;
     const rnd = randomRankingScores(r.states.n);

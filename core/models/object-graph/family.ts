@@ -87,7 +87,7 @@ function filterFeatures(model: ObjectGraphModel, ep: Episode): Features {
 export function loadedObjectGraph(model: ObjectGraphModel, ctx: FamilyContext<ObjectGraphConfig>): LoadedModel {
   let view: ObjectGraphLatentModel | null = null;
   return {
-    imageSize: model.config.imageSize,
+    imageSize: model.config.model.imageSize,
     evaluate: async (episodes) => evaluateObjectGraph(model, episodes),
     filterFeatures: (ep) => filterFeatures(model, ep),
     reinitialized: async (seed) => loadedObjectGraph(new ObjectGraphModel(ctx.config, ctx.data.actionSpace, seed), ctx),

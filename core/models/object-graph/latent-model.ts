@@ -21,11 +21,11 @@ export class ObjectGraphLatentModel implements LatentWorldModel {
     this.featureSize = model.stateSize;
     this.actionDim = model.actionDim;
     this.actionSpace = model.actionSpace;
-    this.imageSize = model.config.imageSize;
+    this.imageSize = model.config.model.imageSize;
   }
 
   private get slots(): [number, number] {
-    return [this.model.config.numObjects, this.model.config.embeddingDim];
+    return [this.model.config.model.numObjects, this.model.config.model.embeddingDim];
   }
 
   initialState(n: number): LatentState {
@@ -81,7 +81,7 @@ export class ObjectGraphLatentModel implements LatentWorldModel {
       const n = features.shape[0];
       const a = tf.reshape(features, [n, K, D]) as tf.Tensor3D;
       const b = tf.tile(tf.reshape(goal, [1, K, D]), [n, 1, 1]) as tf.Tensor3D;
-      return energy(a, b, this.model.config.sigma);
+      return energy(a, b, this.model.config.loss.sigma);
     });
   }
 

@@ -9,17 +9,17 @@ const ACTION_DIM = 20; // shapes-2d's 20 discrete actions, the widest action of 
 
 export function objectGraphParamCount(c: ObjectGraphConfig, actionDim = ACTION_DIM): number {
   const C = extractorChannels(c);
-  const K = c.numObjects;
-  const H = c.hiddenDim;
-  const D = c.embeddingDim;
+  const K = c.model.numObjects;
+  const H = c.model.hiddenDim;
+  const D = c.model.embeddingDim;
   const m = maskSide(c);
   const ext =
-    c.encoder === 'small'
+    c.model.encoder === 'small'
       ? convParams(10, 3, C) + convParams(1, C, K) + 2 * C
-      : c.encoder === 'medium'
+      : c.model.encoder === 'medium'
         ? convParams(9, 3, C) + convParams(5, C, K) + 2 * C
         : convParams(3, 3, C) + 2 * convParams(3, C, C) + convParams(3, C, K) + 6 * C;
-  const slotAction = c.actionMode === 'ignore' ? 0 : c.actionMode === 'copy' ? actionDim : actionDim / K;
+  const slotAction = c.model.actionMode === 'ignore' ? 0 : c.model.actionMode === 'copy' ? actionDim : actionDim / K;
   const enc = denseParams(m * m, H) + denseParams(H, H) + denseParams(H, D) + 2 * H;
   const edge = denseParams(2 * D, H) + 2 * denseParams(H, H) + 2 * H;
   const node = denseParams(D + slotAction + H, H) + denseParams(H, H) + denseParams(H, D) + 2 * H;
@@ -27,16 +27,16 @@ export function objectGraphParamCount(c: ObjectGraphConfig, actionDim = ACTION_D
 }
 
 export function estimateObjectGraphMemory(c: ObjectGraphConfig): MemoryEstimate {
-  const S = c.imageSize;
+  const S = c.model.imageSize;
   const C = extractorChannels(c);
-  const K = c.numObjects;
-  const H = c.hiddenDim;
+  const K = c.model.numObjects;
+  const H = c.model.hiddenDim;
   const m = maskSide(c);
   // Per frame: input, each conv's output, batch-norm and activation copies, the masks, and the largest
   // conv patch buffer; per slot: the encoder MLP's layers (pre-activation, norm, activation).
   let perFrame = S * S * 3 + 2 * K * m * m;
-  if (c.encoder === 'small') perFrame += 3 * (S / 10) ** 2 * C + (S / 10) ** 2 * 300;
-  else if (c.encoder === 'medium') perFrame += 3 * S * S * C + S * S * 243 + (S / 5) ** 2 * 25 * C;
+  if (c.model.encoder === 'small') perFrame += 3 * (S / 10) ** 2 * C + (S / 10) ** 2 * 300;
+  else if (c.model.encoder === 'medium') perFrame += 3 * S * S * C + S * S * 243 + (S / 5) ** 2 * 25 * C;
   else perFrame += 9 * S * S * C + S * S * 9 * C;
   perFrame += K * 5 * H;
   // Per transition: K² edge activations through three layers and a norm, K node MLP rows.

@@ -25,11 +25,11 @@ export function envActionDim(space: Space): number {
 
 /** Refuses an action space the configured action mode cannot split (one line, naming the fix). */
 export function checkActionSpace(c: ObjectGraphConfig, space: Space): void {
-  if (c.actionMode !== 'per-object') return;
+  if (c.model.actionMode !== 'per-object') return;
   const A = envActionDim(space);
-  if (space.kind !== 'discrete' || A % c.numObjects !== 0)
+  if (space.kind !== 'discrete' || A % c.model.numObjects !== 0)
     throw new UserError(
-      `object-graph config: actionMode 'per-object' needs a discrete action space of numObjects (${c.numObjects}) × actions per object, got ${space.kind === 'discrete' ? `${A} discrete actions` : 'a continuous box'}: use actionMode 'copy' (--set actionMode=copy) or set numObjects to a divisor of ${A}`,
+      `object-graph config: actionMode 'per-object' needs a discrete action space of numObjects (${c.model.numObjects}) × actions per object, got ${space.kind === 'discrete' ? `${A} discrete actions` : 'a continuous box'}: use actionMode 'copy' (--set actionMode=copy) or set numObjects to a divisor of ${A}`,
     );
 }
 
@@ -52,13 +52,13 @@ export class ObjectGraphModel {
   }
 
   get stateSize(): number {
-    return this.config.numObjects * this.config.embeddingDim;
+    return this.config.model.numObjects * this.config.model.embeddingDim;
   }
 
   /** Frames of any square size → the extractor's input size, as floats [N, S, S, 3]. */
   frames(frames: Uint8Array, n: number): tf.Tensor4D {
     const from = Math.round(Math.sqrt(frames.length / (3 * Math.max(1, n))));
-    const S = this.config.imageSize;
+    const S = this.config.model.imageSize;
     return framesTensor(resizeFrames(frames, n, from, S), n, S);
   }
 

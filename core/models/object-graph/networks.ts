@@ -25,8 +25,8 @@ const LEAKY_SLOPE = 0.01; // torch.nn.LeakyReLU default
 
 /** Width of a slot's action: the env's (copy), the env's / K (per-object), or 0 (ignore). */
 export function slotActionDim(c: ObjectGraphConfig, envActionDim: number): number {
-  if (c.actionMode === 'ignore') return 0;
-  return c.actionMode === 'copy' ? envActionDim : envActionDim / c.numObjects;
+  if (c.model.actionMode === 'ignore') return 0;
+  return c.model.actionMode === 'copy' ? envActionDim : envActionDim / c.model.numObjects;
 }
 
 function variable(params: Params, name: string, t: tf.Tensor, trainable = true): void {
@@ -63,13 +63,13 @@ function initBatchNorm(p: Params, stats: Params, name: string, dim: number): voi
 /** The extractor's conv layers: [name, kernel, stride, padding, cout, batch norm + hidden activation]. */
 function extractorLayers(c: ObjectGraphConfig): [string, number, number, 'valid' | 'same', number, boolean][] {
   const C = extractorChannels(c);
-  const K = c.numObjects;
-  if (c.encoder === 'small')
+  const K = c.model.numObjects;
+  if (c.model.encoder === 'small')
     return [
       ['ext/conv1', 10, 10, 'valid', C, true],
       ['ext/conv2', 1, 1, 'valid', K, false],
     ];
-  if (c.encoder === 'medium')
+  if (c.model.encoder === 'medium')
     return [
       ['ext/conv1', 9, 1, 'same', C, true],
       ['ext/conv2', 5, 5, 'valid', K, false],
@@ -91,8 +91,8 @@ export function initObjectGraph(c: ObjectGraphConfig, envActionDim: number, rng:
     if (bn) initBatchNorm(params, stats, name.replace('conv', 'bn'), cout);
     cin = cout;
   }
-  const H = c.hiddenDim;
-  const D = c.embeddingDim;
+  const H = c.model.hiddenDim;
+  const D = c.model.embeddingDim;
   const m = maskSide(c);
   initLinear(params, 'enc/fc1', m * m, H, rng);
   initLinear(params, 'enc/fc2', H, H, rng);
@@ -157,11 +157,11 @@ export function extractObjects(
         variance = og.stats[`${n}/var`];
       }
       h = tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, BN_EPS))), p[`${n}/g`]), p[`${n}/b`]);
-      h = c.encoder === 'medium' ? tf.leakyRelu(h, LEAKY_SLOPE) : tf.relu(h);
+      h = c.model.encoder === 'medium' ? tf.leakyRelu(h, LEAKY_SLOPE) : tf.relu(h);
     } else h = tf.sigmoid(h);
   }
   const [B, m] = h.shape;
-  return tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [B, c.numObjects, m * m]);
+  return tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [B, c.model.numObjects, m * m]);
 }
 
 /** running ← (1 − 0.1)·running + 0.1·batch (variance unbiased), once per extractor call, in call order. */
@@ -197,9 +197,9 @@ export function encodeObjects(og: ObjectGraphParams, masks: tf.Tensor3D): tf.Ten
  */
 export function slotActions(c: ObjectGraphConfig, action: tf.Tensor2D): tf.Tensor3D | null {
   const [B, A] = action.shape;
-  const K = c.numObjects;
-  if (c.actionMode === 'ignore') return null;
-  if (c.actionMode === 'copy') return tf.tile(tf.reshape(action, [B, 1, A]), [1, K, 1]) as tf.Tensor3D;
+  const K = c.model.numObjects;
+  if (c.model.actionMode === 'ignore') return null;
+  if (c.model.actionMode === 'copy') return tf.tile(tf.reshape(action, [B, 1, A]), [1, K, 1]) as tf.Tensor3D;
   return tf.reshape(action, [B, K, A / K]);
 }
 
@@ -218,7 +218,7 @@ function offDiagonal(K: number): tf.Tensor3D {
 export function edgeMessages(og: ObjectGraphParams, c: ObjectGraphConfig, z: tf.Tensor3D): tf.Tensor4D {
   const p = og.params;
   const [B, K, D] = z.shape;
-  const H = c.hiddenDim;
+  const H = c.model.hiddenDim;
   const w = p['edge/fc1/w'];
   const src = tf.matMul(tf.reshape(z, [B * K, D]), tf.slice(w, [0, 0], [D, H]) as tf.Tensor2D);
   const tgt = tf.matMul(tf.reshape(z, [B * K, D]), tf.slice(w, [D, 0], [D, H]) as tf.Tensor2D);

@@ -37,7 +37,7 @@ export function objectGraphTrainStep(
       const z = encodeObjects(model.og, extractObjects(model.og, c, obs, moments));
       const zNext = encodeObjects(model.og, extractObjects(model.og, c, next, moments));
       const delta = transition(model.og, c, z, action);
-      const t = contrastiveLoss(z, delta, zNext, perm, c.sigma, c.hinge);
+      const t = contrastiveLoss(z, delta, zNext, perm, c.loss.sigma, c.loss.hinge);
       return { loss: t.loss, metrics: { positive: t.positive, negative: t.negative } };
     }, poison);
     if (r.applied) updateRunningStats(model.og, moments);

@@ -35,7 +35,7 @@ before(async () => {
 
 /** The fixture's model: small extractor on 20 px frames, K 3, D 2, hidden 32, 4 actions per slot. */
 function fixtureModel(): ObjectGraphModel {
-  const c = resolveObjectGraphConfigFor({ imageSize: M.S, numObjects: M.K, embeddingDim: M.D, hiddenDim: M.H });
+  const c = resolveObjectGraphConfigFor({ model: { imageSize: M.S, numObjects: M.K, embeddingDim: M.D, hiddenDim: M.H } });
   const model = new ObjectGraphModel(c, { kind: 'discrete', n: M.A * M.K }, 0);
   const named: Record<string, tf.Tensor> = {};
   for (const [k, v] of Object.entries(model.og.params)) named[k] = tf.tensor(M.weights[k], v.shape);
@@ -87,7 +87,7 @@ test('energy d = ½σ⁻²·mean_k‖z_k − z′_k‖² and the hinge loss with
 });
 
 test('per-object action split: action k·A + a is one-hot a in slot k only (to_one_hot(a, A·K).view(-1, A))', () => {
-  const c = resolveObjectGraphConfigFor({ imageSize: M.S, numObjects: M.K, embeddingDim: M.D, hiddenDim: M.H });
+  const c = resolveObjectGraphConfigFor({ model: { imageSize: M.S, numObjects: M.K, embeddingDim: M.D, hiddenDim: M.H } });
   const a = tf.tensor2d(M.action_onehot, [M.B, M.A * M.K]);
   const s = slotActions(c, a)!;
   assert.deepEqual(s.shape, [M.B, M.K, M.A]);
@@ -97,7 +97,7 @@ test('per-object action split: action k·A + a is one-hot a in slot k only (to_o
 
 test('copy-action variant: every slot gets the whole one-hot action', () => {
   const C = F.copy_action;
-  const c = resolveObjectGraphConfigFor({ numObjects: C.K, actionMode: 'copy' });
+  const c = resolveObjectGraphConfigFor({ model: { numObjects: C.K, actionMode: 'copy' } });
   const a = tf.tensor2d(C.action_onehot, [3, 5]);
   const s = slotActions(c, a)!;
   assert.deepEqual(s.shape, [3, C.K, 5]);
