@@ -3,6 +3,7 @@ import type { Imagined, LatentPolicy, LatentState, LatentWorldModel } from '../l
 import type { Space } from '../../envs/types.ts';
 import type { ObjectGraphModel } from './model.ts';
 import { energy } from './losses.ts';
+import { transition } from './networks.ts';
 
 /**
  * C-SWM behind the behaviours' interface. The state is the K slot states `z` [N, K, D]; C-SWM is Markov in
@@ -42,24 +43,22 @@ export class ObjectGraphLatentModel implements LatentWorldModel {
     return { z: this.model.encode(frames, B * T) };
   }
 
+  /** Intermediate tensors are left to the caller's tf.tidy (as the RSSM's), so behaviours can backpropagate. */
   imagine(start: LatentState, policy: LatentPolicy, horizon: number, _sample: number | null): Imagined {
-    const feats: tf.Tensor2D[] = [];
-    const acts: tf.Tensor2D[] = [];
     let z = start.z as tf.Tensor3D;
+    const feats: tf.Tensor2D[] = [this.features({ z })];
+    const acts: tf.Tensor2D[] = [];
     for (let t = 0; t < horizon; t++) {
-      const f = this.features({ z });
-      feats.push(f);
-      const a = policy(f, t);
+      const a = policy(feats[t], t);
       acts.push(a);
-      const next = this.model.next(z, a);
-      if (z !== start.z) z.dispose();
-      z = next;
+      z = tf.add(z, transition(this.model.og, this.model.config, z, a));
+      feats.push(this.features({ z }));
     }
-    feats.push(this.features({ z }));
-    const features = tf.stack(feats) as tf.Tensor3D;
-    const actions = (horizon ? tf.stack(acts) : tf.zeros([0, z.shape[0], this.actionDim])) as tf.Tensor3D;
-    tf.dispose([...feats, ...acts]);
-    return { features, actions, last: { z: z === start.z ? tf.clone(z) : z } };
+    return {
+      features: tf.stack(feats) as tf.Tensor3D,
+      actions: (acts.length ? tf.stack(acts) : tf.zeros([0, z.shape[0], this.actionDim])) as tf.Tensor3D,
+      last: { z: horizon ? z : tf.clone(z) },
+    };
   }
 
   features(state: LatentState): tf.Tensor2D {
