@@ -73,12 +73,34 @@ if (values.run) {
   id = values.run;
   dir = runDirOf(workspace, id);
 } else {
-  log(`collecting ${trainEpisodes} training episodes × 100 steps (seed 1) and ${evalEpisodes} evaluation episodes × 10 steps (seed 2)`);
-  await quiet(() =>
-    collect(['--recipe', 'cswm-shapes-train', '--episodes', String(trainEpisodes), '--dataset', 'shapes-train', '--workspace', workspace, '--json']),
+  log(
+    `collecting ${trainEpisodes} training episodes × 100 steps (seed 1) and ${evalEpisodes} evaluation episodes × 10 steps (seed 2)`,
   );
   await quiet(() =>
-    collect(['--recipe', 'cswm-shapes-eval', '--episodes', String(evalEpisodes), '--dataset', 'shapes-eval', '--workspace', workspace, '--json']),
+    collect([
+      '--recipe',
+      'cswm-shapes-train',
+      '--episodes',
+      String(trainEpisodes),
+      '--dataset',
+      'shapes-train',
+      '--workspace',
+      workspace,
+      '--json',
+    ]),
+  );
+  await quiet(() =>
+    collect([
+      '--recipe',
+      'cswm-shapes-eval',
+      '--episodes',
+      String(evalEpisodes),
+      '--dataset',
+      'shapes-eval',
+      '--workspace',
+      workspace,
+      '--json',
+    ]),
   );
   tCollect = (performance.now() - t0) / 1000;
 
@@ -101,7 +123,9 @@ if (values.run) {
     tensorboard: false,
     onMetrics: (m) => {
       if (typeof m['model/loss'] === 'number' && m.step % 250 === 0)
-        log(`step ${m.step}: loss ${m['model/loss'].toFixed(4)} (positive ${Number(m['model/positive']).toFixed(4)}, negative ${Number(m['model/negative']).toFixed(4)})`);
+        log(
+          `step ${m.step}: loss ${m['model/loss'].toFixed(4)} (positive ${Number(m['model/positive']).toFixed(4)}, negative ${Number(m['model/negative']).toFixed(4)})`,
+        );
     },
   });
   tTrain = (performance.now() - t1) / 1000;
@@ -147,7 +171,13 @@ const budget =
   'small extractor, 5 slots, embedding 2, σ 0.5, hinge 1 as the paper';
 const hits1 = rows[0].hits;
 const pass = hits1 >= 99;
-const times = { collect_s: tCollect, train_s: tTrain, eval_s: tEval, goal_s: tGoal, total_s: (performance.now() - t0) / 1000 };
+const times = {
+  collect_s: tCollect,
+  train_s: tTrain,
+  eval_s: tEval,
+  goal_s: tGoal,
+  total_s: (performance.now() - t0) / 1000,
+};
 if (values.json) console.log(JSON.stringify({ run: id, backend: backend.name, budget, rows, goal, times, pass }));
 else {
   console.log(`C-SWM, 2D Shapes (run ${id}, ${backend.name}); ${budget}`);

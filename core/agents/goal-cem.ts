@@ -30,7 +30,13 @@ export interface GoalPlan {
 }
 
 /** Squared distance of every imagined state to the goal, min over steps 1…H: [N] (host). */
-function sequenceCosts(wm: LatentWorldModel, state: LatentState, goal: tf.Tensor2D, seqs: Int32Array[], H: number): Float32Array {
+function sequenceCosts(
+  wm: LatentWorldModel,
+  state: LatentState,
+  goal: tf.Tensor2D,
+  seqs: Int32Array[],
+  H: number,
+): Float32Array {
   const n = wm.actionDim;
   const N = seqs.length;
   const cost = tf.tidy(() => {

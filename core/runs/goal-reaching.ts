@@ -55,7 +55,8 @@ export function measureGoalReaching(wm: LatentWorldModel, envName: string, o: Go
       const goalFeat = wm.features(goalState);
       wm.disposeState(goalState);
       obs = env.reset(seed);
-      if (!obs.state!.every((v, i) => v === start[i])) throw new Error(`${envName}: reset(${seed}) is not reproducible`);
+      if (!obs.state!.every((v, i) => v === start[i]))
+        throw new Error(`${envName}: reset(${seed}) is not reproducible`);
       for (let t = 0; t < o.maxSteps && !sameState(obs, goal); t++) {
         const s = encode(obs);
         const plan = goalCemPlan(wm, s, goalFeat, o.cem ?? GOAL_CEM_DEFAULTS, rng);

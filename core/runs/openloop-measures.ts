@@ -123,7 +123,11 @@ export async function measureOpenLoop(
   opts: { seed: number; meanReward: number },
 ): Promise<OpenLoopMeasures> {
   if (!model.openloop)
-    return { metrics: {}, foregroundFraction: NaN, notes: ['the model decodes no pixels: no open-loop pixel measures'] };
+    return {
+      metrics: {},
+      foregroundFraction: NaN,
+      notes: ['the model decodes no pixels: no open-loop pixel measures'],
+    };
   const S = model.imageSize;
   const px = S * S * 3;
   if (meanFrame.length !== px) throw new Error(`mean frame has ${meanFrame.length} values, the model sees ${px}`);

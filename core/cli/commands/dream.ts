@@ -56,7 +56,11 @@ export async function run(argv: string[]): Promise<number> {
       context: values.context === undefined ? undefined : intFlag('context', values.context, 5, 1, 100),
     };
     if (!opened.model.openloop)
-      throw noPixelsError(opened.config.id, opened.config.family, "there is no dream strip to draw (see 'oneiro eval' for its ranking metrics)");
+      throw noPixelsError(
+        opened.config.id,
+        opened.config.family,
+        "there is no dream strip to draw (see 'oneiro eval' for its ranking metrics)",
+      );
     const result = await opened.model.openloop(ep, {
       start: intFlag('start', requireFlag('start', values.start), 0, 0, ep.imageShape[0] - 2),
       horizon: asked.horizon,

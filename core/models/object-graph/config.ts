@@ -74,7 +74,14 @@ const PAPER_PRESETS: Record<'cswm-shapes' | 'small' | 'debug', ObjectGraphConfig
   // embedding-dim 2, hidden-dim 512, num-objects 5, sigma 0.5, hinge 1, batch 1024, lr 5e-4, 100 epochs.
   // 100 epochs of the 100,000 training transitions at batch 1024 = 100 · ⌈100000/1024⌉ = 9800 steps.
   'cswm-shapes': {
-    model: { imageSize: 50, encoder: 'small', numObjects: 5, embeddingDim: 2, hiddenDim: 512, actionMode: 'per-object' },
+    model: {
+      imageSize: 50,
+      encoder: 'small',
+      numObjects: 5,
+      embeddingDim: 2,
+      hiddenDim: 512,
+      actionMode: 'per-object',
+    },
     loss: { sigma: 0.5, hinge: 1 },
     train: { steps: 9800, batch: 1024, lr: 5e-4 },
     eval: { steps: [1, 5, 10] },
@@ -82,7 +89,14 @@ const PAPER_PRESETS: Record<'cswm-shapes' | 'small' | 'debug', ObjectGraphConfig
   // The paper's model at a CPU budget: same architecture and loss, hidden 128 and batch 256 (what
   // `npm run eval:cswm` trains; see its output for the measured table).
   small: {
-    model: { imageSize: 50, encoder: 'small', numObjects: 5, embeddingDim: 2, hiddenDim: 128, actionMode: 'per-object' },
+    model: {
+      imageSize: 50,
+      encoder: 'small',
+      numObjects: 5,
+      embeddingDim: 2,
+      hiddenDim: 128,
+      actionMode: 'per-object',
+    },
     loss: { sigma: 0.5, hinge: 1 },
     train: { steps: 1500, batch: 256, lr: 1e-3 },
     eval: { steps: [1, 5, 10] },

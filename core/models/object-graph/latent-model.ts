@@ -38,7 +38,12 @@ export class ObjectGraphLatentModel implements LatentWorldModel {
     return { z: this.model.encode(frames, n) };
   }
 
-  observeSequences(frames: Uint8Array, actions: tf.Tensor3D, _isFirst: tf.Tensor2D, _sample: number | null): LatentState {
+  observeSequences(
+    frames: Uint8Array,
+    actions: tf.Tensor3D,
+    _isFirst: tf.Tensor2D,
+    _sample: number | null,
+  ): LatentState {
     const [B, T] = actions.shape;
     return { z: this.model.encode(frames, B * T) };
   }

@@ -236,7 +236,12 @@ export function edgeMessages(og: ObjectGraphParams, c: ObjectGraphConfig, z: tf.
 }
 
 /** TransitionGNN.forward: Δz [B, K, D] from z [B, K, D] and the env's action rows [B, A_env]. */
-export function transition(og: ObjectGraphParams, c: ObjectGraphConfig, z: tf.Tensor3D, action: tf.Tensor2D): tf.Tensor3D {
+export function transition(
+  og: ObjectGraphParams,
+  c: ObjectGraphConfig,
+  z: tf.Tensor3D,
+  action: tf.Tensor2D,
+): tf.Tensor3D {
   return tf.tidy(() => {
     const agg = tf.sum(edgeMessages(og, c, z), 2); // unsorted_segment_sum over the edges leaving slot i
     const a = slotActions(c, action);

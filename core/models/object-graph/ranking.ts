@@ -16,7 +16,12 @@ export interface RankingResult {
 }
 
 /** Ranks of `pred` [N, F] against `truth` [N, F] (row-major), as eval.py. */
-export function rankPredictions(pred: ArrayLike<number>, truth: ArrayLike<number>, n: number, f: number): RankingResult {
+export function rankPredictions(
+  pred: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  n: number,
+  f: number,
+): RankingResult {
   const ranks = new Int32Array(n);
   const dist = new Float64Array(n);
   for (let i = 0; i < n; i++) {

@@ -25,7 +25,10 @@ function close(actual: ArrayLike<number>, expected: number[], tol: number, what:
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
     const err = Math.abs(actual[i] - expected[i]);
-    assert.ok(err <= tol * Math.max(1, Math.abs(expected[i])), `${what}[${i}]: got ${actual[i]}, expected ${expected[i]}`);
+    assert.ok(
+      err <= tol * Math.max(1, Math.abs(expected[i])),
+      `${what}[${i}]: got ${actual[i]}, expected ${expected[i]}`,
+    );
   }
 }
 
@@ -35,7 +38,9 @@ before(async () => {
 
 /** The fixture's model: small extractor on 20 px frames, K 3, D 2, hidden 32, 4 actions per slot. */
 function fixtureModel(): ObjectGraphModel {
-  const c = resolveObjectGraphConfigFor({ model: { imageSize: M.S, numObjects: M.K, embeddingDim: M.D, hiddenDim: M.H } });
+  const c = resolveObjectGraphConfigFor({
+    model: { imageSize: M.S, numObjects: M.K, embeddingDim: M.D, hiddenDim: M.H },
+  });
   const model = new ObjectGraphModel(c, { kind: 'discrete', n: M.A * M.K }, 0);
   const named: Record<string, tf.Tensor> = {};
   for (const [k, v] of Object.entries(model.og.params)) named[k] = tf.tensor(M.weights[k], v.shape);
@@ -87,7 +92,9 @@ test('energy d = ½σ⁻²·mean_k‖z_k − z′_k‖² and the hinge loss with
 });
 
 test('per-object action split: action k·A + a is one-hot a in slot k only (to_one_hot(a, A·K).view(-1, A))', () => {
-  const c = resolveObjectGraphConfigFor({ model: { imageSize: M.S, numObjects: M.K, embeddingDim: M.D, hiddenDim: M.H } });
+  const c = resolveObjectGraphConfigFor({
+    model: { imageSize: M.S, numObjects: M.K, embeddingDim: M.D, hiddenDim: M.H },
+  });
   const a = tf.tensor2d(M.action_onehot, [M.B, M.A * M.K]);
   const s = slotActions(c, a)!;
   assert.deepEqual(s.shape, [M.B, M.K, M.A]);

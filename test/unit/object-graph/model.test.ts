@@ -37,10 +37,15 @@ test('config: the extractor size, hiddenDim and action split are refused in one 
   assert.ok(resolveObjectGraphConfigFor({ model: { imageSize: 64, encoder: 'large' } }));
   const c = resolveObjectGraphConfigFor({ model: { numObjects: 3 } });
   const m = refusal(() => new ObjectGraphModel(c, { kind: 'discrete', n: 20 }, 0));
-  assert.match(m, /actionMode 'per-object' needs a discrete action space of numObjects \(3\) × actions per object, got 20/);
+  assert.match(
+    m,
+    /actionMode 'per-object' needs a discrete action space of numObjects \(3\) × actions per object, got 20/,
+  );
   assert.ok(!m.includes('\n'));
   assert.match(
-    refusal(() => new ObjectGraphModel(resolveObjectGraphConfigFor({}), { kind: 'box', shape: [5], low: [], high: [] }, 0)),
+    refusal(
+      () => new ObjectGraphModel(resolveObjectGraphConfigFor({}), { kind: 'box', shape: [5], low: [], high: [] }, 0),
+    ),
     /got a continuous box: use actionMode 'copy'/,
   );
 });
@@ -80,7 +85,12 @@ test('medium and large extractors give one mask per slot at /5 and full resoluti
     const opt = new Adam(m.og.params, { lr: 1e-3 });
     const action = new Float32Array(2 * 20);
     action[3] = action[20 + 9] = 1;
-    const r = objectGraphTrainStep(m, opt, { n: 2, size: S, obs: frames, next: frames.slice().reverse(), action, actionDim: 20 }, new Rng(0));
+    const r = objectGraphTrainStep(
+      m,
+      opt,
+      { n: 2, size: S, obs: frames, next: frames.slice().reverse(), action, actionDim: 20 },
+      new Rng(0),
+    );
     assert.ok(r.applied && Number.isFinite(r.loss), `a training step is applied (${r.reason ?? ''})`);
     opt.dispose();
     m.dispose();
