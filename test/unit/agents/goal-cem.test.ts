@@ -58,21 +58,23 @@ class GridModel implements LatentWorldModel {
   }
 }
 
-test('goal CEM over discrete sequences finds a plan that reaches the goal and starts toward it', () => {
+test('goal CEM over discrete sequences finds a plan that reaches the goal, and acts on its first step', () => {
   const wm = new GridModel();
   const state = wm.initialState(1);
-  const goal = tf.tensor2d([[3, -2]]);
+  // 9 moves away: a uniformly random 10-step sequence passes through it with probability ≈ 1e-4, so only the
+  // elite refit gets there.
+  const goal = tf.tensor2d([[5, -4]]);
   const before = tf.memory().numTensors;
-  const plan = goalCemPlan(wm, state, goal, { horizon: 6, candidates: 300, topK: 30, iterations: 5 }, new Rng(3));
+  const plan = goalCemPlan(wm, state, goal, { horizon: 10, candidates: 100, topK: 10, iterations: 10 }, new Rng(3));
   assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
   assert.equal(plan.cost, 0, 'the best sequence reaches the goal exactly');
-  assert.ok([0, 3].includes(plan.action), `first action moves toward the goal (x+1 or y−1), got ${plan.action}`);
+  assert.equal(plan.action, plan.sequence[0], 'the action to take is the first of the best sequence');
   const pos = [0, 0];
   let reached = false;
   for (const a of plan.sequence) {
     pos[0] += a === 0 ? 1 : a === 1 ? -1 : 0;
     pos[1] += a === 2 ? 1 : a === 3 ? -1 : 0;
-    if (pos[0] === 3 && pos[1] === -2) reached = true;
+    if (pos[0] === 5 && pos[1] === -4) reached = true;
   }
   assert.ok(reached, `sequence ${plan.sequence} passes through the goal`);
   tf.dispose([goal, state.p]);
