@@ -44,7 +44,11 @@ export function estimateObjectGraphMemory(c: ObjectGraphConfig): MemoryEstimate 
   return {
     phase: 'model',
     params: objectGraphParamCount(c),
-    activations: c.train.batch * (2 * perFrame + perTransition),
+    // ×2.5: the counts above are the layer outputs only; the wasm heap measured by scripts/measure-train-memory.ts
+    // holds more (element-wise temporaries of the layer and batch norms, the K² edge tensors before the mask):
+    // small preset (hidden 128, batch 256) 251 MiB after 3 steps, cswm-shapes at batch 64 (hidden 512) 248 MiB;
+    // with ×2.5 the estimates are 375 and 271 MiB.
+    activations: 2.5 * c.train.batch * (2 * perFrame + perTransition),
     recurrentWeights: 0,
     sequenceSteps: 0,
     levers: ['train.batch', 'hiddenDim'],
