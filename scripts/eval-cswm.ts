@@ -6,7 +6,7 @@
  * to the paper's row. Claim: Hits@1 at 1 step >= 99 % on the held-out evaluation episodes; exit 1 otherwise.
  * The paper's budget (1000 × 100 training steps, hidden 512, batch 1024, 100 epochs ≈ 9800 updates) does not
  * fit 2 shared CPU cores; the default budget below is stated in the output.
- * `npm run eval:cswm -- [--train-episodes 200] [--eval-episodes 1000] [--steps 1500] [--batch 256] [--hidden 128]
+ * `npm run eval:cswm -- [--train-episodes 200] [--eval-episodes 1000] [--steps 1500] [--batch 256] [--hidden 64]
  * [--lr 0.001] [--seed 0] [--workspace DIR] [--json]`
  */
 import { mkdtempSync } from 'node:fs';
@@ -27,7 +27,7 @@ const { values } = parseArgs({
     'eval-episodes': { type: 'string', default: '1000' },
     steps: { type: 'string', default: '1500' },
     batch: { type: 'string', default: '256' },
-    hidden: { type: 'string', default: '128' },
+    hidden: { type: 'string', default: '64' },
     lr: { type: 'string', default: '0.001' },
     seed: { type: 'string', default: '0' },
     'goal-trials': { type: 'string', default: '20' },
