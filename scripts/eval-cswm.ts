@@ -190,7 +190,7 @@ else {
     `goal reaching (CEM on the energy to a goal frame 3 random moves away, ≤ 10 env steps, ${goal.trials} trials): planner ${goal.planner.toFixed(0)} % (mean ${goal.plannerSteps.toFixed(1)} steps), random policy ${goal.random.toFixed(0)} %`,
   );
   console.log(
-    `time: collect ${tCollect.toFixed(0)} s, train ${tTrain.toFixed(0)} s, eval ${tEval.toFixed(0)} s, goal ${tGoal.toFixed(0)} s, total ${times.total_s.toFixed(0)} s`,
+    `time: ${values.run ? `collect and train: earlier (--run ${id})` : `collect ${tCollect.toFixed(0)} s, train ${tTrain.toFixed(0)} s`}, eval ${tEval.toFixed(0)} s, goal ${tGoal.toFixed(0)} s, total ${times.total_s.toFixed(0)} s`,
   );
   console.log(`claim: Hits@1 at 1 step >= 99 % on held-out evaluation episodes`);
   console.log(`verdict: ${pass ? 'PASS' : 'FAIL'} (${hits1.toFixed(2)} %)`);
