@@ -6,6 +6,11 @@
  * to the paper's row. Claim: Hits@1 at 1 step >= 99 % on the held-out evaluation episodes; exit 1 otherwise.
  * The paper's budget (1000 × 100 training steps, hidden 512, batch 1024, 100 epochs ≈ 9800 updates) does not
  * fit 2 shared CPU cores; the default budget below is stated in the output.
+ * Measured 2026-11-30 (wasm, nice 10, load average 12-17 on 2 shared cores; defaults below, seed 0): collect 120 s, train 1500
+ * updates ≈ 35 min, eval 28 s, goal trials 134 s. Hits@1 / MRR at k = 1: 99.1 / 99.5, k = 5: 74.3 / 83.2, k = 10:
+ * 39.8 / 53.8 (paper 100/100, 100/100, 99.9/100); copy-state 99.3 / 99.7, 75.1 / 83.8, 42.9 / 56.2; random 0.1 / 0.75.
+ * PASS on the 99 % gate, but the transition model does not beat copy-state yet (the encoder separates states; the
+ * GNN has learnt little in 1.9 % of the paper's 10 M transition samples). Goal CEM 5 % vs random 5 % (20 trials).
  * `npm run eval:cswm -- [--train-episodes 200] [--eval-episodes 1000] [--steps 1500] [--batch 256] [--hidden 64]
  * [--lr 0.001] [--seed 0] [--workspace DIR] [--json]`
  */
@@ -192,6 +197,12 @@ else {
   console.log(
     `time: ${values.run ? `collect and train: earlier (--run ${id})` : `collect ${tCollect.toFixed(0)} s, train ${tTrain.toFixed(0)} s`}, eval ${tEval.toFixed(0)} s, goal ${tGoal.toFixed(0)} s, total ${times.total_s.toFixed(0)} s`,
   );
+  // The gate is the paper's number; whether the transition model adds anything is the copy-state comparison.
+  for (const r of rows)
+    if (r.hits <= r.copyHits)
+      console.log(
+        `note: at ${r.k} step(s) the model (${r.hits.toFixed(1)} %) does not beat copy-state (${r.copyHits.toFixed(1)} %, the start frame's encoding as the prediction): its transition adds nothing at this budget`,
+      );
   console.log(`claim: Hits@1 at 1 step >= 99 % on held-out evaluation episodes`);
   console.log(`verdict: ${pass ? 'PASS' : 'FAIL'} (${hits1.toFixed(2)} %)`);
 }
