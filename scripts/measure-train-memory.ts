@@ -21,8 +21,12 @@ const family = await getFamily(familyName);
 const config = family.resolveConfig(preset, JSON.parse(overridesJson));
 const est = family.estimateMemory(config);
 const size =
-  (config as { image?: { size: number } }).image?.size ?? (config as { vae: { imageSize: number } }).vae.imageSize;
-const env = makeEnv('car-racing', { size, maxSteps: 80 });
+  (config as { image?: { size: number } }).image?.size ??
+  (config as { model?: { imageSize: number } }).model?.imageSize ??
+  (config as { vae: { imageSize: number } }).vae.imageSize;
+// The object-graph family splits a discrete action across its slots: measured on shapes-2d (C-SWM's env).
+const envName = familyName === 'object-graph' ? 'shapes-2d' : 'car-racing';
+const env = makeEnv(envName, { size, maxSteps: 80 });
 const rng = new Rng(1);
 const policy = makePolicy('random', env.actionSpace, rng);
 const episodes = [0, 1, 2, 3].map((i) => rolloutEpisode(env, policy, i).episode);
@@ -33,7 +37,7 @@ const session = await family.createSession({
   seed: 0,
   data: {
     dataset: null,
-    env: 'car-racing',
+    env: envName,
     actionSpace: space,
     imageSize: size,
     train: episodes.slice(0, 3),

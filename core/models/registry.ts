@@ -15,6 +15,11 @@ const FAMILIES: Record<string, { description: string; load: () => Promise<ModelF
       'RSSM world model (PlaNet / DreamerV2): Gaussian or discrete latents, KL balancing, latent overshooting, CEM planning',
     load: async () => (await import('./rssm/family.ts')).rssmFamily,
   },
+  'object-graph': {
+    description:
+      'Object-graph world model (C-SWM): object slots from a CNN, GNN transition, per-object actions, contrastive hinge loss (Kipf et al. 2020)',
+    load: async () => (await import('./object-graph/family.ts')).objectGraphFamily,
+  },
 };
 
 export function familyNames(): string[] {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ParsedRequestOf, ReplyOf, Space } from '../contract/channels.ts';
 import { openDataset, readEpisode } from '../data/dataset.ts';
 import type { Episode } from '../data/episode.ts';
-import type { DreamSession, OpenLoopResult, TrainData } from '../models/family.ts';
+import { type DreamSession, type OpenLoopResult, type TrainData } from '../models/family.ts';
 import { openRunModel, type OpenedRun } from './load.ts';
 import { latestCheckpointName } from './checkpoints.ts';
 import { readRunConfig, runDirOf } from './run-dir.ts';

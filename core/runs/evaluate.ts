@@ -1,7 +1,10 @@
+import { resolve } from 'node:path';
 import { getEnvSpec } from '../envs/registry.ts';
 import type { EvalMetric, LoadedModel, TrainData } from '../models/family.ts';
 import { openRunModel } from './load.ts';
 import { UserError } from '../util/errors.ts';
+import { openDataset, readEpisode } from '../data/dataset.ts';
+import type { Episode } from '../data/episode.ts';
 import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from './openloop-measures.ts';
 import { measureStateProbe } from './state-probe.ts';
 import { scoreTrainedBehavior } from './trained-behavior.ts';
@@ -86,10 +89,18 @@ export async function evaluateModel(
   return { episodes: data.heldOut.length, metrics, foreground_fraction: foreground, notes };
 }
 
-/** Evaluates a run's latest checkpoint on its held-out episodes through its family. */
-export async function evaluateRun(runDir: string, opts: { seed?: number; backend?: string } = {}): Promise<EvalReport> {
+/**
+ * Evaluates a run's latest checkpoint on its held-out episodes through its family, or on every episode of
+ * another dataset of the workspace (`evalDataset`: e.g. C-SWM's separate evaluation set) with the same env,
+ * frames and actions.
+ */
+export async function evaluateRun(
+  runDir: string,
+  opts: { seed?: number; backend?: string; evalDataset?: string } = {},
+): Promise<EvalReport> {
   const r = await openRunModel(runDir, opts.backend ? { backend: opts.backend } : {});
   try {
+    if (opts.evalDataset) r.data = { ...r.data, heldOut: evalDatasetEpisodes(runDir, r.data, opts.evalDataset) };
     if (r.data.heldOut.length === 0)
       throw new UserError(
         `run ${r.config.id} has no held-out episodes yet (${r.data.train.length} trained on): episodes are held out by a hash of their id at fraction ${r.config.train.heldOutFraction}; collect more, or train with a larger held-out fraction`,
@@ -99,4 +110,16 @@ export async function evaluateRun(runDir: string, opts: { seed?: number; backend
   } finally {
     r.model.dispose();
   }
+}
+
+/** Every episode of a dataset in the run's workspace, refused (one line) when it does not match the run's data. */
+function evalDatasetEpisodes(runDir: string, data: TrainData, name: string): Episode[] {
+  const ds = openDataset(resolve(runDir, '..', '..'), name);
+  const m = ds.meta;
+  const size = m.observationShape[0];
+  if (JSON.stringify(m.actionSpace) !== JSON.stringify(data.actionSpace) || size !== data.imageSize)
+    throw new UserError(
+      `--dataset ${name}: its frames (${m.observationShape.join('×')}) or actions (${JSON.stringify(m.actionSpace)}) differ from the run's data (${data.imageSize}×${data.imageSize}, ${JSON.stringify(data.actionSpace)}): evaluate on a dataset collected from the same env at the same size`,
+    );
+  return m.episodes.map((_, i) => readEpisode(ds, i));
 }

@@ -184,6 +184,8 @@ export async function measureStateProbe(
     `state probe: ridge from the model's features to the true state, fitted on ${tr.length} training episodes, R² on ${ho.length} held-out ones (@0 filtered, @${PROBE_STEPS} after ${PROBE_STEPS} open-loop steps)`,
   ];
   if (trained.openloop && random.openloop) put(`@${PROBE_STEPS}`, trained.openloop, random.openloop);
+  else if (!model.openloop)
+    notes.push('state probe: the model has no open-loop dream, so only the filtered probe (@0)');
   else notes.push(`state probe: held-out episodes are too short for ${PROBE_STEPS} open-loop steps`);
   return { metrics, notes };
 }

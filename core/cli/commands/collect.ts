@@ -14,10 +14,16 @@ import { rolloutEpisode } from '../../agents/rollout.ts';
 import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
 import { COLLECT_BOUNDS } from '../../contract/schemas.ts';
+import { COLLECT_RECIPES } from '../collect-recipes.ts';
 
 export const summary = 'collect real episodes from a built-in environment into a dataset';
 
 const HELP = `usage: oneiro collect --env NAME --episodes N --dataset NAME [options]
+       oneiro collect --recipe NAME --dataset NAME [options that override the recipe's]
+
+  --recipe NAME      a paper's data set: ${Object.entries(COLLECT_RECIPES)
+    .map(([k, r]) => `${k} (${r.doc})`)
+    .join('; ')}
 
   --env NAME         built-in environment ('oneiro envs' lists them)
   --episodes N       episodes to collect (at most ${COLLECT_BOUNDS.episodes}, as over the API)
@@ -40,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     size: { type: 'string' },
     'max-steps': { type: 'string' },
     'action-repeat': { type: 'string' },
+    recipe: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -50,6 +57,19 @@ export async function run(argv: string[]): Promise<number> {
       `collect takes no positional arguments, got '${positionals.join(' ')}' (see 'oneiro collect --help')`,
     );
   const ws = workspaceDir(values.workspace);
+  if (values.recipe !== undefined) {
+    const r = COLLECT_RECIPES[values.recipe];
+    if (!r)
+      throw new UserError(
+        `unknown --recipe '${values.recipe}': expected one of ${Object.keys(COLLECT_RECIPES).join(', ')}`,
+      );
+    values.env ??= r.env;
+    values.episodes ??= String(r.episodes);
+    values['max-steps'] ??= String(r.maxSteps);
+    values.seed ??= String(r.seed);
+    values.size ??= String(r.size);
+    if (!argv.some((a) => a === '--policy' || a.startsWith('--policy='))) values.policy = r.policy;
+  }
   const spec = getEnvSpec(requireFlag('env', values.env));
   const episodes = intFlag('episodes', requireFlag('episodes', values.episodes), 0, 1, COLLECT_BOUNDS.episodes);
   const name = requireFlag('dataset', values.dataset);

@@ -8,8 +8,11 @@ import { evaluateGoals, formatGoalReport } from '../../runs/goal-eval.ts';
 
 export const summary = 'held-out metrics of a run against baselines';
 
-const HELP = `usage: oneiro eval RUN [--seed S] [--workspace DIR] [--json]
+const HELP = `usage: oneiro eval RUN [--seed S] [--dataset NAME] [--workspace DIR] [--json]
        oneiro eval RUN --goals [--episodes N]   (runs trained with behavior lexa, in a goal benchmark env)
+
+--dataset NAME evaluates on every episode of that dataset (same env, frame size and actions) instead of
+the run's held-out episodes, e.g. C-SWM's separate evaluation set (oneiro collect --recipe cswm-shapes-eval).
 
 --goals: success rate per goal of the env's goal list (point-goals, pinpad-*: judged from the state at the
 episode's last step, never a reward) for the LEXA achiever given the goal image, for the explorer alone and for a
@@ -26,13 +29,16 @@ reported next to its baselines; "baseline" is the strongest of them (the one to 
   probe_r2[/VAR]@0, @10               R² of a ridge probe from the model's features to the true state
                                       (filtered, and after 10 open-loop steps), vs a random-init model
 plus the family's own (world-models: rnn_nll, reward_mse, openloop_latent@k, controller_return;
-rssm: kl, reward_mse). With --json (README "Evaluation"):
+rssm: kl, reward_mse; object-graph: hits_at_1@k, mrr@k in % for k = 1, 5, 10, the k-step prediction ranked
+against the encodings of every evaluation sample's true state as C-SWM's eval.py, vs random-ranking and
+copy-state, and no pixel measures: it decodes no pixels). With --json (README "Evaluation"):
 {"run", "episodes", "checkpoint_step", "foreground_fraction", "notes": [...],
  "metrics": {NAME: {"model", "baseline", "baseline_name", "baselines": {NAME: value}, "lower_is_better"?}}}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('eval', argv, {
     seed: { type: 'string' },
+    dataset: { type: 'string' },
     goals: { type: 'boolean' },
     episodes: { type: 'string' },
   });
@@ -46,6 +52,8 @@ export async function run(argv: string[]): Promise<number> {
     );
   const dir = resolveRunDir(workspaceDir(values.workspace), positionals[0]);
   if (values.goals) {
+    if (values.dataset !== undefined)
+      throw new UserError('--goals scores the agent in its env: it takes no --dataset (use one or the other)');
     const a = await loadRunAgent(dir, values.backend ? { backend: values.backend } : {});
     try {
       if (!a.env) throw new UserError('--goals: the run names no built-in env (it trained on a dataset)');
@@ -66,6 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   const report = await evaluateRun(dir, {
     seed: intFlag('seed', values.seed, 0, 0),
     ...(values.backend ? { backend: values.backend } : {}),
+    ...(values.dataset ? { evalDataset: values.dataset } : {}),
   });
   if (values.json) {
     console.log(JSON.stringify(report));

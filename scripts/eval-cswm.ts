@@ -1,0 +1,209 @@
+/**
+ * C-SWM on 2D Shapes end to end (issue 16): collect the training and evaluation sets with the C-SWM recipes
+ * (`oneiro collect --recipe cswm-shapes-train / cswm-shapes-eval`, at a reduced size by default), train the
+ * object-graph family through the shared runner, evaluate Hits@1 and MRR at 1, 5 and 10 steps on the separate
+ * evaluation set exactly as the reference eval.py ranks them (`oneiro eval RUN --dataset`), and print them next
+ * to the paper's row. Claim: Hits@1 at 1 step >= 99 % on the held-out evaluation episodes; exit 1 otherwise.
+ * The paper's budget (1000 × 100 training steps, hidden 512, batch 1024, 100 epochs ≈ 9800 updates) does not
+ * fit 2 shared CPU cores; the default budget below is stated in the output.
+ * Measured 2026-11-30 (wasm, nice 10, load average 12-17 on 2 shared cores; defaults below, seed 0): collect 120 s, train 1500
+ * updates ≈ 35 min, eval 28 s, goal trials 134 s. Hits@1 / MRR at k = 1: 99.1 / 99.5, k = 5: 74.3 / 83.2, k = 10:
+ * 39.8 / 53.8 (paper 100/100, 100/100, 99.9/100); copy-state 99.3 / 99.7, 75.1 / 83.8, 42.9 / 56.2; random 0.1 / 0.75.
+ * PASS on the 99 % gate, but the transition model does not beat copy-state yet (the encoder separates states; the
+ * GNN has learnt little in 1.9 % of the paper's 10 M transition samples). Goal CEM 5 % vs random 5 % (20 trials).
+ * `npm run eval:cswm -- [--train-episodes 200] [--eval-episodes 1000] [--steps 1500] [--batch 256] [--hidden 64]
+ * [--lr 0.001] [--seed 0] [--workspace DIR] [--json]`
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../core/tensor/backend.ts';
+import { run as collect } from '../core/cli/commands/collect.ts';
+import { createRun, trainRun } from '../core/runs/trainer.ts';
+import { evaluateRun } from '../core/runs/evaluate.ts';
+import { openRunModel } from '../core/runs/load.ts';
+import { measureGoalReaching } from '../core/runs/goal-reaching.ts';
+import { runDirOf } from '../core/runs/run-dir.ts';
+
+const { values } = parseArgs({
+  options: {
+    'train-episodes': { type: 'string', default: '200' },
+    'eval-episodes': { type: 'string', default: '1000' },
+    steps: { type: 'string', default: '1500' },
+    batch: { type: 'string', default: '256' },
+    hidden: { type: 'string', default: '64' },
+    lr: { type: 'string', default: '0.001' },
+    seed: { type: 'string', default: '0' },
+    'goal-trials': { type: 'string', default: '20' },
+    /** Evaluate an already trained run of --workspace instead of collecting and training (its budget flags must match). */
+    run: { type: 'string' },
+    workspace: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const num = (k: keyof typeof values) => {
+  const v = Number(values[k]);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${k} must be a positive number, got '${values[k]}'`);
+  return v;
+};
+const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+// Kipf et al. 2020 (ICLR), Table 1, 2D Shapes, C-SWM: Hits@1 / MRR in %.
+const PAPER: Record<number, { hits: number; mrr: number }> = {
+  1: { hits: 100, mrr: 100 },
+  5: { hits: 100, mrr: 100 },
+  10: { hits: 99.9, mrr: 100 },
+};
+
+const t0 = performance.now();
+const backend = await initBackend();
+const workspace = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-cswm-eval-'));
+const quiet = async (f: () => Promise<number>) => {
+  const out = console.log;
+  console.log = () => {};
+  try {
+    return await f();
+  } finally {
+    console.log = out;
+  }
+};
+const trainEpisodes = num('train-episodes');
+const evalEpisodes = num('eval-episodes');
+let id: string;
+let dir: string;
+let tCollect = 0;
+let tTrain = 0;
+if (values.run) {
+  id = values.run;
+  dir = runDirOf(workspace, id);
+} else {
+  log(
+    `collecting ${trainEpisodes} training episodes × 100 steps (seed 1) and ${evalEpisodes} evaluation episodes × 10 steps (seed 2)`,
+  );
+  await quiet(() =>
+    collect([
+      '--recipe',
+      'cswm-shapes-train',
+      '--episodes',
+      String(trainEpisodes),
+      '--dataset',
+      'shapes-train',
+      '--workspace',
+      workspace,
+      '--json',
+    ]),
+  );
+  await quiet(() =>
+    collect([
+      '--recipe',
+      'cswm-shapes-eval',
+      '--episodes',
+      String(evalEpisodes),
+      '--dataset',
+      'shapes-eval',
+      '--workspace',
+      workspace,
+      '--json',
+    ]),
+  );
+  tCollect = (performance.now() - t0) / 1000;
+
+  const overrides = { model: { hiddenDim: num('hidden') }, train: { batch: num('batch'), lr: num('lr') } };
+  const created = await createRun({
+    workspace,
+    family: 'object-graph',
+    preset: 'cswm-shapes',
+    dataset: 'shapes-train',
+    steps: num('steps'),
+    seed: Number(values.seed),
+    overrides,
+    train: { checkpointEvery: 500, logEvery: 50 },
+  });
+  ({ id, dir } = created);
+  log(`training ${id} (${JSON.stringify(overrides)}, ${num('steps')} steps) on ${backend.name}`);
+  const t1 = performance.now();
+  const result = await trainRun(dir, {
+    log,
+    tensorboard: false,
+    onMetrics: (m) => {
+      if (typeof m['model/loss'] === 'number' && m.step % 250 === 0)
+        log(
+          `step ${m.step}: loss ${m['model/loss'].toFixed(4)} (positive ${Number(m['model/positive']).toFixed(4)}, negative ${Number(m['model/negative']).toFixed(4)})`,
+        );
+    },
+  });
+  tTrain = (performance.now() - t1) / 1000;
+  if (result.state !== 'completed') {
+    console.error(`training did not complete: ${result.state} ${result.message ?? ''}`);
+    process.exit(1);
+  }
+}
+const t2 = performance.now();
+const report = await evaluateRun(dir, { evalDataset: 'shapes-eval' });
+const tEval = (performance.now() - t2) / 1000;
+
+// Behaviour: the goal CEM planner toward a goal frame 3 random moves away, success measured in the env.
+const t3 = performance.now();
+const opened = await openRunModel(dir);
+const goal = measureGoalReaching(opened.model.latent!(), 'shapes-2d', {
+  trials: num('goal-trials'),
+  goalSteps: 3,
+  maxSteps: 10,
+  seed: Number(values.seed),
+});
+opened.model.dispose();
+const tGoal = (performance.now() - t3) / 1000;
+
+const rows = [1, 5, 10].map((k) => {
+  const h = report.metrics[`hits_at_1@${k}`];
+  const m = report.metrics[`mrr@${k}`];
+  return {
+    k,
+    hits: h.model,
+    mrr: m.model,
+    paperHits: PAPER[k].hits,
+    paperMrr: PAPER[k].mrr,
+    randomHits: h.baselines!['random-ranking'],
+    randomMrr: m.baselines!['random-ranking'],
+    copyHits: h.baselines!['copy-state'],
+    copyMrr: m.baselines!['copy-state'],
+  };
+});
+const budget =
+  `reduced budget: ${trainEpisodes} of the paper's 1000 training episodes (× 100 steps), ${evalEpisodes} of its 10,000 evaluation episodes (× 10 steps), ` +
+  `${num('steps')} updates at batch ${num('batch')} (paper: 100 epochs ≈ 9800 at batch 1024), hidden ${num('hidden')} (paper 512), lr ${num('lr')} (paper 5e-4); ` +
+  'small extractor, 5 slots, embedding 2, σ 0.5, hinge 1 as the paper';
+const hits1 = rows[0].hits;
+const pass = hits1 >= 99;
+const times = {
+  collect_s: tCollect,
+  train_s: tTrain,
+  eval_s: tEval,
+  goal_s: tGoal,
+  total_s: (performance.now() - t0) / 1000,
+};
+if (values.json) console.log(JSON.stringify({ run: id, backend: backend.name, budget, rows, goal, times, pass }));
+else {
+  console.log(`C-SWM, 2D Shapes (run ${id}, ${backend.name}); ${budget}`);
+  console.log('  k   Hits@1   MRR     | paper Hits@1  MRR  | random Hits@1  MRR  | copy-state Hits@1  MRR');
+  for (const r of rows)
+    console.log(
+      `  ${String(r.k).padStart(2)}  ${r.hits.toFixed(1).padStart(6)}  ${r.mrr.toFixed(1).padStart(6)}  | ${r.paperHits.toFixed(1).padStart(12)}  ${r.paperMrr.toFixed(1).padStart(5)} | ${r.randomHits.toFixed(2).padStart(13)}  ${r.randomMrr.toFixed(2).padStart(5)} | ${r.copyHits.toFixed(1).padStart(17)}  ${r.copyMrr.toFixed(1).padStart(5)}`,
+    );
+  console.log(
+    `goal reaching (CEM on the energy to a goal frame 3 random moves away, ≤ 10 env steps, ${goal.trials} trials): planner ${goal.planner.toFixed(0)} % (mean ${goal.plannerSteps.toFixed(1)} steps), random policy ${goal.random.toFixed(0)} %`,
+  );
+  console.log(
+    `time: ${values.run ? `collect and train: earlier (--run ${id})` : `collect ${tCollect.toFixed(0)} s, train ${tTrain.toFixed(0)} s`}, eval ${tEval.toFixed(0)} s, goal ${tGoal.toFixed(0)} s, total ${times.total_s.toFixed(0)} s`,
+  );
+  // The gate is the paper's number; whether the transition model adds anything is the copy-state comparison.
+  for (const r of rows)
+    if (r.hits <= r.copyHits)
+      console.log(
+        `note: at ${r.k} step(s) the model (${r.hits.toFixed(1)} %) does not beat copy-state (${r.copyHits.toFixed(1)} %, the start frame's encoding as the prediction): its transition adds nothing at this budget`,
+      );
+  console.log(`claim: Hits@1 at 1 step >= 99 % on held-out evaluation episodes`);
+  console.log(`verdict: ${pass ? 'PASS' : 'FAIL'} (${hits1.toFixed(2)} %)`);
+}
+if (!pass) process.exitCode = 1;
