@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../core/tensor/backend.ts';
+import { checkParity } from './parity.ts';
+
+/**
+ * Our wasm Slice / SplitV / Unpack (read in place), Identity (shares data) and the b·aᵀ form of BatchMatMul
+ * (issue 17) against the cpu backend: values and gradients, on ranks 1–5 and on the shapes the recurrent
+ * models use.
+ */
+
+test('slice of every rank, partial and whole axes, equals cpu (values and gradients)', async () => {
+  const cases: [number[], number[], number[]][] = [
+    [[7], [2], [4]],
+    [[5, 6], [1, 0], [3, 6]],
+    [[5, 6], [0, 2], [5, 3]],
+    [[4, 5, 6], [1, 2, 0], [2, 1, 6]],
+    [[4, 5, 6], [0, 0, 1], [4, 5, 4]],
+    [[3, 4, 5, 6], [1, 1, 2, 3], [2, 3, 2, 2]],
+    [[2, 3, 4, 5, 3], [1, 0, 1, 2, 0], [1, 3, 2, 3, 3]],
+    [[16, 50, 12], [0, 7, 0], [16, 1, 12]],
+    [[4, 6], [0, 0], [-1, 3]],
+  ];
+  for (const [shape, begin, size] of cases) {
+    await checkParity(`slice ${shape} @${begin} ${size}`, (x) => tf.slice(x, begin, size), [{ shape }]);
+  }
+});
+
+test('int32 slices and zero-size slices keep dtype and shape', async () => {
+  await initBackend('wasm');
+  const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32');
+  const s = tf.slice(x, [0, 1], [2, 2]);
+  assert.equal(s.dtype, 'int32');
+  assert.deepEqual(Array.from(s.dataSync()), [2, 3, 5, 6]);
+  const e = tf.slice(x, [1, 0], [0, 3]);
+  assert.deepEqual(e.shape, [0, 3]);
+  tf.dispose([x, s, e]);
+});
+
+test('split and unstack on every axis equal cpu, including the LSTM gate split and the sequence unstack', async () => {
+  await checkParity('split gates in 4', (x) => tf.concat(tf.split(x, 4, 1).map((p, i) => tf.mul(p, i + 1))), [
+    { shape: [16, 32] },
+  ]);
+  await checkParity('split sizes axis 0', (x) => tf.mul(tf.split(x, [2, 3, 1], 0)[1], 2), [{ shape: [6, 4, 3] }]);
+  await checkParity('split axis 2', (x) => tf.split(x, 3, 2)[2], [{ shape: [3, 4, 9] }]);
+  for (const axis of [0, 1, 2]) {
+    await checkParity(
+      `unstack axis ${axis}`,
+      (x) => {
+        const parts = tf.unstack(x, axis);
+        return tf.addN(parts.map((p, i) => tf.mul(p, i + 1)));
+      },
+      [{ shape: [3, 5, 4] }],
+    );
+  }
+});
+
+test('clone (Identity) shares data safely: the copy outlives the original and gradients flow through it', async () => {
+  await initBackend('wasm');
+  const before = tf.memory().numTensors;
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.clone(x);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
+  y.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  // Kernels that save their outputs for backward (sigmoid, tanh, exp) clone them through Identity.
+  await checkParity('sigmoid·tanh·exp chain', (v) => tf.mul(tf.sigmoid(v), tf.exp(tf.tanh(v))), [{ shape: [4, 7] }]);
+});
+
+test('a·bᵀ with few rows in a (the b·aᵀ form) equals cpu, 2-d and batched-of-one', async () => {
+  await checkParity('16×64 · (48×64)ᵀ', (a, b) => tf.matMul(a, b, false, true), [{ shape: [3, 64] }, { shape: [48, 64] }]);
+  await checkParity('1×1×40 · (1×30×40)ᵀ', (a, b) => tf.matMul(a, b, false, true), [
+    { shape: [1, 2, 40] },
+    { shape: [1, 30, 40] },
+  ]);
+  // Many rows: the plain transpose-then-multiply form.
+  await checkParity('40×8 · (6×8)ᵀ', (a, b) => tf.matMul(a, b, false, true), [{ shape: [40, 8] }, { shape: [6, 8] }]);
+});
