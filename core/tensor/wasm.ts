@@ -10,6 +10,7 @@ import { conv2dBackpropInputConfig } from './kernels/conv2d-backprop-input.ts';
 import { batchMatMulConfig } from './kernels/batch-mat-mul.ts';
 import { conv2dConfig } from './kernels/conv2d.ts';
 import { identityConfig } from './kernels/identity.ts';
+import { tanhConfig } from './kernels/tanh.ts';
 import { sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -18,7 +19,7 @@ import { UserError } from '../util/errors.ts';
  * Conv2DBackpropFilter (missing in wasm), a faster Conv2DBackpropInput, BatchMatMul with
  * explicit transposes, UnsortedSegmentSum (missing; gather's gradient), Conv2D with a fix
  * for 'same' padding, Slice/SplitV/Unpack that do not copy their whole input first,
- * and an Identity that shares data instead of copying it.
+ * an Identity that shares data instead of copying it, and a vectorised Tanh.
  */
 export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   conv2dConfig,
@@ -30,6 +31,7 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   splitVConfig,
   unpackConfig,
   identityConfig,
+  tanhConfig,
 ];
 
 /** Kernels of tfjs-backend-wasm our kernels call (captured before any override). */
@@ -41,6 +43,9 @@ const BUILDING_BLOCKS = [
   'SplitV',
   'Unpack',
   'Identity',
+  'Sigmoid',
+  'Multiply',
+  'Sub',
   'BatchMatMul',
   'PadV2',
   'ScatterNd',

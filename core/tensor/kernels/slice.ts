@@ -1,12 +1,5 @@
 import { backend_util, Slice, slice_util, SplitV, Unpack, util } from '@tensorflow/tfjs-core';
-import type {
-  KernelConfig,
-  KernelFunc,
-  SliceAttrs,
-  SplitVAttrs,
-  TensorInfo,
-  UnpackAttrs,
-} from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, SliceAttrs, SplitVAttrs, TensorInfo, UnpackAttrs } from '@tensorflow/tfjs-core';
 import { wasmKernel } from './wasm-call.ts';
 
 /**

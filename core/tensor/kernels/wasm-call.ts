@@ -82,6 +82,18 @@ export class Scope {
     return out;
   }
 
+  /** A float32 scalar (freed with the scope), for elementwise ops with a constant. */
+  scalar(v: number): TensorInfo {
+    const b = this.backend as unknown as {
+      makeOutput(s: number[], d: string): TensorInfo;
+      typedArrayFromHeap(t: TensorInfo): Float32Array;
+    };
+    const out = b.makeOutput([], 'float32');
+    this.owned.push(out);
+    b.typedArrayFromHeap(out)[0] = v;
+    return out;
+  }
+
   /** Marks `t` as the kernel's result: it is not freed. */
   keep(t: TensorInfo): TensorInfo {
     const i = this.owned.indexOf(t);

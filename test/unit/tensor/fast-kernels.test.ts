@@ -5,7 +5,7 @@ import { initBackend } from '../../../core/tensor/backend.ts';
 import { checkParity } from './parity.ts';
 
 /**
- * Our wasm Slice / SplitV / Unpack (read in place), Identity (shares data) and the b·aᵀ form of BatchMatMul
+ * Our wasm Slice / SplitV / Unpack (read in place), Identity (shares data), the b·aᵀ form of BatchMatMul and Tanh
  * (issue 17) against the cpu backend: values and gradients, on ranks 1–5 and on the shapes the recurrent
  * models use.
  */
@@ -13,14 +13,46 @@ import { checkParity } from './parity.ts';
 test('slice of every rank, partial and whole axes, equals cpu (values and gradients)', async () => {
   const cases: [number[], number[], number[]][] = [
     [[7], [2], [4]],
-    [[5, 6], [1, 0], [3, 6]],
-    [[5, 6], [0, 2], [5, 3]],
-    [[4, 5, 6], [1, 2, 0], [2, 1, 6]],
-    [[4, 5, 6], [0, 0, 1], [4, 5, 4]],
-    [[3, 4, 5, 6], [1, 1, 2, 3], [2, 3, 2, 2]],
-    [[2, 3, 4, 5, 3], [1, 0, 1, 2, 0], [1, 3, 2, 3, 3]],
-    [[16, 50, 12], [0, 7, 0], [16, 1, 12]],
-    [[4, 6], [0, 0], [-1, 3]],
+    [
+      [5, 6],
+      [1, 0],
+      [3, 6],
+    ],
+    [
+      [5, 6],
+      [0, 2],
+      [5, 3],
+    ],
+    [
+      [4, 5, 6],
+      [1, 2, 0],
+      [2, 1, 6],
+    ],
+    [
+      [4, 5, 6],
+      [0, 0, 1],
+      [4, 5, 4],
+    ],
+    [
+      [3, 4, 5, 6],
+      [1, 1, 2, 3],
+      [2, 3, 2, 2],
+    ],
+    [
+      [2, 3, 4, 5, 3],
+      [1, 0, 1, 2, 0],
+      [1, 3, 2, 3, 3],
+    ],
+    [
+      [16, 50, 12],
+      [0, 7, 0],
+      [16, 1, 12],
+    ],
+    [
+      [4, 6],
+      [0, 0],
+      [-1, 3],
+    ],
   ];
   for (const [shape, begin, size] of cases) {
     await checkParity(`slice ${shape} @${begin} ${size}`, (x) => tf.slice(x, begin, size), [{ shape }]);
@@ -70,11 +102,27 @@ test('clone (Identity) shares data safely: the copy outlives the original and gr
 });
 
 test('a·bᵀ with few rows in a (the b·aᵀ form) equals cpu, 2-d and batched-of-one', async () => {
-  await checkParity('16×64 · (48×64)ᵀ', (a, b) => tf.matMul(a, b, false, true), [{ shape: [3, 64] }, { shape: [48, 64] }]);
+  await checkParity('16×64 · (48×64)ᵀ', (a, b) => tf.matMul(a, b, false, true), [
+    { shape: [3, 64] },
+    { shape: [48, 64] },
+  ]);
   await checkParity('1×1×40 · (1×30×40)ᵀ', (a, b) => tf.matMul(a, b, false, true), [
     { shape: [1, 2, 40] },
     { shape: [1, 30, 40] },
   ]);
   // Many rows: the plain transpose-then-multiply form.
   await checkParity('40×8 · (6×8)ᵀ', (a, b) => tf.matMul(a, b, false, true), [{ shape: [40, 8] }, { shape: [6, 8] }]);
+});
+
+test('tanh as 2σ(2x) − 1 stays within 1e-6 of Math.tanh from −20 to 20, and its gradient equals cpu', async () => {
+  await initBackend('wasm');
+  const xs = Float32Array.from({ length: 4001 }, (_, i) => (i - 2000) / 100);
+  const x = tf.tensor1d(xs);
+  const y = tf.tanh(x);
+  const v = y.dataSync();
+  let worst = 0;
+  xs.forEach((x, i) => (worst = Math.max(worst, Math.abs(v[i] - Math.tanh(x)))));
+  assert.ok(worst < 1e-6, `max abs error ${worst}`);
+  tf.dispose([x, y]);
+  await checkParity('tanh', (x) => tf.tanh(tf.mul(x, 3)), [{ shape: [8, 33] }]);
 });
