@@ -16,7 +16,7 @@ export function logSumExp(x: tf.Tensor, axis: number, keepDims = false): tf.Tens
       value: lse,
       gradFunc: (dy: tf.Tensor, [vs, l]: tf.Tensor[]) => tf.mul(dy, tf.exp(tf.sub(vs, l))),
     };
-  }) as any); // eslint-disable-line @typescript-eslint/no-explicit-any
+  }) as any);
   const lse = op(x) as tf.Tensor;
   return keepDims ? lse : tf.squeeze(lse, [ax]);
 }

@@ -98,7 +98,7 @@ const lstmOp = tf.customGrad(((
       return [dx, dwx, dwh, tf.sum(dzAll, 0), dh, dc];
     },
   };
-}) as any); // eslint-disable-line @typescript-eslint/no-explicit-any
+}) as any);
 
 /**
  * Runs the LSTM over x [B, T, I] from (h0, c0): hidden states hs [B, T, H] and the final (h, c).
