@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
-import { checkParity } from './parity.ts';
+import { checkParity, relErr } from './parity.ts';
 
 /**
  * Our wasm Slice / SplitV / Unpack (read in place), Identity (shares data), the b·aᵀ form of BatchMatMul and Tanh
@@ -125,4 +125,51 @@ test('tanh as 2σ(2x) − 1 stays within 1e-6 of Math.tanh from −20 to 20, and
   assert.ok(worst < 1e-6, `max abs error ${worst}`);
   tf.dispose([x, y]);
   await checkParity('tanh', (x) => tf.tanh(tf.mul(x, 3)), [{ shape: [8, 33] }]);
+});
+
+test('conv2dTranspose with a cached rearranged filter: repeated calls, a reassigned filter and the 1-pixel path equal cpu', async () => {
+  const run = async (
+    backend: 'cpu' | 'wasm',
+    xs: Float32Array[],
+    f1: Float32Array,
+    f2: Float32Array,
+    shape: number[],
+    k: number,
+    stride: number,
+  ) => {
+    await initBackend(backend);
+    const w = tf.variable(tf.tensor4d(f1, [k, k, 3, shape[3]]));
+    const outs: Float32Array[] = [];
+    xs.forEach((x, i) => {
+      if (i === xs.length - 1) w.assign(tf.tensor4d(f2, [k, k, 3, shape[3]]));
+      const y = tf.tidy(() =>
+        tf.conv2dTranspose(
+          tf.tensor4d(x, shape as [number, number, number, number]),
+          w,
+          [shape[0], (shape[1] - 1) * stride + k, (shape[2] - 1) * stride + k, 3],
+          stride,
+          'valid',
+        ),
+      );
+      outs.push(y.dataSync().slice() as Float32Array);
+      y.dispose();
+    });
+    w.dispose();
+    return outs;
+  };
+  const rnd = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+  for (const [shape, k, stride] of [
+    [[1, 1, 1, 16], 5, 2], // the decoder's first layer at batch 1 (cached Fᵀ)
+    [[2, 4, 4, 8], 6, 2], // strided phases
+  ] as [number[], number, number][]) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const xs = [rnd(n), rnd(n), rnd(n)];
+    const f1 = rnd(k * k * 3 * shape[3]);
+    const f2 = rnd(k * k * 3 * shape[3]);
+    const want = await run('cpu', xs, f1, f2, shape, k, stride);
+    const got = await run('wasm', xs, f1, f2, shape, k, stride);
+    got.forEach((g, i) =>
+      assert.ok(relErr(g, want[i]) < 1e-5, `${shape} call ${i}: relative error ${relErr(g, want[i])}`),
+    );
+  }
 });
