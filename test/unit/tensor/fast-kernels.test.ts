@@ -101,7 +101,7 @@ test('clone (Identity) shares data safely: the copy outlives the original and gr
   await checkParity('sigmoid·tanh·exp chain', (v) => tf.mul(tf.sigmoid(v), tf.exp(tf.tanh(v))), [{ shape: [4, 7] }]);
 });
 
-test('a·bᵀ with few rows in a (the b·aᵀ form) equals cpu, 2-d and batched-of-one', async () => {
+test('a·bᵀ with few rows in a (the b·aᵀ form) and aᵀ·b with a wide b (the (bᵀ·a)ᵀ form) equal cpu', async () => {
   await checkParity('16×64 · (48×64)ᵀ', (a, b) => tf.matMul(a, b, false, true), [
     { shape: [3, 64] },
     { shape: [48, 64] },
@@ -109,6 +109,11 @@ test('a·bᵀ with few rows in a (the b·aᵀ form) equals cpu, 2-d and batched-
   await checkParity('1×1×40 · (1×30×40)ᵀ', (a, b) => tf.matMul(a, b, false, true), [
     { shape: [1, 2, 40] },
     { shape: [1, 30, 40] },
+  ]);
+  // aᵀ·b with b at least 3× wider than aᵀ has rows: the (bᵀ·a)ᵀ form.
+  await checkParity('(20×4)ᵀ · 20×30', (a, b) => tf.matMul(a, b, true, false), [
+    { shape: [20, 4] },
+    { shape: [20, 30] },
   ]);
   // Many rows: the plain transpose-then-multiply form.
   await checkParity('40×8 · (6×8)ᵀ', (a, b) => tf.matMul(a, b, false, true), [{ shape: [40, 8] }, { shape: [6, 8] }]);
