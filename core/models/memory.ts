@@ -31,6 +31,8 @@ export interface MemoryEstimate {
   levers: string[];
   /** What the activations scale with, for the message ('batch 50 × length 50'). */
   shape: string;
+  /** Extra float32 values, e.g. the gradient accumulator of micro-batched training (one per parameter). */
+  extra?: number;
 }
 
 const SLOTS = 4;
@@ -45,8 +47,24 @@ export const BASELINE_BYTES = 48 * 2 ** 20;
 
 export function estimateBytes(e: MemoryEstimate): number {
   const floats =
-    SLOTS * e.params + GRADIENT_COPIES * e.recurrentWeights * e.sequenceSteps + ACTIVATION_FACTOR * e.activations;
+    SLOTS * e.params +
+    GRADIENT_COPIES * e.recurrentWeights * e.sequenceSteps +
+    ACTIVATION_FACTOR * e.activations +
+    (e.extra ?? 0);
   return 4 * floats + BASELINE_BYTES;
+}
+
+/**
+ * The fewest micro-batches (1..batch) whose estimate fits the backend's memory, or `batch` when none does
+ * (then checkMemoryFits on that estimate refuses with the usual message).
+ */
+export function microBatchesToFit(batch: number, estimateFor: (k: number) => MemoryEstimate, backend: string): number {
+  const limit = backendMemoryLimit(backend).bytes;
+  for (let k = 1; k <= batch; k++) {
+    if (k > 1 && Math.ceil(batch / k) === Math.ceil(batch / (k - 1))) continue; // same micro-batch size
+    if (estimateBytes(estimateFor(k)) <= limit) return k;
+  }
+  return batch;
 }
 
 const gb = (b: number) => `${(b / 2 ** 30).toFixed(b < 2 ** 30 ? 2 : 1)} GB`;

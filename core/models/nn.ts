@@ -211,20 +211,53 @@ export class Adam {
 
   /** `poison` turns the loss into NaN (tests of the divergence guard). */
   step(lossFn: () => LossOutput, poison = false): OptimizerStepResult {
+    return this.stepAccumulated([{ weight: 1, loss: lossFn }], poison);
+  }
+
+  /**
+   * One update from the gradient of Σ_i w_i·loss_i, computed one part at a time (gradient accumulation over
+   * micro-batches): only one part's activations are alive at once, so a batch too big for the heap trains in
+   * parts. With parts = micro-batches of a loss that is a mean over samples and w_i = (samples in part i) /
+   * (samples in the batch), the sum is the full-batch loss and the update equals the full-batch update (up to
+   * float rounding); the reported loss and metrics are the same weighted sums. Losses that are nonlinear in a
+   * batch mean (e.g. max(mean KL, free nats)) are only approximated.
+   */
+  stepAccumulated(parts: { weight: number; loss: () => LossOutput }[], poison = false): OptimizerStepResult {
+    if (parts.length === 0) throw new Error('Adam.stepAccumulated: no parts');
     const keys = Object.keys(this.params);
     const vars = keys.map((k) => this.params[k]);
     const aux: Record<string, tf.Scalar> = {};
-    const { value, grads } = tf.variableGrads(() => {
-      const out = lossFn();
-      for (const [k, t] of Object.entries(out.metrics ?? {})) aux[k] = tf.keep(t);
-      return poison ? tf.mul(out.loss, NaN) : out.loss;
-    }, vars);
-    const auxKeys = Object.keys(aux);
+    let value: tf.Scalar | null = null;
+    const grads: Record<string, tf.Tensor> = {};
+    // Adds w·x into acc[k] (the first part's tensors are kept as they are when w = 1: a plain step is unchanged).
+    const accumulate = (acc: Record<string, tf.Tensor>, k: string, x: tf.Tensor, w: number) => {
+      const prev = acc[k];
+      acc[k] = tf.tidy(() => (prev ? tf.add(prev, w === 1 ? x : tf.mul(x, w)) : w === 1 ? x.clone() : tf.mul(x, w)));
+      prev?.dispose();
+    };
     try {
+      for (const part of parts) {
+        const partAux: Record<string, tf.Scalar> = {};
+        const r = tf.variableGrads(() => {
+          const out = part.loss();
+          for (const [k, t] of Object.entries(out.metrics ?? {})) partAux[k] = tf.keep(t);
+          return poison ? tf.mul(out.loss, NaN) : out.loss;
+        }, vars);
+        const acc: Record<string, tf.Tensor> = value ? { v: value } : {};
+        accumulate(acc, 'v', r.value, part.weight);
+        value = acc.v as tf.Scalar;
+        for (const [k, g] of Object.entries(r.grads)) accumulate(grads, k, g, part.weight);
+        for (const [k, t] of Object.entries(partAux)) accumulate(aux, k, t, part.weight);
+        r.value.dispose();
+        tf.dispose(Object.values(r.grads));
+        tf.dispose(Object.values(partAux));
+      }
+      const total = value as unknown as tf.Scalar;
+      const auxKeys = Object.keys(aux);
       const stats = tf.tidy(() => {
         const sq = vars.filter((v) => grads[v.name]).map((v) => tf.sum(tf.square(grads[v.name])));
         const norm = tf.sqrt(sq.length === 1 ? sq[0] : tf.addN(sq));
-        return tf.stack([value, norm, ...auxKeys.map((k) => aux[k])]);
+        return tf.stack([total, norm, ...auxKeys.map((k) => aux[k])]);
       });
       const s = stats.dataSync();
       stats.dispose();
@@ -244,7 +277,7 @@ export class Adam {
       );
       return { applied: true, loss, gradNorm, metrics };
     } finally {
-      value.dispose();
+      (value as tf.Tensor | null)?.dispose();
       for (const g of Object.values(grads)) g.dispose();
       for (const t of Object.values(aux)) t.dispose();
     }

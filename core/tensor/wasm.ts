@@ -9,13 +9,17 @@ import { unsortedSegmentSumConfig } from './kernels/unsorted-segment-sum.ts';
 import { conv2dBackpropInputConfig } from './kernels/conv2d-backprop-input.ts';
 import { batchMatMulConfig } from './kernels/batch-mat-mul.ts';
 import { conv2dConfig } from './kernels/conv2d.ts';
+import { identityConfig } from './kernels/identity.ts';
+import { tanhConfig } from './kernels/tanh.ts';
+import { sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
 import { UserError } from '../util/errors.ts';
 
 /**
  * tfjs-backend-wasm plus our training kernels (each in core/tensor/kernels/, one per file):
  * Conv2DBackpropFilter (missing in wasm), a faster Conv2DBackpropInput, BatchMatMul with
- * explicit transposes, UnsortedSegmentSum (missing; gather's gradient), and Conv2D with a fix
- * for 'same' padding.
+ * explicit transposes, UnsortedSegmentSum (missing; gather's gradient), Conv2D with a fix
+ * for 'same' padding, Slice/SplitV/Unpack that do not copy their whole input first,
+ * an Identity that shares data instead of copying it, and a vectorised Tanh.
  */
 export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   conv2dConfig,
@@ -23,10 +27,30 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   conv2dBackpropInputConfig,
   batchMatMulConfig,
   unsortedSegmentSumConfig,
+  sliceConfig,
+  splitVConfig,
+  unpackConfig,
+  identityConfig,
+  tanhConfig,
 ];
 
 /** Kernels of tfjs-backend-wasm our kernels call (captured before any override). */
-const BUILDING_BLOCKS = ['Conv2D', 'Transpose', 'Reshape', 'Slice', 'BatchMatMul', 'PadV2', 'ScatterNd', 'Cast'];
+const BUILDING_BLOCKS = [
+  'Conv2D',
+  'Transpose',
+  'Reshape',
+  'Slice',
+  'SplitV',
+  'Unpack',
+  'Identity',
+  'Sigmoid',
+  'Multiply',
+  'Sub',
+  'BatchMatMul',
+  'PadV2',
+  'ScatterNd',
+  'Cast',
+];
 
 let registered: Promise<number> | null = null;
 let threads = 1;

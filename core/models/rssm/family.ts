@@ -28,6 +28,7 @@ import {
 import { evaluateRssm, openLoopEpisode, rssmDreamSession, rssmFilterFeatures } from './evaluate.ts';
 import { SeedStream } from './seed-stream.ts';
 import { estimateRssmMemory } from './memory.ts';
+import { microBatchesToFit } from '../memory.ts';
 import { RssmLatentModel } from './latent-model.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { type RssmModel, createRssmModel, disposeRssmModel, trainStep } from './world-model.ts';
@@ -48,6 +49,8 @@ class RssmSession implements TrainSession {
   private readonly eps: RssmEpisode[];
   private readonly windows: WindowSampler;
   private readonly view: RssmLatentModel;
+  /** Gradient accumulation over this many parts of each batch, the fewest that fit the backend's memory. */
+  readonly microBatches: number;
 
   constructor(private readonly ctx: FamilyContext<RssmConfig>) {
     this.config = withActionDim(ctx.config, actionDimOf(ctx.data.actionSpace));
@@ -60,6 +63,13 @@ class RssmSession implements TrainSession {
       : memoryWindows(this.eps, size, this.config.actionDim);
     this.phases = [{ name: 'model', steps: this.config.train.steps, unit: 'step', headline: 'model_loss' }];
     this.view = new RssmLatentModel(this.model.params, this.config, ctx.data.actionSpace);
+    const b = this.config.train.batch;
+    this.microBatches = microBatchesToFit(b, (k) => estimateRssmMemory(this.config, k), tf.getBackend());
+    if (this.microBatches > 1) {
+      ctx.log(
+        `batch ${b} does not fit ${tf.getBackend()}'s memory in one pass: accumulating gradients over ${this.microBatches} micro-batches of ≤ ${Math.ceil(b / this.microBatches)}`,
+      );
+    }
   }
 
   async beginPhase(): Promise<void> {}
@@ -105,7 +115,7 @@ class RssmSession implements TrainSession {
     // Latent samples drawn from the step's Rng too, so resume reproduces them.
     this.model.noise = new SeedStream(s.rng.int(2 ** 31));
     try {
-      const r = trainStep(this.model, batch, s.poison);
+      const r = trainStep(this.model, batch, s.poison, this.microBatches);
       return {
         applied: !r.skipped,
         ...(r.reason ? { reason: r.reason } : {}),
@@ -169,7 +179,8 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
   description:
     'RSSM world model (PlaNet / DreamerV2): GRU + Gaussian or discrete latents, KL balancing, latent overshooting, CEM planning',
   ...rssmPresetConfig,
-  estimateMemory: (c) => estimateRssmMemory(c),
+  // The run is refused only when even one sequence at a time cannot fit (the session micro-batches the rest).
+  estimateMemory: (c) => estimateRssmMemory(c, c.train.batch),
   samplesReplay: true,
   withSteps: (c, steps) => parseRssmConfig({ ...c, train: { ...c.train, steps } }),
   async createSession(ctx) {

@@ -48,7 +48,11 @@ export function rssmParamCount(c: RssmConfig, actionDim = c.actionDim ?? 1): num
   return n;
 }
 
-export function estimateRssmMemory(c: RssmConfig): MemoryEstimate {
+/**
+ * `microBatches` > 1: the step accumulates gradients over that many parts (world-model.ts trainStep), so only
+ * one part's activations are alive at once, plus one gradient-sized accumulator.
+ */
+export function estimateRssmMemory(c: RssmConfig, microBatches = 1): MemoryEstimate {
   const image = c.image.size * c.image.size * c.image.channels;
   let perSample = 3 * image; // pixels, scaled input, reconstruction target
   let s = c.image.size;
@@ -80,7 +84,9 @@ export function estimateRssmMemory(c: RssmConfig): MemoryEstimate {
   // posterior: input and output MLP activations, distribution statistics, samples, KL terms.
   perSample += 12 * 3 * deter + 4 * deter + 6 * hidden + 10 * stoch + featureSize(c);
   perSample += (c.heads.cont ? 2 : 1) * (2 * c.heads.layers * c.heads.units + 4);
-  const n = c.train.batch * c.train.length;
+  const k = Math.min(Math.max(1, microBatches), c.train.batch);
+  const rows = Math.ceil(c.train.batch / k);
+  const n = rows * c.train.length;
   const o = c.loss.overshooting.distance;
   // Latent overshooting repeats the prior's transition for up to D steps from every posterior.
   const overshoot = o > 0 ? n * o * (12 * 3 * deter + 4 * deter + 6 * hidden + 10 * stoch) : 0;
@@ -94,13 +100,18 @@ export function estimateRssmMemory(c: RssmConfig): MemoryEstimate {
     deter * hidden +
     2 * hidden * dist +
     deter * hidden;
+  const params = rssmParamCount(c);
   return {
     phase: 'model',
-    params: rssmParamCount(c),
+    params,
+    ...(k > 1 ? { extra: params } : {}),
     recurrentWeights: recurrent,
     sequenceSteps: c.train.length * (1 + o),
     activations: n * (perSample + patches) + overshoot,
     levers: ['train.batch', 'train.length', 'rssm.deter', 'encoder.depth', 'decoder.depth'],
-    shape: `batch ${c.train.batch} × length ${c.train.length}`,
+    shape:
+      k > 1
+        ? `micro-batches of ${rows} (batch ${c.train.batch}) × length ${c.train.length}`
+        : `batch ${c.train.batch} × length ${c.train.length}`,
   };
 }

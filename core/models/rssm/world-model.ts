@@ -125,12 +125,48 @@ export interface TrainStepResult {
 }
 
 /** One training step: gradients of model_loss, clip by global norm, Adam (nn.ts). Keeps numTensors flat. */
-export function trainStep(m: RssmModel, batch: SeqBatch, poison = false): TrainStepResult {
-  const r = m.optimizer.step(() => {
-    const terms = computeLosses(m.params, m.config, batch, m.noise);
+/** Rows [from, from + n) of a batch (a micro-batch). */
+export function batchRows(b: SeqBatch, from: number, n: number): SeqBatch {
+  const L = b.isFirst.shape[1];
+  const cut = <X extends tf.Tensor>(x: X) => tf.slice(x, [from], [n]) as X;
+  return {
+    image: cut(b.image),
+    action: cut(b.action),
+    reward: cut(b.reward),
+    cont: cut(b.cont),
+    isFirst: cut(b.isFirst),
+    isFirstHost: b.isFirstHost.subarray(from * L, (from + n) * L),
+  };
+}
+
+/**
+ * One model update. `microBatches` > 1 accumulates the gradient over that many parts of the batch
+ * (Adam.stepAccumulated, weights = share of the batch) so a batch too big for the heap still trains; the
+ * losses are means over (batch, time), so the update equals the full-batch one up to the latent noise drawn
+ * per part and to batch-mean clamps (free nats 'mean' placement).
+ */
+export function trainStep(m: RssmModel, batch: SeqBatch, poison = false, microBatches = 1): TrainStepResult {
+  const lossOf = (b: () => SeqBatch) => () => {
+    const terms = computeLosses(m.params, m.config, b(), m.noise);
     const { model_loss, ...rest } = terms;
     return { loss: model_loss, metrics: rest as unknown as Record<string, tf.Scalar> };
-  }, poison);
+  };
+  const B = batch.isFirst.shape[0];
+  const k = Math.min(Math.max(1, Math.floor(microBatches)), B);
+  const r =
+    k === 1
+      ? m.optimizer.step(
+          lossOf(() => batch),
+          poison,
+        )
+      : m.optimizer.stepAccumulated(
+          Array.from({ length: k }, (_, i) => {
+            const from = Math.floor((i * B) / k);
+            const n = Math.floor(((i + 1) * B) / k) - from;
+            return { weight: n / B, loss: lossOf(() => batchRows(batch, from, n)) };
+          }),
+          poison,
+        );
   return {
     metrics: { model_loss: r.loss, grad_norm: r.gradNorm, ...r.metrics },
     skipped: !r.applied,

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../util/rng.ts';
 import { Adam, glorotUniform, initDense, type OptimizerStepResult, type Params } from '../nn.ts';
 import type { RnnConfig } from './config.ts';
+import { lstmFused } from './lstm-sequence.ts';
+import { logSumExp } from '../../tensor/log-sum-exp.ts';
 
 /**
  * MDN-RNN of World Models (WMx carracing/rnn/rnn.py): an LSTM over [z_t, a_t] and a linear head giving,
@@ -41,8 +43,8 @@ export interface LstmState {
 }
 
 /**
- * Runs the LSTM over x [B, T, in]. The input projection x·Wx is one matmul over all B·T rows (XNNPACK
- * packs a weight once per matmul call, so per-step projections were much slower); only h·Wh is per step.
+ * Runs the LSTM over x [B, T, in] from `state` (zeros if none): one fused op with a hand-written BPTT
+ * (lstm-sequence.ts). The input projection x·Wx is one matmul over all B·T rows; only h·Wh is per step.
  */
 export function lstmSequence(
   p: Params,
@@ -50,26 +52,14 @@ export function lstmSequence(
   state?: LstmState,
   prefix = 'rnn/',
 ): { hs: tf.Tensor3D; last: LstmState } {
-  const [B, T, I] = x.shape;
-  const wh = p[`${prefix}lstm/wh`];
+  const [B] = x.shape;
+  const wh = p[`${prefix}lstm/wh`] as tf.Tensor2D;
   const H = wh.shape[0];
-  const proj = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [B * T, I]), p[`${prefix}lstm/wx`]), p[`${prefix}lstm/b`]), [
-    B,
-    T,
-    4 * H,
-  ]);
-  const steps = tf.unstack(proj, 1) as tf.Tensor2D[];
-  let h = state?.h ?? (tf.zeros([B, H]) as tf.Tensor2D);
-  let c = state?.c ?? (tf.zeros([B, H]) as tf.Tensor2D);
-  const hs: tf.Tensor2D[] = [];
-  for (let t = 0; t < T; t++) {
-    const gates = tf.add(steps[t], tf.matMul(h, wh));
-    const [i, f, g, o] = tf.split(gates, 4, 1);
-    c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
-    h = tf.mul(tf.sigmoid(o), tf.tanh(c));
-    hs.push(h);
-  }
-  return { hs: tf.stack(hs, 1) as tf.Tensor3D, last: { h, c } };
+  const h0 = state?.h ?? (tf.zeros([B, H]) as tf.Tensor2D);
+  const c0 = state?.c ?? (tf.zeros([B, H]) as tf.Tensor2D);
+  const wx = p[`${prefix}lstm/wx`] as tf.Tensor2D;
+  const { hs, h, c } = lstmFused(x, wx, wh, p[`${prefix}lstm/b`] as tf.Tensor1D, h0, c0);
+  return { hs, last: { h, c } };
 }
 
 export interface MdnOutputs {
@@ -90,7 +80,7 @@ export function mdnHead(p: Params, cfg: RnnConfig, zDim: number, h: tf.Tensor2D,
   const out = tf.add(tf.matMul(h, p[`${prefix}head/w`]), p[`${prefix}head/b`]);
   const part = (i: number) => tf.reshape(tf.slice(out, [0, i * zk], [N, zk]), [N, zDim, K]) as tf.Tensor3D;
   const logits = part(0);
-  const res: MdnOutputs = { logpi: tf.sub(logits, tf.logSumExp(logits, -1, true)), mu: part(1), logsigma: part(2) };
+  const res: MdnOutputs = { logpi: tf.sub(logits, logSumExp(logits, -1, true)), mu: part(1), logsigma: part(2) };
   let col = 3 * zk;
   if (cfg.rewardHead) res.reward = tf.reshape(tf.slice(out, [0, col++], [N, 1]), [N]) as tf.Tensor1D;
   if (cfg.doneHead) res.done = tf.reshape(tf.slice(out, [0, col++], [N, 1]), [N]) as tf.Tensor1D;
@@ -104,7 +94,7 @@ export function mixtureNll(o: MdnOutputs, y: tf.Tensor2D): tf.Tensor2D {
     tf.sub(tf.mul(-0.5, tf.square(tf.mul(tf.sub(yy, o.mu), tf.exp(tf.neg(o.logsigma))))), o.logsigma),
     LOG_SQRT_2PI,
   );
-  return tf.neg(tf.logSumExp(tf.add(o.logpi, logN), -1)) as tf.Tensor2D;
+  return tf.neg(logSumExp(tf.add(o.logpi, logN), -1)) as tf.Tensor2D;
 }
 
 /** A training batch of B sequences of T transitions; `mask` is 0 on padding past an episode's end. */

@@ -1,6 +1,6 @@
 import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { withScope } from './wasm-call.ts';
+import { derivedOf, withScope } from './wasm-call.ts';
 
 /**
  * Conv2DBackpropInput (the input gradient of conv2d, and conv2dTranspose itself) for wasm as a
@@ -65,20 +65,24 @@ function conv2dBackpropInputWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
     const Mh = Math.ceil(Kh / sh);
     const Mw = Math.ceil(Kw / sw);
     const P = sh * sw;
-    const rows: number[] = []; // [Mh, Mw, P] taps of [C_in, C_out]; -1 = zero tap
-    for (let ih = 0; ih < Mh; ih++) {
-      for (let iw = 0; iw < Mw; iw++) {
-        for (let ph = 0; ph < sh; ph++) {
-          for (let pw = 0; pw < sw; pw++) {
-            const kh = ph + sh * (Mh - 1 - ih);
-            const kw = pw + sw * (Mw - 1 - iw);
-            rows.push(kh < Kh && kw < Kw ? kh * Kw + kw : -1);
+    // The rearranged filter is cached per filter (derivedOf): with fixed weights (the dream, evaluation) it
+    // is built and packed once.
+    const ft = derivedOf(backend, filter, `bpi ${sh} ${sw}`, (c) => {
+      const rows: number[] = []; // [Mh, Mw, P] taps of [C_in, C_out]; -1 = zero tap
+      for (let ih = 0; ih < Mh; ih++) {
+        for (let iw = 0; iw < Mw; iw++) {
+          for (let ph = 0; ph < sh; ph++) {
+            for (let pw = 0; pw < sw; pw++) {
+              const kh = ph + sh * (Mh - 1 - ih);
+              const kw = pw + sw * (Mw - 1 - iw);
+              rows.push(kh < Kh && kw < Kw ? kh * Kw + kw : -1);
+            }
           }
         }
       }
-    }
-    const taps = s.reshape(s.gatherRows(filter, Cin * Cout, rows), [Mh * Mw, P, Cin, Cout]);
-    const ft = s.reshape(s.transpose(taps, [0, 3, 1, 2]), [Mh, Mw, Cout, P * Cin]);
+      const taps = c.reshape(c.gatherRows(filter, Cin * Cout, rows), [Mh * Mw, P, Cin, Cout]);
+      return c.reshape(c.transpose(taps, [0, 3, 1, 2]), [Mh, Mw, Cout, P * Cin]);
+    });
     const y = s.run(
       'Conv2D',
       { x: d, filter: ft },
@@ -133,13 +137,27 @@ function fromSinglePixel(
     // is transposed nor does XNNPACK pack it as weights (it packs the right operand, here the
     // small dyᵀ). Measured on 1×1×1024 → 5×5×128 at batch 32: 35 ms with the filter as the right
     // operand (transpose + packing of 3.3 M weights), 8 ms this way.
-    const dyT = s.transpose(s.reshape(dy, [B, Cout]), [1, 0]);
-    const colsT = s.run(
-      'BatchMatMul',
-      { a: s.reshape(filter, [1, Kh * Kw * Cin, Cout]), b: s.reshape(dyT, [1, Cout, B]) },
-      { transposeA: false, transposeB: false },
-    );
-    const cols = s.transpose(s.reshape(colsT, [Kh * Kw * Cin, B]), [1, 0]);
+    const kkc = Kh * Kw * Cin;
+    let cols: TensorInfo;
+    if (B <= SMALL_BATCH) {
+      // A few rows (the dream decodes one frame at a time): dy·Fᵀ with Fᵀ cached per filter, so it is
+      // transposed and packed once for all frames, not 3.3 M weights per frame.
+      const fT = derivedOf(backend, filter, 'bpi 1px T', (c) =>
+        c.reshape(c.transpose(c.reshape(filter, [kkc, Cout]), [1, 0]), [1, Cout, kkc]),
+      );
+      cols = s.reshape(
+        s.run('BatchMatMul', { a: s.reshape(dy, [1, B, Cout]), b: fT }, { transposeA: false, transposeB: false }),
+        [B, kkc],
+      );
+    } else {
+      const dyT = s.transpose(s.reshape(dy, [B, Cout]), [1, 0]);
+      const colsT = s.run(
+        'BatchMatMul',
+        { a: s.reshape(filter, [1, kkc, Cout]), b: s.reshape(dyT, [1, Cout, B]) },
+        { transposeA: false, transposeB: false },
+      );
+      cols = s.transpose(s.reshape(colsT, [kkc, B]), [1, 0]);
+    }
     let full = s.reshape(cols, [B, Kh, Kw, Cin]); // rows/cols of padded dx that a tap reaches
     // dx row r is padded row r + top: crop what lies in the padding, zero-fill what no tap reaches.
     const h0 = Math.min(top, Kh);
@@ -163,6 +181,9 @@ function fromSinglePixel(
     );
   });
 }
+
+/** Batches up to this size take the cached-transposed-filter path of a 1×1 input. */
+const SMALL_BATCH = 4;
 
 export const conv2dBackpropInputConfig: KernelConfig = {
   kernelName: Conv2DBackpropInput,

@@ -82,6 +82,18 @@ export class Scope {
     return out;
   }
 
+  /** A float32 scalar (freed with the scope), for elementwise ops with a constant. */
+  scalar(v: number): TensorInfo {
+    const b = this.backend as unknown as {
+      makeOutput(s: number[], d: string): TensorInfo;
+      typedArrayFromHeap(t: TensorInfo): Float32Array;
+    };
+    const out = b.makeOutput([], 'float32');
+    this.owned.push(out);
+    b.typedArrayFromHeap(out)[0] = v;
+    return out;
+  }
+
   /** Marks `t` as the kernel's result: it is not freed. */
   keep(t: TensorInfo): TensorInfo {
     const i = this.owned.indexOf(t);
@@ -103,4 +115,32 @@ export function withScope(backend: unknown, body: (s: Scope) => TensorInfo): Ten
   } finally {
     s.free();
   }
+}
+
+/**
+ * Tensors derived from a weight (a filter rearranged for a kernel), kept across calls while the weight's data
+ * lives: XNNPACK keeps its packed copy of a weight per tensor, so handing it the same derived tensor every
+ * call skips both the rearrangement and the re-packing (the dream decodes one frame at a time with fixed
+ * weights). Keyed by the source's data id, which no kernel writes into (Variable.assign swaps data ids):
+ * an entry is dropped as soon as its source is freed, and the oldest beyond MAX_DERIVED are dropped.
+ */
+const MAX_DERIVED = 16;
+const derivedCache: { src: object; key: string; out: TensorInfo }[] = [];
+
+export function derivedOf(backend: unknown, src: TensorInfo, key: string, make: (s: Scope) => TensorInfo): TensorInfo {
+  const b = backend as WasmBackendLike & { dataIdMap: { has(id: object): boolean } };
+  for (let i = derivedCache.length - 1; i >= 0; i--) {
+    if (!b.dataIdMap.has(derivedCache[i].src)) b.disposeData(derivedCache.splice(i, 1)[0].out.dataId);
+  }
+  const hit = derivedCache.find((e) => e.src === src.dataId && e.key === key);
+  if (hit) return hit.out;
+  const out = withScope(backend, make);
+  derivedCache.push({ src: src.dataId, key, out });
+  if (derivedCache.length > MAX_DERIVED) b.disposeData(derivedCache.shift()!.out.dataId);
+  return out;
+}
+
+/** Number of cached derived tensors (tests). */
+export function derivedCount(): number {
+  return derivedCache.length;
 }
