@@ -27,6 +27,8 @@ const { values } = parseArgs({
     episodes: { type: 'string', default: '5' },
     seed: { type: 'string', default: '0' },
     workspace: { type: 'string' },
+    /** Extra config overrides as JSON, merged over the script's (for tuning runs; the claim is the default). */
+    override: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -43,6 +45,15 @@ const minutes = num('minutes', values.minutes, 0.1);
 const nEval = num('episodes', values.episodes, 1);
 const seed = num('seed', values.seed, 0);
 const log = (m: string) => process.stderr.write(`${m}\n`);
+let extra: Record<string, unknown> = {};
+try {
+  extra = values.override ? (JSON.parse(values.override) as Record<string, unknown>) : {};
+} catch {
+  process.stderr.write(
+    `eval:dreamer: --override must be a JSON object of config overrides, got '${values.override}'\n`,
+  );
+  process.exit(2);
+}
 
 /** A text plot of y over x: `height` rows, one column per point (squeezed to `width`). */
 function textPlot(ys: number[], height = 8, width = 60): string {
@@ -84,6 +95,7 @@ const { id, dir } = await createRun({
     image: { size: 32 },
     encoder: { kernels: [4, 4, 4] },
     decoder: { kernels: [5, 6, 6] },
+    ...extra,
   },
   backend: backend.name,
   train: { checkpointEvery: 250, logEvery: 1 },

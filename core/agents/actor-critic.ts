@@ -77,6 +77,17 @@ export class ActorCritic implements Behavior {
     const rng = new Rng(seed);
     const imagSeed = rng.int(2 ** 31);
     const actSeed = rng.int(2 ** 31);
+    const chosen = subsetOf(starts, c.starts, seed);
+    try {
+      return this.learn(wm, chosen.state, imagSeed, actSeed);
+    } finally {
+      tf.dispose(chosen.owned);
+    }
+  }
+
+  private learn(wm: LatentWorldModel, starts: LatentState, imagSeed: number, actSeed: number): BehaviorUpdate {
+    const c = this.config;
+    const H = c.horizon;
     let kept: { feat: tf.Tensor3D; target: tf.Tensor2D; weight: tf.Tensor2D } | null = null;
     const a = this.actorOpt.step(() => {
       const logps: tf.Tensor1D[] = [];
@@ -186,4 +197,27 @@ export class ActorCritic implements Behavior {
     this.actorOpt.dispose();
     this.criticOpt.dispose();
   }
+}
+
+/**
+ * `n` of the start states (rows along axis 0 of every tensor), drawn without replacement from `seed`; all of
+ * them when n is null or not smaller. `owned` are the tensors made here (the caller disposes them).
+ */
+export function subsetOf(
+  starts: LatentState,
+  n: number | null,
+  seed: number,
+): { state: LatentState; owned: tf.Tensor[] } {
+  const total = Object.values(starts)[0]?.shape[0] ?? 0;
+  if (n === null || n >= total) return { state: starts, owned: [] };
+  const rng = new Rng((seed ^ 0x5eed) >>> 0);
+  const idx = Array.from({ length: total }, (_, i) => i);
+  for (let i = 0; i < n; i++) {
+    const j = i + rng.int(total - i);
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  const rows = tf.tensor1d(idx.slice(0, n), 'int32');
+  const state: LatentState = {};
+  for (const [k, t] of Object.entries(starts)) state[k] = tf.gather(t, rows);
+  return { state, owned: [rows, ...Object.values(state)] };
 }

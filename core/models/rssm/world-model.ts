@@ -86,9 +86,16 @@ export function observeBatch(p: Params, c: RssmModelConfig, batch: SeqBatch, see
 }
 
 /** All loss terms for one batch (PlaNet compute_objectives / DreamerV2 WorldModel.loss), averaged over B·T. */
-export function computeLosses(p: Params, c: RssmModelConfig, batch: SeqBatch, seeds: SeedStream | null): LossTerms {
+export function computeLosses(
+  p: Params,
+  c: RssmModelConfig,
+  batch: SeqBatch,
+  seeds: SeedStream | null,
+  onPosterior?: (post: RssmSeq) => void,
+): LossTerms {
   const L = c.loss;
   const { post, prior, feat } = observeBatch(p, c, batch, seeds);
+  onPosterior?.(post);
   const n = feat.shape[0];
   // Decoder and heads over all B·T features at once.
   const recon = decode(p, c, feat);
@@ -124,10 +131,18 @@ export interface TrainStepResult {
   reason?: string;
 }
 
-/** One training step: gradients of model_loss, clip by global norm, Adam (nn.ts). Keeps numTensors flat. */
-export function trainStep(m: RssmModel, batch: SeqBatch, poison = false): TrainStepResult {
+/**
+ * One training step: gradients of model_loss, clip by global norm, Adam (nn.ts). Keeps numTensors flat.
+ * `onPosterior` sees the batch's posterior states (before the update; tf.keep what it holds on to).
+ */
+export function trainStep(
+  m: RssmModel,
+  batch: SeqBatch,
+  poison = false,
+  onPosterior?: (post: RssmSeq) => void,
+): TrainStepResult {
   const r = m.optimizer.step(() => {
-    const terms = computeLosses(m.params, m.config, batch, m.noise);
+    const terms = computeLosses(m.params, m.config, batch, m.noise, onPosterior);
     const { model_loss, ...rest } = terms;
     return { loss: model_loss, metrics: rest as unknown as Record<string, tf.Scalar> };
   }, poison);
