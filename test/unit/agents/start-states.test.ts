@@ -15,7 +15,7 @@ before(async () => {
 });
 
 test('subsetOf: n distinct rows of every tensor, the same rows for the same seed, all rows for null', () => {
-  const starts = { deter: tf.range(0, 40).reshape([20, 2]), stoch: tf.range(100, 120).reshape([20, 1]) };
+  const starts = { deter: tf.reshape(tf.range(0, 40), [20, 2]), stoch: tf.reshape(tf.range(100, 120), [20, 1]) };
   const rowsOf = (s: Record<string, tf.Tensor>) => Array.from(s.stoch.dataSync()).map((v) => v - 100);
   const a = subsetOf(starts, 7, 3);
   const rows = rowsOf(a.state);
