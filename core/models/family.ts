@@ -229,6 +229,8 @@ export interface ModelFamily<C = unknown> {
   agentSettings?(config: C): AgentSettings | null;
   /** The family trains online: it takes episodes the runner collects (`TrainSession.addEpisodes`). */
   trainsOnline?: boolean;
+  /** Values its config's `behavior` takes (`--behavior`), the default first where the presets agree. */
+  behaviors?: readonly string[];
   /** Trains from windows drawn through `TrainData.trainReplay` when it is given (the runner then streams). */
   samplesReplay?: boolean;
 }

@@ -11,8 +11,6 @@ import { latestCheckpointName } from '../../runs/checkpoints.ts';
 import { cliOverrides } from '../config-overrides.ts';
 import { logFailure, workspaceLogFile } from '../failure.ts';
 
-const BEHAVIORS = ['cem', 'actor-critic', 'controller'];
-
 export const summary = 'train a world model (a run) from a dataset or online in an env';
 
 async function help(): Promise<string> {
@@ -112,8 +110,9 @@ export async function run(argv: string[]): Promise<number> {
       );
     if (values.behavior !== undefined) {
       if (!family.agentSettings) throw new UserError(`--behavior: the ${model} family hosts no behaviours`);
-      if (!BEHAVIORS.includes(values.behavior))
-        throw new UserError(`--behavior '${values.behavior}' is not known: expected one of ${BEHAVIORS.join(', ')}`);
+      const known = family.behaviors ?? [];
+      if (!known.includes(values.behavior))
+        throw new UserError(`--behavior '${values.behavior}' is not known: expected one of ${known.join(', ')}`);
     }
     const fromFlags = cliOverrides(values.config, values.set);
     const overrides = values.behavior !== undefined ? { ...(fromFlags ?? {}), behavior: values.behavior } : fromFlags;

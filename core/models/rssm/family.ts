@@ -176,6 +176,7 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
     return new RssmSession(ctx);
   },
   trainsOnline: true,
+  behaviors: ['cem', 'actor-critic'],
   agentSettings: (c) => ({
     behavior: c.behavior,
     planner: c.planner,

@@ -220,6 +220,7 @@ export const worldModelsFamily: ModelFamily<WorldModelsConfig> = {
   // 'controller' is the family's own trained behaviour (trainedBehavior); 'cem' is the runner's agent, planning
   // over the latent view. No online schedule: World Models trains from a dataset (collection at the env's own
   // action repeat and length, which acting keeps).
+  behaviors: ['controller', 'cem'],
   agentSettings: (c) =>
     c.behavior === 'cem'
       ? {

@@ -58,8 +58,9 @@ test("rssm start states are the last train step's posterior (no second pass over
     log: () => {},
   });
   const n = config.train.batch * config.train.length;
+  const signal = new AbortController().signal;
   const cycle = async (i: number) => {
-    const rep = await session.step({ phase: 'model', step: i, globalStep: i, rng: new Rng(i), poison: false });
+    const rep = await session.step({ phase: 'model', step: i, globalStep: i, rng: new Rng(i), poison: false, signal });
     assert.equal(rep.applied, true);
     // Handed over: drawing no batch, so the Rng is untouched.
     const r = new Rng(99);
@@ -79,8 +80,8 @@ test("rssm start states are the last train step's posterior (no second pass over
   const count = tf.memory().numTensors;
   for (let i = 1; i < 4; i++) await cycle(i);
   // A step whose posterior is never taken frees it at the next step.
-  await session.step({ phase: 'model', step: 4, globalStep: 4, rng: new Rng(4), poison: false });
-  await session.step({ phase: 'model', step: 5, globalStep: 5, rng: new Rng(5), poison: false });
+  await session.step({ phase: 'model', step: 4, globalStep: 4, rng: new Rng(4), poison: false, signal });
+  await session.step({ phase: 'model', step: 5, globalStep: 5, rng: new Rng(5), poison: false, signal });
   const kept = session.startStates!(new Rng(1));
   tf.dispose(Object.values(kept));
   assert.equal(tf.memory().numTensors, count, 'no tensor leaks across steps and hand-overs');
