@@ -71,7 +71,6 @@ export class ActorCritic implements Behavior {
 
   update(wm: LatentWorldModel, starts: LatentState, seed: number): BehaviorUpdate {
     const c = this.config;
-    const H = c.horizon;
     updateSlowTarget(this.critic, this.slow, c, this.updates);
     this.updates += 1;
     const rng = new Rng(seed);
