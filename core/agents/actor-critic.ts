@@ -94,8 +94,18 @@ export class ActorCritic implements Behavior {
     return Float32Array.from(a);
   }
 
+  /**
+   * Dreamer's update. With `starts` set in the config, imagination starts from that many of the given states
+   * (without replacement, from `seed`); behaviours with a context or their own reward call `updateWith` on
+   * states their context rows are aligned with.
+   */
   update(wm: LatentWorldModel, starts: LatentState, seed: number): BehaviorUpdate {
-    return this.updateWith(wm, starts, seed, {});
+    const chosen = subsetOf(starts, this.config.starts, seed);
+    try {
+      return this.updateWith(wm, chosen.state, seed, {});
+    } finally {
+      tf.dispose(chosen.owned);
+    }
   }
 
   /** One update with a reward function and/or a context (behaviours built on this one). */
@@ -225,4 +235,27 @@ export class ActorCritic implements Behavior {
     this.actorOpt.dispose();
     this.criticOpt.dispose();
   }
+}
+
+/**
+ * `n` of the start states (rows along axis 0 of every tensor), drawn without replacement from `seed`; all of
+ * them when n is null or not smaller. `owned` are the tensors made here (the caller disposes them).
+ */
+export function subsetOf(
+  starts: LatentState,
+  n: number | null,
+  seed: number,
+): { state: LatentState; owned: tf.Tensor[] } {
+  const total = Object.values(starts)[0]?.shape[0] ?? 0;
+  if (n === null || n >= total) return { state: starts, owned: [] };
+  const rng = new Rng((seed ^ 0x5eed) >>> 0);
+  const idx = Array.from({ length: total }, (_, i) => i);
+  for (let i = 0; i < n; i++) {
+    const j = i + rng.int(total - i);
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  const rows = tf.tensor1d(idx.slice(0, n), 'int32');
+  const state: LatentState = {};
+  for (const [k, t] of Object.entries(starts)) state[k] = tf.gather(t, rows);
+  return { state, owned: [rows, ...Object.values(state)] };
 }

@@ -241,9 +241,14 @@ export interface ModelFamily<C = unknown> {
   loadModel(ctx: FamilyContext<C>, ckpt: FamilyCheckpoint): Promise<LoadedModel>;
   /**
    * The agent (behaviour, its settings, the online schedule) for families that host behaviours; the runner
-   * (core/runs) owns the env, the episode store and the loop, never the family.
+   * (core/runs) owns the env, the episode store and the loop, never the family. null: this config's behaviour
+   * is the family's own trained one (`trainedBehavior`, e.g. World Models' CMA-ES controller).
    */
-  agentSettings?(config: C): AgentSettings;
+  agentSettings?(config: C): AgentSettings | null;
+  /** The family trains online: it takes episodes the runner collects (`TrainSession.addEpisodes`). */
+  trainsOnline?: boolean;
+  /** Values its config's `behavior` takes (`--behavior`), the default first where the presets agree. */
+  behaviors?: readonly string[];
   /** Trains from windows drawn through `TrainData.trainReplay` when it is given (the runner then streams). */
   samplesReplay?: boolean;
 }

@@ -156,8 +156,8 @@ export async function planSweep(workspace: string, path: string, s: SweepFile): 
     throw new UserError(
       `${path}: dataset: no dataset '${s.dataset}' in ${join(workspace, 'datasets')} (collect one with oneiro collect)`,
     );
-  if (s.env && !family.agentSettings)
-    throw new UserError(`${path}: env: ${s.family} does not train online; give a dataset instead`);
+  if (s.env && !family.trainsOnline)
+    throw new UserError(`${path}: env: ${s.family} does not train online (rssm does); give a dataset instead`);
   const points = sweepPoints(s);
   for (const p of points) {
     const fail = (m: string) => new UserError(`${path}: ${m}`);

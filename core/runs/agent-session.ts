@@ -69,7 +69,7 @@ export class AgentSession implements TrainSession {
     this.goalRng = new Rng(opts.seed ^ 0x90a1);
     this.tags = settings.behavior === 'lexa' || settings.behavior === 'plan2explore';
     if (this.online && !inner.addEpisodes)
-      throw new UserError('this model family cannot train online (it takes no collected episodes)');
+      throw new UserError('this model family cannot train online (it takes no collected episodes; rssm does)');
     if (settings.behavior === 'cem' && opts.data.actionSpace.kind !== 'box' && this.online)
       throw new UserError(
         `the CEM planner needs continuous actions; env '${opts.data.env}' has a discrete action space (use --behavior actor-critic)`,
@@ -85,12 +85,7 @@ export class AgentSession implements TrainSession {
   }
 
   private makeEnv(): Env {
-    const o = this.settings.online;
-    this.env ??= makeEnv(this.opts.data.env as string, {
-      size: this.settings.imageSize,
-      actionRepeat: o.actionRepeat,
-      maxSteps: o.episodeSteps,
-    });
+    this.env ??= makeEnv(this.opts.data.env as string, envOptionsOf(this.settings));
     return this.env;
   }
 
@@ -98,16 +93,17 @@ export class AgentSession implements TrainSession {
     agent: Agent,
     seed: number,
     tag: { actor: ActorName; goalImage?: Uint8Array } = { actor: 'agent' },
+    dedicatedHeldOut = false,
   ): { ret: number; heldOut: boolean } {
     const rolled = rolloutEpisode(this.makeEnv(), agent, seed);
     const ret = rolled.ret;
     const episode = this.tags ? tagEpisode(rolled.episode, tag.actor, tag.goalImage) : rolled.episode;
-    const { heldOut } = this.store.add(episode);
+    const { heldOut } = this.store.add(episode, dedicatedHeldOut);
     if (!heldOut) {
       this.inner.addEpisodes!([episode]);
       this.goals.add(episode, this.goalRng);
     }
-    this.returns.push(ret);
+    if (!dedicatedHeldOut) this.returns.push(ret);
     return { ret, heldOut };
   }
 
@@ -116,9 +112,17 @@ export class AgentSession implements TrainSession {
       // Prefill with random episodes (some may fall on the held-out side of the split: they are kept for eval).
       const space = this.opts.data.actionSpace;
       let held = 0;
-      for (let i = 0; i < this.settings.online.seedEpisodes; i++) {
+      const n = this.settings.online.seedEpisodes;
+      for (let i = 0; i < n; i++) {
         const seed = this.opts.seed * 1000 + i;
         if (this.collect(randomPolicy(space, new Rng(seed)), seed, { actor: 'random' }).heldOut) held++;
+      }
+      // At fraction 0.1 the first id whose hash holds it out is number 24: without a dedicated held-out
+      // episode a short online run would have nothing `oneiro eval` may score.
+      if (held === 0 && this.opts.heldOutFraction > 0) {
+        const seed = this.opts.seed * 1000 + n;
+        this.collect(randomPolicy(space, new Rng(seed)), seed, { actor: 'random' }, true);
+        held++;
       }
       const mean = this.returns.reduce((a, b) => a + b, 0) / Math.max(1, this.returns.length);
       this.opts.log(
@@ -147,11 +151,20 @@ export class AgentSession implements TrainSession {
 
   async step(s: StepContext): Promise<StepReport> {
     const metrics: Record<string, number> = {};
+    // Wall seconds of each part of the step (collection, model, behaviour), so a profile needs no extra tool.
+    let t = performance.now();
+    const lap = (name: string) => {
+      const now = performance.now();
+      metrics[`time_${name}_s`] = (now - t) / 1000;
+      t = now;
+    };
     if (this.online && s.step > 0 && s.step % this.settings.online.trainEvery === 0) {
       metrics.train_return = this.collectWithAgent(s.rng.int(2 ** 31));
       metrics.episodes = this.store.count;
+      lap('collect');
     }
     const rep = await this.inner.step(s);
+    lap('model');
     const parts = rep.applied && this.inner.startStates ? this.agentParts() : null;
     if (!parts?.behavior.update) return { ...rep, metrics: { ...rep.metrics, ...metrics } };
     // Plan2Explore and LEXA read the windows' structure and the frames' embeddings (replay goals).
@@ -164,6 +177,7 @@ export class AgentSession implements TrainSession {
         s.rng.int(2 ** 31),
         batch ? { seqLength: batch.seqLength, ...(batch.embeds ? { embeds: batch.embeds } : {}) } : undefined,
       );
+      lap('behavior');
       const reason = rep.reason ?? u.reason;
       return {
         ...rep,
@@ -245,7 +259,12 @@ export interface AgentEnvOptions {
 }
 
 export function envOptionsOf(s: AgentSettings): AgentEnvOptions {
-  return { size: s.imageSize, actionRepeat: s.online.actionRepeat, maxSteps: s.online.episodeSteps };
+  const { actionRepeat, episodeSteps } = s.online;
+  return {
+    size: s.imageSize,
+    ...(actionRepeat !== null ? { actionRepeat } : {}),
+    ...(episodeSteps !== null ? { maxSteps: episodeSteps } : {}),
+  };
 }
 
 /**

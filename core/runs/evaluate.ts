@@ -103,7 +103,7 @@ export async function evaluateRun(
     if (opts.evalDataset) r.data = { ...r.data, heldOut: evalDatasetEpisodes(runDir, r.data, opts.evalDataset) };
     if (r.data.heldOut.length === 0)
       throw new UserError(
-        `run ${r.config.id} has no held-out episodes yet (${r.data.train.length} trained on): episodes are held out by a hash of their id at fraction ${r.config.train.heldOutFraction}; collect more, or train with a larger held-out fraction`,
+        `run ${r.config.id} has no held-out episodes yet (${r.data.train.length} trained on): episodes are held out by a hash of their id at fraction ${r.config.train.heldOutFraction} (an online run also keeps one dedicated held-out episode, unless the fraction is 0); collect more, or train with a larger held-out fraction`,
       );
     const rest = await evaluateModel(r.model, r.data, { seed: opts.seed ?? 0 });
     return { run: r.config.id, checkpoint_step: r.checkpoint.globalStep, ...rest };

@@ -45,6 +45,10 @@ export function runBehavior(opened: OpenedRun): { settings: AgentSettings; wm: L
   if (!family.agentSettings || !opened.model.latent)
     throw new UserError(`run ${config.id}: the ${config.family} family hosts no behaviour`);
   const settings = family.agentSettings(family.parseConfig(config.model));
+  if (!settings)
+    throw new UserError(
+      `run ${config.id}: its behaviour is the ${config.family} family's own trained one (scored at the end of training), not cem or actor-critic`,
+    );
   const wm = opened.model.latent();
   const behavior = createBehavior(settings, wm, config.seed);
   const at = listCheckpoints(opened.dir).find((c) => c.globalStep === opened.checkpoint.globalStep);

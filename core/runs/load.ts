@@ -34,11 +34,13 @@ export async function openRunModel(
   if (!ck)
     throw new UserError(`run ${config.id} has no checkpoint yet: train it first (oneiro train --resume ${config.id})`);
   // An online run is evaluated on the episodes it collected but held out (never trained on).
+  const online =
+    !config.source.dataset && config.source.env && family.trainsOnline ? family.agentSettings?.(model) : null;
   const data =
     opts.data ??
-    (config.source.dataset || !family.agentSettings || !config.source.env
-      ? loadDataForRun(config, runDir, family, model)
-      : onlineRunData(config.source.env, family.agentSettings(model).imageSize, runDir, config.train.heldOutFraction));
+    (online && config.source.env
+      ? onlineRunData(config.source.env, online.imageSize, runDir, config.train.heldOutFraction)
+      : loadDataForRun(config, runDir, family, model));
   try {
     const loaded = await family.loadModel(
       { config: model, seed: config.seed, data, runDir, log: () => {} },

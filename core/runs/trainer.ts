@@ -156,8 +156,9 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
   const data = ev.data ?? loadDataForRun(config, runDir, family, model, { stream: family.samplesReplay === true });
   const ctx: FamilyContext<unknown> = { config: model, seed: config.seed, data, runDir, log };
   const inner = await family.createSession(ctx);
-  const session = family.agentSettings
-    ? new AgentSession(inner, family.agentSettings(model), {
+  const settings = family.agentSettings?.(model) ?? null;
+  const session = settings
+    ? new AgentSession(inner, settings, {
         seed: config.seed,
         data,
         runDir,
@@ -355,11 +356,12 @@ export function loadDataForRun(
   opts: { stream?: boolean } = {},
 ): TrainData {
   if (!config.source.dataset) {
-    if (config.source.env && family?.agentSettings) {
-      // An online run: the runner collects the episodes (kept in the run folder, so resume is exact).
-      const s = family.agentSettings(model ?? family.parseConfig(config.model));
-      return onlineTrainData(config.source.env, s.imageSize);
-    }
+    const s =
+      config.source.env && family?.trainsOnline
+        ? family.agentSettings?.(model ?? family.parseConfig(config.model))
+        : null;
+    // An online run: the runner collects the episodes (kept in the run folder, so resume is exact).
+    if (config.source.env && s) return onlineTrainData(config.source.env, s.imageSize);
     throw new UserError(`run ${config.id} has no dataset and family '${config.family}' cannot train online`);
   }
   const stream = opts.stream

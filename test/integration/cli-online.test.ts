@@ -26,9 +26,7 @@ test('an online rssm run collects its own episodes, checkpoints, and can be eval
       '--steps',
       '12',
       // Episodes are held out by a hash of their id (never "the last N"); at the default fraction 0.1 the
-      // first held-out online episode id is number 24, so prefill 25 short episodes to have one to score.
-      '--set',
-      'online.seedEpisodes=25',
+      // first held-out online id is number 24, so the runner adds one dedicated held-out episode to score.
       '--set',
       'online.episodeSteps=30',
       '--json',
@@ -40,10 +38,17 @@ test('an online rssm run collects its own episodes, checkpoints, and can be eval
     const runDir = join(ws, 'runs', out.run);
     const eps = readdirSync(join(runDir, 'episodes')).filter((f) => f.endsWith('.npz'));
     assert.ok(eps.length >= 1, 'the online run stores the episodes it collected');
+    assert.deepEqual(
+      eps.filter((f) => f.endsWith('-heldout.npz')),
+      ['00003-heldout.npz'],
+      'after 3 debug seed episodes, one dedicated held-out episode',
+    );
 
     const ev = cli(ws, 'eval', out.run, '--json');
     assert.equal(ev.status, 0, ev.stderr.slice(-2000));
-    const metrics = JSON.parse(ev.stdout.trim().split('\n').pop()!).metrics;
+    const report = JSON.parse(ev.stdout.trim().split('\n').pop()!);
+    assert.equal(report.episodes, 1, 'eval scores the one held-out episode');
+    const metrics = report.metrics;
     for (const h of [1, 5, 10]) {
       const m = metrics[`openloop_mse@${h}`];
       assert.ok(Number.isFinite(m.model));

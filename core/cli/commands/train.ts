@@ -11,8 +11,6 @@ import { latestCheckpointName } from '../../runs/checkpoints.ts';
 import { cliOverrides } from '../config-overrides.ts';
 import { logFailure, workspaceLogFile } from '../failure.ts';
 
-const BEHAVIORS = ['cem', 'actor-critic', 'plan2explore', 'lexa'];
-
 export const summary = 'train a world model (a run) from a dataset or online in an env';
 
 async function help(): Promise<string> {
@@ -24,10 +22,12 @@ async function help(): Promise<string> {
 
   --model FAMILY     model family: ${familyNames().join(', ')}
   --dataset NAME     dataset in the workspace to train on (~10% of episodes, chosen by a hash of their id,
-                     are held out for eval; online runs hold out their collected episodes the same way)
+                     are held out for eval; online runs hold out their collected episodes the same way,
+                     plus one dedicated held-out episode when none of the prefill's ids is)
   --env NAME --online  train online in a built-in env (families that plan or act: rssm)
-  --behavior B       how the agent acts and learns: cem | actor-critic | plan2explore | lexa (families with behaviours: rssm;
-                     default: the preset's — planet: cem, dreamerv1/dreamerv2: actor-critic)
+  --behavior B       how the agent acts and learns: rssm: cem | actor-critic | plan2explore | lexa (default: the
+                     preset's — planet: cem, dreamerv1/dreamerv2: actor-critic); world-models: controller (CMA-ES
+                     in the dream, the default) | cem (PlaNet's planner on the VAE + MDN-RNN; offline, from a dataset)
   --preset P         config preset (default: default)
                        ${presets.join('\n                       ')}
   --set KEY=VALUE    override one config field, e.g. --set rssm.deter=64 (repeatable; numbers, true/false,
@@ -96,9 +96,9 @@ export async function run(argv: string[]): Promise<number> {
     const family = await getFamily(model);
     const online = Boolean(values.online || values.env);
     if (online) {
-      if (!family.agentSettings)
+      if (!family.trainsOnline)
         throw new UserError(
-          `${model}: online training (--env/--online) is not supported by this family; collect a dataset and use --dataset`,
+          `${model}: online training (--env/--online) is not supported by this family (rssm trains online); collect a dataset and use --dataset`,
         );
       if (!values.online || !values.env) throw new UserError('online training needs both --env NAME and --online');
       if (values.dataset) throw new UserError('give either --dataset NAME or --env NAME --online, not both');
@@ -110,8 +110,9 @@ export async function run(argv: string[]): Promise<number> {
       );
     if (values.behavior !== undefined) {
       if (!family.agentSettings) throw new UserError(`--behavior: the ${model} family hosts no behaviours`);
-      if (!BEHAVIORS.includes(values.behavior))
-        throw new UserError(`--behavior '${values.behavior}' is not known: expected one of ${BEHAVIORS.join(', ')}`);
+      const known = family.behaviors ?? [];
+      if (!known.includes(values.behavior))
+        throw new UserError(`--behavior '${values.behavior}' is not known: expected one of ${known.join(', ')}`);
     }
     const fromFlags = cliOverrides(values.config, values.set);
     const overrides = values.behavior !== undefined ? { ...(fromFlags ?? {}), behavior: values.behavior } : fromFlags;

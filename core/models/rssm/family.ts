@@ -30,6 +30,7 @@ import { SeedStream } from './seed-stream.ts';
 import { estimateRssmMemory } from './memory.ts';
 import { microBatchesToFit } from '../memory.ts';
 import { RssmLatentModel } from './latent-model.ts';
+import { flattenSeq } from './rssm.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { type RssmModel, createRssmModel, disposeRssmModel, trainStep } from './world-model.ts';
 
@@ -51,6 +52,8 @@ class RssmSession implements TrainSession {
   private readonly view: RssmLatentModel;
   /** Gradient accumulation over this many parts of each batch, the fewest that fit the backend's memory. */
   readonly microBatches: number;
+  /** The last train step's posterior states [B·T] (kept until the behaviour takes them or the next step). */
+  private lastPost: { deter: tf.Tensor2D; stoch: tf.Tensor2D } | null = null;
 
   constructor(private readonly ctx: FamilyContext<RssmConfig>) {
     this.config = withActionDim(ctx.config, actionDimOf(ctx.data.actionSpace));
@@ -83,7 +86,17 @@ class RssmSession implements TrainSession {
     return this.view;
   }
 
+  /**
+   * Start states for the behaviour: the posterior states of the last train step's batch (Dreamer v1 `_train`
+   * imagines from the `post` of the model update, stop-gradient), handed over once; without one, a fresh batch
+   * is observed. Reusing them saves a second encoder and filter pass over a batch on every step.
+   */
   startStates(rng: Rng): LatentState {
+    const kept = this.lastPost;
+    if (kept) {
+      this.lastPost = null;
+      return kept;
+    }
     const c = this.config;
     const a = this.windows(c.train.batch, c.train.length, rng);
     const actions = tf.tensor3d(a.action, [a.B, a.L, c.actionDim]);
@@ -114,8 +127,13 @@ class RssmSession implements TrainSession {
     const batch = toSeqBatch(arrays, c.image.size, c.actionDim);
     // Latent samples drawn from the step's Rng too, so resume reproduces them.
     this.model.noise = new SeedStream(s.rng.int(2 ** 31));
+    this.disposeLastPost();
     try {
-      const r = trainStep(this.model, batch, s.poison, this.microBatches);
+      const r = trainStep(this.model, batch, s.poison, this.microBatches, (post) => {
+        const flat = flattenSeq(post);
+        this.lastPost = { deter: tf.keep(flat.deter), stoch: tf.keep(flat.stoch) };
+      });
+      if (r.skipped) this.disposeLastPost();
       return {
         applied: !r.skipped,
         ...(r.reason ? { reason: r.reason } : {}),
@@ -144,7 +162,13 @@ class RssmSession implements TrainSession {
     this.model.optimizer.loadState(ckpt.tensors, Number(ckpt.state.adamT ?? 0), 'opt/');
   }
 
+  private disposeLastPost(): void {
+    if (this.lastPost) tf.dispose([this.lastPost.deter, this.lastPost.stoch]);
+    this.lastPost = null;
+  }
+
   dispose(): void {
+    this.disposeLastPost();
     disposeRssmModel(this.model);
   }
 }
@@ -188,6 +212,8 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
       throw new UserError('rssm: no training episodes (give --dataset NAME, or --env NAME --online)');
     return new RssmSession(ctx);
   },
+  trainsOnline: true,
+  behaviors: ['cem', 'actor-critic', 'plan2explore', 'lexa'],
   agentSettings: (c) => ({
     behavior: c.behavior,
     planner: c.planner,

@@ -86,9 +86,16 @@ export function observeBatch(p: Params, c: RssmModelConfig, batch: SeqBatch, see
 }
 
 /** All loss terms for one batch (PlaNet compute_objectives / DreamerV2 WorldModel.loss), averaged over B·T. */
-export function computeLosses(p: Params, c: RssmModelConfig, batch: SeqBatch, seeds: SeedStream | null): LossTerms {
+export function computeLosses(
+  p: Params,
+  c: RssmModelConfig,
+  batch: SeqBatch,
+  seeds: SeedStream | null,
+  onPosterior?: (post: RssmSeq) => void,
+): LossTerms {
   const L = c.loss;
   const { post, prior, feat } = observeBatch(p, c, batch, seeds);
+  onPosterior?.(post);
   const n = feat.shape[0];
   // Decoder and heads over all B·T features at once.
   const recon = decode(p, c, feat);
@@ -124,7 +131,6 @@ export interface TrainStepResult {
   reason?: string;
 }
 
-/** One training step: gradients of model_loss, clip by global norm, Adam (nn.ts). Keeps numTensors flat. */
 /** Rows [from, from + n) of a batch (a micro-batch). */
 export function batchRows(b: SeqBatch, from: number, n: number): SeqBatch {
   const L = b.isFirst.shape[1];
@@ -140,14 +146,22 @@ export function batchRows(b: SeqBatch, from: number, n: number): SeqBatch {
 }
 
 /**
- * One model update. `microBatches` > 1 accumulates the gradient over that many parts of the batch
- * (Adam.stepAccumulated, weights = share of the batch) so a batch too big for the heap still trains; the
- * losses are means over (batch, time), so the update equals the full-batch one up to the latent noise drawn
- * per part and to batch-mean clamps (free nats 'mean' placement).
+ * One model update: gradients of model_loss, clip by global norm, Adam (nn.ts); keeps numTensors flat.
+ * `microBatches` > 1 accumulates the gradient over that many parts of the batch (Adam.stepAccumulated,
+ * weights = share of the batch) so a batch too big for the heap still trains; the losses are means over
+ * (batch, time), so the update equals the full-batch one up to the latent noise drawn per part and to
+ * batch-mean clamps (free nats 'mean' placement). `onPosterior` sees the posterior states before the update
+ * (tf.keep what it holds on to) — of the first micro-batch only, so a holder is called once per step.
  */
-export function trainStep(m: RssmModel, batch: SeqBatch, poison = false, microBatches = 1): TrainStepResult {
-  const lossOf = (b: () => SeqBatch) => () => {
-    const terms = computeLosses(m.params, m.config, b(), m.noise);
+export function trainStep(
+  m: RssmModel,
+  batch: SeqBatch,
+  poison = false,
+  microBatches = 1,
+  onPosterior?: (post: RssmSeq) => void,
+): TrainStepResult {
+  const lossOf = (b: () => SeqBatch, first: boolean) => () => {
+    const terms = computeLosses(m.params, m.config, b(), m.noise, first ? onPosterior : undefined);
     const { model_loss, ...rest } = terms;
     return { loss: model_loss, metrics: rest as unknown as Record<string, tf.Scalar> };
   };
@@ -156,14 +170,14 @@ export function trainStep(m: RssmModel, batch: SeqBatch, poison = false, microBa
   const r =
     k === 1
       ? m.optimizer.step(
-          lossOf(() => batch),
+          lossOf(() => batch, true),
           poison,
         )
       : m.optimizer.stepAccumulated(
           Array.from({ length: k }, (_, i) => {
             const from = Math.floor((i * B) / k);
             const n = Math.floor(((i + 1) * B) / k) - from;
-            return { weight: n / B, loss: lossOf(() => batchRows(batch, from, n)) };
+            return { weight: n / B, loss: lossOf(() => batchRows(batch, from, n), i === 0) };
           }),
           poison,
         );

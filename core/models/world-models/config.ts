@@ -67,13 +67,33 @@ export const controllerSchema = z.strictObject({
   evalEpisodes: int(1, 1000),
 });
 
+/** CEM planner settings when `behavior` is 'cem' (core/agents/cem.ts on the VAE + MDN-RNN latent view). */
+export const plannerSchema = z.strictObject({
+  horizon: int(1, 1000),
+  candidates: int(1, 1e5),
+  topK: int(1, 1e5),
+  iterations: int(1, 1000),
+});
+
 export const worldModelsSchema = z
   .strictObject({
     vae: vaeSchema,
     rnn: rnnSchema,
     controller: controllerSchema,
+    /**
+     * How the agent acts: 'controller' = the paper's linear controller trained by CMA-ES in the dream (its
+     * own phase); 'cem' = PlaNet's planner over the MDN-RNN's imagined rewards (no controller phase).
+     */
+    behavior: z.enum(['controller', 'cem']).default('controller'),
+    planner: plannerSchema.default({ horizon: 12, candidates: 1000, topK: 100, iterations: 10 }),
   })
   .superRefine((c, ctx) => {
+    if (c.behavior === 'cem' && !c.rnn.rewardHead)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['behavior'],
+        message: "'cem' plans on the MDN-RNN's predicted rewards: set rnn.rewardHead to true",
+      });
     let s = c.vae.imageSize;
     for (let i = 0; i < c.vae.encChannels.length; i++) {
       s = convOut(s, c.vae.encKernel, 2);
@@ -155,6 +175,9 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       workers: 0,
       evalEpisodes: 5,
     },
+    behavior: 'controller',
+    // With behavior 'cem': PlaNet's planner settings (configs.py: horizon 12, 1000 candidates, top 100, 10 iterations).
+    planner: { horizon: 12, candidates: 1000, topK: 100, iterations: 10 },
   },
   // CPU-sized World Models at the full 64×64 (issue 11: at 32 px the cartpole pole is under a pixel wide). WMx's
   // layout (conv k4 s2 ×4, dense, deconv 5-5-6-6, kl_tolerance 0.5, LSTM + 5-mixture MDN) at half the conv widths,
@@ -198,6 +221,9 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       workers: 0,
       evalEpisodes: 5,
     },
+    behavior: 'controller',
+    // With behavior 'cem': PlaNet's planner settings (configs.py: horizon 12, 1000 candidates, top 100, 10 iterations).
+    planner: { horizon: 12, candidates: 1000, topK: 100, iterations: 10 },
   },
   debug: {
     vae: {
@@ -238,6 +264,9 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       workers: 0,
       evalEpisodes: 5,
     },
+    behavior: 'controller',
+    // With behavior 'cem': the rssm debug preset's tiny planner (not from a paper).
+    planner: { horizon: 8, candidates: 200, topK: 20, iterations: 5 },
   },
 };
 

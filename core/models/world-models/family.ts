@@ -11,6 +11,7 @@ import type {
   TrainSession,
 } from '../family.ts';
 import { Adam, assignParams, disposeParams, namedParams, type Params } from '../nn.ts';
+import { ACTOR_CRITIC_DEBUG } from '../actor-critic-config.ts';
 import { CmaEs, type CmaState } from './cma-es.ts';
 import { estimateWorldModelsMemory } from './memory.ts';
 import { parseWorldModelsConfig, worldModelsPresetConfig, type WorldModelsConfig } from './config.ts';
@@ -58,7 +59,8 @@ class WorldModelsSession implements TrainSession {
       { name: 'vae', steps: c.vae.steps, unit: 'step', headline: 'loss' },
       { name: 'rnn', steps: c.rnn.steps, unit: 'step', headline: 'loss' },
     ];
-    if (c.controller.enabled && c.rnn.rewardHead && c.controller.generations > 0) {
+    // With the CEM planner the agent acts by planning in the MDN-RNN: no controller to evolve.
+    if (c.behavior === 'controller' && c.controller.enabled && c.rnn.rewardHead && c.controller.generations > 0) {
       this.phases.push({
         name: 'controller',
         steps: c.controller.generations,
@@ -215,5 +217,19 @@ export const worldModelsFamily: ModelFamily<WorldModelsConfig> = {
   // `--steps N`: N optimiser steps for each of the VAE and the MDN-RNN (generations stay as configured).
   withSteps: (c, steps) => parseWorldModelsConfig({ ...c, vae: { ...c.vae, steps }, rnn: { ...c.rnn, steps } }),
   createSession: async (ctx) => new WorldModelsSession(ctx),
+  // 'controller' is the family's own trained behaviour (trainedBehavior); 'cem' is the runner's agent, planning
+  // over the latent view. No online schedule: World Models trains from a dataset (collection at the env's own
+  // action repeat and length, which acting keeps).
+  behaviors: ['controller', 'cem'],
+  agentSettings: (c) =>
+    c.behavior === 'cem'
+      ? {
+          behavior: 'cem',
+          planner: c.planner,
+          actorCritic: ACTOR_CRITIC_DEBUG, // not used by the planner (AgentSettings carries both blocks)
+          online: { seedEpisodes: 1, trainEvery: 1, explorationNoise: 0, actionRepeat: null, episodeSteps: null },
+          imageSize: c.vae.imageSize,
+        }
+      : null,
   loadModel: async (ctx, ck) => loadWorldModel(ctx, ck),
 };

@@ -60,6 +60,17 @@ test("behaviours per preset: planet plans with CEM; dreamerv1/v2 learn an actor-
     'small: a std floor and an entropy bonus against the collapse seen with the v1 actor',
   );
   assert.deepEqual([small.actorCritic.horizon, small.online.actionRepeat, small.online.trainEvery], [15, 8, 25]);
+  assert.deepEqual(
+    [small.loss.freeNats, small.loss.freeNatsPlacement, small.loss.klBalance, small.loss.rewardScale],
+    [1, 'mean', 0.8, 10],
+    "small: DreamerV2's KL (free nats 1 on the mean, balance 0.8) so the prior trains in a short run",
+  );
+  assert.equal(small.actorCritic.starts, 128, 'small: 128 random start states per update');
+  assert.deepEqual(
+    [v1.actorCritic.starts, v2.actorCritic.starts, rssmConfig('planet').loss.freeNats],
+    [null, null, 3],
+    'the papers: every posterior state starts a dream; planet keeps 3 free nats per element',
+  );
   assert.equal(rssmConfig('small').behavior, 'cem', 'small still plans with CEM unless asked');
   assert.throws(
     () => rssmConfig('debug', { behavior: 'ppo' as 'cem' }),

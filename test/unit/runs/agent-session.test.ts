@@ -81,3 +81,48 @@ test('online prefill: held-out episodes (by id hash) are stored but never given 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a short online run gets one dedicated held-out episode when no prefill id hashes to held out', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oneiro-agent-session-'));
+  try {
+    const inner = recordingSession();
+    const settings = {
+      behavior: 'cem' as const,
+      planner: { horizon: 2, candidates: 4, topK: 2, iterations: 1 },
+      actorCritic: ACTOR_CRITIC_DEBUG,
+      online: { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 8, episodeSteps: 4 },
+      imageSize: 16,
+    };
+    // At fraction 0.1 none of the ids 00000..00004-online hashes to held out (the first is number 24).
+    assert.ok([0, 1, 2, 3, 4].every((i) => !isHeldOut(`0000${i}-online`, 0.1)));
+    const s = new AgentSession(inner, settings, {
+      seed: 0,
+      data: onlineTrainData('cartpole-swingup', 16),
+      runDir: dir,
+      heldOutFraction: 0.1,
+      log: () => {},
+    });
+    await s.beginPhase('model', new AbortController().signal);
+    const files = readdirSync(join(dir, 'episodes')).sort();
+    assert.deepEqual(files, [0, 1, 2, 3, 4].map((i) => `0000${i}-online.npz`).concat(['00005-heldout.npz']));
+    assert.equal(inner.given.length, 5, 'the dedicated held-out episode never reaches the model');
+    const loaded = new EpisodeStore(dir, 0.1).load();
+    assert.equal(loaded.heldOut.length, 1);
+    assert.equal(loaded.train.length, 5);
+    // With no held-out fraction nothing is held out, and no dedicated episode is collected.
+    const dir0 = join(dir, 'none');
+    const s0 = new AgentSession(recordingSession(), settings, {
+      seed: 0,
+      data: onlineTrainData('cartpole-swingup', 16),
+      runDir: dir0,
+      heldOutFraction: 0,
+      log: () => {},
+    });
+    await s0.beginPhase('model', new AbortController().signal);
+    assert.equal(readdirSync(join(dir0, 'episodes')).length, 5);
+    s.dispose();
+    s0.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -33,7 +33,7 @@ async function lexaSession(dir: string) {
   });
   const data = onlineTrainData('point-goals', SIZE);
   const inner = await rssmFamily.createSession({ config, seed: 0, data, runDir: dir, log: () => {} });
-  const settings = rssmFamily.agentSettings!(config);
+  const settings = rssmFamily.agentSettings!(config)!;
   return {
     settings,
     session: new AgentSession(inner, settings, { seed: 0, data, runDir: dir, heldOutFraction: 0, log: () => {} }),
@@ -138,7 +138,7 @@ test('goal dream: the achiever imagines towards a goal frame; distance per step,
   const config = rssmConfig('debug', { behavior: 'lexa', lexa: { achiever: { reward: 'temporal' } } });
   const data = onlineTrainData('point-goals', SIZE);
   const inner = await rssmFamily.createSession({ config, seed: 0, data, runDir: null, log: () => {} });
-  const settings = rssmFamily.agentSettings!(config);
+  const settings = rssmFamily.agentSettings!(config)!;
   const wm = inner.latent!()!;
   const lexa = new Lexa(settings.lexa!, wm, 1);
   const env = makeEnv('point-goals', { size: SIZE });
