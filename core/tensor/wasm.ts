@@ -9,7 +9,6 @@ import { unsortedSegmentSumConfig } from './kernels/unsorted-segment-sum.ts';
 import { conv2dBackpropInputConfig } from './kernels/conv2d-backprop-input.ts';
 import { batchMatMulConfig } from './kernels/batch-mat-mul.ts';
 import { conv2dConfig } from './kernels/conv2d.ts';
-import { identityConfig } from './kernels/identity.ts';
 import { tanhConfig } from './kernels/tanh.ts';
 import { sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
 import { UserError } from '../util/errors.ts';
@@ -19,7 +18,9 @@ import { UserError } from '../util/errors.ts';
  * Conv2DBackpropFilter (missing in wasm), a faster Conv2DBackpropInput, BatchMatMul with
  * explicit transposes, UnsortedSegmentSum (missing; gather's gradient), Conv2D with a fix
  * for 'same' padding, Slice/SplitV/Unpack that do not copy their whole input first,
- * an Identity that shares data instead of copying it, and a vectorised Tanh.
+ * and a vectorised Tanh. (An Identity that shared its input's data instead of copying it was withdrawn: together
+ * with our BatchMatMul it corrupted the wasm heap in the object-graph model's tests — memory access out of
+ * bounds in disposeData — and the cause is not yet understood.)
  */
 export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   conv2dConfig,
@@ -30,7 +31,6 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   sliceConfig,
   splitVConfig,
   unpackConfig,
-  identityConfig,
   tanhConfig,
 ];
 

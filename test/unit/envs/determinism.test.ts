@@ -21,7 +21,8 @@ function rollout(env: Env, seed: number, steps: number) {
 
 for (const spec of listEnvs()) {
   test(`${spec.name}: same seed → identical frames and rewards over 100 random steps; other seeds differ`, () => {
-    const opts = { actionRepeat: 1 };
+    // maxSteps 100: envs with shorter episodes (point-goals: 50) run the whole comparison too.
+    const opts = { actionRepeat: 1, maxSteps: 100 };
     const a = rollout(makeEnv(spec.name, opts), 42, 100);
     const env = makeEnv(spec.name, opts);
     const b = rollout(env, 42, 100);
