@@ -174,6 +174,15 @@ export interface OpenLoopResult {
   features?: Features;
 }
 
+/** An open loop without pixels: what a model that does not decode can say about a dream. */
+export interface LatentOpenLoop {
+  dreamIndices: number[];
+  /** Per dream step: the reward head's prediction. */
+  reward: number[];
+  /** The dream's features [horizon, dim]. */
+  features: Features;
+}
+
 /** Play a dream step by step (the UI's "play the dream", keyboard control). */
 export interface DreamSession {
   readonly size: number;
@@ -192,6 +201,13 @@ export interface DreamSession {
 
 export interface LoadedModel {
   readonly imageSize: number;
+  /**
+   * False when this model has no pixel decoder (the RSSM's contrastive and prototype objectives): `openloop` and
+   * `dreamSession` then refuse, and evaluation measures what needs no pixels. Absent means it decodes.
+   */
+  readonly decodesPixels?: boolean;
+  /** The open loop's features and reward predictions without decoding (models that have it). */
+  openloopLatent?(episode: Episode, opts: OpenLoopOptions): Promise<LatentOpenLoop>;
   evaluate(episodes: Episode[], opts: { seed: number; trainEpisodes: Episode[] }): Promise<Record<string, EvalMetric>>;
   openloop(episode: Episode, opts: OpenLoopOptions): Promise<OpenLoopResult>;
   dreamSession(opts: { temperature: number; seed: number }): DreamSession;

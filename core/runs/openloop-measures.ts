@@ -130,33 +130,45 @@ export async function measureOpenLoop(
   const recon = new PixelAcc(['model', 'mean-frame']);
   const rew = { model: 0, mean: 0, shuffled: 0, n: 0, head: false };
   let windows = 0;
+  // A model without a pixel decoder (RSSM contrastive / prototypes) still dreams latents: its reward is measured.
+  const pixels = model.decodesPixels !== false;
+  const latent = model.openloopLatent?.bind(model);
   for (const ep of episodes) {
     const T = ep.imageShape[0];
     const { starts, horizon } = openLoopStarts(T, maxH);
     for (const start of starts) {
       const o = { start, horizon, context: OPENLOOP_CONTEXT, temperature: 0, seed: opts.seed };
-      const r = await model.openloop(ep, o);
-      const nCtx = r.contextIndices.length;
-      for (let i = 0; i < nCtx; i++)
-        recon.add(r.context, i * px, meanFrame, { model: [r.contextRecon, i * px], 'mean-frame': [meanFrame, 0] });
-      const nTruth = r.truth.length / px;
-      const last = (nCtx - 1) * px;
-      for (const h of OPENLOOP_HORIZONS) {
-        if (h > nTruth) continue;
-        acc.get(h)!.add(r.truth, (h - 1) * px, meanFrame, {
-          model: [r.dream, (h - 1) * px],
-          'copy-last-frame': [r.context, last],
-          'mean-frame': [meanFrame, 0],
-        });
+      let reward: number[] | undefined;
+      let nTruth: number;
+      if (pixels) {
+        const r = await model.openloop(ep, o);
+        reward = r.reward;
+        const nCtx = r.contextIndices.length;
+        for (let i = 0; i < nCtx; i++)
+          recon.add(r.context, i * px, meanFrame, { model: [r.contextRecon, i * px], 'mean-frame': [meanFrame, 0] });
+        nTruth = r.truth.length / px;
+        const last = (nCtx - 1) * px;
+        for (const h of OPENLOOP_HORIZONS) {
+          if (h > nTruth) continue;
+          acc.get(h)!.add(r.truth, (h - 1) * px, meanFrame, {
+            model: [r.dream, (h - 1) * px],
+            'copy-last-frame': [r.context, last],
+            'mean-frame': [meanFrame, 0],
+          });
+        }
+      } else {
+        if (!latent) continue;
+        reward = (await latent(ep, o)).reward;
+        nTruth = Math.min(horizon, T - 1 - start);
       }
-      if (r.reward) {
+      if (reward) {
         rew.head = true;
         const actions = shuffledActions(ep, start, horizon, new Rng(opts.seed * 7919 + windows));
-        const s = await model.openloop(ep, { ...o, actions });
+        const shuffled = pixels ? (await model.openloop(ep, { ...o, actions })).reward! : (await latent!(ep, { ...o, actions })).reward;
         for (let k = 1; k <= nTruth; k++) {
           const y = ep.reward[start + k];
-          rew.model += (r.reward[k - 1] - y) ** 2;
-          rew.shuffled += (s.reward![k - 1] - y) ** 2;
+          rew.model += (reward[k - 1] - y) ** 2;
+          rew.shuffled += (shuffled[k - 1] - y) ** 2;
           rew.mean += (opts.meanReward - y) ** 2;
           rew.n++;
         }
@@ -177,6 +189,7 @@ export async function measureOpenLoop(
   const foregroundFraction = dreamPx ? fgPx / dreamPx : NaN;
   const notes: string[] = [];
   if (!windows) notes.push(`no held-out episode is longer than ${OPENLOOP_CONTEXT + 1} frames: no open-loop measures`);
+  else if (!pixels) notes.push('this model has no pixel decoder: no pixel measures, only the reward of its latent dream');
   else
     notes.push(
       `foreground (true frame differs from the training mean frame by > 0.1 in a channel): ${(100 * foregroundFraction).toFixed(2)}% of the dreamed frames' pixels`,

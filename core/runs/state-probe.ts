@@ -109,7 +109,9 @@ async function scoreProbe(
     const { starts, horizon } = openLoopStarts(T, PROBE_STEPS);
     if (horizon < PROBE_STEPS) continue;
     for (const start of starts) {
-      const r = await model.openloop(ep, {
+      // Models without a pixel decoder give the same dream's features without frames.
+      const dream = model.openloopLatent ? model.openloopLatent.bind(model) : model.openloop.bind(model);
+      const r = await dream(ep, {
         start,
         horizon: PROBE_STEPS,
         context: OPENLOOP_CONTEXT,

@@ -24,7 +24,14 @@ import {
   toSeqBatch,
   type WindowSampler,
 } from './batch.ts';
-import { evaluateRssm, openLoopEpisode, rssmDreamSession, rssmFilterFeatures } from './evaluate.ts';
+import {
+  evaluateRssm,
+  openLoopEpisode,
+  openLoopLatentEpisode,
+  rssmDreamSession,
+  rssmFilterFeatures,
+} from './evaluate.ts';
+import { objectiveOf } from './objectives/index.ts';
 import { SeedStream } from './seed-stream.ts';
 import { estimateRssmMemory } from './memory.ts';
 import { RssmLatentModel } from './latent-model.ts';
@@ -86,7 +93,10 @@ class RssmSession implements TrainSession {
 
   async step(s: StepContext): Promise<StepReport> {
     const c = this.config;
-    const arrays = this.windows(c.train.batch, c.train.length, s.rng);
+    const windows = this.windows(c.train.batch, c.train.length, s.rng);
+    // The objective's views (two shifted copies for prototypes) are drawn from the step's Rng too.
+    const views = objectiveOf(c).views;
+    const arrays = views ? views(windows, c, s.rng) : windows;
     const batch = toSeqBatch(arrays, c.image.size, c.actionDim);
     // Latent samples drawn from the step's Rng too, so resume reproduces them.
     this.model.noise = new SeedStream(s.rng.int(2 ** 31));
@@ -110,13 +120,15 @@ class RssmSession implements TrainSession {
   checkpoint(): FamilyCheckpoint {
     const opt = this.model.optimizer.state('opt/');
     return {
-      tensors: { ...namedParams(this.model.params, 'model/'), ...opt.tensors },
+      // EMA targets are their own group ('target/'): checkpointed, never in the optimiser's moments.
+      tensors: { ...namedParams(this.model.params, 'model/'), ...namedParams(this.model.targets, 'target/'), ...opt.tensors },
       state: { adamT: opt.t, actionDim: this.config.actionDim },
     };
   }
 
   restore(ckpt: FamilyCheckpoint): void {
     assignParams(this.model.params, ckpt.tensors, 'model/');
+    assignParams(this.model.targets, ckpt.tensors, 'target/');
     this.model.optimizer.loadState(ckpt.tensors, Number(ckpt.state.adamT ?? 0), 'opt/');
   }
 
@@ -126,11 +138,24 @@ class RssmSession implements TrainSession {
 }
 
 function loadedRssm(m: RssmModel, c: RssmModelConfig, space: Space): LoadedModel {
+  const decodes = objectiveOf(c).decodesPixels;
+  const noPixels = () =>
+    new UserError(
+      `this rssm model was trained with the '${c.objective}' objective and has no pixel decoder, so it cannot show frames`,
+    );
   return {
     imageSize: c.image.size,
+    decodesPixels: decodes,
     evaluate: async (episodes, opts) => evaluateRssm(m.params, c, episodes, opts.trainEpisodes),
-    openloop: async (episode, opts) => openLoopEpisode(m.params, c, episode, opts),
-    dreamSession: (opts) => rssmDreamSession(m.params, c, space, opts),
+    openloop: async (episode, opts) => {
+      if (!decodes) throw noPixels();
+      return openLoopEpisode(m.params, c, episode, opts);
+    },
+    openloopLatent: async (episode, opts) => openLoopLatentEpisode(m.params, c, episode, opts),
+    dreamSession: (opts) => {
+      if (!decodes) throw noPixels();
+      return rssmDreamSession(m.params, c, space, opts);
+    },
     filterFeatures: (episode) => rssmFilterFeatures(m.params, c, episode),
     reinitialized: async (seed) => loadedRssm(createRssmModel(c, seed), c, space),
     latent: () => new RssmLatentModel(m.params, c, space),
