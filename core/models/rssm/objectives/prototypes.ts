@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Params, dense, initDense } from '../../nn.ts';
 import { stopGradient } from '../../../tensor/stop-gradient.ts';
 import { featureSize } from '../config.ts';
+import type { PrototypesConfig } from './config.ts';
 import { encodeSequence } from '../networks.ts';
 import { drawShifts, twoShiftedViews } from './views.ts';
 import type { RepresentationObjective } from './objective.ts';
@@ -48,10 +49,45 @@ export function emaUpdate(targets: Params, params: Params, mix: number): void {
   });
 }
 
-/** Projection [B, T, D] → its norms [B·T] and unit rows [B·T, D]. */
-function project(p: Params, name: string, x: tf.Tensor2D): { norm: tf.Tensor1D; unit: tf.Tensor2D } {
-  const proj = dense(p, name, x);
-  return { norm: tf.norm(proj, 'euclidean', -1) as tf.Tensor1D, unit: l2Normalize(proj) };
+/**
+ * The three losses from the raw projections (rows b·T + t of 2B sequences: view 1 then view 2 of the same windows):
+ * obsRaw and featRaw [2B·T, D] before normalisation, the target's unit projections ema [2B·T, D], prototypes C [K, D].
+ */
+export function protoLosses(
+  obsRaw: tf.Tensor2D,
+  featRaw: tf.Tensor2D,
+  ema: tf.Tensor2D,
+  C: tf.Tensor2D,
+  B2: number,
+  T: number,
+  P: Pick<PrototypesConfig, 'temperature' | 'sinkhornEps' | 'sinkhornIters' | 'warmUp'>,
+): { swav: tf.Scalar; temp: tf.Scalar; norm: tf.Scalar } {
+  const B = B2 / 2;
+  const W = P.warmUp;
+  const Tw = T - W;
+  const K = C.shape[0];
+  /** Unit rows [2B·T, D] → scores C·z over prototypes with the warm-up dropped: [2B, Tw, K]. */
+  const scores = (z: tf.Tensor2D) =>
+    tf.slice(tf.reshape(tf.matMul(z, C, false, true), [B2, T, K]), [0, W, 0], [-1, Tw, -1]);
+  const logits = (z: tf.Tensor2D) => tf.logSoftmax(tf.div(scores(z), P.temperature)) as tf.Tensor3D;
+  const emaScores = scores(ema);
+  /** Sinkhorn over one view's B·Tw samples (the reference clusters each view separately). */
+  const assign = (v: number) => {
+    const sv = tf.reshape(tf.slice(emaScores, [v * B, 0, 0], [B, -1, -1]), [B * Tw, K]);
+    const q = sinkhorn(tf.transpose(sv) as tf.Tensor2D, P.sinkhornEps, P.sinkhornIters);
+    return stopGradient(tf.reshape(tf.transpose(q), [B, Tw, K]));
+  };
+  const q1 = assign(0);
+  const q2 = assign(1);
+  const obsLogits = logits(l2Normalize(obsRaw));
+  const ol1 = tf.slice(obsLogits, [0, 0, 0], [B, -1, -1]);
+  const ol2 = tf.slice(obsLogits, [B, 0, 0], [B, -1, -1]);
+  const ce = (q: tf.Tensor, l: tf.Tensor) => tf.neg(tf.mean(tf.sum(tf.mul(q, l), -1))) as tf.Scalar;
+  const swav = tf.add(tf.mul(ce(q2, ol1), 0.5), tf.mul(ce(q1, ol2), 0.5)) as tf.Scalar;
+  const temp = ce(tf.concat([q1, q2], 0), logits(l2Normalize(featRaw)));
+  const normDev = (x: tf.Tensor2D) => tf.mean(tf.square(tf.sub(tf.norm(x, 'euclidean', -1), 1)));
+  const norm = tf.add(normDev(obsRaw), normDev(featRaw)) as tf.Scalar;
+  return { swav, temp, norm };
 }
 
 export const prototypes: RepresentationObjective = {
@@ -84,38 +120,15 @@ export const prototypes: RepresentationObjective = {
   terms({ params, targets, config, batch, embed, feat, updates }) {
     const P = config.prototypes;
     const [B2, T] = embed.shape;
-    const B = B2 / 2;
-    const W = P.warmUp;
-    const Tw = T - W;
-    const K = P.count;
     // Frozen prototypes get a zero gradient, as the reference zeroes theirs for freeze_prototypes_iters updates.
-    const C = updates < P.freezeIters ? stopGradient(params[PROTOTYPES] as tf.Tensor2D) : (params[PROTOTYPES] as tf.Tensor2D);
-    /** Unit rows [B2·T, D] → log softmax(C·z/τ) over prototypes, warm-up dropped: [B2, Tw, K]. */
-    const scores = (z: tf.Tensor2D) => tf.slice(tf.reshape(tf.matMul(z, C, false, true), [B2, T, K]), [0, W, 0], [-1, Tw, -1]);
-    const logits = (z: tf.Tensor2D) => tf.logSoftmax(tf.div(scores(z), P.temperature)) as tf.Tensor3D;
-    const obs = project(params, 'proto/obs_proj', tf.reshape(embed, [B2 * T, -1]));
-    const fp = project(params, 'proto/feat_proj', feat);
+    const proto = params[PROTOTYPES] as tf.Tensor2D;
+    const C = updates < P.freezeIters ? stopGradient(proto) : proto;
+    const obsRaw = dense(params, 'proto/obs_proj', tf.reshape(embed, [B2 * T, -1]));
+    const featRaw = dense(params, 'proto/feat_proj', feat);
     // Target: EMA encoder and projection on the same views, no gradient (its weights are not in the optimiser).
     const emaEmbed = encodeSequence(targets, config, batch.image);
     const ema = stopGradient(l2Normalize(dense(targets, 'proto/obs_proj', tf.reshape(emaEmbed, [B2 * T, -1]))));
-    const emaScores = scores(ema);
-    const assign = (v: number) => {
-      const s = tf.reshape(tf.slice(emaScores, [v * B, 0, 0], [B, -1, -1]), [B * Tw, K]);
-      return tf.reshape(tf.transpose(sinkhorn(tf.transpose(s) as tf.Tensor2D, P.sinkhornEps, P.sinkhornIters)), [
-        B,
-        Tw,
-        K,
-      ]);
-    };
-    const q1 = stopGradient(assign(0));
-    const q2 = stopGradient(assign(1));
-    const obsLogits = logits(obs.unit);
-    const ol1 = tf.slice(obsLogits, [0, 0, 0], [B, -1, -1]);
-    const ol2 = tf.slice(obsLogits, [B, 0, 0], [B, -1, -1]);
-    const ce = (q: tf.Tensor, l: tf.Tensor) => tf.neg(tf.mean(tf.sum(tf.mul(q, l), -1))) as tf.Scalar;
-    const swav = tf.add(tf.mul(ce(q2, ol1), 0.5), tf.mul(ce(q1, ol2), 0.5)) as tf.Scalar;
-    const temp = ce(tf.concat([q1, q2], 0), logits(fp.unit));
-    const norm = tf.add(tf.mean(tf.square(tf.sub(obs.norm, 1))), tf.mean(tf.square(tf.sub(fp.norm, 1)))) as tf.Scalar;
+    const { swav, temp, norm } = protoLosses(obsRaw, featRaw, ema, C, B2, T, P);
     return {
       swav: { value: swav, scale: P.swavScale },
       temp: { value: temp, scale: P.tempScale },
