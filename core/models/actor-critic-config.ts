@@ -159,6 +159,8 @@ export interface AgentSettings {
     explorationNoise: number;
     actionRepeat: number;
     episodeSteps: number;
+    /** What the env draws behind the bodies (core/envs/background.ts); absent = 'plain'. */
+    background?: 'plain' | 'noise' | 'video';
   };
   /** Frame size the model works at (env frames are rendered at it). */
   imageSize: number;

@@ -81,6 +81,7 @@ export class AgentSession implements TrainSession {
       size: this.settings.imageSize,
       actionRepeat: o.actionRepeat,
       maxSteps: o.episodeSteps,
+      ...(o.background ? { background: o.background } : {}),
     });
     return this.env;
   }
@@ -215,10 +216,17 @@ export interface AgentEnvOptions {
   size: number;
   actionRepeat?: number;
   maxSteps?: number;
+  background?: 'plain' | 'noise' | 'video';
 }
 
 export function envOptionsOf(s: AgentSettings): AgentEnvOptions {
-  return { size: s.imageSize, actionRepeat: s.online.actionRepeat, maxSteps: s.online.episodeSteps };
+  const bg = s.online.background;
+  return {
+    size: s.imageSize,
+    actionRepeat: s.online.actionRepeat,
+    maxSteps: s.online.episodeSteps,
+    ...(bg ? { background: bg } : {}),
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { presetConfig } from '../preset-config.ts';
 import { UserError } from '../../util/errors.ts';
+import { BACKGROUNDS } from '../../envs/background.ts';
 import {
   ACTOR_CRITIC_DEBUG,
   ACTOR_CRITIC_SMALL,
@@ -108,6 +109,8 @@ export const rssmConfigSchema = z
       explorationNoise: real(0, 10),
       actionRepeat: int(1, 1000),
       episodeSteps: int(1, 1e5),
+      /** The env's background in online runs: 'plain', or the distractors 'noise' / 'video' (issue 15). */
+      background: z.enum(BACKGROUNDS).default('plain'),
     }),
   })
   .superRefine((c, ctx) => {
@@ -187,7 +190,7 @@ export function featureSize(c: RssmConfig): number {
 
 const CEM_PLANET = { horizon: 12, candidates: 1000, topK: 100, iterations: 10 }; // PlaNet configs.py (§1.2)
 // PlaNet §1.2: 5 seed episodes, noise 0.3, cartpole action repeat 8, 1000/8 steps; 100 train steps per episode.
-const ONLINE_PLANET = { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 8, episodeSteps: 125 };
+const ONLINE_PLANET = { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 8, episodeSteps: 125, background: 'plain' as const };
 
 const planet: RssmConfig = {
   ...OBJECTIVE_PAPER,
@@ -243,7 +246,7 @@ const dreamerv1: RssmConfig = {
   actorCritic: ACTOR_CRITIC_DREAMERV1,
   // action repeat 2, time limit 1000 (500 agent steps), prefill 5000 env steps (= 5 episodes), 100 train steps
   // per 1000 env steps (one episode), exploration noise 0.3.
-  online: { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 2, episodeSteps: 500 },
+  online: { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 2, episodeSteps: 500, background: 'plain' },
 };
 
 const dreamerv2: RssmConfig = {
@@ -301,7 +304,7 @@ const debug: RssmConfig = {
   planner: { horizon: 8, candidates: 200, topK: 20, iterations: 5 },
   behavior: 'cem',
   actorCritic: ACTOR_CRITIC_DEBUG,
-  online: { seedEpisodes: 3, trainEvery: 50, explorationNoise: 0.3, actionRepeat: 4, episodeSteps: 50 },
+  online: { seedEpisodes: 3, trainEvery: 50, explorationNoise: 0.3, actionRepeat: 4, episodeSteps: 50, background: 'plain' },
 };
 
 /**
@@ -348,7 +351,7 @@ const dreamerpro: RssmConfig = {
   },
   // dmc: action repeat 2, time limit 1000 (500 agent steps), prefill 5000 frames (5 episodes), expl_noise 0; the
   // train_every 5 / train_steps 1 schedule is kept as Dreamer v1's 100 updates per collected episode.
-  online: { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0, actionRepeat: 2, episodeSteps: 500 },
+  online: { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0, actionRepeat: 2, episodeSteps: 500, background: 'plain' },
 };
 
 // 'default' is PlaNet's camera-ready config (what `oneiro train` uses without --preset). The small preset gets the
