@@ -169,7 +169,9 @@ for (const background of ['plain', distractor] as Background[]) {
         perVar10: Object.fromEntries(names.map((n) => [n, m(`probe_r2/${n}@10`)])),
       };
       rows.push(row);
-      log(`${id}: ${objective}/${background} trained ${row.steps} steps in ${row.minutes} min; probe R² @0 ${row.probe0.toFixed(3)}`);
+      log(
+        `${id}: ${objective}/${background} trained ${row.steps} steps in ${row.minutes} min; probe R² @0 ${row.probe0.toFixed(3)}`,
+      );
     } finally {
       opened.model.dispose();
     }
@@ -177,7 +179,8 @@ for (const background of ['plain', distractor] as Background[]) {
 }
 
 const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '—');
-const short = (n: string) => n.replace('cart ', '').replace('pole ', '').replace('angular velocity', 'ang.vel').replace('velocity', 'vel');
+const short = (n: string) =>
+  n.replace('cart ', '').replace('pole ', '').replace('angular velocity', 'ang.vel').replace('velocity', 'vel');
 const header = [
   'objective',
   'background',
@@ -263,7 +266,9 @@ function svgPlot(): string {
       parts.push(`<text x="${gx + 28}" y="${H - pad + 14}" text-anchor="middle" font-size="10">${o}</text>`);
     });
   });
-  parts.push(`<rect x="10" y="${H - 12}" width="10" height="10" fill="${colors.plain}"/><text x="24" y="${H - 3}" font-size="10">plain</text>`);
+  parts.push(
+    `<rect x="10" y="${H - 12}" width="10" height="10" fill="${colors.plain}"/><text x="24" y="${H - 3}" font-size="10">plain</text>`,
+  );
   parts.push(
     `<rect x="70" y="${H - 12}" width="10" height="10" fill="${colors[distractor]}"/><text x="84" y="${H - 3}" font-size="10">${distractor}</text>`,
   );

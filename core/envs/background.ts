@@ -50,13 +50,34 @@ export class BackgroundSource {
     for (let i = 0; i < this.waves.length; i += 8) {
       const a = r.uniform(0, 2 * Math.PI);
       const b = r.uniform(0, 2 * Math.PI);
-      this.waves.set([Math.cos(a), Math.sin(a), Math.cos(b), Math.sin(b), r.uniform(0.05, 0.2), r.uniform(0.5, 2), r.uniform(0, 6.3), r.uniform(0.3, 1.2)], i);
+      this.waves.set(
+        [
+          Math.cos(a),
+          Math.sin(a),
+          Math.cos(b),
+          Math.sin(b),
+          r.uniform(0.05, 0.2),
+          r.uniform(0.5, 2),
+          r.uniform(0, 6.3),
+          r.uniform(0.3, 1.2),
+        ],
+        i,
+      );
     }
     for (let i = 0; i < BLOBS; i++) {
       const ang = r.uniform(0, 2 * Math.PI);
       const speed = r.uniform(0.1, 0.4); // output pixels per simulator step
       this.blobs.set(
-        [r.uniform(0, this.w / this.ss), r.uniform(0, this.h / this.ss), speed * Math.cos(ang), speed * Math.sin(ang), r.uniform(4, 10), r.int(256), r.int(256), r.int(256)],
+        [
+          r.uniform(0, this.w / this.ss),
+          r.uniform(0, this.h / this.ss),
+          speed * Math.cos(ang),
+          speed * Math.sin(ang),
+          r.uniform(4, 10),
+          r.int(256),
+          r.int(256),
+          r.int(256),
+        ],
         i * 8,
       );
     }

@@ -174,7 +174,9 @@ function resolveOptions(e: Entry, opts: EnvOptions = {}): Required<EnvOptions> {
     throw new UserError(`${e.name}: background must be one of ${BACKGROUNDS.join(', ')}, got '${String(background)}'`);
   if (background !== 'plain' && !e.backgrounds)
     throw new UserError(
-      `${e.name}: has no distractor backgrounds; background '${background}' works on ${ENTRIES.filter((x) => x.backgrounds)
+      `${e.name}: has no distractor backgrounds; background '${background}' works on ${ENTRIES.filter(
+        (x) => x.backgrounds,
+      )
         .map((x) => x.name)
         .join(', ')}`,
     );

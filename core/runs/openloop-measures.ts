@@ -164,7 +164,9 @@ export async function measureOpenLoop(
       if (reward) {
         rew.head = true;
         const actions = shuffledActions(ep, start, horizon, new Rng(opts.seed * 7919 + windows));
-        const shuffled = pixels ? (await model.openloop(ep, { ...o, actions })).reward! : (await latent!(ep, { ...o, actions })).reward;
+        const shuffled = pixels
+          ? (await model.openloop(ep, { ...o, actions })).reward!
+          : (await latent!(ep, { ...o, actions })).reward;
         for (let k = 1; k <= nTruth; k++) {
           const y = ep.reward[start + k];
           rew.model += (reward[k - 1] - y) ** 2;
@@ -189,7 +191,8 @@ export async function measureOpenLoop(
   const foregroundFraction = dreamPx ? fgPx / dreamPx : NaN;
   const notes: string[] = [];
   if (!windows) notes.push(`no held-out episode is longer than ${OPENLOOP_CONTEXT + 1} frames: no open-loop measures`);
-  else if (!pixels) notes.push('this model has no pixel decoder: no pixel measures, only the reward of its latent dream');
+  else if (!pixels)
+    notes.push('this model has no pixel decoder: no pixel measures, only the reward of its latent dream');
   else
     notes.push(
       `foreground (true frame differs from the training mean frame by > 0.1 in a channel): ${(100 * foregroundFraction).toFixed(2)}% of the dreamed frames' pixels`,

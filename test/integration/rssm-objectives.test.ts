@@ -78,8 +78,16 @@ for (const objective of ['contrastive', 'prototypes'] as const) {
         assert.equal((await trainRun(b.dir, { data, log: () => {} })).state, 'completed');
         const la = lossesOf(a.dir);
         assert.equal(la.length, 8);
-        for (const row of la) assert.ok(row.every((v) => Number.isFinite(v as number)), `finite losses ${row}`);
-        assert.deepEqual(lossesOf(b.dir), la, 'model, actor and critic losses after resume equal the uninterrupted run');
+        for (const row of la)
+          assert.ok(
+            row.every((v) => Number.isFinite(v as number)),
+            `finite losses ${row}`,
+          );
+        assert.deepEqual(
+          lossesOf(b.dir),
+          la,
+          'model, actor and critic losses after resume equal the uninterrupted run',
+        );
 
         const opened = await openRunModel(a.dir, { data });
         try {
@@ -127,7 +135,11 @@ for (const objective of ['contrastive', 'prototypes'] as const) {
         train: { checkpointEvery: 100, logEvery: 1 },
       });
       assert.equal((await trainRun(run.dir, { log: () => {} })).state, 'completed');
-      assert.equal(readdirSync(join(run.dir, 'episodes')).length, 2 + 1, '2 seed episodes + the planner episode at step 2');
+      assert.equal(
+        readdirSync(join(run.dir, 'episodes')).length,
+        2 + 1,
+        '2 seed episodes + the planner episode at step 2',
+      );
       const m = readMetrics(run.dir).filter((r) => typeof r['model/model_loss'] === 'number');
       assert.equal(m.length, 4);
       assert.ok(m.every((r) => Number.isFinite(r['model/model_loss'] as number)));

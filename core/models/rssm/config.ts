@@ -190,7 +190,14 @@ export function featureSize(c: RssmConfig): number {
 
 const CEM_PLANET = { horizon: 12, candidates: 1000, topK: 100, iterations: 10 }; // PlaNet configs.py (§1.2)
 // PlaNet §1.2: 5 seed episodes, noise 0.3, cartpole action repeat 8, 1000/8 steps; 100 train steps per episode.
-const ONLINE_PLANET = { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 8, episodeSteps: 125, background: 'plain' as const };
+const ONLINE_PLANET = {
+  seedEpisodes: 5,
+  trainEvery: 100,
+  explorationNoise: 0.3,
+  actionRepeat: 8,
+  episodeSteps: 125,
+  background: 'plain' as const,
+};
 
 const planet: RssmConfig = {
   ...OBJECTIVE_PAPER,
@@ -246,7 +253,14 @@ const dreamerv1: RssmConfig = {
   actorCritic: ACTOR_CRITIC_DREAMERV1,
   // action repeat 2, time limit 1000 (500 agent steps), prefill 5000 env steps (= 5 episodes), 100 train steps
   // per 1000 env steps (one episode), exploration noise 0.3.
-  online: { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 2, episodeSteps: 500, background: 'plain' },
+  online: {
+    seedEpisodes: 5,
+    trainEvery: 100,
+    explorationNoise: 0.3,
+    actionRepeat: 2,
+    episodeSteps: 500,
+    background: 'plain',
+  },
 };
 
 const dreamerv2: RssmConfig = {
@@ -304,7 +318,14 @@ const debug: RssmConfig = {
   planner: { horizon: 8, candidates: 200, topK: 20, iterations: 5 },
   behavior: 'cem',
   actorCritic: ACTOR_CRITIC_DEBUG,
-  online: { seedEpisodes: 3, trainEvery: 50, explorationNoise: 0.3, actionRepeat: 4, episodeSteps: 50, background: 'plain' },
+  online: {
+    seedEpisodes: 3,
+    trainEvery: 50,
+    explorationNoise: 0.3,
+    actionRepeat: 4,
+    episodeSteps: 50,
+    background: 'plain',
+  },
 };
 
 /**
@@ -351,7 +372,14 @@ const dreamerpro: RssmConfig = {
   },
   // dmc: action repeat 2, time limit 1000 (500 agent steps), prefill 5000 frames (5 episodes), expl_noise 0; the
   // train_every 5 / train_steps 1 schedule is kept as Dreamer v1's 100 updates per collected episode.
-  online: { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0, actionRepeat: 2, episodeSteps: 500, background: 'plain' },
+  online: {
+    seedEpisodes: 5,
+    trainEvery: 100,
+    explorationNoise: 0,
+    actionRepeat: 2,
+    episodeSteps: 500,
+    background: 'plain',
+  },
 };
 
 // 'default' is PlaNet's camera-ready config (what `oneiro train` uses without --preset). The small preset gets the
@@ -360,10 +388,10 @@ export const RSSM_PRESETS = {
   planet,
   dreamerv1,
   dreamerv2,
-  cvrl,
-  dreamerpro,
   small: { ...small, ...OBJECTIVE_SMALL },
   debug,
+  cvrl,
+  dreamerpro,
   'cvrl-debug': { ...debug, objective: 'contrastive' },
   'dreamerpro-debug': { ...debug, objective: 'prototypes' },
   default: planet,

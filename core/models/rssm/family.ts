@@ -121,7 +121,11 @@ class RssmSession implements TrainSession {
     const opt = this.model.optimizer.state('opt/');
     return {
       // EMA targets are their own group ('target/'): checkpointed, never in the optimiser's moments.
-      tensors: { ...namedParams(this.model.params, 'model/'), ...namedParams(this.model.targets, 'target/'), ...opt.tensors },
+      tensors: {
+        ...namedParams(this.model.params, 'model/'),
+        ...namedParams(this.model.targets, 'target/'),
+        ...opt.tensors,
+      },
       state: { adamT: opt.t, actionDim: this.config.actionDim },
     };
   }

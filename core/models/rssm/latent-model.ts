@@ -117,5 +117,4 @@ export class RssmLatentModel implements LatentWorldModel {
   disposeState(state: LatentState): void {
     tf.dispose(Object.values(state));
   }
-
 }

@@ -59,7 +59,9 @@ function objectiveParamCount(c: RssmConfig, embed: number): number {
   const f = featureSize(c);
   if (c.objective === 'contrastive') {
     const { units, obsUnits } = c.contrastive;
-    return denseParams(f, units) + denseParams(units, units) + denseParams(embed, obsUnits) + denseParams(obsUnits, units);
+    return (
+      denseParams(f, units) + denseParams(units, units) + denseParams(embed, obsUnits) + denseParams(obsUnits, units)
+    );
   }
   if (c.objective === 'prototypes') {
     const { count, dim } = c.prototypes;

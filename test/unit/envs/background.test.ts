@@ -52,15 +52,24 @@ for (const env of ENVS) {
     // Video is a moving texture (consecutive frames alike); noise is fresh every frame.
     const v = roll(env, 'video', 7);
     const n = roll(env, 'noise', 7);
-    assert.ok(meanAbs(v.frames[2], v.frames[3]) < meanAbs(n.frames[2], n.frames[3]) / 3, 'video is temporally coherent');
+    assert.ok(
+      meanAbs(v.frames[2], v.frames[3]) < meanAbs(n.frames[2], n.frames[3]) / 3,
+      'video is temporally coherent',
+    );
   });
 }
 
 test('a bad or unsupported background is a one-line error naming what is expected', () => {
   const check = (f: () => unknown, re: RegExp) =>
     assert.throws(f, (e: Error) => isUserError(e) && !e.message.includes('\n') && re.test(e.message));
-  check(() => makeEnv('cartpole-swingup', { background: 'tv' as never }), /background must be one of plain, noise, video, got 'tv'/);
-  check(() => makeEnv('shapes-2d', { background: 'video' }), /has no distractor backgrounds.*cartpole-swingup, pendulum-swingup/);
+  check(
+    () => makeEnv('cartpole-swingup', { background: 'tv' as never }),
+    /background must be one of plain, noise, video, got 'tv'/,
+  );
+  check(
+    () => makeEnv('shapes-2d', { background: 'video' }),
+    /has no distractor backgrounds.*cartpole-swingup, pendulum-swingup/,
+  );
   assert.ok(makeEnv('shapes-2d', { background: 'plain' }));
 });
 

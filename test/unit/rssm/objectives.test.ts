@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { infoNceLoss } from '../../../core/models/rssm/objectives/contrastive.ts';
-import { emaUpdate, l2Normalize, protoLosses, sinkhorn, prototypes } from '../../../core/models/rssm/objectives/prototypes.ts';
+import {
+  emaUpdate,
+  l2Normalize,
+  protoLosses,
+  sinkhorn,
+  prototypes,
+} from '../../../core/models/rssm/objectives/prototypes.ts';
 import { drawShifts, translateFrame, twoShiftedViews } from '../../../core/models/rssm/objectives/views.ts';
 import { rssmConfig, withActionDim } from '../../../core/models/rssm/config.ts';
 import { createRssmModel, disposeRssmModel, trainStep } from '../../../core/models/rssm/world-model.ts';
@@ -18,7 +24,10 @@ function close(actual: ArrayLike<number>, expected: number[], tol = 1e-4, what =
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
     const err = Math.abs(actual[i] - expected[i]);
-    assert.ok(err <= tol * Math.max(1, Math.abs(expected[i])), `${what}[${i}]: got ${actual[i]}, expected ${expected[i]}`);
+    assert.ok(
+      err <= tol * Math.max(1, Math.abs(expected[i])),
+      `${what}[${i}]: got ${actual[i]}, expected ${expected[i]}`,
+    );
   }
 }
 const flat = (x: unknown): number[] => (x as number[]).flat(Infinity as 1) as number[];
@@ -51,7 +60,10 @@ test('prototypes are L2-normalised as numpy, and re-normalised to unit rows befo
   const c = withActionDim(rssmConfig('dreamerpro-debug'), 1);
   const m = createRssmModel(c, 0);
   const norms = () => tf.tidy(() => Array.from(tf.norm(m.params['proto/prototypes'], 'euclidean', -1).dataSync()));
-  assert.ok(norms().some((n) => Math.abs(n - 1) > 0.1), 'initial prototypes are not unit length');
+  assert.ok(
+    norms().some((n) => Math.abs(n - 1) > 0.1),
+    'initial prototypes are not unit length',
+  );
   prototypes.beforeStep!(m.params, c);
   close(norms(), Array(c.prototypes.count).fill(1), 1e-5, 'norms after renormalisation');
   disposeRssmModel(m);
@@ -110,7 +122,12 @@ test('bilinear translation with edge fill matches numpy, and a sequence has one 
     L = 3,
     px = S * S * 3;
   const image = new Uint8Array(B * L * px);
-  for (let b = 0; b < B; b++) for (let t = 0; t < L; t++) image.set(img.map((v) => (v + 40 * b) % 256), (b * L + t) * px);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < L; t++)
+      image.set(
+        img.map((v) => (v + 40 * b) % 256),
+        (b * L + t) * px,
+      );
   const a = {
     image,
     action: new Float32Array(B * L),
@@ -169,7 +186,57 @@ test('prototypes stay frozen (unchanged) for freezeIters updates, then train', (
   trainStep(m, batch);
   close(snap(), unit, 1e-6, 'frozen prototypes');
   trainStep(m, batch);
-  assert.ok(snap().some((v, i) => Math.abs(v - unit[i]) > 1e-6), 'prototypes move once unfrozen');
+  assert.ok(
+    snap().some((v, i) => Math.abs(v - unit[i]) > 1e-6),
+    'prototypes move once unfrozen',
+  );
   disposeBatch(batch);
   disposeRssmModel(m);
+});
+
+test('presets cvrl and dreamerpro carry the references’ settings; any preset takes an objective override', () => {
+  const cv = rssmConfig('cvrl');
+  assert.equal(cv.objective, 'contrastive');
+  assert.deepEqual([cv.contrastive.units, cv.contrastive.obsUnits], [200, 400]); // CVRL: deter_size, 2·deter_size
+  assert.deepEqual(
+    [cv.rssm.deter, cv.train.batch, cv.train.length, cv.train.lr, cv.loss.freeNats],
+    [200, 50, 50, 6e-4, 3],
+  );
+  const dp = rssmConfig('dreamerpro');
+  assert.equal(dp.objective, 'prototypes');
+  assert.deepEqual(dp.prototypes, {
+    count: 2500,
+    dim: 32,
+    temperature: 0.1,
+    sinkhornEps: 0.0125,
+    sinkhornIters: 3,
+    freezeIters: 10000,
+    emaFraction: 0.05,
+    maxShift: 3,
+    warmUp: 1,
+    swavScale: 1,
+    tempScale: 1,
+    normScale: 1,
+  });
+  assert.deepEqual(
+    [dp.rssm.deter, dp.rssm.hidden, dp.train.batch, dp.train.length, dp.loss.klBalance],
+    [200, 200, 50, 51, 0.8],
+  );
+  assert.equal(rssmConfig('planet').objective, 'reconstruction');
+  assert.equal(rssmConfig('debug', { objective: 'prototypes' }).prototypes.count, 64, 'debug-sized prototypes');
+  assert.equal(rssmConfig('small', { objective: 'prototypes' }).prototypes.count, 500);
+  assert.equal(rssmConfig('dreamerpro-debug').objective, 'prototypes');
+  assert.equal(rssmConfig('cvrl-debug').objective, 'contrastive');
+});
+
+test('bad objective settings are one-line errors naming the field', () => {
+  const check = (o: object, re: RegExp) =>
+    assert.throws(
+      () => rssmConfig('debug', o as never),
+      (e: Error) => !e.message.includes('\n') && re.test(e.message),
+    );
+  check({ objective: 'pixels' }, /objective: .*reconstruction.*contrastive.*prototypes/);
+  check({ objective: 'prototypes', prototypes: { warmUp: 16 } }, /prototypes\.warmUp: must be < train\.length \(16\)/);
+  check({ prototypes: { count: 1e9 } }, /prototypes\.count: .*too large/);
+  check({ contrastive: { units: 0 } }, /contrastive\.units/);
 });

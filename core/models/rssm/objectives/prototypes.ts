@@ -19,7 +19,8 @@ import type { RepresentationObjective } from './objective.ts';
  */
 const PROTOTYPES = 'proto/prototypes';
 /** Online weights the target follows (the encoder and the observation projection). */
-const tracked = (params: Params) => Object.keys(params).filter((k) => k.startsWith('enc/') || k.startsWith('proto/obs_proj/'));
+const tracked = (params: Params) =>
+  Object.keys(params).filter((k) => k.startsWith('enc/') || k.startsWith('proto/obs_proj/'));
 
 /** Rows scaled to unit L2 norm (tf.math.l2_normalize: x / sqrt(max(Σx², 1e-12))). */
 export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
@@ -45,7 +46,8 @@ export function sinkhorn(scores: tf.Tensor2D, eps: number, iters: number): tf.Te
 /** target ← mix·online + (1 − mix)·target for every tracked weight (`ema_update`). */
 export function emaUpdate(targets: Params, params: Params, mix: number): void {
   tf.tidy(() => {
-    for (const k of Object.keys(targets)) targets[k].assign(tf.add(tf.mul(params[k], mix), tf.mul(targets[k], 1 - mix)));
+    for (const k of Object.keys(targets))
+      targets[k].assign(tf.add(tf.mul(params[k], mix), tf.mul(targets[k], 1 - mix)));
   });
 }
 
