@@ -240,3 +240,30 @@ test('bad objective settings are one-line errors naming the field', () => {
   check({ prototypes: { count: 1e9 } }, /prototypes\.count: .*too large/);
   check({ contrastive: { units: 0 } }, /contrastive\.units/);
 });
+
+test('the model loss is Σ scale · value over the named terms of every objective', () => {
+  const scales = { loss: { imageScale: 0.5, rewardScale: 2, contScale: 0.25, klScale: 0.75 } };
+  for (const [objective, own] of [
+    ['reconstruction', { image: 0.5 }],
+    ['contrastive', { contrastive: 3 }],
+    ['prototypes', { swav: 0.7, temp: 1.3, norm: 0.4 }],
+  ] as const) {
+    const c = withActionDim(
+      rssmConfig('debug', {
+        ...scales,
+        objective,
+        contrastive: { scale: 3 },
+        prototypes: { swavScale: 0.7, tempScale: 1.3, normScale: 0.4 },
+      }),
+      1,
+    );
+    const m = createRssmModel(c, 2);
+    const batch = randomBatch(4, 6, c.image.size);
+    const r = trainStep(m, batch).metrics;
+    const terms: Record<string, number> = { ...own, reward: 2, cont: 0.25, kl: 0.75, overshooting: 0 };
+    const sum = Object.entries(terms).reduce((s, [k, w]) => s + w * r[`${k}_loss`], 0);
+    close([r.model_loss], [sum], 1e-5, `${objective} model_loss`);
+    disposeBatch(batch);
+    disposeRssmModel(m);
+  }
+});
