@@ -1,7 +1,8 @@
 /**
  * Reconstruction vs contrastive (CVRL) vs prototypes (DreamerPro), each on the plain and on a distractor background
- * (issue 15): `npm run eval:representations -- [--env cartpole-swingup] [--distractor video] [--steps 300]
- * [--minutes 12] [--train-episodes 24] [--heldout 6] [--episode-steps 60] [--seed 0] [--workspace DIR] [--json]`.
+ * (issue 15): `npm run eval:representations -- [--env cartpole-swingup] [--distractor video] [--steps 250]
+ * [--minutes 10] [--only plain|distractor] [--train-episodes 24] [--heldout 6] [--episode-steps 60] [--seed 0]
+ * [--workspace DIR] [--json]`.
  * Same data for all six runs: random-policy episodes of the same env seeds and actions, so the plain and distractor
  * datasets hold the same physics and rewards and differ only in their pixels; the same split, model size, batch and
  * step budget. Each run trains the `small` RSSM at 32×32 (see BUDGET) through the shared run machinery, then the
@@ -31,8 +32,10 @@ const { values } = parseArgs({
   options: {
     env: { type: 'string', default: 'cartpole-swingup' },
     distractor: { type: 'string', default: 'video' },
-    steps: { type: 'string', default: '300' },
-    minutes: { type: 'string', default: '12' },
+    /** Which of the two backgrounds to run ('plain,distractor' by default; 'distractor' alone for a longer budget). */
+    only: { type: 'string' },
+    steps: { type: 'string', default: '250' },
+    minutes: { type: 'string', default: '10' },
     'train-episodes': { type: 'string', default: '24' },
     heldout: { type: 'string', default: '6' },
     'episode-steps': { type: 'string', default: '60' },
@@ -55,6 +58,10 @@ if (!ENVS.includes(values.env!)) fail(`--env must be one of ${ENVS.join(', ')}, 
 const distractor = values.distractor as Background;
 if (distractor === 'plain' || !(BACKGROUNDS as readonly string[]).includes(distractor))
   fail(`--distractor must be noise or video, got '${values.distractor}'`);
+if (values.only !== undefined && values.only !== 'plain' && values.only !== 'distractor')
+  fail(`--only must be plain or distractor, got '${values.only}'`);
+const BGS: Background[] =
+  values.only === 'plain' ? ['plain'] : values.only === 'distractor' ? [distractor] : ['plain', distractor];
 const steps = num('steps', values.steps, 1, 1e6);
 const minutes = num('minutes', values.minutes, 0.1, 1e4);
 const nTrain = num('train-episodes', values['train-episodes'], 2, 1e4);
@@ -110,7 +117,7 @@ log(
     `random episodes of ${episodeSteps} steps; ${steps} steps or ${minutes} min per run; backend ${backend.name}; runs in ${workspace}`,
 );
 const rows: Row[] = [];
-for (const background of ['plain', distractor] as Background[]) {
+for (const background of BGS) {
   const split = episodes(background);
   const data: TrainData = {
     dataset: `mem-${background}`,
