@@ -223,6 +223,7 @@ const notes = [
 const onDistractor = rows.filter((r) => r.background === distractor);
 const rec = onDistractor.find((r) => r.objective === 'reconstruction');
 const better = onDistractor.filter((r) => r.objective !== 'reconstruction' && rec && r.probe0 > rec.probe0);
+const twin = onDistractor[0]?.probe0_random ?? NaN;
 const claim = rec
   ? `claim "on the ${distractor} background, contrastive or prototype features give a higher probe R² (@0) than reconstruction": ` +
     (better.length
@@ -230,7 +231,12 @@ const claim = rec
       : `DOES NOT HOLD (reconstruction ${f(rec.probe0)}; ${onDistractor
           .filter((r) => r.objective !== 'reconstruction')
           .map((r) => `${r.objective} ${f(r.probe0)}`)
-          .join(', ')})`)
+          .join(', ')})`) +
+    // A win among probes that explain nothing is no win: say so.
+    (Math.max(...onDistractor.map((r) => r.probe0)) <= 0
+      ? `; but every probe R² on the ${distractor} background is <= 0 (no model's features linearly encode the held-out state better than its mean)`
+      : '') +
+    (onDistractor.every((r) => r.probe0 < twin) ? `; and all are below the random-init twin's ${f(twin)}` : '')
   : 'claim not checked: no reconstruction run on the distractor';
 
 /** Grouped bars: per objective, plain and distractor side by side, for probe R² @0, @10 and the reward error. */
@@ -256,6 +262,16 @@ function svgPlot(): string {
     parts.push(`<line x1="${x0 + pad}" y1="${H - pad}" x2="${x0 + W - 10}" y2="${H - pad}" stroke="#333"/>`);
     parts.push(`<text x="${x0 + pad - 4}" y="${H - pad}" text-anchor="end" font-size="10">${p.lo}</text>`);
     parts.push(`<text x="${x0 + pad - 4}" y="${30}" text-anchor="end" font-size="10">${f(p.hi, 2)}</text>`);
+    // The random-init twin's probe R² per background, dashed (bars below 0 are drawn at 0; the labels say the value).
+    const twinKey = p.key === 'probe0' ? 'probe0_random' : p.key === 'probe10' ? 'probe10_random' : null;
+    for (const bg of twinKey ? ['plain', distractor] : []) {
+      const v = rows.find((x) => x.background === bg)?.[twinKey as keyof Row] as number | undefined;
+      if (v === undefined || !Number.isFinite(v) || v < p.lo || v > p.hi) continue;
+      const y = H - pad - ((v - p.lo) / (p.hi - p.lo)) * (H - pad - 30);
+      parts.push(
+        `<line x1="${x0 + pad}" y1="${y}" x2="${x0 + W - 10}" y2="${y}" stroke="${colors[bg]}" stroke-dasharray="4 3"><title>random-init twin, ${bg}: ${f(v)}</title></line>`,
+      );
+    }
     OBJECTIVES.forEach((o, oi) => {
       const gx = x0 + pad + oi * ((W - pad - 10) / 3) + 8;
       ['plain', distractor].forEach((bg, bi) => {
@@ -278,6 +294,9 @@ function svgPlot(): string {
   );
   parts.push(
     `<rect x="70" y="${H - 12}" width="10" height="10" fill="${colors[distractor]}"/><text x="84" y="${H - 3}" font-size="10">${distractor}</text>`,
+  );
+  parts.push(
+    `<text x="140" y="${H - 3}" font-size="10">dashed: random-init twin; bars below 0 drawn at 0 (labels give the value)</text>`,
   );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${3 * W}" height="${H}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>\n`;
 }
