@@ -113,7 +113,7 @@ const backend = await initBackend();
 const workspace = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-representations-'));
 const names = getEnvSpec(values.env!).stateNames ?? [];
 log(
-  `eval:representations on ${values.env} (${SIZE}px), backgrounds plain and ${distractor}; ${nTrain} train + ${nHeld} held-out ` +
+  `eval:representations on ${values.env} (${SIZE}px), backgrounds ${BGS.join(' and ')}; ${nTrain} train + ${nHeld} held-out ` +
     `random episodes of ${episodeSteps} steps; ${steps} steps or ${minutes} min per run; backend ${backend.name}; runs in ${workspace}`,
 );
 const rows: Row[] = [];
