@@ -1,5 +1,6 @@
 import { Rng } from '../util/rng.ts';
 import { Camera, floorBackground } from './camera.ts';
+import { type Background, BackgroundSource } from './background.ts';
 import { Raster, rgb } from './raster.ts';
 import { tolerance } from './rewards.ts';
 import type { Simulator } from './wrapper.ts';
@@ -76,20 +77,28 @@ export class CartpoleSwingup implements Simulator {
   private control = 0;
   private readonly raster: Raster;
   private readonly cam: Camera;
-  private readonly bg: Uint8Array;
+  private readonly bg: BackgroundSource;
+  /** Simulator steps since reset (the background's clock). */
+  private t = 0;
   private readonly p = new Float64Array(3);
   private readonly q = new Float64Array(3);
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    background: Background = 'plain',
+  ) {
     this.observationShape = [size, size, 3];
     this.raster = new Raster(size, size, true);
     // cartpole.xml camera "fixed": pos="0 -4 1" zaxis="0 -1 0" → x right, y up, looking along +y.
     this.cam = new Camera(size, size, [0, -4, 1], [1, 0, 0], [0, 0, 1]);
-    this.bg = floorBackground(this.raster, this.cam, -0.05, 4);
+    const R = this.raster;
+    this.bg = new BackgroundSource(background, R.w, R.h, R.ss, floorBackground(R, this.cam, -0.05, 4));
   }
 
   reset(seed: number): void {
     const rng = new Rng(seed);
+    this.bg.reset(seed);
+    this.t = 0;
     // Balance.initialize_episode with swing_up=True.
     this.s[0] = 0.01 * rng.normal();
     this.s[1] = Math.PI + 0.01 * rng.normal();
@@ -156,6 +165,7 @@ export class CartpoleSwingup implements Simulator {
     for (let i = 0; i < 4; i++) t[i] = s[i] + DT * k3[i];
     this.deriv(t, force, k4);
     for (let i = 0; i < 4; i++) s[i] += (DT / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+    this.t++;
     return { reward: this.reward(), terminated: false };
   }
 
@@ -176,7 +186,7 @@ export class CartpoleSwingup implements Simulator {
       cam = this.cam,
       p = this.p,
       q = this.q;
-    R.blit(this.bg);
+    R.blit(this.bg.frame(this.t));
     const x = this.s[0],
       sin = Math.sin(this.s[1]),
       cos = Math.cos(this.s[1]);

@@ -1,5 +1,6 @@
 import { Rng } from '../util/rng.ts';
 import { Camera, floorBackground } from './camera.ts';
+import { type Background, BackgroundSource } from './background.ts';
 import { Raster, rgb } from './raster.ts';
 import { tolerance } from './rewards.ts';
 import type { Simulator } from './wrapper.ts';
@@ -39,21 +40,29 @@ export class PendulumSwingup implements Simulator {
   private thd = 0;
   private readonly raster: Raster;
   private readonly cam: Camera;
-  private readonly bg: Uint8Array;
+  private readonly bg: BackgroundSource;
+  /** Simulator steps since reset (the background's clock). */
+  private t = 0;
   private readonly p = new Float64Array(3);
   private readonly q = new Float64Array(3);
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    background: Background = 'plain',
+  ) {
     this.observationShape = [size, size, 3];
     this.raster = new Raster(size, size, true);
     // pendulum.xml camera "fixed": pos="0 -1.5 2" xyaxes="1 0 0 0 1 1" (looks forward and 45° down).
     const h = Math.SQRT1_2;
     this.cam = new Camera(size, size, [0, -1.5, 2], [1, 0, 0], [0, h, h]);
-    this.bg = floorBackground(this.raster, this.cam, 0, 2.5);
+    const R = this.raster;
+    this.bg = new BackgroundSource(background, R.w, R.h, R.ss, floorBackground(R, this.cam, 0, 2.5));
   }
 
   reset(seed: number): void {
     const rng = new Rng(seed);
+    this.bg.reset(seed);
+    this.t = 0;
     // SwingUp.initialize_episode: hinge angle uniform in [−π, π); velocity stays 0.
     this.th = rng.uniform(-Math.PI, Math.PI);
     this.thd = 0;
@@ -86,6 +95,7 @@ export class PendulumSwingup implements Simulator {
       a4 = this.acc(th + DT * w3, w4, u);
     this.th = th + (DT / 6) * (w + 2 * w2 + 2 * w3 + w4);
     this.thd = w + (DT / 6) * (a1 + 2 * a2 + 2 * a3 + a4);
+    this.t++;
     return { reward: pendulumReward(Math.cos(this.th)), terminated: false };
   }
 
@@ -100,7 +110,7 @@ export class PendulumSwingup implements Simulator {
       cam = this.cam,
       p = this.p,
       q = this.q;
-    R.blit(this.bg);
+    R.blit(this.bg.frame(this.t));
     const sin = Math.sin(this.th),
       cos = Math.cos(this.th);
     cam.project(0, 0, PIVOT_Z, p);

@@ -6,6 +6,7 @@ import { PinPad, PINPAD_TASKS } from './pinpad.ts';
 import { PointGoals } from './point-goals.ts';
 import { Shapes2d } from './shapes.ts';
 import type { Env, EnvOptions, EnvSpec, GoalEnv, Space } from './types.ts';
+import { type Background, BACKGROUNDS, isBackground } from './background.ts';
 import { WrappedEnv, WrappedGoalEnv, type Simulator } from './wrapper.ts';
 
 interface Entry {
@@ -21,7 +22,9 @@ interface Entry {
   actionRepeat: number;
   /** Episode length in simulator steps; the wrapper's maxSteps defaults to ⌈limit / actionRepeat⌉. */
   limit: number;
-  create(size: number): Simulator;
+  create(size: number, background: Background): Simulator;
+  /** Whether the env draws distractor backgrounds (EnvOptions.background). */
+  backgrounds?: boolean;
 }
 
 const BOX1: Space = { kind: 'box', shape: [1], low: [-1], high: [1] };
@@ -82,7 +85,8 @@ const ENTRIES: Entry[] = [
     size: 64,
     actionRepeat: 8,
     limit: 1000,
-    create: (size) => new CartpoleSwingup(size),
+    backgrounds: true,
+    create: (size, background) => new CartpoleSwingup(size, background),
   },
   {
     name: 'pendulum-swingup',
@@ -100,7 +104,8 @@ const ENTRIES: Entry[] = [
     size: 64,
     actionRepeat: 2,
     limit: 1000,
-    create: (size) => new PendulumSwingup(size),
+    backgrounds: true,
+    create: (size, background) => new PendulumSwingup(size, background),
   },
   {
     name: 'shapes-2d',
@@ -185,7 +190,18 @@ function resolveOptions(e: Entry, opts: EnvOptions = {}): Required<EnvOptions> {
   const maxSteps = opts.maxSteps ?? Math.ceil(e.limit / actionRepeat);
   if (!Number.isInteger(maxSteps) || maxSteps < 1)
     throw new UserError(`${e.name}: maxSteps must be an integer >= 1, got ${maxSteps}`);
-  return { size, actionRepeat, maxSteps };
+  const background = opts.background ?? 'plain';
+  if (!isBackground(background))
+    throw new UserError(`${e.name}: background must be one of ${BACKGROUNDS.join(', ')}, got '${String(background)}'`);
+  if (background !== 'plain' && !e.backgrounds)
+    throw new UserError(
+      `${e.name}: has no distractor backgrounds; background '${background}' works on ${ENTRIES.filter(
+        (x) => x.backgrounds,
+      )
+        .map((x) => x.name)
+        .join(', ')}`,
+    );
+  return { size, actionRepeat, maxSteps, background };
 }
 
 function toSpec(e: Entry): EnvSpec {
@@ -214,12 +230,13 @@ export function getEnvSpec(name: string): EnvSpec {
 
 /**
  * A fresh env. Options: `size` (square render size), `actionRepeat` (each step repeats the action, summing
- * rewards), `maxSteps` (env steps before truncation; default ⌈episode length / actionRepeat⌉).
+ * rewards), `maxSteps` (env steps before truncation; default ⌈episode length / actionRepeat⌉), `background`
+ * ('plain', or the distractors 'noise' / 'video' on cartpole-swingup and pendulum-swingup).
  */
 export function makeEnv(name: string, opts?: EnvOptions): Env {
   const e = entry(name);
   const o = resolveOptions(e, opts);
-  const sim = e.create(o.size);
+  const sim = e.create(o.size, o.background);
   return e.goal ? new WrappedGoalEnv(e.name, sim, o) : new WrappedEnv(e.name, sim, o);
 }
 

@@ -28,6 +28,8 @@ export interface EnvOptions {
   actionRepeat?: number;
   /** Steps (after action repeat) before truncation. */
   maxSteps?: number;
+  /** What is drawn behind the bodies: 'plain' (default), or a distractor 'noise' / 'video' (core/envs/background.ts). */
+  background?: 'plain' | 'noise' | 'video';
 }
 
 export interface Env {

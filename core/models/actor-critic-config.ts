@@ -171,6 +171,8 @@ export interface AgentSettings {
     /** null: the env's own (a family whose data came from a dataset collected at the env's defaults). */
     actionRepeat: number | null;
     episodeSteps: number | null;
+    /** What the env draws behind the bodies (core/envs/background.ts); absent = 'plain'. */
+    background?: 'plain' | 'noise' | 'video';
   };
   /** Frame size the model works at (env frames are rendered at it). */
   imageSize: number;

@@ -256,6 +256,7 @@ export interface AgentEnvOptions {
   size: number;
   actionRepeat?: number;
   maxSteps?: number;
+  background?: 'plain' | 'noise' | 'video';
 }
 
 export function envOptionsOf(s: AgentSettings): AgentEnvOptions {
@@ -264,6 +265,7 @@ export function envOptionsOf(s: AgentSettings): AgentEnvOptions {
     size: s.imageSize,
     ...(actionRepeat !== null ? { actionRepeat } : {}),
     ...(episodeSteps !== null ? { maxSteps: episodeSteps } : {}),
+    ...(s.online.background ? { background: s.online.background } : {}),
   };
 }
 

@@ -67,11 +67,12 @@ export async function evaluateModel(
     notes.push('online run: its collected episodes serve as both training and evaluation data for these measures');
   const mean = trainingMeanFrame(train, model.imageSize);
   if (!mean) notes.push('no training frames: no mean-frame baseline, no pixel measures');
-  else if (model.pixels !== 'decoder')
+  else if (model.pixels !== 'decoder' && !model.latent)
     notes.push(
-      'the model decodes no pixels: no open-loop pixel measures (its state probe below reads its features; `oneiro dream --view probe` shows it)',
+      'the model decodes no pixels: no open-loop measures (its state probe below reads its features; `oneiro dream --view probe` shows it)',
     );
   else {
+    // Without pixels (pixels 'none') the open loop runs through the latent view: reward measures only (noted).
     const ol = await measureOpenLoop(model, data.heldOut, mean, {
       seed: opts.seed,
       meanReward: trainingMeanReward(train),

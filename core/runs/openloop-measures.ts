@@ -1,7 +1,8 @@
 import type { Episode } from '../data/episode.ts';
 import { foregroundMask, maskedSquaredError, MeanFrame } from '../media/foreground.ts';
 import { pixelMse, resizeFrames } from '../media/frames.ts';
-import type { EvalMetric, LoadedModel } from '../models/family.ts';
+import type { EvalMetric, LoadedModel, OpenLoopOptions } from '../models/family.ts';
+import { latentOpenLoop } from '../models/latent-openloop.ts';
 import { Rng } from '../util/rng.ts';
 import { metricWithBaselines } from './eval-metric.ts';
 
@@ -122,8 +123,14 @@ export async function measureOpenLoop(
   meanFrame: Float32Array,
   opts: { seed: number; meanReward: number },
 ): Promise<OpenLoopMeasures> {
-  if (!model.openloop) throw new Error('measureOpenLoop: the model decodes no pixels (LoadedModel.pixels none)');
-  const openloop = model.openloop.bind(model);
+  // A model without pixels (reconstruction-free objectives, object graphs) still dreams latents through its
+  // latent view: its open-loop reward is measured, its pixel measures are not.
+  const latent = model.openloop ? null : (model.latent?.() ?? null);
+  if (!model.openloop && !latent) throw new Error('measureOpenLoop: the model has neither pixels nor a latent view');
+  const pixels = !!model.openloop;
+  const openloop = model.openloop
+    ? model.openloop.bind(model)
+    : async (ep: Episode, o: OpenLoopOptions) => latentOpenLoop(latent!, ep, o, null);
   const S = model.imageSize;
   const px = S * S * 3;
   if (meanFrame.length !== px) throw new Error(`mean frame has ${meanFrame.length} values, the model sees ${px}`);
@@ -138,18 +145,20 @@ export async function measureOpenLoop(
     for (const start of starts) {
       const o = { start, horizon, context: OPENLOOP_CONTEXT, temperature: 0, seed: opts.seed };
       const r = await openloop(ep, o);
-      const nCtx = r.contextIndices.length;
-      for (let i = 0; i < nCtx; i++)
-        recon.add(r.context, i * px, meanFrame, { model: [r.contextRecon, i * px], 'mean-frame': [meanFrame, 0] });
-      const nTruth = r.truth.length / px;
-      const last = (nCtx - 1) * px;
-      for (const h of OPENLOOP_HORIZONS) {
-        if (h > nTruth) continue;
-        acc.get(h)!.add(r.truth, (h - 1) * px, meanFrame, {
-          model: [r.dream, (h - 1) * px],
-          'copy-last-frame': [r.context, last],
-          'mean-frame': [meanFrame, 0],
-        });
+      const nTruth = Math.min(horizon, T - 1 - start);
+      if (pixels) {
+        const nCtx = r.contextIndices.length;
+        for (let i = 0; i < nCtx; i++)
+          recon.add(r.context, i * px, meanFrame, { model: [r.contextRecon, i * px], 'mean-frame': [meanFrame, 0] });
+        const last = (nCtx - 1) * px;
+        for (const h of OPENLOOP_HORIZONS) {
+          if (h > nTruth) continue;
+          acc.get(h)!.add(r.truth, (h - 1) * px, meanFrame, {
+            model: [r.dream, (h - 1) * px],
+            'copy-last-frame': [r.context, last],
+            'mean-frame': [meanFrame, 0],
+          });
+        }
       }
       if (r.reward) {
         rew.head = true;
@@ -167,8 +176,10 @@ export async function measureOpenLoop(
     }
   }
   const metrics: Record<string, EvalMetric> = {};
-  recon.metrics('recon_mse', 'recon_fg_mse', metrics);
-  for (const [h, a] of acc) a.metrics(`openloop_mse@${h}`, `openloop_fg_mse@${h}`, metrics);
+  if (pixels) {
+    recon.metrics('recon_mse', 'recon_fg_mse', metrics);
+    for (const [h, a] of acc) a.metrics(`openloop_mse@${h}`, `openloop_fg_mse@${h}`, metrics);
+  }
   if (rew.n)
     metrics.openloop_reward_mse = metricWithBaselines(rew.model / rew.n, {
       'train-mean reward': rew.mean / rew.n,
@@ -179,6 +190,8 @@ export async function measureOpenLoop(
   const foregroundFraction = dreamPx ? fgPx / dreamPx : NaN;
   const notes: string[] = [];
   if (!windows) notes.push(`no held-out episode is longer than ${OPENLOOP_CONTEXT + 1} frames: no open-loop measures`);
+  else if (!pixels)
+    notes.push('this model has no pixel decoder: no pixel measures, only the reward of its latent dream');
   else
     notes.push(
       `foreground (true frame differs from the training mean frame by > 0.1 in a channel): ${(100 * foregroundFraction).toFixed(2)}% of the dreamed frames' pixels`,

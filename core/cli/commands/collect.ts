@@ -1,6 +1,7 @@
 import { parseCommand, workspaceDir, intFlag, requireFlag } from '../args.ts';
 import { Progress } from '../progress.ts';
 import { getEnvSpec } from '../../envs/registry.ts';
+import { BACKGROUNDS, isBackground } from '../../envs/background.ts';
 import {
   addEpisode,
   createDataset,
@@ -34,6 +35,8 @@ const HELP = `usage: oneiro collect --env NAME --episodes N --dataset NAME [opti
   --size PX          frame size, 8 to ${COLLECT_BOUNDS.size} (default: the env's, 64 for most)
   --max-steps N      cut episodes after N steps, at most ${COLLECT_BOUNDS.maxSteps} (default: the env's time limit)
   --action-repeat K  override the env's action repeat
+  --background B     ${BACKGROUNDS.join(' | ')}: what is drawn behind the bodies (default plain; the distractors
+                     noise and video exist on cartpole-swingup and pendulum-swingup)
   --workspace DIR  --json`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -47,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     'max-steps': { type: 'string' },
     'action-repeat': { type: 'string' },
     recipe: { type: 'string' },
+    background: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -82,17 +86,41 @@ export async function run(argv: string[]): Promise<number> {
     values['max-steps'] === undefined
       ? undefined
       : intFlag('max-steps', values['max-steps'], 0, 1, COLLECT_BOUNDS.maxSteps);
-  const env = spec.make({ size, actionRepeat, ...(requested !== undefined ? { maxSteps: requested } : {}) });
+  const background = values.background ?? 'plain';
+  if (!isBackground(background))
+    throw new UserError(`--background must be one of ${BACKGROUNDS.join(', ')}, got '${background}'`);
+  const env = spec.make({
+    size,
+    actionRepeat,
+    background,
+    ...(requested !== undefined ? { maxSteps: requested } : {}),
+  });
   const maxSteps = env.options?.maxSteps ?? requested ?? spec.defaults.maxSteps;
   const rng = new Rng(seed);
   const policy = makePolicy(values.policy, env.actionSpace, rng.fork());
   const resetRng = rng.fork();
 
-  const run = { policy: values.policy, seed, episodes, size, maxSteps, actionRepeat, at: new Date().toISOString() };
+  const run = {
+    policy: values.policy,
+    seed,
+    episodes,
+    size,
+    maxSteps,
+    actionRepeat,
+    background,
+    at: new Date().toISOString(),
+  };
   let ds: Dataset;
   if (datasetExists(ws, name)) {
     ds = openDataset(ws, name);
     const m = ds.meta;
+    // Runs recorded before backgrounds existed drew the plain one.
+    const runs = (m.source.runs as { background?: string }[] | undefined) ?? [];
+    const had = runs.length ? (runs[runs.length - 1].background ?? 'plain') : background;
+    if (had !== background)
+      throw new UserError(
+        `dataset '${name}' was collected with background '${had}'; collecting with '${background}' would mix them. Choose another --dataset name.`,
+      );
     const same =
       m.env === spec.name &&
       m.observationShape.join() === env.observationShape.join() &&

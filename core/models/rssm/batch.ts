@@ -44,6 +44,9 @@ export interface SequenceArrays {
   L: number;
 }
 
+/** Sampled windows as training sees them: frames may be float pixels in [0, 255] (shifted views). */
+export type TrainArrays = Omit<SequenceArrays, 'image'> & { image: Uint8Array | Float32Array };
+
 /** B windows of L rows. Episodes shorter than L are never drawn; if none is long enough, a clear error. */
 export function sampleWindows(
   eps: RssmEpisode[],
@@ -120,10 +123,11 @@ function fromReplayBatch(r: ReplayBatch, size: number): SequenceArrays {
 }
 
 /** Host arrays → a SeqBatch of tensors (images scaled to [−0.5, 0.5]). The caller disposes it. */
-export function toSeqBatch(a: SequenceArrays, size: number, actionDim: number): SeqBatch {
+export function toSeqBatch(a: TrainArrays, size: number, actionDim: number): SeqBatch {
   const { B, L } = a;
+  const dtype = a.image instanceof Float32Array ? 'float32' : 'int32';
   return tf.tidy(() => ({
-    image: tf.sub(tf.div(tf.tensor(a.image, [B, L, size, size, 3], 'int32'), 255), 0.5),
+    image: tf.sub(tf.div(tf.tensor(a.image, [B, L, size, size, 3], dtype), 255), 0.5),
     action: tf.tensor3d(a.action, [B, L, actionDim]),
     reward: tf.tensor2d(a.reward, [B, L]),
     cont: tf.tensor2d(a.cont, [B, L]),

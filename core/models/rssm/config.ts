@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { presetConfig } from '../preset-config.ts';
 import { LEXA_DEBUG, LEXA_PAPER, LEXA_SMALL, lexaConfigSchema } from '../lexa-config.ts';
 import { UserError } from '../../util/errors.ts';
+import { BACKGROUNDS } from '../../envs/background.ts';
 import {
   ACTOR_CRITIC_DEBUG,
   ACTOR_CRITIC_SMALL,
@@ -9,6 +10,16 @@ import {
   ACTOR_CRITIC_DREAMERV2,
   actorCriticConfigSchema,
 } from '../actor-critic-config.ts';
+import {
+  CONTRASTIVE_CVRL,
+  OBJECTIVE_DEBUG,
+  OBJECTIVE_PAPER,
+  OBJECTIVE_SMALL,
+  PROTOTYPES_DREAMERPRO,
+  contrastiveSchema,
+  objectiveSchema,
+  prototypesSchema,
+} from './objectives/config.ts';
 
 /**
  * RSSM configuration (validated with zod; every default written out in a run's config.json).
@@ -90,6 +101,10 @@ export const rssmConfigSchema = z
     lexa: lexaConfigSchema.default(LEXA_SMALL),
     /** Settings of the actor-critic behaviour (its own block; used when behavior is 'actor-critic'). */
     actorCritic: actorCriticConfigSchema.default(ACTOR_CRITIC_DREAMERV1),
+    /** What the representation learns from (issue 15): pixel reconstruction, CVRL's InfoNCE, DreamerPro's prototypes. */
+    objective: objectiveSchema.default('reconstruction'),
+    contrastive: contrastiveSchema.default(CONTRASTIVE_CVRL),
+    prototypes: prototypesSchema.default(PROTOTYPES_DREAMERPRO),
     online: z.strictObject({
       seedEpisodes: int(1, 1e4),
       /** Train steps between collected episodes (PlaNet: 100 steps per collected episode at 1000/repeat steps). */
@@ -97,6 +112,8 @@ export const rssmConfigSchema = z
       explorationNoise: real(0, 10),
       actionRepeat: int(1, 1000),
       episodeSteps: int(1, 1e5),
+      /** The env's background in online runs: 'plain', or the distractors 'noise' / 'video' (issue 15). */
+      background: z.enum(BACKGROUNDS).default('plain'),
     }),
   })
   .superRefine((c, ctx) => {
@@ -106,6 +123,13 @@ export const rssmConfigSchema = z
         code: 'custom',
         path: ['loss', 'overshooting', 'weights'],
         message: `expected ${o.distance} weights (one per distance 1..D), got ${o.weights.length}`,
+      });
+    }
+    if (c.objective === 'prototypes' && c.prototypes.warmUp >= c.train.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prototypes', 'warmUp'],
+        message: `must be < train.length (${c.train.length}): the prototype losses drop the first warmUp steps`,
       });
     }
     if (c.planner.topK > c.planner.candidates) {
@@ -123,7 +147,7 @@ export const rssmConfigSchema = z
         message: `the encoder shrinks a ${c.image.size}px image to nothing; use fewer stride-2 layers`,
       });
     const dec = decoderOutputSize(c.decoder.kernels);
-    if (dec !== c.image.size) {
+    if (c.objective === 'reconstruction' && dec !== c.image.size) {
       ctx.addIssue({
         code: 'custom',
         path: ['decoder', 'kernels'],
@@ -169,9 +193,17 @@ export function featureSize(c: RssmConfig): number {
 
 const CEM_PLANET = { horizon: 12, candidates: 1000, topK: 100, iterations: 10 }; // PlaNet configs.py (§1.2)
 // PlaNet §1.2: 5 seed episodes, noise 0.3, cartpole action repeat 8, 1000/8 steps; 100 train steps per episode.
-const ONLINE_PLANET = { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 8, episodeSteps: 125 };
+const ONLINE_PLANET = {
+  seedEpisodes: 5,
+  trainEvery: 100,
+  explorationNoise: 0.3,
+  actionRepeat: 8,
+  episodeSteps: 125,
+  background: 'plain' as const,
+};
 
 const planet: RssmConfig = {
+  ...OBJECTIVE_PAPER,
   image: { size: 64, channels: 3 },
   actionDim: null,
   // PlaNet rssm.py: belief 200, hidden 200, state 30, min std 0.1; conv_ha encoder/decoder (§1.2).
@@ -202,6 +234,7 @@ const planet: RssmConfig = {
 // Gaussian (min std 0.1), ELU; conv encoder/decoder depth 32; reward head 2×400 ELU; no pcont head; free nats 3
 // on the mean KL; batch 50×50; model Adam lr 6e-4 (Keras default eps 1e-7), clip 100.
 const dreamerv1: RssmConfig = {
+  ...OBJECTIVE_PAPER,
   image: { size: 64, channels: 3 },
   actionDim: null,
   rssm: { deter: 200, hidden: 200, latent: { kind: 'gaussian', size: 30, minStd: 0.1 }, gruNorm: false, act: 'elu' },
@@ -225,10 +258,18 @@ const dreamerv1: RssmConfig = {
   lexa: LEXA_PAPER,
   // action repeat 2, time limit 1000 (500 agent steps), prefill 5000 env steps (= 5 episodes), 100 train steps
   // per 1000 env steps (one episode), exploration noise 0.3.
-  online: { seedEpisodes: 5, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 2, episodeSteps: 500 },
+  online: {
+    seedEpisodes: 5,
+    trainEvery: 100,
+    explorationNoise: 0.3,
+    actionRepeat: 2,
+    episodeSteps: 500,
+    background: 'plain',
+  },
 };
 
 const dreamerv2: RssmConfig = {
+  ...OBJECTIVE_PAPER,
   image: { size: 64, channels: 3 },
   actionDim: null,
   // dreamerv2 configs.yaml dmc_vision: deter/hidden 200, 32×32 categorical, KL balance 0.8, free 1 on the mean (§1.4).
@@ -262,6 +303,7 @@ const dreamerv2: RssmConfig = {
 
 /** Tiny model for tests and smoke runs: 32×32, a few thousand parameters per layer. */
 const debug: RssmConfig = {
+  ...OBJECTIVE_DEBUG,
   image: { size: 32, channels: 3 },
   actionDim: null,
   rssm: { deter: 32, hidden: 32, latent: { kind: 'gaussian', size: 8, minStd: 0.1 }, gruNorm: false, act: 'elu' },
@@ -283,7 +325,14 @@ const debug: RssmConfig = {
   behavior: 'cem',
   actorCritic: ACTOR_CRITIC_DEBUG,
   lexa: LEXA_DEBUG,
-  online: { seedEpisodes: 3, trainEvery: 50, explorationNoise: 0.3, actionRepeat: 4, episodeSteps: 50 },
+  online: {
+    seedEpisodes: 3,
+    trainEvery: 50,
+    explorationNoise: 0.3,
+    actionRepeat: 4,
+    episodeSteps: 50,
+    background: 'plain',
+  },
 };
 
 /**
@@ -314,8 +363,53 @@ const small: RssmConfig = {
   online: { ...ONLINE_PLANET, trainEvery: 25 },
 };
 
-// 'default' is PlaNet's camera-ready config (what `oneiro train` uses without --preset).
-export const RSSM_PRESETS = { planet, dreamerv1, dreamerv2, small, debug, default: planet } as const;
+// CVRL (Yusufma03/CVRL cvrl.py define_config, §1.7): Dreamer v1 with the image log-likelihood replaced by InfoNCE
+// between f(features) and g(embedding) over the batch; everything else as Dreamer v1 (free nats 3, 50 × 50, 6e-4).
+const cvrl: RssmConfig = { ...dreamerv1, objective: 'contrastive', contrastive: CONTRASTIVE_CVRL };
+
+// DreamerPro (fdeng18/dreamer-pro DreamerPro/dreamerv2/configs.yaml defaults + dmc, §1.8): RSSM hidden/deter 200,
+// Gaussian stoch 32 (min std 0.1; the reference's std is sigmoid2, ours softplus), GRU layer norm, ELU; encoder
+// depth 48 ELU; reward head 4×400 ELU, no discount head (pred_discount False); KL balance 0.8, free 1 on the mean;
+// batch 50 × 51; model Adam 3e-4, eps 1e-5, clip 100; actor tanh-normal with dynamics gradients, lr 8e-5.
+const dreamerpro: RssmConfig = {
+  ...dreamerv2,
+  objective: 'prototypes',
+  prototypes: PROTOTYPES_DREAMERPRO,
+  rssm: { deter: 200, hidden: 200, latent: { kind: 'gaussian', size: 32, minStd: 0.1 }, gruNorm: true, act: 'elu' },
+  encoder: { depth: 48, kernels: [4, 4, 4, 4], act: 'elu' },
+  heads: { units: 400, layers: 4, act: 'elu', cont: false },
+  loss: { ...dreamerv2.loss, contScale: 0 },
+  train: { steps: 50000, batch: 50, length: 51, lr: 3e-4, adamEps: 1e-5, clipNorm: 100, seed: 0 },
+  actorCritic: {
+    ...ACTOR_CRITIC_DREAMERV2,
+    actor: { ...ACTOR_CRITIC_DREAMERV2.actor, dist: 'tanh_normal', grad: 'dynamics' },
+  },
+  // dmc: action repeat 2, time limit 1000 (500 agent steps), prefill 5000 frames (5 episodes), expl_noise 0; the
+  // train_every 5 / train_steps 1 schedule is kept as Dreamer v1's 100 updates per collected episode.
+  online: {
+    seedEpisodes: 5,
+    trainEvery: 100,
+    explorationNoise: 0,
+    actionRepeat: 2,
+    episodeSteps: 500,
+    background: 'plain',
+  },
+};
+
+// 'default' is PlaNet's camera-ready config (what `oneiro train` uses without --preset). The small preset gets the
+// CPU-sized objective blocks here, so `--preset small --set objective=prototypes` is a CPU-sized DreamerPro.
+export const RSSM_PRESETS = {
+  planet,
+  dreamerv1,
+  dreamerv2,
+  small: { ...small, ...OBJECTIVE_SMALL },
+  debug,
+  cvrl,
+  dreamerpro,
+  'cvrl-debug': { ...debug, objective: 'contrastive' },
+  'dreamerpro-debug': { ...debug, objective: 'prototypes' },
+  default: planet,
+} as const satisfies Record<string, RssmConfig>;
 export type RssmPresetName = keyof typeof RSSM_PRESETS;
 
 type DeepPartial<T> = {

@@ -48,6 +48,7 @@ export function openLoopWindows(
   horizon: number,
   seeds: SeedStream | null,
   withFeatures = false,
+  decodePixels = true,
 ): { dream: Float32Array; recon: Float32Array; reward: Float32Array; features: Float32Array | null } {
   const S = c.image.size;
   const L = context + horizon;
@@ -64,15 +65,14 @@ export function openLoopWindows(
     const dreamSeq = imagine(p, c, last, tf.slice(act, [0, context], [-1, horizon]) as tf.Tensor3D, seeds);
     const feat = seqFeatures(dreamSeq);
     return {
-      dream: decode(p, c, feat),
-      recon: decode(p, c, seqFeatures(post)),
+      ...(decodePixels ? { dream: decode(p, c, feat), recon: decode(p, c, seqFeatures(post)) } : {}),
       reward: mlpScalar(p, 'reward', c, feat),
       ...(withFeatures ? { feat } : {}),
     } as Record<string, tf.Tensor>;
   });
   const res = {
-    dream: toUnit(out.dream),
-    recon: toUnit(out.recon),
+    dream: out.dream ? toUnit(out.dream) : new Float32Array(0),
+    recon: out.recon ? toUnit(out.recon) : new Float32Array(0),
     reward: out.reward.dataSync() as Float32Array,
     features: out.feat ? (out.feat.dataSync() as Float32Array) : null,
   };
@@ -210,8 +210,8 @@ export function evaluateRssm(
   return out;
 }
 
-/** The family interface's open loop on one episode (dream strips, the UI). */
-export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: OpenLoopOptions): OpenLoopResult {
+/** The window of an open loop on one episode: frames, actions, and the context/dream split. */
+function episodeWindow(c: RssmModelConfig, ep: Episode, o: OpenLoopOptions) {
   const [T, H] = ep.imageShape;
   const S = c.image.size;
   const px = S * S * 3;
@@ -227,6 +227,13 @@ export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: O
   if (o.actions) act.set(o.actions.subarray(0, o.horizon * A), context * A);
   else act.set(ep.action.subarray((o.start + 1) * A, Math.min(T, o.start + 1 + o.horizon) * A), context * A);
   const seeds = o.temperature > 0 ? new SeedStream(o.seed, o.temperature) : null;
+  const dreamIndices = Array.from({ length: o.horizon }, (_, i) => o.start + 1 + i);
+  return { T, S, px, first, context, frames, win, act, seeds, dreamIndices };
+}
+
+/** The family interface's open loop on one episode (dream strips, the UI). */
+export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: OpenLoopOptions): OpenLoopResult {
+  const { T, S, px, first, context, frames, win, act, seeds, dreamIndices } = episodeWindow(c, ep, o);
   const { dream, recon, reward, features } = openLoopWindows(
     p,
     c,
@@ -239,7 +246,6 @@ export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: O
     o.features ?? false,
   );
   const dream8 = toUint8(dream);
-  const dreamIndices = Array.from({ length: o.horizon }, (_, i) => o.start + 1 + i);
   const nTruth = dreamIndices.filter((i) => i < T).length;
   const truth = frames.slice((o.start + 1) * px, (o.start + 1 + nTruth) * px);
   return {

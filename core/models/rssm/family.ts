@@ -26,6 +26,7 @@ import {
   type WindowSampler,
 } from './batch.ts';
 import { evaluateRssm, openLoopEpisode, rssmDreamSession, rssmFilterFeatures } from './evaluate.ts';
+import { objectiveOf } from './objectives/index.ts';
 import { SeedStream } from './seed-stream.ts';
 import { estimateRssmMemory } from './memory.ts';
 import { microBatchesToFit } from '../memory.ts';
@@ -123,7 +124,10 @@ class RssmSession implements TrainSession {
 
   async step(s: StepContext): Promise<StepReport> {
     const c = this.config;
-    const arrays = this.windows(c.train.batch, c.train.length, s.rng);
+    const windows = this.windows(c.train.batch, c.train.length, s.rng);
+    // The objective's views (two shifted copies for prototypes) are drawn from the step's Rng too.
+    const views = objectiveOf(c).views;
+    const arrays = views ? views(windows, c, s.rng) : windows;
     const batch = toSeqBatch(arrays, c.image.size, c.actionDim);
     // Latent samples drawn from the step's Rng too, so resume reproduces them.
     this.model.noise = new SeedStream(s.rng.int(2 ** 31));
@@ -152,13 +156,19 @@ class RssmSession implements TrainSession {
   checkpoint(): FamilyCheckpoint {
     const opt = this.model.optimizer.state('opt/');
     return {
-      tensors: { ...namedParams(this.model.params, 'model/'), ...opt.tensors },
+      // EMA targets are their own group ('target/'): checkpointed, never in the optimiser's moments.
+      tensors: {
+        ...namedParams(this.model.params, 'model/'),
+        ...namedParams(this.model.targets, 'target/'),
+        ...opt.tensors,
+      },
       state: { adamT: opt.t, actionDim: this.config.actionDim },
     };
   }
 
   restore(ckpt: FamilyCheckpoint): void {
     assignParams(this.model.params, ckpt.tensors, 'model/');
+    assignParams(this.model.targets, ckpt.tensors, 'target/');
     this.model.optimizer.loadState(ckpt.tensors, Number(ckpt.state.adamT ?? 0), 'opt/');
   }
 
@@ -174,9 +184,10 @@ class RssmSession implements TrainSession {
 }
 
 function loadedRssm(m: RssmModel, c: RssmModelConfig, space: Space): LoadedModel {
-  // A decoder trained with image scale 0 never learned anything: the model decodes no pixels (its frames
-  // come from a probe decoder or retrieval, core/runs/pixel-view.ts), and says so instead of showing noise.
-  const decodes = c.loss.imageScale > 0;
+  // No pixels when the objective has no decoder (contrastive, prototypes), or when a decoder trained with image
+  // scale 0 never learned anything: its frames then come from a probe decoder or retrieval
+  // (core/runs/pixel-view.ts), and the model says so instead of showing noise.
+  const decodes = objectiveOf(c).decodesPixels && c.loss.imageScale > 0;
   return {
     imageSize: c.image.size,
     pixels: decodes ? 'decoder' : 'none',

@@ -6,6 +6,7 @@ import { type RssmModelConfig, featureSize } from './config.ts';
 import { toUint8 } from '../../media/frames.ts';
 import { decode, encode, encodeSequence, mlpScalar } from './networks.ts';
 import { SeedStream } from './seed-stream.ts';
+import { objectiveOf } from './objectives/index.ts';
 import { features, flattenSeq, imgStep, initialState, obsStep, observe } from './rssm.ts';
 
 /**
@@ -20,6 +21,8 @@ export class RssmLatentModel implements LatentWorldModel {
   readonly imageSize: number;
   readonly hasContinuation: boolean;
   readonly embedSize: number;
+  /** The decoder's frames; absent when the representation objective has no pixel decoder (contrastive, prototypes). */
+  readonly decode?: (feat: tf.Tensor2D) => Uint8Array;
 
   constructor(
     private readonly params: Params,
@@ -31,6 +34,16 @@ export class RssmLatentModel implements LatentWorldModel {
     this.imageSize = config.image.size;
     this.hasContinuation = config.heads.cont;
     this.embedSize = (this.params['rssm/obs_embed/w'] as tf.Tensor2D).shape[0];
+    if (objectiveOf(config).decodesPixels)
+      this.decode = (feat) => {
+        // The decoder's mean is in pixels − 0.5 (as `pixels` feeds the encoder).
+        const x = tf.tidy(() => tf.clipByValue(tf.add(decode(this.params, this.config, feat), 0.5), 0, 1));
+        try {
+          return toUint8(x.dataSync());
+        } finally {
+          x.dispose();
+        }
+      };
   }
 
   initialState(n: number): LatentState {
@@ -151,15 +164,5 @@ export class RssmLatentModel implements LatentWorldModel {
 
   disposeState(state: LatentState): void {
     tf.dispose(Object.values(state));
-  }
-
-  decode(feat: tf.Tensor2D): Uint8Array {
-    // The decoder's mean is in pixels − 0.5 (as `pixels` feeds the encoder).
-    const x = tf.tidy(() => tf.clipByValue(tf.add(decode(this.params, this.config, feat), 0.5), 0, 1));
-    try {
-      return toUint8(x.dataSync());
-    } finally {
-      x.dispose();
-    }
   }
 }

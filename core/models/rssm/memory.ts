@@ -26,15 +26,7 @@ export function rssmParamCount(c: RssmConfig, actionDim = c.actionDim ?? 1): num
   n += denseParams(deter, hidden) + denseParams(hidden, dist);
   n += deter * hidden + denseParams(embed, hidden) + denseParams(hidden, dist);
   const f = featureSize(c);
-  const fc = 32 * c.decoder.depth;
-  n += denseParams(f, fc);
-  const nd = c.decoder.kernels.length;
-  let cin = fc;
-  c.decoder.kernels.forEach((k, i) => {
-    const out = i === nd - 1 ? c.image.channels : c.decoder.depth * 2 ** (nd - 2 - i);
-    n += convParams(k, cin, out);
-    cin = out;
-  });
+  n += objectiveParamCount(c, embed);
   const mlp = () => {
     let m = 0;
     let d = f;
@@ -45,6 +37,46 @@ export function rssmParamCount(c: RssmConfig, actionDim = c.actionDim ?? 1): num
     return m + denseParams(d, 1);
   };
   n += mlp() * (c.heads.cont ? 2 : 1);
+  return n;
+}
+
+/** Weights of the prototype objective's EMA target: the encoder and the observation projection. */
+function rssmTargetCount(c: RssmConfig): number {
+  let n = 0;
+  let inC = c.image.channels;
+  let s = c.image.size;
+  c.encoder.kernels.forEach((k, i) => {
+    const out = c.encoder.depth * 2 ** i;
+    n += convParams(k, inC, out);
+    inC = out;
+    s = convOutValid(s, k);
+  });
+  return n + denseParams(s * s * inC, c.prototypes.dim);
+}
+
+/** The representation objective's trained parameters (objectives/): decoder, contrastive critics or prototypes. */
+function objectiveParamCount(c: RssmConfig, embed: number): number {
+  const f = featureSize(c);
+  if (c.objective === 'contrastive') {
+    const { units, obsUnits } = c.contrastive;
+    return (
+      denseParams(f, units) + denseParams(units, units) + denseParams(embed, obsUnits) + denseParams(obsUnits, units)
+    );
+  }
+  if (c.objective === 'prototypes') {
+    const { count, dim } = c.prototypes;
+    return denseParams(embed, dim) + denseParams(f, dim) + count * dim;
+  }
+  let n = 0;
+  const fc = 32 * c.decoder.depth;
+  n += denseParams(f, fc);
+  const nd = c.decoder.kernels.length;
+  let cin = fc;
+  c.decoder.kernels.forEach((k, i) => {
+    const out = i === nd - 1 ? c.image.channels : c.decoder.depth * 2 ** (nd - 2 - i);
+    n += convParams(k, cin, out);
+    cin = out;
+  });
   return n;
 }
 
@@ -65,19 +97,24 @@ export function estimateRssmMemory(c: RssmConfig, microBatches = 1): MemoryEstim
     patches = Math.max(patches, s * s * k * k * inC);
     inC = out;
   });
-  const nd = c.decoder.kernels.length;
-  perSample += 2 * 32 * c.decoder.depth;
-  let d = 1;
-  let cin = 32 * c.decoder.depth;
-  c.decoder.kernels.forEach((k, i) => {
-    const out = i === nd - 1 ? c.image.channels : c.decoder.depth * 2 ** (nd - 2 - i);
-    patches = Math.max(patches, d * d * k * k * out);
-    d = deconvOutValid(d, k);
-    perSample += 2 * d * d * out;
-    cin = out;
-  });
-  void cin;
-  perSample += 3 * image; // image loss: difference, square, log-likelihood terms
+  const encoderValues = perSample - 3 * image;
+  if (c.objective === 'reconstruction') {
+    const nd = c.decoder.kernels.length;
+    perSample += 2 * 32 * c.decoder.depth;
+    let d = 1;
+    c.decoder.kernels.forEach((k, i) => {
+      const out = i === nd - 1 ? c.image.channels : c.decoder.depth * 2 ** (nd - 2 - i);
+      patches = Math.max(patches, d * d * k * k * out);
+      d = deconvOutValid(d, k);
+      perSample += 2 * d * d * out;
+    });
+    perSample += 3 * image; // image loss: difference, square, log-likelihood terms
+  } else if (c.objective === 'contrastive') {
+    perSample += 4 * c.contrastive.units + 2 * c.contrastive.obsUnits;
+  } else {
+    // Target encoder forward, projections, and scores / logits / assignments over the prototypes.
+    perSample += encoderValues + 6 * c.prototypes.dim + 8 * c.prototypes.count;
+  }
   const { deter, hidden } = c.rssm;
   const stoch = stochSize(c);
   // GRU: fused pre-activations (3·deter) and their split, gates, candidate, products; prior and
@@ -86,7 +123,8 @@ export function estimateRssmMemory(c: RssmConfig, microBatches = 1): MemoryEstim
   perSample += (c.heads.cont ? 2 : 1) * (2 * c.heads.layers * c.heads.units + 4);
   const k = Math.min(Math.max(1, microBatches), c.train.batch);
   const rows = Math.ceil(c.train.batch / k);
-  const n = rows * c.train.length;
+  // The prototype objective trains on two views of every window.
+  const n = rows * c.train.length * (c.objective === 'prototypes' ? 2 : 1);
   const o = c.loss.overshooting.distance;
   // Latent overshooting repeats the prior's transition for up to D steps from every posterior.
   const overshoot = o > 0 ? n * o * (12 * 3 * deter + 4 * deter + 6 * hidden + 10 * stoch) : 0;
@@ -107,7 +145,12 @@ export function estimateRssmMemory(c: RssmConfig, microBatches = 1): MemoryEstim
     ...(k > 1 ? { extra: params } : {}),
     recurrentWeights: recurrent,
     sequenceSteps: c.train.length * (1 + o),
-    activations: n * (perSample + patches) + overshoot,
+    // InfoNCE's N × N score matrix (with its softmax terms); the EMA target's weights (no optimiser slots).
+    activations:
+      n * (perSample + patches) +
+      overshoot +
+      (c.objective === 'contrastive' ? 3 * n * n : 0) +
+      (c.objective === 'prototypes' ? rssmTargetCount(c) : 0),
     levers: ['train.batch', 'train.length', 'rssm.deter', 'encoder.depth', 'decoder.depth'],
     shape:
       k > 1

@@ -1,21 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RssmModelConfig } from './config.ts';
 import { featureSize } from './config.ts';
-import { klLoss, imageNll, normalNll, bernoulliNll } from './losses.ts';
+import { klLoss, normalNll, bernoulliNll } from './losses.ts';
 import { type Params, Adam, disposeParams } from '../nn.ts';
 import { SeedStream } from './seed-stream.ts';
-import { decode, embedSize, encodeSequence, initDecoder, initEncoder, initMlp, mlpScalar } from './networks.ts';
+import { embedSize, encodeSequence, initEncoder, initMlp, mlpScalar } from './networks.ts';
+import { type LossTerms, objectiveOf } from './objectives/index.ts';
 import { overshootingLoss } from './overshooting.ts';
 import { type RssmSeq, initTransition, observe, seqFeatures } from './rssm.ts';
 import { Rng } from '../../util/rng.ts';
 
 /**
- * The RSSM world model: encoder, transition (prior/posterior), decoder, reward and continuation heads, its loss
- * (every term logged separately) and one Adam step with clip-by-global-norm and a non-finite guard.
+ * The RSSM world model: encoder, transition (prior/posterior), the representation objective's parts (decoder, or
+ * contrastive critics, or prototypes with an EMA target: objectives/), reward and continuation heads, its loss (a
+ * named record of terms with scales, every term logged) and one Adam step with clip-by-global-norm and a
+ * non-finite guard.
  */
 /** A training batch of sequences (tensors owned by the caller). Images already scaled to [−0.5, 0.5]. */
 export interface SeqBatch {
-  image: tf.Tensor; // [B, T, H, W, C]
+  image: tf.Tensor; // [B, T, H, W, C] (the prototype objective's B holds two views of B/2 windows)
   action: tf.Tensor3D; // [B, T, A]
   reward: tf.Tensor2D; // [B, T]
   cont: tf.Tensor2D; // [B, T] 1 − is_terminal
@@ -26,8 +29,10 @@ export interface SeqBatch {
 
 export interface RssmModel {
   config: RssmModelConfig;
-  /** Flat nn.ts parameters: enc/…, rssm/…, dec/…, reward/…, cont/…. */
+  /** Flat nn.ts parameters: enc/…, rssm/…, the objective's (dec/…, contrast/…, proto/…), reward/…, cont/…. */
   params: Params;
+  /** Parameters the optimiser never touches: the prototype objective's EMA target (empty otherwise). */
+  targets: Params;
   optimizer: Adam;
   /** Noise seeds for training samples (advanced deterministically; saved with checkpoints). */
   noise: SeedStream;
@@ -39,7 +44,8 @@ export function initRssmParams(c: RssmModelConfig, seed: number): Params {
   const f = featureSize(c);
   initEncoder(params, c, rng);
   initTransition(params, c, embedSize(c), rng);
-  initDecoder(params, c, rng);
+  // At the decoder's place in the draw order, so a reconstruction model's weights are what they always were.
+  objectiveOf(c).init(params, c, embedSize(c), rng);
   initMlp(params, 'reward', f, c.heads.units, c.heads.layers, rng);
   if (c.heads.cont) initMlp(params, 'cont', f, c.heads.units, c.heads.layers, rng);
   return params;
@@ -47,9 +53,12 @@ export function initRssmParams(c: RssmModelConfig, seed: number): Params {
 
 export function createRssmModel(c: RssmModelConfig, seed = c.train.seed): RssmModel {
   const params = initRssmParams(c, seed);
+  const targets: Params = {};
+  objectiveOf(c).initTargets?.(targets, params, c);
   return {
     config: c,
     params,
+    targets,
     // PlaNet: Adam lr 1e-3, eps 1e-4, clip 1000; DreamerV2: eps 1e-5, clip 100 (config.ts).
     optimizer: new Adam(params, { lr: c.train.lr, eps: c.train.adamEps, clipNorm: c.train.clipNorm }),
     noise: new SeedStream(seed + 1),
@@ -58,18 +67,8 @@ export function createRssmModel(c: RssmModelConfig, seed = c.train.seed): RssmMo
 
 export function disposeRssmModel(m: RssmModel): void {
   disposeParams(m.params);
+  disposeParams(m.targets);
   m.optimizer.dispose();
-}
-
-export interface LossTerms {
-  model_loss: tf.Scalar;
-  image_loss: tf.Scalar;
-  reward_loss: tf.Scalar;
-  cont_loss: tf.Scalar;
-  kl_loss: tf.Scalar;
-  /** Raw mean KL(post ‖ prior) (nats). */
-  kl: tf.Scalar;
-  overshooting_loss: tf.Scalar;
 }
 
 export interface ObserveOut {
@@ -85,43 +84,61 @@ export function observeBatch(p: Params, c: RssmModelConfig, batch: SeqBatch, see
   return { post, prior, feat: seqFeatures(post) };
 }
 
-/** All loss terms for one batch (PlaNet compute_objectives / DreamerV2 WorldModel.loss), averaged over B·T. */
+export interface ModelLoss {
+  model_loss: tf.Scalar;
+  /** Every term's value by `<name>_loss` (unscaled), plus the raw mean KL(post ‖ prior) as `kl` (nats). */
+  metrics: Record<string, tf.Scalar>;
+}
+
+/**
+ * The loss terms of one batch as a named record (PlaNet compute_objectives / DreamerV2 WorldModel.loss /
+ * DreamerV3 `losses` with `loss_scales`): the objective's terms, then reward, continuation, KL and overshooting;
+ * model_loss = Σ scale·value, each value averaged over B·T.
+ */
 export function computeLosses(
   p: Params,
   c: RssmModelConfig,
   batch: SeqBatch,
   seeds: SeedStream | null,
+  targets: Params = {},
+  updates = 0,
   onPosterior?: (post: RssmSeq) => void,
-): LossTerms {
+): ModelLoss {
   const L = c.loss;
-  const { post, prior, feat } = observeBatch(p, c, batch, seeds);
+  const embed = encodeSequence(p, c, batch.image);
+  const { post, prior } = observe(p, c, embed, batch.action, batch.isFirst, seeds);
+  const feat = seqFeatures(post);
   onPosterior?.(post);
   const n = feat.shape[0];
-  // Decoder and heads over all B·T features at once.
-  const recon = decode(p, c, feat);
-  const target = tf.reshape(batch.image, recon.shape);
-  const image_loss = tf.mean(imageNll(recon, target)) as tf.Scalar;
-  const reward_loss = tf.mean(normalNll(mlpScalar(p, 'reward', c, feat), tf.reshape(batch.reward, [n]))) as tf.Scalar;
-  const cont_loss = (
-    c.heads.cont ? tf.mean(bernoulliNll(mlpScalar(p, 'cont', c, feat), tf.reshape(batch.cont, [n]))) : tf.scalar(0)
-  ) as tf.Scalar;
+  const terms: LossTerms = objectiveOf(c).terms({ params: p, targets, config: c, batch, embed, feat, updates });
+  terms.reward = {
+    value: tf.mean(normalNll(mlpScalar(p, 'reward', c, feat), tf.reshape(batch.reward, [n]))) as tf.Scalar,
+    scale: L.rewardScale,
+  };
+  terms.cont = {
+    value: (c.heads.cont
+      ? tf.mean(bernoulliNll(mlpScalar(p, 'cont', c, feat), tf.reshape(batch.cont, [n])))
+      : tf.scalar(0)) as tf.Scalar,
+    scale: L.contScale,
+  };
   const { loss: kl_loss, kl } = klLoss(post.dist, prior.dist, {
     freeNats: L.freeNats,
     placement: L.freeNatsPlacement,
     balance: L.klBalance,
   });
-  const overshooting_loss =
-    L.overshooting.distance > 0 && L.overshooting.scale > 0
-      ? overshootingLoss(p, c, post, batch.action, batch.isFirstHost, seeds).loss
-      : tf.scalar(0);
-  const model_loss = tf.addN([
-    tf.mul(image_loss, L.imageScale),
-    tf.mul(reward_loss, L.rewardScale),
-    tf.mul(cont_loss, L.contScale),
-    tf.mul(kl_loss, L.klScale),
-    tf.mul(overshooting_loss, L.overshooting.scale),
-  ]) as tf.Scalar;
-  return { model_loss, image_loss, reward_loss, cont_loss, kl_loss, kl, overshooting_loss };
+  terms.kl = { value: kl_loss, scale: L.klScale };
+  terms.overshooting = {
+    value:
+      L.overshooting.distance > 0 && L.overshooting.scale > 0
+        ? overshootingLoss(p, c, post, batch.action, batch.isFirstHost, seeds).loss
+        : tf.scalar(0),
+    scale: L.overshooting.scale,
+  };
+  const names = Object.keys(terms);
+  const model_loss = tf.addN(names.map((k) => tf.mul(terms[k].value, terms[k].scale))) as tf.Scalar;
+  const metrics: Record<string, tf.Scalar> = { kl };
+  for (const k of names) metrics[`${k}_loss`] = terms[k].value;
+  return { model_loss, metrics };
 }
 
 export interface TrainStepResult {
@@ -160,10 +177,20 @@ export function trainStep(
   microBatches = 1,
   onPosterior?: (post: RssmSeq) => void,
 ): TrainStepResult {
+  const objective = objectiveOf(m.config);
+  objective.beforeStep?.(m.params, m.config);
+  const updates = m.optimizer.t;
   const lossOf = (b: () => SeqBatch, first: boolean) => () => {
-    const terms = computeLosses(m.params, m.config, b(), m.noise, first ? onPosterior : undefined);
-    const { model_loss, ...rest } = terms;
-    return { loss: model_loss, metrics: rest as unknown as Record<string, tf.Scalar> };
+    const { model_loss, metrics } = computeLosses(
+      m.params,
+      m.config,
+      b(),
+      m.noise,
+      m.targets,
+      updates,
+      first ? onPosterior : undefined,
+    );
+    return { loss: model_loss, metrics };
   };
   const B = batch.isFirst.shape[0];
   const k = Math.min(Math.max(1, Math.floor(microBatches)), B);
@@ -181,6 +208,7 @@ export function trainStep(
           }),
           poison,
         );
+  if (r.applied) objective.afterUpdate?.(m.params, m.targets, m.config, updates);
   return {
     metrics: { model_loss: r.loss, grad_norm: r.gradNorm, ...r.metrics },
     skipped: !r.applied,

@@ -19,9 +19,10 @@ test('the registry lists the built-ins with docs, spaces and defaults', () => {
     assert.ok(s.actionSpace);
     assert.ok(s.defaults.size > 0 && s.defaults.actionRepeat >= 1 && s.defaults.maxSteps >= 1);
   }
-  assert.deepEqual(getEnvSpec('car-racing').defaults, { size: 64, actionRepeat: 1, maxSteps: 1000 });
-  assert.deepEqual(getEnvSpec('cartpole-swingup').defaults, { size: 64, actionRepeat: 8, maxSteps: 125 });
-  assert.deepEqual(getEnvSpec('shapes-2d').defaults, { size: 50, actionRepeat: 1, maxSteps: 100 });
+  const plain = { background: 'plain' };
+  assert.deepEqual(getEnvSpec('car-racing').defaults, { size: 64, actionRepeat: 1, maxSteps: 1000, ...plain });
+  assert.deepEqual(getEnvSpec('cartpole-swingup').defaults, { size: 64, actionRepeat: 8, maxSteps: 125, ...plain });
+  assert.deepEqual(getEnvSpec('shapes-2d').defaults, { size: 50, actionRepeat: 1, maxSteps: 100, ...plain });
   assert.equal(getEnvSpec('pinpad').name, 'pinpad-three');
   assert.equal(getEnvSpec('pinpad-three').defaults.maxSteps, 10000);
 });

@@ -28,7 +28,18 @@ test('presets carry the reference defaults (mission-anchors §1.2, §1.4, §1.10
   assert.equal(d.loss.freeNats, 1);
   assert.equal(d.loss.freeNatsPlacement, 'mean');
   assert.equal(featureSize(withActionDim(d, 1)), 200 + 1024);
-  assert.deepEqual(Object.keys(RSSM_PRESETS).sort(), ['debug', 'default', 'dreamerv1', 'dreamerv2', 'planet', 'small']);
+  assert.deepEqual(Object.keys(RSSM_PRESETS).sort(), [
+    'cvrl',
+    'cvrl-debug',
+    'debug',
+    'default',
+    'dreamerpro',
+    'dreamerpro-debug',
+    'dreamerv1',
+    'dreamerv2',
+    'planet',
+    'small',
+  ]);
 });
 
 test("behaviours per preset: planet plans with CEM; dreamerv1/v2 learn an actor-critic with their papers' settings", () => {

@@ -1,0 +1,19 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { decode, initDecoder } from '../networks.ts';
+import { imageNll } from '../losses.ts';
+import type { RepresentationObjective } from './objective.ts';
+
+/**
+ * The pixel likelihood of PlaNet and Dreamer (mission-anchors §1.0 "Image likelihood"): the decoder's mean of
+ * Normal(·, 1) over H·W·C from the posterior features, −ln p summed per image and averaged over B·T.
+ */
+export const reconstruction: RepresentationObjective = {
+  kind: 'reconstruction',
+  decodesPixels: true,
+  init: (params, c, _embed, rng) => initDecoder(params, c, rng),
+  terms({ params, config, batch, feat }) {
+    const recon = decode(params, config, feat);
+    const target = tf.reshape(batch.image, recon.shape);
+    return { image: { value: tf.mean(imageNll(recon, target)) as tf.Scalar, scale: config.loss.imageScale } };
+  },
+};
