@@ -82,7 +82,8 @@ export function latentOpenLoop(
         contextRecon,
         dream,
         mse: dreamIndices.map((_, i) => (render && i < nTruth ? pixelMse(dream, truth, i * px, i * px, px) : NaN)),
-        reward: Array.from(out.reward.dataSync()),
+        // No reward row where the model has no reward head (its `reward` is a constant).
+        ...(wm.hasReward === false ? {} : { reward: Array.from(out.reward.dataSync()) }),
         ...(o.features ? { features: { dim: wm.featureSize, data: out.feats.dataSync() as Float32Array } } : {}),
       };
     } finally {

@@ -36,6 +36,8 @@ export interface LatentWorldModel {
   readonly imageSize: number;
   /** True when `continuation` is a learned head; false: a constant 1 (World Models has no such head). */
   readonly hasContinuation: boolean;
+  /** False when `reward` is a constant 0 rather than a learned head (object-graph: 2D Shapes pays nothing). */
+  readonly hasReward?: boolean;
 
   /** The state before any observation, for N parallel streams. */
   initialState(n: number): LatentState;

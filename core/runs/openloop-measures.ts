@@ -191,7 +191,9 @@ export async function measureOpenLoop(
   const notes: string[] = [];
   if (!windows) notes.push(`no held-out episode is longer than ${OPENLOOP_CONTEXT + 1} frames: no open-loop measures`);
   else if (!pixels)
-    notes.push('this model has no pixel decoder: no pixel measures, only the reward of its latent dream');
+    notes.push(
+      'the model decodes no pixels: no open-loop pixel measures, only the reward of its latent dream (`oneiro dream --view probe` shows it)',
+    );
   else
     notes.push(
       `foreground (true frame differs from the training mean frame by > 0.1 in a channel): ${(100 * foregroundFraction).toFixed(2)}% of the dreamed frames' pixels`,

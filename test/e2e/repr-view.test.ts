@@ -1,7 +1,7 @@
 /**
  * End to end in web mode, seeing models that decode no pixels, and compare mode (issue 15 items 2 and 5). The
- * pixel-less model is a real debug RSSM trained with `--set loss.imageScale=0`: its decoder never learned, so its
- * LoadedModel reports pixels 'none' (core/models/rssm/family.ts), as a contrastive or prototype RSSM does. The
+ * pixel-less model is a debug RSSM trained with the contrastive objective (CVRL, `--set objective=contrastive`): it
+ * has no decoder, so its LoadedModel reports pixels 'none' (core/models/rssm/family.ts). The
  * Dream Lab first shows it by retrieval (labelled, saying why), then trains its probe decoder from the button and
  * shows the dream through it, labelled "probe decoder"; compare mode puts it beside a reconstructing RSSM on the
  * same episode and start; Play dream plays it through the probe. ONEIRO_E2E_SHOTS=DIR saves a screenshot of each.
@@ -69,7 +69,7 @@ describe('models without a decoder, seen through a probe decoder; compare mode',
             .at(-1)!,
         ).run as string;
       cli(['collect', '--env', 'cartpole-swingup', '--episodes', '4', '--dataset', DATASET, '--size', '32']);
-      blindRun = train(['--set', 'loss.imageScale=0']);
+      blindRun = train(['--set', 'objective=contrastive']);
       sightedRun = train([]);
       s = await openSession(host.url);
     },

@@ -86,7 +86,10 @@ test('a train that fails after its run folder was made (a one-episode dataset) r
 test('train --help lists each family with its own presets and the override flags', () => {
   const r = cli('/nonexistent-ws', 'train', '--help');
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /rssm: planet \| dreamerv1 \| dreamerv2 \| small \| debug \| default/);
+  assert.match(
+    r.stdout,
+    /rssm: planet \| dreamerv1 \| dreamerv2 \| small \| debug \| cvrl \| dreamerpro \| cvrl-debug \| dreamerpro-debug \| default/,
+  );
   assert.match(r.stdout, /world-models: default \| small \| debug/);
   assert.match(r.stdout, /--set KEY=VALUE/);
   assert.match(r.stdout, /--config FILE/);

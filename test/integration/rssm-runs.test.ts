@@ -107,11 +107,12 @@ test(
         },
       });
       const files1 = readdirSync(join(run.dir, 'episodes'));
-      assert.equal(files1.length, 3, '2 seed episodes + 1 planner episode (step 4)');
+      // Neither seed id hashes to held out, so the runner adds a dedicated held-out episode (agent-session.ts).
+      assert.equal(files1.length, 4, '2 seed episodes + 1 dedicated held-out episode + 1 planner episode (step 4)');
       const r = await trainRun(run.dir, { data: onlineTrainData('cartpole-swingup', 32), log: () => {} });
       assert.equal(r.state, 'completed');
       const files2 = readdirSync(join(run.dir, 'episodes'));
-      assert.equal(files2.length, 4, 'one more planner episode at step 8 after resume');
+      assert.equal(files2.length, 5, 'one more planner episode at step 8 after resume');
       const returns = readMetrics(run.dir).filter((m) => typeof m['model/train_return'] === 'number');
       assert.deepEqual(
         returns.map((m) => m.step),

@@ -17,6 +17,7 @@ export class ObjectGraphLatentModel implements LatentWorldModel {
   readonly actionSpace: Space;
   readonly imageSize: number;
   readonly hasContinuation = false;
+  readonly hasReward = false;
 
   constructor(readonly model: ObjectGraphModel) {
     this.featureSize = model.stateSize;
