@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 /**
  * The verdict line an eval script ends with: it states its claim, prints a table of what was compared,
  * and sets a non-zero exit code when the claim fails, so `npm run eval:*` can gate on it.
@@ -32,4 +33,33 @@ export function checkBeats(claim: string, winner: ClaimRow, loser: ClaimRow, pri
   }
   if (!holds) process.exitCode = 1;
   return holds;
+}
+
+/** A bad flag of an eval script: one line naming the script and what was expected, exit code 2. */
+export function flagError(script: string, msg: string): never {
+  process.stderr.write(`${script}: ${msg}\n`);
+  process.exit(2);
+}
+
+/** A numeric flag in [min, max], or a one-line error (flagError). */
+export function numFlag(script: string, name: string, v: string | undefined, min: number, max = Infinity): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max)
+    flagError(
+      script,
+      `--${name} must be a number ${max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`}, got '${v}'`,
+    );
+  return n;
+}
+
+/** parseArgs whose errors (an unknown flag, a missing value) are one line naming the script, exit code 2. */
+export function parseFlags<T extends ParseArgsConfig>(script: string, config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    return flagError(
+      script,
+      `${(e as Error).message.split('\n')[0]} (see the usage at the top of scripts/${script.replace(':', '-')}.ts)`,
+    );
+  }
 }

@@ -17,7 +17,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { initBackend } from '../core/tensor/backend.ts';
 import { run as collect } from '../core/cli/commands/collect.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
@@ -25,8 +24,9 @@ import { evaluateRun } from '../core/runs/evaluate.ts';
 import { openRunModel } from '../core/runs/load.ts';
 import { measureGoalReaching } from '../core/runs/goal-reaching.ts';
 import { runDirOf } from '../core/runs/run-dir.ts';
+import { parseFlags } from './claim.ts';
 
-const { values } = parseArgs({
+const { values } = parseFlags('eval:cswm', {
   options: {
     'train-episodes': { type: 'string', default: '200' },
     'eval-episodes': { type: 'string', default: '1000' },

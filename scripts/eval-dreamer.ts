@@ -17,13 +17,13 @@
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { initBackend } from '../core/tensor/backend.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
 import { loadRunAgent } from '../core/runs/load-agent.ts';
 import { envOptionsOf, scoreInEnv } from '../core/runs/agent-session.ts';
+import { numFlag, parseFlags } from './claim.ts';
 
-const { values } = parseArgs({
+const { values } = parseFlags('eval:dreamer', {
   options: {
     env: { type: 'string', default: 'cartpole-swingup' },
     steps: { type: 'string', default: '1000' },
@@ -37,14 +37,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const num = (name: string, v: string | undefined, min: number): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) {
-    process.stderr.write(`eval:dreamer: --${name} must be a number >= ${min}, got '${v}'\n`);
-    process.exit(2);
-  }
-  return n;
-};
+const num = (name: string, v: string | undefined, min: number): number => numFlag('eval:dreamer', name, v, min);
 const steps = num('steps', values.steps, 1);
 const minutes = num('minutes', values.minutes, 0.1);
 const nEval = num('episodes', values.episodes, 1);

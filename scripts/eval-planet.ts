@@ -10,7 +10,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../core/tensor/backend.ts';
 import { makeEnv } from '../core/envs/registry.ts';
@@ -28,9 +27,9 @@ import { LatentAgent } from '../core/agents/latent-agent.ts';
 import { randomPolicy } from '../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { Rng } from '../core/util/rng.ts';
-import { checkBeats, summarize } from './claim.ts';
+import { checkBeats, summarize, parseFlags } from './claim.ts';
 
-const { values } = parseArgs({
+const { values } = parseFlags('eval:planet', {
   options: {
     env: { type: 'string', default: 'cartpole-swingup' },
     steps: { type: 'string', default: '2000' },

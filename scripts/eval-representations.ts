@@ -14,7 +14,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { initBackend } from '../core/tensor/backend.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
 import { openRunModel } from '../core/runs/load.ts';
@@ -27,8 +26,9 @@ import type { Episode } from '../core/data/episode.ts';
 import type { TrainData } from '../core/models/family.ts';
 import { Rng } from '../core/util/rng.ts';
 import { OBJECTIVES, type ObjectiveKind } from '../core/models/rssm/objectives/config.ts';
+import { flagError, numFlag, parseFlags } from './claim.ts';
 
-const { values } = parseArgs({
+const { values } = parseFlags('eval:representations', {
   options: {
     env: { type: 'string', default: 'cartpole-swingup' },
     distractor: { type: 'string', default: 'video' },
@@ -44,15 +44,9 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const fail = (m: string): never => {
-  process.stderr.write(`eval:representations: ${m}\n`);
-  process.exit(2);
-};
-const num = (name: string, v: string | undefined, min: number, max: number): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) fail(`--${name} must be a number in [${min}, ${max}], got '${v}'`);
-  return n;
-};
+const fail = (m: string): never => flagError('eval:representations', m);
+const num = (name: string, v: string | undefined, min: number, max: number): number =>
+  numFlag('eval:representations', name, v, min, max);
 const ENVS = ['cartpole-swingup', 'pendulum-swingup'];
 if (!ENVS.includes(values.env!)) fail(`--env must be one of ${ENVS.join(', ')}, got '${values.env}'`);
 const distractor = values.distractor as Background;

@@ -16,7 +16,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { initBackend } from '../core/tensor/backend.ts';
 import { makeEnv } from '../core/envs/registry.ts';
 import type { Space } from '../core/envs/types.ts';
@@ -30,9 +29,9 @@ import { behaviorOf } from '../core/runs/trained-behavior.ts';
 import { evaluateRun } from '../core/runs/evaluate.ts';
 import { getFamily } from '../core/models/registry.ts';
 import { Rng } from '../core/util/rng.ts';
-import { type ClaimRow, checkBeats, summarize } from './claim.ts';
+import { type ClaimRow, checkBeats, summarize, parseFlags } from './claim.ts';
 
-const { values } = parseArgs({
+const { values } = parseFlags('eval:world-models', {
   options: {
     preset: { type: 'string', default: 'debug' },
     seeds: { type: 'string', default: '0' },

@@ -11,7 +11,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { makeEnv } from '../core/envs/registry.ts';
 import { makePolicy } from '../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
@@ -20,8 +19,9 @@ import { createRun, trainRun } from '../core/runs/trainer.ts';
 import { evaluateRun } from '../core/runs/evaluate.ts';
 import { initBackend } from '../core/tensor/backend.ts';
 import { Rng } from '../core/util/rng.ts';
+import { parseFlags } from './claim.ts';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = parseFlags('measure:small', {
   allowPositionals: true,
   options: {
     steps: { type: 'string' },

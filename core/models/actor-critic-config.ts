@@ -8,10 +8,11 @@ import type { LexaConfig } from './lexa-config.ts';
  */
 // Strict, with upper bounds far above every published setting (as the family configs): a typo or an
 // absurd value is refused naming the field instead of exhausting memory.
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
-const real = (min: number, max: number) => z.number().min(min).max(max);
+export const int = (min: number, max: number) => z.number().int().min(min).max(max);
+export const real = (min: number, max: number) => z.number().min(min).max(max);
 
-const net = {
+/** The fields of an MLP with its own optimiser (actor, critic, and the LEXA/Plan2Explore networks). */
+export const net = {
   layers: int(0, 16),
   units: int(1, 4096),
   act: z.enum(['elu', 'relu', 'tanh']),

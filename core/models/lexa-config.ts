@@ -4,6 +4,9 @@ import {
   ACTOR_CRITIC_DREAMERV2,
   ACTOR_CRITIC_SMALL,
   actorCriticConfigSchema,
+  int,
+  net,
+  real,
 } from './actor-critic-config.ts';
 
 /**
@@ -12,17 +15,6 @@ import {
  * how they alternate. Declared here, beside the actor-critic's block, so family configs reference them without
  * importing upward. Strict, every number bounded.
  */
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
-const real = (min: number, max: number) => z.number().min(min).max(max);
-
-const net = {
-  layers: int(0, 16),
-  units: int(1, 4096),
-  act: z.enum(['elu', 'relu', 'tanh']),
-  lr: z.number().positive().max(1),
-  adamEps: z.number().positive().max(1),
-  clipNorm: z.number().positive().max(1e9),
-};
 
 export const plan2exploreConfigSchema = z.strictObject({
   /** Ensemble size K (lexa `disag_models`). */
