@@ -117,6 +117,24 @@ describe('an object-graph run seen in the Dream Lab: slot masks and retrieval', 
       assert.equal((await canvasInfo(page, 'Retrieved frame')).blank, false, 'the retrieved frame is a real frame');
       const rank = ((await page.getByTestId('objects-rank').textContent()) ?? '').trim();
       assert.match(rank, /^2-step prediction: true frame rank \d+ of 44\b/, rank);
+      // The slot graph: a K×K table of message norms, none on the diagonal (no self-loops).
+      const rows = page.getByRole('table', { name: 'Edge strengths' }).locator('tbody tr');
+      assert.equal(await rows.count(), SLOTS);
+      const cells = await rows.nth(1).locator('td').allTextContents();
+      assert.equal(cells.length, SLOTS);
+      assert.equal(cells[1].trim(), '—', 'slot 2 sends itself no message');
+      assert.ok(
+        cells.filter((_, j) => j !== 1).every((c) => Number(c) > 0),
+        `edge strengths ${cells.join(' ')}`,
+      );
+      // Each slot's 2-D embedding traced over the episode's 11 frames.
+      for (let k = 1; k <= SLOTS; k++) {
+        const pts = await page
+          .getByRole('img', { name: `Slot ${k} embedding trace` })
+          .locator('polyline')
+          .getAttribute('points');
+        assert.equal(pts?.trim().split(/\s+/).length, 11, `slot ${k}'s trace has a point per frame`);
+      }
       await assertNoErrors(page);
       await shot(page, 'dream-lab-objects', { fullPage: true });
     },
