@@ -39,6 +39,8 @@ export const CONTRACT = {
   'dreams:close': { request: S.SessionRef, reply: S.Closed },
   /** The actor's imagined rollout with reward, value and λ-return per step (actor-critic runs; dream worker). */
   'dreams:imagine': { request: S.ImagineRequest, reply: S.ImagineReply },
+  /** Slot masks, states, edge strengths and a k-step retrieval of an object-graph run (dream worker). */
+  'objects:view': { request: S.ObjectsViewRequest, reply: S.ObjectsViewReply },
   'exports:strip': { request: S.ExportRequest, reply: S.ExportReply },
   /** The workspace's job queue (credential-free URL), and whether this host is connected to it. */
   'queue:get': { request: S.Empty, reply: S.QueueSettings },
@@ -96,6 +98,7 @@ export type EvalReply = z.output<typeof S.EvalReply>;
 export type EvalMetric = z.output<typeof S.EvalMetric>;
 export type DreamFrame = z.output<typeof S.DreamFrame>;
 export type ImagineReply = z.output<typeof S.ImagineReply>;
+export type ObjectsViewReply = z.output<typeof S.ObjectsViewReply>;
 export type ExportReply = z.output<typeof S.ExportReply>;
 export type CollectProgress = z.output<typeof S.CollectProgressEvent>;
 export type RunLogLine = z.output<typeof S.RunLogEvent>;

@@ -34,6 +34,7 @@ export const CHANNEL_METHODS = {
   'dreams:frame': 'dreamFrame',
   'dreams:close': 'dreamClose',
   'dreams:imagine': 'dreamImagine',
+  'objects:view': 'objectsView',
   'exports:strip': 'exportStrip',
   'queue:get': 'queueSettings',
   'queue:set': 'setQueue',

@@ -508,6 +508,53 @@ export const ImagineReply = z.object({
   lambda: z.number(),
 });
 
+/** What an object-graph (C-SWM) run sees in one real frame, and its k-step prediction shown by retrieval. */
+export const ObjectsViewRequest = z.strictObject({
+  runId: RunId,
+  /** Defaults to the run's own dataset. */
+  dataset: Name.optional(),
+  episode: nonNegInt(),
+  /** The real frame looked at (row of the episode). */
+  step: nonNegInt(),
+  /** Steps predicted from it under the episode's own actions (clamped to the episode's end). */
+  k: posInt().max(100).default(1),
+});
+
+export const ObjectsViewReply = z.object({
+  runId: z.string(),
+  dataset: z.string(),
+  episode: nonNegInt(),
+  step: nonNegInt(),
+  numObjects: posInt(),
+  embeddingDim: posInt(),
+  /** The real frame at the model's size [1, S, S, 3]. */
+  frame: Frames,
+  /** Each slot's extractor mask as a grey image [K, m, m, 3] (r = g = b = sigmoid · 255). */
+  masks: Frames,
+  /** The slot states z [K · D], row-major. */
+  slots: F32,
+  /** [K · K]: ‖message from slot j into slot i‖ at [i · K + j] (0 on the diagonal). */
+  edges: F32,
+  /** Every frame's slot states in this episode [T · K · D]: each slot's trace over time. */
+  trace: F32,
+  /** null when no frame lies k steps ahead in this episode (step is its last frame). */
+  retrieval: z
+    .object({
+      /** Steps actually predicted (the request's k clamped to the episode's end). */
+      k: posInt(),
+      /** The true frame k steps ahead [1, S, S, 3]. */
+      truth: Frames,
+      /** The real frame whose encoding is nearest the predicted state [1, S, S, 3]: the model decodes no pixels. */
+      retrieved: Frames,
+      retrievedEpisode: nonNegInt(),
+      retrievedStep: nonNegInt(),
+      /** 0-based rank of the true frame among all candidates (0: retrieval found it). */
+      rank: nonNegInt(),
+      candidates: posInt(),
+    })
+    .nullable(),
+});
+
 export const SessionRef = z.strictObject({ sessionId: z.string().min(1) });
 export const Closed = z.object({ closed: z.boolean() });
 

@@ -21,6 +21,8 @@ import { notFound, ServiceError } from '../contract/service-error.ts';
 import { UserError } from '../util/errors.ts';
 import { exportStrip } from './exports.ts';
 import { type PixelView, type PixelViewRequest, RunPixelViews, pixelViewLabel } from './pixel-view.ts';
+import { MAX_RETRIEVAL_EPISODES, atModelSize, objectsViewReply } from './objects-view.ts';
+import type { ObjectGraphLatentModel } from '../models/object-graph/latent-model.ts';
 import { probeProblem, readProbeMeta, trainRunProbe } from './probe.ts';
 
 /**
@@ -244,6 +246,40 @@ export class DreamService {
       gamma: d.gamma,
       lambda: d.lambda,
     };
+  }
+
+  /** `objects:view`: an object-graph run's slot masks, states and edges of one frame, and its k-step retrieval. */
+  async objectsView(req: ParsedRequestOf<'objects:view'>): Promise<ReplyOf<'objects:view'>> {
+    let family;
+    try {
+      family = readRunConfig(runDirOf(this.workspace, req.runId)).family;
+    } catch {
+      throw notFound(`no run '${req.runId}' in the workspace`);
+    }
+    // Refused before its weights load: only C-SWM has slots to show.
+    if (family !== 'object-graph')
+      throw new ServiceError(
+        'conflict',
+        `run ${req.runId} is a ${family} run: the objects view shows object-graph (C-SWM) runs only`,
+      );
+    const opened = await this.model(req.runId);
+    const model = (opened.model.latent!() as ObjectGraphLatentModel).model;
+    const { name, ep } = this.episode(req.runId, req.dataset, req.episode);
+    const T = ep.imageShape[0];
+    if (req.step >= T)
+      throw new ServiceError(
+        'invalid_request',
+        `payload.step: episode ${req.episode} has ${T} frames (0–${T - 1})`,
+        'payload.step',
+      );
+    // Retrieval ranks among the viewed episode and the dataset's first others (a bounded candidate set).
+    const ds = openDataset(this.workspace, name);
+    const index = [req.episode];
+    for (let i = 0; i < ds.meta.episodes.length && index.length < MAX_RETRIEVAL_EPISODES; i++)
+      if (i !== req.episode) index.push(i);
+    const S = model.config.model.imageSize;
+    const episodes = index.map((i) => atModelSize(i === req.episode ? ep : readEpisode(ds, i), S));
+    return objectsViewReply(model, { runId: req.runId, dataset: name }, episodes, index, req.step, req.k);
   }
 
   private episode(runId: string, dataset: string | undefined, index: number): { name: string; ep: Episode } {

@@ -22,6 +22,8 @@ export interface Dreams {
   frame(req: ParsedRequestOf<'dreams:frame'>): Promise<ReplyOf<'dreams:frame'>> | ReplyOf<'dreams:frame'>;
   /** The actor's imagined rollout (actor-critic runs). */
   imagine(req: ParsedRequestOf<'dreams:imagine'>): Promise<ReplyOf<'dreams:imagine'>>;
+  /** An object-graph run's slot view and k-step retrieval. */
+  objectsView(req: ParsedRequestOf<'objects:view'>): Promise<ReplyOf<'objects:view'>>;
   /** Exports run where dreams run (core/runs/exports.ts says why not on the host's thread). */
   exportStrip(req: ParsedRequestOf<'exports:strip'>): Promise<ReplyOf<'exports:strip'>>;
   closeSession(id: string): Promise<boolean> | boolean;
@@ -124,6 +126,9 @@ export class DreamWorkerClient implements Dreams {
   }
   imagine(req: ParsedRequestOf<'dreams:imagine'>) {
     return this.call<ReplyOf<'dreams:imagine'>>('imagine', req);
+  }
+  objectsView(req: ParsedRequestOf<'objects:view'>) {
+    return this.call<ReplyOf<'objects:view'>>('objectsView', req);
   }
   exportStrip(req: ParsedRequestOf<'exports:strip'>) {
     return this.call<ReplyOf<'exports:strip'>>('exportStrip', req);

@@ -236,6 +236,10 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       if (opts.dreamsIn === 'host') await hostBackend();
       return dreams.imagine(req);
     },
+    async objectsView(req) {
+      if (opts.dreamsIn === 'host') await hostBackend();
+      return dreams.objectsView(req);
+    },
     async dreamClose(req) {
       return { closed: await dreams.closeSession(req.sessionId) };
     },

@@ -76,6 +76,7 @@ export const DREAM_METHODS = [
   'closeSession',
   'imagine',
   'probe',
+  'objectsView',
 ] as const;
 export type DreamMethod = (typeof DREAM_METHODS)[number];
 const CallError = z.strictObject({ code: z.string(), message: z.string(), field: z.string().optional() });

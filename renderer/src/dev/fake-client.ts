@@ -525,6 +525,9 @@ export function createFakeClient(): WorkbenchClient {
         lambda: 0.95,
       };
     },
+    objectsView: ({ runId }) => {
+      throw { code: 'conflict', message: `run ${runId}: the fake workspace has no object-graph run` };
+    },
     dreamFrame: () => {
       throw { code: 'internal', message: 'not in fake' };
     },

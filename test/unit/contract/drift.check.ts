@@ -377,6 +377,39 @@ export type Checks = [
   >,
   Expect<
     Equal<
+      Req<'objectsView'>,
+      [req: { runId: string; dataset?: string | undefined; episode: number; step: number; k?: number | undefined }]
+    >
+  >,
+  Expect<
+    Equal<
+      Rep<'objectsView'>,
+      {
+        runId: string;
+        dataset: string;
+        episode: number;
+        step: number;
+        numObjects: number;
+        embeddingDim: number;
+        frame: Frames;
+        masks: Frames;
+        slots: Float32Array;
+        edges: Float32Array;
+        trace: Float32Array;
+        retrieval: {
+          k: number;
+          truth: Frames;
+          retrieved: Frames;
+          retrievedEpisode: number;
+          retrievedStep: number;
+          rank: number;
+          candidates: number;
+        } | null;
+      }
+    >
+  >,
+  Expect<
+    Equal<
       Req<'exportStrip'>,
       [
         req: {
@@ -514,6 +547,7 @@ export type Checks = [
       | 'dreamFrame'
       | 'dreamClose'
       | 'dreamImagine'
+      | 'objectsView'
       | 'exportStrip'
       | 'queueSettings'
       | 'setQueue'
