@@ -9,8 +9,8 @@
  * Measured 2026-11-30 (wasm, nice 10, load average 12-17 on 2 shared cores; defaults below, seed 0): collect 120 s, train 1500
  * updates ≈ 35 min, eval 28 s, goal trials 134 s. Hits@1 / MRR at k = 1: 99.1 / 99.5, k = 5: 74.3 / 83.2, k = 10:
  * 39.8 / 53.8 (paper 100/100, 100/100, 99.9/100); copy-state 99.3 / 99.7, 75.1 / 83.8, 42.9 / 56.2; random 0.1 / 0.75.
- * PASS on the 99 % gate, but the transition model does not beat copy-state yet (the encoder separates states; the
- * GNN has learnt little in 1.9 % of the paper's 10 M transition samples). Goal CEM 5 % vs random 5 % (20 trials).
+ * That passed the 99 % gate, but the transition model did not beat copy-state (the encoder separates states; the
+ * GNN has learnt little in 1.9 % of the paper's 10 M transition samples): with the second claim, a FAIL. Goal CEM 5 % vs random 5 % (20 trials).
  * `npm run eval:cswm -- [--train-episodes 200] [--eval-episodes 1000] [--steps 1500] [--batch 256] [--hidden 64]
  * [--lr 0.001] [--seed 0] [--workspace DIR] [--json]`
  */
@@ -175,7 +175,11 @@ const budget =
   `${num('steps')} updates at batch ${num('batch')} (paper: 100 epochs ≈ 9800 at batch 1024), hidden ${num('hidden')} (paper 512), lr ${num('lr')} (paper 5e-4); ` +
   'small extractor, 5 slots, embedding 2, σ 0.5, hinge 1 as the paper';
 const hits1 = rows[0].hits;
-const pass = hits1 >= 99;
+// Two claims: the paper's number, and that the transition model adds something over copying the start state
+// (at 10 steps, where the dynamics matter most); a model whose encoder alone separates states passes the first only.
+const r10 = rows[2];
+const beatsCopy = r10.hits > r10.copyHits;
+const pass = hits1 >= 99 && beatsCopy;
 const times = {
   collect_s: tCollect,
   train_s: tTrain,
@@ -203,7 +207,11 @@ else {
       console.log(
         `note: at ${r.k} step(s) the model (${r.hits.toFixed(1)} %) does not beat copy-state (${r.copyHits.toFixed(1)} %, the start frame's encoding as the prediction): its transition adds nothing at this budget`,
       );
-  console.log(`claim: Hits@1 at 1 step >= 99 % on held-out evaluation episodes`);
-  console.log(`verdict: ${pass ? 'PASS' : 'FAIL'} (${hits1.toFixed(2)} %)`);
+  console.log(
+    `claim: Hits@1 at 1 step >= 99 % on held-out evaluation episodes, and Hits@1 at 10 steps above copy-state`,
+  );
+  console.log(
+    `verdict: ${pass ? 'PASS' : 'FAIL'} (Hits@1@1 ${hits1.toFixed(2)} %; @10 ${r10.hits.toFixed(1)} % vs copy-state ${r10.copyHits.toFixed(1)} %)`,
+  );
 }
 if (!pass) process.exitCode = 1;
