@@ -5,16 +5,14 @@
  * dream runs on autopilot until a key press takes over. A CEM run shows why it has no actor. Failing steps keep
  * a screenshot and a trace in test-results/e2e/; ONEIRO_E2E_SHOTS=DIR saves a screenshot of each view.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import type { Page } from 'playwright';
+import { defineStep, oneiroCli } from './support/steps.ts';
 import { waitUntil, canvasInfo, nav, shot, assertNoErrors } from './support/page.ts';
-import { ROOT, startHost } from './support/host.ts';
+import { startHost } from './support/host.ts';
 import type { RunningHost } from './support/host.ts';
 import { ensureRendererBuilt } from './support/build.ts';
-import { chromiumMissingReason, openSession, closeSession, keepFailure } from './support/browser.ts';
+import { chromiumMissingReason, openSession, closeSession } from './support/browser.ts';
 import type { Session } from './support/browser.ts';
 
 const DATASET = 'e2e-cart';
@@ -34,14 +32,7 @@ describe("Dreamer in the workbench: the actor's dream and the autopilot", { skip
       await ensureRendererBuilt();
       host = await startHost();
       // The dataset and a CEM run come from the CLI into the host's workspace (the host lists what is on disk).
-      const cli = (args: string[]) => {
-        const r = spawnSync(process.execPath, [join(ROOT, 'bin/oneiro.mjs'), ...args, '--workspace', host!.workspace], {
-          encoding: 'utf8',
-          env: { ...process.env, ONEIRO_TEST: '1' },
-        });
-        assert.equal(r.status, 0, `oneiro ${args.join(' ')}: ${r.stderr}`);
-        return r.stdout;
-      };
+      const cli = oneiroCli(host.workspace);
       cli(['collect', '--env', 'cartpole-swingup', '--episodes', '4', '--dataset', DATASET, '--size', '32']);
       const out = cli([
         'train',
@@ -66,21 +57,7 @@ describe("Dreamer in the workbench: the actor's dream and the autopilot", { skip
     if (host) await host.stop();
   });
 
-  function step(name: string, timeout: number, fn: (page: Page) => Promise<void>) {
-    it(name, { timeout }, async () => {
-      assert.ok(s && host, 'the host and browser did not start (see the before hook)');
-      try {
-        await fn(s.page);
-      } catch (e) {
-        const base = await keepFailure(s, name);
-        const err = e as Error;
-        err.message +=
-          `\n  screenshot: ${base}.png\n  trace: ${base}-trace.zip` +
-          `\n  browser problems: ${s.problems.slice(-5).join(' | ') || 'none'}\n  host output (tail):\n${host.output().slice(-1500)}`;
-        throw err;
-      }
-    });
-  }
+  const step = defineStep(() => ({ s, host }));
 
   step(
     'trains a tiny debug actor-critic run; its actor, critic and imagined-return curves show',

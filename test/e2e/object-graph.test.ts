@@ -4,16 +4,14 @@
  * and the k-step prediction by retrieval (a real frame, since C-SWM decodes no pixels) with the true frame's rank.
  * ONEIRO_E2E_SHOTS=DIR saves a screenshot.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import type { Page } from 'playwright';
+import { defineStep, oneiroCli } from './support/steps.ts';
 import { waitUntil, canvasInfo, nav, shot, assertNoErrors } from './support/page.ts';
-import { ROOT, startHost } from './support/host.ts';
+import { startHost } from './support/host.ts';
 import type { RunningHost } from './support/host.ts';
 import { ensureRendererBuilt } from './support/build.ts';
-import { chromiumMissingReason, openSession, closeSession, keepFailure } from './support/browser.ts';
+import { chromiumMissingReason, openSession, closeSession } from './support/browser.ts';
 import type { Session } from './support/browser.ts';
 
 const DATASET = 'e2e-shapes';
@@ -33,14 +31,7 @@ describe('an object-graph run seen in the Dream Lab: slot masks and retrieval', 
       if (missing) throw new Error(missing);
       await ensureRendererBuilt();
       host = await startHost();
-      const cli = (args: string[]) => {
-        const r = spawnSync(process.execPath, [join(ROOT, 'bin/oneiro.mjs'), ...args, '--workspace', host!.workspace], {
-          encoding: 'utf8',
-          env: { ...process.env, ONEIRO_TEST: '1' },
-        });
-        assert.equal(r.status, 0, `oneiro ${args.join(' ')}: ${r.stderr}`);
-        return r.stdout;
-      };
+      const cli = oneiroCli(host.workspace);
       cli([
         'collect',
         '--env',
@@ -77,21 +68,7 @@ describe('an object-graph run seen in the Dream Lab: slot masks and retrieval', 
     if (host) await host.stop();
   });
 
-  function step(name: string, timeout: number, fn: (page: Page) => Promise<void>) {
-    it(name, { timeout }, async () => {
-      assert.ok(s && host, 'the host and browser did not start (see the before hook)');
-      try {
-        await fn(s.page);
-      } catch (e) {
-        const base = await keepFailure(s, name);
-        const err = e as Error;
-        err.message +=
-          `\n  screenshot: ${base}.png\n  trace: ${base}-trace.zip` +
-          `\n  browser problems: ${s.problems.slice(-5).join(' | ') || 'none'}\n  host output (tail):\n${host.output().slice(-1500)}`;
-        throw err;
-      }
-    });
-  }
+  const step = defineStep(() => ({ s, host }));
 
   step(
     'the objects panel shows one drawn mask per slot and a retrieved k-step prediction with its rank',
