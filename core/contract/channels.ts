@@ -40,6 +40,8 @@ export const CONTRACT = {
   /** The actor's imagined rollout with reward, value and λ-return per step (actor-critic runs; dream worker). */
   'dreams:imagine': { request: S.ImagineRequest, reply: S.ImagineReply },
   /** Slot masks, states, edge strengths and a k-step retrieval of an object-graph run (dream worker). */
+  /** A LEXA run's achiever pursuing a goal frame in imagination, with its distance to the goal (dream worker). */
+  'dreams:goal': { request: S.GoalDreamRequest, reply: S.GoalDreamReply },
   'objects:view': { request: S.ObjectsViewRequest, reply: S.ObjectsViewReply },
   'exports:strip': { request: S.ExportRequest, reply: S.ExportReply },
   /** The workspace's job queue (credential-free URL), and whether this host is connected to it. */
@@ -99,6 +101,7 @@ export type EvalMetric = z.output<typeof S.EvalMetric>;
 export type DreamFrame = z.output<typeof S.DreamFrame>;
 export type ImagineReply = z.output<typeof S.ImagineReply>;
 export type ObjectsViewReply = z.output<typeof S.ObjectsViewReply>;
+export type GoalDreamReply = z.output<typeof S.GoalDreamReply>;
 export type ExportReply = z.output<typeof S.ExportReply>;
 export type CollectProgress = z.output<typeof S.CollectProgressEvent>;
 export type RunLogLine = z.output<typeof S.RunLogEvent>;

@@ -34,6 +34,7 @@ export const CHANNEL_METHODS = {
   'dreams:frame': 'dreamFrame',
   'dreams:close': 'dreamClose',
   'dreams:imagine': 'dreamImagine',
+  'dreams:goal': 'dreamGoal',
   'objects:view': 'objectsView',
   'exports:strip': 'exportStrip',
   'queue:get': 'queueSettings',

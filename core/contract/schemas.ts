@@ -508,6 +508,47 @@ export const ImagineReply = z.object({
   lambda: z.number(),
 });
 
+/**
+ * "Goals from any frame" (LEXA runs): `context` real frames ending at `start` are filtered into the latent state,
+ * then the achiever (its mode) imagines `horizon` steps towards the goal frame (`goalEpisode`, `goalStep`).
+ */
+export const GoalDreamRequest = z.strictObject({
+  runId: RunId,
+  /** Defaults to the run's own dataset (an online run names one). */
+  dataset: Name.optional(),
+  episode: nonNegInt(),
+  /** The real frame the pursuit starts from (the last context frame). */
+  start: nonNegInt(),
+  context: posInt().max(100).optional(),
+  /** The goal's episode in the same dataset; default the start's episode. */
+  goalEpisode: nonNegInt().optional(),
+  goalStep: nonNegInt(),
+  /** Imagined steps; default the achiever's imagination horizon. */
+  horizon: posInt().max(200).optional(),
+});
+
+export const GoalDreamReply = z.object({
+  runId: z.string(),
+  /** Where the imagined frames come from (a model without a decoder: its probe decoder, or retrieval). */
+  pixels: PixelView,
+  dataset: z.string(),
+  episode: nonNegInt(),
+  start: nonNegInt(),
+  context: posInt(),
+  goalEpisode: nonNegInt(),
+  goalStep: nonNegInt(),
+  horizon: posInt(),
+  /** The real start frame and the goal frame at the model's size [1, S, S, 3]. */
+  real: Frames,
+  goal: Frames,
+  /** Decoded states s_0 (the filtered start frame) … s_H: [H+1, S, S, 3]. */
+  frames: Frames,
+  /** [H+1]: 1 − cosine between each state's features and the goal's (what the cosine achiever maximises). */
+  cosineDistance: F32,
+  /** [H+1]: the temporal distance (normalised steps to go) for a temporal-reward achiever; else null. */
+  temporalDistance: F32.nullable(),
+});
+
 /** What an object-graph (C-SWM) run sees in one real frame, and its k-step prediction shown by retrieval. */
 export const ObjectsViewRequest = z.strictObject({
   runId: RunId,

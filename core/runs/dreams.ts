@@ -24,6 +24,7 @@ import { type PixelView, type PixelViewRequest, RunPixelViews, pixelViewLabel } 
 import { MAX_RETRIEVAL_EPISODES, atModelSize, objectsViewReply } from './objects-view.ts';
 import type { ObjectGraphLatentModel } from '../models/object-graph/latent-model.ts';
 import { probeProblem, readProbeMeta, trainRunProbe } from './probe.ts';
+import { achieverOf, goalDream, type GoalDream } from './goal-dream.ts';
 
 /**
  * Dreams from a run's latest checkpoint: open-loop rollouts and interactive sessions. The service calls it
@@ -177,6 +178,11 @@ export class DreamService {
 
   /** The run's trained actor-critic (restored once per checkpoint, with the model), or a 'conflict' saying why not. */
   private async actor(runId: string): Promise<RunActor & { ac: ActorCritic }> {
+    return this.agent(runId, 'actor', (a) => ({ ...a, ac: actorCriticOf(a.behavior) }));
+  }
+
+  /** The run's behaviour restored once per checkpoint (with the model); `pick` refuses what it cannot use. */
+  private async agent<T>(runId: string, noun: string, pick: (a: RunActor) => T): Promise<T> {
     const opened = await this.model(runId);
     const hit = this.models.get(runId)!;
     try {
@@ -184,46 +190,101 @@ export class DreamService {
         const { wm, behavior } = runBehavior(opened);
         hit.actor = { wm, behavior };
       }
-      return { ...hit.actor, ac: actorCriticOf(hit.actor.behavior) };
+      return pick(hit.actor);
     } catch (e) {
       if (e instanceof ServiceError) throw e;
       const why = (e as Error).message.replace(/^run \S+: /, '');
-      throw new ServiceError('conflict', `run ${runId} has no actor to dream with: ${why}`);
+      throw new ServiceError('conflict', `run ${runId} has no ${noun} to dream with: ${why}`);
     }
+  }
+
+  /** Context frames ending at `start`, resized to the model's size, with the actions that led to them. */
+  private context(ep: Episode, episode: number, start: number, context: number | undefined, S: number, A: number) {
+    const [T, H, W] = ep.imageShape;
+    if (start >= T)
+      throw new ServiceError('invalid_request', `payload.start: episode ${episode} has ${T} frames (0–${T - 1})`, 'payload.start');
+    const n = Math.min(context ?? DEFAULT_CONTEXT, start + 1);
+    const first = start + 1 - n;
+    return {
+      n,
+      frames: resizeFrames(ep.image.subarray(first * H * W * 3, (start + 1) * H * W * 3), n, W, S),
+      actions: Float32Array.from(ep.action.subarray(first * A, (start + 1) * A)),
+    };
+  }
+
+  /** A model without a decoder shows its dreams through its probe decoder or by retrieval (labelled). */
+  private shown(runId: string, wm: LatentWorldModel): { pixels: PixelView; shown: LatentWorldModel } {
+    if (wm.decode) return { pixels: 'decoder', shown: wm };
+    try {
+      const views = this.views(runId);
+      const pixels = views.choose('auto');
+      const render = views.renderer(pixels as 'probe' | 'retrieval', null);
+      return { pixels, shown: Object.assign(Object.create(wm) as LatentWorldModel, { decode: render }) };
+    } catch (e) {
+      if (e instanceof UserError) throw new ServiceError('conflict', e.message);
+      throw e;
+    }
+  }
+
+  /**
+   * `dreams:goal`: a LEXA run's achiever pursuing a goal frame in imagination from a real frame, with the latent
+   * distance to the goal per imagined state (core/runs/goal-dream.ts).
+   */
+  async goal(req: ParsedRequestOf<'dreams:goal'>): Promise<ReplyOf<'dreams:goal'>> {
+    const { wm, achiever } = await this.agent(req.runId, 'achiever', (a) => ({
+      wm: a.wm,
+      achiever: achieverOf(a.behavior),
+    }));
+    const { name, ep } = this.episode(req.runId, req.dataset, req.episode);
+    const goalEpisode = req.goalEpisode ?? req.episode;
+    const goalEp = goalEpisode === req.episode ? ep : this.episode(req.runId, req.dataset, goalEpisode).ep;
+    const [GT, GH, GW] = goalEp.imageShape;
+    if (req.goalStep >= GT)
+      throw new ServiceError(
+        'invalid_request',
+        `payload.goalStep: episode ${goalEpisode} has ${GT} frames (0–${GT - 1})`,
+        'payload.goalStep',
+      );
+    const S = wm.imageSize;
+    const c = this.context(ep, req.episode, req.start, req.context, S, wm.actionDim);
+    const goal = resizeFrames(goalEp.image.subarray(req.goalStep * GH * GW * 3, (req.goalStep + 1) * GH * GW * 3), 1, GW, S);
+    const horizon = req.horizon ?? achiever.ac.config.horizon;
+    const { pixels, shown } = this.shown(req.runId, wm);
+    let d: GoalDream;
+    try {
+      d = goalDream(shown, achiever, c.frames, c.actions, goal, horizon);
+    } catch (e) {
+      if (e instanceof UserError) throw new ServiceError('conflict', `run ${req.runId}: ${e.message}`);
+      throw e;
+    }
+    const F = S * S * 3;
+    return {
+      runId: req.runId,
+      pixels,
+      dataset: name,
+      episode: req.episode,
+      start: req.start,
+      context: c.n,
+      goalEpisode,
+      goalStep: req.goalStep,
+      horizon,
+      real: { shape: [1, S, S, 3], data: c.frames.slice((c.n - 1) * F, c.n * F) },
+      goal: { shape: [1, S, S, 3], data: goal },
+      frames: { shape: [horizon + 1, S, S, 3], data: d.frames },
+      cosineDistance: d.cosineDistance,
+      temporalDistance: d.temporalDistance,
+    };
   }
 
   /** `dreams:imagine`: the actor's own rollout from a real frame, with reward, value and λ-return per step. */
   async imagine(req: ParsedRequestOf<'dreams:imagine'>): Promise<ReplyOf<'dreams:imagine'>> {
     const { wm, ac } = await this.actor(req.runId);
     const { name, ep } = this.episode(req.runId, req.dataset, req.episode);
-    const [T, H, W] = ep.imageShape;
-    if (req.start >= T)
-      throw new ServiceError(
-        'invalid_request',
-        `payload.start: episode ${req.episode} has ${T} frames (0–${T - 1})`,
-        'payload.start',
-      );
     const S = wm.imageSize;
     const A = wm.actionDim;
-    const context = Math.min(req.context ?? DEFAULT_CONTEXT, req.start + 1);
-    const first = req.start + 1 - context;
-    const frames = resizeFrames(ep.image.subarray(first * H * W * 3, (req.start + 1) * H * W * 3), context, W, S);
-    const actions = Float32Array.from(ep.action.subarray(first * A, (req.start + 1) * A));
+    const { n: context, frames, actions } = this.context(ep, req.episode, req.start, req.context, S, A);
     const horizon = req.horizon ?? ac.config.horizon;
-    // A model without a decoder shows the actor's dream through its probe decoder or by retrieval (labelled).
-    const views = this.views(req.runId);
-    let pixels: PixelView = 'decoder';
-    let shown: LatentWorldModel = wm;
-    if (!wm.decode) {
-      try {
-        pixels = views.choose('auto');
-        const render = views.renderer(pixels as 'probe' | 'retrieval', null);
-        shown = Object.assign(Object.create(wm) as LatentWorldModel, { decode: render });
-      } catch (e) {
-        if (e instanceof UserError) throw new ServiceError('conflict', e.message);
-        throw e;
-      }
-    }
+    const { pixels, shown } = this.shown(req.runId, wm);
     const d = actorDream(shown, ac, frames, actions, horizon, req.sample ? req.seed : null);
     const F = S * S * 3;
     return {

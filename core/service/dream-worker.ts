@@ -24,6 +24,8 @@ export interface Dreams {
   imagine(req: ParsedRequestOf<'dreams:imagine'>): Promise<ReplyOf<'dreams:imagine'>>;
   /** An object-graph run's slot view and k-step retrieval. */
   objectsView(req: ParsedRequestOf<'objects:view'>): Promise<ReplyOf<'objects:view'>>;
+  /** A LEXA run's achiever pursuing a goal frame in imagination. */
+  goal(req: ParsedRequestOf<'dreams:goal'>): Promise<ReplyOf<'dreams:goal'>>;
   /** Exports run where dreams run (core/runs/exports.ts says why not on the host's thread). */
   exportStrip(req: ParsedRequestOf<'exports:strip'>): Promise<ReplyOf<'exports:strip'>>;
   closeSession(id: string): Promise<boolean> | boolean;
@@ -129,6 +131,9 @@ export class DreamWorkerClient implements Dreams {
   }
   objectsView(req: ParsedRequestOf<'objects:view'>) {
     return this.call<ReplyOf<'objects:view'>>('objectsView', req);
+  }
+  goal(req: ParsedRequestOf<'dreams:goal'>) {
+    return this.call<ReplyOf<'dreams:goal'>>('goal', req);
   }
   exportStrip(req: ParsedRequestOf<'exports:strip'>) {
     return this.call<ReplyOf<'exports:strip'>>('exportStrip', req);

@@ -236,6 +236,10 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       if (opts.dreamsIn === 'host') await hostBackend();
       return dreams.imagine(req);
     },
+    async dreamGoal(req) {
+      if (opts.dreamsIn === 'host') await hostBackend();
+      return dreams.goal(req);
+    },
     async objectsView(req) {
       if (opts.dreamsIn === 'host') await hostBackend();
       return dreams.objectsView(req);

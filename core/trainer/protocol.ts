@@ -77,6 +77,7 @@ export const DREAM_METHODS = [
   'imagine',
   'probe',
   'objectsView',
+  'goal',
 ] as const;
 export type DreamMethod = (typeof DREAM_METHODS)[number];
 const CallError = z.strictObject({ code: z.string(), message: z.string(), field: z.string().optional() });

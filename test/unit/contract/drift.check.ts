@@ -377,6 +377,44 @@ export type Checks = [
   >,
   Expect<
     Equal<
+      Req<'dreamGoal'>,
+      [
+        req: {
+          runId: string;
+          dataset?: string | undefined;
+          episode: number;
+          start: number;
+          context?: number | undefined;
+          goalEpisode?: number | undefined;
+          goalStep: number;
+          horizon?: number | undefined;
+        },
+      ]
+    >
+  >,
+  Expect<
+    Equal<
+      Rep<'dreamGoal'>,
+      {
+        runId: string;
+        pixels: 'decoder' | 'probe' | 'retrieval';
+        dataset: string;
+        episode: number;
+        start: number;
+        context: number;
+        goalEpisode: number;
+        goalStep: number;
+        horizon: number;
+        real: Frames;
+        goal: Frames;
+        frames: Frames;
+        cosineDistance: Float32Array;
+        temporalDistance: Float32Array | null;
+      }
+    >
+  >,
+  Expect<
+    Equal<
       Req<'objectsView'>,
       [req: { runId: string; dataset?: string | undefined; episode: number; step: number; k?: number | undefined }]
     >
@@ -547,6 +585,7 @@ export type Checks = [
       | 'dreamFrame'
       | 'dreamClose'
       | 'dreamImagine'
+      | 'dreamGoal'
       | 'objectsView'
       | 'exportStrip'
       | 'queueSettings'
