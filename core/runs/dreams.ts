@@ -202,7 +202,11 @@ export class DreamService {
   private context(ep: Episode, episode: number, start: number, context: number | undefined, S: number, A: number) {
     const [T, H, W] = ep.imageShape;
     if (start >= T)
-      throw new ServiceError('invalid_request', `payload.start: episode ${episode} has ${T} frames (0–${T - 1})`, 'payload.start');
+      throw new ServiceError(
+        'invalid_request',
+        `payload.start: episode ${episode} has ${T} frames (0–${T - 1})`,
+        'payload.start',
+      );
     const n = Math.min(context ?? DEFAULT_CONTEXT, start + 1);
     const first = start + 1 - n;
     return {
@@ -247,7 +251,12 @@ export class DreamService {
       );
     const S = wm.imageSize;
     const c = this.context(ep, req.episode, req.start, req.context, S, wm.actionDim);
-    const goal = resizeFrames(goalEp.image.subarray(req.goalStep * GH * GW * 3, (req.goalStep + 1) * GH * GW * 3), 1, GW, S);
+    const goal = resizeFrames(
+      goalEp.image.subarray(req.goalStep * GH * GW * 3, (req.goalStep + 1) * GH * GW * 3),
+      1,
+      GW,
+      S,
+    );
     const horizon = req.horizon ?? achiever.ac.config.horizon;
     const { pixels, shown } = this.shown(req.runId, wm);
     let d: GoalDream;

@@ -102,7 +102,9 @@ test('dreams:goal refuses a run without an achiever and a goal frame outside its
   await assert.rejects(
     dreams.goal({ runId: 'ac', episode: 0, start: 2, goalStep: 3 }),
     (e: unknown) =>
-      e instanceof ServiceError && e.code === 'conflict' && /^run ac has no achiever to dream with: .*lexa/.test(e.message),
+      e instanceof ServiceError &&
+      e.code === 'conflict' &&
+      /^run ac has no achiever to dream with: .*lexa/.test(e.message),
   );
   await assert.rejects(
     dreams.goal({ runId: 'lexa', episode: 0, start: 2, goalEpisode: 1, goalStep: 9999 }),

@@ -525,6 +525,29 @@ export function createFakeClient(): WorkbenchClient {
         lambda: 0.95,
       };
     },
+    dreamGoal: ({ runId, episode, start, goalEpisode, goalStep, horizon = 10, context = 5, dataset }) => {
+      if (runs.find((r) => r.id === runId)?.behavior !== 'lexa')
+        throw { code: 'conflict', message: `run ${runId} has no achiever to dream with (fake)` };
+      const p = truthPos(episode, start);
+      const g = truthPos(goalEpisode ?? episode, goalStep);
+      const xs = Array.from({ length: horizon + 1 }, (_, t) => p.x + ((g.x - p.x) * t) / horizon);
+      return {
+        runId,
+        pixels: 'decoder',
+        dataset: dataset ?? 'car-racing-20',
+        episode,
+        start,
+        context: Math.min(context, start + 1),
+        goalEpisode: goalEpisode ?? episode,
+        goalStep,
+        horizon,
+        real: frames(1, () => render(p.x, p.y, start)),
+        goal: frames(1, () => render(g.x, g.y, goalStep)),
+        frames: frames(horizon + 1, (i) => render(xs[i], 48, start + i, 6, i + 3)),
+        cosineDistance: Float32Array.from(xs, (x) => Math.abs(x - g.x) / 64),
+        temporalDistance: null,
+      };
+    },
     objectsView: ({ runId }) => {
       throw { code: 'conflict', message: `run ${runId}: the fake workspace has no object-graph run` };
     },

@@ -15,6 +15,13 @@ export function actorAbsence(run: Pick<RunSummary, 'id' | 'family' | 'behavior'>
   return `Run ${run.id} (${run.family}) trains no actor-critic: only runs with behavior=actor-critic have an actor.`;
 }
 
+/** Null when the run has an achiever (LEXA) to pursue goals with; otherwise a one-line reason why not. */
+export function achieverAbsence(run: Pick<RunSummary, 'id' | 'family' | 'behavior'> | null | undefined): string | null {
+  if (!run) return 'Choose a run first.';
+  if (run.behavior === 'lexa') return null;
+  return `Run ${run.id} trains ${run.behavior ? `behaviour '${run.behavior}'` : `no behaviour (${run.family})`}, which has no goal-reaching achiever: train one with behavior=lexa.`;
+}
+
 export type BehaviorGroup = 'actor' | 'critic' | 'imagination' | 'env return';
 
 /** The behaviour group a metric key belongs to, or null for the world model's own terms. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actorAbsence, behaviorGroup, behaviorKeys } from '../../../renderer/src/lib/behavior.ts';
+import { achieverAbsence, actorAbsence, behaviorGroup, behaviorKeys } from '../../../renderer/src/lib/behavior.ts';
 
 test('only actor-critic runs have an actor; the others get a reason naming their behaviour', () => {
   assert.equal(actorAbsence({ id: 'a', family: 'rssm', behavior: 'actor-critic' }), null);
@@ -48,4 +48,17 @@ test("the actor-critic's logged metrics group into actor, critic, imagined retur
     'model/random_return',
     'model/train_return',
   ]);
+});
+
+test('achieverAbsence: only LEXA runs have a goal-reaching achiever; the others say why in one line', () => {
+  assert.equal(achieverAbsence({ id: 'l', family: 'rssm', behavior: 'lexa' }), null);
+  assert.match(
+    achieverAbsence({ id: 'a', family: 'rssm', behavior: 'actor-critic' })!,
+    /^Run a trains behaviour 'actor-critic', which has no goal-reaching achiever: train one with behavior=lexa\.$/,
+  );
+  assert.match(
+    achieverAbsence({ id: 'w', family: 'world-models', behavior: null })!,
+    /^Run w trains no behaviour \(world-models\)/,
+  );
+  assert.equal(achieverAbsence(undefined), 'Choose a run first.');
 });
