@@ -8,6 +8,9 @@ import { Rng } from '../util/rng.ts';
  * - 'noise': fresh uniform colour noise in 2×2-output-pixel blocks every frame (no temporal structure);
  * - 'video': a procedural moving texture from the episode seed (drifting colour waves under bouncing blobs), so it
  *   is as structured and as predictable-looking as a video while carrying nothing about the task.
+ *   Or, given a clip (VideoFrames: a folder of images or an animated GIF/WebP the user gives, read by
+ *   core/media/background-frames.ts and resized to the env's frame size), that clip: one clip frame per simulator
+ *   step, cycling, from a start frame drawn from the reset seed (DMC's natural-video distractors play a video).
  * Everything derives from the reset seed and the simulator time, so episodes stay reproducible.
  */
 export const BACKGROUNDS = ['plain', 'noise', 'video'] as const;
@@ -18,6 +21,18 @@ export function isBackground(s: unknown): s is Background {
 }
 
 const BLOBS = 6;
+
+/**
+ * A user-given background clip at the env's frame size: `count` frames of size×size×3 uint8, row-major, one after
+ * the other. Loaded before the env is made (sharp is asynchronous and Node-only; envs stay synchronous and plain).
+ */
+export interface VideoFrames {
+  frames: Uint8Array;
+  count: number;
+  size: number;
+  /** Where the frames came from (recorded with the data). */
+  source: string;
+}
 
 export class BackgroundSource {
   private readonly buf: Uint8Array;
@@ -38,15 +53,24 @@ export class BackgroundSource {
     private readonly h: number,
     private readonly ss: number,
     private readonly plain: Uint8Array,
+    /** A user-given clip for 'video' (null: the procedural texture); its size is the output size w / ss. */
+    private readonly clip: VideoFrames | null = null,
   ) {
     this.buf = kind === 'plain' ? plain : new Uint8Array(w * h * 3);
+    if (clip && (kind !== 'video' || clip.size * ss !== w || clip.size * ss !== h))
+      throw new Error(`BackgroundSource: a ${clip.size}px clip needs kind 'video' and a ${w / ss}px frame`);
   }
+
+  /** The clip frame shown at simulator step 0 (drawn from the reset seed). */
+  private clipStart = 0;
 
   reset(seed: number): void {
     // Decorrelated from the simulator's own use of the seed (initial state).
     this.seed = (seed ^ 0x5bd1e995) >>> 0;
     const r = new Rng(this.seed);
     this.rng = r;
+    // Its own generator, so a clip leaves the procedural streams of the same seed unchanged.
+    if (this.clip) this.clipStart = new Rng(this.seed ^ 0x2545f491).int(this.clip.count);
     for (let i = 0; i < this.waves.length; i += 8) {
       const a = r.uniform(0, 2 * Math.PI);
       const b = r.uniform(0, 2 * Math.PI);
@@ -87,8 +111,28 @@ export class BackgroundSource {
   frame(t: number): Uint8Array {
     if (this.kind === 'plain') return this.plain;
     if (this.kind === 'noise') this.noise(t);
+    else if (this.clip) this.clipFrame(t);
     else this.video(t);
     return this.buf;
+  }
+
+  /** Clip frame (start + t) mod count, each pixel repeated ss × ss (the raster averages it back to the frame). */
+  private clipFrame(t: number): void {
+    const { w, ss, buf } = this;
+    const c = this.clip!;
+    const S = c.size;
+    const k = (this.clipStart + t) % c.count;
+    const src = c.frames.subarray(k * S * S * 3, (k + 1) * S * S * 3);
+    for (let y = 0; y < this.h; y++) {
+      const row = Math.floor(y / ss) * S;
+      for (let x = 0; x < w; x++) {
+        const i = (row + Math.floor(x / ss)) * 3;
+        const o = (y * w + x) * 3;
+        buf[o] = src[i];
+        buf[o + 1] = src[i + 1];
+        buf[o + 2] = src[i + 2];
+      }
+    }
   }
 
   private noise(t: number): void {

@@ -1,6 +1,6 @@
 import { Rng } from '../util/rng.ts';
 import { Camera, floorBackground } from './camera.ts';
-import { type Background, BackgroundSource } from './background.ts';
+import { type Background, BackgroundSource, type VideoFrames } from './background.ts';
 import { Raster, rgb } from './raster.ts';
 import { tolerance } from './rewards.ts';
 import type { Simulator } from './wrapper.ts';
@@ -86,13 +86,14 @@ export class CartpoleSwingup implements Simulator {
   constructor(
     readonly size: number,
     background: Background = 'plain',
+    clip: VideoFrames | null = null,
   ) {
     this.observationShape = [size, size, 3];
     this.raster = new Raster(size, size, true);
     // cartpole.xml camera "fixed": pos="0 -4 1" zaxis="0 -1 0" → x right, y up, looking along +y.
     this.cam = new Camera(size, size, [0, -4, 1], [1, 0, 0], [0, 0, 1]);
     const R = this.raster;
-    this.bg = new BackgroundSource(background, R.w, R.h, R.ss, floorBackground(R, this.cam, -0.05, 4));
+    this.bg = new BackgroundSource(background, R.w, R.h, R.ss, floorBackground(R, this.cam, -0.05, 4), clip);
   }
 
   reset(seed: number): void {

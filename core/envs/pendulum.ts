@@ -1,6 +1,6 @@
 import { Rng } from '../util/rng.ts';
 import { Camera, floorBackground } from './camera.ts';
-import { type Background, BackgroundSource } from './background.ts';
+import { type Background, BackgroundSource, type VideoFrames } from './background.ts';
 import { Raster, rgb } from './raster.ts';
 import { tolerance } from './rewards.ts';
 import type { Simulator } from './wrapper.ts';
@@ -49,6 +49,7 @@ export class PendulumSwingup implements Simulator {
   constructor(
     readonly size: number,
     background: Background = 'plain',
+    clip: VideoFrames | null = null,
   ) {
     this.observationShape = [size, size, 3];
     this.raster = new Raster(size, size, true);
@@ -56,7 +57,7 @@ export class PendulumSwingup implements Simulator {
     const h = Math.SQRT1_2;
     this.cam = new Camera(size, size, [0, -1.5, 2], [1, 0, 0], [0, h, h]);
     const R = this.raster;
-    this.bg = new BackgroundSource(background, R.w, R.h, R.ss, floorBackground(R, this.cam, 0, 2.5));
+    this.bg = new BackgroundSource(background, R.w, R.h, R.ss, floorBackground(R, this.cam, 0, 2.5), clip);
   }
 
   reset(seed: number): void {

@@ -6,7 +6,7 @@ import { PinPad, PINPAD_TASKS } from './pinpad.ts';
 import { PointGoals } from './point-goals.ts';
 import { Shapes2d } from './shapes.ts';
 import type { Env, EnvOptions, EnvSpec, GoalEnv, Space } from './types.ts';
-import { type Background, BACKGROUNDS, isBackground } from './background.ts';
+import { type Background, BACKGROUNDS, isBackground, type VideoFrames } from './background.ts';
 import { WrappedEnv, WrappedGoalEnv, type Simulator } from './wrapper.ts';
 
 interface Entry {
@@ -22,7 +22,7 @@ interface Entry {
   actionRepeat: number;
   /** Episode length in simulator steps; the wrapper's maxSteps defaults to ⌈limit / actionRepeat⌉. */
   limit: number;
-  create(size: number, background: Background): Simulator;
+  create(size: number, background: Background, clip: VideoFrames | null): Simulator;
   /** Whether the env draws distractor backgrounds (EnvOptions.background). */
   backgrounds?: boolean;
 }
@@ -86,7 +86,7 @@ const ENTRIES: Entry[] = [
     actionRepeat: 8,
     limit: 1000,
     backgrounds: true,
-    create: (size, background) => new CartpoleSwingup(size, background),
+    create: (size, background, clip) => new CartpoleSwingup(size, background, clip),
   },
   {
     name: 'pendulum-swingup',
@@ -105,7 +105,7 @@ const ENTRIES: Entry[] = [
     actionRepeat: 2,
     limit: 1000,
     backgrounds: true,
-    create: (size, background) => new PendulumSwingup(size, background),
+    create: (size, background, clip) => new PendulumSwingup(size, background, clip),
   },
   {
     name: 'shapes-2d',
@@ -201,7 +201,20 @@ function resolveOptions(e: Entry, opts: EnvOptions = {}): Required<EnvOptions> {
         .map((x) => x.name)
         .join(', ')}`,
     );
-  return { size, actionRepeat, maxSteps, background };
+  const backgroundFrames = opts.backgroundFrames ?? null;
+  if (backgroundFrames) {
+    if (background !== 'video')
+      throw new UserError(`${e.name}: background frames are for background 'video', got '${background}'`);
+    if (backgroundFrames.size !== size)
+      throw new UserError(
+        `${e.name}: the background frames from ${backgroundFrames.source} are ${backgroundFrames.size}px, the env renders ${size}px; load them at ${size}px`,
+      );
+    if (backgroundFrames.count < 1 || backgroundFrames.frames.length !== backgroundFrames.count * size * size * 3)
+      throw new UserError(
+        `${e.name}: the background frames from ${backgroundFrames.source} hold ${backgroundFrames.frames.length} bytes, expected ${backgroundFrames.count} × ${size}×${size}×3`,
+      );
+  }
+  return { size, actionRepeat, maxSteps, background, backgroundFrames };
 }
 
 function toSpec(e: Entry): EnvSpec {
@@ -236,7 +249,7 @@ export function getEnvSpec(name: string): EnvSpec {
 export function makeEnv(name: string, opts?: EnvOptions): Env {
   const e = entry(name);
   const o = resolveOptions(e, opts);
-  const sim = e.create(o.size, o.background);
+  const sim = e.create(o.size, o.background, o.backgroundFrames);
   return e.goal ? new WrappedGoalEnv(e.name, sim, o) : new WrappedEnv(e.name, sim, o);
 }
 

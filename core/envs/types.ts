@@ -1,3 +1,4 @@
+import type { VideoFrames } from './background.ts';
 /**
  * The Gym-like environment interface every built-in env implements.
  * Observations are RGB uint8 frames H×W×3 (row-major, channels last) plus the vector state where one exists.
@@ -30,6 +31,11 @@ export interface EnvOptions {
   maxSteps?: number;
   /** What is drawn behind the bodies: 'plain' (default), or a distractor 'noise' / 'video' (core/envs/background.ts). */
   background?: 'plain' | 'noise' | 'video';
+  /**
+   * With background 'video': a user-given clip at the env's frame size (core/media/background-frames.ts loads a
+   * folder of images or an animated GIF/WebP) instead of the procedural texture; null or absent = procedural.
+   */
+  backgroundFrames?: VideoFrames | null;
 }
 
 export interface Env {

@@ -130,6 +130,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
                 backend,
                 controlFile: controlPath(dir),
                 leaseChecks: true,
+                probe: true,
               },
             });
           else if (m.type === 'started')

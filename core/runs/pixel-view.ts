@@ -24,6 +24,8 @@ export const RETRIEVAL_FRAMES = 2000;
 
 export class RunPixelViews {
   private probeCache: ProbeDecoder | null = null;
+  /** `trained` of the stored probe the cache holds. */
+  private probeTrained: string | null = null;
   private retrievalCache: FrameRetrieval | null = null;
 
   constructor(readonly opened: OpenedRun) {}
@@ -51,7 +53,17 @@ export class RunPixelViews {
   }
 
   probe(): ProbeDecoder {
-    this.probeCache ??= loadRunProbe(this.opened);
+    // The probe may be retrained by another process (a probe job, the trainer after a run): reload when the
+    // stored one is not the one cached.
+    const trained = readProbeMeta(this.opened.dir)?.trained ?? null;
+    if (this.probeCache && trained !== this.probeTrained) {
+      this.probeCache.dispose();
+      this.probeCache = null;
+    }
+    if (!this.probeCache) {
+      this.probeCache = loadRunProbe(this.opened);
+      this.probeTrained = trained;
+    }
     return this.probeCache;
   }
 

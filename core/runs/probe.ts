@@ -8,7 +8,7 @@ import { ProbeDecoder, probeConfig, type ProbeConfig } from '../models/probe-dec
 import { writeJsonAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../util/errors.ts';
 import { buildFeatureBank } from './feature-bank.ts';
-import type { OpenedRun } from './load.ts';
+import { openRunModel, type OpenedRun } from './load.ts';
 
 /**
  * A run's probe decoder (core/models/probe-decoder.ts), kept in the run folder as its own checkpoint group,
@@ -96,4 +96,42 @@ export function loadRunProbe(opened: OpenedRun, model: LoadedModel = opened.mode
     tf.dispose(Object.values(tensors));
   }
   return probe;
+}
+
+/** The probe preset that goes with a run's preset: a debug run gets the debug probe (seconds), others 'small'. */
+export function probePresetFor(runPreset: string): string {
+  return /debug/.test(runPreset) ? 'debug' : 'small';
+}
+
+/**
+ * After a run finished training (the trainer worker, TrainJob.probe; on in the workbench): a model that decodes
+ * no pixels gets its probe decoder trained on the final checkpoint, so the Dream Lab shows its dreams through it
+ * without a manual `oneiro probe`. Runs in the trainer's process, never on the host's or the dream server's event
+ * loop. Returns null, saying why on `log`, when there is nothing to probe (a decoder of its own, no latent view).
+ */
+export async function trainProbeAfterRun(
+  runDir: string,
+  opts: { backend?: string; log?: (line: string) => void } = {},
+): Promise<ProbeMeta | null> {
+  const log = opts.log ?? (() => {});
+  const opened = await openRunModel(runDir, { ...(opts.backend ? { backend: opts.backend } : {}), warn: log });
+  try {
+    if (opened.model.pixels === 'decoder') return null;
+    if (!opened.model.latent) {
+      log(`no probe decoder: the ${opened.config.family} model exposes no latent view to decode`);
+      return null;
+    }
+    const preset = probePresetFor(opened.config.preset);
+    log(
+      `the model decodes no pixels: training its probe decoder (preset ${preset}) on checkpoint step ${opened.checkpoint.globalStep}`,
+    );
+    const t0 = performance.now();
+    const meta = await trainRunProbe(opened, { preset });
+    log(
+      `probe decoder trained: ${meta.config.steps} steps on ${meta.frames} frames, pixel MSE ${meta.loss.toFixed(5)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
+    return meta;
+  } finally {
+    opened.model.dispose();
+  }
 }

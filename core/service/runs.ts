@@ -439,7 +439,7 @@ export class RunService {
         if (m.type === 'ready')
           a.handle.send({
             type: 'start',
-            job: { kind: 'train', workspace: this.workspace, runId, resume, controlFile: a.controlFile },
+            job: { kind: 'train', workspace: this.workspace, runId, resume, controlFile: a.controlFile, probe: true },
           });
         else if (m.type === 'started') {
           a.started = true;

@@ -8,6 +8,7 @@ import { getEnvSpec, listEnvs } from '../envs/registry.ts';
 import { familyDescriptions, getFamily } from '../models/registry.ts';
 import { initBackend, type BackendInfo } from '../tensor/backend.ts';
 import type { WorkerLauncher } from '../trainer/launcher.ts';
+import { ProbeJobs } from './probe-jobs.ts';
 import { findChromium, findElectron, type Found } from './availability.ts';
 import { DatasetService } from './datasets.ts';
 import { DreamService } from '../runs/dreams.ts';
@@ -77,6 +78,8 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     opts.dreamsIn === 'host'
       ? new DreamService(workspace)
       : new DreamWorkerClient(workspace, opts.launcher, opts.backend, (l) => console.error(`oneiro dreams: ${l}`));
+  // Probe decoders train in their own worker (probe-jobs.ts): never in the dream server, never on the host's loop.
+  const probes = new ProbeJobs(workspace, opts.launcher, opts.backend, (l) => console.error(`oneiro probe: ${l}`));
   const queue = new QueueService(workspace, runs, opts.env ?? process.env, (l) => console.error(`oneiro queue: ${l}`));
   const queueReady = opts.runLauncher ? Promise.resolve() : queue.init(opts.queueUrl);
   // runs:eval replies by run (latest checkpoint step and measures), for the Sweeps view's final metrics.
@@ -215,8 +218,17 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       return r;
     },
     async runProbe(req) {
-      if (opts.dreamsIn === 'host') await hostBackend();
-      return dreams.probe(req);
+      if (opts.dreamsIn === 'host') {
+        await hostBackend();
+        return dreams.probe(req);
+      }
+      const describe = () => dreams.probe({ ...req, train: false });
+      if (req.train) {
+        // The run must exist and have a checkpoint (the same errors as without training) before a process starts.
+        await describe();
+        await probes.train(req.runId, req.steps);
+      }
+      return describe();
     },
     async dreamOpenLoop(req) {
       if (opts.dreamsIn === 'host') await hostBackend();
@@ -282,6 +294,7 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
     queueReady,
     async close() {
       await queueReady;
+      probes.close();
       await Promise.all([runs.close(), dreams.close()]);
       await queue.close();
     },

@@ -79,6 +79,21 @@ async function run(job: Job): Promise<void> {
         if (existsSync(job.controlFile)) controller.abort();
       },
     });
+    if (r.state === 'completed' && job.probe) {
+      // The run is complete and its checkpoint written; a failed probe leaves it so and is said in the log.
+      const { trainProbeAfterRun } = await import('../runs/probe.ts');
+      try {
+        await trainProbeAfterRun(runDirOf(job.workspace, job.runId), {
+          backend,
+          log: (line) => port.send({ type: 'log', line }),
+        });
+      } catch (e) {
+        port.send({
+          type: 'log',
+          line: `probe decoder not trained: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
+        });
+      }
+    }
     if (r.state === 'completed') done('finished', null);
     else if (r.state === 'failed') done('failed', r.message ?? 'training failed');
     else done('stopped', r.message ?? null);
@@ -111,6 +126,29 @@ async function run(job: Job): Promise<void> {
     };
     port.send({ type: 'started', backend });
     return; // serves calls until the host stops it
+  }
+  if (job.kind === 'probe') {
+    const { initBackend } = await import('../tensor/backend.ts');
+    const { openRunModel } = await import('../runs/load.ts');
+    const { runDirOf } = await import('../runs/run-dir.ts');
+    const { trainRunProbe } = await import('../runs/probe.ts');
+    const backend = (await initBackend(job.backend)).name;
+    port.send({ type: 'started', backend });
+    const opened = await openRunModel(runDirOf(job.workspace, job.runId), {
+      backend,
+      warn: (line) => port.send({ type: 'log', line }),
+    });
+    try {
+      const meta = await trainRunProbe(opened, job.steps ? { overrides: { steps: job.steps } } : {});
+      port.send({
+        type: 'log',
+        line: `probe decoder trained: ${meta.config.steps} steps on ${meta.frames} frames, pixel MSE ${meta.loss.toFixed(5)}`,
+      });
+    } finally {
+      opened.model.dispose();
+    }
+    done('finished', null);
+    return;
   }
   if (job.kind === 'import') {
     const { importIntoDataset } = await import('../data/dataset-import.ts');

@@ -29,6 +29,21 @@ export const TrainJob = z.strictObject({
    * job's lock is still this worker's, and stops without writing when it is not (never two writers).
    */
   leaseChecks: z.boolean().optional(),
+  /**
+   * After a completed run whose model decodes no pixels, train its probe decoder in this process (the workbench
+   * sets it, so the Dream Lab can show a contrastive or prototype run at once; core/runs/probe.ts).
+   */
+  probe: z.boolean().optional(),
+});
+
+/** Trains a run's probe decoder on its latest checkpoint (runs:probe with train), away from the dream server. */
+export const ProbeJob = z.strictObject({
+  kind: z.literal('probe'),
+  workspace: z.string().min(1),
+  runId: z.string().min(1),
+  /** Optimiser steps (default: the probe preset's). */
+  steps: z.number().int().positive().optional(),
+  backend: z.string().optional(),
 });
 
 export const CollectJob = z.strictObject({
@@ -58,12 +73,13 @@ export const DreamJob = z.strictObject({
   backend: z.string().optional(),
 });
 
-export const Job = z.discriminatedUnion('kind', [TrainJob, CollectJob, ImportJob, DreamJob]);
+export const Job = z.discriminatedUnion('kind', [TrainJob, CollectJob, ImportJob, DreamJob, ProbeJob]);
 export type Job = z.infer<typeof Job>;
 export type TrainJob = z.infer<typeof TrainJob>;
 export type CollectJob = z.infer<typeof CollectJob>;
 export type ImportJob = z.infer<typeof ImportJob>;
 export type DreamJob = z.infer<typeof DreamJob>;
+export type ProbeJob = z.infer<typeof ProbeJob>;
 
 export const DREAM_METHODS = [
   'openloop',

@@ -71,6 +71,31 @@ test('train --set and --config: overrides reach the run config; bad ones are ref
   }
 });
 
+test('train --probe trains the probe decoder of a run that decodes no pixels once training completes', () => {
+  const { workspace: ws, dataset } = collectWorkspace({ env: 'cartpole-swingup', episodes: 3, size: 32, maxSteps: 20 });
+  try {
+    const base = ['train', '--model', 'rssm', '--dataset', dataset, '--preset', 'debug', '--steps', '2'];
+    const tiny = ['--set', 'train.batch=2', '--set', 'train.length=8', '--json'];
+    let r = cli(ws, ...base, '--set', 'objective=contrastive', ...tiny, '--probe');
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const out = JSON.parse(oneLine(r.stdout).at(-1)!);
+    assert.equal(out.probe.steps, 20, "the debug run's probe preset");
+    const meta = JSON.parse(readFileSync(join(ws, 'runs', out.run, 'probe', 'probe.json'), 'utf8'));
+    assert.deepEqual([meta.checkpointStep, meta.loss], [2, out.probe.loss]);
+    // A reconstructing run has its own decoder: --probe trains nothing, and without --probe nothing either.
+    r = cli(ws, ...base, ...tiny, '--probe');
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const rec = JSON.parse(oneLine(r.stdout).at(-1)!);
+    assert.equal(rec.probe, undefined);
+    assert.equal(existsSync(join(ws, 'runs', rec.run, 'probe')), false);
+    r = cli(ws, ...base, '--set', 'objective=contrastive', ...tiny);
+    const plain = JSON.parse(oneLine(r.stdout).at(-1)!);
+    assert.equal(existsSync(join(ws, 'runs', plain.run, 'probe')), false, 'no probe without --probe');
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
+
 test('a train that fails after its run folder was made (a one-episode dataset) removes the folder', () => {
   const { workspace: ws, dataset } = collectWorkspace({ env: 'car-racing', episodes: 1, size: 32, maxSteps: 12 });
   try {

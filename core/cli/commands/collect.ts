@@ -16,6 +16,7 @@ import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
 import { COLLECT_BOUNDS } from '../../contract/schemas.ts';
 import { COLLECT_RECIPES } from '../collect-recipes.ts';
+import { loadBackgroundFrames } from '../../media/background-frames.ts';
 
 export const summary = 'collect real episodes from a built-in environment into a dataset';
 
@@ -35,8 +36,10 @@ const HELP = `usage: oneiro collect --env NAME --episodes N --dataset NAME [opti
   --size PX          frame size, 8 to ${COLLECT_BOUNDS.size} (default: the env's, 64 for most)
   --max-steps N      cut episodes after N steps, at most ${COLLECT_BOUNDS.maxSteps} (default: the env's time limit)
   --action-repeat K  override the env's action repeat
-  --background B     ${BACKGROUNDS.join(' | ')}: what is drawn behind the bodies (default plain; the distractors
-                     noise and video exist on cartpole-swingup and pendulum-swingup)
+  --background B     ${BACKGROUNDS.join(' | ')} | video:PATH: what is drawn behind the bodies (default plain; the
+                     distractors exist on cartpole-swingup and pendulum-swingup). video is a procedural moving
+                     texture; video:PATH plays your clip instead: a folder of images (in name order) or an animated
+                     GIF/WebP, resized to the frame size and cycled from a start frame drawn from each episode's seed
   --workspace DIR  --json`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -86,15 +89,23 @@ export async function run(argv: string[]): Promise<number> {
     values['max-steps'] === undefined
       ? undefined
       : intFlag('max-steps', values['max-steps'], 0, 1, COLLECT_BOUNDS.maxSteps);
-  const background = values.background ?? 'plain';
+  const given = values.background ?? 'plain';
+  // video:PATH = the user's clip; the frames are read (asynchronously, with sharp) before the env is made.
+  const clipPath = given.startsWith('video:') ? given.slice('video:'.length) : null;
+  const background = clipPath !== null ? 'video' : given;
   if (!isBackground(background))
-    throw new UserError(`--background must be one of ${BACKGROUNDS.join(', ')}, got '${background}'`);
+    throw new UserError(`--background must be one of ${BACKGROUNDS.join(', ')} or video:PATH, got '${given}'`);
+  if (clipPath === '')
+    throw new UserError(`--background video:PATH needs a path after 'video:' (a folder of images or a GIF/WebP)`);
+  const backgroundFrames = clipPath !== null ? await loadBackgroundFrames(clipPath, size) : null;
   const env = spec.make({
     size,
     actionRepeat,
     background,
+    backgroundFrames,
     ...(requested !== undefined ? { maxSteps: requested } : {}),
   });
+  const backgroundSource = backgroundFrames?.source ?? null;
   const maxSteps = env.options?.maxSteps ?? requested ?? spec.defaults.maxSteps;
   const rng = new Rng(seed);
   const policy = makePolicy(values.policy, env.actionSpace, rng.fork());
@@ -108,6 +119,7 @@ export async function run(argv: string[]): Promise<number> {
     maxSteps,
     actionRepeat,
     background,
+    ...(backgroundSource !== null ? { backgroundSource, backgroundFrames: backgroundFrames!.count } : {}),
     at: new Date().toISOString(),
   };
   let ds: Dataset;
@@ -115,11 +127,15 @@ export async function run(argv: string[]): Promise<number> {
     ds = openDataset(ws, name);
     const m = ds.meta;
     // Runs recorded before backgrounds existed drew the plain one.
-    const runs = (m.source.runs as { background?: string }[] | undefined) ?? [];
-    const had = runs.length ? (runs[runs.length - 1].background ?? 'plain') : background;
-    if (had !== background)
+    const runs = (m.source.runs as { background?: string; backgroundSource?: string }[] | undefined) ?? [];
+    const last = runs[runs.length - 1];
+    // A user clip counts as another background than the procedural video and than another clip.
+    const label = (bg: string, src: string | null | undefined) => (src ? `video:${src}` : bg);
+    const had = last ? label(last.background ?? 'plain', last.backgroundSource) : null;
+    const now = label(background, backgroundSource);
+    if (had !== null && had !== now)
       throw new UserError(
-        `dataset '${name}' was collected with background '${had}'; collecting with '${background}' would mix them. Choose another --dataset name.`,
+        `dataset '${name}' was collected with background '${had}'; collecting with '${now}' would mix them. Choose another --dataset name.`,
       );
     const same =
       m.env === spec.name &&

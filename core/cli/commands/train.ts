@@ -3,6 +3,7 @@ import { Progress } from '../progress.ts';
 import { initBackend } from '../../tensor/backend.ts';
 import { familyNames, getFamily } from '../../models/registry.ts';
 import { createRun, trainRun } from '../../runs/trainer.ts';
+import { trainProbeAfterRun } from '../../runs/probe.ts';
 import { readRunConfig, resolveRunDir } from '../../runs/run-dir.ts';
 import { isUserError, UserError } from '../../util/errors.ts';
 import { rmSync } from 'node:fs';
@@ -38,6 +39,8 @@ async function help(): Promise<string> {
   --checkpoint-every N   steps between checkpoints (default 200)
   --replay-cache-mb N    memory cap of the episodes a dataset run streams through the replay (rssm; default 256)
   --resume RUN       continue a run from its latest checkpoint with its own config
+  --probe            when training completes and the model decodes no pixels (a contrastive or prototype RSSM),
+                     train its probe decoder too (as 'oneiro probe RUN'; the workbench always does)
   --backend B        wasm | cpu | node | node-gpu (default: the best available; resume: the run's)
   --workspace DIR  --json (print {"run": ID, ...} at the end)
 
@@ -62,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
       'checkpoint-every': { type: 'string' },
       'replay-cache-mb': { type: 'string' },
       resume: { type: 'string' },
+      probe: { type: 'boolean', default: false },
       set: { type: 'string', multiple: true },
       config: { type: 'string' },
     },
@@ -192,6 +196,15 @@ export async function run(argv: string[]): Promise<number> {
   }
   (bar as Progress | null)?.tick(1, info);
   (bar as Progress | null)?.finish(info);
+  const probe =
+    values.probe && result.state === 'completed'
+      ? await trainProbeAfterRun(dir, {
+          ...(values.backend ? { backend: values.backend } : {}),
+          log: (m) => {
+            if (!values.json) process.stderr.write(`${m}\n`);
+          },
+        })
+      : null;
   const out = {
     run: config.id,
     dir,
@@ -200,6 +213,7 @@ export async function run(argv: string[]): Promise<number> {
     totalSteps: result.totalSteps,
     ...(result.message ? { message: result.message } : {}),
     last: lastMetrics,
+    ...(probe ? { probe: { steps: probe.config.steps, frames: probe.frames, loss: probe.loss } } : {}),
   };
   if (values.json) console.log(JSON.stringify(out));
   else

@@ -132,6 +132,20 @@ export const rssmConfigSchema = z
         message: `must be < train.length (${c.train.length}): the prototype losses drop the first warmUp steps`,
       });
     }
+    if (c.objective === 'contrastive' && c.contrastive.critic === 'prior') {
+      if (c.rssm.latent.kind !== 'gaussian')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['contrastive', 'critic'],
+          message: `'prior' (TPC's prior density of the perturbed posterior mean) needs rssm.latent.kind 'gaussian', got '${c.rssm.latent.kind}'; use critic 'features'`,
+        });
+      if (c.contrastive.warmUp >= c.train.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['contrastive', 'warmUp'],
+          message: `must be < train.length (${c.train.length}): the prior critic drops the first warmUp steps`,
+        });
+    }
     if (c.planner.topK > c.planner.candidates) {
       ctx.addIssue({
         code: 'custom',

@@ -110,7 +110,18 @@ export function computeLosses(
   const feat = seqFeatures(post);
   onPosterior?.(post);
   const n = feat.shape[0];
-  const terms: LossTerms = objectiveOf(c).terms({ params: p, targets, config: c, batch, embed, feat, updates });
+  const terms: LossTerms = objectiveOf(c).terms({
+    params: p,
+    targets,
+    config: c,
+    batch,
+    embed,
+    feat,
+    post,
+    prior,
+    seeds,
+    updates,
+  });
   terms.reward = {
     value: tf.mean(normalNll(mlpScalar(p, 'reward', c, feat), tf.reshape(batch.reward, [n]))) as tf.Scalar,
     scale: L.rewardScale,

@@ -106,7 +106,10 @@ test('oneiro collect --background passes it to the env and records it; a bad val
     assert.notDeepEqual(ev.image, ep.image, 'but other pixels');
     const bad = oneiro(...common, '--dataset', 'x', '--background', 'tv');
     assert.equal(bad.code, 2);
-    assert.match(bad.err.trim(), /^oneiro collect: --background must be one of plain, noise, video, got 'tv'$/);
+    assert.match(
+      bad.err.trim(),
+      /^oneiro collect: --background must be one of plain, noise, video or video:PATH, got 'tv'$/,
+    );
     const mix = oneiro(...common, '--dataset', 'v', '--background', 'noise');
     assert.notEqual(mix.code, 0);
     assert.match(mix.err, /collected with background 'video'; collecting with 'noise' would mix them/);

@@ -19,7 +19,7 @@ test('the registry lists the built-ins with docs, spaces and defaults', () => {
     assert.ok(s.actionSpace);
     assert.ok(s.defaults.size > 0 && s.defaults.actionRepeat >= 1 && s.defaults.maxSteps >= 1);
   }
-  const plain = { background: 'plain' };
+  const plain = { background: 'plain', backgroundFrames: null };
   assert.deepEqual(getEnvSpec('car-racing').defaults, { size: 64, actionRepeat: 1, maxSteps: 1000, ...plain });
   assert.deepEqual(getEnvSpec('cartpole-swingup').defaults, { size: 64, actionRepeat: 8, maxSteps: 125, ...plain });
   assert.deepEqual(getEnvSpec('shapes-2d').defaults, { size: 50, actionRepeat: 1, maxSteps: 100, ...plain });

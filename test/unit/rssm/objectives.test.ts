@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
-import { infoNceLoss } from '../../../core/models/rssm/objectives/contrastive.ts';
+import { contrastive, infoNceLoss, priorCriticLoss } from '../../../core/models/rssm/objectives/contrastive.ts';
+import { SeedStream } from '../../../core/models/rssm/seed-stream.ts';
 import {
   emaUpdate,
   l2Normalize,
@@ -12,8 +13,15 @@ import {
   prototypes,
 } from '../../../core/models/rssm/objectives/prototypes.ts';
 import { drawShifts, translateFrame, twoShiftedViews } from '../../../core/models/rssm/objectives/views.ts';
-import { rssmConfig, withActionDim } from '../../../core/models/rssm/config.ts';
-import { createRssmModel, disposeRssmModel, trainStep } from '../../../core/models/rssm/world-model.ts';
+import { parseRssmConfig, rssmConfig, withActionDim } from '../../../core/models/rssm/config.ts';
+import {
+  computeLosses,
+  createRssmModel,
+  disposeRssmModel,
+  observeBatch,
+  trainStep,
+} from '../../../core/models/rssm/world-model.ts';
+import type { GaussianDist } from '../../../core/models/rssm/distributions.ts';
 import { Rng } from '../../../core/util/rng.ts';
 import { disposeBatch, randomBatch } from './helpers.ts';
 
@@ -41,6 +49,46 @@ test('InfoNCE over all B·T pairs of the batch matches numpy (CVRL ContrastiveOb
   const f = F.infonce;
   const loss = tf.tidy(() => infoNceLoss(t2(f.z), t2(f.x)).dataSync()[0]);
   close([loss], [f.loss], 1e-5, 'infonce');
+});
+
+test('TPC prior-density critic: InfoNCE over ln p(z̄_b′ | h_b) at each step after warm-up matches numpy', () => {
+  const f = F.tpc;
+  const t3 = (x: number[][][]) => tf.tensor3d(x);
+  const loss = tf.tidy(() => priorCriticLoss(t3(f.zbar), t3(f.mean), t3(f.std), f.warmUp).dataSync()[0]);
+  close([loss], [f.loss], 1e-5, 'tpc');
+  // The warm-up matters: keeping the first step gives another value.
+  const all = tf.tidy(() => priorCriticLoss(t3(f.zbar), t3(f.mean), t3(f.std), 0).dataSync()[0]);
+  assert.ok(Math.abs(all - f.loss) > 1e-3, `warm-up 0 gives ${all}, warm-up 1 ${f.loss}`);
+});
+
+test("contrastive critic 'prior' scores the posterior mean under the model's prior, with no f/g critic", () => {
+  const c = withActionDim(rssmConfig('cvrl-debug', { contrastive: { critic: 'prior' } }), 1);
+  const m = createRssmModel(c, 5);
+  assert.ok(!Object.keys(m.params).some((k) => k.startsWith('contrast/')), 'no critic networks');
+  const batch = randomBatch(4, 6, c.image.size);
+  // seeds null: no latent noise and no perturbation, so the term is the critic of the posterior mean exactly.
+  const [got, want] = tf.tidy(() => {
+    const { post, prior } = observeBatch(m.params, c, batch, null);
+    const q = post.dist as GaussianDist;
+    const p = prior.dist as GaussianDist;
+    const w = priorCriticLoss(q.mean as tf.Tensor3D, p.mean as tf.Tensor3D, p.std as tf.Tensor3D, c.contrastive.warmUp);
+    const l = computeLosses(m.params, c, batch, null, m.targets, 0);
+    return [l.metrics.contrastive_loss.dataSync()[0], w.dataSync()[0]];
+  });
+  close([got], [want], 1e-6, 'contrastive_loss with the prior critic');
+  // In training z̄ = posterior mean + N(0, perturbStd²): no noise at std 0; the noise changes the loss otherwise.
+  const term = (perturbStd: number) =>
+    tf.tidy(() => {
+      const cc = { ...c, contrastive: { ...c.contrastive, perturbStd } };
+      const embed = tf.zeros([4, 6, 1]) as tf.Tensor3D;
+      const { post, prior, feat } = observeBatch(m.params, cc, batch, null);
+      const x = { params: m.params, targets: m.targets, config: cc, batch, embed, feat, post, prior, updates: 0 };
+      return contrastive.terms({ ...x, seeds: new SeedStream(7) }).contrastive.value.dataSync()[0];
+    });
+  close([term(0)], [want], 1e-6, 'perturbStd 0');
+  assert.ok(Math.abs(term(0.2) - want) > 1e-5, `perturbStd 0.2 gives ${term(0.2)} vs ${want} without noise`);
+  disposeBatch(batch);
+  disposeRssmModel(m);
 });
 
 test('Sinkhorn-Knopp matches numpy; columns sum to 1 and, with many iterations, rows to N/K', () => {
@@ -150,9 +198,14 @@ test('bilinear translation with edge fill matches numpy, and a sequence has one 
   }
 });
 
-for (const objective of ['contrastive', 'prototypes'] as const) {
-  test(`rssm train step (${objective}): its terms are logged, loss decreases, no decoder, numTensors flat`, async () => {
-    const c = withActionDim(rssmConfig('debug', { objective }), 1);
+for (const [objective, critic] of [
+  ['contrastive', 'features'],
+  ['contrastive', 'prior'],
+  ['prototypes', 'features'],
+] as const) {
+  const what = objective === 'contrastive' ? `${objective}, critic ${critic}` : objective;
+  test(`rssm train step (${what}): its terms are logged, loss decreases, no decoder, numTensors flat`, async () => {
+    const c = withActionDim(rssmConfig('debug', { objective, contrastive: { critic } }), 1);
     const m = createRssmModel(c, 3);
     assert.ok(!Object.keys(m.params).some((k) => k.startsWith('dec/')), 'no pixel decoder is built');
     const batch = randomBatch(4, 8, c.image.size);
@@ -239,6 +292,27 @@ test('bad objective settings are one-line errors naming the field', () => {
   check({ objective: 'prototypes', prototypes: { warmUp: 16 } }, /prototypes\.warmUp: must be < train\.length \(16\)/);
   check({ prototypes: { count: 1e9 } }, /prototypes\.count: .*too large/);
   check({ contrastive: { units: 0 } }, /contrastive\.units/);
+  check({ contrastive: { critic: 'energy' } }, /contrastive\.critic: .*features.*prior/);
+  const discrete = { rssm: { latent: { kind: 'discrete', groups: 4, classes: 4, unimix: 0 } } };
+  check(
+    { objective: 'contrastive', contrastive: { critic: 'prior' }, ...discrete },
+    /contrastive\.critic: 'prior' .*needs rssm\.latent\.kind 'gaussian', got 'discrete'/,
+  );
+  check(
+    { objective: 'contrastive', contrastive: { critic: 'prior', warmUp: 16 } },
+    /contrastive\.warmUp: must be < train\.length \(16\)/,
+  );
+  // A discrete latent with CVRL's feature critic stays valid, and so does a config written before the option.
+  assert.equal(rssmConfig('cvrl-debug', discrete as never).contrastive.critic, 'features');
+  const old = { ...rssmConfig('cvrl-debug'), contrastive: { units: 32, obsUnits: 64, scale: 1 } };
+  assert.deepEqual(parseRssmConfig(old).contrastive, {
+    units: 32,
+    obsUnits: 64,
+    scale: 1,
+    critic: 'features',
+    perturbStd: 0.2,
+    warmUp: 1,
+  });
 });
 
 test('the model loss is Σ scale · value over the named terms of every objective', () => {

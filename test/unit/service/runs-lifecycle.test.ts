@@ -63,6 +63,8 @@ test('start: the trainer is told its job after it greets; "started" makes the ru
   assert.equal(start.job.runId, 'r');
   assert.equal(start.job.resume, false);
   assert.ok(start.job.controlFile);
+  // The workbench asks for the probe decoder after training (used when the model decodes no pixels).
+  assert.equal(start.job.probe, true);
   w.say({ type: 'started', backend: 'cpu' });
   assert.equal(runs.summary('r').status, 'running');
   assert.throws(

@@ -12,6 +12,10 @@ export const OBJECTIVES = ['reconstruction', 'contrastive', 'prototypes'] as con
 export type ObjectiveKind = (typeof OBJECTIVES)[number];
 export const objectiveSchema = z.enum(OBJECTIVES);
 
+/** Critics of the contrastive objective: CVRL's learned features, or TPC's prior density (mission-anchors §1.7). */
+export const CRITICS = ['features', 'prior'] as const;
+export type ContrastiveCritic = (typeof CRITICS)[number];
+
 export const contrastiveSchema = z.strictObject({
   /** Width of f's hidden and output layers and of g's output (CVRL: deter_size). */
   units: int(1, 8192),
@@ -19,6 +23,16 @@ export const contrastiveSchema = z.strictObject({
   obsUnits: int(1, 8192),
   /** Scale of the InfoNCE term in the model loss (CVRL: 1, it replaces the image log-likelihood). */
   scale: real(0, 1e4),
+  /**
+   * The critic that scores a (state, observation) pair: 'features' is CVRL's f(feat)·g(embed); 'prior' is TPC's
+   * prior density ln p(z̄ | h) of the perturbed posterior mean under the prior predicted from h (Gaussian latents).
+   * Defaults keep configs written before the option valid.
+   */
+  critic: z.enum(CRITICS).default('features'),
+  /** Std of the noise added to the posterior mean for the prior critic (TPC perturb_std 0.2). */
+  perturbStd: real(0, 10).default(0.2),
+  /** Leading time steps dropped from the prior critic's InfoNCE (TPC warm_up 1; unused by 'features'). */
+  warmUp: int(0, 4096).default(1),
 });
 
 export const prototypesSchema = z.strictObject({
@@ -48,7 +62,9 @@ export type ContrastiveConfig = z.infer<typeof contrastiveSchema>;
 export type PrototypesConfig = z.infer<typeof prototypesSchema>;
 
 // Yusufma03/CVRL cvrl.py: ContrastiveObsModel(deter_size, 2·deter_size) with deter_size 200.
-export const CONTRASTIVE_CVRL: ContrastiveConfig = { units: 200, obsUnits: 400, scale: 1 };
+// TPC's perturb_std 0.2 and warm_up 1 (fdeng18/dreamer-pro TPC/dreamerv2/configs.yaml) ride along for critic 'prior'.
+const TPC_CRITIC = { critic: 'features', perturbStd: 0.2, warmUp: 1 } as const;
+export const CONTRASTIVE_CVRL: ContrastiveConfig = { units: 200, obsUnits: 400, scale: 1, ...TPC_CRITIC };
 // fdeng18/dreamer-pro DreamerPro/dreamerv2/configs.yaml (defaults + dmc): rssm num_prototypes 2500, proto 32,
 // temperature 0.1, sinkhorn_eps 0.0125 (dmc), sinkhorn_iters 3, warm_up 1; freeze_prototypes_iters 10000;
 // ema_update_fraction 0.05 every update; aug max_delta 3; loss_scales swav/temp/norm 1 (norm_off sets norm 0).
@@ -73,8 +89,8 @@ export const PROTOTYPES_DREAMERPRO: PrototypesConfig = {
  */
 export const PROTOTYPES_SMALL: PrototypesConfig = { ...PROTOTYPES_DREAMERPRO, count: 500, freezeIters: 300 };
 export const PROTOTYPES_DEBUG: PrototypesConfig = { ...PROTOTYPES_DREAMERPRO, count: 64, dim: 16, freezeIters: 10 };
-export const CONTRASTIVE_SMALL: ContrastiveConfig = { units: 64, obsUnits: 128, scale: 1 };
-export const CONTRASTIVE_DEBUG: ContrastiveConfig = { units: 32, obsUnits: 64, scale: 1 };
+export const CONTRASTIVE_SMALL: ContrastiveConfig = { units: 64, obsUnits: 128, scale: 1, ...TPC_CRITIC };
+export const CONTRASTIVE_DEBUG: ContrastiveConfig = { units: 32, obsUnits: 64, scale: 1, ...TPC_CRITIC };
 
 /** The objective fields every preset carries (reconstruction by default). */
 export interface ObjectiveFields {

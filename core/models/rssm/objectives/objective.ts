@@ -5,6 +5,8 @@ import type { RssmModelConfig } from '../config.ts';
 import type { SeqBatch } from '../world-model.ts';
 import type { TrainArrays } from '../batch.ts';
 import type { ObjectiveKind } from './config.ts';
+import type { RssmSeq } from '../rssm.ts';
+import type { SeedStream } from '../seed-stream.ts';
 
 /**
  * A representation objective of the RSSM (issue 15): the loss terms that teach the encoder and the latent state what
@@ -31,6 +33,11 @@ export interface ObjectiveInputs {
   embed: tf.Tensor3D;
   /** Posterior features [B·T, F] (rows b·T + t). */
   feat: tf.Tensor2D;
+  /** Posterior and prior states of the batch ([B, T, ...]): TPC's prior critic scores one under the other. */
+  post: RssmSeq;
+  prior: RssmSeq;
+  /** The latent noise stream of this step; null in deterministic evaluation (no perturbation noise then). */
+  seeds: SeedStream | null;
   /** Updates applied before this one (the optimiser's step count): schedules such as a prototype freeze. */
   updates: number;
 }
