@@ -25,9 +25,10 @@ const modelSchema = z.strictObject({
   hiddenDim: int(16, 4096),
   /**
    * Channels of the extractor CNN's hidden layers. Absent: hiddenDim / 16, as train.py ties them (512 → 32). A
-   * reduced hiddenDim must not shrink the extractor with it: at 4 channels (hidden 64) the slots did not bind to
-   * objects (each slot encoded the whole scene, so the per-object action could not move its slot and the
-   * transition learnt nothing over copy-state) where 32 channels bound them; the `small` preset keeps 32.
+   * reduced hiddenDim must not shrink the extractor with it: with 4 channels (hidden 64) the slots bound to
+   * their objects only partly (a moved object's change mostly in other slots, which the per-object action does
+   * not reach), so the transition added little over copy-state; with 32 every slot bound (`npm run eval:cswm`
+   * header). The `small` preset keeps 32.
    */
   extractorChannels: int(1, 1024).optional(),
   /**

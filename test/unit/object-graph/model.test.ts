@@ -52,8 +52,8 @@ test('config: the extractor size, hiddenDim and action split are refused in one 
 });
 
 test("extractor width: the reference ties it to hiddenDim / 16; the small preset keeps the paper's 32 at hidden 64", () => {
-  // hidden 64 / 16 = 4 channels left every slot encoding the whole scene (no slot bound to an object), so the
-  // per-object action could not move its slot and the transition learnt nothing over copy-state.
+  // hidden 64 / 16 = 4 channels bound the slots to their objects only partly, so the per-object action mostly
+  // missed the slot that changed and the transition added little over copy-state (scripts/eval-cswm.ts header).
   assert.equal(extractorChannels(resolveObjectGraphConfigFor({ model: { hiddenDim: 64 } })), 4);
   assert.equal(extractorChannels(objectGraphFamily.resolveConfig('cswm-shapes')), 32);
   const small = objectGraphFamily.resolveConfig('small');
