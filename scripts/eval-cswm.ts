@@ -11,7 +11,8 @@
  * Measured 2026-11-30 (wasm, nice 10, 2 shared cores), defaults below, seed 0, extractor 32 channels: collect 53 s,
  * train 1500 updates 1167 s (load average 8-16), eval 36 s, goal 23 s. Hits@1 / MRR at k = 1: 100.0 / 100.0,
  * k = 5: 99.9 / 99.9, k = 10: 99.3 / 99.6 (paper 100/100, 100/100, 99.9/100); copy-state 99.9 / 100.0, 87.1 / 92.5,
- * 53.0 / 67.0; random 0.1 / 0.75; slot binding 1.00; goal CEM 95 % vs random 0 % (20 trials): PASS.
+ * 53.0 / 67.0; random 0.1 / 0.75; slot binding 1.00; goal CEM 95 % vs random 0 % (20 trials): PASS. With --seed 1
+ * (train 892 s, load 9-10): 100.0 / 99.8 / 97.9 vs copy-state 99.8 / 86.9 / 53.9, binding 1.00, goal CEM 100 %: PASS.
  * Before: the extractor at hidden 64 / 16 = 4 channels. The earlier session's run (load 12-17): Hits@1 99.1 / 74.3
  * / 39.8 vs copy-state 99.3 / 75.1 / 42.9, goal CEM 5 %: FAIL. Rerun with --extractor-channels 4 (train 789 s, load
  * 10-12): 100.0 / 83.4 / 53.1 vs copy-state 99.3 / 73.9 / 43.8, goal CEM 35 % vs random 5 %, slot binding 0.35 (a
