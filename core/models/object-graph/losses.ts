@@ -41,6 +41,11 @@ export interface ContrastiveTerms {
   loss: tf.Scalar;
   positive: tf.Scalar;
   negative: tf.Scalar;
+  /**
+   * mean_b d(z_t, z_{t+1}): the positive energy of copying the state (Δz = 0). Not part of the loss; a positive
+   * term that stays at this value means the transition predicts nothing the encoder did not already give.
+   */
+  copy: tf.Scalar;
 }
 
 /** The hinge loss from encoded states z_t, predicted Δz_t, encoded z_{t+1} and the negatives' permutation. */
@@ -55,6 +60,7 @@ export function contrastiveLoss(
   return tf.tidy(() => {
     const positive = tf.mean(energy(tf.add(z, delta), zNext, sigma)) as tf.Scalar;
     const negative = tf.mean(tf.relu(tf.sub(hinge, energy(z, permuteRows(z, perm), sigma)))) as tf.Scalar;
-    return { loss: tf.add(positive, negative) as tf.Scalar, positive, negative };
+    const copy = tf.mean(energy(z, zNext, sigma)) as tf.Scalar;
+    return { loss: tf.add(positive, negative) as tf.Scalar, positive, negative, copy };
   });
 }

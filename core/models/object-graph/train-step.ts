@@ -38,7 +38,7 @@ export function objectGraphTrainStep(
       const zNext = encodeObjects(model.og, extractObjects(model.og, c, next, moments));
       const delta = transition(model.og, c, z, action);
       const t = contrastiveLoss(z, delta, zNext, perm, c.loss.sigma, c.loss.hinge);
-      return { loss: t.loss, metrics: { positive: t.positive, negative: t.negative } };
+      return { loss: t.loss, metrics: { positive: t.positive, negative: t.negative, copy: t.copy } };
     }, poison);
     if (r.applied) updateRunningStats(model.og, moments);
     return r;

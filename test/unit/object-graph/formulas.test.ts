@@ -88,7 +88,9 @@ test('energy d = ½σ⁻²·mean_k‖z_k − z′_k‖² and the hinge loss with
   close([t.positive.dataSync()[0]], [M.positive], 1e-5, 'positive term');
   close([t.negative.dataSync()[0]], [M.negative], 1e-5, 'negative term');
   close([t.loss.dataSync()[0]], [M.loss], 1e-5, 'loss');
-  tf.dispose([z, zn, dz, pos, t.loss, t.positive, t.negative]);
+  // The copy-state term (not in the loss): the positive energy with Δz = 0, i.e. mean_b d(z_t, z_{t+1}).
+  close([t.copy.dataSync()[0]], [M.copy], 1e-5, 'copy-state energy');
+  tf.dispose([z, zn, dz, pos, t.loss, t.positive, t.negative, t.copy]);
 });
 
 test('per-object action split: action k·A + a is one-hot a in slot k only (to_one_hot(a, A·K).view(-1, A))', () => {

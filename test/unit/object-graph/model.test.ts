@@ -8,6 +8,7 @@ import { ObjectGraphLatentModel } from '../../../core/models/object-graph/latent
 import { estimateObjectGraphMemory, objectGraphParamCount } from '../../../core/models/object-graph/memory.ts';
 import { estimateBytes } from '../../../core/models/memory.ts';
 import { resolveObjectGraphConfigFor } from './helpers.ts';
+import { extractorChannels } from '../../../core/models/object-graph/config.ts';
 import { Rng } from '../../../core/util/rng.ts';
 import { Adam } from '../../../core/models/nn.ts';
 import { objectGraphTrainStep } from '../../../core/models/object-graph/train-step.ts';
@@ -47,6 +48,27 @@ test('config: the extractor size, hiddenDim and action split are refused in one 
       () => new ObjectGraphModel(resolveObjectGraphConfigFor({}), { kind: 'box', shape: [5], low: [], high: [] }, 0),
     ),
     /got a continuous box: use actionMode 'copy'/,
+  );
+});
+
+test("extractor width: the reference ties it to hiddenDim / 16; the small preset keeps the paper's 32 at hidden 64", () => {
+  // hidden 64 / 16 = 4 channels bound the slots to their objects only partly, so the per-object action mostly
+  // missed the slot that changed and the transition added little over copy-state (scripts/eval-cswm.ts header).
+  assert.equal(extractorChannels(resolveObjectGraphConfigFor({ model: { hiddenDim: 64 } })), 4);
+  assert.equal(extractorChannels(objectGraphFamily.resolveConfig('cswm-shapes')), 32);
+  const small = objectGraphFamily.resolveConfig('small');
+  assert.equal(small.model.hiddenDim, 64);
+  assert.equal(extractorChannels(small), 32);
+  const m = new ObjectGraphModel(small, { kind: 'discrete', n: 20 }, 0);
+  assert.deepEqual(m.og.params['ext/conv1/w'].shape, [10, 10, 3, 32]);
+  assert.deepEqual(m.og.params['ext/conv2/w'].shape, [1, 1, 32, 5]);
+  assert.deepEqual(m.og.params['enc/fc1/w'].shape, [25, 64]);
+  m.dispose();
+  // Given explicitly, hiddenDim need not be a multiple of 16; a width out of range is refused naming the field.
+  assert.equal(extractorChannels(resolveObjectGraphConfigFor({ model: { hiddenDim: 40, extractorChannels: 8 } })), 8);
+  assert.match(
+    refusal(() => resolveObjectGraphConfigFor({ model: { extractorChannels: 0 } })),
+    /model\.extractorChannels/,
   );
 });
 
