@@ -6,8 +6,9 @@
  * to the paper's row. Claim 1: Hits@1 at 1 step >= 99 % on the held-out evaluation episodes; exit 1 if a claim fails.
  * The paper's budget (1000 × 100 training steps, hidden 512, batch 1024, 100 epochs ≈ 9800 updates) does not
  * fit 2 shared CPU cores; the default budget below is stated in the output.
- * Claim 2: Hits@1 at 10 steps above copy-state (the start frame's encoding as the prediction), i.e. the transition
- * adds something. Also printed: the slot binding (does slot k track object k on the evaluation episodes?).
+ * Claim 2: Hits@1 at 10 steps >= 95 % (paper 99.9) and above copy-state (the start frame's encoding as the
+ * prediction), i.e. the transition adds something and carries the objects over 10 steps (a half-bound 4-channel
+ * extractor passes "above copy-state" alone: 53.1 vs 43.8). Also printed: the slot binding (does slot k track object k on the evaluation episodes?).
  * Measured 2026-11-30 (wasm, nice 10, 2 shared cores), defaults below, seed 0, extractor 32 channels: collect 53 s,
  * train 1500 updates 1167 s (load average 8-16), eval 36 s, goal 23 s. Hits@1 / MRR at k = 1: 100.0 / 100.0,
  * k = 5: 99.9 / 99.9, k = 10: 99.3 / 99.6 (paper 100/100, 100/100, 99.9/100); copy-state 99.9 / 100.0, 87.1 / 92.5,
@@ -208,7 +209,7 @@ const hits1 = rows[0].hits;
 // (at 10 steps, where the dynamics matter most); a model whose encoder alone separates states passes the first only.
 const r10 = rows[2];
 const beatsCopy = r10.hits > r10.copyHits;
-const pass = hits1 >= 99 && beatsCopy;
+const pass = hits1 >= 99 && r10.hits >= 95 && beatsCopy;
 const times = {
   collect_s: tCollect,
   train_s: tTrain,
@@ -254,7 +255,7 @@ else {
         `note: at ${r.k} step(s) the model (${r.hits.toFixed(1)} %) does not beat copy-state (${r.copyHits.toFixed(1)} %, the start frame's encoding as the prediction): its transition adds nothing at this budget`,
       );
   console.log(
-    `claim: Hits@1 at 1 step >= 99 % on held-out evaluation episodes, and Hits@1 at 10 steps above copy-state`,
+    `claim: Hits@1 at 1 step >= 99 % on held-out evaluation episodes, and Hits@1 at 10 steps >= 95 % and above copy-state`,
   );
   console.log(
     `verdict: ${pass ? 'PASS' : 'FAIL'} (Hits@1@1 ${hits1.toFixed(2)} %; @10 ${r10.hits.toFixed(1)} % vs copy-state ${r10.copyHits.toFixed(1)} %)`,
