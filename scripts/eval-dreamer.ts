@@ -125,12 +125,15 @@ const result = await trainRun(dir, {
         `step ${m.step}: collected an episode with return ${r.toFixed(1)} (${((Date.now() - t0) / 60000).toFixed(1)} min)`,
       );
     }
-    if (m.step % 50 === 0 && typeof m['model/actor_loss'] === 'number')
+    if (m.step % 25 === 0 && typeof m['model/actor_loss'] === 'number') {
+      const f = (k: string, d = 2) => Number(m[`model/${k}`]).toFixed(d);
       log(
-        `step ${m.step}: model ${Number(m['model/model_loss']).toFixed(1)} reward ${Number(m['model/reward_loss']).toFixed(3)} ` +
-          `actor entropy ${Number(m['model/actor_entropy']).toFixed(2)} imagined return ${Number(m['model/imag_return']).toFixed(2)} ` +
-          `value ${Number(m['model/value_mean']).toFixed(2)}`,
+        `step ${m.step}: model ${f('model_loss', 1)} reward ${f('reward_loss', 3)} ` +
+          `actor entropy ${f('actor_entropy')} |mode| ${f('actor_mode_abs')} sat ${f('actor_mode_sat')} ` +
+          `mode mean ${f('actor_mode_mean')} imagined return ${f('imag_return')} reward ${f('imag_reward')}±${f('imag_reward_std')} ` +
+          `value ${f('value_mean')} actor loss ${f('actor_loss')} grad ${f('actor_grad_norm', 3)} critic loss ${f('critic_loss')}`,
       );
+    }
   },
 });
 clearTimeout(timer);

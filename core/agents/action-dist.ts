@@ -5,9 +5,9 @@ import { stopGradient } from '../tensor/stop-gradient.ts';
  * The actor's action distributions, from the actor network's raw output [N, out]:
  * - 'tanh_normal' (Dreamer v1 models.py ActionDecoder): mean = 5·tanh(μ/5), std = softplus(s + softplus⁻¹(initStd))
  *   + minStd, a = tanh(x) with x ~ N(mean, std) reparameterised; log-prob with the tanh change of variables.
- * - 'trunc_normal' (DreamerV2 nets.py DistLayer): mean = tanh(μ), std = 2·σ(s/2) + minStd, on [−1, 1]. Sampled
- *   as a Normal draw clipped into the box with a straight-through gradient (the SafeTruncatedNormal of
- *   NM512/dreamerv3-torch; tfjs has no implicit-reparameterised truncated normal); exact log-prob and entropy.
+ * - 'trunc_normal' (DreamerV2 nets.py DistLayer): mean = tanh(μ), std = 2·σ(s/2) + minStd, a Normal truncated
+ *   to [−1, 1]: inverse-CDF draws with tfp's implicit reparameterisation gradient (`truncSample`); exact
+ *   log-prob and entropy.
  * - 'onehot' (DreamerV2 dists.py OneHotDist): categorical over n actions, straight-through one-hot samples
  *   (sample + probs − sg(probs)).
  */
@@ -96,17 +96,70 @@ export function sampleAction(d: ActionDist, seed: number): ActionSample {
   }
   const mean = d.a;
   const std = d.b as tf.Tensor2D;
-  const x = tf.add(mean, tf.mul(std, tf.randomNormal(mean.shape, 0, 1, 'float32', seed)));
-  if (d.kind === 'tanh_normal') {
-    const xs = stopGradient(x);
-    const logProb = tf.sum(tf.sub(normalLogProb(xs, mean, std), logTanhJacobian(xs)), -1) as tf.Tensor1D;
-    // −ln π(a(θ)) with the reparameterised draw: a one-sample entropy estimate with a pathwise gradient.
-    const entropy = tf.neg(tf.sum(tf.sub(normalLogProb(x, mean, std), logTanhJacobian(x)), -1)) as tf.Tensor1D;
-    return { action: tf.tanh(x) as tf.Tensor2D, logProb, entropy };
+  if (d.kind === 'trunc_normal') {
+    const action = truncSample(mean, std, seed);
+    return { action, logProb: truncLogProb(d, stopGradient(action)), entropy: truncEntropy(d) };
   }
-  const clipped = tf.clipByValue(x, -1 + 1e-6, 1 - 1e-6);
-  const action = tf.add(x, stopGradient(tf.sub(clipped, x))) as tf.Tensor2D;
-  return { action, logProb: truncLogProb(d, stopGradient(clipped)), entropy: truncEntropy(d) };
+  const x = tf.add(mean, tf.mul(std, tf.randomNormal(mean.shape, 0, 1, 'float32', seed)));
+  const xs = stopGradient(x);
+  const logProb = tf.sum(tf.sub(normalLogProb(xs, mean, std), logTanhJacobian(xs)), -1) as tf.Tensor1D;
+  // −ln π(a(θ)) with the reparameterised draw: a one-sample entropy estimate with a pathwise gradient.
+  const entropy = tf.neg(tf.sum(tf.sub(normalLogProb(x, mean, std), logTanhJacobian(x)), -1)) as tf.Tensor1D;
+  return { action: tf.tanh(x) as tf.Tensor2D, logProb, entropy };
+}
+
+/**
+ * Φ⁻¹(p) for p in (0, 1), forward only: √2·erfinv(2p − 1) with Giles' single-precision erfinv ("Approximating
+ * the erfinv function", GPU Computing Gems 2011), its log term written as ln(4p(1 − p)) so small p keep their
+ * precision. tfjs has no ndtri / erfinv kernel.
+ */
+export function ndtri(p: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const x = tf.sub(tf.mul(p, 2), 1);
+    const w = tf.neg(tf.log(tf.mul(tf.mul(p, 4), tf.sub(1, p))));
+    const horner = (v: tf.Tensor, cs: number[]) =>
+      cs.slice(1).reduce((acc, c) => tf.add(tf.mul(acc, v), c), tf.fill(v.shape, cs[0]));
+    const central = horner(
+      tf.sub(w, 2.5),
+      [
+        2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 2.1858087e-4, -1.25372503e-3, -4.17768164e-3,
+        0.246640727, 1.50140941,
+      ],
+    );
+    const tail = horner(
+      tf.sub(tf.sqrt(w), 3),
+      [
+        -2.00214257e-4, 1.00950558e-4, 1.34934322e-3, -3.67342844e-3, 5.73950773e-3, -7.6224613e-3, 9.43887047e-3,
+        1.00167406, 2.83297682,
+      ],
+    );
+    return tf.mul(tf.mul(tf.where(tf.less(w, 5), central, tail), x), Math.SQRT2);
+  });
+}
+
+/**
+ * A draw of Normal(mean, std) truncated to [−1, 1] (DreamerV2 common/dists.py TruncNormalDist, a tfp
+ * TruncatedNormal): inverse-CDF sampling for the value, and tfp's implicit reparameterisation gradient
+ * (Figurnov et al. 2018) dx/dθ = −(∂F(x; θ)/∂θ) / p(x; θ) for the gradient, written as
+ * x − (F(x; θ) − sg F(x; θ)) / sg p(x; θ). A clipped Normal with a straight-through gradient is not this: it
+ * piles mass onto the bounds and passes dx/dmean = 1 for every draw, however far the std spreads the draws, so
+ * a dynamics gradient could push the mean into the bound while the samples stayed near-uniform.
+ */
+function truncSample(mean: tf.Tensor2D, std: tf.Tensor2D, seed: number): tf.Tensor2D {
+  const m = stopGradient(mean);
+  const s = stopGradient(std);
+  const alpha = (mu: tf.Tensor, sd: tf.Tensor) => ndtr(tf.div(tf.sub(-1, mu), sd));
+  const beta = (mu: tf.Tensor, sd: tf.Tensor) => ndtr(tf.div(tf.sub(1, mu), sd));
+  const u = tf.randomUniform(mean.shape, 1e-6, 1 - 1e-6, 'float32', seed);
+  const lo = alpha(m, s);
+  const z = tf.maximum(tf.sub(beta(m, s), lo), 1e-8);
+  const x = stopGradient(tf.clipByValue(tf.add(m, tf.mul(s, ndtri(tf.add(lo, tf.mul(u, z))))), -1 + 1e-6, 1 - 1e-6));
+  const cdf = tf.div(
+    tf.sub(ndtr(tf.div(tf.sub(x, mean), std)), alpha(mean, std)),
+    tf.maximum(tf.sub(beta(mean, std), alpha(mean, std)), 1e-8),
+  );
+  const density = tf.maximum(tf.div(tf.exp(normalLogProb(x, m, s)), z), 1e-6);
+  return tf.sub(x, tf.div(tf.sub(cdf, stopGradient(cdf)), stopGradient(density))) as tf.Tensor2D;
 }
 
 /** The deterministic action: the squashed mean, the truncated normal's mean, or the argmax one-hot. */

@@ -122,11 +122,11 @@ export class ActorCritic implements Behavior {
     const a = this.actorOpt.step(() => {
       const logps: tf.Tensor1D[] = [];
       const ents: tf.Tensor1D[] = [];
+      const modes: tf.Tensor2D[] = [];
       const policy = (feat: tf.Tensor2D, t: number) => {
-        const s = sampleAction(
-          actorForward(this.actor, c, this.distKind, this.input(stopGradient(feat), ctx)),
-          (actSeed + 7919 * t) >>> 0,
-        );
+        const d = actorForward(this.actor, c, this.distKind, this.input(stopGradient(feat), ctx));
+        const s = sampleAction(d, (actSeed + 7919 * t) >>> 0);
+        modes.push(stopGradient(modeAction(d)));
         logps.push(s.logProb);
         ents.push(s.entropy);
         return s.action;
@@ -173,6 +173,13 @@ export class ActorCritic implements Behavior {
           imag_return: tf.mean(tf.slice(target, [0, 0], [1, N])) as tf.Scalar,
           imag_reward: tf.mean(next(reward)) as tf.Scalar,
           imag_weight: tf.mean(weight) as tf.Scalar,
+          imag_reward_std: tf.sqrt(tf.moments(next(reward)).variance) as tf.Scalar,
+          target_mean: tf.mean(target) as tf.Scalar,
+          // |mode| of the continuous actor's actions, and the share of them within 0.05 of the bound
+          // (a collapsed actor pushes a constant saturated action).
+          actor_mode_abs: tf.mean(tf.abs(tf.stack(modes))) as tf.Scalar,
+          actor_mode_sat: tf.mean(tf.cast(tf.greater(tf.abs(tf.stack(modes)), 0.95), 'float32')) as tf.Scalar,
+          actor_mode_mean: tf.mean(tf.stack(modes)) as tf.Scalar,
         },
       };
     });
