@@ -75,9 +75,10 @@ test('a dream session decodes like decodeLatents, refolds after the weights are 
   for (let t = 0; t < 3; t++) {
     if (t === 2) {
       // New weights under the same names (as a reloaded checkpoint): the session must refold.
-      const half = tf.mul(vae['vae/dec0/w'], 0.5);
-      vae['vae/dec0/w'].assign(half);
-      half.dispose();
+      const w = vae['vae/dec0/w'];
+      const fresh = tf.randomNormal(w.shape, 0, 0.5, 'float32', 9);
+      w.assign(fresh);
+      fresh.dispose();
     }
     const got = session.step(action).frame;
     // The unfolded reference: step the mirror's cell the same way, decode its z without folding.
