@@ -10,6 +10,7 @@ import { conv2dBackpropInputConfig } from './kernels/conv2d-backprop-input.ts';
 import { batchMatMulConfig } from './kernels/batch-mat-mul.ts';
 import { conv2dConfig } from './kernels/conv2d.ts';
 import { tanhConfig } from './kernels/tanh.ts';
+import { identityConfig } from './kernels/identity.ts';
 import { sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -31,6 +32,7 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   sliceConfig,
   splitVConfig,
   unpackConfig,
+  identityConfig,
   tanhConfig,
 ];
 

@@ -88,13 +88,13 @@ export function foldDecoderInput(p: Params, cfg: VaeConfig, prefix = 'vae/'): Fo
     return t;
   });
   const k = cfg.decKernels[0];
-  const c0 = f.shape[2];
+  const c0 = f.shape[2] as number;
   return {
     ...tf.tidy(() => {
       // F as [decDense, k·k·C_0]: columns in (kh, kw, co) order, the order of the deconv's output map.
       const fm = tf.transpose(tf.reshape(f, [k * k * c0, cfg.decDense]));
       return {
-        w: tf.matMul(wIn as tf.Tensor2D, fm),
+        w: tf.matMul(wIn as tf.Tensor2D, fm) as tf.Tensor2D,
         b: tf.add(tf.reshape(tf.matMul(tf.reshape(bIn, [1, -1]), fm), [-1]), tf.tile(b0, [k * k])) as tf.Tensor1D,
       };
     }),

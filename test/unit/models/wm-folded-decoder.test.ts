@@ -38,7 +38,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     randomBiases(vae, rng);
     const folded = foldDecoderInput(vae, cfg);
     for (const n of [1, 3]) {
-      const z = tf.randomNormal([n, cfg.zDim], 0, 1, 'float32', n);
+      const z = tf.randomNormal([n, cfg.zDim], 0, 1, 'float32', n) as tf.Tensor2D;
       const want = decode(vae, cfg, z);
       const got = decodeFolded(vae, cfg, folded, z);
       assert.deepEqual(got.shape, want.shape);
