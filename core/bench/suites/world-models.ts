@@ -146,6 +146,7 @@ async function playFps(ctx: BenchContext, backend: string): Promise<BenchRow> {
   const dreams = new DreamWorkerClient(ws, forkLauncher(), backend);
   const chunk = 20;
   const fps: number[] = [];
+  const roundTrip: number[] = [];
   try {
     await collectJob(
       {
@@ -189,6 +190,12 @@ async function playFps(ctx: BenchContext, backend: string): Promise<BenchRow> {
       for (let i = 0; i < chunk; i++) await step();
       fps.push((chunk * 1000) / (performance.now() - t0));
     }
+    // The same round trip without a dream step (dreams:frame returns the current frame): what the IPC costs.
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      await dreams.frame({ sessionId: first.sessionId });
+      roundTrip.push(performance.now() - t0);
+    }
     ctx.log(`play ${backend}: ${fps.map((f) => f.toFixed(0)).join(' ')} frames/s`);
   } finally {
     await dreams.close();
@@ -199,6 +206,6 @@ async function playFps(ctx: BenchContext, backend: string): Promise<BenchRow> {
     backend,
     median: median(fps),
     unit: 'frames/s',
-    note: `${ctx.steps} chunks of ${chunk} dreams:step calls to the dream server process, default preset ${PRESETS.default.vae.imageSize}×${PRESETS.default.vae.imageSize}, batch 1`,
+    note: `${ctx.steps} chunks of ${chunk} dreams:step calls to the dream server process (a dreams:frame round trip alone: ${median(roundTrip).toFixed(1)} ms), default preset ${PRESETS.default.vae.imageSize}×${PRESETS.default.vae.imageSize}, batch 1`,
   };
 }
