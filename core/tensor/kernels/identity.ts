@@ -8,7 +8,10 @@ import { wasmKernel, type WasmBackendLike } from './wasm-call.ts';
  * gradient (Engine.saveTensorsForBackwardMode: the outputs of sigmoid, tanh, exp, …), so wasm's copy
  * ran once per activation per step: about 1000 copies in one 16 × 50 MDN-RNN update (issue 17).
  * Sharing is safe because no kernel writes into an existing tensor's memory: every op makes a new output
- * and Variable.assign swaps data ids.
+ * and Variable.assign swaps data ids. It does let one id reach wasm's BatchMatMul at two shapes (a saved
+ * activation, then its reshape), which that kernel's id-keyed operator cache cannot take: Scope.rightOperand
+ * (wasm-call.ts) guards it (test/unit/tensor/matmul-operand-cache.test.ts; without it the object-graph
+ * model's tests crash with memory access out of bounds).
  */
 function identityWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
   const x = (args.inputs as { x: TensorInfo }).x;
