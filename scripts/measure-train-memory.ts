@@ -53,12 +53,18 @@ await session.beginPhase(spec.name, signal);
 const heapInit = wasmHeapBytes();
 const steps = Number(stepsArg);
 let peakTensorBytes = 0;
+const stepSeconds: number[] = [];
 for (let i = 0; i < steps; i++) {
+  const t0 = performance.now();
   const prof = await tf.profile(async () => {
     await session.step({ phase, step: i, globalStep: i, rng: new Rng(i), poison: false, signal });
   });
+  stepSeconds.push((performance.now() - t0) / 1e3);
   peakTensorBytes = Math.max(peakTensorBytes, prof.peakBytes);
+  // One line per step on stderr, so a long run can be followed (the JSON summary comes at the end).
+  console.error(`step ${i}: ${stepSeconds[i].toFixed(1)} s, heap ${(wasmHeapBytes()! / 2 ** 20).toFixed(0)} MiB`);
 }
+const sorted = [...stepSeconds].sort((a, b) => a - b);
 const heap = wasmHeapBytes()!;
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 console.log(
@@ -79,6 +85,12 @@ console.log(
     estimate: mib(estimateBytes(est)),
     ratioHeapActivations: ((heap - (heap0 ?? 0) - 16 * est.params) / (4 * est.activations)).toFixed(2),
     ratioPeakTensorActivations: (peakTensorBytes / (4 * est.activations)).toFixed(2),
+    steps,
+    // The first step also warms up kernels; the median is the steady state.
+    secondsPerStepMedian: sorted[Math.floor(sorted.length / 2)].toFixed(1),
+    secondsFirstStep: stepSeconds[0].toFixed(1),
+    // maxRSS is in KiB (node's process.resourceUsage): the process's peak resident set, heap included.
+    peakRss: mib(process.resourceUsage().maxRSS * 1024),
   }),
 );
 session.dispose();

@@ -10,6 +10,7 @@ import { conv2dBackpropInputConfig } from './kernels/conv2d-backprop-input.ts';
 import { batchMatMulConfig } from './kernels/batch-mat-mul.ts';
 import { conv2dConfig } from './kernels/conv2d.ts';
 import { tanhConfig } from './kernels/tanh.ts';
+import { identityConfig } from './kernels/identity.ts';
 import { sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -18,9 +19,9 @@ import { UserError } from '../util/errors.ts';
  * Conv2DBackpropFilter (missing in wasm), a faster Conv2DBackpropInput, BatchMatMul with
  * explicit transposes, UnsortedSegmentSum (missing; gather's gradient), Conv2D with a fix
  * for 'same' padding, Slice/SplitV/Unpack that do not copy their whole input first,
- * and a vectorised Tanh. (An Identity that shared its input's data instead of copying it was withdrawn: together
- * with our BatchMatMul it corrupted the wasm heap in the object-graph model's tests — memory access out of
- * bounds in disposeData — and the cause is not yet understood.)
+ * an Identity that shares data instead of copying it, and a vectorised Tanh. (The shared Identity once
+ * corrupted the heap: wasm's BatchMatMul caches its XNNPACK operator by the right operand's id alone, and shared
+ * ids met it at a second shape; Scope.rightOperand in kernels/wasm-call.ts now hands such operands in as copies.)
  */
 export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   conv2dConfig,
@@ -31,6 +32,7 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   sliceConfig,
   splitVConfig,
   unpackConfig,
+  identityConfig,
   tanhConfig,
 ];
 

@@ -8,6 +8,13 @@ import { disposeBatch, initMdnRnn, mdnTrainStep, sequenceBatch } from '../../mod
 import { initVae, normalNoise } from '../../models/world-models/vae.ts';
 import type { Space } from '../../envs/types.ts';
 import { Rng } from '../../util/rng.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collectJob } from '../../trainer/collect-job.ts';
+import { forkLauncher } from '../../trainer/launcher.ts';
+import { createRun, trainRun } from '../../runs/trainer.ts';
+import { DreamWorkerClient } from '../../service/dream-worker.ts';
 
 /**
  * World Models rows (issue 4), default preset sizes (z 32, LSTM 256, 5 mixtures, 64×64 VAE) with
@@ -16,6 +23,10 @@ import { Rng } from '../../util/rng.ts';
  *   50 steps as the `mdnrnn` workload of ../shared/bench-ref (the preset trains 16 × 32), median ms. Quick mode: batch 4 × 8 steps (row `mdnrnn-train-b4x8-quick`).
  * - `dream-fps`: the step-by-step dream (MDN-RNN step, sample z at τ 1, decode to 64×64), median
  *   frames/s over chunks of frames. Quick mode: chunks of 4 frames (row `dream-fps-quick`).
+ * - `play-fps`: the Play dream as the workbench drives it: `dreams:step` calls, one at a time, to the dream
+ *   server process (the host's DreamWorkerClient over the launcher's IPC) on a `default`-preset run (weights after
+ *   one VAE and one MDN-RNN step: the speed does not depend on training), median frames/s over chunks of 20.
+ *   Not in quick mode (it trains a run and starts a process).
  */
 const ACTION_SPACE: Space = { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] };
 const A = 3;
@@ -26,6 +37,9 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     await ctx.useBackend(backend);
     rows.push(await mdnTrain(ctx, backend));
     rows.push(await dreamFps(ctx, backend));
+    if (ctx.quick)
+      ctx.log('world-models: play-fps skipped in quick mode (it trains a run and starts the dream server)');
+    else rows.push(await playFps(ctx, backend));
   }
   return rows;
 }
@@ -124,5 +138,74 @@ async function dreamFps(ctx: BenchContext, backend: string): Promise<BenchRow> {
     median: median(fps),
     unit: 'frames/s',
     note: `${ctx.steps} chunks of ${chunk} frames, ${S}×${S}, batch 1, decode included, τ 1`,
+  };
+}
+
+async function playFps(ctx: BenchContext, backend: string): Promise<BenchRow> {
+  const ws = mkdtempSync(join(tmpdir(), 'oneiro-bench-play-'));
+  const dreams = new DreamWorkerClient(ws, forkLauncher(), backend);
+  const chunk = 20;
+  const fps: number[] = [];
+  const roundTrip: number[] = [];
+  try {
+    await collectJob(
+      {
+        kind: 'collect',
+        workspace: ws,
+        env: 'car-racing',
+        dataset: 'cars',
+        episodes: 2,
+        seed: 1,
+        size: 64,
+        maxSteps: 40,
+        policy: 'random',
+      },
+      new AbortController().signal,
+      () => {},
+    );
+    const run = await createRun({
+      workspace: ws,
+      id: 'play',
+      family: 'world-models',
+      preset: 'default',
+      dataset: 'cars',
+      steps: 1,
+      seed: 0,
+      backend,
+      overrides: { controller: { generations: 0 } },
+    });
+    const trained = await trainRun(run.dir, { log: () => {}, backend });
+    if (trained.state !== 'completed') throw new Error(`play-fps: the bench run ended '${trained.state}'`);
+    const first = await dreams.reset({ runId: 'play', episode: 0, step: 0, seed: 0 });
+    const S = PRESETS.default.vae.imageSize;
+    const rng = new Rng(2);
+    const step = async () => {
+      const r = await dreams.step({ sessionId: first.sessionId, action: [rng.uniform(-1, 1), rng.next(), 0] });
+      if (r.frame.data.length !== S * S * 3)
+        throw new Error(`play frame has ${r.frame.data.length} bytes, expected ${S * S * 3}`);
+    };
+    for (let i = 0; i < 5; i++) await step();
+    for (let s = 0; s < ctx.steps; s++) {
+      const t0 = performance.now();
+      for (let i = 0; i < chunk; i++) await step();
+      fps.push((chunk * 1000) / (performance.now() - t0));
+    }
+    // The same round trip without a dream step (dreams:frame returns the current frame): what the IPC costs.
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      await dreams.frame({ sessionId: first.sessionId });
+      roundTrip.push(performance.now() - t0);
+    }
+    ctx.log(`play ${backend}: ${fps.map((f) => f.toFixed(0)).join(' ')} frames/s`);
+  } finally {
+    await dreams.close();
+    rmSync(ws, { recursive: true, force: true });
+  }
+  return {
+    name: 'play-fps',
+    backend,
+    median: median(fps),
+    unit: 'frames/s',
+    note: `${ctx.steps} chunks of ${chunk} dreams:step calls to the dream server process (a dreams:frame round trip alone: ${median(roundTrip).toFixed(1)} ms), default preset ${PRESETS.default.vae.imageSize}×${PRESETS.default.vae.imageSize}, batch 1`,
   };
 }

@@ -8,7 +8,15 @@ import type { DreamSession, OpenLoopOptions, OpenLoopResult } from '../family.ts
 import type { Params } from '../nn.ts';
 import type { VaeConfig } from './config.ts';
 import { MdnCell, type MdnWeights } from './dream-kernel.ts';
-import { decode, encode, framesToTensor } from './vae.ts';
+import {
+  decode,
+  decodeFolded,
+  encode,
+  foldDecoderInput,
+  foldedMatches,
+  framesToTensor,
+  type FoldedDecoderInput,
+} from './vae.ts';
 
 /**
  * Dreams of a trained World Model: the VAE maps real frames to z and dreamed z back to frames; the
@@ -36,10 +44,10 @@ export class WorldModelDreamer {
     return out;
   }
 
-  /** Decodes z [n·zDim] into uint8 frames [n, S, S, 3]. */
-  decodeLatents(z: Float32Array, n: number): Uint8Array {
+  /** Decodes z [n·zDim] into uint8 frames [n, S, S, 3] (through `folded` when given: see foldDecoderInput). */
+  decodeLatents(z: Float32Array, n: number, folded?: FoldedDecoderInput): Uint8Array {
     const zt = tf.tensor2d(z, [n, this.weights.zDim]);
-    const img = decode(this.vae, this.vaeCfg, zt);
+    const img = folded ? decodeFolded(this.vae, this.vaeCfg, folded, zt) : decode(this.vae, this.vaeCfg, zt);
     const out = toUint8(img.dataSync());
     tf.dispose([zt, img]);
     return out;
@@ -167,6 +175,8 @@ class WorldModelDreamSession implements DreamSession {
   private readonly cell: MdnCell;
   private z: Float32Array | null = null;
   private rng: Rng;
+  /** The decoder's input layers folded for one-frame decodes (made on the first frame, refolded if reassigned). */
+  private folded: FoldedDecoderInput | null = null;
 
   constructor(
     private readonly d: WorldModelDreamer,
@@ -186,7 +196,18 @@ class WorldModelDreamSession implements DreamSession {
     this.cell.reset();
     this.rng = new Rng(this.seed);
     this.z = this.d.encodeFrames(resizeFrames(frame, 1, side, this.size), 1);
-    return this.d.decodeLatents(this.z, 1);
+    return this.decode(this.z);
+  }
+
+  private decode(z: Float32Array): Uint8Array {
+    if (this.folded && !foldedMatches(this.d.vae, this.folded)) this.dropFolded();
+    this.folded ??= foldDecoderInput(this.d.vae, this.d.vaeCfg);
+    return this.d.decodeLatents(z, 1, this.folded);
+  }
+
+  private dropFolded(): void {
+    if (this.folded) tf.dispose([this.folded.w, this.folded.b]);
+    this.folded = null;
   }
 
   step(action: ArrayLike<number>): { frame: Uint8Array; reward: number; done: boolean } {
@@ -198,10 +219,11 @@ class WorldModelDreamSession implements DreamSession {
     const reward = this.cell.reward();
     const done = this.cell.doneProb() > 0.5;
     this.z = this.cell.nextZ(this.temperature, this.rng, new Float32Array(this.d.weights.zDim));
-    return { frame: this.d.decodeLatents(this.z, 1), reward, done };
+    return { frame: this.decode(this.z), reward, done };
   }
 
   dispose(): void {
     this.z = null;
+    this.dropFolded();
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../util/rng.ts';
 import {
+  activate,
   Adam,
   conv,
   convOut,
@@ -61,6 +62,66 @@ export function decode(p: Params, cfg: VaeConfig, z: tf.Tensor2D, prefix = 'vae/
     let h = tf.reshape(dense(p, `${prefix}dec_in`, z), [z.shape[0], 1, 1, cfg.decDense]) as tf.Tensor4D;
     const n = cfg.decChannels.length;
     for (let i = 0; i <= n; i++) h = deconv(p, `${prefix}dec${i}`, h, 2, i === n ? 'sigmoid' : 'relu');
+    return h;
+  });
+}
+
+/**
+ * The decoder's linear dense input folded into its first deconvolution. On the 1×1×decDense map that
+ * deconvolution is a matmul (out[kh, kw, co] = Σ_ci h[ci]·F[kh, kw, co, ci]), so the two compose:
+ *   dec0(dense(z)) = z·(W_in·F) + (b_in·F + b_0),  one [zDim, k·k·C_0] matrix.
+ * The step-by-step dream decodes one frame per step: unfolded, every frame reads the whole 1024 → 5×5×128
+ * filter (3.3 M weights, the largest cost of a dreamed frame); folded it reads 32 × 3200.
+ */
+export interface FoldedDecoderInput {
+  w: tf.Tensor2D;
+  b: tf.Tensor1D;
+  /** The weights it was folded from (their data ids: a Variable.assign gives new ones). */
+  from: object[];
+}
+
+export function foldDecoderInput(p: Params, cfg: VaeConfig, prefix = 'vae/'): FoldedDecoderInput {
+  const names = [`${prefix}dec_in/w`, `${prefix}dec_in/b`, `${prefix}dec0/w`, `${prefix}dec0/b`];
+  const [wIn, bIn, f, b0] = names.map((n) => {
+    const t = p[n];
+    if (!t) throw new Error(`foldDecoderInput: the VAE has no parameter '${n}'`);
+    return t;
+  });
+  const k = cfg.decKernels[0];
+  const c0 = f.shape[2] as number;
+  return {
+    ...tf.tidy(() => {
+      // F as [decDense, k·k·C_0]: columns in (kh, kw, co) order, the order of the deconv's output map.
+      const fm = tf.transpose(tf.reshape(f, [k * k * c0, cfg.decDense]));
+      return {
+        w: tf.matMul(wIn as tf.Tensor2D, fm) as tf.Tensor2D,
+        b: tf.add(tf.reshape(tf.matMul(tf.reshape(bIn, [1, -1]), fm), [-1]), tf.tile(b0, [k * k])) as tf.Tensor1D,
+      };
+    }),
+    from: names.map((n) => p[n].dataId),
+  };
+}
+
+/** True while `folded` still matches the weights in `p` (none was reassigned since it was folded). */
+export function foldedMatches(p: Params, folded: FoldedDecoderInput, prefix = 'vae/'): boolean {
+  const names = [`${prefix}dec_in/w`, `${prefix}dec_in/b`, `${prefix}dec0/w`, `${prefix}dec0/b`];
+  return names.every((n, i) => p[n]?.dataId === folded.from[i]);
+}
+
+/** `decode` with the dense input folded into the first deconvolution (same frames within float rounding). */
+export function decodeFolded(
+  p: Params,
+  cfg: VaeConfig,
+  folded: FoldedDecoderInput,
+  z: tf.Tensor2D,
+  prefix = 'vae/',
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const k = cfg.decKernels[0];
+    const n = cfg.decChannels.length;
+    const flat = activate(tf.add(tf.matMul(z, folded.w), folded.b), n === 0 ? 'sigmoid' : 'relu');
+    let h = tf.reshape(flat, [z.shape[0], k, k, -1]) as tf.Tensor4D;
+    for (let i = 1; i <= n; i++) h = deconv(p, `${prefix}dec${i}`, h, 2, i === n ? 'sigmoid' : 'relu');
     return h;
   });
 }

@@ -1,6 +1,6 @@
-import { BatchMatMul, util } from '@tensorflow/tfjs-core';
+import { BatchMatMul, engine, util } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { withScope, wasmKernel } from './wasm-call.ts';
+import { derivedOf, withScope } from './wasm-call.ts';
 
 /**
  * BatchMatMul for wasm with transposeA/transposeB done as an explicit Transpose followed by
@@ -15,12 +15,31 @@ function swapLast(rank: number): number[] {
   return perm;
 }
 
+/** True when `dataId` holds a tf.Variable's current value (a weight: it lives across calls). */
+function isVariableData(dataId: object): boolean {
+  const vars = engine().state.registeredVariables;
+  for (const name in vars) if (vars[name].dataId === dataId) return true;
+  return false;
+}
+
 function batchMatMulWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
   const { inputs, backend } = args;
   const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
-  if (!transposeA && !transposeB) return wasmKernel('BatchMatMul')(args as never) as TensorInfo;
+  if (!transposeA && !transposeB) return withScope(backend, (s) => s.run('BatchMatMul', { a, b }, args.attrs));
   const ra = a.shape.length;
+  if (!transposeA && isVariableData(b.dataId)) {
+    // a·Wᵀ with W a weight (a dense layer's input gradient): Wᵀ is made and packed once per weight value, not
+    // per call (imagination backpropagates through the same weights at every step). The gradient sees the
+    // weight's own data because Identity shares data (kernels/identity.ts).
+    return withScope(backend, (s) =>
+      s.run(
+        'BatchMatMul',
+        { a, b: derivedOf(backend, b, 'T', (c) => c.transpose(b, swapLast(b.shape.length))) },
+        { transposeA: false, transposeB: false },
+      ),
+    );
+  }
   const rb = b.shape.length;
   const single = util.sizeFromShape(a.shape.slice(0, -2)) === 1 && util.sizeFromShape(b.shape.slice(0, -2)) === 1;
   const [m, k, n] = [a.shape[ra - 2], a.shape[ra - 1], b.shape[rb - 2]];

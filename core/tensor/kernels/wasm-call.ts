@@ -37,15 +37,33 @@ export function wasmKernel(name: string): KernelFunc {
   return f;
 }
 
+/** The shape each data id was first given to wasm's BatchMatMul as its right operand (see Scope.rightOperand). */
+const rightShapes = new WeakMap<object, string>();
+
 /** Runs wasm kernels and remembers their outputs so `free()` can release the intermediates. */
 export class Scope {
   private readonly owned: TensorInfo[] = [];
   constructor(readonly backend: WasmBackendLike) {}
 
   run(name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
+    if (name === 'BatchMatMul') inputs = { ...inputs, b: this.rightOperand(inputs.b) };
     const out = wasmKernel(name)({ inputs, backend: this.backend, attrs }) as TensorInfo;
     this.owned.push(out);
     return out;
+  }
+
+  /**
+   * wasm's BatchMatMul caches its XNNPACK operator (with the packed right operand) under the right operand's
+   * tensor id alone, not its shape: the same data seen again at another shape — a Reshape shares the id — runs
+   * the operator built for the first shape (an abort, or writes out of bounds that corrupt the heap). Data
+   * already used as a right operand at another shape goes in as a copy, with an id of its own.
+   */
+  rightOperand(b: TensorInfo): TensorInfo {
+    const key = b.shape.join(',');
+    const seen = rightShapes.get(b.dataId);
+    if (seen === undefined) rightShapes.set(b.dataId, key);
+    else if (seen !== key) return this.run('Identity', { x: b });
+    return b;
   }
 
   transpose(x: TensorInfo, perm: number[]): TensorInfo {
@@ -118,25 +136,37 @@ export function withScope(backend: unknown, body: (s: Scope) => TensorInfo): Ten
 }
 
 /**
- * Tensors derived from a weight (a filter rearranged for a kernel), kept across calls while the weight's data
- * lives: XNNPACK keeps its packed copy of a weight per tensor, so handing it the same derived tensor every
- * call skips both the rearrangement and the re-packing (the dream decodes one frame at a time with fixed
- * weights). Keyed by the source's data id, which no kernel writes into (Variable.assign swaps data ids):
- * an entry is dropped as soon as its source is freed, and the oldest beyond MAX_DERIVED are dropped.
+ * Tensors derived from a weight (a filter rearranged for a kernel, a transposed dense weight), kept across calls
+ * while the weight's data lives: XNNPACK keeps its packed copy of a weight per tensor, so handing it the same
+ * derived tensor every call skips both the rearrangement and the re-packing (the dream decodes one frame at a
+ * time with fixed weights; imagination runs the same weights' input gradients at each of its 15 steps). Keyed
+ * by the source's data id, which no kernel writes into (Variable.assign swaps data ids): an entry is dropped
+ * as soon as its source is freed, and the oldest beyond MAX_DERIVED entries or MAX_DERIVED_BYTES are dropped.
  */
-const MAX_DERIVED = 16;
-const derivedCache: { src: object; key: string; out: TensorInfo }[] = [];
+const MAX_DERIVED = 64;
+const MAX_DERIVED_BYTES = 64 * 2 ** 20;
+const derivedCache: { src: object; key: string; out: TensorInfo; bytes: number }[] = [];
+let derivedBytes = 0;
+
+function dropDerived(b: WasmBackendLike, i: number): void {
+  const [e] = derivedCache.splice(i, 1);
+  derivedBytes -= e.bytes;
+  b.disposeData(e.out.dataId);
+}
 
 export function derivedOf(backend: unknown, src: TensorInfo, key: string, make: (s: Scope) => TensorInfo): TensorInfo {
   const b = backend as WasmBackendLike & { dataIdMap: { has(id: object): boolean } };
   for (let i = derivedCache.length - 1; i >= 0; i--) {
-    if (!b.dataIdMap.has(derivedCache[i].src)) b.disposeData(derivedCache.splice(i, 1)[0].out.dataId);
+    if (!b.dataIdMap.has(derivedCache[i].src)) dropDerived(b, i);
   }
   const hit = derivedCache.find((e) => e.src === src.dataId && e.key === key);
   if (hit) return hit.out;
   const out = withScope(backend, make);
-  derivedCache.push({ src: src.dataId, key, out });
-  if (derivedCache.length > MAX_DERIVED) b.disposeData(derivedCache.shift()!.out.dataId);
+  const bytes = 4 * out.shape.reduce((a, d) => a * d, 1);
+  derivedCache.push({ src: src.dataId, key, out, bytes });
+  derivedBytes += bytes;
+  while (derivedCache.length > 1 && (derivedCache.length > MAX_DERIVED || derivedBytes > MAX_DERIVED_BYTES))
+    dropDerived(b, 0);
   return out;
 }
 

@@ -89,6 +89,18 @@ test('the World Models VAE layer shapes (batch 2) match cpu', async () => {
     (x, f) => tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, [2, 64, 64, 3], 2, 'valid'),
     [{ shape: [2, 30, 30, 8] }, { shape: [6, 6, 3, 8] }],
   );
+  // dec1 at batch 1 and 2 (the dream's one frame per step): 5×5 → 13×13 with a 5×5 kernel at stride 2, the
+  // col2im path (the stride does not divide the kernel), and a 3×3 stride-2 'same' layer that crops padding.
+  await checkParity(
+    'vae dec1 batch 1',
+    (x, f) => tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, [1, 13, 13, 8], 2, 'valid'),
+    [{ shape: [1, 5, 5, 16] }, { shape: [5, 5, 8, 16] }],
+  );
+  await checkParity(
+    'col2im batch 2, same',
+    (x, f) => tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, [2, 9, 10, 3], 2, 'same'),
+    [{ shape: [2, 5, 5, 4] }, { shape: [3, 3, 3, 4] }],
+  );
   // dec0: 1×1 → 5×5 (the single-pixel path of Conv2DBackpropInput), and conv2d down to 1×1.
   await checkParity(
     'vae dec0',
