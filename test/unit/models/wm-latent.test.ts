@@ -42,7 +42,7 @@ function wmxRolloutReturns(
   maxSteps?: number,
 ) {
   const env = makeEnv('cartpole-swingup', { size: vaeCfg.imageSize, ...(maxSteps ? { maxSteps } : {}) });
-  const spec = actionSpecOf(env.actionSpace);
+  const spec = actionSpecOf(env.actionSpace, 'cartpole-swingup');
   const S = vaeCfg.imageSize;
   const returns: number[] = [];
   for (let e = 0; e < n; e++) {
@@ -87,7 +87,7 @@ test('World Models behind the behaviour interface: its controller through the sh
   const weights = exportMdnWeights(rnn, c.rnn, c.vae.zDim, 1);
   const ref = wmxRolloutReturns(vae, c.vae, weights, theta, 11, 2, 15);
   const ours = [0, 1].map((e) => {
-    const agent = new LatentAgent(wm, new LinearController(theta), {
+    const agent = new LatentAgent(wm, new LinearController(theta, actionSpecOf(env.actionSpace, 'cartpole-swingup')), {
       noise: 0,
       seed: e,
       frameSize: c.vae.imageSize,
@@ -137,7 +137,13 @@ test('the runner scores a family-trained controller in the env: as the WMx rollo
     checkpoint: () => ({ tensors: {}, state: {} }),
     restore: () => {},
     latent: () => wm,
-    trainedBehavior: () => ({ kind: 'controller', theta, phase: 'controller', evalEpisodes: 2 }),
+    trainedBehavior: () => ({
+      kind: 'controller',
+      theta,
+      actions: actionSpecOf(env.actionSpace, 'cartpole-swingup'),
+      phase: 'controller',
+      evalEpisodes: 2,
+    }),
     dispose: () => {},
   };
   const logs: string[] = [];
