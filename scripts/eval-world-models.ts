@@ -10,11 +10,13 @@
  * when the claim fails on any seed. Issue 11 asks for 3 of 3 seeds at the `small` preset:
  * `npm run eval:world-models -- --preset small --seeds 0,1,2`.
  * `npm run eval:world-models -- [--preset debug|small] [--seeds 0[,1,…]] [--env car-racing] [--episodes 24]
- * [--collect-steps 300] [--policy brownian] [--vae-steps 1500] [--rnn-steps 1500] [--generations 16]
- * [--population 12] [--eval-episodes 10] [--temperature 1] [--workspace DIR] [--json]`.
+ * [--collect-steps 300] [--policy brownian] [--vae-steps N] [--rnn-steps N] [--generations N] [--population N]
+ * [--eval-episodes 10] [--temperature τ] [--workspace DIR] [--json]`. Steps, generations, population and τ are
+ * the preset's unless given (so `--preset small` trains what the small preset says); each seed's row also
+ * carries its wall time and the load average at its end (the machine may be shared).
  */
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../core/tensor/backend.ts';
 import { makeEnv } from '../core/envs/registry.ts';
@@ -30,6 +32,7 @@ import { evaluateRun } from '../core/runs/evaluate.ts';
 import { getFamily } from '../core/models/registry.ts';
 import { Rng } from '../core/util/rng.ts';
 import { type ClaimRow, checkBeats, summarize, parseFlags } from './claim.ts';
+import { worldModelsEvalOverrides } from './world-models-eval-overrides.ts';
 
 const { values } = parseFlags('eval:world-models', {
   options: {
@@ -39,14 +42,14 @@ const { values } = parseFlags('eval:world-models', {
     episodes: { type: 'string', default: '24' },
     'collect-steps': { type: 'string', default: '300' },
     policy: { type: 'string', default: 'brownian' },
-    'vae-steps': { type: 'string', default: '1500' },
-    'rnn-steps': { type: 'string', default: '1500' },
-    generations: { type: 'string', default: '16' },
-    population: { type: 'string', default: '12' },
+    'vae-steps': { type: 'string' },
+    'rnn-steps': { type: 'string' },
+    generations: { type: 'string' },
+    population: { type: 'string' },
     'eval-episodes': { type: 'string', default: '10' },
     'eval-steps': { type: 'string', default: '1000' },
     /** Dream temperature τ for the controller phase (WMx Doom used 1.15 against dream exploits). */
-    temperature: { type: 'string', default: '1' },
+    temperature: { type: 'string' },
     workspace: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -60,6 +63,8 @@ const num = (k: keyof typeof values) => {
   if (!Number.isFinite(v) || v < 0) fail(`--${k} must be a non-negative number, got '${values[k]}'`);
   return v;
 };
+/** A flag that overrides the preset only when given. */
+const given = (k: keyof typeof values) => (values[k] === undefined ? undefined : num(k));
 const seeds = values.seeds!.split(',').map((x) => Number(x.trim()));
 if (!seeds.length || seeds.some((x) => !Number.isInteger(x) || x < 0) || new Set(seeds).size !== seeds.length)
   fail(`--seeds must be distinct non-negative integers separated by commas, got '${values.seeds}'`);
@@ -88,6 +93,9 @@ interface SeedResult {
   /** Mean dream return of the last generation's population (what CMA-ES optimised). */
   dreamReturn: number;
   trainSeconds: number;
+  /** Wall time of the whole seed (collect, train, real-env scoring, eval) and the load average at its end. */
+  seedSeconds: number;
+  load: number[];
   metrics: Record<string, unknown>;
   heldOut: number;
 }
@@ -117,21 +125,16 @@ async function oneSeed(seed: number): Promise<SeedResult> {
   log(`seed ${seed}: collected ${num('episodes')} ${envName} episodes (${frames} frames at ${size} px)`);
 
   // 2. Train V, M, C through the run machinery (as `oneiro train --model world-models --preset P`).
-  const overrides = {
-    vae: { steps: num('vae-steps') },
-    rnn: { steps: num('rnn-steps') },
-    // Dream as long as the collected episodes; the real-env evaluation inside the phase is done again below.
-    controller: {
-      enabled: true,
-      generations: num('generations'),
-      population: num('population'),
-      rolloutsPerCandidate: 4,
-      dreamLength: num('collect-steps'),
-      evalEpisodes: nEval,
-      workers: 2,
-      temperature: num('temperature'),
-    },
-  };
+  // The real-env evaluation inside the controller phase is done again below.
+  const overrides = worldModelsEvalOverrides({
+    vaeSteps: given('vae-steps'),
+    rnnSteps: given('rnn-steps'),
+    generations: given('generations'),
+    population: given('population'),
+    temperature: given('temperature'),
+    dreamLength: num('collect-steps'),
+    evalEpisodes: nEval,
+  });
   const { id, dir } = await createRun({
     workspace,
     family: 'world-models',
@@ -142,7 +145,14 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     backend: backend.name,
     train: { checkpointEvery: 500, logEvery: 50 },
   });
-  log(`seed ${seed}: run ${id} (${preset}, backend ${backend.name})`);
+  const eff = family.resolveConfig(preset, overrides) as {
+    vae: { steps: number };
+    rnn: { steps: number };
+    controller: { generations: number; population: number; temperature: number };
+  };
+  log(
+    `seed ${seed}: run ${id} (${preset}, backend ${backend.name}): VAE ${eff.vae.steps} steps, MDN-RNN ${eff.rnn.steps}, CMA-ES ${eff.controller.generations} generations × population ${eff.controller.population} at τ ${eff.controller.temperature}`,
+  );
   let lastPhase = '';
   let dreamReturn = NaN;
   const result = await trainRun(dir, {
@@ -183,6 +193,9 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     );
   // 4. `oneiro eval` metrics on the held-out episodes.
   const report = await evaluateRun(dir, { seed });
+  const seedSeconds = (performance.now() - ts) / 1000;
+  const load = loadavg().map((x) => Number(x.toFixed(2)));
+  log(`seed ${seed}: ${seedSeconds.toFixed(0)} s wall, load average ${load.join(' ')}`);
   return {
     seed,
     run: id,
@@ -192,6 +205,8 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     random,
     dreamReturn,
     trainSeconds,
+    seedSeconds,
+    load,
     metrics: report.metrics,
     heldOut: report.episodes,
   };
@@ -220,6 +235,8 @@ if (values.json) {
         random: r.random,
         dream_return: r.dreamReturn,
         train_seconds: r.trainSeconds,
+        seed_seconds: r.seedSeconds,
+        load_average: r.load,
         metrics: r.metrics,
       })),
       total_seconds: totalSecs,
@@ -229,10 +246,12 @@ if (values.json) {
   console.log(
     `\nWorld Models (${preset}) on ${envName}, ${backend.name}, ${totalSecs.toFixed(0)} s in all; real-env episodes ≤ ${evalSteps} steps, ${nEval} per policy`,
   );
-  console.log(`  seed  controller       random      dream   gap(dream−real)  train s  verdict`);
+  console.log(
+    `  seed  controller       random      dream   gap(dream−real)  train s  seed s  load (1/5/15 min)  verdict`,
+  );
   for (const r of results)
     console.log(
-      `  ${String(r.seed).padStart(4)}  ${r.controller.mean.toFixed(1).padStart(10)}  ${r.random.mean.toFixed(1).padStart(11)}  ${r.dreamReturn.toFixed(1).padStart(9)}  ${(r.dreamReturn - r.controller.mean).toFixed(1).padStart(15)}  ${r.trainSeconds.toFixed(0).padStart(7)}  ${r.holds ? 'PASS' : 'FAIL'}`,
+      `  ${String(r.seed).padStart(4)}  ${r.controller.mean.toFixed(1).padStart(10)}  ${r.random.mean.toFixed(1).padStart(11)}  ${r.dreamReturn.toFixed(1).padStart(9)}  ${(r.dreamReturn - r.controller.mean).toFixed(1).padStart(15)}  ${r.trainSeconds.toFixed(0).padStart(7)}  ${r.seedSeconds.toFixed(0).padStart(6)}  ${r.load.join(' ').padEnd(17)}  ${r.holds ? 'PASS' : 'FAIL'}`,
     );
   for (const r of results) {
     console.log(`seed ${r.seed}: eval on ${r.heldOut} held-out episodes:`);
