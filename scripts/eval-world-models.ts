@@ -10,7 +10,7 @@
  * when the claim fails on any seed. Issue 11 asks for 3 of 3 seeds at the `small` preset:
  * `npm run eval:world-models -- --preset small --seeds 0,1,2`.
  * `npm run eval:world-models -- [--preset debug|small] [--seeds 0[,1,…]] [--env car-racing] [--episodes 24]
- * [--collect-steps 300] [--policy brownian] [--vae-steps N] [--rnn-steps N] [--generations N] [--population N]
+ * [--collect-steps 300] [--policy brownian|random|brownian-controller] [--vae-steps N] [--rnn-steps N] [--generations N] [--population N]
  * [--eval-episodes 10] [--temperature τ] [--workspace DIR] [--json]`. Steps, generations, population and τ are
  * the preset's unless given (so `--preset small` trains what the small preset says); each seed's row also
  * carries its wall time and the load average at its end (the machine may be shared).
@@ -22,7 +22,8 @@ import { initBackend } from '../core/tensor/backend.ts';
 import { makeEnv } from '../core/envs/registry.ts';
 import type { Space } from '../core/envs/types.ts';
 import { addEpisode, createDataset } from '../core/data/dataset.ts';
-import { makePolicy } from '../core/agents/random-agents.ts';
+import { brownianControllerPolicy, makePolicy } from '../core/agents/random-agents.ts';
+import { actionSpecOf } from '../core/models/controller-policy.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
 import { scoreInEnv } from '../core/runs/agent-session.ts';
@@ -115,7 +116,11 @@ async function oneSeed(seed: number): Promise<SeedResult> {
         : { kind: 'discrete', n: space.n },
     source: { kind: 'script', policy: values.policy! },
   });
-  const policy = makePolicy(values.policy!, env.actionSpace, new Rng(seed + 17));
+  // 'brownian-controller': Brownian motion over the controller's outputs, mapped as the controller maps them.
+  const policy =
+    values.policy === 'brownian-controller'
+      ? brownianControllerPolicy(actionSpecOf(env.actionSpace, envName), new Rng(seed + 17))
+      : makePolicy(values.policy!, env.actionSpace, new Rng(seed + 17));
   let frames = 0;
   for (let e = 0; e < num('episodes'); e++) {
     const ep = rolloutEpisode(env, policy, 10_000 + seed * 1000 + e).episode;

@@ -71,6 +71,17 @@ export function controllerAction(
     for (let i = 0; i < H; i++) s += h[i] * theta[(zDim + i) * A + j];
     out[j] = Math.tanh(s);
   }
+  return mapControllerOutputs(out, spec);
+}
+
+/**
+ * Maps controller outputs in [−1, 1] (in place) onto the action space: per box dimension by its OutputMap, or
+ * the one-hot of the largest output for a discrete space. The one mapping of the controller, also used to
+ * collect data over the actions the controller can take (core/agents/random-agents.ts).
+ */
+export function mapControllerOutputs(out: Float32Array, spec: ActionSpec): Float32Array {
+  const A = actionDimOf(spec);
+  if (out.length !== A) throw new Error(`expected ${A} controller outputs, got ${out.length}`);
   if (spec.kind === 'box') {
     for (let j = 0; j < A; j++)
       out[j] =

@@ -8,10 +8,15 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
-import { randomPolicy } from '../../../core/agents/random-agents.ts';
+import { brownianControllerPolicy, brownianPolicy, randomPolicy } from '../../../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../../../core/agents/rollout.ts';
 import { LatentAgent } from '../../../core/agents/latent-agent.ts';
-import { actionSpecOf, controllerAction, controllerSize } from '../../../core/models/controller-policy.ts';
+import {
+  actionSpecOf,
+  controllerAction,
+  controllerSize,
+  mapControllerOutputs,
+} from '../../../core/models/controller-policy.ts';
 import { getFamily } from '../../../core/models/registry.ts';
 import type { TrainData } from '../../../core/models/family.ts';
 import { behaviorOf } from '../../../core/runs/trained-behavior.ts';
@@ -115,4 +120,36 @@ test('the family trains with the env mapping and hands that mapping to the contr
     assert.ok(Math.abs(a[1] - (Math.tanh(0.5) + 1) / 2) < 1e-6, `step ${t}: gas ${a[1]}`);
     assert.equal(a[0], 0, `step ${t}: steer ${a[0]}`);
   }
+});
+
+test('data over the controller’s actions: Brownian motion on its outputs, mapped as the controller maps them', () => {
+  const car = makeEnv('car-racing', { size: 32 }).actionSpace;
+  const spec = actionSpecOf(car, 'car-racing');
+  const ours = brownianControllerPolicy(spec, new Rng(9));
+  // Reference: the same Brownian motion on [−1, 1]³, then steer a₀, gas (a₁ + 1)/2, brake clip(a₂, 0, 1) by hand.
+  const cube = brownianPolicy({ kind: 'box', shape: [3], low: [-1, -1, -1], high: [1, 1, 1] }, new Rng(9));
+  let released = 0;
+  for (let t = 0; t < 2000; t++) {
+    if (t === 1000) {
+      ours.reset();
+      cube.reset();
+    }
+    const a = ours.act() as Float32Array;
+    const u = cube.act() as Float32Array;
+    const want = [u[0], (u[1] + 1) / 2, Math.min(1, Math.max(0, u[2]))];
+    want.forEach((w, j) => assert.ok(Math.abs(a[j] - w) < 1e-6, `t ${t} a[${j}] = ${a[j]}, expected ${w}`));
+    if (a[2] === 0) released++;
+  }
+  // The brake is released for a good share of the steps (Brownian motion in the box almost never sits at 0).
+  assert.ok(released > 200, `brake released in ${released} of 2000 steps`);
+  // Where the mapping is affine it is Brownian motion in the box itself (up to float rounding).
+  const cart = makeEnv('cartpole-swingup', { size: 32 }).actionSpace;
+  const a = brownianControllerPolicy(actionSpecOf(cart, 'cartpole-swingup'), new Rng(3));
+  const b = brownianPolicy(cart, new Rng(3));
+  for (let t = 0; t < 100; t++) assert.ok(Math.abs((a.act() as Float32Array)[0] - (b.act() as Float32Array)[0]) < 1e-6);
+  assert.throws(
+    () => brownianControllerPolicy({ kind: 'discrete', n: 3 }, new Rng(0)),
+    /box\) action space, got discrete\(3\)/,
+  );
+  assert.throws(() => mapControllerOutputs(new Float32Array(2), spec), /expected 3 controller outputs, got 2/);
 });
