@@ -1,10 +1,11 @@
 /**
  * The config overrides eval:world-models trains with: the preset's own VAE/MDN-RNN steps, CMA-ES generations,
  * population and dream temperature unless a flag gives them (so `--preset small` measures the small preset,
- * not numbers left over from the debug budget), and dreams as long as the real episodes the claim scores unless
- * --dream-steps says otherwise. Dreamt for 300 steps, CarRacing controllers grabbed the first tiles and then
- * circled on the grass for the remaining 700 real steps (seed 0: +7 to +12 over the first 300 real steps, −56 to
- * −63 over 1000); WMx caps its CarRacing dream at 1200 steps (carracing/dream_env.py), beyond the real 1000.
+ * not numbers left over from the debug budget), and dreams as long as the collected episodes unless
+ * --dream-steps says otherwise (WMx caps its CarRacing dream at 1200 steps, carracing/dream_env.py, beyond the
+ * real 1000). Measured on CarRacing, small, seed 0, data over the controller's actions: 1000-step dreams did not
+ * rescue the controller (−81.4 vs random −24.9; 300-step dreams −62.9): either way CMA-ES settled on a
+ * near-constant circling action whose dream return (−11 over 1000 steps) the real env does not pay.
  */
 export interface WorldModelsEvalFlags {
   vaeSteps?: number;
@@ -12,18 +13,18 @@ export interface WorldModelsEvalFlags {
   generations?: number;
   population?: number;
   temperature?: number;
-  /** Dream length; default evalSteps. */
+  /** Dream length; default collectSteps. */
   dreamSteps?: number;
-  /** Steps of a real evaluation episode. */
-  evalSteps: number;
+  /** Steps of a collected episode. */
+  collectSteps: number;
   evalEpisodes: number;
 }
 
 const defined = (o: Record<string, number | undefined>) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<string, number>;
 
-export function dreamStepsOf(f: Pick<WorldModelsEvalFlags, 'dreamSteps' | 'evalSteps'>): number {
-  return f.dreamSteps ?? f.evalSteps;
+export function dreamStepsOf(f: Pick<WorldModelsEvalFlags, 'dreamSteps' | 'collectSteps'>): number {
+  return f.dreamSteps ?? f.collectSteps;
 }
 
 export function worldModelsEvalOverrides(f: WorldModelsEvalFlags) {

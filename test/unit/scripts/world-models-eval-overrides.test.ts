@@ -4,7 +4,7 @@ import { resolveWorldModelsConfig } from '../../../core/models/world-models/conf
 import { worldModelsEvalOverrides } from '../../../scripts/world-models-eval-overrides.ts';
 
 test('eval:world-models trains the preset it names: steps, generations, population and τ are the preset’s unless a flag gives them', () => {
-  const base = { dreamSteps: 300, evalSteps: 1000, evalEpisodes: 5 };
+  const base = { dreamSteps: 300, collectSteps: 250, evalEpisodes: 5 };
   for (const preset of ['small', 'debug'] as const) {
     const want = resolveWorldModelsConfig(preset);
     const got = resolveWorldModelsConfig(preset, worldModelsEvalOverrides(base));
@@ -35,12 +35,12 @@ test('eval:world-models trains the preset it names: steps, generations, populati
   assert.equal(given.controller.temperature, 1.15);
 });
 
-test('eval:world-models dreams as long as the real episodes it scores unless --dream-steps is given', () => {
-  const c = resolveWorldModelsConfig('small', worldModelsEvalOverrides({ evalSteps: 1000, evalEpisodes: 5 }));
-  assert.equal(c.controller.dreamLength, 1000);
-  const short = resolveWorldModelsConfig(
+test('eval:world-models dreams as long as the collected episodes unless --dream-steps is given', () => {
+  const c = resolveWorldModelsConfig('small', worldModelsEvalOverrides({ collectSteps: 300, evalEpisodes: 5 }));
+  assert.equal(c.controller.dreamLength, 300);
+  const long = resolveWorldModelsConfig(
     'small',
-    worldModelsEvalOverrides({ dreamSteps: 200, evalSteps: 1000, evalEpisodes: 5 }),
+    worldModelsEvalOverrides({ dreamSteps: 1000, collectSteps: 300, evalEpisodes: 5 }),
   );
-  assert.equal(short.controller.dreamLength, 200);
+  assert.equal(long.controller.dreamLength, 1000);
 });
