@@ -7,7 +7,7 @@
  * lose to random in the real env — the controller budget is a known fragility, not a tuned win. At `small`
  * (VAE/MDN-RNN 500 steps, 20 × 16, τ 1.15, 5 episodes; CarRacing with the reference's brake = clip(a, 0, 1)) the
  * claim FAILS: −56 (Brownian data) and −63/−86 (data over the controller's actions, seeds 0/1) vs random −25/−28,
- * with 1000-step dreams −81 at seed 0: CMA-ES settles on a near-constant circling action (steer ≈ −0.4, gas
+ * with 1000-step dreams −81/−66/−1.8 vs −25/−28/−28 (seed 2 passes, 1 of 3): CMA-ES settles on a near-constant circling action (steer ≈ −0.4, gas
  * ≈ 0.7–1, brake 0) that takes the first tiles and then loops on the grass, which the dream pays and the road
  * does not. The best constant action ties random here ([0, 0.5, 0.3]: −22.7 vs −24.9), so winning needs a
  * controller that steers by what it sees — a dream whose data shows road-following (the paper's iterative

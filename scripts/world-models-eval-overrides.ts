@@ -3,9 +3,9 @@
  * population and dream temperature unless a flag gives them (so `--preset small` measures the small preset,
  * not numbers left over from the debug budget), and dreams as long as the collected episodes unless
  * --dream-steps says otherwise (WMx caps its CarRacing dream at 1200 steps, carracing/dream_env.py, beyond the
- * real 1000). Measured on CarRacing, small, seed 0, data over the controller's actions: 1000-step dreams did not
- * rescue the controller (−81.4 vs random −24.9; 300-step dreams −62.9): either way CMA-ES settled on a
- * near-constant circling action whose dream return (−11 over 1000 steps) the real env does not pay.
+ * real 1000). Measured on CarRacing, small, data over the controller's actions, seeds 0/1/2: 1000-step dreams
+ * −81.4/−66.2/−1.8 vs random −24.9/−28.1/−28.2 (1 of 3); 300-step dreams −62.9/−85.6 on seeds 0/1. Inconclusive,
+ * so the cheaper default stays; the losing controllers are near-constant circling actions the dream overpays.
  */
 export interface WorldModelsEvalFlags {
   vaeSteps?: number;
