@@ -2,6 +2,7 @@ import type { Space } from '../envs/types.ts';
 import type { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 import type { Agent } from './rollout.ts';
+import { actionDimOf, mapControllerOutputs, type ActionSpec } from '../models/controller-policy.ts';
 
 /** Agents that need no model: what `oneiro collect` and online prefill roll out (rollout.ts). */
 
@@ -47,6 +48,27 @@ export function brownianPolicy(space: Space, rng: Rng, dt = 1 / 50): Policy {
           a[i] = Math.min(space.high[i], Math.max(space.low[i], a[i] + s * rng.normal()));
       return Float32Array.from(a);
     },
+  };
+}
+
+/**
+ * Brownian motion over a World Models controller's outputs ([−1, 1] per dimension, as brownianPolicy), mapped
+ * onto the action space as the controller maps them (core/models/controller-policy.ts): data that covers the
+ * actions a dream-trained controller takes. With CarRacing's brake = clip(a, 0, 1) the brake is released half
+ * the time, where Brownian motion in the box brakes at 0.5 on average and never shows the dream a free-running car.
+ */
+export function brownianControllerPolicy(spec: ActionSpec, rng: Rng, dt = 1 / 50): Policy {
+  if (spec.kind !== 'box')
+    throw new UserError(`a Brownian controller policy needs a continuous (box) action space, got discrete(${spec.n})`);
+  const A = actionDimOf(spec);
+  const inner = brownianPolicy(
+    { kind: 'box', shape: [A], low: new Array(A).fill(-1), high: new Array(A).fill(1) },
+    rng,
+    dt,
+  );
+  return {
+    reset: () => inner.reset(),
+    act: () => mapControllerOutputs(inner.act() as Float32Array, spec),
   };
 }
 

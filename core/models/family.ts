@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../data/episode.ts';
 import type { Replay } from '../data/replay.ts';
 import type { Space } from '../envs/types.ts';
+import type { ActionSpec } from './controller-policy.ts';
 import type { Rng } from '../util/rng.ts';
 import type { MemoryEstimate } from './memory.ts';
 import type { AgentSettings } from './actor-critic-config.ts';
@@ -94,6 +95,8 @@ export interface TrainedBehavior {
   kind: 'controller';
   /** [W | b] of a = tanh(W·features + b) (core/models/controller-policy.ts). */
   theta: number[];
+  /** How its outputs become actions: the mapping it was trained with in the dream, so the env sees the same. */
+  actions: ActionSpec;
   /** The phase that trains it: the runner scores it in the env when that phase ends. */
   phase: string;
   /** Real-env episodes to score it over. */

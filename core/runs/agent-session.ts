@@ -280,19 +280,25 @@ export function scoreInEnv(
   behavior: Behavior,
   episodes: number,
   seed: number,
-): { agent: number; random: number; agentReturns: number[]; randomReturns: number[] } {
+  /** Also sum the agent's rewards over its first `prefix` steps (a dream of that length is compared with them). */
+  prefix = 0,
+): { agent: number; random: number; agentReturns: number[]; randomReturns: number[]; agentPrefixReturns: number[] } {
   const env = makeEnv(envName, envOpts);
   const agentReturns: number[] = [];
   const randomReturns: number[] = [];
+  const agentPrefixReturns: number[] = [];
   for (let e = 0; e < episodes; e++) {
     const agent = new LatentAgent(wm, behavior, { noise: 0, seed: seed + e, frameSize: envOpts.size, explore: false });
     try {
-      agentReturns.push(rolloutEpisode(env, agent, seed + e).ret);
+      const r = rolloutEpisode(env, agent, seed + e);
+      agentReturns.push(r.ret);
+      // Row 0 holds no reward (the reset frame); rows 1..prefix are the first `prefix` steps.
+      agentPrefixReturns.push(r.episode.reward.subarray(1, prefix + 1).reduce((a, b) => a + b, 0));
     } finally {
       agent.dispose();
     }
     randomReturns.push(rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(seed + e)), seed + e).ret);
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { agent: mean(agentReturns), random: mean(randomReturns), agentReturns, randomReturns };
+  return { agent: mean(agentReturns), random: mean(randomReturns), agentReturns, randomReturns, agentPrefixReturns };
 }

@@ -18,7 +18,7 @@ import { scoreInEnv } from './agent-session.ts';
  * env seeds. The family never steps an env.
  */
 export function behaviorOf(tb: TrainedBehavior): Behavior {
-  return new LinearController(tb.theta);
+  return new LinearController(tb.theta, tb.actions);
 }
 
 export interface BehaviorScore {

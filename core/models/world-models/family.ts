@@ -48,7 +48,7 @@ class WorldModelsSession implements TrainSession {
   constructor(private readonly ctx: FamilyContext<WorldModelsConfig>) {
     const c = ctx.config;
     const init = new Rng(ctx.seed);
-    this.spec = actionSpecOf(ctx.data.actionSpace);
+    this.spec = actionSpecOf(ctx.data.actionSpace, ctx.data.env);
     this.actionDim = actionDimOf(this.spec);
     this.vae = initVae(c.vae, init.fork());
     this.rnn = initMdnRnn(c.rnn, { zDim: c.vae.zDim, actionDim: this.actionDim }, init.fork());
@@ -169,7 +169,13 @@ class WorldModelsSession implements TrainSession {
   trainedBehavior(): TrainedBehavior | null {
     const theta = this.controllerTheta();
     if (!theta.length) return null;
-    return { kind: 'controller', theta, phase: 'controller', evalEpisodes: this.ctx.config.controller.evalEpisodes };
+    return {
+      kind: 'controller',
+      theta,
+      actions: this.spec,
+      phase: 'controller',
+      evalEpisodes: this.ctx.config.controller.evalEpisodes,
+    };
   }
 
   /** The controller to deploy: CMA-ES's mean (the distribution's centre, less noisy than the best sample). */

@@ -21,7 +21,7 @@ export async function loadWorldModel(
   ck: FamilyCheckpoint,
 ): Promise<LoadedModel> {
   const c = ctx.config;
-  const actionDim = actionDimOf(actionSpecOf(ctx.data.actionSpace));
+  const actionDim = actionDimOf(actionSpecOf(ctx.data.actionSpace, ctx.data.env));
   const rng = new Rng(0);
   const vae = initVae(c.vae, rng);
   const rnn = initMdnRnn(c.rnn, { zDim: c.vae.zDim, actionDim }, rng);
@@ -35,7 +35,7 @@ export async function loadWorldModel(
 /** Freshly initialised V and M of this config (the state probe's baseline). */
 function randomWorldModel(ctx: FamilyContext<WorldModelsConfig>, seed: number): LoadedModel {
   const c = ctx.config;
-  const actionDim = actionDimOf(actionSpecOf(ctx.data.actionSpace));
+  const actionDim = actionDimOf(actionSpecOf(ctx.data.actionSpace, ctx.data.env));
   const rng = new Rng(seed);
   const vae = initVae(c.vae, rng);
   const rnn = initMdnRnn(c.rnn, { zDim: c.vae.zDim, actionDim }, rng);
@@ -150,7 +150,15 @@ function loadedWorldModel(
     latent: () => (wm ??= new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, ctx.data.actionSpace)),
     // The controller's real-env score (`controller_return`) is the runner's: core/runs/evaluate.ts.
     trainedBehavior: () =>
-      theta ? { kind: 'controller', theta, phase: 'controller', evalEpisodes: c.controller.evalEpisodes } : null,
+      theta
+        ? {
+            kind: 'controller',
+            theta,
+            actions: actionSpecOf(ctx.data.actionSpace, ctx.data.env),
+            phase: 'controller',
+            evalEpisodes: c.controller.evalEpisodes,
+          }
+        : null,
     dispose: () => {
       disposeParams(vae);
       disposeParams(rnn);

@@ -23,6 +23,7 @@ import { disposeParams } from '../../../core/models/nn.ts';
 import { randomPolicy } from '../../../core/agents/random-agents.ts';
 import type { PhaseSpec, TrainSession } from '../../../core/models/family.ts';
 import { TrainedBehaviorSession } from '../../../core/runs/trained-behavior.ts';
+import { scoreInEnv } from '../../../core/runs/agent-session.ts';
 
 before(async () => {
   await initBackend('cpu');
@@ -42,7 +43,7 @@ function wmxRolloutReturns(
   maxSteps?: number,
 ) {
   const env = makeEnv('cartpole-swingup', { size: vaeCfg.imageSize, ...(maxSteps ? { maxSteps } : {}) });
-  const spec = actionSpecOf(env.actionSpace);
+  const spec = actionSpecOf(env.actionSpace, 'cartpole-swingup');
   const S = vaeCfg.imageSize;
   const returns: number[] = [];
   for (let e = 0; e < n; e++) {
@@ -87,7 +88,7 @@ test('World Models behind the behaviour interface: its controller through the sh
   const weights = exportMdnWeights(rnn, c.rnn, c.vae.zDim, 1);
   const ref = wmxRolloutReturns(vae, c.vae, weights, theta, 11, 2, 15);
   const ours = [0, 1].map((e) => {
-    const agent = new LatentAgent(wm, new LinearController(theta), {
+    const agent = new LatentAgent(wm, new LinearController(theta, actionSpecOf(env.actionSpace, 'cartpole-swingup')), {
       noise: 0,
       seed: e,
       frameSize: c.vae.imageSize,
@@ -137,7 +138,13 @@ test('the runner scores a family-trained controller in the env: as the WMx rollo
     checkpoint: () => ({ tensors: {}, state: {} }),
     restore: () => {},
     latent: () => wm,
-    trainedBehavior: () => ({ kind: 'controller', theta, phase: 'controller', evalEpisodes: 2 }),
+    trainedBehavior: () => ({
+      kind: 'controller',
+      theta,
+      actions: actionSpecOf(env.actionSpace, 'cartpole-swingup'),
+      phase: 'controller',
+      evalEpisodes: 2,
+    }),
     dispose: () => {},
   };
   const logs: string[] = [];
@@ -160,6 +167,30 @@ test('the runner scores a family-trained controller in the env: as the WMx rollo
   const offline = new TrainedBehaviorSession(inner, { env: null, seed: 4, log: (m) => logs.push(m) });
   assert.deepEqual(await offline.endPhase('controller', new AbortController().signal), { sigma: 0.5 });
   assert.match(logs.at(-1)!, /no built-in env/);
+  disposeParams(vae);
+  disposeParams(rnn);
+});
+
+test('scoreInEnv also sums the agent’s rewards over its first k steps (the dream-length side of the dream-vs-real gap)', () => {
+  const { c, vae, rnn } = tinyWorldModel();
+  const env = makeEnv('cartpole-swingup', { size: c.vae.imageSize });
+  const wm = new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, env.actionSpace);
+  const rng = new Rng(6);
+  const theta = Array.from({ length: controllerSize(c.vae.zDim, c.rnn.hidden, 1) }, () => rng.normal() * 0.5);
+  const behavior = new LinearController(theta, actionSpecOf(env.actionSpace, 'cartpole-swingup'));
+  const s = scoreInEnv('cartpole-swingup', { size: c.vae.imageSize, maxSteps: 12 }, wm, behavior, 2, 21, 5);
+  const weights = exportMdnWeights(rnn, c.rnn, c.vae.zDim, 1);
+  // The WMx rollout cut at 5 steps is the return over the first 5 steps; cut at 12, the whole episode.
+  const first5 = wmxRolloutReturns(vae, c.vae, weights, theta, 21, 2, 5);
+  const whole = wmxRolloutReturns(vae, c.vae, weights, theta, 21, 2, 12);
+  s.agentPrefixReturns.forEach((r, i) =>
+    assert.ok(Math.abs(r - first5[i]) < 1e-3, `episode ${i}: ${r} vs ${first5[i]}`),
+  );
+  s.agentReturns.forEach((r, i) => assert.ok(Math.abs(r - whole[i]) < 1e-3, `episode ${i}: ${r} vs ${whole[i]}`));
+  assert.ok(
+    first5.some((r, i) => Math.abs(r - whole[i]) > 1e-3),
+    'the prefix differs from the whole episode',
+  );
   disposeParams(vae);
   disposeParams(rnn);
 });

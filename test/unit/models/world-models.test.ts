@@ -171,7 +171,12 @@ test('controller: a = tanh(W[z,h] + b) mapped into the box, one-hot for discrete
   const rng = new Rng(2);
   const zDim = 4,
     H = 6;
-  const box: ActionSpec = { kind: 'box', low: [-1, 0, 0], high: [1, 1, 1] };
+  const box = {
+    kind: 'box',
+    low: [-1, 0, 0],
+    high: [1, 1, 1],
+    map: ['affine', 'affine', 'affine'],
+  } satisfies ActionSpec;
   for (let trial = 0; trial < 50; trial++) {
     const theta = Array.from({ length: controllerSize(zDim, H, 3) }, () => rng.normal() * 5);
     const z = Array.from({ length: zDim }, () => rng.normal());

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveWorldModelsConfig } from '../../../core/models/world-models/config.ts';
+import { worldModelsEvalOverrides } from '../../../scripts/world-models-eval-overrides.ts';
+
+test('eval:world-models trains the preset it names: steps, generations, population and τ are the preset’s unless a flag gives them', () => {
+  const base = { dreamSteps: 300, collectSteps: 250, evalEpisodes: 5 };
+  for (const preset of ['small', 'debug'] as const) {
+    const want = resolveWorldModelsConfig(preset);
+    const got = resolveWorldModelsConfig(preset, worldModelsEvalOverrides(base));
+    assert.equal(got.vae.steps, want.vae.steps, `${preset} vae steps`);
+    assert.equal(got.rnn.steps, want.rnn.steps, `${preset} rnn steps`);
+    assert.equal(got.controller.generations, want.controller.generations, `${preset} generations`);
+    assert.equal(got.controller.population, want.controller.population, `${preset} population`);
+    assert.equal(got.controller.temperature, want.controller.temperature, `${preset} τ`);
+    assert.equal(got.controller.dreamLength, 300);
+    assert.equal(got.controller.evalEpisodes, 5);
+    assert.equal(got.controller.enabled, true);
+  }
+  const given = resolveWorldModelsConfig(
+    'small',
+    worldModelsEvalOverrides({
+      ...base,
+      vaeSteps: 500,
+      rnnSteps: 400,
+      generations: 7,
+      population: 9,
+      temperature: 1.15,
+    }),
+  );
+  assert.deepEqual(
+    [given.vae.steps, given.rnn.steps, given.controller.generations, given.controller.population],
+    [500, 400, 7, 9],
+  );
+  assert.equal(given.controller.temperature, 1.15);
+});
+
+test('eval:world-models dreams as long as the collected episodes unless --dream-steps is given', () => {
+  const c = resolveWorldModelsConfig('small', worldModelsEvalOverrides({ collectSteps: 300, evalEpisodes: 5 }));
+  assert.equal(c.controller.dreamLength, 300);
+  const long = resolveWorldModelsConfig(
+    'small',
+    worldModelsEvalOverrides({ dreamSteps: 1000, collectSteps: 300, evalEpisodes: 5 }),
+  );
+  assert.equal(long.controller.dreamLength, 1000);
+});
