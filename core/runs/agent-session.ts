@@ -53,8 +53,7 @@ export class AgentSession implements TrainSession {
   private readonly online: boolean;
   private returns: number[] = [];
   /** Replay frames the LEXA achiever takes its training goals from. */
-  private readonly goals = new ReplayGoals();
-  private readonly goalRng: Rng;
+  private readonly goals: ReplayGoals;
   /** Behaviours whose collected episodes record who acted (and the achiever's goal). */
   private readonly tags: boolean;
 
@@ -66,7 +65,7 @@ export class AgentSession implements TrainSession {
     this.phases = inner.phases;
     this.online = opts.data.dataset === null && opts.data.env !== null;
     this.store = new EpisodeStore(opts.runDir, opts.heldOutFraction);
-    this.goalRng = new Rng(opts.seed ^ 0x90a1);
+    this.goals = new ReplayGoals(opts.seed);
     this.tags = settings.behavior === 'lexa' || settings.behavior === 'plan2explore';
     if (this.online && !inner.addEpisodes)
       throw new UserError('this model family cannot train online (it takes no collected episodes; rssm does)');
@@ -101,7 +100,7 @@ export class AgentSession implements TrainSession {
     const { heldOut } = this.store.add(episode, dedicatedHeldOut);
     if (!heldOut) {
       this.inner.addEpisodes!([episode]);
-      this.goals.add(episode, this.goalRng);
+      this.goals.add(episode);
     }
     if (!dedicatedHeldOut) this.returns.push(ret);
     return { ret, heldOut };
@@ -143,7 +142,11 @@ export class AgentSession implements TrainSession {
       explore,
     });
     try {
-      return this.collect(agent, seed, nextEpisodeActor(parts.behavior, parts.wm, this.goals, this.goalRng)).ret;
+      return this.collect(
+        agent,
+        seed,
+        nextEpisodeActor(parts.behavior, parts.wm, this.goals, this.goals.rngFor(this.store.count)),
+      ).ret;
     } finally {
       agent.dispose();
     }
@@ -237,7 +240,7 @@ export class AgentSession implements TrainSession {
     if (this.online) {
       const { train } = this.store.load(Number(ckpt.state.collected ?? 0));
       this.inner.addEpisodes!(train);
-      for (const e of train) this.goals.add(e, this.goalRng);
+      for (const e of train) this.goals.add(e);
     }
   }
 
