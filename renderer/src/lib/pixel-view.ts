@@ -16,6 +16,10 @@ export const PIXEL_VIEW_HINT: Record<PixelView, string> = {
   retrieval: 'the real training frame whose features are nearest to the predicted state (not drawn by the model)',
 };
 
+/** Caption of imagined state t of a behaviour's dream (s_0 is the filtered start frame), naming a non-decoder view. */
+export const imaginedCaption = (t: number, pixels: PixelView) =>
+  `${t === 0 ? 'filtered start state' : `imagined · step ${t}`}${pixels === 'decoder' ? '' : ` · ${PIXEL_VIEW_LABEL[pixels]}`}`;
+
 /** Episode step of row i of an open-loop reply (rows start at the first context frame). */
 export const firstStep = (r: OpenLoopReply) => r.start - r.context + 1;
 
