@@ -95,6 +95,13 @@ test('dreams:goal pursues the picked frame: the goal is that frame, the curve is
     const far = await worker.goal(req);
     assert.ok(worker.pid() !== undefined && worker.pid() !== process.pid, 'computed in its own process');
     for (let t = 0; t <= H; t++) assert.ok(Math.abs(far.cosineDistance[t] - near.cosineDistance[t]) < 1e-4, `d_${t}`);
+    // The real env side crosses the process boundary whole (frames, states, success rows).
+    assert.equal(far.realEnv.kind, 'rollout');
+    if (far.realEnv.kind === 'rollout' && near.realEnv.kind === 'rollout') {
+      assert.deepEqual(Buffer.from(far.realEnv.frames.data), Buffer.from(near.realEnv.frames.data));
+      assert.deepEqual(Array.from(far.realEnv.state), Array.from(near.realEnv.state));
+      assert.equal(far.realEnv.successNote, near.realEnv.successNote);
+    }
   } finally {
     await worker.close();
   }
