@@ -329,6 +329,7 @@ export class DreamService {
         goal,
         goalState: rowOf(goalEp, goalStep),
         horizon,
+        // The env's reset seed before the state is set: only pinpad's respawn after a success draws from it.
         seed: 0,
       });
       const S = wm.imageSize;
