@@ -4,8 +4,9 @@ import { Achiever } from '../agents/achiever.ts';
 import { actorForward } from '../agents/actor.ts';
 import type { Behavior } from '../agents/behavior.ts';
 import { Lexa } from '../agents/lexa.ts';
-import type { LatentState, LatentWorldModel } from '../models/latent-world-model.ts';
+import type { LatentWorldModel } from '../models/latent-world-model.ts';
 import { UserError } from '../util/errors.ts';
+import { filterFrames } from './filter-frames.ts';
 
 /**
  * "Goals from any frame": the achiever pursuing a goal image in imagination. Real context frames are filtered
@@ -30,36 +31,6 @@ export function achieverOf(behavior: Behavior): Achiever {
   if (behavior instanceof Lexa) return behavior.achiever;
   if (behavior instanceof Achiever) return behavior;
   throw new UserError(`its behaviour is '${behavior.kind}', which has no achiever (train with behavior=lexa)`);
-}
-
-/**
- * Filters real frames (uint8 [n·S·S·3] at the model's size, `actions` [n·A], row i led to frame i) into the latent
- * state, from `from` (consumed) or the initial state; `each` sees every filtered state before the next frame.
- */
-export function filterFrames(
-  wm: LatentWorldModel,
-  frames: Uint8Array,
-  actions: Float32Array,
-  each?: (state: LatentState, i: number) => void,
-  from?: LatentState,
-): LatentState {
-  const A = wm.actionDim;
-  const F = wm.imageSize * wm.imageSize * 3;
-  let state: LatentState = from ?? wm.initialState(1);
-  for (let i = 0; i < frames.length / F; i++) {
-    const prev = state;
-    state = tf.tidy(() =>
-      wm.observe(
-        prev,
-        tf.tensor2d(actions.subarray(i * A, (i + 1) * A), [1, A]),
-        frames.subarray(i * F, (i + 1) * F),
-        null,
-      ),
-    );
-    wm.disposeState(prev);
-    each?.(state, i);
-  }
-  return state;
 }
 
 /** 1 − cos(f, g) per row of features [N, F] to the goal's features [1, F]: the cosine achiever's reward, negated, plus 1. */

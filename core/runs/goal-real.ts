@@ -8,7 +8,8 @@ import { resizeFrames } from '../media/frames.ts';
 import type { LatentWorldModel } from '../models/latent-world-model.ts';
 import { UserError } from '../util/errors.ts';
 import { restoredEnv } from './env-restore.ts';
-import { cosineDistance, filterFrames } from './goal-dream.ts';
+import { filterFrames } from './filter-frames.ts';
+import { cosineDistance } from './goal-dream.ts';
 
 /**
  * The real side of "goals from any frame": the achiever pursuing the goal in the built-in env the episode came
@@ -118,8 +119,10 @@ export function goalReal(wm: LatentWorldModel, achiever: Achiever, o: GoalRealIn
   all.set(frames, o.contextFrames.length);
   const n = o.contextFrames.length / F;
   const feats: tf.Tensor2D[] = [];
-  const last = filterFrames(wm, all, actions, (s, i) => {
-    if (i >= n) feats.push(tf.tidy(() => wm.features(s)));
+  const last = filterFrames(wm, all, actions, {
+    each: (s, i) => {
+      if (i >= n) feats.push(tf.tidy(() => wm.features(s)));
+    },
   });
   wm.disposeState(last);
   const dist = tf.tidy(() => {
