@@ -547,6 +547,47 @@ export const GoalDreamReply = z.object({
   cosineDistance: F32,
   /** [H+1]: the temporal distance (normalised steps to go) for a temporal-reward achiever; else null. */
   temporalDistance: F32.nullable(),
+  /** The achiever pursuing the same goal in the real env, side by side with the dream, or why it cannot. */
+  realEnv: z.discriminatedUnion('kind', [
+    z
+      .object({
+        kind: z.literal('rollout'),
+        /** The dataset's built-in env, set to the episode's recorded state at `start`. */
+        env: z.string(),
+        /** The env's first frame equals the recorded start frame byte for byte. */
+        startExact: z.boolean(),
+        /** What may make the real start differ (state the recording leaves out, differing pixels); null when exact. */
+        startNote: z.string().nullable(),
+        /** Env steps taken: the horizon, fewer when the env ended the episode. */
+        steps: nonNegInt(),
+        /** Real rows 0 … steps at the model's size [steps+1, S, S, 3]. */
+        frames: Frames,
+        /** The env's true state per real row: float32 [(steps+1)·d] (what the success test reads). */
+        state: F32,
+        /** [steps+1]: 1 − cos between the goal's features and each real frame's filtered state (after the dream's context). */
+        cosineDistance: F32,
+        /** The env's own success test for the goal, per real row (1 = passed), judged at the last row; null: none. */
+        success: z
+          .object({ test: z.string(), steps: U8, reached: z.boolean(), first: nonNegInt().nullable() })
+          .nullable(),
+        /** Why there is no success test ("no success test for this goal: …"); null when there is one. */
+        successNote: z.string().nullable(),
+      })
+      .refine(
+        (r) =>
+          r.frames.shape[0] === r.steps + 1 &&
+          r.cosineDistance.length === r.steps + 1 &&
+          (r.success === null || r.success.steps.length === r.steps + 1) &&
+          (r.success === null) !== (r.successNote === null),
+        {
+          message:
+            'expected steps+1 real frames, distances and success rows, and exactly one of success or successNote',
+          path: ['steps'],
+        },
+      ),
+    /** The dream still shows; only the real side is refused (e.g. a dataset without a built-in env). */
+    z.object({ kind: z.literal('refused'), reason: z.string() }),
+  ]),
 });
 
 /** What an object-graph (C-SWM) run sees in one real frame, and its k-step prediction shown by retrieval. */

@@ -5,8 +5,9 @@ import { actorForward } from '../agents/actor.ts';
 import type { Behavior } from '../agents/behavior.ts';
 import { criticValue } from '../agents/critic.ts';
 import { lambdaReturn } from '../agents/lambda-return.ts';
-import type { LatentState, LatentWorldModel } from '../models/latent-world-model.ts';
+import type { LatentWorldModel } from '../models/latent-world-model.ts';
 import { UserError } from '../util/errors.ts';
+import { filterFrames } from './filter-frames.ts';
 
 /**
  * The actor's own dream (what Dreamer's actor-critic trains on, made visible): filter real context frames into
@@ -60,20 +61,7 @@ export function actorDream(
   if (!Number.isInteger(n) || n < 1 || actions.length !== n * A)
     throw new Error(`actorDream: ${frames.length} frame bytes and ${actions.length} actions do not make n frames`);
   const c = ac.config;
-  let state: LatentState = wm.initialState(1);
-  for (let i = 0; i < n; i++) {
-    const prev = state;
-    state = tf.tidy(() =>
-      wm.observe(
-        prev,
-        tf.tensor2d(actions.subarray(i * A, (i + 1) * A), [1, A]),
-        frames.subarray(i * F, (i + 1) * F),
-        sample,
-      ),
-    );
-    wm.disposeState(prev);
-  }
-  const start = state;
+  const start = filterFrames(wm, frames, actions, { sample });
   const out = tf.tidy(() => {
     const policy = (feat: tf.Tensor2D, t: number) => {
       const d = actorForward(ac.actor, c, ac.distKind, feat);

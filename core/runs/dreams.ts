@@ -12,6 +12,7 @@ import { evaluateRun, type EvalReport } from './evaluate.ts';
 import { runTrainingMeanFrame } from './mean-frame.ts';
 import { openloopClamps } from '../models/openloop-clamps.ts';
 import type { ActorCritic } from '../agents/actor-critic.ts';
+import type { Achiever } from '../agents/achiever.ts';
 import type { Behavior } from '../agents/behavior.ts';
 import type { LatentWorldModel } from '../models/latent-world-model.ts';
 import { actorCriticOf, actorDream } from './actor-dream.ts';
@@ -25,6 +26,7 @@ import { MAX_RETRIEVAL_EPISODES, atModelSize, objectsViewReply } from './objects
 import type { ObjectGraphLatentModel } from '../models/object-graph/latent-model.ts';
 import { probeProblem, readProbeMeta, trainRunProbe } from './probe.ts';
 import { achieverOf, goalDream, type GoalDream } from './goal-dream.ts';
+import { goalReal } from './goal-real.ts';
 
 /**
  * Dreams from a run's latest checkpoint: open-loop rollouts and interactive sessions. The service calls it
@@ -282,7 +284,71 @@ export class DreamService {
       frames: { shape: [horizon + 1, S, S, 3], data: d.frames },
       cosineDistance: d.cosineDistance,
       temporalDistance: d.temporalDistance,
+      realEnv: this.goalInEnv(name, ep, req.start, goalEp, req.goalStep, c, goal, horizon, wm, achiever),
     };
+  }
+
+  /**
+   * The goal dream's real side (core/runs/goal-real.ts): the achiever in the dataset's built-in env from the
+   * episode's recorded start state. What rules it out is refused here, in one line; the dream still shows.
+   */
+  private goalInEnv(
+    dataset: string,
+    ep: Episode,
+    start: number,
+    goalEp: Episode,
+    goalStep: number,
+    c: { n: number; frames: Uint8Array; actions: Float32Array },
+    goal: Uint8Array,
+    horizon: number,
+    wm: LatentWorldModel,
+    achiever: Achiever,
+  ): ReplyOf<'dreams:goal'>['realEnv'] {
+    const meta = openDataset(this.workspace, dataset).meta;
+    const refuse = (why: string) => ({ kind: 'refused' as const, reason: `no real env side: ${why}` });
+    if (!meta.env) return refuse(`dataset '${dataset}' was not collected from a built-in env`);
+    const rowOf = (e: Episode, t: number) => {
+      const st = e.extra?.state;
+      return st ? Float32Array.from((st.data as Float32Array).subarray(t * st.shape[1], (t + 1) * st.shape[1])) : null;
+    };
+    const startState = rowOf(ep, start);
+    if (!startState) return refuse(`the episode records no env state to start '${meta.env}' from`);
+    const [, H, W] = ep.imageShape;
+    const runs = meta.source.runs as { actionRepeat?: unknown }[] | undefined;
+    const repeat = runs?.at(-1)?.actionRepeat;
+    const F = wm.imageSize * wm.imageSize * 3;
+    try {
+      const r = goalReal(wm, achiever, {
+        env: meta.env,
+        envSize: H,
+        actionRepeat: typeof repeat === 'number' ? repeat : null,
+        startState,
+        startFrame: ep.image.subarray(start * H * W * 3, (start + 1) * H * W * 3),
+        contextFrames: c.frames.subarray(0, (c.n - 1) * F),
+        contextActions: c.actions,
+        goal,
+        goalState: rowOf(goalEp, goalStep),
+        horizon,
+        // The env's reset seed before the state is set: only pinpad's respawn after a success draws from it.
+        seed: 0,
+      });
+      const S = wm.imageSize;
+      return {
+        kind: 'rollout',
+        env: r.env,
+        startExact: r.startExact,
+        startNote: r.startNote,
+        steps: r.steps,
+        frames: { shape: [r.steps + 1, S, S, 3], data: r.frames },
+        state: r.state,
+        cosineDistance: r.cosineDistance,
+        success: r.success,
+        successNote: r.successNote,
+      };
+    } catch (e) {
+      if (e instanceof UserError) return refuse(e.message);
+      throw e;
+    }
   }
 
   /** `dreams:imagine`: the actor's own rollout from a real frame, with reward, value and λ-return per step. */

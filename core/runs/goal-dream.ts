@@ -4,16 +4,17 @@ import { Achiever } from '../agents/achiever.ts';
 import { actorForward } from '../agents/actor.ts';
 import type { Behavior } from '../agents/behavior.ts';
 import { Lexa } from '../agents/lexa.ts';
-import type { LatentState, LatentWorldModel } from '../models/latent-world-model.ts';
+import type { LatentWorldModel } from '../models/latent-world-model.ts';
 import { UserError } from '../util/errors.ts';
+import { filterFrames } from './filter-frames.ts';
 
 /**
  * "Goals from any frame": the achiever pursuing a goal image in imagination. Real context frames are filtered
  * into the latent state, the achiever (its mode) imagines `horizon` steps towards the goal's embedding, every
  * state is decoded, and per state s_0 … s_H the latent distance to the goal is reported as the achiever's own
  * reward reads it — 1 − cos(f_t, g) with g = the model's `goalFeatures(embed(goal))` (lexa `get_init_feat_embed`),
- * and for a temporal-reward achiever the temporal distance D too. (The data behind the renderer's goal view; the
- * view itself is not built yet.)
+ * and for a temporal-reward achiever the temporal distance D too. (The imagined side of the Dream Lab's goal panel;
+ * the real env's side is core/runs/goal-real.ts.)
  */
 export interface GoalDream {
   /** Decoded frames of s_0 … s_H: uint8 [(H+1)·S·S·3]. */
@@ -30,6 +31,18 @@ export function achieverOf(behavior: Behavior): Achiever {
   if (behavior instanceof Lexa) return behavior.achiever;
   if (behavior instanceof Achiever) return behavior;
   throw new UserError(`its behaviour is '${behavior.kind}', which has no achiever (train with behavior=lexa)`);
+}
+
+/** 1 − cos(f, g) per row of features [N, F] to the goal's features [1, F]: the cosine achiever's reward, negated, plus 1. */
+export function cosineDistance(feats: tf.Tensor2D, goalFeatures: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const goals = tf.tile(goalFeatures, [feats.shape[0], 1]) as tf.Tensor2D;
+    const cos = tf.div(
+      tf.sum(tf.mul(feats, goals), -1),
+      tf.add(tf.mul(tf.norm(feats, 'euclidean', -1), tf.norm(goals, 'euclidean', -1)), 1e-8),
+    );
+    return tf.sub(1, cos) as tf.Tensor1D;
+  });
 }
 
 /**
@@ -56,19 +69,7 @@ export function goalDream(
     );
   if (!Number.isInteger(horizon) || horizon < 1 || horizon > 1000)
     throw new UserError(`goal dream: horizon must be an integer in [1, 1000], got ${horizon}`);
-  let state: LatentState = wm.initialState(1);
-  for (let i = 0; i < n; i++) {
-    const prev = state;
-    state = tf.tidy(() =>
-      wm.observe(
-        prev,
-        tf.tensor2d(actions.subarray(i * A, (i + 1) * A), [1, A]),
-        frames.subarray(i * F, (i + 1) * F),
-        null,
-      ),
-    );
-    wm.disposeState(prev);
-  }
+  const state = filterFrames(wm, frames, actions);
   const ac = achiever.ac;
   const out = tf.tidy(() => {
     const g = wm.embed!(goal, 1);
@@ -78,12 +79,8 @@ export function goalDream(
     const im = wm.imagine(state, policy, horizon, null);
     const feats = tf.reshape(im.features, [horizon + 1, -1]) as tf.Tensor2D;
     const goals = tf.tile(gFeat, [horizon + 1, 1]) as tf.Tensor2D;
-    const cos = tf.div(
-      tf.sum(tf.mul(feats, goals), -1),
-      tf.add(tf.mul(tf.norm(feats, 'euclidean', -1), tf.norm(goals, 'euclidean', -1)), 1e-8),
-    );
     const temporal = achiever.config.reward === 'temporal' ? tf.neg(achiever.reward(wm, feats, goals)) : tf.zeros([0]);
-    return { feats, cosDist: tf.sub(1, cos), temporal };
+    return { feats, cosDist: cosineDistance(feats, gFeat), temporal };
   });
   wm.disposeState(state);
   try {

@@ -546,6 +546,8 @@ export function createFakeClient(): WorkbenchClient {
         frames: frames(horizon + 1, (i) => render(xs[i], 48, start + i, 6, i + 3)),
         cosineDistance: Float32Array.from(xs, (x) => Math.abs(x - g.x) / 64),
         temporalDistance: null,
+        // The fake datasets are car racing: no goal env to set to a recorded state.
+        realEnv: { kind: 'refused', reason: 'no real env side: the fake workspace has no goal env (fake)' },
       };
     },
     objectsView: ({ runId }) => {

@@ -410,6 +410,20 @@ export type Checks = [
         frames: Frames;
         cosineDistance: Float32Array;
         temporalDistance: Float32Array | null;
+        realEnv:
+          | {
+              kind: 'rollout';
+              env: string;
+              startExact: boolean;
+              startNote: string | null;
+              steps: number;
+              frames: Frames;
+              state: Float32Array;
+              cosineDistance: Float32Array;
+              success: { test: string; steps: Uint8Array; reached: boolean; first: number | null } | null;
+              successNote: string | null;
+            }
+          | { kind: 'refused'; reason: string };
       }
     >
   >,

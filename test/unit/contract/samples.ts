@@ -314,6 +314,18 @@ export const REPLIES: Record<ChannelName, unknown> = {
     frames: frames(3),
     cosineDistance: new Float32Array(3),
     temporalDistance: null,
+    realEnv: {
+      kind: 'rollout',
+      env: 'point-goals',
+      startExact: true,
+      startNote: null,
+      steps: 2,
+      frames: frames(3),
+      state: new Float32Array(6),
+      cosineDistance: new Float32Array(3),
+      success: { test: 'north', steps: new Uint8Array([0, 0, 1]), reached: true, first: 2 },
+      successNote: null,
+    },
   },
   'exports:strip': {
     bytes: new Uint8Array([71, 73, 70]),

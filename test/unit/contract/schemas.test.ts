@@ -89,3 +89,14 @@ test('dreams:step takes exactly one of a user action or autopilot: true', () => 
   const off = validateRequest('dreams:step', { sessionId: 's1', action: [1], autopilot: false });
   assert.ok(!off.ok && off.error.field === 'payload.autopilot', 'autopilot: false is not a way to say "manual"');
 });
+
+test('dreams:goal: the real side is a rollout whose rows agree, or a refusal; a mismatch is refused in one line', () => {
+  const reply = REPLIES['dreams:goal'] as Record<string, unknown> & { realEnv: Record<string, unknown> };
+  assert.equal(validateReply('dreams:goal', { ...reply, realEnv: { kind: 'refused', reason: 'no env' } }), null);
+  const short = { ...reply, realEnv: { ...reply.realEnv, cosineDistance: new Float32Array(2) } };
+  const e = validateReply('dreams:goal', short);
+  assert.ok(e && e.field === 'reply.realEnv.steps' && !e.message.includes('\n'), JSON.stringify(e));
+  assert.match(e.message, /expected steps\+1 real frames, distances and success rows/);
+  const both = { ...reply, realEnv: { ...reply.realEnv, successNote: 'no success test for this goal' } };
+  assert.ok(validateReply('dreams:goal', both), 'a success test and a note saying there is none');
+});
