@@ -46,12 +46,16 @@ test("the return scale follows DreamerV3's percentile EMA, max(1, high − low),
   assert.ok(clamped > 0 && clamped < F.batches.length, 'the fixture covers both the clamp at 1 and larger spreads');
 });
 
-function config(returnNorm: ActorCriticConfig['actor']['returnNorm'], entropy = 0): ActorCriticConfig {
+function config(
+  returnNorm: ActorCriticConfig['actor']['returnNorm'],
+  entropy = 0,
+  grad: ActorCriticConfig['actor']['grad'] = 'dynamics',
+): ActorCriticConfig {
   return {
     ...ACTOR_CRITIC_DEBUG,
     horizon: 10,
     gamma: 0.9,
-    actor: { ...ACTOR_CRITIC_DEBUG.actor, lr: 3e-3, grad: 'dynamics', entropy, returnNorm },
+    actor: { ...ACTOR_CRITIC_DEBUG.actor, lr: 3e-3, grad, entropy, returnNorm },
     critic: { ...ACTOR_CRITIC_DEBUG.critic, lr: 3e-3, slowEvery: 4 },
   };
 }
@@ -70,19 +74,22 @@ function train(ac: ActorCritic, wm: PointWorld, updates: number, seed: number): 
   return out;
 }
 
-test('with return normalisation the actor objective is the raw one divided by the reported scale', () => {
+test('with return normalisation the actor objective (dynamics or REINFORCE) is the raw one divided by the scale', () => {
   const wm = new PointWorld(false);
-  // minScale far below 1, so the first update's EMA (1 % of the spread) scales the returns up.
-  const norm = new ActorCritic(config({ ...RETURN_NORM_DREAMERV3, minScale: 1e-6 }), wm, 3);
-  const raw = new ActorCritic(config(null), wm, 3);
-  const [a] = train(norm, wm, 1, 5);
-  const [b] = train(raw, wm, 1, 5);
-  assert.equal(b.return_scale, 1, 'no normalisation: scale 1');
-  assert.ok(a.return_scale > 1e-6 && a.return_scale !== 1, `a real scale (${a.return_scale})`);
-  near(a.actor_loss * a.return_scale, b.actor_loss, 'actor loss × scale = raw actor loss', 1e-4);
-  near(a.critic_loss, b.critic_loss, 'the critic is untouched', 1e-6);
-  norm.dispose();
-  raw.dispose();
+  for (const grad of ['dynamics', 'reinforce'] as const) {
+    // minScale far below 1, so the first update's EMA (1 % of the spread) scales the returns up.
+    const norm = new ActorCritic(config({ ...RETURN_NORM_DREAMERV3, minScale: 1e-6 }, 0, grad), wm, 3);
+    const raw = new ActorCritic(config(null, 0, grad), wm, 3);
+    const [a] = train(norm, wm, 1, 5);
+    const [b] = train(raw, wm, 1, 5);
+    assert.equal(b.return_scale, 1, 'no normalisation: scale 1');
+    assert.ok(a.return_scale > 1e-6 && a.return_scale !== 1, `a real scale (${a.return_scale})`);
+    assert.ok(Math.abs(b.actor_loss) > 1e-3, `${grad}: a non-trivial raw loss (${b.actor_loss})`);
+    near(a.actor_loss * a.return_scale, b.actor_loss, `${grad}: actor loss × scale = raw actor loss`, 1e-4);
+    near(a.critic_loss, b.critic_loss, `${grad}: the critic is untouched`, 1e-6);
+    norm.dispose();
+    raw.dispose();
+  }
 });
 
 test('the return EMA is checkpointed: a restored behaviour reproduces the next losses exactly', () => {
