@@ -12,8 +12,7 @@ import {
 } from '../../../core/models/actor-critic-config.ts';
 import { rssmConfig } from '../../../core/models/rssm/config.ts';
 import { isUserError } from '../../../core/util/errors.ts';
-import { Rng } from '../../../core/util/rng.ts';
-import { PointWorld, randomStarts } from './point-world.ts';
+import { PointWorld, trainBehavior } from './point-world.ts';
 
 // DreamerV3's Moments 'perc' EMA and np.percentile, transcribed to numpy by test/fixtures/agents/make_fixtures.py.
 const F = JSON.parse(readFileSync(new URL('../../fixtures/agents/return_norm.json', import.meta.url), 'utf8'));
@@ -60,28 +59,14 @@ function config(
   };
 }
 
-function train(ac: ActorCritic, wm: PointWorld, updates: number, seed: number): Record<string, number>[] {
-  const out: Record<string, number>[] = [];
-  const rng = new Rng(seed);
-  for (let i = 0; i < updates; i++) {
-    const starts = randomStarts(64, rng.int(2 ** 31));
-    try {
-      out.push(ac.update(wm, starts, rng.int(2 ** 31)).metrics);
-    } finally {
-      wm.disposeState(starts);
-    }
-  }
-  return out;
-}
-
 test('with return normalisation the actor objective (dynamics or REINFORCE) is the raw one divided by the scale', () => {
   const wm = new PointWorld(false);
   for (const grad of ['dynamics', 'reinforce'] as const) {
     // minScale far below 1, so the first update's EMA (1 % of the spread) scales the returns up.
     const norm = new ActorCritic(config({ ...RETURN_NORM_DREAMERV3, minScale: 1e-6 }, 0, grad), wm, 3);
     const raw = new ActorCritic(config(null, 0, grad), wm, 3);
-    const [a] = train(norm, wm, 1, 5);
-    const [b] = train(raw, wm, 1, 5);
+    const [a] = trainBehavior(norm, wm, 1, 5);
+    const [b] = trainBehavior(raw, wm, 1, 5);
     assert.equal(b.return_scale, 1, 'no normalisation: scale 1');
     assert.ok(a.return_scale > 1e-6 && a.return_scale !== 1, `a real scale (${a.return_scale})`);
     assert.ok(Math.abs(b.actor_loss) > 1e-3, `${grad}: a non-trivial raw loss (${b.actor_loss})`);
@@ -92,32 +77,12 @@ test('with return normalisation the actor objective (dynamics or REINFORCE) is t
   }
 });
 
-test('the return EMA is checkpointed: a restored behaviour reproduces the next losses exactly', () => {
-  const wm = new PointWorld(false);
-  const cfg = config({ ...RETURN_NORM_DREAMERV3, minScale: 1e-3 }, 1e-3);
-  const a = new ActorCritic(cfg, wm, 1);
-  train(a, wm, 6, 1);
-  const ck = a.checkpoint();
-  const saved = {
-    tensors: Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, tf.clone(t)])),
-    state: JSON.parse(JSON.stringify(ck.state)),
-  };
-  assert.ok(Number(saved.state.returnHigh) > Number(saved.state.returnLow), 'the EMA state is in the checkpoint');
-  const b = new ActorCritic(cfg, wm, 99);
-  b.restore(saved);
-  tf.dispose(Object.values(saved.tensors));
-  const la = train(a, wm, 4, 77);
-  const lb = train(b, wm, 4, 77);
-  assert.deepEqual(lb, la, 'the next four updates report identical losses and scales');
-  for (const x of [a, b]) x.dispose();
-});
-
 test('tensor count stays flat over 50 normalised updates', () => {
   const wm = new PointWorld(false);
   const ac = new ActorCritic(config(RETURN_NORM_DREAMERV3, 3e-4), wm, 1);
-  train(ac, wm, 2, 1);
+  trainBehavior(ac, wm, 2, 1);
   const n0 = tf.memory().numTensors;
-  train(ac, wm, 50, 2);
+  trainBehavior(ac, wm, 50, 2);
   assert.equal(tf.memory().numTensors, n0, 'numTensors flat');
   ac.dispose();
 });
