@@ -170,14 +170,16 @@ test('the slow critic follows the critic on its schedule (every N updates; fract
   }
 });
 
-test('tensor count stays flat over 100 behaviour updates', () => {
+test('tensor count stays flat over 100 behaviour updates (and 50 with the return normalisation)', () => {
   const wm = new PointWorld(false);
-  const ac = new ActorCritic(config(), wm, 1);
-  trainBehavior(ac, wm, 3, 1);
-  const n0 = tf.memory().numTensors;
-  trainBehavior(ac, wm, 100, 2);
-  assert.equal(tf.memory().numTensors, n0, 'numTensors flat');
-  ac.dispose();
+  for (const [returnNorm, n] of [[null, 100] as const, [RETURN_NORM_DREAMERV3, 50] as const]) {
+    const ac = new ActorCritic(config({}, { returnNorm }), wm, 1);
+    trainBehavior(ac, wm, 3, 1);
+    const n0 = tf.memory().numTensors;
+    trainBehavior(ac, wm, n, 2);
+    assert.equal(tf.memory().numTensors, n0, `numTensors flat (${returnNorm ? 'normalised' : 'raw'} returns)`);
+    ac.dispose();
+  }
 });
 
 test('restoring a checkpoint (weights, both optimisers, slow critic, update count, return EMA) reproduces the next losses exactly', () => {
