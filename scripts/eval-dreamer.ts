@@ -130,7 +130,7 @@ const result = await trainRun(dir, {
       log(
         `step ${m.step}: model ${f('model_loss', 1)} reward ${f('reward_loss', 3)} ` +
           `actor entropy ${f('actor_entropy')} |mode| ${f('actor_mode_abs')} sat ${f('actor_mode_sat')} ` +
-          `mode mean ${f('actor_mode_mean')} imagined return ${f('imag_return')} reward ${f('imag_reward')}±${f('imag_reward_std')} ` +
+          `mode mean ${f('actor_mode_mean')} return scale ${f('return_scale')} imagined return ${f('imag_return')} reward ${f('imag_reward')}±${f('imag_reward_std')} ` +
           `value ${f('value_mean')} actor loss ${f('actor_loss')} grad ${f('actor_grad_norm', 3)} critic loss ${f('critic_loss')}`,
       );
     }

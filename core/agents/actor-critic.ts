@@ -10,6 +10,7 @@ import { actorDistKind, actorForward, actorGrad, initActor } from './actor.ts';
 import type { Behavior, BehaviorCheckpoint, BehaviorUpdate } from './behavior.ts';
 import { criticValue, initCritic, updateSlowTarget } from './critic.ts';
 import { discountWeights, lambdaReturn } from './lambda-return.ts';
+import { ReturnNorm } from './return-norm.ts';
 
 /**
  * Dreamer's actor-critic, learned purely in imagination (Dreamer v1 dreamer.py `_train`, DreamerV2 agent.py
@@ -19,11 +20,13 @@ import { discountWeights, lambdaReturn } from './lambda-return.ts';
  * s_t starts with the reward of arriving in s_{t+1}):
  *   R_t = r_{t+1} + γ_{t+1}[(1 − λ) v(s_{t+1}) + λ R_{t+1}],  R_H = v(s_H)
  *   w_t = Π_{k=1..t} γ_k  (stop-gradient; w_0 = 1)
- *   actor  = −mean(w_t · [ρ·R_t + (1 − ρ)·ln π(a_t|s_t)·sg(R_t − v(s_t)) + η·H[π(·|s_t)]])
+ *   actor  = −mean(w_t · [ρ·R_t/S + (1 − ρ)·ln π(a_t|s_t)·sg(R_t − v(s_t))/S + η·H[π(·|s_t)]])
  *   critic = −mean(w_t · ln N(sg(R_t) | v(s_t), 1))
  * ρ = 1 backpropagates the return through the model's dynamics (continuous actions), ρ = 0 is REINFORCE
  * (discrete), 'both' mixes (DreamerV2 actor_grad_mix). The actor sees stop-gradient features. The slow critic
- * (targets and baseline) follows the critic on its schedule (critic.ts).
+ * (targets and baseline) follows the critic on its schedule (critic.ts). S = 1, or with `actor.returnNorm` set
+ * DreamerV3's max(1, EMA(P95) − EMA(P5)) of the λ-returns (return-norm.ts), which keeps the entropy term's weight
+ * against the return independent of the reward scale (Adam makes the update's size scale-free, not the mix).
  */
 /**
  * Hooks for behaviours built on this one (Plan2Explore, LEXA's achiever): a reward function replacing the
@@ -54,6 +57,8 @@ export class ActorCritic implements Behavior {
   updates = 0;
   readonly distKind: ActionDistKind;
   readonly grad: 'dynamics' | 'reinforce' | 'both';
+  /** DreamerV3's return normalisation (null: raw returns). */
+  readonly returnNorm: ReturnNorm | null;
 
   constructor(
     readonly config: ActorCriticConfig,
@@ -66,6 +71,7 @@ export class ActorCritic implements Behavior {
     const inputSize = model.featureSize + contextSize;
     this.distKind = actorDistKind(config, model.actionSpace);
     this.grad = actorGrad(config, model.actionSpace);
+    this.returnNorm = config.actor.returnNorm ? new ReturnNorm(config.actor.returnNorm) : null;
     initActor(this.actor, config, inputSize, model.actionDim, this.distKind, rng);
     initCritic(this.critic, config, inputSize, rng);
     initCritic(this.slow, config, inputSize, rng, 'slow');
@@ -143,8 +149,10 @@ export class ActorCritic implements Behavior {
       const bootstrap = tf.reshape(tf.slice(vSlow, [H, 0], [1, N]), [N]) as tf.Tensor1D;
       const target = lambdaReturn(next(reward), baseline, next(disc), bootstrap, c.lambda);
       const weight = discountWeights(next(disc));
-      const dyn = target;
-      const reinforce = () => tf.mul(tf.stack(logps), stopGradient(tf.sub(target, baseline)));
+      // The EMA moves with this update's returns before they are scaled (DreamerV3 Moments.__call__).
+      const scale = this.returnNorm ? this.returnNorm.update(stopGradient(target).dataSync()) : 1;
+      const dyn = scale === 1 ? target : tf.div(target, scale);
+      const reinforce = () => tf.mul(tf.stack(logps), stopGradient(tf.div(tf.sub(target, baseline), scale)));
       let objective: tf.Tensor =
         this.grad === 'dynamics'
           ? dyn
@@ -175,6 +183,7 @@ export class ActorCritic implements Behavior {
           imag_weight: tf.mean(weight) as tf.Scalar,
           imag_reward_std: tf.sqrt(tf.moments(next(reward)).variance) as tf.Scalar,
           target_mean: tf.mean(target) as tf.Scalar,
+          return_scale: tf.scalar(scale),
           // |mode| of the continuous actor's actions, and the share of them within 0.05 of the bound
           // (a collapsed actor pushes a constant saturated action).
           actor_mode_abs: tf.mean(tf.abs(tf.stack(modes))) as tf.Scalar,
@@ -222,7 +231,12 @@ export class ActorCritic implements Behavior {
         ...oa.tensors,
         ...oc.tensors,
       },
-      state: { actorT: oa.t, criticT: oc.t, updates: this.updates },
+      state: {
+        actorT: oa.t,
+        criticT: oc.t,
+        updates: this.updates,
+        ...(this.returnNorm ? { returnLow: this.returnNorm.low, returnHigh: this.returnNorm.high } : {}),
+      },
     };
   }
 
@@ -233,6 +247,7 @@ export class ActorCritic implements Behavior {
     this.actorOpt.loadState(ckpt.tensors, Number(ckpt.state.actorT ?? 0), 'opt_actor/');
     this.criticOpt.loadState(ckpt.tensors, Number(ckpt.state.criticT ?? 0), 'opt_critic/');
     this.updates = Number(ckpt.state.updates ?? 0);
+    this.returnNorm?.restore({ low: ckpt.state.returnLow, high: ckpt.state.returnHigh });
   }
 
   dispose(): void {

@@ -22,6 +22,10 @@ export function initActor(
   rng: Rng,
 ): void {
   initMlp(params, 'actor', featureSize, c.actor.units, c.actor.layers, rng, rawSize(kind, actionDim));
+  // A small output layer starts the mode near 0 and the std near its middle whatever the features (DreamerV3
+  // policy outscale 0.01), instead of a state-dependent push of tanh(μ) towards a bound.
+  const out = params['actor/out/w'];
+  if (c.actor.outScale !== 1) out.assign(tf.tidy(() => tf.mul(out, c.actor.outScale)));
 }
 
 export function actorForward(p: Params, c: ActorCriticConfig, kind: ActionDistKind, feat: tf.Tensor2D): ActionDist {

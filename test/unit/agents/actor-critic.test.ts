@@ -3,12 +3,16 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { ActorCritic } from '../../../core/agents/actor-critic.ts';
-import { ACTOR_CRITIC_DEBUG, type ActorCriticConfig } from '../../../core/models/actor-critic-config.ts';
+import {
+  ACTOR_CRITIC_DEBUG,
+  RETURN_NORM_DREAMERV3,
+  type ActorCriticConfig,
+} from '../../../core/models/actor-critic-config.ts';
 import { actorForward } from '../../../core/agents/actor.ts';
 import { modeAction } from '../../../core/agents/action-dist.ts';
 import { cemPlan } from '../../../core/agents/cem.ts';
 import { Rng } from '../../../core/util/rng.ts';
-import { PointWorld, TARGET, meanReward, randomStarts } from './point-world.ts';
+import { PointWorld, TARGET, meanReward, randomStarts, trainBehavior } from './point-world.ts';
 
 before(async () => {
   await initBackend('cpu');
@@ -47,20 +51,6 @@ function sameValues(
   });
 }
 
-function train(ac: ActorCritic, wm: PointWorld, updates: number, seed: number): Record<string, number>[] {
-  const out: Record<string, number>[] = [];
-  const rng = new Rng(seed);
-  for (let i = 0; i < updates; i++) {
-    const starts = randomStarts(64, rng.int(2 ** 31));
-    try {
-      out.push(ac.update(wm, starts, rng.int(2 ** 31)).metrics);
-    } finally {
-      wm.disposeState(starts);
-    }
-  }
-  return out;
-}
-
 function evalReturns(wm: PointWorld, ac: ActorCritic | null): number {
   const starts = randomStarts(256, 4242);
   const rng = new Rng(9);
@@ -91,7 +81,7 @@ test('actor-critic (dynamics backprop, tanh-normal and truncated normal) learns 
     const ac = new ActorCritic(config({}, { dist, initStd: 1 }), wm, 3);
     const before = evalReturns(wm, ac);
     const t0 = performance.now();
-    train(ac, wm, 80, 1);
+    trainBehavior(ac, wm, 80, 1);
     const after = evalReturns(wm, ac);
     console.log(
       `${dist}: mean reward per step random ${random.toFixed(3)}, untrained ${before.toFixed(3)}, trained ${after.toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
@@ -109,7 +99,7 @@ test('actor-critic with one-hot actions (REINFORCE) learns to reach the target',
   const random = evalReturns(wm, null);
   const ac = new ActorCritic(config({}, { entropy: 3e-3 }), wm, 5);
   assert.equal(ac.grad, 'reinforce');
-  train(ac, wm, 150, 2);
+  trainBehavior(ac, wm, 150, 2);
   const after = evalReturns(wm, ac);
   console.log(`onehot/reinforce: random ${random.toFixed(3)}, trained ${after.toFixed(3)}`);
   assert.ok(after > 2 * random && after > random + 0.3, `trained ${after} should be well above random ${random}`);
@@ -157,7 +147,7 @@ test('the slow critic follows the critic on its schedule (every N updates; fract
     for (let i = 0; i < 8; i++) {
       const c = snapshot(ac.critic);
       const s = snapshot(ac.slow);
-      train(ac, wm, 1, 100 + i);
+      trainBehavior(ac, wm, 1, 100 + i);
       const now = snapshot(ac.slow);
       if (i % 3 !== 0) {
         assert.ok(sameValues(s, now), `update ${i}: the slow critic must not move`);
@@ -180,37 +170,40 @@ test('the slow critic follows the critic on its schedule (every N updates; fract
   }
 });
 
-test('tensor count stays flat over 100 behaviour updates', () => {
+test('tensor count stays flat over 100 behaviour updates (and 50 with the return normalisation)', () => {
   const wm = new PointWorld(false);
-  const ac = new ActorCritic(config(), wm, 1);
-  train(ac, wm, 3, 1);
-  const n0 = tf.memory().numTensors;
-  train(ac, wm, 100, 2);
-  assert.equal(tf.memory().numTensors, n0, 'numTensors flat');
-  ac.dispose();
+  for (const [returnNorm, n] of [[null, 100] as const, [RETURN_NORM_DREAMERV3, 50] as const]) {
+    const ac = new ActorCritic(config({}, { returnNorm }), wm, 1);
+    trainBehavior(ac, wm, 3, 1);
+    const n0 = tf.memory().numTensors;
+    trainBehavior(ac, wm, n, 2);
+    assert.equal(tf.memory().numTensors, n0, `numTensors flat (${returnNorm ? 'normalised' : 'raw'} returns)`);
+    ac.dispose();
+  }
 });
 
-test('restoring a checkpoint (weights, both optimisers, slow critic, update count) reproduces the next losses exactly', () => {
+test('restoring a checkpoint (weights, both optimisers, slow critic, update count, return EMA) reproduces the next losses exactly', () => {
   const wm = new PointWorld(false);
-  const a = new ActorCritic(config({ critic: { ...ACTOR_CRITIC_DEBUG.critic, slowEvery: 4, slowFraction: 1 } }), wm, 1);
-  train(a, wm, 6, 1);
-  // "Kill": copy the checkpoint's tensors out (as the runner writes them), build a fresh behaviour, restore.
-  const ck = a.checkpoint();
-  const saved = {
-    tensors: Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, tf.clone(t)])),
-    state: JSON.parse(JSON.stringify(ck.state)),
-  };
-  const b = new ActorCritic(
-    config({ critic: { ...ACTOR_CRITIC_DEBUG.critic, slowEvery: 4, slowFraction: 1 } }),
-    wm,
-    99,
-  );
-  b.restore(saved);
-  tf.dispose(Object.values(saved.tensors));
-  const la = train(a, wm, 4, 77);
-  const lb = train(b, wm, 4, 77);
-  assert.deepEqual(lb, la, 'the next four updates report identical losses');
-  const c = new ActorCritic(config(), wm, 99); // no restore: differs
-  assert.notDeepEqual(train(c, wm, 1, 77)[0], la[0]);
-  for (const x of [a, b, c]) x.dispose();
+  // Raw returns, and DreamerV3's return normalisation (its EMA state rides in the checkpoint's state).
+  for (const returnNorm of [null, { ...RETURN_NORM_DREAMERV3, minScale: 1e-3 }]) {
+    const cfg = config({ critic: { ...ACTOR_CRITIC_DEBUG.critic, slowEvery: 4, slowFraction: 1 } }, { returnNorm });
+    const a = new ActorCritic(cfg, wm, 1);
+    trainBehavior(a, wm, 6, 1);
+    // "Kill": copy the checkpoint's tensors out (as the runner writes them), build a fresh behaviour, restore.
+    const ck = a.checkpoint();
+    const saved = {
+      tensors: Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, tf.clone(t)])),
+      state: JSON.parse(JSON.stringify(ck.state)),
+    };
+    if (returnNorm) assert.ok(Number(saved.state.returnHigh) > Number(saved.state.returnLow), 'EMA in the checkpoint');
+    const b = new ActorCritic(cfg, wm, 99);
+    b.restore(saved);
+    tf.dispose(Object.values(saved.tensors));
+    const la = trainBehavior(a, wm, 4, 77);
+    const lb = trainBehavior(b, wm, 4, 77);
+    assert.deepEqual(lb, la, 'the next four updates report identical losses');
+    const c = new ActorCritic(cfg, wm, 99); // no restore: differs
+    assert.notDeepEqual(trainBehavior(c, wm, 1, 77)[0], la[0]);
+    for (const x of [a, b, c]) x.dispose();
+  }
 });

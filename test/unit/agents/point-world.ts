@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Space } from '../../../core/envs/types.ts';
 import type { Imagined, LatentPolicy, LatentState, LatentWorldModel } from '../../../core/models/latent-world-model.ts';
+import type { ActorCritic } from '../../../core/agents/actor-critic.ts';
+import { Rng } from '../../../core/util/rng.ts';
 
 /**
  * A hand-made latent world model with known dynamics and reward: a point in the plane that must reach a
@@ -87,4 +89,19 @@ export function meanReward(wm: PointWorld, starts: LatentState, policy: LatentPo
     const r = wm.reward(tf.reshape(tf.slice(im.features, [1, 0, 0], [t1 - 1, n, 2]), [-1, 2]) as tf.Tensor2D);
     return tf.mean(r).dataSync()[0];
   });
+}
+
+/** `updates` behaviour updates on 64 random starts each (seeded); the metrics of each update. */
+export function trainBehavior(b: ActorCritic, wm: PointWorld, updates: number, seed: number): Record<string, number>[] {
+  const out: Record<string, number>[] = [];
+  const rng = new Rng(seed);
+  for (let i = 0; i < updates; i++) {
+    const starts = randomStarts(64, rng.int(2 ** 31));
+    try {
+      out.push(b.update(wm, starts, rng.int(2 ** 31)).metrics);
+    } finally {
+      wm.disposeState(starts);
+    }
+  }
+  return out;
 }
