@@ -1,6 +1,6 @@
 // The controller is scored from the start of a real episode, so its dreams start there too (WMx
 // doomrnn/rnn_train.py: initial_z.json holds frame 0 of each episode). A start drawn from anywhere in a
-// random-policy episode mostly put CarRacing dreams on the grass.
+// random-policy episode starts many CarRacing dreams after the car has left the road.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dreamStarts } from '../../../core/models/world-models/controller.ts';
