@@ -42,7 +42,13 @@ import { getFamily } from '../core/models/registry.ts';
 import { Rng } from '../core/util/rng.ts';
 import { type ClaimRow, checkBeats, summarize, parseFlags } from './claim.ts';
 import { dreamStepsOf, worldModelsEvalOverrides } from './world-models-eval-overrides.ts';
-import { collectEnvSeed, collectWithController, evalEnvSeed, seedRunFrom } from './world-models-iterate.ts';
+import {
+  collectEnvSeed,
+  collectWithController,
+  evalEnvSeed,
+  iterationStepsOf,
+  seedRunFrom,
+} from './world-models-iterate.ts';
 
 const { values } = parseFlags('eval:world-models', {
   options: {
@@ -68,6 +74,8 @@ const { values } = parseFlags('eval:world-models', {
     'iteration-episodes': { type: 'string' },
     /** Std of the Gaussian exploration noise on the controller's actions while it collects (not from the paper). */
     'iteration-noise': { type: 'string', default: '0.1' },
+    /** Length of the episodes later iterations collect; default the dream's length (iterationStepsOf). */
+    'iteration-steps': { type: 'string' },
     workspace: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -100,6 +108,7 @@ const iterations = num('iterations');
 if (!Number.isInteger(iterations) || iterations < 1)
   fail(`--iterations must be a positive integer, got '${values.iterations}'`);
 const dreamSteps = dreamStepsOf({ dreamSteps: given('dream-steps'), collectSteps: num('collect-steps') });
+const iterationSteps = iterationStepsOf({ iterationSteps: given('iteration-steps'), dreamSteps });
 const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 const t0 = performance.now();
@@ -184,7 +193,8 @@ async function oneSeed(seed: number): Promise<SeedResult> {
       const tb = prev.model.trainedBehavior?.() ?? null;
       if (!tb || !prev.model.latent) fail(`seed ${seed}: iteration ${it - 1} left no trained controller`);
       const behavior = behaviorOf(tb);
-      const got = collectWithController(ds, env, prev.model.latent(), behavior, {
+      const iterEnv = makeEnv(envName, { size, maxSteps: iterationSteps });
+      const got = collectWithController(ds, iterEnv, prev.model.latent(), behavior, {
         episodes: values['iteration-episodes'] === undefined ? num('episodes') : num('iteration-episodes'),
         noise: num('iteration-noise'),
         seed,

@@ -23,6 +23,7 @@ import {
   collectWithController,
   evalEnvSeed,
   iterationEnvSeed,
+  iterationStepsOf,
   seedRunFrom,
 } from '../../../scripts/world-models-iterate.ts';
 
@@ -50,6 +51,11 @@ test('iterations collect on tracks of their own: never one the controller is sco
       }
   assert.throws(() => iterationEnvSeed(0, 1, 0), /from the second on/);
   assert.throws(() => iterationEnvSeed(0, 2, 1000), /episode index must be in \[0, 1000\)/);
+});
+
+test('the controller collects episodes as long as the dream it is trained in, unless told otherwise', () => {
+  assert.equal(iterationStepsOf({ dreamSteps: 1000 }), 1000);
+  assert.equal(iterationStepsOf({ dreamSteps: 1000, iterationSteps: 300 }), 300);
 });
 
 /** A workspace with a small cartpole dataset and a finished debug World Models run (no controller phase). */
