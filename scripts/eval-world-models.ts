@@ -12,6 +12,11 @@
  * does not. The best constant action ties random here ([0, 0.5, 0.3]: −22.7 vs −24.9), so winning needs a
  * controller that steers by what it sees — a dream whose data shows road-following (the paper's iterative
  * training) or a far larger CMA-ES budget (WMx: population 64 × 16 rollouts).
+ * Session 5 (dreams from each episode's first frame, τ 1.15 by default at small, `--iterations`, the paper's
+ * iterative procedure), seed 0, same budget: iteration 1 −56.1 (the controller phase's own 5 tracks); iteration 2
+ * (12 controller episodes of 300 steps, noise 0.1, M and C retrained on the union) −50.0 there and −36.3 on the
+ * scored tracks vs random −24.9: FAIL, closer; a third iteration collecting 1000-step episodes (a driver over the
+ * same functions) −65.8. About 32 min per seed and 2 iterations at load 9–14, so 3 seeds did not fit a session.
  * Claim: on every seed given, the controller trained only in the dream beats a random policy in the REAL env
  * (mean return, same env seeds); the script prints a table per seed, the dream-vs-real return gap (the dream's
  * return against the real one over as many steps as the dream lasts), and exits 1
@@ -19,7 +24,8 @@
  * `npm run eval:world-models -- --preset small --seeds 0,1,2`.
  * `npm run eval:world-models -- [--preset debug|small] [--seeds 0[,1,…]] [--env car-racing] [--episodes 24]
  * [--collect-steps 300] [--dream-steps = collect-steps] [--policy brownian|random|brownian-controller] [--vae-steps N] [--rnn-steps N] [--generations N] [--population N]
- * [--eval-episodes 10] [--temperature τ] [--workspace DIR] [--json]`. Steps, generations, population and τ are
+ * [--eval-episodes 10] [--temperature τ] [--iterations 1] [--iteration-episodes = episodes]
+ * [--iteration-steps = dream-steps] [--iteration-noise 0.1] [--workspace DIR] [--json]`. Steps, generations, population and τ are
  * the preset's unless given (so `--preset small` trains what the small preset says); each seed's row also
  * carries its wall time and the load average at its end (the machine may be shared).
  */
