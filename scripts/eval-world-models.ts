@@ -12,6 +12,11 @@
  * does not. The best constant action ties random here ([0, 0.5, 0.3]: −22.7 vs −24.9), so winning needs a
  * controller that steers by what it sees — a dream whose data shows road-following (the paper's iterative
  * training) or a far larger CMA-ES budget (WMx: population 64 × 16 rollouts).
+ * Session 5 (dreams from each episode's first frame, τ 1.15 by default at small, `--iterations`, the paper's
+ * iterative procedure), seed 0, same budget: iteration 1 −56.1 (the controller phase's own 5 tracks); iteration 2
+ * (12 controller episodes of 300 steps, noise 0.1, M and C retrained on the union) −50.0 there and −36.3 on the
+ * scored tracks vs random −24.9: FAIL, closer; a third iteration collecting 1000-step episodes (a driver over the
+ * same functions) −65.8. About 32 min per seed and 2 iterations at load 9–14, so 3 seeds did not fit a session.
  * Claim: on every seed given, the controller trained only in the dream beats a random policy in the REAL env
  * (mean return, same env seeds); the script prints a table per seed, the dream-vs-real return gap (the dream's
  * return against the real one over as many steps as the dream lasts), and exits 1
@@ -19,7 +24,8 @@
  * `npm run eval:world-models -- --preset small --seeds 0,1,2`.
  * `npm run eval:world-models -- [--preset debug|small] [--seeds 0[,1,…]] [--env car-racing] [--episodes 24]
  * [--collect-steps 300] [--dream-steps = collect-steps] [--policy brownian|random|brownian-controller] [--vae-steps N] [--rnn-steps N] [--generations N] [--population N]
- * [--eval-episodes 10] [--temperature τ] [--workspace DIR] [--json]`. Steps, generations, population and τ are
+ * [--eval-episodes 10] [--temperature τ] [--iterations 1] [--iteration-episodes = episodes]
+ * [--iteration-steps = dream-steps] [--iteration-noise 0.1] [--workspace DIR] [--json]`. Steps, generations, population and τ are
  * the preset's unless given (so `--preset small` trains what the small preset says); each seed's row also
  * carries its wall time and the load average at its end (the machine may be shared).
  */
@@ -42,6 +48,13 @@ import { getFamily } from '../core/models/registry.ts';
 import { Rng } from '../core/util/rng.ts';
 import { type ClaimRow, checkBeats, summarize, parseFlags } from './claim.ts';
 import { dreamStepsOf, worldModelsEvalOverrides } from './world-models-eval-overrides.ts';
+import {
+  collectEnvSeed,
+  collectWithController,
+  evalEnvSeed,
+  iterationStepsOf,
+  seedRunFrom,
+} from './world-models-iterate.ts';
 
 const { values } = parseFlags('eval:world-models', {
   options: {
@@ -61,6 +74,14 @@ const { values } = parseFlags('eval:world-models', {
     'eval-steps': { type: 'string', default: '1000' },
     /** Dream temperature τ for the controller phase (WMx Doom used 1.15 against dream exploits). */
     temperature: { type: 'string' },
+    /** The paper's iterative procedure: rounds of (collect with the controller, retrain M and C); 1 = none. */
+    iterations: { type: 'string', default: '1' },
+    /** Episodes each later iteration collects with the last controller; default --episodes. */
+    'iteration-episodes': { type: 'string' },
+    /** Std of the Gaussian exploration noise on the controller's actions while it collects (not from the paper). */
+    'iteration-noise': { type: 'string', default: '0.1' },
+    /** Length of the episodes later iterations collect; default the dream's length (iterationStepsOf). */
+    'iteration-steps': { type: 'string' },
     workspace: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -89,7 +110,11 @@ const envName = values.env!;
 const nEval = num('eval-episodes');
 const evalSteps = num('eval-steps');
 // Dreams as long as the collected episodes unless --dream-steps says otherwise (world-models-eval-overrides.ts).
+const iterations = num('iterations');
+if (!Number.isInteger(iterations) || iterations < 1)
+  fail(`--iterations must be a positive integer, got '${values.iterations}'`);
 const dreamSteps = dreamStepsOf({ dreamSteps: given('dream-steps'), collectSteps: num('collect-steps') });
+const iterationSteps = iterationStepsOf({ iterationSteps: given('iteration-steps'), dreamSteps });
 const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 const t0 = performance.now();
@@ -103,6 +128,8 @@ interface SeedResult {
   holds: boolean;
   controller: ClaimRow;
   random: ClaimRow;
+  /** Real-env return of each iteration's controller (the controller phase's own score, `controller/real_return`). */
+  iterationReturns: number[];
   /** Mean dream return of the last generation's population (what CMA-ES optimised). */
   dreamReturn: number;
   /** The controller's mean real return over its first dreamSteps steps (the dream's length). */
@@ -137,7 +164,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
       : makePolicy(values.policy!, env.actionSpace, new Rng(seed + 17));
   let frames = 0;
   for (let e = 0; e < num('episodes'); e++) {
-    const ep = rolloutEpisode(env, policy, 10_000 + seed * 1000 + e).episode;
+    const ep = rolloutEpisode(env, policy, collectEnvSeed(seed, e)).episode;
     frames += ep.imageShape[0];
     addEpisode(ds, ep, { level: 1 });
   }
@@ -155,41 +182,71 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     collectSteps: num('collect-steps'),
     evalEpisodes: nEval,
   });
-  const { id, dir } = await createRun({
-    workspace,
-    family: 'world-models',
-    preset,
-    dataset: dsName,
-    seed,
-    overrides,
-    backend: backend.name,
-    train: { checkpointEvery: 500, logEvery: 50 },
-  });
   const eff = family.resolveConfig(preset, overrides) as {
     vae: { steps: number };
     rnn: { steps: number };
     controller: { generations: number; population: number; temperature: number };
   };
-  log(
-    `seed ${seed}: run ${id} (${preset}, backend ${backend.name}): VAE ${eff.vae.steps} steps, MDN-RNN ${eff.rnn.steps}, CMA-ES ${eff.controller.generations} generations × population ${eff.controller.population} at τ ${eff.controller.temperature}, ${dreamSteps}-step dreams`,
-  );
   let lastPhase = '';
   let dreamReturn = NaN;
-  const result = await trainRun(dir, {
-    log,
-    onMetrics: (r) => {
-      const keys = Object.keys(r).filter((k) => k.includes('/') && !k.endsWith('grad_norm'));
-      if (typeof r['controller/dream_return_mean'] === 'number') dreamReturn = r['controller/dream_return_mean'];
-      if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0)
-        log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
-      lastPhase = String(r.phase);
-    },
-  });
-  if (result.state !== 'completed') fail(`seed ${seed}: training ended ${result.state}: ${result.message ?? ''}`);
+  const iterationReturns: number[] = [];
+  let id = '';
+  let dir = '';
+  for (let it = 1; it <= iterations; it++) {
+    if (it > 1) {
+      // The paper's iterative procedure: the last controller (+ exploration) collects into the same dataset.
+      const prev = await openRunModel(dir);
+      const tb = prev.model.trainedBehavior?.() ?? null;
+      if (!tb || !prev.model.latent) fail(`seed ${seed}: iteration ${it - 1} left no trained controller`);
+      const behavior = behaviorOf(tb);
+      const iterEnv = makeEnv(envName, { size, maxSteps: iterationSteps });
+      const got = collectWithController(ds, iterEnv, prev.model.latent(), behavior, {
+        episodes: values['iteration-episodes'] === undefined ? num('episodes') : num('iteration-episodes'),
+        noise: num('iteration-noise'),
+        seed,
+        iteration: it,
+        frameSize: size,
+      });
+      behavior.dispose();
+      prev.model.dispose();
+      frames += got.frames;
+      log(
+        `seed ${seed}: iteration ${it}: the controller (+ noise ${num('iteration-noise')}) collected ${got.frames} frames, mean return ${got.meanReturn.toFixed(1)}; retraining M and C on ${frames} frames`,
+      );
+    }
+    const prevDir = dir;
+    ({ id, dir } = await createRun({
+      workspace,
+      family: 'world-models',
+      preset,
+      dataset: dsName,
+      seed,
+      overrides,
+      backend: backend.name,
+      train: { checkpointEvery: 500, logEvery: 50 },
+    }));
+    if (it > 1) await seedRunFrom(prevDir, dir);
+    log(
+      `seed ${seed}: iteration ${it}/${iterations}: run ${id} (${preset}, backend ${backend.name}): ${it > 1 ? 'V from the last run' : `VAE ${eff.vae.steps} steps`}, MDN-RNN ${eff.rnn.steps}, CMA-ES ${eff.controller.generations} generations × population ${eff.controller.population} at τ ${eff.controller.temperature}, ${dreamSteps}-step dreams`,
+    );
+    const result = await trainRun(dir, {
+      log,
+      onMetrics: (r) => {
+        const keys = Object.keys(r).filter((k) => k.includes('/') && !k.endsWith('grad_norm'));
+        if (typeof r['controller/dream_return_mean'] === 'number') dreamReturn = r['controller/dream_return_mean'];
+        if (typeof r['controller/real_return'] === 'number') iterationReturns.push(r['controller/real_return']);
+        if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0)
+          log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
+        lastPhase = String(r.phase);
+      },
+    });
+    if (result.state !== 'completed')
+      fail(`seed ${seed}: training (iteration ${it}) ended ${result.state}: ${result.message ?? ''}`);
+  }
   const trainSeconds = (performance.now() - ts) / 1000;
 
   // 3. Real-env comparison on the same env seeds, through the shared rollout loop (core/runs/trained-behavior.ts).
-  const evalSeed = 3_000_000 + seed;
+  const evalSeed = evalEnvSeed(seed);
   const opened = await openRunModel(dir);
   const tb = opened.model.trainedBehavior?.() ?? null;
   if (!tb || !opened.model.latent) fail(`seed ${seed}: the run holds no trained controller`);
@@ -227,6 +284,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     holds,
     controller,
     random,
+    iterationReturns,
     dreamReturn,
     realPrefix,
     trainSeconds,
@@ -258,6 +316,7 @@ if (values.json) {
         claim_holds: r.holds,
         controller: r.controller,
         random: r.random,
+        iteration_real_returns: r.iterationReturns,
         dream_return: r.dreamReturn,
         real_return_over_dream_length: r.realPrefix,
         train_seconds: r.trainSeconds,
@@ -279,6 +338,11 @@ if (values.json) {
     console.log(
       `  ${String(r.seed).padStart(4)}  ${r.controller.mean.toFixed(1).padStart(10)}  ${r.random.mean.toFixed(1).padStart(11)}  ${r.dreamReturn.toFixed(1).padStart(9)}  ${r.realPrefix.toFixed(1).padStart(14)}  ${(r.dreamReturn - r.realPrefix).toFixed(1).padStart(19)}  ${r.trainSeconds.toFixed(0).padStart(7)}  ${r.seedSeconds.toFixed(0).padStart(6)}  ${r.load.join(' ').padEnd(17)}  ${r.holds ? 'PASS' : 'FAIL'}`,
     );
+  if (iterations > 1)
+    for (const r of results)
+      console.log(
+        `  seed ${r.seed}: real return per iteration (controller phase's own ${nEval} episodes): ${r.iterationReturns.map((x) => x.toFixed(1)).join(' → ')}`,
+      );
   for (const r of results) {
     console.log(`seed ${r.seed}: eval on ${r.heldOut} held-out episodes:`);
     for (const [k, m] of Object.entries(

@@ -33,21 +33,20 @@ export function exportMdnWeights(
   };
 }
 
-/** Dream starting points: the encoder outputs of up to `max` real frames spread over the episodes. */
-export function dreamStarts(eps: WmEpisode[], zDim: number, max = 2000): DreamStart {
-  const total = eps.reduce((n, e) => n + e.T, 0);
-  const stride = Math.max(1, Math.ceil(total / max));
-  const mu: number[] = [];
-  const logvar: number[] = [];
-  let k = 0;
-  for (const e of eps) {
-    for (let t = 0; t < e.T; t++, k++) {
-      if (k % stride) continue;
-      for (let d = 0; d < zDim; d++) {
-        mu.push(e.mu![t * zDim + d]);
-        logvar.push(e.logvar![t * zDim + d]);
-      }
-    }
-  }
-  return { mu: Float32Array.from(mu), logvar: Float32Array.from(logvar), count: mu.length / zDim };
+/**
+ * Dream starting points: the encoder outputs (μ, log σ²) of each episode's first frame — where a real episode
+ * starts, so the controller is trained from the states it is scored from (WMx doomrnn/rnn_train.py saves
+ * initial_z.json from frame 0 of each episode and the dream resets from it). Sampling frames from anywhere in
+ * random-policy episodes starts many dreams after the car has left the road (CarRacing, seed 0's Brownian data: a
+ * new tile in 5 % of rows 0–99, 1 % of rows 100–299).
+ */
+export function dreamStarts(eps: WmEpisode[], zDim: number): DreamStart {
+  const mu = new Float32Array(eps.length * zDim);
+  const logvar = new Float32Array(eps.length * zDim);
+  eps.forEach((e, i) => {
+    if (!e.mu || !e.logvar) throw new Error('dreamStarts needs encoded episodes (encodeEpisodes first)');
+    mu.set(e.mu.subarray(0, zDim), i * zDim);
+    logvar.set(e.logvar.subarray(0, zDim), i * zDim);
+  });
+  return { mu, logvar, count: eps.length };
 }
