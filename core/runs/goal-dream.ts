@@ -82,7 +82,10 @@ export function goalDream(
       tf.sum(tf.mul(feats, goals), -1),
       tf.add(tf.mul(tf.norm(feats, 'euclidean', -1), tf.norm(goals, 'euclidean', -1)), 1e-8),
     );
-    const temporal = achiever.config.reward === 'temporal' ? tf.neg(achiever.reward(wm, feats, goals)) : tf.zeros([0]);
+    const temporal =
+      achiever.config.reward === 'temporal'
+        ? tf.neg(achiever.reward(wm, feats, goals, tf.tile(g, [horizon + 1, 1]) as tf.Tensor2D))
+        : tf.zeros([0]);
     return { feats, cosDist: tf.sub(1, cos), temporal };
   });
   wm.disposeState(state);
