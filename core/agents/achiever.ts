@@ -91,7 +91,7 @@ export class Achiever implements Behavior {
       }
       const t = this.config.temporal;
       if (t.input === 'stoch') return tf.neg(distance(this.dd, t, stoch(wm, feat), stoch(wm, goalFeat))) as tf.Tensor1D;
-      if (!goalEmbed) throw new Error('the temporal reward on embeddings needs the goals\' encoder embeddings');
+      if (!goalEmbed) throw new Error("the temporal reward on embeddings needs the goals' encoder embeddings");
       return tf.neg(distance(this.dd, t, this.predictEmbed(feat), goalEmbed)) as tf.Tensor1D;
     });
   }
@@ -134,7 +134,9 @@ export class Achiever implements Behavior {
           // The states before each imagined step (start included), as LEXA's `_imagine` returns them.
           const [, m, d] = f.shape;
           imagined = tf.keep(
-            stopGradient(this.distanceInput(wm, tf.reshape(tf.slice(f, [0, 0, 0], [H, m, d]), [H * m, d]) as tf.Tensor2D)),
+            stopGradient(
+              this.distanceInput(wm, tf.reshape(tf.slice(f, [0, 0, 0], [H, m, d]), [H * m, d]) as tf.Tensor2D),
+            ),
           );
         },
       });
@@ -166,7 +168,11 @@ export class Achiever implements Behavior {
     try {
       const r = this.embedOpt!.step(() => ({
         loss: tf.tidy(
-          () => tf.mul(tf.mean(tf.sum(tf.square(tf.sub(this.predictEmbed(feat), stopGradient(embeds))), -1)), 0.5) as tf.Scalar,
+          () =>
+            tf.mul(
+              tf.mean(tf.sum(tf.square(tf.sub(this.predictEmbed(feat), stopGradient(embeds))), -1)),
+              0.5,
+            ) as tf.Scalar,
         ),
       }));
       return { loss: r.loss };

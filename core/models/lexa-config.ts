@@ -50,7 +50,9 @@ export const achieverConfigSchema = z.strictObject({
      * The embed head (lexa `heads['embed']`, a DenseHead of `value_layers` × `units` on stop-gradient features,
      * Normal(mean, 1) likelihood of the stop-gradient encoder embedding; gcdreamer_wm.py), with its own Adam.
      */
-    embedHead: z.strictObject({ ...net }).default({ layers: 2, units: 64, act: 'elu', lr: 1e-3, adamEps: 1e-5, clipNorm: 100 }),
+    embedHead: z
+      .strictObject({ ...net })
+      .default({ layers: 2, units: 64, act: 'elu', lr: 1e-3, adamEps: 1e-5, clipNorm: 100 }),
     /** Positive pairs sampled per update (lexa `dd_num_positives`). */
     positives: int(1, 1e5),
     /** Negatives = ⌊factor · positives⌋, label seq_len (lexa `dd_neg_sampling_factor`). */

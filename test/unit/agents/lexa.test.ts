@@ -238,7 +238,11 @@ test('temporal reward on embeddings: −D([embed head(f), goal embedding]); the 
   const goalFeat = tf.tensor2d([0.1, 0.1, 1, 0.9, -0.3, 1], [2, 3]);
   const goalEmbed = tf.tensor2d([0.3, -0.2, -0.5, 0.6], [2, 2]); // not the goal features' stoch part
   const expected = tf.tidy(() =>
-    Array.from(tf.neg(mlp(ach.dd, 'dd', tf.concat([ach.predictEmbed(feat), goalEmbed], -1) as tf.Tensor2D, 2, 'relu')).dataSync()),
+    Array.from(
+      tf
+        .neg(mlp(ach.dd, 'dd', tf.concat([ach.predictEmbed(feat), goalEmbed], -1) as tf.Tensor2D, 2, 'relu'))
+        .dataSync(),
+    ),
   );
   const got = tf.tidy(() => Array.from(ach.reward(wm, feat, goalFeat, goalEmbed).dataSync()));
   assert.deepEqual(got, expected);
@@ -248,8 +252,11 @@ test('temporal reward on embeddings: −D([embed head(f), goal embedding]); the 
   for (let i = 0; i < 60; i++) {
     const starts = randomStarts(32, rng.int(2 ** 31));
     const embeds = tf.clone(starts.pos) as tf.Tensor2D;
-    const want = tf.tidy(() =>
-      tf.mul(tf.mean(tf.sum(tf.square(tf.sub(ach.predictEmbed(wm.features(starts)), embeds)), -1)), 0.5).dataSync()[0],
+    const want = tf.tidy(
+      () =>
+        tf
+          .mul(tf.mean(tf.sum(tf.square(tf.sub(ach.predictEmbed(wm.features(starts)), embeds)), -1)), 0.5)
+          .dataSync()[0],
     );
     const m = ach.update(wm, starts, rng.int(2 ** 31), { seqLength: 4, embeds }).metrics;
     assert.ok(Math.abs(m.embed_head_loss - want) < 1e-5, `head loss ${m.embed_head_loss} vs ½‖·‖² ${want}`);
