@@ -106,6 +106,13 @@ const mean = (A: number[][]) => A[0].map((_, j) => A.reduce((s, r) => s + r[j], 
 const mF = mean(F);
 const mG = mean(G);
 const sub = (a: number[], m: number[]) => a.map((v, i) => v - m[i]);
+const sdOf = (A: number[][], m: number[]) =>
+  m.map((mj, j) => Math.sqrt(A.reduce((acc, r) => acc + (r[j] - mj) ** 2, 0) / A.length) + 1e-6);
+const sF = sdOf(F, mF);
+const sG = sdOf(G, mG);
+const mE = mean(E);
+const sE = sdOf(E, mE);
+const z = (a: number[], m: number[], sd: number[]) => a.map((v, i) => (v - m[i]) / sd[i]);
 function pearson(x: number[], y: number[]): number {
   const mx = x.reduce((a, b) => a + b) / x.length;
   const my = y.reduce((a, b) => a + b) / y.length;
@@ -141,6 +148,9 @@ const variants: [string, (i: number, j: number, k: number) => number][] = [
   ['cos stoch(feat), stoch(goalFeat)', (i, j) => cos(F[i].slice(D), G[j].slice(D))],
   ['cos centred feat/goalFeat', (i, j) => cos(sub(F[i], mF), sub(G[j], mG))],
   ['cos(embed, embed)', (i, j) => cos(E[i], E[j])],
+  ['cos standardised feat/goalFeat', (i, j) => cos(z(F[i], mF, sF), z(G[j], mG, sG))],
+  ['cos centred embed', (i, j) => cos(sub(E[i], mE), sub(E[j], mE))],
+  ['cos standardised embed', (i, j) => cos(z(E[i], mE, sE), z(E[j], mE, sE))],
   ['-L2(feat, goalFeat)', (i, j) => negl2(F[i], G[j])],
   ['-L2 stoch', (i, j) => negl2(F[i].slice(D), G[j].slice(D))],
 ];
