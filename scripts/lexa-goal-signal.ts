@@ -23,6 +23,7 @@ import { envOptionsOf } from '../core/runs/agent-session.ts';
 import { LatentAgent } from '../core/agents/latent-agent.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { Rng } from '../core/util/rng.ts';
+import { pearson } from '../core/util/pearson.ts';
 
 const dir = process.argv[2];
 if (!dir || !existsSync(join(dir, 'config.json'))) {
@@ -113,19 +114,6 @@ const sG = sdOf(G, mG);
 const mE = mean(E);
 const sE = sdOf(E, mE);
 const z = (a: number[], m: number[], sd: number[]) => a.map((v, i) => (v - m[i]) / sd[i]);
-function pearson(x: number[], y: number[]): number {
-  const mx = x.reduce((a, b) => a + b) / x.length;
-  const my = y.reduce((a, b) => a + b) / y.length;
-  let c = 0,
-    vx = 0,
-    vy = 0;
-  for (let i = 0; i < x.length; i++) {
-    c += (x[i] - mx) * (y[i] - my);
-    vx += (x[i] - mx) ** 2;
-    vy += (y[i] - my) ** 2;
-  }
-  return c / Math.sqrt(vx * vy);
-}
 const rng = new Rng(1);
 const pairs: [number, number][] = Array.from({ length: nPairs }, () => [rng.int(N), rng.int(N)]);
 const negd = pairs.map(([i, j]) => -Math.hypot(P[i][0] - P[j][0], P[i][1] - P[j][1]));

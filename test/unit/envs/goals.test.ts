@@ -4,6 +4,7 @@ import { makeEnv } from '../../../core/envs/registry.ts';
 import { POINT_GOALS, PointGoals, SUCCESS_RADIUS } from '../../../core/envs/point-goals.ts';
 import type { PinPad } from '../../../core/envs/pinpad.ts';
 import { Rng } from '../../../core/util/rng.ts';
+import { pearson } from '../../../core/util/pearson.ts';
 
 test('point-goals: 8 goals, each image rendered from its goal state, success within the radius only, never a reward', () => {
   const env = makeEnv('point-goals', { size: 64 });
@@ -70,20 +71,6 @@ test('point-goals frames are alike as far as their states are near: pixel cosine
   const r = pearson(cosines, negDist);
   assert.ok(r >= 0.9, `pixel cosine vs −distance: Pearson ${r.toFixed(3)}`);
 });
-
-function pearson(x: number[], y: number[]): number {
-  const mx = x.reduce((a, b) => a + b) / x.length;
-  const my = y.reduce((a, b) => a + b) / y.length;
-  let c = 0,
-    vx = 0,
-    vy = 0;
-  for (let i = 0; i < x.length; i++) {
-    c += (x[i] - mx) * (y[i] - my);
-    vx += (x[i] - mx) ** 2;
-    vy += (y[i] - my) ** 2;
-  }
-  return c / Math.sqrt(vx * vy);
-}
 
 test('point-goals moves by 0.1·action, clipped to the square', () => {
   const env = makeEnv('point-goals', { size: 16 });
