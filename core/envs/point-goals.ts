@@ -8,11 +8,20 @@ import type { Simulator } from './wrapper.ts';
  * rendered by setting the simulator to the goal state, success from the state, never a reward): a point in the
  * square [−1, 1]² moved by a 2-D action, p' = clip(p + STEP·a, −1, 1) (a kinematic point: velocity is the
  * action). The frame shows the arena (dark floor, four coloured corner markers so positions are readable) and
- * the point as a white disc. Evaluation goals: 8 positions on a ring of radius 0.6 (every 45°); success = the
+ * the point as a white disc of radius POINT_RADIUS·size. Evaluation goals: 8 positions on a ring of radius 0.6 (every 45°); success = the
  * point within SUCCESS_RADIUS of the goal. Reward: always 0 (the task has no reward of its own).
  */
 export const STEP = 0.1;
 export const SUCCESS_RADIUS = 0.15;
+/**
+ * The disc's radius as a fraction of the frame. LEXA's cosine goal reward (and anything image-similar the
+ * encoder learns) can only rank states by distance as far as the images do: two frames are alike only where
+ * their discs overlap. With the earlier 0.08 the discs of most state pairs do not overlap and the pixel cosine
+ * of two frames correlated 0.30 with −(true distance) (random pairs at 32 px); the trained model's feature
+ * cosines did no better (−0.04…0.09, scripts/lexa-goal-signal.ts). At 0.25 it is 0.99 — a large disc, as
+ * LEXA's walker fills much of its frame. The success test is unchanged (the state, never seen as a reward).
+ */
+export const POINT_RADIUS = 0.25;
 const RING = 0.6;
 const NAMES = ['east', 'north-east', 'north', 'north-west', 'west', 'south-west', 'south', 'south-east'];
 
@@ -62,7 +71,7 @@ export class PointGoals implements Simulator {
     R.fillRect(0, s - m, m, s, rgb(70, 110, 230));
     R.fillRect(s - m, s - m, s, s, rgb(230, 200, 60));
     // y up: row 0 is y = +1. The disc stays inside the frame at the walls.
-    const r = s * 0.08;
+    const r = s * POINT_RADIUS;
     const px = r + ((this.x + 1) / 2) * (s - 2 * r);
     const py = r + ((1 - this.y) / 2) * (s - 2 * r);
     R.fillCircle(px, py, r, rgb(245, 245, 245));

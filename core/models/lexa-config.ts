@@ -40,6 +40,19 @@ export const achieverConfigSchema = z.strictObject({
   reward: z.enum(['cosine', 'temporal']),
   temporal: z.strictObject({
     ...net,
+    /**
+     * What D reads: `embed` = [embed head(f_t), goal embedding] (lexa `dd_inp: embed` with `pred_embed: True`,
+     * the lexa_temporal default), `stoch` = [stoch(f_t), stoch(goal features)] (lexa `dd_inp: feat`). Runs made
+     * before the choice existed read `stoch`.
+     */
+    input: z.enum(['embed', 'stoch']).default('stoch'),
+    /**
+     * The embed head (lexa `heads['embed']`, a DenseHead of `value_layers` × `units` on stop-gradient features,
+     * Normal(mean, 1) likelihood of the stop-gradient encoder embedding; gcdreamer_wm.py), with its own Adam.
+     */
+    embedHead: z
+      .strictObject({ ...net })
+      .default({ layers: 2, units: 64, act: 'elu', lr: 1e-3, adamEps: 1e-5, clipNorm: 100 }),
     /** Positive pairs sampled per update (lexa `dd_num_positives`). */
     positives: int(1, 1e5),
     /** Negatives = ⌊factor · positives⌋, label seq_len (lexa `dd_neg_sampling_factor`). */
@@ -86,6 +99,9 @@ export const LEXA_PAPER: LexaConfig = {
       clipNorm: 100,
       positives: 256,
       negFactor: 0.1,
+      input: 'embed',
+      // lexa models.py heads['embed']: DenseHead(value_layers 3, units 400, act elu), model_lr 3e-4, opt_eps 1e-5, grad_clip 100
+      embedHead: { layers: 3, units: 400, act: 'elu', lr: 3e-4, adamEps: 1e-5, clipNorm: 100 },
     },
     actorCritic: ACTOR_CRITIC_DREAMERV2,
   },
@@ -101,7 +117,14 @@ export const LEXA_SMALL: LexaConfig = {
   explorer: { ...LEXA_PAPER.explorer, models: 5, layers: 2, units: 64, lr: 1e-3, actorCritic: ACTOR_CRITIC_SMALL },
   achiever: {
     reward: 'cosine',
-    temporal: { ...LEXA_PAPER.achiever.temporal, layers: 2, units: 64, lr: 3e-4, positives: 128 },
+    temporal: {
+      ...LEXA_PAPER.achiever.temporal,
+      layers: 2,
+      units: 64,
+      lr: 3e-4,
+      positives: 128,
+      embedHead: { ...LEXA_PAPER.achiever.temporal.embedHead, layers: 2, units: 64, lr: 1e-3 },
+    },
     actorCritic: ACTOR_CRITIC_SMALL,
   },
   explEveryEp: 2,
@@ -112,7 +135,14 @@ export const LEXA_DEBUG: LexaConfig = {
   explorer: { ...LEXA_PAPER.explorer, models: 3, layers: 1, units: 16, lr: 1e-3, actorCritic: ACTOR_CRITIC_DEBUG },
   achiever: {
     reward: 'cosine',
-    temporal: { ...LEXA_PAPER.achiever.temporal, layers: 1, units: 16, lr: 1e-3, positives: 32 },
+    temporal: {
+      ...LEXA_PAPER.achiever.temporal,
+      layers: 1,
+      units: 16,
+      lr: 1e-3,
+      positives: 32,
+      embedHead: { ...LEXA_PAPER.achiever.temporal.embedHead, layers: 1, units: 16, lr: 1e-3 },
+    },
     actorCritic: ACTOR_CRITIC_DEBUG,
   },
   explEveryEp: 2,

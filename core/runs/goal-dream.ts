@@ -79,7 +79,10 @@ export function goalDream(
     const im = wm.imagine(state, policy, horizon, null);
     const feats = tf.reshape(im.features, [horizon + 1, -1]) as tf.Tensor2D;
     const goals = tf.tile(gFeat, [horizon + 1, 1]) as tf.Tensor2D;
-    const temporal = achiever.config.reward === 'temporal' ? tf.neg(achiever.reward(wm, feats, goals)) : tf.zeros([0]);
+    const temporal =
+      achiever.config.reward === 'temporal'
+        ? tf.neg(achiever.reward(wm, feats, goals, tf.tile(g, [horizon + 1, 1]) as tf.Tensor2D))
+        : tf.zeros([0]);
     return { feats, cosDist: cosineDistance(feats, gFeat), temporal };
   });
   wm.disposeState(state);

@@ -11,7 +11,7 @@ import { EveryNCalls, Lexa } from '../../../core/agents/lexa.ts';
 import { actorForward } from '../../../core/agents/actor.ts';
 import { modeAction } from '../../../core/agents/action-dist.ts';
 import { LEXA_DEBUG, type AchieverConfig } from '../../../core/models/lexa-config.ts';
-import type { Params } from '../../../core/models/nn.ts';
+import { type Params, mlp } from '../../../core/models/nn.ts';
 import { Rng } from '../../../core/util/rng.ts';
 import { GoalWorld } from './goal-world.ts';
 import { PointWorld, randomStarts } from './point-world.ts';
@@ -147,12 +147,20 @@ test('plan2explore fits its ensemble to consecutive states, trains its actor on 
 const H = 10;
 const RADIUS = 0.3;
 
-function achieverConfig(reward: AchieverConfig['reward']): AchieverConfig {
+function achieverConfig(reward: AchieverConfig['reward'], input: 'embed' | 'stoch' = 'embed'): AchieverConfig {
   const ac = LEXA_DEBUG.achiever.actorCritic;
   return {
     ...LEXA_DEBUG.achiever,
     reward,
-    temporal: { ...LEXA_DEBUG.achiever.temporal, layers: 2, units: 64, lr: 3e-3, positives: 256 },
+    temporal: {
+      ...LEXA_DEBUG.achiever.temporal,
+      layers: 2,
+      units: 64,
+      lr: 3e-3,
+      positives: 256,
+      input,
+      embedHead: { ...LEXA_DEBUG.achiever.temporal.embedHead, layers: 1, units: 32, lr: 1e-2 },
+    },
     actorCritic: {
       ...ac,
       horizon: H,
@@ -183,10 +191,15 @@ function successRate(wm: GoalWorld, ach: Achiever | null, seed: number): number 
   });
 }
 
-for (const reward of ['cosine', 'temporal'] as const) {
-  test(`achiever (${reward} reward) reaches held-out goal embeddings at least twice as often as random actions`, () => {
+for (const [reward, input] of [
+  ['cosine', 'stoch'],
+  ['temporal', 'stoch'],
+  ['temporal', 'embed'],
+] as const) {
+  const label = reward === 'cosine' ? reward : `${reward} on ${input}`;
+  test(`achiever (${label} reward) reaches held-out goal embeddings at least twice as often as random actions`, () => {
     const wm = new GoalWorld();
-    const ach = new Achiever(achieverConfig(reward), wm, 3);
+    const ach = new Achiever(achieverConfig(reward, input), wm, 3);
     const random = successRate(wm, null, 777);
     const rng = new Rng(11);
     const t0 = performance.now();
@@ -194,7 +207,11 @@ for (const reward of ['cosine', 'temporal'] as const) {
     for (let i = 0; i < 150; i++) {
       const starts = randomStarts(64, rng.int(2 ** 31));
       // Training goals: positions of other states of the batch (replay frames' embeddings, as LEXA's `batch` goals).
-      const embeds = tf.randomUniform([64, 2], -1, 1, 'float32', rng.int(2 ** 31)) as tf.Tensor2D;
+      // The embed head learns from the batch's own (state, embedding) rows, so there they are the starts' own.
+      const embeds =
+        input === 'embed'
+          ? (tf.clone(starts.pos) as tf.Tensor2D)
+          : (tf.randomUniform([64, 2], -1, 1, 'float32', rng.int(2 ** 31)) as tf.Tensor2D);
       try {
         const u = ach.update(wm, starts, rng.int(2 ** 31), { seqLength: 1, embeds });
         assert.ok(u.applied, u.reason);
@@ -206,12 +223,51 @@ for (const reward of ['cosine', 'temporal'] as const) {
     assert.equal(tf.memory().numTensors, n0, 'numTensors flat over achiever updates');
     const trained = successRate(wm, ach, 777);
     console.log(
-      `achiever ${reward}: success random ${random.toFixed(3)}, trained ${trained.toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+      `achiever ${label}: success random ${random.toFixed(3)}, trained ${trained.toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
     );
     assert.ok(trained >= 2 * random && trained > 0.2, `trained ${trained} vs random ${random}`);
     ach.dispose();
   });
 }
+
+test('temporal reward on embeddings: −D([embed head(f), goal embedding]); the head fits ½‖head(f) − embed‖² on the batch', () => {
+  const wm = new GoalWorld();
+  const ach = new Achiever(achieverConfig('temporal', 'embed'), wm, 5);
+  const rng = new Rng(3);
+  const feat = tf.tensor2d([0.2, -0.4, 1, -0.7, 0.5, 1], [2, 3]);
+  const goalFeat = tf.tensor2d([0.1, 0.1, 1, 0.9, -0.3, 1], [2, 3]);
+  const goalEmbed = tf.tensor2d([0.3, -0.2, -0.5, 0.6], [2, 2]); // not the goal features' stoch part
+  const expected = tf.tidy(() =>
+    Array.from(
+      tf
+        .neg(mlp(ach.dd, 'dd', tf.concat([ach.predictEmbed(feat), goalEmbed], -1) as tf.Tensor2D, 2, 'relu'))
+        .dataSync(),
+    ),
+  );
+  const got = tf.tidy(() => Array.from(ach.reward(wm, feat, goalFeat, goalEmbed).dataSync()));
+  assert.deepEqual(got, expected);
+  assert.throws(() => ach.reward(wm, feat, goalFeat), /needs the goals' encoder embeddings/);
+  // The head's loss on a batch whose embeddings are the positions falls as it trains (it is fitted on the batch).
+  const losses: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const starts = randomStarts(32, rng.int(2 ** 31));
+    const embeds = tf.clone(starts.pos) as tf.Tensor2D;
+    const want = tf.tidy(
+      () =>
+        tf
+          .mul(tf.mean(tf.sum(tf.square(tf.sub(ach.predictEmbed(wm.features(starts)), embeds)), -1)), 0.5)
+          .dataSync()[0],
+    );
+    const m = ach.update(wm, starts, rng.int(2 ** 31), { seqLength: 4, embeds }).metrics;
+    assert.ok(Math.abs(m.embed_head_loss - want) < 1e-5, `head loss ${m.embed_head_loss} vs ½‖·‖² ${want}`);
+    losses.push(m.embed_head_loss);
+    wm.disposeState(starts);
+    embeds.dispose();
+  }
+  assert.ok(losses.at(-1)! < 0.2 * losses[0], `embed head loss ${losses[0]} → ${losses.at(-1)}`);
+  tf.dispose([feat, goalFeat, goalEmbed]);
+  ach.dispose();
+});
 
 test('the achiever refuses a world model without an encoder, naming what it needs', () => {
   assert.throws(
@@ -241,6 +297,8 @@ test('LEXA checkpoints explorer and achiever as sub-groups with its turn counter
   const ck = a.checkpoint();
   assert.ok(Object.keys(ck.tensors).some((k) => k.startsWith('explorer/ens0/')));
   assert.ok(Object.keys(ck.tensors).some((k) => k.startsWith('achiever/dd/')));
+  assert.ok(Object.keys(ck.tensors).some((k) => k.startsWith('achiever/ep/')));
+  assert.ok(Object.keys(ck.tensors).some((k) => k.startsWith('achiever/opt_ep/')));
   const saved = {
     tensors: Object.fromEntries(Object.entries(ck.tensors).map(([k, t]) => [k, tf.clone(t)])),
     state: JSON.parse(JSON.stringify(ck.state)),

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { makeEnv } from '../../../core/envs/registry.ts';
 import { POINT_GOALS, PointGoals, SUCCESS_RADIUS } from '../../../core/envs/point-goals.ts';
 import type { PinPad } from '../../../core/envs/pinpad.ts';
+import { Rng } from '../../../core/util/rng.ts';
+import { pearson } from '../../../core/util/pearson.ts';
 
 test('point-goals: 8 goals, each image rendered from its goal state, success within the radius only, never a reward', () => {
   const env = makeEnv('point-goals', { size: 64 });
@@ -35,6 +37,39 @@ test('point-goals: 8 goals, each image rendered from its goal state, success wit
   s2.x = g0.x;
   s2.y = g0.y;
   assert.equal(again.step([0, 0]).reward, 0);
+});
+
+test('point-goals frames are alike as far as their states are near: pixel cosine correlates ≥ 0.9 with −distance', () => {
+  // What LEXA's cosine reward can at best rank by (the images themselves); random state pairs at 32 px.
+  const env = makeEnv('point-goals', { size: 32 });
+  const sim = env.unwrapped as PointGoals;
+  env.reset(0);
+  const rng = new Rng(5);
+  const frameAt = (x: number, y: number) => {
+    sim.x = x;
+    sim.y = y;
+    return Float64Array.from(env.observe!().image);
+  };
+  const cosines: number[] = [];
+  const negDist: number[] = [];
+  for (let k = 0; k < 1500; k++) {
+    const a = [rng.uniform(-1, 1), rng.uniform(-1, 1)];
+    const b = [rng.uniform(-1, 1), rng.uniform(-1, 1)];
+    const fa = frameAt(a[0], a[1]);
+    const fb = frameAt(b[0], b[1]);
+    let d = 0,
+      na = 0,
+      nb = 0;
+    for (let i = 0; i < fa.length; i++) {
+      d += fa[i] * fb[i];
+      na += fa[i] * fa[i];
+      nb += fb[i] * fb[i];
+    }
+    cosines.push(d / Math.sqrt(na * nb));
+    negDist.push(-Math.hypot(a[0] - b[0], a[1] - b[1]));
+  }
+  const r = pearson(cosines, negDist);
+  assert.ok(r >= 0.9, `pixel cosine vs −distance: Pearson ${r.toFixed(3)}`);
 });
 
 test('point-goals moves by 0.1·action, clipped to the square', () => {
