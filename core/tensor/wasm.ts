@@ -89,7 +89,8 @@ export function requestedThreads(
   raw = process.env.ONEIRO_WASM_THREADS,
   cores = availableParallelism(),
 ): { n: number; explicit: boolean } {
-  if (raw === undefined || raw === '') return { n: Math.max(1, Math.min(DEFAULT_WASM_THREADS, cores)), explicit: false };
+  if (raw === undefined || raw === '')
+    return { n: Math.max(1, Math.min(DEFAULT_WASM_THREADS, cores)), explicit: false };
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 64) {
     throw new UserError(`ONEIRO_WASM_THREADS must be an integer from 1 to 64, got '${raw}'`);
@@ -133,7 +134,8 @@ async function load(): Promise<number> {
   const source = explicit ? `ONEIRO_WASM_THREADS=${want}` : `default; ONEIRO_WASM_THREADS overrides`;
   if (want >= 2) {
     let why = threadedUnsupported();
-    if (why && explicit) throw new UserError(`ONEIRO_WASM_THREADS=${want}: the threaded wasm build cannot run here: ${why}`);
+    if (why && explicit)
+      throw new UserError(`ONEIRO_WASM_THREADS=${want}: the threaded wasm build cannot run here: ${why}`);
     if (!why) {
       try {
         threads = await loadThreaded(want, dist);

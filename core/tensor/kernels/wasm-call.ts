@@ -112,6 +112,12 @@ export class Scope {
     return out;
   }
 
+  /** Takes `t` (made outside `run`, e.g. by makeOutput) into the scope: freed with it unless kept. */
+  own(t: TensorInfo): TensorInfo {
+    this.owned.push(t);
+    return t;
+  }
+
   /** Marks `t` as the kernel's result: it is not freed. */
   keep(t: TensorInfo): TensorInfo {
     const i = this.owned.indexOf(t);

@@ -84,8 +84,15 @@ test(
     }
     // Asked for explicitly, threads that cannot run are an error, not a silent single thread.
     const e = { ...process.env, ONEIRO_BACKEND: 'wasm', ONEIRO_WASM_THREADS: '2' };
-    const r = spawnSync(process.execPath, ['--import', 'tsx', probe, '--no-sab'], { cwd: root, encoding: 'utf8', env: e });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', probe, '--no-sab'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: e,
+    });
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /ONEIRO_WASM_THREADS=2: the threaded wasm build cannot run here: this runtime has no SharedArrayBuffer/);
+    assert.match(
+      r.stderr,
+      /ONEIRO_WASM_THREADS=2: the threaded wasm build cannot run here: this runtime has no SharedArrayBuffer/,
+    );
   },
 );
