@@ -12,6 +12,7 @@ import { conv2dConfig } from './kernels/conv2d.ts';
 import { tanhConfig } from './kernels/tanh.ts';
 import { identityConfig } from './kernels/identity.ts';
 import { sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
+import { addConfig, multiplyConfig, negConfig, squareConfig, subConfig } from './kernels/elementwise.ts';
 import { UserError, isUserError } from '../util/errors.ts';
 
 /**
@@ -34,6 +35,11 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   unpackConfig,
   identityConfig,
   tanhConfig,
+  addConfig,
+  subConfig,
+  multiplyConfig,
+  squareConfig,
+  negConfig,
 ];
 
 /** Kernels of tfjs-backend-wasm our kernels call (captured before any override). */
@@ -48,6 +54,9 @@ const BUILDING_BLOCKS = [
   'Sigmoid',
   'Multiply',
   'Sub',
+  'Add',
+  'Square',
+  'Neg',
   'BatchMatMul',
   'PadV2',
   'ScatterNd',

@@ -3,6 +3,7 @@ import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@te
 import { derivedOf, withScope, type Scope } from './wasm-call.ts';
 import { gemmBlocked, makeGemm, type WasmMemory } from './gemm.ts';
 import { makeGemmPool } from './gemm-pool.ts';
+import { isShared } from './wasm-asm.ts';
 
 /**
  * BatchMatMul for wasm with transposeA/transposeB done as an explicit Transpose followed by
@@ -44,8 +45,7 @@ function gemmFor(backend: HeapBackend): Runner | null {
     if (!memory || process.env.ONEIRO_WASM_GEMM === 'xnnpack') g = null;
     else {
       const { gemm, fma } = makeGemm(memory);
-      const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
-      if (shared) {
+      if (isShared(memory)) {
         const pool = makeGemmPool(memory, gemm, fma);
         g = (a, b, c, m, k, n) => pool.run(a, b, c, m, k, n);
       } else g = (a, b, c, m, k, n) => gemmBlocked(gemm, a, b, c, m, k, n);

@@ -1,4 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
+import { instantiate, isShared, op, uleb, wasmModule, type WasmMemory } from './wasm-asm.ts';
+
+export type { WasmMemory };
 
 /**
  * Our own float32 GEMM for the wasm backend, working in place on tfjs-backend-wasm's heap (the module imports
@@ -17,62 +20,6 @@ import { setFlagsFromString } from 'node:v8';
  * block of 4 (B is streamed from L2), k innermost. Leftover rows use 1-row tiles; the last N mod 4 columns are
  * done by a scalar loop.
  */
-
-/** Unsigned / signed LEB128. */
-function uleb(n: number): number[] {
-  const o: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    o.push(b);
-  } while (n);
-  return o;
-}
-function sleb(n: number): number[] {
-  const o: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      o.push(b);
-      return o;
-    }
-    o.push(b | 0x80);
-  }
-}
-
-// The few wasm instructions the kernel uses (binary encodings of the WebAssembly core and SIMD specs).
-const op = {
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  tee: (i: number) => [0x22, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  add: [0x6a],
-  mul: [0x6c],
-  shl: [0x74],
-  ltu: [0x49],
-  geu: [0x4f],
-  block: [0x02, 0x40],
-  ifVoid: [0x04, 0x40],
-  ifF32: [0x04, 0x7d],
-  else: [0x05],
-  loop: [0x03, 0x40],
-  brIf: (depth: number) => [0x0d, depth],
-  end: [0x0b],
-  f32load: [0x2a, 2, 0],
-  f32store: [0x38, 2, 0],
-  f32add: [0x92],
-  f32mul: [0x94],
-  f32zero: [0x43, 0, 0, 0, 0],
-  vload: (offset: number) => [0xfd, 0x00, 4, ...uleb(offset)],
-  vstore: (offset: number) => [0xfd, 0x0b, 4, ...uleb(offset)],
-  splat: [0xfd, 0x09, 2, 0],
-  vadd: [0xfd, 0xe4, 0x01],
-  vmul: [0xfd, 0xe6, 0x01],
-  madd: [0xfd, 0x85, 0x02],
-  vzero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
-};
 
 // Parameters of gemm(a, b, c, M, K, N, lda, accumulate) (byte pointers, sizes, A's row stride in elements, and
 // whether to add to C instead of overwriting it) and its locals.
@@ -216,32 +163,9 @@ export function gemmModuleBytes(fma: boolean, shared: boolean): Uint8Array {
     ...scalarTail(),
     ...op.end,
   );
-  body.push(...op.end);
   const locals = [3, ...uleb(I32_LOCALS), 0x7f, ...uleb(V128_LOCALS), 0x7b, 1, 0x7d];
-  const fn = [...locals, ...body];
-  const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
-  const name = (s: string) => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-  const mem = shared ? [3, 0, ...uleb(65536)] : [0, 0];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(1, [1, 0x60, 8, ...new Array<number>(8).fill(0x7f), 0]),
-    ...section(2, [1, ...name('env'), ...name('mem'), 2, ...mem]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('gemm'), 0, 0]),
-    ...section(10, [1, ...uleb(fn.length), ...fn]),
-  ]);
+  return wasmModule(shared, [{ name: 'gemm', params: 8, locals, body }]);
 }
-
-/** The slice of the WebAssembly JS API used here (the project's TypeScript libs carry no WebAssembly types). */
-export interface WasmMemory {
-  readonly buffer: ArrayBufferLike;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 export type Gemm = (a: number, b: number, c: number, m: number, k: number, n: number, lda: number, acc: number) => void;
 
@@ -254,16 +178,13 @@ export function makeGemm(memory: WasmMemory): { gemm: Gemm; fma: boolean } {
     setFlagsFromString('--experimental-wasm-relaxed-simd');
     relaxedFlagSet = true;
   }
-  const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+  const shared = isShared(memory);
   for (const fma of [true, false]) {
-    const bytes = gemmModuleBytes(fma, shared);
-    if (!wasmApi.validate(bytes)) continue;
-    const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { mem: memory } });
-    return { gemm: instance.exports.gemm as unknown as Gemm, fma };
+    const exports = instantiate(gemmModuleBytes(fma, shared), memory);
+    if (exports) return { gemm: exports.gemm as Gemm, fma };
   }
   throw new Error('our wasm GEMM does not validate on this runtime (no wasm SIMD?)');
 }
-
 /**
  * C = A·B with byte pointers into the kernel's memory. When B is larger than L2 can hold (the weight gradient
  * xᵀ·dy over 12 000 rows: B is 12 000 × 200), K is cut into blocks of KC rows whose products accumulate into C, so
