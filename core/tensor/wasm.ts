@@ -9,10 +9,18 @@ import { unsortedSegmentSumConfig } from './kernels/unsorted-segment-sum.ts';
 import { conv2dBackpropInputConfig } from './kernels/conv2d-backprop-input.ts';
 import { batchMatMulConfig } from './kernels/batch-mat-mul.ts';
 import { conv2dConfig } from './kernels/conv2d.ts';
-import { tanhConfig } from './kernels/tanh.ts';
 import { identityConfig } from './kernels/identity.ts';
 import { sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
-import { addConfig, multiplyConfig, negConfig, squareConfig, subConfig } from './kernels/elementwise.ts';
+import {
+  addConfig,
+  eluConfig,
+  multiplyConfig,
+  negConfig,
+  sigmoidConfig,
+  squareConfig,
+  subConfig,
+  tanhConfig,
+} from './kernels/elementwise.ts';
 import { UserError, isUserError } from '../util/errors.ts';
 
 /**
@@ -20,7 +28,8 @@ import { UserError, isUserError } from '../util/errors.ts';
  * Conv2DBackpropFilter (missing in wasm), a faster Conv2DBackpropInput, BatchMatMul with
  * explicit transposes, UnsortedSegmentSum (missing; gather's gradient), Conv2D with a fix
  * for 'same' padding, Slice/SplitV/Unpack that do not copy their whole input first,
- * an Identity that shares data instead of copying it, and a vectorised Tanh. (The shared Identity once
+ * an Identity that shares data instead of copying it, our GEMM for matmuls (kernels/gemm.ts) and SIMD
+ * elementwise ops (kernels/elementwise.ts, with a vectorised Tanh). (The shared Identity once
  * corrupted the heap: wasm's BatchMatMul caches its XNNPACK operator by the right operand's id alone, and shared
  * ids met it at a second shape; Scope.rightOperand in kernels/wasm-call.ts now hands such operands in as copies.)
  */
@@ -40,6 +49,8 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   multiplyConfig,
   squareConfig,
   negConfig,
+  sigmoidConfig,
+  eluConfig,
 ];
 
 /** Kernels of tfjs-backend-wasm our kernels call (captured before any override). */
@@ -57,6 +68,8 @@ const BUILDING_BLOCKS = [
   'Add',
   'Square',
   'Neg',
+  'Tanh',
+  'Elu',
   'BatchMatMul',
   'PadV2',
   'ScatterNd',

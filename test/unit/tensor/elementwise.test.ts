@@ -65,6 +65,33 @@ test('elementwise kernels on wasm equal the cpu backend on every case they take 
   });
 });
 
+test('sigmoid, tanh and elu on wasm equal the cpu backend over [−100, 100] (values and gradients), tails included', async () => {
+  const n = 2003; // not a multiple of 4: the scalar tail runs
+  const xs = Array.from({ length: n }, (_, i) => (i < 1000 ? -100 + (200 * i) / 999 : 8 * Math.sin(i * 1.7)));
+  const out: Record<string, number[][]> = {};
+  for (const backend of ['cpu', 'wasm']) {
+    await initBackend(backend);
+    const x = tf.tensor1d(xs);
+    out[backend] = [];
+    for (const f of [tf.sigmoid, tf.tanh, tf.elu] as ((t: tf.Tensor) => tf.Tensor)[]) {
+      const y = f(x);
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), t)))(x);
+      out[backend].push(Array.from(y.dataSync()), Array.from(g.dataSync()));
+      tf.dispose([y, g]);
+    }
+    x.dispose();
+  }
+  out.cpu.forEach((ref, i) =>
+    ref.forEach((r, j) =>
+      // float32: σ near 1 leaves 1 − σ (in the gradient) with an error of ~1 ulp of 1
+      assert.ok(
+        Math.abs(out.wasm[i][j] - r) <= 1e-6 * (1 + Math.abs(r)),
+        `output ${i} at x = ${xs[j]}: ${out.wasm[i][j]} vs ${r}`,
+      ),
+    ),
+  );
+});
+
 test("the elementwise module validates (else every op would quietly fall back to wasm's own)", () => {
   const W = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
   assert.equal(W.validate(elementwiseModuleBytes(false)), true);
