@@ -19,6 +19,7 @@ import {
   sigmoidConfig,
   squareConfig,
   subConfig,
+  sumConfig,
   tanhConfig,
 } from './kernels/elementwise.ts';
 import { UserError, isUserError } from '../util/errors.ts';
@@ -51,6 +52,7 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   negConfig,
   sigmoidConfig,
   eluConfig,
+  sumConfig,
 ];
 
 /** Kernels of tfjs-backend-wasm our kernels call (captured before any override). */
@@ -70,6 +72,7 @@ const BUILDING_BLOCKS = [
   'Neg',
   'Tanh',
   'Elu',
+  'Sum',
   'BatchMatMul',
   'PadV2',
   'ScatterNd',

@@ -1,7 +1,7 @@
 import { BatchMatMul, engine, util } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { derivedOf, withScope, type Scope } from './wasm-call.ts';
-import { gemmBlocked, makeGemm, type WasmMemory } from './gemm.ts';
+import { derivedOf, heapMemory, heapOffset, withScope, type HeapBackend, type Scope } from './wasm-call.ts';
+import { gemmBlocked, makeGemm } from './gemm.ts';
 import { makeGemmPool } from './gemm-pool.ts';
 import { isShared } from './wasm-asm.ts';
 
@@ -25,12 +25,6 @@ function isVariableData(dataId: object): boolean {
   return false;
 }
 
-interface HeapBackend {
-  wasm: { wasmMemory?: WasmMemory; asm?: { memory?: WasmMemory } };
-  dataIdMap: { get(id: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-}
-
 /**
  * Our GEMM compiled against the backend's memory (the threaded build exports it as wasmMemory, the plain one as
  * asm.memory); on the threaded build's shared heap it runs on 2 threads (gemm-pool.ts).
@@ -40,7 +34,7 @@ const gemms = new WeakMap<object, Runner | null>();
 function gemmFor(backend: HeapBackend): Runner | null {
   let g = gemms.get(backend);
   if (g === undefined) {
-    const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+    const memory = heapMemory(backend);
     // ONEIRO_WASM_GEMM=xnnpack keeps wasm's own matmul (for comparisons, or should ours misbehave somewhere).
     if (!memory || process.env.ONEIRO_WASM_GEMM === 'xnnpack') g = null;
     else {
@@ -72,9 +66,9 @@ function plainMatMul(s: Scope, a: TensorInfo, b: TensorInfo): TensorInfo {
     return s.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
   const out = s.own(backend.makeOutput([...batch, m, n], 'float32'));
   // Offsets after makeOutput (an allocation may grow the heap; offsets stay valid, views would not).
-  const pa = backend.dataIdMap.get(a.dataId).memoryOffset;
-  const pb = backend.dataIdMap.get(b.dataId).memoryOffset;
-  const pc = backend.dataIdMap.get(out.dataId).memoryOffset;
+  const pa = heapOffset(backend, a);
+  const pb = heapOffset(backend, b);
+  const pc = heapOffset(backend, out);
   const nb = util.sizeFromShape(batch);
   for (let i = 0; i < nb; i++) g(pa + 4 * i * m * k, pb + 4 * i * k * n, pc + 4 * i * m * n, m, k, n);
   return out;

@@ -92,6 +92,37 @@ test('sigmoid, tanh and elu on wasm equal the cpu backend over [−100, 100] (va
   );
 });
 
+test('sum over the leading axes (ours) and other reductions (wasm own) equal the cpu backend, keepDims both ways', async () => {
+  const cases: [number[], number[] | number | undefined, boolean][] = [
+    [[13, 7], 0, false],
+    [[13, 7], [0], true],
+    [[1, 9], 0, false],
+    [[4, 3, 10], [0, 1], false],
+    [[4, 3, 10], [1, 0], true],
+    [[800, 200], 0, false],
+    [[13, 7], 1, false], // innermost: wasm's own
+    [[4, 3, 10], [0, 2], false], // not the leading axes: wasm's own
+    [[4, 3, 10], undefined, false], // everything: wasm's own
+  ];
+  const out: Record<string, number[][]> = {};
+  for (const backend of ['cpu', 'wasm']) {
+    await initBackend(backend);
+    out[backend] = cases.map(([shape, axis, keep], i) => {
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 90 + i);
+      const y = tf.sum(x, axis, keep);
+      const v = [...y.shape, ...Array.from(y.dataSync())];
+      tf.dispose([x, y]);
+      return v;
+    });
+  }
+  out.cpu.forEach((ref, i) =>
+    // float32 sums of up to 800 terms in another order: a few 1e-5 apart
+    ref.forEach((r, j) =>
+      assert.ok(Math.abs(out.wasm[i][j] - r) <= 1e-4 * (1 + Math.abs(r)), `case ${i}[${j}]: ${out.wasm[i][j]} vs ${r}`),
+    ),
+  );
+});
+
 test("the elementwise module validates (else every op would quietly fall back to wasm's own)", () => {
   const W = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
   assert.equal(W.validate(elementwiseModuleBytes(false)), true);
