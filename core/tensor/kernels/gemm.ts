@@ -169,22 +169,23 @@ export function gemmModuleBytes(fma: boolean, shared: boolean): Uint8Array {
 
 export type Gemm = (a: number, b: number, c: number, m: number, k: number, n: number, lda: number, acc: number) => void;
 
-let relaxedFlagSet = false;
-
 /** Compiles the kernel against `memory` (FMA where relaxed SIMD validates, else multiply-add). */
 export function makeGemm(memory: WasmMemory): { gemm: Gemm; fma: boolean } {
-  if (!relaxedFlagSet) {
-    // Node 20 (V8 11.3) has relaxed SIMD behind this flag; newer V8 has it on and ignores the flag.
-    setFlagsFromString('--experimental-wasm-relaxed-simd');
-    relaxedFlagSet = true;
-  }
   const shared = isShared(memory);
-  for (const fma of [true, false]) {
-    const exports = instantiate(gemmModuleBytes(fma, shared), memory);
-    if (exports) return { gemm: exports.gemm as Gemm, fma };
+  const fmaBytes = gemmModuleBytes(true, shared);
+  // Node 20 (V8 11.3) has relaxed SIMD behind this flag; V8 ≥ 11.4 (Node 22, Electron ≥ 25) has it on, and the
+  // flag is only touched where the FMA module does not validate as it is.
+  let exports = instantiate(fmaBytes, memory);
+  if (!exports) {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    exports = instantiate(fmaBytes, memory);
   }
+  if (exports) return { gemm: exports.gemm as Gemm, fma: true };
+  exports = instantiate(gemmModuleBytes(false, shared), memory);
+  if (exports) return { gemm: exports.gemm as Gemm, fma: false };
   throw new Error('our wasm GEMM does not validate on this runtime (no wasm SIMD?)');
 }
+
 /**
  * C = A·B with byte pointers into the kernel's memory. When B is larger than L2 can hold (the weight gradient
  * xᵀ·dy over 12 000 rows: B is 12 000 × 200), K is cut into blocks of KC rows whose products accumulate into C, so
