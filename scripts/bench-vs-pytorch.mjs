@@ -4,7 +4,7 @@
 // see the same load. Prints the ratio table (ours / PyTorch) for every row with a reference workload, one
 // column per wasm thread count, the load average around each pair, and the suites' other rows.
 // Needs Debian's python3-torch python3-numpy libopenblas0-openmp (apt). Usage:
-//   node scripts/bench-vs-pytorch.mjs [--ref DIR] [--threads 1,2] [--only vae,mdnrnn,rssm-small,rssm-big,imag]
+//   node scripts/bench-vs-pytorch.mjs [--ref DIR] [--threads 2 (default) or 1,2] [--only vae,mdnrnn,rssm-small,rssm-big,imag]
 //                                     [--steps N] [--torch-threads 2] [--json FILE]
 // --torch-threads: the reference's torch.set_num_threads (2 as in the issues; under heavy load 2 OpenMP threads
 // spin-wait on each other and the reference slows down far more than ours, so say which one a table used).
@@ -40,7 +40,8 @@ const refDir = opt(
     .map((p) => new URL(p, import.meta.url).pathname)
     .find((d) => existsSync(join(d, 'bench.py'))) ?? new URL('../../shared/bench-ref/', import.meta.url).pathname,
 );
-const threadList = opt('threads', '1').split(',');
+// Default: 2, the wasm backend's own default on 2+ cores (core/tensor/wasm.ts); `--threads 1,2` measures both.
+const threadList = opt('threads', '2').split(',');
 for (const t of threadList) {
   if (!/^[1-9][0-9]?$/.test(t)) fail(`--threads takes thread counts from 1 to 99 separated by commas, got '${t}'`);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /**
- * The threaded SIMD build of tfjs-backend-wasm under Node (opt-in: ONEIRO_WASM_THREADS=N).
+ * The threaded SIMD build of tfjs-backend-wasm under Node (the default on 2+ cores; ONEIRO_WASM_THREADS=N overrides, wasm.ts).
  *
  * tfjs-backend-wasm 4.22 never uses its threaded build in Node (WASM_HAS_MULTITHREAD_SUPPORT is
  * hard-wired false there, tensorflow/tfjs#3830) because Emscripten's pthread workers are given

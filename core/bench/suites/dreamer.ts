@@ -32,6 +32,26 @@ function acConfig(units: number): ActorCriticConfig {
   };
 }
 
+/** The imag-h15 workload: an actor-critic on the b16x50-size RSSM and `n` random start states (also scripts/profile-imag.ts). */
+export function makeImagWorkload(n: number): { update(seed: number): void; dispose(): void } {
+  const c = benchConfig('big');
+  const m = createRssmModel(c, 0);
+  const wm = new RssmLatentModel(m.params, c, box3);
+  const ac = new ActorCritic(acConfig(200), wm, 0);
+  const starts = {
+    deter: tf.randomNormal([n, 200], 0, 1, 'float32', 1),
+    stoch: tf.randomNormal([n, 30], 0, 1, 'float32', 2),
+  };
+  return {
+    update: (seed) => void ac.update(wm, starts, seed),
+    dispose: () => {
+      tf.dispose(Object.values(starts));
+      ac.dispose();
+      disposeRssmModel(m);
+    },
+  };
+}
+
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const backend of ctx.backends) {
@@ -42,30 +62,21 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     await ctx.useBackend(backend);
     // imag-h15
     {
-      const c = benchConfig('big');
-      const m = createRssmModel(c, 0);
-      const wm = new RssmLatentModel(m.params, c, box3);
-      const ac = new ActorCritic(acConfig(200), wm, 0);
       const n = ctx.quick ? 32 : 800;
-      const starts = {
-        deter: tf.randomNormal([n, 200], 0, 1, 'float32', 1),
-        stoch: tf.randomNormal([n, 30], 0, 1, 'float32', 2),
-      };
+      const w = makeImagWorkload(n);
       const times: number[] = [];
       try {
-        ac.update(wm, starts, 0);
+        w.update(0);
         const before = tf.memory().numTensors;
         for (let i = 0; i < ctx.steps; i++) {
           const t0 = performance.now();
-          ac.update(wm, starts, i + 1);
+          w.update(i + 1);
           times.push(performance.now() - t0);
         }
         const leaked = tf.memory().numTensors - before;
         if (leaked !== 0) ctx.log(`imag-h15: ${leaked} tensors leaked over ${ctx.steps} updates`);
       } finally {
-        tf.dispose(Object.values(starts));
-        ac.dispose();
-        disposeRssmModel(m);
+        w.dispose();
       }
       const med = median(times);
       ctx.log(`imag-h15 ${backend}: ${times.map((x) => x.toFixed(0)).join(' ')} ms`);

@@ -1,6 +1,9 @@
 import { BatchMatMul, engine, util } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { derivedOf, withScope } from './wasm-call.ts';
+import { derivedOf, heapMemory, heapOffset, withScope, type HeapBackend, type Scope } from './wasm-call.ts';
+import { gemmBlocked, makeGemm } from './gemm.ts';
+import { makeGemmPool } from './gemm-pool.ts';
+import { isShared } from './wasm-asm.ts';
 
 /**
  * BatchMatMul for wasm with transposeA/transposeB done as an explicit Transpose followed by
@@ -22,21 +25,70 @@ function isVariableData(dataId: object): boolean {
   return false;
 }
 
+/**
+ * Our GEMM compiled against the backend's memory (the threaded build exports it as wasmMemory, the plain one as
+ * asm.memory); on the threaded build's shared heap it runs on 2 threads (gemm-pool.ts).
+ */
+type Runner = (a: number, b: number, c: number, m: number, k: number, n: number) => void;
+const gemms = new WeakMap<object, Runner | null>();
+function gemmFor(backend: HeapBackend): Runner | null {
+  let g = gemms.get(backend);
+  if (g === undefined) {
+    const memory = heapMemory(backend);
+    // ONEIRO_WASM_GEMM=xnnpack keeps wasm's own matmul (for comparisons, or should ours misbehave somewhere).
+    if (!memory || process.env.ONEIRO_WASM_GEMM === 'xnnpack') g = null;
+    else {
+      const { gemm, fma } = makeGemm(memory);
+      if (isShared(memory)) {
+        const pool = makeGemmPool(memory, gemm, fma);
+        g = (a, b, c, m, k, n) => pool.run(a, b, c, m, k, n);
+      } else g = (a, b, c, m, k, n) => gemmBlocked(gemm, a, b, c, m, k, n);
+    }
+    gemms.set(backend, g);
+  }
+  return g;
+}
+
+/**
+ * a·b without transposes: our GEMM (kernels/gemm.ts) for float32 operands whose batch dimensions match, else
+ * wasm's own (XNNPACK). Batches run one product after another.
+ */
+function plainMatMul(s: Scope, a: TensorInfo, b: TensorInfo): TensorInfo {
+  const backend = s.backend as unknown as HeapBackend;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const [m, k, n] = [a.shape[ra - 2], a.shape[ra - 1], b.shape[rb - 1]];
+  const batch = a.shape.slice(0, -2);
+  // Thin products stay with XNNPACK: with K < 16 a tile's set-up outweighs its k loop (a scalar head's [12800, 1]·
+  // [1, 200] took 9 ms in ours against 1.8), and N < 8 leaves our scalar tail most of the work.
+  const g = a.dtype === 'float32' && b.dtype === 'float32' && k >= 16 && n >= 8 && m > 0 ? gemmFor(backend) : null;
+  if (!g || ra !== rb || batch.some((d, i) => d !== b.shape[i]))
+    return s.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+  const out = s.own(backend.makeOutput([...batch, m, n], 'float32'));
+  // Offsets after makeOutput (an allocation may grow the heap; offsets stay valid, views would not).
+  const pa = heapOffset(backend, a);
+  const pb = heapOffset(backend, b);
+  const pc = heapOffset(backend, out);
+  const nb = util.sizeFromShape(batch);
+  for (let i = 0; i < nb; i++) g(pa + 4 * i * m * k, pb + 4 * i * k * n, pc + 4 * i * m * n, m, k, n);
+  return out;
+}
+
 function batchMatMulWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
   const { inputs, backend } = args;
   const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
-  if (!transposeA && !transposeB) return withScope(backend, (s) => s.run('BatchMatMul', { a, b }, args.attrs));
+  if (!transposeA && !transposeB) return withScope(backend, (s) => plainMatMul(s, a, b));
   const ra = a.shape.length;
   if (!transposeA && isVariableData(b.dataId)) {
     // a·Wᵀ with W a weight (a dense layer's input gradient): Wᵀ is made and packed once per weight value, not
     // per call (imagination backpropagates through the same weights at every step). The gradient sees the
     // weight's own data because Identity shares data (kernels/identity.ts).
     return withScope(backend, (s) =>
-      s.run(
-        'BatchMatMul',
-        { a, b: derivedOf(backend, b, 'T', (c) => c.transpose(b, swapLast(b.shape.length))) },
-        { transposeA: false, transposeB: false },
+      plainMatMul(
+        s,
+        a,
+        derivedOf(backend, b, 'T', (c) => c.transpose(b, swapLast(b.shape.length))),
       ),
     );
   }
@@ -53,7 +105,7 @@ function batchMatMulWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
     // weight b cost ~20× the product itself at 16×1024×256 (7.4 ms against 0.3). (a·bᵀ)ᵀ = b·aᵀ packs only aᵀ.
     return withScope(backend, (s) => {
       const perm = swapLast(ra);
-      const outT = s.run('BatchMatMul', { a: b, b: s.transpose(a, perm) }, { transposeA: false, transposeB: false });
+      const outT = plainMatMul(s, b, s.transpose(a, perm));
       return s.transpose(outT, perm);
     });
   }
@@ -63,14 +115,14 @@ function batchMatMulWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
     // (aᵀ·b)ᵀ = bᵀ·a packs the narrow a instead (5 ms).
     return withScope(backend, (s) => {
       const perm = swapLast(ra);
-      const outT = s.run('BatchMatMul', { a: s.transpose(b, perm), b: a }, { transposeA: false, transposeB: false });
+      const outT = plainMatMul(s, s.transpose(b, perm), a);
       return s.transpose(outT, perm);
     });
   }
   return withScope(backend, (s) => {
     const at = transposeA ? s.transpose(a, swapLast(a.shape.length)) : a;
     const bt = transposeB ? s.transpose(b, swapLast(b.shape.length)) : b;
-    return s.run('BatchMatMul', { a: at, b: bt }, { transposeA: false, transposeB: false });
+    return plainMatMul(s, at, bt);
   });
 }
 

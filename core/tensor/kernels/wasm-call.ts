@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { WasmMemory } from './wasm-asm.ts';
 
 /**
  * Calling wasm's own kernels from inside our kernels. The kernel functions are captured once,
@@ -112,6 +113,12 @@ export class Scope {
     return out;
   }
 
+  /** Takes `t` (made outside `run`, e.g. by makeOutput) into the scope: freed with it unless kept. */
+  own(t: TensorInfo): TensorInfo {
+    this.owned.push(t);
+    return t;
+  }
+
   /** Marks `t` as the kernel's result: it is not freed. */
   keep(t: TensorInfo): TensorInfo {
     const i = this.owned.indexOf(t);
@@ -173,4 +180,21 @@ export function derivedOf(backend: unknown, src: TensorInfo, key: string, make: 
 /** Number of cached derived tensors (tests). */
 export function derivedCount(): number {
   return derivedCache.length;
+}
+
+/** The wasm backend as our own wasm kernels see it: its heap and where each tensor's data lives in it. */
+export interface HeapBackend {
+  wasm: { wasmMemory?: WasmMemory; asm?: { memory?: WasmMemory } };
+  dataIdMap: { get(id: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+}
+
+/** The backend's WebAssembly.Memory (the threaded build exports it as wasmMemory, the plain one as asm.memory). */
+export function heapMemory(backend: HeapBackend): WasmMemory | undefined {
+  return backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+}
+
+/** Byte offset of a tensor's data in the heap (stable while it lives; views of the heap are not). */
+export function heapOffset(backend: HeapBackend, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset;
 }

@@ -90,7 +90,7 @@ test('overshooting: the posterior target gets no gradient with stopPosteriorGrad
     const { post } = observeBatch(m.params, c, batch, null);
     if (post.dist.kind !== 'gaussian') throw new Error('gaussian expected');
     const { deter, stoch } = post;
-    const g = tf.grads(
+    const grads = tf.grads(
       (mean: tf.Tensor, std: tf.Tensor) =>
         overshootingLoss(
           m.params,
@@ -100,8 +100,16 @@ test('overshooting: the posterior target gets no gradient with stopPosteriorGrad
           batch.isFirstHost,
           null,
         ).loss,
-    )([post.dist.mean, post.dist.std]);
-    const mag = tf.sum(tf.abs(g[0])).dataSync()[0] + tf.sum(tf.abs(g[1])).dataSync()[0];
+    );
+    // A stop-gradient is a leaf of the tape (core/tensor/stop-gradient.ts): with nothing else reaching the
+    // target, tfjs finds no path at all and says so — no gradient, as asked.
+    let mag = 0;
+    try {
+      const g = grads([post.dist.mean, post.dist.std]);
+      mag = tf.sum(tf.abs(g[0])).dataSync()[0] + tf.sum(tf.abs(g[1])).dataSync()[0];
+    } catch (e) {
+      if (!stop || !/Cannot compute gradient/.test((e as Error).message)) throw e;
+    }
     if (stop) assert.equal(mag, 0, 'no gradient into the posterior target');
     else assert.ok(mag > 0, 'without the stop-gradient the target receives gradient');
     disposeB(batch);
