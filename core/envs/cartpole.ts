@@ -94,7 +94,11 @@ export class CartpoleSwingup implements Simulator {
     this.cam = new Camera(size, size, [0, -4, 1], [1, 0, 0], [0, 0, 1]);
     const R = this.raster;
     this.bg = new BackgroundSource(background, R.w, R.h, R.ss, floorBackground(R, this.cam, -0.05, 4), clip);
+    this.restoreLeavesOut =
+      background === 'plain' ? null : 'the background (drawn from the reset seed, which episodes do not record)';
   }
+
+  readonly restoreLeavesOut: string | null;
 
   reset(seed: number): void {
     const rng = new Rng(seed);
@@ -115,6 +119,11 @@ export class CartpoleSwingup implements Simulator {
     this.s[2] = st.xDot;
     this.s[3] = st.thetaDot;
     this.control = control;
+  }
+
+  /** From (x, cos θ, sin θ, ẋ, θ̇): the whole physical state; the last control restarts at 0 as after a reset. */
+  restore(st: Float32Array): void {
+    this.setState({ x: st[0], theta: Math.atan2(st[2], st[1]), xDot: st[3], thetaDot: st[4] });
   }
 
   getState(): CartpoleState {

@@ -58,7 +58,11 @@ export class PendulumSwingup implements Simulator {
     this.cam = new Camera(size, size, [0, -1.5, 2], [1, 0, 0], [0, h, h]);
     const R = this.raster;
     this.bg = new BackgroundSource(background, R.w, R.h, R.ss, floorBackground(R, this.cam, 0, 2.5), clip);
+    this.restoreLeavesOut =
+      background === 'plain' ? null : 'the background (drawn from the reset seed, which episodes do not record)';
   }
+
+  readonly restoreLeavesOut: string | null;
 
   reset(seed: number): void {
     const rng = new Rng(seed);
@@ -73,6 +77,11 @@ export class PendulumSwingup implements Simulator {
   setState(st: PendulumState): void {
     this.th = st.theta;
     this.thd = st.thetaDot;
+  }
+
+  /** From (cos θ, sin θ, θ̇): the whole physical state. */
+  restore(st: Float32Array): void {
+    this.setState({ theta: Math.atan2(st[1], st[0]), thetaDot: st[2] });
   }
 
   getState(): PendulumState {

@@ -190,6 +190,15 @@ export class PinPad implements Simulator {
     this.player = [x, y];
   }
 
+  /** [x, y, countdown]; the pads visited so far and the respawn stream are not in the vector. */
+  restore(st: Float32Array): void {
+    this.teleport(st[0], st[1]);
+    this.countdown = st[2];
+  }
+
+  readonly restoreLeavesOut =
+    'the pads visited so far (the sequence bar) are not in the recorded state: the env starts with none';
+
   /** Cells of a pad (test helper, e.g. to walk to it). */
   cellsOf(pad: string): [number, number][] {
     return this.padCells.get(pad) ?? [];

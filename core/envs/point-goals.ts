@@ -56,6 +56,14 @@ export class PointGoals implements Simulator {
     return { reward: 0, terminated: false };
   }
 
+  /** [x, y] is the whole state of the kinematic point. */
+  restore(st: Float32Array): void {
+    this.x = st[0];
+    this.y = st[1];
+  }
+
+  readonly restoreLeavesOut = null;
+
   writeState(out: Float32Array): void {
     out[0] = this.x;
     out[1] = this.y;

@@ -67,6 +67,13 @@ export class Shapes2d implements Simulator {
     this.pos[2 * obj + 1] = col;
   }
 
+  /** The objects' (row, col) are the whole state (moves are deterministic). */
+  restore(st: Float32Array): void {
+    for (let i = 0; i < 2 * OBJECTS; i++) this.pos[i] = st[i];
+  }
+
+  readonly restoreLeavesOut = null;
+
   advance(action: Float64Array): { reward: number; terminated: boolean } {
     const a = action[0];
     const obj = Math.floor(a / 4);

@@ -61,6 +61,13 @@ export interface Env {
    * has none. Success is judged from the env's vector state and is never given to the agent as a reward.
    */
   goals?(): EnvGoal[];
+  /**
+   * Starts an episode as reset(seed) does, then sets the env to a recorded `Observation.state`, so an episode's
+   * row can be continued without its reset seed (episodes do not record it). Absent where the recorded state
+   * does not pin down the simulator; `restoreLeavesOut` names what it leaves at its reset value (null: nothing).
+   */
+  restore?(seed: number, state: Float32Array): Observation;
+  readonly restoreLeavesOut?: string | null;
 }
 
 /** One evaluation goal: a name, the frame the agent is shown (rendered from the goal state), a success test. */

@@ -22,6 +22,13 @@ export interface Simulator {
   render(): Uint8Array;
   /** Writes the vector state into `out` (length `stateSize`). */
   writeState?(out: Float32Array): void;
+  /**
+   * Sets the simulator, just reset, to a state `writeState` recorded: present where that vector pins down the
+   * dynamics from there on (not car-racing: its track comes from the reset seed). `restoreLeavesOut` names what
+   * the vector leaves at its reset value (null: nothing).
+   */
+  restore?(state: Float32Array): void;
+  readonly restoreLeavesOut?: string | null;
   /** Extra per-step info (e.g. tiles visited). */
   info?(): Record<string, unknown>;
   goalImage?(): Uint8Array;
@@ -54,9 +61,23 @@ export class WrappedEnv implements Env {
     this.stateSize = unwrapped.stateSize;
     this.act = new Float64Array(this.actionSpace.kind === 'box' ? this.actionSpace.shape[0] : 1);
     if (unwrapped.goalList) this.goals = () => unwrapped.goalList!();
+    if (unwrapped.restore) {
+      this.restoreLeavesOut = unwrapped.restoreLeavesOut ?? null;
+      this.restore = (seed, state) => {
+        if (state.length !== this.stateSize)
+          throw new UserError(
+            `${this.name}: the recorded state has ${state.length} numbers, expected ${this.stateSize}`,
+          );
+        this.reset(seed);
+        unwrapped.restore!(state);
+        return this.observe();
+      };
+    }
   }
 
   goals?: () => EnvGoal[];
+  restore?: (seed: number, state: Float32Array) => Observation;
+  readonly restoreLeavesOut?: string | null;
 
   reset(seed: number): Observation {
     if (!Number.isFinite(seed)) throw new UserError(`${this.name}: reset(seed) needs a finite number, got ${seed}`);

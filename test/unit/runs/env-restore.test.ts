@@ -32,10 +32,10 @@ test('pinpad is restored to its player and countdown, and says what the recorded
 
 test('an env without a way to set its state is refused in one line', () => {
   assert.throws(
-    () => restoredEnv(makeEnv('cartpole-swingup', { size: 32 }), new Float32Array(5)),
+    () => restoredEnv(makeEnv('car-racing', { size: 32 }), new Float32Array(11)),
     (e: unknown) =>
       e instanceof UserError &&
-      /^env 'cartpole-swingup' cannot be set to a recorded state \(only point-goals and pinpad can\)/.test(e.message) &&
+      /^env 'car-racing' cannot be set to a recorded state \(its recorded state does not pin down/.test(e.message) &&
       !e.message.includes('\n'),
   );
   assert.throws(
