@@ -14,6 +14,7 @@ import { sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
 import {
   addConfig,
   eluConfig,
+  eluGradConfig,
   multiplyConfig,
   negConfig,
   sigmoidConfig,
@@ -52,6 +53,7 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   negConfig,
   sigmoidConfig,
   eluConfig,
+  eluGradConfig,
   sumConfig,
 ];
 
@@ -72,6 +74,7 @@ const BUILDING_BLOCKS = [
   'Neg',
   'Tanh',
   'Elu',
+  'EluGrad',
   'Sum',
   'BatchMatMul',
   'PadV2',

@@ -128,3 +128,36 @@ test("the elementwise module validates (else every op would quietly fall back to
   assert.equal(W.validate(elementwiseModuleBytes(false)), true);
   assert.equal(W.validate(elementwiseModuleBytes(true)), true);
 });
+
+test('EluGrad on wasm (ours for same-shape float32) equals the cpu backend, zeros and tails included', async () => {
+  const shapes = [[7], [13, 7], [800, 200], [3, 1, 5]];
+  const out: Record<string, number[][]> = {};
+  for (const backend of ['cpu', 'wasm']) {
+    await initBackend(backend);
+    const before = tf.memory().numTensors;
+    out[backend] = shapes.map((shape, i) => {
+      const v = tf.tidy(() => {
+        // elu outputs lie in (−1, ∞): exact zeros (±0) and values near −1 included
+        const y = tf.elu(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 200 + i), 3));
+        const flat = y.dataSync().slice();
+        flat[0] = 0;
+        if (flat.length > 1) flat[1] = -0;
+        const y0 = tf.tensor(flat, shape);
+        const dy = tf.randomNormal(shape, 0, 1, 'float32', 300 + i);
+        return tf.engine().runKernel('EluGrad', { dy, y: y0 }) as tf.Tensor;
+      });
+      const r = Array.from(v.dataSync());
+      v.dispose();
+      return r;
+    });
+    assert.equal(tf.memory().numTensors, before, backend);
+  }
+  out.cpu.forEach((ref, i) =>
+    ref.forEach((r, j) =>
+      assert.ok(
+        Math.abs(out.wasm[i][j] - r) <= 1e-6 * (1 + Math.abs(r)),
+        `shape ${i}[${j}]: ${out.wasm[i][j]} vs ${r}`,
+      ),
+    ),
+  );
+});
