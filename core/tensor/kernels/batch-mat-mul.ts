@@ -29,7 +29,7 @@ function isVariableData(dataId: object): boolean {
  * Our GEMM compiled against the backend's memory (the threaded build exports it as wasmMemory, the plain one as
  * asm.memory); on the threaded build's shared heap it runs on 2 threads (gemm-pool.ts).
  */
-type Runner = (a: number, b: number, c: number, m: number, k: number, n: number) => void;
+type Runner = (a: number, b: number, c: number, m: number, k: number, n: number, rs: number, ks: number) => void;
 const gemms = new WeakMap<object, Runner | null>();
 function gemmFor(backend: HeapBackend): Runner | null {
   let g = gemms.get(backend);
@@ -41,38 +41,65 @@ function gemmFor(backend: HeapBackend): Runner | null {
       const { gemm, fma } = makeGemm(memory);
       if (isShared(memory)) {
         const pool = makeGemmPool(memory, gemm, fma);
-        g = (a, b, c, m, k, n) => pool.run(a, b, c, m, k, n);
-      } else g = (a, b, c, m, k, n) => gemmBlocked(gemm, a, b, c, m, k, n);
+        g = (a, b, c, m, k, n, rs, ks) => pool.run(a, b, c, m, k, n, rs, ks);
+      } else g = (a, b, c, m, k, n, rs, ks) => gemmBlocked(gemm, a, b, c, m, k, n, rs, ks);
     }
     gemms.set(backend, g);
   }
   return g;
 }
 
+/** Whether our GEMM takes a product with these operands and sizes (else wasm's own, XNNPACK). */
+function oursTakes(a: TensorInfo, b: TensorInfo, m: number, k: number, n: number): boolean {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  // Thin products stay with XNNPACK: with K < 16 a tile's set-up outweighs its k loop (a scalar head's [12800, 1]·
+  // [1, 200] took 9 ms in ours against 1.8), and N < 8 leaves our scalar tail most of the work.
+  return (
+    a.dtype === 'float32' &&
+    b.dtype === 'float32' &&
+    k >= 16 &&
+    n >= 8 &&
+    m > 0 &&
+    ra === rb &&
+    a.shape.slice(0, -2).every((d, i) => d === b.shape[i])
+  );
+}
+
 /**
- * a·b without transposes: our GEMM (kernels/gemm.ts) for float32 operands whose batch dimensions match, else
- * wasm's own (XNNPACK). Batches run one product after another.
+ * a·b, or aᵀ·b with a read in place (transposeA): our GEMM (kernels/gemm.ts) for float32 operands whose batch
+ * dimensions match, else wasm's own (XNNPACK) after an explicit transpose. Batches run one product after another.
  */
-function plainMatMul(s: Scope, a: TensorInfo, b: TensorInfo): TensorInfo {
+function plainMatMul(s: Scope, a: TensorInfo, b: TensorInfo, transposeA = false): TensorInfo {
   const backend = s.backend as unknown as HeapBackend;
   const ra = a.shape.length;
   const rb = b.shape.length;
-  const [m, k, n] = [a.shape[ra - 2], a.shape[ra - 1], b.shape[rb - 1]];
+  const [m, k] = transposeA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
+  const n = b.shape[rb - 1];
   const batch = a.shape.slice(0, -2);
-  // Thin products stay with XNNPACK: with K < 16 a tile's set-up outweighs its k loop (a scalar head's [12800, 1]·
-  // [1, 200] took 9 ms in ours against 1.8), and N < 8 leaves our scalar tail most of the work.
-  const g = a.dtype === 'float32' && b.dtype === 'float32' && k >= 16 && n >= 8 && m > 0 ? gemmFor(backend) : null;
-  if (!g || ra !== rb || batch.some((d, i) => d !== b.shape[i]))
-    return s.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+  const g = oursTakes(a, b, m, k, n) ? gemmFor(backend) : null;
+  if (!g) {
+    const at = transposeA ? s.transpose(a, swapLast(ra)) : a;
+    return s.run('BatchMatMul', { a: at, b }, { transposeA: false, transposeB: false });
+  }
   const out = s.own(backend.makeOutput([...batch, m, n], 'float32'));
   // Offsets after makeOutput (an allocation may grow the heap; offsets stay valid, views would not).
   const pa = heapOffset(backend, a);
   const pb = heapOffset(backend, b);
   const pc = heapOffset(backend, out);
+  const [rs, ks] = transposeA ? [1, m] : [k, 1];
   const nb = util.sizeFromShape(batch);
-  for (let i = 0; i < nb; i++) g(pa + 4 * i * m * k, pb + 4 * i * k * n, pc + 4 * i * m * n, m, k, n);
+  for (let i = 0; i < nb; i++) g(pa + 4 * i * m * k, pb + 4 * i * k * n, pc + 4 * i * m * n, m, k, n, rs, ks);
   return out;
 }
+
+/**
+ * aᵀ·b with a of this many elements or more is read in place by our GEMM (the weight gradients xᵀ·dy over all
+ * imagined states, [12 000, 200]ᵀ): wasm's transpose of such an a costs ~2 ms, more than the in-place tile's
+ * ~5 % slower reads. Smaller a is transposed first (issue 17, one thread, load ~7: [800, 230]ᵀ·[800, 200] 1.7–1.9 ms
+ * in place against 1.4–1.6 + 0.15 for the transpose).
+ */
+const IN_PLACE_AT = 2 ** 20;
 
 function batchMatMulWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
   const { inputs, backend } = args;
@@ -108,6 +135,10 @@ function batchMatMulWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
       const outT = plainMatMul(s, b, s.transpose(a, perm));
       return s.transpose(outT, perm);
     });
+  }
+  const inPlace = transposeA && !transposeB && util.sizeFromShape(a.shape) >= IN_PLACE_AT;
+  if (inPlace && oursTakes(a, b, m2, a.shape[ra - 2], n2) && gemmFor(backend as unknown as HeapBackend)) {
+    return withScope(backend, (s) => plainMatMul(s, a, b, true));
   }
   if (transposeA && !transposeB && single && ra === rb && n2 >= 3 * m2) {
     // aᵀ·b with a fresh, wide b (the weight gradient xᵀ·dy of a layer with few inputs and many outputs, e.g.

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { gemmBlocked, gemmModuleBytes, type Gemm, type WasmMemory } from './gemm.ts';
+import { B_BYTES_IN_L2, KC, gemmBlocked, gemmModuleBytes, type Gemm, type WasmMemory } from './gemm.ts';
 
 /**
  * Our GEMM on 2 threads when the backend's heap is shared (the threaded build): a worker thread holds its own
@@ -14,8 +14,8 @@ import { gemmBlocked, gemmModuleBytes, type Gemm, type WasmMemory } from './gemm
  */
 const SEQ = 0;
 const STATE = 1;
-const ARGS = 2; // a, b, c, m, k, n (2 … 7)
-const BY_WORKER = 8; // jobs the worker ran (tests, diagnostics)
+const ARGS = 2; // a, b, c, m, k, n, rs, ks (2 … 9)
+const BY_WORKER = 10; // jobs the worker ran (tests, diagnostics)
 const IDLE = 0;
 const POSTED = 1;
 const TAKEN = 2;
@@ -36,9 +36,10 @@ for (;;) {
   if (Atomics.compareExchange(c, ${STATE}, ${POSTED}, ${TAKEN}) !== ${POSTED}) continue;
   const a = Atomics.load(c, ${ARGS}), b = Atomics.load(c, ${ARGS + 1}), out = Atomics.load(c, ${ARGS + 2});
   const m = Atomics.load(c, ${ARGS + 3}), k = Atomics.load(c, ${ARGS + 4}), n = Atomics.load(c, ${ARGS + 5});
+  const rs = Atomics.load(c, ${ARGS + 6}), ks = Atomics.load(c, ${ARGS + 7});
   // gemmBlocked (gemm.ts), repeated here: the worker runs plain JavaScript.
-  if (k <= kc || 4 * k * n <= l2) gemm(a, b, out, m, k, n, k, 0);
-  else for (let k0 = 0; k0 < k; k0 += kc) gemm(a + 4 * k0, b + 4 * k0 * n, out, m, Math.min(kc, k - k0), n, k, k0 > 0 ? 1 : 0);
+  if (k <= kc || (ks === 1 && 4 * k * n <= l2)) gemm(a, b, out, m, k, n, rs, ks, 0);
+  else for (let k0 = 0; k0 < k; k0 += kc) gemm(a + 4 * k0 * ks, b + 4 * k0 * n, out, m, Math.min(kc, k - k0), n, rs, ks, k0 > 0 ? 1 : 0);
   Atomics.add(c, ${BY_WORKER}, 1);
   Atomics.store(c, ${STATE}, ${DONE});
   Atomics.notify(c, ${STATE});
@@ -46,8 +47,8 @@ for (;;) {
 `;
 
 export interface GemmPool {
-  /** C = A·B (byte pointers), rows split between the main thread and the worker. */
-  run(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  /** C = A·B (byte pointers; A's steps rs, ks as in gemmBlocked), rows split between the main thread and the worker. */
+  run(a: number, b: number, c: number, m: number, k: number, n: number, rs?: number, ks?: number): void;
   /** Products split so far, and how many of their halves the worker ran (the rest the main thread took back). */
   stats(): { split: number; byWorker: number };
 }
@@ -57,7 +58,7 @@ export function makeGemmPool(memory: WasmMemory, gemm: Gemm, fma: boolean): Gemm
   const c = new Int32Array(ctrl);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { memory, ctrl, bytes: gemmModuleBytes(fma, true), kc: 256, l2: 2 ** 20 },
+    workerData: { memory, ctrl, bytes: gemmModuleBytes(fma, true), kc: KC, l2: B_BYTES_IN_L2 },
   });
   // Idle, the worker blocks in Atomics.wait; it must not keep the process alive.
   worker.unref();
@@ -68,26 +69,28 @@ export function makeGemmPool(memory: WasmMemory, gemm: Gemm, fma: boolean): Gemm
   let split = 0;
   return {
     stats: () => ({ split, byWorker: Atomics.load(c, BY_WORKER) }),
-    run(a, b, out, m, k, n) {
+    run(a, b, out, m, k, n, rs = k, ks = 1) {
       if (failed || m < 8 || m * k * n < MIN_SPLIT_MACS) {
-        gemmBlocked(gemm, a, b, out, m, k, n);
+        gemmBlocked(gemm, a, b, out, m, k, n, rs, ks);
         return;
       }
       split += 1;
       const top = 4 * Math.ceil(m / 8); // the main thread's rows (a multiple of 4)
       const rest = m - top;
-      Atomics.store(c, ARGS, a + 4 * top * k);
+      Atomics.store(c, ARGS, a + 4 * top * rs);
       Atomics.store(c, ARGS + 1, b);
       Atomics.store(c, ARGS + 2, out + 4 * top * n);
       Atomics.store(c, ARGS + 3, rest);
       Atomics.store(c, ARGS + 4, k);
       Atomics.store(c, ARGS + 5, n);
+      Atomics.store(c, ARGS + 6, rs);
+      Atomics.store(c, ARGS + 7, ks);
       Atomics.store(c, STATE, POSTED);
       Atomics.add(c, SEQ, 1);
       Atomics.notify(c, SEQ);
-      gemmBlocked(gemm, a, b, out, top, k, n);
+      gemmBlocked(gemm, a, b, out, top, k, n, rs, ks);
       if (Atomics.compareExchange(c, STATE, POSTED, DONE) === POSTED) {
-        gemmBlocked(gemm, a + 4 * top * k, b, out + 4 * top * n, rest, k, n);
+        gemmBlocked(gemm, a + 4 * top * rs, b, out + 4 * top * n, rest, k, n, rs, ks);
       } else {
         while (Atomics.load(c, STATE) === TAKEN) Atomics.wait(c, STATE, TAKEN);
       }
