@@ -9,7 +9,7 @@ import { unsortedSegmentSumConfig } from './kernels/unsorted-segment-sum.ts';
 import { conv2dBackpropInputConfig } from './kernels/conv2d-backprop-input.ts';
 import { batchMatMulConfig } from './kernels/batch-mat-mul.ts';
 import { conv2dConfig } from './kernels/conv2d.ts';
-import { identityConfig } from './kernels/identity.ts';
+import { castConfig, identityConfig } from './kernels/identity.ts';
 import { sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
 import {
   addConfig,
@@ -45,6 +45,7 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   splitVConfig,
   unpackConfig,
   identityConfig,
+  castConfig,
   tanhConfig,
   addConfig,
   subConfig,

@@ -98,3 +98,23 @@ test("a dense layer's input gradient with a cached transposed weight equals cpu,
   const got = await run('wasm');
   got.forEach((g, i) => assert.ok(relErr(g, want[i]) < 1e-5, `call ${i}: relative error ${relErr(g, want[i])}`));
 });
+
+test('Cast to the same dtype shares data (the copy outlives the original); other casts still convert', async () => {
+  await initBackend('wasm');
+  const before = tf.memory().numTensors;
+  const bytesBefore = tf.memory().numBytes;
+  const x = tf.tensor2d([1.5, -2.25, 3, 0.125, 7, -8], [2, 3]);
+  const y = tf.cast(x, 'float32');
+  const backend = tf.backend() as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } };
+  // Same data: the same heap offset, and no new bytes beyond x's.
+  assert.equal(backend.dataIdMap.get(y.dataId).memoryOffset, backend.dataIdMap.get(x.dataId).memoryOffset);
+  x.dispose();
+  const filler = tf.fill([2, 3], 99); // may reuse freed memory: y must not see it
+  assert.deepEqual(Array.from(y.dataSync()), [1.5, -2.25, 3, 0.125, 7, -8]);
+  const i = tf.cast(y, 'int32');
+  assert.equal(i.dtype, 'int32');
+  assert.deepEqual(Array.from(i.dataSync()), [1, -2, 3, 0, 7, -8]);
+  tf.dispose([y, filler, i]);
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(tf.memory().numBytes, bytesBefore);
+});
