@@ -10,7 +10,7 @@ import { conv2dBackpropInputConfig } from './kernels/conv2d-backprop-input.ts';
 import { batchMatMulConfig } from './kernels/batch-mat-mul.ts';
 import { conv2dConfig } from './kernels/conv2d.ts';
 import { castConfig, identityConfig } from './kernels/identity.ts';
-import { sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
+import { concatConfig, sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
 import {
   addConfig,
   eluConfig,
@@ -44,6 +44,7 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   sliceConfig,
   splitVConfig,
   unpackConfig,
+  concatConfig,
   identityConfig,
   castConfig,
   tanhConfig,
@@ -66,6 +67,7 @@ const BUILDING_BLOCKS = [
   'Slice',
   'SplitV',
   'Unpack',
+  'Concat',
   'Identity',
   'Sigmoid',
   'Multiply',

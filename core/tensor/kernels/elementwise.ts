@@ -191,6 +191,45 @@ export function functions(): WasmFunction[] {
       ),
     ],
   });
+  // (src, dst, rows, rowBytes, srcStride, dstStride): rows of rowBytes from src to dst (strides in bytes), one
+  // memory.copy per row — slices, splits and concatenations of row-major tensors.
+  const [S, D, ROWS, BYTES, SS, DS] = [0, 1, 2, 3, 4, 5];
+  fns.push({
+    name: 'copyRows',
+    params: 6,
+    locals: [1, 1, 0x7f], // one i32: the row counter (6)
+    body: [
+      ...op.i32(0),
+      ...op.set(6),
+      ...op.block,
+      ...op.get(6),
+      ...op.get(ROWS),
+      ...op.geu,
+      ...op.brIf(0),
+      ...op.loop,
+      ...op.get(D),
+      ...op.get(S),
+      ...op.get(BYTES),
+      ...op.memoryCopy,
+      ...op.get(S),
+      ...op.get(SS),
+      ...op.add,
+      ...op.set(S),
+      ...op.get(D),
+      ...op.get(DS),
+      ...op.add,
+      ...op.set(D),
+      ...op.get(6),
+      ...op.i32(1),
+      ...op.add,
+      ...op.tee(6),
+      ...op.get(ROWS),
+      ...op.ltu,
+      ...op.brIf(0),
+      ...op.end,
+      ...op.end,
+    ],
+  });
   for (const [name, vf] of [
     ['sigmoid', vsigmoid()],
     ['tanh', vtanh()],
@@ -302,7 +341,8 @@ export function elementwiseModuleBytes(shared: boolean): Uint8Array {
 
 type Fn = (...args: number[]) => void;
 const modules = new WeakMap<object, Record<string, Fn> | null>();
-function kernelsFor(backend: HeapBackend): Record<string, Fn> | null {
+/** Our module's functions on the backend's heap (null where the backend has no heap we can reach). */
+export function kernelsFor(backend: HeapBackend): Record<string, Fn> | null {
   let k = modules.get(backend);
   if (k === undefined) {
     const memory = heapMemory(backend);

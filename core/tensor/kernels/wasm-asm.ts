@@ -77,6 +77,7 @@ export const op = {
   vmul: [0xfd, 0xe6, 0x01],
   madd: [0xfd, 0x85, 0x02],
   vzero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
+  memoryCopy: [0xfc, 0x0a, 0, 0], // bulk memory: (dst, src, bytes)
 };
 
 export interface WasmFunction {
