@@ -1,7 +1,7 @@
 import { BatchMatMul, engine, util } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { derivedOf, heapMemory, heapOffset, withScope, type HeapBackend, type Scope } from './wasm-call.ts';
-import { gemmBlocked, makeGemm } from './gemm.ts';
+import { gemmBlocked, makeGemm, type Dots } from './gemm.ts';
 import { makeGemmPool } from './gemm-pool.ts';
 import { isShared } from './wasm-asm.ts';
 
@@ -30,40 +30,62 @@ function isVariableData(dataId: object): boolean {
  * asm.memory); on the threaded build's shared heap it runs on 2 threads (gemm-pool.ts).
  */
 type Runner = (a: number, b: number, c: number, m: number, k: number, n: number, rs: number, ks: number) => void;
-const gemms = new WeakMap<object, Runner | null>();
-function gemmFor(backend: HeapBackend): Runner | null {
+interface Kernels {
+  run: Runner;
+  dots: Dots;
+}
+const gemms = new WeakMap<object, Kernels | null>();
+function gemmFor(backend: HeapBackend): Kernels | null {
   let g = gemms.get(backend);
   if (g === undefined) {
     const memory = heapMemory(backend);
     // ONEIRO_WASM_GEMM=xnnpack keeps wasm's own matmul (for comparisons, or should ours misbehave somewhere).
     if (!memory || process.env.ONEIRO_WASM_GEMM === 'xnnpack') g = null;
     else {
-      const { gemm, fma } = makeGemm(memory);
+      const { gemm, dots, fma } = makeGemm(memory);
       if (isShared(memory)) {
         const pool = makeGemmPool(memory, gemm, fma);
-        g = (a, b, c, m, k, n, rs, ks) => pool.run(a, b, c, m, k, n, rs, ks);
-      } else g = (a, b, c, m, k, n, rs, ks) => gemmBlocked(gemm, a, b, c, m, k, n, rs, ks);
+        g = { run: (a, b, c, m, k, n, rs, ks) => pool.run(a, b, c, m, k, n, rs, ks), dots };
+      } else g = { run: (a, b, c, m, k, n, rs, ks) => gemmBlocked(gemm, a, b, c, m, k, n, rs, ks), dots };
     }
     gemms.set(backend, g);
   }
   return g;
 }
 
-/** Whether our GEMM takes a product with these operands and sizes (else wasm's own, XNNPACK). */
+/**
+ * Whether our kernels take a product with these operands (else wasm's own, XNNPACK): float32, batch dimensions
+ * that match. Any K: with K = 1 the tile is store-bound but still ~6× XNNPACK here ([12 800, 1]·[1, 200]: 0.55 ms
+ * against 3.2; issue 17), and on the threaded build XNNPACK hands even these to its pool. N < 8 goes to dots.
+ */
 function oursTakes(a: TensorInfo, b: TensorInfo, m: number, k: number, n: number): boolean {
   const ra = a.shape.length;
   const rb = b.shape.length;
-  // Thin products stay with XNNPACK: with K < 16 a tile's set-up outweighs its k loop (a scalar head's [12800, 1]·
-  // [1, 200] took 9 ms in ours against 1.8), and N < 8 leaves our scalar tail most of the work.
   return (
     a.dtype === 'float32' &&
     b.dtype === 'float32' &&
-    k >= 16 &&
-    n >= 8 &&
+    k >= 1 &&
+    n >= 1 &&
     m > 0 &&
     ra === rb &&
     a.shape.slice(0, -2).every((d, i) => d === b.shape[i])
   );
+}
+
+/** Below this many columns a product runs as dot products (gemm.ts `dots`), not in the 4×8 tile. */
+const DOTS_BELOW_N = 8;
+
+/** a·btᵀ with bt [.., N, K] as stored, as one SIMD dot product per output element (gemm.ts `dots`). */
+function dotsMatMul(s: Scope, g: Kernels, a: TensorInfo, bt: TensorInfo): TensorInfo {
+  const backend = s.backend as unknown as HeapBackend;
+  const ra = a.shape.length;
+  const [m, k, n] = [a.shape[ra - 2], a.shape[ra - 1], bt.shape[ra - 2]];
+  const batch = a.shape.slice(0, -2);
+  const out = s.own(backend.makeOutput([...batch, m, n], 'float32'));
+  const [pa, pb, pc] = [heapOffset(backend, a), heapOffset(backend, bt), heapOffset(backend, out)];
+  const nb = util.sizeFromShape(batch);
+  for (let i = 0; i < nb; i++) g.dots(pa + 4 * i * m * k, pb + 4 * i * n * k, pc + 4 * i * m * n, m, k, n);
+  return out;
 }
 
 /**
@@ -78,7 +100,13 @@ function plainMatMul(s: Scope, a: TensorInfo, b: TensorInfo, transposeA = false)
   const n = b.shape[rb - 1];
   const batch = a.shape.slice(0, -2);
   const g = oursTakes(a, b, m, k, n) ? gemmFor(backend) : null;
-  if (!g) {
+  if (g && n < DOTS_BELOW_N && !transposeA) return dotsMatMul(s, g, a, s.transpose(b, swapLast(rb)));
+  if (g && n < DOTS_BELOW_N && m >= DOTS_BELOW_N) {
+    // aᵀ·b with few columns (a head's weight gradient [800, 200]ᵀ·[800, 6]): (bᵀ·a)ᵀ in the tile, a read as stored.
+    const perm = swapLast(rb);
+    return s.transpose(plainMatMul(s, s.transpose(b, perm), a), perm);
+  }
+  if (!g || n < DOTS_BELOW_N) {
     const at = transposeA ? s.transpose(a, swapLast(ra)) : a;
     return s.run('BatchMatMul', { a: at, b }, { transposeA: false, transposeB: false });
   }
@@ -89,7 +117,7 @@ function plainMatMul(s: Scope, a: TensorInfo, b: TensorInfo, transposeA = false)
   const pc = heapOffset(backend, out);
   const [rs, ks] = transposeA ? [1, m] : [k, 1];
   const nb = util.sizeFromShape(batch);
-  for (let i = 0; i < nb; i++) g(pa + 4 * i * m * k, pb + 4 * i * k * n, pc + 4 * i * m * n, m, k, n, rs, ks);
+  for (let i = 0; i < nb; i++) g.run(pa + 4 * i * m * k, pb + 4 * i * k * n, pc + 4 * i * m * n, m, k, n, rs, ks);
   return out;
 }
 
@@ -107,6 +135,12 @@ function batchMatMulWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
   const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
   if (!transposeA && !transposeB) return withScope(backend, (s) => plainMatMul(s, a, b));
   const ra = a.shape.length;
+  if (!transposeA && transposeB) {
+    // a·bᵀ with few rows in b (few output columns): b is already the dots kernel's operand.
+    const [m, k, n] = [a.shape[ra - 2], a.shape[ra - 1], b.shape[b.shape.length - 2]];
+    const g = n < DOTS_BELOW_N && oursTakes(a, b, m, k, n) ? gemmFor(backend as unknown as HeapBackend) : null;
+    if (g) return withScope(backend, (s) => dotsMatMul(s, g, a, b));
+  }
   if (!transposeA && isVariableData(b.dataId)) {
     // a·Wᵀ with W a weight (a dense layer's input gradient): Wᵀ is made and packed once per weight value, not
     // per call (imagination backpropagates through the same weights at every step). The gradient sees the
@@ -136,8 +170,10 @@ function batchMatMulWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
       return s.transpose(outT, perm);
     });
   }
-  const inPlace = transposeA && !transposeB && util.sizeFromShape(a.shape) >= IN_PLACE_AT;
-  if (inPlace && oursTakes(a, b, m2, a.shape[ra - 2], n2) && gemmFor(backend as unknown as HeapBackend)) {
+  // aᵀ·b without a transposed copy of a: in place when a is large, as (bᵀ·a)ᵀ when the product has few columns.
+  const inPlace = util.sizeFromShape(a.shape) >= IN_PLACE_AT || n2 < DOTS_BELOW_N;
+  const ours = transposeA && !transposeB && inPlace && oursTakes(a, b, m2, a.shape[ra - 2], n2);
+  if (ours && gemmFor(backend as unknown as HeapBackend)) {
     return withScope(backend, (s) => plainMatMul(s, a, b, true));
   }
   if (transposeA && !transposeB && single && ra === rb && n2 >= 3 * m2) {

@@ -1,5 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
-import { instantiate, isShared, op, uleb, wasmModule, type WasmMemory } from './wasm-asm.ts';
+import { instantiate, isShared, op, uleb, wasmModule, type WasmFunction, type WasmMemory } from './wasm-asm.ts';
 
 export type { WasmMemory };
 
@@ -141,7 +141,62 @@ function scalarTail(): number[] {
   return e;
 }
 
-/** The module's bytes: one exported function gemm(a, b, c, M, K, N, lda, ak, accumulate) on an imported memory. */
+/**
+ * dots(a, bt, c, M, K, N): C[M, N] = A[M, K]·Btᵀ with Bt [N, K] row-major, one SIMD dot product over K per output
+ * element — for products with few columns (N < 8: a policy's or value head's [800, 200]·[200, 6], [12 800, 200]·
+ * [200, 1]), where the tile would leave most of the work to its scalar tail.
+ */
+function dotsFunction(fma: boolean): WasmFunction {
+  const [a, bt, c, m, k, n] = [0, 1, 2, 3, 4, 5];
+  const [i, j, kk, kv, k4, pa, pb, pc] = [6, 7, 8, 9, 10, 11, 12, 13];
+  const [acc, sum] = [14, 15];
+  const e: number[] = [];
+  const loopWhile = (ctr: number, bound: number, body: number[], step: number[]) => [
+    ...op.block,
+    ...op.get(ctr),
+    ...op.get(bound),
+    ...op.geu,
+    ...op.brIf(0),
+    ...op.loop,
+    ...body,
+    ...step,
+    ...op.get(ctr),
+    ...op.get(bound),
+    ...op.ltu,
+    ...op.brIf(0),
+    ...op.end,
+    ...op.end,
+  ];
+  const inc = (l: number, by: number[]) => [...op.get(l), ...by, ...op.add, ...op.set(l)];
+  const at = (p: number) => [...op.get(p), ...op.get(kk), ...op.add];
+  const vstep = fma
+    ? [...at(pa), ...op.vload(0), ...at(pb), ...op.vload(0), ...op.get(acc), ...op.madd, ...op.set(acc)]
+    : [...op.get(acc), ...at(pa), ...op.vload(0), ...at(pb), ...op.vload(0), ...op.vmul, ...op.vadd, ...op.set(acc)];
+  const sstep = [...op.get(sum), ...at(pa), ...op.f32load, ...at(pb), ...op.f32load, ...op.f32mul, ...op.f32add];
+  const lanes = [0, 1, 2, 3].flatMap((l) => [...op.get(acc), 0xfd, 0x1f, l, ...(l ? op.f32add : [])]);
+  const column = [
+    ...op.vzero,
+    ...op.set(acc),
+    ...op.i32(0),
+    ...op.set(kk),
+    ...loopWhile(kk, kv, vstep, inc(kk, op.i32(16))),
+    ...lanes,
+    ...op.set(sum),
+    ...loopWhile(kk, k4, [...sstep, ...op.set(sum)], inc(kk, op.i32(4))),
+    ...op.get(pc),
+    ...op.get(sum),
+    ...op.f32store,
+    ...inc(pc, op.i32(4)),
+  ];
+  const row = [...op.i32(0), ...op.set(j), ...op.get(bt), ...op.set(pb)];
+  row.push(...loopWhile(j, n, column, [...inc(pb, op.get(k4)), ...inc(j, op.i32(1))]));
+  e.push(...op.get(k), ...op.i32(2), ...op.shl, ...op.tee(k4), ...op.i32(-16), ...op.and, ...op.set(kv));
+  e.push(...op.get(a), ...op.set(pa), ...op.get(c), ...op.set(pc), ...op.i32(0), ...op.set(i));
+  e.push(...loopWhile(i, m, row, [...inc(pa, op.get(k4)), ...inc(i, op.i32(1))]));
+  return { name: 'dots', params: 6, locals: [3, 8, 0x7f, 1, 0x7b, 1, 0x7d], body: e };
+}
+
+/** The module's bytes: gemm(a, b, c, M, K, N, lda, ak, accumulate) and dots (above) on an imported memory. */
 export function gemmModuleBytes(fma: boolean, shared: boolean): Uint8Array {
   const body: number[] = [];
   body.push(...op.get(LDA), ...op.i32(2), ...op.shl, ...op.set(K4));
@@ -168,7 +223,7 @@ export function gemmModuleBytes(fma: boolean, shared: boolean): Uint8Array {
     ...op.end,
   );
   const locals = [3, ...uleb(I32_LOCALS), 0x7f, ...uleb(V128_LOCALS), 0x7b, 1, 0x7d];
-  return wasmModule(shared, [{ name: 'gemm', params: 9, locals, body }]);
+  return wasmModule(shared, [{ name: 'gemm', params: 9, locals, body }, dotsFunction(fma)]);
 }
 
 export type Gemm = (
@@ -183,8 +238,11 @@ export type Gemm = (
   acc: number,
 ) => void;
 
-/** Compiles the kernel against `memory` (FMA where relaxed SIMD validates, else multiply-add). */
-export function makeGemm(memory: WasmMemory): { gemm: Gemm; fma: boolean } {
+/** C[M, N] = A[M, K]·Btᵀ, Bt [N, K] (byte pointers). */
+export type Dots = (a: number, bt: number, c: number, m: number, k: number, n: number) => void;
+
+/** Compiles the kernels against `memory` (FMA where relaxed SIMD validates, else multiply-add). */
+export function makeGemm(memory: WasmMemory): { gemm: Gemm; dots: Dots; fma: boolean } {
   const shared = isShared(memory);
   const fmaBytes = gemmModuleBytes(true, shared);
   // Node 20 (V8 11.3) has relaxed SIMD behind this flag; V8 ≥ 11.4 (Node 22, Electron ≥ 25) has it on, and the
@@ -194,9 +252,9 @@ export function makeGemm(memory: WasmMemory): { gemm: Gemm; fma: boolean } {
     setFlagsFromString('--experimental-wasm-relaxed-simd');
     exports = instantiate(fmaBytes, memory);
   }
-  if (exports) return { gemm: exports.gemm as Gemm, fma: true };
+  if (exports) return { gemm: exports.gemm as Gemm, dots: exports.dots as Dots, fma: true };
   exports = instantiate(gemmModuleBytes(false, shared), memory);
-  if (exports) return { gemm: exports.gemm as Gemm, fma: false };
+  if (exports) return { gemm: exports.gemm as Gemm, dots: exports.dots as Dots, fma: false };
   throw new Error('our wasm GEMM does not validate on this runtime (no wasm SIMD?)');
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { gemmBlocked, gemmModuleBytes, makeGemm, type Gemm } from '../../../core/tensor/kernels/gemm.ts';
+import { gemmBlocked, gemmModuleBytes, makeGemm, type Dots, type Gemm } from '../../../core/tensor/kernels/gemm.ts';
 import { makeGemmPool } from '../../../core/tensor/kernels/gemm-pool.ts';
 import { initBackend } from '../../../core/tensor/backend.ts';
 
@@ -78,6 +78,42 @@ test('our GEMM equals a float64 reference on every tile path, with FMA and with 
   assert.equal(typeof fma, 'boolean');
 });
 
+test('dots (few columns: one SIMD dot product per output) equals a float64 reference, K tails and N 1–7', () => {
+  const memory = new W.Memory({ initial: 200 });
+  const f = new Float32Array(memory.buffer);
+  for (const fma of [true, false]) {
+    const dots = new W.Instance(new W.Module(gemmModuleBytes(fma, false)), { env: { mem: memory } }).exports
+      .dots as unknown as Dots;
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [3, 3, 2],
+      [7, 4, 7],
+      [9, 13, 6],
+      [33, 200, 1],
+      [5, 801, 3],
+    ]) {
+      const a = 64;
+      const bt = a + m * k + 1; // unaligned on purpose
+      const c = bt + n * k + 3;
+      for (let i = 0; i < m * k + n * k + 4; i++) f[a + i] = Math.sin(i * 0.53);
+      f.fill(NaN, c, c + m * n);
+      f[c + m * n] = 12345;
+      dots(4 * a, 4 * bt, 4 * c, m, k, n);
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let r = 0;
+          let mass = 0;
+          for (let q = 0; q < k; q++) {
+            r += f[a + i * k + q] * f[bt + j * k + q];
+            mass += Math.abs(f[a + i * k + q] * f[bt + j * k + q]);
+          }
+          assert.ok(Math.abs(f[c + i * n + j] - r) / (1 + mass) < 1e-6, `${m}×${k}×${n} fma ${fma} [${i}, ${j}]`);
+        }
+      assert.equal(f[c + m * n], 12345, `${m}×${k}×${n} wrote past C`);
+    }
+  }
+});
+
 test('on shared memory the product is split with a worker thread, with the same result', async () => {
   const memory = new W.Memory({ initial: 400, maximum: 65536, shared: true });
   const f = new Float32Array(memory.buffer);
@@ -123,7 +159,14 @@ test('tf.matMul on wasm (our GEMM) equals the cpu backend: plain, transposed, ba
     [[5000, 210], [5000, 24], true, false], // aᵀ·b with a ≥ 2²⁰ elements: read in place
     [[700, 9], [700, 40], true, false], // K > 256: K-blocked, A transposed
     [[2, 300, 21], [2, 300, 16], true, false], // batched, A transposed
-    [[600, 12], [600, 6], true, false], // N < 8: transposed copy, then wasm's own
+    [[600, 12], [600, 6], true, false], // aᵀ·b with N < 8: (bᵀ·a)ᵀ in the tile
+    [[13, 21], [21, 6], false, false], // N < 8: dots against bᵀ
+    [[2, 9, 30], [2, 30, 5], false, false], // batched dots
+    [[13, 21], [1, 21], false, true], // a·bᵀ with one row in b: dots on b as stored
+    [[5, 21], [5, 1], true, false], // aᵀ·b, N = 1
+    [[64, 1], [1, 40], false, false], // K = 1 in the tile
+    [[64, 6], [40, 6], false, true], // K = 6
+    [[3, 2], [3, 2], true, false], // M and N < 8: wasm's own
   ];
   const results: Record<string, Float32Array[]> = {};
   for (const backend of ['cpu', 'wasm']) {
