@@ -2,7 +2,7 @@ import { BatchMatMul, engine, util } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { derivedOf, heapMemory, heapOffset, withScope, type HeapBackend, type Scope } from './wasm-call.ts';
 import { gemmBlocked, makeGemm, type Dots } from './gemm.ts';
-import { makeGemmPool } from './gemm-pool.ts';
+import { sharedPool } from './gemm-pool.ts';
 import { isShared } from './wasm-asm.ts';
 
 /**
@@ -42,9 +42,9 @@ function gemmFor(backend: HeapBackend): Kernels | null {
     // ONEIRO_WASM_GEMM=xnnpack keeps wasm's own matmul (for comparisons, or should ours misbehave somewhere).
     if (!memory || process.env.ONEIRO_WASM_GEMM === 'xnnpack') g = null;
     else {
-      const { gemm, dots, fma } = makeGemm(memory);
+      const { gemm, dots } = makeGemm(memory);
       if (isShared(memory)) {
-        const pool = makeGemmPool(memory, gemm, fma);
+        const pool = sharedPool(memory);
         g = { run: (a, b, c, m, k, n, rs, ks) => pool.run(a, b, c, m, k, n, rs, ks), dots };
       } else g = { run: (a, b, c, m, k, n, rs, ks) => gemmBlocked(gemm, a, b, c, m, k, n, rs, ks), dots };
     }

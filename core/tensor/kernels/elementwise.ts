@@ -2,6 +2,7 @@ import { Add, Elu, EluGrad, Multiply, Neg, Sigmoid, Square, Sub, Sum, Tanh, util
 import type { KernelConfig, KernelFunc, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { instantiate, isShared, op, uleb, wasmModule, type WasmFunction } from './wasm-asm.ts';
 import { heapMemory, heapOffset, wasmKernel, type HeapBackend } from './wasm-call.ts';
+import { sharedPool } from './gemm-pool.ts';
 
 /**
  * Add, Sub, Multiply (same shapes, a scalar, or a row broadcast over the last axis — a bias), Square, Neg,
@@ -334,6 +335,11 @@ function dup(vec: boolean): number[] {
   return vec ? [...op.tee(VB), ...op.get(VB), ...op.vmul] : [...op.tee(FB), ...op.get(FB), ...op.f32mul];
 }
 
+/** The module's function names, in export order (the pool's worker calls them by index). */
+export function elementwiseFunctionNames(): string[] {
+  return functions().map((f) => f.name);
+}
+
 /** The module's bytes (exported for the test that it validates). */
 export function elementwiseModuleBytes(shared: boolean): Uint8Array {
   return wasmModule(shared, functions());
@@ -355,6 +361,36 @@ export function kernelsFor(backend: HeapBackend): Record<string, Fn> | null {
 }
 
 const ptr = heapOffset;
+
+/**
+ * On the threaded build (shared heap), an op over at least this many elements is split with the GEMM's worker
+ * thread (gemm-pool.ts): the main thread does the first half, the worker the second. Waking the worker costs
+ * ~10–50 µs, so cheap ops split only at [12 800, 200]-like sizes (the critic over all imagined states), exp-based
+ * ones already at [800, 200] (~150 µs there on one thread; issue 17).
+ */
+const SPLIT_CHEAP = 2 ** 20;
+const SPLIT_EXP = 2 ** 17;
+
+/**
+ * k[name](...args(0, n)) over n units (elements, or rows for row broadcasts), split over 2 threads from `at` units
+ * up; args(lo, count) are the arguments for units [lo, lo + count).
+ */
+function call(
+  backend: HeapBackend,
+  k: Record<string, Fn>,
+  name: string,
+  n: number,
+  at: number,
+  args: (lo: number, count: number) => number[],
+): void {
+  const memory = n >= at ? heapMemory(backend) : undefined;
+  if (!memory || !isShared(memory)) {
+    k[name](...args(0, n));
+    return;
+  }
+  const h = (n >> 3) << 2; // about half, a multiple of 4
+  sharedPool(memory).split(name, k[name], args(0, h), args(h, n - h));
+}
 const size = (t: TensorInfo) => util.sizeFromShape(t.shape);
 
 /** b broadcasts along a's last axis only: b's size is that axis and b's other axes are 1 (a bias). */
@@ -380,29 +416,43 @@ function binaryKernel(name: 'add' | 'sub' | 'mul', kernelName: string): KernelCo
       const o = (out: TensorInfo) => ptr(backend, out);
       if (same) {
         const out = backend.makeOutput(a.shape, 'float32');
-        k[name](ptr(backend, a), ptr(backend, b), o(out), size(a));
+        const [pa, pb, po] = [ptr(backend, a), ptr(backend, b), o(out)];
+        call(backend, k, name, size(a), SPLIT_CHEAP, (lo, n) => [pa + 4 * lo, pb + 4 * lo, po + 4 * lo, n]);
         return out;
       }
       if (size(b) === 1 && b.shape.length <= a.shape.length) {
         const out = backend.makeOutput(a.shape, 'float32');
-        k[`${name}Scalar`](ptr(backend, a), ptr(backend, b), o(out), size(a));
+        const [pa, pb, po] = [ptr(backend, a), ptr(backend, b), o(out)];
+        call(backend, k, `${name}Scalar`, size(a), SPLIT_CHEAP, (lo, n) => [pa + 4 * lo, pb, po + 4 * lo, n]);
         return out;
       }
       if (size(a) === 1 && a.shape.length <= b.shape.length) {
         const out = backend.makeOutput(b.shape, 'float32');
-        k[commutes ? `${name}Scalar` : 'rsubScalar'](ptr(backend, b), ptr(backend, a), o(out), size(b));
+        const [pb, pa, po] = [ptr(backend, b), ptr(backend, a), o(out)];
+        const f = commutes ? `${name}Scalar` : 'rsubScalar';
+        call(backend, k, f, size(b), SPLIT_CHEAP, (lo, n) => [pb + 4 * lo, pa, po + 4 * lo, n]);
         return out;
       }
       const c = a.shape[a.shape.length - 1];
       if (isRowOf(b, a) && size(a) > 0) {
         const out = backend.makeOutput(a.shape, 'float32');
-        k[`${name}Row`](ptr(backend, a), ptr(backend, b), o(out), size(a) / c, c);
+        const [pa, pb, po] = [ptr(backend, a), ptr(backend, b), o(out)];
+        const rows = size(a) / c;
+        call(backend, k, `${name}Row`, rows, SPLIT_CHEAP / c, (lo, n) => [pa + 4 * lo * c, pb, po + 4 * lo * c, n, c]);
         return out;
       }
       if (commutes && isRowOf(a, b) && size(b) > 0) {
         const cb = b.shape[b.shape.length - 1];
         const out = backend.makeOutput(b.shape, 'float32');
-        k[`${name}Row`](ptr(backend, b), ptr(backend, a), o(out), size(b) / cb, cb);
+        const [pb, pa, po] = [ptr(backend, b), ptr(backend, a), o(out)];
+        const rows = size(b) / cb;
+        call(backend, k, `${name}Row`, rows, SPLIT_CHEAP / cb, (lo, n) => [
+          pb + 4 * lo * cb,
+          pa,
+          po + 4 * lo * cb,
+          n,
+          cb,
+        ]);
         return out;
       }
     }
@@ -418,7 +468,9 @@ function unaryKernel(name: 'square' | 'neg' | 'sigmoid' | 'tanh' | 'elu', kernel
     const k = x.dtype === 'float32' ? kernelsFor(backend) : null;
     if (!k) return wasmKernel(kernelName)(args as never) as TensorInfo;
     const out = backend.makeOutput(x.shape, 'float32');
-    k[name](ptr(backend, x), ptr(backend, out), size(x));
+    const [px, po] = [ptr(backend, x), ptr(backend, out)];
+    const at = name === 'square' || name === 'neg' ? SPLIT_CHEAP : SPLIT_EXP;
+    call(backend, k, name, size(x), at, (lo, n) => [px + 4 * lo, po + 4 * lo, n]);
     return out;
   };
   return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
@@ -472,7 +524,8 @@ export const eluGradConfig: KernelConfig = {
         : null;
     if (!k) return wasmKernel(EluGrad)(args as never) as TensorInfo;
     const out = backend.makeOutput(y.shape, 'float32');
-    k.eluGrad(ptr(backend, y), ptr(backend, dy), ptr(backend, out), size(y));
+    const [py, pd, po] = [ptr(backend, y), ptr(backend, dy), ptr(backend, out)];
+    call(backend, k, 'eluGrad', size(y), SPLIT_CHEAP / 2, (lo, n) => [py + 4 * lo, pd + 4 * lo, po + 4 * lo, n]);
     return out;
   }) as unknown as KernelFunc,
 };
