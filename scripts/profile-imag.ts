@@ -11,6 +11,9 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { initBackend } from '../core/tensor/backend.ts';
 import { makeImagWorkload } from '../core/bench/suites/dreamer.ts';
+import { sharedPool } from '../core/tensor/kernels/gemm-pool.ts';
+import { isShared } from '../core/tensor/kernels/wasm-asm.ts';
+import { heapMemory, type HeapBackend } from '../core/tensor/kernels/wasm-call.ts';
 
 const updates = Number(process.argv[2] ?? 5);
 const starts = Number(process.argv[3] ?? 800);
@@ -88,9 +91,13 @@ try {
       }) as typeof f,
     });
   }
+  const memory = heapMemory(tf.backend() as unknown as HeapBackend);
+  const pool = memory && isShared(memory) ? sharedPool(memory) : null;
+  const s0 = pool?.stats();
   const c0 = clock();
   w.update(updates + 1);
   const total = clock() - c0;
+  const s1 = pool?.stats();
   const rows = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const kernels = rows.reduce((a, [, s]) => a + s.n, 0);
   const inKernels = rows.reduce((a, [, s]) => a + s.ms, 0);
@@ -101,6 +108,10 @@ try {
     `profiled update: ${kernels} kernels, main-thread CPU ${total.toFixed(0)} ms, in kernels ${inKernels.toFixed(0)} ms, outside ${(total - inKernels).toFixed(0)} ms (${(((total - inKernels) / kernels) * 1e3).toFixed(0)} µs per kernel)`,
   );
   const shapeRows = [...byShape.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  if (s0 && s1)
+    console.log(
+      `worker: ${s1.split - s0.split} jobs split (products and elementwise ops), ${s1.byWorker - s0.byWorker} halves run by the worker (the rest taken back by the main thread)`,
+    );
   for (const [name, s] of rows) {
     console.log(
       `${name.padEnd(24)} ${String(s.n).padStart(6)} calls ${s.ms.toFixed(1).padStart(8)} ms ${((s.ms / s.n) * 1e3).toFixed(0).padStart(6)} µs/call`,
