@@ -6,10 +6,11 @@ import { sharedPool } from './gemm-pool.ts';
 import { isShared } from './wasm-asm.ts';
 
 /**
- * BatchMatMul for wasm with transposeA/transposeB done as an explicit Transpose followed by
- * wasm's plain matmul. wasm's transposed forms are far slower (issue 2, 1024³: 0.4 GFLOP/s
- * with transposeA, 2.1 with transposeB, 22 with explicit transpose + plain); every matMul
- * gradient uses them, so dense layers, GRU/LSTM and heads all go through here.
+ * BatchMatMul for wasm: float32 products in our kernels (gemm.ts: the tile, or dot products for fewer than 8
+ * columns), transposeB through an explicit (for weights, cached) transpose, transposeA read in place or through
+ * (bᵀ·a)ᵀ where that saves a large copy; anything else (other dtypes, broadcast batches) as an explicit
+ * transpose and wasm's plain matmul. wasm's own transposed forms are far slower (issue 2, 1024³: 0.4 GFLOP/s with
+ * transposeA, 2.1 with transposeB, 22 with explicit transpose + plain); every matMul gradient uses them.
  */
 function swapLast(rank: number): number[] {
   const perm = Array.from({ length: rank }, (_, i) => i);
