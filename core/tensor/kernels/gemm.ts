@@ -1,5 +1,15 @@
 import { setFlagsFromString } from 'node:v8';
-import { instantiate, isShared, op, uleb, wasmModule, type WasmFunction, type WasmMemory } from './wasm-asm.ts';
+import {
+  inc,
+  instantiate,
+  isShared,
+  loopWhile,
+  op,
+  uleb,
+  wasmModule,
+  type WasmFunction,
+  type WasmMemory,
+} from './wasm-asm.ts';
 
 export type { WasmMemory };
 
@@ -151,23 +161,6 @@ function dotsFunction(fma: boolean): WasmFunction {
   const [i, j, kk, kv, k4, pa, pb, pc] = [6, 7, 8, 9, 10, 11, 12, 13];
   const [acc, sum] = [14, 15];
   const e: number[] = [];
-  const loopWhile = (ctr: number, bound: number, body: number[], step: number[]) => [
-    ...op.block,
-    ...op.get(ctr),
-    ...op.get(bound),
-    ...op.geu,
-    ...op.brIf(0),
-    ...op.loop,
-    ...body,
-    ...step,
-    ...op.get(ctr),
-    ...op.get(bound),
-    ...op.ltu,
-    ...op.brIf(0),
-    ...op.end,
-    ...op.end,
-  ];
-  const inc = (l: number, by: number[]) => [...op.get(l), ...by, ...op.add, ...op.set(l)];
   const at = (p: number) => [...op.get(p), ...op.get(kk), ...op.add];
   const vstep = fma
     ? [...at(pa), ...op.vload(0), ...at(pb), ...op.vload(0), ...op.get(acc), ...op.madd, ...op.set(acc)]

@@ -77,8 +77,32 @@ export const op = {
   vmul: [0xfd, 0xe6, 0x01],
   madd: [0xfd, 0x85, 0x02],
   vzero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
-  memoryCopy: [0xfc, 0x0a, 0, 0], // bulk memory: (dst, src, bytes)
+  load8u: [0x2d, 0, 0],
+  store8: [0x3a, 0, 0],
 };
+
+/** while (ctr < bound) { body; step } (ctr, bound: i32 locals). */
+export function loopWhile(ctr: number, bound: number, body: number[], step: number[]): number[] {
+  return [
+    ...op.block,
+    ...op.get(ctr),
+    ...op.get(bound),
+    ...op.geu,
+    ...op.brIf(0),
+    ...op.loop,
+    ...body,
+    ...step,
+    ...op.get(ctr),
+    ...op.get(bound),
+    ...op.ltu,
+    ...op.brIf(0),
+    ...op.end,
+    ...op.end,
+  ];
+}
+
+/** local += by (an i32 local; `by` pushes the increment). */
+export const inc = (l: number, by: number[]) => [...op.get(l), ...by, ...op.add, ...op.set(l)];
 
 export interface WasmFunction {
   name: string;
