@@ -11,6 +11,9 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { initBackend } from '../core/tensor/backend.ts';
 import { makeImagWorkload } from '../core/bench/suites/dreamer.ts';
+import { sharedPool } from '../core/tensor/kernels/gemm-pool.ts';
+import { isShared } from '../core/tensor/kernels/wasm-asm.ts';
+import { heapMemory, type HeapBackend } from '../core/tensor/kernels/wasm-call.ts';
 
 const updates = Number(process.argv[2] ?? 5);
 const starts = Number(process.argv[3] ?? 800);
@@ -46,6 +49,11 @@ try {
 
   // One update with every wasm kernel wrapped.
   const stats = new Map<string, { n: number; ms: number }>();
+  // Per kernel and input shapes (the top rows are printed under each kernel).
+  const byShape = new Map<string, { n: number; ms: number }>();
+  // On 1 thread the process's CPU clock is exact per call; the thread's schedstat advances only at scheduler ticks
+  // (right in sum over thousands of calls, not per call).
+  const clock = info.threads === 1 ? cpuMs : mainCpuMs;
   const matmuls = new Map<string, { n: number; ms: number; flop: number }>();
   const configs = tf.getKernelsForBackend('wasm');
   for (const k of configs) {
@@ -54,13 +62,19 @@ try {
     tf.registerKernel({
       ...k,
       kernelFunc: ((args: never) => {
-        const c0 = mainCpuMs();
+        const c0 = clock();
         const out = (f as (a: never) => unknown)(args);
+        const dt = clock() - c0;
         const s = stats.get(k.kernelName) ?? { n: 0, ms: 0 };
         s.n += 1;
-        const dt = mainCpuMs() - c0;
         s.ms += dt;
         stats.set(k.kernelName, s);
+        const ins = Object.values((args as { inputs: Record<string, TensorInfo | undefined> }).inputs);
+        const sk = `${k.kernelName} ${ins.map((t) => (t ? `${t.shape.join('x')}${t.dtype === 'float32' ? '' : t.dtype}` : '-')).join(' ')}`;
+        const ss = byShape.get(sk) ?? { n: 0, ms: 0 };
+        ss.n += 1;
+        ss.ms += dt;
+        byShape.set(sk, ss);
         if (k.kernelName === 'BatchMatMul') {
           const { a, b } = (args as { inputs: { a: TensorInfo; b: TensorInfo } }).inputs;
           const { transposeA: ta, transposeB: tb } = (args as { attrs: { transposeA: boolean; transposeB: boolean } })
@@ -77,9 +91,13 @@ try {
       }) as typeof f,
     });
   }
-  const c0 = mainCpuMs();
+  const memory = heapMemory(tf.backend() as unknown as HeapBackend);
+  const pool = memory && isShared(memory) ? sharedPool(memory) : null;
+  const s0 = pool?.stats();
+  const c0 = clock();
   w.update(updates + 1);
-  const total = mainCpuMs() - c0;
+  const total = clock() - c0;
+  const s1 = pool?.stats();
   const rows = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const kernels = rows.reduce((a, [, s]) => a + s.n, 0);
   const inKernels = rows.reduce((a, [, s]) => a + s.ms, 0);
@@ -89,10 +107,22 @@ try {
   console.log(
     `profiled update: ${kernels} kernels, main-thread CPU ${total.toFixed(0)} ms, in kernels ${inKernels.toFixed(0)} ms, outside ${(total - inKernels).toFixed(0)} ms (${(((total - inKernels) / kernels) * 1e3).toFixed(0)} µs per kernel)`,
   );
-  for (const [name, s] of rows)
+  const shapeRows = [...byShape.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  if (s0 && s1)
+    console.log(
+      `worker: ${s1.split - s0.split} jobs split (products and elementwise ops), ${s1.byWorker - s0.byWorker} halves run by the worker (the rest taken back by the main thread)`,
+    );
+  for (const [name, s] of rows) {
     console.log(
       `${name.padEnd(24)} ${String(s.n).padStart(6)} calls ${s.ms.toFixed(1).padStart(8)} ms ${((s.ms / s.n) * 1e3).toFixed(0).padStart(6)} µs/call`,
     );
+    if (name === 'BatchMatMul') continue;
+    for (const [key, t] of shapeRows.filter(([key]) => key.startsWith(`${name} `)).slice(0, 3))
+      if (t.ms >= 1)
+        console.log(
+          `    ${key.slice(name.length + 1).padEnd(36)} ${String(t.n).padStart(4)} calls ${t.ms.toFixed(1).padStart(7)} ms`,
+        );
+  }
   console.log('BatchMatMul by shape (rank 2):');
   for (const [key, m] of [...matmuls.entries()].sort((a, b) => b[1].ms - a[1].ms))
     console.log(

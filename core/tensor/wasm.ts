@@ -9,11 +9,12 @@ import { unsortedSegmentSumConfig } from './kernels/unsorted-segment-sum.ts';
 import { conv2dBackpropInputConfig } from './kernels/conv2d-backprop-input.ts';
 import { batchMatMulConfig } from './kernels/batch-mat-mul.ts';
 import { conv2dConfig } from './kernels/conv2d.ts';
-import { identityConfig } from './kernels/identity.ts';
-import { sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
+import { castConfig, identityConfig } from './kernels/identity.ts';
+import { concatConfig, sliceConfig, splitVConfig, unpackConfig } from './kernels/slice.ts';
 import {
   addConfig,
   eluConfig,
+  eluGradConfig,
   multiplyConfig,
   negConfig,
   sigmoidConfig,
@@ -43,7 +44,9 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   sliceConfig,
   splitVConfig,
   unpackConfig,
+  concatConfig,
   identityConfig,
+  castConfig,
   tanhConfig,
   addConfig,
   subConfig,
@@ -52,6 +55,7 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   negConfig,
   sigmoidConfig,
   eluConfig,
+  eluGradConfig,
   sumConfig,
 ];
 
@@ -63,6 +67,7 @@ const BUILDING_BLOCKS = [
   'Slice',
   'SplitV',
   'Unpack',
+  'Concat',
   'Identity',
   'Sigmoid',
   'Multiply',
@@ -72,6 +77,7 @@ const BUILDING_BLOCKS = [
   'Neg',
   'Tanh',
   'Elu',
+  'EluGrad',
   'Sum',
   'BatchMatMul',
   'PadV2',

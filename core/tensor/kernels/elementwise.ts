@@ -1,7 +1,8 @@
-import { Add, Elu, Multiply, Neg, Sigmoid, Square, Sub, Sum, Tanh, util } from '@tensorflow/tfjs-core';
+import { Add, Elu, EluGrad, Multiply, Neg, Sigmoid, Square, Sub, Sum, Tanh, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
-import { instantiate, isShared, op, uleb, wasmModule, type WasmFunction } from './wasm-asm.ts';
+import { inc, instantiate, isShared, loopWhile, op, uleb, wasmModule, type WasmFunction } from './wasm-asm.ts';
 import { heapMemory, heapOffset, wasmKernel, type HeapBackend } from './wasm-call.ts';
+import { sharedPool } from './gemm-pool.ts';
 
 /**
  * Add, Sub, Multiply (same shapes, a scalar, or a row broadcast over the last axis — a bias), Square, Neg,
@@ -173,6 +174,50 @@ export function functions(): WasmFunction[] {
   colsum.push(...op.get(R), ...op.i32(1), ...op.add, ...op.tee(R), ...op.get(2), ...op.ltu, ...op.brIf(0));
   colsum.push(...op.end, ...op.end);
   fns.push({ name: 'colsum', params: 5, locals: LOCALS, body: colsum });
+  // (y, dy, out, n): elu's gradient from its output, dy where y ≥ 0, else dy·(y + 1)
+  fns.push({
+    name: 'eluGrad',
+    params: 5,
+    locals: LOCALS,
+    body: [
+      ...toBytes(3),
+      ...constPrologue,
+      ...inner(
+        0,
+        { ptr: 1 },
+        2,
+        3,
+        [...op.set(V1), ...op.set(VB), ...veluGrad()],
+        [...op.f32x4Splat, ...op.set(V1), ...op.f32x4Splat, ...op.set(VB), ...veluGrad(), ...op.extractLane0],
+      ),
+    ],
+  });
+  // (src, dst, rows, rowBytes, srcStride, dstStride): rows of rowBytes from src to dst (strides in bytes) —
+  // slices, splits and concatenations of row-major tensors. Vectors, then single bytes: a memory.copy per row cost
+  // ~250 ns a call here, more than the copy itself for a [800, 33] split's 120-byte rows.
+  const [S, D, ROWS, BYTES, SS, DS] = [0, 1, 2, 3, 4, 5];
+  const [ROW, OFF, VBYTES] = [6, 7, 8];
+  const at = (p: number) => [...op.get(p), ...op.get(OFF), ...op.add];
+  const copyRow = [
+    ...op.i32(0),
+    ...op.set(OFF),
+    ...loopWhile(OFF, VBYTES, [...at(D), ...at(S), ...op.vload(0), ...op.vstore(0)], inc(OFF, op.i32(16))),
+    ...loopWhile(OFF, BYTES, [...at(D), ...at(S), ...op.load8u, ...op.store8], inc(OFF, op.i32(1))),
+  ];
+  fns.push({
+    name: 'copyRows',
+    params: 6,
+    locals: [1, 3, 0x7f], // row counter, byte offset in the row, bytes in whole vectors (6, 7, 8)
+    body: [
+      ...op.get(BYTES),
+      ...op.i32(-16),
+      ...op.and,
+      ...op.set(VBYTES),
+      ...op.i32(0),
+      ...op.set(ROW),
+      ...loopWhile(ROW, ROWS, copyRow, [...inc(S, op.get(SS)), ...inc(D, op.get(DS)), ...inc(ROW, op.i32(1))]),
+    ],
+  });
   for (const [name, vf] of [
     ['sigmoid', vsigmoid()],
     ['tanh', vtanh()],
@@ -248,6 +293,22 @@ function velu(): number[] {
   ];
 }
 
+/** With y in VB and dy in V1: y ≥ 0 ? dy : dy·(y + 1), as tfjs's EluGrad. */
+function veluGrad(): number[] {
+  return [
+    ...op.get(V1),
+    ...op.get(V1),
+    ...op.get(VB),
+    ...splatF(1),
+    ...op.vadd,
+    ...op.vmul,
+    ...op.get(VB),
+    ...splatF(0),
+    ...op.vge,
+    ...op.bitselect,
+  ];
+}
+
 /** The scalar tail of a vector function: one float through lane 0. */
 const lane0 = (vf: number[]) => [...op.f32x4Splat, ...vf, ...op.extractLane0];
 
@@ -261,6 +322,11 @@ function dup(vec: boolean): number[] {
   return vec ? [...op.tee(VB), ...op.get(VB), ...op.vmul] : [...op.tee(FB), ...op.get(FB), ...op.f32mul];
 }
 
+/** The module's function names, in export order (the pool's worker calls them by index). */
+export function elementwiseFunctionNames(): string[] {
+  return functions().map((f) => f.name);
+}
+
 /** The module's bytes (exported for the test that it validates). */
 export function elementwiseModuleBytes(shared: boolean): Uint8Array {
   return wasmModule(shared, functions());
@@ -268,7 +334,8 @@ export function elementwiseModuleBytes(shared: boolean): Uint8Array {
 
 type Fn = (...args: number[]) => void;
 const modules = new WeakMap<object, Record<string, Fn> | null>();
-function kernelsFor(backend: HeapBackend): Record<string, Fn> | null {
+/** Our module's functions on the backend's heap (null where the backend has no heap we can reach). */
+export function kernelsFor(backend: HeapBackend): Record<string, Fn> | null {
   let k = modules.get(backend);
   if (k === undefined) {
     const memory = heapMemory(backend);
@@ -281,6 +348,36 @@ function kernelsFor(backend: HeapBackend): Record<string, Fn> | null {
 }
 
 const ptr = heapOffset;
+
+/**
+ * On the threaded build (shared heap), an op over at least this many elements is split with the GEMM's worker
+ * thread (gemm-pool.ts): the main thread does the first half, the worker the second. Waking the worker costs
+ * ~10–50 µs, so cheap ops split only at [12 800, 200]-like sizes (the critic over all imagined states), exp-based
+ * ones already at [800, 200] (~150 µs there on one thread; issue 17).
+ */
+const SPLIT_CHEAP = 2 ** 20;
+const SPLIT_EXP = 2 ** 17;
+
+/**
+ * k[name](...args(0, n)) over n units (elements, or rows for row broadcasts), split over 2 threads from `at` units
+ * up; args(lo, count) are the arguments for units [lo, lo + count).
+ */
+function call(
+  backend: HeapBackend,
+  k: Record<string, Fn>,
+  name: string,
+  n: number,
+  at: number,
+  args: (lo: number, count: number) => number[],
+): void {
+  const memory = n >= at ? heapMemory(backend) : undefined;
+  if (!memory || !isShared(memory)) {
+    k[name](...args(0, n));
+    return;
+  }
+  const h = (n >> 3) << 2; // about half, a multiple of 4
+  sharedPool(memory).split(name, k[name], args(0, h), args(h, n - h));
+}
 const size = (t: TensorInfo) => util.sizeFromShape(t.shape);
 
 /** b broadcasts along a's last axis only: b's size is that axis and b's other axes are 1 (a bias). */
@@ -306,29 +403,43 @@ function binaryKernel(name: 'add' | 'sub' | 'mul', kernelName: string): KernelCo
       const o = (out: TensorInfo) => ptr(backend, out);
       if (same) {
         const out = backend.makeOutput(a.shape, 'float32');
-        k[name](ptr(backend, a), ptr(backend, b), o(out), size(a));
+        const [pa, pb, po] = [ptr(backend, a), ptr(backend, b), o(out)];
+        call(backend, k, name, size(a), SPLIT_CHEAP, (lo, n) => [pa + 4 * lo, pb + 4 * lo, po + 4 * lo, n]);
         return out;
       }
       if (size(b) === 1 && b.shape.length <= a.shape.length) {
         const out = backend.makeOutput(a.shape, 'float32');
-        k[`${name}Scalar`](ptr(backend, a), ptr(backend, b), o(out), size(a));
+        const [pa, pb, po] = [ptr(backend, a), ptr(backend, b), o(out)];
+        call(backend, k, `${name}Scalar`, size(a), SPLIT_CHEAP, (lo, n) => [pa + 4 * lo, pb, po + 4 * lo, n]);
         return out;
       }
       if (size(a) === 1 && a.shape.length <= b.shape.length) {
         const out = backend.makeOutput(b.shape, 'float32');
-        k[commutes ? `${name}Scalar` : 'rsubScalar'](ptr(backend, b), ptr(backend, a), o(out), size(b));
+        const [pb, pa, po] = [ptr(backend, b), ptr(backend, a), o(out)];
+        const f = commutes ? `${name}Scalar` : 'rsubScalar';
+        call(backend, k, f, size(b), SPLIT_CHEAP, (lo, n) => [pb + 4 * lo, pa, po + 4 * lo, n]);
         return out;
       }
       const c = a.shape[a.shape.length - 1];
       if (isRowOf(b, a) && size(a) > 0) {
         const out = backend.makeOutput(a.shape, 'float32');
-        k[`${name}Row`](ptr(backend, a), ptr(backend, b), o(out), size(a) / c, c);
+        const [pa, pb, po] = [ptr(backend, a), ptr(backend, b), o(out)];
+        const rows = size(a) / c;
+        call(backend, k, `${name}Row`, rows, SPLIT_CHEAP / c, (lo, n) => [pa + 4 * lo * c, pb, po + 4 * lo * c, n, c]);
         return out;
       }
       if (commutes && isRowOf(a, b) && size(b) > 0) {
         const cb = b.shape[b.shape.length - 1];
         const out = backend.makeOutput(b.shape, 'float32');
-        k[`${name}Row`](ptr(backend, b), ptr(backend, a), o(out), size(b) / cb, cb);
+        const [pb, pa, po] = [ptr(backend, b), ptr(backend, a), o(out)];
+        const rows = size(b) / cb;
+        call(backend, k, `${name}Row`, rows, SPLIT_CHEAP / cb, (lo, n) => [
+          pb + 4 * lo * cb,
+          pa,
+          po + 4 * lo * cb,
+          n,
+          cb,
+        ]);
         return out;
       }
     }
@@ -344,7 +455,9 @@ function unaryKernel(name: 'square' | 'neg' | 'sigmoid' | 'tanh' | 'elu', kernel
     const k = x.dtype === 'float32' ? kernelsFor(backend) : null;
     if (!k) return wasmKernel(kernelName)(args as never) as TensorInfo;
     const out = backend.makeOutput(x.shape, 'float32');
-    k[name](ptr(backend, x), ptr(backend, out), size(x));
+    const [px, po] = [ptr(backend, x), ptr(backend, out)];
+    const at = name === 'square' || name === 'neg' ? SPLIT_CHEAP : SPLIT_EXP;
+    call(backend, k, name, size(x), at, (lo, n) => [px + 4 * lo, po + 4 * lo, n]);
     return out;
   };
   return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
@@ -381,3 +494,25 @@ export const negConfig = unaryKernel('neg', Neg);
 export const sigmoidConfig = unaryKernel('sigmoid', Sigmoid);
 export const tanhConfig = unaryKernel('tanh', Tanh);
 export const eluConfig = unaryKernel('elu', Elu);
+
+/**
+ * EluGrad (y, dy of the same shape, float32): wasm's is a scalar C++ loop, 330 µs for [800, 200] and 3.3 ms for
+ * [12 800, 200] (issue 17, one imagination update: 51 ms of CPU in 83 calls). Other cases: wasm's own.
+ */
+export const eluGradConfig: KernelConfig = {
+  kernelName: EluGrad,
+  backendName: 'wasm',
+  kernelFunc: ((args: Parameters<KernelFunc>[0]) => {
+    const { dy, y } = args.inputs as { dy: TensorInfo; y: TensorInfo };
+    const backend = args.backend as unknown as HeapBackend;
+    const k =
+      y.dtype === 'float32' && dy.dtype === 'float32' && util.arraysEqual(y.shape, dy.shape)
+        ? kernelsFor(backend)
+        : null;
+    if (!k) return wasmKernel(EluGrad)(args as never) as TensorInfo;
+    const out = backend.makeOutput(y.shape, 'float32');
+    const [py, pd, po] = [ptr(backend, y), ptr(backend, dy), ptr(backend, out)];
+    call(backend, k, 'eluGrad', size(y), SPLIT_CHEAP / 2, (lo, n) => [py + 4 * lo, pd + 4 * lo, po + 4 * lo, n]);
+    return out;
+  }) as unknown as KernelFunc,
+};

@@ -1,5 +1,15 @@
 import { setFlagsFromString } from 'node:v8';
-import { instantiate, isShared, op, uleb, wasmModule, type WasmMemory } from './wasm-asm.ts';
+import {
+  inc,
+  instantiate,
+  isShared,
+  loopWhile,
+  op,
+  uleb,
+  wasmModule,
+  type WasmFunction,
+  type WasmMemory,
+} from './wasm-asm.ts';
 
 export type { WasmMemory };
 
@@ -21,24 +31,26 @@ export type { WasmMemory };
  * done by a scalar loop.
  */
 
-// Parameters of gemm(a, b, c, M, K, N, lda, accumulate) (byte pointers, sizes, A's row stride in elements, and
-// whether to add to C instead of overwriting it) and its locals.
-const [A, B, C, M, K, N, LDA, ACCUM] = [0, 1, 2, 3, 4, 5, 6, 7];
-const I = 8; // row
-const J = 9; // column
-const KK = 10; // k counter
-const K4 = 11; // lda·4 bytes (a row of A)
-const N4 = 12; // N·4 bytes (a row of B and C)
-const PB = 13; // pointer into B
-const PC = 14; // pointer into C
-const N8 = 15; // N rounded down to 8
-const PA = 16; // 4 row pointers into A: 16..19
-const I32_LOCALS = 12; // 8..19
-const ACC = 20; // 8 accumulators: 20..27
-const BV = 28; // 2 vectors of B: 28, 29
-const SV = 30; // the broadcast of A
-const V128_LOCALS = 11; // 20..30
-const F32 = 31; // the scalar tail's accumulator (one f32 local)
+// Parameters of gemm(a, b, c, M, K, N, lda, ak, accumulate) (byte pointers, sizes, A's steps in elements from one
+// row to the next and from one k to the next — (lda, 1) for A as stored, (1, lda) for A stored transposed, so aᵀ·b
+// needs no transposed copy — and whether to add to C instead of overwriting it) and its locals.
+const [A, B, C, M, K, N, LDA, AK, ACCUM] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const I = 9; // row
+const J = 10; // column
+const KK = 11; // k counter
+const K4 = 12; // lda·4 bytes (from one row of A to the next)
+const N4 = 13; // N·4 bytes (a row of B and C)
+const PB = 14; // pointer into B
+const PC = 15; // pointer into C
+const N8 = 16; // N rounded down to 8
+const PA = 17; // 4 row pointers into A: 17..20
+const AK4 = 21; // ak·4 bytes (from one k to the next in A)
+const I32_LOCALS = 13; // 9..21
+const ACC = 22; // 8 accumulators: 22..29
+const BV = 30; // 2 vectors of B: 30, 31
+const SV = 32; // the broadcast of A
+const V128_LOCALS = 11; // 22..32
+const F32 = 33; // the scalar tail's accumulator (one f32 local)
 
 /** One R×(4·V) tile at row I, column J; the accumulate flag is tested once per tile, not per accumulator. */
 function tile(R: number, V: number, fma: boolean): number[] {
@@ -77,7 +89,7 @@ function tileBody(R: number, V: number, fma: boolean, accumulate: boolean): numb
       if (fma) e.push(...op.get(SV), ...op.get(BV + h), ...op.get(acc(r, h)), ...op.madd, ...op.set(acc(r, h)));
       else e.push(...op.get(acc(r, h)), ...op.get(SV), ...op.get(BV + h), ...op.vmul, ...op.vadd, ...op.set(acc(r, h)));
     }
-    e.push(...op.get(PA + r), ...op.i32(4), ...op.add, ...op.set(PA + r));
+    e.push(...op.get(PA + r), ...op.get(AK4), ...op.add, ...op.set(PA + r));
   }
   e.push(...op.get(PB), ...op.get(N4), ...op.add, ...op.set(PB));
   e.push(...op.get(KK), ...op.i32(1), ...op.add, ...op.tee(KK), ...op.get(K), ...op.ltu, ...op.brIf(0), ...op.end);
@@ -128,7 +140,8 @@ function scalarTail(): number[] {
   e.push(...op.loop);
   e.push(...op.get(F32), ...op.get(PA), ...op.f32load, ...op.get(PB), ...op.f32load, ...op.f32mul, ...op.f32add);
   e.push(...op.set(F32));
-  e.push(...op.get(PA), ...op.i32(4), ...op.add, ...op.set(PA), ...op.get(PB), ...op.get(N4), ...op.add, ...op.set(PB));
+  e.push(...op.get(PA), ...op.get(AK4), ...op.add, ...op.set(PA), ...op.get(PB), ...op.get(N4), ...op.add);
+  e.push(...op.set(PB));
   e.push(...op.get(KK), ...op.i32(1), ...op.add, ...op.tee(KK), ...op.get(K), ...op.ltu, ...op.brIf(0), ...op.end);
   e.push(...cAddr, ...op.get(F32), ...op.f32store);
   e.push(...op.get(J), ...op.i32(1), ...op.add, ...op.tee(J), ...op.get(N), ...op.ltu, ...op.brIf(0));
@@ -138,10 +151,49 @@ function scalarTail(): number[] {
   return e;
 }
 
-/** The module's bytes: one exported function gemm(a, b, c, M, K, N, lda, accumulate) on an imported memory. */
+/**
+ * dots(a, bt, c, M, K, N): C[M, N] = A[M, K]·Btᵀ with Bt [N, K] row-major, one SIMD dot product over K per output
+ * element — for products with few columns (N < 8: a policy's or value head's [800, 200]·[200, 6], [12 800, 200]·
+ * [200, 1]), where the tile would leave most of the work to its scalar tail.
+ */
+function dotsFunction(fma: boolean): WasmFunction {
+  const [a, bt, c, m, k, n] = [0, 1, 2, 3, 4, 5];
+  const [i, j, kk, kv, k4, pa, pb, pc] = [6, 7, 8, 9, 10, 11, 12, 13];
+  const [acc, sum] = [14, 15];
+  const e: number[] = [];
+  const at = (p: number) => [...op.get(p), ...op.get(kk), ...op.add];
+  const vstep = fma
+    ? [...at(pa), ...op.vload(0), ...at(pb), ...op.vload(0), ...op.get(acc), ...op.madd, ...op.set(acc)]
+    : [...op.get(acc), ...at(pa), ...op.vload(0), ...at(pb), ...op.vload(0), ...op.vmul, ...op.vadd, ...op.set(acc)];
+  const sstep = [...op.get(sum), ...at(pa), ...op.f32load, ...at(pb), ...op.f32load, ...op.f32mul, ...op.f32add];
+  const lanes = [0, 1, 2, 3].flatMap((l) => [...op.get(acc), 0xfd, 0x1f, l, ...(l ? op.f32add : [])]);
+  const column = [
+    ...op.vzero,
+    ...op.set(acc),
+    ...op.i32(0),
+    ...op.set(kk),
+    ...loopWhile(kk, kv, vstep, inc(kk, op.i32(16))),
+    ...lanes,
+    ...op.set(sum),
+    ...loopWhile(kk, k4, [...sstep, ...op.set(sum)], inc(kk, op.i32(4))),
+    ...op.get(pc),
+    ...op.get(sum),
+    ...op.f32store,
+    ...inc(pc, op.i32(4)),
+  ];
+  const row = [...op.i32(0), ...op.set(j), ...op.get(bt), ...op.set(pb)];
+  row.push(...loopWhile(j, n, column, [...inc(pb, op.get(k4)), ...inc(j, op.i32(1))]));
+  e.push(...op.get(k), ...op.i32(2), ...op.shl, ...op.tee(k4), ...op.i32(-16), ...op.and, ...op.set(kv));
+  e.push(...op.get(a), ...op.set(pa), ...op.get(c), ...op.set(pc), ...op.i32(0), ...op.set(i));
+  e.push(...loopWhile(i, m, row, [...inc(pa, op.get(k4)), ...inc(i, op.i32(1))]));
+  return { name: 'dots', params: 6, locals: [3, 8, 0x7f, 1, 0x7b, 1, 0x7d], body: e };
+}
+
+/** The module's bytes: gemm(a, b, c, M, K, N, lda, ak, accumulate) and dots (above) on an imported memory. */
 export function gemmModuleBytes(fma: boolean, shared: boolean): Uint8Array {
   const body: number[] = [];
   body.push(...op.get(LDA), ...op.i32(2), ...op.shl, ...op.set(K4));
+  body.push(...op.get(AK), ...op.i32(2), ...op.shl, ...op.set(AK4));
   body.push(...op.get(N), ...op.i32(2), ...op.shl, ...op.set(N4));
   body.push(...op.get(N), ...op.i32(-8), 0x71, ...op.set(N8));
   // 4-row blocks while I + 4 <= M, then single rows.
@@ -164,13 +216,26 @@ export function gemmModuleBytes(fma: boolean, shared: boolean): Uint8Array {
     ...op.end,
   );
   const locals = [3, ...uleb(I32_LOCALS), 0x7f, ...uleb(V128_LOCALS), 0x7b, 1, 0x7d];
-  return wasmModule(shared, [{ name: 'gemm', params: 8, locals, body }]);
+  return wasmModule(shared, [{ name: 'gemm', params: 9, locals, body }, dotsFunction(fma)]);
 }
 
-export type Gemm = (a: number, b: number, c: number, m: number, k: number, n: number, lda: number, acc: number) => void;
+export type Gemm = (
+  a: number,
+  b: number,
+  c: number,
+  m: number,
+  k: number,
+  n: number,
+  lda: number,
+  ak: number,
+  acc: number,
+) => void;
 
-/** Compiles the kernel against `memory` (FMA where relaxed SIMD validates, else multiply-add). */
-export function makeGemm(memory: WasmMemory): { gemm: Gemm; fma: boolean } {
+/** C[M, N] = A[M, K]·Btᵀ, Bt [N, K] (byte pointers). */
+export type Dots = (a: number, bt: number, c: number, m: number, k: number, n: number) => void;
+
+/** Compiles the kernels against `memory` (FMA where relaxed SIMD validates, else multiply-add). */
+export function makeGemm(memory: WasmMemory): { gemm: Gemm; dots: Dots; fma: boolean } {
   const shared = isShared(memory);
   const fmaBytes = gemmModuleBytes(true, shared);
   // Node 20 (V8 11.3) has relaxed SIMD behind this flag; V8 ≥ 11.4 (Node 22, Electron ≥ 25) has it on, and the
@@ -180,25 +245,38 @@ export function makeGemm(memory: WasmMemory): { gemm: Gemm; fma: boolean } {
     setFlagsFromString('--experimental-wasm-relaxed-simd');
     exports = instantiate(fmaBytes, memory);
   }
-  if (exports) return { gemm: exports.gemm as Gemm, fma: true };
+  if (exports) return { gemm: exports.gemm as Gemm, dots: exports.dots as Dots, fma: true };
   exports = instantiate(gemmModuleBytes(false, shared), memory);
-  if (exports) return { gemm: exports.gemm as Gemm, fma: false };
+  if (exports) return { gemm: exports.gemm as Gemm, dots: exports.dots as Dots, fma: false };
   throw new Error('our wasm GEMM does not validate on this runtime (no wasm SIMD?)');
 }
 
 /**
- * C = A·B with byte pointers into the kernel's memory. When B is larger than L2 can hold (the weight gradient
- * xᵀ·dy over 12 000 rows: B is 12 000 × 200), K is cut into blocks of KC rows whose products accumulate into C, so
- * each block of B is streamed from L2 rather than from memory (200×12000·12000×200: 15 → ~40 GFLOP/s here).
+ * C = A·B with byte pointers into the kernel's memory; A is stored as is (rs = K, ks = 1: rows of K elements) or
+ * transposed (rs = 1, ks = the stored row length: aᵀ·b read in place). When B is larger than L2 can hold (the
+ * weight gradient xᵀ·dy over 12 000 rows: B is 12 000 × 200), K is cut into blocks of KC rows whose products
+ * accumulate into C, so each block of B is streamed from L2 rather than from memory (200×12000·12000×200: 15 →
+ * ~40 GFLOP/s here). A transposed A is always cut past KC: a tile then reads one cache line of A per k, and KC of
+ * them stay in L1.
  */
-const KC = 256;
-const B_BYTES_IN_L2 = 2 ** 20;
-export function gemmBlocked(gemm: Gemm, a: number, b: number, c: number, m: number, k: number, n: number): void {
-  if (k <= KC || 4 * k * n <= B_BYTES_IN_L2) {
-    gemm(a, b, c, m, k, n, k, 0);
+export const KC = 128;
+export const B_BYTES_IN_L2 = 2 ** 20;
+export function gemmBlocked(
+  gemm: Gemm,
+  a: number,
+  b: number,
+  c: number,
+  m: number,
+  k: number,
+  n: number,
+  rs = k,
+  ks = 1,
+): void {
+  if (k <= KC || (ks === 1 && 4 * k * n <= B_BYTES_IN_L2)) {
+    gemm(a, b, c, m, k, n, rs, ks, 0);
     return;
   }
   for (let k0 = 0; k0 < k; k0 += KC) {
-    gemm(a + 4 * k0, b + 4 * k0 * n, c, m, Math.min(KC, k - k0), n, k, k0 > 0 ? 1 : 0);
+    gemm(a + 4 * k0 * ks, b + 4 * k0 * n, c, m, Math.min(KC, k - k0), n, rs, ks, k0 > 0 ? 1 : 0);
   }
 }

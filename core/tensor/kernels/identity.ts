@@ -1,5 +1,5 @@
-import { Identity } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { Cast, Identity } from '@tensorflow/tfjs-core';
+import type { CastAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { wasmKernel, type WasmBackendLike } from './wasm-call.ts';
 
 /**
@@ -24,4 +24,22 @@ export const identityConfig: KernelConfig = {
   kernelName: Identity,
   backendName: 'wasm',
   kernelFunc: identityWasm as unknown as KernelFunc,
+};
+
+/**
+ * Cast to the dtype a tensor already has shares its data as Identity does; other casts are wasm's own. tfjs's
+ * Multiply and RealDiv gradients cast both operands to float32 on every call, and wasm's Cast copies: 202 copies
+ * of [800, 200] tensors in one imag-h15 update (issue 17).
+ */
+function castWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
+  const x = (args.inputs as { x: TensorInfo }).x;
+  const { dtype } = args.attrs as unknown as CastAttrs;
+  if (dtype !== x.dtype) return wasmKernel('Cast')(args as never) as TensorInfo;
+  return identityWasm(args);
+}
+
+export const castConfig: KernelConfig = {
+  kernelName: Cast,
+  backendName: 'wasm',
+  kernelFunc: castWasm as unknown as KernelFunc,
 };

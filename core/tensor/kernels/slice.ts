@@ -1,17 +1,27 @@
-import { backend_util, Slice, slice_util, SplitV, Unpack, util } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, SliceAttrs, SplitVAttrs, TensorInfo, UnpackAttrs } from '@tensorflow/tfjs-core';
-import { wasmKernel } from './wasm-call.ts';
+import { backend_util, Concat, Slice, slice_util, SplitV, Unpack, util } from '@tensorflow/tfjs-core';
+import type {
+  ConcatAttrs,
+  KernelConfig,
+  KernelFunc,
+  SliceAttrs,
+  SplitVAttrs,
+  TensorInfo,
+  UnpackAttrs,
+} from '@tensorflow/tfjs-core';
+import { heapOffset, wasmKernel, type HeapBackend as Heap } from './wasm-call.ts';
+import { kernelsFor } from './elementwise.ts';
 
 /**
  * Slice, SplitV and Unpack for wasm that read their input in place. wasm's own Slice starts with
  * `readSync(x)`, which copies the WHOLE input out of the heap (HEAPU8.slice) before copying the slice,
  * and SplitV / Unpack call that Slice once per output: `tf.unstack` of a [B, T, 4H] sequence over T
  * copied the sequence T times (issue 17: 144 ms for 16 × 50 × 1024; tf.split of a [16, 1024] gate
- * tensor in 4 cost as much as the recurrent matmul). Here the copy is one TypedArray.set per
- * contiguous run of the slice, straight between views of the heap.
+ * tensor in 4 cost as much as the recurrent matmul). Here the copy is one memory.copy per contiguous run of the
+ * slice, the runs of one axis in one call into our wasm module (copyRows in elementwise.ts); a TypedArray.set per
+ * run, as before, where the module is not there. Concat is the same copy the other way (wasm's own also sets one
+ * subarray per run: 2400 of them for three [800, 200] tensors, 400 µs; issue 17).
  */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
+interface HeapBackend extends Heap {
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
@@ -37,6 +47,25 @@ function sliceInPlace(backend: HeapBackend, x: TensorInfo, begin: number[], size
   const strides = util.computeStrides(shape);
   const stride = (i: number) => (i < rank - 1 ? strides[i] : 1);
   const base = begin.reduce((acc, b, i) => acc + b * stride(i), 0);
+  const kernels = k > 0 ? kernelsFor(backend) : null;
+  if (kernels) {
+    // Axes 0..k-2 as an odometer; the size[k-1] runs along axis k-1 in one copyRows call.
+    const es = src.BYTES_PER_ELEMENT;
+    const [ps, pd] = [heapOffset(backend, x), heapOffset(backend, out)];
+    const rows = size[k - 1];
+    const idx = new Array<number>(k - 1).fill(0);
+    let o = 0;
+    for (;;) {
+      let off = base;
+      for (let i = 0; i < k - 1; i++) off += idx[i] * stride(i);
+      kernels.copyRows(ps + es * off, pd + es * o, rows, es * run, es * stride(k - 1), es * run);
+      o += rows * run;
+      let i = k - 2;
+      while (i >= 0 && ++idx[i] === size[i]) idx[i--] = 0;
+      if (i < 0) break;
+    }
+    return out;
+  }
   // Walk the leading axes 0..k-1 of the slice as an odometer.
   const idx = new Array<number>(k).fill(0);
   let o = 0;
@@ -92,6 +121,52 @@ function unpackWasm(args: Parameters<KernelFunc>[0]): TensorInfo[] {
     return { ...out, shape: outShape };
   });
 }
+
+/** Concat of same-dtype numeric tensors: each input's rows copied into its columns of the output. */
+function concatWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
+  const inputs = args.inputs as unknown as TensorInfo[];
+  const backend = args.backend as unknown as HeapBackend;
+  const dtype = inputs[0].dtype;
+  const live = inputs.filter((t) => util.sizeFromShape(t.shape) > 0);
+  const kernels = kernelsFor(backend);
+  if (
+    !kernels ||
+    live.length < 2 ||
+    dtype === 'string' ||
+    dtype === 'complex64' ||
+    inputs.some((t) => t.dtype !== dtype)
+  )
+    return wasmKernel('Concat')(args as never) as TensorInfo;
+  const ax = util.parseAxisParam((args.attrs as unknown as ConcatAttrs).axis, inputs[0].shape)[0];
+  backend_util.assertParamsConsistent(
+    inputs.map((t) => t.shape),
+    ax,
+  );
+  const out = backend.makeOutput(
+    backend_util.computeOutShape(
+      inputs.map((t) => t.shape),
+      ax,
+    ),
+    dtype,
+  );
+  const es = backend.typedArrayFromHeap(out).BYTES_PER_ELEMENT;
+  const rows = util.sizeFromShape(live[0].shape.slice(0, ax));
+  const widths = live.map((t) => util.sizeFromShape(t.shape.slice(ax)));
+  const total = widths.reduce((a, w) => a + w, 0);
+  const po = heapOffset(backend, out);
+  let col = 0;
+  live.forEach((t, i) => {
+    kernels.copyRows(heapOffset(backend, t), po + es * col, rows, es * widths[i], es * widths[i], es * total);
+    col += widths[i];
+  });
+  return out;
+}
+
+export const concatConfig: KernelConfig = {
+  kernelName: Concat,
+  backendName: 'wasm',
+  kernelFunc: concatWasm as unknown as KernelFunc,
+};
 
 export const sliceConfig: KernelConfig = {
   kernelName: Slice,

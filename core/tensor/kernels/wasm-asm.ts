@@ -61,6 +61,7 @@ export const op = {
   vmax: [0xfd, 0xeb, 0x01], // f32x4.pmax
   vnearest: [0xfd, 0x6a],
   vgt: [0xfd, 0x44],
+  vge: [0xfd, 0x46],
   bitselect: [0xfd, 0x52],
   i32x4TruncSat: [0xfd, 0xf8, 0x01],
   i32x4Add: [0xfd, 0xae, 0x01],
@@ -76,7 +77,32 @@ export const op = {
   vmul: [0xfd, 0xe6, 0x01],
   madd: [0xfd, 0x85, 0x02],
   vzero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
+  load8u: [0x2d, 0, 0],
+  store8: [0x3a, 0, 0],
 };
+
+/** while (ctr < bound) { body; step } (ctr, bound: i32 locals). */
+export function loopWhile(ctr: number, bound: number, body: number[], step: number[]): number[] {
+  return [
+    ...op.block,
+    ...op.get(ctr),
+    ...op.get(bound),
+    ...op.geu,
+    ...op.brIf(0),
+    ...op.loop,
+    ...body,
+    ...step,
+    ...op.get(ctr),
+    ...op.get(bound),
+    ...op.ltu,
+    ...op.brIf(0),
+    ...op.end,
+    ...op.end,
+  ];
+}
+
+/** local += by (an i32 local; `by` pushes the increment). */
+export const inc = (l: number, by: number[]) => [...op.get(l), ...by, ...op.add, ...op.set(l)];
 
 export interface WasmFunction {
   name: string;

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { elementwiseModuleBytes } from '../../../core/tensor/kernels/elementwise.ts';
+import { sharedPool } from '../../../core/tensor/kernels/gemm-pool.ts';
+import { isShared } from '../../../core/tensor/kernels/wasm-asm.ts';
+import { heapMemory } from '../../../core/tensor/kernels/wasm-call.ts';
 
 /**
  * Our wasm Add / Sub / Multiply / Square / Neg (kernels/elementwise.ts, issue 17) against the cpu backend: same
@@ -127,4 +130,105 @@ test("the elementwise module validates (else every op would quietly fall back to
   const W = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
   assert.equal(W.validate(elementwiseModuleBytes(false)), true);
   assert.equal(W.validate(elementwiseModuleBytes(true)), true);
+});
+
+test('EluGrad on wasm (ours for same-shape float32) equals the cpu backend, zeros and tails included', async () => {
+  const shapes = [[7], [13, 7], [800, 200], [3, 1, 5]];
+  const out: Record<string, number[][]> = {};
+  for (const backend of ['cpu', 'wasm']) {
+    await initBackend(backend);
+    const before = tf.memory().numTensors;
+    out[backend] = shapes.map((shape, i) => {
+      const v = tf.tidy(() => {
+        // elu outputs lie in (−1, ∞): exact zeros (±0) and values near −1 included
+        const y = tf.elu(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 200 + i), 3));
+        const flat = y.dataSync().slice();
+        flat[0] = 0;
+        if (flat.length > 1) flat[1] = -0;
+        const y0 = tf.tensor(flat, shape);
+        const dy = tf.randomNormal(shape, 0, 1, 'float32', 300 + i);
+        return tf.engine().runKernel('EluGrad', { dy, y: y0 }) as tf.Tensor;
+      });
+      const r = Array.from(v.dataSync());
+      v.dispose();
+      return r;
+    });
+    assert.equal(tf.memory().numTensors, before, backend);
+  }
+  out.cpu.forEach((ref, i) =>
+    ref.forEach((r, j) =>
+      assert.ok(
+        Math.abs(out.wasm[i][j] - r) <= 1e-6 * (1 + Math.abs(r)),
+        `shape ${i}[${j}]: ${out.wasm[i][j]} vs ${r}`,
+      ),
+    ),
+  );
+});
+
+test('large elementwise ops split with the worker thread (threaded build) equal the cpu backend, odd sizes included', async () => {
+  const n = 2 ** 20 + 7; // past the cheap ops' split size, with a scalar tail in the worker's half
+  const cols = 1031; // row broadcasts: 1018 rows of an odd width
+  const rows = Math.floor(n / cols);
+  const av = Float32Array.from({ length: n }, (_, i) => 6 * Math.sin(i * 0.731));
+  const ops: [string, (a: tf.Tensor, b: tf.Tensor, r: tf.Tensor, s: tf.Tensor) => tf.Tensor][] = [
+    ['add', (a, b) => tf.add(a, b)],
+    ['sub', (a, b) => tf.sub(a, b)],
+    ['mul', (a, b) => tf.mul(a, b)],
+    ['add scalar', (a, _b, _r, s) => tf.add(a, s)],
+    ['scalar − a', (a, _b, _r, s) => tf.sub(s, a)],
+    ['square', (a) => tf.square(a)],
+    ['neg', (a) => tf.neg(a)],
+    ['sigmoid', (a) => tf.sigmoid(a)],
+    ['tanh', (a) => tf.tanh(a)],
+    ['elu', (a) => tf.elu(a)],
+    ['eluGrad', (a, b) => tf.engine().runKernel('EluGrad', { dy: b, y: tf.elu(a) }) as tf.Tensor],
+  ];
+  const rowOps: [string, (m: tf.Tensor, r: tf.Tensor) => tf.Tensor][] = [
+    ['add row', (m, r) => tf.add(m, r)],
+    ['row − m', (m, r) => tf.sub(m, r)],
+    ['row · m', (m, r) => tf.mul(r, m)],
+  ];
+  const out: Record<string, Float32Array[]> = {};
+  let byWorker = 0;
+  for (const backend of ['cpu', 'wasm']) {
+    await initBackend(backend);
+    const before = tf.memory().numTensors;
+    const a = tf.tensor1d(av);
+    const b = tf.tensor1d(av.map((x, i) => Math.cos(i + x)));
+    const m = tf.tensor2d(av.subarray(0, rows * cols), [rows, cols]);
+    const r = tf.tensor1d(av.subarray(7, 7 + cols));
+    const s = tf.scalar(0.37);
+    out[backend] = [];
+    // (data read outside tidy: tidy walks whatever its function returns, a million-element array included)
+    const read = (y: tf.Tensor) => {
+      const v = y.dataSync() as Float32Array;
+      y.dispose();
+      return v;
+    };
+    for (const [, f] of ops) out[backend].push(read(tf.tidy(() => f(a, b, r, s))));
+    for (const [, f] of rowOps) out[backend].push(read(tf.tidy(() => f(m, r))));
+    if (backend === 'wasm') {
+      const memory = heapMemory(tf.backend() as never);
+      if (memory && isShared(memory)) {
+        // The worker must take some halves (pauses let a loaded machine schedule it); results stay the same.
+        const pool = sharedPool(memory);
+        const want = out.wasm[7];
+        for (let i = 0; i < 40 && pool.stats().byWorker < byWorker + 3; i++) {
+          if (i === 0) byWorker = pool.stats().byWorker;
+          await new Promise((res) => setTimeout(res, 50));
+          const y = read(tf.sigmoid(a));
+          assert.ok(y.every((v, j) => v === want[j]));
+        }
+        assert.ok(pool.stats().byWorker >= byWorker + 1, `the worker ran no half: ${JSON.stringify(pool.stats())}`);
+      }
+    }
+    tf.dispose([a, b, m, r, s]);
+    assert.equal(tf.memory().numTensors, before, backend);
+  }
+  [...ops, ...rowOps].forEach(([name], i) => {
+    const [ref, got] = [out.cpu[i], out.wasm[i]];
+    assert.equal(got.length, ref.length, name);
+    for (let j = 0; j < ref.length; j++)
+      assert.ok(Math.abs(got[j] - ref[j]) <= 1e-6 * (1 + Math.abs(ref[j])), `${name}[${j}]: ${got[j]} vs ${ref[j]}`);
+  });
 });

@@ -59,6 +59,34 @@ test('slice of every rank, partial and whole axes, equals cpu (values and gradie
   }
 });
 
+test('concat on every axis (2 to 4 inputs, odd widths, an empty one) equals cpu, values and gradients', async () => {
+  for (const axis of [0, 1, 2, -1])
+    await checkParity(`concat axis ${axis}`, (a, b, c) => tf.concat([a, tf.mul(b, 2), c], axis), [
+      { shape: [3, 5, 7] },
+      { shape: [3, 5, 7] },
+      { shape: [3, 5, 7] },
+    ]);
+  await checkParity('concat widths 200, 30, 3', (a, b, c) => tf.concat([a, b, c], 1), [
+    { shape: [17, 200] },
+    { shape: [17, 30] },
+    { shape: [17, 3] },
+  ]);
+  await checkParity('concat 4 on axis 1', (a, b) => tf.concat([a, b, a, tf.neg(b)], 1), [
+    { shape: [4, 3, 2] },
+    { shape: [4, 1, 2] },
+  ]);
+  await initBackend('wasm');
+  const before = tf.memory().numTensors;
+  tf.tidy(() => {
+    const i = tf.concat([tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor2d([5, 6], [2, 1], 'int32')], 1);
+    assert.equal(i.dtype, 'int32');
+    assert.deepEqual(Array.from(i.dataSync()), [1, 2, 5, 3, 4, 6]);
+    const b = tf.concat([tf.tensor1d([1, 0, 1], 'bool'), tf.tensor1d([], 'bool'), tf.tensor1d([0, 1], 'bool')]);
+    assert.deepEqual(Array.from(b.dataSync()), [1, 0, 1, 0, 1]);
+  });
+  assert.equal(tf.memory().numTensors, before);
+});
+
 test('int32 slices and zero-size slices keep dtype and shape', async () => {
   await initBackend('wasm');
   const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32');
@@ -67,7 +95,10 @@ test('int32 slices and zero-size slices keep dtype and shape', async () => {
   assert.deepEqual(Array.from(s.dataSync()), [2, 3, 5, 6]);
   const e = tf.slice(x, [1, 0], [0, 3]);
   assert.deepEqual(e.shape, [0, 3]);
-  tf.dispose([x, s, e]);
+  const bools = tf.tensor2d([1, 0, 1, 1, 0, 0], [3, 2], 'bool');
+  const bs = tf.slice(bools, [1, 1], [2, 1]);
+  assert.deepEqual(Array.from(bs.dataSync()), [1, 0]);
+  tf.dispose([x, s, e, bools, bs]);
 });
 
 test('split and unstack on every axis equal cpu, including the LSTM gate split and the sequence unstack', async () => {

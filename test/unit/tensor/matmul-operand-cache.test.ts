@@ -60,22 +60,23 @@ test('clone (Identity) shares data safely: the copy outlives the original and gr
 });
 
 test("a dense layer's input gradient with a cached transposed weight equals cpu, across calls and reassignments", async () => {
-  const xv = Float32Array.from({ length: 5 * 7 }, (_, i) => Math.sin(0.7 * i));
-  const w1 = Float32Array.from({ length: 7 * 4 }, (_, i) => Math.cos(0.3 * i));
-  const w2 = Float32Array.from({ length: 7 * 4 }, (_, i) => Math.sin(1.1 * i + 1));
+  // 9 inputs: dx = dy·Wᵀ has 9 columns, enough for the tile (fewer go to dot products against W as stored).
+  const xv = Float32Array.from({ length: 5 * 9 }, (_, i) => Math.sin(0.7 * i));
+  const w1 = Float32Array.from({ length: 9 * 4 }, (_, i) => Math.cos(0.3 * i));
+  const w2 = Float32Array.from({ length: 9 * 4 }, (_, i) => Math.sin(1.1 * i + 1));
   let base = 0;
   const run = async (backend: 'cpu' | 'wasm') => {
     await initBackend(backend);
     const before = tf.memory().numTensors;
-    const init = tf.tensor2d(w1, [7, 4]);
+    const init = tf.tensor2d(w1, [9, 4]);
     const w = tf.variable(init);
     init.dispose();
-    const x = tf.tensor2d(xv, [5, 7]);
+    const x = tf.tensor2d(xv, [5, 9]);
     const outs: Float32Array[] = [];
     const cached: number[] = [];
     for (let call = 0; call < 4; call++) {
       if (call === 2) {
-        const next = tf.tensor2d(w2, [7, 4]);
+        const next = tf.tensor2d(w2, [9, 4]);
         w.assign(next); // new weights: the cached Wᵀ of the old ones must not be used
         next.dispose();
       }
@@ -97,4 +98,24 @@ test("a dense layer's input gradient with a cached transposed weight equals cpu,
   base = derivedCount();
   const got = await run('wasm');
   got.forEach((g, i) => assert.ok(relErr(g, want[i]) < 1e-5, `call ${i}: relative error ${relErr(g, want[i])}`));
+});
+
+test('Cast to the same dtype shares data (the copy outlives the original); other casts still convert', async () => {
+  await initBackend('wasm');
+  const before = tf.memory().numTensors;
+  const bytesBefore = tf.memory().numBytes;
+  const x = tf.tensor2d([1.5, -2.25, 3, 0.125, 7, -8], [2, 3]);
+  const y = tf.cast(x, 'float32');
+  const backend = tf.backend() as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } };
+  // Same data: the same heap offset, and no new bytes beyond x's.
+  assert.equal(backend.dataIdMap.get(y.dataId).memoryOffset, backend.dataIdMap.get(x.dataId).memoryOffset);
+  x.dispose();
+  const filler = tf.fill([2, 3], 99); // may reuse freed memory: y must not see it
+  assert.deepEqual(Array.from(y.dataSync()), [1.5, -2.25, 3, 0.125, 7, -8]);
+  const i = tf.cast(y, 'int32');
+  assert.equal(i.dtype, 'int32');
+  assert.deepEqual(Array.from(i.dataSync()), [1, -2, 3, 0, 7, -8]);
+  tf.dispose([y, filler, i]);
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(tf.memory().numBytes, bytesBefore);
 });
