@@ -40,7 +40,9 @@ class PointEnv implements Env {
 
 /** PointWorld whose posterior reads the position off the frame (a perfect model up to the pixel's rounding). */
 class SeeingPointWorld extends PointWorld {
-  override observe(_prev: LatentState, _action: tf.Tensor2D, frames: Uint8Array): LatentState {
+  // PointWorld's observe takes only the state; the probe passes (state, action, frames) as LatentWorldModel does.
+  override observe(_prev: LatentState, _action?: tf.Tensor2D, frames?: Uint8Array): LatentState {
+    if (!frames) throw new Error('SeeingPointWorld.observe needs the frame');
     return { pos: tf.tensor2d([[fromByte(frames[0]), fromByte(frames[1])]]) };
   }
 }
