@@ -8,7 +8,9 @@
  * Training goes through the shared run machinery (core/runs): random prefill episodes, then one episode
  * collected by the actor (with exploration noise) every `online.trainEvery` steps; after every world-model
  * step the actor-critic learns in imagination from the posterior states of a batch. The learning curve (return
- * of every collected episode) is printed as a text plot and written to `<run>/learning-curve.csv`.
+ * of every collected episode) is printed as a text plot and written to `<run>/learning-curve.csv`. After the
+ * score, the action probe (core/agents/action-probe.ts): the model's imagined H-step reward of each constant
+ * action against the real env's, from states along one random-action episode (diagnosis, not part of the claim).
  * `--behavior cem` runs the issue's comparison instead: the same online loop and model with PlaNet's CEM planner
  * at the `debug` planner settings (horizon 8, 200 candidates, top 20, 5 iterations) collecting and acting; give
  * it `--steps` of a Dreamer run for equal env steps (one episode every 25 steps). Its claim line is the same
@@ -21,6 +23,8 @@ import { initBackend } from '../core/tensor/backend.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
 import { loadRunAgent } from '../core/runs/load-agent.ts';
 import { envOptionsOf, scoreInEnv } from '../core/runs/agent-session.ts';
+import { actionProbe, formatActionProbe } from '../core/agents/action-probe.ts';
+import { makeEnv } from '../core/envs/registry.ts';
 import { numFlag, parseFlags } from './claim.ts';
 
 const { values } = parseFlags('eval:dreamer', {
@@ -145,6 +149,16 @@ renameSync(join(dir, 'learning-curve.csv.tmp'), join(dir, 'learning-curve.csv'))
 
 const agent = await loadRunAgent(dir);
 const score = scoreInEnv(values.env!, envOptionsOf(agent.settings), agent.wm, agent.behavior, nEval, 50_000);
+// What the model thinks each constant action earns vs what the env pays (core/agents/action-probe.ts): a model
+// that ranks the actions the same way in every state is one the actor exploits with a constant push.
+const probeActions = [-1, -0.5, 0, 0.5, 1];
+const probeHorizon = agent.settings.actorCritic.horizon;
+const probe = actionProbe(
+  makeEnv(values.env!, envOptionsOf(agent.settings)),
+  agent.wm,
+  { seed: 777, times: [10, 30, 50, 70, 90], actions: probeActions, horizon: probeHorizon, prefixSeed: 12345 },
+  agent.behavior,
+);
 agent.dispose();
 const totalMin = (Date.now() - t0) / 60000;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
@@ -167,6 +181,7 @@ const out = {
   dreamer_returns: score.agentReturns,
   random_returns: score.randomReturns,
   beats_random_by_50_percent: ok,
+  action_probe: { actions: probeActions, horizon: probeHorizon, rows: probe },
 };
 if (values.json) console.log(JSON.stringify(out));
 else {
@@ -183,6 +198,7 @@ else {
   console.log(
     `  ${'random'.padEnd(14)} ${out.random_return_mean.toFixed(1).padStart(7)}  [${score.randomReturns.map((r) => r.toFixed(1)).join(', ')}]`,
   );
+  console.log(formatActionProbe(probe, probeActions, probeHorizon));
   const who = cem ? 'CEM' : 'Dreamer';
   console.log(ok ? `  PASS: ${who} beats random by >= 50 %` : `  FAIL: ${who} does not beat random by 50 %`);
 }

@@ -163,6 +163,15 @@ export const ACTOR_CRITIC_DREAMERV2: ActorCriticConfig = {
  *   but sat at it by update ~375 and scored 72.3 / 73.6 at updates 250 / 500 (random 92.4); with DreamerV3
  *   2023's actor lr 3e-5 the policy stayed near-uniform (entropy 0.69, |mode| < 0.15) and its mode scored 23.4
  *   at update 250.
+ * - Also measured on seed 1 (session 6, eval:dreamer, mode scores at checkpoints, random 92.4) and not the
+ *   default: entropy 1e-2 (saturated at the bound by update 100 as at 1e-3), DreamerV2's gradient mix (grad
+ *   'both', mix 0.1: 143.4 / 88.5 / 93.2 at updates 250 / 500 / 750), exploration noise 1.0 (69.0 at 500, the
+ *   mode at −1 in every state), one episode every 50 updates (115.2 / 67.7 at 500 / 750). The action probe
+ *   (core/agents/action-probe.ts) on the defaults' seed-1 models and on the mix / noise runs: the imagined
+ *   15-step reward rises (or falls) with a constant action in every probed state while the real env's does
+ *   not, so the pathwise gradient pushes one bound everywhere; session 5's passing runs (seeds 0 and 2, 1000
+ *   updates) rank the actions with an interior optimum. Not the only failure: seed 0 at 1500 updates (session
+ *   6) sat at +1 while its model already preferred 0.
  * - slow critic hard-copied every 50 updates (V2 every 100): ~20 target refreshes in 1000 updates.
  * - 128 random start states of the batch's 512 posterior states (papers: all of them): imagination was as
  *   costly as the model step itself; 128 starts are ~2× cheaper per update (695 vs 1138 ms measured, wasm,

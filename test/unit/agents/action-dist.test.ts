@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
-import { ndtri, sampleAction } from '../../../core/agents/action-dist.ts';
+import { actionDist, modeAction, ndtri, sampleAction, tanhNormalMode } from '../../../core/agents/action-dist.ts';
 
 before(async () => {
   await initBackend('cpu');
@@ -101,4 +101,53 @@ test('the truncated-normal draw is reparameterised: d E[a] / d(mean, std) match 
       `dE[a]/dstd ${gotS} vs ${wantS} (mu ${mu}, sd ${sd})`,
     );
   }
+});
+
+/**
+ * Dreamer v1's SampleDist.mode for the tanh-normal (tools.py): the most probable of the draws under the
+ * squashed density, log N(x; m, s) − log(1 − tanh²x) at a = tanh(x). Here its limit, the argmax of that formula
+ * over a fine grid of x (float64), against which our closed-form Newton solve is checked.
+ */
+function referenceTanhNormalMode(m: number, s: number): number {
+  let best = -Infinity;
+  let arg = 0;
+  for (let x = m - 12 * s - 1; x <= m + 2 * s * s + 12 * s + 1; x += 1e-4) {
+    const logCosh = Math.abs(x) + Math.log1p(Math.exp(-2 * Math.abs(x))) - Math.LN2;
+    const lp = -0.5 * ((x - m) / s) ** 2 - Math.log(s) + 2 * logCosh; // −log(1 − tanh²x) = 2·log cosh x
+    if (lp > best) {
+      best = lp;
+      arg = x;
+    }
+  }
+  return Math.tanh(arg);
+}
+
+test("the tanh-normal's mode is the squashed density's maximum (Dreamer v1 SampleDist.mode), not tanh(mean)", () => {
+  // Narrow, wide, skewed and negative cases; (0.3, 1) is where tanh(mean) = 0.29 but the density peaks at ~0.98.
+  const cases: [number, number][] = [
+    [0.3, 1],
+    [0.3, 0.5],
+    [0.3, 5],
+    [1.5, 0.2],
+    [-0.7, 1.2],
+    [0.05, 0.3],
+    [-2, 3],
+    [0.4, 0.75],
+  ];
+  const mean = tf.tensor2d(cases.map((c) => [c[0]]));
+  const std = tf.tensor2d(cases.map((c) => [c[1]]));
+  const n0 = tf.memory().numTensors;
+  const got = tanhNormalMode(mean, std);
+  assert.equal(tf.memory().numTensors, n0 + 1, 'only the result is left');
+  const ours = Array.from(got.dataSync());
+  cases.forEach(([m, s], i) => {
+    const ref = referenceTanhNormalMode(m, s);
+    assert.ok(Math.abs(ours[i] - ref) < 1e-3, `mean ${m}, std ${s}: mode ${ours[i]} vs reference ${ref}`);
+  });
+  assert.ok(ours[0] > 0.95, `mean 0.3, std 1: the mode ${ours[0]} is near the bound, not tanh(0.3) = 0.29`);
+  // modeAction goes through it for tanh_normal (std = softplus(s + softplus⁻¹(initStd)) + minStd, raw s = 0).
+  const d = actionDist('tanh_normal', tf.tensor2d([[1.5, 0]]), { initStd: 1, minStd: 0 });
+  const viaDist = modeAction(d).dataSync()[0];
+  assert.ok(Math.abs(viaDist - referenceTanhNormalMode(5 * Math.tanh(0.3), 1)) < 1e-3, `modeAction ${viaDist}`);
+  tf.dispose([mean, std, got, d.a, d.b as tf.Tensor]);
 });
