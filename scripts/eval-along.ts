@@ -24,7 +24,9 @@ export interface EvalRow {
   trainCpuMin: number;
   /** 1-minute load average when the checkpoint was written. */
   load: number;
+  /** Wall and CPU time of this row's evaluation. */
   evalMin: number;
+  evalCpuMin: number;
   report: EvalReport;
 }
 
@@ -103,7 +105,13 @@ export async function trainWithEvals(
     evalCpuUs += dc.user + dc.system;
     const at = atCheckpoint.get(report.checkpoint_step);
     if (!at) throw new Error(`checkpoint step ${report.checkpoint_step} was not written by this training`);
-    const row = { step: report.checkpoint_step, ...at, evalMin: dw / 60000, report };
+    const row = {
+      step: report.checkpoint_step,
+      ...at,
+      evalMin: dw / 60000,
+      evalCpuMin: (dc.user + dc.system) / 60e6,
+      report,
+    };
     rows.push(row);
     opts.onRow?.(row);
   };
