@@ -2,6 +2,7 @@
 // what is trained, each row must be the checkpoint of its step, and its times must leave the evaluations out.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,4 +167,20 @@ test('the targets: fg@10 ≤ 50% of the mean frame with the full frame not worse
   ];
   assert.equal(firstMet(rows)?.step, 2);
   assert.equal(firstMet(rows.slice(0, 1)), null);
+});
+
+test('measure-small refuses a bad --eval-every or --minutes in one line naming the flag, before any work', () => {
+  for (const [flag, value] of [
+    ['--eval-every', '0'],
+    ['--eval-every', '2.5'],
+    ['--minutes', '-1'],
+  ]) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/measure-small.ts', 'rssm', `${flag}=${value}`], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 2, `${flag} ${value}: exit ${r.status}, stderr ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], new RegExp(`${flag} must be a positive .*got '${value}'`));
+  }
 });
