@@ -218,6 +218,7 @@ export function functions(): WasmFunction[] {
       ...loopWhile(ROW, ROWS, copyRow, [...inc(S, op.get(SS)), ...inc(D, op.get(DS)), ...inc(ROW, op.i32(1))]),
     ],
   });
+  fns.push(...gruFunctions());
   for (const [name, vf] of [
     ['sigmoid', vsigmoid()],
     ['tanh', vtanh()],
@@ -230,6 +231,159 @@ export function functions(): WasmFunction[] {
       body: [...toBytes(2), ...constPrologue, ...inner(0, null, 1, 2, vf, lane0(vf))],
     });
   return fns;
+}
+
+// The GRU gates' functions take 7 i32 parameters (0–6), so their locals start at 7; v128 and the constants keep
+// the indices above (10…), and 4 more v128 registers follow the constants.
+const GI = 7; // byte offset in the row
+const GR = 8; // row counter
+const X0 = I127 + 1; // reset, candidate, update, and a fourth (X0 … X0 + 3)
+const GRU_LOCALS = [5, 3, 0x7f, 6, 0x7b, 1, 0x7d, ...uleb(CONSTS.length + 1), 0x7b, 4, 0x7b];
+
+/**
+ * Dreamer's GRU cell after its fused dense (rssm.ts: parts = [r | c | u], each `d` wide, per row):
+ *   reset = σ(r), cand = tanh(reset·c), update = σ(u − 1), h' = update·cand + (1 − update)·h
+ * as one pass (gruGates) and its gradient (gruGatesGrad) as another, instead of 12 kernels forward and ~25
+ * backward over [800, 200] per imagined step. Rows of d floats, d a multiple of 4 (no scalar tail).
+ * gruGates(parts, h, out, rows, dBytes); gruGatesGrad(parts, h, dy, dparts, dh, rows, dBytes).
+ */
+function gruFunctions(): WasmFunction[] {
+  const D = 6; // dBytes (parameter 6 in both)
+  const at = (p: number, part = 0) => [
+    ...op.get(p),
+    ...op.get(GI),
+    ...op.add,
+    ...(part ? [...op.get(D), ...op.i32(part), ...op.mul, ...op.add] : []),
+  ];
+  const load = (p: number, part = 0) => [...at(p, part), ...op.vload(0)];
+  // reset → X0, cand → X0 + 1, update → X0 + 2 (from parts at parameter 0)
+  const gates = [
+    ...load(0),
+    ...vsigmoid(),
+    ...op.set(X0),
+    ...load(0, 1),
+    ...op.get(X0),
+    ...op.vmul,
+    ...vtanh(),
+    ...op.set(X0 + 1),
+    ...load(0, 2),
+    ...splatF(1),
+    ...op.vsub,
+    ...vsigmoid(),
+    ...op.set(X0 + 2),
+  ];
+  const rows = (rowsParam: number, perRow: number[], advance: [number, number][]) => [
+    ...constPrologue,
+    ...op.i32(0),
+    ...op.set(GR),
+    ...loopWhile(
+      GR,
+      rowsParam,
+      [...op.i32(0), ...op.set(GI), ...loopWhile(GI, D, perRow, inc(GI, op.i32(16)))],
+      [...advance.flatMap(([p, parts]) => inc(p, [...op.get(D), ...op.i32(parts), ...op.mul])), ...inc(GR, op.i32(1))],
+    ),
+  ];
+  const [u, c, r] = [X0 + 2, X0 + 1, X0];
+  // h' = h + update·(cand − h): parameter 2 = out
+  const forward = [
+    ...at(2),
+    ...gates,
+    ...load(1),
+    ...op.set(X0 + 3),
+    ...op.get(u),
+    ...op.get(c),
+    ...op.get(X0 + 3),
+    ...op.vsub,
+    ...op.vmul,
+    ...op.get(X0 + 3),
+    ...op.vadd,
+    ...op.vstore(0),
+  ];
+  // dy → VB, h → X0 + 3; dpre = dy·update·(1 − cand²) → V… (14)
+  const DPRE = 14;
+  const one = splatF(1);
+  const backward = [
+    ...gates,
+    ...load(2),
+    ...op.set(VB),
+    ...load(1),
+    ...op.set(X0 + 3),
+    // dh = dy·(1 − update)
+    ...at(4),
+    ...one,
+    ...op.get(u),
+    ...op.vsub,
+    ...op.get(VB),
+    ...op.vmul,
+    ...op.vstore(0),
+    // du = dy·(cand − h)·update·(1 − update)
+    ...at(3, 2),
+    ...op.get(VB),
+    ...op.get(c),
+    ...op.get(X0 + 3),
+    ...op.vsub,
+    ...op.vmul,
+    ...op.get(u),
+    ...op.vmul,
+    ...one,
+    ...op.get(u),
+    ...op.vsub,
+    ...op.vmul,
+    ...op.vstore(0),
+    // dpre = dy·update·(1 − cand²)
+    ...op.get(VB),
+    ...op.get(u),
+    ...op.vmul,
+    ...one,
+    ...op.get(c),
+    ...op.get(c),
+    ...op.vmul,
+    ...op.vsub,
+    ...op.vmul,
+    ...op.set(DPRE),
+    // dc = dpre·reset
+    ...at(3, 1),
+    ...op.get(DPRE),
+    ...op.get(r),
+    ...op.vmul,
+    ...op.vstore(0),
+    // dr = dpre·c·reset·(1 − reset)
+    ...at(3),
+    ...op.get(DPRE),
+    ...load(0, 1),
+    ...op.vmul,
+    ...op.get(r),
+    ...op.vmul,
+    ...one,
+    ...op.get(r),
+    ...op.vsub,
+    ...op.vmul,
+    ...op.vstore(0),
+  ];
+  return [
+    {
+      name: 'gruGates',
+      params: 7,
+      locals: GRU_LOCALS,
+      body: rows(3, forward, [
+        [0, 3],
+        [1, 1],
+        [2, 1],
+      ]),
+    },
+    {
+      name: 'gruGatesGrad',
+      params: 7,
+      locals: GRU_LOCALS,
+      body: rows(5, backward, [
+        [0, 3],
+        [1, 1],
+        [2, 1],
+        [3, 3],
+        [4, 1],
+      ]),
+    },
+  ];
 }
 
 /** A constant of CONSTS, from its local (the function must start with constPrologue). */
@@ -516,3 +670,83 @@ export const eluGradConfig: KernelConfig = {
     return out;
   }) as unknown as KernelFunc,
 };
+
+/** Kernel names of the fused GRU gates (core/tensor/gru-gates.ts): custom kernels, registered for wasm only. */
+export const GRU_GATES = 'OneiroGruGates';
+export const GRU_GATES_GRAD = 'OneiroGruGatesGrad';
+
+/** parts [N, 3d], h [N, d] (float32, d a multiple of 4) → h' [N, d]; split by rows with the worker. */
+export const gruGatesConfig: KernelConfig = {
+  kernelName: GRU_GATES,
+  backendName: 'wasm',
+  kernelFunc: ((args: Parameters<KernelFunc>[0]) => {
+    const { parts, h } = args.inputs as { parts: TensorInfo; h: TensorInfo };
+    const backend = args.backend as unknown as HeapBackend;
+    const [n, d] = gruShapes(parts, h);
+    const k = gruKernels(backend);
+    const out = backend.makeOutput([n, d], 'float32');
+    const [pp, ph, po] = [ptr(backend, parts), ptr(backend, h), ptr(backend, out)];
+    call(backend, k, 'gruGates', n, SPLIT_EXP / d, (lo, c) => [
+      pp + 12 * lo * d,
+      ph + 4 * lo * d,
+      po + 4 * lo * d,
+      c,
+      0,
+      0,
+      4 * d,
+    ]);
+    return out;
+  }) as unknown as KernelFunc,
+};
+
+/** parts, h, dy → [dparts, dh] (the gradient of gruGates). */
+export const gruGatesGradConfig: KernelConfig = {
+  kernelName: GRU_GATES_GRAD,
+  backendName: 'wasm',
+  kernelFunc: ((args: Parameters<KernelFunc>[0]) => {
+    const { parts, h, dy } = args.inputs as { parts: TensorInfo; h: TensorInfo; dy: TensorInfo };
+    const backend = args.backend as unknown as HeapBackend;
+    const [n, d] = gruShapes(parts, h);
+    if (dy.dtype !== 'float32' || !util.arraysEqual(dy.shape, h.shape))
+      throw new Error(`GRU gates' gradient: dy must be float32 [${h.shape}], got ${dy.dtype} [${dy.shape}]`);
+    const k = gruKernels(backend);
+    const dparts = backend.makeOutput([n, 3 * d], 'float32');
+    const dh = backend.makeOutput([n, d], 'float32');
+    const [pp, ph, pd] = [ptr(backend, parts), ptr(backend, h), ptr(backend, dy)];
+    const [pdp, pdh] = [ptr(backend, dparts), ptr(backend, dh)];
+    call(backend, k, 'gruGatesGrad', n, SPLIT_EXP / d, (lo, c) => [
+      pp + 12 * lo * d,
+      ph + 4 * lo * d,
+      pd + 4 * lo * d,
+      pdp + 12 * lo * d,
+      pdh + 4 * lo * d,
+      c,
+      4 * d,
+    ]);
+    return [dparts, dh];
+  }) as unknown as KernelFunc,
+};
+
+/** [rows, d] of a GRU gates call, or a one-line error (the caller, gru-gates.ts, only sends what fits). */
+function gruShapes(parts: TensorInfo, h: TensorInfo): [number, number] {
+  const [n, d] = h.shape;
+  if (
+    parts.dtype !== 'float32' ||
+    h.dtype !== 'float32' ||
+    h.shape.length !== 2 ||
+    parts.shape.length !== 2 ||
+    parts.shape[0] !== n ||
+    parts.shape[1] !== 3 * d ||
+    d % 4 !== 0
+  )
+    throw new Error(
+      `GRU gates: expected float32 parts [N, 3d] and h [N, d] with d a multiple of 4, got ${parts.dtype} [${parts.shape}] and ${h.dtype} [${h.shape}]`,
+    );
+  return [n, d];
+}
+
+function gruKernels(backend: HeapBackend): Record<string, Fn> {
+  const k = kernelsFor(backend);
+  if (!k) throw new Error('GRU gates: this wasm backend has no heap our kernels can reach');
+  return k;
+}
