@@ -33,11 +33,17 @@ export function gruGatesOps(parts: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
 }
 
 const fused = tf.customGrad(((parts: tf.Tensor, h: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([parts, h]);
+  const [out, gates] = tf.engine().runKernel(GRU_GATES, { parts, h }) as tf.Tensor[];
+  save([parts, gates, h]);
   return {
-    value: tf.engine().runKernel(GRU_GATES, { parts, h }) as tf.Tensor,
+    value: out,
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-      tf.engine().runKernel(GRU_GATES_GRAD, { parts: saved[0], h: saved[1], dy: dy as tf.Tensor }) as tf.Tensor[],
+      tf.engine().runKernel(GRU_GATES_GRAD, {
+        parts: saved[0],
+        gates: saved[1],
+        h: saved[2],
+        dy: dy as tf.Tensor,
+      }) as tf.Tensor[],
   };
   // (tfjs types the custom function's arguments as one rest parameter of tensors or the save function)
 }) as unknown as Parameters<typeof tf.customGrad>[0]);

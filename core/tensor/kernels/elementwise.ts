@@ -233,22 +233,23 @@ export function functions(): WasmFunction[] {
   return fns;
 }
 
-// The GRU gates' functions take 7 i32 parameters (0–6), so their locals start at 7; v128 and the constants keep
+// The GRU gates' functions take 8 i32 parameters (0–7), so their locals start at 8; v128 and the constants keep
 // the indices above (10…), and 4 more v128 registers follow the constants.
-const GI = 7; // byte offset in the row
-const GR = 8; // row counter
+const GI = 8; // byte offset in the row
+const GR = 9; // row counter
 const X0 = I127 + 1; // reset, candidate, update, and a fourth (X0 … X0 + 3)
-const GRU_LOCALS = [5, 3, 0x7f, 6, 0x7b, 1, 0x7d, ...uleb(CONSTS.length + 1), 0x7b, 4, 0x7b];
+const GRU_LOCALS = [5, 2, 0x7f, 6, 0x7b, 1, 0x7d, ...uleb(CONSTS.length + 1), 0x7b, 4, 0x7b];
 
 /**
  * Dreamer's GRU cell after its fused dense (rssm.ts: parts = [r | c | u], each `d` wide, per row):
  *   reset = σ(r), cand = tanh(reset·c), update = σ(u − 1), h' = update·cand + (1 − update)·h
- * as one pass (gruGates) and its gradient (gruGatesGrad) as another, instead of 12 kernels forward and ~25
- * backward over [800, 200] per imagined step. Rows of d floats, d a multiple of 4 (no scalar tail).
- * gruGates(parts, h, out, rows, dBytes); gruGatesGrad(parts, h, dy, dparts, dh, rows, dBytes).
+ * as one pass (gruGates, which also writes gates = [reset | cand | update] for the gradient) and its gradient
+ * (gruGatesGrad, from the gates: no exp) as another, instead of 12 kernels forward and ~25 backward over [800, 200]
+ * per imagined step. Rows of d floats, d a multiple of 4 (no scalar tail).
+ * gruGates(parts, h, out, gates, rows, –, –, dBytes); gruGatesGrad(parts, gates, h, dy, dparts, dh, rows, dBytes).
  */
 function gruFunctions(): WasmFunction[] {
-  const D = 6; // dBytes (parameter 6 in both)
+  const D = 7; // dBytes
   const at = (p: number, part = 0) => [
     ...op.get(p),
     ...op.get(GI),
@@ -256,22 +257,7 @@ function gruFunctions(): WasmFunction[] {
     ...(part ? [...op.get(D), ...op.i32(part), ...op.mul, ...op.add] : []),
   ];
   const load = (p: number, part = 0) => [...at(p, part), ...op.vload(0)];
-  // reset → X0, cand → X0 + 1, update → X0 + 2 (from parts at parameter 0)
-  const gates = [
-    ...load(0),
-    ...vsigmoid(),
-    ...op.set(X0),
-    ...load(0, 1),
-    ...op.get(X0),
-    ...op.vmul,
-    ...vtanh(),
-    ...op.set(X0 + 1),
-    ...load(0, 2),
-    ...splatF(1),
-    ...op.vsub,
-    ...vsigmoid(),
-    ...op.set(X0 + 2),
-  ];
+  const [r, c, u, x4] = [X0, X0 + 1, X0 + 2, X0 + 3];
   const rows = (rowsParam: number, perRow: number[], advance: [number, number][]) => [
     ...constPrologue,
     ...op.i32(0),
@@ -283,33 +269,53 @@ function gruFunctions(): WasmFunction[] {
       [...advance.flatMap(([p, parts]) => inc(p, [...op.get(D), ...op.i32(parts), ...op.mul])), ...inc(GR, op.i32(1))],
     ),
   ];
-  const [u, c, r] = [X0 + 2, X0 + 1, X0];
-  // h' = h + update·(cand − h): parameter 2 = out
+  const store = (p: number, part: number, reg: number) => [...at(p, part), ...op.get(reg), ...op.vstore(0)];
+  // reset, cand, update from parts (parameter 0), stored to gates (parameter 3); h' = h + update·(cand − h)
   const forward = [
+    ...load(0),
+    ...vsigmoid(),
+    ...op.set(r),
+    ...load(0, 1),
+    ...op.get(r),
+    ...op.vmul,
+    ...vtanh(),
+    ...op.set(c),
+    ...load(0, 2),
+    ...splatF(1),
+    ...op.vsub,
+    ...vsigmoid(),
+    ...op.set(u),
+    ...store(3, 0, r),
+    ...store(3, 1, c),
+    ...store(3, 2, u),
     ...at(2),
-    ...gates,
     ...load(1),
-    ...op.set(X0 + 3),
+    ...op.set(x4),
     ...op.get(u),
     ...op.get(c),
-    ...op.get(X0 + 3),
+    ...op.get(x4),
     ...op.vsub,
     ...op.vmul,
-    ...op.get(X0 + 3),
+    ...op.get(x4),
     ...op.vadd,
     ...op.vstore(0),
   ];
-  // dy → VB, h → X0 + 3; dpre = dy·update·(1 − cand²) → V… (14)
+  // gates (parameter 1) → r, c, u; dy → VB, h → x4; dpre = dy·update·(1 − cand²) → 14
   const DPRE = 14;
   const one = splatF(1);
   const backward = [
-    ...gates,
-    ...load(2),
-    ...op.set(VB),
     ...load(1),
-    ...op.set(X0 + 3),
+    ...op.set(r),
+    ...load(1, 1),
+    ...op.set(c),
+    ...load(1, 2),
+    ...op.set(u),
+    ...load(3),
+    ...op.set(VB),
+    ...load(2),
+    ...op.set(x4),
     // dh = dy·(1 − update)
-    ...at(4),
+    ...at(5),
     ...one,
     ...op.get(u),
     ...op.vsub,
@@ -317,10 +323,10 @@ function gruFunctions(): WasmFunction[] {
     ...op.vmul,
     ...op.vstore(0),
     // du = dy·(cand − h)·update·(1 − update)
-    ...at(3, 2),
+    ...at(4, 2),
     ...op.get(VB),
     ...op.get(c),
-    ...op.get(X0 + 3),
+    ...op.get(x4),
     ...op.vsub,
     ...op.vmul,
     ...op.get(u),
@@ -342,13 +348,13 @@ function gruFunctions(): WasmFunction[] {
     ...op.vmul,
     ...op.set(DPRE),
     // dc = dpre·reset
-    ...at(3, 1),
+    ...at(4, 1),
     ...op.get(DPRE),
     ...op.get(r),
     ...op.vmul,
     ...op.vstore(0),
-    // dr = dpre·c·reset·(1 − reset)
-    ...at(3),
+    // dr = dpre·c·reset·(1 − reset), c the candidate's pre-activation from parts
+    ...at(4),
     ...op.get(DPRE),
     ...load(0, 1),
     ...op.vmul,
@@ -363,25 +369,29 @@ function gruFunctions(): WasmFunction[] {
   return [
     {
       name: 'gruGates',
-      params: 7,
+      params: 8,
       locals: GRU_LOCALS,
-      body: rows(3, forward, [
-        [0, 3],
-        [1, 1],
-        [2, 1],
-      ]),
-    },
-    {
-      name: 'gruGatesGrad',
-      params: 7,
-      locals: GRU_LOCALS,
-      body: rows(5, backward, [
+      body: rows(4, forward, [
         [0, 3],
         [1, 1],
         [2, 1],
         [3, 3],
-        [4, 1],
       ]),
+    },
+    {
+      name: 'gruGatesGrad',
+      params: 8,
+      locals: GRU_LOCALS,
+      body: [
+        ...rows(6, backward, [
+          [0, 3],
+          [1, 3],
+          [2, 1],
+          [3, 1],
+          [4, 3],
+          [5, 1],
+        ]),
+      ],
     },
   ];
 }
@@ -675,7 +685,10 @@ export const eluGradConfig: KernelConfig = {
 export const GRU_GATES = 'OneiroGruGates';
 export const GRU_GATES_GRAD = 'OneiroGruGatesGrad';
 
-/** parts [N, 3d], h [N, d] (float32, d a multiple of 4) → h' [N, d]; split by rows with the worker. */
+/**
+ * parts [N, 3d], h [N, d] (float32, d a multiple of 4) → [h' [N, d], gates [N, 3d]] (the gates feed the gradient);
+ * split by rows with the worker.
+ */
 export const gruGatesConfig: KernelConfig = {
   kernelName: GRU_GATES,
   backendName: 'wasm',
@@ -685,37 +698,50 @@ export const gruGatesConfig: KernelConfig = {
     const [n, d] = gruShapes(parts, h);
     const k = gruKernels(backend);
     const out = backend.makeOutput([n, d], 'float32');
-    const [pp, ph, po] = [ptr(backend, parts), ptr(backend, h), ptr(backend, out)];
+    const gates = backend.makeOutput([n, 3 * d], 'float32');
+    const [pp, ph, po, pg] = [ptr(backend, parts), ptr(backend, h), ptr(backend, out), ptr(backend, gates)];
     call(backend, k, 'gruGates', n, SPLIT_EXP / d, (lo, c) => [
       pp + 12 * lo * d,
       ph + 4 * lo * d,
       po + 4 * lo * d,
+      pg + 12 * lo * d,
       c,
       0,
       0,
       4 * d,
     ]);
-    return out;
+    return [out, gates];
   }) as unknown as KernelFunc,
 };
 
-/** parts, h, dy → [dparts, dh] (the gradient of gruGates). */
+/** parts, gates (gruGates' second output), h, dy → [dparts, dh] (the gradient of gruGates). */
 export const gruGatesGradConfig: KernelConfig = {
   kernelName: GRU_GATES_GRAD,
   backendName: 'wasm',
   kernelFunc: ((args: Parameters<KernelFunc>[0]) => {
-    const { parts, h, dy } = args.inputs as { parts: TensorInfo; h: TensorInfo; dy: TensorInfo };
+    const { parts, gates, h, dy } = args.inputs as {
+      parts: TensorInfo;
+      gates: TensorInfo;
+      h: TensorInfo;
+      dy: TensorInfo;
+    };
     const backend = args.backend as unknown as HeapBackend;
     const [n, d] = gruShapes(parts, h);
-    if (dy.dtype !== 'float32' || !util.arraysEqual(dy.shape, h.shape))
-      throw new Error(`GRU gates' gradient: dy must be float32 [${h.shape}], got ${dy.dtype} [${dy.shape}]`);
+    for (const [name, t, shape] of [
+      ['dy', dy, h.shape],
+      ['gates', gates, parts.shape],
+    ] as const)
+      if (t.dtype !== 'float32' || !util.arraysEqual(t.shape, shape))
+        throw new Error(`GRU gates' gradient: ${name} must be float32 [${shape}], got ${t.dtype} [${t.shape}]`);
     const k = gruKernels(backend);
     const dparts = backend.makeOutput([n, 3 * d], 'float32');
     const dh = backend.makeOutput([n, d], 'float32');
-    const [pp, ph, pd] = [ptr(backend, parts), ptr(backend, h), ptr(backend, dy)];
+    const [pp, pg, ph, pd] = [ptr(backend, parts), ptr(backend, gates), ptr(backend, h), ptr(backend, dy)];
     const [pdp, pdh] = [ptr(backend, dparts), ptr(backend, dh)];
-    call(backend, k, 'gruGatesGrad', n, SPLIT_EXP / d, (lo, c) => [
+    // No exp left: split only from the cheap ops' size.
+    call(backend, k, 'gruGatesGrad', n, SPLIT_CHEAP / (4 * d), (lo, c) => [
       pp + 12 * lo * d,
+      pg + 12 * lo * d,
       ph + 4 * lo * d,
       pd + 4 * lo * d,
       pdp + 12 * lo * d,

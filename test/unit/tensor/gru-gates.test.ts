@@ -11,13 +11,14 @@ import { heapMemory } from '../../../core/tensor/kernels/wasm-call.ts';
 /**
  * The fused GRU gates (core/tensor/gru-gates.ts; wasm kernels in kernels/elementwise.ts, issue 17) against
  * tfjs's own ops on the cpu backend: the value and the gradients of parts and h under a random cotangent, at a
- * size one thread takes ([5, 8]), imagination's [800, 200] (split with the worker on the threaded build) and an
- * odd row count; gates driven into saturation included. Run the file with ONEIRO_WASM_THREADS=1 for one thread.
+ * size one thread takes ([5, 8]), imagination's [800, 200] (the forward split with the worker on the threaded
+ * build), an odd row count, and [1403, 200] (the backward split too); gates driven into saturation included. Run the file with ONEIRO_WASM_THREADS=1 for one thread.
  */
 const SHAPES: [number, number][] = [
   [5, 8],
   [800, 200],
   [803, 36],
+  [1403, 200],
 ];
 
 function run(n: number, d: number, useFused: boolean): Float32Array[] {
