@@ -169,21 +169,27 @@ function truncSample(mean: tf.Tensor2D, std: tf.Tensor2D, seed: number): tf.Tens
  * global maximum (g(x) − g(−x) = 2·x·mean/std² ≥ 0 for x ≥ 0, and g' has at most three roots), reached by Newton
  * from x₀ = mean + 2·std² without overshooting (g' is decreasing and concave right of it); mean < 0 by symmetry.
  * Not tanh(mean): with std 1 and mean 0.3 the density peaks at a ≈ 0.98, where v1 acts, not at 0.29.
+ * Computed in JS (float64) on the tensors' values, not as ~450 tiny kernels: the actor-critic takes the mode at
+ * every imagined step inside the actor's gradient tape (its `actor_mode_*` metrics), where each kernel also costs
+ * tfjs's dispatch and a saved clone (issue 17: over half the kernels of an imag-h15 update). Never differentiated.
  */
 export function tanhNormalMode(mean: tf.Tensor2D, std: tf.Tensor2D, iterations = 30): tf.Tensor2D {
-  return tf.tidy(() => {
-    const sign = tf.where(tf.less(mean, 0), tf.fill(mean.shape, -1), tf.fill(mean.shape, 1));
-    const m = tf.abs(mean);
-    const v = tf.square(std);
-    let x: tf.Tensor = tf.add(m, tf.mul(v, 2));
-    for (let i = 0; i < iterations; i++) {
-      const t = tf.tanh(x);
-      const g1 = tf.add(tf.neg(tf.div(tf.sub(x, m), v)), tf.mul(t, 2));
-      const g2 = tf.add(tf.neg(tf.reciprocal(v)), tf.mul(tf.sub(1, tf.square(t)), 2));
-      x = tf.sub(x, tf.div(g1, tf.minimum(g2, -1e-6)));
+  const mu = mean.dataSync();
+  const sd = std.dataSync();
+  const out = new Float32Array(mu.length);
+  for (let i = 0; i < mu.length; i++) {
+    const m = Math.abs(mu[i]);
+    const v = sd[i] * sd[i];
+    let x = m + 2 * v;
+    for (let k = 0; k < iterations; k++) {
+      const t = Math.tanh(x);
+      const g1 = -(x - m) / v + 2 * t;
+      const g2 = -1 / v + 2 * (1 - t * t);
+      x -= g1 / Math.min(g2, -1e-6);
     }
-    return tf.mul(tf.tanh(x), sign) as tf.Tensor2D;
-  });
+    out[i] = mu[i] < 0 ? -Math.tanh(x) : Math.tanh(x);
+  }
+  return tf.tensor2d(out, mean.shape);
 }
 
 /** The deterministic action: the squashed normal's density mode, the truncated normal's mode, or the argmax one-hot. */

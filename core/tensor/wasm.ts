@@ -15,6 +15,8 @@ import {
   addConfig,
   eluConfig,
   eluGradConfig,
+  gruGatesConfig,
+  gruGatesGradConfig,
   multiplyConfig,
   negConfig,
   sigmoidConfig,
@@ -31,7 +33,7 @@ import { UserError, isUserError } from '../util/errors.ts';
  * explicit transposes, UnsortedSegmentSum (missing; gather's gradient), Conv2D with a fix
  * for 'same' padding, Slice/SplitV/Unpack that do not copy their whole input first,
  * an Identity that shares data instead of copying it, our GEMM for matmuls (kernels/gemm.ts) and SIMD
- * elementwise ops (kernels/elementwise.ts, with a vectorised Tanh). (The shared Identity once
+ * elementwise ops (kernels/elementwise.ts, with a vectorised Tanh, and the GRU cell's gates fused). (The shared Identity once
  * corrupted the heap: wasm's BatchMatMul caches its XNNPACK operator by the right operand's id alone, and shared
  * ids met it at a second shape; Scope.rightOperand in kernels/wasm-call.ts now hands such operands in as copies.)
  */
@@ -56,6 +58,8 @@ export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   sigmoidConfig,
   eluConfig,
   eluGradConfig,
+  gruGatesConfig,
+  gruGatesGradConfig,
   sumConfig,
 ];
 

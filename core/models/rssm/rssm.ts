@@ -13,6 +13,7 @@ import {
 import { type Params, dense, initDense, initWeight } from '../nn.ts';
 import type { SeedStream } from './seed-stream.ts';
 import { act } from './activation.ts';
+import { gruGates } from '../../tensor/gru-gates.ts';
 import { initLayerNorm, layerNorm } from './layer-norm.ts';
 import type { Rng } from '../../util/rng.ts';
 
@@ -63,11 +64,7 @@ export function initTransition(params: Params, c: RssmModelConfig, embed: number
 function gru(p: Params, c: RssmModelConfig, x: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
   let parts: tf.Tensor = tf.add(dense(p, 'rssm/gru_x', x), tf.matMul(h, p['rssm/gru_h/w'] as tf.Tensor2D));
   if (c.rssm.gruNorm) parts = layerNorm(p, 'rssm/gru_norm', parts);
-  const [r, cand, u] = tf.split(parts, 3, -1);
-  const reset = tf.sigmoid(r);
-  const candidate = tf.tanh(tf.mul(reset, cand));
-  const update = tf.sigmoid(tf.sub(u, 1));
-  return tf.add(tf.mul(update, candidate), tf.mul(tf.sub(1, update), h)) as tf.Tensor2D;
+  return gruGates(parts as tf.Tensor2D, h);
 }
 
 export function distFromRaw(c: RssmModelConfig, raw: tf.Tensor): LatentDist {

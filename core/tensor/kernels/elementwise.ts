@@ -218,6 +218,7 @@ export function functions(): WasmFunction[] {
       ...loopWhile(ROW, ROWS, copyRow, [...inc(S, op.get(SS)), ...inc(D, op.get(DS)), ...inc(ROW, op.i32(1))]),
     ],
   });
+  fns.push(...gruFunctions());
   for (const [name, vf] of [
     ['sigmoid', vsigmoid()],
     ['tanh', vtanh()],
@@ -230,6 +231,169 @@ export function functions(): WasmFunction[] {
       body: [...toBytes(2), ...constPrologue, ...inner(0, null, 1, 2, vf, lane0(vf))],
     });
   return fns;
+}
+
+// The GRU gates' functions take 8 i32 parameters (0–7), so their locals start at 8; v128 and the constants keep
+// the indices above (10…), and 4 more v128 registers follow the constants.
+const GI = 8; // byte offset in the row
+const GR = 9; // row counter
+const X0 = I127 + 1; // reset, candidate, update, and a fourth (X0 … X0 + 3)
+const GRU_LOCALS = [5, 2, 0x7f, 6, 0x7b, 1, 0x7d, ...uleb(CONSTS.length + 1), 0x7b, 4, 0x7b];
+
+/**
+ * Dreamer's GRU cell after its fused dense (rssm.ts: parts = [r | c | u], each `d` wide, per row):
+ *   reset = σ(r), cand = tanh(reset·c), update = σ(u − 1), h' = update·cand + (1 − update)·h
+ * as one pass (gruGates, which also writes gates = [reset | cand | update] for the gradient) and its gradient
+ * (gruGatesGrad, from the gates: no exp) as another, instead of 12 kernels forward and ~25 backward over [800, 200]
+ * per imagined step. Rows of d floats, d a multiple of 4 (no scalar tail).
+ * gruGates(parts, h, out, gates, rows, –, –, dBytes); gruGatesGrad(parts, gates, h, dy, dparts, dh, rows, dBytes).
+ */
+function gruFunctions(): WasmFunction[] {
+  const D = 7; // dBytes
+  const at = (p: number, part = 0) => [
+    ...op.get(p),
+    ...op.get(GI),
+    ...op.add,
+    ...(part ? [...op.get(D), ...op.i32(part), ...op.mul, ...op.add] : []),
+  ];
+  const load = (p: number, part = 0) => [...at(p, part), ...op.vload(0)];
+  const [r, c, u, x4] = [X0, X0 + 1, X0 + 2, X0 + 3];
+  const rows = (rowsParam: number, perRow: number[], advance: [number, number][]) => [
+    ...constPrologue,
+    ...op.i32(0),
+    ...op.set(GR),
+    ...loopWhile(
+      GR,
+      rowsParam,
+      [...op.i32(0), ...op.set(GI), ...loopWhile(GI, D, perRow, inc(GI, op.i32(16)))],
+      [...advance.flatMap(([p, parts]) => inc(p, [...op.get(D), ...op.i32(parts), ...op.mul])), ...inc(GR, op.i32(1))],
+    ),
+  ];
+  const store = (p: number, part: number, reg: number) => [...at(p, part), ...op.get(reg), ...op.vstore(0)];
+  // reset, cand, update from parts (parameter 0), stored to gates (parameter 3); h' = h + update·(cand − h)
+  const forward = [
+    ...load(0),
+    ...vsigmoid(),
+    ...op.set(r),
+    ...load(0, 1),
+    ...op.get(r),
+    ...op.vmul,
+    ...vtanh(),
+    ...op.set(c),
+    ...load(0, 2),
+    ...splatF(1),
+    ...op.vsub,
+    ...vsigmoid(),
+    ...op.set(u),
+    ...store(3, 0, r),
+    ...store(3, 1, c),
+    ...store(3, 2, u),
+    ...at(2),
+    ...load(1),
+    ...op.set(x4),
+    ...op.get(u),
+    ...op.get(c),
+    ...op.get(x4),
+    ...op.vsub,
+    ...op.vmul,
+    ...op.get(x4),
+    ...op.vadd,
+    ...op.vstore(0),
+  ];
+  // gates (parameter 1) → r, c, u; dy → VB, h → x4; dpre = dy·update·(1 − cand²) → 14
+  const DPRE = 14;
+  const one = splatF(1);
+  const backward = [
+    ...load(1),
+    ...op.set(r),
+    ...load(1, 1),
+    ...op.set(c),
+    ...load(1, 2),
+    ...op.set(u),
+    ...load(3),
+    ...op.set(VB),
+    ...load(2),
+    ...op.set(x4),
+    // dh = dy·(1 − update)
+    ...at(5),
+    ...one,
+    ...op.get(u),
+    ...op.vsub,
+    ...op.get(VB),
+    ...op.vmul,
+    ...op.vstore(0),
+    // du = dy·(cand − h)·update·(1 − update)
+    ...at(4, 2),
+    ...op.get(VB),
+    ...op.get(c),
+    ...op.get(x4),
+    ...op.vsub,
+    ...op.vmul,
+    ...op.get(u),
+    ...op.vmul,
+    ...one,
+    ...op.get(u),
+    ...op.vsub,
+    ...op.vmul,
+    ...op.vstore(0),
+    // dpre = dy·update·(1 − cand²)
+    ...op.get(VB),
+    ...op.get(u),
+    ...op.vmul,
+    ...one,
+    ...op.get(c),
+    ...op.get(c),
+    ...op.vmul,
+    ...op.vsub,
+    ...op.vmul,
+    ...op.set(DPRE),
+    // dc = dpre·reset
+    ...at(4, 1),
+    ...op.get(DPRE),
+    ...op.get(r),
+    ...op.vmul,
+    ...op.vstore(0),
+    // dr = dpre·c·reset·(1 − reset), c the candidate's pre-activation from parts
+    ...at(4),
+    ...op.get(DPRE),
+    ...load(0, 1),
+    ...op.vmul,
+    ...op.get(r),
+    ...op.vmul,
+    ...one,
+    ...op.get(r),
+    ...op.vsub,
+    ...op.vmul,
+    ...op.vstore(0),
+  ];
+  return [
+    {
+      name: 'gruGates',
+      params: 8,
+      locals: GRU_LOCALS,
+      body: rows(4, forward, [
+        [0, 3],
+        [1, 1],
+        [2, 1],
+        [3, 3],
+      ]),
+    },
+    {
+      name: 'gruGatesGrad',
+      params: 8,
+      locals: GRU_LOCALS,
+      body: [
+        ...rows(6, backward, [
+          [0, 3],
+          [1, 3],
+          [2, 1],
+          [3, 1],
+          [4, 3],
+          [5, 1],
+        ]),
+      ],
+    },
+  ];
 }
 
 /** A constant of CONSTS, from its local (the function must start with constPrologue). */
@@ -516,3 +680,99 @@ export const eluGradConfig: KernelConfig = {
     return out;
   }) as unknown as KernelFunc,
 };
+
+/** Kernel names of the fused GRU gates (core/tensor/gru-gates.ts): custom kernels, registered for wasm only. */
+export const GRU_GATES = 'OneiroGruGates';
+export const GRU_GATES_GRAD = 'OneiroGruGatesGrad';
+
+/**
+ * parts [N, 3d], h [N, d] (float32, d a multiple of 4) → [h' [N, d], gates [N, 3d]] (the gates feed the gradient);
+ * split by rows with the worker.
+ */
+export const gruGatesConfig: KernelConfig = {
+  kernelName: GRU_GATES,
+  backendName: 'wasm',
+  kernelFunc: ((args: Parameters<KernelFunc>[0]) => {
+    const { parts, h } = args.inputs as { parts: TensorInfo; h: TensorInfo };
+    const backend = args.backend as unknown as HeapBackend;
+    const [n, d] = gruShapes(parts, h);
+    const k = gruKernels(backend);
+    const out = backend.makeOutput([n, d], 'float32');
+    const gates = backend.makeOutput([n, 3 * d], 'float32');
+    const [pp, ph, po, pg] = [ptr(backend, parts), ptr(backend, h), ptr(backend, out), ptr(backend, gates)];
+    call(backend, k, 'gruGates', n, SPLIT_EXP / d, (lo, c) => [
+      pp + 12 * lo * d,
+      ph + 4 * lo * d,
+      po + 4 * lo * d,
+      pg + 12 * lo * d,
+      c,
+      0,
+      0,
+      4 * d,
+    ]);
+    return [out, gates];
+  }) as unknown as KernelFunc,
+};
+
+/** parts, gates (gruGates' second output), h, dy → [dparts, dh] (the gradient of gruGates). */
+export const gruGatesGradConfig: KernelConfig = {
+  kernelName: GRU_GATES_GRAD,
+  backendName: 'wasm',
+  kernelFunc: ((args: Parameters<KernelFunc>[0]) => {
+    const { parts, gates, h, dy } = args.inputs as {
+      parts: TensorInfo;
+      gates: TensorInfo;
+      h: TensorInfo;
+      dy: TensorInfo;
+    };
+    const backend = args.backend as unknown as HeapBackend;
+    const [n, d] = gruShapes(parts, h);
+    for (const [name, t, shape] of [
+      ['dy', dy, h.shape],
+      ['gates', gates, parts.shape],
+    ] as const)
+      if (t.dtype !== 'float32' || !util.arraysEqual(t.shape, shape))
+        throw new Error(`GRU gates' gradient: ${name} must be float32 [${shape}], got ${t.dtype} [${t.shape}]`);
+    const k = gruKernels(backend);
+    const dparts = backend.makeOutput([n, 3 * d], 'float32');
+    const dh = backend.makeOutput([n, d], 'float32');
+    const [pp, pg, ph, pd] = [ptr(backend, parts), ptr(backend, gates), ptr(backend, h), ptr(backend, dy)];
+    const [pdp, pdh] = [ptr(backend, dparts), ptr(backend, dh)];
+    // No exp left: split only from the cheap ops' size.
+    call(backend, k, 'gruGatesGrad', n, SPLIT_CHEAP / (4 * d), (lo, c) => [
+      pp + 12 * lo * d,
+      pg + 12 * lo * d,
+      ph + 4 * lo * d,
+      pd + 4 * lo * d,
+      pdp + 12 * lo * d,
+      pdh + 4 * lo * d,
+      c,
+      4 * d,
+    ]);
+    return [dparts, dh];
+  }) as unknown as KernelFunc,
+};
+
+/** [rows, d] of a GRU gates call, or a one-line error (the caller, gru-gates.ts, only sends what fits). */
+function gruShapes(parts: TensorInfo, h: TensorInfo): [number, number] {
+  const [n, d] = h.shape;
+  if (
+    parts.dtype !== 'float32' ||
+    h.dtype !== 'float32' ||
+    h.shape.length !== 2 ||
+    parts.shape.length !== 2 ||
+    parts.shape[0] !== n ||
+    parts.shape[1] !== 3 * d ||
+    d % 4 !== 0
+  )
+    throw new Error(
+      `GRU gates: expected float32 parts [N, 3d] and h [N, d] with d a multiple of 4, got ${parts.dtype} [${parts.shape}] and ${h.dtype} [${h.shape}]`,
+    );
+  return [n, d];
+}
+
+function gruKernels(backend: HeapBackend): Record<string, Fn> {
+  const k = kernelsFor(backend);
+  if (!k) throw new Error('GRU gates: this wasm backend has no heap our kernels can reach');
+  return k;
+}

@@ -43,7 +43,7 @@ for (;;) {
   const m = Atomics.load(c, ${ARGS + 3}), k = Atomics.load(c, ${ARGS + 4}), n = Atomics.load(c, ${ARGS + 5});
   const rs = Atomics.load(c, ${ARGS + 6}), ks = Atomics.load(c, ${ARGS + 7});
   const fn = Atomics.load(c, ${FN});
-  if (fn > 0) fns[fn - 1](a, b, out, m, k, n);
+  if (fn > 0) fns[fn - 1](a, b, out, m, k, n, rs, ks);
   // gemmBlocked (gemm.ts), repeated here: the worker runs plain JavaScript.
   else if (k <= kc || (ks === 1 && 4 * k * n <= l2)) gemm(a, b, out, m, k, n, rs, ks, 0);
   else for (let k0 = 0; k0 < k; k0 += kc) gemm(a + 4 * k0 * ks, b + 4 * k0 * n, out, m, Math.min(kc, k - k0), n, rs, ks, k0 > 0 ? 1 : 0);
@@ -58,7 +58,7 @@ export interface GemmPool {
   run(a: number, b: number, c: number, m: number, k: number, n: number, rs?: number, ks?: number): void;
   /**
    * One call of our elementwise module's function `name` split in two: `fn` (the main thread's instance of it)
-   * runs `first`, the worker `second` (up to 6 arguments each); taken back as for products.
+   * runs `first`, the worker `second` (up to 8 arguments each); taken back as for products.
    */
   split(name: string, fn: (...args: number[]) => void, first: number[], second: number[]): void;
   /** Jobs split so far, and how many of their halves the worker ran (the rest the main thread took back). */

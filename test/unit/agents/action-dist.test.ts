@@ -151,3 +151,20 @@ test("the tanh-normal's mode is the squashed density's maximum (Dreamer v1 Sampl
   assert.ok(Math.abs(viaDist - referenceTanhNormalMode(5 * Math.tanh(0.3), 1)) < 1e-3, `modeAction ${viaDist}`);
   tf.dispose([mean, std, got, d.a, d.b as tf.Tensor]);
 });
+
+test("the tanh-normal's mode runs no kernel per Newton step (it is taken at every imagined step, in the actor's tape)", async () => {
+  const mean = tf.randomNormal([800, 3], 0, 2, 'float32', 11) as tf.Tensor2D;
+  const std = tf.add(tf.abs(tf.randomNormal([800, 3], 0, 1, 'float32', 12)), 0.05) as tf.Tensor2D;
+  const info = await tf.profile(() => tanhNormalMode(mean, std));
+  // 30 Newton steps as tensor ops were ~450 kernels; computed on the values, none.
+  assert.ok(info.kernels.length <= 1, `${info.kernels.length} kernels: ${info.kernels.map((k) => k.name).join(' ')}`);
+  const out = tanhNormalMode(mean, std);
+  const got = out.arraySync();
+  const [m, s] = [mean.arraySync(), std.arraySync()];
+  for (const i of [0, 1, 97, 400, 799])
+    for (let j = 0; j < 3; j++) {
+      const ref = referenceTanhNormalMode(m[i][j], s[i][j]);
+      assert.ok(Math.abs(got[i][j] - ref) < 1e-3, `row ${i}: mode ${got[i][j]} vs reference ${ref}`);
+    }
+  tf.dispose([mean, std, out, info.result as tf.Tensor]);
+});
