@@ -111,7 +111,7 @@ const { id, dir } = await createRun({
     ...extra,
   },
   backend: backend.name,
-  train: { checkpointEvery: 250, logEvery: 1 },
+  train: { checkpointEvery: 250, logEvery: 1, keepCheckpoints: 20 }, // every checkpoint: scores along the run
 });
 log(`run ${id} in ${dir} (backend ${backend.name}); training stops at ${steps} steps or ${minutes} min`);
 const t0 = Date.now();

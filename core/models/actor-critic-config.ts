@@ -75,6 +75,8 @@ export const actorCriticConfigSchema = z.strictObject({
   scales: z.strictObject({ actor: real(0, 1e6), critic: real(0, 1e6) }),
   /** Exploration for collection: Gaussian std on box actions (Dreamer v1 0.3), ε-random for discrete. */
   explorationNoise: real(0, 10),
+  /** Model updates before the actor-critic's first update (0: from the first, as the papers). */
+  startAfter: int(0, 1e7).default(0),
 });
 
 export type ActorCriticConfig = z.infer<typeof actorCriticConfigSchema>;
@@ -106,6 +108,7 @@ export const ACTOR_CRITIC_DREAMERV1: ActorCriticConfig = {
   critic: { layers: 3, units: 400, act: 'elu', lr: 8e-5, adamEps: 1e-7, clipNorm: 100, slowEvery: 1, slowFraction: 1 },
   scales: { actor: 1, critic: 1 },
   explorationNoise: 0.3,
+  startAfter: 0, // dreamer.py pretrains model, actor and value together (pretrain 100)
 };
 
 // DreamerV2 dmc_vision (configs.yaml; §1.4): actor/critic 4×400 ELU, trunc-normal min std 0.1, actor lr 8e-5,
@@ -144,6 +147,7 @@ export const ACTOR_CRITIC_DREAMERV2: ActorCriticConfig = {
   },
   scales: { actor: 1, critic: 1 },
   explorationNoise: 0,
+  startAfter: 0, // agent.py trains world model and actor-critic from the first update
 };
 
 /**
