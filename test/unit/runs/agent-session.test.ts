@@ -16,8 +16,8 @@ before(async () => {
   await initBackend('cpu');
 });
 
-/** A family session that only records what it is given to train on. */
-function recordingSession(): TrainSession & { given: Episode[] } {
+/** A family session that only records what it is given to train on (`extra` replaces any of its parts). */
+function recordingSession(extra: Partial<TrainSession> = {}): TrainSession & { given: Episode[] } {
   const given: Episode[] = [];
   return {
     given,
@@ -30,6 +30,7 @@ function recordingSession(): TrainSession & { given: Episode[] } {
     addEpisodes: (eps) => given.push(...eps),
     latent: () => null,
     dispose: () => {},
+    ...extra,
   };
 }
 
@@ -131,17 +132,7 @@ test('a short online run gets one dedicated held-out episode when no prefill id 
 
 test('actorCritic.startAfter: the actor-critic first learns after that many model updates, then after every one', async () => {
   const wm = new PointWorld(false);
-  const inner: TrainSession = {
-    phases: [{ name: 'model', steps: 6, unit: 'step', headline: 'model_loss' }],
-    beginPhase: async () => {},
-    step: async () => ({ applied: true, metrics: {}, items: 0 }),
-    endPhase: async () => ({}),
-    checkpoint: () => ({ tensors: {}, state: {} }),
-    restore: () => {},
-    startStates: (rng) => randomStarts(16, rng.int(1000)),
-    latent: () => wm,
-    dispose: () => {},
-  };
+  const inner = recordingSession({ startStates: (rng) => randomStarts(16, rng.int(1000)), latent: () => wm });
   const settings = {
     behavior: 'actor-critic' as const,
     planner: { horizon: 2, candidates: 4, topK: 2, iterations: 1 },
