@@ -1,13 +1,14 @@
 /**
  * Online Dreamer on a built-in control task at the CPU preset (`small` with `behavior: actor-critic`), then the
  * actor (its mode, no exploration) against uniformly random actions in the real env over 5 episodes with fixed
- * seeds (the same seeds for both). `npm run eval:dreamer -- [--env cartpole-swingup] [--steps 1000]
+ * seeds (the same seeds for both). `npm run eval:dreamer -- [--env cartpole-swingup] [--steps 1250]
  * [--minutes 40] [--episodes 5] [--seed 0] [--workspace DIR] [--json]`. Exits 1 unless Dreamer's mean return
  * beats random by at least 50 %. Training stops at `--steps` or after `--minutes` of training (whichever comes
  * first, so the whole script stays within the issue's 45 minutes), and is scored from its last checkpoint.
  * Training goes through the shared run machinery (core/runs): random prefill episodes, then one episode
  * collected by the actor (with exploration noise) every `online.trainEvery` steps; after every world-model
- * step the actor-critic learns in imagination from the posterior states of a batch. The learning curve (return
+ * step from `actorCritic.startAfter` on (500 at this preset) the actor-critic learns in imagination from the
+ * posterior states of a batch. The learning curve (return
  * of every collected episode) is printed as a text plot and written to `<run>/learning-curve.csv`. After the
  * score, the action probe (core/agents/action-probe.ts): the model's imagined H-step reward of each constant
  * action against the real env's, from states along one random-action episode (diagnosis, not part of the claim).
@@ -30,7 +31,8 @@ import { numFlag, parseFlags } from './claim.ts';
 const { values } = parseFlags('eval:dreamer', {
   options: {
     env: { type: 'string', default: 'cartpole-swingup' },
-    steps: { type: 'string', default: '1000' },
+    // 1250: eval:dreamer passes on seeds 0, 1, 2 at 1000 and 1250 steps with the widest worst case at 1250 (160.6).
+    steps: { type: 'string', default: '1250' },
     minutes: { type: 'string', default: '40' },
     episodes: { type: 'string', default: '5' },
     seed: { type: 'string', default: '0' },
@@ -89,7 +91,8 @@ const workspace = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-dreamer
 // The CPU preset: `small` (PlaNet's layout at ~1/10 of its compute, reward scale 10, and DreamerV2's KL — free
 // nats 1 on the mean, balance 0.8 — so the prior learns within a short run; PlaNet's cartpole collection, action
 // repeat 8 and 125 decisions per episode, one episode every 25 steps) with its CPU-sized actor-critic
-// (core/models/actor-critic-config.ts ACTOR_CRITIC_SMALL: 128 start states per update), at 32×32 as eval:planet
+// (core/models/actor-critic-config.ts ACTOR_CRITIC_SMALL: 128 start states per update, the first after 500 model
+// updates), at 32×32 as eval:planet
 // runs it: on two shared cores a 64×64 step took ~11 s (load average 14), 32×32 is ~4× cheaper; the pole is
 // about a pixel wide there. Every step's metrics carry its wall seconds (time_collect_s, time_model_s,
 // time_behavior_s) for profiling; `--override JSON` merges config overrides for tuning runs.
@@ -111,7 +114,7 @@ const { id, dir } = await createRun({
     ...extra,
   },
   backend: backend.name,
-  train: { checkpointEvery: 250, logEvery: 1 },
+  train: { checkpointEvery: 250, logEvery: 1, keepCheckpoints: 20 }, // every checkpoint: scores along the run
 });
 log(`run ${id} in ${dir} (backend ${backend.name}); training stops at ${steps} steps or ${minutes} min`);
 const t0 = Date.now();

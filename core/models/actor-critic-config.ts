@@ -75,6 +75,8 @@ export const actorCriticConfigSchema = z.strictObject({
   scales: z.strictObject({ actor: real(0, 1e6), critic: real(0, 1e6) }),
   /** Exploration for collection: Gaussian std on box actions (Dreamer v1 0.3), ε-random for discrete. */
   explorationNoise: real(0, 10),
+  /** Model updates before the actor-critic's first update (0: from the first, as the papers). */
+  startAfter: int(0, 1e7).default(0),
 });
 
 export type ActorCriticConfig = z.infer<typeof actorCriticConfigSchema>;
@@ -106,6 +108,7 @@ export const ACTOR_CRITIC_DREAMERV1: ActorCriticConfig = {
   critic: { layers: 3, units: 400, act: 'elu', lr: 8e-5, adamEps: 1e-7, clipNorm: 100, slowEvery: 1, slowFraction: 1 },
   scales: { actor: 1, critic: 1 },
   explorationNoise: 0.3,
+  startAfter: 0, // dreamer.py pretrains model, actor and value together (pretrain 100)
 };
 
 // DreamerV2 dmc_vision (configs.yaml; §1.4): actor/critic 4×400 ELU, trunc-normal min std 0.1, actor lr 8e-5,
@@ -144,6 +147,7 @@ export const ACTOR_CRITIC_DREAMERV2: ActorCriticConfig = {
   },
   scales: { actor: 1, critic: 1 },
   explorationNoise: 0,
+  startAfter: 0, // agent.py trains world model and actor-critic from the first update
 };
 
 /**
@@ -172,6 +176,16 @@ export const ACTOR_CRITIC_DREAMERV2: ActorCriticConfig = {
  *   not, so the pathwise gradient pushes one bound everywhere; session 5's passing runs (seeds 0 and 2, 1000
  *   updates) rank the actions with an interior optimum. Not the only failure: seed 0 at 1500 updates (session
  *   6) sat at +1 while its model already preferred 0.
+ * - The `small` RSSM preset (rssm/config.ts) starts this actor-critic after 500 model updates (`startAfter`;
+ *   Dreamer v1 trains model, actor and value together from the first update, its 100 pretraining ones too): its first
+ *   ~20 episodes come from the untrained actor (std ~1, actions spread over [−1, 1]), so the actor first follows
+ *   a model that has seen every action. Measured (session 7, eval:dreamer, 1 wasm thread, load 5–9, mode scores
+ *   from the runs' checkpoints, random 92.4, pass 138.6) at 750 / 1000 / 1250 / 1500 steps: seed 0 134.4 /
+ *   145.4 / 161.9 / 141.2, seed 1 117.5 / 184.3 / 170.2 / 192.1, seed 2 72.1 / 163.3 / 160.6 / 214.3; the
+ *   same seeds from the first update at 1000: 72.2 / 76.6 / 125.2. Seed 2's actor still ran to +1 (mode 0.99 at
+ *   update 750, its model then rising with the action in every probed state) and came back by update 1000, its
+ *   mode state-dependent (−0.08 … 0.89) and its model's ranking with an interior optimum. Passing at 1000, 1250
+ *   and 1500 on every seed, the verdict did not flip with the step count there, as it did without the wait.
  * - slow critic hard-copied every 50 updates (V2 every 100): ~20 target refreshes in 1000 updates.
  * - 128 random start states of the batch's 512 posterior states (papers: all of them): imagination was as
  *   costly as the model step itself; 128 starts are ~2× cheaper per update (695 vs 1138 ms measured, wasm,

@@ -168,7 +168,10 @@ export class AgentSession implements TrainSession {
     }
     const rep = await this.inner.step(s);
     lap('model');
-    const parts = rep.applied && this.inner.startStates ? this.agentParts() : null;
+    // The actor-critic may wait for the model (actorCritic.startAfter): an actor that follows a reward head
+    // still worse than a constant learns a push to one bound it does not come back from (eval:dreamer).
+    const waiting = this.settings.behavior === 'actor-critic' && s.globalStep < this.settings.actorCritic.startAfter;
+    const parts = rep.applied && this.inner.startStates && !waiting ? this.agentParts() : null;
     if (!parts?.behavior.update) return { ...rep, metrics: { ...rep.metrics, ...metrics } };
     // Plan2Explore and LEXA read the windows' structure and the frames' embeddings (replay goals).
     const batch = this.tags && this.inner.startBatch ? this.inner.startBatch(s.rng) : null;

@@ -83,6 +83,11 @@ test("behaviours per preset: planet plans with CEM; dreamerv1/v2 learn an actor-
   );
   assert.equal(small.actorCritic.starts, 128, 'small: 128 random start states per update');
   assert.deepEqual(
+    [small.actorCritic.startAfter, v1.actorCritic.startAfter, v2.actorCritic.startAfter],
+    [500, 0, 0],
+    'small: the actor-critic follows 500 model updates (eval:dreamer); the papers train both from the first',
+  );
+  assert.deepEqual(
     [v1.actorCritic.starts, v2.actorCritic.starts, rssmConfig('planet').loss.freeNats],
     [null, null, 3],
     'the papers: every posterior state starts a dream; planet keeps 3 free nats per element',

@@ -6,16 +6,18 @@ import { join } from 'node:path';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { AgentSession } from '../../../core/runs/agent-session.ts';
 import { EpisodeStore, isHeldOut, onlineTrainData } from '../../../core/runs/episode-store.ts';
-import { ACTOR_CRITIC_DEBUG } from '../../../core/models/actor-critic-config.ts';
+import { ACTOR_CRITIC_DEBUG, actorCriticConfigSchema } from '../../../core/models/actor-critic-config.ts';
 import type { Episode } from '../../../core/data/episode.ts';
 import type { TrainSession } from '../../../core/models/family.ts';
+import { Rng } from '../../../core/util/rng.ts';
+import { PointWorld, randomStarts } from '../agents/point-world.ts';
 
 before(async () => {
   await initBackend('cpu');
 });
 
-/** A family session that only records what it is given to train on. */
-function recordingSession(): TrainSession & { given: Episode[] } {
+/** A family session that only records what it is given to train on (`extra` replaces any of its parts). */
+function recordingSession(extra: Partial<TrainSession> = {}): TrainSession & { given: Episode[] } {
   const given: Episode[] = [];
   return {
     given,
@@ -28,6 +30,7 @@ function recordingSession(): TrainSession & { given: Episode[] } {
     addEpisodes: (eps) => given.push(...eps),
     latent: () => null,
     dispose: () => {},
+    ...extra,
   };
 }
 
@@ -125,4 +128,31 @@ test('a short online run gets one dedicated held-out episode when no prefill id 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('actorCritic.startAfter: the actor-critic first learns after that many model updates, then after every one', async () => {
+  const wm = new PointWorld(false);
+  const inner = recordingSession({ startStates: (rng) => randomStarts(16, rng.int(1000)), latent: () => wm });
+  const settings = {
+    behavior: 'actor-critic' as const,
+    planner: { horizon: 2, candidates: 4, topK: 2, iterations: 1 },
+    actorCritic: { ...ACTOR_CRITIC_DEBUG, startAfter: 3 },
+    online: { seedEpisodes: 1, trainEvery: 100, explorationNoise: 0.3, actionRepeat: 1, episodeSteps: 4 },
+    imageSize: 16,
+  };
+  // Offline data (no env): the session only trains, it collects nothing.
+  const data = { dataset: 'hand-made', env: null, actionSpace: wm.actionSpace, imageSize: 1, train: [], heldOut: [] };
+  const s = new AgentSession(inner, settings, { seed: 0, data, runDir: null, heldOutFraction: 0, log: () => {} });
+  const signal = new AbortController().signal;
+  await s.beginPhase('model', signal);
+  const learned: boolean[] = [];
+  for (let step = 0; step < 6; step++) {
+    const rep = await s.step({ phase: 'model', step, globalStep: step, rng: new Rng(step), poison: false, signal });
+    learned.push(typeof rep.metrics.actor_loss === 'number');
+  }
+  assert.deepEqual(learned, [false, false, false, true, true, true]);
+  s.dispose();
+  // A run configured before the field existed learns from the first update.
+  const { startAfter: _, ...old } = ACTOR_CRITIC_DEBUG;
+  assert.equal(actorCriticConfigSchema.parse(old).startAfter, 0);
 });
