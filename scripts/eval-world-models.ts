@@ -17,6 +17,12 @@
  * (12 controller episodes of 300 steps, noise 0.1, M and C retrained on the union) −50.0 there and −36.3 on the
  * scored tracks vs random −24.9: FAIL, closer; a third iteration collecting 1000-step episodes (a driver over the
  * same functions) −65.8. About 32 min per seed and 2 iterations at load 9–14, so 3 seeds did not fit a session.
+ * Session 7 (whole-episode M): `--iterations 1` −60.7 / −64.1 vs random −24.9 / −28.2 on seeds 0 / 2 (FAIL; each
+ * controller's 5 returns within ±3: one near-constant circle, whatever the track). The controller phase alone on
+ * fixed V and M (world-models-controller-only.ts, other tracks, seeds 0 / 2's session-6 M): τ 1.15 → 1.5, dreams
+ * 300 → 100 steps, population 16 → 64 and a fresh CMA-ES on the second iteration's M all stayed at or below the
+ * default (best: seed 0 +44.7 at the default, −41 … −67 with the levers; seed 2 −69 … −82 with every setting) —
+ * the dream overpays circling for any search budget, so the next lever is M (its data or training), not C.
  * Claim: on every seed given, the controller trained only in the dream beats a random policy in the REAL env
  * (mean return, same env seeds); the script prints a table per seed, the dream-vs-real return gap (the dream's
  * return against the real one over as many steps as the dream lasts), and exits 1
@@ -348,13 +354,26 @@ if (values.json) {
     for (const [k, m] of Object.entries(
       r.metrics as Record<
         string,
-        { model: number; baseline: number; baseline_name: string; lower_is_better?: boolean }
+        {
+          model: number | null;
+          baseline: number | null;
+          baseline_name: string;
+          baselines?: Record<string, number | null>;
+          lower_is_better?: boolean;
+        }
       >,
     )) {
-      const better = m.lower_is_better === false ? m.model > m.baseline : m.model < m.baseline;
-      console.log(
-        `  ${k.padEnd(24)} model ${m.model.toFixed(5).padStart(11)}  ${m.baseline_name} ${m.baseline.toFixed(5).padStart(11)} ${better ? '(better)' : '(worse)'}`,
-      );
+      const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(5)).padStart(11);
+      // Every baseline, not only the headline one: the shuffled-action reward error tells whether M uses its actions.
+      for (const [name, b] of Object.entries(m.baselines ?? { [m.baseline_name]: m.baseline })) {
+        const verdict =
+          m.model === null || b === null
+            ? ''
+            : (m.lower_is_better === false ? m.model > b : m.model < b)
+              ? '(better)'
+              : '(worse)';
+        console.log(`  ${k.padEnd(24)} model ${fmt(m.model)}  ${name} ${fmt(b)} ${verdict}`);
+      }
     }
   }
   console.log(`verdict: ${wins === results.length ? 'PASS' : 'FAIL'} (${wins} of ${results.length} seeds: ${claim})`);
