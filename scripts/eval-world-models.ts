@@ -140,6 +140,8 @@ interface SeedResult {
   dreamReturn: number;
   /** The controller's mean real return over its first dreamSteps steps (the dream's length). */
   realPrefix: number;
+  /** The random policy's mean real return over its first dreamSteps steps. */
+  randomPrefix: number;
   trainSeconds: number;
   /** Wall time of the whole seed (collect, train, real-env scoring, eval) and the load average at its end. */
   seedSeconds: number;
@@ -267,8 +269,10 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     dreamSteps,
   );
   // The dream is dreamSteps long: the like-for-like gap compares it with the real return over as many steps.
-  const realPrefix =
-    scored.agentPrefixReturns.reduce((a, b) => a + b, 0) / Math.max(1, scored.agentPrefixReturns.length);
+  const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const realPrefix = meanOf(scored.agentPrefixReturns);
+  // The random policy over as many steps: whether the controller wins over the horizon it was trained for.
+  const randomPrefix = meanOf(scored.randomPrefixReturns);
   controllerBehavior.dispose();
   opened.model.dispose();
   const controller = summarize(`controller, seed ${seed}`, scored.agentReturns);
@@ -276,7 +280,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
   const holds = checkBeats(`seed ${seed}: ${claim}`, controller, random, !values.json);
   if (!values.json && Number.isFinite(dreamReturn))
     console.log(
-      `  dream vs real: the last generation's mean dream return ${dreamReturn.toFixed(1)} over ${dreamSteps} dream steps vs ${realPrefix.toFixed(1)} over the first ${dreamSteps} real steps (gap ${(dreamReturn - realPrefix).toFixed(1)}), ${controller.mean.toFixed(1)} over the whole real episode (≤ ${evalSteps} steps)`,
+      `  dream vs real: the last generation's mean dream return ${dreamReturn.toFixed(1)} over ${dreamSteps} dream steps vs ${realPrefix.toFixed(1)} over the first ${dreamSteps} real steps (gap ${(dreamReturn - realPrefix).toFixed(1)}; random ${randomPrefix.toFixed(1)} over them), ${controller.mean.toFixed(1)} over the whole real episode (≤ ${evalSteps} steps)`,
     );
   // 4. `oneiro eval` metrics on the held-out episodes.
   const report = await evaluateRun(dir, { seed });
@@ -293,6 +297,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     iterationReturns,
     dreamReturn,
     realPrefix,
+    randomPrefix,
     trainSeconds,
     seedSeconds,
     load,
@@ -325,6 +330,7 @@ if (values.json) {
         iteration_real_returns: r.iterationReturns,
         dream_return: r.dreamReturn,
         real_return_over_dream_length: r.realPrefix,
+        random_return_over_dream_length: r.randomPrefix,
         train_seconds: r.trainSeconds,
         seed_seconds: r.seedSeconds,
         load_average: r.load,
@@ -338,11 +344,11 @@ if (values.json) {
     `\nWorld Models (${preset}) on ${envName}, ${backend.name}, ${totalSecs.toFixed(0)} s in all; real-env episodes ≤ ${evalSteps} steps, ${nEval} per policy`,
   );
   console.log(
-    `  seed  controller       random      dream  real@dream-len  gap(dream−real@len)  train s  seed s  load (1/5/15 min)  verdict`,
+    `  seed  controller       random      dream  real@dream-len  random@dream-len  gap(dream−real@len)  train s  seed s  load (1/5/15 min)  verdict`,
   );
   for (const r of results)
     console.log(
-      `  ${String(r.seed).padStart(4)}  ${r.controller.mean.toFixed(1).padStart(10)}  ${r.random.mean.toFixed(1).padStart(11)}  ${r.dreamReturn.toFixed(1).padStart(9)}  ${r.realPrefix.toFixed(1).padStart(14)}  ${(r.dreamReturn - r.realPrefix).toFixed(1).padStart(19)}  ${r.trainSeconds.toFixed(0).padStart(7)}  ${r.seedSeconds.toFixed(0).padStart(6)}  ${r.load.join(' ').padEnd(17)}  ${r.holds ? 'PASS' : 'FAIL'}`,
+      `  ${String(r.seed).padStart(4)}  ${r.controller.mean.toFixed(1).padStart(10)}  ${r.random.mean.toFixed(1).padStart(11)}  ${r.dreamReturn.toFixed(1).padStart(9)}  ${r.realPrefix.toFixed(1).padStart(14)}  ${r.randomPrefix.toFixed(1).padStart(16)}  ${(r.dreamReturn - r.realPrefix).toFixed(1).padStart(19)}  ${r.trainSeconds.toFixed(0).padStart(7)}  ${r.seedSeconds.toFixed(0).padStart(6)}  ${r.load.join(' ').padEnd(17)}  ${r.holds ? 'PASS' : 'FAIL'}`,
     );
   if (iterations > 1)
     for (const r of results)
