@@ -17,12 +17,15 @@
  * (12 controller episodes of 300 steps, noise 0.1, M and C retrained on the union) −50.0 there and −36.3 on the
  * scored tracks vs random −24.9: FAIL, closer; a third iteration collecting 1000-step episodes (a driver over the
  * same functions) −65.8. About 32 min per seed and 2 iterations at load 9–14, so 3 seeds did not fit a session.
- * Session 7 (whole-episode M): `--iterations 1` −60.7 / −64.1 vs random −24.9 / −28.2 on seeds 0 / 2 (FAIL; each
- * controller's 5 returns within ±3: one near-constant circle, whatever the track). The controller phase alone on
+ * Session 7 (whole-episode M), `--iterations 1`: seeds 0 / 1 / 2 −60.7 / −8.8 / −64.1 vs random −24.9 / −28.1 /
+ * −28.2 (1 of 3; seeds 0 and 2 circle: 5 returns within ±3 whatever the track). Over the dream's 300 steps all
+ * three beat random (+6.4 / +45.0 / +5.9 vs −1.7 / −2.6 / −2.7) and lose it in the 700 steps no dream or data
+ * covers (random data, `--policy random`: seed 0 −81.4, seed 2 +4.3 PASS). The controller phase alone on
  * fixed V and M (world-models-controller-only.ts, other tracks, seeds 0 / 2's session-6 M): τ 1.15 → 1.5, dreams
- * 300 → 100 steps, population 16 → 64 and a fresh CMA-ES on the second iteration's M all stayed at or below the
- * default (best: seed 0 +44.7 at the default, −41 … −67 with the levers; seed 2 −69 … −82 with every setting) —
- * the dream overpays circling for any search budget, so the next lever is M (its data or training), not C.
+ * 300 → 100 steps, population 16 → 64, a fresh CMA-ES on the second iteration's M, and (seed 2) M trained 1000
+ * steps longer all stayed at or below the default (seed 0 +44.7 at the default, −41 … −67 with the levers; seed 2
+ * −69 … −82 with every setting; random −30.0) — the dream overpays circling for any search budget, so the next
+ * lever is M's horizon (data and sequences as long as the scored 1000-step episode), not C.
  * Claim: on every seed given, the controller trained only in the dream beats a random policy in the REAL env
  * (mean return, same env seeds); the script prints a table per seed, the dream-vs-real return gap (the dream's
  * return against the real one over as many steps as the dream lasts), and exits 1

@@ -102,7 +102,9 @@ const scored = scoreInEnv(
 );
 behavior.dispose();
 opened.model.dispose();
-const realPrefix = scored.agentPrefixReturns.reduce((a, b) => a + b, 0) / scored.agentPrefixReturns.length;
+const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const realPrefix = meanOf(scored.agentPrefixReturns);
+const randomPrefix = meanOf(scored.randomPrefixReturns);
 const controller = summarize('controller', scored.agentReturns);
 const random = summarize('random', scored.randomReturns);
 const claim = `a controller trained only in the dream of ${from.id}'s M beats a random policy in the real env`;
@@ -115,6 +117,7 @@ const row = {
   random,
   dream_return: dream,
   real_return_over_dream_length: realPrefix,
+  random_return_over_dream_length: randomPrefix,
   claim_holds: holds,
   seconds: (performance.now() - t0) / 1000,
   load_average: loadavg().map((x) => Number(x.toFixed(2))),
@@ -122,5 +125,5 @@ const row = {
 if (values.json) console.log(JSON.stringify(row));
 else
   console.log(
-    `  dream ${dream.toFixed(1)} over ${cfg.controller.dreamLength} steps (τ ${cfg.controller.temperature}, population ${cfg.controller.population}) vs real ${realPrefix.toFixed(1)} over as many steps (gap ${(dream - realPrefix).toFixed(1)}); ${row.seconds.toFixed(0)} s, load ${row.load_average.join(' ')}`,
+    `  dream ${dream.toFixed(1)} over ${cfg.controller.dreamLength} steps (τ ${cfg.controller.temperature}, population ${cfg.controller.population}) vs real ${realPrefix.toFixed(1)} over as many steps (gap ${(dream - realPrefix).toFixed(1)}; random ${randomPrefix.toFixed(1)}); ${row.seconds.toFixed(0)} s, load ${row.load_average.join(' ')}`,
   );
