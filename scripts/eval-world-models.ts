@@ -20,7 +20,7 @@
  * Session 7 (whole-episode M), `--iterations 1`: seeds 0 / 1 / 2 −60.7 / −8.8 / −64.1 vs random −24.9 / −28.1 /
  * −28.2 (1 of 3; seeds 0 and 2 circle: 5 returns within ±3 whatever the track). Over the dream's 300 steps all
  * three beat random (+6.4 / +45.0 / +5.9 vs −1.7 / −2.6 / −2.7) and lose it in the 700 steps no dream or data
- * covers (random data, `--policy random`: seed 0 −81.4, seed 2 +4.3 PASS). The controller phase alone on
+ * covers (random data, `--policy random`: −81.4 / −82.0 / +4.3, 1 of 3). The controller phase alone on
  * fixed V and M (world-models-controller-only.ts, other tracks, seeds 0 / 2's session-6 M): τ 1.15 → 1.5, dreams
  * 300 → 100 steps, population 16 → 64, a fresh CMA-ES on the second iteration's M, and (seed 2) M trained 1000
  * steps longer all stayed at or below the default (seed 0 +44.7 at the default, −41 … −67 with the levers; seed 2
