@@ -17,6 +17,15 @@
  * (12 controller episodes of 300 steps, noise 0.1, M and C retrained on the union) −50.0 there and −36.3 on the
  * scored tracks vs random −24.9: FAIL, closer; a third iteration collecting 1000-step episodes (a driver over the
  * same functions) −65.8. About 32 min per seed and 2 iterations at load 9–14, so 3 seeds did not fit a session.
+ * Session 7 (whole-episode M), `--iterations 1`: seeds 0 / 1 / 2 −60.7 / −8.8 / −64.1 vs random −24.9 / −28.1 /
+ * −28.2 (1 of 3; seeds 0 and 2 circle: 5 returns within ±3 whatever the track). Over the dream's 300 steps all
+ * three beat random (+6.4 / +45.0 / +5.9 vs −1.7 / −2.6 / −2.7) and lose it in the 700 steps no dream or data
+ * covers (random data, `--policy random`: −81.4 / −82.0 / +4.3, 1 of 3). The controller phase alone on
+ * fixed V and M (world-models-controller-only.ts, other tracks, seeds 0 / 2's session-6 M): τ 1.15 → 1.5, dreams
+ * 300 → 100 steps, population 16 → 64, a fresh CMA-ES on the second iteration's M, and (seed 2) M trained 1000
+ * steps longer all stayed at or below the default (seed 0 +44.7 at the default, −41 … −67 with the levers; seed 2
+ * −69 … −82 with every setting; random −30.0) — the dream overpays circling for any search budget, so the next
+ * lever is M's horizon (data and sequences as long as the scored 1000-step episode), not C.
  * Claim: on every seed given, the controller trained only in the dream beats a random policy in the REAL env
  * (mean return, same env seeds); the script prints a table per seed, the dream-vs-real return gap (the dream's
  * return against the real one over as many steps as the dream lasts), and exits 1
@@ -134,6 +143,8 @@ interface SeedResult {
   dreamReturn: number;
   /** The controller's mean real return over its first dreamSteps steps (the dream's length). */
   realPrefix: number;
+  /** The random policy's mean real return over its first dreamSteps steps. */
+  randomPrefix: number;
   trainSeconds: number;
   /** Wall time of the whole seed (collect, train, real-env scoring, eval) and the load average at its end. */
   seedSeconds: number;
@@ -261,8 +272,10 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     dreamSteps,
   );
   // The dream is dreamSteps long: the like-for-like gap compares it with the real return over as many steps.
-  const realPrefix =
-    scored.agentPrefixReturns.reduce((a, b) => a + b, 0) / Math.max(1, scored.agentPrefixReturns.length);
+  const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const realPrefix = meanOf(scored.agentPrefixReturns);
+  // The random policy over as many steps: whether the controller wins over the horizon it was trained for.
+  const randomPrefix = meanOf(scored.randomPrefixReturns);
   controllerBehavior.dispose();
   opened.model.dispose();
   const controller = summarize(`controller, seed ${seed}`, scored.agentReturns);
@@ -270,7 +283,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
   const holds = checkBeats(`seed ${seed}: ${claim}`, controller, random, !values.json);
   if (!values.json && Number.isFinite(dreamReturn))
     console.log(
-      `  dream vs real: the last generation's mean dream return ${dreamReturn.toFixed(1)} over ${dreamSteps} dream steps vs ${realPrefix.toFixed(1)} over the first ${dreamSteps} real steps (gap ${(dreamReturn - realPrefix).toFixed(1)}), ${controller.mean.toFixed(1)} over the whole real episode (≤ ${evalSteps} steps)`,
+      `  dream vs real: the last generation's mean dream return ${dreamReturn.toFixed(1)} over ${dreamSteps} dream steps vs ${realPrefix.toFixed(1)} over the first ${dreamSteps} real steps (gap ${(dreamReturn - realPrefix).toFixed(1)}; random ${randomPrefix.toFixed(1)} over them), ${controller.mean.toFixed(1)} over the whole real episode (≤ ${evalSteps} steps)`,
     );
   // 4. `oneiro eval` metrics on the held-out episodes.
   const report = await evaluateRun(dir, { seed });
@@ -287,6 +300,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     iterationReturns,
     dreamReturn,
     realPrefix,
+    randomPrefix,
     trainSeconds,
     seedSeconds,
     load,
@@ -319,6 +333,7 @@ if (values.json) {
         iteration_real_returns: r.iterationReturns,
         dream_return: r.dreamReturn,
         real_return_over_dream_length: r.realPrefix,
+        random_return_over_dream_length: r.randomPrefix,
         train_seconds: r.trainSeconds,
         seed_seconds: r.seedSeconds,
         load_average: r.load,
@@ -332,11 +347,11 @@ if (values.json) {
     `\nWorld Models (${preset}) on ${envName}, ${backend.name}, ${totalSecs.toFixed(0)} s in all; real-env episodes ≤ ${evalSteps} steps, ${nEval} per policy`,
   );
   console.log(
-    `  seed  controller       random      dream  real@dream-len  gap(dream−real@len)  train s  seed s  load (1/5/15 min)  verdict`,
+    `  seed  controller       random      dream  real@dream-len  random@dream-len  gap(dream−real@len)  train s  seed s  load (1/5/15 min)  verdict`,
   );
   for (const r of results)
     console.log(
-      `  ${String(r.seed).padStart(4)}  ${r.controller.mean.toFixed(1).padStart(10)}  ${r.random.mean.toFixed(1).padStart(11)}  ${r.dreamReturn.toFixed(1).padStart(9)}  ${r.realPrefix.toFixed(1).padStart(14)}  ${(r.dreamReturn - r.realPrefix).toFixed(1).padStart(19)}  ${r.trainSeconds.toFixed(0).padStart(7)}  ${r.seedSeconds.toFixed(0).padStart(6)}  ${r.load.join(' ').padEnd(17)}  ${r.holds ? 'PASS' : 'FAIL'}`,
+      `  ${String(r.seed).padStart(4)}  ${r.controller.mean.toFixed(1).padStart(10)}  ${r.random.mean.toFixed(1).padStart(11)}  ${r.dreamReturn.toFixed(1).padStart(9)}  ${r.realPrefix.toFixed(1).padStart(14)}  ${r.randomPrefix.toFixed(1).padStart(16)}  ${(r.dreamReturn - r.realPrefix).toFixed(1).padStart(19)}  ${r.trainSeconds.toFixed(0).padStart(7)}  ${r.seedSeconds.toFixed(0).padStart(6)}  ${r.load.join(' ').padEnd(17)}  ${r.holds ? 'PASS' : 'FAIL'}`,
     );
   if (iterations > 1)
     for (const r of results)
@@ -348,13 +363,26 @@ if (values.json) {
     for (const [k, m] of Object.entries(
       r.metrics as Record<
         string,
-        { model: number; baseline: number; baseline_name: string; lower_is_better?: boolean }
+        {
+          model: number | null;
+          baseline: number | null;
+          baseline_name: string;
+          baselines?: Record<string, number | null>;
+          lower_is_better?: boolean;
+        }
       >,
     )) {
-      const better = m.lower_is_better === false ? m.model > m.baseline : m.model < m.baseline;
-      console.log(
-        `  ${k.padEnd(24)} model ${m.model.toFixed(5).padStart(11)}  ${m.baseline_name} ${m.baseline.toFixed(5).padStart(11)} ${better ? '(better)' : '(worse)'}`,
-      );
+      const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(5)).padStart(11);
+      // Every baseline, not only the headline one: the shuffled-action reward error tells whether M uses its actions.
+      for (const [name, b] of Object.entries(m.baselines ?? { [m.baseline_name]: m.baseline })) {
+        const verdict =
+          m.model === null || b === null
+            ? ''
+            : (m.lower_is_better === false ? m.model > b : m.model < b)
+              ? '(better)'
+              : '(worse)';
+        console.log(`  ${k.padEnd(24)} model ${fmt(m.model)}  ${name} ${fmt(b)} ${verdict}`);
+      }
     }
   }
   console.log(`verdict: ${wins === results.length ? 'PASS' : 'FAIL'} (${wins} of ${results.length} seeds: ${claim})`);

@@ -81,11 +81,14 @@ export function collectWithController(
 }
 
 /**
- * Starts the run at `toDir` (created, not trained) from the run at `fromDir`'s last checkpoint, positioned at
- * the start of the MDN-RNN phase: V, M, their optimiser moments and the CMA-ES state carry over, the VAE phase
- * is skipped. Both runs must be World Models runs with the same V and M shapes (checked when trained).
+ * Starts the run at `toDir` (created, not trained) from the run at `fromDir`'s last checkpoint. At 'rnn' (the
+ * next iteration): positioned at the start of the MDN-RNN phase; V, M, their optimiser moments and the CMA-ES
+ * state carry over, the VAE phase is skipped. At 'controller' (world-models-controller-only.ts): positioned at
+ * the start of the controller phase with V and M as trained and no CMA-ES state, so `toDir`'s controller
+ * settings start a fresh search from θ = 0. Both runs must be World Models runs with the same V and M shapes
+ * (checked when trained).
  */
-export async function seedRunFrom(fromDir: string, toDir: string): Promise<void> {
+export async function seedRunFrom(fromDir: string, toDir: string, at: 'rnn' | 'controller' = 'rnn'): Promise<void> {
   const from = readRunConfig(fromDir);
   const to = readRunConfig(toDir);
   if (from.family !== 'world-models' || to.family !== 'world-models')
@@ -95,18 +98,27 @@ export async function seedRunFrom(fromDir: string, toDir: string): Promise<void>
   if (ck.meta.phase !== 'done')
     throw new UserError(`run ${from.id} stopped in its ${ck.meta.phase} phase: finish it before iterating`);
   try {
-    const vaeSteps = (to.model as { vae: { steps: number } }).vae.steps;
+    const steps = to.model as {
+      vae: { steps: number };
+      rnn: { steps: number };
+      controller: { enabled: boolean; generations: number };
+    };
+    const rnn = at === 'rnn';
+    if (!rnn && !(steps.controller.enabled && steps.controller.generations > 0))
+      throw new UserError(
+        `run ${to.id} has no controller phase (controller.enabled false or 0 generations): nothing to train from it`,
+      );
     await saveCheckpoint(
       toDir,
       {
         family: to.family,
         runId: to.id,
         backend: to.backend,
-        phaseIndex: 1,
-        phase: 'rnn',
+        phaseIndex: rnn ? 1 : 2,
+        phase: at,
         step: 0,
-        globalStep: vaeSteps,
-        state: ck.meta.state,
+        globalStep: steps.vae.steps + (rnn ? 0 : steps.rnn.steps),
+        state: rnn ? ck.meta.state : { ...ck.meta.state, cma: null },
       },
       ck.tensors,
       to.train.keepCheckpoints,

@@ -288,23 +288,42 @@ export function scoreInEnv(
   seed: number,
   /** Also sum the agent's rewards over its first `prefix` steps (a dream of that length is compared with them). */
   prefix = 0,
-): { agent: number; random: number; agentReturns: number[]; randomReturns: number[]; agentPrefixReturns: number[] } {
+): {
+  agent: number;
+  random: number;
+  agentReturns: number[];
+  randomReturns: number[];
+  agentPrefixReturns: number[];
+  /** The random policy's return over its first `prefix` steps: what the agent's prefix is compared with. */
+  randomPrefixReturns: number[];
+} {
   const env = makeEnv(envName, envOpts);
   const agentReturns: number[] = [];
   const randomReturns: number[] = [];
   const agentPrefixReturns: number[] = [];
+  const randomPrefixReturns: number[] = [];
+  const prefixOf = (reward: Float32Array) => reward.subarray(1, prefix + 1).reduce((a, b) => a + b, 0);
   for (let e = 0; e < episodes; e++) {
     const agent = new LatentAgent(wm, behavior, { noise: 0, seed: seed + e, frameSize: envOpts.size, explore: false });
     try {
       const r = rolloutEpisode(env, agent, seed + e);
       agentReturns.push(r.ret);
       // Row 0 holds no reward (the reset frame); rows 1..prefix are the first `prefix` steps.
-      agentPrefixReturns.push(r.episode.reward.subarray(1, prefix + 1).reduce((a, b) => a + b, 0));
+      agentPrefixReturns.push(prefixOf(r.episode.reward));
     } finally {
       agent.dispose();
     }
-    randomReturns.push(rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(seed + e)), seed + e).ret);
+    const rr = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(seed + e)), seed + e);
+    randomReturns.push(rr.ret);
+    randomPrefixReturns.push(prefixOf(rr.episode.reward));
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { agent: mean(agentReturns), random: mean(randomReturns), agentReturns, randomReturns, agentPrefixReturns };
+  return {
+    agent: mean(agentReturns),
+    random: mean(randomReturns),
+    agentReturns,
+    randomReturns,
+    agentPrefixReturns,
+    randomPrefixReturns,
+  };
 }

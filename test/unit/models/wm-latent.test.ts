@@ -187,6 +187,16 @@ test('scoreInEnv also sums the agent’s rewards over its first k steps (the dre
     assert.ok(Math.abs(r - first5[i]) < 1e-3, `episode ${i}: ${r} vs ${first5[i]}`),
   );
   s.agentReturns.forEach((r, i) => assert.ok(Math.abs(r - whole[i]) < 1e-3, `episode ${i}: ${r} vs ${whole[i]}`));
+  // The random policy's prefix: the same random episodes cut at 5 steps.
+  const short = makeEnv('cartpole-swingup', { size: c.vae.imageSize, maxSteps: 5 });
+  s.randomPrefixReturns.forEach((r, i) => {
+    const ref = rolloutEpisode(short, randomPolicy(short.actionSpace, new Rng(21 + i)), 21 + i).ret;
+    assert.ok(Math.abs(r - ref) < 1e-5, `random episode ${i}: ${r} vs ${ref}`);
+  });
+  assert.ok(
+    s.randomPrefixReturns.some((r, i) => Math.abs(r - s.randomReturns[i]) > 1e-3),
+    'the random prefix differs from its whole episode',
+  );
   assert.ok(
     first5.some((r, i) => Math.abs(r - whole[i]) > 1e-3),
     'the prefix differs from the whole episode',

@@ -175,3 +175,60 @@ test('the next iteration starts from the last run: V kept, M trained further, CM
   await assert.rejects(seedRunFrom(fresh.dir, next.dir), /no checkpoint to continue from/);
   for (const ck of [last, seeded, done]) tf.dispose(Object.values(ck.tensors));
 });
+
+test('a controller-only run starts from the last run at the controller phase: V and M kept untouched, CMA-ES fresh', async () => {
+  const { workspace, run, overrides } = await trainedRun();
+  const last = loadCheckpoint(run.dir)!;
+  const controller = {
+    enabled: true,
+    generations: 2,
+    population: 4,
+    rolloutsPerCandidate: 1,
+    dreamLength: 5,
+    workers: 1,
+  };
+  const controllerOnly = async (from: string, seed: number) => {
+    const next = await createRun({
+      workspace,
+      family: 'world-models',
+      preset: 'debug',
+      dataset: 'd',
+      seed,
+      overrides: { ...overrides, controller },
+    });
+    await seedRunFrom(from, next.dir, 'controller');
+    const seeded = loadCheckpoint(next.dir)!;
+    assert.deepEqual(
+      [seeded.meta.phaseIndex, seeded.meta.phase, seeded.meta.step, seeded.meta.globalStep],
+      [2, 'controller', 0, 6],
+    );
+    assert.equal(seeded.meta.state.cma, null, 'no CMA-ES state: the search starts fresh');
+    const r = await trainRun(next.dir, { log: () => {}, tensorboard: false });
+    assert.equal(r.state, 'completed');
+    tf.dispose(Object.values(seeded.tensors));
+    return { dir: next.dir, done: loadCheckpoint(next.dir)! };
+  };
+  // Twice: the second starts from a run that has a CMA-ES state of its own, which must not carry over.
+  const first = await controllerOnly(run.dir, 1);
+  const second = await controllerOnly(first.dir, 2);
+  for (const { done } of [first, second]) {
+    const same = (k: string) =>
+      Buffer.from(done.tensors[k].dataSync().buffer).equals(Buffer.from(last.tensors[k].dataSync().buffer));
+    const vm = Object.keys(last.tensors).filter((k) => k.startsWith('vae/') || k.startsWith('rnn/'));
+    assert.ok(vm.length > 0 && vm.every(same), 'V and M are the first run’s, untouched');
+    assert.equal(Number(done.meta.state.rnnT), Number(last.meta.state.rnnT), 'no M step taken');
+    assert.equal((done.meta.state.cma as { generation: number }).generation, 2, 'two generations from a fresh start');
+    assert.equal(done.tensors['controller/theta'].size, controllerSize(8, 64, 1));
+  }
+  // A run without a controller phase is refused in one line.
+  const none = await createRun({
+    workspace,
+    family: 'world-models',
+    preset: 'debug',
+    dataset: 'd',
+    seed: 3,
+    overrides,
+  });
+  await assert.rejects(seedRunFrom(run.dir, none.dir, 'controller'), /no controller phase/);
+  for (const ck of [last, first.done, second.done]) tf.dispose(Object.values(ck.tensors));
+});
