@@ -4,7 +4,7 @@ import type { LatentState, LatentWorldModel } from '../models/latent-world-model
 import { Adam, type Params, assignParams, disposeParams, namedParams } from '../models/nn.ts';
 import { stopGradient } from '../tensor/stop-gradient.ts';
 import { Rng } from '../util/rng.ts';
-import { type ActionDistKind, modeAction, sampleAction } from './action-dist.ts';
+import { type ActionDist, type ActionDistKind, modeAction, sampleAction } from './action-dist.ts';
 import type { ActorCriticConfig } from '../models/actor-critic-config.ts';
 import { actorDistKind, actorForward, actorGrad, initActor } from './actor.ts';
 import type { Behavior, BehaviorCheckpoint, BehaviorUpdate } from './behavior.ts';
@@ -128,11 +128,13 @@ export class ActorCritic implements Behavior {
     const a = this.actorOpt.step(() => {
       const logps: tf.Tensor1D[] = [];
       const ents: tf.Tensor1D[] = [];
-      const modes: tf.Tensor2D[] = [];
+      // Each step's distribution, for the actor_mode_* metrics: its mode is taken once over all steps below
+      // (a tanh-normal's mode reads the values back: one device sync per update, not one per imagined step).
+      const dists: ActionDist[] = [];
       const policy = (feat: tf.Tensor2D, t: number) => {
         const d = actorForward(this.actor, c, this.distKind, this.input(stopGradient(feat), ctx));
         const s = sampleAction(d, (actSeed + 7919 * t) >>> 0);
-        modes.push(stopGradient(modeAction(d)));
+        dists.push(d);
         logps.push(s.logProb);
         ents.push(s.entropy);
         return s.action;
@@ -174,6 +176,14 @@ export class ActorCritic implements Behavior {
         target: tf.keep(stopGradient(target)),
         weight: tf.keep(weight),
       };
+      const d0 = dists[0];
+      const all = (ts: tf.Tensor2D[]) => stopGradient(tf.concat(ts, 0)) as tf.Tensor2D;
+      const modes = modeAction({
+        ...d0,
+        a: all(dists.map((d) => d.a)),
+        b: d0.b && all(dists.map((d) => d.b as tf.Tensor2D)),
+      });
+      const modeAbs = tf.abs(modes);
       return {
         loss: actorLoss,
         metrics: {
@@ -186,9 +196,9 @@ export class ActorCritic implements Behavior {
           return_scale: tf.scalar(scale),
           // |mode| of the continuous actor's actions, and the share of them within 0.05 of the bound
           // (a collapsed actor pushes a constant saturated action).
-          actor_mode_abs: tf.mean(tf.abs(tf.stack(modes))) as tf.Scalar,
-          actor_mode_sat: tf.mean(tf.cast(tf.greater(tf.abs(tf.stack(modes)), 0.95), 'float32')) as tf.Scalar,
-          actor_mode_mean: tf.mean(tf.stack(modes)) as tf.Scalar,
+          actor_mode_abs: tf.mean(modeAbs) as tf.Scalar,
+          actor_mode_sat: tf.mean(tf.cast(tf.greater(modeAbs, 0.95), 'float32')) as tf.Scalar,
+          actor_mode_mean: tf.mean(modes) as tf.Scalar,
         },
       };
     });
