@@ -26,7 +26,8 @@ import { loadRunAgent } from '../core/runs/load-agent.ts';
 import { envOptionsOf, scoreInEnv } from '../core/runs/agent-session.ts';
 import { actionProbe, formatActionProbe } from '../core/agents/action-probe.ts';
 import { makeEnv } from '../core/envs/registry.ts';
-import { numFlag, parseFlags } from './claim.ts';
+import { flagError, numFlag, parseFlags } from './claim.ts';
+import { isUserError } from '../core/util/errors.ts';
 
 const { values } = parseFlags('eval:dreamer', {
   options: {
@@ -96,6 +97,7 @@ const workspace = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-dreamer
 // runs it: on two shared cores a 64×64 step took ~11 s (load average 14), 32×32 is ~4× cheaper; the pole is
 // about a pixel wide there. Every step's metrics carry its wall seconds (time_collect_s, time_model_s,
 // time_behavior_s) for profiling; `--override JSON` merges config overrides for tuning runs.
+// A bad --override value is the user's input: one line and exit 2 like the other flags, not a stack trace.
 const { id, dir } = await createRun({
   workspace,
   family: 'rssm',
@@ -115,7 +117,7 @@ const { id, dir } = await createRun({
   },
   backend: backend.name,
   train: { checkpointEvery: 250, logEvery: 1, keepCheckpoints: 20 }, // every checkpoint: scores along the run
-});
+}).catch((e: unknown) => (isUserError(e) ? flagError('eval:dreamer', `--override: ${e.message}`) : Promise.reject(e)));
 log(`run ${id} in ${dir} (backend ${backend.name}); training stops at ${steps} steps or ${minutes} min`);
 const t0 = Date.now();
 const stop = new AbortController();
