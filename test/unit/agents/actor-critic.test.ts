@@ -207,3 +207,35 @@ test('restoring a checkpoint (weights, both optimisers, slow critic, update coun
     for (const x of [a, b, c]) x.dispose();
   }
 });
+
+test("the actor_mode_* metrics are the mode's |a|, its share within 0.05 of the bound and its mean, over the imagined steps", () => {
+  const wm = new PointWorld(false);
+  for (const dist of ['tanh_normal', 'trunc_normal'] as const) {
+    const ac = new ActorCritic(config({}, { dist, initStd: 1 }), wm, 3);
+    // A feature-blind actor (output weights 0) has one distribution in every state, so the metrics over all
+    // imagined steps equal that distribution's mode; one action dimension pushed to the bound, one inside it.
+    const w = ac.actor['actor/out/w'];
+    const b = ac.actor['actor/out/b'];
+    w.assign(tf.zerosLike(w));
+    const raw = new Float32Array(b.shape[0]);
+    raw[0] = -6;
+    raw[1] = 0.4;
+    raw[2] = raw[3] = -8; // a narrow distribution: a wide tanh-normal's mode sits near a bound whatever its mean
+    b.assign(tf.tensor1d(raw));
+    const expected = tf.tidy(() =>
+      Array.from(
+        modeAction(
+          actorForward(ac.actor, ac.config, ac.distKind, tf.zeros([1, wm.featureSize]) as tf.Tensor2D),
+        ).dataSync(),
+      ),
+    );
+    assert.ok(Math.abs(expected[0]) > 0.95 && Math.abs(expected[1]) < 0.95, `${dist}: mode ${expected}`);
+    const [m] = trainBehavior(ac, wm, 1, 4);
+    const abs = (Math.abs(expected[0]) + Math.abs(expected[1])) / 2;
+    assert.ok(Math.abs(m.actor_mode_abs - abs) < 1e-5, `${dist}: actor_mode_abs ${m.actor_mode_abs} vs ${abs}`);
+    assert.equal(m.actor_mode_sat, 0.5, `${dist}: actor_mode_sat`);
+    const mean = (expected[0] + expected[1]) / 2;
+    assert.ok(Math.abs(m.actor_mode_mean - mean) < 1e-5, `${dist}: actor_mode_mean ${m.actor_mode_mean} vs ${mean}`);
+    ac.dispose();
+  }
+});
