@@ -123,8 +123,9 @@ const { result, rows, trainMin, stoppedByBudget } = await trainWithEvals(run.dir
   evalEvery: evalEvery ?? Infinity,
   onRow: (r) => {
     const v = rowVerdict(r.report);
+    const full = r.report.metrics['openloop_mse@10'];
     console.error(
-      `eval step ${r.step}: train ${r.trainMin.toFixed(1)} min (CPU ${r.trainCpuMin.toFixed(1)}), load ${r.load.toFixed(1)} now ${loadavg()[0].toFixed(1)}, fg@10 ${f(v.fg)} vs mean-frame ${f(v.fgMeanFrame)} (${f(v.fg / v.fgMeanFrame, 2)}), R² ${v.r2.map((x) => f(x, 2)).join(' / ')} (random-init ${v.r2Random.map((x) => f(x, 2)).join(' / ')})${v.met ? ' — targets met' : ''}; eval ${r.evalMin.toFixed(1)} min`,
+      `eval step ${r.step}: train ${r.trainMin.toFixed(1)} min (CPU ${r.trainCpuMin.toFixed(1)}), load ${r.load.toFixed(1)} now ${loadavg()[0].toFixed(1)}, fg@10 ${f(v.fg)} vs mean-frame ${f(v.fgMeanFrame)} (${f(v.fg / v.fgMeanFrame, 2)}), full@10 / mean-frame ${f((full?.model ?? NaN) / (full?.baselines?.['mean-frame'] ?? NaN), 2)}, R² ${v.r2.map((x) => f(x, 2)).join(' / ')} (random-init ${v.r2Random.map((x) => f(x, 2)).join(' / ')})${v.met ? ' — targets met' : ''}; eval ${r.evalMin.toFixed(1)} min`,
     );
   },
 });
