@@ -181,4 +181,5 @@ test('decoder.foregroundWeight: below 1 refused in one line naming the field; an
   assert.equal(parseRssmConfig(old).decoder.foregroundWeight, 1);
   for (const p of ['planet', 'dreamerv1', 'dreamerv2', 'debug', 'default'])
     assert.equal(rssmConfig(p).decoder.foregroundWeight, 1, `${p} keeps the papers' plain likelihood`);
+  assert.equal(rssmConfig('small').decoder.foregroundWeight, 20, 'the CPU preset weights the foreground');
 });
