@@ -3,7 +3,9 @@
  * `oneiro eval` reports that matters here — the foreground-weighted open-loop error at 10 steps against the
  * mean frame, and the state probe's R² on cart position and cos/sin of the pole angle — with the wall time.
  * Usage: node --import tsx scripts/measure-small.ts FAMILY [--steps N] [--vae-steps N --rnn-steps N]
- *        [--minutes M] [--eval-every N] [--episodes 100] [--seed 3] [--workspace DIR]
+ *        [--minutes M] [--eval-every N] [--episodes 100] [--seed 3] [--workspace DIR] [--override JSON]
+ * --override JSON deep-merges config overrides over the preset (tuning runs; the claim is the preset's own);
+ * a bad value is refused in one line with exit 2.
  * --minutes M stops training after M minutes of training wall time (evaluations not counted; checkpoint written)
  * and evaluates what was learnt. --eval-every N evaluates every N steps along the way (scripts/eval-along.ts:
  * from the checkpoint file, the trainer untouched) and prints a table with the first step meeting the targets.
@@ -21,7 +23,9 @@ import { addEpisode, createDataset, datasetExists } from '../core/data/dataset.t
 import { createRun } from '../core/runs/trainer.ts';
 import { initBackend } from '../core/tensor/backend.ts';
 import { Rng } from '../core/util/rng.ts';
-import { parseFlags } from './claim.ts';
+import { deepMerge } from '../core/util/safe-keys.ts';
+import { isUserError } from '../core/util/errors.ts';
+import { flagError, parseFlags } from './claim.ts';
 import { FG_RATIO_TARGET, R2_TARGET, firstMet, formatRows, rowVerdict, trainWithEvals } from './eval-along.ts';
 
 const { values, positionals } = parseFlags('measure:small', {
@@ -37,6 +41,7 @@ const { values, positionals } = parseFlags('measure:small', {
     episodes: { type: 'string', default: '100' },
     seed: { type: 'string', default: '3' },
     workspace: { type: 'string' },
+    override: { type: 'string' },
   },
 });
 const family = positionals[0];
@@ -61,6 +66,14 @@ if (minutes !== undefined && !(minutes > 0)) {
   console.error(`measure:small: --minutes must be a positive number, got '${values.minutes}'`);
   process.exit(2);
 }
+let extra: unknown = {};
+try {
+  extra = values.override === undefined ? {} : JSON.parse(values.override);
+} catch {
+  flagError('measure:small', `--override must be a JSON object of config overrides, got '${values.override}'`);
+}
+if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+  flagError('measure:small', `--override must be a JSON object of config overrides, got '${values.override}'`);
 const ws = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-small-'));
 const episodes = positiveInt('episodes', values.episodes)!;
 const seed = Number(values.seed);
@@ -78,7 +91,7 @@ if (!datasetExists(ws, dataset)) {
   for (let i = 0; i < episodes; i++)
     addEpisode(ds, rolloutEpisode(env, makePolicy('random', env.actionSpace, rng), seed * 1000 + i).episode);
 }
-const overrides =
+const own =
   family === 'world-models'
     ? {
         controller: { enabled: false },
@@ -86,6 +99,9 @@ const overrides =
         ...(values['rnn-steps'] ? { rnn: { steps: Number(values['rnn-steps']) } } : {}),
       }
     : {};
+// --override over the script's own overrides; the family's config validation (createRun) judges the result.
+const overrides = deepMerge(own, extra, (m) => flagError('measure:small', `--override: ${m}`));
+// A bad --override value is the user's input: one line and exit 2 like the other flags, not a stack trace.
 const run = await createRun({
   workspace: ws,
   family,
@@ -96,7 +112,7 @@ const run = await createRun({
   // Evaluations read checkpoints: one every --eval-every steps (else every 50, evaluated only at the end).
   train: { checkpointEvery: evalEvery ?? 50, logEvery: 10 },
   ...(values.steps ? { steps: Number(values.steps) } : {}),
-});
+}).catch((e: unknown) => (isUserError(e) ? flagError('measure:small', `--override: ${e.message}`) : Promise.reject(e)));
 console.error(`run ${run.dir} (backend ${backend}, ${process.env.ONEIRO_WASM_THREADS ?? 'default'} wasm threads)`);
 const f = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const { result, rows, trainMin, stoppedByBudget } = await trainWithEvals(run.dir, {
@@ -107,8 +123,9 @@ const { result, rows, trainMin, stoppedByBudget } = await trainWithEvals(run.dir
   evalEvery: evalEvery ?? Infinity,
   onRow: (r) => {
     const v = rowVerdict(r.report);
+    const full = r.report.metrics['openloop_mse@10'];
     console.error(
-      `eval step ${r.step}: train ${r.trainMin.toFixed(1)} min (CPU ${r.trainCpuMin.toFixed(1)}), load ${r.load.toFixed(1)} now ${loadavg()[0].toFixed(1)}, fg@10 ${f(v.fg)} vs mean-frame ${f(v.fgMeanFrame)} (${f(v.fg / v.fgMeanFrame, 2)}), R² ${v.r2.map((x) => f(x, 2)).join(' / ')} (random-init ${v.r2Random.map((x) => f(x, 2)).join(' / ')})${v.met ? ' — targets met' : ''}; eval ${r.evalMin.toFixed(1)} min`,
+      `eval step ${r.step}: train ${r.trainMin.toFixed(1)} min (CPU ${r.trainCpuMin.toFixed(1)}), load ${r.load.toFixed(1)} now ${loadavg()[0].toFixed(1)}, fg@10 ${f(v.fg)} vs mean-frame ${f(v.fgMeanFrame)} (${f(v.fg / v.fgMeanFrame, 2)}), full@10 / mean-frame ${f((full?.model ?? NaN) / (full?.baselines?.['mean-frame'] ?? NaN), 2)}, R² ${v.r2.map((x) => f(x, 2)).join(' / ')} (random-init ${v.r2Random.map((x) => f(x, 2)).join(' / ')})${v.met ? ' — targets met' : ''}; eval ${r.evalMin.toFixed(1)} min`,
     );
   },
 });

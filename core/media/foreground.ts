@@ -7,6 +7,8 @@
  * frame itself does there.
  */
 
+import { resizeFrames } from './frames.ts';
+
 /** Pixels in [0, 1]: a channel differing from the mean frame by more than this marks a foreground pixel. */
 export const FOREGROUND_THRESHOLD = 0.1;
 
@@ -35,6 +37,19 @@ export class MeanFrame {
     if (this.n === 0) return null;
     return Float32Array.from(this.sum, (s) => s / this.n);
   }
+}
+
+/** Mean frame of episodes (uint8 [T, H, H, 3] each) resized to `size` (0–255 scale), or null when there are no frames. */
+export function trainingMeanFrame(
+  episodes: Iterable<{ image: Uint8Array; imageShape: readonly number[] }>,
+  size: number,
+): Float32Array | null {
+  const m = new MeanFrame(size * size * 3);
+  for (const ep of episodes) {
+    const [T, H] = ep.imageShape;
+    m.add(resizeFrames(ep.image, T, H, size), T);
+  }
+  return m.mean();
 }
 
 /**
@@ -83,4 +98,25 @@ export function maskedSquaredError(
     count += 3;
   }
   return { sse, count };
+}
+
+/**
+ * Per-pixel loss weights of n frames (uint8 [n, S, S, 3] at the mean frame's size): `weight` on each frame's
+ * foreground (foregroundMask against the mean frame), 1 elsewhere. Returns [n·S·S].
+ */
+export function foregroundWeights(
+  frames: ArrayLike<number>,
+  n: number,
+  mean: ArrayLike<number>,
+  weight: number,
+): Float32Array {
+  const px = mean.length;
+  if (frames.length !== n * px) throw new Error(`foregroundWeights: expected ${n}·${px} values, got ${frames.length}`);
+  const pixels = px / 3;
+  const out = new Float32Array(n * pixels).fill(1);
+  for (let t = 0; t < n; t++) {
+    const mask = foregroundMask(frames, t * px, mean);
+    for (let p = 0; p < pixels; p++) if (mask[p]) out[t * pixels + p] = weight;
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import type { Episode } from '../data/episode.ts';
-import { foregroundMask, maskedSquaredError, MeanFrame } from '../media/foreground.ts';
-import { pixelMse, resizeFrames } from '../media/frames.ts';
+import { foregroundMask, maskedSquaredError } from '../media/foreground.ts';
+import { pixelMse } from '../media/frames.ts';
 import type { EvalMetric, LoadedModel, OpenLoopOptions } from '../models/family.ts';
 import { latentOpenLoop } from '../models/latent-openloop.ts';
 import { Rng } from '../util/rng.ts';
@@ -23,15 +23,8 @@ export const OPENLOOP_HORIZONS = [1, 5, 10, 20, 50];
 export const OPENLOOP_CONTEXT = 5; // PlaNet summaries / Dreamer openl: 5 context frames (mission-anchors §1.2, §3.1)
 const STARTS_PER_EPISODE = 4;
 
-/** Mean frame of episodes resized to `size` (0–255 scale), or null when there are no frames. */
-export function trainingMeanFrame(episodes: Iterable<Episode>, size: number): Float32Array | null {
-  const m = new MeanFrame(size * size * 3);
-  for (const ep of episodes) {
-    const [T, H] = ep.imageShape;
-    m.add(resizeFrames(ep.image, T, H, size), T);
-  }
-  return m.mean();
-}
+// The mean frame lives beside the mask in media/ (the RSSM's foreground-weighted loss uses it too).
+export { trainingMeanFrame } from '../media/foreground.ts';
 
 /** Mean reward of the training rows (row 0 carries no reward in the Dreamer layout). */
 export function trainingMeanReward(episodes: Episode[]): number {

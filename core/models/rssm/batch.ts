@@ -122,8 +122,11 @@ function fromReplayBatch(r: ReplayBatch, size: number): SequenceArrays {
   return { image: resizeFrames(r.image, B * L, r.H, size), action: r.action, reward: r.reward, cont, isFirst, B, L };
 }
 
-/** Host arrays → a SeqBatch of tensors (images scaled to [−0.5, 0.5]). The caller disposes it. */
-export function toSeqBatch(a: TrainArrays, size: number, actionDim: number): SeqBatch {
+/**
+ * Host arrays → a SeqBatch of tensors (images scaled to [−0.5, 0.5]); `pixelWeight` [B·L·size·size] becomes the
+ * batch's per-pixel image-loss weights. The caller disposes it.
+ */
+export function toSeqBatch(a: TrainArrays, size: number, actionDim: number, pixelWeight?: Float32Array): SeqBatch {
   const { B, L } = a;
   const dtype = a.image instanceof Float32Array ? 'float32' : 'int32';
   return tf.tidy(() => ({
@@ -133,9 +136,11 @@ export function toSeqBatch(a: TrainArrays, size: number, actionDim: number): Seq
     cont: tf.tensor2d(a.cont, [B, L]),
     isFirst: tf.tensor2d(Float32Array.from(a.isFirst), [B, L]),
     isFirstHost: a.isFirst,
+    ...(pixelWeight ? { pixelWeight: tf.tensor4d(pixelWeight, [B, L, size, size]) } : {}),
   }));
 }
 
 export function disposeSeqBatch(b: SeqBatch): void {
   tf.dispose([b.image, b.action, b.reward, b.cont, b.isFirst]);
+  if (b.pixelWeight) b.pixelWeight.dispose();
 }

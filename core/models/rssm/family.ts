@@ -15,6 +15,7 @@ import type {
   TrainSession,
 } from '../family.ts';
 import { assignParams, namedParams } from '../nn.ts';
+import { foregroundWeights, trainingMeanFrame } from '../../media/foreground.ts';
 import { type RssmConfig, type RssmModelConfig, parseRssmConfig, rssmPresetConfig, withActionDim } from './config.ts';
 import {
   disposeSeqBatch,
@@ -53,6 +54,12 @@ class RssmSession implements TrainSession {
   private readonly view: RssmLatentModel;
   /** Gradient accumulation over this many parts of each batch, the fewest that fit the backend's memory. */
   readonly microBatches: number;
+  /**
+   * The training episodes' mean frame (0–255, at the model's size) of the foreground-weighted image loss: taken
+   * once, at the first step, from the training episodes held then (a dataset's training split; an online run's
+   * episodes so far), and carried by checkpoints, so a resumed run weights the same pixels. Null until needed.
+   */
+  private fgMean: Float32Array | null = null;
   /** The last train step's posterior states [B·T] (kept until the behaviour takes them or the next step). */
   private lastPost: { deter: tf.Tensor2D; stoch: tf.Tensor2D } | null = null;
 
@@ -128,7 +135,10 @@ class RssmSession implements TrainSession {
     // The objective's views (two shifted copies for prototypes) are drawn from the step's Rng too.
     const views = objectiveOf(c).views;
     const arrays = views ? views(windows, c, s.rng) : windows;
-    const batch = toSeqBatch(arrays, c.image.size, c.actionDim);
+    const weights = this.weightsForeground()
+      ? foregroundWeights(arrays.image, arrays.B * arrays.L, this.foregroundMean(), c.decoder.foregroundWeight)
+      : undefined;
+    const batch = toSeqBatch(arrays, c.image.size, c.actionDim, weights);
     // Latent samples drawn from the step's Rng too, so resume reproduces them.
     this.model.noise = new SeedStream(s.rng.int(2 ** 31));
     this.disposeLastPost();
@@ -149,18 +159,45 @@ class RssmSession implements TrainSession {
     }
   }
 
+  private weightsForeground(): boolean {
+    return this.config.decoder.foregroundWeight !== 1 && objectiveOf(this.config).decodesPixels;
+  }
+
+  private foregroundMean(): Float32Array {
+    if (this.fgMean) return this.fgMean;
+    const size = this.config.image.size;
+    const replay = this.ctx.data.trainReplay;
+    const mean = replay
+      ? trainingMeanFrame(
+          (function* () {
+            for (let i = 0; i < replay.episodeCount; i++) yield replay.read(i);
+          })(),
+          size,
+        )
+      : trainingMeanFrame(
+          this.eps.map((e) => ({ image: e.frames, imageShape: [e.T, size] })),
+          size,
+        );
+    if (!mean) throw new UserError('rssm: decoder.foregroundWeight needs training frames for their mean frame');
+    this.fgMean = mean;
+    return mean;
+  }
+
   async endPhase(): Promise<Record<string, number>> {
     return {};
   }
 
   checkpoint(): FamilyCheckpoint {
     const opt = this.model.optimizer.state('opt/');
+    const fg: Record<string, tf.Tensor> = this.fgMean ? { 'fg/mean': tf.tensor1d(this.fgMean) } : {};
     return {
+      owned: Object.values(fg),
       // EMA targets are their own group ('target/'): checkpointed, never in the optimiser's moments.
       tensors: {
         ...namedParams(this.model.params, 'model/'),
         ...namedParams(this.model.targets, 'target/'),
         ...opt.tensors,
+        ...fg,
       },
       state: { adamT: opt.t, actionDim: this.config.actionDim },
     };
@@ -170,6 +207,8 @@ class RssmSession implements TrainSession {
     assignParams(this.model.params, ckpt.tensors, 'model/');
     assignParams(this.model.targets, ckpt.tensors, 'target/');
     this.model.optimizer.loadState(ckpt.tensors, Number(ckpt.state.adamT ?? 0), 'opt/');
+    const fg = ckpt.tensors['fg/mean'];
+    if (fg) this.fgMean = Float32Array.from(fg.dataSync());
   }
 
   private disposeLastPost(): void {

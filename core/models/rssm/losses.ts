@@ -7,11 +7,16 @@ import { type LatentDist, klDivergence, stopDist } from './distributions.ts';
  */
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/** −ln Normal(target | mean, 1) summed over H·W·C: ½·SSE + ½·HWC·ln 2π per image (PlaNet conv_ha, Dreamer ConvDecoder). [N] */
-export function imageNll(mean: tf.Tensor, target: tf.Tensor): tf.Tensor1D {
+/**
+ * −ln Normal(target | mean, 1) summed over H·W·C: ½·SSE + ½·HWC·ln 2π per image (PlaNet conv_ha, Dreamer
+ * ConvDecoder). [N] With `weight` ([N, H, W, 1], broadcast over channels) each squared error is multiplied by
+ * its pixel's weight first: ½·Σ w·(x − y)² + the same constant (decoder.foregroundWeight; 1 everywhere = the papers).
+ */
+export function imageNll(mean: tf.Tensor, target: tf.Tensor, weight?: tf.Tensor): tf.Tensor1D {
   const n = mean.shape[0];
   const pixels = mean.size / n;
-  const sse = tf.sum(tf.reshape(tf.square(tf.sub(mean, target)), [n, pixels]), -1);
+  const sq = tf.square(tf.sub(mean, target));
+  const sse = tf.sum(tf.reshape(weight ? tf.mul(sq, weight) : sq, [n, pixels]), -1);
   return tf.add(tf.mul(sse, 0.5), pixels * HALF_LOG_2PI) as tf.Tensor1D;
 }
 

@@ -25,6 +25,8 @@ export interface SeqBatch {
   isFirst: tf.Tensor2D; // [B, T] 0/1
   /** The same is_first flags on the host (overshooting mask). */
   isFirstHost: Uint8Array;
+  /** [B, T, H, W] weight of each pixel in the image loss (decoder.foregroundWeight); absent = 1 everywhere. */
+  pixelWeight?: tf.Tensor;
 }
 
 export interface RssmModel {
@@ -170,6 +172,7 @@ export function batchRows(b: SeqBatch, from: number, n: number): SeqBatch {
     cont: cut(b.cont),
     isFirst: cut(b.isFirst),
     isFirstHost: b.isFirstHost.subarray(from * L, (from + n) * L),
+    ...(b.pixelWeight ? { pixelWeight: cut(b.pixelWeight) } : {}),
   };
 }
 

@@ -14,6 +14,9 @@ export const reconstruction: RepresentationObjective = {
   terms({ params, config, batch, feat }) {
     const recon = decode(params, config, feat);
     const target = tf.reshape(batch.image, recon.shape);
-    return { image: { value: tf.mean(imageNll(recon, target)) as tf.Scalar, scale: config.loss.imageScale } };
+    // Per-pixel weights of the foreground-weighted loss (decoder.foregroundWeight > 1), else the plain likelihood.
+    const [n, h, w] = recon.shape;
+    const weight = batch.pixelWeight ? tf.reshape(batch.pixelWeight, [n, h, w, 1]) : undefined;
+    return { image: { value: tf.mean(imageNll(recon, target, weight)) as tf.Scalar, scale: config.loss.imageScale } };
   },
 };
