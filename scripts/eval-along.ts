@@ -13,7 +13,10 @@ import { trainRun, type TrainResult } from '../core/runs/trainer.ts';
 /**
  * Issue 11 item 2's targets per env: the probe's R² on these state variables after filtering. Car-racing's
  * position and heading: its hull x, y and the hull angle as cos/sin (the probe's names for an angle the env
- * records raw, core/runs/state-probe.ts probeTargets).
+ * records raw, core/runs/state-probe.ts probeTargets). The view follows and turns with the car, so its world pose
+ * shows only through the world-aligned grass checks, the track's shape and the first second's zoom-out: under
+ * measure-small's collection (20 episodes, seed 3) 98% of x's variance is between episodes (the start pose on
+ * each random track), 43% of y's, 68% of cos/sin heading's.
  */
 export const PROBE_TARGETS = {
   'cartpole-swingup': ['cart position', 'cos pole angle', 'sin pole angle'],
