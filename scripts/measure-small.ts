@@ -1,9 +1,11 @@
 /**
- * Issue 11 item 2: one measured run of a family's `small` preset on cartpole-swingup (64×64), reporting what
- * `oneiro eval` reports that matters here — the foreground-weighted open-loop error at 10 steps against the
- * mean frame, and the state probe's R² on cart position and cos/sin of the pole angle — with the wall time.
- * Usage: node --import tsx scripts/measure-small.ts FAMILY [--steps N] [--vae-steps N --rnn-steps N]
- *        [--minutes M] [--eval-every N] [--episodes 100] [--seed 3] [--workspace DIR] [--override JSON]
+ * Issue 11 item 2: one measured run of a family's `small` preset on cartpole-swingup or car-racing (64×64),
+ * reporting what `oneiro eval` reports that matters here — the foreground-weighted open-loop error at 10 steps
+ * against the mean frame, and the state probe's R² on cart position and cos/sin of the pole angle (car-racing:
+ * hull x, y and cos/sin of its heading, eval-along.ts PROBE_TARGETS) — with the wall time.
+ * Usage: node --import tsx scripts/measure-small.ts FAMILY [--env cartpole-swingup|car-racing] [--steps N]
+ *        [--vae-steps N --rnn-steps N] [--minutes M] [--eval-every N] [--episodes N] [--seed 3] [--workspace DIR]
+ *        [--override JSON]
  * --override JSON deep-merges config overrides over the preset (tuning runs; the claim is the preset's own);
  * a bad value is refused in one line with exit 2.
  * --minutes M stops training after M minutes of training wall time (evaluations not counted; checkpoint written)
@@ -11,7 +13,7 @@
  * from the checkpoint file, the trainer untouched) and prints a table with the first step meeting the targets.
  * (World Models runs without its controller phase here: item 2 measures the model, not the controller.)
  * Exits 1 when no evaluated checkpoint meets the targets of issue 11 item 2 (fg@10 ≤ 50% of the mean frame's,
- * full-frame@10 not worse than the mean frame's; R² ≥ 0.8 on the three).
+ * full-frame@10 not worse than the mean frame's; R² ≥ 0.8 on each target variable).
  */
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,7 +28,17 @@ import { Rng } from '../core/util/rng.ts';
 import { deepMerge } from '../core/util/safe-keys.ts';
 import { isUserError } from '../core/util/errors.ts';
 import { flagError, parseFlags } from './claim.ts';
-import { FG_RATIO_TARGET, R2_TARGET, firstMet, formatRows, rowVerdict, trainWithEvals } from './eval-along.ts';
+import {
+  FG_RATIO_TARGET,
+  MEASURE_ENVS,
+  PROBE_TARGETS,
+  R2_TARGET,
+  firstMet,
+  formatRows,
+  rowVerdict,
+  trainWithEvals,
+  type MeasureEnv,
+} from './eval-along.ts';
 
 const { values, positionals } = parseFlags('measure:small', {
   allowPositionals: true,
@@ -36,9 +48,9 @@ const { values, positionals } = parseFlags('measure:small', {
     'rnn-steps': { type: 'string' },
     minutes: { type: 'string' },
     'eval-every': { type: 'string' },
-    // 125-step episodes: 12 gave 1 held-out episode (a one-episode R²) and 1500 training frames, which a
-    // 2000-step run at batch 16 × 32 sees ~700 times over; 100 give ~10 held out and 12,500 frames (3 MB on disk).
-    episodes: { type: 'string', default: '100' },
+    env: { type: 'string', default: 'cartpole-swingup' },
+    // Default per env (COLLECT below).
+    episodes: { type: 'string' },
     seed: { type: 'string', default: '3' },
     workspace: { type: 'string' },
     override: { type: 'string' },
@@ -47,10 +59,24 @@ const { values, positionals } = parseFlags('measure:small', {
 const family = positionals[0];
 if (family !== 'rssm' && family !== 'world-models') {
   console.error(
-    'usage: measure-small.ts rssm|world-models [--steps N] [--vae-steps N --rnn-steps N] [--minutes M] [--eval-every N]',
+    'usage: measure-small.ts rssm|world-models [--env cartpole-swingup|car-racing] [--steps N] [--vae-steps N --rnn-steps N] [--minutes M] [--eval-every N]',
   );
   process.exit(2);
 }
+if (!(MEASURE_ENVS as string[]).includes(values.env!)) {
+  console.error(`measure:small: --env must be one of ${MEASURE_ENVS.join(', ')}, got '${values.env}'`);
+  process.exit(2);
+}
+const envName = values.env as MeasureEnv;
+// Cartpole: 125-step episodes; 12 gave 1 held-out episode (a one-episode R²) and 1500 training frames, which a
+// 2000-step run at batch 16 × 32 sees ~700 times over; 100 give ~10 held out and 12,500 frames (3 MB on disk).
+// Car-racing as eval:world-models collects: 300-step episodes of Brownian actions (uniform random actions brake
+// at 0.5 on average every frame and the car hardly moves); 60 give 18,000 frames.
+const COLLECT: Record<MeasureEnv, { episodes: number; policy: string; maxSteps?: number; prefix: string }> = {
+  'cartpole-swingup': { episodes: 100, policy: 'random', prefix: 'cartpole' },
+  'car-racing': { episodes: 60, policy: 'brownian', maxSteps: 300, prefix: 'car-racing' },
+};
+const collect = COLLECT[envName];
 const positiveInt = (flag: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -75,21 +101,21 @@ try {
 if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
   flagError('measure:small', `--override must be a JSON object of config overrides, got '${values.override}'`);
 const ws = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-small-'));
-const episodes = positiveInt('episodes', values.episodes)!;
+const episodes = positiveInt('episodes', values.episodes) ?? collect.episodes;
 const seed = Number(values.seed);
 const backend = (await initBackend()).name;
-const dataset = `cartpole-${episodes}-s${seed}`;
+const dataset = `${collect.prefix}-${episodes}-s${seed}`;
 if (!datasetExists(ws, dataset)) {
-  const env = makeEnv('cartpole-swingup', { size: 64 });
+  const env = makeEnv(envName, { size: 64, ...(collect.maxSteps ? { maxSteps: collect.maxSteps } : {}) });
   const ds = createDataset(ws, dataset, {
-    env: 'cartpole-swingup',
+    env: envName,
     observationShape: [64, 64, 3],
     actionSpace: env.actionSpace as { kind: 'box'; shape: number[]; low: number[]; high: number[] },
-    source: { kind: 'collect', policy: 'random', seed },
+    source: { kind: 'collect', policy: collect.policy, seed },
   });
   const rng = new Rng(seed);
   for (let i = 0; i < episodes; i++)
-    addEpisode(ds, rolloutEpisode(env, makePolicy('random', env.actionSpace, rng), seed * 1000 + i).episode);
+    addEpisode(ds, rolloutEpisode(env, makePolicy(collect.policy, env.actionSpace, rng), seed * 1000 + i).episode);
 }
 const own =
   family === 'world-models'
@@ -122,7 +148,7 @@ const { result, rows, trainMin, stoppedByBudget } = await trainWithEvals(run.dir
   // Without --eval-every only the last checkpoint is evaluated (as before).
   evalEvery: evalEvery ?? Infinity,
   onRow: (r) => {
-    const v = rowVerdict(r.report);
+    const v = rowVerdict(r.report, envName);
     const full = r.report.metrics['openloop_mse@10'];
     console.error(
       `eval step ${r.step}: train ${r.trainMin.toFixed(1)} min (CPU ${r.trainCpuMin.toFixed(1)}), load ${r.load.toFixed(1)} now ${loadavg()[0].toFixed(1)}, fg@10 ${f(v.fg)} vs mean-frame ${f(v.fgMeanFrame)} (${f(v.fg / v.fgMeanFrame, 2)}), full@10 / mean-frame ${f((full?.model ?? NaN) / (full?.baselines?.['mean-frame'] ?? NaN), 2)}, R² ${v.r2.map((x) => f(x, 2)).join(' / ')} (random-init ${v.r2Random.map((x) => f(x, 2)).join(' / ')})${v.met ? ' — targets met' : ''}; eval ${r.evalMin.toFixed(1)} min`,
@@ -147,9 +173,7 @@ for (const k of [
   'openloop_fg_mse@10',
   'openloop_mse@10',
   'recon_fg_mse',
-  'probe_r2/cart position@0',
-  'probe_r2/cos pole angle@0',
-  'probe_r2/sin pole angle@0',
+  ...PROBE_TARGETS[envName].map((k) => `probe_r2/${k}@0`),
   'probe_r2@10',
 ]) {
   const v = m[k];
@@ -161,11 +185,11 @@ for (const k of [
     );
 }
 for (const n of report.notes) console.log(`  note: ${n}`);
-console.log(formatRows(rows));
-const first = firstMet(rows);
-const v = rowVerdict(report);
+console.log(formatRows(rows, envName));
+const first = firstMet(rows, envName);
+const v = rowVerdict(report, envName);
 console.log(
-  `  last checkpoint: fg@10 ≤ ${FG_RATIO_TARGET * 100}% of mean-frame (and full-frame@10 ≤ mean-frame): ${v.fgOk ? 'met' : 'NOT met'}; R² ≥ ${R2_TARGET} on the three: ${v.r2Ok ? 'met' : 'NOT met'}`,
+  `  last checkpoint: fg@10 ≤ ${FG_RATIO_TARGET * 100}% of mean-frame (and full-frame@10 ≤ mean-frame): ${v.fgOk ? 'met' : 'NOT met'}; R² ≥ ${R2_TARGET} on ${PROBE_TARGETS[envName].join(', ')}: ${v.r2Ok ? 'met' : 'NOT met'}`,
 );
 console.log(
   first
@@ -175,6 +199,7 @@ console.log(
 console.log(
   JSON.stringify({
     family,
+    env: envName,
     trainMin,
     steps: result,
     rows: rows.map((r) => ({ ...r, report: r === last ? r.report : { metrics: r.report.metrics } })),

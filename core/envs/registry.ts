@@ -17,6 +17,8 @@ interface Entry {
   stateSize: number;
   /** What each entry of the vector state is, in order (as writeState fills it). */
   stateNames: string[];
+  /** The state variables that are angles in radians (the state probe reads their cos and sin). */
+  stateAngles?: string[];
   goal: boolean;
   size: number;
   actionRepeat: number;
@@ -60,6 +62,8 @@ const ENTRIES: Entry[] = [
       'wheel 3 omega',
       'steering angle',
     ],
+    // The hull angle winds past ±π without bound (Box2D); the steering angle stays within ±0.42 rad, no wrap.
+    stateAngles: ['angle'],
     goal: false,
     size: 64,
     actionRepeat: 1,
@@ -225,6 +229,7 @@ function toSpec(e: Entry): EnvSpec {
     actionSpace: e.actionSpace,
     stateSize: e.stateSize,
     stateNames: [...e.stateNames],
+    stateAngles: [...(e.stateAngles ?? [])],
     goal: e.goal,
     defaults: resolveOptions(e),
     make: (opts?: EnvOptions) => makeEnv(e.name, opts),

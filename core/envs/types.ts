@@ -93,6 +93,8 @@ export interface EnvSpec {
   stateSize?: number;
   /** Name of each entry of the vector state, in order (e.g. cartpole: cart position, cos/sin pole angle, …). */
   stateNames?: string[];
+  /** The state variables (by name) that are angles in radians: the state probe fits their cos and sin instead. */
+  stateAngles?: string[];
   /** Whether the env implements GoalEnv (goal images and a success test). */
   goal?: boolean;
   /** The anchor implementation this env is faithful to (repo · file). */

@@ -23,13 +23,14 @@ export interface EvalReport {
   notes: string[];
 }
 
-/** Names of the env's state variables, where the data names a built-in env that defines them. */
-function stateNames(env: string | null): string[] | undefined {
-  if (!env) return undefined;
+/** Names of the env's state variables and which are angles, where the data names a built-in env that defines them. */
+function stateNames(env: string | null): { stateNames?: string[]; stateAngles?: string[] } {
+  if (!env) return {};
   try {
-    return getEnvSpec(env).stateNames;
+    const spec = getEnvSpec(env);
+    return { stateNames: spec.stateNames, stateAngles: spec.stateAngles };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -83,7 +84,7 @@ export async function evaluateModel(
   }
   const probe = await measureStateProbe(model, train, data.heldOut, {
     seed: opts.seed,
-    stateNames: stateNames(data.env),
+    ...stateNames(data.env),
   });
   Object.assign(metrics, probe.metrics);
   notes.push(...probe.notes);

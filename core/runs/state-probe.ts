@@ -27,6 +27,39 @@ export function episodeState(ep: Episode): Features | null {
   return { dim: s.shape[1], data: s.data };
 }
 
+/**
+ * The probe's targets: the state with each angle variable (index in `angles`) replaced by its cos and sin, in
+ * place. A linear read-out cannot fit an angle itself: it jumps by 2π where it wraps, or (Box2D's hull angle)
+ * winds past ±π without bound, while the picture of the angle is periodic.
+ */
+export function probeTargets(s: Features, angles: ReadonlySet<number>): Features {
+  if (!angles.size) return s;
+  const T = s.data.length / s.dim;
+  const dim = s.dim + angles.size;
+  const data = new Float32Array(T * dim);
+  for (let t = 0; t < T; t++) {
+    let o = t * dim;
+    for (let j = 0; j < s.dim; j++) {
+      const v = s.data[t * s.dim + j];
+      if (angles.has(j)) {
+        data[o++] = Math.cos(v);
+        data[o++] = Math.sin(v);
+      } else data[o++] = v;
+    }
+  }
+  return { dim, data };
+}
+
+/** Indices of the state variables named in `stateAngles` (the angles probeTargets expands). */
+export function angleIndices(stateNames: string[], stateAngles: string[] | undefined): Set<number> {
+  return new Set(stateNames.flatMap((n, j) => (stateAngles?.includes(n) ? [j] : [])));
+}
+
+/** The probe's target names: each name in `angles` becomes `cos NAME`, `sin NAME` (as probeTargets). */
+export function probeTargetNames(names: string[], angles: ReadonlySet<number>): string[] {
+  return names.flatMap((n, j) => (angles.has(j) ? [`cos ${n}`, `sin ${n}`] : [n]));
+}
+
 interface Rows {
   x: number[];
   y: number[];
@@ -41,6 +74,9 @@ function addRows(rows: Rows, f: Features, s: Features, idx: Iterable<[number, nu
   }
 }
 
+/** An episode's probe targets [T, d'] (its state after probeTargets). */
+type Target = (ep: Episode) => Features;
+
 const empty = (): Rows => ({ x: [], y: [], n: 0 });
 const meanFinite = (xs: number[]) => {
   const f = xs.filter(Number.isFinite);
@@ -48,12 +84,12 @@ const meanFinite = (xs: number[]) => {
 };
 
 /** Filtered features of every training row with a state, strided to at most MAX_FIT_ROWS rows in total. */
-function trainRows(features: (ep: Episode) => Features, eps: Episode[]): Rows {
+function trainRows(features: (ep: Episode) => Features, target: Target, eps: Episode[]): Rows {
   const total = eps.reduce((n, e) => n + e.imageShape[0], 0);
   const stride = Math.max(1, Math.ceil(total / MAX_FIT_ROWS));
   const rows = empty();
   for (const ep of eps) {
-    const s = episodeState(ep)!;
+    const s = target(ep);
     const T = ep.imageShape[0];
     const idx: [number, number][] = [];
     for (let t = 0; t < T; t += stride) idx.push([t, t]);
@@ -63,7 +99,7 @@ function trainRows(features: (ep: Episode) => Features, eps: Episode[]): Rows {
 }
 
 /** Fits the probe, choosing α on the last fifth of the training episodes when there are at least two. */
-function fitProbe(model: LoadedModel, train: Episode[]): RidgeProbe {
+function fitProbe(model: LoadedModel, target: Target, train: Episode[]): RidgeProbe {
   const cache = new Map<Episode, Features>();
   const features = (ep: Episode) => {
     let f = cache.get(ep);
@@ -73,8 +109,8 @@ function fitProbe(model: LoadedModel, train: Episode[]): RidgeProbe {
   const nVal = train.length >= 2 ? Math.max(1, Math.floor(train.length / 5)) : 0;
   let alpha = 1e-2;
   if (nVal) {
-    const fit = trainRows(features, train.slice(0, train.length - nVal));
-    const val = trainRows(features, train.slice(train.length - nVal));
+    const fit = trainRows(features, target, train.slice(0, train.length - nVal));
+    const val = trainRows(features, target, train.slice(train.length - nVal));
     let best = -Infinity;
     for (const a of ALPHAS) {
       const p = fitRidge(fit.x, fit.y, fit.n, a * fit.n);
@@ -85,7 +121,7 @@ function fitProbe(model: LoadedModel, train: Episode[]): RidgeProbe {
       }
     }
   }
-  const all = trainRows(features, train);
+  const all = trainRows(features, target, train);
   return fitRidge(all.x, all.y, all.n, alpha * all.n);
 }
 
@@ -93,6 +129,7 @@ function fitProbe(model: LoadedModel, train: Episode[]): RidgeProbe {
 async function scoreProbe(
   model: LoadedModel,
   probe: RidgeProbe,
+  target: Target,
   heldOut: Episode[],
   seed: number,
 ): Promise<{ filtered: number[]; openloop: number[] | null }> {
@@ -106,7 +143,7 @@ async function scoreProbe(
       ? async (ep: Episode, o: OpenLoopOptions) => latentOpenLoop(latent, ep, o, null)
       : null;
   for (const ep of heldOut) {
-    const s = episodeState(ep)!;
+    const s = target(ep);
     const T = ep.imageShape[0];
     addRows(
       filt,
@@ -148,7 +185,7 @@ export async function measureStateProbe(
   model: LoadedModel,
   train: Episode[],
   heldOut: Episode[],
-  opts: { seed: number; stateNames?: string[] },
+  opts: { seed: number; stateNames?: string[]; stateAngles?: string[] },
 ): Promise<ProbeResult> {
   const tr = train.filter((e) => episodeState(e));
   const ho = heldOut.filter((e) => episodeState(e));
@@ -162,13 +199,21 @@ export async function measureStateProbe(
   const dim = episodeState(tr[0])!.dim;
   if ([...tr, ...ho].some((e) => episodeState(e)!.dim !== dim))
     return { metrics: {}, notes: ['state probe: the episodes disagree on the state size, so it is skipped'] };
-  const names =
+  const stateNames =
     opts.stateNames?.length === dim ? opts.stateNames : Array.from({ length: dim }, (_, i) => `state[${i}]`);
-  const trained = await scoreProbe(model, fitProbe(model, tr), ho, opts.seed);
+  const angles = angleIndices(stateNames, opts.stateAngles);
+  const names = probeTargetNames(stateNames, angles);
+  const targets = new Map<Episode, Features>();
+  const target: Target = (ep) => {
+    let t = targets.get(ep);
+    if (!t) targets.set(ep, (t = probeTargets(episodeState(ep)!, angles)));
+    return t;
+  };
+  const trained = await scoreProbe(model, fitProbe(model, target, tr), target, ho, opts.seed);
   const twin = await model.reinitialized(opts.seed + 1);
   let random: { filtered: number[]; openloop: number[] | null };
   try {
-    random = await scoreProbe(twin, fitProbe(twin, tr), ho, opts.seed);
+    random = await scoreProbe(twin, fitProbe(twin, target, tr), target, ho, opts.seed);
   } finally {
     twin.dispose();
   }

@@ -177,3 +177,9 @@ test('every env names each entry of its vector state, as many names as the state
     'sin pole angle',
   ]);
 });
+
+test("car-racing's hull angle is named an angle (the probe reads its cos and sin); every stateAngles entry is a state name", () => {
+  assert.deepEqual(getEnvSpec('car-racing').stateAngles, ['angle']);
+  for (const s of listEnvs())
+    for (const a of s.stateAngles ?? []) assert.ok(s.stateNames?.includes(a), `${s.name}: ${a}`);
+});

@@ -13,6 +13,7 @@ import type { Features, LoadedModel, OpenLoopOptions, OpenLoopResult } from '../
 import { resizeFrames } from '../../../core/media/frames.ts';
 import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from '../../../core/runs/openloop-measures.ts';
 import { measureStateProbe, PROBE_STEPS } from '../../../core/runs/state-probe.ts';
+import { evaluateModel } from '../../../core/runs/evaluate.ts';
 import { Rng } from '../../../core/util/rng.ts';
 
 const S = 32;
@@ -215,4 +216,45 @@ test('state probe: episodes without a state give a note, not an error', async ()
   const r = await measureStateProbe(model, TRAIN.map(strip), HELD, { seed: 0 });
   assert.deepEqual(r.metrics, {});
   assert.match(r.notes.join(' '), /no state in these episodes/);
+});
+
+test('state probe: an angle named in stateAngles is probed as its cos and sin; left raw, a winding angle is unfair', async () => {
+  // A heading that winds past ±π (as Box2D's hull angle): the picture — here the features — sees only cos and sin.
+  const withHeading = (ep: Episode, i: number): Episode => {
+    const T = ep.imageShape[0];
+    const data = new Float32Array(T * 2);
+    for (let t = 0; t < T; t++) {
+      data[t * 2] = stateOf(ep, t)[0];
+      data[t * 2 + 1] = (i % 3) * 2 * Math.PI + 0.4 * t;
+    }
+    return { ...ep, extra: { state: { dtype: 'float32', shape: [T, 2], data } } };
+  };
+  const train = TRAIN.map(withHeading);
+  const held = HELD.map((e, i) => withHeading(e, i + 1));
+  const model = fakeModel({
+    features: (ep, t) => {
+      const [x, a] = stateOf(ep, t);
+      return Float32Array.of(x, Math.cos(a), Math.sin(a));
+    },
+  });
+  const stateNames = ['x', 'heading'];
+  const r = await measureStateProbe(model, train, held, { seed: 0, stateNames, stateAngles: ['heading'] });
+  assert.equal(r.metrics['probe_r2/heading@0'], undefined);
+  for (const k of ['x', 'cos heading', 'sin heading'])
+    assert.ok(r.metrics[`probe_r2/${k}@0`].model > 0.99, `${k}: R² ${r.metrics[`probe_r2/${k}@0`]?.model}`);
+  const raw = await measureStateProbe(model, train, held, { seed: 0, stateNames });
+  assert.ok(raw.metrics['probe_r2/heading@0'].model < 0.5, `raw heading R² ${raw.metrics['probe_r2/heading@0'].model}`);
+});
+
+test("evaluate: car-racing data is probed on its hull angle's cos and sin (the env's stateAngles reach the probe)", async () => {
+  const env = makeEnv('car-racing', { size: S, maxSteps: 12 });
+  const eps = Array.from(
+    { length: 5 },
+    (_, i) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), 50 + i).episode,
+  );
+  const model = fakeModel({ features: (ep, t) => Float32Array.from(stateOf(ep, t)) });
+  const data = { dataset: null, env: 'car-racing', actionSpace: env.actionSpace, imageSize: S };
+  const r = await evaluateModel(model, { ...data, train: eps.slice(0, 3), heldOut: eps.slice(3) }, { seed: 0 });
+  assert.ok(r.metrics['probe_r2/cos angle@0'] && r.metrics['probe_r2/sin angle@0'], Object.keys(r.metrics).join(' '));
+  assert.equal(r.metrics['probe_r2/angle@0'], undefined);
 });
