@@ -65,6 +65,12 @@ export const controllerSchema = z.strictObject({
   workers: int(0, 256),
   /** Real-env episodes for the controller's evaluation at the end of the phase. */
   evalEpisodes: int(1, 1000),
+  /**
+   * Fraction of dreams that start at a frame drawn along the recorded episodes with M's filtered state there
+   * (controller.ts `dreamStartsAlong`); the rest start at frame 0 from h = 0. 0 = the paper (every dream from
+   * frame 0); a config stored before the field existed reads 0.
+   */
+  startsAlong: z.number().min(0).max(1).default(0),
 });
 
 /** CEM planner settings when `behavior` is 'cem' (core/agents/cem.ts on the VAE + MDN-RNN latent view). */
@@ -174,6 +180,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       dreamLength: 300,
       workers: 0,
       evalEpisodes: 5,
+      startsAlong: 0,
     },
     behavior: 'controller',
     // With behavior 'cem': PlaNet's planner settings (configs.py: horizon 12, 1000 candidates, top 100, 10 iterations).
@@ -225,6 +232,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       dreamLength: 200,
       workers: 0,
       evalEpisodes: 5,
+      startsAlong: 0,
     },
     behavior: 'controller',
     // With behavior 'cem': PlaNet's planner settings (configs.py: horizon 12, 1000 candidates, top 100, 10 iterations).
@@ -268,6 +276,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       dreamLength: 100,
       workers: 0,
       evalEpisodes: 5,
+      startsAlong: 0,
     },
     behavior: 'controller',
     // With behavior 'cem': the rssm debug preset's tiny planner (not from a paper).
