@@ -232,7 +232,11 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       dreamLength: 200,
       workers: 0,
       evalEpisodes: 5,
-      startsAlong: 0,
+      // Half the dreams start along the recorded episodes with M's filtered state (not the paper: WMx starts every
+      // dream at frame 0). Controller phase alone on session 7's CarRacing Ms (world-models-controller-only.ts, 20
+      // × 16, 300-step dreams, random −30.0 on its tracks): seed 2's M −59.4 (0) → −21.7 (0.5); seed 0's M −66.8
+      // (0) → −42.8 (0.5) → −64.4 (1: no frame-0 dreams at all).
+      startsAlong: 0.5,
     },
     behavior: 'controller',
     // With behavior 'cem': PlaNet's planner settings (configs.py: horizon 12, 1000 candidates, top 100, 10 iterations).
