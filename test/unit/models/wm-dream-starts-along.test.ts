@@ -23,6 +23,7 @@ import {
   type ActionSpec,
 } from '../../../core/models/world-models/dream-kernel.ts';
 import type { WmEpisode } from '../../../core/models/world-models/data.ts';
+import { DreamPool } from '../../../core/models/world-models/dream-pool.ts';
 
 before(async () => {
   await initBackend();
@@ -158,4 +159,32 @@ test('controller.startsAlong: 0.5 at small, 0 (the paper) in the other presets a
     () => resolveWorldModelsConfig('small', { controller: { startsAlong: 1.5 } }),
     /controller\.startsAlong: .*1/,
   );
+});
+
+test("CMA-ES's worker threads dream from the starts' states as the main thread does", async () => {
+  const p = randomRnn(7);
+  const w = exportMdnWeights(p, cfg, Z, A);
+  disposeParams(p);
+  const eps = [episode(30, 12), episode(31, 12)];
+  const rng = new Rng(4);
+  const xs = Array.from({ length: 3 }, () => Float64Array.from({ length: (Z + H + 1) * A }, () => rng.normal()));
+  const dream = (start: ReturnType<typeof dreamStartsAlong>) => ({
+    weights: w,
+    spec,
+    start,
+    length: 6,
+    temperature: 1,
+  });
+  const along = dreamStartsAlong(w, eps, 1);
+  const inThread = await new DreamPool(dream(along), 1).evaluate(xs, [1, 2, 3]);
+  const pool = new DreamPool(dream(along), 2);
+  try {
+    assert.equal(pool.threads, 2);
+    assert.deepEqual(await pool.evaluate(xs, [1, 2, 3]), inThread);
+  } finally {
+    await pool.close();
+  }
+  // The states matter: the same starts with h = c = 0 dream other returns.
+  const zeroed = { ...along, h: new Float32Array(along.h!.length), c: new Float32Array(along.c!.length) };
+  assert.notDeepEqual(await new DreamPool(dream(zeroed), 1).evaluate(xs, [1, 2, 3]), inThread);
 });
