@@ -2,6 +2,7 @@ import type { Episode } from '../../data/episode.ts';
 import { Rng } from '../../util/rng.ts';
 import { actionDimOf, actionSpecOf } from '../controller-policy.ts';
 import type { EvalMetric, FamilyCheckpoint, FamilyContext, LoadedModel } from '../family.ts';
+import { metricWithBaselines } from '../eval-metric.ts';
 import { assignParams, disposeParams, type Params } from '../nn.ts';
 import type { WorldModelsConfig } from './config.ts';
 import { exportMdnWeights } from './controller.ts';
@@ -133,20 +134,16 @@ function loadedWorldModel(
       }
     }
     const out: Record<string, EvalMetric> = {
-      rnn_nll: {
-        model: nll / nllN,
-        baseline: nllBase / nllN,
-        baseline_name: 'standard-normal',
-        baselines: { 'standard-normal': nllBase / nllN, 'shuffled actions': nllShuf / nllN },
-      },
+      rnn_nll: metricWithBaselines(nll / nllN, {
+        'standard-normal': nllBase / nllN,
+        'shuffled actions': nllShuf / nllN,
+      }),
     };
     if (weights.rewardHead && nllN > 0)
-      out.reward_mse = {
-        model: rew / nllN,
-        baseline: rewBase / nllN,
-        baseline_name: 'train-mean reward',
-        baselines: { 'train-mean reward': rewBase / nllN, 'shuffled actions': rewShuf / nllN },
-      };
+      out.reward_mse = metricWithBaselines(rew / nllN, {
+        'train-mean reward': rewBase / nllN,
+        'shuffled actions': rewShuf / nllN,
+      });
     EVAL_HORIZONS.forEach((k, i) => {
       if (!ol[i].n) return;
       out[`openloop_latent@${k}`] = {

@@ -59,7 +59,8 @@ test("rnn_nll and reward_mse carry a 'shuffled actions' baseline: equal to the m
     const s = blind[k].baselines?.['shuffled actions'];
     assert.ok(Number.isFinite(s), `${k}: a finite shuffled-actions baseline`);
     assert.ok(Math.abs(s! - blind[k].model) < 1e-9, `${k}: blind M ${blind[k].model} vs shuffled ${s}`);
-    // The primary baseline is unchanged and still listed among the baselines.
+    // `baseline` stays the strongest of the baselines (README "Evaluation").
+    assert.equal(blind[k].baseline, Math.min(...Object.values(blind[k].baselines!)));
     assert.equal(blind[k].baselines![blind[k].baseline_name], blind[k].baseline);
   }
   const reads = await metricsWith(2);
