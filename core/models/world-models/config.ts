@@ -232,11 +232,12 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       dreamLength: 200,
       workers: 0,
       evalEpisodes: 5,
-      // Half the dreams start along the recorded episodes with M's filtered state (not the paper: WMx starts every
-      // dream at frame 0). Controller phase alone on session 7's CarRacing Ms (world-models-controller-only.ts, 20
-      // × 16, 300-step dreams, random −30.0 on its tracks): seed 2's M −59.4 (0) → −21.7 (0.5); seed 0's M −66.8
-      // (0) → −42.8 (0.5) → −64.4 (1: no frame-0 dreams at all).
-      startsAlong: 0.5,
+      // Dreams start at frame 0 (the paper). Half the dreams along the recorded episodes (startsAlong 0.5) helped the
+      // controller phase alone on session 7's CarRacing Ms (world-models-controller-only.ts, 20 × 16, 300-step dreams,
+      // random −30.0 there: seed 2's M −59.4 → −21.7, seed 0's −66.8 → −42.8, 1.0: −64.4) but not the gate
+      // (eval:world-models, brownian-controller data, seeds 0/1/2: −56.3/−71.2/−48.4 vs random −24.9/−28.1/−28.2,
+      // 0 of 3, where 0 gives −60.7/−8.8/−64.1, 1 of 3; random data −72.1/−82.0 on seeds 0/1, FAIL), so it stays 0.
+      startsAlong: 0,
     },
     behavior: 'controller',
     // With behavior 'cem': PlaNet's planner settings (configs.py: horizon 12, 1000 candidates, top 100, 10 iterations).
