@@ -32,8 +32,8 @@
  * for −0.1 a step. M hardly uses its actions: next-z NLL 0.2689 with the recorded actions vs 0.2804 shuffled in
  * time (train), 0.3949 vs 0.3886 (held out); `oneiro eval` now reports that baseline. Half the dreams started along
  * the episodes with M's filtered state (controller.startsAlong 0.5) helped the controller phase alone on two Ms but
- * failed this gate (brownian-controller data −56.3 / −71.2 / −48.4, 0 of 3; random data −72.1 / −82.0 / −78.5, 0 of 3;
- * session 7 at 0: 1 of 3 each), so the preset keeps the paper's frame-0 dreams.
+ * failed this gate (brownian-controller data −56.3 / −71.2 / −48.4, 0 of 3; random data −72.1 / −82.0 / −78.5,
+ * 0 of 3; session 7 at 0: 1 of 3 each), so the preset keeps the paper's frame-0 dreams.
  * Claim: on every seed given, the controller trained only in the dream beats a random policy in the REAL env
  * (mean return, same env seeds); the script prints a table per seed, the dream-vs-real return gap (the dream's
  * return against the real one over as many steps as the dream lasts), and exits 1

@@ -236,7 +236,8 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       // controller phase alone on session 7's CarRacing Ms (world-models-controller-only.ts, 20 × 16, 300-step dreams,
       // random −30.0 there: seed 2's M −59.4 → −21.7, seed 0's −66.8 → −42.8, 1.0: −64.4) but not the gate
       // (eval:world-models, brownian-controller data, seeds 0/1/2: −56.3/−71.2/−48.4 vs random −24.9/−28.1/−28.2,
-      // 0 of 3, where 0 gives −60.7/−8.8/−64.1, 1 of 3; random data −72.1/−82.0/−78.5, 0 of 3, where 0 gave 1 of 3), so it stays 0.
+      // 0 of 3, where 0 gives −60.7/−8.8/−64.1, 1 of 3; random data −72.1/−82.0/−78.5, 0 of 3, where 0 gave
+      // 1 of 3), so it stays 0.
       startsAlong: 0,
     },
     behavior: 'controller',
