@@ -233,11 +233,11 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       workers: 0,
       evalEpisodes: 5,
       // Dreams start at frame 0 (the paper). Half the dreams along the recorded episodes (startsAlong 0.5) helped the
-      // controller phase alone on session 7's CarRacing Ms (world-models-controller-only.ts, 20 × 16, 300-step dreams,
-      // random −30.0 there: seed 2's M −59.4 → −21.7, seed 0's −66.8 → −42.8, 1.0: −64.4) but not the gate
-      // (eval:world-models, brownian-controller data, seeds 0/1/2: −56.3/−71.2/−48.4 vs random −24.9/−28.1/−28.2,
-      // 0 of 3, where 0 gives −60.7/−8.8/−64.1, 1 of 3; random data −72.1/−82.0/−78.5, 0 of 3, where 0 gave
-      // 1 of 3), so it stays 0.
+      // controller phase alone on session 7's CarRacing Ms (world-models-controller-only.ts, paired: same V and M, 20
+      // × 16, 300-step dreams, random −30.0 there: seed 2's M −59.4 → −21.7, seed 0's −66.8 → −42.8, 1.0: −64.4) but
+      // not the gate (eval:world-models, brownian-controller data, seeds 0/1/2: −56.3/−71.2/−48.4 vs random
+      // −24.9/−28.1/−28.2, 0 of 3; random data −72.1/−82.0/−78.5, 0 of 3; 0 at the same code: +6.7/−71.2/−61.2, 1 of
+      // 3). Gate runs are unpaired: each draws its own held-out split (see scripts/eval-world-models.ts), so it stays 0.
       startsAlong: 0,
     },
     behavior: 'controller',
