@@ -26,6 +26,20 @@
  * steps longer all stayed at or below the default (seed 0 +44.7 at the default, −41 … −67 with the levers; seed 2
  * −69 … −82 with every setting; random −30.0) — the dream overpays circling for any search budget, so the next
  * lever is M's horizon (data and sequences as long as the scored 1000-step episode), not C.
+ * Session 8: that was not it. Along 1000-step real episodes of the failing controllers (seeds 0 and 2) M's state
+ * stays in range (|h| 7.3–7.9 throughout, the same before and after step 300); the car leaves the road within
+ * 100–200 steps, inside the dream's horizon, then circles at full gas (seed 0) or stops (seed 2, a fixed point)
+ * for −0.1 a step. M hardly uses its actions: next-z NLL 0.2689 with the recorded actions vs 0.2804 shuffled in
+ * time (train), 0.3949 vs 0.3886 (held out); `oneiro eval` now reports that baseline. Half the dreams started along
+ * the episodes with M's filtered state (controller.startsAlong 0.5) helped the controller phase alone on two Ms but
+ * failed this gate (brownian-controller data −56.3 / −71.2 / −48.4, 0 of 3; random data −72.1 / −82.0 / −78.5,
+ * 0 of 3; at 0, same code, brownian-controller: +6.7 / −71.2 / −61.2, 1 of 3), so the preset keeps the paper's
+ * frame-0 dreams. A seed's verdict does NOT reproduce run to run: the 24 collected episodes are identical (same
+ * file hashes), but their file names carry a timestamp and a random UUID and the held-out split hashes the file
+ * name (core/data/replay.ts splitEpisodes), so each run trains V, M and C on another 22 of them (seed 1, same
+ * settings: VAE loss at step 500 62.2 vs 43.3; seed 0 at startsAlong 0: −60.7 in session 7, +6.7 now). Compare
+ * levers on one fixed M (world-models-controller-only.ts), not across gate runs.
+
  * Claim: on every seed given, the controller trained only in the dream beats a random policy in the REAL env
  * (mean return, same env seeds); the script prints a table per seed, the dream-vs-real return gap (the dream's
  * return against the real one over as many steps as the dream lasts), and exits 1

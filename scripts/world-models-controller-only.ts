@@ -6,7 +6,7 @@
  * dream's levers (τ, population, dream length, rollouts, σ) can be compared on the same M.
  * Claim: the controller beats the random policy in mean real return on these tracks; exits 1 when it does not.
  * `node --import tsx scripts/world-models-controller-only.ts --run RUN_DIR [--generations 20] [--population 16]
- * [--temperature τ] [--dream-steps 300] [--rollouts 4] [--sigma 0.1] [--episodes 5] [--eval-steps 1000]
+ * [--temperature τ] [--dream-steps 300] [--rollouts 4] [--sigma 0.1] [--starts-along 0…1] [--episodes 5] [--eval-steps 1000]
  * [--seed 0] [--json]` (the run's workspace gets the new run; unset controller flags keep the run's own).
  */
 import { basename, dirname } from 'node:path';
@@ -30,6 +30,8 @@ const { values } = parseFlags(S, {
     'dream-steps': { type: 'string' },
     rollouts: { type: 'string' },
     sigma: { type: 'string' },
+    /** Fraction of dreams started along the recorded episodes with M's filtered state (controller.startsAlong). */
+    'starts-along': { type: 'string' },
     episodes: { type: 'string', default: '5' },
     'eval-steps': { type: 'string', default: '1000' },
     seed: { type: 'string', default: '0' },
@@ -56,6 +58,9 @@ const c = {
   ...(values['dream-steps'] === undefined ? {} : { dreamLength: numFlag(S, 'dream-steps', values['dream-steps'], 1) }),
   ...(values.rollouts === undefined ? {} : { rolloutsPerCandidate: numFlag(S, 'rollouts', values.rollouts, 1) }),
   ...(values.sigma === undefined ? {} : { sigmaInit: numFlag(S, 'sigma', values.sigma, 1e-6, 10) }),
+  ...(values['starts-along'] === undefined
+    ? {}
+    : { startsAlong: numFlag(S, 'starts-along', values['starts-along'], 0, 1) }),
 };
 const episodes = numFlag(S, 'episodes', values.episodes, 1, 1000);
 const seed = numFlag(S, 'seed', values.seed, 0);

@@ -4,7 +4,7 @@ import { pixelMse } from '../media/frames.ts';
 import type { EvalMetric, LoadedModel, OpenLoopOptions } from '../models/family.ts';
 import { latentOpenLoop } from '../models/latent-openloop.ts';
 import { Rng } from '../util/rng.ts';
-import { metricWithBaselines } from './eval-metric.ts';
+import { metricWithBaselines } from '../models/eval-metric.ts';
 
 /**
  * Pixel and reward measures every family reports (issue 11), from the family's own open loop on held-out

@@ -2,7 +2,7 @@ import type { Episode } from '../data/episode.ts';
 import type { EvalMetric, Features, LoadedModel, OpenLoopOptions } from '../models/family.ts';
 import { latentOpenLoop } from '../models/latent-openloop.ts';
 import { fitRidge, predictRidge, r2Score, type RidgeProbe } from '../util/ridge.ts';
-import { metricWithBaselines } from './eval-metric.ts';
+import { metricWithBaselines } from '../models/eval-metric.ts';
 import { OPENLOOP_CONTEXT, openLoopStarts } from './openloop-measures.ts';
 
 /**

@@ -65,6 +65,12 @@ export const controllerSchema = z.strictObject({
   workers: int(0, 256),
   /** Real-env episodes for the controller's evaluation at the end of the phase. */
   evalEpisodes: int(1, 1000),
+  /**
+   * Fraction of dreams that start at a frame drawn along the recorded episodes with M's filtered state there
+   * (controller.ts `dreamStartsAlong`); the rest start at frame 0 from h = 0. 0 = the paper (every dream from
+   * frame 0); a config stored before the field existed reads 0.
+   */
+  startsAlong: z.number().min(0).max(1).default(0),
 });
 
 /** CEM planner settings when `behavior` is 'cem' (core/agents/cem.ts on the VAE + MDN-RNN latent view). */
@@ -174,6 +180,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       dreamLength: 300,
       workers: 0,
       evalEpisodes: 5,
+      startsAlong: 0,
     },
     behavior: 'controller',
     // With behavior 'cem': PlaNet's planner settings (configs.py: horizon 12, 1000 candidates, top 100, 10 iterations).
@@ -225,6 +232,13 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       dreamLength: 200,
       workers: 0,
       evalEpisodes: 5,
+      // Dreams start at frame 0 (the paper). Half the dreams along the recorded episodes (startsAlong 0.5) helped the
+      // controller phase alone on session 7's CarRacing Ms (world-models-controller-only.ts, paired: same V and M, 20
+      // × 16, 300-step dreams, random −30.0 there: seed 2's M −59.4 → −21.7, seed 0's −66.8 → −42.8, 1.0: −64.4) but
+      // not the gate (eval:world-models, brownian-controller data, seeds 0/1/2: −56.3/−71.2/−48.4 vs random
+      // −24.9/−28.1/−28.2, 0 of 3; random data −72.1/−82.0/−78.5, 0 of 3; 0 at the same code: +6.7/−71.2/−61.2, 1 of
+      // 3). Gate runs are unpaired: each draws its own held-out split (see scripts/eval-world-models.ts), so it stays 0.
+      startsAlong: 0,
     },
     behavior: 'controller',
     // With behavior 'cem': PlaNet's planner settings (configs.py: horizon 12, 1000 candidates, top 100, 10 iterations).
@@ -268,6 +282,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       dreamLength: 100,
       workers: 0,
       evalEpisodes: 5,
+      startsAlong: 0,
     },
     behavior: 'controller',
     // With behavior 'cem': the rssm debug preset's tiny planner (not from a paper).

@@ -164,10 +164,18 @@ export interface DreamStart {
   mu: Float32Array;
   logvar: Float32Array;
   count: number;
+  /** M's filtered LSTM state (h, c) at each start: [N·hidden] each; absent = zeros (a dream from frame 0). */
+  h?: Float32Array;
+  c?: Float32Array;
+  /** Starts 0..first−1 are the episodes' first frames; the rest lie along the episodes. Absent = all N. */
+  first?: number;
+  /** Fraction of dreams drawn uniformly over all N starts; the others start at a first frame. Absent = 0. */
+  along?: number;
 }
 
 /**
- * Total reward of one dream under the controller: z_0 sampled from a random real start frame, then
+ * Total reward of one dream under the controller: z_0 sampled from a random real start frame (and M's state
+ * there when the start carries one), then
  * a_t = C(z_t, h_t), (h, c) ← LSTM([z_t, a_t]), reward and done from the heads, z_{t+1} from the MDN.
  */
 export function dreamReturn(
@@ -179,7 +187,12 @@ export function dreamReturn(
 ): number {
   const rng = new Rng(opts.seed);
   const cell = new MdnCell(w);
-  const i = rng.int(start.count);
+  // The extra draw only when starts along episodes are asked for, so frame-0 dreams keep their random numbers.
+  const i = start.along && rng.next() < start.along ? rng.int(start.count) : rng.int(start.first ?? start.count);
+  if (start.h && start.c) {
+    cell.h.set(start.h.subarray(i * w.hidden, (i + 1) * w.hidden));
+    cell.c.set(start.c.subarray(i * w.hidden, (i + 1) * w.hidden));
+  }
   const z = new Float32Array(w.zDim);
   for (let d = 0; d < w.zDim; d++)
     z[d] = start.mu[i * w.zDim + d] + Math.exp(start.logvar[i * w.zDim + d] / 2) * rng.normal();

@@ -17,7 +17,7 @@ import { estimateWorldModelsMemory } from './memory.ts';
 import { parseWorldModelsConfig, worldModelsPresetConfig, type WorldModelsConfig } from './config.ts';
 import { actionSpecOf } from '../controller-policy.ts';
 import type { LatentWorldModel } from '../latent-world-model.ts';
-import { dreamStarts, exportMdnWeights } from './controller.ts';
+import { dreamStarts, dreamStartsAlong, exportMdnWeights } from './controller.ts';
 import { encodeEpisodes, prepareEpisodes, sampleFrames, sampleSequences, type WmEpisode } from './data.ts';
 import { actionDimOf, controllerSize, type ActionSpec } from './dream-kernel.ts';
 import { DreamPool } from './dream-pool.ts';
@@ -79,7 +79,8 @@ class WorldModelsSession implements TrainSession {
     }
     if (phase === 'controller') {
       const weights = exportMdnWeights(this.rnn, c.rnn, c.vae.zDim, this.actionDim);
-      const start = dreamStarts(this.eps, c.vae.zDim);
+      const along = c.controller.startsAlong;
+      const start = along > 0 ? dreamStartsAlong(weights, this.eps, along) : dreamStarts(this.eps, c.vae.zDim);
       this.cma ??= new CmaEs(
         new Array(controllerSize(c.vae.zDim, c.rnn.hidden, this.actionDim)).fill(0),
         c.controller.sigmaInit,

@@ -2,6 +2,7 @@ import type { Episode } from '../../data/episode.ts';
 import { Rng } from '../../util/rng.ts';
 import { actionDimOf, actionSpecOf } from '../controller-policy.ts';
 import type { EvalMetric, FamilyCheckpoint, FamilyContext, LoadedModel } from '../family.ts';
+import { metricWithBaselines } from '../eval-metric.ts';
 import { assignParams, disposeParams, type Params } from '../nn.ts';
 import type { WorldModelsConfig } from './config.ts';
 import { exportMdnWeights } from './controller.ts';
@@ -77,18 +78,27 @@ function loadedWorldModel(
       nllBase = 0,
       nllN = 0,
       rew = 0,
-      rewBase = 0;
+      rewBase = 0,
+      nllShuf = 0,
+      rewShuf = 0;
     const ol = EVAL_HORIZONS.map(() => ({ lat: 0, latBase: 0, n: 0 }));
     for (const ep of episodes) {
       const T = ep.imageShape[0];
       const f = dreamer.episodeFrames(ep);
       const mus = dreamer.encodeFrames(f, T);
-      // Teacher-forced NLL of the next μ; baseline: the N(0, I) prior the VAE pulls latents towards.
+      // Teacher-forced NLL of the next μ; baselines: the N(0, I) prior the VAE pulls latents towards, and the same
+      // M fed the episode's actions shuffled in time (as good = M does not use its actions; issue 11).
       const cell = new MdnCell(weights);
+      const shuf = new MdnCell(weights);
+      const order = new Rng(opts.seed * 7919 + nllN).shuffle(Array.from({ length: T - 1 }, (_, t) => t + 1));
       for (let t = 0; t + 1 < T; t++) {
-        cell.step(mus.subarray(t * Z, (t + 1) * Z), ep.action.subarray((t + 1) * actionDim, (t + 2) * actionDim));
+        const z = mus.subarray(t * Z, (t + 1) * Z);
+        cell.step(z, ep.action.subarray((t + 1) * actionDim, (t + 2) * actionDim));
+        shuf.step(z, ep.action.subarray(order[t] * actionDim, (order[t] + 1) * actionDim));
         const y = mus.subarray((t + 1) * Z, (t + 2) * Z);
         nll += cell.nll(y);
+        nllShuf += shuf.nll(y);
+        rewShuf += (shuf.reward() - ep.reward[t + 1]) ** 2;
         let b = 0;
         for (let d = 0; d < Z; d++) b += 0.5 * y[d] * y[d] + LOG_SQRT_2PI;
         nllBase += b / Z;
@@ -124,10 +134,16 @@ function loadedWorldModel(
       }
     }
     const out: Record<string, EvalMetric> = {
-      rnn_nll: { model: nll / nllN, baseline: nllBase / nllN, baseline_name: 'standard-normal' },
+      rnn_nll: metricWithBaselines(nll / nllN, {
+        'standard-normal': nllBase / nllN,
+        'shuffled actions': nllShuf / nllN,
+      }),
     };
     if (weights.rewardHead && nllN > 0)
-      out.reward_mse = { model: rew / nllN, baseline: rewBase / nllN, baseline_name: 'train-mean reward' };
+      out.reward_mse = metricWithBaselines(rew / nllN, {
+        'train-mean reward': rewBase / nllN,
+        'shuffled actions': rewShuf / nllN,
+      });
     EVAL_HORIZONS.forEach((k, i) => {
       if (!ol[i].n) return;
       out[`openloop_latent@${k}`] = {

@@ -1,4 +1,4 @@
-import type { EvalMetric } from '../models/family.ts';
+import type { EvalMetric } from './family.ts';
 
 /**
  * A metric with several baselines: `baselines` keeps every one by name, and `baseline`/`baseline_name` name the
