@@ -38,7 +38,8 @@
  * file hashes), but their file names carry a timestamp and a random UUID and the held-out split hashes the file
  * name (core/data/replay.ts splitEpisodes), so each run trains V, M and C on another 22 of them (seed 1, same
  * settings: VAE loss at step 500 62.2 vs 43.3; seed 0 at startsAlong 0: −60.7 in session 7, +6.7 now). Compare
- * levers on one fixed M (world-models-controller-only.ts), not across gate runs.
+ * levers on one fixed M (world-models-controller-only.ts), not across gate runs. Since then the script names its
+ * episodes from (seed, index) (episode-file.ts seededEpisodeName), so a re-run holds out the same episodes.
 
  * Claim: on every seed given, the controller trained only in the dream beats a random policy in the REAL env
  * (mean return, same env seeds); the script prints a table per seed, the dream-vs-real return gap (the dream's
@@ -59,6 +60,7 @@ import { initBackend } from '../core/tensor/backend.ts';
 import { makeEnv } from '../core/envs/registry.ts';
 import type { Space } from '../core/envs/types.ts';
 import { addEpisode, createDataset } from '../core/data/dataset.ts';
+import { seededEpisodeName } from '../core/data/episode-file.ts';
 import { brownianControllerPolicy, makePolicy } from '../core/agents/random-agents.ts';
 import { actionSpecOf } from '../core/models/controller-policy.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
@@ -191,7 +193,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
   for (let e = 0; e < num('episodes'); e++) {
     const ep = rolloutEpisode(env, policy, collectEnvSeed(seed, e)).episode;
     frames += ep.imageShape[0];
-    addEpisode(ds, ep, { level: 1 });
+    addEpisode(ds, ep, { level: 1, file: seededEpisodeName(ep, seed, e) });
   }
   log(`seed ${seed}: collected ${num('episodes')} ${envName} episodes (${frames} frames at ${size} px)`);
 

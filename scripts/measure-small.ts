@@ -22,6 +22,7 @@ import { makeEnv } from '../core/envs/registry.ts';
 import { makePolicy } from '../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { addEpisode, createDataset, datasetExists } from '../core/data/dataset.ts';
+import { seededEpisodeName } from '../core/data/episode-file.ts';
 import { createRun } from '../core/runs/trainer.ts';
 import { initBackend } from '../core/tensor/backend.ts';
 import { Rng } from '../core/util/rng.ts';
@@ -114,8 +115,10 @@ if (!datasetExists(ws, dataset)) {
     source: { kind: 'collect', policy: collect.policy, seed },
   });
   const rng = new Rng(seed);
-  for (let i = 0; i < episodes; i++)
-    addEpisode(ds, rolloutEpisode(env, makePolicy(collect.policy, env.actionSpace, rng), seed * 1000 + i).episode);
+  for (let i = 0; i < episodes; i++) {
+    const ep = rolloutEpisode(env, makePolicy(collect.policy, env.actionSpace, rng), seed * 1000 + i).episode;
+    addEpisode(ds, ep, { file: seededEpisodeName(ep, seed, i) });
+  }
 }
 const own =
   family === 'world-models'

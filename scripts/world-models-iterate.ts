@@ -10,6 +10,7 @@ import type { Behavior } from '../core/agents/behavior.ts';
 import { LatentAgent } from '../core/agents/latent-agent.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { addEpisode, type Dataset } from '../core/data/dataset.ts';
+import { seededEpisodeName } from '../core/data/episode-file.ts';
 import type { Env } from '../core/envs/types.ts';
 import type { LatentWorldModel } from '../core/models/latent-world-model.ts';
 import { loadCheckpoint, saveCheckpoint } from '../core/runs/checkpoints.ts';
@@ -72,7 +73,8 @@ export function collectWithController(
       const r = rolloutEpisode(env, agent, envSeed);
       frames += r.episode.imageShape[0];
       total += r.ret;
-      addEpisode(ds, r.episode, { level: 1 });
+      // Named by the seed and its position in the dataset: a re-run splits held-out episodes alike.
+      addEpisode(ds, r.episode, { level: 1, file: seededEpisodeName(r.episode, o.seed, ds.meta.episodes.length) });
     } finally {
       agent.dispose();
     }

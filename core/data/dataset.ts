@@ -206,10 +206,18 @@ export function episodeMismatch(ds: Dataset, ep: Episode): string | null {
  * Adds an episode: the file is written atomically first, then dataset.json (atomically), so a crash
  * leaves at worst an unindexed file, never an index entry without its file.
  */
-export function addEpisode(ds: Dataset, ep: Episode, opts: { level?: 1 | 6 } = {}): DatasetEpisode {
+/**
+ * Writes an episode into the dataset. `file` names it (episode-file.ts `seededEpisodeName` for reproducible
+ * splits); by default the time and a random uuid, as DreamerV2 names its episodes.
+ */
+export function addEpisode(ds: Dataset, ep: Episode, opts: { level?: 1 | 6; file?: string } = {}): DatasetEpisode {
   const why = episodeMismatch(ds, ep);
   if (why) throw new UserError(`dataset '${ds.meta.name}': ${why}`);
-  const file = episodeFileName(ep);
+  const file = opts.file ?? episodeFileName(ep);
+  if (!/^[\w.-]+\.npz$/.test(file) || file.startsWith('.'))
+    throw new UserError(`dataset '${ds.meta.name}': episode file name '${file}' must be a plain name ending in .npz`);
+  if (ds.meta.episodes.some((e) => e.file === file))
+    throw new UserError(`dataset '${ds.meta.name}': an episode named '${file}' is already there`);
   writeEpisode(join(ds.dir, file), ep, { level: opts.level ?? 6 });
   let ret = 0;
   for (let t = 0; t < ep.reward.length; t++) ret += ep.reward[t];

@@ -5,6 +5,7 @@ import { npyArray, sizeOfShape, type NpyArray } from './npy.ts';
 import { decodeNpz, readNpz, writeNpz, type NpzWriteOptions } from './npz.ts';
 import { decodeFloat16 } from './float16.ts';
 import { UserError } from '../util/errors.ts';
+import { Rng } from '../util/rng.ts';
 
 /**
  * Episodes as Dreamer v1/v2 `.npz` files (reference/mission-anchors.md §5.1–5.2): `image` uint8 [T,H,W,3],
@@ -246,6 +247,20 @@ export function episodeToArrays(ep: Episode): Record<string, NpyArray> {
 export function episodeFileName(ep: Episode, when = new Date(), uuid = randomUUID().replace(/-/g, '')): string {
   const ts = when.toISOString().replace(/[-:]/g, '').slice(0, 15);
   return `${ts}-${uuid}-${ep.imageShape[0] - 1}.npz`;
+}
+
+/**
+ * A reproducible name for scripted collection (eval scripts): a fixed time and a uuid drawn from (seed, index).
+ * The held-out split hashes file names (replay.ts splitEpisodes), so with `episodeFileName`'s clock and random
+ * uuid a re-run of the same seed trained and scored on a different split of the same episodes.
+ */
+export function seededEpisodeName(ep: Episode, seed: number, index: number): string {
+  if (!Number.isInteger(seed) || !Number.isInteger(index) || index < 0)
+    throw new Error(`seededEpisodeName: seed and index must be whole numbers (index ≥ 0), got ${seed}, ${index}`);
+  const rng = new Rng((seed * 100003 + index) >>> 0);
+  let uuid = '';
+  for (let k = 0; k < 8; k++) uuid += rng.int(65536).toString(16).padStart(4, '0');
+  return episodeFileName(ep, new Date(Date.UTC(2000, 0, 1)), uuid);
 }
 
 export function writeEpisode(path: string, ep: Episode, opts: NpzWriteOptions = {}): void {

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { addEpisode, createDataset, type Dataset } from '../../../core/data/dataset.ts';
 import { Replay, splitEpisodes } from '../../../core/data/replay.ts';
 import { codedEpisode } from './helpers.ts';
+import { seededEpisodeName } from '../../../core/data/episode-file.ts';
 import { readEpisode } from '../../../core/data/dataset.ts';
 import { Rng } from '../../../core/util/rng.ts';
 import { memoryWindows, prepareEpisode, replayWindows } from '../../../core/models/rssm/batch.ts';
 
-function makeDataset(lengths: number[]): { ds: Dataset; cleanup: () => void } {
+function makeDataset(lengths: number[], seeded?: number): { ds: Dataset; cleanup: () => void } {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-replay-'));
   const ds = createDataset(ws, 'coded', {
     env: null,
@@ -18,7 +19,10 @@ function makeDataset(lengths: number[]): { ds: Dataset; cleanup: () => void } {
     actionSpace: { kind: 'box', shape: [2], low: [0, 0], high: [9, 99] },
     source: { kind: 'test' },
   });
-  lengths.forEach((n, id) => addEpisode(ds, codedEpisode(id, n), { level: 1 }));
+  lengths.forEach((n, id) => {
+    const ep = codedEpisode(id, n);
+    addEpisode(ds, ep, { level: 1, ...(seeded === undefined ? {} : { file: seededEpisodeName(ep, seeded, id) }) });
+  });
   return { ds, cleanup: () => rmSync(ws, { recursive: true, force: true }) };
 }
 
@@ -166,5 +170,34 @@ test('draw with a caller Rng gives the windows of in-memory sampling, under a ca
     assert.throws(() => r.draw(2, 13, new Rng(1)), /no episode has 13 rows/);
   } finally {
     cleanup();
+  }
+});
+
+test('episodes named by seededEpisodeName split alike on every re-collection (scripted evals reproduce per seed)', () => {
+  // Default names carry the clock and a random uuid, so the same episodes collected twice split differently.
+  const [a, b, c] = [
+    makeDataset(new Array(24).fill(3), 7),
+    makeDataset(new Array(24).fill(3), 7),
+    makeDataset(new Array(24).fill(3), 8),
+  ];
+  try {
+    assert.deepEqual(
+      a.ds.meta.episodes.map((e) => e.file),
+      b.ds.meta.episodes.map((e) => e.file),
+    );
+    assert.deepEqual(splitEpisodes(a.ds, 0.1, 0), splitEpisodes(b.ds, 0.1, 0));
+    assert.notDeepEqual(
+      a.ds.meta.episodes.map((e) => e.file),
+      c.ds.meta.episodes.map((e) => e.file),
+    );
+    assert.equal(new Set(a.ds.meta.episodes.map((e) => e.file)).size, 24, 'one name per episode');
+    assert.match(a.ds.meta.episodes[0].file, /^20000101T000000-[0-9a-f]{32}-2\.npz$/);
+    // A name already in the dataset, or one that is not a plain .npz name, is refused in one line.
+    const ep = codedEpisode(0, 3);
+    assert.throws(() => addEpisode(a.ds, ep, { file: a.ds.meta.episodes[3].file }), /already there/);
+    assert.throws(() => addEpisode(a.ds, ep, { file: '../x.npz' }), /plain name ending in \.npz/);
+    assert.equal(a.ds.meta.episodes.length, 24);
+  } finally {
+    for (const d of [a, b, c]) d.cleanup();
   }
 });
