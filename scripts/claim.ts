@@ -52,6 +52,20 @@ export function numFlag(script: string, name: string, v: string | undefined, min
   return n;
 }
 
+/** `--override JSON`: config overrides as a JSON object ({} when absent), or a one-line error (flagError). */
+export function overrideFlag(script: string, v: string | undefined): Record<string, unknown> {
+  if (v === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    flagError(script, `--override must be a JSON object of config overrides, got '${v}'`);
+  return parsed as Record<string, unknown>;
+}
+
 /** parseArgs whose errors (an unknown flag, a missing value) are one line naming the script, exit code 2. */
 export function parseFlags<T extends ParseArgsConfig>(script: string, config: T): ReturnType<typeof parseArgs<T>> {
   try {

@@ -26,7 +26,7 @@ import { loadRunAgent } from '../core/runs/load-agent.ts';
 import { envOptionsOf, scoreInEnv } from '../core/runs/agent-session.ts';
 import { actionProbe, formatActionProbe } from '../core/agents/action-probe.ts';
 import { makeEnv } from '../core/envs/registry.ts';
-import { flagError, numFlag, parseFlags } from './claim.ts';
+import { flagError, numFlag, overrideFlag, parseFlags } from './claim.ts';
 import { isUserError } from '../core/util/errors.ts';
 
 const { values } = parseFlags('eval:dreamer', {
@@ -56,15 +56,7 @@ if (values.behavior !== 'actor-critic' && values.behavior !== 'cem') {
 }
 const cem = values.behavior === 'cem';
 const label = cem ? 'CEM (debug)' : 'Dreamer (mode)';
-let extra: Record<string, unknown> = {};
-try {
-  extra = values.override ? (JSON.parse(values.override) as Record<string, unknown>) : {};
-} catch {
-  process.stderr.write(
-    `eval:dreamer: --override must be a JSON object of config overrides, got '${values.override}'\n`,
-  );
-  process.exit(2);
-}
+const extra = overrideFlag('eval:dreamer', values.override);
 
 /** A text plot of y over x: `height` rows, one column per point (squeezed to `width`). */
 function textPlot(ys: number[], height = 8, width = 60): string {

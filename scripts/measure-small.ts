@@ -28,7 +28,7 @@ import { initBackend } from '../core/tensor/backend.ts';
 import { Rng } from '../core/util/rng.ts';
 import { deepMerge } from '../core/util/safe-keys.ts';
 import { isUserError } from '../core/util/errors.ts';
-import { flagError, parseFlags } from './claim.ts';
+import { flagError, overrideFlag, parseFlags } from './claim.ts';
 import {
   FG_RATIO_TARGET,
   MEASURE_ENVS,
@@ -93,14 +93,7 @@ if (minutes !== undefined && !(minutes > 0)) {
   console.error(`measure:small: --minutes must be a positive number, got '${values.minutes}'`);
   process.exit(2);
 }
-let extra: unknown = {};
-try {
-  extra = values.override === undefined ? {} : JSON.parse(values.override);
-} catch {
-  flagError('measure:small', `--override must be a JSON object of config overrides, got '${values.override}'`);
-}
-if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
-  flagError('measure:small', `--override must be a JSON object of config overrides, got '${values.override}'`);
+const extra = overrideFlag('measure:small', values.override);
 const ws = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-small-'));
 const episodes = positiveInt('episodes', values.episodes) ?? collect.episodes;
 const seed = Number(values.seed);
