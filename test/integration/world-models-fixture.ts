@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addEpisode, createDataset } from '../../core/data/dataset.ts';
+import { seededEpisodeName } from '../../core/data/episode-file.ts';
 import { makePolicy } from '../../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../../core/agents/rollout.ts';
 import { makeEnv } from '../../core/envs/registry.ts';
@@ -33,7 +34,11 @@ export function collectWorkspace(opts: {
   });
   const rng = new Rng(opts.seed ?? 7);
   const policy = makePolicy(opts.policy ?? 'random', env.actionSpace, rng);
-  for (let e = 0; e < opts.episodes; e++)
-    addEpisode(ds, rolloutEpisode(env, policy, (opts.seed ?? 7) * 1000 + e).episode, { level: 1 });
+  // Seeded names: the held-out split hashes file names, so clock-and-uuid names made which episodes trained vary
+  // run to run (the divergence test's blow-up then sometimes recovered from its first skipped steps).
+  for (let e = 0; e < opts.episodes; e++) {
+    const ep = rolloutEpisode(env, policy, (opts.seed ?? 7) * 1000 + e).episode;
+    addEpisode(ds, ep, { level: 1, file: seededEpisodeName(ep, opts.seed ?? 7, e) });
+  }
   return { workspace, dataset: name };
 }
