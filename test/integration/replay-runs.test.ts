@@ -8,7 +8,7 @@ import { makeEnv } from '../../core/envs/registry.ts';
 import { randomPolicy } from '../../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../../core/agents/rollout.ts';
 import { addEpisode, createDataset } from '../../core/data/dataset.ts';
-import { episodeBytes } from '../../core/data/episode-file.ts';
+import { episodeBytes, seededEpisodeName } from '../../core/data/episode-file.ts';
 import { Rng } from '../../core/util/rng.ts';
 import { createRun, trainRun } from '../../core/runs/trainer.ts';
 import { readMetrics } from '../../core/runs/metrics.ts';
@@ -32,7 +32,7 @@ function makeDataset(ws: string, n: number): number {
   let bytes = 0;
   for (let i = 0; i < n; i++) {
     const { episode } = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), i);
-    addEpisode(ds, episode, { level: 1 });
+    addEpisode(ds, episode, { level: 1, file: seededEpisodeName(episode, 0, i) }); // a stable held-out split
     bytes += episodeBytes(episode);
   }
   return bytes;

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../core/tensor/backend.ts';
 import { makeEnv } from '../../core/envs/registry.ts';
 import { addEpisode, createDataset } from '../../core/data/dataset.ts';
+import { seededEpisodeName } from '../../core/data/episode-file.ts';
 import { randomPolicy } from '../../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../../core/agents/rollout.ts';
 import { Rng } from '../../core/util/rng.ts';
@@ -33,8 +34,11 @@ test(
         actionSpace: env.actionSpace as { kind: 'box'; shape: number[]; low: number[]; high: number[] },
         source: { kind: 'test' },
       });
-      for (let i = 0; i < EPISODES; i++)
-        addEpisode(ds, rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), 100 + i).episode);
+      // Names from (seed, index): the held-out split hashes file names, so random names drew another split each run.
+      for (let i = 0; i < EPISODES; i++) {
+        const ep = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(i)), 100 + i).episode;
+        addEpisode(ds, ep, { file: seededEpisodeName(ep, 0, i) });
+      }
       const t0 = Date.now();
       const { dir } = await createRun({
         workspace: ws,
