@@ -72,7 +72,12 @@ import { evaluateRun } from '../core/runs/evaluate.ts';
 import { getFamily } from '../core/models/registry.ts';
 import { Rng } from '../core/util/rng.ts';
 import { type ClaimRow, checkBeats, summarize, parseFlags } from './claim.ts';
-import { dreamStepsOf, worldModelsEvalOverrides } from './world-models-eval-overrides.ts';
+import {
+  dreamStepsOf,
+  gateActionRepeat,
+  gateCollectSteps,
+  worldModelsEvalOverrides,
+} from './world-models-eval-overrides.ts';
 import {
   collectEnvSeed,
   collectWithController,
@@ -87,7 +92,10 @@ const { values } = parseFlags('eval:world-models', {
     seeds: { type: 'string', default: '0' },
     env: { type: 'string', default: 'car-racing' },
     episodes: { type: 'string', default: '24' },
-    'collect-steps': { type: 'string', default: '300' },
+    /** Env steps per collected episode; default gateCollectSteps (300, at most the env's episode at the repeat). */
+    'collect-steps': { type: 'string' },
+    /** Action repeat of collection, dreams' data and real-env scoring alike; default gateActionRepeat(env). */
+    'action-repeat': { type: 'string' },
     /** Dream length for CMA-ES; default --collect-steps (the episodes the MDN-RNN learnt from). */
     'dream-steps': { type: 'string' },
     policy: { type: 'string', default: 'brownian' },
@@ -96,7 +104,8 @@ const { values } = parseFlags('eval:world-models', {
     generations: { type: 'string' },
     population: { type: 'string' },
     'eval-episodes': { type: 'string', default: '10' },
-    'eval-steps': { type: 'string', default: '1000' },
+    /** Env steps of a scored real episode; default the env's own episode at the repeat (CarRacing: 1000 frames). */
+    'eval-steps': { type: 'string' },
     /** Dream temperature τ for the controller phase (WMx Doom used 1.15 against dream exploits). */
     temperature: { type: 'string' },
     /** The paper's iterative procedure: rounds of (collect with the controller, retrain M and C); 1 = none. */
@@ -133,12 +142,18 @@ const preset = values.preset!;
 const size = (family.resolveConfig(preset) as { vae: { imageSize: number } }).vae.imageSize;
 const envName = values.env!;
 const nEval = num('eval-episodes');
-const evalSteps = num('eval-steps');
+const actionRepeat = given('action-repeat') ?? gateActionRepeat(envName);
+if (!Number.isInteger(actionRepeat) || actionRepeat < 1)
+  fail(`--action-repeat must be a positive integer, got '${values['action-repeat']}'`);
+// The env's own episode at this repeat (CarRacing: ⌈1000 frames / repeat⌉ steps), so a score covers the same frames.
+const episodeSteps = makeEnv(envName, { size, actionRepeat }).options!.maxSteps;
+const evalSteps = given('eval-steps') ?? episodeSteps;
+const collectSteps = given('collect-steps') ?? gateCollectSteps(episodeSteps);
 // Dreams as long as the collected episodes unless --dream-steps says otherwise (world-models-eval-overrides.ts).
 const iterations = num('iterations');
 if (!Number.isInteger(iterations) || iterations < 1)
   fail(`--iterations must be a positive integer, got '${values.iterations}'`);
-const dreamSteps = dreamStepsOf({ dreamSteps: given('dream-steps'), collectSteps: num('collect-steps') });
+const dreamSteps = dreamStepsOf({ dreamSteps: given('dream-steps'), collectSteps });
 const iterationSteps = iterationStepsOf({ iterationSteps: given('iteration-steps'), dreamSteps });
 const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
@@ -172,7 +187,7 @@ interface SeedResult {
 async function oneSeed(seed: number): Promise<SeedResult> {
   const ts = performance.now();
   // 1. Collect with a random (brownian by default) policy.
-  const env = makeEnv(envName, { size, maxSteps: num('collect-steps') });
+  const env = makeEnv(envName, { size, maxSteps: collectSteps, actionRepeat });
   const space = env.actionSpace as Space & { shape?: number[] };
   const dsName = `collected-${seed}`;
   const ds = createDataset(workspace, dsName, {
@@ -182,7 +197,12 @@ async function oneSeed(seed: number): Promise<SeedResult> {
       space.kind === 'box'
         ? { kind: 'box', shape: space.shape!, low: space.low, high: space.high }
         : { kind: 'discrete', n: space.n },
-    source: { kind: 'script', policy: values.policy! },
+    // Recorded as `oneiro collect` records it: the run's real-env scoring acts at the data's repeat (datasetActionRepeat).
+    source: {
+      kind: 'script',
+      policy: values.policy!,
+      runs: [{ policy: values.policy!, maxSteps: collectSteps, actionRepeat }],
+    },
   });
   // 'brownian-controller': Brownian motion over the controller's outputs, mapped as the controller maps them.
   const policy =
@@ -195,7 +215,9 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     frames += ep.imageShape[0];
     addEpisode(ds, ep, { level: 1, file: seededEpisodeName(ep, seed, e) });
   }
-  log(`seed ${seed}: collected ${num('episodes')} ${envName} episodes (${frames} frames at ${size} px)`);
+  log(
+    `seed ${seed}: collected ${num('episodes')} ${envName} episodes (${frames} frames at ${size} px, action repeat ${actionRepeat})`,
+  );
 
   // 2. Train V, M, C through the run machinery (as `oneiro train --model world-models --preset P`).
   // The real-env evaluation inside the controller phase is done again below.
@@ -206,7 +228,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     population: given('population'),
     temperature: given('temperature'),
     dreamSteps,
-    collectSteps: num('collect-steps'),
+    collectSteps,
     evalEpisodes: nEval,
   });
   const eff = family.resolveConfig(preset, overrides) as {
@@ -226,7 +248,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
       const tb = prev.model.trainedBehavior?.() ?? null;
       if (!tb || !prev.model.latent) fail(`seed ${seed}: iteration ${it - 1} left no trained controller`);
       const behavior = behaviorOf(tb);
-      const iterEnv = makeEnv(envName, { size, maxSteps: iterationSteps });
+      const iterEnv = makeEnv(envName, { size, maxSteps: iterationSteps, actionRepeat });
       const got = collectWithController(ds, iterEnv, prev.model.latent(), behavior, {
         episodes: values['iteration-episodes'] === undefined ? num('episodes') : num('iteration-episodes'),
         noise: num('iteration-noise'),
@@ -280,7 +302,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
   const controllerBehavior = behaviorOf(tb);
   const scored = scoreInEnv(
     envName,
-    { size: opened.model.imageSize, maxSteps: evalSteps },
+    { size: opened.model.imageSize, maxSteps: evalSteps, actionRepeat },
     opened.model.latent(),
     controllerBehavior,
     nEval,
@@ -336,6 +358,7 @@ if (values.json) {
   console.log(
     JSON.stringify({
       env: envName,
+      action_repeat: actionRepeat,
       preset,
       claim,
       claim_holds: wins === results.length,
@@ -360,7 +383,7 @@ if (values.json) {
   );
 } else {
   console.log(
-    `\nWorld Models (${preset}) on ${envName}, ${backend.name}, ${totalSecs.toFixed(0)} s in all; real-env episodes ≤ ${evalSteps} steps, ${nEval} per policy`,
+    `\nWorld Models (${preset}) on ${envName}, ${backend.name}, ${totalSecs.toFixed(0)} s in all; real-env episodes ≤ ${evalSteps} steps at action repeat ${actionRepeat}, ${nEval} per policy`,
   );
   console.log(
     `  seed  controller       random      dream  real@dream-len  random@dream-len  gap(dream−real@len)  train s  seed s  load (1/5/15 min)  verdict`,

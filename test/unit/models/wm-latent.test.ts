@@ -171,6 +171,51 @@ test('the runner scores a family-trained controller in the env: as the WMx rollo
   disposeParams(rnn);
 });
 
+test('the runner scores a controller at the action repeat its data was collected at (TrainData.actionRepeat), not the env’s own', async () => {
+  const { c, vae, rnn } = tinyWorldModel();
+  const wm = new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, makeEnv('cartpole-swingup').actionSpace);
+  const rng = new Rng(9);
+  const theta = Array.from({ length: controllerSize(c.vae.zDim, c.rnn.hidden, 1) }, () => rng.normal() * 0.5);
+  const inner: TrainSession = {
+    phases: [{ name: 'controller', steps: 1, unit: 'generation', headline: 'x' }],
+    beginPhase: async () => {},
+    step: async () => ({ applied: true, metrics: {}, items: 0 }),
+    endPhase: async () => ({}),
+    checkpoint: () => ({ tensors: {}, state: {} }),
+    restore: () => {},
+    latent: () => wm,
+    trainedBehavior: () => ({
+      kind: 'controller',
+      theta,
+      actions: actionSpecOf(wm.actionSpace, 'cartpole-swingup'),
+      phase: 'controller',
+      evalEpisodes: 1,
+    }),
+    dispose: () => {},
+  };
+  const seed = 1_000_000 + 4;
+  // The random side of the score: one episode on env seed `seed`, in the env at the given repeat (cartpole's own is 8).
+  const randomAt = (actionRepeat: number) => {
+    const env = makeEnv('cartpole-swingup', { size: c.vae.imageSize, actionRepeat });
+    return rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(seed)), seed).ret;
+  };
+  const at2 = await new TrainedBehaviorSession(inner, {
+    env: 'cartpole-swingup',
+    actionRepeat: 2,
+    seed: 4,
+    log: () => {},
+  }).endPhase('controller', new AbortController().signal);
+  const own = await new TrainedBehaviorSession(inner, { env: 'cartpole-swingup', seed: 4, log: () => {} }).endPhase(
+    'controller',
+    new AbortController().signal,
+  );
+  assert.notEqual(randomAt(2), randomAt(8));
+  assert.equal(at2.random_return, randomAt(2));
+  assert.equal(own.random_return, randomAt(8));
+  disposeParams(vae);
+  disposeParams(rnn);
+});
+
 test('scoreInEnv also sums the agent’s rewards over its first k steps (the dream-length side of the dream-vs-real gap)', () => {
   const { c, vae, rnn } = tinyWorldModel();
   const env = makeEnv('cartpole-swingup', { size: c.vae.imageSize });
