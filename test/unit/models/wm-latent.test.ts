@@ -122,31 +122,40 @@ test('World Models × CEM: the planner plans in the MDN-RNN dream and drives the
   disposeParams(rnn);
 });
 
-test('the runner scores a family-trained controller in the env: as the WMx rollout does, against random actions on the same seeds', async () => {
-  const { c, vae, rnn } = tinyWorldModel();
-  const env = makeEnv('cartpole-swingup', { size: c.vae.imageSize });
-  const wm = new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, env.actionSpace);
-  const rng = new Rng(8);
-  const theta = Array.from({ length: controllerSize(c.vae.zDim, c.rnn.hidden, 1) }, () => rng.normal() * 0.5);
+/** A family session that trained a cartpole controller θ and steps no env itself; its phase ends with `out`. */
+function trainedControllerSession(
+  wm: WorldModelsLatentModel,
+  theta: number[],
+  evalEpisodes: number,
+  out: Record<string, number>,
+): TrainSession {
   const phases: PhaseSpec[] = [{ name: 'controller', steps: 1, unit: 'generation', headline: 'x' }];
-  // A family session that trained a controller and steps no env itself.
-  const inner: TrainSession = {
+  return {
     phases,
     beginPhase: async () => {},
     step: async () => ({ applied: true, metrics: {}, items: 0 }),
-    endPhase: async () => ({ sigma: 0.5 }),
+    endPhase: async () => ({ ...out }),
     checkpoint: () => ({ tensors: {}, state: {} }),
     restore: () => {},
     latent: () => wm,
     trainedBehavior: () => ({
       kind: 'controller',
       theta,
-      actions: actionSpecOf(env.actionSpace, 'cartpole-swingup'),
+      actions: actionSpecOf(wm.actionSpace, 'cartpole-swingup'),
       phase: 'controller',
-      evalEpisodes: 2,
+      evalEpisodes,
     }),
     dispose: () => {},
   };
+}
+
+test('the runner scores a family-trained controller in the env: as the WMx rollout does, against random actions on the same seeds', async () => {
+  const { c, vae, rnn } = tinyWorldModel();
+  const env = makeEnv('cartpole-swingup', { size: c.vae.imageSize });
+  const wm = new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, env.actionSpace);
+  const rng = new Rng(8);
+  const theta = Array.from({ length: controllerSize(c.vae.zDim, c.rnn.hidden, 1) }, () => rng.normal() * 0.5);
+  const inner = trainedControllerSession(wm, theta, 2, { sigma: 0.5 });
   const logs: string[] = [];
   const session = new TrainedBehaviorSession(inner, { env: 'cartpole-swingup', seed: 4, log: (m) => logs.push(m) });
   const n0 = tf.memory().numTensors;
@@ -176,23 +185,7 @@ test('the runner scores a controller at the action repeat its data was collected
   const wm = new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, makeEnv('cartpole-swingup').actionSpace);
   const rng = new Rng(9);
   const theta = Array.from({ length: controllerSize(c.vae.zDim, c.rnn.hidden, 1) }, () => rng.normal() * 0.5);
-  const inner: TrainSession = {
-    phases: [{ name: 'controller', steps: 1, unit: 'generation', headline: 'x' }],
-    beginPhase: async () => {},
-    step: async () => ({ applied: true, metrics: {}, items: 0 }),
-    endPhase: async () => ({}),
-    checkpoint: () => ({ tensors: {}, state: {} }),
-    restore: () => {},
-    latent: () => wm,
-    trainedBehavior: () => ({
-      kind: 'controller',
-      theta,
-      actions: actionSpecOf(wm.actionSpace, 'cartpole-swingup'),
-      phase: 'controller',
-      evalEpisodes: 1,
-    }),
-    dispose: () => {},
-  };
+  const inner = trainedControllerSession(wm, theta, 1, {});
   const seed = 1_000_000 + 4;
   // The random side of the score: one episode on env seed `seed`, in the env at the given repeat (cartpole's own is 8).
   const randomAt = (actionRepeat: number) => {
