@@ -13,7 +13,7 @@
  * out the same episodes and reproduces its verdict. What was tried and measured: README "The World Models
  * controller trained in the dream".
  *
- * `npm run eval:world-models -- [--preset debug|small] [--seeds 0[,1,…]] [--env car-racing] [--episodes 24]
+ * `npm run eval:world-models -- [--preset debug|small] [--seeds 0[,1,…]] [--env car-racing] [--episodes 100]
  * [--action-repeat R] [--collect-steps min(300, episode)] [--dream-steps = collect-steps]
  * [--policy brownian|random|brownian-controller] [--vae-steps N] [--rnn-steps N] [--generations N] [--population N]
  * [--eval-episodes 10] [--eval-steps = the env's episode] [--temperature τ] [--iterations 1]
@@ -42,6 +42,7 @@ import { Rng } from '../core/util/rng.ts';
 import { type ClaimRow, checkBeats, summarize, parseFlags } from './claim.ts';
 import {
   dreamStepsOf,
+  GATE_EPISODES,
   gateActionRepeat,
   gateCollectSteps,
   worldModelsEvalOverrides,
@@ -59,7 +60,7 @@ const { values } = parseFlags('eval:world-models', {
     preset: { type: 'string', default: 'debug' },
     seeds: { type: 'string', default: '0' },
     env: { type: 'string', default: 'car-racing' },
-    episodes: { type: 'string', default: '24' },
+    episodes: { type: 'string', default: String(GATE_EPISODES) },
     /** Env steps per collected episode; default gateCollectSteps (300, at most the env's episode at the repeat). */
     'collect-steps': { type: 'string' },
     /** Action repeat of collection, dreams' data and real-env scoring alike; default gateActionRepeat(env). */

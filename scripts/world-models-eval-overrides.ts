@@ -38,6 +38,14 @@ export function gateActionRepeat(env: string): number {
   return GATE_ACTION_REPEAT[env] ?? getEnvSpec(env).defaults.actionRepeat;
 }
 
+/**
+ * Episodes eval:world-models collects per seed unless --episodes says otherwise (WMx collected 10,000 rollouts).
+ * At repeat 4 on CarRacing, 24 episodes left M's dream paying a constant right circle +14.1 over 250 steps (real
+ * −82.7, the top of 8 fixed action sequences in the dream) where 100 rank it −80.0; the gate's seed 0 went from a
+ * dream-vs-real gap of +71.6 to +13.0 (README, issue 11 item 3). Collection is ~25 s of the ~6 min a seed takes.
+ */
+export const GATE_EPISODES = 100;
+
 /** Steps of a collected episode unless --collect-steps is given: 300, or the env's whole episode when shorter. */
 export function gateCollectSteps(episodeSteps: number): number {
   return Math.min(300, episodeSteps);

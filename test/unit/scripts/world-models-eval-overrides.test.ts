@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveWorldModelsConfig } from '../../../core/models/world-models/config.ts';
 import {
+  GATE_EPISODES,
   gateActionRepeat,
   gateCollectSteps,
   worldModelsEvalOverrides,
@@ -61,4 +62,8 @@ test('eval:world-models acts at repeat 4 on car-racing (a departure from WMx) an
   // 300-step episodes, or the whole episode when it is shorter (car-racing at repeat 4: 250 steps = 1000 frames).
   assert.equal(gateCollectSteps(250), 250);
   assert.equal(gateCollectSteps(1000), 300);
+});
+
+test('eval:world-models collects 100 episodes per seed by default (24 left the repeat-4 dream paying circling)', () => {
+  assert.equal(GATE_EPISODES, 100);
 });
