@@ -6,7 +6,7 @@
  * dream's levers (τ, population, dream length, rollouts, σ) can be compared on the same M.
  * Claim: the controller beats the random policy in mean real return on these tracks; exits 1 when it does not.
  * `node --import tsx scripts/world-models-controller-only.ts --run RUN_DIR [--generations 20] [--population 16]
- * [--temperature τ] [--dream-steps 300] [--rollouts 4] [--sigma 0.1] [--starts-along 0…1] [--episodes 5] [--eval-steps 1000]
+ * [--temperature τ] [--dream-steps 300] [--rollouts 4] [--sigma 0.1] [--starts-along 0…1] [--episodes 5] [--eval-steps = the env's episode]
  * [--seed 0] [--json]` (the run's workspace gets the new run; unset controller flags keep the run's own).
  */
 import { basename, dirname } from 'node:path';
@@ -33,7 +33,8 @@ const { values } = parseFlags(S, {
     /** Fraction of dreams started along the recorded episodes with M's filtered state (controller.startsAlong). */
     'starts-along': { type: 'string' },
     episodes: { type: 'string', default: '5' },
-    'eval-steps': { type: 'string', default: '1000' },
+    /** Env steps of a scored episode; default the env's own episode at the data's action repeat. */
+    'eval-steps': { type: 'string' },
     seed: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   },
@@ -96,9 +97,15 @@ const tb = opened.model.trainedBehavior?.();
 if (!tb || !opened.model.latent) flagError(S, `run ${basename(dir)} holds no trained controller`);
 const behavior = behaviorOf(tb);
 const cfg = opened.config.model as { controller: { dreamLength: number; temperature: number; population: number } };
+// At the action repeat the run's data was collected at, as its M and C were trained (TrainData.actionRepeat).
+const repeat = opened.data.actionRepeat ?? null;
 const scored = scoreInEnv(
   env,
-  { size: opened.model.imageSize, maxSteps: numFlag(S, 'eval-steps', values['eval-steps'], 1) },
+  {
+    size: opened.model.imageSize,
+    ...(repeat !== null ? { actionRepeat: repeat } : {}),
+    ...(values['eval-steps'] === undefined ? {} : { maxSteps: numFlag(S, 'eval-steps', values['eval-steps'], 1) }),
+  },
   opened.model.latent(),
   behavior,
   episodes,

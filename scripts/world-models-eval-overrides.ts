@@ -1,3 +1,5 @@
+import { getEnvSpec } from '../core/envs/registry.ts';
+
 /**
  * The config overrides eval:world-models trains with: the preset's own VAE/MDN-RNN steps, CMA-ES generations,
  * population and dream temperature unless a flag gives them (so `--preset small` measures the small preset,
@@ -18,6 +20,35 @@ export interface WorldModelsEvalFlags {
   /** Steps of a collected episode. */
   collectSteps: number;
   evalEpisodes: number;
+}
+
+/**
+ * Action repeat eval:world-models collects, dreams and scores at, unless --action-repeat says otherwise: the env's
+ * own (core/envs/registry.ts), except CarRacing at 4 — a departure from WMx, which acted on every frame. Measured
+ * (small, seed 0, 100 Brownian episodes, V and M 500 steps, open-loop dreams of fixed action sequences from frame 0
+ * on 8 other tracks, τ 1.15): at repeat 1 the dream paid circling left at full gas +33.3 over 300 steps (real −13.6)
+ * above driving straight +25.7 (real +37.8); at repeat 4 circling −75.9 (real −83.6) below straight at half gas +1.9
+ * (real −30.6). One M step then moves the car 4 frames, so steering shows in the next latent (held-out next-z NLL
+ * 0.586 vs 0.629 with actions shuffled in time, against 0.255 vs 0.266 at repeat 1), and a 250-step dream covers the
+ * whole 1000-frame scored episode.
+ */
+export const GATE_ACTION_REPEAT: Readonly<Record<string, number>> = { 'car-racing': 4 };
+
+export function gateActionRepeat(env: string): number {
+  return GATE_ACTION_REPEAT[env] ?? getEnvSpec(env).defaults.actionRepeat;
+}
+
+/**
+ * Episodes eval:world-models collects per seed unless --episodes says otherwise (WMx collected 10,000 rollouts).
+ * At repeat 4 on CarRacing, 24 episodes left M's dream paying a constant right circle +14.1 over 250 steps (real
+ * −82.7, the top of 8 fixed action sequences in the dream) where 100 rank it −80.0; the gate's seed 0 went from a
+ * dream-vs-real gap of +71.6 to +13.0 (README, issue 11 item 3). Collection is ~25 s of the ~6 min a seed takes.
+ */
+export const GATE_EPISODES = 100;
+
+/** Steps of a collected episode unless --collect-steps is given: 300, or the env's whole episode when shorter. */
+export function gateCollectSteps(episodeSteps: number): number {
+  return Math.min(300, episodeSteps);
 }
 
 const defined = (o: Record<string, number | undefined>) =>

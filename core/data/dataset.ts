@@ -234,6 +234,17 @@ export function addEpisode(ds: Dataset, ep: Episode, opts: { level?: 1 | 6; file
   return entry;
 }
 
+/**
+ * The action repeat the dataset's episodes were collected at (`oneiro collect` and the eval scripts record each
+ * collection run in source.runs), so an agent trained on them acts in the env at the same repeat: the last run's,
+ * null when none is recorded (an import, or a dataset from before the field: the env's own repeat).
+ */
+export function datasetActionRepeat(meta: DatasetMeta): number | null {
+  const runs = meta.source.runs as { actionRepeat?: unknown }[] | undefined;
+  const repeat = Array.isArray(runs) ? runs.at(-1)?.actionRepeat : undefined;
+  return typeof repeat === 'number' && Number.isInteger(repeat) && repeat >= 1 ? repeat : null;
+}
+
 /** Rewrites dataset.json with extra fields merged (e.g. the import's conversion report). */
 export function updateDatasetMeta(
   ds: Dataset,

@@ -30,6 +30,8 @@ export interface TrainData {
   actionSpace: Space;
   /** Frame size of the stored episodes (square). */
   imageSize: number;
+  /** Action repeat the episodes were collected at (datasetActionRepeat); absent or null = the env's own. */
+  actionRepeat?: number | null;
   train: Episode[];
   heldOut: Episode[];
   /** The training episodes as a streaming replay (draw windows with the step's Rng: `Replay.draw`). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ParsedRequestOf, ReplyOf, Space } from '../contract/channels.ts';
-import { openDataset, readEpisode } from '../data/dataset.ts';
+import { datasetActionRepeat, openDataset, readEpisode } from '../data/dataset.ts';
 import type { Episode } from '../data/episode.ts';
 import { type DreamSession, type OpenLoopResult, type TrainData } from '../models/family.ts';
 import { openRunModel, type OpenedRun } from './load.ts';
@@ -314,14 +314,12 @@ export class DreamService {
     const startState = rowOf(ep, start);
     if (!startState) return refuse(`the episode records no env state to start '${meta.env}' from`);
     const [, H, W] = ep.imageShape;
-    const runs = meta.source.runs as { actionRepeat?: unknown }[] | undefined;
-    const repeat = runs?.at(-1)?.actionRepeat;
     const F = wm.imageSize * wm.imageSize * 3;
     try {
       const r = goalReal(wm, achiever, {
         env: meta.env,
         envSize: H,
-        actionRepeat: typeof repeat === 'number' ? repeat : null,
+        actionRepeat: datasetActionRepeat(meta),
         startState,
         startFrame: ep.image.subarray(start * H * W * 3, (start + 1) * H * W * 3),
         contextFrames: c.frames.subarray(0, (c.n - 1) * F),

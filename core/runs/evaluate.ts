@@ -51,7 +51,7 @@ export async function evaluateModel(
   if (tb && model.latent) {
     if (!data.env) notes.push(`${tb.kind}: the dataset names no built-in env, so its real-env return is not measured`);
     else {
-      const s = scoreTrainedBehavior(data.env, model.latent(), tb, 2_000_000 + opts.seed);
+      const s = scoreTrainedBehavior(data.env, model.latent(), tb, 2_000_000 + opts.seed, data.actionRepeat ?? null);
       metrics[`${tb.kind}_return`] = {
         model: s.real_return,
         baseline: s.random_return,

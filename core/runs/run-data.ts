@@ -1,4 +1,4 @@
-import { openDataset, readEpisode } from '../data/dataset.ts';
+import { datasetActionRepeat, openDataset, readEpisode } from '../data/dataset.ts';
 import type { Episode } from '../data/episode.ts';
 import { Replay, splitEpisodes } from '../data/replay.ts';
 import type { TrainData } from '../models/family.ts';
@@ -36,7 +36,14 @@ export function loadTrainData(
     onEpisode?.(k + 1, wanted.length);
   });
   const heldOut = split.heldOut.map((i) => episodes.get(i)!);
-  const base = { dataset, env: ds.meta.env, actionSpace: ds.meta.actionSpace, imageSize: h, heldOut };
+  const base = {
+    dataset,
+    env: ds.meta.env,
+    actionSpace: ds.meta.actionSpace,
+    imageSize: h,
+    actionRepeat: datasetActionRepeat(ds.meta),
+    heldOut,
+  };
   if (!stream) return { ...base, train: split.train.map((i) => episodes.get(i)!) };
   // Its own Rng is unused: training draws windows with each step's Rng (Replay.draw), so resume needs no state.
   const trainReplay = new Replay(ds, {

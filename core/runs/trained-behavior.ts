@@ -33,11 +33,15 @@ export function scoreTrainedBehavior(
   wm: LatentWorldModel,
   tb: TrainedBehavior,
   seed: number,
+  /** The repeat the training data was collected at (TrainData.actionRepeat); null = the env's own. */
+  actionRepeat: number | null = null,
 ): BehaviorScore {
   const behavior = behaviorOf(tb);
   try {
-    // Frames rendered at the model's size, the env's own action repeat and episode length (as WMx's rollouts).
-    const r = scoreInEnv(envName, { size: wm.imageSize }, wm, behavior, tb.evalEpisodes, seed);
+    // Frames rendered at the model's size, at the data's action repeat (else the env's own, as WMx's rollouts) and
+    // the env's episode length at that repeat (CarRacing: 1000 frames).
+    const opts = { size: wm.imageSize, ...(actionRepeat !== null ? { actionRepeat } : {}) };
+    const r = scoreInEnv(envName, opts, wm, behavior, tb.evalEpisodes, seed);
     return { real_return: r.agent, random_return: r.random, eval_episodes: tb.evalEpisodes };
   } finally {
     behavior.dispose();
@@ -50,7 +54,7 @@ export class TrainedBehaviorSession implements TrainSession {
 
   constructor(
     private readonly inner: TrainSession,
-    private readonly opts: { env: string | null; seed: number; log(msg: string): void },
+    private readonly opts: { env: string | null; actionRepeat?: number | null; seed: number; log(msg: string): void },
   ) {
     this.phases = inner.phases;
   }
@@ -72,7 +76,7 @@ export class TrainedBehaviorSession implements TrainSession {
       this.opts.log(`${tb.kind}: the dataset names no built-in env, so the real-env evaluation is skipped`);
       return out;
     }
-    const s = scoreTrainedBehavior(this.opts.env, wm, tb, 1_000_000 + this.opts.seed);
+    const s = scoreTrainedBehavior(this.opts.env, wm, tb, 1_000_000 + this.opts.seed, this.opts.actionRepeat ?? null);
     this.opts.log(
       `${tb.kind} in ${this.opts.env}: ${s.real_return.toFixed(2)} vs random ${s.random_return.toFixed(2)} over ${s.eval_episodes} episodes`,
     );

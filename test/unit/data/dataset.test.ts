@@ -12,7 +12,10 @@ import {
   readEpisode,
   removeDataset,
   exportDataset,
+  datasetActionRepeat,
+  updateDatasetMeta,
 } from '../../../core/data/dataset.ts';
+import { loadTrainData } from '../../../core/runs/run-data.ts';
 import { inspectDataset, histogram, summarize } from '../../../core/data/dataset-stats.ts';
 import { episodeFileName } from '../../../core/data/episode-file.ts';
 import { readNpz } from '../../../core/data/npz.ts';
@@ -113,3 +116,17 @@ test('summaries and histograms', () => {
   assert.deepEqual(histogram([0, 1, 2, 3, 4], 2), { edges: [0, 2, 4], counts: [2, 3] });
   assert.deepEqual(histogram([5, 5], 4), { edges: [5, 6], counts: [2] });
 });
+
+test('a run’s data carries the action repeat its dataset was collected at (the last collection run’s; null when none)', () =>
+  withWorkspace((ws) => {
+    const ds = createDataset(ws, 'd', init);
+    for (let i = 0; i < 3; i++) addEpisode(ds, codedEpisode(i, 5), { file: `ep-${i}-4.npz` });
+    assert.equal(datasetActionRepeat(openDataset(ws, 'd').meta), null);
+    assert.equal(loadTrainData(ws, 'd', 0.3).actionRepeat, null);
+    updateDatasetMeta(ds, { source: { kind: 'collect', runs: [{ actionRepeat: 2 }, { actionRepeat: 4 }] } });
+    assert.equal(datasetActionRepeat(openDataset(ws, 'd').meta), 4);
+    assert.equal(loadTrainData(ws, 'd', 0.3).actionRepeat, 4);
+    // Not a positive integer: not a repeat to act at.
+    updateDatasetMeta(ds, { source: { kind: 'collect', runs: [{ actionRepeat: 0 }] } });
+    assert.equal(datasetActionRepeat(openDataset(ws, 'd').meta), null);
+  }));

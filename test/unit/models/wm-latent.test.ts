@@ -122,31 +122,40 @@ test('World Models × CEM: the planner plans in the MDN-RNN dream and drives the
   disposeParams(rnn);
 });
 
-test('the runner scores a family-trained controller in the env: as the WMx rollout does, against random actions on the same seeds', async () => {
-  const { c, vae, rnn } = tinyWorldModel();
-  const env = makeEnv('cartpole-swingup', { size: c.vae.imageSize });
-  const wm = new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, env.actionSpace);
-  const rng = new Rng(8);
-  const theta = Array.from({ length: controllerSize(c.vae.zDim, c.rnn.hidden, 1) }, () => rng.normal() * 0.5);
+/** A family session that trained a cartpole controller θ and steps no env itself; its phase ends with `out`. */
+function trainedControllerSession(
+  wm: WorldModelsLatentModel,
+  theta: number[],
+  evalEpisodes: number,
+  out: Record<string, number>,
+): TrainSession {
   const phases: PhaseSpec[] = [{ name: 'controller', steps: 1, unit: 'generation', headline: 'x' }];
-  // A family session that trained a controller and steps no env itself.
-  const inner: TrainSession = {
+  return {
     phases,
     beginPhase: async () => {},
     step: async () => ({ applied: true, metrics: {}, items: 0 }),
-    endPhase: async () => ({ sigma: 0.5 }),
+    endPhase: async () => ({ ...out }),
     checkpoint: () => ({ tensors: {}, state: {} }),
     restore: () => {},
     latent: () => wm,
     trainedBehavior: () => ({
       kind: 'controller',
       theta,
-      actions: actionSpecOf(env.actionSpace, 'cartpole-swingup'),
+      actions: actionSpecOf(wm.actionSpace, 'cartpole-swingup'),
       phase: 'controller',
-      evalEpisodes: 2,
+      evalEpisodes,
     }),
     dispose: () => {},
   };
+}
+
+test('the runner scores a family-trained controller in the env: as the WMx rollout does, against random actions on the same seeds', async () => {
+  const { c, vae, rnn } = tinyWorldModel();
+  const env = makeEnv('cartpole-swingup', { size: c.vae.imageSize });
+  const wm = new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, env.actionSpace);
+  const rng = new Rng(8);
+  const theta = Array.from({ length: controllerSize(c.vae.zDim, c.rnn.hidden, 1) }, () => rng.normal() * 0.5);
+  const inner = trainedControllerSession(wm, theta, 2, { sigma: 0.5 });
   const logs: string[] = [];
   const session = new TrainedBehaviorSession(inner, { env: 'cartpole-swingup', seed: 4, log: (m) => logs.push(m) });
   const n0 = tf.memory().numTensors;
@@ -167,6 +176,35 @@ test('the runner scores a family-trained controller in the env: as the WMx rollo
   const offline = new TrainedBehaviorSession(inner, { env: null, seed: 4, log: (m) => logs.push(m) });
   assert.deepEqual(await offline.endPhase('controller', new AbortController().signal), { sigma: 0.5 });
   assert.match(logs.at(-1)!, /no built-in env/);
+  disposeParams(vae);
+  disposeParams(rnn);
+});
+
+test('the runner scores a controller at the action repeat its data was collected at (TrainData.actionRepeat), not the env’s own', async () => {
+  const { c, vae, rnn } = tinyWorldModel();
+  const wm = new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, makeEnv('cartpole-swingup').actionSpace);
+  const rng = new Rng(9);
+  const theta = Array.from({ length: controllerSize(c.vae.zDim, c.rnn.hidden, 1) }, () => rng.normal() * 0.5);
+  const inner = trainedControllerSession(wm, theta, 1, {});
+  const seed = 1_000_000 + 4;
+  // The random side of the score: one episode on env seed `seed`, in the env at the given repeat (cartpole's own is 8).
+  const randomAt = (actionRepeat: number) => {
+    const env = makeEnv('cartpole-swingup', { size: c.vae.imageSize, actionRepeat });
+    return rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(seed)), seed).ret;
+  };
+  const at2 = await new TrainedBehaviorSession(inner, {
+    env: 'cartpole-swingup',
+    actionRepeat: 2,
+    seed: 4,
+    log: () => {},
+  }).endPhase('controller', new AbortController().signal);
+  const own = await new TrainedBehaviorSession(inner, { env: 'cartpole-swingup', seed: 4, log: () => {} }).endPhase(
+    'controller',
+    new AbortController().signal,
+  );
+  assert.notEqual(randomAt(2), randomAt(8));
+  assert.equal(at2.random_return, randomAt(2));
+  assert.equal(own.random_return, randomAt(8));
   disposeParams(vae);
   disposeParams(rnn);
 });

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveWorldModelsConfig } from '../../../core/models/world-models/config.ts';
-import { worldModelsEvalOverrides } from '../../../scripts/world-models-eval-overrides.ts';
+import {
+  GATE_EPISODES,
+  gateActionRepeat,
+  gateCollectSteps,
+  worldModelsEvalOverrides,
+} from '../../../scripts/world-models-eval-overrides.ts';
 
 test('eval:world-models trains the preset it names: steps, generations, population and τ are the preset’s unless a flag gives them', () => {
   const base = { dreamSteps: 300, collectSteps: 250, evalEpisodes: 5 };
@@ -48,4 +53,17 @@ test('eval:world-models dreams as long as the collected episodes unless --dream-
 test('the small preset dreams at τ 1.15 (the WMx Doom article’s best real-env score), the paper presets at 1.0', () => {
   assert.equal(resolveWorldModelsConfig('small').controller.temperature, 1.15);
   assert.equal(resolveWorldModelsConfig('default').controller.temperature, 1.0);
+});
+
+test('eval:world-models acts at repeat 4 on car-racing (a departure from WMx) and at the env’s own repeat elsewhere', () => {
+  assert.equal(gateActionRepeat('car-racing'), 4);
+  assert.equal(gateActionRepeat('cartpole-swingup'), 8);
+  assert.equal(gateActionRepeat('pendulum-swingup'), 2);
+  // 300-step episodes, or the whole episode when it is shorter (car-racing at repeat 4: 250 steps = 1000 frames).
+  assert.equal(gateCollectSteps(250), 250);
+  assert.equal(gateCollectSteps(1000), 300);
+});
+
+test('eval:world-models collects 100 episodes per seed by default (24 left the repeat-4 dream paying circling)', () => {
+  assert.equal(GATE_EPISODES, 100);
 });
