@@ -19,7 +19,9 @@ import { UserError } from '../core/util/errors.ts';
 
 /** Env seeds of eval:world-models: random-policy collection, real-env scoring, and iteration collection. */
 export const collectEnvSeed = (seed: number, e: number) => 10_000 + seed * 1000 + e;
-export const evalEnvSeed = (seed: number) => 3_000_000 + seed;
+// Seed s is scored on tracks 3,000,000 + 1000·s + e: until session 9 it was 3,000,000 + s + e, so seeds 0, 1 and 2
+// shared 3–4 of their 5 scored tracks and "3 of 3 seeds" was not three independent draws.
+export const evalEnvSeed = (seed: number) => 3_000_000 + seed * 1000;
 /**
  * Iteration `it` (≥ 2) of seed `seed` collects on env seeds of its own, never a track the controller is scored
  * on (evalEnvSeed(seed) + e for e < 1000) nor one the random data came from; up to 1000 episodes per iteration.

@@ -53,6 +53,16 @@ test('iterations collect on tracks of their own: never one the controller is sco
   assert.throws(() => iterationEnvSeed(0, 2, 1000), /episode index must be in \[0, 1000\)/);
 });
 
+test('each seed is scored on tracks of its own: no scored track is shared between seeds', () => {
+  const owner = new Map<number, number>();
+  for (const s of [0, 1, 2, 3, 9])
+    for (let e = 0; e < 1000; e++) {
+      const track = evalEnvSeed(s) + e;
+      assert.ok(!owner.has(track), `track ${track} scores seed ${s} and seed ${owner.get(track)}`);
+      owner.set(track, s);
+    }
+});
+
 test('the controller collects episodes as long as the dream it is trained in, unless told otherwise', () => {
   assert.equal(iterationStepsOf({ dreamSteps: 1000 }), 1000);
   assert.equal(iterationStepsOf({ dreamSteps: 1000, iterationSteps: 300 }), 300);
