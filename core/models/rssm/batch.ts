@@ -124,9 +124,16 @@ function fromReplayBatch(r: ReplayBatch, size: number): SequenceArrays {
 
 /**
  * Host arrays → a SeqBatch of tensors (images scaled to [−0.5, 0.5]); `pixelWeight` [B·L·size·size] becomes the
- * batch's per-pixel image-loss weights. The caller disposes it.
+ * batch's per-pixel image-loss weights, and `foregroundMean` (0–255, [size·size·3]) the mean frame the reconstruction's
+ * foreground is taken against (decoder.foregroundMask 'either'), scaled like the images. The caller disposes it.
  */
-export function toSeqBatch(a: TrainArrays, size: number, actionDim: number, pixelWeight?: Float32Array): SeqBatch {
+export function toSeqBatch(
+  a: TrainArrays,
+  size: number,
+  actionDim: number,
+  pixelWeight?: Float32Array,
+  foregroundMean?: Float32Array,
+): SeqBatch {
   const { B, L } = a;
   const dtype = a.image instanceof Float32Array ? 'float32' : 'int32';
   return tf.tidy(() => ({
@@ -137,10 +144,14 @@ export function toSeqBatch(a: TrainArrays, size: number, actionDim: number, pixe
     isFirst: tf.tensor2d(Float32Array.from(a.isFirst), [B, L]),
     isFirstHost: a.isFirst,
     ...(pixelWeight ? { pixelWeight: tf.tensor4d(pixelWeight, [B, L, size, size]) } : {}),
+    ...(foregroundMean
+      ? { foregroundMean: tf.sub(tf.div(tf.tensor3d(foregroundMean, [size, size, 3]), 255), 0.5) as tf.Tensor3D }
+      : {}),
   }));
 }
 
 export function disposeSeqBatch(b: SeqBatch): void {
   tf.dispose([b.image, b.action, b.reward, b.cont, b.isFirst]);
   if (b.pixelWeight) b.pixelWeight.dispose();
+  if (b.foregroundMean) b.foregroundMean.dispose();
 }

@@ -68,6 +68,12 @@ export const rssmConfigSchema = z
        * cartpole frame is foreground, which a summed pixel loss hardly sees in a CPU-length run.
        */
       foregroundWeight: real(1, 1e4).default(1),
+      /**
+       * Which pixels get foregroundWeight: 'target' = the true frame's foreground only; 'either' = also where the
+       * (stopped-gradient) reconstruction is > 0.1 off the mean frame, so a phantom cart costs as much as a missing
+       * one (with 'target' a faint cart painted on the background costs 1 per pixel, a missing one the weight).
+       */
+      foregroundMask: z.enum(['target', 'either']).default('target'),
     }),
     heads: z.strictObject({ units: int(1, 8192), layers: int(0, 16), act, cont: z.boolean() }),
     loss: z.strictObject({
@@ -233,7 +239,7 @@ const planet: RssmConfig = {
   // PlaNet rssm.py: belief 200, hidden 200, state 30, min std 0.1; conv_ha encoder/decoder (§1.2).
   rssm: { deter: 200, hidden: 200, latent: { kind: 'gaussian', size: 30, minStd: 0.1 }, gruNorm: false, act: 'relu' },
   encoder: { depth: 32, kernels: [4, 4, 4, 4], act: 'relu' },
-  decoder: { depth: 32, kernels: [5, 5, 6, 6], act: 'relu', foregroundWeight: 1 },
+  decoder: { depth: 32, kernels: [5, 5, 6, 6], act: 'relu', foregroundWeight: 1, foregroundMask: 'target' },
   heads: { units: 300, layers: 3, act: 'relu', cont: false }, // reward feed_forward 3×300 ReLU
   // compute_objectives: reward scale 10, free nats 3 per element, overshooting off (camera-ready 0c6f7d3).
   loss: {
@@ -263,7 +269,7 @@ const dreamerv1: RssmConfig = {
   actionDim: null,
   rssm: { deter: 200, hidden: 200, latent: { kind: 'gaussian', size: 30, minStd: 0.1 }, gruNorm: false, act: 'elu' },
   encoder: { depth: 32, kernels: [4, 4, 4, 4], act: 'relu' },
-  decoder: { depth: 32, kernels: [5, 5, 6, 6], act: 'relu', foregroundWeight: 1 },
+  decoder: { depth: 32, kernels: [5, 5, 6, 6], act: 'relu', foregroundWeight: 1, foregroundMask: 'target' },
   heads: { units: 400, layers: 2, act: 'elu', cont: false },
   loss: {
     imageScale: 1,
@@ -305,7 +311,7 @@ const dreamerv2: RssmConfig = {
     act: 'elu',
   },
   encoder: { depth: 48, kernels: [4, 4, 4, 4], act: 'elu' },
-  decoder: { depth: 48, kernels: [5, 5, 6, 6], act: 'elu', foregroundWeight: 1 },
+  decoder: { depth: 48, kernels: [5, 5, 6, 6], act: 'elu', foregroundWeight: 1, foregroundMask: 'target' },
   heads: { units: 400, layers: 4, act: 'elu', cont: true }, // MLP heads 4×400 ELU, Bernoulli discount head
   loss: {
     imageScale: 1,
@@ -332,7 +338,7 @@ const debug: RssmConfig = {
   actionDim: null,
   rssm: { deter: 32, hidden: 32, latent: { kind: 'gaussian', size: 8, minStd: 0.1 }, gruNorm: false, act: 'elu' },
   encoder: { depth: 8, kernels: [4, 4, 4], act: 'relu' },
-  decoder: { depth: 8, kernels: [5, 6, 6], act: 'relu', foregroundWeight: 1 },
+  decoder: { depth: 8, kernels: [5, 6, 6], act: 'relu', foregroundWeight: 1, foregroundMask: 'target' },
   heads: { units: 32, layers: 2, act: 'elu', cont: true },
   loss: {
     imageScale: 1,
@@ -372,7 +378,7 @@ const small: RssmConfig = {
   encoder: { depth: 16, kernels: [4, 4, 4, 4], act: 'relu' },
   // Foreground pixels weigh 20 in the image loss (our departure, issue 11 item 2: ~1.4 % of a cartpole frame is
   // the cart and pole, which the plain summed likelihood hardly sees in a CPU run; measured in the README).
-  decoder: { depth: 16, kernels: [5, 5, 6, 6], act: 'relu', foregroundWeight: 20 },
+  decoder: { depth: 16, kernels: [5, 5, 6, 6], act: 'relu', foregroundWeight: 20, foregroundMask: 'target' },
   heads: { units: 64, layers: 2, act: 'relu', cont: false },
   train: { steps: 3000, batch: 16, length: 32, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0 },
   // PlaNet's losses except the KL: free nats 1 on the mean KL with KL balance 0.8 (DreamerV2 dmc_vision, §1.4)

@@ -135,10 +135,13 @@ class RssmSession implements TrainSession {
     // The objective's views (two shifted copies for prototypes) are drawn from the step's Rng too.
     const views = objectiveOf(c).views;
     const arrays = views ? views(windows, c, s.rng) : windows;
-    const weights = this.weightsForeground()
+    const weighted = this.weightsForeground();
+    const weights = weighted
       ? foregroundWeights(arrays.image, arrays.B * arrays.L, this.foregroundMean(), c.decoder.foregroundWeight)
       : undefined;
-    const batch = toSeqBatch(arrays, c.image.size, c.actionDim, weights);
+    // 'either' also weighs the reconstruction's own foreground, taken in the loss against the same mean frame.
+    const mean = weighted && c.decoder.foregroundMask === 'either' ? this.foregroundMean() : undefined;
+    const batch = toSeqBatch(arrays, c.image.size, c.actionDim, weights, mean);
     // Latent samples drawn from the step's Rng too, so resume reproduces them.
     this.model.noise = new SeedStream(s.rng.int(2 ** 31));
     this.disposeLastPost();

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type LatentDist, klDivergence, stopDist } from './distributions.ts';
+import { stopGradient } from '../../tensor/stop-gradient.ts';
+import { FOREGROUND_THRESHOLD } from '../../media/foreground.ts';
 
 /**
  * RSSM loss terms (mission-anchors §1.0, §1.2, §1.4). Each returns per-element values or a scalar so the
@@ -18,6 +20,27 @@ export function imageNll(mean: tf.Tensor, target: tf.Tensor, weight?: tf.Tensor)
   const sq = tf.square(tf.sub(mean, target));
   const sse = tf.sum(tf.reshape(weight ? tf.mul(sq, weight) : sq, [n, pixels]), -1);
   return tf.add(tf.mul(sse, 0.5), pixels * HALF_LOG_2PI) as tf.Tensor1D;
+}
+
+/**
+ * decoder.foregroundMask 'either': the weight `w` where the target's weight already is (its foreground) or where
+ * the stopped-gradient reconstruction differs from the mean frame by more than FOREGROUND_THRESHOLD in any
+ * channel (media/foreground.ts's mask, applied to the prediction), 1 elsewhere:
+ *   max(targetWeight, 1 + (w − 1)·[any_c |sg(x̂) − m| > 0.1]).
+ * recon [N, H, W, C] and mean [H, W, C] on the same scale (pixels in [0, 1] shifted by −0.5); targetWeight
+ * [N, H, W, 1]. Returns [N, H, W, 1]; no gradient flows through the mask.
+ */
+export function eitherForegroundWeight(
+  recon: tf.Tensor,
+  mean: tf.Tensor,
+  targetWeight: tf.Tensor,
+  w: number,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const off = tf.max(tf.abs(tf.sub(stopGradient(recon), mean)), -1, true);
+    const predicted = tf.cast(tf.greater(off, FOREGROUND_THRESHOLD), 'float32');
+    return tf.maximum(stopGradient(targetWeight), tf.add(tf.mul(predicted, w - 1), 1));
+  });
 }
 
 /** −ln Normal(target | mean, 1) per element (reward head; Dreamer 'mse' DistLayer). */

@@ -27,6 +27,11 @@ export interface SeqBatch {
   isFirstHost: Uint8Array;
   /** [B, T, H, W] weight of each pixel in the image loss (decoder.foregroundWeight); absent = 1 everywhere. */
   pixelWeight?: tf.Tensor;
+  /**
+   * [H, W, C] the training episodes' mean frame scaled like `image` (decoder.foregroundMask 'either': the
+   * reconstruction's own foreground is taken against it); shared by every row, so micro-batches keep it whole.
+   */
+  foregroundMean?: tf.Tensor3D;
 }
 
 export interface RssmModel {
@@ -173,6 +178,7 @@ export function batchRows(b: SeqBatch, from: number, n: number): SeqBatch {
     isFirst: cut(b.isFirst),
     isFirstHost: b.isFirstHost.subarray(from * L, (from + n) * L),
     ...(b.pixelWeight ? { pixelWeight: cut(b.pixelWeight) } : {}),
+    ...(b.foregroundMean ? { foregroundMean: b.foregroundMean } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { decode, initDecoder } from '../networks.ts';
-import { imageNll } from '../losses.ts';
+import { eitherForegroundWeight, imageNll } from '../losses.ts';
 import type { RepresentationObjective } from './objective.ts';
 
 /**
@@ -16,7 +16,11 @@ export const reconstruction: RepresentationObjective = {
     const target = tf.reshape(batch.image, recon.shape);
     // Per-pixel weights of the foreground-weighted loss (decoder.foregroundWeight > 1), else the plain likelihood.
     const [n, h, w] = recon.shape;
-    const weight = batch.pixelWeight ? tf.reshape(batch.pixelWeight, [n, h, w, 1]) : undefined;
+    const targetWeight = batch.pixelWeight ? tf.reshape(batch.pixelWeight, [n, h, w, 1]) : undefined;
+    const weight =
+      targetWeight && config.decoder.foregroundMask === 'either' && batch.foregroundMean
+        ? eitherForegroundWeight(recon, batch.foregroundMean, targetWeight, config.decoder.foregroundWeight)
+        : targetWeight;
     return { image: { value: tf.mean(imageNll(recon, target, weight)) as tf.Scalar, scale: config.loss.imageScale } };
   },
 };
