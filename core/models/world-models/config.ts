@@ -32,6 +32,12 @@ export const vaeSchema = z.strictObject({
   lr: positive(1),
   steps: int(0, 1e8),
   clipNorm: positive(1e9).nullable(),
+  /**
+   * Weight of the foreground pixels in the reconstruction loss (media/foreground.ts: > 0.1 off the training
+   * episodes' mean frame in any channel), 1 on the rest. 1 = the paper's plain SSE; a config stored before the
+   * field existed reads 1. Issue 11: ~1.4 % of a cartpole frame is foreground, which a summed pixel loss hardly sees.
+   */
+  foregroundWeight: z.number().min(1).max(1e4).default(1),
 });
 
 export const rnnSchema = z.strictObject({
@@ -152,6 +158,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       lr: 1e-4,
       steps: 5000,
       clipNorm: null,
+      foregroundWeight: 1,
     },
     rnn: {
       // WMx rnn_train.py: LSTM 256, 5 mixtures, Adam 1e-3, grad_clip 1.0, 4000 steps; WMt: batch 16 × seq 32.
@@ -203,6 +210,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       lr: 1e-3,
       steps: 3000,
       clipNorm: 100,
+      foregroundWeight: 1,
     },
     rnn: {
       hidden: 128,
@@ -258,6 +266,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       lr: 1e-3,
       steps: 300,
       clipNorm: 100,
+      foregroundWeight: 1,
     },
     rnn: {
       hidden: 64,
