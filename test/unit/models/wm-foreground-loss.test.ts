@@ -160,14 +160,22 @@ test('the mean frame is the training episodes’ at the model’s size, taken at
   b.dispose();
 });
 
-test('weight 1 (the paper) takes no mean frame and trains as the plain SSE', async () => {
-  const s = await sessionOn(data(episodes(2, 64), episodes(1, 64, 10)), 1);
-  const r = await vaeStep(s, 0);
-  assert.ok(r.applied);
-  const ck = s.checkpoint();
+test('a session trains on the weighted loss; weight 1 (the paper) takes no mean frame and trains on the plain SSE', async () => {
+  const d = data(episodes(2, 64), episodes(1, 64, 10));
+  const [plain, weighted] = [await sessionOn(d, 1), await sessionOn(d, 10)];
+  // Same seed, batch and noise: the same reconstruction, so the same unweighted mse and a larger weighted SSE.
+  const [rp, rw] = [await vaeStep(plain, 0), await vaeStep(weighted, 0)];
+  assert.ok(rp.applied && rw.applied);
+  assert.equal(rw.metrics.mse, rp.metrics.mse);
+  assert.ok(
+    rw.metrics.recon_loss > 1.05 * rp.metrics.recon_loss,
+    `${rw.metrics.recon_loss} vs ${rp.metrics.recon_loss}`,
+  );
+  const ck = plain.checkpoint();
   assert.equal(ck.tensors['fg/mean'], undefined);
   tf.dispose(ck.owned ?? []);
-  s.dispose();
+  plain.dispose();
+  weighted.dispose();
 });
 
 test('vae.foregroundWeight: below 1 refused in one line naming the field; an older config without it reads as 1', () => {
