@@ -187,4 +187,5 @@ test('vae.foregroundWeight: below 1 refused in one line naming the field; an old
   assert.equal(parseWorldModelsConfig({ ...PRESETS.default, vae: oldVae }).vae.foregroundWeight, 1);
   for (const p of ['default', 'debug'] as const)
     assert.equal(resolveWorldModelsConfig(p).vae.foregroundWeight, 1, `${p} keeps the paper's plain SSE`);
+  assert.equal(resolveWorldModelsConfig('small').vae.foregroundWeight, 20, 'the CPU preset weights the foreground');
 });
