@@ -24,7 +24,9 @@ import { DreamPool } from './dream-pool.ts';
 import { disposeBatch, initMdnRnn, mdnTrainStep, sequenceBatch } from './mdn-rnn.ts';
 import { WorldModelsLatentModel } from './latent-model.ts';
 import { loadWorldModel } from './model.ts';
-import { framesToTensor, initVae, normalNoise, vaeTrainStep } from './vae.ts';
+import { framesToTensor, initVae, normalNoise, pixelWeights, vaeTrainStep } from './vae.ts';
+import { trainingMeanFrame } from '../../media/foreground.ts';
+import { UserError } from '../../util/errors.ts';
 
 /**
  * World Models as a ModelFamily: phases 'vae' → 'rnn' → 'controller' (CMA-ES generations in the dream). The
@@ -41,6 +43,11 @@ class WorldModelsSession implements TrainSession {
   private readonly spec: ActionSpec;
   private readonly actionDim: number;
   private encoded = false;
+  /**
+   * The training episodes' mean frame (0–255, model size) of the foreground-weighted VAE loss: taken at the first
+   * VAE step and carried by checkpoints (`fg/mean`, as the RSSM's), so a resumed run weights the same pixels.
+   */
+  private fgMean: Float32Array | null = null;
   private cma: CmaEs | null = null;
   private pool: DreamPool | null = null;
   private wm: WorldModelsLatentModel | null = null;
@@ -99,8 +106,9 @@ class WorldModelsSession implements TrainSession {
     if (s.phase === 'vae') {
       const frames = sampleFrames(this.eps, c.vae.imageSize, c.vae.batch, s.rng);
       const x = framesToTensor(frames, c.vae.batch, c.vae.imageSize);
+      const w = c.vae.foregroundWeight !== 1 ? pixelWeights(frames, c.vae.batch, c.vae, this.foregroundMean()) : null;
       try {
-        const r = vaeTrainStep(this.vae, c.vae, this.vaeOpt, x, s.rng, s.poison);
+        const r = vaeTrainStep(this.vae, c.vae, this.vaeOpt, x, s.rng, s.poison, w ?? undefined);
         return {
           applied: r.applied,
           reason: r.reason,
@@ -108,7 +116,7 @@ class WorldModelsSession implements TrainSession {
           items: c.vae.batch,
         };
       } finally {
-        x.dispose();
+        tf.dispose(w ? [x, w] : x);
       }
     }
     if (s.phase === 'rnn') {
@@ -154,6 +162,17 @@ class WorldModelsSession implements TrainSession {
     };
   }
 
+  private foregroundMean(): Float32Array {
+    const S = this.ctx.config.vae.imageSize;
+    this.fgMean ??= trainingMeanFrame(
+      this.eps.map((e) => ({ image: e.frames, imageShape: [e.T, S] })),
+      S,
+    );
+    if (!this.fgMean)
+      throw new UserError('world-models: vae.foregroundWeight needs training frames for their mean frame');
+    return this.fgMean;
+  }
+
   async endPhase(phase: string): Promise<Record<string, number>> {
     if (phase !== 'controller') return {};
     await this.pool?.close();
@@ -194,6 +213,7 @@ class WorldModelsSession implements TrainSession {
     const theta = this.controllerTheta();
     const owned: tf.Tensor[] = [];
     if (theta.length) owned.push((tensors['controller/theta'] = tf.tensor1d(theta)));
+    if (this.fgMean) owned.push((tensors['fg/mean'] = tf.tensor1d(this.fgMean)));
     return { tensors, state: { vaeT: this.vaeOpt.t, rnnT: this.rnnOpt.t, cma: this.cma?.s ?? null }, owned };
   }
 
@@ -205,6 +225,8 @@ class WorldModelsSession implements TrainSession {
     const cma = ck.state.cma as CmaState | null;
     this.cma = cma ? CmaEs.fromState(cma) : null;
     this.encoded = false;
+    const fg = ck.tensors['fg/mean'];
+    if (fg) this.fgMean = Float32Array.from(fg.dataSync());
   }
 
   dispose(): void {

@@ -13,12 +13,14 @@ import {
   type OptimizerStepResult,
   type Params,
 } from '../nn.ts';
+import { foregroundWeights } from '../../media/foreground.ts';
 import { PRESETS, type VaeConfig } from './config.ts';
 
 /**
  * ConvVAE of World Models (WMx carracing/vae/vae.py `ConvVAE._build_graph`): images in [0, 1],
  * 'valid' k4 s2 ReLU convs → μ, log σ²; decoder dense → 1×1×D → s2 deconvs → sigmoid.
- * Loss = mean over the batch of (pixel SSE + max(KL, klTolerance · zDim)).
+ * Loss = mean over the batch of (pixel SSE + max(KL, klTolerance · zDim)); with vae.foregroundWeight ≠ 1 the SSE
+ * weighs each pixel's squared error by its weight first (pixelWeights, our departure for issue 11).
  */
 export function initVae(cfg: VaeConfig, rng: Rng, prefix = 'vae/'): Params {
   const p: Params = {};
@@ -139,13 +141,17 @@ export interface VaeLoss {
   metrics: { recon_loss: tf.Scalar; kl: tf.Scalar; mse: tf.Scalar };
 }
 
-/** The VAE loss on a batch x [B, S, S, 3] in [0, 1]; `eps` is the reparameterisation noise [B, zDim]. */
-export function vaeLoss(p: Params, cfg: VaeConfig, x: tf.Tensor4D, eps: tf.Tensor): VaeLoss {
+/**
+ * The VAE loss on a batch x [B, S, S, 3] in [0, 1]; `eps` is the reparameterisation noise [B, zDim]. `weights`
+ * [B, S, S, 1] (pixelWeights) weigh each pixel's squared error in recon_loss: Σ w·(x − y)² per image; absent = 1
+ * everywhere (the paper). `mse` stays the unweighted mean, comparable across weights.
+ */
+export function vaeLoss(p: Params, cfg: VaeConfig, x: tf.Tensor4D, eps: tf.Tensor, weights?: tf.Tensor4D): VaeLoss {
   const { mu, logvar } = encode(p, cfg, x);
   const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
   const recon = decode(p, cfg, z);
   const sq = tf.square(tf.sub(x, recon));
-  const reconLoss = tf.mean(tf.sum(sq, [1, 2, 3]));
+  const reconLoss = tf.mean(tf.sum(weights ? tf.mul(sq, weights) : sq, [1, 2, 3]));
   // KL(q(z|x) ‖ N(0, I)) per sample, floored at klTolerance·zDim (WMx vae.py).
   const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logvar), tf.square(mu)), tf.exp(logvar)), 1));
   const klFloored = tf.mean(tf.maximum(kl, cfg.klTolerance * cfg.zDim));
@@ -153,6 +159,22 @@ export function vaeLoss(p: Params, cfg: VaeConfig, x: tf.Tensor4D, eps: tf.Tenso
     loss: tf.add(reconLoss, klFloored) as tf.Scalar,
     metrics: { recon_loss: reconLoss as tf.Scalar, kl: tf.mean(kl) as tf.Scalar, mse: tf.mean(sq) as tf.Scalar },
   };
+}
+
+/**
+ * The foreground-weighted loss's pixel weights [B, S, S, 1] of uint8 frames [B·S·S·3]: cfg.foregroundWeight where a
+ * pixel is foreground against `mean` (the training episodes' mean frame at the model's size, 0–255), 1 elsewhere
+ * (media/foreground.ts foregroundWeights, the RSSM's helper). Null when the weight is 1 (the plain SSE).
+ */
+export function pixelWeights(
+  frames: Uint8Array,
+  batch: number,
+  cfg: VaeConfig,
+  mean: ArrayLike<number>,
+): tf.Tensor4D | null {
+  if (cfg.foregroundWeight === 1) return null;
+  const S = cfg.imageSize;
+  return tf.tensor4d(foregroundWeights(frames, batch, mean, cfg.foregroundWeight), [batch, S, S, 1]);
 }
 
 /** uint8 frames [B·S·S·3] → float [B, S, S, 3] in [0, 1]. */
@@ -168,10 +190,11 @@ export function vaeTrainStep(
   x: tf.Tensor4D,
   rng: Rng,
   poison = false,
+  weights?: tf.Tensor4D,
 ): OptimizerStepResult {
   const eps = normalNoise(rng, [x.shape[0], cfg.zDim]);
   try {
-    return opt.step(() => vaeLoss(p, cfg, x, eps), poison);
+    return opt.step(() => vaeLoss(p, cfg, x, eps, weights), poison);
   } finally {
     eps.dispose();
   }
