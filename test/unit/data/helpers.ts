@@ -1,4 +1,8 @@
 import type { Episode } from '../../../core/data/episode.ts';
+import { makeEnv } from '../../../core/envs/registry.ts';
+import { randomPolicy } from '../../../core/agents/random-agents.ts';
+import { rolloutEpisode } from '../../../core/agents/rollout.ts';
+import { Rng } from '../../../core/util/rng.ts';
 
 /**
  * A synthetic episode whose every value encodes where it came from: pixel = (10·id + row) mod 256,
@@ -35,4 +39,13 @@ export function codedEpisode(id: number, rows: number, size = 2, terminal = fals
     isTerminal,
     discount,
   };
+}
+
+/** n random-policy cartpole-swingup episodes of 20 steps at size px; episode i from env seed and policy seed from + i. */
+export function cartpoleEpisodes(n: number, size: number, from = 0): Episode[] {
+  const env = makeEnv('cartpole-swingup', { size, maxSteps: 20 });
+  return Array.from(
+    { length: n },
+    (_, i) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(from + i)), from + i).episode,
+  );
 }

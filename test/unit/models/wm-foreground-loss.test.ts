@@ -23,8 +23,7 @@ import { worldModelsFamily } from '../../../core/models/world-models/family.ts';
 import type { FamilyCheckpoint, TrainData } from '../../../core/models/family.ts';
 import type { Episode } from '../../../core/data/episode.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
-import { randomPolicy } from '../../../core/agents/random-agents.ts';
-import { rolloutEpisode } from '../../../core/agents/rollout.ts';
+import { cartpoleEpisodes as episodes } from '../data/helpers.ts';
 
 before(async () => {
   await initBackend();
@@ -87,14 +86,6 @@ test('pixelWeights: the shared foregroundWeights as [B, S, S, 1]; null at weight
   w.dispose();
   assert.equal(pixelWeights(frames, 2, { ...cfg, foregroundWeight: 1 }, mean), null);
 });
-
-function episodes(n: number, size: number, from = 0): Episode[] {
-  const env = makeEnv('cartpole-swingup', { size, maxSteps: 20 });
-  return Array.from(
-    { length: n },
-    (_, i) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(from + i)), from + i).episode,
-  );
-}
 
 const signal = new AbortController().signal;
 const space = makeEnv('cartpole-swingup', { size: 64 }).actionSpace;

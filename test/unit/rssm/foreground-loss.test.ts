@@ -22,8 +22,7 @@ import { rssmFamily } from '../../../core/models/rssm/family.ts';
 import type { FamilyCheckpoint, TrainData } from '../../../core/models/family.ts';
 import type { Episode } from '../../../core/data/episode.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
-import { randomPolicy } from '../../../core/agents/random-agents.ts';
-import { rolloutEpisode } from '../../../core/agents/rollout.ts';
+import { cartpoleEpisodes as episodes } from '../data/helpers.ts';
 import { addEpisode, createDataset } from '../../../core/data/dataset.ts';
 import { loadTrainData } from '../../../core/runs/run-data.ts';
 import { Rng } from '../../../core/util/rng.ts';
@@ -89,14 +88,6 @@ test("the model's image loss uses the batch's pixel weights: image_loss(w) − i
   disposeBatch(batch);
   disposeRssmModel(m);
 });
-
-function episodes(n: number, size: number, from = 0): Episode[] {
-  const env = makeEnv('cartpole-swingup', { size, maxSteps: 20 });
-  return Array.from(
-    { length: n },
-    (_, i) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(from + i)), from + i).episode,
-  );
-}
 
 const signal = new AbortController().signal;
 const CONFIG = rssmConfig('debug', { decoder: { foregroundWeight: 10 }, train: { batch: 2, length: 8 } });
