@@ -25,7 +25,7 @@ import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../core/tensor/backend.ts';
-import { makeEnv } from '../core/envs/registry.ts';
+import { listEnvs, makeEnv } from '../core/envs/registry.ts';
 import type { Space } from '../core/envs/types.ts';
 import { addEpisode, createDataset } from '../core/data/dataset.ts';
 import { seededEpisodeName } from '../core/data/episode-file.ts';
@@ -110,6 +110,8 @@ const preset = values.preset!;
 // Collect at the preset's own frame size (64 px for `small`: at 32 px the cartpole's pole is under a pixel).
 const size = (family.resolveConfig(preset) as { vae: { imageSize: number } }).vae.imageSize;
 const envName = values.env!;
+const envNames = listEnvs().map((e) => e.name);
+if (!envNames.includes(envName)) fail(`--env must be one of ${envNames.join(', ')}, got '${envName}'`);
 const nEval = num('eval-episodes');
 const actionRepeat = given('action-repeat') ?? gateActionRepeat(envName);
 if (!Number.isInteger(actionRepeat) || actionRepeat < 1)

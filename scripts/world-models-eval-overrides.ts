@@ -35,7 +35,8 @@ export interface WorldModelsEvalFlags {
 export const GATE_ACTION_REPEAT: Readonly<Record<string, number>> = { 'car-racing': 4 };
 
 export function gateActionRepeat(env: string): number {
-  return GATE_ACTION_REPEAT[env] ?? getEnvSpec(env).defaults.actionRepeat;
+  // hasOwn: a name such as '__proto__' or 'constructor' must reach the registry's one-line refusal, not Object's.
+  return Object.hasOwn(GATE_ACTION_REPEAT, env) ? GATE_ACTION_REPEAT[env] : getEnvSpec(env).defaults.actionRepeat;
 }
 
 /**

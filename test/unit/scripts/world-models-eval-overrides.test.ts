@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { resolveWorldModelsConfig } from '../../../core/models/world-models/config.ts';
 import {
   GATE_EPISODES,
@@ -66,4 +67,19 @@ test('eval:world-models acts at repeat 4 on car-racing (a departure from WMx) an
 
 test('eval:world-models collects 100 episodes per seed by default (24 left the repeat-4 dream paying circling)', () => {
   assert.equal(GATE_EPISODES, 100);
+});
+
+test("eval:world-models refuses an unknown --env, '__proto__' included, in one line naming the choices, exit code 2", () => {
+  // Object's own keys must not pass for a gate repeat: the registry names them unknown.
+  for (const name of ['__proto__', 'constructor']) assert.throws(() => gateActionRepeat(name), /unknown environment/);
+  for (const env of ['pong', '__proto__']) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/eval-world-models.ts', '--env', env], {
+      encoding: 'utf8',
+      env: { ...process.env, ONEIRO_WASM_THREADS: '1' },
+    });
+    assert.equal(r.status, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], new RegExp(`^eval:world-models: --env must be one of car-racing, .*, got '${env}'$`));
+  }
 });
