@@ -19,6 +19,8 @@ interface Entry {
   stateNames: string[];
   /** The state variables that are angles in radians (the state probe reads their cos and sin). */
   stateAngles?: string[];
+  /** The state variables set by where an episode starts (the probe also scores their change since t = 0). */
+  stateFromStart?: string[];
   goal: boolean;
   size: number;
   actionRepeat: number;
@@ -64,6 +66,9 @@ const ENTRIES: Entry[] = [
     ],
     // The hull angle winds past ±π without bound (Box2D); the steering angle stays within ±0.42 rad, no wrap.
     stateAngles: ['angle'],
+    // The car starts at the random track's first point with its heading (start x spans 60–221 across tracks):
+    // the view follows and turns with the car, so only the pose's change since the start is in the frames.
+    stateFromStart: ['x', 'y', 'angle'],
     goal: false,
     size: 64,
     actionRepeat: 1,
@@ -230,6 +235,7 @@ function toSpec(e: Entry): EnvSpec {
     stateSize: e.stateSize,
     stateNames: [...e.stateNames],
     stateAngles: [...(e.stateAngles ?? [])],
+    stateFromStart: [...(e.stateFromStart ?? [])],
     goal: e.goal,
     defaults: resolveOptions(e),
     make: (opts?: EnvOptions) => makeEnv(e.name, opts),

@@ -95,6 +95,8 @@ export interface EnvSpec {
   stateNames?: string[];
   /** The state variables (by name) that are angles in radians: the state probe fits their cos and sin instead. */
   stateAngles?: string[];
+  /** The state variables set by where an episode starts, which no frame shows: the probe also scores their change since t = 0. */
+  stateFromStart?: string[];
   /** Whether the env implements GoalEnv (goal images and a success test). */
   goal?: boolean;
   /** The anchor implementation this env is faithful to (repo · file). */

@@ -23,12 +23,12 @@ export interface EvalReport {
   notes: string[];
 }
 
-/** Names of the env's state variables and which are angles, where the data names a built-in env that defines them. */
-function stateNames(env: string | null): { stateNames?: string[]; stateAngles?: string[] } {
+/** The env's state names, its angles and the variables scored from the start, where the data names a built-in env. */
+function stateNames(env: string | null): { stateNames?: string[]; stateAngles?: string[]; stateFromStart?: string[] } {
   if (!env) return {};
   try {
     const spec = getEnvSpec(env);
-    return { stateNames: spec.stateNames, stateAngles: spec.stateAngles };
+    return { stateNames: spec.stateNames, stateAngles: spec.stateAngles, stateFromStart: spec.stateFromStart };
   } catch {
     return {};
   }

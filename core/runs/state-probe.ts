@@ -16,7 +16,11 @@ import { OPENLOOP_CONTEXT, openLoopStarts } from './openloop-measures.ts';
 export const PROBE_STEPS = 10; // the open-loop horizon issue 11 sets its targets at
 /** Rows used to fit (strided over the training episodes): keeps the normal equations small. */
 const MAX_FIT_ROWS = 3000;
-/** Ridge penalty λ = α·N, α chosen on held-back training episodes (features are standardised). */
+/**
+ * Ridge penalty λ = α·N, α chosen per target variable on held-back training episodes (features are standardised):
+ * one α for all would let a variable no feature predicts (car-racing's absolute x) pick a large α that shrinks the
+ * read-out of every other variable.
+ */
 const ALPHAS = [1e-4, 1e-3, 1e-2, 1e-1, 1];
 
 /** The vector state [T, d] of an episode, or null when it has none. */
@@ -28,14 +32,36 @@ export function episodeState(ep: Episode): Features | null {
 }
 
 /**
- * The probe's targets: the state with each angle variable (index in `angles`) replaced by its cos and sin, in
- * place. A linear read-out cannot fit an angle itself: it jumps by 2π where it wraps, or (Box2D's hull angle)
- * winds past ±π without bound, while the picture of the angle is periodic.
+ * Which state variables the probe expands: `angles` (indices) are read as their cos and sin; `fromStart`
+ * (indices) are also scored relative to the episode's first frame. A variable set by where an episode starts
+ * (car-racing's hull x, y and heading: where the random track begins) is not in any frame — 99 % of x's variance
+ * is the start (session 9) — while its change since the start can be integrated from what the frames show.
  */
-export function probeTargets(s: Features, angles: ReadonlySet<number>): Features {
-  if (!angles.size) return s;
+export interface ProbeLayout {
+  angles: ReadonlySet<number>;
+  fromStart: ReadonlySet<number>;
+}
+
+const indicesOf = (names: string[], picked: string[] | undefined) =>
+  new Set(names.flatMap((n, j) => (picked?.includes(n) ? [j] : [])));
+
+/** The layout for an env's state names, its angles and the variables it scores from the episode's start. */
+export function probeLayout(stateNames: string[], stateAngles?: string[], stateFromStart?: string[]): ProbeLayout {
+  return { angles: indicesOf(stateNames, stateAngles), fromStart: indicesOf(stateNames, stateFromStart) };
+}
+
+/**
+ * The probe's targets: the state with each angle replaced by its cos and sin (a linear read-out cannot fit an
+ * angle itself: it jumps by 2π where it wraps, or — Box2D's hull angle — winds past ±π without bound, while the
+ * picture of the angle is periodic), then each `fromStart` variable minus its value at t = 0 (an angle: cos and
+ * sin of its change).
+ */
+export function probeTargets(s: Features, layout: ProbeLayout): Features {
+  const { angles, fromStart } = layout;
+  if (!angles.size && !fromStart.size) return s;
   const T = s.data.length / s.dim;
-  const dim = s.dim + angles.size;
+  const rel = [...fromStart].sort((a, b) => a - b);
+  const dim = s.dim + angles.size + rel.reduce((n, j) => n + (angles.has(j) ? 2 : 1), 0);
   const data = new Float32Array(T * dim);
   for (let t = 0; t < T; t++) {
     let o = t * dim;
@@ -46,18 +72,23 @@ export function probeTargets(s: Features, angles: ReadonlySet<number>): Features
         data[o++] = Math.sin(v);
       } else data[o++] = v;
     }
+    for (const j of rel) {
+      const d = s.data[t * s.dim + j] - s.data[j];
+      if (angles.has(j)) {
+        data[o++] = Math.cos(d);
+        data[o++] = Math.sin(d);
+      } else data[o++] = d;
+    }
   }
   return { dim, data };
 }
 
-/** Indices of the state variables named in `stateAngles` (the angles probeTargets expands). */
-export function angleIndices(stateNames: string[], stateAngles: string[] | undefined): Set<number> {
-  return new Set(stateNames.flatMap((n, j) => (stateAngles?.includes(n) ? [j] : [])));
-}
-
-/** The probe's target names: each name in `angles` becomes `cos NAME`, `sin NAME` (as probeTargets). */
-export function probeTargetNames(names: string[], angles: ReadonlySet<number>): string[] {
-  return names.flatMap((n, j) => (angles.has(j) ? [`cos ${n}`, `sin ${n}`] : [n]));
+/** The probe's target names, in probeTargets' order: `cos NAME`, `sin NAME` for an angle; `NAME from start`. */
+export function probeTargetNames(names: string[], layout: ProbeLayout): string[] {
+  const { angles, fromStart } = layout;
+  const own = (n: string, j: number) => (angles.has(j) ? [`cos ${n}`, `sin ${n}`] : [n]);
+  const rel = [...fromStart].sort((a, b) => a - b);
+  return [...names.flatMap(own), ...rel.flatMap((j) => own(`${names[j]} from start`, j))];
 }
 
 interface Rows {
@@ -98,7 +129,7 @@ function trainRows(features: (ep: Episode) => Features, target: Target, eps: Epi
   return rows;
 }
 
-/** Fits the probe, choosing α on the last fifth of the training episodes when there are at least two. */
+/** Fits the probe, choosing each variable's α on the last fifth of the training episodes when there are at least two. */
 function fitProbe(model: LoadedModel, target: Target, train: Episode[]): RidgeProbe {
   const cache = new Map<Episode, Features>();
   const features = (ep: Episode) => {
@@ -106,23 +137,32 @@ function fitProbe(model: LoadedModel, target: Target, train: Episode[]): RidgePr
     if (!f) cache.set(ep, (f = model.filterFeatures(ep)));
     return f;
   };
+  const all = trainRows(features, target, train);
+  const D = all.y.length / all.n;
   const nVal = train.length >= 2 ? Math.max(1, Math.floor(train.length / 5)) : 0;
-  let alpha = 1e-2;
+  const alpha = new Array<number>(D).fill(1e-2);
   if (nVal) {
     const fit = trainRows(features, target, train.slice(0, train.length - nVal));
     const val = trainRows(features, target, train.slice(train.length - nVal));
-    let best = -Infinity;
+    const best = new Array<number>(D).fill(-Infinity);
     for (const a of ALPHAS) {
-      const p = fitRidge(fit.x, fit.y, fit.n, a * fit.n);
-      const r2 = meanFinite(r2Score(val.y, predictRidge(p, val.x, val.n), val.n));
-      if (r2 > best) {
-        best = r2;
-        alpha = a;
-      }
+      const r2 = r2Score(val.y, predictRidge(fitRidge(fit.x, fit.y, fit.n, a * fit.n), val.x, val.n), val.n);
+      r2.forEach((v, d) => {
+        if (v > best[d]) [best[d], alpha[d]] = [v, a];
+      });
     }
   }
-  const all = trainRows(features, target, train);
-  return fitRidge(all.x, all.y, all.n, alpha * all.n);
+  // One fit per distinct α; a variable takes its column from its own α's fit (the standardisation is the same).
+  const fits = new Map([...new Set(alpha)].map((a) => [a, fitRidge(all.x, all.y, all.n, a * all.n)]));
+  const probe = fits.get(alpha[0])!;
+  const F = probe.features;
+  for (let d = 1; d < D; d++) {
+    const p = fits.get(alpha[d])!;
+    if (p === probe) continue;
+    probe.bias[d] = p.bias[d];
+    for (let f = 0; f < F; f++) probe.weights[f * D + d] = p.weights[f * D + d];
+  }
+  return probe;
 }
 
 /** R² per variable on held-out rows: filtered (@0) and after PROBE_STEPS open-loop steps (@k). */
@@ -185,7 +225,7 @@ export async function measureStateProbe(
   model: LoadedModel,
   train: Episode[],
   heldOut: Episode[],
-  opts: { seed: number; stateNames?: string[]; stateAngles?: string[] },
+  opts: { seed: number; stateNames?: string[]; stateAngles?: string[]; stateFromStart?: string[] },
 ): Promise<ProbeResult> {
   const tr = train.filter((e) => episodeState(e));
   const ho = heldOut.filter((e) => episodeState(e));
@@ -201,12 +241,12 @@ export async function measureStateProbe(
     return { metrics: {}, notes: ['state probe: the episodes disagree on the state size, so it is skipped'] };
   const stateNames =
     opts.stateNames?.length === dim ? opts.stateNames : Array.from({ length: dim }, (_, i) => `state[${i}]`);
-  const angles = angleIndices(stateNames, opts.stateAngles);
-  const names = probeTargetNames(stateNames, angles);
+  const layout = probeLayout(stateNames, opts.stateAngles, opts.stateFromStart);
+  const names = probeTargetNames(stateNames, layout);
   const targets = new Map<Episode, Features>();
   const target: Target = (ep) => {
     let t = targets.get(ep);
-    if (!t) targets.set(ep, (t = probeTargets(episodeState(ep)!, angles)));
+    if (!t) targets.set(ep, (t = probeTargets(episodeState(ep)!, layout)));
     return t;
   };
   const trained = await scoreProbe(model, fitProbe(model, target, tr), target, ho, opts.seed);

@@ -183,3 +183,10 @@ test("car-racing's hull angle is named an angle (the probe reads its cos and sin
   for (const s of listEnvs())
     for (const a of s.stateAngles ?? []) assert.ok(s.stateNames?.includes(a), `${s.name}: ${a}`);
 });
+
+test("car-racing's pose is scored from the start (where the random track starts is in no frame); every stateFromStart entry is a state name", () => {
+  assert.deepEqual(getEnvSpec('car-racing').stateFromStart, ['x', 'y', 'angle']);
+  assert.deepEqual(getEnvSpec('cartpole-swingup').stateFromStart, []);
+  for (const s of listEnvs())
+    for (const a of s.stateFromStart ?? []) assert.ok(s.stateNames?.includes(a), `${s.name}: ${a}`);
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { getEnvSpec } from '../../../core/envs/registry.ts';
-import { angleIndices, probeTargetNames } from '../../../core/runs/state-probe.ts';
+import { probeLayout, probeTargetNames } from '../../../core/runs/state-probe.ts';
 import { MEASURE_ENVS, PROBE_TARGETS } from '../../../scripts/eval-along.ts';
 
 test('measure:small refuses an unknown --env in one line naming the choices, exit code 2', () => {
@@ -20,11 +20,14 @@ test('measure:small refuses an unknown --env in one line naming the choices, exi
   assert.equal(lines[0], "measure:small: --env must be one of cartpole-swingup, car-racing, got 'pong'");
 });
 
-test("every env's probe targets are variables the state probe reports for it (car-racing: x, y, cos/sin of the hull angle)", () => {
+test("every env's probe targets are variables the state probe reports for it (car-racing: x, y and the hull angle's cos/sin, as changes since the start)", () => {
   assert.deepEqual(MEASURE_ENVS, ['cartpole-swingup', 'car-racing']);
   for (const env of MEASURE_ENVS) {
     const spec = getEnvSpec(env);
-    const reported = probeTargetNames(spec.stateNames!, angleIndices(spec.stateNames!, spec.stateAngles));
+    const reported = probeTargetNames(
+      spec.stateNames!,
+      probeLayout(spec.stateNames!, spec.stateAngles, spec.stateFromStart),
+    );
     for (const k of PROBE_TARGETS[env]) assert.ok(reported.includes(k), `${env}: '${k}' not among ${reported}`);
   }
 });
