@@ -4,6 +4,7 @@ import { getEnvSpec } from '../../envs/registry.ts';
 import { BACKGROUNDS, isBackground } from '../../envs/background.ts';
 import {
   addEpisode,
+  datasetActionRepeat,
   createDataset,
   datasetExists,
   openDataset,
@@ -147,6 +148,14 @@ export async function run(argv: string[]): Promise<number> {
           `collecting ${spec.name} at ${env.observationShape.join('×')} would not fit. Choose another --dataset name.`,
       );
     }
+    // An agent trained on the dataset acts at the repeat its episodes were collected at (datasetActionRepeat, the
+    // last run's): episodes at two repeats would be read as one, and scored at the wrong one. Runs recorded before
+    // the field was collected at the env's own repeat.
+    const hadRepeat = last ? (datasetActionRepeat(m) ?? spec.defaults.actionRepeat) : null;
+    if (hadRepeat !== null && hadRepeat !== actionRepeat)
+      throw new UserError(
+        `dataset '${name}' was collected at action repeat ${hadRepeat}; collecting at ${actionRepeat} would mix them. Pass --action-repeat ${hadRepeat} or choose another --dataset name.`,
+      );
   } else {
     ds = createDataset(ws, name, {
       env: spec.name,

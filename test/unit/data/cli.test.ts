@@ -231,6 +231,22 @@ test('collect: seeded, progress line, appends to a compatible dataset; brownian 
   assert.match(r.err, /--episodes must be an integer >= 1 and <= 10000, got '0'/);
 });
 
+test('collect refuses to append at another action repeat (one line, exit 2, the dataset untouched); the same repeat appends', () => {
+  const common = ['collect', '--env', 'cartpole-swingup', '--episodes', '1', '--max-steps', '4', '--size', '16'];
+  assert.equal(oneiro(...common, '--action-repeat', '2', '--dataset', 'rep').code, 0);
+  const before = readFileSync(join(ws, 'datasets', 'rep', 'dataset.json'), 'utf8');
+  const r = oneiro(...common, '--action-repeat', '1', '--dataset', 'rep');
+  assert.equal(r.code, 2, r.err);
+  assert.equal(
+    r.err.trim(),
+    "oneiro collect: dataset 'rep' was collected at action repeat 2; collecting at 1 would mix them. Pass --action-repeat 2 or choose another --dataset name.",
+  );
+  assert.equal(readFileSync(join(ws, 'datasets', 'rep', 'dataset.json'), 'utf8'), before, 'nothing recorded');
+  assert.equal(openDataset(ws, 'rep').meta.counts.episodes, 1);
+  assert.equal(oneiro(...common, '--action-repeat', '2', '--dataset', 'rep').code, 0);
+  assert.equal(openDataset(ws, 'rep').meta.counts.episodes, 2);
+});
+
 test('render: filmstrip PNG, animated GIF and WebP of an episode range', async () => {
   let r = oneiro(
     'render',
