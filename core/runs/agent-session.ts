@@ -206,7 +206,7 @@ export class AgentSession implements TrainSession {
     if (env && parts && this.settings.behavior === 'actor-critic') {
       const r = scoreInEnv(
         env,
-        envOptionsOf(this.settings),
+        envOptionsOf(this.settings, this.online ? undefined : (this.opts.data.actionRepeat ?? null)),
         parts.wm,
         parts.behavior,
         EVAL_EPISODES,
@@ -257,7 +257,7 @@ export class AgentSession implements TrainSession {
   }
 }
 
-/** How the env is made for an agent: frames at the model's size, the online schedule's repeat and length. */
+/** How the env is made for an agent (envOptionsOf). */
 export interface AgentEnvOptions {
   size: number;
   actionRepeat?: number;
@@ -265,7 +265,14 @@ export interface AgentEnvOptions {
   background?: 'plain' | 'noise' | 'video';
 }
 
-export function envOptionsOf(s: AgentSettings): AgentEnvOptions {
+/**
+ * How the env is made for an agent: frames at the model's size; online, the schedule's repeat and length; on a
+ * dataset (`dataRepeat` given: TrainData.actionRepeat, null = the env's own), the repeat its episodes were
+ * collected at and the env's episode length at it — the model learnt that time step, whatever the online block says.
+ */
+export function envOptionsOf(s: AgentSettings, dataRepeat?: number | null): AgentEnvOptions {
+  if (dataRepeat !== undefined)
+    return { size: s.imageSize, ...(dataRepeat !== null ? { actionRepeat: dataRepeat } : {}) };
   const { actionRepeat, episodeSteps } = s.online;
   return {
     size: s.imageSize,

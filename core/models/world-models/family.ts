@@ -247,8 +247,8 @@ export const worldModelsFamily: ModelFamily<WorldModelsConfig> = {
   withSteps: (c, steps) => parseWorldModelsConfig({ ...c, vae: { ...c.vae, steps }, rnn: { ...c.rnn, steps } }),
   createSession: async (ctx) => new WorldModelsSession(ctx),
   // 'controller' is the family's own trained behaviour (trainedBehavior); 'cem' is the runner's agent, planning
-  // over the latent view. No online schedule: World Models trains from a dataset (collection at the env's own
-  // action repeat and length, which acting keeps).
+  // over the latent view. No online schedule: World Models trains from a dataset, and its agents are scored at the
+  // repeat its episodes were collected at (TrainData.actionRepeat: scoreTrainedBehavior, envOptionsOf).
   behaviors: ['controller', 'cem'],
   agentSettings: (c) =>
     c.behavior === 'cem'
