@@ -238,11 +238,12 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       doneHead: true,
       doneWeight: 10,
       rewardWeight: 1,
-      // The reward head refitted on M's own dream states after training (our departure, issue 11 item 3): 250 ≥ the
-      // gate's 250-step episodes, so one rollout per episode from frame 0 — the controller's dream under the data's
-      // actions. Gate seed 0's M: held-out openloop_reward_mse 0.512 → 0.349 (train-mean 0.361), dream at τ from frame
-      // 0 0.406 → 0.351 per step (0.522), teacher-forced 0.314 → 0.309. GATE_RESULT_PLACEHOLDER
-      rewardRefitHorizon: 250,
+      // Off (the paper): refitting the reward head on M's dream states (250: one rollout per episode from frame 0, the
+      // controller's dream under the data's actions) calibrates it — gate seed 0's M, held-out openloop_reward_mse 0.512
+      // → 0.349 (train-mean 0.361), teacher-forced 0.314 → 0.309 — but did not help the controller: gate seed 0 −76.1
+      // vs −36.1 without (random −18.4), dream-vs-real gap +51.9 vs +36.2; the dream's overpayment is M's dynamics
+      // under actions its data lacks, not the head's calibration (README, issue 11 item 3).
+      rewardRefitHorizon: 0,
     },
     controller: {
       enabled: true,

@@ -68,8 +68,7 @@ export function rewardRefitRows(
     for (const st of starts) {
       cell.h.set(st.h);
       cell.c.set(st.c);
-      for (let d = 0; d < Z; d++)
-        z[d] = e.mu[st.s * Z + d] + Math.exp(e.logvar[st.s * Z + d] / 2) * rng.normal();
+      for (let d = 0; d < Z; d++) z[d] = e.mu[st.s * Z + d] + Math.exp(e.logvar[st.s * Z + d] / 2) * rng.normal();
       const K = Math.min(o.horizon, e.T - 1 - st.s);
       for (let k = 1; k <= K; k++) {
         cell.step(z, e.action.subarray((st.s + k) * A, (st.s + k + 1) * A));
