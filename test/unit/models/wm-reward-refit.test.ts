@@ -21,6 +21,7 @@ import { exportMdnWeights } from '../../../core/models/world-models/controller.t
 import { MdnCell, type MdnWeights } from '../../../core/models/world-models/dream-kernel.ts';
 import type { WmEpisode } from '../../../core/models/world-models/data.ts';
 import {
+  fitDoneColumn,
   fitRewardColumn,
   refitRewardHead,
   rewardColumn,
@@ -86,12 +87,16 @@ test('rows: teacher-forced h along each episode, then K-step rollouts from frame
   // The same states computed here with the dream kernel, in the order the rows promise.
   const wantH: number[][] = [];
   const wantR: number[] = [];
+  const wantTerminal: number[][] = [];
   const cell = new MdnCell(w);
   for (const e of eps) {
     cell.reset();
     for (let t = 0; t + 1 < e.T; t++) {
       cell.step(e.mu!.subarray(t * Z, (t + 1) * Z), e.action.subarray((t + 1) * A, (t + 2) * A));
-      if (e.terminal[t + 1]) continue;
+      if (e.terminal[t + 1]) {
+        wantTerminal.push(Array.from(cell.h));
+        continue;
+      }
       wantH.push(Array.from(cell.h));
       wantR.push(e.reward[t + 1]);
     }
@@ -108,13 +113,21 @@ test('rows: teacher-forced h along each episode, then K-step rollouts from frame
       for (let k = 1; k <= o.horizon && s + k < e.T; k++) {
         cell.step(z, e.action.subarray((s + k) * A, (s + k + 1) * A));
         cell.nextZ(o.temperature, rng, z);
-        if (e.terminal[s + k]) continue;
+        if (e.terminal[s + k]) {
+          wantTerminal.push(Array.from(cell.h));
+          continue;
+        }
         wantH.push(Array.from(cell.h));
         wantR.push(e.reward[s + k]);
       }
     }
   }
   assert.equal(wantR.length, rows.n);
+  // The terminal transition's states (teacher-forced, then open loop): the done fit's positives.
+  assert.equal(rows.terminals, 2);
+  wantTerminal.forEach((h, i) =>
+    h.forEach((v, j) => assert.ok(Math.abs(rows.terminalH[i * H + j] - v) < 1e-6, `terminal ${i} h[${j}]`)),
+  );
   assert.deepEqual(Array.from(rows.reward), wantR.map(Math.fround));
   wantH.forEach((h, i) =>
     h.forEach((v, j) =>
@@ -138,6 +151,8 @@ test('fit: the least-squares line in raw h (an exactly linear reward is recovere
     reward: new Float32Array(n),
     n,
     teacherForced: n / 2,
+    terminalH: new Float32Array(0),
+    terminals: 0,
   };
   for (let i = 0; i < n; i++) rows.reward[i] = 0.8 + v.reduce((s, c, f) => s + c * rows.h[i * H + f], 0);
   const exact = fitRewardColumn(rows, H);
@@ -204,14 +219,100 @@ test("the refit lowers the open-loop reward error on unseen episodes where the t
   // Not down to the constant: half the rows are teacher-forced, where the same linear head must keep paying μ.
   assert.ok(after < 0.8 * before, `open-loop MSE ${before} → ${after} (constant ${constant})`);
   assert.ok(stats.reward_mse_open_loop_after < stats.reward_mse_open_loop_before, JSON.stringify(stats));
-  // Only the reward column moved, and M's params hold what the host weights hold.
+  // Only the reward and done columns moved, and M's params hold what the host weights hold.
   const O = w.headB.length;
   const col = rewardColumn(w);
   for (let i = 0; i < headBefore.length; i++)
-    if (i % O !== col) assert.equal(w.headW[i], headBefore[i], `head/w[${i}] is not the reward column`);
+    if (i % O !== col && i % O !== col + 1)
+      assert.equal(w.headW[i], headBefore[i], `head/w[${i}] is neither the reward nor the done column`);
   const again = exportMdnWeights(p, cfg, Z, A);
   assert.deepEqual(Array.from(again.headW), Array.from(w.headW));
   assert.deepEqual(Array.from(again.headB), Array.from(w.headB));
+  disposeParams(p);
+});
+
+test('done fit: the penalised logistic regression (its gradient vanishes, in plain JS); no terminals → a small, finite probability', () => {
+  const rng = new Rng(13);
+  const n = 600;
+  const v = [1.5, -2, 0.5, 0, 1, -0.5];
+  const h = Float32Array.from({ length: n * H }, () => rng.uniform(-1, 1));
+  const y = Array.from({ length: n }, (_, i) => {
+    const logit = -2 + v.reduce((s, c, f) => s + c * h[i * H + f], 0);
+    return rng.next() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+  });
+  // Rows as rewardRefitRows lays them out: non-terminal rows in h, terminal ones in terminalH.
+  const neg = y.flatMap((t, i) => (t ? [] : [i]));
+  const pos = y.flatMap((t, i) => (t ? [i] : []));
+  const pick = (idx: number[]) => {
+    const out = new Float32Array(idx.length * H);
+    idx.forEach((i, k) => out.set(h.subarray(i * H, (i + 1) * H), k * H));
+    return out;
+  };
+  const rows = {
+    h: pick(neg),
+    reward: new Float32Array(neg.length),
+    n: neg.length,
+    teacherForced: neg.length,
+    terminalH: pick(pos),
+    terminals: pos.length,
+  };
+  assert.ok(pos.length > 30 && neg.length > 30, `fixture: ${pos.length} terminals of ${n}`);
+  const fit = fitDoneColumn(rows, H);
+  // Gradient of Σ log-loss + ½·penalty in raw h: Σ (p − y)·[h, 1] plus the ridge terms (small); ≈ 0 at the optimum.
+  const grad = new Array(H + 1).fill(0);
+  for (let i = 0; i < n; i++) {
+    let logit = fit.b;
+    for (let f = 0; f < H; f++) logit += fit.w[f] * h[i * H + f];
+    const p = 1 / (1 + Math.exp(-logit));
+    for (let f = 0; f < H; f++) grad[f] += (p - y[i]) * h[i * H + f];
+    grad[H] += p - y[i];
+  }
+  // The ridge term per standardised weight is λ·n·β (λ = 1e-3): of order 1 here, against gradients of order n.
+  grad.forEach((g, f) => assert.ok(Math.abs(g) < 0.01 * n, `∂/∂${f < H ? `w[${f}]` : 'b'} = ${g}`));
+  v.forEach((c, f) => assert.ok(Math.abs(fit.w[f] - c) < 0.8, `w[${f}] ${fit.w[f]} vs the generating ${c}`));
+  // No terminal at all: the done probability is tiny everywhere and the fit finite.
+  const none = fitDoneColumn({ ...rows, h, n, teacherForced: n, terminalH: new Float32Array(0), terminals: 0 }, H);
+  assert.ok(Number.isFinite(none.b) && none.w.every(Number.isFinite));
+  for (let i = 0; i < n; i += 37) {
+    let logit = none.b;
+    for (let f = 0; f < H; f++) logit += none.w[f] * h[i * H + f];
+    assert.ok(1 / (1 + Math.exp(-logit)) < 0.01, `row ${i}: done probability ${1 / (1 + Math.exp(-logit))}`);
+  }
+});
+
+test("done fit with rare terminals (3 in 6000 rows, as CarRacing's 4 in 44,652): the probability stays near the base rate", () => {
+  const rng = new Rng(21);
+  const n = 6000;
+  const h = Float32Array.from({ length: n * H }, () => Math.tanh(rng.normal()));
+  const rows = {
+    h: h.subarray(0, (n - 3) * H),
+    reward: new Float32Array(n - 3),
+    n: n - 3,
+    teacherForced: n - 3,
+    terminalH: h.subarray((n - 3) * H),
+    terminals: 3,
+  };
+  const fit = fitDoneColumn(rows, H);
+  let mean = 0;
+  for (let i = 0; i < n; i++) {
+    let logit = fit.b;
+    for (let f = 0; f < H; f++) logit += fit.w[f] * h[i * H + f];
+    mean += 1 / (1 + Math.exp(-logit)) / n;
+  }
+  assert.ok(mean > 3 / n / 4 && mean < (4 * 3) / n, `mean done probability ${mean} vs base rate ${3 / n}`);
+});
+
+test('the refit done head ends open-loop dreams as often as real episodes end, not where the trained head fires', () => {
+  const p = randomRnn(8, 0.8);
+  const w = exportMdnWeights(p, cfg, Z, A);
+  const train = Array.from({ length: 20 }, (_, i) => episode(700 + i, 30, () => -0.1, i % 4 === 0 ? [29] : []));
+  // A done column that fires half the time (logit 0): a trained head far off the data's 5 terminals in 580 rows.
+  const O = w.headB.length;
+  for (let f = 0; f < H; f++) w.headW[f * O + rewardColumn(w) + 1] = 0;
+  w.headB[rewardColumn(w) + 1] = 0;
+  const stats = refitRewardHead(p, w, train, { horizon: 30, temperature: 1.15, seed: 3 });
+  close(stats.done_prob_open_loop_before, 0.5, 1e-6, 'done probability before');
+  assert.ok(stats.done_prob_open_loop_after < 0.02, `done probability after ${stats.done_prob_open_loop_after}`);
   disposeParams(p);
 });
 
@@ -275,6 +376,8 @@ test('the family refits at the end of the rnn phase, into the checkpoint and the
   assert.deepEqual(Array.from(off.refit), Array.from(off.trained), 'rewardRefitHorizon 0 changed the head');
   const on = await heads(5);
   assert.deepEqual(Object.keys(on.stats).sort(), [
+    'done_prob_open_loop_after',
+    'done_prob_open_loop_before',
     'reward_mse_open_loop_after',
     'reward_mse_open_loop_before',
     'reward_mse_teacher_forced_after',
