@@ -20,7 +20,7 @@ export interface RidgeProbe {
 }
 
 /** Cholesky factor L of a symmetric positive definite n×n matrix (row-major, in place below the diagonal). */
-function cholesky(a: Float64Array, n: number): Float64Array {
+export function cholesky(a: Float64Array, n: number): Float64Array {
   const l = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
@@ -36,7 +36,7 @@ function cholesky(a: Float64Array, n: number): Float64Array {
 }
 
 /** Solves (L Lᵀ) X = B for B [n, m] (row-major), returning X. */
-function choleskySolve(l: Float64Array, n: number, b: Float64Array, m: number): Float64Array {
+export function choleskySolve(l: Float64Array, n: number, b: Float64Array, m: number): Float64Array {
   const y = Float64Array.from(b);
   for (let c = 0; c < m; c++) {
     for (let i = 0; i < n; i++) {

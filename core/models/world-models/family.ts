@@ -22,6 +22,7 @@ import { encodeEpisodes, prepareEpisodes, sampleFrames, sampleSequences, type Wm
 import { actionDimOf, controllerSize, type ActionSpec } from './dream-kernel.ts';
 import { DreamPool } from './dream-pool.ts';
 import { disposeBatch, initMdnRnn, mdnTrainStep, sequenceBatch } from './mdn-rnn.ts';
+import { refitRewardHead } from './reward-refit.ts';
 import { WorldModelsLatentModel } from './latent-model.ts';
 import { loadWorldModel } from './model.ts';
 import { framesToTensor, initVae, normalNoise, pixelWeights, vaeTrainStep } from './vae.ts';
@@ -174,6 +175,19 @@ class WorldModelsSession implements TrainSession {
   }
 
   async endPhase(phase: string): Promise<Record<string, number>> {
+    const c = this.ctx.config;
+    // M's training ends with the reward head refitted on M's own open-loop states (rnn.rewardRefitHorizon), before the
+    // phase-boundary checkpoint: the controller's dreams, resume, eval and the Dream Lab all read the refitted head.
+    // The fit reads M's LSTM and mixture weights only, never the reward column, so a repeat (a resume inside the rnn
+    // phase) gives the same head.
+    if (phase === 'rnn' && c.rnn.rewardHead && c.rnn.rewardRefitHorizon > 0) {
+      const weights = exportMdnWeights(this.rnn, c.rnn, c.vae.zDim, this.actionDim);
+      return refitRewardHead(this.rnn, weights, this.eps, {
+        horizon: c.rnn.rewardRefitHorizon,
+        temperature: c.controller.temperature,
+        seed: this.ctx.seed,
+      });
+    }
     if (phase !== 'controller') return {};
     await this.pool?.close();
     this.pool = null;
