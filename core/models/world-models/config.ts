@@ -55,6 +55,13 @@ export const rnnSchema = z.strictObject({
   doneWeight: positive(1e4),
   /** Loss weight of the reward MSE relative to the per-dimension mixture NLL. */
   rewardWeight: z.number().min(0).max(1e4),
+  /**
+   * Fraction of training sequences that start at a frame drawn uniformly along their episode (h = 0 there, padded
+   * past the episode's end); the rest start where a whole window fits (frame 0 when seqLen covers the episode).
+   * 0 = WMx (whole episodes from frame 0); a config stored before the field existed reads 0. Evaluation's open loop
+   * starts M from h = 0 five frames before a dream anywhere in an episode, which frame-0 sequences never train.
+   */
+  startsAnywhere: z.number().min(0).max(1).default(0),
 });
 
 export const controllerSchema = z.strictObject({
@@ -174,6 +181,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       // WMx doomrnn.py restart_factor 10.
       doneWeight: 10,
       rewardWeight: 1,
+      startsAnywhere: 0,
     },
     controller: {
       // WMx train.py: population 64, 16 rollouts, σ_init 0.1; reduced to what 2 CPU cores manage per generation.
@@ -231,6 +239,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       doneHead: true,
       doneWeight: 10,
       rewardWeight: 1,
+      startsAnywhere: 0,
     },
     controller: {
       enabled: true,
@@ -283,6 +292,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       doneHead: true,
       doneWeight: 10,
       rewardWeight: 1,
+      startsAnywhere: 0,
     },
     controller: {
       enabled: true,
