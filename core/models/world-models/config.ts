@@ -62,6 +62,13 @@ export const rnnSchema = z.strictObject({
    * the field existed reads 0.
    */
   rewardRefitHorizon: int(0, 1e5).default(0),
+  /**
+   * Fraction of training sequences that start at a frame drawn uniformly along their episode (h = 0 there, padded
+   * past the episode's end); the rest start where a whole window fits (frame 0 when seqLen covers the episode).
+   * 0 = WMx (whole episodes from frame 0); a config stored before the field existed reads 0. Evaluation's open loop
+   * starts M from h = 0 five frames before a dream anywhere in an episode, which frame-0 sequences never train.
+   */
+  startsAnywhere: z.number().min(0).max(1).default(0),
 });
 
 export const controllerSchema = z.strictObject({
@@ -182,6 +189,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       doneWeight: 10,
       rewardWeight: 1,
       rewardRefitHorizon: 0,
+      startsAnywhere: 0,
     },
     controller: {
       // WMx train.py: population 64, 16 rollouts, σ_init 0.1; reduced to what 2 CPU cores manage per generation.
@@ -245,6 +253,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       // early — but the controller did not beat random: gate seed 0 −70.3 (reward and done refit; reward only −76.1)
       // vs −36.1 without, random −18.4; dream-vs-real gap +20.6 (+51.9) vs +36.2 (README, issue 11 item 3).
       rewardRefitHorizon: 0,
+      startsAnywhere: 0,
     },
     controller: {
       enabled: true,
@@ -298,6 +307,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       doneWeight: 10,
       rewardWeight: 1,
       rewardRefitHorizon: 0,
+      startsAnywhere: 0,
     },
     controller: {
       enabled: true,

@@ -80,6 +80,8 @@ export interface SequenceArrays {
  * B windows of T transitions, each inside one episode (episodes chosen in proportion to their
  * transitions; shorter episodes are padded and masked). Transition t of a window starting at s:
  * z_{s+t} with the action taken there (row s+t+1) → z_{s+t+1}, reward and terminal of row s+t+1.
+ * With `startsAnywhere` > 0 that fraction of windows starts at any frame with a transition after it (padded past the
+ * episode's end); at 0 no extra draw is made, so earlier runs' batches are unchanged.
  */
 export function sampleSequences(
   eps: WmEpisode[],
@@ -88,6 +90,7 @@ export function sampleSequences(
   B: number,
   T: number,
   rng: Rng,
+  startsAnywhere = 0,
 ): SequenceArrays {
   const weights = eps.map((e) => Math.max(e.T - 1, 0));
   const total = weights.reduce((a, b) => a + b, 0);
@@ -104,7 +107,8 @@ export function sampleSequences(
     let e = 0;
     while (r >= weights[e]) r -= weights[e++];
     const ep = eps[e];
-    const start = rng.int(Math.max(1, ep.T - 1 - T + 1));
+    const anywhere = startsAnywhere > 0 && rng.next() < startsAnywhere;
+    const start = anywhere ? rng.int(Math.max(1, ep.T - 1)) : rng.int(Math.max(1, ep.T - 1 - T + 1));
     for (let t = 0; t <= T; t++) {
       const i = Math.min(start + t, ep.T - 1);
       out.mu.set(ep.mu!.subarray(i * zDim, (i + 1) * zDim), (b * (T + 1) + t) * zDim);

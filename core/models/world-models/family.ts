@@ -123,7 +123,7 @@ class WorldModelsSession implements TrainSession {
     if (s.phase === 'rnn') {
       const { batch: B, seqLen: T } = c.rnn;
       const Z = c.vae.zDim;
-      const arrays = sampleSequences(this.eps, Z, this.actionDim, B, T, s.rng);
+      const arrays = sampleSequences(this.eps, Z, this.actionDim, B, T, s.rng, c.rnn.startsAnywhere);
       const batch = sequenceBatch(arrays, B, T, Z, this.actionDim);
       const eps = normalNoise(s.rng, [B, T + 1, Z]);
       try {
