@@ -1,4 +1,5 @@
 import type { Episode } from '../../../core/data/episode.ts';
+import type { TrainData } from '../../../core/models/family.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
 import { randomPolicy } from '../../../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../../../core/agents/rollout.ts';
@@ -48,4 +49,16 @@ export function cartpoleEpisodes(n: number, size: number, from = 0): Episode[] {
     { length: n },
     (_, i) => rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(from + i)), from + i).episode,
   );
+}
+
+/** In-memory run data on cartpoleEpisodes at 32 px: 3 training episodes (seeds 0–2), 1 held out (seed 10). */
+export function cartpoleTrainData(): TrainData {
+  return {
+    dataset: null,
+    env: 'cartpole-swingup',
+    actionSpace: makeEnv('cartpole-swingup', { size: 32 }).actionSpace,
+    imageSize: 32,
+    train: cartpoleEpisodes(3, 32),
+    heldOut: cartpoleEpisodes(1, 32, 10),
+  };
 }

@@ -9,8 +9,7 @@ import { Rng } from '../../../core/util/rng.ts';
 import { PRESETS, parseWorldModelsConfig, resolveWorldModelsConfig } from '../../../core/models/world-models/config.ts';
 import { sampleSequences, type WmEpisode } from '../../../core/models/world-models/data.ts';
 import { worldModelsFamily } from '../../../core/models/world-models/family.ts';
-import { makeEnv } from '../../../core/envs/registry.ts';
-import { cartpoleEpisodes } from '../data/helpers.ts';
+import { cartpoleTrainData } from '../data/helpers.ts';
 
 before(async () => {
   await initBackend();
@@ -80,15 +79,7 @@ test('startsAnywhere 0.5: about half the windows start after frame 0; 0 draws ex
 });
 
 test('the session trains on the option (rnn step loss differs at 1 vs 0 for the same seed and step)', async () => {
-  const space = makeEnv('cartpole-swingup', { size: 32 }).actionSpace;
-  const data = {
-    dataset: null,
-    env: 'cartpole-swingup',
-    actionSpace: space,
-    imageSize: 32,
-    train: cartpoleEpisodes(3, 32),
-    heldOut: cartpoleEpisodes(1, 32, 10),
-  };
+  const data = cartpoleTrainData();
   const loss = async (startsAnywhere: number) => {
     const s = await worldModelsFamily.createSession({
       config: resolveWorldModelsConfig('debug', {

@@ -29,9 +29,7 @@ import {
   rewardRowsMse,
 } from '../../../core/models/world-models/reward-refit.ts';
 import { worldModelsFamily } from '../../../core/models/world-models/family.ts';
-import type { TrainData } from '../../../core/models/family.ts';
-import { makeEnv } from '../../../core/envs/registry.ts';
-import { cartpoleEpisodes } from '../data/helpers.ts';
+import { cartpoleTrainData } from '../data/helpers.ts';
 
 before(async () => {
   await initBackend();
@@ -317,15 +315,7 @@ test('the refit done head ends open-loop dreams as often as real episodes end, n
 });
 
 const signal = new AbortController().signal;
-const space = makeEnv('cartpole-swingup', { size: 32 }).actionSpace;
-const data = (): TrainData => ({
-  dataset: null,
-  env: 'cartpole-swingup',
-  actionSpace: space,
-  imageSize: 32,
-  train: cartpoleEpisodes(3, 32),
-  heldOut: cartpoleEpisodes(1, 32, 10),
-});
+const data = cartpoleTrainData;
 const sessionWith = (rewardRefitHorizon: number) =>
   worldModelsFamily.createSession({
     config: resolveWorldModelsConfig('debug', {
