@@ -53,22 +53,34 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array, m: nu
   return y;
 }
 
+/**
+ * Standardisation of n rows of F features (x(i, f) reads row i, feature f): the mean and 1/std of each feature. A
+ * constant feature carries no information: scale 0 zeroes it out.
+ */
+export function featureScaling(
+  n: number,
+  F: number,
+  x: (i: number, f: number) => number,
+): { mean: Float64Array; scale: Float64Array } {
+  const mean = new Float64Array(F);
+  const scale = new Float64Array(F);
+  for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) mean[f] += x(i, f) / n;
+  for (let i = 0; i < n; i++)
+    for (let f = 0; f < F; f++) {
+      const d = x(i, f) - mean[f];
+      scale[f] += (d * d) / n;
+    }
+  for (let f = 0; f < F; f++) scale[f] = scale[f] > 1e-12 ? 1 / Math.sqrt(scale[f]) : 0;
+  return { mean, scale };
+}
+
 /** Fits the probe on x [N, F] → y [N, D] (row-major) with penalty λ ≥ 0 on the standardised features. */
 export function fitRidge(x: ArrayLike<number>, y: ArrayLike<number>, n: number, lambda: number): RidgeProbe {
   if (n < 1) throw new Error('ridge: no rows to fit');
   const F = x.length / n;
   const D = y.length / n;
   if (!Number.isInteger(F) || !Number.isInteger(D)) throw new Error('ridge: x and y must have n rows each');
-  const mean = new Float64Array(F);
-  const scale = new Float64Array(F);
-  for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) mean[f] += x[i * F + f] / n;
-  for (let i = 0; i < n; i++)
-    for (let f = 0; f < F; f++) {
-      const d = x[i * F + f] - mean[f];
-      scale[f] += (d * d) / n;
-    }
-  // A constant column carries no information: scale 0 zeroes it out.
-  for (let f = 0; f < F; f++) scale[f] = scale[f] > 1e-12 ? 1 / Math.sqrt(scale[f]) : 0;
+  const { mean, scale } = featureScaling(n, F, (i, f) => x[i * F + f]);
   const xs = new Float64Array(n * F);
   for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) xs[i * F + f] = (x[i * F + f] - mean[f]) * scale[f];
   const bias = new Float64Array(D);

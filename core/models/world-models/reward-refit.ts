@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../util/rng.ts';
-import { cholesky, choleskySolve, fitRidge } from '../../util/ridge.ts';
+import { cholesky, choleskySolve, featureScaling, fitRidge } from '../../util/ridge.ts';
 import type { Params } from '../nn.ts';
 import type { WmEpisode } from './data.ts';
 import { MdnCell, type MdnWeights } from './dream-kernel.ts';
@@ -123,17 +123,9 @@ export function fitDoneColumn(rows: RewardRefitRows, H: number): { w: Float64Arr
   const F = H + 1;
   const at = (i: number) =>
     i < rows.n ? rows.h.subarray(i * H, (i + 1) * H) : rows.terminalH.subarray((i - rows.n) * H, (i - rows.n + 1) * H);
-  const mean = new Float64Array(H);
-  const scale = new Float64Array(H);
-  for (let i = 0; i < n; i++) {
-    const x = at(i);
-    for (let f = 0; f < H; f++) mean[f] += x[f] / n;
-  }
-  for (let i = 0; i < n; i++) {
-    const x = at(i);
-    for (let f = 0; f < H; f++) scale[f] += (x[f] - mean[f]) ** 2 / n;
-  }
-  for (let f = 0; f < H; f++) scale[f] = scale[f] > 1e-12 ? 1 / Math.sqrt(scale[f]) : 0;
+  const { mean, scale } = featureScaling(n, H, (i, f) =>
+    i < rows.n ? rows.h[i * H + f] : rows.terminalH[(i - rows.n) * H + f],
+  );
   const lam = REWARD_REFIT_LAMBDA * n;
   // β = [weights on standardised h (H), intercept]; start at the base rate.
   const beta = new Float64Array(F);
