@@ -27,11 +27,12 @@ export interface MdnWeights {
 // The controller is shared with the controller behaviour (core/agents), so it lives outside the family.
 export { actionDimOf, controllerAction, controllerSize, type ActionSpec } from '../controller-policy.ts';
 
-export function headOutSize(w: MdnWeights): number {
-  return 3 * w.zDim * w.mixtures + (w.rewardHead ? 1 : 0) + (w.doneHead ? 1 : 0);
-}
-
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Column of the reward output in M's head (after logπ, μ, log σ); the done logit follows it when both heads exist. */
+export function rewardColumn(w: Pick<MdnWeights, 'zDim' | 'mixtures'>): number {
+  return 3 * w.zDim * w.mixtures;
+}
 
 export class MdnCell {
   readonly h: Float32Array;
@@ -43,7 +44,7 @@ export class MdnCell {
     this.h = new Float32Array(w.hidden);
     this.c = new Float32Array(w.hidden);
     this.gates = new Float32Array(4 * w.hidden);
-    this.out = new Float32Array(headOutSize(w));
+    this.out = new Float32Array(w.headB.length);
   }
 
   reset(): void {
@@ -91,12 +92,12 @@ export class MdnCell {
   }
 
   reward(): number {
-    return this.w.rewardHead ? this.out[3 * this.w.zDim * this.w.mixtures] : 0;
+    return this.w.rewardHead ? this.out[rewardColumn(this.w)] : 0;
   }
 
   doneProb(): number {
     if (!this.w.doneHead) return 0;
-    return sigmoid(this.out[3 * this.w.zDim * this.w.mixtures + (this.w.rewardHead ? 1 : 0)]);
+    return sigmoid(this.out[rewardColumn(this.w) + (this.w.rewardHead ? 1 : 0)]);
   }
 
   /** Mean over dimensions of −log Σ_k π_k N(y_d | μ_k, σ_k) for the current head output (as mdn-rnn.ts). */

@@ -3,7 +3,7 @@ import { Rng } from '../../util/rng.ts';
 import { cholesky, choleskySolve, featureScaling, fitRidge } from '../../util/ridge.ts';
 import type { Params } from '../nn.ts';
 import type { WmEpisode } from './data.ts';
-import { MdnCell, type MdnWeights } from './dream-kernel.ts';
+import { MdnCell, rewardColumn, type MdnWeights } from './dream-kernel.ts';
 
 /**
  * The reward and done heads refitted on the states M's own dream visits (issue 11 item 3; not in the paper). M's reward head
@@ -193,37 +193,34 @@ export function fitDoneColumn(rows: RewardRefitRows, H: number): { w: Float64Arr
   return { w, b };
 }
 
-/** Mean done probability of the head's current done column on the non-terminal rows [from, to). */
-export function doneRowsMean(w: MdnWeights, rows: RewardRefitRows, from: number, to: number): number {
+/** Mean over rows [from, to) of `term(y, i)`, y the head's current output in column `col` on row i's state. */
+function meanOverRows(
+  w: MdnWeights,
+  rows: RewardRefitRows,
+  col: number,
+  from: number,
+  to: number,
+  term: (y: number, i: number) => number,
+): number {
   const H = w.hidden;
   const O = w.headB.length;
-  const col = rewardColumn(w) + 1;
   let s = 0;
   for (let i = from; i < to; i++) {
     let y = w.headB[col];
     for (let f = 0; f < H; f++) y += rows.h[i * H + f] * w.headW[f * O + col];
-    s += 1 / (1 + Math.exp(-y));
+    s += term(y, i);
   }
   return to > from ? s / (to - from) : NaN;
 }
 
-/** Column of the reward output in M's head (after logπ, μ, log σ). */
-export function rewardColumn(w: Pick<MdnWeights, 'zDim' | 'mixtures'>): number {
-  return 3 * w.zDim * w.mixtures;
+/** Mean done probability of the head's current done column on the non-terminal rows [from, to). */
+export function doneRowsMean(w: MdnWeights, rows: RewardRefitRows, from: number, to: number): number {
+  return meanOverRows(w, rows, rewardColumn(w) + 1, from, to, (y) => 1 / (1 + Math.exp(-y)));
 }
 
 /** Mean squared error of the head's current reward column on rows [from, to). */
 export function rewardRowsMse(w: MdnWeights, rows: RewardRefitRows, from: number, to: number): number {
-  const H = w.hidden;
-  const O = w.headB.length;
-  const col = rewardColumn(w);
-  let s = 0;
-  for (let i = from; i < to; i++) {
-    let y = w.headB[col];
-    for (let f = 0; f < H; f++) y += rows.h[i * H + f] * w.headW[f * O + col];
-    s += (y - rows.reward[i]) ** 2;
-  }
-  return to > from ? s / (to - from) : NaN;
+  return meanOverRows(w, rows, rewardColumn(w), from, to, (y, i) => (y - rows.reward[i]) ** 2);
 }
 
 /**

@@ -18,13 +18,12 @@ import {
 } from '../../../core/models/world-models/config.ts';
 import { initMdnRnn } from '../../../core/models/world-models/mdn-rnn.ts';
 import { exportMdnWeights } from '../../../core/models/world-models/controller.ts';
-import { MdnCell, type MdnWeights } from '../../../core/models/world-models/dream-kernel.ts';
+import { MdnCell, rewardColumn, type MdnWeights } from '../../../core/models/world-models/dream-kernel.ts';
 import type { WmEpisode } from '../../../core/models/world-models/data.ts';
 import {
   fitDoneColumn,
   fitRewardColumn,
   refitRewardHead,
-  rewardColumn,
   rewardRefitRows,
   rewardRowsMse,
 } from '../../../core/models/world-models/reward-refit.ts';
