@@ -5,6 +5,7 @@ import type { Episode } from './episode.ts';
 import { episodeFileName, readEpisodeFile, writeEpisode } from './episode-file.ts';
 import { decodeNpyHeader } from './npy.ts';
 import { ZipFile } from './zip.ts';
+import { type Background, isBackground } from '../envs/background.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../util/errors.ts';
 import { isAlive } from '../util/process.ts';
@@ -243,6 +244,25 @@ export function datasetActionRepeat(meta: DatasetMeta): number | null {
   const runs = meta.source.runs as { actionRepeat?: unknown }[] | undefined;
   const repeat = Array.isArray(runs) ? runs.at(-1)?.actionRepeat : undefined;
   return typeof repeat === 'number' && Number.isInteger(repeat) && repeat >= 1 ? repeat : null;
+}
+
+/**
+ * What the dataset's episodes were drawn over (`oneiro collect --background`, recorded per collection run): the last
+ * run's background and, for a user clip, where it was read from; 'plain' when none is recorded (an import, or a
+ * dataset from before the field). `oneiro collect` refuses to mix backgrounds in one dataset.
+ */
+export function datasetBackground(meta: DatasetMeta): DataBackground {
+  const runs = meta.source.runs as { background?: unknown; backgroundSource?: unknown }[] | undefined;
+  const last = Array.isArray(runs) ? runs.at(-1) : undefined;
+  const background = isBackground(last?.background) ? last.background : 'plain';
+  const source = background === 'video' && typeof last?.backgroundSource === 'string' ? last.backgroundSource : null;
+  return { background, source };
+}
+
+/** The background a dataset was drawn over: a built-in kind, and the user clip's path when there was one. */
+export interface DataBackground {
+  background: Background;
+  source: string | null;
 }
 
 /** Rewrites dataset.json with extra fields merged (e.g. the import's conversion report). */

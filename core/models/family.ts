@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../data/episode.ts';
 import type { Replay } from '../data/replay.ts';
 import type { Space } from '../envs/types.ts';
+import type { DataBackground } from '../data/dataset.ts';
 import type { ActionSpec } from './controller-policy.ts';
 import type { Rng } from '../util/rng.ts';
 import type { MemoryEstimate } from './memory.ts';
@@ -32,6 +33,8 @@ export interface TrainData {
   imageSize: number;
   /** Action repeat the episodes were collected at (datasetActionRepeat); absent or null = the env's own. */
   actionRepeat?: number | null;
+  /** What the episodes were drawn over (datasetBackground); absent = the plain background. */
+  background?: DataBackground;
   train: Episode[];
   heldOut: Episode[];
   /** The training episodes as a streaming replay (draw windows with the step's Rng: `Replay.draw`). */

@@ -16,7 +16,9 @@ import type {
   TrainSession,
 } from '../models/family.ts';
 import type { LatentWorldModel } from '../models/latent-world-model.ts';
-import { UserError } from '../util/errors.ts';
+import { isUserError, UserError } from '../util/errors.ts';
+import type { VideoFrames } from '../envs/background.ts';
+import { dataEnvOptions } from './data-env.ts';
 import { Rng } from '../util/rng.ts';
 import { EpisodeStore } from './episode-store.ts';
 import { tagEpisode, type ActorName } from '../agents/episode-tags.ts';
@@ -204,14 +206,17 @@ export class AgentSession implements TrainSession {
     const parts = phase === this.phases.at(-1)?.name ? this.agentParts() : null;
     // Learned behaviours are scored here; the CEM planner's env score is scripts/eval-planet.ts's (it is slow).
     if (env && parts && this.settings.behavior === 'actor-critic') {
-      const r = scoreInEnv(
-        env,
-        envOptionsOf(this.settings, this.online ? undefined : (this.opts.data.actionRepeat ?? null)),
-        parts.wm,
-        parts.behavior,
-        EVAL_EPISODES,
-        1_000_000 + this.opts.seed,
-      );
+      let envOpts: AgentEnvOptions;
+      try {
+        envOpts = this.online
+          ? envOptionsOf(this.settings)
+          : await dataEnvOptions(this.settings.imageSize, this.opts.data);
+      } catch (e) {
+        if (!isUserError(e)) throw e;
+        this.opts.log(`${this.settings.behavior}: not scored in ${env}: ${e.message}`);
+        return out;
+      }
+      const r = scoreInEnv(env, envOpts, parts.wm, parts.behavior, EVAL_EPISODES, 1_000_000 + this.opts.seed);
       out.eval_return = r.agent;
       out.random_return = r.random;
       this.opts.log(
@@ -263,16 +268,16 @@ export interface AgentEnvOptions {
   actionRepeat?: number;
   maxSteps?: number;
   background?: 'plain' | 'noise' | 'video';
+  /** With background 'video': the user's clip the data was drawn over (dataEnvOptions). */
+  backgroundFrames?: VideoFrames | null;
 }
 
 /**
- * How the env is made for an agent: frames at the model's size; online, the schedule's repeat and length; on a
- * dataset (`dataRepeat` given: TrainData.actionRepeat, null = the env's own), the repeat its episodes were
- * collected at and the env's episode length at it — the model learnt that time step, whatever the online block says.
+ * How the env is made for an agent that trains online: frames at the model's size, the schedule's repeat, length and
+ * background. An agent trained on a dataset is scored as its data was collected instead (dataEnvOptions) — the model
+ * learnt that time step and that background, whatever the online block says.
  */
-export function envOptionsOf(s: AgentSettings, dataRepeat?: number | null): AgentEnvOptions {
-  if (dataRepeat !== undefined)
-    return { size: s.imageSize, ...(dataRepeat !== null ? { actionRepeat: dataRepeat } : {}) };
+export function envOptionsOf(s: AgentSettings): AgentEnvOptions {
   const { actionRepeat, episodeSteps } = s.online;
   return {
     size: s.imageSize,

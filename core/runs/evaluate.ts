@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { getEnvSpec } from '../envs/registry.ts';
 import type { EvalMetric, LoadedModel, TrainData } from '../models/family.ts';
 import { openRunModel } from './load.ts';
-import { UserError } from '../util/errors.ts';
+import { isUserError, UserError } from '../util/errors.ts';
+import { dataEnvOptions } from './data-env.ts';
 import { openDataset, readEpisode } from '../data/dataset.ts';
 import type { Episode } from '../data/episode.ts';
 import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from './openloop-measures.ts';
@@ -51,13 +52,21 @@ export async function evaluateModel(
   if (tb && model.latent) {
     if (!data.env) notes.push(`${tb.kind}: the dataset names no built-in env, so its real-env return is not measured`);
     else {
-      const s = scoreTrainedBehavior(data.env, model.latent(), tb, 2_000_000 + opts.seed, data.actionRepeat ?? null);
-      metrics[`${tb.kind}_return`] = {
-        model: s.real_return,
-        baseline: s.random_return,
-        baseline_name: 'random-policy',
-        lower_is_better: false,
-      };
+      const wm = model.latent();
+      const envOpts = await dataEnvOptions(wm.imageSize, data).catch((e: unknown) => {
+        if (!isUserError(e)) throw e;
+        notes.push(`${tb.kind}: its real-env return is not measured: ${e.message}`);
+        return null;
+      });
+      if (envOpts) {
+        const s = scoreTrainedBehavior(data.env, wm, tb, 2_000_000 + opts.seed, envOpts);
+        metrics[`${tb.kind}_return`] = {
+          model: s.real_return,
+          baseline: s.random_return,
+          baseline_name: 'random-policy',
+          lower_is_better: false,
+        };
+      }
     }
   }
   let foreground: number | null = null;

@@ -1,4 +1,4 @@
-import { datasetActionRepeat, openDataset, readEpisode } from '../data/dataset.ts';
+import { datasetActionRepeat, datasetBackground, openDataset, readEpisode } from '../data/dataset.ts';
 import type { Episode } from '../data/episode.ts';
 import { Replay, splitEpisodes } from '../data/replay.ts';
 import type { TrainData } from '../models/family.ts';
@@ -42,6 +42,7 @@ export function loadTrainData(
     actionSpace: ds.meta.actionSpace,
     imageSize: h,
     actionRepeat: datasetActionRepeat(ds.meta),
+    background: datasetBackground(ds.meta),
     heldOut,
   };
   if (!stream) return { ...base, train: split.train.map((i) => episodes.get(i)!) };

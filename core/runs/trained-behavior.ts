@@ -5,11 +5,14 @@ import type {
   PhaseSpec,
   StepContext,
   StepReport,
+  TrainData,
   TrainedBehavior,
   TrainSession,
 } from '../models/family.ts';
 import type { LatentWorldModel } from '../models/latent-world-model.ts';
-import { scoreInEnv } from './agent-session.ts';
+import { scoreInEnv, type AgentEnvOptions } from './agent-session.ts';
+import { dataEnvOptions } from './data-env.ts';
+import { isUserError } from '../util/errors.ts';
 
 /**
  * Behaviours a family trains inside itself (World Models' CMA-ES controller in the dream) are acted out and
@@ -33,15 +36,12 @@ export function scoreTrainedBehavior(
   wm: LatentWorldModel,
   tb: TrainedBehavior,
   seed: number,
-  /** The repeat the training data was collected at (TrainData.actionRepeat); null = the env's own. */
-  actionRepeat: number | null = null,
+  /** The env as the training data was collected (dataEnvOptions: the data's repeat and background). */
+  envOpts: AgentEnvOptions,
 ): BehaviorScore {
   const behavior = behaviorOf(tb);
   try {
-    // Frames rendered at the model's size, at the data's action repeat (else the env's own, as WMx's rollouts) and
-    // the env's episode length at that repeat (CarRacing: 1000 frames).
-    const opts = { size: wm.imageSize, ...(actionRepeat !== null ? { actionRepeat } : {}) };
-    const r = scoreInEnv(envName, opts, wm, behavior, tb.evalEpisodes, seed);
+    const r = scoreInEnv(envName, envOpts, wm, behavior, tb.evalEpisodes, seed);
     return { real_return: r.agent, random_return: r.random, eval_episodes: tb.evalEpisodes };
   } finally {
     behavior.dispose();
@@ -54,7 +54,13 @@ export class TrainedBehaviorSession implements TrainSession {
 
   constructor(
     private readonly inner: TrainSession,
-    private readonly opts: { env: string | null; actionRepeat?: number | null; seed: number; log(msg: string): void },
+    private readonly opts: {
+      env: string | null;
+      /** How the training data was collected (absent: the env's own repeat, the plain background). */
+      data?: Pick<TrainData, 'actionRepeat' | 'background'>;
+      seed: number;
+      log(msg: string): void;
+    },
   ) {
     this.phases = inner.phases;
   }
@@ -76,7 +82,17 @@ export class TrainedBehaviorSession implements TrainSession {
       this.opts.log(`${tb.kind}: the dataset names no built-in env, so the real-env evaluation is skipped`);
       return out;
     }
-    const s = scoreTrainedBehavior(this.opts.env, wm, tb, 1_000_000 + this.opts.seed, this.opts.actionRepeat ?? null);
+    let envOpts: AgentEnvOptions;
+    try {
+      // At the data's repeat (else the env's own, as WMx's rollouts), its episode length there (CarRacing: 1000
+      // frames) and over the data's background.
+      envOpts = await dataEnvOptions(wm.imageSize, this.opts.data ?? {});
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      this.opts.log(`${tb.kind}: not scored in ${this.opts.env}: ${e.message}`);
+      return out;
+    }
+    const s = scoreTrainedBehavior(this.opts.env, wm, tb, 1_000_000 + this.opts.seed, envOpts);
     this.opts.log(
       `${tb.kind} in ${this.opts.env}: ${s.real_return.toFixed(2)} vs random ${s.random_return.toFixed(2)} over ${s.eval_episodes} episodes`,
     );

@@ -165,7 +165,7 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
         heldOutFraction: config.train.heldOutFraction,
         log,
       })
-    : new TrainedBehaviorSession(inner, { env: data.env, actionRepeat: data.actionRepeat, seed: config.seed, log });
+    : new TrainedBehaviorSession(inner, { env: data.env, data, seed: config.seed, log });
   const phases = session.phases;
   const totalSteps = phases.reduce((n, p) => n + p.steps, 0);
   const poison = new Set(ev.poisonSteps ?? []);

@@ -130,3 +130,14 @@ test('a run’s data carries the action repeat its dataset was collected at (the
     updateDatasetMeta(ds, { source: { kind: 'collect', runs: [{ actionRepeat: 0 }] } });
     assert.equal(datasetActionRepeat(openDataset(ws, 'd').meta), null);
   }));
+
+test('a run’s data carries the background its dataset was drawn on (scored over it: core/runs/data-env.ts)', () =>
+  withWorkspace((ws) => {
+    const ds = createDataset(ws, 'd', init);
+    for (let i = 0; i < 3; i++) addEpisode(ds, codedEpisode(i, 5), { file: `ep-${i}-4.npz` });
+    assert.deepEqual(loadTrainData(ws, 'd', 0.3).background, { background: 'plain', source: null });
+    updateDatasetMeta(ds, {
+      source: { kind: 'collect', runs: [{ background: 'video', backgroundSource: '/clips/a' }] },
+    });
+    assert.deepEqual(loadTrainData(ws, 'd', 0.3).background, { background: 'video', source: '/clips/a' });
+  }));

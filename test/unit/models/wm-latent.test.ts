@@ -180,7 +180,7 @@ test('the runner scores a family-trained controller in the env: as the WMx rollo
   disposeParams(rnn);
 });
 
-test('the runner scores a controller at the action repeat its data was collected at (TrainData.actionRepeat), not the env’s own', async () => {
+test('the runner scores a controller as its data was collected (TrainData.actionRepeat, .background), not the env’s own', async () => {
   const { c, vae, rnn } = tinyWorldModel();
   const wm = new WorldModelsLatentModel(vae, c.vae, rnn, c.rnn, makeEnv('cartpole-swingup').actionSpace);
   const rng = new Rng(9);
@@ -194,7 +194,7 @@ test('the runner scores a controller at the action repeat its data was collected
   };
   const at2 = await new TrainedBehaviorSession(inner, {
     env: 'cartpole-swingup',
-    actionRepeat: 2,
+    data: { actionRepeat: 2 },
     seed: 4,
     log: () => {},
   }).endPhase('controller', new AbortController().signal);
@@ -205,6 +205,16 @@ test('the runner scores a controller at the action repeat its data was collected
   assert.notEqual(randomAt(2), randomAt(8));
   assert.equal(at2.random_return, randomAt(2));
   assert.equal(own.random_return, randomAt(8));
+  // Over the background the data was drawn on (TrainData.background): the controller sees other frames, so it acts
+  // and scores otherwise, against the same random return.
+  const noise = await new TrainedBehaviorSession(inner, {
+    env: 'cartpole-swingup',
+    data: { background: { background: 'noise', source: null } },
+    seed: 4,
+    log: () => {},
+  }).endPhase('controller', new AbortController().signal);
+  assert.notEqual(noise.real_return, own.real_return);
+  assert.equal(noise.random_return, own.random_return);
   disposeParams(vae);
   disposeParams(rnn);
 });
