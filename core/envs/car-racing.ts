@@ -1,7 +1,15 @@
 import { Polygon, Vec2, World, type Contact } from 'planck';
 import { Rng } from '../util/rng.ts';
 import { Car, CAR_SIZE, CAR_WHEEL_R, CAR_WHEEL_W, HULL_POLYS, WHEEL_POLY } from './car-dynamics.ts';
-import { createTrack, PLAYFIELD, SCALE, TRACK_DETAIL_STEP, TRACK_WIDTH, type Track } from './car-track.ts';
+import {
+  createTrack,
+  PLAYFIELD,
+  SCALE,
+  TRACK_DETAIL_STEP,
+  TRACK_WIDTH,
+  type Track,
+  type TrackPoint,
+} from './car-track.ts';
 import { Raster, rgb } from './raster.ts';
 import type { Simulator } from './wrapper.ts';
 import type { Space } from './types.ts';
@@ -24,6 +32,31 @@ const WHEEL_WHITE = rgb(77, 77, 77); // (0.3, 0.3, 0.3)
 type UserData = { kind: 'tile'; index: number } | { kind: 'wheel'; index: number } | { kind: 'hull' };
 
 /**
+ * The pose relative to the track at the nearest track point: the signed lateral offset from the centre line along
+ * the point's normal (cos β, sin β) — the anchor lays a tile's edges at ±TRACK_WIDTH along it, and a hull at angle β
+ * faces (−sin β, cos β), along the track — and the heading minus the track's β (unwrapped; read as cos/sin). The view follows and turns with the car, so this
+ * — not the absolute pose — is what a frame shows of where the car is.
+ */
+export function trackPose(
+  points: readonly TrackPoint[],
+  x: number,
+  y: number,
+  angle: number,
+): { offset: number; heading: number } {
+  let best = 0;
+  let bestD = Infinity;
+  for (let i = 0; i < points.length; i++) {
+    const d = (points[i].x - x) ** 2 + (points[i].y - y) ** 2;
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
+  }
+  const q = points[best];
+  return { offset: (x - q.x) * Math.cos(q.beta) + (y - q.y) * Math.sin(q.beta), heading: angle - q.beta };
+}
+
+/**
  * CarRacing after Gymnasium (v0 reward semantics, as World Models used): reward −0.1 per frame and
  * +1000/N for each newly visited of the N tiles; −100 and terminated when the hull leaves the playfield;
  * terminated when every tile was visited. The time limit (1000) is the wrapper's.
@@ -31,8 +64,11 @@ type UserData = { kind: 'tile'; index: number } | { kind: 'wheel'; index: number
 export class CarRacing implements Simulator {
   readonly actionSpace: Space = { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] };
   readonly observationShape: [number, number, 3];
-  /** Hull x, y, angle, velocity x, y, angular velocity, 4 wheel omegas, front steering angle. */
-  readonly stateSize = 11;
+  /**
+   * Hull x, y, angle, velocity x, y, angular velocity, 4 wheel omegas, front steering angle; then the hull's pose
+   * relative to the nearest track point: signed lateral offset from the centre line and heading minus the track's.
+   */
+  readonly stateSize = 13;
   track!: Track;
   car!: Car;
   private world!: World;
@@ -156,6 +192,9 @@ export class CarRacing implements Simulator {
     out[5] = h.getAngularVelocity();
     for (let i = 0; i < 4; i++) out[6 + i] = this.car.wheels[i].omega;
     out[10] = this.car.wheels[0].joint.getJointAngle();
+    const rel = trackPose(this.track.points, p.x, p.y, out[2]);
+    out[11] = rel.offset;
+    out[12] = rel.heading;
   }
 
   info(): Record<string, unknown> {

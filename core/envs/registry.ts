@@ -41,7 +41,8 @@ const ENTRIES: Entry[] = [
       'Top-down racing on a random closed track generated from the seed (12 noisy checkpoints around a circle, as the anchor). ' +
       'Observation: RGB frame of the view that follows and rotates with the car (grass/road/kerb colours of the anchor; the frame is the ' +
       "anchor's 96×96 state above the indicator bar — the World Models crop — resized to size×size, 2×2 supersampled), " +
-      'plus state [x, y, angle, vx, vy, angular velocity, 4 wheel omegas, steering angle]. ' +
+      'plus state [x, y, angle, vx, vy, angular velocity, 4 wheel omegas, steering angle, track offset, heading to track] ' +
+      "(the last two: the lateral offset from the nearest track point and the heading minus the track's there). " +
       'Action: box [steer ∈ [−1,1], gas ∈ [0,1], brake ∈ [0,1]]. Physics: Box2D via planck.js at 50 FPS — hull + 4 wheel bodies on ' +
       "revolute joints with the anchor's tyre-force model (rear-wheel drive, friction limit lower on grass). " +
       'Reward: −0.1 per frame + 1000/N per newly visited tile (N tiles); −100 and terminated when leaving the playfield; terminated when ' +
@@ -50,7 +51,7 @@ const ENTRIES: Entry[] = [
       "seeded generator is not numpy's, so tracks differ from the anchor's for the same seed. Kept: the zoom-in during the first " +
       'second, tiles turning plain grey once touched, the one action-less physics frame in reset.',
     actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
-    stateSize: 11,
+    stateSize: 13,
     stateNames: [
       'x',
       'y',
@@ -63,9 +64,12 @@ const ENTRIES: Entry[] = [
       'wheel 2 omega',
       'wheel 3 omega',
       'steering angle',
+      // Appended after the first 11 (datasets recorded before have 11 columns: the probe reads the names that fit).
+      'track offset',
+      'heading to track',
     ],
     // The hull angle winds past ±π without bound (Box2D); the steering angle stays within ±0.42 rad, no wrap.
-    stateAngles: ['angle'],
+    stateAngles: ['angle', 'heading to track'],
     // The car starts at the random track's first point with its heading (start x spans 60–221 across tracks):
     // the view follows and turns with the car, so only the pose's change since the start is in the frames.
     stateFromStart: ['x', 'y', 'angle'],

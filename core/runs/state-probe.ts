@@ -239,8 +239,12 @@ export async function measureStateProbe(
   const dim = episodeState(tr[0])!.dim;
   if ([...tr, ...ho].some((e) => episodeState(e)!.dim !== dim))
     return { metrics: {}, notes: ['state probe: the episodes disagree on the state size, so it is skipped'] };
+  // Fewer columns than names: episodes recorded before the env appended variables (car-racing's track pose), which
+  // keep the first names' meaning.
   const stateNames =
-    opts.stateNames?.length === dim ? opts.stateNames : Array.from({ length: dim }, (_, i) => `state[${i}]`);
+    opts.stateNames && opts.stateNames.length >= dim
+      ? opts.stateNames.slice(0, dim)
+      : Array.from({ length: dim }, (_, i) => `state[${i}]`);
   const layout = probeLayout(stateNames, opts.stateAngles, opts.stateFromStart);
   const names = probeTargetNames(stateNames, layout);
   const targets = new Map<Episode, Features>();

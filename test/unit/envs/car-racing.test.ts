@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeEnv } from '../../../core/envs/registry.ts';
-import type { CarRacing } from '../../../core/envs/car-racing.ts';
+import { trackPose, type CarRacing } from '../../../core/envs/car-racing.ts';
 import { PLAYFIELD, TRACK_RAD, TRACK_DETAIL_STEP, createTrack } from '../../../core/envs/car-track.ts';
 import { Rng } from '../../../core/util/rng.ts';
 import type { Env, StepResult } from '../../../core/envs/types.ts';
@@ -143,4 +143,30 @@ test('gas accelerates the car forward, brake stops it, steering turns it', () =>
   for (let t = 0; t < 100; t++) env.step([0, 0, 1]);
   const v2 = sim.car.hull.getLinearVelocity();
   assert.ok(Math.hypot(v2.x, v2.y) < 0.5, `braked to ${Math.hypot(v2.x, v2.y)}`);
+});
+
+test('state: the pose relative to the nearest track point (lateral offset along (cos β, sin β), heading − β), as recorded', () => {
+  const env = makeEnv('car-racing', { size: 16 });
+  const sim = env.unwrapped as CarRacing;
+  env.reset(5);
+  const n = sim.track.points.length;
+  const p = sim.track.points[Math.floor(n / 3)];
+  // On the centre line, along the track: no offset, no heading error.
+  close(trackPose(sim.track.points, p.x, p.y, p.beta).offset, 0);
+  close(trackPose(sim.track.points, p.x, p.y, p.beta).heading, 0);
+  // 2 units across the track (a quarter of its width) and turned by 0.3 rad.
+  const d = trackPose(sim.track.points, p.x + 2 * Math.cos(p.beta), p.y + 2 * Math.sin(p.beta), p.beta + 0.3);
+  close(d.offset, 2, 1e-6);
+  close(d.heading, 0.3, 1e-9);
+  close(trackPose(sim.track.points, p.x - 2 * Math.cos(p.beta), p.y - 2 * Math.sin(p.beta), p.beta).offset, -2, 1e-6);
+  // The recorded state carries it: the car teleported 2 units off the centre line, at the track's heading.
+  sim.teleport(p.x + 2 * Math.cos(p.beta), p.y + 2 * Math.sin(p.beta), p.beta - 0.2);
+  const state = env.step([0, 0, 0]).obs.state!;
+  assert.equal(state.length, 13);
+  close(state[11], 2, 0.05);
+  close(state[12], -0.2, 0.01);
+  // The start: the car on track point 0 facing along it.
+  const s0 = env.reset(5).state!;
+  close(s0[11], 0, 0.05);
+  close(s0[12], 0, 0.01);
 });

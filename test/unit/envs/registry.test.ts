@@ -42,7 +42,7 @@ test('an unknown env name is a UserError listing the valid names', () => {
 
 test('spaces, frame shape and dtype, vector state', () => {
   const expect: Record<string, { shape: [number, number, 3]; space: string; state: number }> = {
-    'car-racing': { shape: [64, 64, 3], space: 'box3', state: 11 },
+    'car-racing': { shape: [64, 64, 3], space: 'box3', state: 13 },
     'cartpole-swingup': { shape: [64, 64, 3], space: 'box1', state: 5 },
     'pendulum-swingup': { shape: [64, 64, 3], space: 'box1', state: 3 },
     'shapes-2d': { shape: [50, 50, 3], space: 'discrete20', state: 10 },
@@ -178,8 +178,8 @@ test('every env names each entry of its vector state, as many names as the state
   ]);
 });
 
-test("car-racing's hull angle is named an angle (the probe reads its cos and sin); every stateAngles entry is a state name", () => {
-  assert.deepEqual(getEnvSpec('car-racing').stateAngles, ['angle']);
+test("car-racing's hull angle and heading to the track are angles (the probe reads cos and sin); every stateAngles entry is a state name", () => {
+  assert.deepEqual(getEnvSpec('car-racing').stateAngles, ['angle', 'heading to track']);
   for (const s of listEnvs())
     for (const a of s.stateAngles ?? []) assert.ok(s.stateNames?.includes(a), `${s.name}: ${a}`);
 });

@@ -14,6 +14,7 @@ import { resizeFrames } from '../../../core/media/frames.ts';
 import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from '../../../core/runs/openloop-measures.ts';
 import {
   measureStateProbe,
+  episodeState,
   PROBE_STEPS,
   probeLayout,
   probeTargetNames,
@@ -250,6 +251,16 @@ test('state probe: an angle named in stateAngles is probed as its cos and sin; l
     assert.ok(r.metrics[`probe_r2/${k}@0`].model > 0.99, `${k}: R² ${JSON.stringify(r.metrics)}`);
   const raw = await measureStateProbe(model, train, held, { seed: 0, stateNames });
   assert.ok(raw.metrics['probe_r2/heading@0'].model < 0.5, `raw heading R² ${raw.metrics['probe_r2/heading@0'].model}`);
+});
+
+test('state probe: episodes recorded before the env appended state variables keep the first names (car-racing: 11 of 13)', async () => {
+  const train = TRAIN.map((e) => ({ ...e }));
+  const model = fakeModel({ features: (ep, t) => Float32Array.of(stateOf(ep, t)[0]) });
+  const dim = episodeState(TRAIN[0])!.dim;
+  const names = Array.from({ length: dim }, (_, i) => `v${i}`);
+  const r = await measureStateProbe(model, train, HELD, { seed: 0, stateNames: [...names, 'appended later'] });
+  assert.ok(r.metrics['probe_r2/v0@0'], Object.keys(r.metrics).join(', '));
+  assert.equal(r.metrics['probe_r2/appended later@0'], undefined);
 });
 
 test('probeTargets: an angle becomes cos, sin; a stateFromStart variable is appended as its change since t = 0', () => {
