@@ -212,6 +212,28 @@ async function scoreProbe(
   };
 }
 
+/** Per-variable variance of the probe's targets over every row of `eps`. */
+export function targetVariances(eps: Episode[], target: Target): number[] {
+  let n = 0;
+  let sum: Float64Array | null = null;
+  let sq: Float64Array | null = null;
+  for (const ep of eps) {
+    const { dim, data } = target(ep);
+    sum ??= new Float64Array(dim);
+    sq ??= new Float64Array(dim);
+    for (let i = 0; i < data.length; i++) {
+      sum[i % dim] += data[i];
+      sq[i % dim] += data[i] * data[i];
+    }
+    n += data.length / dim;
+  }
+  if (!sum || !sq || !n) return [];
+  return Array.from(sum, (s, j) => Math.max(0, sq![j] / n - (s / n) ** 2));
+}
+
+/** A target whose held-out variance is under this fraction of its training variance gets a note. */
+export const NARROW_HELD_OUT = 0.25;
+
 export interface ProbeResult {
   metrics: Record<string, EvalMetric>;
   notes: string[];
@@ -272,6 +294,16 @@ export async function measureStateProbe(
   const notes = [
     `state probe: ridge from the model's features to the true state, fitted on ${tr.length} training episodes, R² on ${ho.length} held-out ones (@0 filtered, @${PROBE_STEPS} after ${PROBE_STEPS} open-loop steps)`,
   ];
+  // R² divides by the held-out episodes' own variance: where they hardly vary (car-racing's cos heading to the track
+  // when no held-out car turns away from it), small errors make a large negative R² that says little about the model.
+  const vTrain = targetVariances(tr, target);
+  const vHeld = targetVariances(ho, target);
+  names.forEach((n, i) => {
+    if (vHeld[i] < NARROW_HELD_OUT * vTrain[i])
+      notes.push(
+        `state probe: '${n}' varies ${(vTrain[i] / Math.max(vHeld[i], 1e-12)).toFixed(1)}× less on the held-out episodes than on the training ones (variance ${vHeld[i].toPrecision(2)} vs ${vTrain[i].toPrecision(2)}): its R² is dominated by small errors; more held-out episodes make it meaningful`,
+      );
+  });
   if (trained.openloop && random.openloop) put(`@${PROBE_STEPS}`, trained.openloop, random.openloop);
   else if (!model.openloop)
     notes.push('state probe: the model has no open-loop dream, so only the filtered probe (@0)');

@@ -253,6 +253,25 @@ test('state probe: an angle named in stateAngles is probed as its cos and sin; l
   assert.ok(raw.metrics['probe_r2/heading@0'].model < 0.5, `raw heading R² ${raw.metrics['probe_r2/heading@0'].model}`);
 });
 
+test('state probe: a variable that hardly varies on the held-out episodes is noted (its R² says little); as collected, not', async () => {
+  // Held-out copies whose first state column is scaled by 0.1: its variance 100× below what it was.
+  const squeeze = (ep: Episode): Episode => {
+    const s = episodeState(ep)!;
+    const T = s.data.length / s.dim;
+    const data = Float32Array.from(s.data);
+    for (let t = 0; t < T; t++) data[t * s.dim] *= 0.1;
+    return { ...ep, extra: { state: { dtype: 'float32', shape: [T, s.dim], data } } };
+  };
+  const names = ['cart position', 'cos pole angle', 'sin pole angle', 'cart velocity', 'pole angular velocity'];
+  const model = fakeModel({ features: (ep, t) => stateOf(ep, t) });
+  const narrow = await measureStateProbe(model, TRAIN, HELD.map(squeeze), { seed: 0, stateNames: names });
+  const about = (notes: string[]) => notes.filter((n) => n.startsWith("state probe: 'cart position' varies"));
+  assert.equal(about(narrow.notes).length, 1, narrow.notes.join('\n'));
+  assert.match(about(narrow.notes)[0], /varies [0-9.]+× less on the held-out episodes/);
+  const plain = await measureStateProbe(model, TRAIN, HELD, { seed: 0, stateNames: names });
+  assert.deepEqual(about(plain.notes), [], plain.notes.join('\n'));
+});
+
 test('state probe: episodes recorded before the env appended state variables keep the first names (car-racing: 11 of 13)', async () => {
   const train = TRAIN.map((e) => ({ ...e }));
   const model = fakeModel({ features: (ep, t) => Float32Array.of(stateOf(ep, t)[0]) });
