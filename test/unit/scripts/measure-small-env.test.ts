@@ -20,7 +20,7 @@ test('measure:small refuses an unknown --env in one line naming the choices, exi
   assert.equal(lines[0], "measure:small: --env must be one of cartpole-swingup, car-racing, got 'pong'");
 });
 
-test("every env's probe targets are variables the state probe reports for it (car-racing: x, y and the hull angle's cos/sin, as changes since the start)", () => {
+test("every env's probe targets are variables the state probe reports for it (car-racing: the hull's offset from the track and its heading to it, as cos/sin)", () => {
   assert.deepEqual(MEASURE_ENVS, ['cartpole-swingup', 'car-racing']);
   for (const env of MEASURE_ENVS) {
     const spec = getEnvSpec(env);
