@@ -11,7 +11,9 @@
  * --minutes M stops training after M minutes of training wall time (evaluations not counted; checkpoint written)
  * and evaluates what was learnt. --eval-every N evaluates every N steps along the way (scripts/eval-along.ts:
  * from the checkpoint file, the trainer untouched) and prints a table with the first step meeting the targets.
- * (World Models runs without its controller phase here: item 2 measures the model, not the controller.)
+ * (World Models runs without its controller phase here: item 2 measures the model, not the controller. On cartpole
+ * it runs the script's WM_CARTPOLE recipe by default: 300 episodes, M 6000 steps, seqLen 124, startsAnywhere 0.5.)
+ * Evaluations filter each open loop from the episode's first frame (the eval's default, openloop_context 'episode').
  * Exits 1 when no evaluated checkpoint meets the targets of issue 11 item 2 (fg@10 ≤ 50% of the mean frame's,
  * full-frame@10 not worse than the mean frame's; R² ≥ 0.8 on each target variable).
  */
