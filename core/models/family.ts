@@ -5,6 +5,7 @@ import type { Space } from '../envs/types.ts';
 import type { DataBackground } from '../data/dataset.ts';
 import type { ActionSpec } from './controller-policy.ts';
 import type { Rng } from '../util/rng.ts';
+import { UserError } from '../util/errors.ts';
 import type { MemoryEstimate } from './memory.ts';
 import type { AgentSettings } from './actor-critic-config.ts';
 import type { LatentState, StartBatch, LatentWorldModel } from './latent-world-model.ts';
@@ -148,12 +149,38 @@ export interface EvalMetric {
   lower_is_better?: boolean;
 }
 
+/**
+ * Where an evaluation's open loop starts filtering before each dream: 'episode' from the episode's first frame (the
+ * model's initial state at frame 0, as an agent acting in the env filters and as World Models' M is trained, WMx
+ * rnn_train.py); N from the N real frames ending at the dream's start (PlaNet's and Dreamer's 5 context frames,
+ * whose training chunks of 50 start from a zero state; every open-loop measure before session 11 used 5).
+ */
+export type OpenLoopFilter = 'episode' | number;
+
+/** The first frame an open loop from `start` filters under `filter`. */
+export function filterStartOf(filter: OpenLoopFilter, start: number): number {
+  return filter === 'episode' ? 0 : Math.max(0, start - filter + 1);
+}
+
+/** `OpenLoopOptions.filterFrom` checked against the dream's start (one line naming both when it is not a frame before it). */
+export function checkFilterFrom(o: OpenLoopOptions): number {
+  const from = o.filterFrom ?? Math.max(0, o.start - Math.max(1, o.context) + 1);
+  if (!Number.isInteger(from) || from < 0 || from > o.start)
+    throw new UserError(`filterFrom must be a frame index in [0, start ${o.start}], got ${o.filterFrom}`);
+  return from;
+}
+
 export interface OpenLoopOptions {
   /** Index of the last real (context) frame; the dream predicts start+1 … start+horizon. */
   start: number;
   horizon: number;
-  /** Real frames fed before the dream starts (ending at `start`). */
+  /** Real frames returned as the dream's context (ending at `start`): their reconstructions, the last one copied. */
   context: number;
+  /**
+   * First real frame filtered, from the model's initial state (default `start − context + 1`: the context frames
+   * only). Frames filterFrom … start are all observed; only the last `context` are returned.
+   */
+  filterFrom?: number;
   /** 0 = deterministic point prediction; > 0 samples at that temperature. */
   temperature: number;
   seed: number;
@@ -216,7 +243,11 @@ export interface LoadedModel {
   readonly imageSize: number;
   /** Whether `openloop` / `dreamSession` exist (they do exactly when this is 'decoder'). */
   readonly pixels: PixelSource;
-  evaluate(episodes: Episode[], opts: { seed: number; trainEpisodes: Episode[] }): Promise<Record<string, EvalMetric>>;
+  /** `filter`: where the family's own open-loop metrics start filtering (default 'episode', OpenLoopFilter). */
+  evaluate(
+    episodes: Episode[],
+    opts: { seed: number; trainEpisodes: Episode[]; filter?: OpenLoopFilter },
+  ): Promise<Record<string, EvalMetric>>;
   /** The model's own decoded open loop; absent when `pixels` is 'none'. */
   openloop?(episode: Episode, opts: OpenLoopOptions): Promise<OpenLoopResult>;
   /** Play the model's own decoded dream; absent when `pixels` is 'none'. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../data/episode.ts';
 import { pixelMse, resizeFrames } from '../media/frames.ts';
-import type { DreamSession, OpenLoopOptions, OpenLoopResult } from './family.ts';
+import { checkFilterFrom, type DreamSession, type OpenLoopOptions, type OpenLoopResult } from './family.ts';
 import type { LatentState, LatentWorldModel } from './latent-world-model.ts';
 
 /**
@@ -14,7 +14,7 @@ import type { LatentState, LatentWorldModel } from './latent-world-model.ts';
 /** Features [N, F] → uint8 frames [N·S·S·3] at the model's size; `exclude` names an episode not to show. */
 export type FeatureRenderer = (features: tf.Tensor2D) => Uint8Array;
 
-/** Filters the context frames, then imagines under the episode's (or the given) actions. */
+/** Filters from `filterFrom` (default the context's first frame), then imagines under the episode's (or the given) actions. */
 export function latentOpenLoop(
   wm: LatentWorldModel,
   ep: Episode,
@@ -25,8 +25,10 @@ export function latentOpenLoop(
   const S = wm.imageSize;
   const A = wm.actionDim;
   const px = S * S * 3;
-  const first = Math.max(0, o.start - o.context + 1);
-  const context = o.start - first + 1;
+  // Filtered from `first`; the last `context` filtered frames are the returned context.
+  const first = checkFilterFrom(o);
+  const ctxFirst = Math.max(first, o.start - Math.max(1, o.context) + 1);
+  const context = o.start - ctxFirst + 1;
   const frames = resizeFrames(ep.image, T, H, S);
   const dreamActions = new Float32Array(o.horizon * A);
   if (o.actions) dreamActions.set(o.actions.subarray(0, o.horizon * A));
@@ -49,7 +51,7 @@ export function latentOpenLoop(
       });
       wm.disposeState(state);
       state = next;
-      ctxFeats.push(wm.features(state));
+      if (t >= ctxFirst) ctxFeats.push(wm.features(state));
     }
     const start = state;
     const out = tf.tidy(() => {
@@ -75,9 +77,9 @@ export function latentOpenLoop(
       const truth = frames.slice((o.start + 1) * px, (o.start + 1 + nTruth) * px);
       return {
         size: S,
-        contextIndices: Array.from({ length: context }, (_, i) => first + i),
+        contextIndices: Array.from({ length: context }, (_, i) => ctxFirst + i),
         dreamIndices,
-        context: frames.slice(first * px, (first + context) * px),
+        context: frames.slice(ctxFirst * px, (o.start + 1) * px),
         truth,
         contextRecon,
         dream,

@@ -1,12 +1,17 @@
 import { resolve } from 'node:path';
 import { getEnvSpec } from '../envs/registry.ts';
-import type { EvalMetric, LoadedModel, TrainData } from '../models/family.ts';
+import type { EvalMetric, LoadedModel, OpenLoopFilter, TrainData } from '../models/family.ts';
 import { openRunModel } from './load.ts';
 import { isUserError, UserError } from '../util/errors.ts';
 import { dataEnvOptions } from './data-env.ts';
 import { openDataset, readEpisode } from '../data/dataset.ts';
 import type { Episode } from '../data/episode.ts';
-import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from './openloop-measures.ts';
+import {
+  DEFAULT_OPENLOOP_FILTER,
+  measureOpenLoop,
+  trainingMeanFrame,
+  trainingMeanReward,
+} from './openloop-measures.ts';
 import { measureStateProbe } from './state-probe.ts';
 import { scoreTrainedBehavior } from './trained-behavior.ts';
 
@@ -19,6 +24,11 @@ export interface EvalReport {
   episodes: number;
   checkpoint_step: number;
   metrics: Record<string, EvalMetric>;
+  /**
+   * Where every open-loop measure filtered from before its dream (OpenLoopFilter): 'episode' = the episode's first
+   * frame (the default), N = the N real frames ending at the dream's start (reports before session 11: 5).
+   */
+  openloop_context: OpenLoopFilter;
   /** Share of the held-out dreamed frames' pixels in the foreground (null when nothing was dreamed). */
   foreground_fraction: number | null;
   notes: string[];
@@ -43,9 +53,12 @@ function stateNames(env: string | null): { stateNames?: string[]; stateAngles?: 
 export async function evaluateModel(
   model: LoadedModel,
   data: TrainData,
-  opts: { seed: number },
+  opts: { seed: number; filter?: OpenLoopFilter },
 ): Promise<Omit<EvalReport, 'run' | 'checkpoint_step'>> {
-  const metrics = { ...(await model.evaluate(data.heldOut, { seed: opts.seed, trainEpisodes: data.train })) };
+  const filter = opts.filter ?? DEFAULT_OPENLOOP_FILTER;
+  const metrics = {
+    ...(await model.evaluate(data.heldOut, { seed: opts.seed, trainEpisodes: data.train, filter })),
+  };
   const notes: string[] = [];
   // A behaviour the family trained itself (World Models' controller) is scored in the env the data came from.
   const tb = model.trainedBehavior?.() ?? null;
@@ -86,6 +99,7 @@ export async function evaluateModel(
     const ol = await measureOpenLoop(model, data.heldOut, mean, {
       seed: opts.seed,
       meanReward: trainingMeanReward(train),
+      filter,
     });
     Object.assign(metrics, ol.metrics);
     notes.push(...ol.notes);
@@ -94,10 +108,17 @@ export async function evaluateModel(
   const probe = await measureStateProbe(model, train, data.heldOut, {
     seed: opts.seed,
     ...stateNames(data.env),
+    filter,
   });
   Object.assign(metrics, probe.metrics);
   notes.push(...probe.notes);
-  return { episodes: data.heldOut.length, metrics, foreground_fraction: foreground, notes };
+  return {
+    episodes: data.heldOut.length,
+    openloop_context: filter,
+    metrics,
+    foreground_fraction: foreground,
+    notes,
+  };
 }
 
 /**
@@ -107,7 +128,7 @@ export async function evaluateModel(
  */
 export async function evaluateRun(
   runDir: string,
-  opts: { seed?: number; backend?: string; evalDataset?: string } = {},
+  opts: { seed?: number; backend?: string; evalDataset?: string; filter?: OpenLoopFilter } = {},
 ): Promise<EvalReport> {
   const r = await openRunModel(runDir, opts.backend ? { backend: opts.backend } : {});
   try {
@@ -116,7 +137,10 @@ export async function evaluateRun(
       throw new UserError(
         `run ${r.config.id} has no held-out episodes yet (${r.data.train.length} trained on): episodes are held out by a hash of their id at fraction ${r.config.train.heldOutFraction} (an online run also keeps one dedicated held-out episode, unless the fraction is 0); collect more, or train with a larger held-out fraction`,
       );
-    const rest = await evaluateModel(r.model, r.data, { seed: opts.seed ?? 0 });
+    const rest = await evaluateModel(r.model, r.data, {
+      seed: opts.seed ?? 0,
+      ...(opts.filter !== undefined ? { filter: opts.filter } : {}),
+    });
     return { run: r.config.id, checkpoint_step: r.checkpoint.globalStep, ...rest };
   } finally {
     r.model.dispose();

@@ -1,14 +1,22 @@
 import type { Episode } from '../data/episode.ts';
 import { foregroundMask, maskedSquaredError } from '../media/foreground.ts';
 import { pixelMse } from '../media/frames.ts';
-import type { EvalMetric, LoadedModel, OpenLoopOptions } from '../models/family.ts';
+import {
+  filterStartOf,
+  type EvalMetric,
+  type LoadedModel,
+  type OpenLoopFilter,
+  type OpenLoopOptions,
+} from '../models/family.ts';
+import { UserError } from '../util/errors.ts';
 import { latentOpenLoop } from '../models/latent-openloop.ts';
 import { Rng } from '../util/rng.ts';
 import { metricWithBaselines } from '../models/eval-metric.ts';
 
 /**
  * Pixel and reward measures every family reports (issue 11), from the family's own open loop on held-out
- * episodes: observe OPENLOOP_CONTEXT real frames, then dream under the episode's actions.
+ * episodes: filter the real frames (from the episode's first frame by default, see OpenLoopFilter), then dream
+ * under the episode's actions; the last OPENLOOP_CONTEXT observed frames are the context.
  * - openloop_mse@h: full-frame pixel MSE at horizon h, against copying the last real frame and against the
  *   training episodes' mean frame;
  * - openloop_fg_mse@h: the same on the foreground only (pixels where the true frame differs from the training
@@ -21,6 +29,30 @@ import { metricWithBaselines } from '../models/eval-metric.ts';
  */
 export const OPENLOOP_HORIZONS = [1, 5, 10, 20, 50];
 export const OPENLOOP_CONTEXT = 5; // PlaNet summaries / Dreamer openl: 5 context frames (mission-anchors §1.2, §3.1)
+/**
+ * The eval's default filter start: the episode's first frame (every family's state starts there in the env and
+ * in WMx's M training). `oneiro eval --context N` gives the earlier protocol (5: every table before session 11).
+ */
+export const DEFAULT_OPENLOOP_FILTER: OpenLoopFilter = 'episode';
+
+/**
+ * The open-loop options of a dream from `start` under `filter`: filtered from filterStartOf(filter, start), the
+ * last OPENLOOP_CONTEXT frames of those (fewer when N is smaller) the context the reconstruction and
+ * copy-last-frame read. Dream starts (openLoopStarts) are the same under every filter.
+ */
+export function openLoopWindow(filter: OpenLoopFilter, start: number): { context: number; filterFrom: number } {
+  const context = filter === 'episode' ? OPENLOOP_CONTEXT : Math.min(filter, OPENLOOP_CONTEXT);
+  return { context, filterFrom: filterStartOf(filter, start) };
+}
+
+/** `--context` as given: 'episode' or a whole number of frames ≥ 1 (one line naming what was wrong otherwise). */
+export function parseOpenLoopFilter(v: string | number): OpenLoopFilter {
+  if (v === 'episode') return v;
+  const n = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 100_000)
+    throw new UserError(`--context must be 'episode' or a whole number of frames from 1, got '${v}'`);
+  return n;
+}
 const STARTS_PER_EPISODE = 4;
 
 // The mean frame lives beside the mask in media/ (the RSSM's foreground-weighted loss uses it too).
@@ -114,8 +146,9 @@ export async function measureOpenLoop(
   model: LoadedModel,
   episodes: Episode[],
   meanFrame: Float32Array,
-  opts: { seed: number; meanReward: number },
+  opts: { seed: number; meanReward: number; filter?: OpenLoopFilter },
 ): Promise<OpenLoopMeasures> {
+  const filter = opts.filter ?? DEFAULT_OPENLOOP_FILTER;
   // A model without pixels (reconstruction-free objectives, object graphs) still dreams latents through its
   // latent view: its open-loop reward is measured, its pixel measures are not.
   const latent = model.openloop ? null : (model.latent?.() ?? null);
@@ -136,7 +169,7 @@ export async function measureOpenLoop(
     const T = ep.imageShape[0];
     const { starts, horizon } = openLoopStarts(T, maxH);
     for (const start of starts) {
-      const o = { start, horizon, context: OPENLOOP_CONTEXT, temperature: 0, seed: opts.seed };
+      const o = { start, horizon, ...openLoopWindow(filter, start), temperature: 0, seed: opts.seed };
       const r = await openloop(ep, o);
       const nTruth = Math.min(horizon, T - 1 - start);
       if (pixels) {
@@ -182,6 +215,12 @@ export async function measureOpenLoop(
   const fgPx = [...acc.values()].reduce((s, a) => s + a.fgPixels, 0);
   const foregroundFraction = dreamPx ? fgPx / dreamPx : NaN;
   const notes: string[] = [];
+  if (windows)
+    notes.push(
+      filter === 'episode'
+        ? `open loop: filtered from each held-out episode's first frame up to the dream's start; the last ${OPENLOOP_CONTEXT} observed frames are the context (recon, copy-last-frame)`
+        : `open loop: filtered from the ${filter} real frames ending at the dream's start (--context ${filter}; the protocol of tables before session 11 at 5)`,
+    );
   if (!windows) notes.push(`no held-out episode is longer than ${OPENLOOP_CONTEXT + 1} frames: no open-loop measures`);
   else if (!pixels)
     notes.push(

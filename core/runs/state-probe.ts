@@ -1,9 +1,9 @@
 import type { Episode } from '../data/episode.ts';
-import type { EvalMetric, Features, LoadedModel, OpenLoopOptions } from '../models/family.ts';
+import type { EvalMetric, Features, LoadedModel, OpenLoopFilter, OpenLoopOptions } from '../models/family.ts';
 import { latentOpenLoop } from '../models/latent-openloop.ts';
 import { fitRidge, predictRidge, r2Score, type RidgeProbe } from '../util/ridge.ts';
 import { metricWithBaselines } from '../models/eval-metric.ts';
-import { OPENLOOP_CONTEXT, openLoopStarts } from './openloop-measures.ts';
+import { DEFAULT_OPENLOOP_FILTER, openLoopStarts, openLoopWindow } from './openloop-measures.ts';
 
 /**
  * The state probe (issue 11): does the model's state linearly encode the env's true low-dimensional state? A
@@ -172,6 +172,7 @@ async function scoreProbe(
   target: Target,
   heldOut: Episode[],
   seed: number,
+  filter: OpenLoopFilter,
 ): Promise<{ filtered: number[]; openloop: number[] | null }> {
   const filt = empty();
   const ol = empty();
@@ -197,7 +198,7 @@ async function scoreProbe(
       const r = await openloop(ep, {
         start,
         horizon: PROBE_STEPS,
-        context: OPENLOOP_CONTEXT,
+        ...openLoopWindow(filter, start),
         temperature: 0,
         seed,
         features: true,
@@ -247,8 +248,16 @@ export async function measureStateProbe(
   model: LoadedModel,
   train: Episode[],
   heldOut: Episode[],
-  opts: { seed: number; stateNames?: string[]; stateAngles?: string[]; stateFromStart?: string[] },
+  opts: {
+    seed: number;
+    stateNames?: string[];
+    stateAngles?: string[];
+    stateFromStart?: string[];
+    /** Where the @k probe's open loop starts filtering (openloop-measures.ts; default the episode's first frame). */
+    filter?: OpenLoopFilter;
+  },
 ): Promise<ProbeResult> {
+  const filter = opts.filter ?? DEFAULT_OPENLOOP_FILTER;
   const tr = train.filter((e) => episodeState(e));
   const ho = heldOut.filter((e) => episodeState(e));
   if (!tr.length || !ho.length)
@@ -275,11 +284,11 @@ export async function measureStateProbe(
     if (!t) targets.set(ep, (t = probeTargets(episodeState(ep)!, layout)));
     return t;
   };
-  const trained = await scoreProbe(model, fitProbe(model, target, tr), target, ho, opts.seed);
+  const trained = await scoreProbe(model, fitProbe(model, target, tr), target, ho, opts.seed, filter);
   const twin = await model.reinitialized(opts.seed + 1);
   let random: { filtered: number[]; openloop: number[] | null };
   try {
-    random = await scoreProbe(twin, fitProbe(twin, target, tr), target, ho, opts.seed);
+    random = await scoreProbe(twin, fitProbe(twin, target, tr), target, ho, opts.seed, filter);
   } finally {
     twin.dispose();
   }

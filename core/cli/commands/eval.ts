@@ -1,6 +1,7 @@
 import { parseCommand, workspaceDir, intFlag } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
 import { evaluateRun } from '../../runs/evaluate.ts';
+import { parseOpenLoopFilter } from '../../runs/openloop-measures.ts';
 import { UserError } from '../../util/errors.ts';
 import { loadRunAgent } from '../../runs/load-agent.ts';
 import { envOptionsOf } from '../../runs/agent-session.ts';
@@ -8,11 +9,16 @@ import { evaluateGoals, formatGoalReport } from '../../runs/goal-eval.ts';
 
 export const summary = 'held-out metrics of a run against baselines';
 
-const HELP = `usage: oneiro eval RUN [--seed S] [--dataset NAME] [--workspace DIR] [--json]
+const HELP = `usage: oneiro eval RUN [--seed S] [--dataset NAME] [--context episode|N] [--workspace DIR] [--json]
        oneiro eval RUN --goals [--episodes N]   (runs trained with behavior lexa, in a goal benchmark env)
 
 --dataset NAME evaluates on every episode of that dataset (same env, frame size and actions) instead of
 the run's held-out episodes, e.g. C-SWM's separate evaluation set (oneiro collect --recipe cswm-shapes-eval).
+
+--context episode|N: where each open loop starts filtering before its dream: 'episode' (default) from the
+episode's first frame, as an agent acting in the env filters; N from the N real frames ending at the dream's
+start (5: PlaNet's and Dreamer's context, the protocol of every report before session 11). The last 5 observed
+frames are the context either way (recon_*, copy-last-frame); the report's "openloop_context" names it.
 
 --goals: success rate per goal of the env's goal list (point-goals, pinpad-*: judged from the state at the
 episode's last step, never a reward) for the LEXA achiever given the goal image, for the explorer alone and for a
@@ -32,7 +38,7 @@ plus the family's own (world-models: rnn_nll, reward_mse (also vs shuffled actio
 rssm: kl, reward_mse; object-graph: hits_at_1@k, mrr@k in % for k = 1, 5, 10, the k-step prediction ranked
 against the encodings of every evaluation sample's true state as C-SWM's eval.py, vs random-ranking and
 copy-state, and no pixel measures: it decodes no pixels). With --json (README "Evaluation"):
-{"run", "episodes", "checkpoint_step", "foreground_fraction", "notes": [...],
+{"run", "episodes", "checkpoint_step", "openloop_context", "foreground_fraction", "notes": [...],
  "metrics": {NAME: {"model", "baseline", "baseline_name", "baselines": {NAME: value}, "lower_is_better"?}}}`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -41,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     dataset: { type: 'string' },
     goals: { type: 'boolean' },
     episodes: { type: 'string' },
+    context: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -52,8 +59,10 @@ export async function run(argv: string[]): Promise<number> {
     );
   const dir = resolveRunDir(workspaceDir(values.workspace), positionals[0]);
   if (values.goals) {
-    if (values.dataset !== undefined)
-      throw new UserError('--goals scores the agent in its env: it takes no --dataset (use one or the other)');
+    if (values.dataset !== undefined || values.context !== undefined)
+      throw new UserError(
+        `--goals scores the agent in its env: it takes no --${values.dataset !== undefined ? 'dataset' : 'context'} (use one or the other)`,
+      );
     const a = await loadRunAgent(dir, values.backend ? { backend: values.backend } : {});
     try {
       if (!a.env) throw new UserError('--goals: the run names no built-in env (it trained on a dataset)');
@@ -75,12 +84,15 @@ export async function run(argv: string[]): Promise<number> {
     seed: intFlag('seed', values.seed, 0, 0),
     ...(values.backend ? { backend: values.backend } : {}),
     ...(values.dataset ? { evalDataset: values.dataset } : {}),
+    ...(values.context !== undefined ? { filter: parseOpenLoopFilter(values.context) } : {}),
   });
   if (values.json) {
     console.log(JSON.stringify(report));
     return 0;
   }
-  console.log(`run ${report.run} · checkpoint step ${report.checkpoint_step} · ${report.episodes} held-out episodes`);
+  console.log(
+    `run ${report.run} · checkpoint step ${report.checkpoint_step} · ${report.episodes} held-out episodes · open loop filtered from ${report.openloop_context === 'episode' ? "the episode's first frame" : `${report.openloop_context} frames before each dream`}`,
+  );
   const names = Object.keys(report.metrics);
   const w = Math.max(...names.map((n) => n.length));
   for (const n of names) {

@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../../data/episode.ts';
 import type { Space } from '../../envs/types.ts';
 import { pixelMse, resizeFrames, toUint8 } from '../../media/frames.ts';
-import type { DreamSession, EvalMetric, OpenLoopOptions, OpenLoopResult } from '../family.ts';
+import {
+  checkFilterFrom,
+  type DreamSession,
+  type EvalMetric,
+  type OpenLoopOptions,
+  type OpenLoopResult,
+} from '../family.ts';
 import { type Params, dense } from '../nn.ts';
 import { featureSize, type RssmModelConfig } from './config.ts';
 import { klDivergence } from './distributions.ts';
@@ -32,11 +38,19 @@ function toUnit(x: tf.Tensor): Float32Array {
   return out;
 }
 
+/** Features of the last n steps of each sequence: [B·n, F]. */
+function lastFeatures(s: RssmSeq, n: number): tf.Tensor2D {
+  const [b, t] = s.deter.shape;
+  const f = tf.reshape(seqFeatures(s), [b, t, -1]);
+  return tf.reshape(tf.slice(f, [0, t - n, 0], [-1, n, -1]), [b * n, -1]);
+}
+
 /**
  * Open-loop rollouts for B windows: observe `context` real frames (rows 0..context−1 of each window), then
  * imagine `horizon` steps under the windows' real actions (rows context..). frames uint8 [B, context+horizon, S, S, 3]
  * at the model's size. Returns the dream [B·horizon·S·S·3] and the context reconstructions, in [0, 1], the reward
- * head's prediction per dream step [B·horizon], and (when asked) the dream's features [B·horizon, F].
+ * head's prediction per dream step [B·horizon], and (when asked) the dream's features [B·horizon, F]. Only the
+ * last `reconLast` context frames of each window are reconstructed.
  */
 export function openLoopWindows(
   p: Params,
@@ -49,6 +63,7 @@ export function openLoopWindows(
   seeds: SeedStream | null,
   withFeatures = false,
   decodePixels = true,
+  reconLast = context,
 ): { dream: Float32Array; recon: Float32Array; reward: Float32Array; features: Float32Array | null } {
   const S = c.image.size;
   const L = context + horizon;
@@ -65,7 +80,13 @@ export function openLoopWindows(
     const dreamSeq = imagine(p, c, last, tf.slice(act, [0, context], [-1, horizon]) as tf.Tensor3D, seeds);
     const feat = seqFeatures(dreamSeq);
     return {
-      ...(decodePixels ? { dream: decode(p, c, feat), recon: decode(p, c, seqFeatures(post)) } : {}),
+      ...(decodePixels
+        ? {
+            dream: decode(p, c, feat),
+            // Only the last reconLast observed frames are decoded (a window filtered from the episode's start).
+            recon: decode(p, c, lastFeatures(post, reconLast)),
+          }
+        : {}),
       reward: mlpScalar(p, 'reward', c, feat),
       ...(withFeatures ? { feat } : {}),
     } as Record<string, tf.Tensor>;
@@ -216,8 +237,10 @@ function episodeWindow(c: RssmModelConfig, ep: Episode, o: OpenLoopOptions) {
   const S = c.image.size;
   const px = S * S * 3;
   const A = c.actionDim;
-  const first = Math.max(0, o.start - o.context + 1);
+  // Filtered from `first`; `context` frames observed, of which the last `shown` are returned as the context.
+  const first = checkFilterFrom(o);
   const context = o.start - first + 1;
+  const shown = Math.min(context, Math.max(1, o.context));
   const L = context + o.horizon;
   const frames = resizeFrames(ep.image, T, H, S);
   const win = new Uint8Array(L * px);
@@ -228,12 +251,12 @@ function episodeWindow(c: RssmModelConfig, ep: Episode, o: OpenLoopOptions) {
   else act.set(ep.action.subarray((o.start + 1) * A, Math.min(T, o.start + 1 + o.horizon) * A), context * A);
   const seeds = o.temperature > 0 ? new SeedStream(o.seed, o.temperature) : null;
   const dreamIndices = Array.from({ length: o.horizon }, (_, i) => o.start + 1 + i);
-  return { T, S, px, first, context, frames, win, act, seeds, dreamIndices };
+  return { T, S, px, first, context, shown, frames, win, act, seeds, dreamIndices };
 }
 
 /** The family interface's open loop on one episode (dream strips, the UI). */
 export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: OpenLoopOptions): OpenLoopResult {
-  const { T, S, px, first, context, frames, win, act, seeds, dreamIndices } = episodeWindow(c, ep, o);
+  const { T, S, px, first, context, shown, frames, win, act, seeds, dreamIndices } = episodeWindow(c, ep, o);
   const { dream, recon, reward, features } = openLoopWindows(
     p,
     c,
@@ -244,15 +267,18 @@ export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: O
     o.horizon,
     seeds,
     o.features ?? false,
+    true,
+    shown,
   );
+  const ctxFirst = first + context - shown;
   const dream8 = toUint8(dream);
   const nTruth = dreamIndices.filter((i) => i < T).length;
   const truth = frames.slice((o.start + 1) * px, (o.start + 1 + nTruth) * px);
   return {
     size: S,
-    contextIndices: Array.from({ length: context }, (_, i) => first + i),
+    contextIndices: Array.from({ length: shown }, (_, i) => ctxFirst + i),
     dreamIndices,
-    context: frames.slice(first * px, (first + context) * px),
+    context: frames.slice(ctxFirst * px, (o.start + 1) * px),
     truth,
     contextRecon: toUint8(recon),
     dream: dream8,

@@ -4,7 +4,7 @@ import type { Space } from '../../envs/types.ts';
 import { pixelMse, resizeFrames, toUint8 } from '../../media/frames.ts';
 import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
-import type { DreamSession, OpenLoopOptions, OpenLoopResult } from '../family.ts';
+import { checkFilterFrom, type DreamSession, type OpenLoopOptions, type OpenLoopResult } from '../family.ts';
 import type { Params } from '../nn.ts';
 import type { VaeConfig } from './config.ts';
 import { MdnCell, type MdnWeights } from './dream-kernel.ts';
@@ -59,8 +59,8 @@ export class WorldModelDreamer {
   }
 
   /**
-   * Latent open loop: teacher-forced over the context (real μ, real actions), then H dream steps from
-   * the last context frame. Returns dreamed z [H·zDim], the real μ of every frame involved, and indices.
+   * Latent open loop: teacher-forced from `filterFrom` (default: the context's first frame) to the start (real μ,
+   * real actions), then H dream steps from the last context frame. Returns dreamed z [H·zDim], the real μ of every frame involved, and indices.
    */
   openloopLatents(
     ep: Episode,
@@ -87,11 +87,13 @@ export class WorldModelDreamer {
     const horizon = o.actions ? Math.floor(o.actions.length / A) : Math.min(o.horizon, T - 1 - o.start);
     if (horizon < 1)
       throw new UserError(`nothing to dream: start ${o.start} is the last frame of a ${T}-frame episode`);
-    const ctxStart = Math.max(0, o.start - Math.max(1, o.context) + 1);
+    // M filters from filterFrom (h = 0 there); the last `context` of those frames are the returned context.
+    const from = checkFilterFrom(o);
+    const ctxStart = Math.max(from, o.start - Math.max(1, o.context) + 1);
     const px = this.size * this.size * 3;
     const allMu = mus ?? this.encodeFrames(frames.subarray(0, T * px), T);
     const cell = new MdnCell(this.weights);
-    for (let t = ctxStart; t < o.start; t++)
+    for (let t = from; t < o.start; t++)
       cell.step(allMu.subarray(t * Z, (t + 1) * Z), ep.action.subarray((t + 1) * A, (t + 2) * A));
     const rng = new Rng(o.seed);
     let z: Float32Array = Float32Array.from(allMu.subarray(o.start * Z, (o.start + 1) * Z));

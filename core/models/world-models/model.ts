@@ -1,7 +1,14 @@
 import type { Episode } from '../../data/episode.ts';
 import { Rng } from '../../util/rng.ts';
 import { actionDimOf, actionSpecOf } from '../controller-policy.ts';
-import type { EvalMetric, FamilyCheckpoint, FamilyContext, LoadedModel } from '../family.ts';
+import {
+  filterStartOf,
+  type EvalMetric,
+  type FamilyCheckpoint,
+  type FamilyContext,
+  type LoadedModel,
+  type OpenLoopFilter,
+} from '../family.ts';
 import { metricWithBaselines } from '../eval-metric.ts';
 import { assignParams, disposeParams, type Params } from '../nn.ts';
 import type { WorldModelsConfig } from './config.ts';
@@ -64,8 +71,9 @@ function loadedWorldModel(
    */
   async function evaluate(
     episodes: Episode[],
-    opts: { seed: number; trainEpisodes: Episode[] },
+    opts: { seed: number; trainEpisodes: Episode[]; filter?: OpenLoopFilter },
   ): Promise<Record<string, EvalMetric>> {
+    const filter = opts.filter ?? 'episode';
     let trainRew = 0,
       trainN = 0;
     for (const ep of opts.trainEpisodes)
@@ -116,7 +124,14 @@ function loadedWorldModel(
         const { dreamZ } = dreamer.openloopLatents(
           ep,
           f,
-          { start, horizon: H, context: EVAL_CONTEXT, temperature: 0, seed: opts.seed },
+          {
+            start,
+            horizon: H,
+            context: EVAL_CONTEXT,
+            filterFrom: filterStartOf(filter, start),
+            temperature: 0,
+            seed: opts.seed,
+          },
           mus,
         );
         EVAL_HORIZONS.forEach((k, i) => {

@@ -295,3 +295,27 @@ test('oneiro dream / oneiro probe on a pixel-less run: labelled views, one-line 
   assert.equal(viaRetrieval.status, 0, viaRetrieval.stderr);
   assert.match(viaRetrieval.stdout, /frames from the retrieval \(nearest real frame\)/);
 });
+
+test('oneiro eval --context: the protocol reaches the report (openloop_context) and a bad value is one line, exit 2', () => {
+  const bin = new URL('../../../bin/oneiro.mjs', import.meta.url).pathname;
+  const runId = sighted.split('/').at(-1)!;
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [bin, 'eval', runId, ...args, '--workspace', workspace], {
+      encoding: 'utf8',
+      env: { ...process.env, ONEIRO_TEST: '1' },
+    });
+  const three = cli('--context', '3', '--json');
+  assert.equal(three.status, 0, three.stderr);
+  const r = JSON.parse(three.stdout.trim());
+  assert.equal(r.openloop_context, 3);
+  assert.ok(
+    r.notes.some((n: string) => /filtered from the 3 real frames/.test(n)),
+    r.notes.join(' | '),
+  );
+  const dflt = cli();
+  assert.equal(dflt.status, 0, dflt.stderr);
+  assert.match(dflt.stdout, /open loop filtered from the episode's first frame/);
+  const bad = cli('--context', 'all');
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, "oneiro eval: --context must be 'episode' or a whole number of frames from 1, got 'all'\n");
+});

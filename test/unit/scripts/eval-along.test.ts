@@ -143,7 +143,15 @@ function fakeReport(fg: number, fgMean: number, full: number, fullMean: number, 
   ['cart position', 'cos pole angle', 'sin pole angle'].forEach((k, i) => {
     metrics[`probe_r2/${k}@0`] = metric(r2[i], { 'random-init model': 0.1 });
   });
-  return { run: 'r', episodes: 1, checkpoint_step: 0, metrics, foreground_fraction: 0.01, notes: [] };
+  return {
+    run: 'r',
+    episodes: 1,
+    checkpoint_step: 0,
+    openloop_context: 'episode',
+    metrics,
+    foreground_fraction: 0.01,
+    notes: [],
+  };
 }
 
 test('the targets: fg@10 ≤ 50% of the mean frame with the full frame not worse, and R² ≥ 0.8 on all three', () => {
