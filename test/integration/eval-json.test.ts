@@ -27,8 +27,10 @@ test('oneiro eval --json: metrics with baselines maps, foreground and state-prob
       'foreground_fraction',
       'metrics',
       'notes',
+      'openloop_context',
       'run',
     ]);
+    assert.equal(report.openloop_context, 'episode', 'dreams filtered from the episode’s first frame by default');
     assert.ok(report.foreground_fraction > 0 && report.foreground_fraction < 0.5);
     for (const [name, m] of Object.entries(report.metrics) as [string, Record<string, unknown>][]) {
       assert.equal(typeof m.model, 'number', `${name}.model`);
