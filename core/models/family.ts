@@ -162,12 +162,17 @@ export function filterStartOf(filter: OpenLoopFilter, start: number): number {
   return filter === 'episode' ? 0 : Math.max(0, start - filter + 1);
 }
 
-/** `OpenLoopOptions.filterFrom` checked against the dream's start (one line naming both when it is not a frame before it). */
-export function checkFilterFrom(o: OpenLoopOptions): number {
-  const from = o.filterFrom ?? Math.max(0, o.start - Math.max(1, o.context) + 1);
+/**
+ * The frames an open loop observes: filtered from `from` (`OpenLoopOptions.filterFrom`, checked against the dream's
+ * start: one line naming both when it is not a frame before it), of which `contextFrom` … start (the last `context`,
+ * at least 1) are returned as the context. Every family's open loop reads its span here.
+ */
+export function openLoopSpan(o: OpenLoopOptions): { from: number; contextFrom: number } {
+  const last = Math.max(0, o.start - Math.max(1, o.context) + 1);
+  const from = o.filterFrom ?? last;
   if (!Number.isInteger(from) || from < 0 || from > o.start)
     throw new UserError(`filterFrom must be a frame index in [0, start ${o.start}], got ${o.filterFrom}`);
-  return from;
+  return { from, contextFrom: Math.max(from, last) };
 }
 
 export interface OpenLoopOptions {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Episode } from '../data/episode.ts';
 import { pixelMse, resizeFrames } from '../media/frames.ts';
-import { checkFilterFrom, type DreamSession, type OpenLoopOptions, type OpenLoopResult } from './family.ts';
+import { openLoopSpan, type DreamSession, type OpenLoopOptions, type OpenLoopResult } from './family.ts';
 import type { LatentState, LatentWorldModel } from './latent-world-model.ts';
 
 /**
@@ -26,8 +26,7 @@ export function latentOpenLoop(
   const A = wm.actionDim;
   const px = S * S * 3;
   // Filtered from `first`; the last `context` filtered frames are the returned context.
-  const first = checkFilterFrom(o);
-  const ctxFirst = Math.max(first, o.start - Math.max(1, o.context) + 1);
+  const { from: first, contextFrom: ctxFirst } = openLoopSpan(o);
   const context = o.start - ctxFirst + 1;
   const frames = resizeFrames(ep.image, T, H, S);
   const dreamActions = new Float32Array(o.horizon * A);

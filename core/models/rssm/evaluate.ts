@@ -3,7 +3,7 @@ import type { Episode } from '../../data/episode.ts';
 import type { Space } from '../../envs/types.ts';
 import { pixelMse, resizeFrames, toUint8 } from '../../media/frames.ts';
 import {
-  checkFilterFrom,
+  openLoopSpan,
   type DreamSession,
   type EvalMetric,
   type OpenLoopOptions,
@@ -238,9 +238,9 @@ function episodeWindow(c: RssmModelConfig, ep: Episode, o: OpenLoopOptions) {
   const px = S * S * 3;
   const A = c.actionDim;
   // Filtered from `first`; `context` frames observed, of which the last `shown` are returned as the context.
-  const first = checkFilterFrom(o);
+  const { from: first, contextFrom } = openLoopSpan(o);
   const context = o.start - first + 1;
-  const shown = Math.min(context, Math.max(1, o.context));
+  const shown = o.start - contextFrom + 1;
   const L = context + o.horizon;
   const frames = resizeFrames(ep.image, T, H, S);
   const win = new Uint8Array(L * px);
@@ -251,12 +251,12 @@ function episodeWindow(c: RssmModelConfig, ep: Episode, o: OpenLoopOptions) {
   else act.set(ep.action.subarray((o.start + 1) * A, Math.min(T, o.start + 1 + o.horizon) * A), context * A);
   const seeds = o.temperature > 0 ? new SeedStream(o.seed, o.temperature) : null;
   const dreamIndices = Array.from({ length: o.horizon }, (_, i) => o.start + 1 + i);
-  return { T, S, px, first, context, shown, frames, win, act, seeds, dreamIndices };
+  return { T, S, px, first, context, shown, contextFrom, frames, win, act, seeds, dreamIndices };
 }
 
 /** The family interface's open loop on one episode (dream strips, the UI). */
 export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: OpenLoopOptions): OpenLoopResult {
-  const { T, S, px, first, context, shown, frames, win, act, seeds, dreamIndices } = episodeWindow(c, ep, o);
+  const { T, S, px, context, shown, contextFrom, frames, win, act, seeds, dreamIndices } = episodeWindow(c, ep, o);
   const { dream, recon, reward, features } = openLoopWindows(
     p,
     c,
@@ -270,15 +270,14 @@ export function openLoopEpisode(p: Params, c: RssmModelConfig, ep: Episode, o: O
     true,
     shown,
   );
-  const ctxFirst = first + context - shown;
   const dream8 = toUint8(dream);
   const nTruth = dreamIndices.filter((i) => i < T).length;
   const truth = frames.slice((o.start + 1) * px, (o.start + 1 + nTruth) * px);
   return {
     size: S,
-    contextIndices: Array.from({ length: shown }, (_, i) => ctxFirst + i),
+    contextIndices: Array.from({ length: shown }, (_, i) => contextFrom + i),
     dreamIndices,
-    context: frames.slice(ctxFirst * px, (o.start + 1) * px),
+    context: frames.slice(contextFrom * px, (o.start + 1) * px),
     truth,
     contextRecon: toUint8(recon),
     dream: dream8,

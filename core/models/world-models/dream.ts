@@ -4,7 +4,7 @@ import type { Space } from '../../envs/types.ts';
 import { pixelMse, resizeFrames, toUint8 } from '../../media/frames.ts';
 import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
-import { checkFilterFrom, type DreamSession, type OpenLoopOptions, type OpenLoopResult } from '../family.ts';
+import { openLoopSpan, type DreamSession, type OpenLoopOptions, type OpenLoopResult } from '../family.ts';
 import type { Params } from '../nn.ts';
 import type { VaeConfig } from './config.ts';
 import { MdnCell, type MdnWeights } from './dream-kernel.ts';
@@ -88,8 +88,7 @@ export class WorldModelDreamer {
     if (horizon < 1)
       throw new UserError(`nothing to dream: start ${o.start} is the last frame of a ${T}-frame episode`);
     // M filters from filterFrom (h = 0 there); the last `context` of those frames are the returned context.
-    const from = checkFilterFrom(o);
-    const ctxStart = Math.max(from, o.start - Math.max(1, o.context) + 1);
+    const { from, contextFrom: ctxStart } = openLoopSpan(o);
     const px = this.size * this.size * 3;
     const allMu = mus ?? this.encodeFrames(frames.subarray(0, T * px), T);
     const cell = new MdnCell(this.weights);
