@@ -14,7 +14,8 @@ import { randomPolicy } from '../../../core/agents/random-agents.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
 import { rssmFamily } from '../../../core/models/rssm/family.ts';
 import { rssmConfig } from '../../../core/models/rssm/config.ts';
-import type { TrainData } from '../../../core/models/family.ts';
+import type { LoadedModel, TrainData } from '../../../core/models/family.ts';
+import { evaluateModel } from '../../../core/runs/evaluate.ts';
 import { Rng } from '../../../core/util/rng.ts';
 
 before(async () => {
@@ -131,4 +132,35 @@ test('an offline agent is scored over the background its data was drawn on, or n
   assert.equal(gone.eval_return, undefined);
   assert.equal(gone.random_return, undefined);
   assert.match(logs.join('\n'), /not scored in cartpole-swingup: .*oneiro-no-such-clip/);
+});
+
+test('oneiro eval notes in one line that a controller is not scored when the clip its data was drawn over is gone', async () => {
+  const env = makeEnv(ENV, { size: SIZE, actionRepeat: 3, maxSteps: 6 });
+  const held = [rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(0)), 0).episode];
+  const gone = join(tmpdir(), 'oneiro-no-such-clip');
+  // Only what evaluateModel reads on this path: no training frames, so no pixel measures and no probe; the
+  // controller would be scored through latent() and trainedBehavior() if the env could be built.
+  const model = {
+    imageSize: SIZE,
+    pixels: 'none',
+    evaluate: async () => ({}),
+    filterFeatures: () => ({ dim: 1, data: new Float32Array(held[0].imageShape[0]) }),
+    latent: () => ({ imageSize: SIZE }),
+    trainedBehavior: () => ({ kind: 'controller', theta: [0], actions: {}, phase: 'controller', evalEpisodes: 1 }),
+    dispose: () => {},
+  } as unknown as LoadedModel;
+  const data = (background: TrainData['background']): TrainData => ({
+    dataset: 'd',
+    env: ENV,
+    actionSpace: env.actionSpace,
+    imageSize: SIZE,
+    actionRepeat: 3,
+    background,
+    train: [],
+    heldOut: held,
+  });
+  const r = await evaluateModel(model, data({ background: 'video', source: gone }), { seed: 0 });
+  assert.equal(r.metrics.controller_return, undefined, 'not scored over another background');
+  const note = r.notes.find((n) => n.startsWith('controller: its real-env return is not measured'));
+  assert.ok(note && note.includes(gone) && !note.includes('\n'), r.notes.join(' | '));
 });
