@@ -13,6 +13,7 @@ import type { Features, LoadedModel, OpenLoopOptions, OpenLoopResult } from '../
 import { resizeFrames } from '../../../core/media/frames.ts';
 import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from '../../../core/runs/openloop-measures.ts';
 import {
+  MAX_FIT_ROWS,
   measureStateProbe,
   episodeState,
   PROBE_STEPS,
@@ -348,4 +349,21 @@ test("evaluate: car-racing data is probed on its hull angle's cos and sin and on
   assert.equal(r.metrics['probe_r2/angle@0'], undefined);
   for (const k of ['x from start', 'y from start', 'cos angle from start', 'sin angle from start'])
     assert.ok(r.metrics[`probe_r2/${k}@0`], `${k}: the env's stateFromStart reaches the probe`);
+});
+
+test(`state probe: fitted on every training row up to MAX_FIT_ROWS (${MAX_FIT_ROWS}), so a per-frame lookup is read exactly`, async () => {
+  // A state that is an arbitrary function of the frame index, features one-hot of it: the probe is a lookup table
+  // and reads a held-out frame only if that frame index was among its fitting rows. 3,280 training rows: a cap at
+  // 3,000 (the old one) strides by 2 and never sees odd frames.
+  const T = TRAIN[0].imageShape[0];
+  const value = (t: number) => Math.sin(t * 2.3) + 0.5 * Math.cos(t * 7.1);
+  const withLookup = (ep: Episode): Episode => ({
+    ...ep,
+    extra: { state: { dtype: 'float32', shape: [T, 1], data: Float32Array.from({ length: T }, (_, t) => value(t)) } },
+  });
+  const train = Array.from({ length: Math.ceil(3200 / T) }, () => withLookup(TRAIN[0]));
+  assert.ok(train.length * T > 3000 && train.length * T <= MAX_FIT_ROWS);
+  const model = fakeModel({ features: (_ep, t) => Float32Array.from({ length: T }, (_, j) => (j === t ? 1 : 0)) });
+  const r = await measureStateProbe(model, train, [withLookup(HELD[0])], { seed: 0, stateNames: ['v'] });
+  assert.ok(r.metrics['probe_r2/v@0'].model > 0.99, `R² ${r.metrics['probe_r2/v@0'].model}`);
 });
