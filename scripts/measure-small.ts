@@ -12,7 +12,7 @@
  * and evaluates what was learnt. --eval-every N evaluates every N steps along the way (scripts/eval-along.ts:
  * from the checkpoint file, the trainer untouched) and prints a table with the first step meeting the targets.
  * (World Models runs without its controller phase here: item 2 measures the model, not the controller. On cartpole
- * it runs the script's WM_CARTPOLE recipe by default: 300 episodes, M 6000 steps, seqLen 124, startsAnywhere 0.5.)
+ * it runs the WM_CARTPOLE recipe by default (scripts/measure-small-recipe.ts).)
  * Evaluations filter each open loop from the episode's first frame (the eval's default, openloop_context 'episode').
  * Exits 1 when no evaluated checkpoint meets the targets of issue 11 item 2 (fg@10 ≤ 50% of the mean frame's,
  * full-frame@10 not worse than the mean frame's; R² ≥ 0.8 on each target variable).
@@ -42,6 +42,7 @@ import {
   trainWithEvals,
   type MeasureEnv,
 } from './eval-along.ts';
+import { recipeEpisodes, recipeOverrides } from './measure-small-recipe.ts';
 
 const { values, positionals } = parseFlags('measure:small', {
   allowPositionals: true,
@@ -81,14 +82,6 @@ const COLLECT: Record<MeasureEnv, { episodes: number; policy: string; maxSteps?:
   'car-racing': { episodes: 150, policy: 'brownian', maxSteps: 300, prefix: 'car-racing' },
 };
 const collect = COLLECT[envName];
-// World Models on cartpole: the measured row meeting issue 11 item 2 (README "World Models on cartpole under the
-// episode protocol", session 11; seed 3, 14.8 / 16.2 train CPU min at M 5000 / 6000) — M on 300 episodes (at 100
-// held-out sin θ stayed ≤ 0.56: M memorises 90 episodes), rnn.startsAnywhere 0.5, seqLen 124 (the whole 125-frame
-// episode: the preset's 300 is car-racing's length and pads cartpole with 176 masked steps, ~2.2× the CPU), 6000 M
-// steps. The script's own departures from the `small` preset, which stays as it is for car-racing and the controller.
-// Run end to end (V on the 267 training episodes, not 90) it gave fg@10 0.46 but sin θ R² 0.77: exit 1 (README).
-const WM_CARTPOLE = { episodes: 300, rnn: { steps: 6000, seqLen: 124, startsAnywhere: 0.5 } } as const;
-const wmCartpole = family === 'world-models' && envName === 'cartpole-swingup';
 const positiveInt = (flag: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -106,7 +99,7 @@ if (minutes !== undefined && !(minutes > 0)) {
 }
 const extra = overrideFlag('measure:small', values.override);
 const ws = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-small-'));
-const episodes = positiveInt('episodes', values.episodes) ?? (wmCartpole ? WM_CARTPOLE.episodes : collect.episodes);
+const episodes = positiveInt('episodes', values.episodes) ?? recipeEpisodes(family, envName, collect.episodes);
 const seed = Number(values.seed);
 const backend = (await initBackend()).name;
 const dataset = `${collect.prefix}-${episodes}-s${seed}`;
@@ -124,17 +117,10 @@ if (!datasetExists(ws, dataset)) {
     addEpisode(ds, ep, { file: seededEpisodeName(ep, seed, i) });
   }
 }
-const own =
-  family === 'world-models'
-    ? {
-        controller: { enabled: false },
-        ...(values['vae-steps'] ? { vae: { steps: Number(values['vae-steps']) } } : {}),
-        rnn: {
-          ...(wmCartpole ? WM_CARTPOLE.rnn : {}),
-          ...(values['rnn-steps'] ? { steps: Number(values['rnn-steps']) } : {}),
-        },
-      }
-    : {};
+const own = recipeOverrides(family, envName, {
+  ...(values['vae-steps'] ? { vae: Number(values['vae-steps']) } : {}),
+  ...(values['rnn-steps'] ? { rnn: Number(values['rnn-steps']) } : {}),
+});
 // --override over the script's own overrides; the family's config validation (createRun) judges the result.
 const overrides = deepMerge(own, extra, (m) => flagError('measure:small', `--override: ${m}`));
 // A bad --override value is the user's input: one line and exit 2 like the other flags, not a stack trace.
