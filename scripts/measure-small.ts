@@ -92,6 +92,9 @@ const positiveInt = (flag: string, v: string | undefined): number | undefined =>
   return n;
 };
 const evalEvery = positiveInt('eval-every', values['eval-every']);
+// Checked before the episodes are collected: a bad step count costs nothing.
+const vaeSteps = positiveInt('vae-steps', values['vae-steps']);
+const rnnSteps = positiveInt('rnn-steps', values['rnn-steps']);
 const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
 if (minutes !== undefined && !(minutes > 0)) {
   console.error(`measure:small: --minutes must be a positive number, got '${values.minutes}'`);
@@ -118,8 +121,8 @@ if (!datasetExists(ws, dataset)) {
   }
 }
 const own = recipeOverrides(family, envName, {
-  ...(values['vae-steps'] ? { vae: Number(values['vae-steps']) } : {}),
-  ...(values['rnn-steps'] ? { rnn: Number(values['rnn-steps']) } : {}),
+  vae: vaeSteps,
+  rnn: rnnSteps,
 });
 // --override over the script's own overrides; the family's config validation (createRun) judges the result.
 const overrides = deepMerge(own, extra, (m) => flagError('measure:small', `--override: ${m}`));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,5 +43,27 @@ test('measure:small refuses an --override that is not a JSON object in one line 
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /^measure:small: --override must be a JSON object/);
+  }
+});
+
+test('measure:small refuses a bad --vae-steps / --rnn-steps in one line with exit 2, before collecting any episode', () => {
+  for (const [flag, bad] of [
+    ['--rnn-steps', 'abc'],
+    ['--vae-steps', '0'],
+  ]) {
+    const ws = mkdtempSync(join(tmpdir(), 'oneiro-measure-flags-'));
+    try {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/measure-small.ts', 'world-models', '--workspace', ws, flag, bad],
+        { encoding: 'utf8', env: { ...process.env, ONEIRO_WASM_THREADS: '1' } },
+      );
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^measure:small: ${flag} must be a positive whole number, got '${bad}'`));
+      assert.equal(existsSync(join(ws, 'datasets')), false, 'nothing collected');
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
   }
 });
