@@ -2,10 +2,10 @@
  * Issue 11 item 2: one measured run of a family's `small` preset on cartpole-swingup or car-racing (64×64),
  * reporting what `oneiro eval` reports that matters here — the foreground-weighted open-loop error at 10 steps
  * against the mean frame, and the state probe's R² on cart position and cos/sin of the pole angle (car-racing:
- * hull x, y and cos/sin of its heading, eval-along.ts PROBE_TARGETS) — with the wall time.
+ * the offset from the track and cos/sin of the heading to it, eval-along.ts PROBE_TARGETS) — with the wall time.
  * Usage: node --import tsx scripts/measure-small.ts FAMILY [--env cartpole-swingup|car-racing] [--steps N]
  *        [--vae-steps N --rnn-steps N] [--minutes M] [--eval-every N] [--episodes N] [--seed 3] [--workspace DIR]
- *        [--override JSON]
+ *        [--eval-episodes N] [--override JSON]
  * --override JSON deep-merges config overrides over the preset (tuning runs; the claim is the preset's own);
  * a bad value is refused in one line with exit 2.
  * --minutes M stops training after M minutes of training wall time (evaluations not counted; checkpoint written)
@@ -13,6 +13,9 @@
  * from the checkpoint file, the trainer untouched) and prints a table with the first step meeting the targets.
  * (World Models runs without its controller phase here: item 2 measures the model, not the controller. On cartpole
  * it runs the WM_CARTPOLE recipe by default (scripts/measure-small-recipe.ts).)
+ * --eval-episodes N scores every evaluation on N episodes of their own (dataset PREFIX-heldout-N-sS, env seeds
+ * 5 000 000 + 1000·S + i: tracks no training episode drove) instead of the run's held-out split; 0 = the split.
+ * Default per env (EVAL_EPISODES: car-racing 100, cartpole 0).
  * Evaluations filter each open loop from the episode's first frame (the eval's default, openloop_context 'episode').
  * Exits 1 when no evaluated checkpoint meets the targets of issue 11 item 2 (fg@10 ≤ 50% of the mean frame's,
  * full-frame@10 not worse than the mean frame's; R² ≥ 0.8 on each target variable).
@@ -42,7 +45,14 @@ import {
   trainWithEvals,
   type MeasureEnv,
 } from './eval-along.ts';
-import { recipeEpisodes, recipeOverrides } from './measure-small-recipe.ts';
+import { evaluateRun } from '../core/runs/evaluate.ts';
+import {
+  EVAL_EPISODES,
+  heldOutEnvSeed,
+  recipeEpisodes,
+  recipeOverrides,
+  trainEnvSeed,
+} from './measure-small-recipe.ts';
 
 const { values, positionals } = parseFlags('measure:small', {
   allowPositionals: true,
@@ -58,6 +68,8 @@ const { values, positionals } = parseFlags('measure:small', {
     seed: { type: 'string', default: '3' },
     workspace: { type: 'string' },
     override: { type: 'string' },
+    // Default per env (EVAL_EPISODES).
+    'eval-episodes': { type: 'string' },
   },
 });
 const family = positionals[0];
@@ -82,15 +94,18 @@ const COLLECT: Record<MeasureEnv, { episodes: number; policy: string; maxSteps?:
   'car-racing': { episodes: 150, policy: 'brownian', maxSteps: 300, prefix: 'car-racing' },
 };
 const collect = COLLECT[envName];
-const positiveInt = (flag: string, v: string | undefined): number | undefined => {
+const wholeNumber = (flag: string, v: string | undefined, min: 0 | 1): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`measure:small: --${flag} must be a positive whole number, got '${v}'`);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min) {
+    console.error(
+      `measure:small: --${flag} must be a ${min ? 'positive whole number' : 'whole number ≥ 0'}, got '${v}'`,
+    );
     process.exit(2);
   }
   return n;
 };
+const positiveInt = (flag: string, v: string | undefined) => wholeNumber(flag, v, 1);
 const evalEvery = positiveInt('eval-every', values['eval-every']);
 // Checked before the episodes are collected: a bad step count costs nothing.
 const vaeSteps = positiveInt('vae-steps', values['vae-steps']);
@@ -103,23 +118,30 @@ if (minutes !== undefined && !(minutes > 0)) {
 const extra = overrideFlag('measure:small', values.override);
 const ws = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-small-'));
 const episodes = positiveInt('episodes', values.episodes) ?? recipeEpisodes(family, envName, collect.episodes);
+const evalEpisodes = wholeNumber('eval-episodes', values['eval-episodes'], 0) ?? EVAL_EPISODES[envName];
 const seed = Number(values.seed);
 const backend = (await initBackend()).name;
 const dataset = `${collect.prefix}-${episodes}-s${seed}`;
-if (!datasetExists(ws, dataset)) {
+const heldOut = evalEpisodes ? `${collect.prefix}-heldout-${evalEpisodes}-s${seed}` : null;
+/** Collects `name` once (a workspace that has it reuses it): n episodes of the env's policy on envSeed(i). */
+function collectOnce(name: string, n: number, policySeed: number, envSeed: (i: number) => number): void {
+  if (datasetExists(ws, name)) return;
   const env = makeEnv(envName, { size: 64, ...(collect.maxSteps ? { maxSteps: collect.maxSteps } : {}) });
-  const ds = createDataset(ws, dataset, {
+  const ds = createDataset(ws, name, {
     env: envName,
     observationShape: [64, 64, 3],
     actionSpace: env.actionSpace as { kind: 'box'; shape: number[]; low: number[]; high: number[] },
-    source: { kind: 'collect', policy: collect.policy, seed },
+    source: { kind: 'collect', policy: collect.policy, seed: policySeed, envSeeds: [envSeed(0), envSeed(n - 1)] },
   });
-  const rng = new Rng(seed);
-  for (let i = 0; i < episodes; i++) {
-    const ep = rolloutEpisode(env, makePolicy(collect.policy, env.actionSpace, rng), seed * 1000 + i).episode;
-    addEpisode(ds, ep, { file: seededEpisodeName(ep, seed, i) });
+  const rng = new Rng(policySeed);
+  for (let i = 0; i < n; i++) {
+    const ep = rolloutEpisode(env, makePolicy(collect.policy, env.actionSpace, rng), envSeed(i)).episode;
+    addEpisode(ds, ep, { file: seededEpisodeName(ep, policySeed, i) });
   }
 }
+collectOnce(dataset, episodes, seed, (i) => trainEnvSeed(seed, i));
+// Its own policy stream too (seed + 1 000 000), so it shares neither tracks nor action draws with the training set.
+if (heldOut) collectOnce(heldOut, evalEpisodes, seed + 1_000_000, (i) => heldOutEnvSeed(seed, i));
 const own = recipeOverrides(family, envName, {
   vae: vaeSteps,
   rnn: rnnSteps,
@@ -142,6 +164,7 @@ console.error(`run ${run.dir} (backend ${backend}, ${process.env.ONEIRO_WASM_THR
 const f = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const { result, rows, trainMin, stoppedByBudget } = await trainWithEvals(run.dir, {
   backend,
+  ...(heldOut ? { evaluate: (dir: string) => evaluateRun(dir, { backend, evalDataset: heldOut }) } : {}),
   log: (l) => console.error(l),
   ...(minutes !== undefined ? { minutes } : {}),
   // Without --eval-every only the last checkpoint is evaluated (as before).
@@ -165,7 +188,7 @@ if (!last) {
 }
 const report = last.report;
 console.log(
-  `${family} small on ${dataset} (backend ${backend}, run ${run.id}): trained ${trainMin.toFixed(1)} min to step ${report.checkpoint_step}${stoppedByBudget ? ' (stopped by --minutes)' : ''}, ${rows.length} evaluation(s) (wall clock on a shared machine, evaluations not counted); open loops filtered from ${report.openloop_context === 'episode' ? "each episode's first frame" : `${report.openloop_context} frames before each dream`} (openloop_context ${JSON.stringify(report.openloop_context)})`,
+  `${family} small on ${dataset} (backend ${backend}, run ${run.id}): trained ${trainMin.toFixed(1)} min to step ${report.checkpoint_step}${stoppedByBudget ? ' (stopped by --minutes)' : ''}, ${rows.length} evaluation(s) (wall clock on a shared machine, evaluations not counted); open loops filtered from ${report.openloop_context === 'episode' ? "each episode's first frame" : `${report.openloop_context} frames before each dream`} (openloop_context ${JSON.stringify(report.openloop_context)}); held out: ${heldOut ? `the ${evalEpisodes} episodes of ${heldOut} (env seeds no training episode used)` : "the run's split of its dataset"}`,
 );
 const m = report.metrics;
 for (const k of [
@@ -199,6 +222,7 @@ console.log(
   JSON.stringify({
     family,
     env: envName,
+    heldOut: heldOut ?? 'split',
     trainMin,
     steps: result,
     rows: rows.map((r) => ({ ...r, report: r === last ? r.report : { metrics: r.report.metrics } })),
