@@ -201,7 +201,9 @@ for (const k of [
   const v = m[k];
   if (v)
     console.log(
-      `  ${k.padEnd(28)} model ${v.model.toFixed(5)}  ${Object.entries(v.baselines ?? {})
+      `  ${k.padEnd(28)} model ${v.model.toFixed(5)}${v.ci95 ? ` [${v.ci95.map((x) => x.toFixed(2)).join(', ')}]` : ''}  ${Object.entries(
+        v.baselines ?? {},
+      )
         .map(([b, x]) => `${b} ${x.toFixed(5)}`)
         .join('  ')}`,
     );

@@ -401,6 +401,8 @@ export const EvalMetric = z.object({
   baseline_name: z.string(),
   baselines: z.record(z.string(), z.number().nullable()).optional(),
   lower_is_better: z.boolean().optional(),
+  /** The model's 95 % interval over held-out episodes, where measured (the state probe's R²); null ends: not measurable. */
+  ci95: z.tuple([z.number().nullable(), z.number().nullable()]).optional(),
 });
 
 export const EvalReply = z.object({

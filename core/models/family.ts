@@ -147,6 +147,8 @@ export interface EvalMetric {
   baselines?: Record<string, number>;
   /** Lower is better (default true). */
   lower_is_better?: boolean;
+  /** The model's 95 % interval over held-out episodes, where measured (the state probe's R²: r2-interval.ts). */
+  ci95?: [number, number];
 }
 
 /**

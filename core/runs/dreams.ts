@@ -751,6 +751,7 @@ function evalReply(runId: string, r: EvalReport): ReplyOf<'runs:eval'> {
             ? { baselines: Object.fromEntries(Object.entries(m.baselines).map(([b, v]) => [b, num(v)])) }
             : {}),
           ...(m.lower_is_better === false ? { lower_is_better: false } : {}),
+          ...(m.ci95 ? { ci95: [num(m.ci95[0]), num(m.ci95[1])] as [number | null, number | null] } : {}),
         },
       ]),
     ),

@@ -2,6 +2,7 @@ import type { Episode } from '../data/episode.ts';
 import type { EvalMetric, Features, LoadedModel, OpenLoopFilter, OpenLoopOptions } from '../models/family.ts';
 import { latentOpenLoop } from '../models/latent-openloop.ts';
 import { fitRidge, predictRidge, r2Score, type RidgeProbe } from '../util/ridge.ts';
+import { r2Interval, r2Sums } from '../util/r2-interval.ts';
 import { metricWithBaselines } from '../models/eval-metric.ts';
 import { DEFAULT_OPENLOOP_FILTER, openLoopStarts, openLoopWindow } from './openloop-measures.ts';
 
@@ -177,9 +178,12 @@ async function scoreProbe(
   heldOut: Episode[],
   seed: number,
   filter: OpenLoopFilter,
-): Promise<{ filtered: number[]; openloop: number[] | null }> {
+): Promise<ProbeScore> {
   const filt = empty();
   const ol = empty();
+  // Rows per held-out episode, in order: the interval resamples episodes, not frames.
+  const filtSizes: number[] = [];
+  const olSizes: number[] = [];
   // The probe reads features, not pixels: a model that decodes none dreams through its latent view.
   const latent = model.latent?.();
   const openloop = model.openloop
@@ -196,6 +200,7 @@ async function scoreProbe(
       s,
       Array.from({ length: T }, (_, t): [number, number] => [t, t]),
     );
+    filtSizes.push(T);
     const { starts, horizon } = openLoopStarts(T, PROBE_STEPS);
     if (horizon < PROBE_STEPS || !openloop) continue;
     for (const start of starts) {
@@ -210,11 +215,23 @@ async function scoreProbe(
       if (!r.features) throw new Error('the model returned no dream features for the state probe');
       addRows(ol, r.features, s, [[PROBE_STEPS - 1, start + PROBE_STEPS]]);
     }
+    olSizes.push(ol.n - olSizes.reduce((a, b) => a + b, 0));
   }
-  return {
-    filtered: r2Score(filt.y, predictRidge(probe, filt.x, filt.n), filt.n),
-    openloop: ol.n >= 2 ? r2Score(ol.y, predictRidge(probe, ol.x, ol.n), ol.n) : null,
+  const scored = (rows: Rows, sizes: number[]) => {
+    const yHat = predictRidge(probe, rows.x, rows.n);
+    return { r2: r2Score(rows.y, yHat, rows.n), ci95: r2Interval(r2Sums(rows.y, yHat, sizes), seed) };
   };
+  return { filtered: scored(filt, filtSizes), openloop: ol.n >= 2 ? scored(ol, olSizes) : null };
+}
+
+/** R² per variable with its 95 % interval over held-out episodes (r2-interval.ts). */
+interface Scored {
+  r2: number[];
+  ci95: [number, number][];
+}
+interface ProbeScore {
+  filtered: Scored;
+  openloop: Scored | null;
 }
 
 /** Per-variable variance of the probe's targets over every row of `eps`. */
@@ -290,17 +307,20 @@ export async function measureStateProbe(
   };
   const trained = await scoreProbe(model, fitProbe(model, target, tr), target, ho, opts.seed, filter);
   const twin = await model.reinitialized(opts.seed + 1);
-  let random: { filtered: number[]; openloop: number[] | null };
+  let random: ProbeScore;
   try {
     random = await scoreProbe(twin, fitProbe(twin, target, tr), target, ho, opts.seed, filter);
   } finally {
     twin.dispose();
   }
   const metrics: Record<string, EvalMetric> = {};
-  const put = (key: string, m: number[], b: number[]) => {
-    metrics[`probe_r2${key}`] = metricWithBaselines(meanFinite(m), { 'random-init model': meanFinite(b) }, false);
+  const put = (key: string, m: Scored, b: Scored) => {
+    metrics[`probe_r2${key}`] = metricWithBaselines(meanFinite(m.r2), { 'random-init model': meanFinite(b.r2) }, false);
     names.forEach((n, i) => {
-      metrics[`probe_r2/${n}${key}`] = metricWithBaselines(m[i], { 'random-init model': b[i] }, false);
+      metrics[`probe_r2/${n}${key}`] = {
+        ...metricWithBaselines(m.r2[i], { 'random-init model': b.r2[i] }, false),
+        ci95: m.ci95[i],
+      };
     });
   };
   put('@0', trained.filtered, random.filtered);

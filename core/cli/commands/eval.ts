@@ -39,7 +39,8 @@ rssm: kl, reward_mse; object-graph: hits_at_1@k, mrr@k in % for k = 1, 5, 10, th
 against the encodings of every evaluation sample's true state as C-SWM's eval.py, vs random-ranking and
 copy-state, and no pixel measures: it decodes no pixels). With --json (README "Evaluation"):
 {"run", "episodes", "checkpoint_step", "openloop_context", "foreground_fraction", "notes": [...],
- "metrics": {NAME: {"model", "baseline", "baseline_name", "baselines": {NAME: value}, "lower_is_better"?}}}`;
+ "metrics": {NAME: {"model", "baseline", "baseline_name", "baselines": {NAME: value}, "lower_is_better"?,
+  "ci95"?: [lo, hi] (the probe's R²: 95 % bootstrap interval over held-out episodes)}}}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('eval', argv, {
@@ -103,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
       .map(([k, v]) => `  ${k} ${fmt(v)}`)
       .join('');
     console.log(
-      `  ${n.padEnd(w)}  model ${fmt(m.model)}  ${m.baseline_name} ${fmt(m.baseline)}  ${better ? 'better' : 'WORSE'} than baseline${others}`,
+      `  ${n.padEnd(w)}  model ${fmt(m.model)}${m.ci95 ? ` [${fmt(m.ci95[0])}, ${fmt(m.ci95[1])}]` : ''}  ${m.baseline_name} ${fmt(m.baseline)}  ${better ? 'better' : 'WORSE'} than baseline${others}`,
     );
   }
   for (const note of report.notes) console.log(`  note: ${note}`);

@@ -350,7 +350,7 @@ export function createFakeClient(): WorkbenchClient {
         metrics: {
           'openloop_mse@10': m(0.0009, { 'copy-last-frame': 0.0016, 'mean-frame': 0.00075 }),
           'openloop_fg_mse@10': m(0.05, { 'copy-last-frame': 0.09, 'mean-frame': 0.047 }),
-          'probe_r2/cart position@0': m(0.62, { 'random-init model': 0.41 }, false),
+          'probe_r2/cart position@0': { ...m(0.62, { 'random-init model': 0.41 }, false), ci95: [0.48, 0.74] },
         },
         notes: ['fake client: illustrative numbers'],
       };

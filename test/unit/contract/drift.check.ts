@@ -251,6 +251,7 @@ export type Checks = [
             baseline_name: string;
             baselines?: Record<string, number | null> | undefined;
             lower_is_better?: boolean | undefined;
+            ci95?: [number | null, number | null] | undefined;
           }
         >;
         notes: string[];

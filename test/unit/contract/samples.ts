@@ -219,6 +219,7 @@ export const REPLIES: Record<ChannelName, unknown> = {
         baseline_name: 'random-init model',
         baselines: { 'random-init model': 0.3 },
         lower_is_better: false,
+        ci95: [null, null],
       },
     },
     notes: ['state probe: no state in these episodes'],

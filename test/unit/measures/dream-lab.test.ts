@@ -82,6 +82,9 @@ test('runs:eval: the eval report on the wire (NaN as null), computed once per ch
     assert.equal(a.runId, runId);
     assert.ok(a.metrics['openloop_fg_mse@10'].baselines!['mean-frame']! > 0);
     assert.ok(a.metrics['probe_r2/cart position@0']);
+    // The probe's interval reaches the Runs view (EvalPanel) with the metric: two ends, numbers or null.
+    const ci = a.metrics['probe_r2/cart position@0'].ci95;
+    assert.ok(ci && ci.length === 2 && ci.every((x) => x === null || Number.isFinite(x)), `ci95 ${JSON.stringify(ci)}`);
     assert.ok(a.notes.length > 0);
     const b = await dreams.evaluate({ runId });
     assert.equal(b, a, 'the same checkpoint is not evaluated twice');

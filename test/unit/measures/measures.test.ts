@@ -218,6 +218,27 @@ test('state probe: features that are the state score R² ≈ 1 at @0 and @k; a r
   assert.ok(r.metrics['probe_r2/pole angular velocity@0']);
 });
 
+test("state probe: each variable's R² carries its 95 % interval over held-out episodes; one episode the features miss widens it", async () => {
+  const held = episodes(8, 300);
+  const probe = async (missed: Episode | null) => {
+    const rng = new Rng(9);
+    // Features: the cart position, exact on every episode but `missed`, where it is off by unit noise.
+    const model = fakeModel({
+      features: (ep, t) => Float32Array.from([stateOf(ep, t)[0] + (ep === missed ? rng.normal() : 0), 1]),
+    });
+    const stateNames = ['cart position', 'cos pole angle', 'sin pole angle', 'cart velocity', 'pole angular velocity'];
+    return (await measureStateProbe(model, TRAIN, held, { seed: 0, stateNames })).metrics;
+  };
+  const clean = (await probe(null))['probe_r2/cart position@0'];
+  const [cLo, cHi] = clean.ci95!;
+  assert.ok(clean.model > 0.99 && cLo > 0.99 && cHi <= 1, `exact features: ${clean.model} [${cLo}, ${cHi}]`);
+  const m = (await probe(held[3]))['probe_r2/cart position@0'];
+  const [lo, hi] = m.ci95!;
+  assert.ok(lo <= m.model && m.model <= hi, `${m.model} in [${lo}, ${hi}]`);
+  assert.ok(hi - lo > 0.1, `one missed episode of 8: [${lo}, ${hi}]`);
+  assert.ok(hi > 0.99, 'resamples without the missed episode read ≈ 1');
+});
+
 test('state probe: episodes without a state give a note, not an error', async () => {
   const strip = (e: Episode): Episode => ({ ...e, extra: undefined });
   const model = fakeModel({ features: () => Float32Array.of(1, 2) });
