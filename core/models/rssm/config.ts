@@ -56,6 +56,13 @@ export const rssmConfigSchema = z
       latent,
       gruNorm: z.boolean(),
       act,
+      /**
+       * The prior's input layer before the GRU. 'joint': one dense on [s_{t−1}, a_t] (PlaNet rssm.py, Dreamer v1/v2
+       * img_in). 'separate': s_{t−1} and a_t (a / max(1, |a|)) each through their own dense → layer norm → act,
+       * concatenated (DreamerV3 rssm.py RSSM._core dynin1 / dynin2). Issue 11: with 'joint' a 1-dim action next to
+       * 256 one-hot inputs barely moved the cartpole prior. Absent in old configs = 'joint'.
+       */
+      priorInput: z.enum(['joint', 'separate']).default('joint'),
     }),
     encoder: z.strictObject({ depth: int(1, 1024), kernels, act }),
     decoder: z.strictObject({
@@ -237,7 +244,14 @@ const planet: RssmConfig = {
   image: { size: 64, channels: 3 },
   actionDim: null,
   // PlaNet rssm.py: belief 200, hidden 200, state 30, min std 0.1; conv_ha encoder/decoder (§1.2).
-  rssm: { deter: 200, hidden: 200, latent: { kind: 'gaussian', size: 30, minStd: 0.1 }, gruNorm: false, act: 'relu' },
+  rssm: {
+    deter: 200,
+    hidden: 200,
+    latent: { kind: 'gaussian', size: 30, minStd: 0.1 },
+    gruNorm: false,
+    act: 'relu',
+    priorInput: 'joint',
+  },
   encoder: { depth: 32, kernels: [4, 4, 4, 4], act: 'relu' },
   decoder: { depth: 32, kernels: [5, 5, 6, 6], act: 'relu', foregroundWeight: 1, foregroundMask: 'target' },
   heads: { units: 300, layers: 3, act: 'relu', cont: false }, // reward feed_forward 3×300 ReLU
@@ -267,7 +281,14 @@ const dreamerv1: RssmConfig = {
   ...OBJECTIVE_PAPER,
   image: { size: 64, channels: 3 },
   actionDim: null,
-  rssm: { deter: 200, hidden: 200, latent: { kind: 'gaussian', size: 30, minStd: 0.1 }, gruNorm: false, act: 'elu' },
+  rssm: {
+    deter: 200,
+    hidden: 200,
+    latent: { kind: 'gaussian', size: 30, minStd: 0.1 },
+    gruNorm: false,
+    act: 'elu',
+    priorInput: 'joint',
+  },
   encoder: { depth: 32, kernels: [4, 4, 4, 4], act: 'relu' },
   decoder: { depth: 32, kernels: [5, 5, 6, 6], act: 'relu', foregroundWeight: 1, foregroundMask: 'target' },
   heads: { units: 400, layers: 2, act: 'elu', cont: false },
@@ -309,6 +330,7 @@ const dreamerv2: RssmConfig = {
     latent: { kind: 'discrete', groups: 32, classes: 32, unimix: 0 },
     gruNorm: true,
     act: 'elu',
+    priorInput: 'joint',
   },
   encoder: { depth: 48, kernels: [4, 4, 4, 4], act: 'elu' },
   decoder: { depth: 48, kernels: [5, 5, 6, 6], act: 'elu', foregroundWeight: 1, foregroundMask: 'target' },
@@ -336,7 +358,14 @@ const debug: RssmConfig = {
   ...OBJECTIVE_DEBUG,
   image: { size: 32, channels: 3 },
   actionDim: null,
-  rssm: { deter: 32, hidden: 32, latent: { kind: 'gaussian', size: 8, minStd: 0.1 }, gruNorm: false, act: 'elu' },
+  rssm: {
+    deter: 32,
+    hidden: 32,
+    latent: { kind: 'gaussian', size: 8, minStd: 0.1 },
+    gruNorm: false,
+    act: 'elu',
+    priorInput: 'joint',
+  },
   encoder: { depth: 8, kernels: [4, 4, 4], act: 'relu' },
   decoder: { depth: 8, kernels: [5, 6, 6], act: 'relu', foregroundWeight: 1, foregroundMask: 'target' },
   heads: { units: 32, layers: 2, act: 'elu', cont: true },
@@ -374,7 +403,14 @@ const debug: RssmConfig = {
  */
 const small: RssmConfig = {
   ...planet,
-  rssm: { deter: 64, hidden: 64, latent: { kind: 'gaussian', size: 16, minStd: 0.1 }, gruNorm: false, act: 'relu' },
+  rssm: {
+    deter: 64,
+    hidden: 64,
+    latent: { kind: 'gaussian', size: 16, minStd: 0.1 },
+    gruNorm: false,
+    act: 'relu',
+    priorInput: 'joint',
+  },
   encoder: { depth: 16, kernels: [4, 4, 4, 4], act: 'relu' },
   // Foreground pixels weigh 20 in the image loss (our departure, issue 11 item 2: ~1.4 % of a cartpole frame is
   // the cart and pole, which the plain summed likelihood hardly sees in a CPU run; measured in the README).
@@ -409,7 +445,14 @@ const dreamerpro: RssmConfig = {
   ...dreamerv2,
   objective: 'prototypes',
   prototypes: PROTOTYPES_DREAMERPRO,
-  rssm: { deter: 200, hidden: 200, latent: { kind: 'gaussian', size: 32, minStd: 0.1 }, gruNorm: true, act: 'elu' },
+  rssm: {
+    deter: 200,
+    hidden: 200,
+    latent: { kind: 'gaussian', size: 32, minStd: 0.1 },
+    gruNorm: true,
+    act: 'elu',
+    priorInput: 'joint',
+  },
   encoder: { depth: 48, kernels: [4, 4, 4, 4], act: 'elu' },
   heads: { units: 400, layers: 4, act: 'elu', cont: false },
   loss: { ...dreamerv2.loss, contScale: 0 },

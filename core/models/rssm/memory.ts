@@ -21,7 +21,7 @@ export function rssmParamCount(c: RssmConfig, actionDim = c.actionDim ?? 1): num
   const { deter, hidden } = c.rssm;
   const stoch = stochSize(c);
   const dist = c.rssm.latent.kind === 'gaussian' ? 2 * c.rssm.latent.size : stoch;
-  n += denseParams(stoch + actionDim, hidden) + denseParams(hidden, 3 * deter) + deter * 3 * deter;
+  n += priorInputParams(c, stoch, actionDim) + deter * 3 * deter;
   if (c.rssm.gruNorm) n += 2 * 3 * deter;
   n += denseParams(deter, hidden) + denseParams(hidden, dist);
   n += deter * hidden + denseParams(embed, hidden) + denseParams(hidden, dist);
@@ -38,6 +38,14 @@ export function rssmParamCount(c: RssmConfig, actionDim = c.actionDim ?? 1): num
   };
   n += mlp() * (c.heads.cont ? 2 : 1);
   return n;
+}
+
+/** The prior's input layer and the GRU's input weights (rssm.ts initTransition, per rssm.priorInput). */
+function priorInputParams(c: RssmConfig, stoch: number, actionDim: number): number {
+  const { deter, hidden } = c.rssm;
+  if (c.rssm.priorInput === 'joint') return denseParams(stoch + actionDim, hidden) + denseParams(hidden, 3 * deter);
+  // Two embeddings, each with a layer norm (gain and bias), then the GRU's input over both.
+  return denseParams(stoch, hidden) + denseParams(actionDim, hidden) + 4 * hidden + denseParams(2 * hidden, 3 * deter);
 }
 
 /** Weights of the prototype objective's EMA target: the encoder and the observation projection. */
@@ -133,7 +141,7 @@ export function estimateRssmMemory(c: RssmConfig, microBatches = 1): MemoryEstim
   // The prior and posterior steps run once per time step (rssm.ts observe): their weights.
   const recurrent =
     (stoch + actionDim) * hidden +
-    hidden * 3 * deter +
+    (c.rssm.priorInput === 'joint' ? 1 : 2) * hidden * 3 * deter +
     deter * 3 * deter +
     deter * hidden +
     2 * hidden * dist +

@@ -15,11 +15,13 @@ import type { SeedStream } from './seed-stream.ts';
 import { act } from './activation.ts';
 import { gruGates } from '../../tensor/gru-gates.ts';
 import { initLayerNorm, layerNorm } from './layer-norm.ts';
+import { stopGradient } from '../../tensor/stop-gradient.ts';
 import type { Rng } from '../../util/rng.ts';
 
 /**
  * The recurrent state-space model (PlaNet rssm.py RSSM; Dreamer v1 models.py RSSM; DreamerV2 EnsembleRSSM):
  *   prior      img_step: h = act(dense([s_{t−1}, a_t])) → GRU → deter_t → act(dense) → dist → s_t
+ *              (or DreamerV3's separate embeddings of s_{t−1} and a_t: config rssm.priorInput)
  *   posterior  obs_step: act(dense([deter_t, embed_t])) → dist → s_t
  * Data layout as Dreamer v1/v2 (mission-anchors §1.0): row t holds the action that led to obs t, so the prior
  * of step t uses action_t. is_first zeroes the previous state and action (DreamerV2 behaviour).
@@ -47,10 +49,19 @@ function distOut(c: RssmModelConfig): number {
 
 export function initTransition(params: Params, c: RssmModelConfig, embed: number, rng: Rng): void {
   const { deter, hidden } = c.rssm;
-  initDense(params, 'rssm/img_in', stochSize(c) + c.actionDim, hidden, rng);
   // GRU as Dreamer's (dreamer tools.py / dreamerv2 nets.py GRUCell): one fused dense over [x, h] → reset,
   // candidate, update (update bias −1), optional layer norm on the gates. The x and h parts are separate weights.
-  initDense(params, 'rssm/gru_x', hidden, 3 * deter, rng);
+  if (c.rssm.priorInput === 'joint') {
+    initDense(params, 'rssm/img_in', stochSize(c) + c.actionDim, hidden, rng);
+    initDense(params, 'rssm/gru_x', hidden, 3 * deter, rng);
+  } else {
+    // Own names (not img_in / gru_x): a checkpoint of one layout can never fill the other's weights.
+    initDense(params, 'rssm/dynin_stoch', stochSize(c), hidden, rng);
+    initLayerNorm(params, 'rssm/dynin_stoch_norm', hidden);
+    initDense(params, 'rssm/dynin_action', c.actionDim, hidden, rng);
+    initLayerNorm(params, 'rssm/dynin_action_norm', hidden);
+    initDense(params, 'rssm/gru_dynin', 2 * hidden, 3 * deter, rng);
+  }
   initWeight(params, 'rssm/gru_h', deter, 3 * deter, rng);
   if (c.rssm.gruNorm) initLayerNorm(params, 'rssm/gru_norm', 3 * deter);
   initDense(params, 'rssm/img_out', deter, hidden, rng);
@@ -62,7 +73,8 @@ export function initTransition(params: Params, c: RssmModelConfig, embed: number
 }
 
 function gru(p: Params, c: RssmModelConfig, x: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
-  let parts: tf.Tensor = tf.add(dense(p, 'rssm/gru_x', x), tf.matMul(h, p['rssm/gru_h/w'] as tf.Tensor2D));
+  const xName = c.rssm.priorInput === 'joint' ? 'rssm/gru_x' : 'rssm/gru_dynin';
+  let parts: tf.Tensor = tf.add(dense(p, xName, x), tf.matMul(h, p['rssm/gru_h/w'] as tf.Tensor2D));
   if (c.rssm.gruNorm) parts = layerNorm(p, 'rssm/gru_norm', parts);
   return gruGates(parts as tf.Tensor2D, h);
 }
@@ -95,6 +107,20 @@ function draw(dist: LatentDist, seeds: SeedStream | null): tf.Tensor2D {
   return sampleDist(scaled, seeds.next());
 }
 
+/** The GRU's input from s_{t−1} and a_t (config rssm.priorInput). */
+function priorInput(p: TransitionParams, c: RssmModelConfig, stoch: tf.Tensor2D, action: tf.Tensor2D): tf.Tensor2D {
+  if (c.rssm.priorInput === 'joint')
+    return act(dense(p, 'rssm/img_in', tf.concat([stoch, action], -1) as tf.Tensor2D), c.rssm.act) as tf.Tensor2D;
+  // DreamerV3 rssm.py RSSM._core: a /= sg(max(1, |a|)), then dynin1 (stoch) and dynin2 (action) each
+  // Linear → Norm → act (DreamerV3's dynin0 on deter is our GRU's h part). The norm stays on the 1-dim action as
+  // there, though at init (dense bias 0) it keeps little of |a| beyond sign(a) (small preset: a 0.3 → 0.9 moves
+  // deter 0.09× as much as −1 → +1; the learned bias can bring |a| back). Without it the action branch would start
+  // at RMS ≈ 0.12 against the normed stoch branch's ≈ 0.71 (Glorot 1 → 64 at |a| = 1), the imbalance this removes.
+  const a = tf.div(action, stopGradient(tf.maximum(1, tf.abs(action))));
+  const norm = (name: string, x: tf.Tensor2D) => act(layerNorm(p, `${name}_norm`, dense(p, name, x)), c.rssm.act);
+  return tf.concat([norm('rssm/dynin_stoch', stoch), norm('rssm/dynin_action', a as tf.Tensor2D)], -1) as tf.Tensor2D;
+}
+
 /** Prior step p(s_t | s_{t−1}, a_t). */
 export function imgStep(
   p: TransitionParams,
@@ -103,8 +129,12 @@ export function imgStep(
   action: tf.Tensor,
   seeds: SeedStream | null,
 ): RssmState {
-  const x = act(dense(p, 'rssm/img_in', tf.concat([prev.stoch, action], -1) as tf.Tensor2D), c.rssm.act) as tf.Tensor2D;
-  const deter = gru(p, c, x, prev.deter as tf.Tensor2D);
+  const deter = gru(
+    p,
+    c,
+    priorInput(p, c, prev.stoch as tf.Tensor2D, action as tf.Tensor2D),
+    prev.deter as tf.Tensor2D,
+  );
   const h = act(dense(p, 'rssm/img_out', deter), c.rssm.act) as tf.Tensor2D;
   const dist = distFromRaw(c, dense(p, 'rssm/img_dist', h));
   return { deter, stoch: draw(dist, seeds), dist };

@@ -22,6 +22,7 @@ test('the parameter counts equal the parameters the models create', async () => 
   for (const over of [
     {},
     { rssm: { gruNorm: true, latent: { kind: 'discrete', groups: 4, classes: 4, unimix: 0 } } },
+    { rssm: { priorInput: 'separate' } },
   ]) {
     const c = withActionDim(rssmConfig('debug', over as never), 3);
     const p = initRssmParams(c, 0);

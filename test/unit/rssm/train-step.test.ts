@@ -15,6 +15,14 @@ const VARIANTS = {
     }),
     1,
   ),
+  // DreamerV3's prior input (separate stoch and action embeddings with layer norm), issue 11 item 2.
+  'discrete, separate prior input': withActionDim(
+    rssmConfig('debug', {
+      rssm: { latent: { kind: 'discrete', groups: 4, classes: 4, unimix: 0.01 }, priorInput: 'separate' },
+      loss: { klBalance: 0.8, freeNatsPlacement: 'mean', overshooting: { distance: 2, scale: 1 } },
+    }),
+    1,
+  ),
 };
 
 for (const [name, cfg] of Object.entries(VARIANTS)) {
