@@ -178,6 +178,8 @@ async function scoreProbe(
   heldOut: Episode[],
   seed: number,
   filter: OpenLoopFilter,
+  /** Also the 95 % interval (the trained model's; the twin's would be thrown away). */
+  interval: boolean,
 ): Promise<ProbeScore> {
   const filt = empty();
   const ol = empty();
@@ -203,6 +205,7 @@ async function scoreProbe(
     filtSizes.push(T);
     const { starts, horizon } = openLoopStarts(T, PROBE_STEPS);
     if (horizon < PROBE_STEPS || !openloop) continue;
+    const olBefore = ol.n;
     for (const start of starts) {
       const r = await openloop(ep, {
         start,
@@ -215,11 +218,12 @@ async function scoreProbe(
       if (!r.features) throw new Error('the model returned no dream features for the state probe');
       addRows(ol, r.features, s, [[PROBE_STEPS - 1, start + PROBE_STEPS]]);
     }
-    olSizes.push(ol.n - olSizes.reduce((a, b) => a + b, 0));
+    olSizes.push(ol.n - olBefore);
   }
   const scored = (rows: Rows, sizes: number[]) => {
     const yHat = predictRidge(probe, rows.x, rows.n);
-    return { r2: r2Score(rows.y, yHat, rows.n), ci95: r2Interval(r2Sums(rows.y, yHat, sizes), seed) };
+    const r2 = r2Score(rows.y, yHat, rows.n);
+    return { r2, ci95: interval ? r2Interval(r2Sums(rows.y, yHat, sizes), seed) : null };
   };
   return { filtered: scored(filt, filtSizes), openloop: ol.n >= 2 ? scored(ol, olSizes) : null };
 }
@@ -227,7 +231,7 @@ async function scoreProbe(
 /** R² per variable with its 95 % interval over held-out episodes (r2-interval.ts). */
 interface Scored {
   r2: number[];
-  ci95: [number, number][];
+  ci95: [number, number][] | null;
 }
 interface ProbeScore {
   filtered: Scored;
@@ -305,11 +309,11 @@ export async function measureStateProbe(
     if (!t) targets.set(ep, (t = probeTargets(episodeState(ep)!, layout)));
     return t;
   };
-  const trained = await scoreProbe(model, fitProbe(model, target, tr), target, ho, opts.seed, filter);
+  const trained = await scoreProbe(model, fitProbe(model, target, tr), target, ho, opts.seed, filter, true);
   const twin = await model.reinitialized(opts.seed + 1);
   let random: ProbeScore;
   try {
-    random = await scoreProbe(twin, fitProbe(twin, target, tr), target, ho, opts.seed, filter);
+    random = await scoreProbe(twin, fitProbe(twin, target, tr), target, ho, opts.seed, filter, false);
   } finally {
     twin.dispose();
   }
@@ -319,7 +323,7 @@ export async function measureStateProbe(
     names.forEach((n, i) => {
       metrics[`probe_r2/${n}${key}`] = {
         ...metricWithBaselines(m.r2[i], { 'random-init model': b.r2[i] }, false),
-        ci95: m.ci95[i],
+        ...(m.ci95 ? { ci95: m.ci95[i] } : {}),
       };
     });
   };
