@@ -23,10 +23,14 @@ export const WM_CARTPOLE = {
 // 33 held-out episodes stay.
 export const EVAL_EPISODES: Record<MeasureEnv, number> = { 'cartpole-swingup': 0, 'car-racing': 100 };
 
+/** Episodes per set at most: set S's tracks are S·1000 + i, i < SEED_SPAN, so two seeds' sets never share one. */
+export const SEED_SPAN = 1000;
+/** The largest seed: held-out tracks start at 5 000 000 = 5000·SEED_SPAN, above every training seed's. */
+export const MAX_SEED = 4999;
 /** Env seed of training episode i (seed S's tracks: S·1000 + i). */
-export const trainEnvSeed = (seed: number, i: number): number => seed * 1000 + i;
+export const trainEnvSeed = (seed: number, i: number): number => seed * SEED_SPAN + i;
 /** Env seed of held-out episode i: its own range, away from every training seed's (and eval:world-models' 3 000 000+). */
-export const heldOutEnvSeed = (seed: number, i: number): number => 5_000_000 + seed * 1000 + i;
+export const heldOutEnvSeed = (seed: number, i: number): number => (MAX_SEED + 1 + seed) * SEED_SPAN + i;
 
 /** How many episodes measure-small collects when --episodes is not given. */
 export function recipeEpisodes(family: string, env: MeasureEnv, collected: number): number {

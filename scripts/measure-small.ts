@@ -15,7 +15,8 @@
  * it runs the WM_CARTPOLE recipe by default (scripts/measure-small-recipe.ts).)
  * --eval-episodes N scores every evaluation on N episodes of their own (dataset PREFIX-heldout-N-sS, env seeds
  * 5 000 000 + 1000·S + i: tracks no training episode drove) instead of the run's held-out split; 0 = the split.
- * Default per env (EVAL_EPISODES: car-racing 100, cartpole 0).
+ * Default per env (EVAL_EPISODES: car-racing 100, cartpole 0). --seed is 0–4999 and each set at most 1000 episodes, so
+ * no two sets, of any seed, share a track.
  * Evaluations filter each open loop from the episode's first frame (the eval's default, openloop_context 'episode').
  * Exits 1 when no evaluated checkpoint meets the targets of issue 11 item 2 (fg@10 ≤ 50% of the mean frame's,
  * full-frame@10 not worse than the mean frame's; R² ≥ 0.8 on each target variable).
@@ -48,6 +49,8 @@ import {
 import { evaluateRun } from '../core/runs/evaluate.ts';
 import {
   EVAL_EPISODES,
+  MAX_SEED,
+  SEED_SPAN,
   heldOutEnvSeed,
   recipeEpisodes,
   recipeOverrides,
@@ -94,18 +97,29 @@ const COLLECT: Record<MeasureEnv, { episodes: number; policy: string; maxSteps?:
   'car-racing': { episodes: 150, policy: 'brownian', maxSteps: 300, prefix: 'car-racing' },
 };
 const collect = COLLECT[envName];
-const wholeNumber = (flag: string, v: string | undefined, min: 0 | 1): number | undefined => {
+// Env seeds are S·1000 + i for training and 5 000 000 + S·1000 + i held out (measure-small-recipe.ts): a seed below
+// MAX_SEED and at most SEED_SPAN episodes per set keep every set's tracks apart from every other set's.
+const wholeNumber = (
+  flag: string,
+  v: string | undefined,
+  min: 0 | 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min) {
-    console.error(
-      `measure:small: --${flag} must be a ${min ? 'positive whole number' : 'whole number ≥ 0'}, got '${v}'`,
-    );
+  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    const range =
+      max === Number.MAX_SAFE_INTEGER
+        ? min
+          ? 'positive whole number'
+          : 'whole number ≥ 0'
+        : `whole number from ${min} to ${max}`;
+    console.error(`measure:small: --${flag} must be a ${range}, got '${v}'`);
     process.exit(2);
   }
   return n;
 };
-const positiveInt = (flag: string, v: string | undefined) => wholeNumber(flag, v, 1);
+const positiveInt = (flag: string, v: string | undefined, max?: number) => wholeNumber(flag, v, 1, max);
 const evalEvery = positiveInt('eval-every', values['eval-every']);
 // Checked before the episodes are collected: a bad step count costs nothing.
 const vaeSteps = positiveInt('vae-steps', values['vae-steps']);
@@ -117,9 +131,10 @@ if (minutes !== undefined && !(minutes > 0)) {
 }
 const extra = overrideFlag('measure:small', values.override);
 const ws = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-small-'));
-const episodes = positiveInt('episodes', values.episodes) ?? recipeEpisodes(family, envName, collect.episodes);
-const evalEpisodes = wholeNumber('eval-episodes', values['eval-episodes'], 0) ?? EVAL_EPISODES[envName];
-const seed = Number(values.seed);
+const episodes =
+  positiveInt('episodes', values.episodes, SEED_SPAN) ?? recipeEpisodes(family, envName, collect.episodes);
+const evalEpisodes = wholeNumber('eval-episodes', values['eval-episodes'], 0, SEED_SPAN) ?? EVAL_EPISODES[envName];
+const seed = wholeNumber('seed', values.seed, 0, MAX_SEED)!;
 const backend = (await initBackend()).name;
 const dataset = `${collect.prefix}-${episodes}-s${seed}`;
 const heldOut = evalEpisodes ? `${collect.prefix}-heldout-${evalEpisodes}-s${seed}` : null;

@@ -4,18 +4,27 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EVAL_EPISODES, heldOutEnvSeed, trainEnvSeed } from '../../../scripts/measure-small-recipe.ts';
+import {
+  EVAL_EPISODES,
+  MAX_SEED,
+  SEED_SPAN,
+  heldOutEnvSeed,
+  trainEnvSeed,
+} from '../../../scripts/measure-small-recipe.ts';
 
-const measure = (ws: string, ...flags: string[]) =>
+// timeoutMs: a refusal takes a second or two; a flag let through starts collecting and training, and the timeout
+// turns that into a failed assertion (status null) instead of a hung test.
+const measure = (ws: string, flags: string[], timeoutMs = 600_000) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'scripts/measure-small.ts', 'rssm', '--workspace', ws, ...flags], {
     encoding: 'utf8',
     env: { ...process.env, ONEIRO_WASM_THREADS: '1' },
+    timeout: timeoutMs,
   });
 
 test('measure:small --eval-episodes N scores every evaluation on N episodes of their own, on env seeds no training episode used', () => {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-measure-heldout-'));
   try {
-    const r = measure(ws, '--episodes', '2', '--eval-episodes', '3', '--steps', '1');
+    const r = measure(ws, ['--episodes', '2', '--eval-episodes', '3', '--steps', '1']);
     // One step learns nothing, so the targets fail (exit 1); what is checked is which episodes were scored.
     assert.equal(r.status, 1, r.stderr);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
@@ -36,25 +45,33 @@ test('measure:small --eval-episodes N scores every evaluation on N episodes of t
   }
 });
 
-test("measure:small's held-out env seeds never meet a training seed's (S·1000 + i, i < 1000) for seeds below 5000", () => {
-  for (const s of [0, 3, 4999])
-    for (const t of [0, 3, 4999]) {
-      const held = [heldOutEnvSeed(s, 0), heldOutEnvSeed(s, 999)];
-      const train = [trainEnvSeed(t, 0), trainEnvSeed(t, 999)];
-      assert.ok(held[0] > train[1] || held[1] < train[0], `seed ${s} held out ${held} meets seed ${t} train ${train}`);
-    }
+test("measure:small's env seeds: no two sets (any seed it accepts, training or held out, up to SEED_SPAN episodes) share a track", () => {
+  assert.equal(heldOutEnvSeed(3, 0), 5_003_000, 'the held-out tracks the README quotes');
+  const sets: [string, number, number][] = [];
+  for (const s of [0, 1, 3, MAX_SEED - 1, MAX_SEED]) {
+    sets.push([`train ${s}`, trainEnvSeed(s, 0), trainEnvSeed(s, SEED_SPAN - 1)]);
+    sets.push([`held ${s}`, heldOutEnvSeed(s, 0), heldOutEnvSeed(s, SEED_SPAN - 1)]);
+  }
+  for (const [a, lo, hi] of sets)
+    for (const [b, lo2, hi2] of sets)
+      if (a !== b) assert.ok(hi < lo2 || hi2 < lo, `${a} [${lo}, ${hi}] meets ${b} [${lo2}, ${hi2}]`);
   // Car-racing's pose needs its own held-out set (scripts/measure-small-recipe.ts); cartpole keeps the run's split.
   assert.deepEqual(EVAL_EPISODES, { 'cartpole-swingup': 0, 'car-racing': 100 });
 });
 
-test('measure:small refuses a bad --eval-episodes in one line with exit 2, before collecting any episode', () => {
-  for (const bad of ['-1', '2.5', 'x', '']) {
+test('measure:small refuses a bad --eval-episodes, --episodes or --seed in one line with exit 2, before collecting any episode', () => {
+  const cases: [string, string, string][] = [
+    ...['-1', '2.5', 'x', '', '1001'].map((v): [string, string, string] => ['eval-episodes', v, 'from 0 to 1000']),
+    ...['0', '1001'].map((v): [string, string, string] => ['episodes', v, 'from 1 to 1000']),
+    ...['-1', '5000', 'x', '3.5', ''].map((v): [string, string, string] => ['seed', v, 'from 0 to 4999']),
+  ];
+  for (const [flag, bad, range] of cases) {
     const ws = mkdtempSync(join(tmpdir(), 'oneiro-measure-heldout-'));
     try {
-      const r = measure(ws, `--eval-episodes=${bad}`); // '=': parseArgs reads a bare '-1' as an option
+      const r = measure(ws, [`--${flag}=${bad}`], 30_000); // '=': parseArgs reads a bare '-1' as an option
       assert.equal(r.status, 2, r.stderr);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-      assert.equal(r.stderr.trim(), `measure:small: --eval-episodes must be a whole number ≥ 0, got '${bad}'`);
+      assert.equal(r.stderr.trim(), `measure:small: --${flag} must be a whole number ${range}, got '${bad}'`);
       assert.equal(existsSync(join(ws, 'datasets')), false, 'nothing collected');
     } finally {
       rmSync(ws, { recursive: true, force: true });
