@@ -18,8 +18,10 @@
  * [--policy brownian|random|brownian-controller] [--vae-steps N] [--rnn-steps N] [--generations N] [--population N]
  * [--eval-episodes 10] [--eval-steps = the env's episode] [--temperature τ] [--iterations 1]
  * [--iteration-episodes = episodes] [--iteration-steps = dream-steps] [--iteration-noise 0.1] [--workspace DIR]
- * [--json]`. Steps, generations, population and τ are the preset's unless given (so `--preset small` trains what
- * the small preset says); each seed's row also carries its wall time and the load average at its end.
+ * [--override JSON] [--json]`. Steps, generations, population and τ are the preset's unless given (so `--preset
+ * small` trains what the small preset says); each seed's row also carries its wall time and the load average at its
+ * end. --override JSON deep-merges config overrides over the script's own (a lever tried on the gate, e.g.
+ * '{"rnn":{"hidden":256}}'; the claim is the preset's own); a bad one is refused before any episode is collected.
  */
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -39,7 +41,8 @@ import { behaviorOf } from '../core/runs/trained-behavior.ts';
 import { evaluateRun } from '../core/runs/evaluate.ts';
 import { getFamily } from '../core/models/registry.ts';
 import { Rng } from '../core/util/rng.ts';
-import { type ClaimRow, checkBeats, summarize, parseFlags } from './claim.ts';
+import { isUserError } from '../core/util/errors.ts';
+import { type ClaimRow, checkBeats, flagError, overrideFlag, summarize, parseFlags } from './claim.ts';
 import {
   dreamStepsOf,
   GATE_EPISODES,
@@ -86,6 +89,8 @@ const { values } = parseFlags('eval:world-models', {
     /** Length of the episodes later iterations collect; default the dream's length (iterationStepsOf). */
     'iteration-steps': { type: 'string' },
     workspace: { type: 'string' },
+    /** Config overrides (JSON) deep-merged over the script's own; recorded in each run's config. */
+    override: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -107,8 +112,20 @@ const family = await getFamily('world-models');
 if (!family.presets.includes(values.preset!))
   fail(`--preset must be one of ${family.presets.join(', ')}, got '${values.preset}'`);
 const preset = values.preset!;
-// Collect at the preset's own frame size (64 px for `small`: at 32 px the cartpole's pole is under a pixel).
-const size = (family.resolveConfig(preset) as { vae: { imageSize: number } }).vae.imageSize;
+const extra = overrideFlag('eval:world-models', values.override);
+/** Merging and validating --override: a bad one is one line and exit 2, before anything is collected. */
+function overrideChecked<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    // Named after --override when one was given (the likeliest cause).
+    const named = values.override === undefined || e.message.startsWith('--override');
+    return flagError('eval:world-models', named ? e.message : `--override: ${e.message}`);
+  }
+}
+// Collect at the config's own frame size (64 px for `small`: at 32 px the cartpole's pole is under a pixel).
+const size = overrideChecked(() => family.resolveConfig(preset, extra) as { vae: { imageSize: number } }).vae.imageSize;
 const envName = values.env!;
 const envNames = listEnvs().map((e) => e.name);
 if (!envNames.includes(envName)) fail(`--env must be one of ${envNames.join(', ')}, got '${envName}'`);
@@ -126,6 +143,28 @@ if (!Number.isInteger(iterations) || iterations < 1)
   fail(`--iterations must be a positive integer, got '${values.iterations}'`);
 const dreamSteps = dreamStepsOf({ dreamSteps: given('dream-steps'), collectSteps });
 const iterationSteps = iterationStepsOf({ iterationSteps: given('iteration-steps'), dreamSteps });
+// The run's overrides: the script's own (steps, CMA-ES, dreams) with --override deep-merged over them.
+const overrides = overrideChecked(() =>
+  worldModelsEvalOverrides({
+    vaeSteps: given('vae-steps'),
+    rnnSteps: given('rnn-steps'),
+    generations: given('generations'),
+    population: given('population'),
+    temperature: given('temperature'),
+    dreamSteps,
+    collectSteps,
+    evalEpisodes: nEval,
+    override: extra,
+  }),
+);
+const eff = overrideChecked(
+  () =>
+    family.resolveConfig(preset, overrides) as {
+      vae: { steps: number };
+      rnn: { steps: number; hidden: number };
+      controller: { generations: number; population: number; temperature: number };
+    },
+);
 const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 const t0 = performance.now();
@@ -192,21 +231,6 @@ async function oneSeed(seed: number): Promise<SeedResult> {
 
   // 2. Train V, M, C through the run machinery (as `oneiro train --model world-models --preset P`).
   // The real-env evaluation inside the controller phase is done again below.
-  const overrides = worldModelsEvalOverrides({
-    vaeSteps: given('vae-steps'),
-    rnnSteps: given('rnn-steps'),
-    generations: given('generations'),
-    population: given('population'),
-    temperature: given('temperature'),
-    dreamSteps,
-    collectSteps,
-    evalEpisodes: nEval,
-  });
-  const eff = family.resolveConfig(preset, overrides) as {
-    vae: { steps: number };
-    rnn: { steps: number };
-    controller: { generations: number; population: number; temperature: number };
-  };
   let lastPhase = '';
   let dreamReturn = NaN;
   const iterationReturns: number[] = [];
@@ -247,7 +271,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     }));
     if (it > 1) await seedRunFrom(prevDir, dir);
     log(
-      `seed ${seed}: iteration ${it}/${iterations}: run ${id} (${preset}, backend ${backend.name}): ${it > 1 ? 'V from the last run' : `VAE ${eff.vae.steps} steps`}, MDN-RNN ${eff.rnn.steps}, CMA-ES ${eff.controller.generations} generations × population ${eff.controller.population} at τ ${eff.controller.temperature}, ${dreamSteps}-step dreams`,
+      `seed ${seed}: iteration ${it}/${iterations}: run ${id} (${preset}, backend ${backend.name}): ${it > 1 ? 'V from the last run' : `VAE ${eff.vae.steps} steps`}, MDN-RNN ${eff.rnn.steps} (hidden ${eff.rnn.hidden}), CMA-ES ${eff.controller.generations} generations × population ${eff.controller.population} at τ ${eff.controller.temperature}, ${dreamSteps}-step dreams`,
     );
     const result = await trainRun(dir, {
       log,
@@ -331,6 +355,7 @@ if (values.json) {
       env: envName,
       action_repeat: actionRepeat,
       preset,
+      overrides: extra,
       claim,
       claim_holds: wins === results.length,
       seeds: results.map((r) => ({
@@ -354,7 +379,7 @@ if (values.json) {
   );
 } else {
   console.log(
-    `\nWorld Models (${preset}) on ${envName}, ${backend.name}, ${totalSecs.toFixed(0)} s in all; real-env episodes ≤ ${evalSteps} steps at action repeat ${actionRepeat}, ${nEval} per policy`,
+    `\nWorld Models (${preset}${values.override === undefined ? '' : ` + ${values.override}`}) on ${envName}, ${backend.name}, ${totalSecs.toFixed(0)} s in all; real-env episodes ≤ ${evalSteps} steps at action repeat ${actionRepeat}, ${nEval} per policy`,
   );
   console.log(
     `  seed  controller       random      dream  real@dream-len  random@dream-len  gap(dream−real@len)  train s  seed s  load (1/5/15 min)  verdict`,

@@ -1,4 +1,6 @@
 import { getEnvSpec } from '../core/envs/registry.ts';
+import { UserError } from '../core/util/errors.ts';
+import { deepMerge } from '../core/util/safe-keys.ts';
 
 /**
  * The config overrides eval:world-models trains with: the preset's own VAE/MDN-RNN steps, CMA-ES generations,
@@ -20,6 +22,8 @@ export interface WorldModelsEvalFlags {
   /** Steps of a collected episode. */
   collectSteps: number;
   evalEpisodes: number;
+  /** --override: config overrides deep-merged over the script's own (a lever tried on the gate, e.g. M's width). */
+  override?: Record<string, unknown>;
 }
 
 /**
@@ -60,7 +64,7 @@ export function dreamStepsOf(f: Pick<WorldModelsEvalFlags, 'dreamSteps' | 'colle
 }
 
 export function worldModelsEvalOverrides(f: WorldModelsEvalFlags) {
-  return {
+  const own = {
     vae: defined({ steps: f.vaeSteps }),
     rnn: defined({ steps: f.rnnSteps }),
     controller: {
@@ -72,4 +76,6 @@ export function worldModelsEvalOverrides(f: WorldModelsEvalFlags) {
       workers: 2,
     },
   };
+  // A hostile key is the user's input: a UserError, which the script prints as one line (exit 2).
+  return deepMerge(own, f.override, (m) => new UserError(`--override: ${m}`));
 }

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolveWorldModelsConfig } from '../../../core/models/world-models/config.ts';
 import {
   GATE_EPISODES,
@@ -81,5 +84,51 @@ test("eval:world-models refuses an unknown --env, '__proto__' included, in one l
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], new RegExp(`^eval:world-models: --env must be one of car-racing, .*, got '${env}'$`));
+  }
+});
+
+test('eval:world-models --override deep-merges over the script’s own overrides (M’s width), keeping the rest', () => {
+  const base = { collectSteps: 250, evalEpisodes: 10, generations: 40 };
+  const c = resolveWorldModelsConfig(
+    'small',
+    worldModelsEvalOverrides({ ...base, override: { rnn: { hidden: 256 }, controller: { workers: 1 } } }),
+  );
+  assert.equal(c.rnn.hidden, 256);
+  assert.equal(c.controller.workers, 1, 'the override wins over the script’s own value');
+  // The script's own overrides and the preset's other fields survive the merge.
+  assert.equal(c.rnn.steps, resolveWorldModelsConfig('small').rnn.steps);
+  assert.equal(c.rnn.seqLen, resolveWorldModelsConfig('small').rnn.seqLen);
+  assert.deepEqual(
+    [c.controller.enabled, c.controller.generations, c.controller.dreamLength, c.controller.evalEpisodes],
+    [true, 40, 250, 10],
+  );
+  assert.throws(
+    () =>
+      worldModelsEvalOverrides({ ...base, override: JSON.parse('{"__proto__":{"x":1}}') as Record<string, unknown> }),
+    /^UserError: --override: config key '__proto__'/,
+  );
+});
+
+test('eval:world-models refuses a bad --override in one line with exit code 2, before collecting any episode', () => {
+  for (const [bad, want] of [
+    ['{"rnn":{"hidden":0}}', /^eval:world-models: --override: invalid world-models config .*rnn\.hidden/],
+    ['{"rnn":{"hiden":256}}', /^eval:world-models: --override: .*rnn\.hiden: unknown field/],
+    ['{"rnn":', /^eval:world-models: --override must be a JSON object/],
+    ['{"__proto__":{"x":1}}', /^eval:world-models: --override: config key '__proto__'/],
+  ] as const) {
+    const ws = mkdtempSync(join(tmpdir(), 'oneiro-wm-gate-flags-'));
+    try {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/eval-world-models.ts', '--preset', 'small', '--workspace', ws, '--override', bad],
+        { encoding: 'utf8', env: { ...process.env, ONEIRO_WASM_THREADS: '1' }, timeout: 60_000 },
+      );
+      assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, want);
+      assert.equal(existsSync(join(ws, 'datasets')), false, `${bad}: nothing collected`);
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
   }
 });
