@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Rng } from '../core/util/rng.ts';
 /**
  * The verdict line an eval script ends with: it states its claim, prints a table of what was compared,
  * and sets a non-zero exit code when the claim fails, so `npm run eval:*` can gate on it.
@@ -16,8 +17,60 @@ export function summarize(name: string, xs: number[]): ClaimRow {
   return { name, mean, std, returns: xs };
 }
 
-/** Prints the table and the verdict of "`winner` has a higher mean return than `loser`"; returns whether it held. */
-export function checkBeats(claim: string, winner: ClaimRow, loser: ClaimRow, print = true): boolean {
+/**
+ * Two policies scored on the same env seeds, episode i against episode i: the mean of the per-episode differences
+ * with a 95 % percentile-bootstrap interval over episodes (Efron & Tibshirani 1993, ch. 13; 2000 resamples, fixed
+ * seed, so a re-run prints the same interval), and on how many episodes the first did better, worse or the same.
+ * Why: on car-racing a track's own difficulty spreads returns by ±10, so a 4-point mean win on 10 tracks is noise
+ * (session 14's seed 0: 6 better, 2 worse) — pairing by track takes the track's difficulty out.
+ */
+export interface PairedDifference {
+  episodes: number;
+  mean: number;
+  ci95: [number, number];
+  better: number;
+  worse: number;
+  equal: number;
+}
+
+export function pairedDifference(a: readonly number[], b: readonly number[], resamples = 2000): PairedDifference {
+  if (a.length !== b.length || a.length === 0)
+    throw new Error(`pairedDifference: ${a.length} and ${b.length} returns are not one pair per episode`);
+  const d = a.map((x, i) => x - b[i]!);
+  const n = d.length;
+  const meanOf = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const rng = new Rng(20261202);
+  const means = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += d[rng.int(n)]!;
+    means[r] = s / n;
+  }
+  means.sort();
+  const at = (q: number) => means[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))]!;
+  return {
+    episodes: n,
+    mean: meanOf(d),
+    ci95: [at(0.025), at(0.975)],
+    better: d.filter((x) => x > 0).length,
+    worse: d.filter((x) => x < 0).length,
+    equal: d.filter((x) => x === 0).length,
+  };
+}
+
+/** One line: "paired over N episodes: a − b = +7.1 [+2.4, +11.8] (95 %); better on 39, worse on 21, equal on 0". */
+export function formatPaired(p: PairedDifference, a: string, b: string): string {
+  const f = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}`;
+  const sure = p.ci95[0] > 0 ? 'above 0' : p.ci95[1] < 0 ? 'below 0' : 'includes 0: not significant';
+  return `paired over ${p.episodes} episodes (same env seeds): ${a} − ${b} = ${f(p.mean)} [${f(p.ci95[0])}, ${f(p.ci95[1])}] (95 %, ${sure}); better on ${p.better}, worse on ${p.worse}, equal on ${p.equal}`;
+}
+
+/**
+ * Prints the table and the verdict of "`winner` has a higher mean return than `loser`"; returns whether it held.
+ * With `paired` (both scored on the same env seeds, episode by episode) it also prints the paired difference and
+ * its interval: the claim stays the mean, the interval says how sure it is.
+ */
+export function checkBeats(claim: string, winner: ClaimRow, loser: ClaimRow, print = true, paired = false): boolean {
   const holds = winner.mean > loser.mean;
   if (print) {
     const w = Math.max(winner.name.length, loser.name.length);
@@ -30,6 +83,8 @@ export function checkBeats(claim: string, winner: ClaimRow, loser: ClaimRow, pri
     console.log(
       `verdict: ${holds ? 'PASS' : 'FAIL'} (${winner.name} ${holds ? '>' : '<='} ${loser.name} in mean return)`,
     );
+    if (paired)
+      console.log(`  ${formatPaired(pairedDifference(winner.returns, loser.returns), winner.name, loser.name)}`);
   }
   if (!holds) process.exitCode = 1;
   return holds;

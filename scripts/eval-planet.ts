@@ -27,7 +27,7 @@ import { LatentAgent } from '../core/agents/latent-agent.ts';
 import { randomPolicy } from '../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { Rng } from '../core/util/rng.ts';
-import { checkBeats, summarize, parseFlags } from './claim.ts';
+import { checkBeats, pairedDifference, summarize, parseFlags } from './claim.ts';
 
 const { values } = parseFlags('eval:planet', {
   options: {
@@ -146,5 +146,6 @@ if (!values.json)
   console.log(
     `PlaNet online on ${values.env} (${result.step} train steps, ${out.episodes_collected} episodes collected, ${trainMin.toFixed(1)} min, ${backend.name})`,
   );
-const holds = checkBeats(claim, summarize('cem (no noise)', cem), summarize('random', random), !values.json);
-if (values.json) console.log(JSON.stringify({ ...out, claim, claim_holds: holds }));
+const holds = checkBeats(claim, summarize('cem (no noise)', cem), summarize('random', random), !values.json, true);
+if (values.json)
+  console.log(JSON.stringify({ ...out, claim, claim_holds: holds, paired: pairedDifference(cem, random) }));

@@ -16,7 +16,7 @@
  * `npm run eval:world-models -- [--preset debug|small] [--seeds 0[,1,…]] [--env car-racing] [--episodes 100]
  * [--action-repeat R] [--collect-steps min(300, episode)] [--dream-steps = collect-steps]
  * [--policy brownian|random|brownian-controller] [--vae-steps N] [--rnn-steps N] [--generations N] [--population N]
- * [--eval-episodes 10] [--eval-steps = the env's episode] [--temperature τ] [--iterations 1]
+ * [--eval-episodes 50] [--eval-steps = the env's episode] [--temperature τ] [--iterations 1]
  * [--iteration-episodes = episodes] [--iteration-steps = dream-steps] [--iteration-noise 0.1] [--workspace DIR]
  * [--override JSON] [--json]`. Steps, generations, population and τ are the preset's unless given (so `--preset
  * small` trains what the small preset says); each seed's row also carries its wall time and the load average at its
@@ -42,7 +42,17 @@ import { evaluateRun } from '../core/runs/evaluate.ts';
 import { getFamily } from '../core/models/registry.ts';
 import { Rng } from '../core/util/rng.ts';
 import { isUserError } from '../core/util/errors.ts';
-import { type ClaimRow, checkBeats, flagError, overrideFlag, summarize, parseFlags } from './claim.ts';
+import {
+  type ClaimRow,
+  type PairedDifference,
+  checkBeats,
+  flagError,
+  formatPaired,
+  overrideFlag,
+  pairedDifference,
+  summarize,
+  parseFlags,
+} from './claim.ts';
 import {
   dreamStepsOf,
   GATE_EPISODES,
@@ -75,7 +85,8 @@ const { values } = parseFlags('eval:world-models', {
     'rnn-steps': { type: 'string' },
     generations: { type: 'string' },
     population: { type: 'string' },
-    'eval-episodes': { type: 'string', default: '10' },
+    /** Tracks each policy is scored on: 50, since ±10 per track drowns a 4-point mean win on 10 (session 14). */
+    'eval-episodes': { type: 'string', default: '50' },
     /** Env steps of a scored real episode; default the env's own episode at the repeat (CarRacing: 1000 frames). */
     'eval-steps': { type: 'string' },
     /** Dream temperature τ for the controller phase (WMx Doom used 1.15 against dream exploits). */
@@ -178,6 +189,8 @@ interface SeedResult {
   holds: boolean;
   controller: ClaimRow;
   random: ClaimRow;
+  /** Controller minus random, track by track (both on the same env seeds). */
+  paired: PairedDifference;
   /** Real-env return of each iteration's controller (the controller phase's own score, `controller/real_return`). */
   iterationReturns: number[];
   /** Mean dream return of the last generation's population (what CMA-ES optimised). */
@@ -313,7 +326,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
   opened.model.dispose();
   const controller = summarize(`controller, seed ${seed}`, scored.agentReturns);
   const random = summarize(`random, seed ${seed}`, scored.randomReturns);
-  const holds = checkBeats(`seed ${seed}: ${claim}`, controller, random, !values.json);
+  const holds = checkBeats(`seed ${seed}: ${claim}`, controller, random, !values.json, true);
   if (!values.json && Number.isFinite(dreamReturn))
     console.log(
       `  dream vs real: the last generation's mean dream return ${dreamReturn.toFixed(1)} over ${dreamSteps} dream steps vs ${realPrefix.toFixed(1)} over the first ${dreamSteps} real steps (gap ${(dreamReturn - realPrefix).toFixed(1)}; random ${randomPrefix.toFixed(1)} over them), ${controller.mean.toFixed(1)} over the whole real episode (≤ ${evalSteps} steps)`,
@@ -330,6 +343,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     holds,
     controller,
     random,
+    paired: pairedDifference(controller.returns, random.returns),
     iterationReturns,
     dreamReturn,
     realPrefix,
@@ -365,6 +379,7 @@ if (values.json) {
         claim_holds: r.holds,
         controller: r.controller,
         random: r.random,
+        paired: r.paired,
         iteration_real_returns: r.iterationReturns,
         dream_return: r.dreamReturn,
         real_return_over_dream_length: r.realPrefix,
@@ -388,6 +403,7 @@ if (values.json) {
     console.log(
       `  ${String(r.seed).padStart(4)}  ${r.controller.mean.toFixed(1).padStart(10)}  ${r.random.mean.toFixed(1).padStart(11)}  ${r.dreamReturn.toFixed(1).padStart(9)}  ${r.realPrefix.toFixed(1).padStart(14)}  ${r.randomPrefix.toFixed(1).padStart(16)}  ${(r.dreamReturn - r.realPrefix).toFixed(1).padStart(19)}  ${r.trainSeconds.toFixed(0).padStart(7)}  ${r.seedSeconds.toFixed(0).padStart(6)}  ${r.load.join(' ').padEnd(17)}  ${r.holds ? 'PASS' : 'FAIL'}`,
     );
+  for (const r of results) console.log(`  seed ${r.seed}: ${formatPaired(r.paired, 'controller', 'random')}`);
   if (iterations > 1)
     for (const r of results)
       console.log(

@@ -17,7 +17,7 @@ import { readRunConfig } from '../core/runs/run-dir.ts';
 import { openRunModel } from '../core/runs/load.ts';
 import { behaviorOf } from '../core/runs/trained-behavior.ts';
 import { scoreInEnv } from '../core/runs/agent-session.ts';
-import { checkBeats, flagError, numFlag, parseFlags, summarize } from './claim.ts';
+import { checkBeats, flagError, numFlag, pairedDifference, parseFlags, summarize } from './claim.ts';
 import { seedRunFrom } from './world-models-iterate.ts';
 
 const S = 'world-models-controller-only';
@@ -120,13 +120,14 @@ const randomPrefix = meanOf(scored.randomPrefixReturns);
 const controller = summarize('controller', scored.agentReturns);
 const random = summarize('random', scored.randomReturns);
 const claim = `a controller trained only in the dream of ${from.id}'s M beats a random policy in the real env`;
-const holds = checkBeats(claim, controller, random, !values.json);
+const holds = checkBeats(claim, controller, random, !values.json, true);
 const row = {
   from: from.id,
   run: basename(dir),
   controller: cfg.controller,
   real: controller,
   random,
+  paired: pairedDifference(controller.returns, random.returns),
   dream_return: dream,
   real_return_over_dream_length: realPrefix,
   random_return_over_dream_length: randomPrefix,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { checkBeats, summarize } from '../../../scripts/claim.ts';
+import { checkBeats, formatPaired, pairedDifference, summarize } from '../../../scripts/claim.ts';
 
 // The eval scripts (eval:planet, eval:world-models) gate on this: a failed claim must end in a non-zero exit.
 test('an eval claim that fails sets a non-zero exit code; one that holds leaves it alone', () => {
@@ -41,4 +41,27 @@ test('eval scripts refuse a bad flag in one line with exit code 2 (no stack): un
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], re);
   }
+});
+
+test('pairedDifference: the mean of per-episode differences, its bootstrap interval, and the better/worse/equal count', () => {
+  // Track difficulty dominates both policies' returns; the difference is a steady +2 on every track but one.
+  const random = [-40, -10, -25, 5, -30, -15, -20, -35, 0, -45];
+  const agent = random.map((r, i) => r + (i === 3 ? 0 : 2));
+  const p = pairedDifference(agent, random);
+  assert.equal(p.episodes, 10);
+  assert.ok(Math.abs(p.mean - 1.8) < 1e-12);
+  assert.deepEqual([p.better, p.worse, p.equal], [9, 0, 1]);
+  // Resampling ten differences of 2 and 0 gives means on a 0.2 grid from 0 to 2; unpaired, the spread of the
+  // returns (±15) would swamp a 1.8 difference, paired it is sure.
+  assert.ok(p.ci95[0] > 0 && p.ci95[0] <= p.mean && p.mean <= p.ci95[1] && p.ci95[1] <= 2, String(p.ci95));
+  assert.deepEqual(pairedDifference(agent, random), p, 'a fixed resampling seed: the same interval every run');
+  // A difference that flips sign track by track is not significant: the interval straddles 0.
+  const mixed = pairedDifference([1, -1, 2, -2, 3, -3], [0, 0, 0, 0, 0, 0]);
+  assert.equal(mixed.mean, 0);
+  assert.ok(mixed.ci95[0] < 0 && mixed.ci95[1] > 0, String(mixed.ci95));
+  assert.match(
+    formatPaired(mixed, 'a', 'b'),
+    /= \+0\.0 \[−\d\.\d, \+\d\.\d\] \(95 %, includes 0: not significant\); better on 3, worse on 3, equal on 0$/,
+  );
+  assert.throws(() => pairedDifference([1, 2], [1]), /not one pair per episode/);
 });
