@@ -37,6 +37,9 @@ export function pairedDifference(a: readonly number[], b: readonly number[], res
   if (a.length !== b.length || a.length === 0)
     throw new Error(`pairedDifference: ${a.length} and ${b.length} returns are not one pair per episode`);
   const d = a.map((x, i) => x - b[i]!);
+  // Two policies that drive the same frames on a track (car-racing: neither reaches a tile) sum the same rewards
+  // in another order: returns 1e-12 apart are the same return.
+  const same = d.map((x, i) => Math.abs(x) <= 1e-9 * Math.max(1, Math.abs(a[i]!), Math.abs(b[i]!)));
   const n = d.length;
   const meanOf = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const rng = new Rng(20261202);
@@ -52,9 +55,9 @@ export function pairedDifference(a: readonly number[], b: readonly number[], res
     episodes: n,
     mean: meanOf(d),
     ci95: [at(0.025), at(0.975)],
-    better: d.filter((x) => x > 0).length,
-    worse: d.filter((x) => x < 0).length,
-    equal: d.filter((x) => x === 0).length,
+    better: d.filter((x, i) => !same[i] && x > 0).length,
+    worse: d.filter((x, i) => !same[i] && x < 0).length,
+    equal: same.filter(Boolean).length,
   };
 }
 

@@ -64,4 +64,7 @@ test('pairedDifference: the mean of per-episode differences, its bootstrap inter
     /= \+0\.0 \[−\d\.\d, \+\d\.\d\] \(95 %, includes 0: not significant\); better on 3, worse on 3, equal on 0$/,
   );
   assert.throws(() => pairedDifference([1, 2], [1]), /not one pair per episode/);
+  // Session 15's seed-0 track 3: both policies reach no tile; their float sums differ in the 13th digit.
+  const tie = pairedDifference([-22.807017543860336, -1], [-22.80701754385954, -2]);
+  assert.deepEqual([tie.better, tie.worse, tie.equal], [1, 0, 1]);
 });
