@@ -124,6 +124,36 @@ test('rssm: 4 steps, completed, extended to 6 = 6 steps straight, bit for bit; o
   await refused(a.dir, 1e9, /^invalid rssm config: train\.steps: 1000000000 is too large, expected at most 100000000$/);
 });
 
+test('rssm actor-critic: the end-of-run env score at the old budget does not change the extended run', async () => {
+  // The behaviour is scored in the env when its phase ends (AgentSession.endPhase): an extended run did that at
+  // step 2 too, a straight run did not; the weights must still be the straight run's.
+  const make = (id: string, steps: number) =>
+    createRun({
+      workspace: ws.workspace,
+      family: 'rssm',
+      preset: 'debug',
+      dataset: ws.dataset,
+      seed: 4,
+      steps,
+      id,
+      overrides: { behavior: 'actor-critic' },
+      train: { checkpointEvery: 100, logEvery: 1 },
+    });
+  const a = await make('ac-extended', 2);
+  assert.equal((await trainRun(a.dir, quiet)).state, 'completed');
+  assert.ok(
+    readMetrics(a.dir).some((m) => m['model/eval_return'] !== undefined && m.step === 2),
+    'scored at step 2',
+  );
+  await setRunSteps(a.dir, 3);
+  assert.equal((await trainRun(a.dir, quiet)).step, 3);
+  const b = await make('ac-straight', 3);
+  assert.equal((await trainRun(b.dir, quiet)).state, 'completed');
+  assert.equal(losses(a.dir, 'model/actor_loss').length, 3);
+  assert.deepEqual(losses(a.dir, 'model/actor_loss'), losses(b.dir, 'model/actor_loss'));
+  assert.ok(latestTensors(a.dir).equals(latestTensors(b.dir)), 'model and behaviour equal the straight run');
+});
+
 test('CLI: --resume RUN --steps with a bad value is refused in one line, files untouched', () => {
   const bin = new URL('../../bin/oneiro.mjs', import.meta.url).pathname;
   const dir = join(ws.workspace, 'runs', 'rssm-extended');
