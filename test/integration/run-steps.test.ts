@@ -154,8 +154,9 @@ test('rssm actor-critic: the end-of-run env score at the old budget does not cha
   assert.ok(latestTensors(a.dir).equals(latestTensors(b.dir)), 'model and behaviour equal the straight run');
 });
 
-test('CLI: --resume RUN --steps with a bad value is refused in one line, files untouched', () => {
+test('CLI: --resume RUN --steps: a bad value is refused in one line, files untouched; a good one trains on', () => {
   const bin = new URL('../../bin/oneiro.mjs', import.meta.url).pathname;
+  // The first test's run (completed at 6 steps); tests in a file run in order.
   const dir = join(ws.workspace, 'runs', 'rssm-extended');
   const before = snapshot(dir);
   for (const [value, message] of <[string, RegExp][]>[
@@ -176,6 +177,15 @@ test('CLI: --resume RUN --steps with a bad value is refused in one line, files u
     assert.match(lines[0], message);
   }
   assert.deepEqual(snapshot(dir), before);
+  // A good value: the budget line, then the run trains on to it.
+  const r = spawnSync(
+    process.execPath,
+    [bin, 'train', '--resume', 'rssm-extended', '--steps', '7', '--workspace', ws.workspace],
+    { encoding: 'utf8', env: { ...process.env, ONEIRO_TEST: '1', ONEIRO_BACKEND: 'wasm', ONEIRO_WASM_THREADS: '1' } },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^run rssm-extended: budget model 6 → 7$/m);
+  assert.match(r.stdout, /^run rssm-extended: completed at step 7\/7$/m);
 });
 
 test('world-models: a run stopped at the VAE/RNN boundary grows both and equals the straight run', async () => {
