@@ -17,9 +17,13 @@ import { observedState, readRunConfig, readStatus, writeRunConfig, type RunConfi
  * `--steps` (it grows the VAE too); one paused in its VAE phase can. Budgets never shrink below the steps done.
  *
  * Nothing here depends on the total budget during training: every step's randomness comes from (seed, phase,
- * step) alone (trainer.ts stepSeed), the optimisers keep constant learning rates, and checkpoint and log
- * cadences count global steps. Training K steps, then extending to K + M, gives the weights of training
- * K + M straight (test/integration/run-steps.test.ts).
+ * step) alone (trainer.ts stepSeed), the optimisers keep constant learning rates, online collection and the
+ * checkpoint and log cadences count steps, not the budget. Training K steps, then extending to K + M, gives the
+ * weights of training K + M straight (test/integration/run-steps.test.ts: rssm, rssm with the actor-critic, and
+ * World Models stopped at the vae/rnn boundary). What differs is the record: the reopened phase ended once at K
+ * (its end-of-phase metrics, e.g. the actor-critic's env score, stay in metrics.jsonl at step K). That holds
+ * because the phase ends these rules can reopen change no weights; World Models' rnn end does (it refits M's
+ * reward head), and is never reopened here, since `--steps` grows its vae too.
  */
 export interface PhaseBudget {
   phase: string;
