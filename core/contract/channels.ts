@@ -24,7 +24,7 @@ export const CONTRACT = {
   'runs:create': { request: S.CreateRunRequest, reply: S.RunSummary },
   'runs:start': { request: S.RunRef, reply: S.RunSummary },
   'runs:pause': { request: S.RunRef, reply: S.RunSummary },
-  'runs:resume': { request: S.RunRef, reply: S.RunSummary },
+  'runs:resume': { request: S.ResumeRunRequest, reply: S.RunSummary },
   'runs:stop': { request: S.RunRef, reply: S.RunSummary },
   'runs:metrics': { request: S.MetricsRequest, reply: S.MetricsReply },
   'runs:checkpoints': { request: S.RunRef, reply: z.array(S.CheckpointInfo) },

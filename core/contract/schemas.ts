@@ -252,6 +252,9 @@ export const RunDetail = RunSummary.extend({
   config: z.record(z.string(), z.unknown()),
 });
 
+/** A run's step budget as `--steps N` means it (the family's withSteps; its config schema bounds it further). */
+const TrainSteps = posInt().max(10_000_000);
+
 export const CreateRunRequest = z
   .strictObject({
     family: z.string().min(1),
@@ -260,7 +263,7 @@ export const CreateRunRequest = z
     /** A built-in env instead of a dataset: the service first collects a small dataset from it (`<name>-data`). */
     env: z.string().min(1).optional(),
     /** Total training steps (the family splits them over phases); default from the preset. */
-    steps: posInt().max(10_000_000).optional(),
+    steps: TrainSteps.optional(),
     seed: int().optional(),
     name: Name.optional(),
     /** Extra config values by dotted key; the family's config schema validates them. */
@@ -272,6 +275,15 @@ export const CreateRunRequest = z
   });
 
 export const RunRef = z.strictObject({ runId: RunId });
+
+export const ResumeRunRequest = z.strictObject({
+  runId: RunId,
+  /**
+   * First set the run's step budget to this (as `steps` means at creation; `oneiro train --resume RUN --steps N`):
+   * a completed run then trains on. Budgets only grow, and only in the last phase that ran (core/runs/run-steps.ts).
+   */
+  steps: TrainSteps.optional(),
+});
 
 /** One logged step: Dreamer-style keys (`loss/vae`, `kl`, …) → value. */
 export const MetricPoint = z.object({

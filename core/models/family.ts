@@ -282,6 +282,8 @@ export interface ModelFamily<C = unknown> {
   estimateMemory(config: C): MemoryEstimate;
   /** Applies `--steps N` (what a step budget means is the family's call). */
   withSteps(config: C, steps: number): C;
+  /** The training phases of a config, in order: what its session's `phases` are (resume and `--steps` read them). */
+  phases(config: C): PhaseSpec[];
   createSession(ctx: FamilyContext<C>): Promise<TrainSession>;
   /** A trained model for evaluation and dreams, from a checkpoint's tensors and state. */
   loadModel(ctx: FamilyContext<C>, ckpt: FamilyCheckpoint): Promise<LoadedModel>;

@@ -90,8 +90,14 @@ export interface LoadedCheckpoint {
 
 export function loadCheckpoint(runDir: string, base = latestCheckpointName(runDir)): LoadedCheckpoint | null {
   if (!base) return null;
-  const dir = checkpointsDir(runDir);
-  const metaPath = join(dir, `${base}.json`);
+  const meta = readCheckpointMeta(runDir, base);
+  const { tensors } = loadTensors(join(checkpointsDir(runDir), `${base}.safetensors`));
+  return { meta, tensors };
+}
+
+/** A checkpoint's JSON half alone (its position in the run), without loading its tensors. */
+export function readCheckpointMeta(runDir: string, base: string): CheckpointMeta {
+  const metaPath = join(checkpointsDir(runDir), `${base}.json`);
   let meta: CheckpointMeta;
   try {
     meta = JSON.parse(readFileSync(metaPath, 'utf8')) as CheckpointMeta;
@@ -99,8 +105,7 @@ export function loadCheckpoint(runDir: string, base = latestCheckpointName(runDi
     throw new UserError(`checkpoint ${metaPath} cannot be read: ${(e as Error).message}`);
   }
   if (meta.version !== 1) throw new UserError(`checkpoint ${metaPath} has version ${String(meta.version)}, expected 1`);
-  const { tensors } = loadTensors(join(dir, `${base}.safetensors`));
-  return { meta, tensors };
+  return meta;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   saveCheckpoint,
   type CheckpointPosition,
 } from './checkpoints.ts';
+import { resumePosition } from './run-steps.ts';
 import { appendMetrics, truncateMetrics, type MetricsRecord } from './metrics.ts';
 import { DEFAULT_REPLAY_CACHE_MB, loadTrainData } from './run-data.ts';
 import { checkpointDreamStrip, DREAM_TAG, RunTensorBoard } from './tensorboard.ts';
@@ -222,10 +223,15 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       } finally {
         tf.dispose(Object.values(resumed.tensors));
       }
-      const { phaseIndex, phase, step, globalStep } = resumed.meta;
+      // A finished phase whose budget grew since (setRunSteps) is reopened at the step it stopped at.
+      const { phaseIndex, phase, step, globalStep } = resumePosition(phases, resumed.meta);
       pos = { phaseIndex, phase, step, globalStep };
       truncateMetrics(runDir, globalStep);
-      log(`resuming ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps})`);
+      log(
+        phaseIndex !== resumed.meta.phaseIndex
+          ? `reopening ${config.id} at ${phase} step ${step}: its budget is now ${phases[phaseIndex].steps} (${globalStep}/${totalSteps})`
+          : `resuming ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps})`,
+      );
     } else {
       // A start from scratch drops what an earlier attempt logged before its first checkpoint (a trainer
       // killed early, a queue job handed to another worker), so metrics.jsonl reads as one run.

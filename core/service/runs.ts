@@ -12,6 +12,7 @@ import type {
   MetricPoint,
 } from '../contract/channels.ts';
 import { createRun } from '../runs/trainer.ts';
+import { setRunSteps } from '../runs/run-steps.ts';
 import { listCheckpoints, latestCheckpointName } from '../runs/checkpoints.ts';
 import { readMetrics, type MetricsRecord } from '../runs/metrics.ts';
 import {
@@ -251,7 +252,8 @@ export class RunService {
     return s;
   }
 
-  start(req: ParsedRequestOf<'runs:start'>): RunSummary {
+  /** `reopened`: the run completed and its budget has just grown (resume with steps), so it trains on. */
+  start(req: ParsedRequestOf<'runs:start'>, reopened = false): RunSummary {
     const s = this.summary(req.runId);
     if (this.active.has(req.runId)) throw conflict(`run ${req.runId} is already ${s.status}`);
     const disk = readStatus(this.dir(req.runId));
@@ -260,8 +262,10 @@ export class RunService {
         `run ${req.runId} is being trained by another process (pid ${disk.pid}), e.g. another Oneiro window or 'oneiro train'`,
       );
     if (s.status === 'queued') throw conflict(`run ${req.runId} is already queued for a worker`);
-    if (s.status === 'completed')
-      throw conflict(`run ${req.runId} has completed all ${s.totalSteps ?? ''} steps; create a new run to train more`);
+    if (s.status === 'completed' && !reopened)
+      throw conflict(
+        `run ${req.runId} has completed all ${s.totalSteps ?? ''} steps; resume it with a larger steps, or create a new run, to train more`,
+      );
     if (this.closing) throw conflict('the workbench host is shutting down');
     this.spawn(req.runId, s.lastCheckpoint !== null);
     const now = this.summary(req.runId);
@@ -269,13 +273,24 @@ export class RunService {
     return now;
   }
 
-  resume(req: ParsedRequestOf<'runs:resume'>): RunSummary {
+  async resume(req: ParsedRequestOf<'runs:resume'>): Promise<RunSummary> {
     const s = this.summary(req.runId);
     if (this.active.has(req.runId) || s.status === 'running')
       throw conflict(`run ${req.runId} is ${s.status}, not paused`);
-    if (!['paused', 'stopped', 'crashed'].includes(s.status))
-      throw conflict(`run ${req.runId} is ${s.status}: only a paused, stopped or crashed run can be resumed`);
-    return this.start(req);
+    if (req.steps === undefined) {
+      if (!['paused', 'stopped', 'crashed'].includes(s.status))
+        throw conflict(
+          `run ${req.runId} is ${s.status}: only a paused, stopped or crashed run can be resumed${s.status === 'completed' ? ' (a completed one with a larger steps)' : ''}`,
+        );
+      return this.start({ runId: req.runId });
+    }
+    if (!['paused', 'stopped', 'crashed', 'completed'].includes(s.status))
+      throw conflict(
+        `run ${req.runId} is ${s.status}: only a paused, stopped, crashed or completed run can be resumed with steps`,
+      );
+    // Checked against the steps done and written before a trainer starts; a refusal (invalid_request) writes nothing.
+    const set = await setRunSteps(this.dir(req.runId), req.steps);
+    return this.start({ runId: req.runId }, set.changed);
   }
 
   async pause(req: ParsedRequestOf<'runs:pause'>): Promise<RunSummary> {

@@ -5,6 +5,7 @@ import { familyNames, getFamily } from '../../models/registry.ts';
 import { createRun, trainRun } from '../../runs/trainer.ts';
 import { trainProbeAfterRun } from '../../runs/probe.ts';
 import { readRunConfig, resolveRunDir } from '../../runs/run-dir.ts';
+import { setRunSteps } from '../../runs/run-steps.ts';
 import { isUserError, UserError } from '../../util/errors.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ async function help(): Promise<string> {
   for (const name of familyNames()) presets.push(`${name}: ${(await getFamily(name)).presets.join(' | ')}`);
   return `usage: oneiro train --model FAMILY --dataset NAME [options]
        oneiro train --model rssm --env NAME --online [options]   (PlaNet's loop: collect, train, plan, repeat)
-       oneiro train --resume RUN
+       oneiro train --resume RUN [--steps N]
 
   --model FAMILY     model family: ${familyNames().join(', ')}
   --dataset NAME     dataset in the workspace to train on (~10% of episodes, chosen by a hash of their id,
@@ -38,7 +39,9 @@ async function help(): Promise<string> {
   --seed S           seed of initialisation, data order and sampling (default 0)
   --checkpoint-every N   steps between checkpoints (default 200)
   --replay-cache-mb N    memory cap of the episodes a dataset run streams through the replay (rssm; default 256)
-  --resume RUN       continue a run from its latest checkpoint with its own config
+  --resume RUN       continue a run from its latest checkpoint with its own config; with --steps N, first set
+                     its budget to N (as --steps means for a new run): a completed run trains on to N. Budgets
+                     only grow, and only in the last phase that ran (world-models: not once the rnn started)
   --probe            when training completes and the model decodes no pixels (a contrastive or prototype RSSM),
                      train its probe decoder too (as 'oneiro probe RUN'; the workbench always does)
   --backend B        wasm | cpu | node | node-gpu (default: the best available; resume: the run's)
@@ -80,21 +83,20 @@ export async function run(argv: string[]): Promise<number> {
   let dir: string;
   let createdHere = false;
   if (values.resume) {
-    for (const f of [
-      'model',
-      'dataset',
-      'preset',
-      'behavior',
-      'steps',
-      'seed',
-      'set',
-      'config',
-      'replay-cache-mb',
-    ] as const) {
+    for (const f of ['model', 'dataset', 'preset', 'behavior', 'seed', 'set', 'config', 'replay-cache-mb'] as const) {
       if (values[f] !== undefined)
         throw new UserError(`--${f} cannot be combined with --resume: a resumed run keeps its own config`);
     }
     dir = resolveRunDir(ws, values.resume);
+    if (values.steps !== undefined) {
+      const set = await setRunSteps(dir, stepsFlag(values.steps));
+      if (!values.json)
+        console.error(
+          set.changed
+            ? `run ${set.config.id}: budget ${set.phases.map((p) => `${p.phase} ${p.from} → ${p.to}`).join(', ')}`
+            : `run ${set.config.id}: budget already ${set.phases.map((p) => `${p.phase} ${p.to}`).join(', ')}`,
+        );
+    }
   } else {
     const model = requireFlag('model', values.model);
     const family = await getFamily(model);
@@ -129,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
       backend,
       ...(online ? { dataset: null, env: values.env } : { dataset: requireFlag('dataset', values.dataset) }),
       seed: intFlag('seed', values.seed, 0, 0, 2 ** 31 - 1),
-      ...(values.steps !== undefined ? { steps: intFlag('steps', values.steps, 0, 0) } : {}),
+      ...(values.steps !== undefined ? { steps: stepsFlag(values.steps) } : {}),
       train: {
         ...(values['checkpoint-every'] !== undefined
           ? { checkpointEvery: intFlag('checkpoint-every', values['checkpoint-every'], 200, 1) }
@@ -226,6 +228,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   return result.state === 'failed' ? 1 : 0;
 }
+
+/** `--steps N`, for a new run and for a resumed one alike (the family's config bounds it from above). */
+const stepsFlag = (value: string) => intFlag('steps', value, 0, 0);
 
 /**
  * A run this command created that failed before its first checkpoint leaves no folder behind (its

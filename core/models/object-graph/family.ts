@@ -38,7 +38,7 @@ class ObjectGraphSession implements TrainSession {
     // train.py: torch.optim.Adam(model.parameters(), lr) with PyTorch's defaults (β 0.9 / 0.999, ε 1e-8).
     this.opt = new Adam(this.model.og.params, { lr: c.train.lr });
     this.sampler = new TransitionSampler(ctx.data);
-    this.phases = [{ name: 'model', steps: c.train.steps, unit: 'step', headline: 'loss' }];
+    this.phases = objectGraphPhases(c);
   }
 
   async beginPhase(): Promise<void> {}
@@ -98,6 +98,10 @@ export function loadedObjectGraph(model: ObjectGraphModel, ctx: FamilyContext<Ob
   };
 }
 
+function objectGraphPhases(c: ObjectGraphConfig): PhaseSpec[] {
+  return [{ name: 'model', steps: c.train.steps, unit: 'step', headline: 'loss' }];
+}
+
 export const objectGraphFamily: ModelFamily<ObjectGraphConfig> = {
   name: 'object-graph',
   description:
@@ -106,6 +110,7 @@ export const objectGraphFamily: ModelFamily<ObjectGraphConfig> = {
   estimateMemory: (c) => estimateObjectGraphMemory(c),
   samplesReplay: true,
   withSteps: (c, steps) => parseObjectGraphConfig({ ...c, train: { ...c.train, steps } }),
+  phases: (c) => objectGraphPhases(c),
   createSession: async (ctx) => new ObjectGraphSession(ctx),
   async loadModel(ctx, ck): Promise<LoadedModel> {
     const model = new ObjectGraphModel(ctx.config, ctx.data.actionSpace, ctx.seed);

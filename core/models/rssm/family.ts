@@ -72,7 +72,7 @@ class RssmSession implements TrainSession {
     this.windows = ctx.data.trainReplay
       ? replayWindows(ctx.data.trainReplay, size, this.config.actionDim)
       : memoryWindows(this.eps, size, this.config.actionDim);
-    this.phases = [{ name: 'model', steps: this.config.train.steps, unit: 'step', headline: 'model_loss' }];
+    this.phases = rssmPhases(this.config);
     this.view = new RssmLatentModel(this.model.params, this.config, ctx.data.actionSpace);
     const b = this.config.train.batch;
     this.microBatches = microBatchesToFit(b, (k) => estimateRssmMemory(this.config, k), tf.getBackend());
@@ -251,6 +251,10 @@ function loadedRssm(m: RssmModel, c: RssmModelConfig, space: Space): LoadedModel
   };
 }
 
+function rssmPhases(c: RssmConfig): PhaseSpec[] {
+  return [{ name: 'model', steps: c.train.steps, unit: 'step', headline: 'model_loss' }];
+}
+
 export const rssmFamily: ModelFamily<RssmConfig> = {
   name: 'rssm',
   description:
@@ -260,6 +264,7 @@ export const rssmFamily: ModelFamily<RssmConfig> = {
   estimateMemory: (c) => estimateRssmMemory(c, c.train.batch),
   samplesReplay: true,
   withSteps: (c, steps) => parseRssmConfig({ ...c, train: { ...c.train, steps } }),
+  phases: (c) => rssmPhases(c),
   async createSession(ctx) {
     if (ctx.data.dataset !== null && ctx.data.train.length === 0 && !ctx.data.trainReplay)
       throw new UserError('rssm: no training episodes (give --dataset NAME, or --env NAME --online)');

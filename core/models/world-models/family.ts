@@ -63,19 +63,7 @@ class WorldModelsSession implements TrainSession {
     this.vaeOpt = new Adam(this.vae, { lr: c.vae.lr, ...(c.vae.clipNorm ? { clipNorm: c.vae.clipNorm } : {}) });
     this.rnnOpt = new Adam(this.rnn, { lr: c.rnn.lr, ...(c.rnn.clipValue ? { clipValue: c.rnn.clipValue } : {}) });
     this.eps = prepareEpisodes(ctx.data.train, c.vae.imageSize);
-    this.phases = [
-      { name: 'vae', steps: c.vae.steps, unit: 'step', headline: 'loss' },
-      { name: 'rnn', steps: c.rnn.steps, unit: 'step', headline: 'loss' },
-    ];
-    // With the CEM planner the agent acts by planning in the MDN-RNN: no controller to evolve.
-    if (c.behavior === 'controller' && c.controller.enabled && c.rnn.rewardHead && c.controller.generations > 0) {
-      this.phases.push({
-        name: 'controller',
-        steps: c.controller.generations,
-        unit: 'generation',
-        headline: 'dream_return_mean',
-      });
-    }
+    this.phases = worldModelsPhases(c);
   }
 
   async beginPhase(phase: string): Promise<void> {
@@ -252,6 +240,22 @@ class WorldModelsSession implements TrainSession {
   }
 }
 
+function worldModelsPhases(c: WorldModelsConfig): PhaseSpec[] {
+  const phases: PhaseSpec[] = [
+    { name: 'vae', steps: c.vae.steps, unit: 'step', headline: 'loss' },
+    { name: 'rnn', steps: c.rnn.steps, unit: 'step', headline: 'loss' },
+  ];
+  // With the CEM planner the agent acts by planning in the MDN-RNN: no controller to evolve.
+  if (c.behavior === 'controller' && c.controller.enabled && c.rnn.rewardHead && c.controller.generations > 0)
+    phases.push({
+      name: 'controller',
+      steps: c.controller.generations,
+      unit: 'generation',
+      headline: 'dream_return_mean',
+    });
+  return phases;
+}
+
 export const worldModelsFamily: ModelFamily<WorldModelsConfig> = {
   name: 'world-models',
   description: 'ConvVAE + MDN-RNN with a controller trained in the dream by CMA-ES (Ha & Schmidhuber 2018)',
@@ -259,6 +263,7 @@ export const worldModelsFamily: ModelFamily<WorldModelsConfig> = {
   estimateMemory: (c) => estimateWorldModelsMemory(c),
   // `--steps N`: N optimiser steps for each of the VAE and the MDN-RNN (generations stay as configured).
   withSteps: (c, steps) => parseWorldModelsConfig({ ...c, vae: { ...c.vae, steps }, rnn: { ...c.rnn, steps } }),
+  phases: (c) => worldModelsPhases(c),
   createSession: async (ctx) => new WorldModelsSession(ctx),
   // 'controller' is the family's own trained behaviour (trainedBehavior); 'cem' is the runner's agent, planning
   // over the latent view. No online schedule: World Models trains from a dataset, and its agents are scored at the

@@ -214,7 +214,7 @@ export type Checks = [
   Expect<Equal<Rep<'startRun'>, RunSummary>>,
   Expect<Equal<Req<'pauseRun'>, [req: { runId: string }]>>,
   Expect<Equal<Rep<'pauseRun'>, RunSummary>>,
-  Expect<Equal<Req<'resumeRun'>, [req: { runId: string }]>>,
+  Expect<Equal<Req<'resumeRun'>, [req: { runId: string; steps?: number }]>>,
   Expect<Equal<Rep<'resumeRun'>, RunSummary>>,
   Expect<Equal<Req<'stopRun'>, [req: { runId: string }]>>,
   Expect<Equal<Rep<'stopRun'>, RunSummary>>,

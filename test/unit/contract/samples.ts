@@ -78,7 +78,7 @@ export const REQUESTS: Record<ChannelName, unknown> = {
   'runs:create': { family: 'world-models', preset: 'debug', dataset: 'demo' },
   'runs:start': { runId: 'wm-1' },
   'runs:pause': { runId: 'wm-1' },
-  'runs:resume': { runId: 'wm-1' },
+  'runs:resume': { runId: 'wm-1', steps: 900 },
   'runs:stop': { runId: 'wm-1' },
   'runs:metrics': { runId: 'wm-1', since: 5 },
   'runs:checkpoints': { runId: 'wm-1' },

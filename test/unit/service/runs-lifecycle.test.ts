@@ -1,6 +1,6 @@
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, appendFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunService, toPoint } from '../../../core/service/runs.ts';
@@ -74,7 +74,7 @@ test('start: the trainer is told its job after it greets; "started" makes the ru
   assert.ok(statuses.some((x) => x.status === 'running'));
 });
 
-test('a trainer that dies without "done" makes the run crashed, durably, with the reason', () => {
+test('a trainer that dies without "done" makes the run crashed, durably, with the reason', async () => {
   runs.start({ runId: 'r' });
   const w = launcher.last();
   w.say({ type: 'ready', pid: w.pid });
@@ -90,7 +90,7 @@ test('a trainer that dies without "done" makes the run crashed, durably, with th
   assert.equal(statuses.at(-1)?.status, 'crashed');
   assert.equal(runs.activeCount(), 0);
   // A crashed run resumes (a new trainer, told to resume when a checkpoint exists).
-  assert.equal(runs.resume({ runId: 'r' }).status, 'starting');
+  assert.equal((await runs.resume({ runId: 'r' })).status, 'starting');
 });
 
 test('stop: IPC message and control file, then the trainer checkpoints and exits → stopped', async () => {
@@ -110,7 +110,7 @@ test('stop: IPC message and control file, then the trainer checkpoints and exits
   assert.equal(s.step, 80);
   assert.equal(JSON.parse(readFileSync(statusPath(dir()), 'utf8')).state, 'stopped', 'status.json says stopped');
   assert.equal(existsSync(job.job.controlFile), false, 'the control file is removed');
-  assert.equal(runs.resume({ runId: 'r' }).status, 'starting');
+  assert.equal((await runs.resume({ runId: 'r' })).status, 'starting');
 });
 
 test('pause → paused; finished → completed (and cannot be started again); failed stays failed', async () => {
@@ -128,7 +128,7 @@ test('pause → paused; finished → completed (and cannot be started again); fa
   // The disk says so explicitly in status.json (not through a message string).
   assert.equal(JSON.parse(readFileSync(statusPath(dir()), 'utf8')).state, 'stopped');
 
-  runs.resume({ runId: 'r' });
+  await runs.resume({ runId: 'r' });
   w = launcher.last();
   w.say({ type: 'ready', pid: w.pid });
   disk('completed', 600);
@@ -140,6 +140,44 @@ test('pause → paused; finished → completed (and cannot be started again); fa
   disk('failed', 300, 'diverged: 5 steps in a row had a non-finite loss');
   assert.equal(runs.summary('r').status, 'failed');
   assert.match(runs.summary('r').message!, /diverged/);
+});
+
+test('resume with steps: a completed run whose budget grows trains on; a shrink is refused and writes nothing', async () => {
+  // A completed 4-step rssm run: its status and the checkpoint position a trainer leaves at the end ('done').
+  const q = (
+    await createRun({
+      workspace: ws,
+      family: 'rssm',
+      preset: 'debug',
+      dataset: null,
+      backend: 'cpu',
+      id: 'q',
+      steps: 4,
+    })
+  ).dir;
+  writeStatus(q, { state: 'completed', phase: 'done', step: 4, totalSteps: 4, pid: 1, backend: 'cpu' });
+  const meta = { version: 1, phaseIndex: 1, phase: 'done', step: 0, globalStep: 4, family: 'rssm', runId: 'q' };
+  writeFileSync(
+    join(q, 'checkpoints', 'ckpt-00000004.json'),
+    JSON.stringify({ ...meta, backend: 'cpu', saved: '', state: {} }),
+  );
+  writeFileSync(join(q, 'checkpoints', 'latest'), 'ckpt-00000004\n');
+  const config = readFileSync(join(q, 'config.json'));
+  await assert.rejects(
+    runs.resume({ runId: 'q' }),
+    /run q is completed: only a paused, stopped or crashed run can be resumed \(a completed one with a larger steps\)/,
+  );
+  await assert.rejects(runs.resume({ runId: 'q', steps: 3 }), /^UserError: run q: phase 'model' has done 4 steps/);
+  assert.deepEqual(readFileSync(join(q, 'config.json')), config, 'a refusal leaves config.json as it was');
+  await assert.rejects(runs.resume({ runId: 'q', steps: 4 }), /has completed all 4 steps/);
+  const s = await runs.resume({ runId: 'q', steps: 6 });
+  assert.equal(s.status, 'starting');
+  assert.equal(JSON.parse(readFileSync(join(q, 'config.json'), 'utf8')).model.train.steps, 6);
+  const w = launcher.last();
+  w.say({ type: 'ready', pid: w.pid });
+  const start = w.received[0];
+  assert.ok(start.type === 'start' && start.job.kind === 'train');
+  assert.deepEqual([start.job.runId, start.job.resume], ['q', true], 'the trainer resumes from the checkpoint');
 });
 
 test('a run left "running" on disk by an earlier host shows as crashed', () => {
@@ -156,7 +194,7 @@ test('a run left "running" on disk by an earlier host shows as crashed', () => {
   assert.match(s.message!, /no longer running/);
 });
 
-test('a run another live process is training shows as running and cannot be started twice', () => {
+test('a run another live process is training shows as running and cannot be started twice', async () => {
   // Our parent stands in for another host's trainer: a live pid that is not ours.
   writeStatus(dir(), { state: 'running', phase: 'vae', step: 120, totalSteps: 600, pid: process.ppid, backend: 'cpu' });
   const s = runs.summary('r');
@@ -166,10 +204,8 @@ test('a run another live process is training shows as running and cannot be star
     () => runs.start({ runId: 'r' }),
     (e: any) => e.code === 'conflict' && /another process/.test(e.message),
   );
-  assert.throws(
-    () => runs.resume({ runId: 'r' }),
-    (e: any) => e.code === 'conflict',
-  );
+  await assert.rejects(runs.resume({ runId: 'r' }), (e: any) => e.code === 'conflict');
+  await assert.rejects(runs.resume({ runId: 'r', steps: 900 }), (e: any) => e.code === 'conflict');
   assert.equal(launcher.workers.length, 0);
 });
 
