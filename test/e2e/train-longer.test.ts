@@ -116,7 +116,7 @@ describe('Runs view: train a run longer (web host, fake service)', { skip: skipR
     const before = await table.textContent();
     await control(page).getByRole('button', { name: 'Train longer' }).click();
     const refusal = page.getByRole('alert', { name: 'Train longer refused' });
-    await refusal.waitFor();
+    await refusal.waitFor({ timeout: 10_000 });
     assert.equal((await refusal.textContent())?.trim(), REFUSAL);
     assert.deepEqual(calls.at(-1), { runId: REFUSED, steps: 1200 });
     assert.equal(await table.textContent(), before, 'the run list is unchanged');
