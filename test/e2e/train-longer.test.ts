@@ -5,7 +5,7 @@
  * The test records what runs:resume receives and, for one run, refuses as core/runs/run-steps.ts does (a UserError,
  * i.e. invalid_request), so the UI's handling of the service's word is what is checked, not the service's rules.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Page } from 'playwright';
@@ -18,7 +18,7 @@ import { createFakeClient } from '../../renderer/src/dev/fake-client.ts';
 import { ROOT } from './support/host.ts';
 import { ensureRendererBuilt } from './support/build.ts';
 import { waitUntil, shot } from './support/page.ts';
-import { chromiumMissingReason, openSession, closeSession, keepFailure, type Session } from './support/browser.ts';
+import { chromiumMissingReason, openSession, closeSession, journeyStep, type Session } from './support/browser.ts';
 
 const missing = chromiumMissingReason();
 const skipReason = missing && !process.env.CI ? missing : null;
@@ -67,20 +67,10 @@ describe('Runs view: train a run longer (web host, fake service)', { skip: skipR
     if (host) await host.close();
   });
 
-  function step(name: string, timeout: number, fn: (page: Page) => Promise<void>) {
-    it(name, { timeout }, async () => {
-      assert.ok(s && host, 'the host and browser did not start (see the before hook)');
-      try {
-        await fn(s.page);
-      } catch (e) {
-        const base = await keepFailure(s, name);
-        (e as Error).message +=
-          `\n  screenshot: ${base}.png\n  browser problems: ${s.problems.slice(-5).join(' | ') || 'none'}` +
-          `\n  host log: ${hostLog.slice(-5).join(' | ') || 'none'}`;
-        throw e;
-      }
-    });
-  }
+  const step = journeyStep(
+    () => (host ? s : undefined),
+    () => `  host log: ${hostLog.slice(-5).join(' | ') || 'none'}`,
+  );
 
   const runRow = (page: Page, id: string) =>
     page.getByRole('region', { name: 'Runs' }).getByRole('row').filter({ hasText: id });
@@ -110,16 +100,18 @@ describe('Runs view: train a run longer (web host, fake service)', { skip: skipR
   });
 
   step("a refusal shows the service's message and changes nothing", 30_000, async (page) => {
-    const table = page.getByRole('region', { name: 'Runs' }).getByRole('table');
     await runRow(page, REFUSED).getByRole('button', { name: REFUSED }).click();
     await waitUntil('the selected run to be completed', async () => (await status(page).textContent()) === 'completed');
-    const before = await table.textContent();
+    // The refused run's row (the other run may still be training if the step before failed).
+    const before = await runRow(page, REFUSED).textContent();
+    const rows = await page.getByRole('region', { name: 'Runs' }).getByRole('row').count();
     await control(page).getByRole('button', { name: 'Train longer' }).click();
     const refusal = page.getByRole('alert', { name: 'Train longer refused' });
     await refusal.waitFor({ timeout: 10_000 });
     assert.equal((await refusal.textContent())?.trim(), REFUSAL);
     assert.deepEqual(calls.at(-1), { runId: REFUSED, steps: 1200 });
-    assert.equal(await table.textContent(), before, 'the run list is unchanged');
+    assert.equal(await runRow(page, REFUSED).textContent(), before, 'the refused run is unchanged in the list');
+    assert.equal(await page.getByRole('region', { name: 'Runs' }).getByRole('row').count(), rows);
     assert.equal(await status(page).textContent(), 'completed');
     assert.equal(await control(page).count(), 1, 'the control stays, to try another number');
     await shot(page, 'runs-train-longer-refused');
