@@ -32,8 +32,13 @@ const REFUSAL = `run ${REFUSED}: phase 'vae' finished at 300 steps and phase 'rn
 describe('Runs view: train a run longer (web host, fake service)', { skip: skipReason ?? false }, () => {
   const fake = createFakeClient();
   const calls: ParsedRequestOf<'runs:resume'>[] = [];
+  let listed = 0;
   const api = {
     ...fake,
+    listRuns: async () => {
+      listed++;
+      return fake.listRuns();
+    },
     resumeRun: async (req: ParsedRequestOf<'runs:resume'>) => {
       calls.push(req);
       if (req.runId === REFUSED && req.steps !== undefined) throw new UserError(REFUSAL);
@@ -114,6 +119,15 @@ describe('Runs view: train a run longer (web host, fake service)', { skip: skipR
     assert.equal(await page.getByRole('region', { name: 'Runs' }).getByRole('row').count(), rows);
     assert.equal(await status(page).textContent(), 'completed');
     assert.equal(await control(page).count(), 1, 'the control stays, to try another number');
+    // The same runs listed again (new objects, same values) keep the message and a number being typed.
+    await control(page).getByRole('spinbutton').fill('1234');
+    const n = listed;
+    await page.getByRole('button', { name: 'Refresh runs' }).click();
+    await waitUntil('the runs to be listed again', async () => listed > n);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await refusal.count(), 1, 'the refusal outlives a refresh');
+    assert.equal((await refusal.textContent())?.trim(), REFUSAL);
+    assert.equal(await control(page).getByRole('spinbutton').inputValue(), '1234');
     await shot(page, 'runs-train-longer-refused');
   });
 });
