@@ -1,7 +1,8 @@
 /**
  * DEV ONLY — an in-memory stand-in for the service, so the views can be looked at before (or without) a
- * host. Loaded only by renderer/dev.html through the Vite dev server; never part of the build, never used
- * by tests. Frames are procedural (a ball on a track), dreams drift away from them as the horizon grows.
+ * host. Loaded by renderer/dev.html through the Vite dev server, and by one UI test as the service behind a
+ * real web host (test/e2e/train-longer.test.ts: no model trains); never part of the build. Frames are
+ * procedural (a ball on a track), dreams drift away from them as the horizon grows.
  */
 import { buildClient } from '../../../core/contract/client.ts';
 import type { WorkbenchClient } from '../../../core/contract/client.ts';
@@ -129,18 +130,26 @@ export function createFakeClient(): WorkbenchClient {
 
   const timers = new Map<string, ReturnType<typeof setInterval>>();
   function train(id: string) {
+    clearInterval(timers.get(id));
+    if (!metrics.has(id)) metrics.set(id, []);
     timers.set(
       id,
       setInterval(() => {
         const r = runs.find((x) => x.id === id)!;
         if (r.status !== 'running') return;
+        const budget = r.totalSteps ?? 600;
         const p = point(r.step + 10);
         r.step += 10;
         metrics.get(id)!.push(p);
         emit('onMetrics', { runId: id, points: [p] });
-        Object.assign(r, mkRun(id, r.step >= 600 ? 'completed' : 'running', r.step), { createdAt: r.createdAt });
+        Object.assign(r, mkRun(id, r.step >= budget ? 'completed' : 'running', r.step), {
+          createdAt: r.createdAt,
+          family: r.family,
+          behavior: r.behavior,
+          totalSteps: budget,
+        });
         emit('onRunStatus', { ...r });
-        if (r.step >= 600) clearInterval(timers.get(id));
+        if (r.step >= budget) clearInterval(timers.get(id));
       }, 250),
     );
   }
@@ -311,9 +320,26 @@ export function createFakeClient(): WorkbenchClient {
       emit('onRunStatus', { ...r });
       return { ...r };
     },
-    resumeRun: ({ runId }) => {
+    resumeRun: ({ runId, steps }) => {
       const r = runs.find((x) => x.id === runId)!;
+      if (steps !== undefined) {
+        // A dev stand-in for two of core/runs/run-steps.ts's refusals, so the Runs view's inline message can be seen.
+        if (steps < r.step)
+          throw {
+            code: 'invalid_request',
+            message: `run ${runId}: steps ${steps} is below its ${r.step} steps done (fake)`,
+          };
+        if (r.family === 'world-models' && r.status === 'completed')
+          throw {
+            code: 'invalid_request',
+            message: `run ${runId}: phase 'vae' finished and phase 'rnn' trained after it, so steps ${steps} cannot apply (fake)`,
+          };
+        r.totalSteps = steps;
+      }
+      // A paused run's timer still ticks; a stopped or completed one's was cleared.
+      const idle = r.status !== 'paused';
       r.status = 'running';
+      if (idle) train(runId);
       emit('onRunStatus', { ...r });
       return { ...r };
     },

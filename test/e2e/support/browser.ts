@@ -2,6 +2,8 @@
  * Debian's Chromium driven by Playwright (never a downloaded browser), with a trace recorded throughout;
  * a failing step keeps a screenshot and the trace under test-results/.
  */
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -64,4 +66,25 @@ export async function keepFailure(s: Session, name: string): Promise<string> {
 export async function closeSession(s: Session): Promise<void> {
   await s.context.tracing.stop().catch(() => {});
   await s.browser.close();
+}
+
+/**
+ * A journey step (one `it`) on the session `session()` returns: on failure it keeps a screenshot and the trace and
+ * adds where they are, the browser's last problems and `context()` (e.g. the host's output) to the error.
+ */
+export function journeyStep(session: () => Session | undefined, context: () => string) {
+  return (name: string, timeout: number, fn: (page: Page) => Promise<void>) =>
+    it(name, { timeout }, async () => {
+      const s = session();
+      assert.ok(s, 'the host and browser did not start (see the before hook)');
+      try {
+        await fn(s.page);
+      } catch (e) {
+        const base = await keepFailure(s, name);
+        (e as Error).message +=
+          `\n  screenshot: ${base}.png\n  trace: ${base}-trace.zip (npx playwright show-trace)` +
+          `\n  browser problems: ${s.problems.slice(-5).join(' | ') || 'none'}\n${context()}`;
+        throw e;
+      }
+    });
 }
