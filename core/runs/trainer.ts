@@ -293,7 +293,9 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
             const msg =
               `diverged: ${bad} steps in a row had a non-finite loss or gradient (last: ${rec.reason}) at ${spec.name} step ${pos.step}; ` +
               (ck
-                ? `the last good checkpoint is intact (${ck}) — resume with a lower learning rate or check the data`
+                ? // Not "resume": every step's randomness is fixed by (seed, phase, step), so the same config diverges
+                  // again at the same step; a resume keeps its config.
+                  `the last good checkpoint is intact (${ck}) — start a new run with a lower learning rate (--set), or check the data`
                 : 'no checkpoint had been written yet — start again with a lower learning rate or check the data');
             status('failed', msg);
             return { state: 'failed', step: pos.globalStep, totalSteps, message: msg };
