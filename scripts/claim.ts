@@ -70,10 +70,17 @@ export function formatPaired(p: PairedDifference, a: string, b: string): string 
 
 /**
  * Prints the table and the verdict of "`winner` has a higher mean return than `loser`"; returns whether it held.
- * With `paired` (both scored on the same env seeds, episode by episode) it also prints the paired difference and
- * its interval: the claim stays the mean, the interval says how sure it is.
+ * With `paired` (`pairedDifference(winner.returns, loser.returns)`, when both were scored on the same env seeds,
+ * episode by episode; the caller computes it once for this line and its --json) it also prints the paired
+ * difference and its interval: the claim stays the mean, the interval says how sure it is.
  */
-export function checkBeats(claim: string, winner: ClaimRow, loser: ClaimRow, print = true, paired = false): boolean {
+export function checkBeats(
+  claim: string,
+  winner: ClaimRow,
+  loser: ClaimRow,
+  print = true,
+  paired?: PairedDifference,
+): boolean {
   const holds = winner.mean > loser.mean;
   if (print) {
     const w = Math.max(winner.name.length, loser.name.length);
@@ -86,8 +93,7 @@ export function checkBeats(claim: string, winner: ClaimRow, loser: ClaimRow, pri
     console.log(
       `verdict: ${holds ? 'PASS' : 'FAIL'} (${winner.name} ${holds ? '>' : '<='} ${loser.name} in mean return)`,
     );
-    if (paired)
-      console.log(`  ${formatPaired(pairedDifference(winner.returns, loser.returns), winner.name, loser.name)}`);
+    if (paired) console.log(`  ${formatPaired(paired, winner.name, loser.name)}`);
   }
   if (!holds) process.exitCode = 1;
   return holds;

@@ -146,6 +146,6 @@ if (!values.json)
   console.log(
     `PlaNet online on ${values.env} (${result.step} train steps, ${out.episodes_collected} episodes collected, ${trainMin.toFixed(1)} min, ${backend.name})`,
   );
-const holds = checkBeats(claim, summarize('cem (no noise)', cem), summarize('random', random), !values.json, true);
-if (values.json)
-  console.log(JSON.stringify({ ...out, claim, claim_holds: holds, paired: pairedDifference(cem, random) }));
+const paired = pairedDifference(cem, random);
+const holds = checkBeats(claim, summarize('cem (no noise)', cem), summarize('random', random), !values.json, paired);
+if (values.json) console.log(JSON.stringify({ ...out, claim, claim_holds: holds, paired }));

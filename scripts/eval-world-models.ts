@@ -326,7 +326,8 @@ async function oneSeed(seed: number): Promise<SeedResult> {
   opened.model.dispose();
   const controller = summarize(`controller, seed ${seed}`, scored.agentReturns);
   const random = summarize(`random, seed ${seed}`, scored.randomReturns);
-  const holds = checkBeats(`seed ${seed}: ${claim}`, controller, random, !values.json, true);
+  const paired = pairedDifference(controller.returns, random.returns);
+  const holds = checkBeats(`seed ${seed}: ${claim}`, controller, random, !values.json, paired);
   if (!values.json && Number.isFinite(dreamReturn))
     console.log(
       `  dream vs real: the last generation's mean dream return ${dreamReturn.toFixed(1)} over ${dreamSteps} dream steps vs ${realPrefix.toFixed(1)} over the first ${dreamSteps} real steps (gap ${(dreamReturn - realPrefix).toFixed(1)}; random ${randomPrefix.toFixed(1)} over them), ${controller.mean.toFixed(1)} over the whole real episode (≤ ${evalSteps} steps)`,
@@ -343,7 +344,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     holds,
     controller,
     random,
-    paired: pairedDifference(controller.returns, random.returns),
+    paired,
     iterationReturns,
     dreamReturn,
     realPrefix,

@@ -120,14 +120,15 @@ const randomPrefix = meanOf(scored.randomPrefixReturns);
 const controller = summarize('controller', scored.agentReturns);
 const random = summarize('random', scored.randomReturns);
 const claim = `a controller trained only in the dream of ${from.id}'s M beats a random policy in the real env`;
-const holds = checkBeats(claim, controller, random, !values.json, true);
+const paired = pairedDifference(controller.returns, random.returns);
+const holds = checkBeats(claim, controller, random, !values.json, paired);
 const row = {
   from: from.id,
   run: basename(dir),
   controller: cfg.controller,
   real: controller,
   random,
-  paired: pairedDifference(controller.returns, random.returns),
+  paired,
   dream_return: dream,
   real_return_over_dream_length: realPrefix,
   random_return_over_dream_length: randomPrefix,
