@@ -41,6 +41,8 @@ class WorldModelsSession implements TrainSession {
   readonly vaeOpt: Adam;
   readonly rnnOpt: Adam;
   private readonly eps: WmEpisode[];
+  /** M's training window: rnn.seqLen, or the longest training episode's transitions when that is shorter. */
+  private readonly seqLen: number;
   private readonly spec: ActionSpec;
   private readonly actionDim: number;
   private encoded = false;
@@ -63,6 +65,16 @@ class WorldModelsSession implements TrainSession {
     this.vaeOpt = new Adam(this.vae, { lr: c.vae.lr, ...(c.vae.clipNorm ? { clipNorm: c.vae.clipNorm } : {}) });
     this.rnnOpt = new Adam(this.rnn, { lr: c.rnn.lr, ...(c.rnn.clipValue ? { clipValue: c.rnn.clipValue } : {}) });
     this.eps = prepareEpisodes(ctx.data.train, c.vae.imageSize);
+    // A window never runs past the longest training episode: beyond it every row is masked padding, which costs the
+    // LSTM as much as data and adds nothing to the (mask-normalised) loss. The small preset's 300 (car-racing's
+    // episode) on cartpole's 125-frame episodes ran 176 padded steps of 300, ~2.2× the CPU (README, session 11).
+    this.seqLen = Math.max(
+      1,
+      Math.min(
+        c.rnn.seqLen,
+        this.eps.reduce((n, e) => Math.max(n, e.T - 1), 0),
+      ),
+    );
     this.phases = worldModelsPhases(c);
   }
 
@@ -109,7 +121,7 @@ class WorldModelsSession implements TrainSession {
       }
     }
     if (s.phase === 'rnn') {
-      const { batch: B, seqLen: T } = c.rnn;
+      const [B, T] = [c.rnn.batch, this.seqLen];
       const Z = c.vae.zDim;
       const arrays = sampleSequences(this.eps, Z, this.actionDim, B, T, s.rng, c.rnn.startsAnywhere);
       const batch = sequenceBatch(arrays, B, T, Z, this.actionDim);
