@@ -10,6 +10,7 @@ import type { ConnectOptions } from './ws-client.ts';
 export * from './names.ts';
 export * from './channels.ts';
 export * from './client.ts';
+export * from './run-lifecycle.ts';
 export * as schemas from './schemas.ts';
 export { buildBridge } from './bridge.ts';
 export { connectWebSocket, webSocketUrlFromLocation } from './ws-client.ts';

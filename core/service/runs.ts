@@ -11,6 +11,7 @@ import type {
   RunStatus as WireStatus,
   MetricPoint,
 } from '../contract/channels.ts';
+import { EXTENDABLE, RESUMABLE } from '../contract/run-lifecycle.ts';
 import { createRun } from '../runs/trainer.ts';
 import { setRunSteps } from '../runs/run-steps.ts';
 import { listCheckpoints, latestCheckpointName } from '../runs/checkpoints.ts';
@@ -278,13 +279,13 @@ export class RunService {
     if (this.active.has(req.runId) || s.status === 'running')
       throw conflict(`run ${req.runId} is ${s.status}, not paused`);
     if (req.steps === undefined) {
-      if (!['paused', 'stopped', 'crashed'].includes(s.status))
+      if (!RESUMABLE.includes(s.status))
         throw conflict(
           `run ${req.runId} is ${s.status}: only a paused, stopped or crashed run can be resumed${s.status === 'completed' ? ' (a completed one with a larger steps)' : ''}`,
         );
       return this.start({ runId: req.runId });
     }
-    if (!['paused', 'stopped', 'crashed', 'completed'].includes(s.status))
+    if (!EXTENDABLE.includes(s.status))
       throw conflict(
         `run ${req.runId} is ${s.status}: only a paused, stopped, crashed or completed run can be resumed with steps`,
       );

@@ -1,4 +1,5 @@
 import type { RunSummary } from '../../../core/contract/channels.ts';
+import { EXTENDABLE } from '../../../core/contract/run-lifecycle.ts';
 
 /**
  * "Train to N steps" in the Runs view: runs:resume with `steps` (core/service/runs.ts resume; the CLI's
@@ -7,7 +8,7 @@ import type { RunSummary } from '../../../core/contract/channels.ts';
  * (core/runs/run-steps.ts): the view shows its refusal, it does not predict it.
  */
 export function offersTrainLonger(status: RunSummary['status']): boolean {
-  return status === 'completed' || status === 'paused' || status === 'stopped' || status === 'crashed';
+  return EXTENDABLE.includes(status);
 }
 
 /**

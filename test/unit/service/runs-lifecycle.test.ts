@@ -140,6 +140,12 @@ test('pause → paused; finished → completed (and cannot be started again); fa
   disk('failed', 300, 'diverged: 5 steps in a row had a non-finite loss');
   assert.equal(runs.summary('r').status, 'failed');
   assert.match(runs.summary('r').message!, /diverged/);
+  // A diverged run would diverge again at the same step: resume is refused, with or without steps.
+  await assert.rejects(runs.resume({ runId: 'r' }), /run r is failed: only a paused, stopped or crashed run/);
+  await assert.rejects(
+    runs.resume({ runId: 'r', steps: 900 }),
+    /run r is failed: only a paused, stopped, crashed or completed/,
+  );
 });
 
 test('resume with steps: a completed run whose budget grows trains on; a shrink is refused and writes nothing', async () => {
