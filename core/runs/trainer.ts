@@ -57,6 +57,8 @@ export interface CreateRunOptions {
   /** Backend to record; defaults to the one initialised now (initBackend). */
   backend?: string;
   id?: string;
+  /** The run this one starts from (RunConfig.source.from; core/runs/seed-from.ts writes its first checkpoint). */
+  from?: NonNullable<RunConfig['source']['from']>;
 }
 
 export async function createRun(opts: CreateRunOptions): Promise<{ id: string; dir: string; config: RunConfig }> {
@@ -82,7 +84,7 @@ export async function createRun(opts: CreateRunOptions): Promise<{ id: string; d
     seed: opts.seed ?? 0,
     backend,
     created: new Date().toISOString(),
-    source: { dataset: opts.dataset, env },
+    source: { dataset: opts.dataset, env, ...(opts.from ? { from: opts.from } : {}) },
     train: train.data,
     model,
   };
