@@ -144,7 +144,7 @@ export async function forkRun(o: ForkOptions): Promise<{ id: string; dir: string
     overrides: after,
     ...(o.backend ? { backend: o.backend } : {}),
     train: { ...src.train, ...o.train },
-    from: { run: src.id, phase: phase, checkpoint: ckpt },
+    from: { run: src.id, phase, checkpoint: ckpt },
   });
   try {
     await seedRunFrom(fromDir, run.dir, phase);
