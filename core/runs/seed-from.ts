@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { getFamily } from '../models/registry.ts';
 import { RNN_SHAPE_KEYS, type WorldModelsConfig } from '../models/world-models/config.ts';
@@ -82,6 +83,7 @@ export async function seedRunFrom(fromDir: string, toDir: string, at: SeedPhase)
 }
 
 export interface ForkOptions {
+  /** Where `from` is looked up by id; the new run goes in `from`'s own workspace. */
   workspace: string;
   /** The finished World Models run to start from: an id in the workspace or a run folder. */
   from: string;
@@ -135,7 +137,8 @@ export async function forkRun(o: ForkOptions): Promise<{ id: string; dir: string
       `--phase controller: the new run has no controller phase (controller.enabled ${after.controller.enabled}, controller.generations ${after.controller.generations}, behavior ${after.behavior}, rnn.rewardHead ${after.rnn.rewardHead}): expected controller.enabled true, generations > 0, behavior controller`,
     );
   const run = await createRun({
-    workspace: o.workspace,
+    // RUN's own workspace (where its dataset is), also when RUN was named by a folder path.
+    workspace: resolve(fromDir, '..', '..'),
     family: 'world-models',
     preset: src.preset,
     dataset: src.source.dataset,

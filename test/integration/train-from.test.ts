@@ -80,10 +80,10 @@ async function oneiro(...args: string[]): Promise<{ code: number; stderr: string
   }
 }
 
-/** Runs `oneiro train --from …` that must create one run; returns its id. */
-async function fork(...args: string[]): Promise<string> {
+/** Runs `oneiro train --from RUN …` that must create one run (RUN: an id or a run folder); returns its id. */
+async function fork(from: string, ...args: string[]): Promise<string> {
   const before = runIds();
-  const r = await oneiro('train', '--from', SRC, ...args);
+  const r = await oneiro('train', '--from', from, ...args);
   assert.equal(r.code, 0, r.stderr.slice(-2000));
   const made = runIds().filter((id) => !before.includes(id));
   assert.equal(made.length, 1, `one new run: ${made}`);
@@ -110,6 +110,7 @@ test('--phase controller: a new run with V and M bit for bit the source’s, a f
   const src = loadCheckpoint(srcDir)!;
   const n0 = tf.memory().numTensors;
   const id = await fork(
+    SRC,
     '--phase',
     'controller',
     '--set',
@@ -153,7 +154,8 @@ test('--phase controller: a new run with V and M bit for bit the source’s, a f
 test('--phase rnn --set rnn.steps=5: M trained on 2 steps equals M trained 5 straight, bit for bit; V the source’s', async () => {
   const srcDir = join(runsDir(), SRC);
   const untouched = snapshot(srcDir);
-  const id = await fork('--phase', 'rnn', '--set', 'rnn.steps=5');
+  // RUN named by its folder: the new run goes beside it.
+  const id = await fork(srcDir, '--phase', 'rnn', '--set', 'rnn.steps=5');
   const dir = join(runsDir(), id);
   const straight = await createRun({
     workspace: ws.workspace,
