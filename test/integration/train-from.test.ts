@@ -34,20 +34,23 @@ const overrides = (rnnSteps: number) => ({
 });
 const quiet = { log: () => {}, tensorboard: false };
 const train = { logEvery: 1, checkpointEvery: 100 };
-
-before(async () => {
-  await initBackend();
-  ws = collectWorkspace({ env: 'cartpole-swingup', episodes: 4, size: 32, maxSteps: 20, seed: 3 });
-  const src = await createRun({
+/** A debug World Models run of the workspace's dataset, seed 1, with M's budget `rnnSteps` (created, not trained). */
+const wmRun = (id: string, rnnSteps: number) =>
+  createRun({
     workspace: ws.workspace,
     family: 'world-models',
     preset: 'debug',
     dataset: ws.dataset,
     seed: 1,
-    overrides: overrides(3),
-    id: SRC,
+    overrides: overrides(rnnSteps),
+    id,
     train,
   });
+
+before(async () => {
+  await initBackend();
+  ws = collectWorkspace({ env: 'cartpole-swingup', episodes: 4, size: 32, maxSteps: 20, seed: 3 });
+  const src = await wmRun(SRC, 3);
   assert.equal((await trainRun(src.dir, quiet)).state, 'completed');
 });
 
@@ -157,16 +160,7 @@ test('--phase rnn --set rnn.steps=5: M trained on 2 steps equals M trained 5 str
   // RUN named by its folder: the new run goes beside it.
   const id = await fork(srcDir, '--phase', 'rnn', '--set', 'rnn.steps=5');
   const dir = join(runsDir(), id);
-  const straight = await createRun({
-    workspace: ws.workspace,
-    family: 'world-models',
-    preset: 'debug',
-    dataset: ws.dataset,
-    seed: 1,
-    overrides: overrides(5),
-    id: 'wm-straight',
-    train,
-  });
+  const straight = await wmRun('wm-straight', 5);
   assert.equal((await trainRun(straight.dir, quiet)).state, 'completed');
   const [src, done, ref] = [loadCheckpoint(srcDir)!, loadCheckpoint(dir)!, loadCheckpoint(straight.dir)!];
   assert.deepEqual(readRunConfig(dir).source.from, { run: SRC, phase: 'rnn', checkpoint: 'ckpt-00000008' });
@@ -197,16 +191,7 @@ test('refusals: one line naming the problem, exit 2, no run folder written', asy
     dataset: ws.dataset,
     id: 'rssm-run',
   });
-  const paused = await createRun({
-    workspace: ws.workspace,
-    family: 'world-models',
-    preset: 'debug',
-    dataset: ws.dataset,
-    seed: 1,
-    overrides: overrides(3),
-    id: 'wm-paused',
-    train,
-  });
+  const paused = await wmRun('wm-paused', 3);
   const ctrl = new AbortController();
   const stopped = await trainRun(paused.dir, {
     ...quiet,
