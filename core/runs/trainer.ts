@@ -26,6 +26,7 @@ import {
   DEFAULT_TRAIN,
   newRunId,
   readRunConfig,
+  readStatus,
   runDirOf,
   runTrainSchema,
   writeRunConfig,
@@ -217,6 +218,8 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
     ev.onCheckpoint?.({ path, step: pos.globalStep, phase: pos.phase });
   };
 
+  // A run seeded from another's checkpoint (seed-from.ts) that has not trained yet starts there rather than resumes.
+  const seeded = config.source.from && readStatus(runDir)?.state === 'created' ? config.source.from : null;
   try {
     const resumed = loadNewestIntactCheckpoint(runDir, (m) => log(`warning: ${m}`));
     if (resumed) {
@@ -230,9 +233,11 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       pos = { phaseIndex, phase, step, globalStep };
       truncateMetrics(runDir, globalStep);
       log(
-        phaseIndex !== resumed.meta.phaseIndex
-          ? `reopening ${config.id} at ${phase} step ${step}: its budget is now ${phases[phaseIndex].steps} (${globalStep}/${totalSteps})`
-          : `resuming ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps})`,
+        seeded
+          ? `starting ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps}) from run ${seeded.run}'s ${seeded.checkpoint}`
+          : phaseIndex !== resumed.meta.phaseIndex
+            ? `reopening ${config.id} at ${phase} step ${step}: its budget is now ${phases[phaseIndex].steps} (${globalStep}/${totalSteps})`
+            : `resuming ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps})`,
       );
     } else {
       // A start from scratch drops what an earlier attempt logged before its first checkpoint (a trainer

@@ -84,13 +84,13 @@ async function oneiro(...args: string[]): Promise<{ code: number; stderr: string
 }
 
 /** Runs `oneiro train --from RUN …` that must create one run (RUN: an id or a run folder); returns its id. */
-async function fork(from: string, ...args: string[]): Promise<string> {
+async function fork(from: string, ...args: string[]): Promise<{ id: string; stderr: string }> {
   const before = runIds();
   const r = await oneiro('train', '--from', from, ...args);
   assert.equal(r.code, 0, r.stderr.slice(-2000));
   const made = runIds().filter((id) => !before.includes(id));
   assert.equal(made.length, 1, `one new run: ${made}`);
-  return made[0];
+  return { id: made[0], stderr: r.stderr };
 }
 
 const bytes = (t: tf.Tensor) => Buffer.from(t.dataSync().buffer);
@@ -112,7 +112,7 @@ test('--phase controller: a new run with V and M bit for bit the source’s, a f
   const untouched = snapshot(srcDir);
   const src = loadCheckpoint(srcDir)!;
   const n0 = tf.memory().numTensors;
-  const id = await fork(
+  const { id, stderr } = await fork(
     SRC,
     '--phase',
     'controller',
@@ -123,6 +123,14 @@ test('--phase controller: a new run with V and M bit for bit the source’s, a f
   );
   assert.equal(tf.memory().numTensors, n0, 'the fork and its training free their tensors');
   const dir = join(runsDir(), id);
+  assert.match(
+    stderr,
+    new RegExp(`^run ${id} \\(world-models, from wm-src at its controller phase, backend \\w+\\) in `, 'm'),
+  );
+  assert.match(
+    stderr,
+    new RegExp(`^starting ${id} at controller step 0 \\(6/8\\) from run wm-src's ckpt-00000008$`, 'm'),
+  );
   const cfg = readRunConfig(dir);
   const srcCfg = readRunConfig(srcDir);
   assert.deepEqual(cfg.source, {
@@ -158,7 +166,7 @@ test('--phase rnn --set rnn.steps=5: M trained on 2 steps equals M trained 5 str
   const srcDir = join(runsDir(), SRC);
   const untouched = snapshot(srcDir);
   // RUN named by its folder: the new run goes beside it.
-  const id = await fork(srcDir, '--phase', 'rnn', '--set', 'rnn.steps=5');
+  const { id } = await fork(srcDir, '--phase', 'rnn', '--set', 'rnn.steps=5');
   const dir = join(runsDir(), id);
   const straight = await wmRun('wm-straight', 5);
   assert.equal((await trainRun(straight.dir, quiet)).state, 'completed');
