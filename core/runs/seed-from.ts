@@ -124,6 +124,12 @@ export async function forkRun(o: ForkOptions): Promise<{ id: string; dir: string
     );
   const family = await getFamily('world-models');
   const before = family.parseConfig(src.model) as WorldModelsConfig;
+  // M's steps done are read from the config's budgets (seedRunFrom): they must be what the checkpoint trained.
+  const budgets = family.phases(before).map((p) => `${p.name} ${p.steps}`);
+  if (family.phases(before).reduce((n, p) => n + p.steps, 0) !== meta.globalStep)
+    throw new UserError(
+      `run ${src.id}: its checkpoint ${ckpt} (${meta.globalStep} steps) does not match the budgets in its config.json (${budgets.join(', ')}): expected them to add up, so what V and M trained is unknown`,
+    );
   const merged = o.overrides ? deepMerge(structuredClone(before), o.overrides, (m) => new UserError(m)) : before;
   const after = family.resolveConfig(src.preset, merged) as WorldModelsConfig;
   const changed = fixedFieldChanged(before, after, phase);

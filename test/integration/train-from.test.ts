@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../core/tensor/backend.ts';
@@ -209,7 +209,17 @@ test('refusals: one line naming the problem, exit 2, no run folder written', asy
     },
   });
   assert.equal(stopped.state, 'paused');
+  // A finished run whose config.json no longer says what its checkpoint trained (edited by hand).
+  cpSync(join(runsDir(), SRC), join(runsDir(), 'wm-edited'), { recursive: true });
+  const edited = JSON.parse(readFileSync(join(runsDir(), 'wm-edited', 'config.json'), 'utf8'));
+  edited.id = 'wm-edited';
+  edited.model.rnn.steps = 4;
+  writeFileSync(join(runsDir(), 'wm-edited', 'config.json'), JSON.stringify(edited));
   const cases: [string[], RegExp][] = [
+    [
+      ['--from', 'wm-edited', '--phase', 'controller'],
+      /run wm-edited: its checkpoint ckpt-00000008 \(8 steps\) does not match the budgets in its config\.json \(vae 3, rnn 4, controller 2\)/,
+    ],
     [['--from', 'nope', '--phase', 'controller'], /^oneiro train: no run 'nope' in /],
     [['--from', 'rssm-run', '--phase', 'controller'], /run rssm-run is an rssm run: only World Models runs can be/],
     [['--from', 'wm-paused', '--phase', 'controller'], /run wm-paused stopped in its vae phase \(step 2\): finish it/],
