@@ -60,13 +60,8 @@ import {
   gateCollectSteps,
   worldModelsEvalOverrides,
 } from './world-models-eval-overrides.ts';
-import {
-  collectEnvSeed,
-  collectWithController,
-  evalEnvSeed,
-  iterationStepsOf,
-  seedRunFrom,
-} from './world-models-iterate.ts';
+import { collectEnvSeed, collectWithController, evalEnvSeed, iterationStepsOf } from './world-models-iterate.ts';
+import { seedRunFrom } from '../core/runs/seed-from.ts';
 
 const { values } = parseFlags('eval:world-models', {
   options: {
@@ -282,7 +277,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
       backend: backend.name,
       train: { checkpointEvery: 500, logEvery: 50 },
     }));
-    if (it > 1) await seedRunFrom(prevDir, dir);
+    if (it > 1) await seedRunFrom(prevDir, dir, 'iteration');
     log(
       `seed ${seed}: iteration ${it}/${iterations}: run ${id} (${preset}, backend ${backend.name}): ${it > 1 ? 'V from the last run' : `VAE ${eff.vae.steps} steps`}, MDN-RNN ${eff.rnn.steps} (hidden ${eff.rnn.hidden}), CMA-ES ${eff.controller.generations} generations × population ${eff.controller.population} at τ ${eff.controller.temperature}, ${dreamSteps}-step dreams`,
     );

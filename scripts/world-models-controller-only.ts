@@ -18,7 +18,7 @@ import { openRunModel } from '../core/runs/load.ts';
 import { behaviorOf } from '../core/runs/trained-behavior.ts';
 import { scoreInEnv } from '../core/runs/agent-session.ts';
 import { checkBeats, flagError, numFlag, pairedDifference, parseFlags, summarize } from './claim.ts';
-import { seedRunFrom } from './world-models-iterate.ts';
+import { seedRunFrom } from '../core/runs/seed-from.ts';
 
 const S = 'world-models-controller-only';
 const { values } = parseFlags(S, {

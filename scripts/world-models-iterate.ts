@@ -3,8 +3,9 @@
  * the controller out in the real env, save its observations and actions, retrain M on them and C inside M, and
  * go back until the task is done) as eval:world-models runs it: each iteration after the first collects
  * episodes with the last controller plus Gaussian exploration noise into the same dataset (so M learns from the
- * union), then trains a new run that starts from the last run's V, M and CMA-ES state. V stays as trained on
- * the first data (the paper's loop retrains M and C; the VAE is also the costliest phase on a CPU).
+ * union), then trains a new run that starts from the last run's V, M and CMA-ES state (core/runs/seed-from.ts
+ * 'iteration'). V stays as trained on the first data (the paper's loop retrains M and C; the VAE is also the
+ * costliest phase on a CPU).
  */
 import type { Behavior } from '../core/agents/behavior.ts';
 import { LatentAgent } from '../core/agents/latent-agent.ts';
@@ -13,8 +14,6 @@ import { addEpisode, type Dataset } from '../core/data/dataset.ts';
 import { seededEpisodeName } from '../core/data/episode-file.ts';
 import type { Env } from '../core/envs/types.ts';
 import type { LatentWorldModel } from '../core/models/latent-world-model.ts';
-import { loadCheckpoint, saveCheckpoint } from '../core/runs/checkpoints.ts';
-import { readRunConfig } from '../core/runs/run-dir.ts';
 import { UserError } from '../core/util/errors.ts';
 
 /** Env seeds of eval:world-models: random-policy collection, real-env scoring, and iteration collection. */
@@ -82,52 +81,4 @@ export function collectWithController(
     }
   }
   return { frames, meanReturn: o.episodes ? total / o.episodes : 0 };
-}
-
-/**
- * Starts the run at `toDir` (created, not trained) from the run at `fromDir`'s last checkpoint. At 'rnn' (the
- * next iteration): positioned at the start of the MDN-RNN phase; V, M, their optimiser moments and the CMA-ES
- * state carry over, the VAE phase is skipped. At 'controller' (world-models-controller-only.ts): positioned at
- * the start of the controller phase with V and M as trained and no CMA-ES state, so `toDir`'s controller
- * settings start a fresh search from θ = 0. Both runs must be World Models runs with the same V and M shapes
- * (checked when trained).
- */
-export async function seedRunFrom(fromDir: string, toDir: string, at: 'rnn' | 'controller' = 'rnn'): Promise<void> {
-  const from = readRunConfig(fromDir);
-  const to = readRunConfig(toDir);
-  if (from.family !== 'world-models' || to.family !== 'world-models')
-    throw new UserError(`seedRunFrom continues World Models runs, got ${from.family} → ${to.family}`);
-  const ck = loadCheckpoint(fromDir);
-  if (!ck) throw new UserError(`run ${from.id} has no checkpoint to continue from`);
-  if (ck.meta.phase !== 'done')
-    throw new UserError(`run ${from.id} stopped in its ${ck.meta.phase} phase: finish it before iterating`);
-  try {
-    const steps = to.model as {
-      vae: { steps: number };
-      rnn: { steps: number };
-      controller: { enabled: boolean; generations: number };
-    };
-    const rnn = at === 'rnn';
-    if (!rnn && !(steps.controller.enabled && steps.controller.generations > 0))
-      throw new UserError(
-        `run ${to.id} has no controller phase (controller.enabled false or 0 generations): nothing to train from it`,
-      );
-    await saveCheckpoint(
-      toDir,
-      {
-        family: to.family,
-        runId: to.id,
-        backend: to.backend,
-        phaseIndex: rnn ? 1 : 2,
-        phase: at,
-        step: 0,
-        globalStep: steps.vae.steps + (rnn ? 0 : steps.rnn.steps),
-        state: rnn ? ck.meta.state : { ...ck.meta.state, cma: null },
-      },
-      ck.tensors,
-      to.train.keepCheckpoints,
-    );
-  } finally {
-    for (const t of Object.values(ck.tensors)) t.dispose();
-  }
 }

@@ -245,6 +245,8 @@ export const RunSummary = z.object({
    * none (World Models' controller). Only 'actor-critic' runs have an actor to dream with and an autopilot.
    */
   behavior: z.string().nullable(),
+  /** The run this one started from and the phase it started at (`oneiro train --from RUN --phase P`); absent: none. */
+  from: z.strictObject({ run: z.string(), phase: z.string() }).nullable().optional(),
 });
 
 export const RunDetail = RunSummary.extend({

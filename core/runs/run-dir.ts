@@ -47,7 +47,18 @@ export const runConfigSchema = z.strictObject({
   /** The backend the run was created on (and is resumed on unless overridden). */
   backend: z.string().min(1),
   created: z.string(),
-  source: z.strictObject({ dataset: z.string().nullable(), env: z.string().nullable() }),
+  source: z.strictObject({
+    dataset: z.string().nullable(),
+    env: z.string().nullable(),
+    /**
+     * A run started from another run's checkpoint (core/runs/seed-from.ts, `oneiro train --from RUN --phase P`): that
+     * run's id, the phase this one started at and the checkpoint it was seeded from. Absent in every other run (and
+     * in configs written before the field existed).
+     */
+    from: z
+      .strictObject({ run: z.string().min(1), phase: z.string().min(1), checkpoint: z.string().min(1) })
+      .optional(),
+  }),
   train: runTrainSchema,
   /** The family's complete config (validated by the family). */
   model: z.unknown(),
@@ -169,6 +180,8 @@ export interface RunSummary {
   family: string;
   preset: string;
   dataset: string | null;
+  /** The run this one started from (RunConfig.source.from), if any. */
+  from: { run: string; phase: string } | null;
   created: string;
   status: RunStatus | null;
 }
@@ -185,12 +198,13 @@ export function listRuns(workspace: string): RunSummary[] {
         family: cfg.family,
         preset: cfg.preset,
         dataset: cfg.source.dataset,
+        from: cfg.source.from ? { run: cfg.source.from.run, phase: cfg.source.from.phase } : null,
         created: cfg.created,
         status: readStatus(dir),
       });
     } catch {
       // A folder with a broken config is listed by `oneiro runs` as unreadable, not fatal.
-      out.push({ id, dir, family: '?', preset: '?', dataset: null, created: '', status: null });
+      out.push({ id, dir, family: '?', preset: '?', dataset: null, from: null, created: '', status: null });
     }
   }
   return out;

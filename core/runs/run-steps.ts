@@ -14,7 +14,9 @@ import { observedState, readRunConfig, readStatus, writeRunConfig, type RunConfi
  * phase cannot: a later phase was trained on it (World Models' MDN-RNN on the VAE's encodings, the controller
  * in that RNN's dream), and re-running the later phases from scratch would need their initial parameters back,
  * which a checkpoint written after them no longer holds. So a completed World Models run cannot be extended by
- * `--steps` (it grows the VAE too); one paused in its VAE phase can. Budgets never shrink below the steps done.
+ * `--steps` (it grows the VAE too); one paused in its VAE phase can. What such a run can do is start a new run from
+ * itself (`oneiro train --from RUN --phase rnn|controller`, seed-from.ts): M trained on, or the controller afresh.
+ * Budgets never shrink below the steps done.
  *
  * Nothing here depends on the total budget during training: every step's randomness comes from (seed, phase,
  * step) alone (trainer.ts stepSeed), the optimisers keep constant learning rates, online collection and the
@@ -93,7 +95,7 @@ export async function setRunSteps(runDir: string, steps: number): Promise<SetSte
       );
     if (i < lastRan && b.to !== b.from)
       throw new UserError(
-        `run ${config.id}: phase '${b.phase}' finished at ${b.done} steps and phase '${from[lastRan].name}' trained after it, so steps ${steps} (${b.phase} ${b.to}) cannot apply: expected only '${from[lastRan].name}' to grow; train '${b.phase}' longer in a new run`,
+        `run ${config.id}: phase '${b.phase}' finished at ${b.done} steps and phase '${from[lastRan].name}' trained after it, so steps ${steps} (${b.phase} ${b.to}) cannot apply: expected only '${from[lastRan].name}' to grow; train '${b.phase}' longer in a new run${config.family === 'world-models' ? ` (M: oneiro train --from ${config.id} --phase rnn --set rnn.steps=N)` : ''}`,
       );
   }
   const changed = budgets.some((b) => b.to !== b.from);

@@ -26,6 +26,7 @@ import {
   DEFAULT_TRAIN,
   newRunId,
   readRunConfig,
+  readStatus,
   runDirOf,
   runTrainSchema,
   writeRunConfig,
@@ -57,6 +58,8 @@ export interface CreateRunOptions {
   /** Backend to record; defaults to the one initialised now (initBackend). */
   backend?: string;
   id?: string;
+  /** The run this one starts from (RunConfig.source.from; core/runs/seed-from.ts writes its first checkpoint). */
+  from?: NonNullable<RunConfig['source']['from']>;
 }
 
 export async function createRun(opts: CreateRunOptions): Promise<{ id: string; dir: string; config: RunConfig }> {
@@ -82,7 +85,7 @@ export async function createRun(opts: CreateRunOptions): Promise<{ id: string; d
     seed: opts.seed ?? 0,
     backend,
     created: new Date().toISOString(),
-    source: { dataset: opts.dataset, env },
+    source: { dataset: opts.dataset, env, ...(opts.from ? { from: opts.from } : {}) },
     train: train.data,
     model,
   };
@@ -215,6 +218,8 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
     ev.onCheckpoint?.({ path, step: pos.globalStep, phase: pos.phase });
   };
 
+  // A run seeded from another's checkpoint (seed-from.ts) that has not trained yet starts there rather than resumes.
+  const seeded = config.source.from && readStatus(runDir)?.state === 'created' ? config.source.from : null;
   try {
     const resumed = loadNewestIntactCheckpoint(runDir, (m) => log(`warning: ${m}`));
     if (resumed) {
@@ -228,9 +233,11 @@ export async function trainRun(runDir: string, ev: TrainEvents = {}): Promise<Tr
       pos = { phaseIndex, phase, step, globalStep };
       truncateMetrics(runDir, globalStep);
       log(
-        phaseIndex !== resumed.meta.phaseIndex
-          ? `reopening ${config.id} at ${phase} step ${step}: its budget is now ${phases[phaseIndex].steps} (${globalStep}/${totalSteps})`
-          : `resuming ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps})`,
+        seeded
+          ? `starting ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps}) from run ${seeded.run}'s ${seeded.checkpoint}`
+          : phaseIndex !== resumed.meta.phaseIndex
+            ? `reopening ${config.id} at ${phase} step ${step}: its budget is now ${phases[phaseIndex].steps} (${globalStep}/${totalSteps})`
+            : `resuming ${config.id} at ${phase} step ${step} (${globalStep}/${totalSteps})`,
       );
     } else {
       // A start from scratch drops what an earlier attempt logged before its first checkpoint (a trainer

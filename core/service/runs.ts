@@ -183,6 +183,7 @@ export class RunService {
       message,
       lastMetrics: last,
       behavior: typeof behavior === 'string' ? behavior : null,
+      from: cfg.source.from ? { run: cfg.source.from.run, phase: cfg.source.from.phase } : null,
     };
   }
 

@@ -218,7 +218,7 @@ test('world-models: once the rnn has trained, the finished vae cannot grow (refu
   await refused(
     dir,
     7,
-    /^run wm-extended: phase 'vae' finished at 5 steps and phase 'rnn' trained after it, so steps 7 \(vae 7\) cannot apply: expected only 'rnn' to grow/,
+    /^run wm-extended: phase 'vae' finished at 5 steps and phase 'rnn' trained after it, so steps 7 \(vae 7\) cannot apply: expected only 'rnn' to grow; train 'vae' longer in a new run \(M: oneiro train --from wm-extended --phase rnn --set rnn\.steps=N\)$/,
   );
   await refused(dir, 4, /^run wm-extended: phase 'vae' has done 5 steps and steps 4 would set its budget to 4/);
   assert.equal((await setRunSteps(dir, 5)).changed, false);

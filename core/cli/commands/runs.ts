@@ -6,7 +6,8 @@ export const summary = 'list runs in the workspace';
 
 const HELP = `usage: oneiro runs [--workspace DIR] [--json]
 
-Lists runs with family, preset, dataset, status (${RUN_STATES.join(' | ')}) and progress.
+Lists runs with family, preset, dataset, status (${RUN_STATES.join(' | ')}) and progress, and the run each
+started from ('oneiro train --from RUN --phase P': FROM, when any run did).
 A run whose status says running but whose trainer process is gone (killed, out of memory) is shown as crashed.`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -26,6 +27,7 @@ export async function run(argv: string[]): Promise<number> {
           family: r.family,
           preset: r.preset,
           dataset: r.dataset,
+          ...(r.from ? { from: r.from } : {}),
           created: r.created,
           state: observedState(r.status),
           phase: r.status?.phase ?? null,
@@ -41,6 +43,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`no runs in ${ws} (start one with 'oneiro train --model world-models --dataset NAME')`);
     return 0;
   }
+  // A FROM column (the run a run started from, `oneiro train --from`, and the phase it started at) when there is one.
+  const forked = runs.some((r) => r.from);
   const rows = runs.map((r) => [
     r.id,
     r.family,
@@ -49,8 +53,9 @@ export async function run(argv: string[]): Promise<number> {
     observedState(r.status),
     `${r.status?.step ?? 0}/${r.status?.totalSteps ?? 0}`,
     r.status?.phase ?? '-',
+    ...(forked ? [r.from ? `${r.from.run} at ${r.from.phase}` : '-'] : []),
   ]);
-  const head = ['RUN', 'FAMILY', 'PRESET', 'DATASET', 'STATE', 'STEP', 'PHASE'];
+  const head = ['RUN', 'FAMILY', 'PRESET', 'DATASET', 'STATE', 'STEP', 'PHASE', ...(forked ? ['FROM'] : [])];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   for (const row of [head, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i])).join('  '));
   return 0;

@@ -6,6 +6,7 @@ import { createRun, trainRun } from '../../runs/trainer.ts';
 import { trainProbeAfterRun } from '../../runs/probe.ts';
 import { readRunConfig, resolveRunDir } from '../../runs/run-dir.ts';
 import { setRunSteps } from '../../runs/run-steps.ts';
+import { forkRun } from '../../runs/seed-from.ts';
 import { isUserError, UserError } from '../../util/errors.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ async function help(): Promise<string> {
   return `usage: oneiro train --model FAMILY --dataset NAME [options]
        oneiro train --model rssm --env NAME --online [options]   (PlaNet's loop: collect, train, plan, repeat)
        oneiro train --resume RUN [--steps N]
+       oneiro train --from RUN --phase rnn|controller [--set KEY=VALUE ...] [--seed S]   (World Models)
 
   --model FAMILY     model family: ${familyNames().join(', ')}
   --dataset NAME     dataset in the workspace to train on (~10% of episodes, chosen by a hash of their id,
@@ -42,6 +44,18 @@ async function help(): Promise<string> {
   --resume RUN       continue a run from its latest checkpoint with its own config; with --steps N, first set
                      its budget to N (as --steps means for a new run): a completed run trains on to N. Budgets
                      only grow, and only in the last phase that ran (world-models: not once the rnn started)
+  --from RUN --phase P   a NEW run in the same workspace that starts from the finished World Models run RUN:
+                     RUN's config with --set/--config on top, its dataset, and its last checkpoint at phase P.
+                     RUN is only read, never changed. The new run's config.json records RUN and P (source.from).
+                     --phase controller: V and M as trained; a fresh CMA-ES from θ = 0 under the new controller
+                       settings, e.g. --set controller.temperature=1.15 --set controller.population=32
+                     --phase rnn: V as trained; M trains on from its weights and Adam moments, then the
+                       controller phase runs afresh. rnn.steps is M's whole budget, counting the steps it did
+                       in RUN: --set rnn.steps=N trains N minus those (with RUN's seed and rnn settings, M is
+                       M trained to N straight)
+                     vae.* cannot change (V is as trained), nor rnn.* at controller, nor M's shape (rnn.hidden,
+                     mixtures, rewardHead, doneHead) at rnn. --steps is refused: it sets vae.steps too; use
+                     --set rnn.steps=N or controller.generations=N. --seed defaults to RUN's
   --probe            when training completes and the model decodes no pixels (a contrastive or prototype RSSM),
                      train its probe decoder too (as 'oneiro probe RUN'; the workbench always does)
   --backend B        wasm | cpu | node | node-gpu (default: the best available; resume: the run's)
@@ -68,6 +82,8 @@ export async function run(argv: string[]): Promise<number> {
       'checkpoint-every': { type: 'string' },
       'replay-cache-mb': { type: 'string' },
       resume: { type: 'string' },
+      from: { type: 'string' },
+      phase: { type: 'string' },
       probe: { type: 'boolean', default: false },
       set: { type: 'string', multiple: true },
       config: { type: 'string' },
@@ -82,7 +98,49 @@ export async function run(argv: string[]): Promise<number> {
   const ws = workspaceDir(values.workspace);
   let dir: string;
   let createdHere = false;
-  if (values.resume) {
+  if (values.phase !== undefined && values.from === undefined)
+    throw new UserError('--phase goes with --from RUN: the phase a new run starts at from RUN (rnn or controller)');
+  if (values.from !== undefined) {
+    if (values.resume !== undefined)
+      throw new UserError(
+        '--from cannot be combined with --resume: --resume continues RUN itself, --from starts a new run from it',
+      );
+    for (const f of ['model', 'dataset', 'env', 'preset', 'replay-cache-mb'] as const)
+      if (values[f] !== undefined)
+        throw new UserError(
+          `--${f} cannot be combined with --from: the new run takes RUN's own (change fields with --set)`,
+        );
+    if (values.online)
+      throw new UserError('--online cannot be combined with --from: World Models trains from a dataset');
+    if (values.steps !== undefined)
+      throw new UserError(
+        "--steps cannot be combined with --from: it sets vae.steps too, and V is taken as trained; use --set rnn.steps=N (M's whole budget) or --set controller.generations=N",
+      );
+    if (values.phase === undefined)
+      throw new UserError(
+        '--from needs --phase: rnn (train M on, then the controller) or controller (V and M as trained)',
+      );
+    const fromFlags = cliOverrides(values.config, values.set);
+    const overrides = values.behavior !== undefined ? { ...(fromFlags ?? {}), behavior: values.behavior } : fromFlags;
+    const backend = (await initBackend(values.backend)).name;
+    const forked = await forkRun({
+      workspace: ws,
+      from: values.from,
+      phase: values.phase,
+      ...(overrides ? { overrides } : {}),
+      ...(values.seed !== undefined ? { seed: intFlag('seed', values.seed, 0, 0, 2 ** 31 - 1) } : {}),
+      backend,
+      ...(values['checkpoint-every'] !== undefined
+        ? { train: { checkpointEvery: intFlag('checkpoint-every', values['checkpoint-every'], 200, 1) } }
+        : {}),
+    });
+    dir = forked.dir;
+    createdHere = true;
+    if (!values.json)
+      console.error(
+        `run ${forked.id} (world-models, from ${forked.config.source.from!.run} at its ${values.phase} phase, backend ${backend}) in ${dir}`,
+      );
+  } else if (values.resume) {
     for (const f of ['model', 'dataset', 'preset', 'behavior', 'seed', 'set', 'config', 'replay-cache-mb'] as const) {
       if (values[f] !== undefined)
         throw new UserError(`--${f} cannot be combined with --resume: a resumed run keeps its own config`);

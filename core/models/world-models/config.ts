@@ -151,6 +151,13 @@ export const worldModelsSchema = z
   });
 
 export type WorldModelsConfig = z.infer<typeof worldModelsSchema>;
+
+/**
+ * M's fields that set its tensors' shapes (mdn-rnn.ts: the LSTM's width, the mixture head's 3·zDim·mixtures columns
+ * and the reward and done columns). A run that trains another run's M on (core/runs/seed-from.ts) keeps them; its
+ * other rnn fields (steps, lr, batch, seqLen, clipping, loss weights, the refit) may change.
+ */
+export const RNN_SHAPE_KEYS = ['hidden', 'mixtures', 'rewardHead', 'doneHead'] as const;
 export type VaeConfig = WorldModelsConfig['vae'];
 export type RnnConfig = WorldModelsConfig['rnn'];
 export type ControllerConfig = WorldModelsConfig['controller'];

@@ -54,6 +54,7 @@ type RunSummary = {
   message: string | null;
   lastMetrics: Record<string, number>;
   behavior: string | null;
+  from?: { run: string; phase: string } | null | undefined;
 };
 type DatasetSummary = {
   name: string;

@@ -24,8 +24,8 @@ import {
   evalEnvSeed,
   iterationEnvSeed,
   iterationStepsOf,
-  seedRunFrom,
 } from '../../../scripts/world-models-iterate.ts';
+import { seedRunFrom } from '../../../core/runs/seed-from.ts';
 
 before(async () => {
   await initBackend('cpu');
@@ -152,7 +152,7 @@ test('the next iteration starts from the last run: V kept, M trained further, CM
     seed: 1,
     overrides,
   });
-  await seedRunFrom(run.dir, next.dir);
+  await seedRunFrom(run.dir, next.dir, 'iteration');
   const seeded = loadCheckpoint(next.dir)!;
   assert.deepEqual(
     [seeded.meta.phaseIndex, seeded.meta.phase, seeded.meta.step, seeded.meta.globalStep, seeded.meta.runId],
@@ -182,7 +182,7 @@ test('the next iteration starts from the last run: V kept, M trained further, CM
     seed: 2,
     overrides,
   });
-  await assert.rejects(seedRunFrom(fresh.dir, next.dir), /no checkpoint to continue from/);
+  await assert.rejects(seedRunFrom(fresh.dir, next.dir, 'iteration'), /no checkpoint to continue from/);
   for (const ck of [last, seeded, done]) tf.dispose(Object.values(ck.tensors));
 });
 
