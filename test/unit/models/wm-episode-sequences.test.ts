@@ -9,9 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { Rng } from '../../../core/util/rng.ts';
 import { Adam, disposeParams } from '../../../core/models/nn.ts';
-import { PRESETS, resolveWorldModelsConfig, type RnnConfig } from '../../../core/models/world-models/config.ts';
-import { worldModelsFamily } from '../../../core/models/world-models/family.ts';
-import { cartpoleTrainData } from '../data/helpers.ts';
+import { PRESETS, type RnnConfig } from '../../../core/models/world-models/config.ts';
+import { firstRnnStep } from './wm-session.ts';
 import { sampleSequences, type WmEpisode } from '../../../core/models/world-models/data.ts';
 import { disposeBatch, initMdnRnn, mdnTrainStep, sequenceBatch } from '../../../core/models/world-models/mdn-rnn.ts';
 import { MdnCell } from '../../../core/models/world-models/dream-kernel.ts';
@@ -103,21 +102,8 @@ test('a reward that depends on the time since the start is learnt from whole epi
 });
 
 test("M's training window stops at the longest training episode: seqLen 300 on 21-frame episodes trains what 20 does, no padding", async () => {
-  const data = cartpoleTrainData(); // 21-frame episodes: 20 transitions each
-  const rnnStep = async (seqLen: number) => {
-    const s = await worldModelsFamily.createSession({
-      config: resolveWorldModelsConfig('debug', { rnn: { seqLen, batch: 4 }, controller: { enabled: false } }),
-      seed: 0,
-      data,
-      runDir: null,
-      log: () => {},
-    });
-    const signal = new AbortController().signal;
-    await s.beginPhase('rnn', signal);
-    const r = await s.step({ phase: 'rnn', step: 0, globalStep: 0, rng: new Rng(1), poison: false, signal });
-    s.dispose();
-    return r;
-  };
+  // cartpoleTrainData's 21-frame episodes: 20 transitions each.
+  const rnnStep = (seqLen: number) => firstRnnStep({ seqLen, batch: 4 });
   const [long, whole, short] = [await rnnStep(300), await rnnStep(20), await rnnStep(10)];
   assert.equal(long.items, 4 * 20, 'seqLen 300: 4 windows of the 20 transitions the episodes hold');
   assert.equal(long.metrics.loss, whole.metrics.loss, 'seqLen 300 and 20: the same batch, the same loss');

@@ -4,13 +4,11 @@
 // unchanged.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../core/tensor/backend.ts';
 import { Rng } from '../../../core/util/rng.ts';
 import { PRESETS, parseWorldModelsConfig, resolveWorldModelsConfig } from '../../../core/models/world-models/config.ts';
 import { sampleSequences, type WmEpisode } from '../../../core/models/world-models/data.ts';
-import { worldModelsFamily } from '../../../core/models/world-models/family.ts';
-import { cartpoleTrainData } from '../data/helpers.ts';
+import { firstRnnStep } from './wm-session.ts';
 
 before(async () => {
   await initBackend();
@@ -80,27 +78,9 @@ test('startsAnywhere 0.5: about half the windows start after frame 0; 0 draws ex
 });
 
 test('the session trains on the option (rnn step loss differs at 1 vs 0 for the same seed and step)', async () => {
-  const data = cartpoleTrainData();
-  const loss = async (startsAnywhere: number) => {
-    const s = await worldModelsFamily.createSession({
-      config: resolveWorldModelsConfig('debug', {
-        // seqLen 24 covers the 21-frame episodes: at 0 every window starts at frame 0.
-        rnn: { startsAnywhere, seqLen: 24, batch: 8 },
-        controller: { enabled: false },
-      }),
-      seed: 0,
-      data,
-      runDir: null,
-      log: () => {},
-    });
-    const signal = new AbortController().signal;
-    await s.beginPhase('rnn', signal);
-    const before = tf.memory().numTensors;
-    const r = await s.step({ phase: 'rnn', step: 0, globalStep: 0, rng: new Rng(1), poison: false, signal });
-    assert.equal(tf.memory().numTensors, before, 'an rnn step leaked tensors');
-    s.dispose();
-    return r.metrics.loss;
-  };
+  // seqLen 24 covers the 21-frame episodes: at 0 every window starts at frame 0.
+  const loss = async (startsAnywhere: number) =>
+    (await firstRnnStep({ startsAnywhere, seqLen: 24, batch: 8 })).metrics.loss;
   const [a, b] = [await loss(0), await loss(1)];
   assert.ok(Number.isFinite(a) && Number.isFinite(b) && a !== b, `loss ${a} at 0 vs ${b} at 1`);
 });
