@@ -26,6 +26,8 @@ export const CONTRACT = {
   'runs:pause': { request: S.RunRef, reply: S.RunSummary },
   'runs:resume': { request: S.ResumeRunRequest, reply: S.RunSummary },
   'runs:stop': { request: S.RunRef, reply: S.RunSummary },
+  /** A new World Models run seeded from a finished one's last checkpoint at a later phase (created, not started). */
+  'runs:fork': { request: S.ForkRunRequest, reply: S.RunSummary },
   'runs:metrics': { request: S.MetricsRequest, reply: S.MetricsReply },
   'runs:checkpoints': { request: S.RunRef, reply: z.array(S.CheckpointInfo) },
   /** Held-out measures of the run's latest checkpoint (computed in the dream worker, cached per checkpoint). */

@@ -24,6 +24,7 @@ export const CHANNEL_METHODS = {
   'runs:pause': 'pauseRun',
   'runs:resume': 'resumeRun',
   'runs:stop': 'stopRun',
+  'runs:fork': 'forkRun',
   'runs:metrics': 'runMetrics',
   'runs:checkpoints': 'runCheckpoints',
   'runs:eval': 'runEval',

@@ -287,6 +287,21 @@ export const ResumeRunRequest = z.strictObject({
   steps: TrainSteps.optional(),
 });
 
+/**
+ * A new World Models run started from a finished one's last checkpoint at a later phase (`oneiro train --from RUN
+ * --phase P`, core/runs/seed-from.ts forkRun): 'controller' retrains the controller in the same M's dream, 'rnn'
+ * trains M on (rnn.steps is M's whole budget), then the controller. Created, not started, as runs:create.
+ */
+export const ForkRunRequest = z.strictObject({
+  runId: RunId,
+  phase: z.enum(['rnn', 'controller']),
+  /** As CreateRunRequest.overrides, merged onto the run's own config; V's settings (and M's at 'controller') stay. */
+  overrides: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+  /** Default: the run's own seed (so 'rnn' continues M's step seeds). */
+  seed: int().optional(),
+  name: Name.optional(),
+});
+
 /** One logged step: Dreamer-style keys (`loss/vae`, `kl`, …) → value. */
 export const MetricPoint = z.object({
   step: nonNegInt(),

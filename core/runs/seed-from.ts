@@ -94,6 +94,8 @@ export interface ForkOptions {
   /** Default: the run's own seed (so 'rnn' continues M's step seeds). */
   seed?: number;
   backend?: string;
+  /** The new run's id (default: generated, as createRun's). */
+  id?: string;
   /** Merged onto the run's own train settings (its held-out fraction stays, so M sees the same episodes). */
   train?: Partial<RunTrainConfig>;
 }
@@ -153,6 +155,7 @@ export async function forkRun(o: ForkOptions): Promise<{ id: string; dir: string
     overrides: after,
     ...(o.backend ? { backend: o.backend } : {}),
     train: { ...src.train, ...o.train },
+    ...(o.id ? { id: o.id } : {}),
     from: { run: src.id, phase, checkpoint: ckpt },
   });
   try {

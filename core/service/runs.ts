@@ -14,6 +14,8 @@ import type {
 import { EXTENDABLE, RESUMABLE } from '../contract/run-lifecycle.ts';
 import { createRun } from '../runs/trainer.ts';
 import { setRunSteps } from '../runs/run-steps.ts';
+import { forkRun } from '../runs/seed-from.ts';
+import { UserError } from '../util/errors.ts';
 import { listCheckpoints, latestCheckpointName } from '../runs/checkpoints.ts';
 import { readMetrics, type MetricsRecord } from '../runs/metrics.ts';
 import {
@@ -252,6 +254,40 @@ export class RunService {
     const s = this.summary(r.id);
     this.emitStatus(s);
     return s;
+  }
+
+  /**
+   * runs:fork: a new World Models run from `runId`'s last checkpoint at a later phase (core/runs/seed-from.ts
+   * forkRun, as `oneiro train --from RUN --phase P`). Created, not started, as create: the caller starts it. A run
+   * that a trainer may be writing now is refused (its last checkpoint may be half replaced); forkRun's refusals
+   * (not World Models, not finished, a vae.* override, …) come back as one-line invalid requests.
+   */
+  async fork(req: ParsedRequestOf<'runs:fork'>): Promise<RunSummary> {
+    const s = this.summary(req.runId);
+    if (this.active.has(req.runId) || ['starting', 'queued', 'running'].includes(s.status))
+      throw conflict(`run ${req.runId} is ${s.status}: a run can be continued from once it has completed`);
+    if (req.name && existsSync(runDirOf(this.workspace, req.name)))
+      throw conflict(`a run named '${req.name}' already exists`);
+    const overrides = req.overrides
+      ? expandDotted(req.overrides, (m) => new ServiceError('invalid_request', m, 'payload.overrides'))
+      : undefined;
+    let r: { id: string };
+    try {
+      r = await forkRun({
+        workspace: this.workspace,
+        from: req.runId,
+        phase: req.phase,
+        overrides,
+        seed: req.seed,
+        ...(req.name ? { id: req.name } : {}),
+      });
+    } catch (e) {
+      if (e instanceof UserError) throw new ServiceError('invalid_request', e.message);
+      throw e;
+    }
+    const now = this.summary(r.id);
+    this.emitStatus(now);
+    return now;
   }
 
   /** `reopened`: the run completed and its budget has just grown (resume with steps), so it trains on. */

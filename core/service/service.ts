@@ -203,6 +203,10 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       return runs.resume(req);
     },
     stopRun: (req) => runs.stop(req),
+    async forkRun(req) {
+      await hostBackend();
+      return runs.fork(req);
+    },
     async runMetrics(req) {
       return runs.metrics(req);
     },

@@ -298,7 +298,13 @@ export function createFakeClient(): WorkbenchClient {
     listRuns: () => runs.map((r) => ({ ...r })),
     getRun: ({ runId }) => ({
       ...runs.find((r) => r.id === runId)!,
-      config: { family: 'world-models', vae: { z: 8 }, rnn: { hidden: 64, mixtures: 5 } },
+      config: {
+        family: 'world-models',
+        vae: { z: 8 },
+        rnn: { hidden: 64, mixtures: 5 },
+        // config.json's own place for the model's settings (RunsView reads model.rnn.steps to prefill Continue from).
+        model: { rnn: { steps: 300 } },
+      },
     }),
     createRun: (req) => {
       const r = mkRun(`wm-${req.preset}-${++runSeq}`, 'created', 0);
@@ -340,6 +346,20 @@ export function createFakeClient(): WorkbenchClient {
       const idle = r.status !== 'paused';
       r.status = 'running';
       if (idle) train(runId);
+      emit('onRunStatus', { ...r });
+      return { ...r };
+    },
+    forkRun: ({ runId, phase, name }) => {
+      const src = runs.find((x) => x.id === runId)!;
+      // A dev stand-in for one of core/runs/seed-from.ts forkRun's refusals, so the form's toast can be seen.
+      if (src.family !== 'world-models' || src.status !== 'completed')
+        throw {
+          code: 'invalid_request',
+          message: `run ${runId} is ${src.family}, ${src.status}: only a completed World Models run can be continued (fake)`,
+        };
+      const r = { ...mkRun(name ?? `${runId}-${phase}-${++runSeq}`, 'created', 0), from: { run: runId, phase } };
+      runs.unshift(r);
+      metrics.set(r.id, []);
       emit('onRunStatus', { ...r });
       return { ...r };
     },

@@ -217,6 +217,21 @@ export type Checks = [
   Expect<Equal<Rep<'pauseRun'>, RunSummary>>,
   Expect<Equal<Req<'resumeRun'>, [req: { runId: string; steps?: number }]>>,
   Expect<Equal<Rep<'resumeRun'>, RunSummary>>,
+  Expect<
+    Equal<
+      Req<'forkRun'>,
+      [
+        req: {
+          runId: string;
+          phase: 'rnn' | 'controller';
+          overrides?: Overrides | undefined;
+          seed?: number | undefined;
+          name?: string | undefined;
+        },
+      ]
+    >
+  >,
+  Expect<Equal<Rep<'forkRun'>, RunSummary>>,
   Expect<Equal<Req<'stopRun'>, [req: { runId: string }]>>,
   Expect<Equal<Rep<'stopRun'>, RunSummary>>,
   Expect<Equal<Req<'runMetrics'>, [req: { runId: string; since?: number | undefined; limit?: number | undefined }]>>,
@@ -591,6 +606,7 @@ export type Checks = [
       | 'pauseRun'
       | 'resumeRun'
       | 'stopRun'
+      | 'forkRun'
       | 'runMetrics'
       | 'runCheckpoints'
       | 'runEval'

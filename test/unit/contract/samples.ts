@@ -80,6 +80,7 @@ export const REQUESTS: Record<ChannelName, unknown> = {
   'runs:pause': { runId: 'wm-1' },
   'runs:resume': { runId: 'wm-1', steps: 900 },
   'runs:stop': { runId: 'wm-1' },
+  'runs:fork': { runId: 'wm-1', phase: 'controller', overrides: { 'controller.temperature': 1.15 } },
   'runs:metrics': { runId: 'wm-1', since: 5 },
   'runs:checkpoints': { runId: 'wm-1' },
   'runs:eval': { runId: 'wm-1' },
@@ -119,6 +120,7 @@ export const BAD_REQUESTS: Record<ChannelName, [unknown, string]> = {
   'runs:pause': [{ runId: '' }, 'payload.runId'],
   'runs:resume': [{ runId: 'wm-1', run: 'x' }, 'payload'],
   'runs:stop': [{ runId: 'a/b' }, 'payload.runId'],
+  'runs:fork': [{ runId: 'wm-1', phase: 'vae' }, 'payload.phase'],
   'runs:metrics': [{ runId: 'wm-1', limit: 1.5 }, 'payload.limit'],
   'runs:checkpoints': [null, 'payload.runId'],
   'runs:eval': [{ runId: 'wm-1', checkpoint: 3 }, 'payload'],
@@ -199,6 +201,7 @@ export const REPLIES: Record<ChannelName, unknown> = {
   'runs:pause': { ...runSummary, status: 'paused' },
   'runs:resume': runSummary,
   'runs:stop': { ...runSummary, status: 'stopped' },
+  'runs:fork': { ...runSummary, id: 'wm-2', status: 'created', from: { run: 'wm-1', phase: 'controller' } },
   'runs:metrics': { runId: 'wm-1', points: [{ step: 1, time: 1.5, phase: 'vae', values: { 'loss/vae': 1 } }] },
   'runs:checkpoints': [runSummary.lastCheckpoint],
   'runs:eval': {
