@@ -5,19 +5,15 @@
  * the new run is started and selected, and that the form is only on completed World Models runs. The service's side
  * is test/unit/service/runs-fork.test.ts.
  */
-import { describe, before, after } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Page } from 'playwright';
-import { startHost, type RunningHost } from '../../core/host/server.ts';
-import type { WorkbenchApi, WorkbenchEventSource } from '../../core/contract/client.ts';
+import type { WorkbenchApi } from '../../core/contract/client.ts';
 import type { ParsedRequestOf } from '../../core/contract/channels.ts';
-import { EVENT_NAMES } from '../../core/contract/names.ts';
 import { createFakeClient } from '../../renderer/src/dev/fake-client.ts';
-import { ROOT } from './support/host.ts';
-import { ensureRendererBuilt } from './support/build.ts';
 import { waitUntil, shot } from './support/page.ts';
-import { chromiumMissingReason, openSession, closeSession, journeyStep, type Session } from './support/browser.ts';
+import { chromiumMissingReason } from './support/browser.ts';
+import { useFakeHost } from './support/fake-host.ts';
 
 const missing = chromiumMissingReason();
 const skipReason = missing && !process.env.CI ? missing : null;
@@ -44,37 +40,9 @@ describe(
         return fake.startRun(req);
       },
     } as unknown as WorkbenchApi;
-    const events: WorkbenchEventSource = {
-      subscribe: (event, listener) => fake[event](listener as never),
-      subscribeAll: (listener) => {
-        const offs = EVENT_NAMES.map((e) => fake[e]((p: unknown) => listener(e, p)));
-        return () => offs.forEach((off) => off());
-      },
-    };
-    let host: RunningHost | undefined;
-    let s: Session | undefined;
-    const hostLog: string[] = [];
-
-    before(
-      async () => {
-        if (missing) throw new Error(missing);
-        await ensureRendererBuilt();
-        host = await startHost({ api, events, staticDir: join(ROOT, 'renderer/dist'), log: (l) => hostLog.push(l) });
-        s = await openSession(host.url);
-      },
-      { timeout: 300_000 },
-    );
-
-    after(async () => {
+    const step = useFakeHost(fake, api, async () => {
       for (const id of started) await fake.stopRun({ runId: id }).catch(() => {});
-      if (s) await closeSession(s);
-      if (host) await host.close();
     });
-
-    const step = journeyStep(
-      () => (host ? s : undefined),
-      () => `  host log: ${hostLog.slice(-5).join(' | ') || 'none'}`,
-    );
 
     const runRow = (page: Page, id: string) =>
       page.getByRole('region', { name: 'Runs' }).getByRole('row').filter({ hasText: id });

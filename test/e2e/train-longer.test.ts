@@ -5,20 +5,16 @@
  * The test records what runs:resume receives and, for one run, refuses as core/runs/run-steps.ts does (a UserError,
  * i.e. invalid_request), so the UI's handling of the service's word is what is checked, not the service's rules.
  */
-import { describe, before, after } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Page } from 'playwright';
-import { startHost, type RunningHost } from '../../core/host/server.ts';
-import type { WorkbenchApi, WorkbenchEventSource } from '../../core/contract/client.ts';
+import type { WorkbenchApi } from '../../core/contract/client.ts';
 import type { ParsedRequestOf } from '../../core/contract/channels.ts';
-import { EVENT_NAMES } from '../../core/contract/names.ts';
 import { UserError } from '../../core/util/errors.ts';
 import { createFakeClient } from '../../renderer/src/dev/fake-client.ts';
-import { ROOT } from './support/host.ts';
-import { ensureRendererBuilt } from './support/build.ts';
 import { waitUntil, shot } from './support/page.ts';
-import { chromiumMissingReason, openSession, closeSession, journeyStep, type Session } from './support/browser.ts';
+import { chromiumMissingReason } from './support/browser.ts';
+import { useFakeHost } from './support/fake-host.ts';
 
 const missing = chromiumMissingReason();
 const skipReason = missing && !process.env.CI ? missing : null;
@@ -45,37 +41,9 @@ describe('Runs view: train a run longer (web host, fake service)', { skip: skipR
       return fake.resumeRun(req);
     },
   } as unknown as WorkbenchApi;
-  const events: WorkbenchEventSource = {
-    subscribe: (event, listener) => fake[event](listener as never),
-    subscribeAll: (listener) => {
-      const offs = EVENT_NAMES.map((e) => fake[e]((p: unknown) => listener(e, p)));
-      return () => offs.forEach((off) => off());
-    },
-  };
-  let host: RunningHost | undefined;
-  let s: Session | undefined;
-  const hostLog: string[] = [];
-
-  before(
-    async () => {
-      if (missing) throw new Error(missing);
-      await ensureRendererBuilt();
-      host = await startHost({ api, events, staticDir: join(ROOT, 'renderer/dist'), log: (l) => hostLog.push(l) });
-      s = await openSession(host.url);
-    },
-    { timeout: 300_000 },
-  );
-
-  after(async () => {
+  const step = useFakeHost(fake, api, async () => {
     await fake.stopRun({ runId: GROWS }).catch(() => {});
-    if (s) await closeSession(s);
-    if (host) await host.close();
   });
-
-  const step = journeyStep(
-    () => (host ? s : undefined),
-    () => `  host log: ${hostLog.slice(-5).join(' | ') || 'none'}`,
-  );
 
   const runRow = (page: Page, id: string) =>
     page.getByRole('region', { name: 'Runs' }).getByRole('row').filter({ hasText: id });
