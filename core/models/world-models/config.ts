@@ -253,7 +253,8 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       batch: 16,
       lr: 1e-3,
       // Cartpole's targets were met at 6000 (4000 at width 128: sin θ 0.797). A step costs as much as its window is
-      // long: car-racing's 299 transitions cost ≈ 2.4× cartpole's 124 (README, issue 11 item 2).
+      // long: car-racing's 299 transitions cost ≈ 2.4× cartpole's 124. measure-small car-racing at this preset: 57.5 train
+      // CPU min on 2 threads (the M 128 / 2000 preset: 14.6), image target met, pose not (README, issue 11 item 2).
       steps: 6000,
       clipValue: 1.0,
       rewardHead: true,
