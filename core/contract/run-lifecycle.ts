@@ -15,6 +15,9 @@ export const RESUMABLE: readonly RunStatus[] = ['paused', 'stopped', 'crashed'];
 /** `runs:resume` with `steps` (train a run longer): the resumable statuses and 'completed', whose budget grows. */
 export const EXTENDABLE: readonly RunStatus[] = [...RESUMABLE, 'completed'];
 
+/** A trainer has the run (or will): its last checkpoint may be replaced at any moment, so `runs:fork` refuses it. */
+export const TRAINING: readonly RunStatus[] = ['starting', 'queued', 'running'];
+
 export type RunAction = 'start' | 'pause' | 'resume' | 'stop';
 
 /** Whether the Runs view offers `action` on a run in `status`. */

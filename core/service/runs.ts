@@ -11,7 +11,7 @@ import type {
   RunStatus as WireStatus,
   MetricPoint,
 } from '../contract/channels.ts';
-import { EXTENDABLE, RESUMABLE } from '../contract/run-lifecycle.ts';
+import { EXTENDABLE, RESUMABLE, TRAINING } from '../contract/run-lifecycle.ts';
 import { createRun } from '../runs/trainer.ts';
 import { setRunSteps } from '../runs/run-steps.ts';
 import { forkRun } from '../runs/seed-from.ts';
@@ -223,8 +223,7 @@ export class RunService {
         'payload.family',
       );
     }
-    if (req.name && existsSync(runDirOf(this.workspace, req.name)))
-      throw conflict(`a run named '${req.name}' already exists`);
+    this.refuseTakenName(req.name);
     let dataset = req.dataset ?? null;
     if (req.env !== undefined) {
       if (!collectFromEnv)
@@ -264,10 +263,9 @@ export class RunService {
    */
   async fork(req: ParsedRequestOf<'runs:fork'>): Promise<RunSummary> {
     const s = this.summary(req.runId);
-    if (this.active.has(req.runId) || ['starting', 'queued', 'running'].includes(s.status))
+    if (this.active.has(req.runId) || TRAINING.includes(s.status))
       throw conflict(`run ${req.runId} is ${s.status}: a run can be continued from once it has completed`);
-    if (req.name && existsSync(runDirOf(this.workspace, req.name)))
-      throw conflict(`a run named '${req.name}' already exists`);
+    this.refuseTakenName(req.name);
     const overrides = req.overrides
       ? expandDotted(req.overrides, (m) => new ServiceError('invalid_request', m, 'payload.overrides'))
       : undefined;
@@ -288,6 +286,11 @@ export class RunService {
     const now = this.summary(r.id);
     this.emitStatus(now);
     return now;
+  }
+
+  /** create and fork take a new run's name only where no run folder has it. */
+  private refuseTakenName(name: string | undefined): void {
+    if (name && existsSync(runDirOf(this.workspace, name))) throw conflict(`a run named '${name}' already exists`);
   }
 
   /** `reopened`: the run completed and its budget has just grown (resume with steps), so it trains on. */
