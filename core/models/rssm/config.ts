@@ -60,9 +60,11 @@ export const rssmConfigSchema = z
        * The prior's input layer before the GRU. 'joint': one dense on [s_{t−1}, a_t] (PlaNet rssm.py, Dreamer v1/v2
        * img_in). 'separate': s_{t−1} and a_t (a / max(1, |a|)) each through their own dense → layer norm → act,
        * concatenated (DreamerV3 rssm.py RSSM._core dynin1 / dynin2). Issue 11: with 'joint' a 1-dim action next to
-       * 256 one-hot inputs barely moved the cartpole prior. Absent in old configs = 'joint'.
+       * 256 one-hot inputs barely moved the cartpole prior. 'separate-raw-action': as 'separate' but the action
+       * branch is dense → act without the norm (our departure: a layer norm over a 1-dim action's embedding keeps
+       * mostly its sign, README session 13). Absent in old configs = 'joint'.
        */
-      priorInput: z.enum(['joint', 'separate']).default('joint'),
+      priorInput: z.enum(['joint', 'separate', 'separate-raw-action']).default('joint'),
     }),
     encoder: z.strictObject({ depth: int(1, 1024), kernels, act }),
     decoder: z.strictObject({

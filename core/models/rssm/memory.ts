@@ -44,8 +44,10 @@ export function rssmParamCount(c: RssmConfig, actionDim = c.actionDim ?? 1): num
 function priorInputParams(c: RssmConfig, stoch: number, actionDim: number): number {
   const { deter, hidden } = c.rssm;
   if (c.rssm.priorInput === 'joint') return denseParams(stoch + actionDim, hidden) + denseParams(hidden, 3 * deter);
-  // Two embeddings, each with a layer norm (gain and bias), then the GRU's input over both.
-  return denseParams(stoch, hidden) + denseParams(actionDim, hidden) + 4 * hidden + denseParams(2 * hidden, 3 * deter);
+  // Two embeddings, each with a layer norm (gain and bias; the stoch's only in 'separate-raw-action'), then the
+  // GRU's input over both.
+  const norms = c.rssm.priorInput === 'separate' ? 4 * hidden : 2 * hidden;
+  return denseParams(stoch, hidden) + denseParams(actionDim, hidden) + norms + denseParams(2 * hidden, 3 * deter);
 }
 
 /** Weights of the prototype objective's EMA target: the encoder and the observation projection. */

@@ -59,7 +59,7 @@ export function initTransition(params: Params, c: RssmModelConfig, embed: number
     initDense(params, 'rssm/dynin_stoch', stochSize(c), hidden, rng);
     initLayerNorm(params, 'rssm/dynin_stoch_norm', hidden);
     initDense(params, 'rssm/dynin_action', c.actionDim, hidden, rng);
-    initLayerNorm(params, 'rssm/dynin_action_norm', hidden);
+    if (c.rssm.priorInput === 'separate') initLayerNorm(params, 'rssm/dynin_action_norm', hidden);
     initDense(params, 'rssm/gru_dynin', 2 * hidden, 3 * deter, rng);
   }
   initWeight(params, 'rssm/gru_h', deter, 3 * deter, rng);
@@ -116,9 +116,14 @@ function priorInput(p: TransitionParams, c: RssmModelConfig, stoch: tf.Tensor2D,
   // there, though at init (dense bias 0) it keeps little of |a| beyond sign(a) (small preset: a 0.3 → 0.9 moves
   // deter 0.09× as much as −1 → +1; the learned bias can bring |a| back). Without it the action branch would start
   // at RMS ≈ 0.12 against the normed stoch branch's ≈ 0.71 (Glorot 1 → 64 at |a| = 1), the imbalance this removes.
+  // 'separate-raw-action' takes that imbalance to keep |a| (dense → act on the action; issue 11's cartpole prior).
   const a = tf.div(action, stopGradient(tf.maximum(1, tf.abs(action))));
   const norm = (name: string, x: tf.Tensor2D) => act(layerNorm(p, `${name}_norm`, dense(p, name, x)), c.rssm.act);
-  return tf.concat([norm('rssm/dynin_stoch', stoch), norm('rssm/dynin_action', a as tf.Tensor2D)], -1) as tf.Tensor2D;
+  const actionEmbed =
+    c.rssm.priorInput === 'separate'
+      ? norm('rssm/dynin_action', a as tf.Tensor2D)
+      : act(dense(p, 'rssm/dynin_action', a as tf.Tensor2D), c.rssm.act);
+  return tf.concat([norm('rssm/dynin_stoch', stoch), actionEmbed], -1) as tf.Tensor2D;
 }
 
 /** Prior step p(s_t | s_{t−1}, a_t). */

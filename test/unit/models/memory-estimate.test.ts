@@ -23,6 +23,7 @@ test('the parameter counts equal the parameters the models create', async () => 
     {},
     { rssm: { gruNorm: true, latent: { kind: 'discrete', groups: 4, classes: 4, unimix: 0 } } },
     { rssm: { priorInput: 'separate' } },
+    { rssm: { priorInput: 'separate-raw-action' } },
   ]) {
     const c = withActionDim(rssmConfig('debug', over as never), 3);
     const p = initRssmParams(c, 0);
