@@ -73,6 +73,18 @@ export function createFakeClient(): WorkbenchClient {
   const metrics = new Map<string, MetricPoint[]>();
   const sessions = new Map<string, { run: string; ep: number; t: number; x: number; v: number; temp: number }>();
   let runSeq = 0;
+  const runOf = (runId: string) => runs.find((x) => x.id === runId)!;
+  /** A run changed: its listeners hear of it, and the caller gets a copy, as from the service. */
+  const announce = (r: RunSummary) => {
+    emit('onRunStatus', { ...r });
+    return { ...r };
+  };
+  /** A new run goes first in the list (the newest first, as the service lists them), with no metrics yet. */
+  const addRun = (r: RunSummary) => {
+    runs.unshift(r);
+    metrics.set(r.id, []);
+    return announce(r);
+  };
 
   const mkRun = (id: string, status: RunSummary['status'], step: number): RunSummary => ({
     id,
@@ -135,7 +147,7 @@ export function createFakeClient(): WorkbenchClient {
     timers.set(
       id,
       setInterval(() => {
-        const r = runs.find((x) => x.id === id)!;
+        const r = runOf(id);
         if (r.status !== 'running') return;
         const budget = r.totalSteps ?? 600;
         const p = point(r.step + 10);
@@ -154,6 +166,20 @@ export function createFakeClient(): WorkbenchClient {
     );
   }
 
+  /** Where a behaviour's dream (the actor's, the goal dream) starts: the real frame, after the context before it. */
+  const dreamStart = (
+    r: { runId: string; dataset?: string; episode: number; start: number },
+    context: number,
+    p: { x: number; y: number },
+  ) => ({
+    runId: r.runId,
+    pixels: 'decoder' as const,
+    dataset: r.dataset ?? 'car-racing-20',
+    episode: r.episode,
+    start: r.start,
+    context: Math.min(context, r.start + 1),
+    real: frames(1, () => render(p.x, p.y, r.start)),
+  });
   const frames = (n: number, f: (i: number) => Uint8Array) => {
     const data = new Uint8Array(n * W * H * 3);
     for (let i = 0; i < n; i++) data.set(f(i), i * W * H * 3);
@@ -297,7 +323,7 @@ export function createFakeClient(): WorkbenchClient {
     },
     listRuns: () => runs.map((r) => ({ ...r })),
     getRun: ({ runId }) => ({
-      ...runs.find((r) => r.id === runId)!,
+      ...runOf(runId),
       config: {
         family: 'world-models',
         vae: { z: 8 },
@@ -306,28 +332,20 @@ export function createFakeClient(): WorkbenchClient {
         model: { rnn: { steps: 300 } },
       },
     }),
-    createRun: (req) => {
-      const r = mkRun(`wm-${req.preset}-${++runSeq}`, 'created', 0);
-      runs.unshift(r);
-      metrics.set(r.id, []);
-      emit('onRunStatus', { ...r });
-      return { ...r };
-    },
+    createRun: (req) => addRun(mkRun(`wm-${req.preset}-${++runSeq}`, 'created', 0)),
     startRun: ({ runId }) => {
-      const r = runs.find((x) => x.id === runId)!;
+      const r = runOf(runId);
       r.status = 'running';
       train(runId);
-      emit('onRunStatus', { ...r });
-      return { ...r };
+      return announce(r);
     },
     pauseRun: ({ runId }) => {
-      const r = runs.find((x) => x.id === runId)!;
+      const r = runOf(runId);
       r.status = 'paused';
-      emit('onRunStatus', { ...r });
-      return { ...r };
+      return announce(r);
     },
     resumeRun: ({ runId, steps }) => {
-      const r = runs.find((x) => x.id === runId)!;
+      const r = runOf(runId);
       if (steps !== undefined) {
         // A dev stand-in for two of core/runs/run-steps.ts's refusals, so the Runs view's inline message can be seen.
         if (steps < r.step)
@@ -346,33 +364,27 @@ export function createFakeClient(): WorkbenchClient {
       const idle = r.status !== 'paused';
       r.status = 'running';
       if (idle) train(runId);
-      emit('onRunStatus', { ...r });
-      return { ...r };
+      return announce(r);
     },
     forkRun: ({ runId, phase, name }) => {
-      const src = runs.find((x) => x.id === runId)!;
+      const src = runOf(runId);
       // A dev stand-in for one of core/runs/seed-from.ts forkRun's refusals, so the form's toast can be seen.
       if (src.family !== 'world-models' || src.status !== 'completed')
         throw {
           code: 'invalid_request',
           message: `run ${runId} is ${src.family}, ${src.status}: only a completed World Models run can be continued (fake)`,
         };
-      const r = { ...mkRun(name ?? `${runId}-${phase}-${++runSeq}`, 'created', 0), from: { run: runId, phase } };
-      runs.unshift(r);
-      metrics.set(r.id, []);
-      emit('onRunStatus', { ...r });
-      return { ...r };
+      return addRun({ ...mkRun(name ?? `${runId}-${phase}-${++runSeq}`, 'created', 0), from: { run: runId, phase } });
     },
     stopRun: ({ runId }) => {
-      const r = runs.find((x) => x.id === runId)!;
+      const r = runOf(runId);
       r.status = 'stopped';
       clearInterval(timers.get(runId));
-      emit('onRunStatus', { ...r });
-      return { ...r };
+      return announce(r);
     },
     runMetrics: ({ runId }) => ({ runId, points: metrics.get(runId) ?? [] }),
     runCheckpoints: ({ runId }) => {
-      const r = runs.find((x) => x.id === runId)!;
+      const r = runOf(runId);
       return Array.from({ length: Math.floor(r.step / 100) }, (_, i) => ({
         step: (i + 1) * 100,
         path: `runs/${runId}/checkpoints/step-${(i + 1) * 100}.safetensors`,
@@ -382,7 +394,7 @@ export function createFakeClient(): WorkbenchClient {
       }));
     },
     runEval: ({ runId }) => {
-      const r = runs.find((x) => x.id === runId)!;
+      const r = runOf(runId);
       // Dev UI fake: fixed illustrative numbers, not measured.
       const m = (model: number, baselines: Record<string, number>, lower = true) => {
         const [name, baseline] = Object.entries(baselines).sort((a, b) => (lower ? a[1] - b[1] : b[1] - a[1]))[0];
@@ -528,7 +540,8 @@ export function createFakeClient(): WorkbenchClient {
         driver: autopilot ? 'actor' : 'user',
       };
     },
-    dreamImagine: ({ runId, episode, start, horizon = 15, context = 5, sample = false, dataset }) => {
+    dreamImagine: (req) => {
+      const { runId, episode, start, horizon = 15, context = 5, sample = false } = req;
       if (!runs.find((r) => r.id === runId)?.behavior)
         throw { code: 'conflict', message: `run ${runId} has no actor to dream with (fake)` };
       const p = truthPos(episode, start);
@@ -551,15 +564,9 @@ export function createFakeClient(): WorkbenchClient {
       for (let t = horizon - 1; t >= 0; t--)
         ret[t] = reward[t + 1] + discount[t + 1] * (0.05 * value[t + 1] + 0.95 * ret[t + 1]);
       return {
-        runId,
-        pixels: 'decoder',
-        dataset: dataset ?? 'car-racing-20',
-        episode,
-        start,
-        context: Math.min(context, start + 1),
+        ...dreamStart(req, context, p),
         horizon,
         sample,
-        real: frames(1, () => render(p.x, p.y, start)),
         frames: frames(horizon + 1, (i) => render(xs[i], 48, start + i, sample ? 20 : 6, i + 3)),
         actionSpace: { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] },
         actions,
@@ -571,23 +578,18 @@ export function createFakeClient(): WorkbenchClient {
         lambda: 0.95,
       };
     },
-    dreamGoal: ({ runId, episode, start, goalEpisode, goalStep, horizon = 10, context = 5, dataset }) => {
+    dreamGoal: (req) => {
+      const { runId, episode, start, goalEpisode, goalStep, horizon = 10, context = 5 } = req;
       if (runs.find((r) => r.id === runId)?.behavior !== 'lexa')
         throw { code: 'conflict', message: `run ${runId} has no achiever to dream with (fake)` };
       const p = truthPos(episode, start);
       const g = truthPos(goalEpisode ?? episode, goalStep);
       const xs = Array.from({ length: horizon + 1 }, (_, t) => p.x + ((g.x - p.x) * t) / horizon);
       return {
-        runId,
-        pixels: 'decoder',
-        dataset: dataset ?? 'car-racing-20',
-        episode,
-        start,
-        context: Math.min(context, start + 1),
+        ...dreamStart(req, context, p),
         goalEpisode: goalEpisode ?? episode,
         goalStep,
         horizon,
-        real: frames(1, () => render(p.x, p.y, start)),
         goal: frames(1, () => render(g.x, g.y, goalStep)),
         frames: frames(horizon + 1, (i) => render(xs[i], 48, start + i, 6, i + 3)),
         cosineDistance: Float32Array.from(xs, (x) => Math.abs(x - g.x) / 64),
