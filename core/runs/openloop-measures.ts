@@ -125,12 +125,13 @@ class PixelAcc {
     this.n++;
   }
 
-  metrics(full: string, fg: string, out: Record<string, EvalMetric>): void {
+  /** Writes the full-frame metric as `full` (none when null) and the foreground one as `fg`. */
+  metrics(full: string | null, fg: string, out: Record<string, EvalMetric>): void {
     if (!this.n) return;
     const [model, ...base] = this.names;
     const mean = (k: string) => this.mse[k] / this.n;
     const fgMean = (k: string) => (this.fgCount ? this.fgSse[k] / this.fgCount : NaN);
-    out[full] = metricWithBaselines(mean(model), Object.fromEntries(base.map((k) => [k, mean(k)])));
+    if (full) out[full] = metricWithBaselines(mean(model), Object.fromEntries(base.map((k) => [k, mean(k)])));
     out[fg] = metricWithBaselines(fgMean(model), Object.fromEntries(base.map((k) => [k, fgMean(k)])));
   }
 }
@@ -162,6 +163,11 @@ export async function measureOpenLoop(
   if (meanFrame.length !== px) throw new Error(`mean frame has ${meanFrame.length} values, the model sees ${px}`);
   const maxH = Math.max(...OPENLOOP_HORIZONS);
   const acc = new Map(OPENLOOP_HORIZONS.map((h) => [h, new PixelAcc(['model', 'copy-last-frame', 'mean-frame'])]));
+  // Does the dream use its actions? The same dream under the same actions out of order, as its own metric: a model
+  // may tie it without being wrong (a passive scene), so it is no baseline of openloop_fg_mse. From 5 steps: one
+  // shuffled action hardly moves a frame. Issue 11: the cartpole RSSM's prior ignored its actions (README).
+  const actionHorizons = OPENLOOP_HORIZONS.filter((h) => h >= 5);
+  const shuffledAcc = new Map(actionHorizons.map((h) => [h, new PixelAcc(['model', 'shuffled actions'])]));
   const recon = new PixelAcc(['model', 'mean-frame']);
   const rew = { model: 0, mean: 0, shuffled: 0, n: 0, head: false };
   let windows = 0;
@@ -171,6 +177,8 @@ export async function measureOpenLoop(
     for (const start of starts) {
       const o = { start, horizon, ...openLoopWindow(filter, start), temperature: 0, seed: opts.seed };
       const r = await openloop(ep, o);
+      const actions = shuffledActions(ep, start, horizon, new Rng(opts.seed * 7919 + windows));
+      const s = await openloop(ep, { ...o, actions });
       const nTruth = Math.min(horizon, T - 1 - start);
       if (pixels) {
         const nCtx = r.contextIndices.length;
@@ -184,12 +192,14 @@ export async function measureOpenLoop(
             'copy-last-frame': [r.context, last],
             'mean-frame': [meanFrame, 0],
           });
+          shuffledAcc.get(h)?.add(r.truth, (h - 1) * px, meanFrame, {
+            model: [r.dream, (h - 1) * px],
+            'shuffled actions': [s.dream, (h - 1) * px],
+          });
         }
       }
       if (r.reward) {
         rew.head = true;
-        const actions = shuffledActions(ep, start, horizon, new Rng(opts.seed * 7919 + windows));
-        const s = await openloop(ep, { ...o, actions });
         for (let k = 1; k <= nTruth; k++) {
           const y = ep.reward[start + k];
           rew.model += (r.reward[k - 1] - y) ** 2;
@@ -205,6 +215,7 @@ export async function measureOpenLoop(
   if (pixels) {
     recon.metrics('recon_mse', 'recon_fg_mse', metrics);
     for (const [h, a] of acc) a.metrics(`openloop_mse@${h}`, `openloop_fg_mse@${h}`, metrics);
+    for (const [h, a] of shuffledAcc) a.metrics(null, `openloop_fg_mse_vs_shuffled@${h}`, metrics);
   }
   if (rew.n)
     metrics.openloop_reward_mse = metricWithBaselines(rew.model / rew.n, {
@@ -231,6 +242,12 @@ export async function measureOpenLoop(
       `foreground (true frame differs from the training mean frame by > 0.1 in a channel): ${(100 * foregroundFraction).toFixed(2)}% of the dreamed frames' pixels`,
     );
   if (windows && !rew.head) notes.push('this model has no reward head: no reward measures');
+  // At issue 11's horizon: by 50 steps every CPU-sized dream has lost the scene, actions or not.
+  const use = metrics['openloop_fg_mse_vs_shuffled@10'];
+  if (use && use.model >= 0.95 * use.baseline)
+    notes.push(
+      `the 10-step dream is about as good with its actions shuffled in time (foreground error ${use.model.toPrecision(3)} vs ${use.baseline.toPrecision(3)}): it hardly uses them`,
+    );
   // The foreground error alone can be won without seeing anything: a uniform grey dream is closer to dark objects
   // than the light background the mean frame shows there. Say so where the full frame tells the other story.
   const blurry = OPENLOOP_HORIZONS.filter((h) => {

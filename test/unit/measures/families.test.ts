@@ -54,6 +54,11 @@ for (const name of ['rssm', 'world-models']) {
         assert.ok(Number.isFinite(m[k].model) && Number.isFinite(m[k].baseline), k);
       }
     }
+    for (const h of [5, 10, 20]) {
+      const k = `openloop_fg_mse_vs_shuffled@${h}`;
+      assert.deepEqual(Object.keys(m[k].baselines!), ['shuffled actions'], k);
+      assert.ok(Number.isFinite(m[k].model) && Number.isFinite(m[k].baseline), k);
+    }
     assert.ok(m.recon_fg_mse && m.recon_mse.baseline_name === 'mean-frame');
     assert.deepEqual(Object.keys(m.openloop_reward_mse.baselines!).sort(), ['shuffled actions', 'train-mean reward']);
     for (const key of ['@0', `@${PROBE_STEPS}`]) {

@@ -40,6 +40,8 @@ const HELD = episodes(2, 100);
 interface Behaviour {
   /** The frame the model predicts for true frame t of `ep` (uint8 S·S·3). */
   frame?(ep: Episode, t: number): Uint8Array;
+  /** The dreamed frame when the dream is given other actions than the episode's (default: `frame`'s). */
+  frameUnderOtherActions?(ep: Episode, t: number): Uint8Array;
   /** Predicted reward on arriving at row `row` after `action`. */
   reward?(action: Float32Array, row: number, ep: Episode): number;
   /** Features of the state at row t (filtered or dreamed). */
@@ -52,9 +54,9 @@ function fakeModel(b: Behaviour): LoadedModel {
     b.frame
       ? b.frame(ep, t)
       : resizeFrames(ep.image, ep.imageShape[0], ep.imageShape[1], S).slice(t * px, (t + 1) * px);
-  const stack = (ep: Episode, ts: number[]) => {
+  const stack = (ep: Episode, ts: number[], of = frameOf) => {
     const out = new Uint8Array(ts.length * px);
-    ts.forEach((t, i) => out.set(frameOf(ep, t), i * px));
+    ts.forEach((t, i) => out.set(of(ep, t), i * px));
     return out;
   };
   const real = (ep: Episode, ts: number[]) => {
@@ -87,7 +89,8 @@ function fakeModel(b: Behaviour): LoadedModel {
         context: real(ep, ctx),
         truth: real(ep, truthIdx),
         contextRecon: stack(ep, ctx),
-        dream: stack(ep, truthIdx),
+        dream:
+          o.actions && b.frameUnderOtherActions ? stack(ep, truthIdx, b.frameUnderOtherActions) : stack(ep, truthIdx),
         mse: dream.map(() => NaN),
         ...(b.reward
           ? {
@@ -144,6 +147,28 @@ test('a model that paints only the training mean frame scores at the mean-frame 
   assert.ok(painter.metrics.recon_fg_mse.model > 0.9 * painter.metrics.recon_fg_mse.baseline);
   assert.equal(oracle.metrics.recon_fg_mse.model, 0);
   assert.ok(painter.notes.some((n) => /foreground/.test(n)));
+});
+
+test('the dream against itself under shuffled actions: a dream that ignores its actions ties it, and the report says so', async () => {
+  const blind = await measureOpenLoop(fakeModel({ frame: () => MEAN8 }), HELD, MEAN, opts);
+  const driven = await measureOpenLoop(fakeModel({ frameUnderOtherActions: () => MEAN8 }), HELD, MEAN, opts);
+  for (const r of [blind, driven]) {
+    assert.ok(!r.metrics['openloop_fg_mse_vs_shuffled@1'], 'one shuffled action hardly moves a frame: not reported');
+    for (const h of [5, 10, 20])
+      assert.deepEqual(Object.keys(r.metrics[`openloop_fg_mse_vs_shuffled@${h}`].baselines!), ['shuffled actions']);
+    // Not a baseline of the pixel errors (a model may tie it without being wrong).
+    assert.deepEqual(Object.keys(r.metrics['openloop_fg_mse@10'].baselines!).sort(), ['copy-last-frame', 'mean-frame']);
+  }
+  const [b10, d10] = [
+    blind.metrics['openloop_fg_mse_vs_shuffled@10'],
+    driven.metrics['openloop_fg_mse_vs_shuffled@10'],
+  ];
+  assert.ok(b10.model > 0.01, `the painter misses the objects: ${b10.model}`);
+  assert.equal(b10.baseline, b10.model, 'the same dream with or without the actions');
+  assert.equal(d10.model, 0);
+  assert.ok(d10.baseline > 0.01, `other actions, another dream: ${d10.baseline}`);
+  assert.ok(blind.notes.some((n) => /as good with its actions shuffled in time .*: it hardly uses them/.test(n)));
+  assert.ok(!driven.notes.some((n) => /hardly uses them/.test(n)));
 });
 
 test('a uniform grey dream wins on the foreground alone; the report says the full frame disagrees', async () => {
