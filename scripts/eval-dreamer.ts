@@ -21,12 +21,13 @@ import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../core/tensor/backend.ts';
-import { createRun, trainRun } from '../core/runs/trainer.ts';
+import { createRun } from '../core/runs/trainer.ts';
 import { loadRunAgent } from '../core/runs/load-agent.ts';
 import { envOptionsOf, scoreInEnv } from '../core/runs/agent-session.ts';
 import { actionProbe, formatActionProbe } from '../core/agents/action-probe.ts';
 import { makeEnv } from '../core/envs/registry.ts';
 import { flagError, numFlag, overrideFlag, parseFlags } from './claim.ts';
+import { trainWithin } from './train-budget.ts';
 import { isUserError } from '../core/util/errors.ts';
 
 const { values } = parseFlags('eval:dreamer', {
@@ -113,12 +114,9 @@ const { id, dir } = await createRun({
 }).catch((e: unknown) => (isUserError(e) ? flagError('eval:dreamer', `--override: ${e.message}`) : Promise.reject(e)));
 log(`run ${id} in ${dir} (backend ${backend.name}); training stops at ${steps} steps or ${minutes} min`);
 const t0 = Date.now();
-const stop = new AbortController();
-const timer = setTimeout(() => stop.abort(), minutes * 60_000);
 const curve: { step: number; train_return: number }[] = [];
-const result = await trainRun(dir, {
+const { result, minutes: trainMin } = await trainWithin(dir, minutes, {
   log,
-  signal: stop.signal,
   onMetrics: (m) => {
     const r = m['model/train_return'];
     if (typeof r === 'number') {
@@ -138,8 +136,6 @@ const result = await trainRun(dir, {
     }
   },
 });
-clearTimeout(timer);
-const trainMin = (Date.now() - t0) / 60000;
 log(`training ${result.state} at step ${result.step} in ${trainMin.toFixed(1)} min`);
 const csv = `step,train_return\n${curve.map((c) => `${c.step},${c.train_return}`).join('\n')}\n`;
 writeFileSync(join(dir, 'learning-curve.csv.tmp'), csv);

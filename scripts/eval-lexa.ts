@@ -12,11 +12,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../core/tensor/backend.ts';
-import { createRun, trainRun } from '../core/runs/trainer.ts';
+import { createRun } from '../core/runs/trainer.ts';
 import { loadRunAgent } from '../core/runs/load-agent.ts';
 import { envOptionsOf } from '../core/runs/agent-session.ts';
 import { evaluateGoals, formatGoalReport } from '../core/runs/goal-eval.ts';
 import { numFlag, parseFlags } from './claim.ts';
+import { trainWithin } from './train-budget.ts';
 
 const { values } = parseFlags('eval:lexa', {
   options: {
@@ -72,11 +73,8 @@ const { id, dir } = await createRun({
 });
 log(`run ${id} in ${dir} (backend ${backend.name}); training stops at ${steps} steps or ${minutes} min`);
 const t0 = Date.now();
-const stop = new AbortController();
-const timer = setTimeout(() => stop.abort(), minutes * 60_000);
-const result = await trainRun(dir, {
+const { result, minutes: trainMin } = await trainWithin(dir, minutes, {
   log,
-  signal: stop.signal,
   onMetrics: (m) => {
     if (m.step % 25 === 0)
       log(
@@ -86,8 +84,6 @@ const result = await trainRun(dir, {
       );
   },
 });
-clearTimeout(timer);
-const trainMin = (Date.now() - t0) / 60000;
 log(`training ${result.state} at step ${result.step} in ${trainMin.toFixed(1)} min`);
 
 const agent = await loadRunAgent(dir);
