@@ -16,26 +16,16 @@ import { createRun } from '../core/runs/trainer.ts';
 import { loadRunAgent } from '../core/runs/load-agent.ts';
 import { envOptionsOf } from '../core/runs/agent-session.ts';
 import { evaluateGoals, formatGoalReport } from '../core/runs/goal-eval.ts';
-import { numFlag, parseFlags } from './claim.ts';
+import { budgetFlags, budgetOptions, parseFlags } from './claim.ts';
 import { trainWithin } from './train-budget.ts';
 
 const { values } = parseFlags('eval:lexa', {
   options: {
-    env: { type: 'string', default: 'point-goals' },
-    steps: { type: 'string', default: '2000' },
-    minutes: { type: 'string', default: '35' },
-    episodes: { type: 'string', default: '5' },
+    ...budgetOptions({ env: 'point-goals', steps: '2000', minutes: '35' }),
     reward: { type: 'string', default: 'cosine' },
-    seed: { type: 'string', default: '0' },
-    workspace: { type: 'string' },
-    json: { type: 'boolean', default: false },
   },
 });
-const num = (name: string, v: string | undefined, min: number): number => numFlag('eval:lexa', name, v, min);
-const steps = num('steps', values.steps, 1);
-const minutes = num('minutes', values.minutes, 0.1);
-const nEval = num('episodes', values.episodes, 1);
-const seed = num('seed', values.seed, 0);
+const { steps, minutes, episodes: nEval, seed } = budgetFlags('eval:lexa', values);
 if (values.reward !== 'cosine' && values.reward !== 'temporal') {
   process.stderr.write(`eval:lexa: --reward must be cosine or temporal, got '${values.reward}'\n`);
   process.exit(2);
