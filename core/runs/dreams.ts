@@ -267,12 +267,7 @@ export class DreamService {
     }
     const F = S * S * 3;
     return {
-      runId: req.runId,
-      pixels,
-      dataset: name,
-      episode: req.episode,
-      start: req.start,
-      context: c.n,
+      ...imaginedFrom(req, pixels, name, c.n),
       goalEpisode,
       goalStep: req.goalStep,
       horizon,
@@ -358,12 +353,7 @@ export class DreamService {
     const d = actorDream(shown, ac, frames, actions, horizon, req.sample ? req.seed : null);
     const F = S * S * 3;
     return {
-      runId: req.runId,
-      pixels,
-      dataset: name,
-      episode: req.episode,
-      start: req.start,
-      context,
+      ...imaginedFrom(req, pixels, name, context),
       horizon,
       sample: req.sample,
       real: { shape: [1, S, S, 3], data: frames.slice((context - 1) * F, context * F) },
@@ -749,4 +739,14 @@ function evalReply(runId: string, r: EvalReport): ReplyOf<'runs:eval'> {
     ),
     notes: r.notes,
   };
+}
+
+/** What an imagination reply (dreams:imagine, dreams:goal) says of its start as used: the contract's ImaginedFrom. */
+function imaginedFrom(
+  req: { runId: string; episode: number; start: number },
+  pixels: PixelView,
+  dataset: string,
+  context: number,
+): { runId: string; pixels: PixelView; dataset: string; episode: number; start: number; context: number } {
+  return { runId: req.runId, pixels, dataset, episode: req.episode, start: req.start, context };
 }
