@@ -130,6 +130,36 @@ export function overrideFlag(script: string, v: string | undefined): Record<stri
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * The flags of the online eval scripts (eval:dreamer, eval:lexa) for parseFlags, with each script's own defaults:
+ * --env; --steps and --minutes, training stops at whichever comes first; --episodes scored; --seed; --workspace;
+ * --json. Their numbers: `budgetFlags`.
+ */
+export function budgetOptions(defaults: { env: string; steps: string; minutes: string }) {
+  return {
+    env: { type: 'string', default: defaults.env },
+    steps: { type: 'string', default: defaults.steps },
+    minutes: { type: 'string', default: defaults.minutes },
+    episodes: { type: 'string', default: '5' },
+    seed: { type: 'string', default: '0' },
+    workspace: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  } as const;
+}
+
+/** The numbers of `budgetOptions`, checked in this order (numFlag): steps >= 1, minutes >= 0.1, episodes >= 1, seed >= 0. */
+export function budgetFlags(
+  script: string,
+  values: { steps?: string; minutes?: string; episodes?: string; seed?: string },
+): { steps: number; minutes: number; episodes: number; seed: number } {
+  return {
+    steps: numFlag(script, 'steps', values.steps, 1),
+    minutes: numFlag(script, 'minutes', values.minutes, 0.1),
+    episodes: numFlag(script, 'episodes', values.episodes, 1),
+    seed: numFlag(script, 'seed', values.seed, 0),
+  };
+}
+
 /** parseArgs whose errors (an unknown flag, a missing value) are one line naming the script, exit code 2. */
 export function parseFlags<T extends ParseArgsConfig>(script: string, config: T): ReturnType<typeof parseArgs<T>> {
   try {

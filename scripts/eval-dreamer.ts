@@ -21,34 +21,25 @@ import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../core/tensor/backend.ts';
-import { createRun, trainRun } from '../core/runs/trainer.ts';
+import { createRun } from '../core/runs/trainer.ts';
 import { loadRunAgent } from '../core/runs/load-agent.ts';
 import { envOptionsOf, scoreInEnv } from '../core/runs/agent-session.ts';
 import { actionProbe, formatActionProbe } from '../core/agents/action-probe.ts';
 import { makeEnv } from '../core/envs/registry.ts';
-import { flagError, numFlag, overrideFlag, parseFlags } from './claim.ts';
+import { budgetFlags, budgetOptions, flagError, overrideFlag, parseFlags } from './claim.ts';
+import { trainWithin } from './train-budget.ts';
 import { isUserError } from '../core/util/errors.ts';
 
 const { values } = parseFlags('eval:dreamer', {
   options: {
-    env: { type: 'string', default: 'cartpole-swingup' },
     // 1250: eval:dreamer passes on seeds 0, 1, 2 at 1000 and 1250 steps with the widest worst case at 1250 (160.6).
-    steps: { type: 'string', default: '1250' },
-    minutes: { type: 'string', default: '40' },
-    episodes: { type: 'string', default: '5' },
-    seed: { type: 'string', default: '0' },
-    workspace: { type: 'string' },
+    ...budgetOptions({ env: 'cartpole-swingup', steps: '1250', minutes: '40' }),
     behavior: { type: 'string', default: 'actor-critic' },
     /** Extra config overrides as JSON, merged over the script's (for tuning runs; the claim is the default). */
     override: { type: 'string' },
-    json: { type: 'boolean', default: false },
   },
 });
-const num = (name: string, v: string | undefined, min: number): number => numFlag('eval:dreamer', name, v, min);
-const steps = num('steps', values.steps, 1);
-const minutes = num('minutes', values.minutes, 0.1);
-const nEval = num('episodes', values.episodes, 1);
-const seed = num('seed', values.seed, 0);
+const { steps, minutes, episodes: nEval, seed } = budgetFlags('eval:dreamer', values);
 const log = (m: string) => process.stderr.write(`${m}\n`);
 if (values.behavior !== 'actor-critic' && values.behavior !== 'cem') {
   process.stderr.write(`eval:dreamer: --behavior must be actor-critic or cem, got '${values.behavior}'\n`);
@@ -113,12 +104,9 @@ const { id, dir } = await createRun({
 }).catch((e: unknown) => (isUserError(e) ? flagError('eval:dreamer', `--override: ${e.message}`) : Promise.reject(e)));
 log(`run ${id} in ${dir} (backend ${backend.name}); training stops at ${steps} steps or ${minutes} min`);
 const t0 = Date.now();
-const stop = new AbortController();
-const timer = setTimeout(() => stop.abort(), minutes * 60_000);
 const curve: { step: number; train_return: number }[] = [];
-const result = await trainRun(dir, {
+const { result, minutes: trainMin } = await trainWithin(dir, minutes, {
   log,
-  signal: stop.signal,
   onMetrics: (m) => {
     const r = m['model/train_return'];
     if (typeof r === 'number') {
@@ -138,8 +126,6 @@ const result = await trainRun(dir, {
     }
   },
 });
-clearTimeout(timer);
-const trainMin = (Date.now() - t0) / 60000;
 log(`training ${result.state} at step ${result.step} in ${trainMin.toFixed(1)} min`);
 const csv = `step,train_return\n${curve.map((c) => `${c.step},${c.train_return}`).join('\n')}\n`;
 writeFileSync(join(dir, 'learning-curve.csv.tmp'), csv);

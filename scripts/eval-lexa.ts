@@ -12,29 +12,20 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../core/tensor/backend.ts';
-import { createRun, trainRun } from '../core/runs/trainer.ts';
+import { createRun } from '../core/runs/trainer.ts';
 import { loadRunAgent } from '../core/runs/load-agent.ts';
 import { envOptionsOf } from '../core/runs/agent-session.ts';
 import { evaluateGoals, formatGoalReport } from '../core/runs/goal-eval.ts';
-import { numFlag, parseFlags } from './claim.ts';
+import { budgetFlags, budgetOptions, parseFlags } from './claim.ts';
+import { trainWithin } from './train-budget.ts';
 
 const { values } = parseFlags('eval:lexa', {
   options: {
-    env: { type: 'string', default: 'point-goals' },
-    steps: { type: 'string', default: '2000' },
-    minutes: { type: 'string', default: '35' },
-    episodes: { type: 'string', default: '5' },
+    ...budgetOptions({ env: 'point-goals', steps: '2000', minutes: '35' }),
     reward: { type: 'string', default: 'cosine' },
-    seed: { type: 'string', default: '0' },
-    workspace: { type: 'string' },
-    json: { type: 'boolean', default: false },
   },
 });
-const num = (name: string, v: string | undefined, min: number): number => numFlag('eval:lexa', name, v, min);
-const steps = num('steps', values.steps, 1);
-const minutes = num('minutes', values.minutes, 0.1);
-const nEval = num('episodes', values.episodes, 1);
-const seed = num('seed', values.seed, 0);
+const { steps, minutes, episodes: nEval, seed } = budgetFlags('eval:lexa', values);
 if (values.reward !== 'cosine' && values.reward !== 'temporal') {
   process.stderr.write(`eval:lexa: --reward must be cosine or temporal, got '${values.reward}'\n`);
   process.exit(2);
@@ -72,11 +63,8 @@ const { id, dir } = await createRun({
 });
 log(`run ${id} in ${dir} (backend ${backend.name}); training stops at ${steps} steps or ${minutes} min`);
 const t0 = Date.now();
-const stop = new AbortController();
-const timer = setTimeout(() => stop.abort(), minutes * 60_000);
-const result = await trainRun(dir, {
+const { result, minutes: trainMin } = await trainWithin(dir, minutes, {
   log,
-  signal: stop.signal,
   onMetrics: (m) => {
     if (m.step % 25 === 0)
       log(
@@ -86,8 +74,6 @@ const result = await trainRun(dir, {
       );
   },
 });
-clearTimeout(timer);
-const trainMin = (Date.now() - t0) / 60000;
 log(`training ${result.state} at step ${result.step} in ${trainMin.toFixed(1)} min`);
 
 const agent = await loadRunAgent(dir);

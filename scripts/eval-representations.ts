@@ -15,7 +15,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../core/tensor/backend.ts';
-import { createRun, trainRun } from '../core/runs/trainer.ts';
+import { createRun } from '../core/runs/trainer.ts';
 import { openRunModel } from '../core/runs/load.ts';
 import { evaluateModel } from '../core/runs/evaluate.ts';
 import { getEnvSpec, makeEnv } from '../core/envs/registry.ts';
@@ -27,6 +27,7 @@ import type { TrainData } from '../core/models/family.ts';
 import { Rng } from '../core/util/rng.ts';
 import { OBJECTIVES, type ObjectiveKind } from '../core/models/rssm/objectives/config.ts';
 import { flagError, numFlag, parseFlags } from './claim.ts';
+import { trainWithin } from './train-budget.ts';
 
 const { values } = parseFlags('eval:representations', {
   options: {
@@ -134,22 +135,16 @@ for (const background of BGS) {
       backend: backend.name,
       train: { checkpointEvery: 100, logEvery: 10 },
     });
-    const t0 = Date.now();
-    const stop = new AbortController();
-    const timer = setTimeout(() => stop.abort(), minutes * 60_000);
     let last = 0;
-    await trainRun(dir, {
+    const { minutes: trainMin } = await trainWithin(dir, minutes, {
       data,
       log: () => {},
-      signal: stop.signal,
       onMetrics: (m) => {
         last = m.step;
         if (m.step % 50 === 0)
           log(`${objective}/${background} step ${m.step}: model_loss ${Number(m['model/model_loss']).toFixed(3)}`);
       },
     });
-    clearTimeout(timer);
-    const trainMin = (Date.now() - t0) / 60000;
     const opened = await openRunModel(dir, { data });
     try {
       const r = await evaluateModel(opened.model, data, { seed });

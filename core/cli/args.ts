@@ -26,8 +26,26 @@ export function parseCommand<O extends Options>(command: string, argv: string[],
   }
 }
 
+/** The one positional argument of a command (its RUN id, its DATASET name), or a UserError naming what came. */
+export function onePositional(command: string, positionals: string[], what: string): string {
+  if (positionals.length !== 1)
+    throw new UserError(
+      `${command}: expected one ${what}, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro ${command} --help')`,
+    );
+  return positionals[0];
+}
+
+/** A command that takes no positional arguments: a UserError naming any that came. */
+export function noPositionals(command: string, positionals: string[]): void {
+  if (positionals.length)
+    throw new UserError(
+      `${command} takes no positional arguments, got '${positionals.join(' ')}' (see 'oneiro ${command} --help')`,
+    );
+}
+
 export { workspaceDir } from '../util/workspace.ts';
 
+/** An integer flag in [min, max]; `fallback` when absent. */
 export function intFlag(
   name: string,
   value: string | undefined,
@@ -35,16 +53,11 @@ export function intFlag(
   min = -Infinity,
   max = Infinity,
 ): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UserError(
-      `--${name} must be an integer${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` and <= ${max}` : ''}, got '${value}'`,
-    );
-  }
-  return n;
+  const bounds = `${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` and <= ${max}` : ''}`;
+  return boundedFlag(name, value, fallback, min, max, Number.isInteger, `an integer${bounds}`);
 }
 
+/** A finite number flag in [min, max]; `fallback` when absent. */
 export function numberFlag(
   name: string,
   value: string | undefined,
@@ -52,11 +65,22 @@ export function numberFlag(
   min = -Infinity,
   max = Infinity,
 ): number {
+  return boundedFlag(name, value, fallback, min, max, Number.isFinite, `a number in [${min}, ${max}]`);
+}
+
+/** The one rule of the numeric flags: absent is the fallback; else `valid` and in [min, max], or a UserError. */
+function boundedFlag(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  valid: (n: number) => boolean,
+  expected: string,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw new UserError(`--${name} must be a number in [${min}, ${max}], got '${value}'`);
-  }
+  if (!valid(n) || n < min || n > max) throw new UserError(`--${name} must be ${expected}, got '${value}'`);
   return n;
 }
 

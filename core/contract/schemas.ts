@@ -332,15 +332,25 @@ const Temperature = z.number().gt(0).max(5);
 export const PixelView = z.enum(['decoder', 'probe', 'retrieval']);
 const PixelViewRequest = z.enum(['auto', 'decoder', 'probe', 'retrieval']);
 
-export const OpenLoopRequest = z.strictObject({
+/**
+ * Where a dream from real frames starts (open loop, the actor's imagination, a LEXA goal pursuit): frame `start` of
+ * `episode` in the run's dataset (default the run's own), the last real frame the model observes.
+ */
+const DreamStart = {
   runId: RunId,
-  /** Defaults to the run's own dataset. */
   dataset: Name.optional(),
   episode: nonNegInt(),
   start: nonNegInt(),
+};
+
+/** Real frames observed before a dream starts, ending at its start (families that filter over a context). */
+const ContextFrames = posInt().max(100);
+
+export const OpenLoopRequest = z.strictObject({
+  ...DreamStart,
   horizon: posInt().max(500),
   /** Observed frames before imagination (families that filter over a context; World Models uses 1). */
-  context: posInt().max(100).optional(),
+  context: ContextFrames.optional(),
   temperature: Temperature.optional(),
   seed: int().default(0),
   /** Where the frames come from (default 'auto'). */
@@ -496,29 +506,31 @@ export const DreamStepRequest = z
  * the latent state, then the actor acts for `horizon` imagined steps.
  */
 export const ImagineRequest = z.strictObject({
-  runId: RunId,
-  /** Defaults to the run's own dataset. */
-  dataset: Name.optional(),
-  episode: nonNegInt(),
-  /** The real frame the dream starts from (the last context frame). */
-  start: nonNegInt(),
+  ...DreamStart,
   /** Imagined steps; default the behaviour's own imagination horizon (Dreamer: 15). */
   horizon: posInt().max(200).optional(),
-  context: posInt().max(100).optional(),
+  context: ContextFrames.optional(),
   /** Sample the actor's actions and the latents (as training does) instead of taking their modes. */
   sample: z.boolean().default(false),
   seed: int().default(0),
 });
 
-export const ImagineReply = z.object({
+/**
+ * What an imagination reply (the actor's, a goal pursuit's) says of its start as used: the run, where its frames
+ * come from (a model without a decoder: its probe decoder, or retrieval), the frame it started from and the real
+ * frames observed before imagining.
+ */
+const ImaginedFrom = {
   runId: z.string(),
-  /** Where the imagined frames come from (a model without a decoder: its probe decoder, or retrieval). */
   pixels: PixelView,
   dataset: z.string(),
   episode: nonNegInt(),
   start: nonNegInt(),
-  /** Real frames observed before imagining. */
   context: posInt(),
+};
+
+export const ImagineReply = z.object({
+  ...ImaginedFrom,
   horizon: posInt(),
   sample: z.boolean(),
   /** The real start frame at the model's size [1, S, S, 3]. */
@@ -544,13 +556,9 @@ export const ImagineReply = z.object({
  * then the achiever (its mode) imagines `horizon` steps towards the goal frame (`goalEpisode`, `goalStep`).
  */
 export const GoalDreamRequest = z.strictObject({
-  runId: RunId,
-  /** Defaults to the run's own dataset (an online run names one). */
-  dataset: Name.optional(),
-  episode: nonNegInt(),
-  /** The real frame the pursuit starts from (the last context frame). */
-  start: nonNegInt(),
-  context: posInt().max(100).optional(),
+  /** The dataset defaults to the run's own (an online run names one). */
+  ...DreamStart,
+  context: ContextFrames.optional(),
   /** The goal's episode in the same dataset; default the start's episode. */
   goalEpisode: nonNegInt().optional(),
   goalStep: nonNegInt(),
@@ -559,13 +567,7 @@ export const GoalDreamRequest = z.strictObject({
 });
 
 export const GoalDreamReply = z.object({
-  runId: z.string(),
-  /** Where the imagined frames come from (a model without a decoder: its probe decoder, or retrieval). */
-  pixels: PixelView,
-  dataset: z.string(),
-  episode: nonNegInt(),
-  start: nonNegInt(),
-  context: posInt(),
+  ...ImaginedFrom,
   goalEpisode: nonNegInt(),
   goalStep: nonNegInt(),
   horizon: posInt(),

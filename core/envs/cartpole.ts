@@ -1,7 +1,8 @@
 import { Rng } from '../util/rng.ts';
-import { Camera, floorBackground } from './camera.ts';
-import { type Background, BackgroundSource, type VideoFrames } from './background.ts';
-import { Raster, rgb } from './raster.ts';
+import { Camera } from './camera.ts';
+import { CameraScene } from './camera-scene.ts';
+import type { Background, VideoFrames } from './background.ts';
+import { rgb } from './raster.ts';
 import { tolerance } from './rewards.ts';
 import type { Simulator } from './wrapper.ts';
 import type { Space } from './types.ts';
@@ -75,13 +76,7 @@ export class CartpoleSwingup implements Simulator {
   private k = [new Float64Array(4), new Float64Array(4), new Float64Array(4), new Float64Array(4)];
   private tmp = new Float64Array(4);
   private control = 0;
-  private readonly raster: Raster;
-  private readonly cam: Camera;
-  private readonly bg: BackgroundSource;
-  /** Simulator steps since reset (the background's clock). */
-  private t = 0;
-  private readonly p = new Float64Array(3);
-  private readonly q = new Float64Array(3);
+  private readonly scene: CameraScene;
 
   constructor(
     readonly size: number,
@@ -89,21 +84,17 @@ export class CartpoleSwingup implements Simulator {
     clip: VideoFrames | null = null,
   ) {
     this.observationShape = [size, size, 3];
-    this.raster = new Raster(size, size, true);
     // cartpole.xml camera "fixed": pos="0 -4 1" zaxis="0 -1 0" → x right, y up, looking along +y.
-    this.cam = new Camera(size, size, [0, -4, 1], [1, 0, 0], [0, 0, 1]);
-    const R = this.raster;
-    this.bg = new BackgroundSource(background, R.w, R.h, R.ss, floorBackground(R, this.cam, -0.05, 4), clip);
-    this.restoreLeavesOut =
-      background === 'plain' ? null : 'the background (drawn from the reset seed, which episodes do not record)';
+    const cam = new Camera(size, size, [0, -4, 1], [1, 0, 0], [0, 0, 1]);
+    this.scene = new CameraScene(cam, size, -0.05, 4, background, clip);
+    this.restoreLeavesOut = this.scene.restoreLeavesOut;
   }
 
   readonly restoreLeavesOut: string | null;
 
   reset(seed: number): void {
     const rng = new Rng(seed);
-    this.bg.reset(seed);
-    this.t = 0;
+    this.scene.reset(seed);
     // Balance.initialize_episode with swing_up=True.
     this.s[0] = 0.01 * rng.normal();
     this.s[1] = Math.PI + 0.01 * rng.normal();
@@ -175,7 +166,7 @@ export class CartpoleSwingup implements Simulator {
     for (let i = 0; i < 4; i++) t[i] = s[i] + DT * k3[i];
     this.deriv(t, force, k4);
     for (let i = 0; i < 4; i++) s[i] += (DT / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
-    this.t++;
+    this.scene.t++;
     return { reward: this.reward(), terminated: false };
   }
 
@@ -192,11 +183,8 @@ export class CartpoleSwingup implements Simulator {
   }
 
   render(): Uint8Array {
-    const R = this.raster,
-      cam = this.cam,
-      p = this.p,
-      q = this.q;
-    R.blit(this.bg.frame(this.t));
+    const { cam, p, q } = this.scene;
+    const R = this.scene.begin();
     const x = this.s[0],
       sin = Math.sin(this.s[1]),
       cos = Math.cos(this.s[1]);
@@ -215,10 +203,9 @@ export class CartpoleSwingup implements Simulator {
   }
 
   private rail(y: number, color: number): void {
-    const p = this.p,
-      q = this.q;
-    this.cam.project(-2, y, 1, p);
-    this.cam.project(2, y, 1, q);
-    this.raster.line(p[0], p[1], q[0], q[1], Math.max(0.5, (0.04 * this.cam.f) / p[2]), color);
+    const { cam, p, q, raster } = this.scene;
+    cam.project(-2, y, 1, p);
+    cam.project(2, y, 1, q);
+    raster.line(p[0], p[1], q[0], q[1], Math.max(0.5, (0.04 * cam.f) / p[2]), color);
   }
 }

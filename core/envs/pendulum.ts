@@ -1,7 +1,8 @@
 import { Rng } from '../util/rng.ts';
-import { Camera, floorBackground } from './camera.ts';
-import { type Background, BackgroundSource, type VideoFrames } from './background.ts';
-import { Raster, rgb } from './raster.ts';
+import { Camera } from './camera.ts';
+import { CameraScene } from './camera-scene.ts';
+import type { Background, VideoFrames } from './background.ts';
+import { rgb } from './raster.ts';
 import { tolerance } from './rewards.ts';
 import type { Simulator } from './wrapper.ts';
 import type { Space } from './types.ts';
@@ -38,13 +39,7 @@ export class PendulumSwingup implements Simulator {
   readonly stateSize = 3;
   private th = 0;
   private thd = 0;
-  private readonly raster: Raster;
-  private readonly cam: Camera;
-  private readonly bg: BackgroundSource;
-  /** Simulator steps since reset (the background's clock). */
-  private t = 0;
-  private readonly p = new Float64Array(3);
-  private readonly q = new Float64Array(3);
+  private readonly scene: CameraScene;
 
   constructor(
     readonly size: number,
@@ -52,22 +47,18 @@ export class PendulumSwingup implements Simulator {
     clip: VideoFrames | null = null,
   ) {
     this.observationShape = [size, size, 3];
-    this.raster = new Raster(size, size, true);
     // pendulum.xml camera "fixed": pos="0 -1.5 2" xyaxes="1 0 0 0 1 1" (looks forward and 45° down).
     const h = Math.SQRT1_2;
-    this.cam = new Camera(size, size, [0, -1.5, 2], [1, 0, 0], [0, h, h]);
-    const R = this.raster;
-    this.bg = new BackgroundSource(background, R.w, R.h, R.ss, floorBackground(R, this.cam, 0, 2.5), clip);
-    this.restoreLeavesOut =
-      background === 'plain' ? null : 'the background (drawn from the reset seed, which episodes do not record)';
+    const cam = new Camera(size, size, [0, -1.5, 2], [1, 0, 0], [0, h, h]);
+    this.scene = new CameraScene(cam, size, 0, 2.5, background, clip);
+    this.restoreLeavesOut = this.scene.restoreLeavesOut;
   }
 
   readonly restoreLeavesOut: string | null;
 
   reset(seed: number): void {
     const rng = new Rng(seed);
-    this.bg.reset(seed);
-    this.t = 0;
+    this.scene.reset(seed);
     // SwingUp.initialize_episode: hinge angle uniform in [−π, π); velocity stays 0.
     this.th = rng.uniform(-Math.PI, Math.PI);
     this.thd = 0;
@@ -105,7 +96,7 @@ export class PendulumSwingup implements Simulator {
       a4 = this.acc(th + DT * w3, w4, u);
     this.th = th + (DT / 6) * (w + 2 * w2 + 2 * w3 + w4);
     this.thd = w + (DT / 6) * (a1 + 2 * a2 + 2 * a3 + a4);
-    this.t++;
+    this.scene.t++;
     return { reward: pendulumReward(Math.cos(this.th)), terminated: false };
   }
 
@@ -116,11 +107,8 @@ export class PendulumSwingup implements Simulator {
   }
 
   render(): Uint8Array {
-    const R = this.raster,
-      cam = this.cam,
-      p = this.p,
-      q = this.q;
-    R.blit(this.bg.frame(this.t));
+    const { cam, p, q } = this.scene;
+    const R = this.scene.begin();
     const sin = Math.sin(this.th),
       cos = Math.cos(this.th);
     cam.project(0, 0, PIVOT_Z, p);

@@ -2,14 +2,18 @@ import { composeGrid, CONTEXT_GREEN, errorFrame, IMAGINED_RED, splitFrames } fro
 import { encodeAnimation, encodePng, type AnimationFormat } from './encode.ts';
 
 /**
- * The frames of an open-loop rollout, as a strip needs them. Declared here (media sits below the models)
- * so the models' OpenLoopResult satisfies it structurally without media importing upward.
+ * The frames of an open-loop rollout, as a strip needs them. Declared here (media sits below the models); the
+ * models' OpenLoopResult extends it.
  */
 export interface OpenLoopFrames {
   size: number;
+  /** Frame indices of the context frames and of the dreamed frames in the episode. */
   contextIndices: number[];
   dreamIndices: number[];
-  /** uint8 [n·S·S·3] each: real context frames, real frames of the dream steps, context reconstructions, dream. */
+  /**
+   * uint8 [n·S·S·3] each: the real context frames, the real frames of the dream steps (may be fewer than horizon
+   * past the episode's end), the model's reconstructions of the context, the dream.
+   */
   context: Uint8Array;
   truth: Uint8Array;
   contextRecon: Uint8Array;

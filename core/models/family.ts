@@ -3,6 +3,7 @@ import type { Episode } from '../data/episode.ts';
 import type { Replay } from '../data/replay.ts';
 import type { Space } from '../envs/types.ts';
 import type { DataBackground } from '../data/dataset.ts';
+import type { OpenLoopFrames } from '../media/dream-strip.ts';
 import type { ActionSpec } from './controller-policy.ts';
 import type { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
@@ -203,17 +204,8 @@ export interface Features {
   data: Float32Array;
 }
 
-export interface OpenLoopResult {
-  size: number;
-  /** Frame indices of the context frames and of the dreamed frames in the episode. */
-  contextIndices: number[];
-  dreamIndices: number[];
-  /** uint8 [n·S·S·3] each: the real context frames, the real frames of the dream steps (may be fewer
-   * than horizon past the episode's end), the model's reconstructions of the context, the dream. */
-  context: Uint8Array;
-  truth: Uint8Array;
-  contextRecon: Uint8Array;
-  dream: Uint8Array;
+/** An open-loop rollout: its frames (OpenLoopFrames, what a strip draws) and what was measured on them. */
+export interface OpenLoopResult extends OpenLoopFrames {
   /** Per dream step: pixel MSE in [0,1]² units vs truth (NaN past the episode's end). */
   mse: number[];
   /** Per dream step: the reward head's prediction, where the model has one. */

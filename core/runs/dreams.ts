@@ -5,7 +5,7 @@ import type { Episode } from '../data/episode.ts';
 import { type DreamSession, type OpenLoopResult, type TrainData } from '../models/family.ts';
 import { openRunModel, type OpenedRun } from './load.ts';
 import { latestCheckpointName } from './checkpoints.ts';
-import { readRunConfig, runDirOf } from './run-dir.ts';
+import { readRunConfig, runDirOf, type RunConfig } from './run-dir.ts';
 import { pixelMse } from '../media/frames.ts';
 import { FOREGROUND_THRESHOLD, foregroundMask, maskedSquaredError } from '../media/foreground.ts';
 import { evaluateRun, type EvalReport } from './evaluate.ts';
@@ -97,21 +97,30 @@ export class DreamService {
 
   constructor(private readonly workspace: string) {}
 
-  private async model(runId: string): Promise<OpenedRun> {
+  /** The run's folder and config, or not_found. */
+  private run(runId: string): { dir: string; cfg: RunConfig } {
     const dir = runDirOf(this.workspace, runId);
-    let cfg;
     try {
-      cfg = readRunConfig(dir);
+      return { dir, cfg: readRunConfig(dir) };
     } catch {
       throw notFound(`no run '${runId}' in the workspace`);
     }
+  }
+
+  /** As `run`, with `key` = runId/checkpoint of its latest checkpoint (what the caches are keyed by); conflict without one. */
+  private latest(runId: string): { dir: string; cfg: RunConfig; key: string } {
+    const { dir, cfg } = this.run(runId);
     const ck = latestCheckpointName(dir);
     if (!ck)
       throw new ServiceError(
         'conflict',
         `run ${runId} has no checkpoint yet: start it and wait for the first checkpoint`,
       );
-    const key = `${runId}/${ck}`;
+    return { dir, cfg, key: `${runId}/${ck}` };
+  }
+
+  private async model(runId: string): Promise<OpenedRun> {
+    const { dir, cfg, key } = this.latest(runId);
     const hit = this.models.get(runId);
     if (hit && hit.key === key) {
       // Refresh its position in the LRU order.
@@ -148,19 +157,7 @@ export class DreamService {
 
   /** `runs:eval`: the run's held-out measures (core/runs/evaluate.ts), once per checkpoint. */
   async evaluate(req: ParsedRequestOf<'runs:eval'>): Promise<ReplyOf<'runs:eval'>> {
-    const dir = runDirOf(this.workspace, req.runId);
-    try {
-      readRunConfig(dir);
-    } catch {
-      throw notFound(`no run '${req.runId}' in the workspace`);
-    }
-    const ck = latestCheckpointName(dir);
-    if (!ck)
-      throw new ServiceError(
-        'conflict',
-        `run ${req.runId} has no checkpoint yet: start it and wait for the first checkpoint`,
-      );
-    const key = `${req.runId}/${ck}`;
+    const { dir, key } = this.latest(req.runId);
     const hit = this.evals.get(req.runId);
     if (hit && hit.key === key) return hit.reply;
     const reply = evaluateRun(dir).then((r) => evalReply(req.runId, r));
@@ -270,12 +267,7 @@ export class DreamService {
     }
     const F = S * S * 3;
     return {
-      runId: req.runId,
-      pixels,
-      dataset: name,
-      episode: req.episode,
-      start: req.start,
-      context: c.n,
+      ...imaginedFrom(req, pixels, name, c.n),
       goalEpisode,
       goalStep: req.goalStep,
       horizon,
@@ -361,12 +353,7 @@ export class DreamService {
     const d = actorDream(shown, ac, frames, actions, horizon, req.sample ? req.seed : null);
     const F = S * S * 3;
     return {
-      runId: req.runId,
-      pixels,
-      dataset: name,
-      episode: req.episode,
-      start: req.start,
-      context,
+      ...imaginedFrom(req, pixels, name, context),
       horizon,
       sample: req.sample,
       real: { shape: [1, S, S, 3], data: frames.slice((context - 1) * F, context * F) },
@@ -384,12 +371,7 @@ export class DreamService {
 
   /** `objects:view`: an object-graph run's slot masks, states and edges of one frame, and its k-step retrieval. */
   async objectsView(req: ParsedRequestOf<'objects:view'>): Promise<ReplyOf<'objects:view'>> {
-    let family;
-    try {
-      family = readRunConfig(runDirOf(this.workspace, req.runId)).family;
-    } catch {
-      throw notFound(`no run '${req.runId}' in the workspace`);
-    }
+    const { family } = this.run(req.runId).cfg;
     // Refused before its weights load: only C-SWM has slots to show.
     if (family !== 'object-graph')
       throw new ServiceError(
@@ -757,4 +739,14 @@ function evalReply(runId: string, r: EvalReport): ReplyOf<'runs:eval'> {
     ),
     notes: r.notes,
   };
+}
+
+/** What an imagination reply (dreams:imagine, dreams:goal) says of its start as used: the contract's ImaginedFrom. */
+function imaginedFrom(
+  req: { runId: string; episode: number; start: number },
+  pixels: PixelView,
+  dataset: string,
+  context: number,
+): { runId: string; pixels: PixelView; dataset: string; episode: number; start: number; context: number } {
+  return { runId: req.runId, pixels, dataset, episode: req.episode, start: req.start, context };
 }

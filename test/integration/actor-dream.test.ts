@@ -89,6 +89,7 @@ test("the actor's imagined rollout: decoded frames and reward/value/λ-return pe
   assert.equal(r.frames.data.length, (H + 1) * S * S * 3);
   assert.deepEqual(r.real.shape, [1, S, S, 3]);
   assert.equal(r.context, 5, 'five real frames filtered (the default context) ending at the start frame');
+  assert.deepEqual([r.runId, r.dataset, r.episode, r.start], ['ac', 'cart', 1, 6], 'where it started, as used');
   const ep = readEpisode(openDataset(ws, 'cart'), 1);
   assert.deepEqual(r.real.data, ep.image.subarray(6 * S * S * 3, 7 * S * S * 3), 'the real start frame');
   for (const k of ['reward', 'value', 'discount', 'lambdaReturn'] as const) {

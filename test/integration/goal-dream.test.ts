@@ -69,6 +69,7 @@ test('dreams:goal pursues the picked frame: the goal is that frame, the curve is
   assert.deepEqual(near.frames.shape, [H + 1, S, S, 3]);
   assert.equal(near.cosineDistance.length, H + 1);
   assert.equal(near.pixels, 'decoder');
+  assert.deepEqual([near.runId, near.dataset, near.episode, near.start], ['lexa', 'pts', 1, 4], 'where it started');
   // The goal is exactly the picked frame (episode 2, row 7), not the start's episode or another row.
   const ds = openDataset(ws, 'pts');
   const ep2 = readEpisode(ds, 2);

@@ -1,4 +1,4 @@
-import { parseCommand, workspaceDir, intFlag, requireFlag } from '../args.ts';
+import { parseCommand, workspaceDir, intFlag, requireFlag, noPositionals } from '../args.ts';
 import { Progress } from '../progress.ts';
 import { getEnvSpec } from '../../envs/registry.ts';
 import { BACKGROUNDS, isBackground } from '../../envs/background.ts';
@@ -60,10 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length)
-    throw new UserError(
-      `collect takes no positional arguments, got '${positionals.join(' ')}' (see 'oneiro collect --help')`,
-    );
+  noPositionals('collect', positionals);
   const ws = workspaceDir(values.workspace);
   if (values.recipe !== undefined) {
     const r = COLLECT_RECIPES[values.recipe];

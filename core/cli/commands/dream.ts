@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseCommand, workspaceDir, intFlag, numberFlag, outFileFlag, requireFlag } from '../args.ts';
+import { parseCommand, workspaceDir, intFlag, numberFlag, outFileFlag, requireFlag, onePositional } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
 import { openRunModel } from '../../runs/load.ts';
 import { dreamStripAnimation, dreamStripPng } from '../../media/dream-strip.ts';
@@ -46,16 +46,13 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length !== 1)
-    throw new UserError(
-      `dream: expected one RUN id, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro dream --help')`,
-    );
+  const runId = onePositional('dream', positionals, 'RUN id');
   const views = ['auto', ...PIXEL_VIEWS] as const;
   const view = (values.view ?? 'auto') as PixelViewRequest;
   if (!views.includes(view)) throw new UserError(`--view must be one of ${views.join(', ')}, got '${values.view}'`);
   const out = outFileFlag('out', values.out);
   const format = formatOf(out);
-  const dir = resolveRunDir(workspaceDir(values.workspace), positionals[0]);
+  const dir = resolveRunDir(workspaceDir(values.workspace), runId);
   const opened = await openRunModel(dir, values.backend ? { backend: values.backend } : {});
   const pixelViews = new RunPixelViews(opened);
   try {

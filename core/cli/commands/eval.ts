@@ -1,4 +1,4 @@
-import { parseCommand, workspaceDir, intFlag } from '../args.ts';
+import { parseCommand, workspaceDir, intFlag, onePositional } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
 import { evaluateRun } from '../../runs/evaluate.ts';
 import { parseOpenLoopFilter } from '../../runs/openloop-measures.ts';
@@ -54,11 +54,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length !== 1)
-    throw new UserError(
-      `eval: expected one RUN id, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro eval --help')`,
-    );
-  const dir = resolveRunDir(workspaceDir(values.workspace), positionals[0]);
+  const runId = onePositional('eval', positionals, 'RUN id');
+  const dir = resolveRunDir(workspaceDir(values.workspace), runId);
   if (values.goals) {
     if (values.dataset !== undefined || values.context !== undefined)
       throw new UserError(

@@ -1,9 +1,8 @@
-import { parseCommand, workspaceDir, intFlag } from '../args.ts';
+import { parseCommand, workspaceDir, intFlag, onePositional } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
 import { openRunModel } from '../../runs/load.ts';
 import { trainRunProbe } from '../../runs/probe.ts';
 import { probeConfig } from '../../models/probe-decoder.ts';
-import { UserError } from '../../util/errors.ts';
 
 export const summary = "train a probe decoder on a run's frozen features (how a model without a decoder is shown)";
 
@@ -27,12 +26,9 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length !== 1)
-    throw new UserError(
-      `probe: expected one RUN id, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro probe --help')`,
-    );
+  const runId = onePositional('probe', positionals, 'RUN id');
   const steps = values.steps === undefined ? undefined : intFlag('steps', values.steps, 0, 1, 1_000_000);
-  const dir = resolveRunDir(workspaceDir(values.workspace), positionals[0]);
+  const dir = resolveRunDir(workspaceDir(values.workspace), runId);
   const opened = await openRunModel(dir, values.backend ? { backend: values.backend } : {});
   try {
     const every = Math.max(1, Math.floor((steps ?? 1000) / 10));

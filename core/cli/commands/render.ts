@@ -1,8 +1,7 @@
-import { parseCommand, workspaceDir, intFlag, numberFlag, outFileFlag, requireFlag } from '../args.ts';
+import { parseCommand, workspaceDir, intFlag, numberFlag, outFileFlag, requireFlag, onePositional } from '../args.ts';
 import { episodeFrames, openDataset } from '../../data/dataset.ts';
 import { filmstrip } from '../../media/grid.ts';
 import { encodeAnimation, encodePng, formatOf, writeMedia } from '../../media/encode.ts';
-import { UserError } from '../../util/errors.ts';
 
 export const summary = 'render an episode as a filmstrip PNG or an animated GIF/WebP';
 
@@ -31,13 +30,10 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length !== 1)
-    throw new UserError(
-      `render: expected one DATASET name, got ${positionals.length ? positionals.join(' ') : 'none'} (see 'oneiro render --help')`,
-    );
+  const name = onePositional('render', positionals, 'DATASET name');
   const out = outFileFlag('out', values.out);
   const format = formatOf(out);
-  const ds = openDataset(workspaceDir(values.workspace), positionals[0]);
+  const ds = openDataset(workspaceDir(values.workspace), name);
   const index = intFlag('episode', requireFlag('episode', values.episode), 0, 0);
   const from = intFlag('from', values.from, 0, 0);
   const to = values.to === undefined ? undefined : intFlag('to', values.to, 0, from + 1);
@@ -54,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   writeMedia(out, bytes);
   const info = {
-    dataset: positionals[0],
+    dataset: name,
     episode: index,
     from,
     to: from + n,

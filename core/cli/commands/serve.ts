@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { parseCommand, workspaceDir, intFlag } from '../args.ts';
+import { parseCommand, workspaceDir, intFlag, noPositionals } from '../args.ts';
 import { createWorkbenchService, PROJECT_ROOT } from '../../service/service.ts';
 import { startHost } from '../../host/server.ts';
 import { forkLauncher } from '../../trainer/launcher.ts';
@@ -51,10 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length)
-    throw new UserError(
-      `serve takes no positional arguments, got '${positionals.join(' ')}' (see 'oneiro serve --help')`,
-    );
+  noPositionals('serve', positionals);
   const port = intFlag('port', values.port, 0, 0, 65535);
   const workspace = workspaceDir(values.workspace);
   const queueUrl = values.queue ?? process.env[QUEUE_ENV];

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../util/rng.ts';
 import { Adam, glorotUniform, initDense, type OptimizerStepResult, type Params } from '../nn.ts';
 import type { RnnConfig } from './config.ts';
+import type { SequenceArrays } from './data.ts';
 import { lstmFused } from './lstm-sequence.ts';
 import { logSumExp } from '../../tensor/log-sum-exp.ts';
 
@@ -164,20 +165,7 @@ export function mdnTrainStep(
 }
 
 /** Sequence batch from host arrays (row-major), for callers that assemble batches on the CPU. */
-export function sequenceBatch(
-  d: {
-    mu: Float32Array;
-    logvar: Float32Array;
-    action: Float32Array;
-    reward: Float32Array;
-    done: Float32Array;
-    mask: Float32Array;
-  },
-  B: number,
-  T: number,
-  zDim: number,
-  actionDim: number,
-): SequenceBatch {
+export function sequenceBatch(d: SequenceArrays, B: number, T: number, zDim: number, actionDim: number): SequenceBatch {
   return {
     mu: tf.tensor3d(d.mu, [B, T + 1, zDim]),
     logvar: tf.tensor3d(d.logvar, [B, T + 1, zDim]),

@@ -1,6 +1,46 @@
 import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { derivedOf, withScope } from './wasm-call.ts';
+import { derivedOf, withScope, type Scope } from './wasm-call.ts';
+
+type Backend = Parameters<KernelFunc>[0]['backend'];
+
+/**
+ * The layer's sizes in the formulas' names, as every path below reads them: dx [B, H, W, C_in], filter
+ * [Kh, Kw, C_in, C_out], dy [B, Ho, Wo, C_out], strides s_h, s_w, and the forward padding's top and left.
+ */
+interface Dims {
+  B: number;
+  H: number;
+  W: number;
+  Cin: number;
+  Cout: number;
+  Kh: number;
+  Kw: number;
+  sh: number;
+  sw: number;
+  Ho: number;
+  Wo: number;
+  top: number;
+  left: number;
+}
+
+function dimsOf(info: backend_util.Conv2DInfo, dy: TensorInfo): Dims {
+  return {
+    B: info.batchSize,
+    H: info.inHeight,
+    W: info.inWidth,
+    Cin: info.inChannels,
+    Cout: info.outChannels,
+    Kh: info.filterHeight,
+    Kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    Ho: dy.shape[1],
+    Wo: dy.shape[2],
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+}
 
 /**
  * Conv2DBackpropInput (the input gradient of conv2d, and conv2dTranspose itself) for wasm as a
@@ -32,30 +72,17 @@ function conv2dBackpropInputWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
     false,
     fmt,
   );
-  const {
-    batchSize: B,
-    inHeight: H,
-    inWidth: W,
-    inChannels: Cin,
-    outChannels: Cout,
-    filterHeight: Kh,
-    filterWidth: Kw,
-    strideHeight: sh,
-    strideWidth: sw,
-  } = info;
-  const Ho = dy.shape[1];
-  const Wo = dy.shape[2];
-  const padTop = info.padInfo.top;
-  const padLeft = info.padInfo.left;
+  const dims = dimsOf(info, dy);
+  const { B, H, W, Cin, Cout, Kh, Kw, sh, sw, Ho, Wo, top: padTop, left: padLeft } = dims;
   // Rows of padded dx per phase; rows of dy at or past Q never contribute.
   const Q = Math.ceil((H + padTop) / sh);
   const Qw = Math.ceil((W + padLeft) / sw);
 
-  if (Ho === 1 && Wo === 1 && padTop < Kh && padLeft < Kw) return fromSinglePixel(backend, dy, filter, info);
+  if (Ho === 1 && Wo === 1 && padTop < Kh && padLeft < Kw) return fromSinglePixel(backend, dy, filter, dims);
   // Col2im where the sub-pixel form would compute zero taps (a stride that does not divide the kernel); where it
   // divides (6×6 stride 2) the sub-pixel convolution measured faster at batch 1 (13×13×64 → 30×30×32: 1.4 ms
   // against 1.7).
-  if (B <= SMALL_BATCH && (Kh % sh !== 0 || Kw % sw !== 0)) return byColumns(backend, dy, filter, info);
+  if (B <= SMALL_BATCH && (Kh % sh !== 0 || Kw % sw !== 0)) return byColumns(backend, dy, filter, dims);
 
   return withScope(backend, (s) => {
     let d: TensorInfo = dy;
@@ -120,22 +147,8 @@ function conv2dBackpropInputWasm(args: Parameters<KernelFunc>[0]): TensorInfo {
  * Σ_co dy[b, co] · W[kh, kw, ci, co], one matmul. The sub-pixel form would convolve mostly
  * padding there (1.1 GFLOP/s measured on World Models' 1×1×1024 → 5×5×128 layer).
  */
-function fromSinglePixel(
-  backend: Parameters<KernelFunc>[0]['backend'],
-  dy: TensorInfo,
-  filter: TensorInfo,
-  info: ReturnType<typeof backend_util.computeConv2DInfo>,
-): TensorInfo {
-  const {
-    batchSize: B,
-    inHeight: H,
-    inWidth: W,
-    inChannels: Cin,
-    outChannels: Cout,
-    filterHeight: Kh,
-    filterWidth: Kw,
-  } = info;
-  const { top, left } = info.padInfo;
+function fromSinglePixel(backend: Backend, dy: TensorInfo, filter: TensorInfo, dims: Dims): TensorInfo {
+  const { B, H, W, Cin, Cout, Kh, Kw, top, left } = dims;
   return withScope(backend, (s) => {
     // colsᵀ = W[KKC, C_out] · dyᵀ[C_out, B]: the big filter is the left operand, so neither it
     // is transposed nor does XNNPACK pack it as weights (it packs the right operand, here the
@@ -146,13 +159,7 @@ function fromSinglePixel(
     if (B <= SMALL_BATCH) {
       // A few rows (the dream decodes one frame at a time): dy·Fᵀ with Fᵀ cached per filter, so it is
       // transposed and packed once for all frames, not 3.3 M weights per frame.
-      const fT = derivedOf(backend, filter, 'bpi 1px T', (c) =>
-        c.reshape(c.transpose(c.reshape(filter, [kkc, Cout]), [1, 0]), [1, Cout, kkc]),
-      );
-      cols = s.reshape(
-        s.run('BatchMatMul', { a: s.reshape(dy, [1, B, Cout]), b: fT }, { transposeA: false, transposeB: false }),
-        [B, kkc],
-      );
+      cols = s.reshape(timesFilterT(s, backend, dy, filter, B, kkc, Cout), [B, kkc]);
     } else {
       const dyT = s.transpose(s.reshape(dy, [B, Cout]), [1, 0]);
       const colsT = s.run(
@@ -193,35 +200,11 @@ function fromSinglePixel(
  * zero taps whenever s does not divide K (World Models' 5×5 stride-2 layer: 9 taps for 6.25 real ones) on a
  * few output pixels per phase; measured on that layer at batch 1 (5×5×128 → 13×13×64): 1.6 ms that way.
  */
-function byColumns(
-  backend: Parameters<KernelFunc>[0]['backend'],
-  dy: TensorInfo,
-  filter: TensorInfo,
-  info: ReturnType<typeof backend_util.computeConv2DInfo>,
-): TensorInfo {
-  const {
-    batchSize: B,
-    inHeight: H,
-    inWidth: W,
-    inChannels: Cin,
-    outChannels: Cout,
-    filterHeight: Kh,
-    filterWidth: Kw,
-    strideHeight: sh,
-    strideWidth: sw,
-  } = info;
-  const { top, left } = info.padInfo;
-  const [Ho, Wo] = [dy.shape[1], dy.shape[2]];
+function byColumns(backend: Backend, dy: TensorInfo, filter: TensorInfo, dims: Dims): TensorInfo {
+  const { B, H, W, Cin, Cout, Kh, Kw, sh, sw, Ho, Wo, top, left } = dims;
   const kkc = Kh * Kw * Cin;
   return withScope(backend, (s) => {
-    const fT = derivedOf(backend, filter, 'bpi cols T', (c) =>
-      c.reshape(c.transpose(c.reshape(filter, [kkc, Cout]), [1, 0]), [1, Cout, kkc]),
-    );
-    const cols = s.run(
-      'BatchMatMul',
-      { a: s.reshape(dy, [1, B * Ho * Wo, Cout]), b: fT },
-      { transposeA: false, transposeB: false },
-    );
+    const cols = timesFilterT(s, backend, dy, filter, B * Ho * Wo, kkc, Cout);
     const b = backend as unknown as {
       makeOutput(shape: number[], dtype: string): TensorInfo;
       typedArrayFromHeap(t: TensorInfo): Float32Array;
@@ -251,6 +234,25 @@ function byColumns(
     }
     return out;
   });
+}
+
+/**
+ * dy's `rows` pixels times the filter transposed, cols[1, rows, Kh·Kw·C_in] = dy[rows, C_out] · Fᵀ[C_out, Kh·Kw·C_in]
+ * (both small-batch paths). Fᵀ is cached per filter (derivedOf): rearranged and packed once for all frames.
+ */
+function timesFilterT(
+  s: Scope,
+  backend: Backend,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  rows: number,
+  kkc: number,
+  Cout: number,
+): TensorInfo {
+  const fT = derivedOf(backend, filter, 'bpi T', (c) =>
+    c.reshape(c.transpose(c.reshape(filter, [kkc, Cout]), [1, 0]), [1, Cout, kkc]),
+  );
+  return s.run('BatchMatMul', { a: s.reshape(dy, [1, rows, Cout]), b: fT }, { transposeA: false, transposeB: false });
 }
 
 /** Batches up to this size take the cached-transposed-filter paths (1×1 input, col2im). */

@@ -100,3 +100,20 @@ test('dreams:goal: the real side is a rollout whose rows agree, or a refusal; a 
   const both = { ...reply, realEnv: { ...reply.realEnv, successNote: 'no success test for this goal' } };
   assert.ok(validateReply('dreams:goal', both), 'a success test and a note saying there is none');
 });
+
+test('dreams from real frames (openloop, imagine, goal) share where they start: a dataset, episode, start and up to 100 context frames', () => {
+  for (const channel of ['dreams:openloop', 'dreams:imagine', 'dreams:goal'] as const) {
+    const base = REQUESTS[channel] as Record<string, unknown>;
+    const check = (patch: Record<string, unknown>, field: string | null) => {
+      const r = validateRequest(channel, { ...base, ...patch });
+      if (field === null) assert.equal(r.ok, true, r.ok ? '' : r.error.message);
+      else assert.equal(r.ok ? null : r.error.field, field, `${channel} ${JSON.stringify(patch)}`);
+    };
+    check({ dataset: 'cp', context: 100 }, null);
+    check({ context: 101 }, 'payload.context');
+    check({ context: 0 }, 'payload.context');
+    check({ start: -1 }, 'payload.start');
+    check({ episode: 1.5 }, 'payload.episode');
+    check({ runId: '' }, 'payload.runId');
+  }
+});

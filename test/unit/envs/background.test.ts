@@ -34,6 +34,16 @@ function roll(env: string, background: 'plain' | 'noise' | 'video' | undefined, 
   return { frames, states, rewards };
 }
 
+/** The frames of two episodes of one env, both from `seed`: the second reset must restart the background's clock. */
+function rollTwice(env: string, background: 'noise' | 'video', seed: number, n = 3): Uint8Array[][] {
+  const e = makeEnv(env, { size: 32, background });
+  return [0, 1].map(() => {
+    const frames = [e.reset(seed).image.slice()];
+    for (let t = 0; t < n; t++) frames.push(e.step([Math.sin(t)]).obs.image.slice());
+    return frames;
+  });
+}
+
 const meanAbs = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
 
 for (const env of ENVS) {
@@ -117,3 +127,12 @@ test('oneiro collect --background passes it to the env and records it; a bad val
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+for (const env of ENVS) {
+  test(`${env}: a reset restarts the background's clock (the same seed twice, the same frames)`, () => {
+    for (const bg of ['noise', 'video'] as const) {
+      const [first, second] = rollTwice(env, bg, 7);
+      assert.deepEqual(second, first, bg);
+    }
+  });
+}

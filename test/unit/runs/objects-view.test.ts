@@ -120,3 +120,25 @@ test('objects:view refuses a run of another family, a frame past the episode, an
   const bad = validateRequest('objects:view', { runId: og, episode: 0, step: 0, k: 0 });
   assert.equal(bad.ok, false);
 });
+
+test('DreamService: an unknown run is not_found and a run without a checkpoint a conflict, each naming the run', async () => {
+  const svc = new DreamService(workspace);
+  const refused = (code: string, re: RegExp) => (e: Error & { code?: string }) => {
+    assert.equal(e.code, code);
+    assert.match(e.message, re);
+    return true;
+  };
+  const missing = refused('not_found', /^no run 'nope' in the workspace$/);
+  await assert.rejects(svc.evaluate({ runId: 'nope' }), missing);
+  await assert.rejects(svc.objectsView(req({ runId: 'nope', episode: 0, step: 0 })), missing);
+  await assert.rejects(
+    svc.openloop(CONTRACT['dreams:openloop'].request.parse({ runId: 'nope', episode: 0, start: 0, horizon: 1 })),
+    missing,
+  );
+  const untrained = refused('conflict', new RegExp(`^run ${other} has no checkpoint yet: start it and wait`));
+  await assert.rejects(svc.evaluate({ runId: other }), untrained);
+  await assert.rejects(
+    svc.openloop(CONTRACT['dreams:openloop'].request.parse({ runId: other, episode: 0, start: 0, horizon: 1 })),
+    untrained,
+  );
+});

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { checkBeats, formatPaired, pairedDifference, summarize } from '../../../scripts/claim.ts';
+import { parseArgs } from 'node:util';
+import {
+  budgetFlags,
+  budgetOptions,
+  checkBeats,
+  formatPaired,
+  pairedDifference,
+  summarize,
+} from '../../../scripts/claim.ts';
 
 // The eval scripts (eval:planet, eval:world-models) gate on this: a failed claim must end in a non-zero exit.
 test('an eval claim that fails sets a non-zero exit code; one that holds leaves it alone', () => {
@@ -34,6 +42,9 @@ test('eval scripts refuse a bad flag in one line with exit code 2 (no stack): un
       /^eval:representations: Option '--steps' argument is ambiguous/,
     ],
     [['scripts/eval-lexa.ts', '--steps', 'x'], /^eval:lexa: --steps must be a number >= 1, got 'x'$/],
+    [['scripts/eval-lexa.ts', '--episodes', '0'], /^eval:lexa: --episodes must be a number >= 1, got '0'$/],
+    [['scripts/eval-dreamer.ts', '--minutes', '0'], /^eval:dreamer: --minutes must be a number >= 0.1, got '0'$/],
+    [['scripts/eval-dreamer.ts', '--seed=-1'], /^eval:dreamer: --seed must be a number >= 0, got '-1'$/],
   ] as const) {
     const r = run(...args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -67,4 +78,21 @@ test('pairedDifference: the mean of per-episode differences, its bootstrap inter
   // Session 15's seed-0 track 3: both policies reach no tile; their float sums differ in the 13th digit.
   const tie = pairedDifference([-22.807017543860336, -1], [-22.80701754385954, -2]);
   assert.deepEqual([tie.better, tie.worse, tie.equal], [1, 0, 1]);
+});
+
+test("budgetOptions declares the online eval scripts' flags with the script's defaults; budgetFlags reads their numbers", () => {
+  const options = budgetOptions({ env: 'point-goals', steps: '2000', minutes: '35' });
+  const { values } = parseArgs({ args: ['--seed', '3'], options });
+  assert.deepEqual(
+    { ...values },
+    {
+      env: 'point-goals',
+      steps: '2000',
+      minutes: '35',
+      episodes: '5',
+      seed: '3',
+      json: false,
+    },
+  );
+  assert.deepEqual(budgetFlags('eval:test', values), { steps: 2000, minutes: 35, episodes: 5, seed: 3 });
 });
