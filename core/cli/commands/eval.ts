@@ -30,6 +30,8 @@ reported next to its baselines; "baseline" is the strongest of them (the one to 
   openloop_mse@h, openloop_fg_mse@h   pixel error h steps into the dream, on the whole frame and on the
                                       foreground (pixels > 0.1 off the training mean frame), vs
                                       copy-last-frame and mean-frame
+  openloop_fg_mse_vs_shuffled@h       does the dream use its actions? openloop_fg_mse@h (h ≥ 5) against the
+                                      same dream under the actions permuted in time
   recon_mse, recon_fg_mse             the model's view of the frames it observed, vs mean-frame
   openloop_reward_mse                 reward head over the dream, vs train-mean reward and shuffled actions
   probe_r2[/VAR]@0, @10               R² of a ridge probe from the model's features to the true state
