@@ -27,7 +27,7 @@ import { LatentAgent } from '../core/agents/latent-agent.ts';
 import { randomPolicy } from '../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { Rng } from '../core/util/rng.ts';
-import { checkBeats, pairedDifference, summarize, parseFlags } from './claim.ts';
+import { checkBeats, flagError, numFlag, pairedDifference, summarize, parseFlags } from './claim.ts';
 
 const { values } = parseFlags('eval:planet', {
   options: {
@@ -41,10 +41,13 @@ const { values } = parseFlags('eval:planet', {
     json: { type: 'boolean', default: false },
   },
 });
-const size = Number(values.size);
-const steps = Number(values.steps);
-const nEval = Number(values.episodes);
-const seed = Number(values.seed);
+// Checked before the backend loads: a bad flag is one line and exit 2 (claim.ts), never NaN steps or a stack.
+const steps = numFlag('eval:planet', 'steps', values.steps, 1);
+const nEval = numFlag('eval:planet', 'episodes', values.episodes, 1);
+const seed = numFlag('eval:planet', 'seed', values.seed, 0);
+// The encoder and decoder kernels below are laid out for these two sizes only.
+const size = numFlag('eval:planet', 'size', values.size, 32, 64);
+if (size !== 32 && size !== 64) flagError('eval:planet', `--size must be 32 or 64, got '${values.size}'`);
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 const backend = await initBackend();
