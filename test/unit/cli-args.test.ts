@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { intFlag, noPositionals, numberFlag, onePositional } from '../../core/cli/args.ts';
 
@@ -37,4 +38,18 @@ test('noPositionals accepts none and names any that came', () => {
   assert.throws(() => noPositionals('serve', ['x', 'y']), {
     message: "serve takes no positional arguments, got 'x y' (see 'oneiro serve --help')",
   });
+});
+
+test('oneiro runs and oneiro worker refuse positional arguments through noPositionals, pointing to their help', () => {
+  for (const [cmd, args] of [
+    ['runs', ['x']],
+    ['worker', ['x', 'y']],
+  ] as const) {
+    const r = spawnSync(process.execPath, ['bin/oneiro.mjs', cmd, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(
+      r.stderr.trim(),
+      `oneiro ${cmd}: ${cmd} takes no positional arguments, got '${args.join(' ')}' (see 'oneiro ${cmd} --help')`,
+    );
+  }
 });

@@ -1,6 +1,5 @@
-import { parseCommand, workspaceDir } from '../args.ts';
+import { noPositionals, parseCommand, workspaceDir } from '../args.ts';
 import { listRuns, observedState, RUN_STATES } from '../../runs/run-dir.ts';
-import { UserError } from '../../util/errors.ts';
 
 export const summary = 'list runs in the workspace';
 
@@ -16,7 +15,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length) throw new UserError(`runs takes no positional arguments, got '${positionals.join(' ')}'`);
+  noPositionals('runs', positionals);
   const ws = workspaceDir(values.workspace);
   const runs = listRuns(ws);
   if (values.json) {

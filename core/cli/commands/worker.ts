@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
-import { parseCommand, workspaceDir, intFlag } from '../args.ts';
+import { noPositionals, parseCommand, workspaceDir, intFlag } from '../args.ts';
 import { parseQueueUrl, queueUrlFrom, QUEUE_ENV, QUEUE_PASSWORD_ENV, redact } from '../../queue/connection.ts';
 import { startQueueWorker } from '../../queue/worker.ts';
-import { UserError } from '../../util/errors.ts';
 
 export const summary = 'take training jobs from a Redis queue (BullMQ) and train them into the shared workspace';
 
@@ -31,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (positionals.length) throw new UserError(`worker takes no positional arguments, got '${positionals.join(' ')}'`);
+  noPositionals('worker', positionals);
   const address = parseQueueUrl(queueUrlFrom(values.queue));
   // The trainers this worker starts inherit its environment: they never need the queue's secrets.
   delete process.env[QUEUE_ENV];
