@@ -177,8 +177,10 @@ export async function measureOpenLoop(
     for (const start of starts) {
       const o = { start, horizon, ...openLoopWindow(filter, start), temperature: 0, seed: opts.seed };
       const r = await openloop(ep, o);
+      // The same dream under shuffled actions, for the pixels' and the reward's action checks: only when either is
+      // measured (a latent-only model without a reward head has neither).
       const actions = shuffledActions(ep, start, horizon, new Rng(opts.seed * 7919 + windows));
-      const s = await openloop(ep, { ...o, actions });
+      const s = pixels || r.reward ? await openloop(ep, { ...o, actions }) : null;
       const nTruth = Math.min(horizon, T - 1 - start);
       if (pixels) {
         const nCtx = r.contextIndices.length;
@@ -194,7 +196,7 @@ export async function measureOpenLoop(
           });
           shuffledAcc.get(h)?.add(r.truth, (h - 1) * px, meanFrame, {
             model: [r.dream, (h - 1) * px],
-            'shuffled actions': [s.dream, (h - 1) * px],
+            'shuffled actions': [s!.dream, (h - 1) * px],
           });
         }
       }
@@ -203,7 +205,7 @@ export async function measureOpenLoop(
         for (let k = 1; k <= nTruth; k++) {
           const y = ep.reward[start + k];
           rew.model += (r.reward[k - 1] - y) ** 2;
-          rew.shuffled += (s.reward![k - 1] - y) ** 2;
+          rew.shuffled += (s!.reward![k - 1] - y) ** 2;
           rew.mean += (opts.meanReward - y) ** 2;
           rew.n++;
         }
