@@ -1,14 +1,28 @@
 #!/usr/bin/env node
 // Runs the test suites with Node's own test runner (TypeScript through tsx).
-// Usage: node scripts/test.mjs [unit|integration|e2e ...] [--concurrency N]
-// With no suite named, every suite runs: unit, then integration, then e2e.
+// Usage: node scripts/test.mjs [unit|integration|e2e ...] [--concurrency N] [--times FILE]
+// With no suite named, every suite runs: unit, then integration, then e2e. --times FILE also writes each test
+// file's summed top-level test time, slowest first (scripts/test-file-times.mjs).
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
-const suites = args.filter((a) => !a.startsWith('--'));
+const valueOf = (flag) => {
+  const i = args.indexOf(flag);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('--')) {
+    console.error(`${flag} needs a value`);
+    process.exit(2);
+  }
+  return v;
+};
+const concurrencyFlag = valueOf('--concurrency');
+const timesFile = valueOf('--times');
+const flagValues = new Set([concurrencyFlag, timesFile].filter((v) => v !== undefined));
+const suites = args.filter((a) => !a.startsWith('--') && !flagValues.has(a));
 const known = ['unit', 'integration', 'e2e'];
 for (const s of suites) {
   if (!known.includes(s)) {
@@ -17,8 +31,13 @@ for (const s of suites) {
   }
 }
 const chosen = suites.length ? suites : known;
-const ci = Number(args.indexOf('--concurrency'));
-const concurrency = ci >= 0 ? args[ci + 1] : (process.env.ONEIRO_TEST_CONCURRENCY ?? '2');
+const concurrency = concurrencyFlag ?? process.env.ONEIRO_TEST_CONCURRENCY ?? '2';
+if (!/^[1-9][0-9]{0,2}$/.test(concurrency)) {
+  console.error(
+    `--concurrency (or ONEIRO_TEST_CONCURRENCY) '${concurrency}': expected a whole number of test files from 1 to 999`,
+  );
+  process.exit(2);
+}
 
 function walk(dir) {
   let out = [];
@@ -41,7 +60,13 @@ if (files.length === 0) {
   console.error(`no test files found under test/{${chosen.join(',')}}`);
   process.exit(1);
 }
-const nodeArgs = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files];
+const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
+if (timesFile !== undefined)
+  reporters.push(
+    `--test-reporter=${join(root, 'scripts', 'test-file-times.mjs')}`,
+    `--test-reporter-destination=${timesFile}`,
+  );
+const nodeArgs = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...files];
 const r = spawnSync(process.execPath, nodeArgs, {
   cwd: root,
   stdio: 'inherit',
