@@ -154,3 +154,31 @@ export function listCheckpoints(runDir: string): { name: string; globalStep: num
     .map((m) => ({ name: `ckpt-${m[1]}`, globalStep: Number(m[1]) }))
     .sort((a, b) => a.globalStep - b.globalStep);
 }
+
+/**
+ * The base name of the kept checkpoint at global step `step` (as listCheckpoints reports it), or a one-line
+ * UserError naming the steps the run keeps.
+ */
+export function checkpointNameAtStep(runDir: string, runId: string, step: number): string {
+  const kept = listCheckpoints(runDir);
+  const at = kept.find((c) => c.globalStep === step);
+  if (at) return at.name;
+  throw new UserError(
+    `run ${runId} has no checkpoint at step ${step}; ${kept.length ? `it keeps steps ${kept.map((c) => c.globalStep).join(', ')}` : 'it has no checkpoint yet'}`,
+  );
+}
+
+/**
+ * The checkpoint at global step `step`. Unlike loadNewestIntactCheckpoint, a corrupt one is an error naming
+ * it, never another step: the caller asked for this one.
+ */
+export function loadCheckpointAtStep(runDir: string, runId: string, step: number): LoadedCheckpoint {
+  const base = checkpointNameAtStep(runDir, runId, step);
+  try {
+    return loadCheckpoint(runDir, base)!;
+  } catch (e) {
+    throw new UserError(
+      `run ${runId}: checkpoint ${base} (step ${step}) cannot be used (${(e as Error).message.split('\n')[0].slice(0, 300)})`,
+    );
+  }
+}

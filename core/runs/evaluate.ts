@@ -122,15 +122,18 @@ export async function evaluateModel(
 }
 
 /**
- * Evaluates a run's latest checkpoint on its held-out episodes through its family, or on every episode of
- * another dataset of the workspace (`evalDataset`: e.g. C-SWM's separate evaluation set) with the same env,
- * frames and actions.
+ * Evaluates a run's latest checkpoint (or the kept one at global step `checkpoint`) on its held-out episodes
+ * through its family, or on every episode of another dataset of the workspace (`evalDataset`: e.g. C-SWM's
+ * separate evaluation set) with the same env, frames and actions.
  */
 export async function evaluateRun(
   runDir: string,
-  opts: { seed?: number; backend?: string; evalDataset?: string; filter?: OpenLoopFilter } = {},
+  opts: { seed?: number; backend?: string; evalDataset?: string; filter?: OpenLoopFilter; checkpoint?: number } = {},
 ): Promise<EvalReport> {
-  const r = await openRunModel(runDir, opts.backend ? { backend: opts.backend } : {});
+  const r = await openRunModel(runDir, {
+    ...(opts.backend ? { backend: opts.backend } : {}),
+    ...(opts.checkpoint !== undefined ? { checkpoint: opts.checkpoint } : {}),
+  });
   try {
     if (opts.evalDataset) r.data = { ...r.data, heldOut: evalDatasetEpisodes(runDir, r.data, opts.evalDataset) };
     if (r.data.heldOut.length === 0)

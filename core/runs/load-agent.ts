@@ -16,7 +16,10 @@ export interface RunAgent {
   dispose(): void;
 }
 
-export async function loadRunAgent(runDir: string, opts: { backend?: string } = {}): Promise<RunAgent> {
+export async function loadRunAgent(
+  runDir: string,
+  opts: { backend?: string; checkpoint?: number } = {},
+): Promise<RunAgent> {
   const opened = await openRunModel(runDir, opts);
   try {
     const { settings, wm, behavior } = runBehavior(opened);

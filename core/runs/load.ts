@@ -3,14 +3,20 @@ import { initBackend } from '../tensor/backend.ts';
 import { getFamily } from '../models/registry.ts';
 import type { LoadedModel, ModelFamily, TrainData } from '../models/family.ts';
 import { UserError } from '../util/errors.ts';
-import { loadNewestIntactCheckpoint, type CheckpointMeta } from './checkpoints.ts';
+import {
+  checkpointNameAtStep,
+  loadCheckpointAtStep,
+  loadNewestIntactCheckpoint,
+  type CheckpointMeta,
+} from './checkpoints.ts';
 import { readRunConfig, type RunConfig } from './run-dir.ts';
 import { loadDataForRun } from './trainer.ts';
 import { onlineRunData } from './episode-store.ts';
 
 /**
  * A run's trained model, for `oneiro eval`, `oneiro dream` and the service: the run's config, its
- * data split (the same held-out episodes training never saw) and the model from the latest checkpoint.
+ * data split (the same held-out episodes training never saw) and the model from the latest checkpoint (or the
+ * kept one `checkpoint` names).
  */
 export interface OpenedRun {
   dir: string;
@@ -23,14 +29,25 @@ export interface OpenedRun {
 
 export async function openRunModel(
   runDir: string,
-  opts: { backend?: string; data?: TrainData; warn?: (message: string) => void } = {},
+  opts: {
+    backend?: string;
+    data?: TrainData;
+    warn?: (message: string) => void;
+    /** The kept checkpoint at this global step instead of the latest (a step the run lacks is refused before the backend loads). */
+    checkpoint?: number;
+  } = {},
 ): Promise<OpenedRun> {
   const config = readRunConfig(runDir);
   const family = await getFamily(config.family);
   const model = family.parseConfig(config.model);
+  const at = opts.checkpoint;
+  if (at !== undefined) checkpointNameAtStep(runDir, config.id, at);
   await initBackend(opts.backend);
-  // A corrupt latest checkpoint falls back to the newest intact one, said on stderr by default.
-  const ck = loadNewestIntactCheckpoint(runDir, opts.warn ?? ((m) => console.warn(`warning: ${m}`)));
+  // A corrupt latest checkpoint falls back to the newest intact one, said on stderr by default; a chosen one never does.
+  const ck =
+    at !== undefined
+      ? loadCheckpointAtStep(runDir, config.id, at)
+      : loadNewestIntactCheckpoint(runDir, opts.warn ?? ((m) => console.warn(`warning: ${m}`)));
   if (!ck)
     throw new UserError(`run ${config.id} has no checkpoint yet: train it first (oneiro train --resume ${config.id})`);
   // An online run is evaluated on the episodes it collected but held out (never trained on).

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectWorkspace } from './world-models-fixture.ts';
 import { createRun, trainRun } from '../../core/runs/trainer.ts';
@@ -17,21 +17,27 @@ const cli = (ws: string, ...args: string[]) =>
     env: { ...process.env, ONEIRO_TEST: '1' },
   });
 
-test('a corrupt latest checkpoint: eval and resume take the newest intact one with a warning', async () => {
+/** A tiny debug RSSM run trained 6 steps with a checkpoint every 2: it keeps steps 2, 4 and 6. */
+async function tinyRun(): Promise<{ ws: string; id: string; dir: string }> {
   const { workspace: ws, dataset } = collectWorkspace({ env: 'car-racing', episodes: 3, size: 32, maxSteps: 24 });
+  const { id, dir } = await createRun({
+    workspace: ws,
+    family: 'rssm',
+    preset: 'debug',
+    dataset,
+    backend: 'cpu',
+    overrides: { train: { batch: 2, length: 8 } },
+    steps: 6,
+    train: { checkpointEvery: 2, logEvery: 1 },
+  });
+  const first = await trainRun(dir, { backend: 'cpu' });
+  assert.equal(first.state, 'completed');
+  return { ws, id, dir };
+}
+
+test('a corrupt latest checkpoint: eval and resume take the newest intact one with a warning', async () => {
+  const { ws, id, dir } = await tinyRun();
   try {
-    const { id, dir } = await createRun({
-      workspace: ws,
-      family: 'rssm',
-      preset: 'debug',
-      dataset,
-      backend: 'cpu',
-      overrides: { train: { batch: 2, length: 8 } },
-      steps: 6,
-      train: { checkpointEvery: 2, logEvery: 1 },
-    });
-    const first = await trainRun(dir, { backend: 'cpu' });
-    assert.equal(first.state, 'completed');
     const latest = latestCheckpointName(dir)!;
     assert.equal(latest, 'ckpt-00000006');
     assert.deepEqual(
@@ -88,6 +94,70 @@ test('a corrupt latest checkpoint: eval and resume take the newest intact one wi
     assert.match(last, /^oneiro train: internal error \(TypeError: .*\); the full stack is in .*train\.log$/);
     assert.ok(!/^\s+at /m.test(crash.stderr), 'no stack on stderr');
     assert.match(readFileSync(join(dir, 'train.log'), 'utf8'), /TypeError: [^\n]+\n\s+at /);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
+
+/** Every file of a run folder, by name, as bytes (a refusal must leave them all as they were). */
+function snapshot(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const f of readdirSync(dir, { recursive: true, withFileTypes: true }))
+    if (f.isFile()) out.set(join(f.parentPath, f.name), readFileSync(join(f.parentPath, f.name)));
+  return out;
+}
+
+/** `oneiro eval` refused in one line with exit 2, the run folder byte-identical. */
+function refused(ws: string, dir: string, args: string[], message: RegExp): void {
+  const before = snapshot(dir);
+  const r = cli(ws, 'eval', ...args, '--backend', 'cpu');
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, message);
+  assert.equal(r.stdout, '');
+  assert.deepEqual(snapshot(dir), before, 'a refusal leaves every file of the run as it was');
+}
+
+test('oneiro eval --checkpoint STEP scores that kept checkpoint, never another', async () => {
+  const { ws, id, dir } = await tinyRun();
+  const evalJson = (...args: string[]) => {
+    const r = cli(ws, 'eval', id, '--json', '--backend', 'cpu', '--context', '5', ...args);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '', 'no fallback warning');
+    return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  };
+  try {
+    const latest = evalJson();
+    assert.equal(latest.checkpoint_step, 6);
+    const older = evalJson('--checkpoint', '2');
+    assert.equal(older.checkpoint_step, 2);
+    assert.equal(older.openloop_context, 5, 'combines with --context');
+    // The same held-out data and baselines, the older weights: the model's numbers move, the baselines do not.
+    assert.equal(older.metrics.recon_mse.baseline, latest.metrics.recon_mse.baseline);
+    assert.notEqual(older.metrics.recon_mse.model, latest.metrics.recon_mse.model);
+    assert.deepEqual(evalJson('--checkpoint', '6'), latest, 'the latest by step is the default eval');
+
+    refused(
+      ws,
+      dir,
+      [id, '--checkpoint', '5'],
+      /^oneiro eval: run \S+ has no checkpoint at step 5; it keeps steps 2, 4, 6$/m,
+    );
+    refused(ws, dir, [id, '--goals', '--checkpoint', '3'], /has no checkpoint at step 3; it keeps steps 2, 4, 6$/m);
+    refused(ws, dir, [id, '--checkpoint', '-1'], /Option '--checkpoint' argument is ambiguous/);
+    for (const bad of ['x', '-1', '1.5'])
+      refused(
+        ws,
+        dir,
+        [id, `--checkpoint=${bad}`],
+        new RegExp(`--checkpoint must be an integer >= 0, got '${bad.replace('.', '\\.')}'`),
+      );
+
+    // A corrupt chosen checkpoint is an error naming it; the default eval still takes the latest.
+    const file = join(checkpointsDir(dir), 'ckpt-00000004.safetensors');
+    truncateSync(file, Math.floor(readFileSync(file).length / 2));
+    refused(ws, dir, [id, '--checkpoint', '4'], /checkpoint ckpt-00000004 \(step 4\) cannot be used/);
+    assert.equal(evalJson().checkpoint_step, 6);
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }

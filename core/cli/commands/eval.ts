@@ -9,8 +9,11 @@ import { evaluateGoals, formatGoalReport } from '../../runs/goal-eval.ts';
 
 export const summary = 'held-out metrics of a run against baselines';
 
-const HELP = `usage: oneiro eval RUN [--seed S] [--dataset NAME] [--context episode|N] [--workspace DIR] [--json]
-       oneiro eval RUN --goals [--episodes N]   (runs trained with behavior lexa, in a goal benchmark env)
+const HELP = `usage: oneiro eval RUN [--checkpoint STEP] [--seed S] [--dataset NAME] [--context episode|N] [--workspace DIR] [--json]
+       oneiro eval RUN --goals [--checkpoint STEP] [--episodes N]   (runs trained with behavior lexa, in a goal benchmark env)
+
+--checkpoint STEP scores the run's kept checkpoint at that global step instead of its latest (a learning curve;
+a step it lacks is refused naming the steps it keeps, and a corrupt one is an error, never another step).
 
 --dataset NAME evaluates on every episode of that dataset (same env, frame size and actions) instead of
 the run's held-out episodes, e.g. C-SWM's separate evaluation set (oneiro collect --recipe cswm-shapes-eval).
@@ -51,19 +54,22 @@ export async function run(argv: string[]): Promise<number> {
     goals: { type: 'boolean' },
     episodes: { type: 'string' },
     context: { type: 'string' },
+    checkpoint: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   const runId = onePositional('eval', positionals, 'RUN id');
+  const checkpoint =
+    values.checkpoint === undefined ? {} : { checkpoint: intFlag('checkpoint', values.checkpoint, 0, 0) };
   const dir = resolveRunDir(workspaceDir(values.workspace), runId);
   if (values.goals) {
     if (values.dataset !== undefined || values.context !== undefined)
       throw new UserError(
         `--goals scores the agent in its env: it takes no --${values.dataset !== undefined ? 'dataset' : 'context'} (use one or the other)`,
       );
-    const a = await loadRunAgent(dir, values.backend ? { backend: values.backend } : {});
+    const a = await loadRunAgent(dir, { ...(values.backend ? { backend: values.backend } : {}), ...checkpoint });
     try {
       if (!a.env) throw new UserError('--goals: the run names no built-in env (it trained on a dataset)');
       const r = evaluateGoals(
@@ -85,6 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(values.backend ? { backend: values.backend } : {}),
     ...(values.dataset ? { evalDataset: values.dataset } : {}),
     ...(values.context !== undefined ? { filter: parseOpenLoopFilter(values.context) } : {}),
+    ...checkpoint,
   });
   if (values.json) {
     console.log(JSON.stringify(report));
