@@ -30,8 +30,8 @@ export const CONTRACT = {
   'runs:fork': { request: S.ForkRunRequest, reply: S.RunSummary },
   'runs:metrics': { request: S.MetricsRequest, reply: S.MetricsReply },
   'runs:checkpoints': { request: S.RunRef, reply: z.array(S.CheckpointInfo) },
-  /** Held-out measures of the run's latest checkpoint (computed in the dream worker, cached per checkpoint). */
-  'runs:eval': { request: S.RunRef, reply: S.EvalReply },
+  /** Held-out measures of the run's latest checkpoint, or its kept one at `checkpointStep` (dream worker, cached per checkpoint). */
+  'runs:eval': { request: S.EvalRequest, reply: S.EvalReply },
   /** The run's probe decoder: describe it, or train it on the latest checkpoint (dream worker; seconds to minutes). */
   'runs:probe': { request: S.ProbeRequest, reply: S.ProbeReply },
   'dreams:openloop': { request: S.OpenLoopRequest, reply: S.OpenLoopReply },

@@ -278,6 +278,12 @@ export const CreateRunRequest = z
 
 export const RunRef = z.strictObject({ runId: RunId });
 
+export const EvalRequest = z.strictObject({
+  runId: RunId,
+  /** The kept checkpoint at this global step (runs:checkpoints lists them) instead of the latest: a learning curve. */
+  checkpointStep: nonNegInt().optional(),
+});
+
 export const ResumeRunRequest = z.strictObject({
   runId: RunId,
   /**

@@ -4,7 +4,7 @@ import { datasetActionRepeat, openDataset, readEpisode } from '../data/dataset.t
 import type { Episode } from '../data/episode.ts';
 import { type DreamSession, type OpenLoopResult, type TrainData } from '../models/family.ts';
 import { openRunModel, type OpenedRun } from './load.ts';
-import { latestCheckpointName } from './checkpoints.ts';
+import { checkpointNameAtStep, latestCheckpointName } from './checkpoints.ts';
 import { readRunConfig, runDirOf, type RunConfig } from './run-dir.ts';
 import { pixelMse } from '../media/frames.ts';
 import { FOREGROUND_THRESHOLD, foregroundMask, maskedSquaredError } from '../media/foreground.ts';
@@ -39,6 +39,8 @@ import { goalReal } from './goal-real.ts';
 /** Dreamer's openl uses 5 context frames (dreamerv3 agent.py report); `oneiro dream` does too. */
 const DEFAULT_CONTEXT = 5;
 const MAX_MODELS = 2;
+/** Eval reports kept (a few numbers each): a learning curve's worth of checkpoints over a few runs. */
+const MAX_EVALS = 64;
 const MAX_SESSIONS = 8;
 
 export interface OpenLoopRawRequest {
@@ -91,8 +93,11 @@ export class DreamService {
       actor?: RunActor;
     }
   >();
-  /** Eval reports by run, for the checkpoint they were computed on. */
-  private readonly evals = new Map<string, { key: string; reply: Promise<ReplyOf<'runs:eval'>> }>();
+  /**
+   * Eval reports by checkpoint: `latest:runId/ckpt-…` for the latest (which may fall back to an older intact one),
+   * `runId/ckpt-…` for a chosen kept one; the oldest entries go beyond MAX_EVALS.
+   */
+  private readonly evals = new Map<string, Promise<ReplyOf<'runs:eval'>>>();
   private readonly sessions = new Map<string, Session>();
 
   constructor(private readonly workspace: string) {}
@@ -155,14 +160,32 @@ export class DreamService {
     return hit.mean;
   }
 
-  /** `runs:eval`: the run's held-out measures (core/runs/evaluate.ts), once per checkpoint. */
+  /**
+   * `runs:eval`: the run's held-out measures (core/runs/evaluate.ts) of its latest checkpoint or of the kept one at
+   * `checkpointStep` (a step it lacks: invalid_request naming the kept steps), once per checkpoint.
+   */
   async evaluate(req: ParsedRequestOf<'runs:eval'>): Promise<ReplyOf<'runs:eval'>> {
-    const { dir, key } = this.latest(req.runId);
-    const hit = this.evals.get(req.runId);
-    if (hit && hit.key === key) return hit.reply;
-    const reply = evaluateRun(dir).then((r) => evalReply(req.runId, r));
-    this.evals.set(req.runId, { key, reply });
-    reply.catch(() => this.evals.delete(req.runId));
+    const at = req.checkpointStep;
+    let dir: string, key: string;
+    if (at === undefined) {
+      const l = this.latest(req.runId);
+      dir = l.dir;
+      key = `latest:${l.key}`;
+    } else {
+      dir = this.run(req.runId).dir;
+      try {
+        key = `${req.runId}/${checkpointNameAtStep(dir, req.runId, at)}`;
+      } catch (e) {
+        if (e instanceof UserError) throw new ServiceError('invalid_request', e.message, 'payload.checkpointStep');
+        throw e;
+      }
+    }
+    const hit = this.evals.get(key);
+    if (hit) return hit;
+    const reply = evaluateRun(dir, at === undefined ? {} : { checkpoint: at }).then((r) => evalReply(req.runId, r));
+    this.evals.set(key, reply);
+    while (this.evals.size > MAX_EVALS) this.evals.delete(this.evals.keys().next().value as string);
+    reply.catch(() => this.evals.delete(key));
     return reply;
   }
 

@@ -82,7 +82,7 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
   const probes = new ProbeJobs(workspace, opts.launcher, opts.backend, (l) => console.error(`oneiro probe: ${l}`));
   const queue = new QueueService(workspace, runs, opts.env ?? process.env, (l) => console.error(`oneiro queue: ${l}`));
   const queueReady = opts.runLauncher ? Promise.resolve() : queue.init(opts.queueUrl);
-  // runs:eval replies by run (latest checkpoint step and measures), for the Sweeps view's final metrics.
+  // runs:eval replies of the latest checkpoint by run (step and measures), for the Sweeps view's final metrics.
   const evaluated = new Map<string, { checkpointStep: number; metrics: Record<string, number | null> }>();
   const sweeps = new SweepService(workspace, {
     summary: (id) => runs.summary(id),
@@ -218,7 +218,8 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       const r = await dreams.evaluate(req);
       const metrics: Record<string, number | null> = {};
       for (const [k, m] of Object.entries(r.metrics)) metrics[k] = m.model;
-      evaluated.set(req.runId, { checkpointStep: r.checkpointStep, metrics });
+      // Only the latest checkpoint's measures are the run's final ones: a chosen (older) step is not stored.
+      if (req.checkpointStep === undefined) evaluated.set(req.runId, { checkpointStep: r.checkpointStep, metrics });
       return r;
     },
     async runProbe(req) {

@@ -1,12 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectWorkspace } from './world-models-fixture.ts';
 import { createRun, trainRun } from '../../core/runs/trainer.ts';
 import { checkpointsDir } from '../../core/runs/run-dir.ts';
 import { latestCheckpointName, listCheckpoints } from '../../core/runs/checkpoints.ts';
+import { createWorkbenchService } from '../../core/service/service.ts';
+import { forkLauncher } from '../../core/trainer/launcher.ts';
+import { createDirectClient } from '../../core/contract/direct.ts';
+import { WorkbenchError } from '../../core/contract/client.ts';
+import { sweepPath, sweepsDir, type SweepRecord } from '../../core/queue/sweep.ts';
 
 // Hardening issue, item 5: a corrupt latest checkpoint falls back to the newest intact one (eval and
 // resume say so); a checkpoint of another shape is a one-line error naming the tensor.
@@ -159,6 +164,55 @@ test('oneiro eval --checkpoint STEP scores that kept checkpoint, never another',
     refused(ws, dir, [id, '--checkpoint', '4'], /checkpoint ckpt-00000004 \(step 4\) cannot be used/);
     assert.equal(evalJson().checkpoint_step, 6);
   } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
+
+test('runs:eval { checkpointStep } (Runs view): that kept checkpoint, in the dream server; the final measures stay the latest', async () => {
+  const { ws, id } = await tinyRun();
+  // A sweep listing the run: its row shows the measures the host stored as the run's final (latest) ones.
+  const sweep: SweepRecord = {
+    id: 's',
+    name: 's',
+    created: new Date().toISOString(),
+    file: 's.yaml',
+    family: 'rssm',
+    preset: 'debug',
+    dataset: null,
+    env: null,
+    fields: [],
+    runs: [{ runId: id, seed: 0, fields: {} }],
+  };
+  mkdirSync(sweepsDir(ws), { recursive: true });
+  writeFileSync(sweepPath(ws, 's'), JSON.stringify(sweep));
+  const service = createWorkbenchService({ workspace: ws, host: 'direct', launcher: forkLauncher(), backend: 'cpu' });
+  const client = createDirectClient(service.api, service.events);
+  const final = async () => (await client.getSweep({ sweepId: 's' })).rows[0].eval;
+  const refusedAt = (field: string, message: RegExp) => (e: unknown) =>
+    e instanceof WorkbenchError && e.code === 'invalid_request' && e.field === field && message.test(e.message);
+  try {
+    const latest = await client.runEval({ runId: id });
+    assert.equal(latest.checkpointStep, 6);
+    const stored = await final();
+    assert.equal(stored?.checkpointStep, 6);
+
+    const older = await client.runEval({ runId: id, checkpointStep: 2 });
+    assert.equal(older.checkpointStep, 2);
+    assert.equal(older.metrics.recon_mse.baseline, latest.metrics.recon_mse.baseline);
+    assert.notEqual(older.metrics.recon_mse.model, latest.metrics.recon_mse.model);
+    assert.deepEqual(await final(), stored, "an older checkpoint is not stored as the run's final measures");
+
+    await assert.rejects(
+      client.runEval({ runId: id, checkpointStep: 5 }),
+      refusedAt('payload.checkpointStep', /^run \S+ has no checkpoint at step 5; it keeps steps 2, 4, 6$/),
+    );
+    await assert.rejects(client.runEval({ runId: id, checkpointStep: -1 }), refusedAt('payload.checkpointStep', /./));
+    await assert.rejects(client.runEval({ runId: id, checkpoint: 2 } as never), refusedAt('payload', /checkpoint/));
+    // The dream server survived the refusals and still answers from its cache.
+    assert.deepEqual(await client.runEval({ runId: id, checkpointStep: 2 }), older);
+    assert.deepEqual(await final(), stored);
+  } finally {
+    await service.close();
     rmSync(ws, { recursive: true, force: true });
   }
 });

@@ -393,22 +393,34 @@ export function createFakeClient(): WorkbenchClient {
         latest: i === Math.floor(r.step / 100) - 1,
       }));
     },
-    runEval: ({ runId }) => {
+    runEval: ({ runId, checkpointStep }) => {
       const r = runOf(runId);
-      // Dev UI fake: fixed illustrative numbers, not measured.
+      const latest = Math.floor(r.step / 100) * 100;
+      // As runCheckpoints keeps them: every 100 steps (the service's refusal names the steps the run keeps).
+      if (
+        checkpointStep !== undefined &&
+        (checkpointStep % 100 !== 0 || checkpointStep < 100 || checkpointStep > latest)
+      )
+        throw {
+          code: 'invalid_request',
+          message: `run ${runId} has no checkpoint at step ${checkpointStep}; it keeps steps 100 to ${latest} by 100 (fake)`,
+          field: 'payload.checkpointStep',
+        };
+      // Dev UI fake: illustrative numbers, not measured; an older checkpoint's model is a little worse.
+      const worse = 1 + (latest - (checkpointStep ?? latest)) / Math.max(latest, 1);
       const m = (model: number, baselines: Record<string, number>, lower = true) => {
         const [name, baseline] = Object.entries(baselines).sort((a, b) => (lower ? a[1] - b[1] : b[1] - a[1]))[0];
         return { model, baseline, baseline_name: name, baselines, ...(lower ? {} : { lower_is_better: false }) };
       };
       return {
         runId,
-        checkpointStep: Math.floor(r.step / 100) * 100,
+        checkpointStep: checkpointStep ?? latest,
         episodes: 2,
         foregroundFraction: 0.016,
         metrics: {
-          'openloop_mse@10': m(0.0009, { 'copy-last-frame': 0.0016, 'mean-frame': 0.00075 }),
-          'openloop_fg_mse@10': m(0.05, { 'copy-last-frame': 0.09, 'mean-frame': 0.047 }),
-          'probe_r2/cart position@0': { ...m(0.62, { 'random-init model': 0.41 }, false), ci95: [0.48, 0.74] },
+          'openloop_mse@10': m(0.0009 * worse, { 'copy-last-frame': 0.0016, 'mean-frame': 0.00075 }),
+          'openloop_fg_mse@10': m(0.05 * worse, { 'copy-last-frame': 0.09, 'mean-frame': 0.047 }),
+          'probe_r2/cart position@0': { ...m(0.62 / worse, { 'random-init model': 0.41 }, false), ci95: [0.48, 0.74] },
         },
         notes: ['fake client: illustrative numbers'],
       };

@@ -238,7 +238,7 @@ export type Checks = [
   Expect<Equal<Rep<'runMetrics'>, { runId: string; points: MetricPoint[] }>>,
   Expect<Equal<Req<'runCheckpoints'>, [req: { runId: string }]>>,
   Expect<Equal<Rep<'runCheckpoints'>, Checkpoint[]>>,
-  Expect<Equal<Req<'runEval'>, [req: { runId: string }]>>,
+  Expect<Equal<Req<'runEval'>, [req: { runId: string; checkpointStep?: number | undefined }]>>,
   Expect<Equal<Req<'runProbe'>, [req: { runId: string; train?: boolean | undefined; steps?: number | undefined }]>>,
   Expect<
     Equal<

@@ -83,7 +83,7 @@ export const REQUESTS: Record<ChannelName, unknown> = {
   'runs:fork': { runId: 'wm-1', phase: 'controller', overrides: { 'controller.temperature': 1.15 } },
   'runs:metrics': { runId: 'wm-1', since: 5 },
   'runs:checkpoints': { runId: 'wm-1' },
-  'runs:eval': { runId: 'wm-1' },
+  'runs:eval': { runId: 'wm-1', checkpointStep: 4 },
   'runs:probe': { runId: 'rssm-1', train: true, steps: 50 },
   'dreams:openloop': { runId: 'wm-1', episode: 0, start: 3, horizon: 10, temperature: 1, view: 'probe' },
   'dreams:reset': { runId: 'wm-1', episode: 0, step: 3 },
