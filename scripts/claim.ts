@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { Rng } from '../core/util/rng.ts';
+import { bootstrapInterval } from '../core/util/bootstrap.ts';
 /**
  * The verdict line an eval script ends with: it states its claim, prints a table of what was compared,
  * and sets a non-zero exit code when the claim fails, so `npm run eval:*` can gate on it.
@@ -40,21 +40,20 @@ export function pairedDifference(a: readonly number[], b: readonly number[], res
   // Two policies that drive the same frames on a track (car-racing: neither reaches a tile) sum the same rewards
   // in another order: returns 1e-12 apart are the same return.
   const same = d.map((x, i) => Math.abs(x) <= 1e-9 * Math.max(1, Math.abs(a[i]!), Math.abs(b[i]!)));
-  const n = d.length;
-  const meanOf = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-  const rng = new Rng(20261202);
-  const means = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += d[rng.int(n)]!;
-    means[r] = s / n;
-  }
-  means.sort();
-  const at = (q: number) => means[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))]!;
+  const meanOf = (xs: ArrayLike<number>) => Array.from(xs).reduce((s, x) => s + x, 0) / xs.length;
+  // The shared bootstrap over episodes (core/util/bootstrap.ts), from one pair up (its interval is then the point).
+  const [ci95] = bootstrapInterval(
+    d.length,
+    1,
+    (idx) => [meanOf(Array.from(idx, (i) => d[i]!))],
+    20261202,
+    resamples,
+    1,
+  );
   return {
-    episodes: n,
+    episodes: d.length,
     mean: meanOf(d),
-    ci95: [at(0.025), at(0.975)],
+    ci95: ci95!,
     better: d.filter((x, i) => !same[i] && x > 0).length,
     worse: d.filter((x, i) => !same[i] && x < 0).length,
     equal: same.filter(Boolean).length,

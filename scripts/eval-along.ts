@@ -49,6 +49,8 @@ export function rowVerdict(
 ): {
   fg: number;
   fgMeanFrame: number;
+  /** 95 % interval of fg / fgMeanFrame over the held-out episodes (the metric's ratio_ci95; NaN when absent). */
+  fgRatioCi: [number, number];
   fullOk: boolean;
   r2: number[];
   r2Random: number[];
@@ -61,6 +63,8 @@ export function rowVerdict(
   const full = m['openloop_mse@10'];
   const fg = fgM?.model ?? NaN;
   const fgMeanFrame = fgM?.baselines?.['mean-frame'] ?? NaN;
+  const fgRatioCi: [number, number] =
+    fgM?.ratio_baseline === 'mean-frame' && fgM.ratio_ci95 ? [...fgM.ratio_ci95] : [NaN, NaN];
   // A uniform grey dream beats the mean frame on the foreground alone (the background colour is far from the
   // objects'), so the foreground target only counts when the full-frame error is not worse than the mean frame's.
   const fullOk = !!full && full.model <= (full.baselines?.['mean-frame'] ?? NaN);
@@ -68,7 +72,19 @@ export function rowVerdict(
   const r2Random = PROBE_TARGETS[env].map((k) => m[`probe_r2/${k}@0`]?.baselines?.['random-init model'] ?? NaN);
   const fgOk = fg <= FG_RATIO_TARGET * fgMeanFrame && fullOk;
   const r2Ok = r2.every((x) => x >= R2_TARGET);
-  return { fg, fgMeanFrame, fullOk, r2, r2Random, fgOk, r2Ok, met: fgOk && r2Ok };
+  return { fg, fgMeanFrame, fgRatioCi, fullOk, r2, r2Random, fgOk, r2Ok, met: fgOk && r2Ok };
+}
+
+/**
+ * "0.61 [0.52, 0.70]": fg@10 / mean-frame and its 95 % interval over the held-out episodes — a ratio that moves
+ * between checkpoints inside the interval may be the episodes' noise, not the model — or the ratio alone when the
+ * report has no interval (reports before session 19).
+ */
+export function fgRatioText(v: { fg: number; fgMeanFrame: number; fgRatioCi: [number, number] }): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
+  const [lo, hi] = v.fgRatioCi;
+  const ci = Number.isFinite(lo) || Number.isFinite(hi) ? ` [${f(lo)}, ${f(hi)}]` : '';
+  return `${f(v.fg / v.fgMeanFrame)}${ci}`;
 }
 
 export interface TrainWithEvalsOptions {
@@ -161,13 +177,13 @@ export function firstMet(rows: EvalRow[], env: MeasureEnv = 'cartpole-swingup'):
 export function formatRows(rows: EvalRow[], env: MeasureEnv = 'cartpole-swingup'): string {
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '—');
   const lines = [
-    `| step | train min | train CPU min | s/step | load | fg@10 model | mean-frame | ratio | full ≤ mean | R² ${PROBE_TARGETS[env].join(' / ')} | random-init R² | met |`,
+    `| step | train min | train CPU min | s/step | load | fg@10 model | mean-frame | ratio [95 %] | full ≤ mean | R² ${PROBE_TARGETS[env].join(' / ')} | random-init R² | met |`,
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     const v = rowVerdict(r.report, env);
     lines.push(
-      `| ${r.step} | ${f(r.trainMin, 1)} | ${f(r.trainCpuMin, 1)} | ${f((r.trainMin * 60) / Math.max(r.step, 1), 2)} | ${f(r.load, 1)} | ${f(v.fg, 4)} | ${f(v.fgMeanFrame, 4)} | ${f(v.fg / v.fgMeanFrame, 2)} | ${v.fullOk ? 'yes' : 'no'} | ${v.r2.map((x) => f(x, 2)).join(' / ')} | ${v.r2Random.map((x) => f(x, 2)).join(' / ')} | ${v.met ? 'yes' : 'no'} |`,
+      `| ${r.step} | ${f(r.trainMin, 1)} | ${f(r.trainCpuMin, 1)} | ${f((r.trainMin * 60) / Math.max(r.step, 1), 2)} | ${f(r.load, 1)} | ${f(v.fg, 4)} | ${f(v.fgMeanFrame, 4)} | ${fgRatioText(v)} | ${v.fullOk ? 'yes' : 'no'} | ${v.r2.map((x) => f(x, 2)).join(' / ')} | ${v.r2Random.map((x) => f(x, 2)).join(' / ')} | ${v.met ? 'yes' : 'no'} |`,
     );
   }
   return lines.join('\n');

@@ -40,6 +40,7 @@ import {
   MEASURE_ENVS,
   PROBE_TARGETS,
   R2_TARGET,
+  fgRatioText,
   firstMet,
   formatRows,
   rowVerdict,
@@ -188,7 +189,7 @@ const { result, rows, trainMin, stoppedByBudget } = await trainWithEvals(run.dir
     const v = rowVerdict(r.report, envName);
     const full = r.report.metrics['openloop_mse@10'];
     console.error(
-      `eval step ${r.step}: train ${r.trainMin.toFixed(1)} min (CPU ${r.trainCpuMin.toFixed(1)}), load ${r.load.toFixed(1)} now ${loadavg()[0].toFixed(1)}, fg@10 ${f(v.fg)} vs mean-frame ${f(v.fgMeanFrame)} (${f(v.fg / v.fgMeanFrame, 2)}), full@10 / mean-frame ${f((full?.model ?? NaN) / (full?.baselines?.['mean-frame'] ?? NaN), 2)}, R² ${v.r2.map((x) => f(x, 2)).join(' / ')} (random-init ${v.r2Random.map((x) => f(x, 2)).join(' / ')})${v.met ? ' — targets met' : ''}; eval ${r.evalMin.toFixed(1)} min`,
+      `eval step ${r.step}: train ${r.trainMin.toFixed(1)} min (CPU ${r.trainCpuMin.toFixed(1)}), load ${r.load.toFixed(1)} now ${loadavg()[0].toFixed(1)}, fg@10 ${f(v.fg)} vs mean-frame ${f(v.fgMeanFrame)} (${fgRatioText(v)}), full@10 / mean-frame ${f((full?.model ?? NaN) / (full?.baselines?.['mean-frame'] ?? NaN), 2)}, R² ${v.r2.map((x) => f(x, 2)).join(' / ')} (random-init ${v.r2Random.map((x) => f(x, 2)).join(' / ')})${v.met ? ' — targets met' : ''}; eval ${r.evalMin.toFixed(1)} min`,
     );
   },
 });
@@ -214,14 +215,18 @@ for (const k of [
   'probe_r2@10',
 ]) {
   const v = m[k];
-  if (v)
-    console.log(
-      `  ${k.padEnd(28)} model ${v.model.toFixed(5)}${v.ci95 ? ` [${v.ci95.map((x) => x.toFixed(2)).join(', ')}]` : ''}  ${Object.entries(
-        v.baselines ?? {},
-      )
-        .map(([b, x]) => `${b} ${x.toFixed(5)}`)
-        .join('  ')}`,
-    );
+  if (!v) continue;
+  // Issue 11's ratio with its interval over the held-out episodes: is a change between checkpoints the model's?
+  const ratio =
+    k === 'openloop_fg_mse@10'
+      ? `  model / mean-frame ${fgRatioText(rowVerdict(report, envName))} (95 % over held-out episodes)`
+      : '';
+  const baselines = Object.entries(v.baselines ?? {})
+    .map(([b, x]) => `${b} ${x.toFixed(5)}`)
+    .join('  ');
+  console.log(
+    `  ${k.padEnd(28)} model ${v.model.toFixed(5)}${v.ci95 ? ` [${v.ci95.map((x) => x.toFixed(2)).join(', ')}]` : ''}  ${baselines}${ratio}`,
+  );
 }
 for (const n of report.notes) console.log(`  note: ${n}`);
 console.log(formatRows(rows, envName));

@@ -448,6 +448,10 @@ export const EvalMetric = z.object({
   lower_is_better: z.boolean().optional(),
   /** The model's 95 % interval over held-out episodes, where measured (the state probe's R²); null ends: not measurable. */
   ci95: z.tuple([z.number().nullable(), z.number().nullable()]).optional(),
+  /** The baseline `ratio_ci95` is of model / it (pixel errors: mean-frame). */
+  ratio_baseline: z.string().optional(),
+  /** 95 % interval of model / baselines[ratio_baseline] over held-out episodes (paired bootstrap); null ends: not measurable. */
+  ratio_ci95: z.tuple([z.number().nullable(), z.number().nullable()]).optional(),
 });
 
 export const EvalReply = z.object({

@@ -150,6 +150,13 @@ export interface EvalMetric {
   lower_is_better?: boolean;
   /** The model's 95 % interval over held-out episodes, where measured (the state probe's R²: r2-interval.ts). */
   ci95?: [number, number];
+  /**
+   * The baseline the model's ratio is taken to (`model / baselines[ratio_baseline]`): the pixel errors' mean frame
+   * (issue 11's target is that ratio), the dream under shuffled actions for openloop_fg_mse_vs_shuffled.
+   */
+  ratio_baseline?: string;
+  /** 95 % interval of that ratio over held-out episodes (paired bootstrap, ratio-interval.ts). */
+  ratio_ci95?: [number, number];
 }
 
 /**

@@ -757,6 +757,10 @@ function evalReply(runId: string, r: EvalReport): ReplyOf<'runs:eval'> {
             : {}),
           ...(m.lower_is_better === false ? { lower_is_better: false } : {}),
           ...(m.ci95 ? { ci95: [num(m.ci95[0]), num(m.ci95[1])] as [number | null, number | null] } : {}),
+          ...(m.ratio_baseline ? { ratio_baseline: m.ratio_baseline } : {}),
+          ...(m.ratio_ci95
+            ? { ratio_ci95: [num(m.ratio_ci95[0]), num(m.ratio_ci95[1])] as [number | null, number | null] }
+            : {}),
         },
       ]),
     ),

@@ -12,6 +12,7 @@ import { UserError } from '../util/errors.ts';
 import { latentOpenLoop } from '../models/latent-openloop.ts';
 import { Rng } from '../util/rng.ts';
 import { metricWithBaselines } from '../models/eval-metric.ts';
+import { ratioInterval } from '../util/ratio-interval.ts';
 
 /**
  * Pixel and reward measures every family reports (issue 11), from the family's own open loop on held-out
@@ -26,6 +27,9 @@ import { metricWithBaselines } from '../models/eval-metric.ts';
  * - openloop_reward_mse: the reward head over the dream, against the training mean reward and against the same
  *   model fed the dream's actions shuffled in time (if that is as good, the model does not use its actions).
  * Pixel values are in [0, 1]; MSE in [0, 1]² units; foreground errors pool all masked pixels of all frames.
+ * Every pixel metric also carries `ratio_ci95`, the 95 % interval of model / `ratio_baseline` (mean-frame; shuffled
+ * actions for the _vs_shuffled one) over the held-out episodes (ratio-interval.ts): is a ratio's change between two
+ * checkpoints the model's, or the few episodes'?
  */
 export const OPENLOOP_HORIZONS = [1, 5, 10, 20, 50];
 export const OPENLOOP_CONTEXT = 5; // PlaNet summaries / Dreamer openl: 5 context frames (mission-anchors §1.2, §3.1)
@@ -99,13 +103,27 @@ class PixelAcc {
   fgCount = 0;
   pixels = 0;
   fgPixels = 0;
+  /**
+   * Per episode that gave a frame, in order: the model's and the `ratioTo` baseline's Σ per-frame MSE and Σ
+   * foreground SSE — the pooled sums split by episode, for the ratio's interval (ratio-interval.ts): four numbers
+   * per episode.
+   */
+  private epFull: [number[], number[]] = [[], []];
+  private epFg: [number[], number[]] = [[], []];
+  private lastEpisode = -1;
 
-  constructor(readonly names: string[]) {
+  /** `names[0]` is the model; `ratioTo` (one of the others) the baseline its ratio and interval are taken to. */
+  constructor(
+    readonly names: string[],
+    readonly ratioTo: string,
+  ) {
+    if (!names.includes(ratioTo)) throw new Error(`PixelAcc: no baseline '${ratioTo}' among ${names.join(', ')}`);
     for (const k of names) this.mse[k] = this.fgSse[k] = 0;
   }
 
-  /** One true frame against each prediction ([array, offset] of an S·S·3 frame, 0–255). */
+  /** One true frame of held-out episode `episode` against each prediction ([array, offset] of an S·S·3 frame, 0–255). */
   add(
+    episode: number,
     truth: ArrayLike<number>,
     off: number,
     mean: ArrayLike<number>,
@@ -113,10 +131,22 @@ class PixelAcc {
   ) {
     const px = mean.length;
     const mask = foregroundMask(truth, off, mean);
+    if (episode !== this.lastEpisode) {
+      for (const a of [...this.epFull, ...this.epFg]) a.push(0);
+      this.lastEpisode = episode;
+    }
+    const e = this.epFull[0].length - 1;
     for (const k of this.names) {
       const [a, aOff] = preds[k];
-      this.mse[k] += pixelMse(a, truth, aOff, off, px);
-      this.fgSse[k] += maskedSquaredError(a, aOff, truth, off, mask).sse;
+      const mse = pixelMse(a, truth, aOff, off, px);
+      const fgSse = maskedSquaredError(a, aOff, truth, off, mask).sse;
+      this.mse[k] += mse;
+      this.fgSse[k] += fgSse;
+      const side = k === this.names[0] ? 0 : k === this.ratioTo ? 1 : null;
+      if (side !== null) {
+        this.epFull[side][e] += mse;
+        this.epFg[side][e] += fgSse;
+      }
     }
     const fg = maskedSquaredError(truth, off, truth, off, mask).count;
     this.fgCount += fg;
@@ -125,14 +155,30 @@ class PixelAcc {
     this.n++;
   }
 
-  /** Writes the full-frame metric as `full` (none when null) and the foreground one as `fg`. */
-  metrics(full: string | null, fg: string, out: Record<string, EvalMetric>): void {
+  /**
+   * Writes the full-frame metric as `full` (none when null) and the foreground one as `fg`, each with the 95 %
+   * interval of its ratio to `ratioTo` over the episodes (seeded by `seed`). Both pool by summing — per-frame MSE
+   * over frames, squared error over masked pixels — so Σ model / Σ baseline over all episodes is model / baseline.
+   */
+  metrics(full: string | null, fg: string, out: Record<string, EvalMetric>, seed: number): void {
     if (!this.n) return;
     const [model, ...base] = this.names;
     const mean = (k: string) => this.mse[k] / this.n;
     const fgMean = (k: string) => (this.fgCount ? this.fgSse[k] / this.fgCount : NaN);
-    if (full) out[full] = metricWithBaselines(mean(model), Object.fromEntries(base.map((k) => [k, mean(k)])));
-    out[fg] = metricWithBaselines(fgMean(model), Object.fromEntries(base.map((k) => [k, fgMean(k)])));
+    const withRatio = (m: EvalMetric, [ofModel, ofBaseline]: [number[], number[]]): EvalMetric => ({
+      ...m,
+      ratio_baseline: this.ratioTo,
+      ratio_ci95: ratioInterval({ model: ofModel, baseline: ofBaseline }, seed),
+    });
+    if (full)
+      out[full] = withRatio(
+        metricWithBaselines(mean(model), Object.fromEntries(base.map((k) => [k, mean(k)]))),
+        this.epFull,
+      );
+    out[fg] = withRatio(
+      metricWithBaselines(fgMean(model), Object.fromEntries(base.map((k) => [k, fgMean(k)]))),
+      this.epFg,
+    );
   }
 }
 
@@ -162,16 +208,20 @@ export async function measureOpenLoop(
   const px = S * S * 3;
   if (meanFrame.length !== px) throw new Error(`mean frame has ${meanFrame.length} values, the model sees ${px}`);
   const maxH = Math.max(...OPENLOOP_HORIZONS);
-  const acc = new Map(OPENLOOP_HORIZONS.map((h) => [h, new PixelAcc(['model', 'copy-last-frame', 'mean-frame'])]));
+  const acc = new Map(
+    OPENLOOP_HORIZONS.map((h) => [h, new PixelAcc(['model', 'copy-last-frame', 'mean-frame'], 'mean-frame')]),
+  );
   // Does the dream use its actions? The same dream under the same actions out of order, as its own metric: a model
   // may tie it without being wrong (a passive scene), so it is no baseline of openloop_fg_mse. From 5 steps: one
   // shuffled action hardly moves a frame. Issue 11: the cartpole RSSM's prior ignored its actions (README).
   const actionHorizons = OPENLOOP_HORIZONS.filter((h) => h >= 5);
-  const shuffledAcc = new Map(actionHorizons.map((h) => [h, new PixelAcc(['model', 'shuffled actions'])]));
-  const recon = new PixelAcc(['model', 'mean-frame']);
+  const shuffledAcc = new Map(
+    actionHorizons.map((h) => [h, new PixelAcc(['model', 'shuffled actions'], 'shuffled actions')]),
+  );
+  const recon = new PixelAcc(['model', 'mean-frame'], 'mean-frame');
   const rew = { model: 0, mean: 0, shuffled: 0, n: 0, head: false };
   let windows = 0;
-  for (const ep of episodes) {
+  for (const [e, ep] of episodes.entries()) {
     const T = ep.imageShape[0];
     const { starts, horizon } = openLoopStarts(T, maxH);
     for (const start of starts) {
@@ -185,16 +235,16 @@ export async function measureOpenLoop(
       if (pixels) {
         const nCtx = r.contextIndices.length;
         for (let i = 0; i < nCtx; i++)
-          recon.add(r.context, i * px, meanFrame, { model: [r.contextRecon, i * px], 'mean-frame': [meanFrame, 0] });
+          recon.add(e, r.context, i * px, meanFrame, { model: [r.contextRecon, i * px], 'mean-frame': [meanFrame, 0] });
         const last = (nCtx - 1) * px;
         for (const h of OPENLOOP_HORIZONS) {
           if (h > nTruth) continue;
-          acc.get(h)!.add(r.truth, (h - 1) * px, meanFrame, {
+          acc.get(h)!.add(e, r.truth, (h - 1) * px, meanFrame, {
             model: [r.dream, (h - 1) * px],
             'copy-last-frame': [r.context, last],
             'mean-frame': [meanFrame, 0],
           });
-          shuffledAcc.get(h)?.add(r.truth, (h - 1) * px, meanFrame, {
+          shuffledAcc.get(h)?.add(e, r.truth, (h - 1) * px, meanFrame, {
             model: [r.dream, (h - 1) * px],
             'shuffled actions': [s!.dream, (h - 1) * px],
           });
@@ -215,9 +265,11 @@ export async function measureOpenLoop(
   }
   const metrics: Record<string, EvalMetric> = {};
   if (pixels) {
-    recon.metrics('recon_mse', 'recon_fg_mse', metrics);
-    for (const [h, a] of acc) a.metrics(`openloop_mse@${h}`, `openloop_fg_mse@${h}`, metrics);
-    for (const [h, a] of shuffledAcc) a.metrics(null, `openloop_fg_mse_vs_shuffled@${h}`, metrics);
+    // One bootstrap seed for every metric: the intervals of a report are reproducible, run to run.
+    const seed = opts.seed;
+    recon.metrics('recon_mse', 'recon_fg_mse', metrics, seed);
+    for (const [h, a] of acc) a.metrics(`openloop_mse@${h}`, `openloop_fg_mse@${h}`, metrics, seed);
+    for (const [h, a] of shuffledAcc) a.metrics(null, `openloop_fg_mse_vs_shuffled@${h}`, metrics, seed);
   }
   if (rew.n)
     metrics.openloop_reward_mse = metricWithBaselines(rew.model / rew.n, {

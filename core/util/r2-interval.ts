@@ -5,7 +5,7 @@
  * episodes its run held out and −0.01 on 100 fresh ones, since a few episodes that leave the road carry most of the
  * variance. The interval says so next to the number.
  */
-import { Rng } from './rng.ts';
+import { bootstrapInterval } from './bootstrap.ts';
 
 /** Per group (episode) and target column: row count, Σy, Σy², Σ(y − ŷ)² — enough for R² over any union of groups. */
 export interface R2Sums {
@@ -68,26 +68,9 @@ export function r2OfGroups(s: R2Sums, idx: ArrayLike<number>): number[] {
 
 /**
  * The central 95 % percentile bootstrap interval of each target's R², resampling whole groups with replacement
- * `draws` times (seeded: the same data give the same interval). Resamples with no variance in a target are left
- * out of its interval; [NaN, NaN] when fewer than two groups.
+ * `draws` times (bootstrap.ts; seeded: the same data give the same interval). Resamples with no variance in a target
+ * are left out of its interval; [NaN, NaN] when fewer than two groups.
  */
 export function r2Interval(s: R2Sums, seed: number, draws = 1000): [number, number][] {
-  const D = s.targets;
-  const G = s.groups;
-  if (G < 2) return Array.from({ length: D }, () => [NaN, NaN]);
-  const rng = new Rng(seed);
-  const per: number[][] = Array.from({ length: D }, () => []);
-  const idx = new Int32Array(G);
-  for (let b = 0; b < draws; b++) {
-    for (let i = 0; i < G; i++) idx[i] = rng.int(G);
-    r2OfGroups(s, idx).forEach((v, d) => {
-      if (Number.isFinite(v)) per[d].push(v);
-    });
-  }
-  return per.map((v) => {
-    if (!v.length) return [NaN, NaN];
-    v.sort((a, b) => a - b);
-    const q = (p: number) => v[Math.min(v.length - 1, Math.max(0, Math.round(p * (v.length - 1))))];
-    return [q(0.025), q(0.975)];
-  });
+  return bootstrapInterval(s.groups, s.targets, (idx) => r2OfGroups(s, idx), seed, draws);
 }

@@ -47,10 +47,31 @@ test('oneiro eval --json: metrics with baselines maps, foreground and state-prob
     assert.ok(report.metrics['probe_r2/sin pole angle@0']);
     assert.ok(report.metrics.openloop_reward_mse.baselines['shuffled actions'] >= 0);
     assert.ok(report.notes.some((n: string) => /foreground/.test(n)));
+    // Pixel errors carry their ratio to the mean frame's interval over held-out episodes: one held out here (4
+    // episodes, 10 %), so its ends are not measurable — null, never a made-up number.
+    assert.equal(report.episodes, 1);
+    assert.equal(fg.ratio_baseline, 'mean-frame');
+    assert.deepEqual(fg.ratio_ci95, [null, null]);
+    // On all four episodes of the dataset (--dataset): lo ≤ model / mean-frame ≤ hi, for every pixel error.
+    const all = cli(ws, 'eval', run, '--dataset', 'cp', '--json');
+    assert.equal(all.status, 0, all.stderr.slice(-2000));
+    const four = JSON.parse(all.stdout.trim().split('\n').pop()!);
+    assert.equal(four.episodes, 4);
+    for (const name of ['openloop_fg_mse@10', 'openloop_mse@10', 'recon_fg_mse']) {
+      const m = four.metrics[name];
+      const ratio = m.model / m.baselines[m.ratio_baseline];
+      const [lo, hi] = m.ratio_ci95;
+      assert.ok(lo <= ratio + 1e-12 && ratio <= hi + 1e-12 && lo < hi, `${name}: ${ratio} in [${lo}, ${hi}]`);
+    }
     // The human-readable form prints every baseline and the notes.
     const txt = cli(ws, 'eval', run);
     assert.equal(txt.status, 0, txt.stderr.slice(-2000));
     assert.match(txt.stdout, /openloop_fg_mse@10 .*mean-frame/);
+    assert.match(
+      txt.stdout,
+      /openloop_fg_mse@10 .* \/ mean-frame \S+ \[n\/a, n\/a\]/,
+      'the ratio; no interval from one episode',
+    );
     assert.match(txt.stdout, /note: state probe/);
   } finally {
     rmSync(ws, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { parseCommand, workspaceDir, intFlag, onePositional } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
 import { evaluateRun } from '../../runs/evaluate.ts';
+import type { EvalMetric } from '../../models/family.ts';
 import { parseOpenLoopFilter } from '../../runs/openloop-measures.ts';
 import { UserError } from '../../util/errors.ts';
 import { loadRunAgent } from '../../runs/load-agent.ts';
@@ -45,7 +46,10 @@ against the encodings of every evaluation sample's true state as C-SWM's eval.py
 copy-state, and no pixel measures: it decodes no pixels). With --json (README "Evaluation"):
 {"run", "episodes", "checkpoint_step", "openloop_context", "foreground_fraction", "notes": [...],
  "metrics": {NAME: {"model", "baseline", "baseline_name", "baselines": {NAME: value}, "lower_is_better"?,
-  "ci95"?: [lo, hi] (the probe's R²: 95 % bootstrap interval over held-out episodes)}}}`;
+  "ci95"?: [lo, hi] (the probe's R²: 95 % bootstrap interval over held-out episodes),
+  "ratio_baseline"?, "ratio_ci95"?: [lo, hi] (pixel errors: 95 % interval of model / baselines[ratio_baseline],
+  mean-frame — shuffled actions for _vs_shuffled — over held-out episodes, paired bootstrap; text: "/ mean-frame")}}}
+A bound that could not be measured (fewer than 2 episodes) is null in --json, n/a in text.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('eval', argv, {
@@ -110,11 +114,18 @@ export async function run(argv: string[]): Promise<number> {
       .map(([k, v]) => `  ${k} ${fmt(v)}`)
       .join('');
     console.log(
-      `  ${n.padEnd(w)}  model ${fmt(m.model)}${m.ci95 ? ` [${fmt(m.ci95[0])}, ${fmt(m.ci95[1])}]` : ''}  ${m.baseline_name} ${fmt(m.baseline)}  ${better ? 'better' : 'WORSE'} than baseline${others}`,
+      `  ${n.padEnd(w)}  model ${fmt(m.model)}${m.ci95 ? ` [${fmt(m.ci95[0])}, ${fmt(m.ci95[1])}]` : ''}  ${m.baseline_name} ${fmt(m.baseline)}  ${better ? 'better' : 'WORSE'} than baseline${others}${ratioText(m)}`,
     );
   }
   for (const note of report.notes) console.log(`  note: ${note}`);
   return 0;
+}
+
+/** "  / mean-frame 0.6100 [0.5200, 0.7000]": the model's ratio to its ratio baseline and that ratio's interval. */
+function ratioText(m: EvalMetric): string {
+  if (!m.ratio_baseline || !m.ratio_ci95) return '';
+  const ratio = m.model / (m.baselines?.[m.ratio_baseline] ?? NaN);
+  return `  / ${m.ratio_baseline} ${fmt(ratio)} [${fmt(m.ratio_ci95[0])}, ${fmt(m.ratio_ci95[1])}]`;
 }
 
 function fmt(x: number): string {

@@ -418,8 +418,16 @@ export function createFakeClient(): WorkbenchClient {
         episodes: 2,
         foregroundFraction: 0.016,
         metrics: {
-          'openloop_mse@10': m(0.0009 * worse, { 'copy-last-frame': 0.0016, 'mean-frame': 0.00075 }),
-          'openloop_fg_mse@10': m(0.05 * worse, { 'copy-last-frame': 0.09, 'mean-frame': 0.047 }),
+          'openloop_mse@10': {
+            ...m(0.0009 * worse, { 'copy-last-frame': 0.0016, 'mean-frame': 0.00075 }),
+            ratio_baseline: 'mean-frame',
+            ratio_ci95: [1.02 * worse, 1.41 * worse],
+          },
+          'openloop_fg_mse@10': {
+            ...m(0.05 * worse, { 'copy-last-frame': 0.09, 'mean-frame': 0.047 }),
+            ratio_baseline: 'mean-frame',
+            ratio_ci95: [0.88 * worse, 1.27 * worse],
+          },
           'probe_r2/cart position@0': { ...m(0.62 / worse, { 'random-init model': 0.41 }, false), ci95: [0.48, 0.74] },
         },
         notes: ['fake client: illustrative numbers'],

@@ -268,6 +268,8 @@ export type Checks = [
             baselines?: Record<string, number | null> | undefined;
             lower_is_better?: boolean | undefined;
             ci95?: [number | null, number | null] | undefined;
+            ratio_baseline?: string | undefined;
+            ratio_ci95?: [number | null, number | null] | undefined;
           }
         >;
         notes: string[];

@@ -215,6 +215,8 @@ export const REPLIES: Record<ChannelName, unknown> = {
         baseline: 0.05,
         baseline_name: 'mean-frame',
         baselines: { 'copy-last-frame': 0.09, 'mean-frame': 0.05 },
+        ratio_baseline: 'mean-frame',
+        ratio_ci95: [0.98, 1.43],
       },
       'probe_r2/cart position@0': {
         model: null,

@@ -117,3 +117,18 @@ test('dreams from real frames (openloop, imagine, goal) share where they start: 
     check({ runId: '' }, 'payload.runId');
   }
 });
+
+test("runs:eval: a pixel metric's ratio interval is two ends, numbers or null (not measurable), with its baseline's name", () => {
+  const reply = REPLIES['runs:eval'] as { metrics: Record<string, Record<string, unknown>> };
+  const fg = reply.metrics['openloop_fg_mse@10'];
+  const withFg = (patch: Record<string, unknown>) => ({
+    ...reply,
+    metrics: { ...reply.metrics, 'x@1': { ...fg, ...patch } },
+  });
+  assert.equal(validateReply('runs:eval', withFg({ ratio_ci95: [null, null] })), null);
+  assert.equal(validateReply('runs:eval', withFg({ ratio_baseline: undefined, ratio_ci95: undefined })), null);
+  for (const bad of [{ ratio_ci95: [0.5] }, { ratio_ci95: [0.5, 'x'] }, { ratio_baseline: 3 }]) {
+    const e = validateReply('runs:eval', withFg(bad));
+    assert.ok(e && e.field?.startsWith('reply.metrics.x@1.ratio_'), `${JSON.stringify(bad)}: ${JSON.stringify(e)}`);
+  }
+});

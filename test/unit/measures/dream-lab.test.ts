@@ -85,6 +85,14 @@ test('runs:eval: the eval report on the wire (NaN as null), computed once per ch
     // The probe's interval reaches the Runs view (EvalPanel) with the metric: two ends, numbers or null.
     const ci = a.metrics['probe_r2/cart position@0'].ci95;
     assert.ok(ci && ci.length === 2 && ci.every((x) => x === null || Number.isFinite(x)), `ci95 ${JSON.stringify(ci)}`);
+    // So does a pixel error's ratio to the mean frame with its interval.
+    const fg = a.metrics['openloop_fg_mse@10'];
+    assert.equal(fg.ratio_baseline, 'mean-frame');
+    const rc = fg.ratio_ci95;
+    assert.ok(
+      rc && rc.length === 2 && rc.every((x) => x === null || Number.isFinite(x)),
+      `ratio_ci95 ${JSON.stringify(rc)}`,
+    );
     assert.ok(a.notes.length > 0);
     const b = await dreams.evaluate({ runId });
     assert.equal(b, a, 'the same checkpoint is not evaluated twice');

@@ -9,7 +9,13 @@ import { makeEnv } from '../../../core/envs/registry.ts';
 import { randomPolicy } from '../../../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../../../core/agents/rollout.ts';
 import type { Episode } from '../../../core/data/episode.ts';
-import type { Features, LoadedModel, OpenLoopOptions, OpenLoopResult } from '../../../core/models/family.ts';
+import type {
+  EvalMetric,
+  Features,
+  LoadedModel,
+  OpenLoopOptions,
+  OpenLoopResult,
+} from '../../../core/models/family.ts';
 import { resizeFrames } from '../../../core/media/frames.ts';
 import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from '../../../core/runs/openloop-measures.ts';
 import {
@@ -181,6 +187,37 @@ test('a uniform grey dream wins on the foreground alone; the report says the ful
   assert.ok(r.notes.some((n) => /not the background, but not the scene either/.test(n)));
   const painter = await measureOpenLoop(fakeModel({ frame: () => MEAN8 }), HELD, MEAN, opts);
   assert.ok(!painter.notes.some((n) => /not the scene either/.test(n)));
+});
+
+test('every pixel metric carries its ratio to the mean frame with a 95 % interval over held-out episodes (paired bootstrap, the episode the unit)', async () => {
+  // A grey dream: wrong by different amounts on different episodes and frames.
+  const grey = new Uint8Array(px).fill(128);
+  const model = fakeModel({ frame: () => grey });
+  const both = await measureOpenLoop(model, HELD, MEAN, opts);
+  const [a, b] = await Promise.all(HELD.map((ep) => measureOpenLoop(model, [ep], MEAN, opts)));
+  const copies = await measureOpenLoop(model, [HELD[0], HELD[0], HELD[0]], MEAN, opts);
+  const ratio = (m: EvalMetric) => m.model / m.baselines![m.ratio_baseline!];
+  const pixel = Object.keys(both.metrics).filter((k) => /^(openloop_(fg_)?mse|recon)/.test(k));
+  assert.ok(pixel.includes('openloop_fg_mse@10') && pixel.includes('recon_mse') && pixel.length >= 13, `${pixel}`);
+  for (const k of pixel) {
+    const m = both.metrics[k];
+    assert.equal(m.ratio_baseline, k.includes('vs_shuffled') ? 'shuffled actions' : 'mean-frame', k);
+    const [lo, hi] = m.ratio_ci95!;
+    const r = ratio(m);
+    assert.ok(lo <= r + 1e-12 && r <= hi + 1e-12, `${k}: ${r} in [${lo}, ${hi}]`);
+    // Two episodes: each resample is A twice, B twice or one of each (the pooled ratio, between the two), so the
+    // 2.5 % and 97.5 % points are the two episodes' own ratios — which a pooling per frame or per dream would not give.
+    const [rA, rB] = [ratio(a.metrics[k]), ratio(b.metrics[k])];
+    const near = (x: number, y: number) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y));
+    assert.ok(near(lo, Math.min(rA, rB)) && near(hi, Math.max(rA, rB)), `${k}: [${lo}, ${hi}] vs ${rA}, ${rB}`);
+    assert.ok(k.includes('vs_shuffled') || hi - lo > 1e-6, `${k}: the two episodes differ`);
+    // One episode: no interval; copies of one episode: every resample reads its ratio.
+    assert.deepEqual(a.metrics[k].ratio_ci95, [NaN, NaN], k);
+    const [cLo, cHi] = copies.metrics[k].ratio_ci95!;
+    assert.ok(near(cLo, rA) && near(cHi, rA), `${k} on copies: [${cLo}, ${cHi}] vs ${rA}`);
+  }
+  // Reproducible: the same evaluation gives the same intervals.
+  assert.deepEqual((await measureOpenLoop(model, HELD, MEAN, opts)).metrics, both.metrics);
 });
 
 test('reward over the dream: a head that uses its actions beats shuffled actions; one that ignores them ties', async () => {

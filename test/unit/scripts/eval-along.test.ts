@@ -16,7 +16,14 @@ import { loadCheckpoint } from '../../../core/runs/checkpoints.ts';
 import { evaluateRun, type EvalReport } from '../../../core/runs/evaluate.ts';
 import type { EvalMetric } from '../../../core/models/family.ts';
 import { Rng } from '../../../core/util/rng.ts';
-import { firstMet, rowVerdict, trainWithEvals, type EvalRow } from '../../../scripts/eval-along.ts';
+import {
+  fgRatioText,
+  firstMet,
+  formatRows,
+  rowVerdict,
+  trainWithEvals,
+  type EvalRow,
+} from '../../../scripts/eval-along.ts';
 
 let ws = '';
 let backend = '';
@@ -175,6 +182,21 @@ test('the targets: fg@10 ≤ 50% of the mean frame with the full frame not worse
   ];
   assert.equal(firstMet(rows)?.step, 2);
   assert.equal(firstMet(rows.slice(0, 1)), null);
+});
+
+test("fg@10 / mean-frame with its interval over held-out episodes in measure-small's lines and table; reports without one, the ratio alone", () => {
+  const report = fakeReport(0.03, 0.05, 0.001, 0.001, [0.9, 0.9, 0.9]);
+  const fg = report.metrics['openloop_fg_mse@10'];
+  assert.equal(fgRatioText(rowVerdict(report)), '0.60', 'no interval in the report');
+  fg.ratio_baseline = 'mean-frame';
+  fg.ratio_ci95 = [0.493, 0.7];
+  assert.equal(fgRatioText(rowVerdict(report)), '0.60 [0.49, 0.70]');
+  fg.ratio_ci95 = [NaN, NaN];
+  assert.equal(fgRatioText(rowVerdict(report)), '0.60', 'one held-out episode: no interval');
+  fg.ratio_ci95 = [0.493, 0.7];
+  const row: EvalRow = { step: 5, trainMin: 1, trainCpuMin: 1, load: 0, evalMin: 0, evalCpuMin: 0, report };
+  assert.match(formatRows([row]), /\| ratio \[95 %\] \|/);
+  assert.match(formatRows([row]), /\| 0\.0300 \| 0\.0500 \| 0\.60 \[0\.49, 0\.70\] \|/);
 });
 
 test('measure-small refuses a bad --eval-every or --minutes in one line naming the flag, before any work', () => {
