@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Runs the test suites with Node's own test runner (TypeScript through tsx).
-// Usage: node scripts/test.mjs [unit|integration|e2e ...] [--concurrency N] [--times FILE]
-// With no suite named, every suite runs: unit, then integration, then e2e. --times FILE also writes each test
-// file's summed top-level test time, slowest first (scripts/test-file-times.mjs).
+// Usage: node scripts/test.mjs [unit|integration|e2e ...] [--concurrency N] [--times FILE] [--list]
+// With no suite named, every suite runs. Files start in the order e2e, integration, unit (whichever suites are named):
+// the slow files first, so the many short unit files fill both slots at the end instead of one long e2e file
+// running alone (README "Development"). --times FILE also writes each test file's summed top-level test time,
+// slowest first (scripts/test-file-times.mjs). --list prints the files in that order and runs nothing.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -30,7 +32,8 @@ for (const s of suites) {
     process.exit(2);
   }
 }
-const chosen = suites.length ? suites : known;
+// Slowest suite first (its files take minutes each; most unit files take seconds).
+const chosen = ['e2e', 'integration', 'unit'].filter((s) => !suites.length || suites.includes(s));
 const concurrency = concurrencyFlag ?? process.env.ONEIRO_TEST_CONCURRENCY ?? '2';
 if (!/^[1-9][0-9]{0,2}$/.test(concurrency)) {
   console.error(
@@ -59,6 +62,10 @@ const files = chosen.flatMap((s) => walk(join(root, 'test', s))).map((f) => rela
 if (files.length === 0) {
   console.error(`no test files found under test/{${chosen.join(',')}}`);
   process.exit(1);
+}
+if (args.includes('--list')) {
+  console.log(files.join('\n'));
+  process.exit(0);
 }
 const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
 if (timesFile !== undefined)

@@ -29,7 +29,8 @@ function writeOnce(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-export function loadThreadedWasmModule(): WasmModuleApi {
+/** `poolSize`: workers Emscripten starts up front (its build says 8); pthreads beyond it are started on demand. */
+export function loadThreadedWasmModule(poolSize: number): WasmModuleApi {
   const pkgDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const version = (require('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
   const bundlePath = join(pkgDir, 'dist', 'tf-backend-wasm.node.js');
@@ -59,6 +60,18 @@ export function loadThreadedWasmModule(): WasmModuleApi {
   if (code.split(refHook).length !== 2)
     throw new Error(`tfjs-backend-wasm ${version}: worker.ref() not found for the threads patch`);
   code = code.replace(refHook, () => '/* oneiro: no worker.ref() */');
+  // Emscripten's pool starts 8 workers, which inherit the process's execArgv (`--import tsx` in trainers, tests and
+  // the CLI): each then loaded tsx and its hooks for nothing (the worker script is plain CommonJS).
+  const workerNew = 'worker = new Worker(pthreadMainJs);';
+  if (code.split(workerNew).length !== 2)
+    throw new Error(`tfjs-backend-wasm ${version}: the pool's new Worker() not found for the threads patch`);
+  code = code.replace(workerNew, () => 'worker = new Worker(pthreadMainJs, { execArgv: [] });');
+  // Each pooled worker is a Node thread to boot (≈ 0.1 CPU s); XNNPACK asks for at most the thread count we set,
+  // so starting 8 where 2 are used was spent on every process that used wasm.
+  const poolHook = 'var pthreadPoolSize = 8;';
+  if (code.split(poolHook).length !== 2)
+    throw new Error(`tfjs-backend-wasm ${version}: the pthread pool size not found for the threads patch`);
+  code = code.replace(poolHook, () => `var pthreadPoolSize = ${Math.max(1, Math.floor(poolSize))};`);
   code = code.replace(
     mainHook,
     () => 'factoryConfig.mainScriptUrlOrBlob = __oneiroMainFile(wasmFactoryThreadedSimd.toString());',

@@ -148,7 +148,7 @@ export function threadedUnsupported(): string | null {
 async function loadThreaded(want: number, dist: string): Promise<number> {
   // Only one copy of the wasm backend may load: the patched one (see wasm-threads.ts).
   const { loadThreadedWasmModule } = await import('./wasm-threads.ts');
-  const mod = loadThreadedWasmModule();
+  const mod = loadThreadedWasmModule(want);
   mod.setWasmPaths(dist);
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   mod.setThreadsCount(want);

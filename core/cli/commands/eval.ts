@@ -1,12 +1,9 @@
 import { parseCommand, workspaceDir, intFlag, onePositional } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
-import { evaluateRun } from '../../runs/evaluate.ts';
 import type { EvalMetric } from '../../models/family.ts';
-import { parseOpenLoopFilter } from '../../runs/openloop-measures.ts';
 import { UserError } from '../../util/errors.ts';
-import { loadRunAgent } from '../../runs/load-agent.ts';
-import { envOptionsOf } from '../../runs/agent-session.ts';
-import { evaluateGoals, formatGoalReport } from '../../runs/goal-eval.ts';
+// The evaluation modules (models, agents, envs: ≈ 1.2 CPU s to import through tsx) load only once the flags and
+// the run are known good, so a refused command line answers at the CLI's floor cost.
 
 export const summary = 'held-out metrics of a run against baselines';
 
@@ -73,6 +70,9 @@ export async function run(argv: string[]): Promise<number> {
       throw new UserError(
         `--goals scores the agent in its env: it takes no --${values.dataset !== undefined ? 'dataset' : 'context'} (use one or the other)`,
       );
+    const { loadRunAgent } = await import('../../runs/load-agent.ts');
+    const { envOptionsOf } = await import('../../runs/agent-session.ts');
+    const { evaluateGoals, formatGoalReport } = await import('../../runs/goal-eval.ts');
     const a = await loadRunAgent(dir, { ...(values.backend ? { backend: values.backend } : {}), ...checkpoint });
     try {
       if (!a.env) throw new UserError('--goals: the run names no built-in env (it trained on a dataset)');
@@ -90,6 +90,8 @@ export async function run(argv: string[]): Promise<number> {
       a.dispose();
     }
   } else if (values.episodes !== undefined) throw new UserError('--episodes is an option of --goals');
+  const { parseOpenLoopFilter } = await import('../../runs/openloop-measures.ts');
+  const { evaluateRun } = await import('../../runs/evaluate.ts');
   const report = await evaluateRun(dir, {
     seed: intFlag('seed', values.seed, 0, 0),
     ...(values.backend ? { backend: values.backend } : {}),

@@ -52,3 +52,24 @@ for (const [args, message] of [
     assert.equal(r.stdout, '');
   });
 }
+
+test('npm test --list: files start slowest suite first (e2e, integration, unit), whichever order suites are named', () => {
+  const suiteOf = (f: string) => f.split('/')[1];
+  const all = spawnSync(process.execPath, [script, '--list'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(all.status, 0, all.stderr);
+  const files = all.stdout.trim().split('\n');
+  assert.ok(
+    files.every((f) => /^test\/(e2e|integration|unit)\/.+\.test\.ts$/.test(f)),
+    all.stdout,
+  );
+  // Each suite is one contiguous block, in this order: one long e2e file never ends the run alone.
+  const blocks = files.map(suiteOf).filter((s, i, a) => i === 0 || a[i - 1] !== s);
+  assert.deepEqual(blocks, ['e2e', 'integration', 'unit']);
+  const named = spawnSync(process.execPath, [script, 'unit', 'e2e', '--list'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(named.status, 0, named.stderr);
+  const namedFiles = named.stdout.trim().split('\n');
+  assert.deepEqual(
+    namedFiles,
+    files.filter((f) => suiteOf(f) !== 'integration'),
+  );
+});

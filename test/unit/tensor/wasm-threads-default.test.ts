@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_WASM_THREADS, requestedThreads } from '../../../core/tensor/wasm.ts';
@@ -20,12 +22,17 @@ interface Probe {
   note: string;
   ticks: number[];
   secondShare: number;
+  addedTasks: number;
 }
 
-function run(env: Record<string, string | undefined>, args: string[] = []): { probe: Probe; err: string } {
+function run(
+  env: Record<string, string | undefined>,
+  args: string[] = [],
+  nodeArgs: string[] = [],
+): { probe: Probe; err: string } {
   const e: Record<string, string | undefined> = { ...process.env, ONEIRO_BACKEND: 'wasm', ...env };
   for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
-  const r = spawnSync(process.execPath, ['--import', 'tsx', probe, ...args], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...nodeArgs, probe, ...args], {
     cwd: root,
     encoding: 'utf8',
     env: e as NodeJS.ProcessEnv,
@@ -63,6 +70,31 @@ test(
     assert.equal(one.probe.threads, 1);
     assert.match(one.probe.note, /single-threaded build \(ONEIRO_WASM_THREADS=1\)/);
     assert.ok(one.probe.secondShare < 0.1, JSON.stringify(one.probe));
+  },
+);
+
+test(
+  "the threaded build starts only the workers its threads use, and they skip the process's --import modules (tsx)",
+  { skip: !linux ? 'needs /proc/self/task (Linux)' : !multiCore ? 'one core: the default is 1 thread' : false },
+  () => {
+    // Emscripten's own pool is 8 workers, each inheriting `--import tsx`: ≈ 1.8 CPU s per process that used wasm.
+    const dir = mkdtempSync(join(tmpdir(), 'oneiro-preload-'));
+    try {
+      const marker = join(dir, 'marker.mjs');
+      writeFileSync(
+        marker,
+        "import { isMainThread } from 'node:worker_threads';\n" +
+          "if (!isMainThread) process.stderr.write('preloaded in a worker thread\\n');\n",
+      );
+      const r = run({ ONEIRO_WASM_THREADS: undefined }, [], ['--import', marker]);
+      assert.equal(r.probe.threads, 2);
+      assert.ok(r.probe.secondShare > 0.1, JSON.stringify(r.probe));
+      assert.doesNotMatch(r.err, /preloaded in a worker thread/);
+      // One worker per thread plus one more OS thread at most; the pool of 8 added 9 or more.
+      assert.ok(r.probe.addedTasks <= r.probe.threads + 1, JSON.stringify(r.probe));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   },
 );
 
