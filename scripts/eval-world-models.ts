@@ -18,10 +18,12 @@
  * [--policy brownian|random|brownian-controller] [--vae-steps N] [--rnn-steps N] [--generations N] [--population N]
  * [--eval-episodes 50] [--eval-steps = the env's episode] [--temperature τ] [--iterations 1]
  * [--iteration-episodes = episodes] [--iteration-steps = dream-steps] [--iteration-noise 0.1] [--workspace DIR]
- * [--override JSON] [--json]`. Steps, generations, population and τ are the preset's unless given (so `--preset
+ * [--override JSON] [--resume RUN] [--json]`. Steps, generations, population and τ are the preset's unless given (so `--preset
  * small` trains what the small preset says); each seed's row also carries its wall time and the load average at its
  * end. --override JSON deep-merges config overrides over the script's own (a lever tried on the gate, e.g.
  * '{"rnn":{"hidden":256}}'; the claim is the preset's own); a bad one is refused before any episode is collected.
+ * --resume RUN (one seed, --workspace, one iteration) finishes a gate run that was stopped (Ctrl-C, a lost session)
+ * from its latest checkpoint with its own config, then scores it as above: a seed takes ≈ 90 CPU min at `small`.
  */
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -29,12 +31,14 @@ import { join } from 'node:path';
 import { initBackend } from '../core/tensor/backend.ts';
 import { listEnvs, makeEnv } from '../core/envs/registry.ts';
 import type { Space } from '../core/envs/types.ts';
-import { addEpisode, createDataset } from '../core/data/dataset.ts';
+import { addEpisode, createDataset, openDataset } from '../core/data/dataset.ts';
 import { seededEpisodeName } from '../core/data/episode-file.ts';
 import { brownianControllerPolicy, makePolicy } from '../core/agents/random-agents.ts';
 import { actionSpecOf } from '../core/models/controller-policy.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
+import { readRunConfig, readStatus, resolveRunDir } from '../core/runs/run-dir.ts';
+import { readMetrics } from '../core/runs/metrics.ts';
 import { scoreInEnv } from '../core/runs/agent-session.ts';
 import { openRunModel } from '../core/runs/load.ts';
 import { behaviorOf } from '../core/runs/trained-behavior.ts';
@@ -97,6 +101,8 @@ const { values } = parseFlags('eval:world-models', {
     workspace: { type: 'string' },
     /** Config overrides (JSON) deep-merged over the script's own; recorded in each run's config. */
     override: { type: 'string' },
+    /** Finish this run (stopped or paused) of the workspace and score it, instead of collecting and training anew. */
+    resume: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -147,6 +153,11 @@ const collectSteps = given('collect-steps') ?? gateCollectSteps(episodeSteps);
 const iterations = num('iterations');
 if (!Number.isInteger(iterations) || iterations < 1)
   fail(`--iterations must be a positive integer, got '${values.iterations}'`);
+if (values.resume !== undefined) {
+  if (seeds.length !== 1) fail(`--resume continues one run: give its seed alone with --seeds, got '${values.seeds}'`);
+  if (values.workspace === undefined) fail('--resume needs --workspace: the folder whose runs/ holds the run');
+  if (iterations !== 1) fail(`--resume continues a run of one iteration, got --iterations ${iterations}`);
+}
 const dreamSteps = dreamStepsOf({ dreamSteps: given('dream-steps'), collectSteps });
 const iterationSteps = iterationStepsOf({ iterationSteps: given('iteration-steps'), dreamSteps });
 // The run's overrides: the script's own (steps, CMA-ES, dreams) with --override deep-merged over them.
@@ -202,8 +213,8 @@ interface SeedResult {
   heldOut: number;
 }
 
-async function oneSeed(seed: number): Promise<SeedResult> {
-  const ts = performance.now();
+/** Collect the seed's episodes and train V, M, C (and later iterations) on them: a fresh gate run. */
+async function trainSeed(seed: number): Promise<{ id: string; dirs: string[]; frames: number }> {
   // 1. Collect with a random (brownian by default) policy.
   const env = makeEnv(envName, { size, maxSteps: collectSteps, actionRepeat });
   const space = env.actionSpace as Space & { shape?: number[] };
@@ -240,10 +251,9 @@ async function oneSeed(seed: number): Promise<SeedResult> {
   // 2. Train V, M, C through the run machinery (as `oneiro train --model world-models --preset P`).
   // The real-env evaluation inside the controller phase is done again below.
   let lastPhase = '';
-  let dreamReturn = NaN;
-  const iterationReturns: number[] = [];
   let id = '';
   let dir = '';
+  const dirs: string[] = [];
   for (let it = 1; it <= iterations; it++) {
     if (it > 1) {
       // The paper's iterative procedure: the last controller (+ exploration) collects into the same dataset.
@@ -277,6 +287,7 @@ async function oneSeed(seed: number): Promise<SeedResult> {
       backend: backend.name,
       train: { checkpointEvery: 500, logEvery: 50 },
     }));
+    dirs.push(dir);
     if (it > 1) await seedRunFrom(prevDir, dir, 'iteration');
     log(
       `seed ${seed}: iteration ${it}/${iterations}: run ${id} (${preset}, backend ${backend.name}): ${it > 1 ? 'V from the last run' : `VAE ${eff.vae.steps} steps`}, MDN-RNN ${eff.rnn.steps} (hidden ${eff.rnn.hidden}), CMA-ES ${eff.controller.generations} generations × population ${eff.controller.population} at τ ${eff.controller.temperature}, ${dreamSteps}-step dreams`,
@@ -285,8 +296,6 @@ async function oneSeed(seed: number): Promise<SeedResult> {
       log,
       onMetrics: (r) => {
         const keys = Object.keys(r).filter((k) => k.includes('/') && !k.endsWith('grad_norm'));
-        if (typeof r['controller/dream_return_mean'] === 'number') dreamReturn = r['controller/dream_return_mean'];
-        if (typeof r['controller/real_return'] === 'number') iterationReturns.push(r['controller/real_return']);
         if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0)
           log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
         lastPhase = String(r.phase);
@@ -295,6 +304,65 @@ async function oneSeed(seed: number): Promise<SeedResult> {
     if (result.state !== 'completed')
       fail(`seed ${seed}: training (iteration ${it}) ended ${result.state}: ${result.message ?? ''}`);
   }
+  return { id, dirs, frames };
+}
+
+/** --resume: finish the workspace's stopped run of this seed, then score it as a fresh one is scored. */
+async function resumedSeed(seed: number, runId: string): Promise<{ id: string; dirs: string[]; frames: number }> {
+  let dir: string;
+  let config: ReturnType<typeof readRunConfig>;
+  try {
+    dir = resolveRunDir(workspace, runId);
+    config = readRunConfig(dir);
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    fail(`--resume: ${e.message}`);
+  }
+  const dsName = `collected-${seed}`;
+  if (config.family !== 'world-models' || config.seed !== seed || config.source.dataset !== dsName)
+    fail(
+      `--resume ${runId}: expected a world-models run of seed ${seed} on dataset ${dsName}, got ${config.family} seed ${config.seed} on ${config.source.dataset ?? 'no dataset'}`,
+    );
+  const { meta } = openDataset(workspace, dsName);
+  if (meta.env !== envName) fail(`--resume ${runId}: its data is ${meta.env ?? 'of no env'}, not --env ${envName}`);
+  log(`seed ${seed}: resuming run ${config.id} from its latest checkpoint (${readStatus(dir)?.step ?? 0} steps done)`);
+  const result = await trainRun(dir, {
+    log,
+    onMetrics: (r) => {
+      if (r.phase === 'controller')
+        log(
+          `controller @${r.step}: ${Object.keys(r)
+            .filter((k) => k.startsWith('controller/'))
+            .map((k) => `${k}=${Number(r[k]).toFixed(3)}`)
+            .join(' ')}`,
+        );
+    },
+  });
+  if (result.state !== 'completed')
+    fail(`seed ${seed}: the resumed run ended ${result.state}: ${result.message ?? ''}`);
+  return { id: config.id, dirs: [dir], frames: meta.counts.frames };
+}
+
+/**
+ * The last controller phase's dream return and each iteration's real-env score, from the runs' metrics (one run per
+ * iteration; a resumed run's earlier records were logged by the process that stopped).
+ */
+function controllerMetrics(dirs: string[]): { dreamReturn: number; iterationReturns: number[] } {
+  let dreamReturn = NaN;
+  const iterationReturns: number[] = [];
+  for (const r of dirs.flatMap(readMetrics)) {
+    if (typeof r['controller/dream_return_mean'] === 'number') dreamReturn = r['controller/dream_return_mean'];
+    if (typeof r['controller/real_return'] === 'number') iterationReturns.push(r['controller/real_return']);
+  }
+  return { dreamReturn, iterationReturns };
+}
+
+async function oneSeed(seed: number): Promise<SeedResult> {
+  const ts = performance.now();
+  const resumed = values.resume === undefined ? null : await resumedSeed(seed, values.resume);
+  const { id, dirs, frames } = resumed ?? (await trainSeed(seed));
+  const dir = dirs[dirs.length - 1]!;
+  const { dreamReturn, iterationReturns } = controllerMetrics(dirs);
   const trainSeconds = (performance.now() - ts) / 1000;
 
   // 3. Real-env comparison on the same env seeds, through the shared rollout loop (core/runs/trained-behavior.ts).
