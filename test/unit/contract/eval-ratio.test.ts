@@ -2,8 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { metricRatio } from '../../../core/contract/eval-ratio.ts';
 import { ratioText } from '../../../core/cli/commands/eval.ts';
-import { fgRatioText, rowVerdict } from '../../../scripts/eval-along.ts';
-import type { EvalReport } from '../../../core/runs/evaluate.ts';
 
 const fg = {
   model: 0.03,
@@ -52,22 +50,10 @@ test('metricRatio: an unmeasured model or baseline, or a baseline of 0, gives th
   });
 });
 
-test("`oneiro eval`'s line and the measure-small table read the ratio through it", () => {
+test("`oneiro eval`'s line reads the ratio through it (scripts/eval-along.ts's interval: eval-along.test.ts)", () => {
   const m = { ...fg, ratio_baseline: 'mean-frame', ratio_ci95: [0.5, 0.72] as [number, number] };
   assert.equal(ratioText(m), '  / mean-frame 0.6000 [0.5000, 0.7200]');
   assert.equal(ratioText({ ...m, baselines: { 'mean-frame': 0 } }), '  / mean-frame n/a [0.5000, 0.7200]');
   assert.equal(ratioText({ ...m, ratio_ci95: [NaN, NaN] }), '  / mean-frame 0.6000 [n/a, n/a]');
   assert.equal(ratioText(fg), '', 'no interval: no ratio column');
-  // measure-small takes the interval only when it is of the ratio to the mean frame (issue 11's target).
-  const report = (metric: typeof m): EvalReport => ({
-    run: 'r',
-    episodes: 3,
-    checkpoint_step: 0,
-    openloop_context: 'episode',
-    metrics: { 'openloop_fg_mse@10': metric },
-    foreground_fraction: 0.01,
-    notes: [],
-  });
-  assert.equal(fgRatioText(rowVerdict(report(m))), '0.60 [0.50, 0.72]');
-  assert.deepEqual(rowVerdict(report({ ...m, ratio_baseline: 'shuffled actions' })).fgRatioCi, [NaN, NaN]);
 });
