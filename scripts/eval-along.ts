@@ -6,6 +6,7 @@
  * time up to its checkpoint, with the time spent evaluating taken out.
  */
 import { loadavg } from 'node:os';
+import { metricRatio } from '../core/contract/eval-ratio.ts';
 import { listCheckpoints } from '../core/runs/checkpoints.ts';
 import { evaluateRun, type EvalReport } from '../core/runs/evaluate.ts';
 import { trainRun, type TrainResult } from '../core/runs/trainer.ts';
@@ -63,8 +64,9 @@ export function rowVerdict(
   const full = m['openloop_mse@10'];
   const fg = fgM?.model ?? NaN;
   const fgMeanFrame = fgM?.baselines?.['mean-frame'] ?? NaN;
+  const ratio = fgM ? metricRatio(fgM) : null;
   const fgRatioCi: [number, number] =
-    fgM?.ratio_baseline === 'mean-frame' && fgM.ratio_ci95 ? [...fgM.ratio_ci95] : [NaN, NaN];
+    ratio?.baseline === 'mean-frame' ? [ratio.lo ?? NaN, ratio.hi ?? NaN] : [NaN, NaN];
   // A uniform grey dream beats the mean frame on the foreground alone (the background colour is far from the
   // objects'), so the foreground target only counts when the full-frame error is not worse than the mean frame's.
   const fullOk = !!full && full.model <= (full.baselines?.['mean-frame'] ?? NaN);

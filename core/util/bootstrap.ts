@@ -11,6 +11,8 @@ import { Rng } from './rng.ts';
  * with replacement (a resample lists group indices; a group drawn twice counts twice). A resample whose value is not
  * finite (e.g. no variance, a zero denominator) is left out of that value's interval; [NaN, NaN] when no resample
  * gives a finite value, or when fewer than `minGroups` groups (an interval from one group says nothing).
+ * `idx` is one buffer refilled for every resample (no index array per resample): a stat reads it and must not keep it;
+ * it sums through the indices rather than copying the groups out (ratioOfGroups, r2OfGroups, claim.ts).
  */
 export function bootstrapInterval(
   groups: number,

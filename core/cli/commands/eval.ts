@@ -1,6 +1,7 @@
 import { parseCommand, workspaceDir, intFlag, onePositional } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
 import type { EvalMetric } from '../../models/family.ts';
+import { metricRatio } from '../../contract/eval-ratio.ts';
 import { UserError } from '../../util/errors.ts';
 // The evaluation modules (models, agents, envs: ≈ 1.2 CPU s to import through tsx) load only once the flags and
 // the run are known good, so a refused command line answers at the CLI's floor cost.
@@ -124,13 +125,12 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** "  / mean-frame 0.6100 [0.5200, 0.7000]": the model's ratio to its ratio baseline and that ratio's interval. */
-function ratioText(m: EvalMetric): string {
-  if (!m.ratio_baseline || !m.ratio_ci95) return '';
-  const ratio = m.model / (m.baselines?.[m.ratio_baseline] ?? NaN);
-  return `  / ${m.ratio_baseline} ${fmt(ratio)} [${fmt(m.ratio_ci95[0])}, ${fmt(m.ratio_ci95[1])}]`;
+export function ratioText(m: EvalMetric): string {
+  const r = metricRatio(m);
+  return r ? `  / ${r.baseline} ${fmt(r.ratio)} [${fmt(r.lo)}, ${fmt(r.hi)}]` : '';
 }
 
-function fmt(x: number): string {
-  if (!Number.isFinite(x)) return 'n/a';
+function fmt(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return 'n/a';
   return Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4);
 }

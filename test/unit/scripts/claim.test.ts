@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { bootstrapInterval } from '../../../core/util/bootstrap.ts';
 import {
   budgetFlags,
   budgetOptions,
@@ -78,6 +79,19 @@ test('pairedDifference: the mean of per-episode differences, its bootstrap inter
   // Session 15's seed-0 track 3: both policies reach no tile; their float sums differ in the 13th digit.
   const tie = pairedDifference([-22.807017543860336, -1], [-22.80701754385954, -2]);
   assert.deepEqual([tie.better, tie.worse, tie.equal], [1, 0, 1]);
+});
+
+test('pairedDifference: the same interval, bit for bit, as the mean of a copy of each resample (no copy made)', () => {
+  // Returns whose float sums round differently in another order or by another division: summed from 0 in the
+  // resample's order and divided by its length, as reducing a copy of the resample did (before session 20).
+  const a = Array.from({ length: 33 }, (_, i) => Math.PI * 1e4 * Math.sin(i * 1.7) + 0.1 * i);
+  const b = Array.from({ length: 33 }, (_, i) => Math.E * 1e3 * Math.cos(i * 0.9));
+  const d = a.map((x, i) => x - b[i]!);
+  const copyMean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const [copied] = bootstrapInterval(33, 1, (idx) => [copyMean(Array.from(idx, (i) => d[i]!))], 20261202, 2000, 1);
+  const p = pairedDifference(a, b);
+  assert.deepEqual(p.ci95, copied);
+  assert.equal(p.mean, copyMean(d));
 });
 
 test("budgetOptions declares the online eval scripts' flags with the script's defaults; budgetFlags reads their numbers", () => {

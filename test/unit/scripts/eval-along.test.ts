@@ -194,6 +194,10 @@ test("fg@10 / mean-frame with its interval over held-out episodes in measure-sma
   fg.ratio_ci95 = [NaN, NaN];
   assert.equal(fgRatioText(rowVerdict(report)), '0.60', 'one held-out episode: no interval');
   fg.ratio_ci95 = [0.493, 0.7];
+  // The interval (read through core/contract/eval-ratio.ts) counts only when it is of the ratio to the mean frame.
+  fg.ratio_baseline = 'shuffled actions';
+  assert.equal(fgRatioText(rowVerdict(report)), '0.60', 'an interval of another ratio');
+  fg.ratio_baseline = 'mean-frame';
   const row: EvalRow = { step: 5, trainMin: 1, trainCpuMin: 1, load: 0, evalMin: 0, evalCpuMin: 0, report };
   assert.match(formatRows([row]), /\| ratio \[95 %\] \|/);
   assert.match(formatRows([row]), /\| 0\.0300 \| 0\.0500 \| 0\.60 \[0\.49, 0\.70\] \|/);

@@ -49,11 +49,13 @@ test('the shared bootstrap: resamples of the groups by a seeded Rng, percentiles
   // The resamples are the Rng's: rng.int(G) G times per draw, in order (r2-interval.ts and claim.ts read the same).
   const rng = new Rng(11);
   const seen: number[][] = [];
-  bootstrapInterval(3, 1, (idx) => (seen.push([...idx]), [0]), 11, 4);
+  const buffers = new Set<Int32Array>();
+  bootstrapInterval(3, 1, (idx) => (seen.push([...idx]), buffers.add(idx), [0]), 11, 4);
   assert.deepEqual(
     seen,
     Array.from({ length: 4 }, () => [rng.int(3), rng.int(3), rng.int(3)]),
   );
+  assert.equal(buffers.size, 1, 'one index buffer refilled per resample: a stat reads it, never keeps it');
   // Output 1 is NaN on every draw: [NaN, NaN]; output 0 the mean of the drawn values, within their range.
   const v = [1, 2, 10];
   const [[lo, hi], none] = bootstrapInterval(3, 2, (idx) => [(v[idx[0]] + v[idx[1]] + v[idx[2]]) / 3, NaN], 0);
