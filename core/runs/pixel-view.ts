@@ -5,6 +5,7 @@ import { type FeatureRenderer, latentDreamSession, latentOpenLoop } from '../mod
 import type { LatentWorldModel } from '../models/latent-world-model.ts';
 import type { ProbeDecoder } from '../models/probe-decoder.ts';
 import { UserError } from '../util/errors.ts';
+import { PixelView as PixelViewSchema } from '../contract/schemas.ts';
 import { buildFeatureBank } from './feature-bank.ts';
 import type { OpenedRun } from './load.ts';
 import { loadRunProbe, probeProblem, readProbeMeta } from './probe.ts';
@@ -13,9 +14,10 @@ import { loadRunProbe, probeProblem, readProbeMeta } from './probe.ts';
  * Where the frames of a dream come from, for every family: the model's own decoder, the run's probe decoder
  * (trained on stop-gradient features), or retrieval of the nearest real training frame. 'auto' takes the
  * decoder when the model has one (LoadedModel.pixels 'decoder'), else a usable probe, else retrieval. The
- * choice travels with every result so the UI and exports label what they show.
+ * choice travels with every result so the UI and exports label what they show. The list is the API's, which
+ * `oneiro dream --view` checks against without importing the models this module renders with.
  */
-export const PIXEL_VIEWS = ['decoder', 'probe', 'retrieval'] as const;
+export const PIXEL_VIEWS = PixelViewSchema.options;
 export type PixelView = (typeof PIXEL_VIEWS)[number];
 export type PixelViewRequest = 'auto' | PixelView;
 

@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { intFlag, parseCommand } from '../args.ts';
 import { UserError } from '../../util/errors.ts';
 import type { BenchContext, BenchRow } from '../../bench/types.ts';
-import { BACKEND_ORDER, initBackend, isBackendName } from '../../tensor/backend.ts';
 
 export const summary = 'benchmark table: median ms per step per backend';
 
@@ -70,6 +69,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const steps = intFlag('steps', values.steps, values.quick ? 3 : 10, values.quick ? 1 : 10);
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
+  // tfjs (≈ 0.3 CPU s to import) only once --only and --steps are good.
+  const { BACKEND_ORDER, initBackend, isBackendName } = await import('../../tensor/backend.ts');
 
   // Backends to measure on: the one asked for, else every one that loads here (best first).
   let backends: string[];

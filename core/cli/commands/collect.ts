@@ -17,7 +17,6 @@ import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
 import { COLLECT_BOUNDS } from '../../contract/schemas.ts';
 import { COLLECT_RECIPES } from '../collect-recipes.ts';
-import { loadBackgroundFrames } from '../../media/background-frames.ts';
 
 export const summary = 'collect real episodes from a built-in environment into a dataset';
 
@@ -95,7 +94,11 @@ export async function run(argv: string[]): Promise<number> {
     throw new UserError(`--background must be one of ${BACKGROUNDS.join(', ')} or video:PATH, got '${given}'`);
   if (clipPath === '')
     throw new UserError(`--background video:PATH needs a path after 'video:' (a folder of images or a GIF/WebP)`);
-  const backgroundFrames = clipPath !== null ? await loadBackgroundFrames(clipPath, size) : null;
+  // sharp (≈ 0.15 CPU s to load) only for a clip.
+  const backgroundFrames =
+    clipPath !== null
+      ? await (await import('../../media/background-frames.ts')).loadBackgroundFrames(clipPath, size)
+      : null;
   const env = spec.make({
     size,
     actionRepeat,

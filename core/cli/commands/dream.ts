@@ -1,15 +1,15 @@
 import { resolve } from 'node:path';
 import { parseCommand, workspaceDir, intFlag, numberFlag, outFileFlag, requireFlag, onePositional } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
-import { openRunModel } from '../../runs/load.ts';
-import { dreamStripAnimation, dreamStripPng } from '../../media/dream-strip.ts';
-import { formatOf, writeMedia } from '../../media/encode.ts';
 import { UserError } from '../../util/errors.ts';
 import { printable } from '../../util/printable.ts';
 import { clampsText, openloopClamps } from '../../models/openloop-clamps.ts';
-import { PIXEL_VIEWS, type PixelViewRequest, RunPixelViews, pixelViewLabel } from '../../runs/pixel-view.ts';
+import type { PixelViewRequest } from '../../runs/pixel-view.ts';
+import { PixelView } from '../../contract/schemas.ts';
 import { openDataset } from '../../data/dataset.ts';
 import { splitEpisodes } from '../../data/replay.ts';
+// The model, its pixel views (tfjs, the families: ≈ 1 CPU s to import through tsx) and the image encoder (sharp)
+// load only once the flags are checked, so a refused command line answers at the CLI's floor cost.
 
 export const summary = 'render an open-loop dream strip (truth / dream / error) of a run';
 
@@ -47,12 +47,17 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const runId = onePositional('dream', positionals, 'RUN id');
-  const views = ['auto', ...PIXEL_VIEWS] as const;
+  // The API's list of views (core/runs/pixel-view.ts's too), without importing the models it renders with.
+  const views = ['auto', ...PixelView.options] as const;
   const view = (values.view ?? 'auto') as PixelViewRequest;
   if (!views.includes(view)) throw new UserError(`--view must be one of ${views.join(', ')}, got '${values.view}'`);
   const out = outFileFlag('out', values.out);
+  const { formatOf, writeMedia } = await import('../../media/encode.ts');
   const format = formatOf(out);
   const dir = resolveRunDir(workspaceDir(values.workspace), runId);
+  const { openRunModel } = await import('../../runs/load.ts');
+  const { RunPixelViews, pixelViewLabel } = await import('../../runs/pixel-view.ts');
+  const { dreamStripAnimation, dreamStripPng } = await import('../../media/dream-strip.ts');
   const opened = await openRunModel(dir, values.backend ? { backend: values.backend } : {});
   const pixelViews = new RunPixelViews(opened);
   try {

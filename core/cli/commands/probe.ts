@@ -1,12 +1,11 @@
 import { parseCommand, workspaceDir, intFlag, onePositional } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
-import { openRunModel } from '../../runs/load.ts';
-import { trainRunProbe } from '../../runs/probe.ts';
-import { probeConfig } from '../../models/probe-decoder.ts';
+// The model and the probe decoder (tfjs, the families: ≈ 1 CPU s to import through tsx) load only once the flags
+// and the run are checked, so a refused command line answers at the CLI's floor cost.
 
 export const summary = "train a probe decoder on a run's frozen features (how a model without a decoder is shown)";
 
-const HELP = `usage: oneiro probe RUN [--steps N] [--preset P] [--json]
+const help = (presets: readonly string[]) => `usage: oneiro probe RUN [--steps N] [--preset P] [--json]
 
 Trains a probe decoder (a deconv decoder) to reconstruct the run's training frames from its latest checkpoint's
 filtered features. The features are read as plain numbers, so no gradient reaches the model and its weights are
@@ -14,7 +13,7 @@ unchanged. Stored in the run folder (probe/probe.safetensors + probe.json), apar
 Lab, Play dream, exports and 'oneiro dream --view probe' then show the model's dreams through it, labelled so.
 
   --steps N     optimiser steps (default: the preset's)
-  --preset P    ${probeConfig.presets.join(', ')} (default small)
+  --preset P    ${presets.join(', ')} (default small)
   --workspace DIR  --json`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -23,12 +22,14 @@ export async function run(argv: string[]): Promise<number> {
     preset: { type: 'string' },
   });
   if (values.help) {
-    console.log(HELP);
+    console.log(help((await import('../../models/probe-decoder.ts')).probeConfig.presets));
     return 0;
   }
   const runId = onePositional('probe', positionals, 'RUN id');
   const steps = values.steps === undefined ? undefined : intFlag('steps', values.steps, 0, 1, 1_000_000);
   const dir = resolveRunDir(workspaceDir(values.workspace), runId);
+  const { openRunModel } = await import('../../runs/load.ts');
+  const { trainRunProbe } = await import('../../runs/probe.ts');
   const opened = await openRunModel(dir, values.backend ? { backend: values.backend } : {});
   try {
     const every = Math.max(1, Math.floor((steps ?? 1000) / 10));

@@ -2,12 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseCommand, workspaceDir, intFlag, noPositionals } from '../args.ts';
-import { createWorkbenchService, PROJECT_ROOT } from '../../service/service.ts';
-import { startHost } from '../../host/server.ts';
-import { forkLauncher } from '../../trainer/launcher.ts';
-import { startDemo } from '../../service/demo.ts';
 import { UserError } from '../../util/errors.ts';
 import { parseQueueUrl, QUEUE_ENV, QUEUE_PASSWORD_ENV } from '../../queue/connection.ts';
+
+// The workbench service and its host (every family, tfjs, BullMQ: ≈ 1.3 CPU s to import through tsx) load only once
+// the flags are checked, so a refused command line answers at the CLI's floor cost.
 
 export const summary = 'serve the workbench in web mode (127.0.0.1, token-protected)';
 
@@ -61,6 +60,10 @@ export async function run(argv: string[]): Promise<number> {
   // Child processes (collect jobs, the dream server) never need the queue's secrets.
   delete process.env[QUEUE_ENV];
   delete process.env[QUEUE_PASSWORD_ENV];
+  const { createWorkbenchService, PROJECT_ROOT } = await import('../../service/service.ts');
+  const { startHost } = await import('../../host/server.ts');
+  const { forkLauncher } = await import('../../trainer/launcher.ts');
+  const { startDemo } = await import('../../service/demo.ts');
   const service = createWorkbenchService({
     workspace,
     host: 'web',

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { parseCommand, workspaceDir } from '../args.ts';
-import { initBackend } from '../../tensor/backend.ts';
 import { parseQueueUrl, queueUrlFrom, QUEUE_ENV, redact } from '../../queue/connection.ts';
-import { checkQueue, openQueue } from '../../queue/jobs.ts';
-import { launchSweep, readSweepFile, sweepStatus, type SweepRunRow } from '../../queue/sweep.ts';
+import type { SweepRunRow } from '../../queue/sweep.ts';
 import { UserError } from '../../util/errors.ts';
+// The queue client (BullMQ), the sweep's runs (the families) and the backend (tfjs): ≈ 1 CPU s to import through
+// tsx, loaded only once the command line is checked, so a refused one answers at the CLI's floor cost.
 
 export const summary = 'enqueue a sweep of runs (grid or random over config fields and seeds); sweep status ID';
 
@@ -66,6 +66,8 @@ export async function run(argv: string[]): Promise<number> {
       throw new UserError(`sweep status: expected one sweep ID (see 'oneiro sweep --help')`);
     const url = values.queue ?? process.env[QUEUE_ENV];
     const address = url ? parseQueueUrl(url) : null;
+    const { checkQueue, openQueue } = await import('../../queue/jobs.ts');
+    const { sweepStatus } = await import('../../queue/sweep.ts');
     let queue = address ? openQueue(address, { failFast: true }) : null;
     try {
       if (queue && address)
@@ -101,8 +103,11 @@ export async function run(argv: string[]): Promise<number> {
       `expected one sweep FILE (or 'status ID'), got ${positionals.length ? positionals.join(' ') : 'none'}`,
     );
   const file = resolve(positionals[0]);
+  const { launchSweep, readSweepFile } = await import('../../queue/sweep.ts');
   const spec = readSweepFile(file);
   const address = parseQueueUrl(queueUrlFrom(values.queue));
+  const { initBackend } = await import('../../tensor/backend.ts');
+  const { checkQueue, openQueue } = await import('../../queue/jobs.ts');
   const backend = (await initBackend(values.backend)).name;
   const queue = openQueue(address, { failFast: true });
   try {

@@ -1,18 +1,15 @@
 import { parseCommand, workspaceDir, intFlag, requireFlag } from '../args.ts';
 import { Progress } from '../progress.ts';
-import { initBackend } from '../../tensor/backend.ts';
 import { familyNames, getFamily } from '../../models/registry.ts';
-import { createRun, trainRun } from '../../runs/trainer.ts';
-import { trainProbeAfterRun } from '../../runs/probe.ts';
+import type { trainRun } from '../../runs/trainer.ts';
 import { readRunConfig, resolveRunDir } from '../../runs/run-dir.ts';
-import { setRunSteps } from '../../runs/run-steps.ts';
-import { forkRun } from '../../runs/seed-from.ts';
 import { isUserError, UserError } from '../../util/errors.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { latestCheckpointName } from '../../runs/checkpoints.ts';
 import { cliOverrides } from '../config-overrides.ts';
 import { logFailure, workspaceLogFile } from '../failure.ts';
+// The backend, the trainer and the families (tfjs and every model: ≈ 1 CPU s to import through tsx) load only
+// where a command line that passed its checks needs them, so a refused one answers at the CLI's floor cost.
 
 export const summary = 'train a world model (a run) from a dataset or online in an env';
 
@@ -122,6 +119,8 @@ export async function run(argv: string[]): Promise<number> {
       );
     const fromFlags = cliOverrides(values.config, values.set);
     const overrides = values.behavior !== undefined ? { ...(fromFlags ?? {}), behavior: values.behavior } : fromFlags;
+    const { initBackend } = await import('../../tensor/backend.ts');
+    const { forkRun } = await import('../../runs/seed-from.ts');
     const backend = (await initBackend(values.backend)).name;
     const forked = await forkRun({
       workspace: ws,
@@ -147,7 +146,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     dir = resolveRunDir(ws, values.resume);
     if (values.steps !== undefined) {
-      const set = await setRunSteps(dir, stepsFlag(values.steps));
+      const steps = stepsFlag(values.steps);
+      const { setRunSteps } = await import('../../runs/run-steps.ts');
+      const set = await setRunSteps(dir, steps);
       if (!values.json)
         console.error(
           set.changed
@@ -180,6 +181,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     const fromFlags = cliOverrides(values.config, values.set);
     const overrides = values.behavior !== undefined ? { ...(fromFlags ?? {}), behavior: values.behavior } : fromFlags;
+    const { initBackend } = await import('../../tensor/backend.ts');
+    const { createRun } = await import('../../runs/trainer.ts');
     const backend = (await initBackend(values.backend)).name;
     const created = await createRun({
       ...(overrides ? { overrides } : {}),
@@ -221,6 +224,7 @@ export async function run(argv: string[]): Promise<number> {
   let lastMetrics: Record<string, unknown> = {};
   let result: Awaited<ReturnType<typeof trainRun>>;
   try {
+    const { trainRun } = await import('../../runs/trainer.ts');
     result = await trainRun(dir, {
       signal: ctrl.signal,
       ...(values.backend ? { backend: values.backend } : {}),
@@ -249,22 +253,23 @@ export async function run(argv: string[]): Promise<number> {
     });
   } catch (e) {
     (bar as Progress | null)?.stop();
-    throw cleanUpFailedRun(e, dir, createdHere, ws);
+    throw await cleanUpFailedRun(e, dir, createdHere, ws);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
   (bar as Progress | null)?.tick(1, info);
   (bar as Progress | null)?.finish(info);
-  const probe =
-    values.probe && result.state === 'completed'
-      ? await trainProbeAfterRun(dir, {
-          ...(values.backend ? { backend: values.backend } : {}),
-          log: (m) => {
-            if (!values.json) process.stderr.write(`${m}\n`);
-          },
-        })
-      : null;
+  const trainProbe =
+    values.probe && result.state === 'completed' ? (await import('../../runs/probe.ts')).trainProbeAfterRun : null;
+  const probe = trainProbe
+    ? await trainProbe(dir, {
+        ...(values.backend ? { backend: values.backend } : {}),
+        log: (m) => {
+          if (!values.json) process.stderr.write(`${m}\n`);
+        },
+      })
+    : null;
   const out = {
     run: config.id,
     dir,
@@ -280,7 +285,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(
       `run ${config.id}: ${result.state} at step ${result.step}/${result.totalSteps}${result.message ? ` — ${result.message}` : ''}`,
     );
-  if (result.state === 'failed' && createdHere && !hasCheckpoint(dir)) {
+  if (result.state === 'failed' && createdHere && !(await hasCheckpoint(dir))) {
     rmSync(dir, { recursive: true, force: true });
     console.error(`run ${config.id} wrote no checkpoint before it failed: its folder was removed`);
   }
@@ -295,9 +300,9 @@ const stepsFlag = (value: string) => intFlag('steps', value, 0, 0);
  * log goes to <workspace>/logs); one with a checkpoint stays resumable and keeps its log in train.log.
  * Returns the error with `logFile` set for core/cli/main.ts.
  */
-function cleanUpFailedRun(e: unknown, dir: string, createdHere: boolean, ws: string): unknown {
+async function cleanUpFailedRun(e: unknown, dir: string, createdHere: boolean, ws: string): Promise<unknown> {
   let logFile = join(dir, 'train.log');
-  if (createdHere && !hasCheckpoint(dir)) {
+  if (createdHere && !(await hasCheckpoint(dir))) {
     rmSync(dir, { recursive: true, force: true });
     logFile = workspaceLogFile(ws, 'train');
   }
@@ -308,7 +313,9 @@ function cleanUpFailedRun(e: unknown, dir: string, createdHere: boolean, ws: str
   return e;
 }
 
-function hasCheckpoint(dir: string): boolean {
+async function hasCheckpoint(dir: string): Promise<boolean> {
+  // checkpoints.ts loads tfjs (for its tensor I/O); by the time a run is asked this, the trainer has loaded it.
+  const { latestCheckpointName } = await import('../../runs/checkpoints.ts');
   try {
     return latestCheckpointName(dir) !== null;
   } catch {

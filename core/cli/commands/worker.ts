@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { noPositionals, parseCommand, workspaceDir, intFlag } from '../args.ts';
 import { parseQueueUrl, queueUrlFrom, QUEUE_ENV, QUEUE_PASSWORD_ENV, redact } from '../../queue/connection.ts';
-import { startQueueWorker } from '../../queue/worker.ts';
+// The queue worker (BullMQ, the trainer launcher, the backend: ≈ 0.7 CPU s to import through tsx) loads only once
+// the flags are checked, so a refused command line answers at the CLI's floor cost.
 
 export const summary = 'take training jobs from a Redis queue (BullMQ) and train them into the shared workspace';
 
@@ -39,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const workspace = workspaceDir(values.workspace);
   const lockMs = intFlag('ONEIRO_QUEUE_LOCK_MS', process.env.ONEIRO_QUEUE_LOCK_MS, 30_000, 1000);
   const log = (l: string) => console.error(`oneiro worker: ${redact(l, address.secrets)}`);
+  const { startQueueWorker } = await import('../../queue/worker.ts');
   log(`connecting to ${address.display} (waits until the queue answers)`);
   const w = await startQueueWorker({
     address,

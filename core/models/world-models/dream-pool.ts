@@ -30,7 +30,9 @@ export class DreamPool {
     if (n <= 1) return;
     const file = fileURLToPath(new URL('./dream-worker.mjs', import.meta.url));
     for (let i = 0; i < n; i++) {
-      const w = new Worker(file, { workerData: dream });
+      // No execArgv: dream-worker.mjs registers tsx itself, and the process's `--import tsx` (trainers, tests)
+      // inherited loaded it a second time in each worker.
+      const w = new Worker(file, { workerData: dream, execArgv: [] });
       w.on('message', (m: { id: number; value: number }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
