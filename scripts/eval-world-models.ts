@@ -37,8 +37,8 @@ import { brownianControllerPolicy, makePolicy } from '../core/agents/random-agen
 import { actionSpecOf } from '../core/models/controller-policy.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { createRun, trainRun } from '../core/runs/trainer.ts';
-import { readRunConfig, readStatus, resolveRunDir } from '../core/runs/run-dir.ts';
-import { readMetrics } from '../core/runs/metrics.ts';
+import { readRunConfig, resolveRunDir } from '../core/runs/run-dir.ts';
+import { readMetrics, type MetricsRecord } from '../core/runs/metrics.ts';
 import { scoreInEnv } from '../core/runs/agent-session.ts';
 import { openRunModel } from '../core/runs/load.ts';
 import { behaviorOf } from '../core/runs/trained-behavior.ts';
@@ -213,6 +213,20 @@ interface SeedResult {
   heldOut: number;
 }
 
+/**
+ * One line per phase change, per 500 steps and per controller generation: a fresh seed and a resumed one (which may
+ * restart mid-M, hours from its controller phase) print alike.
+ */
+function progressLogger(): (r: MetricsRecord) => void {
+  let lastPhase = '';
+  return (r) => {
+    const keys = Object.keys(r).filter((k) => k.includes('/') && !k.endsWith('grad_norm'));
+    if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0)
+      log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
+    lastPhase = String(r.phase);
+  };
+}
+
 /** Collect the seed's episodes and train V, M, C (and later iterations) on them: a fresh gate run. */
 async function trainSeed(seed: number): Promise<{ id: string; dirs: string[]; frames: number }> {
   // 1. Collect with a random (brownian by default) policy.
@@ -250,7 +264,7 @@ async function trainSeed(seed: number): Promise<{ id: string; dirs: string[]; fr
 
   // 2. Train V, M, C through the run machinery (as `oneiro train --model world-models --preset P`).
   // The real-env evaluation inside the controller phase is done again below.
-  let lastPhase = '';
+  const onMetrics = progressLogger();
   let id = '';
   let dir = '';
   const dirs: string[] = [];
@@ -292,15 +306,7 @@ async function trainSeed(seed: number): Promise<{ id: string; dirs: string[]; fr
     log(
       `seed ${seed}: iteration ${it}/${iterations}: run ${id} (${preset}, backend ${backend.name}): ${it > 1 ? 'V from the last run' : `VAE ${eff.vae.steps} steps`}, MDN-RNN ${eff.rnn.steps} (hidden ${eff.rnn.hidden}), CMA-ES ${eff.controller.generations} generations × population ${eff.controller.population} at τ ${eff.controller.temperature}, ${dreamSteps}-step dreams`,
     );
-    const result = await trainRun(dir, {
-      log,
-      onMetrics: (r) => {
-        const keys = Object.keys(r).filter((k) => k.includes('/') && !k.endsWith('grad_norm'));
-        if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0)
-          log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
-        lastPhase = String(r.phase);
-      },
-    });
+    const result = await trainRun(dir, { log, onMetrics });
     if (result.state !== 'completed')
       fail(`seed ${seed}: training (iteration ${it}) ended ${result.state}: ${result.message ?? ''}`);
   }
@@ -325,19 +331,9 @@ async function resumedSeed(seed: number, runId: string): Promise<{ id: string; d
     );
   const { meta } = openDataset(workspace, dsName);
   if (meta.env !== envName) fail(`--resume ${runId}: its data is ${meta.env ?? 'of no env'}, not --env ${envName}`);
-  log(`seed ${seed}: resuming run ${config.id} from its latest checkpoint (${readStatus(dir)?.step ?? 0} steps done)`);
-  const result = await trainRun(dir, {
-    log,
-    onMetrics: (r) => {
-      if (r.phase === 'controller')
-        log(
-          `controller @${r.step}: ${Object.keys(r)
-            .filter((k) => k.startsWith('controller/'))
-            .map((k) => `${k}=${Number(r[k]).toFixed(3)}`)
-            .join(' ')}`,
-        );
-    },
-  });
+  // The trainer logs where it resumes (phase, step); status.json's step is the stopped process's last report.
+  log(`seed ${seed}: resuming run ${config.id} from its latest checkpoint`);
+  const result = await trainRun(dir, { log, onMetrics: progressLogger() });
   if (result.state !== 'completed')
     fail(`seed ${seed}: the resumed run ended ${result.state}: ${result.message ?? ''}`);
   return { id: config.id, dirs: [dir], frames: meta.counts.frames };

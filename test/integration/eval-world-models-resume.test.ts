@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,6 +47,31 @@ test('eval:world-models --resume scores a workspace’s run as the process that 
     assert.ok(Number.isFinite(a.dream_return));
     assert.equal(b.dream_return, a.dream_return);
     assert.equal(a.iteration_real_returns.length, 1);
+    assert.deepEqual(b.iteration_real_returns, a.iteration_real_returns);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
+
+test('eval:world-models --resume from mid-M logs M’s progress and scores as the uninterrupted run did', () => {
+  const ws = mkdtempSync(join(tmpdir(), 'oneiro-wm-resume-'));
+  try {
+    const first = gate([...tiny, ...fast, ...steps, '--workspace', ws]);
+    assert.ok(first.status === 0 || first.status === 1, first.stderr);
+    const [run] = readdirSync(join(ws, 'runs'));
+    // Stopped after V: the checkpoints at each phase's end are V's (step 2), M's (4) and C's (5).
+    const ck = join(ws, 'runs', run!, 'checkpoints');
+    for (const f of readdirSync(ck)) if (/^ckpt-0000000[45]\./.test(f)) rmSync(join(ck, f));
+    writeFileSync(join(ck, 'latest'), 'ckpt-00000002');
+    const again = gate([...tiny, ...fast, ...steps, '--workspace', ws, '--resume', run!]);
+    assert.equal(again.status, first.status, again.stderr);
+    assert.match(again.stderr, /at rnn step 0 \(2\/5\)/);
+    // A resume mid-M may run for hours before the controller phase: it prints M's records as a fresh seed does.
+    assert.match(again.stderr, /\] rnn @4: rnn\/loss=/);
+    const a = seedOf(first.stdout);
+    const b = seedOf(again.stdout);
+    assert.deepEqual(b.controller.returns, a.controller.returns);
+    assert.equal(b.dream_return, a.dream_return);
     assert.deepEqual(b.iteration_real_returns, a.iteration_real_returns);
   } finally {
     rmSync(ws, { recursive: true, force: true });
