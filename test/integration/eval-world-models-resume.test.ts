@@ -25,15 +25,21 @@ interface SeedJson {
   iteration_real_returns: number[];
 }
 const seedOf = (stdout: string) => (JSON.parse(stdout) as { seeds: SeedJson[] }).seeds[0]!;
+/** A finished tiny gate seed in ws: its output and its one run's id. */
+function trainedGate(ws: string) {
+  const first = gate([...tiny, ...fast, ...steps, '--workspace', ws]);
+  // Exit 1 is the claim failing (a 2-step M); the scores are what is compared.
+  assert.ok(first.status === 0 || first.status === 1, first.stderr);
+  const [run] = readdirSync(join(ws, 'runs'));
+  return { first, run: run! };
+}
+const resume = (ws: string, run: string) => gate([...tiny, ...fast, ...steps, '--workspace', ws, '--resume', run]);
 
 test('eval:world-models --resume scores a workspace’s run as the process that trained it did', () => {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-wm-resume-'));
   try {
-    const first = gate([...tiny, ...fast, ...steps, '--workspace', ws]);
-    // Exit 1 is the claim failing (a 2-step M); the scores are what is compared.
-    assert.ok(first.status === 0 || first.status === 1, first.stderr);
-    const [run] = readdirSync(join(ws, 'runs'));
-    const again = gate([...tiny, ...fast, ...steps, '--workspace', ws, '--resume', run!]);
+    const { first, run } = trainedGate(ws);
+    const again = resume(ws, run);
     assert.equal(again.status, first.status, again.stderr);
     assert.match(again.stderr, new RegExp(`resuming run ${run}`));
     assert.equal(readdirSync(join(ws, 'runs')).length, 1, 'no new run is trained');
@@ -56,14 +62,12 @@ test('eval:world-models --resume scores a workspace’s run as the process that 
 test('eval:world-models --resume from mid-M logs M’s progress and scores as the uninterrupted run did', () => {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-wm-resume-'));
   try {
-    const first = gate([...tiny, ...fast, ...steps, '--workspace', ws]);
-    assert.ok(first.status === 0 || first.status === 1, first.stderr);
-    const [run] = readdirSync(join(ws, 'runs'));
+    const { first, run } = trainedGate(ws);
     // Stopped after V: the checkpoints at each phase's end are V's (step 2), M's (4) and C's (5).
-    const ck = join(ws, 'runs', run!, 'checkpoints');
+    const ck = join(ws, 'runs', run, 'checkpoints');
     for (const f of readdirSync(ck)) if (/^ckpt-0000000[45]\./.test(f)) rmSync(join(ck, f));
     writeFileSync(join(ck, 'latest'), 'ckpt-00000002');
-    const again = gate([...tiny, ...fast, ...steps, '--workspace', ws, '--resume', run!]);
+    const again = resume(ws, run);
     assert.equal(again.status, first.status, again.stderr);
     assert.match(again.stderr, /at rnn step 0 \(2\/5\)/);
     // A resume mid-M may run for hours before the controller phase: it prints M's records as a fresh seed does.
