@@ -33,7 +33,7 @@ const HELP = `usage: oneiro collect --env NAME --episodes N --dataset NAME [opti
   --dataset NAME     dataset to create, or to extend if it exists with the same env, frame size and actions
   --policy P         ${POLICIES.join(' | ')} (default random: uniform in the action box / over discrete actions;
                      brownian: smooth random walk in the box, as ctallec/world-models)
-  --seed S           seed for env resets and the policy (default 0)
+  --seed S           seed for env resets, the policy and the episode file names, so the held-out split (default 0)
   --size PX          frame size, 8 to ${COLLECT_BOUNDS.size} (default: the env's, 64 for most)
   --max-steps N      cut episodes after N steps, at most ${COLLECT_BOUNDS.maxSteps} (default: the env's time limit)
   --action-repeat K  override the env's action repeat
