@@ -5,6 +5,7 @@ import { getEnvSpec } from '../envs/registry.ts';
 import { makePolicy } from '../agents/random-agents.ts';
 import { rolloutEpisode } from '../agents/rollout.ts';
 import { addEpisode, commitStagedDataset, createDatasetAt, datasetDir, datasetsDir } from '../data/dataset.ts';
+import { seededEpisodeName } from '../data/episode-file.ts';
 import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 
@@ -55,7 +56,10 @@ export async function collectJob(
   try {
     for (let i = 0; i < job.episodes; i++) {
       if (signal.aborted) throw new UserError(`collect into '${job.dataset}' was cancelled after ${i} episodes`);
-      const entry = addEpisode(ds, rolloutEpisode(env, policy, resetRng.int(2 ** 31)).episode);
+      const ep = rolloutEpisode(env, policy, resetRng.int(2 ** 31)).episode;
+      // Named from (seed, index), as `oneiro collect` names them: the held-out split hashes file names, so the
+      // clock-and-uuid default gave the same seed's episodes another split on every collection.
+      const entry = addEpisode(ds, ep, { file: seededEpisodeName(ep, job.seed, i) });
       steps += entry.length - 1;
       onProgress({ episodesDone: i + 1, episodesTotal: job.episodes, steps });
       // Yield so a stop message can arrive between episodes.

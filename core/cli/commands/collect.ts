@@ -13,6 +13,7 @@ import {
 } from '../../data/dataset.ts';
 import { makePolicy, POLICIES } from '../../agents/random-agents.ts';
 import { rolloutEpisode } from '../../agents/rollout.ts';
+import { seededEpisodeName } from '../../data/episode-file.ts';
 import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
 import { COLLECT_BOUNDS } from '../../contract/schemas.ts';
@@ -32,7 +33,7 @@ const HELP = `usage: oneiro collect --env NAME --episodes N --dataset NAME [opti
   --dataset NAME     dataset to create, or to extend if it exists with the same env, frame size and actions
   --policy P         ${POLICIES.join(' | ')} (default random: uniform in the action box / over discrete actions;
                      brownian: smooth random walk in the box, as ctallec/world-models)
-  --seed S           seed for env resets and the policy (default 0)
+  --seed S           seed for env resets, the policy and the episode file names, so the held-out split (default 0)
   --size PX          frame size, 8 to ${COLLECT_BOUNDS.size} (default: the env's, 64 for most)
   --max-steps N      cut episodes after N steps, at most ${COLLECT_BOUNDS.maxSteps} (default: the env's time limit)
   --action-repeat K  override the env's action repeat
@@ -171,7 +172,9 @@ export async function run(argv: string[]): Promise<number> {
   const returns: number[] = [];
   for (let e = 0; e < episodes; e++) {
     const ep = rolloutEpisode(env, policy, resetRng.int(2 ** 31)).episode;
-    const entry = addEpisode(ds, ep);
+    // Named from (seed, index in the dataset): the held-out split hashes file names, so with the clock-and-uuid
+    // default the same --seed collected the same episodes but split them differently on every collection.
+    const entry = addEpisode(ds, ep, { file: seededEpisodeName(ep, seed, ds.meta.episodes.length) });
     steps += entry.length - 1;
     returns.push(entry.return);
     progress.tick(1, `return ${entry.return.toFixed(1)}`);

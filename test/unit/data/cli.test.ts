@@ -197,6 +197,11 @@ test('collect: seeded, progress line, appends to a compatible dataset; brownian 
     '--json',
   );
   assert.equal(JSON.parse(r.out).totalEpisodes, 3);
+  // Episodes are named from (seed, index in the dataset), so the held-out split (a hash of the names) is the same
+  // for the same seed; an appended episode gets a name of its own.
+  const names = (d: string) => openDataset(ws, d).meta.episodes.map((e) => e.file);
+  assert.deepEqual(names('sh-a').slice(0, 2), names('sh-b'));
+  assert.equal(new Set(names('sh-a')).size, 3);
   r = oneiro(
     'collect',
     '--env',

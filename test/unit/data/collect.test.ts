@@ -1,10 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { brownianPolicy, randomPolicy } from '../../../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../../../core/agents/rollout.ts';
 import { makeEnv } from '../../../core/envs/registry.ts';
 import type { Space } from '../../../core/envs/types.ts';
 import { Rng } from '../../../core/util/rng.ts';
+import { collectJob } from '../../../core/trainer/collect-job.ts';
+import { openDataset } from '../../../core/data/dataset.ts';
+import { splitEpisodes } from '../../../core/data/replay.ts';
 
 const box: Space = { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] };
 
@@ -54,4 +60,40 @@ test('rollout: Dreamer alignment, deterministic under the seed, termination flag
   assert.equal(a.extra?.state.shape.join(), '13,3');
   const c = rolloutEpisode(env, randomPolicy(env.actionSpace, new Rng(5)), 43).episode;
   assert.notDeepEqual(c.image, a.image);
+});
+
+test('a collect job names its episodes from (seed, index): the same seed gives the same held-out split', async () => {
+  const ws = mkdtempSync(join(tmpdir(), 'oneiro-collect-job-'));
+  try {
+    const collect = (dataset: string, seed: number) =>
+      collectJob(
+        {
+          kind: 'collect',
+          workspace: ws,
+          env: 'shapes-2d',
+          dataset,
+          episodes: 12,
+          seed,
+          maxSteps: 2,
+          policy: 'random',
+        },
+        new AbortController().signal,
+        () => {},
+      );
+    await collect('a', 5);
+    await collect('b', 5);
+    await collect('c', 6);
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => openDataset(ws, n));
+    const files = (d: typeof a) => d.meta.episodes.map((e) => e.file);
+    // The split hashes file names: names from the clock and a random uuid split each collection anew.
+    assert.deepEqual(files(b), files(a));
+    assert.deepEqual(splitEpisodes(b, 0.3).heldOut, splitEpisodes(a, 0.3).heldOut);
+    assert.equal(new Set(files(a)).size, 12);
+    assert.ok(
+      files(c).every((f) => !files(a).includes(f)),
+      'another seed, other names',
+    );
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
 });

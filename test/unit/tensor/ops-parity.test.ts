@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkParity, randInt } from './parity.ts';
+import { checkParity, randInt, random } from './parity.ts';
 
 /** Gradients the model families need (dense/GRU/LSTM/heads/losses), wasm against cpu. */
 const dims = (n: number, lo = 1, hi = 7) => Array.from({ length: n }, () => randInt(lo, hi));
@@ -33,7 +33,7 @@ test('matMul and batchMatMul in every transpose form, with broadcasting', async 
 });
 
 test('elementwise activations and math', async () => {
-  const pos = () => Math.random() * 2 + 0.1;
+  const pos = () => random() * 2 + 0.1;
   const unary: [string, (x: tf.Tensor) => tf.Tensor, (() => number)?][] = [
     ['sigmoid', tf.sigmoid],
     ['tanh', tf.tanh],
