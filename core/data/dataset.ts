@@ -205,11 +205,8 @@ export function episodeMismatch(ds: Dataset, ep: Episode): string | null {
 
 /**
  * Adds an episode: the file is written atomically first, then dataset.json (atomically), so a crash
- * leaves at worst an unindexed file, never an index entry without its file.
- */
-/**
- * Writes an episode into the dataset. `file` names it (episode-file.ts `seededEpisodeName` for reproducible
- * splits); by default the time and a random uuid, as DreamerV2 names its episodes.
+ * leaves at worst an unindexed file, never an index entry without its file. `file` names it (episode-file.ts
+ * `seededEpisodeName` for reproducible splits); by default the time and a random uuid, as DreamerV2 names them.
  */
 export function addEpisode(ds: Dataset, ep: Episode, opts: { level?: 1 | 6; file?: string } = {}): DatasetEpisode {
   const why = episodeMismatch(ds, ep);
