@@ -106,6 +106,32 @@ export function newRunId(family: string, when = new Date()): string {
   return `${ts}-${family}-${randomBytes(2).toString('hex')}`;
 }
 
+/**
+ * Creates the run's folder and returns its id, never reusing one: two runs created in the same second drew the
+ * same 4-hex suffix 1 time in 65 536 and then wrote into one folder. A drawn id that exists is drawn again; an id
+ * the caller chose that exists is refused.
+ */
+export function claimRunDir(
+  workspace: string,
+  family: string,
+  id?: string,
+  draw: (family: string) => string = newRunId,
+): { id: string; dir: string } {
+  mkdirSync(runsRoot(workspace), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    const candidate = id ?? draw(family);
+    const dir = runDirOf(workspace, candidate);
+    try {
+      mkdirSync(dir); // not recursive: fails on an existing folder, atomically across processes
+      return { id: candidate, dir };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (id !== undefined) throw new UserError(`a run named '${id}' already exists in ${runsRoot(workspace)}`);
+      if (attempt >= 100) throw new UserError(`could not find a free run id in ${runsRoot(workspace)}`);
+    }
+  }
+}
+
 export function writeRunConfig(dir: string, cfg: RunConfig): void {
   mkdirSync(checkpointsDir(dir), { recursive: true });
   writeJsonAtomic(configPath(dir), cfg);

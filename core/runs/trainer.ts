@@ -24,10 +24,9 @@ import { AgentSession } from './agent-session.ts';
 import { onlineTrainData } from './episode-store.ts';
 import {
   DEFAULT_TRAIN,
-  newRunId,
+  claimRunDir,
   readRunConfig,
   readStatus,
-  runDirOf,
   runTrainSchema,
   writeRunConfig,
   writeStatus,
@@ -76,8 +75,7 @@ export async function createRun(opts: CreateRunOptions): Promise<{ id: string; d
   const backend = opts.backend ?? (await initBackend()).name;
   // Refused before a run folder exists: a config that cannot fit leaves nothing behind.
   checkMemoryFits(opts.family, opts.preset, family.estimateMemory(model), backend);
-  const id = opts.id ?? newRunId(opts.family);
-  const dir = runDirOf(opts.workspace, id);
+  const { id, dir } = claimRunDir(opts.workspace, opts.family, opts.id);
   const config: RunConfig = {
     id,
     family: opts.family,
