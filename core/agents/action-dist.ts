@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stopGradient } from '../tensor/stop-gradient.ts';
+import { tfSeed } from '../tensor/seed.ts';
 
 /**
  * The actor's action distributions, from the actor network's raw output [N, out]:
@@ -85,7 +86,7 @@ function truncEntropy(d: ActionDist): tf.Tensor1D {
 /** A reparameterised / straight-through draw; `seed` feeds tf.random*. */
 export function sampleAction(d: ActionDist, seed: number): ActionSample {
   if (d.kind === 'onehot') {
-    const u = tf.randomUniform(d.a.shape, 1e-6, 1 - 1e-6, 'float32', seed);
+    const u = tf.randomUniform(d.a.shape, 1e-6, 1 - 1e-6, 'float32', tfSeed(seed));
     const idx = tf.argMax(tf.add(stopGradient(d.a), tf.neg(tf.log(tf.neg(tf.log(u))))), -1);
     const oneHot = tf.cast(tf.oneHot(idx, d.a.shape[1]), 'float32') as tf.Tensor2D;
     const probs = tf.exp(d.a);
@@ -100,7 +101,7 @@ export function sampleAction(d: ActionDist, seed: number): ActionSample {
     const action = truncSample(mean, std, seed);
     return { action, logProb: truncLogProb(d, stopGradient(action)), entropy: truncEntropy(d) };
   }
-  const x = tf.add(mean, tf.mul(std, tf.randomNormal(mean.shape, 0, 1, 'float32', seed)));
+  const x = tf.add(mean, tf.mul(std, tf.randomNormal(mean.shape, 0, 1, 'float32', tfSeed(seed))));
   const xs = stopGradient(x);
   const logProb = tf.sum(tf.sub(normalLogProb(xs, mean, std), logTanhJacobian(xs)), -1) as tf.Tensor1D;
   // −ln π(a(θ)) with the reparameterised draw: a one-sample entropy estimate with a pathwise gradient.
@@ -150,7 +151,7 @@ function truncSample(mean: tf.Tensor2D, std: tf.Tensor2D, seed: number): tf.Tens
   const s = stopGradient(std);
   const alpha = (mu: tf.Tensor, sd: tf.Tensor) => ndtr(tf.div(tf.sub(-1, mu), sd));
   const beta = (mu: tf.Tensor, sd: tf.Tensor) => ndtr(tf.div(tf.sub(1, mu), sd));
-  const u = tf.randomUniform(mean.shape, 1e-6, 1 - 1e-6, 'float32', seed);
+  const u = tf.randomUniform(mean.shape, 1e-6, 1 - 1e-6, 'float32', tfSeed(seed));
   const lo = alpha(m, s);
   const z = tf.maximum(tf.sub(beta(m, s), lo), 1e-8);
   const x = stopGradient(tf.clipByValue(tf.add(m, tf.mul(s, ndtri(tf.add(lo, tf.mul(u, z))))), -1 + 1e-6, 1 - 1e-6));

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LatentState, LatentWorldModel } from '../models/latent-world-model.ts';
 import { UserError } from '../util/errors.ts';
+import { tfSeed } from '../tensor/seed.ts';
 import type { Behavior, BehaviorCheckpoint } from './behavior.ts';
 
 /**
@@ -59,7 +60,7 @@ export function cemPlan(wm: LatentWorldModel, state: LatentState, opts: CemOptio
   let std: tf.Tensor = tf.ones([H, A]);
   for (let it = 0; it < iterations; it++) {
     const next = tf.tidy(() => {
-      const eps = tf.randomNormal([N, H, A], 0, 1, 'float32', seedBase + it);
+      const eps = tf.randomNormal([N, H, A], 0, 1, 'float32', tfSeed(seedBase + it));
       const cand = tf.minimum(tf.maximum(tf.add(mean, tf.mul(std, eps)), lowT), highT) as tf.Tensor3D;
       const ret = sequenceReturns(wm, state, cand);
       const { indices } = tf.topk(ret, K);

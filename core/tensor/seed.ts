@@ -21,6 +21,12 @@ export function getSeed(): number {
   return seed;
 }
 
+/**
+ * A seed as tfjs's random ops must receive it. They treat a falsy seed as none and draw from Math.random, so seed 0
+ * (evaluation's fixed plan seed, a dream's first sample) was not reproducible; our seeds are ≥ 0, so −1 is free.
+ */
+export const tfSeed = (s: number): number => (s === 0 ? -1 : s);
+
 /** The next integer seed of the stream (0 ≤ n < 2³¹). */
 export function nextSeed(): number {
   return Math.floor(stream.next() * 2147483647);

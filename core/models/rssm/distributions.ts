@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stopGradient } from '../../tensor/stop-gradient.ts';
+import { tfSeed } from '../../tensor/seed.ts';
 
 /**
  * Latent distributions of the RSSM.
@@ -66,10 +67,10 @@ export function klDivergence(q: LatentDist, p: LatentDist): tf.Tensor {
 /** Reparameterised / straight-through sample, flattened to [N, S] (S = G·C for categoricals). */
 export function sampleDist(d: LatentDist, seed: number): tf.Tensor2D {
   if (d.kind === 'gaussian') {
-    return tf.add(d.mean, tf.mul(d.std, tf.randomNormal(d.mean.shape, 0, 1, 'float32', seed))) as tf.Tensor2D;
+    return tf.add(d.mean, tf.mul(d.std, tf.randomNormal(d.mean.shape, 0, 1, 'float32', tfSeed(seed)))) as tf.Tensor2D;
   }
   // Gumbel-max draws exactly from the categorical; works on every backend (no Multinomial kernel needed).
-  const u = tf.randomUniform(d.logits.shape, 1e-6, 1 - 1e-6, 'float32', seed);
+  const u = tf.randomUniform(d.logits.shape, 1e-6, 1 - 1e-6, 'float32', tfSeed(seed));
   const gumbel = tf.neg(tf.log(tf.neg(tf.log(u))));
   const idx = tf.argMax(tf.add(stopGradient(d.logits), gumbel), -1);
   return straightThrough(d, tf.cast(tf.oneHot(idx, d.logits.shape[2] as number), 'float32'));

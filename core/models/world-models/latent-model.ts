@@ -5,6 +5,7 @@ import type { Params } from '../nn.ts';
 import type { RnnConfig, VaeConfig } from './config.ts';
 import { lstmSequence, mdnHead } from './mdn-rnn.ts';
 import { encode, framesToTensor } from './vae.ts';
+import { tfSeed } from '../../tensor/seed.ts';
 
 /**
  * World Models (V + M) behind the behaviour interface. State: z [N, Z] (the VAE's μ of the last real frame, or
@@ -77,7 +78,9 @@ export class WorldModelsLatentModel implements LatentWorldModel {
               tf.add(
                 o.logpi,
                 tf.neg(
-                  tf.log(tf.neg(tf.log(tf.randomUniform(o.logpi.shape, 1e-6, 1 - 1e-6, 'float32', sample + 2 * t)))),
+                  tf.log(
+                    tf.neg(tf.log(tf.randomUniform(o.logpi.shape, 1e-6, 1 - 1e-6, 'float32', tfSeed(sample + 2 * t)))),
+                  ),
                 ),
               ),
               -1,
@@ -91,7 +94,7 @@ export class WorldModelsLatentModel implements LatentWorldModel {
               mu,
               tf.mul(
                 tf.exp(tf.sum(tf.mul(oh, o.logsigma), -1)),
-                tf.randomNormal(mu.shape, 0, 1, 'float32', sample + 2 * t + 1),
+                tf.randomNormal(mu.shape, 0, 1, 'float32', tfSeed(sample + 2 * t + 1)),
               ),
             );
       s = { z, h, c, started: tf.onesLike(start.started) };

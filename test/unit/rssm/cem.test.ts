@@ -72,3 +72,23 @@ test('a latent agent with the CEM planner (belief update + CEM + noise) drives a
   agent.dispose();
   disposeRssmModel(m);
 });
+
+test("evaluation's plan (seed 0, the fixed seed of act(…, null)) is the same every time", () => {
+  const c = withActionDim(rssmConfig('debug'), 2);
+  const m = createRssmModel(c, 4);
+  const wm = new RssmLatentModel(m.params, c, { kind: 'box', shape: [2], low: [-1, -1], high: [1, 1] });
+  const init = initialState(c, 1);
+  const state = { deter: init.deter, stoch: init.stoch };
+  // One iteration, so the plan is the elite mean of the first draw alone: tfjs took seed 0 for "no seed".
+  const opts = { horizon: 4, candidates: 40, topK: 4, iterations: 1 };
+  const a = cemPlan(wm, state, opts, 0).mean;
+  const b = cemPlan(wm, state, opts, 0).mean;
+  assert.deepEqual(Array.from(a), Array.from(b));
+  assert.notDeepEqual(Array.from(cemPlan(wm, state, opts, 1).mean), Array.from(a), 'another seed, another plan');
+  tf.dispose([
+    init.deter,
+    init.stoch,
+    ...(init.dist.kind === 'gaussian' ? [init.dist.mean, init.dist.std] : [init.dist.logits]),
+  ]);
+  disposeRssmModel(m);
+});
