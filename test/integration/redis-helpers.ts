@@ -30,10 +30,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitReady(port: number, extra: string[] = []): Promise<void> {
+/**
+ * Waits until the server started in `dir` answers on `port`. The answer must name our folder: between freePort
+ * closing its probe and redis binding, another test's server can take the port, and its PONG is not ours.
+ * Returns false when our process exited first (it could not bind), so the caller can try another port.
+ */
+async function waitReady(port: number, dir: string, proc: ChildProcess, extra: string[] = []): Promise<boolean> {
   for (let i = 0; i < 100; i++) {
-    const r = spawnSync('redis-cli', ['-p', String(port), ...extra, 'ping'], { encoding: 'utf8' });
-    if (r.stdout?.trim() === 'PONG') return;
+    if (proc.exitCode !== null || proc.signalCode !== null) return false;
+    const r = spawnSync('redis-cli', ['-p', String(port), ...extra, 'config', 'get', 'dir'], { encoding: 'utf8' });
+    if (r.stdout?.split('\n')[1]?.trim() === dir) return true;
     await new Promise((res) => setTimeout(res, 100));
   }
   throw new Error(`redis-server on port ${port} did not answer`);
@@ -44,10 +50,10 @@ export async function startRedis(
 ): Promise<TestRedis> {
   if (!REDIS_AVAILABLE) throw new Error('redis-server is not installed (apt-get install redis-server; .ci/run does)');
   const dir = mkdtempSync(join(tmpdir(), 'oneiro-redis-'));
-  const port = opts.port ?? (await freePort());
+  let port = opts.port ?? (await freePort());
   let proc: ChildProcess | null = null;
-  const launch = async () => {
-    proc = spawn(
+  const launch = async (): Promise<boolean> => {
+    const p = spawn(
       'redis-server',
       [
         '--port',
@@ -66,9 +72,14 @@ export async function startRedis(
       ],
       { stdio: 'ignore' },
     );
-    await waitReady(port, opts.cliArgs);
+    proc = p;
+    return waitReady(port, dir, p, opts.cliArgs);
   };
-  await launch();
+  // A port another process bound after freePort released it: draw again (a port the caller chose is kept).
+  for (let attempt = 0; !(await launch()); attempt++) {
+    if (opts.port !== undefined || attempt >= 4) throw new Error(`redis-server could not start on port ${port}`);
+    port = await freePort();
+  }
   const kill = () =>
     new Promise<void>((resolve) => {
       const p = proc;
@@ -82,7 +93,7 @@ export async function startRedis(
     dir,
     async restart() {
       await kill();
-      await launch();
+      if (!(await launch())) throw new Error(`redis-server did not start again on port ${port}`);
     },
     async stop() {
       await kill();
