@@ -15,7 +15,7 @@ import {
   type DatasetActionSpace,
   type DatasetExportMeta,
 } from './dataset.ts';
-import { importDreamerFolder, type ImportFormat, type ImportReport } from './import-dreamer.ts';
+import { importDreamerFolder, importedEpisodeName, type ImportFormat, type ImportReport } from './import-dreamer.ts';
 import { UserError } from '../util/errors.ts';
 import { printable } from '../util/printable.ts';
 
@@ -98,7 +98,7 @@ export function importIntoDataset(
       format: opts.format,
       numActions: opts.numActions,
       onFile: opts.onFile,
-      onEpisode: (ep) => {
+      onEpisode: (ep, sources) => {
         if (!ds) {
           ds = createDatasetAt(staging, name, {
             env: opts.env ?? exported?.env ?? null,
@@ -109,7 +109,8 @@ export function importIntoDataset(
             source: {},
           });
         }
-        addEpisode(ds, ep);
+        const file = importedEpisodeName(ep, sources);
+        addEpisode(ds, ep, file && !ds.meta.episodes.some((e) => e.file === file) ? { file } : {});
         guess.see(ep);
       },
     });

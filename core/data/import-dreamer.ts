@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Episode } from './episode.ts';
@@ -58,6 +59,25 @@ function npzFiles(dir: string): string[] {
     );
   }
   return files;
+}
+
+/**
+ * The name an imported episode keeps: its own file's name (`dreamer`); for a DreamerV3 episode stitched from
+ * chunks, DreamerV2's `<time>-<uuid>-<steps>.npz` with the first chunk's time and a uuid hashed from the episode's
+ * frames and actions (two episodes can start in one chunk). The held-out split hashes names, so re-importing a
+ * folder splits it the same way. Null when the name is not a plain file name (the dataset then draws one).
+ */
+export function importedEpisodeName(ep: Episode, sources: string[]): string | null {
+  const first = sources[0] ?? '';
+  const v3 = V3_NAME.exec(first);
+  let name = sources.length === 1 && !v3 ? first : '';
+  if (v3) {
+    const h = createHash('sha256')
+      .update(ep.image)
+      .update(new Uint8Array(ep.action.buffer, ep.action.byteOffset, ep.action.byteLength));
+    name = `${v3[1]}-${h.digest('hex').slice(0, 32)}-${ep.imageShape[0] - 1}.npz`;
+  }
+  return /^[\w-][\w.-]*\.npz$/.test(name) ? name : null;
 }
 
 /** `dreamerv3` when every file is named like a replay chunk (four dash-separated parts). */

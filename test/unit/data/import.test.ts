@@ -221,3 +221,23 @@ test('an import with no good episode creates no dataset', () => {
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('imported episodes keep names of their own, so re-importing a folder gives the same held-out split', () => {
+  const root = mkdtempSync(join(tmpdir(), 'oneiro-imp-'));
+  try {
+    const ws = join(root, 'ws');
+    const names = (name: string, src: string) =>
+      importIntoDataset(ws, name, src).dataset!.meta.episodes.map((e) => e.file);
+    // One episode per file: the file's own name.
+    assert.deepEqual(names('v2', V2), readdirSync(V2));
+    // DreamerV3: both episodes start in the first chunk; each gets that chunk's time, a uuid from its own frames
+    // and actions, and its length, as DreamerV2 names episodes.
+    const v3 = names('v3-a', V3);
+    assert.equal(v3.length, 2);
+    for (const [i, n] of v3.entries()) assert.match(n, new RegExp(`^20240101T000002-[0-9a-f]{32}-${[3, 4][i]}\\.npz$`));
+    assert.notEqual(v3[0].split('-')[1], v3[1].split('-')[1]);
+    assert.deepEqual(names('v3-b', V3), v3, 'a second import names them the same');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
