@@ -70,7 +70,8 @@ export function formatPaired(p: PairedDifference, a: string, b: string): string 
  * Prints the table and the verdict of "`winner` has a higher mean return than `loser`"; returns whether it held.
  * With `paired` (`pairedDifference(winner.returns, loser.returns)`, when both were scored on the same env seeds,
  * episode by episode; the caller computes it once for this line and its --json) it also prints the paired
- * difference and its interval: the claim stays the mean, the interval says how sure it is.
+ * difference, and the claim needs its 95 % interval above 0 too: a mean win whose interval reaches 0 (session 21's
+ * population-64 controller, +2.4 [−0.3, +5.4] over 50 tracks) may be the draw of tracks, not the policy.
  */
 export function checkBeats(
   claim: string,
@@ -79,7 +80,9 @@ export function checkBeats(
   print = true,
   paired?: PairedDifference,
 ): boolean {
-  const holds = winner.mean > loser.mean;
+  const higher = winner.mean > loser.mean;
+  const sure = paired === undefined || paired.ci95[0] > 0;
+  const holds = higher && sure;
   if (print) {
     const w = Math.max(winner.name.length, loser.name.length);
     console.log(`claim: ${claim}`);
@@ -89,7 +92,7 @@ export function checkBeats(
         `  ${r.name.padEnd(w)}  ${r.mean.toFixed(2).padStart(9)}  ${r.std.toFixed(2).padStart(8)}  [${r.returns.map((x) => x.toFixed(1)).join(', ')}]`,
       );
     console.log(
-      `verdict: ${holds ? 'PASS' : 'FAIL'} (${winner.name} ${holds ? '>' : '<='} ${loser.name} in mean return)`,
+      `verdict: ${holds ? 'PASS' : 'FAIL'} (${winner.name} ${higher ? '>' : '<='} ${loser.name} in mean return${higher && !sure ? ', but the paired interval reaches 0' : ''})`,
     );
     if (paired) console.log(`  ${formatPaired(paired, winner.name, loser.name)}`);
   }

@@ -33,6 +33,36 @@ test('an eval claim that fails sets a non-zero exit code; one that holds leaves 
   }
 });
 
+test('with paired returns the claim also needs the paired interval above 0: a mean win that may be the tracks fails', () => {
+  const saved = process.exitCode;
+  try {
+    process.exitCode = undefined;
+    // Higher in mean (+0.5), but the per-track differences flip sign: the interval reaches below 0.
+    const random = [-20, -30, -10, -25, -15, -35];
+    const agent = [-17, -33, -7, -28, -12, -35];
+    const p = pairedDifference(agent, random);
+    assert.ok(p.mean > 0 && p.ci95[0] < 0, String(p.ci95));
+    assert.equal(checkBeats('agent beats random', summarize('agent', agent), summarize('random', random), false), true);
+    assert.equal(process.exitCode, undefined, 'without the pairs, the mean decides');
+    assert.equal(
+      checkBeats('agent beats random', summarize('agent', agent), summarize('random', random), false, p),
+      false,
+    );
+    assert.equal(process.exitCode, 1);
+    // A steady +2 on every track: the interval is above 0 and the claim holds.
+    process.exitCode = undefined;
+    const steady = random.map((r) => r + 2);
+    const q = pairedDifference(steady, random);
+    assert.equal(
+      checkBeats('agent beats random', summarize('agent', steady), summarize('random', random), false, q),
+      true,
+    );
+    assert.equal(process.exitCode, undefined);
+  } finally {
+    process.exitCode = saved;
+  }
+});
+
 test('eval scripts refuse a bad flag in one line with exit code 2 (no stack): unknown, missing value, out of range', () => {
   const run = (...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', ...args], { encoding: 'utf8', timeout: 60_000 });
