@@ -62,7 +62,7 @@ describe(
       await runRow(page, WM).getByRole('button', { name: WM }).click();
       await waitUntil('the form', async () => (await form(page).count()) === 1);
       const overrides = form(page).getByRole('textbox', { name: 'Overrides of the new run' });
-      assert.equal(await overrides.inputValue(), 'controller.temperature=1.15');
+      assert.equal(await overrides.inputValue(), 'controller.temperature=1.5');
       await form(page).getByRole('combobox', { name: 'Phase to start at' }).selectOption('rnn');
       await waitUntil('twice M’s 300 steps', async () => (await overrides.inputValue()) === 'rnn.steps=600');
       await shot(page, 'runs-continue-from');

@@ -24,7 +24,7 @@ test("M's budget is read from config.json's model.rnn.steps, else null", () => {
 });
 
 test("prefill: a hotter dream at controller; at rnn M's budget doubled, or nothing when it is unknown", () => {
-  assert.equal(prefillOverrides('controller', 300), 'controller.temperature=1.15');
+  assert.equal(prefillOverrides('controller', 300), 'controller.temperature=1.5');
   assert.equal(prefillOverrides('rnn', 300), 'rnn.steps=600');
   assert.equal(prefillOverrides('rnn', null), '');
 });
