@@ -38,15 +38,15 @@ export function dataRng(): Rng {
 }
 
 export function randomNormal(shape: number[], mean = 0, std = 1): tf.Tensor {
-  return tf.randomNormal(shape, mean, std, 'float32', nextSeed());
+  return tf.randomNormal(shape, mean, std, 'float32', tfSeed(nextSeed()));
 }
 
 export function randomUniform(shape: number[], lo = 0, hi = 1): tf.Tensor {
-  return tf.randomUniform(shape, lo, hi, 'float32', nextSeed());
+  return tf.randomUniform(shape, lo, hi, 'float32', tfSeed(nextSeed()));
 }
 
 export function truncatedNormal(shape: number[], mean = 0, std = 1): tf.Tensor {
-  return tf.truncatedNormal(shape, mean, std, 'float32', nextSeed());
+  return tf.truncatedNormal(shape, mean, std, 'float32', tfSeed(nextSeed()));
 }
 
 /** Glorot/Xavier uniform: U(±√(6 / (fanIn + fanOut))) (Glorot & Bengio 2010). */

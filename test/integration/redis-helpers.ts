@@ -77,7 +77,10 @@ export async function startRedis(
   };
   // A port another process bound after freePort released it: draw again (a port the caller chose is kept).
   for (let attempt = 0; !(await launch()); attempt++) {
-    if (opts.port !== undefined || attempt >= 4) throw new Error(`redis-server could not start on port ${port}`);
+    if (opts.port !== undefined || attempt >= 4) {
+      rmSync(dir, { recursive: true, force: true }); // nothing of ours ever ran in it
+      throw new Error(`redis-server could not start on port ${port}`);
+    }
     port = await freePort();
   }
   const kill = () =>

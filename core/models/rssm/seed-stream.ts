@@ -1,3 +1,5 @@
+import { tfSeed } from '../../tensor/seed.ts';
+
 /**
  * A deterministic stream of integer seeds for tf.randomNormal / randomUniform (the RSSM's latent samples),
  * saved with checkpoints so a resumed run draws the same noise; it also carries the dream temperature.
@@ -12,6 +14,6 @@ export class SeedStream {
   }
   next(): number {
     this.state = (Math.imul(this.state ^ (this.state >>> 15), 2246822507) + 0x9e3779b9) >>> 0;
-    return this.state % 2147483647;
+    return tfSeed(this.state % 2147483647); // never 0: tfjs would read it as no seed
   }
 }
