@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ParsedRequestOf, ReplyOf, Space } from '../contract/channels.ts';
 import { datasetActionRepeat, openDataset, readEpisode } from '../data/dataset.ts';
 import type { Episode } from '../data/episode.ts';
-import { type DreamSession, type OpenLoopResult, type TrainData } from '../models/family.ts';
+import { type DreamSession, type OpenLoopResult } from '../models/family.ts';
 import { openRunModel, type OpenedRun } from './load.ts';
 import { checkpointNameAtStep, latestCheckpointName } from './checkpoints.ts';
 import { readRunConfig, runDirOf, type RunConfig } from './run-dir.ts';
@@ -125,7 +125,7 @@ export class DreamService {
   }
 
   private async model(runId: string): Promise<OpenedRun> {
-    const { dir, cfg, key } = this.latest(runId);
+    const { dir, key } = this.latest(runId);
     const hit = this.models.get(runId);
     if (hit && hit.key === key) {
       // Refresh its position in the LRU order.
@@ -134,17 +134,8 @@ export class DreamService {
       return hit.opened;
     }
     if (hit) this.evict(runId);
-    const ds = cfg.source.dataset ? openDataset(this.workspace, cfg.source.dataset).meta : null;
     // The model needs the spaces, not the episodes: skip loading the whole dataset.
-    const data: TrainData = {
-      dataset: cfg.source.dataset,
-      env: cfg.source.env,
-      train: [],
-      heldOut: [],
-      actionSpace: ds?.actionSpace ?? { kind: 'box', shape: [1], low: [-1], high: [1] },
-      imageSize: ds?.observationShape[0] ?? 64,
-    };
-    const opened = await openRunModel(dir, { data });
+    const opened = await openRunModel(dir, { episodes: false });
     this.models.set(runId, { key, opened, views: new RunPixelViews(opened) });
     while (this.models.size > MAX_MODELS) this.evict(this.models.keys().next().value as string);
     return opened;

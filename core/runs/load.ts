@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { resolve } from 'node:path';
+import { datasetActionRepeat, datasetBackground, openDataset } from '../data/dataset.ts';
 import { initBackend } from '../tensor/backend.ts';
 import { getFamily } from '../models/registry.ts';
 import type { LoadedModel, ModelFamily, TrainData } from '../models/family.ts';
@@ -11,7 +13,7 @@ import {
 } from './checkpoints.ts';
 import { readRunConfig, type RunConfig } from './run-dir.ts';
 import { loadDataForRun } from './trainer.ts';
-import { onlineRunData } from './episode-store.ts';
+import { onlineRunData, onlineTrainData } from './episode-store.ts';
 
 /**
  * A run's trained model, for `oneiro eval`, `oneiro dream` and the service: the run's config, its
@@ -35,6 +37,11 @@ export async function openRunModel(
     warn?: (message: string) => void;
     /** The kept checkpoint at this global step instead of the latest (a step the run lacks is refused before the backend loads). */
     checkpoint?: number;
+    /**
+     * false: read no episode, only what the model needs to load and act (spaces, frame size, the data's action
+     * repeat and background), for dreams and agents: a dataset can run to gigabytes.
+     */
+    episodes?: false;
   } = {},
 ): Promise<OpenedRun> {
   const config = readRunConfig(runDir);
@@ -55,9 +62,11 @@ export async function openRunModel(
     !config.source.dataset && config.source.env && family.trainsOnline ? family.agentSettings?.(model) : null;
   const data =
     opts.data ??
-    (online && config.source.env
-      ? onlineRunData(config.source.env, online.imageSize, runDir, config.train.heldOutFraction)
-      : loadDataForRun(config, runDir, family, model));
+    (opts.episodes === false
+      ? dataWithoutEpisodes(config, runDir, online ? online.imageSize : null)
+      : online && config.source.env
+        ? onlineRunData(config.source.env, online.imageSize, runDir, config.train.heldOutFraction)
+        : loadDataForRun(config, runDir, family, model));
   try {
     const loaded = await family.loadModel(
       { config: model, seed: config.seed, data, runDir, log: () => {} },
@@ -67,4 +76,25 @@ export async function openRunModel(
   } finally {
     tf.dispose(Object.values(ck.tensors));
   }
+}
+
+/** A run's data with no episode read: its dataset's meta (online: the env's spaces at the model's frame size). */
+function dataWithoutEpisodes(config: RunConfig, runDir: string, onlineSize: number | null): TrainData {
+  const { dataset, env } = config.source;
+  if (!dataset) {
+    if (!env || onlineSize === null)
+      throw new UserError(`run ${config.id} has no dataset and family '${config.family}' cannot train online`);
+    return onlineTrainData(env, onlineSize);
+  }
+  const meta = openDataset(resolve(runDir, '..', '..'), dataset).meta;
+  return {
+    dataset,
+    env,
+    actionSpace: meta.actionSpace,
+    imageSize: meta.observationShape[0],
+    actionRepeat: datasetActionRepeat(meta),
+    background: datasetBackground(meta),
+    train: [],
+    heldOut: [],
+  };
 }

@@ -42,6 +42,8 @@ test('refused command lines of the heavy commands load no tfjs, family, sharp, q
       [['worker', '--queue', 'http://host'], /^oneiro worker: queue URL scheme 'http:' is not supported/m],
       [['serve', '--port', '70000'], /^oneiro serve: --port must be an integer/m],
       [['collect', '--env', 'nope', '--episodes', '1', '--dataset', 'd'], /^oneiro collect: .*nope/m],
+      [['collect', '--policy', 'run:nope', '--episodes', '1', '--dataset', 'd'], /^oneiro collect: no run 'nope'/m],
+      [['collect', '--policy', 'run:r', '--dataset', 'd'], /^oneiro collect: --episodes is required/m],
       [['bench', '--only', 'nope'], /^oneiro bench: --only: unknown suite 'nope'/m],
       [['eval', 'some-run', '--checkpoint=-1'], /^oneiro eval: --checkpoint/m],
     ];

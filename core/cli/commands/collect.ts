@@ -1,4 +1,4 @@
-import { parseCommand, workspaceDir, intFlag, requireFlag, noPositionals } from '../args.ts';
+import { parseCommand, workspaceDir, intFlag, numberFlag, requireFlag, noPositionals } from '../args.ts';
 import { Progress } from '../progress.ts';
 import { getEnvSpec } from '../../envs/registry.ts';
 import { BACKGROUNDS, isBackground } from '../../envs/background.ts';
@@ -18,11 +18,14 @@ import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
 import { COLLECT_BOUNDS } from '../../contract/schemas.ts';
 import { COLLECT_RECIPES } from '../collect-recipes.ts';
+import type { RunPolicy } from '../../runs/run-policy.ts';
+import { resolveRunDir } from '../../runs/run-dir.ts';
 
 export const summary = 'collect real episodes from a built-in environment into a dataset';
 
 const HELP = `usage: oneiro collect --env NAME --episodes N --dataset NAME [options]
        oneiro collect --recipe NAME --dataset NAME [options that override the recipe's]
+       oneiro collect --policy run:RUN[@STEP] --episodes N --dataset NAME [options]
 
   --recipe NAME      a paper's data set: ${Object.entries(COLLECT_RECIPES)
     .map(([k, r]) => `${k} (${r.doc})`)
@@ -33,6 +36,13 @@ const HELP = `usage: oneiro collect --env NAME --episodes N --dataset NAME [opti
   --dataset NAME     dataset to create, or to extend if it exists with the same env, frame size and actions
   --policy P         ${POLICIES.join(' | ')} (default random: uniform in the action box / over discrete actions;
                      brownian: smooth random walk in the box, as ctallec/world-models)
+                     run:RUN[@STEP]: the trained agent of run RUN (its latest checkpoint, or the kept one at
+                     STEP) in its env as its data was collected: env, frame size, action repeat and background
+                     are the run's (a flag that differs is refused). World Models' iterative procedure and
+                     Dreamer's data loop by hand: collect into the run's dataset, then train on the union
+  --noise X          with a run: explore (Gaussian noise of std X on box actions, a random action with
+                     probability X on discrete ones, the behaviour samples instead of its mode; default 0:
+                     the agent as it is evaluated)
   --seed S           seed for env resets, the policy and the episode file names, so the held-out split (default 0)
   --size PX          frame size, 8 to ${COLLECT_BOUNDS.size} (default: the env's, 64 for most)
   --max-steps N      cut episodes after N steps, at most ${COLLECT_BOUNDS.maxSteps} (default: the env's time limit)
@@ -55,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     'action-repeat': { type: 'string' },
     recipe: { type: 'string' },
     background: { type: 'string' },
+    noise: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -75,6 +86,81 @@ export async function run(argv: string[]): Promise<number> {
     values.size ??= String(r.size);
     if (!argv.some((a) => a === '--policy' || a.startsWith('--policy='))) values.policy = r.policy;
   }
+  const runSpec = parseRunPolicy(values.policy);
+  if (runSpec === null && values.noise !== undefined)
+    throw new UserError(`--noise explores with a trained agent: it goes with --policy run:RUN, not '${values.policy}'`);
+  const noise = numberFlag('noise', values.noise, 0, 0, 1);
+  let agentRun: RunPolicy | null = null;
+  if (runSpec) {
+    // A run's agent loads tfjs and its family: only once the rest of the line is known to be good.
+    intFlag('episodes', requireFlag('episodes', values.episodes), 0, 1, COLLECT_BOUNDS.episodes);
+    requireFlag('dataset', values.dataset);
+    intFlag('seed', values.seed, 0, 0, 2 ** 31 - 1);
+    const dir = resolveRunDir(ws, runSpec.run);
+    agentRun = await (
+      await import('../../runs/run-policy.ts')
+    ).openRunPolicy(dir, {
+      ...(values.backend ? { backend: values.backend } : {}),
+      ...(runSpec.checkpoint !== undefined ? { checkpoint: runSpec.checkpoint } : {}),
+    });
+  }
+  try {
+    if (agentRun) runEnvDefaults(values, agentRun);
+    return await collect(values, ws, agentRun, noise);
+  } finally {
+    agentRun?.dispose();
+  }
+}
+
+type CollectValues = {
+  env?: string;
+  episodes?: string;
+  dataset?: string;
+  policy: string;
+  seed?: string;
+  size?: string;
+  'max-steps'?: string;
+  'action-repeat'?: string;
+  background?: string;
+  json: boolean;
+};
+
+/** `run:ID` or `run:ID@STEP` (a kept checkpoint's global step); null for the other policies. */
+function parseRunPolicy(name: string): { run: string; checkpoint?: number } | null {
+  if (!name.startsWith('run:')) return null;
+  const m = /^run:([^@\s]+)(?:@(\d+))?$/.exec(name);
+  if (!m) throw new UserError(`--policy '${name}': expected run:RUN_ID or run:RUN_ID@STEP (a kept checkpoint's step)`);
+  return { run: m[1], ...(m[2] !== undefined ? { checkpoint: Number(m[2]) } : {}) };
+}
+
+const backgroundFlag = (bg: string | undefined, source: string | null | undefined) =>
+  source ? `video:${source}` : (bg ?? 'plain');
+
+/**
+ * A run's agent collects in its env as its data was collected: those flags default to the run's, and one that
+ * differs is refused (another repeat is another time step than the model learnt; another background another world).
+ */
+function runEnvDefaults(values: CollectValues, agent: RunPolicy): void {
+  const o = agent.envOptions;
+  const own: [keyof CollectValues & string, string | undefined][] = [
+    ['env', agent.env],
+    ['size', String(o.size)],
+    // No repeat recorded: the env's own, which the data was collected at.
+    ['action-repeat', String(o.actionRepeat ?? getEnvSpec(agent.env).defaults.actionRepeat)],
+    ['background', backgroundFlag(o.background, o.backgroundFrames?.source)],
+  ];
+  for (const [flag, value] of own) {
+    const given = values[flag] as string | undefined;
+    if (given !== undefined && value !== undefined && given !== value)
+      throw new UserError(
+        `--${flag} ${given}: the agent of ${agent.label} acts with ${flag} ${value}, as its data was collected; drop --${flag} or collect with another policy`,
+      );
+    if (value !== undefined) (values as Record<string, unknown>)[flag] = value;
+  }
+  if (o.maxSteps !== undefined) values['max-steps'] ??= String(o.maxSteps);
+}
+
+async function collect(values: CollectValues, ws: string, agentRun: RunPolicy | null, noise: number): Promise<number> {
   const spec = getEnvSpec(requireFlag('env', values.env));
   const episodes = intFlag('episodes', requireFlag('episodes', values.episodes), 0, 1, COLLECT_BOUNDS.episodes);
   const name = requireFlag('dataset', values.dataset);
@@ -95,11 +181,12 @@ export async function run(argv: string[]): Promise<number> {
     throw new UserError(`--background must be one of ${BACKGROUNDS.join(', ')} or video:PATH, got '${given}'`);
   if (clipPath === '')
     throw new UserError(`--background video:PATH needs a path after 'video:' (a folder of images or a GIF/WebP)`);
-  // sharp (≈ 0.15 CPU s to load) only for a clip.
+  // sharp (≈ 0.15 CPU s to load) only for a clip (a run's agent brings the clip its data was drawn over).
   const backgroundFrames =
-    clipPath !== null
+    agentRun?.envOptions.backgroundFrames ??
+    (clipPath !== null
       ? await (await import('../../media/background-frames.ts')).loadBackgroundFrames(clipPath, size)
-      : null;
+      : null);
   const env = spec.make({
     size,
     actionRepeat,
@@ -110,11 +197,13 @@ export async function run(argv: string[]): Promise<number> {
   const backgroundSource = backgroundFrames?.source ?? null;
   const maxSteps = env.options?.maxSteps ?? requested ?? spec.defaults.maxSteps;
   const rng = new Rng(seed);
-  const policy = makePolicy(values.policy, env.actionSpace, rng.fork());
+  const policyRng = rng.fork();
+  const policy = agentRun ? null : makePolicy(values.policy, env.actionSpace, policyRng);
   const resetRng = rng.fork();
 
   const run = {
-    policy: values.policy,
+    policy: agentRun ? agentRun.label : values.policy,
+    ...(agentRun ? { behavior: agentRun.behavior, noise } : {}),
     seed,
     episodes,
     size,
@@ -171,7 +260,14 @@ export async function run(argv: string[]): Promise<number> {
   let steps = 0;
   const returns: number[] = [];
   for (let e = 0; e < episodes; e++) {
-    const ep = rolloutEpisode(env, policy, resetRng.int(2 ** 31)).episode;
+    const resetSeed = resetRng.int(2 ** 31);
+    const agent = agentRun ? agentRun.agent(resetSeed, size, noise) : policy!;
+    let ep;
+    try {
+      ep = rolloutEpisode(env, agent, resetSeed).episode;
+    } finally {
+      if (agent !== policy) (agent as { dispose(): void }).dispose();
+    }
     // Named from (seed, index in the dataset): the held-out split hashes file names, so with the clock-and-uuid
     // default the same --seed collected the same episodes but split them differently on every collection.
     const entry = addEpisode(ds, ep, { file: seededEpisodeName(ep, seed, ds.meta.episodes.length) });
@@ -194,7 +290,7 @@ export async function run(argv: string[]): Promise<number> {
     );
   } else {
     console.log(
-      `collected ${episodes} episodes (${steps} steps, mean return ${mean.toFixed(2)}) of ${spec.name} with the ${values.policy} policy into dataset '${name}' (now ${ds.meta.counts.episodes} episodes)`,
+      `collected ${episodes} episodes (${steps} steps, mean return ${mean.toFixed(2)}) of ${spec.name} with ${agentRun ? `the ${agentRun.behavior} agent of ${agentRun.label}` : `the ${values.policy} policy`} into dataset '${name}' (now ${ds.meta.counts.episodes} episodes)`,
     );
   }
   return 0;
