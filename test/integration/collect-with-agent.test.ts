@@ -6,8 +6,8 @@ import { initBackend } from '../../core/tensor/backend.ts';
 import { createRun, trainRun } from '../../core/runs/trainer.ts';
 import { openDataset, readEpisode } from '../../core/data/dataset.ts';
 import { openRunPolicy } from '../../core/runs/run-policy.ts';
-import { main } from '../../core/cli/main.ts';
-import { collectWorkspace } from './world-models-fixture.ts';
+import { oneiroInProcess } from './cli-in-process.ts';
+import { collectWorkspace, TINY_CONTROLLER } from './world-models-fixture.ts';
 
 // `oneiro collect --policy run:RUN[@STEP]` (core/runs/run-policy.ts): a trained run's agent collects into a dataset,
 // in its env as its data was collected. World Models' controller is deterministic, so replaying a collected
@@ -20,21 +20,12 @@ const tiny = {
   vae: { steps: 3, batch: 4 },
   rnn: { steps: 3, batch: 2, seqLen: 4 },
 };
-const controller = {
-  enabled: true,
-  generations: 2,
-  population: 4,
-  rolloutsPerCandidate: 1,
-  dreamLength: 5,
-  workers: 1,
-  evalEpisodes: 1,
-};
 
 before(async () => {
   await initBackend();
   ws = collectWorkspace({ env: 'cartpole-swingup', episodes: 4, size: 32, maxSteps: 20, seed: 3 });
   for (const [id, overrides] of [
-    [RUN, { ...tiny, controller }],
+    [RUN, { ...tiny, controller: TINY_CONTROLLER }],
     [CEM, { ...tiny, behavior: 'cem', controller: { enabled: false } }],
   ] as const) {
     const r = await createRun({
@@ -53,22 +44,7 @@ before(async () => {
 
 after(() => rmSync(ws.workspace, { recursive: true, force: true }));
 
-/** `oneiro …` in-process: exit code, stdout and stderr. */
-async function oneiro(...args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
-  const err: string[] = [];
-  const out: string[] = [];
-  const [e, l, w] = [console.error, console.log, process.stderr.write];
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main([...args, '--workspace', ws.workspace]);
-    return { code, stderr: err.join('\n'), stdout: out.join('\n') };
-  } finally {
-    [console.error, console.log, process.stderr.write] = [e, l, w];
-  }
-}
-
+const oneiro = (...args: string[]) => oneiroInProcess(ws.workspace, ...args);
 const runsOf = (name: string) => openDataset(ws.workspace, name).meta.source.runs as Record<string, unknown>[];
 
 test("collect --policy run:RUN appends episodes acted by the run's trained controller, and records which", async () => {

@@ -9,8 +9,8 @@ import { createRun, trainRun } from '../../core/runs/trainer.ts';
 import { loadCheckpoint, type LoadedCheckpoint } from '../../core/runs/checkpoints.ts';
 import { readMetrics } from '../../core/runs/metrics.ts';
 import { readRunConfig, readStatus } from '../../core/runs/run-dir.ts';
-import { main } from '../../core/cli/main.ts';
-import { collectWorkspace } from './world-models-fixture.ts';
+import { oneiroInProcess } from './cli-in-process.ts';
+import { collectWorkspace, TINY_CONTROLLER } from './world-models-fixture.ts';
 
 // `oneiro train --from RUN --phase rnn|controller` (core/runs/seed-from.ts forkRun): a NEW run from a finished World
 // Models run's last checkpoint. At controller: V and M bit for bit the source's, a fresh CMA-ES under the new
@@ -22,15 +22,7 @@ const SRC = 'wm-src';
 const overrides = (rnnSteps: number) => ({
   vae: { steps: 3, batch: 4 },
   rnn: { steps: rnnSteps, batch: 2, seqLen: 4 },
-  controller: {
-    enabled: true,
-    generations: 2,
-    population: 4,
-    rolloutsPerCandidate: 1,
-    dreamLength: 5,
-    workers: 1,
-    evalEpisodes: 1,
-  },
+  controller: TINY_CONTROLLER,
 });
 const quiet = { log: () => {}, tensorboard: false };
 const train = { logEvery: 1, checkpointEvery: 100 };
@@ -67,21 +59,7 @@ function snapshot(dir: string): Map<string, Buffer> {
   return out;
 }
 
-/** `oneiro …` in-process: exit code and what it printed on stderr (console.error and the progress bar). */
-async function oneiro(...args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
-  const err: string[] = [];
-  const out: string[] = [];
-  const [e, l, w] = [console.error, console.log, process.stderr.write];
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main([...args, '--workspace', ws.workspace]);
-    return { code, stderr: err.join('\n'), stdout: out.join('\n') };
-  } finally {
-    [console.error, console.log, process.stderr.write] = [e, l, w];
-  }
-}
+const oneiro = (...args: string[]) => oneiroInProcess(ws.workspace, ...args);
 
 /** Runs `oneiro train --from RUN …` that must create one run (RUN: an id or a run folder); returns its id. */
 async function fork(from: string, ...args: string[]): Promise<{ id: string; stderr: string }> {

@@ -9,6 +9,17 @@ import { makeEnv } from '../../core/envs/registry.ts';
 import type { Space } from '../../core/envs/types.ts';
 import { Rng } from '../../core/util/rng.ts';
 
+/** A controller phase that costs next to nothing: 2 CMA-ES generations of 4, one 5-step dream each, 1 real episode. */
+export const TINY_CONTROLLER = {
+  enabled: true,
+  generations: 2,
+  population: 4,
+  rolloutsPerCandidate: 1,
+  dreamLength: 5,
+  workers: 1,
+  evalEpisodes: 1,
+};
+
 /** A temp workspace with a dataset of `episodes` episodes of a built-in env collected here. */
 export function collectWorkspace(opts: {
   env: string;

@@ -26,6 +26,7 @@ import {
   iterationStepsOf,
 } from '../../../scripts/world-models-iterate.ts';
 import { seedRunFrom } from '../../../core/runs/seed-from.ts';
+import { TINY_CONTROLLER } from '../../integration/world-models-fixture.ts';
 
 before(async () => {
   await initBackend('cpu');
@@ -189,14 +190,7 @@ test('the next iteration starts from the last run: V kept, M trained further, CM
 test('a controller-only run starts from the last run at the controller phase: V and M kept untouched, CMA-ES fresh', async () => {
   const { workspace, run, overrides } = await trainedRun();
   const last = loadCheckpoint(run.dir)!;
-  const controller = {
-    enabled: true,
-    generations: 2,
-    population: 4,
-    rolloutsPerCandidate: 1,
-    dreamLength: 5,
-    workers: 1,
-  };
+  const controller = TINY_CONTROLLER;
   const controllerOnly = async (from: string, seed: number) => {
     const next = await createRun({
       workspace,
