@@ -196,6 +196,14 @@ export const CollectRequest = z.strictObject({
   maxSteps: posInt().max(COLLECT_BOUNDS.maxSteps).optional(),
   /** random: uniform actions; brownian: a smooth random walk (ctallec/world-models), better for driving. */
   policy: z.enum(['random', 'brownian']).default('random'),
+  /**
+   * A trained run's agent acts instead of the policy (`oneiro collect --policy run:ID`): in the run's env (`env` must
+   * name it) at its frame size, action repeat and background. checkpoint: a kept one's step (default the latest);
+   * noise: exploration (Gaussian std on box actions, random-action probability on discrete ones; 0 = as evaluated).
+   */
+  agent: z
+    .strictObject({ run: RunId, checkpoint: nonNegInt().optional(), noise: z.number().min(0).max(1).default(0) })
+    .optional(),
 });
 
 // ---------------------------------------------------------------------------------------------- runs

@@ -57,7 +57,7 @@ export async function openRunPolicy(
       parts = { wm: opened.model.latent(), behavior: behaviorOf(tb), kind: tb.kind, settings: null };
     else if (opened.family.agentSettings?.(opened.family.parseConfig(config.model)) === null)
       throw new UserError(
-        `run ${config.id}: its ${config.family} behaviour is trained by the run itself and this checkpoint (step ${opened.checkpoint.globalStep}) holds none yet: train it to the end first (oneiro train --resume ${config.id})`,
+        `run ${config.id}: its checkpoint at step ${opened.checkpoint.globalStep} holds no trained behaviour (the ${config.family} family trains its own in a phase of the run: finish that phase, or train a run with it enabled)`,
       );
     else {
       const r = runBehavior(opened);

@@ -15,6 +15,7 @@ import { UserError } from '../util/errors.ts';
 import type { DatasetMeta } from '../data/dataset.ts';
 import { inspectDataset } from '../data/dataset-stats.ts';
 import { getEnvSpec } from '../envs/registry.ts';
+import { readRunConfig, resolveRunDir } from '../runs/run-dir.ts';
 import type { WorkerLauncher } from '../trainer/launcher.ts';
 import type { FromWorker } from '../trainer/protocol.ts';
 import type { EventHub } from './events.ts';
@@ -262,6 +263,14 @@ export class DatasetService {
   /** Collects in a worker; progress arrives as onCollectProgress; resolves when the dataset exists. */
   collect(req: ParsedRequestOf<'datasets:collect'>): Promise<ReplyOf<'datasets:collect'>> {
     getEnvSpec(req.env); // unknown env → UserError naming the valid ones, before a process starts
+    if (req.agent) {
+      // The run and its env are checked here, in one line each; the worker loads its agent.
+      const cfg = readRunConfig(resolveRunDir(this.workspace, req.agent.run));
+      if (cfg.source.env !== req.env)
+        throw new UserError(
+          `run ${cfg.id} acts in ${cfg.source.env ? `env ${cfg.source.env}` : 'no built-in env'}, not ${req.env}: its agent collects in its own env`,
+        );
+    }
     const taken = this.taken(req.dataset, 'collected');
     if (taken) return Promise.reject(taken);
     const job = { kill: () => {}, cancelled: false };
@@ -285,6 +294,7 @@ export class DatasetService {
                 size: req.size,
                 maxSteps: req.maxSteps,
                 policy: req.policy,
+                ...(req.agent ? { agent: req.agent } : {}),
               },
             });
           } else if (m.type === 'progress') {

@@ -5,13 +5,15 @@ import { getEnvSpec } from '../envs/registry.ts';
 import { makePolicy } from '../agents/random-agents.ts';
 import { rolloutEpisode } from '../agents/rollout.ts';
 import { addEpisode, commitStagedDataset, createDatasetAt, datasetDir, datasetsDir } from '../data/dataset.ts';
+import { runDirOf } from '../runs/run-dir.ts';
+import type { RunPolicy } from '../runs/run-policy.ts';
 import { seededEpisodeName } from '../data/episode-file.ts';
 import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 
 /**
- * A collect job in a worker process: policy rollouts (core/agents/rollout.ts, as `oneiro collect`) from a
- * built-in env into a NEW dataset, written to a staging folder and moved into place at the end (the
+ * A collect job in a worker process: policy rollouts (core/agents/rollout.ts, as `oneiro collect`), or a trained
+ * run's agent (core/runs/run-policy.ts), from a built-in env into a NEW dataset, written to a staging folder and moved into place at the end (the
  * dataset appears whole or not at all). Runs out of the host so a long collection never stalls the UI.
  */
 
@@ -31,15 +33,57 @@ export async function collectJob(
       `dataset '${job.dataset}' already exists in ${datasetsDir(job.workspace)}; choose another name`,
     );
   const spec = getEnvSpec(job.env);
-  const env = spec.make({
-    size: job.size ?? spec.defaults.size,
-    maxSteps: job.maxSteps ?? spec.defaults.maxSteps,
-    actionRepeat: spec.defaults.actionRepeat,
-  });
+  // A run's agent (tfjs and its family load only then) acts in its env as its data was collected.
+  const agentRun = job.agent
+    ? await (
+        await import('../runs/run-policy.ts')
+      ).openRunPolicy(runDirOf(job.workspace, job.agent.run), {
+        ...(job.agent.checkpoint !== undefined ? { checkpoint: job.agent.checkpoint } : {}),
+      })
+    : null;
+  try {
+    await collectWith(job, spec, agentRun, signal, onProgress);
+  } finally {
+    agentRun?.dispose();
+  }
+}
+
+async function collectWith(
+  job: CollectJob,
+  spec: ReturnType<typeof getEnvSpec>,
+  agentRun: RunPolicy | null,
+  signal: AbortSignal,
+  onProgress: (p: CollectProgress) => void,
+): Promise<void> {
+  const own = agentRun?.envOptions;
+  if (own && job.size !== undefined && job.size !== own.size)
+    throw new UserError(
+      `size ${job.size}: the agent of ${agentRun!.label} acts on ${own.size} px frames, as its data was collected`,
+    );
+  const env = own
+    ? spec.make({ ...own, ...(job.maxSteps !== undefined ? { maxSteps: job.maxSteps } : {}) })
+    : spec.make({
+        size: job.size ?? spec.defaults.size,
+        maxSteps: job.maxSteps ?? spec.defaults.maxSteps,
+        actionRepeat: spec.defaults.actionRepeat,
+      });
   // Same seeding as `oneiro collect`: one stream for the policy, one for the reset seeds.
   const rng = new Rng(job.seed);
-  const policy = makePolicy(job.policy, env.actionSpace, rng.fork());
+  const policyRng = rng.fork();
+  const policy = agentRun ? null : makePolicy(job.policy, env.actionSpace, policyRng);
   const resetRng = rng.fork();
+  const size = env.observationShape[0];
+  const record = agentRun
+    ? {
+        policy: agentRun.label,
+        behavior: agentRun.behavior,
+        noise: job.agent!.noise,
+        size,
+        actionRepeat: own!.actionRepeat ?? spec.defaults.actionRepeat,
+        background: own!.background ?? 'plain',
+        ...(own!.backgroundFrames ? { backgroundSource: own!.backgroundFrames.source } : {}),
+      }
+    : { policy: job.policy };
   const staging = join(datasetsDir(job.workspace), `.staging-${job.dataset}-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   const ds = createDatasetAt(staging, job.dataset, {
@@ -49,14 +93,21 @@ export async function collectJob(
     source: {
       kind: 'collect',
       env: spec.name,
-      runs: [{ policy: job.policy, seed: job.seed, episodes: job.episodes, at: new Date().toISOString() }],
+      runs: [{ ...record, seed: job.seed, episodes: job.episodes, at: new Date().toISOString() }],
     },
   });
   let steps = 0;
   try {
     for (let i = 0; i < job.episodes; i++) {
       if (signal.aborted) throw new UserError(`collect into '${job.dataset}' was cancelled after ${i} episodes`);
-      const ep = rolloutEpisode(env, policy, resetRng.int(2 ** 31)).episode;
+      const resetSeed = resetRng.int(2 ** 31);
+      const agent = agentRun ? agentRun.agent(resetSeed, size, job.agent!.noise) : policy!;
+      let ep;
+      try {
+        ep = rolloutEpisode(env, agent, resetSeed).episode;
+      } finally {
+        if (agent !== policy) (agent as { dispose(): void }).dispose();
+      }
       // Named from (seed, index), as `oneiro collect` names them: the held-out split hashes file names, so the
       // clock-and-uuid default gave the same seed's episodes another split on every collection.
       const entry = addEpisode(ds, ep, { file: seededEpisodeName(ep, job.seed, i) });

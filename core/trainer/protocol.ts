@@ -56,6 +56,14 @@ export const CollectJob = z.strictObject({
   size: z.number().int().positive().optional(),
   maxSteps: z.number().int().positive().optional(),
   policy: z.enum(['random', 'brownian']),
+  /** A trained run's agent instead of the policy (CollectRequest.agent). */
+  agent: z
+    .strictObject({
+      run: z.string().min(1),
+      checkpoint: z.number().int().min(0).optional(),
+      noise: z.number().min(0).max(1),
+    })
+    .optional(),
 });
 
 export const ImportJob = z.strictObject({

@@ -370,6 +370,26 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
     await assertNoErrors(page);
   });
 
+  step(
+    "offers the run's agent as a collect policy, and says why one with no trained behaviour cannot collect",
+    90_000,
+    async (page) => {
+      // The run trained no controller (controller.enabled=false): the collect worker loads it and refuses in one line.
+      await nav(page, 'Datasets');
+      await page.getByLabel('Environment', { exact: true }).selectOption('car-racing');
+      await page.getByLabel('Policy', { exact: true }).selectOption(`run:${runId}`);
+      await page.getByLabel('Exploration noise').fill('0.1');
+      await page.getByLabel('Dataset name').fill('by-agent');
+      await page.getByLabel('Episodes', { exact: true }).fill('1');
+      await page.getByRole('button', { name: 'Collect', exact: true }).click();
+      const alert = page.getByRole('alert').first();
+      await alert.waitFor({ timeout: 60_000 });
+      assert.match((await alert.textContent()) ?? '', /Collecting by-agent failed.*holds no trained behaviour/);
+      await alert.getByRole('button', { name: 'Dismiss notification' }).click();
+      await page.getByRole('alert').first().waitFor({ state: 'detached', timeout: 5000 });
+    },
+  );
+
   step('shows service errors to the user', 30_000, async (page) => {
     // A config key the family does not have: the service rejects it and the UI must say so.
     await nav(page, 'Runs');

@@ -181,6 +181,7 @@ export type Checks = [
           size?: number | undefined;
           maxSteps?: number | undefined;
           policy?: 'random' | 'brownian' | undefined;
+          agent?: { run: string; checkpoint?: number | undefined; noise?: number | undefined } | undefined;
         },
       ]
     >

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { schemas } from '../../../core/contract/index.ts';
+import { collectPolicies, collectRequest } from '../../../renderer/src/lib/collect-policy.ts';
+
+const ck = { step: 8, path: 'p', createdAt: null, bytes: 1, latest: true };
+const runs = [
+  { id: 'wm', env: 'cartpole-swingup', behavior: null, lastCheckpoint: ck },
+  { id: 'dreamer', env: 'cartpole-swingup', behavior: 'actor-critic', lastCheckpoint: ck },
+  { id: 'fresh', env: 'cartpole-swingup', behavior: 'cem', lastCheckpoint: null },
+  { id: 'pend', env: 'pendulum-swingup', behavior: 'cem', lastCheckpoint: ck },
+];
+
+test("the collect form offers the random policies, then the agents of the env's runs that have a checkpoint", () => {
+  const got = collectPolicies('cartpole-swingup', runs);
+  assert.deepEqual(
+    got.map((p) => p.value),
+    ['random', 'brownian', 'run:wm', 'run:dreamer'],
+  );
+  assert.match(got[3].label, /agent of dreamer \(actor-critic\)/);
+  assert.deepEqual(
+    collectPolicies('pendulum-swingup', runs).map((p) => p.value),
+    ['random', 'brownian', 'run:pend'],
+  );
+});
+
+test("the form's request is one datasets:collect accepts: an agent with its noise, or a random policy without one", () => {
+  const form = { env: 'cartpole-swingup', dataset: 'd', episodes: 3, seed: 2, maxSteps: null, noise: 0.3 };
+  const agent = collectRequest({ ...form, policy: 'run:wm' });
+  assert.deepEqual(agent, {
+    env: 'cartpole-swingup',
+    dataset: 'd',
+    episodes: 3,
+    seed: 2,
+    agent: { run: 'wm', noise: 0.3 },
+  });
+  const brownian = collectRequest({ ...form, policy: 'brownian', maxSteps: 40 });
+  assert.deepEqual(brownian, {
+    env: 'cartpole-swingup',
+    dataset: 'd',
+    episodes: 3,
+    seed: 2,
+    maxSteps: 40,
+    policy: 'brownian',
+  });
+  for (const req of [agent, brownian]) assert.ok(schemas.CollectRequest.safeParse(req).success, JSON.stringify(req));
+});
