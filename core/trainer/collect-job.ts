@@ -2,13 +2,11 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CollectJob } from './protocol.ts';
 import { getEnvSpec } from '../envs/registry.ts';
-import { makePolicy } from '../agents/random-agents.ts';
-import { rolloutEpisode } from '../agents/rollout.ts';
+import { episodeCollector } from '../agents/collect-episodes.ts';
 import { addEpisode, commitStagedDataset, createDatasetAt, datasetDir, datasetsDir } from '../data/dataset.ts';
 import { runDirOf } from '../runs/run-dir.ts';
 import type { RunPolicy } from '../runs/run-policy.ts';
 import { seededEpisodeName } from '../data/episode-file.ts';
-import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 
 /**
@@ -67,12 +65,14 @@ async function collectWith(
         maxSteps: job.maxSteps ?? spec.defaults.maxSteps,
         actionRepeat: spec.defaults.actionRepeat,
       });
-  // Same seeding as `oneiro collect`: one stream for the policy, one for the reset seeds.
-  const rng = new Rng(job.seed);
-  const policyRng = rng.fork();
-  const policy = agentRun ? null : makePolicy(job.policy, env.actionSpace, policyRng);
-  const resetRng = rng.fork();
   const size = env.observationShape[0];
+  // The loop `oneiro collect` runs: the same seed collects the same episodes through either door.
+  const collector = episodeCollector(env, {
+    seed: job.seed,
+    episodes: job.episodes,
+    policy: job.policy,
+    ...(agentRun ? { agent: (resetSeed: number) => agentRun.agent(resetSeed, size, job.agent!.noise) } : {}),
+  });
   const record = agentRun
     ? {
         policy: agentRun.label,
@@ -98,24 +98,15 @@ async function collectWith(
   });
   let steps = 0;
   try {
-    for (let i = 0; i < job.episodes; i++) {
-      if (signal.aborted) throw new UserError(`collect into '${job.dataset}' was cancelled after ${i} episodes`);
-      const resetSeed = resetRng.int(2 ** 31);
-      const agent = agentRun ? agentRun.agent(resetSeed, size, job.agent!.noise) : policy!;
-      let ep;
-      try {
-        ep = rolloutEpisode(env, agent, resetSeed).episode;
-      } finally {
-        if (agent !== policy) (agent as { dispose(): void }).dispose();
-      }
+    // It yields between episodes, so a stop message can arrive.
+    const done = await collector.run((ep, i) => {
       // Named from (seed, index), as `oneiro collect` names them: the held-out split hashes file names, so the
       // clock-and-uuid default gave the same seed's episodes another split on every collection.
       const entry = addEpisode(ds, ep, { file: seededEpisodeName(ep, job.seed, i) });
       steps += entry.length - 1;
       onProgress({ episodesDone: i + 1, episodesTotal: job.episodes, steps });
-      // Yield so a stop message can arrive between episodes.
-      await new Promise((r) => setImmediate(r));
-    }
+    }, signal);
+    if (done < job.episodes) throw new UserError(`collect into '${job.dataset}' was cancelled after ${done} episodes`);
     commitStagedDataset(job.workspace, job.dataset, staging);
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });

@@ -11,10 +11,9 @@ import {
   updateDatasetMeta,
   type Dataset,
 } from '../../data/dataset.ts';
-import { makePolicy, POLICIES } from '../../agents/random-agents.ts';
-import { rolloutEpisode } from '../../agents/rollout.ts';
+import { POLICIES } from '../../agents/random-agents.ts';
+import { episodeCollector } from '../../agents/collect-episodes.ts';
 import { seededEpisodeName } from '../../data/episode-file.ts';
-import { Rng } from '../../util/rng.ts';
 import { UserError } from '../../util/errors.ts';
 import { COLLECT_BOUNDS } from '../../contract/schemas.ts';
 import { COLLECT_RECIPES } from '../collect-recipes.ts';
@@ -196,10 +195,12 @@ async function collect(values: CollectValues, ws: string, agentRun: RunPolicy | 
   });
   const backgroundSource = backgroundFrames?.source ?? null;
   const maxSteps = env.options?.maxSteps ?? requested ?? spec.defaults.maxSteps;
-  const rng = new Rng(seed);
-  const policyRng = rng.fork();
-  const policy = agentRun ? null : makePolicy(values.policy, env.actionSpace, policyRng);
-  const resetRng = rng.fork();
+  const collector = episodeCollector(env, {
+    seed,
+    episodes,
+    policy: values.policy,
+    ...(agentRun ? { agent: (resetSeed: number) => agentRun.agent(resetSeed, size, noise) } : {}),
+  });
 
   const run = {
     policy: agentRun ? agentRun.label : values.policy,
@@ -259,22 +260,14 @@ async function collect(values: CollectValues, ws: string, agentRun: RunPolicy | 
   const progress = new Progress(`collect ${spec.name}`, episodes, values.json);
   let steps = 0;
   const returns: number[] = [];
-  for (let e = 0; e < episodes; e++) {
-    const resetSeed = resetRng.int(2 ** 31);
-    const agent = agentRun ? agentRun.agent(resetSeed, size, noise) : policy!;
-    let ep;
-    try {
-      ep = rolloutEpisode(env, agent, resetSeed).episode;
-    } finally {
-      if (agent !== policy) (agent as { dispose(): void }).dispose();
-    }
+  await collector.run((ep) => {
     // Named from (seed, index in the dataset): the held-out split hashes file names, so with the clock-and-uuid
     // default the same --seed collected the same episodes but split them differently on every collection.
     const entry = addEpisode(ds, ep, { file: seededEpisodeName(ep, seed, ds.meta.episodes.length) });
     steps += entry.length - 1;
     returns.push(entry.return);
     progress.tick(1, `return ${entry.return.toFixed(1)}`);
-  }
+  });
   progress.finish(`${steps} steps`);
   const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
   if (values.json) {
