@@ -24,7 +24,7 @@ export interface RunPolicy {
   /** What acts: 'controller', 'cem', 'actor-critic', 'lexa', … */
   behavior: string;
   env: string;
-  /** The env as the run's data was collected, frames at the model's size. */
+  /** The env as the run's data was collected (a dataset's frame size; an online run's model size). */
   envOptions: AgentEnvOptions;
   /**
    * The agent for one episode on frames of `frameSize` (resized to the model's). `noise` > 0 explores: Gaussian
@@ -64,9 +64,12 @@ export async function openRunPolicy(
       parts = { wm: r.wm, behavior: r.behavior, kind: r.settings.behavior, settings: r.settings };
     }
     const { wm, behavior, kind, settings } = parts;
-    // An online run acts in the env its schedule made; a run on a dataset as that dataset was collected.
+    // An online run acts in the env its schedule made; a run on a dataset as that dataset was collected, frames at
+    // the dataset's size too (the agent resizes them to the model's, as training did), so it can collect into it.
     const envOptions =
-      config.source.dataset || !settings ? await dataEnvOptions(wm.imageSize, opened.data) : envOptionsOf(settings);
+      config.source.dataset || !settings
+        ? await dataEnvOptions(opened.data.imageSize, opened.data)
+        : envOptionsOf(settings);
     return {
       label: `run:${config.id}@${opened.checkpoint.globalStep}`,
       behavior: kind,

@@ -23,7 +23,8 @@ const tiny = {
 
 before(async () => {
   await initBackend();
-  ws = collectWorkspace({ env: 'cartpole-swingup', episodes: 4, size: 32, maxSteps: 20, seed: 3 });
+  // 48 px frames under a 32 px model (the debug VAE's): the agent collects at the dataset's size and resizes.
+  ws = collectWorkspace({ env: 'cartpole-swingup', episodes: 4, size: 48, maxSteps: 20, seed: 3 });
   for (const [id, overrides] of [
     [RUN, { ...tiny, controller: TINY_CONTROLLER }],
     [CEM, { ...tiny, behavior: 'cem', controller: { enabled: false } }],
@@ -68,7 +69,7 @@ test("collect --policy run:RUN appends episodes acted by the run's trained contr
   assert.match(String(rec.policy), new RegExp(`^run:${RUN}@\\d+$`));
   assert.equal(rec.behavior, 'controller');
   assert.equal(rec.noise, 0);
-  assert.equal(rec.size, 32);
+  assert.equal(rec.size, 48, "the dataset's frame size, not the model's 32");
 
   // Its actions are the controller's on its own frames: a fresh agent of the run, fed the episode, acts the same.
   const policy = await openRunPolicy(`${ws.workspace}/runs/${RUN}`);
@@ -132,7 +133,7 @@ test('a run policy refuses, in one line, a flag its agent cannot act under, and 
   const cases: [string[], RegExp][] = [
     [
       ['--policy', `run:${RUN}`, '--size', '16'],
-      /--size 16: the agent of run:wm-agent@\d+ acts with size 32, as its data was collected/,
+      /--size 16: the agent of run:wm-agent@\d+ acts with size 48, as its data was collected/,
     ],
     [
       ['--policy', `run:${RUN}`, '--env', 'pendulum-swingup'],
