@@ -10,9 +10,9 @@ import { seededEpisodeName } from '../data/episode-file.ts';
 import { UserError } from '../util/errors.ts';
 
 /**
- * A collect job in a worker process: policy rollouts (core/agents/rollout.ts, as `oneiro collect`), or a trained
- * run's agent (core/runs/run-policy.ts), from a built-in env into a NEW dataset, written to a staging folder and moved into place at the end (the
- * dataset appears whole or not at all). Runs out of the host so a long collection never stalls the UI.
+ * A collect job in a worker process: a random policy's or a trained run's agent's rollouts (core/agents/
+ * collect-episodes.ts, as `oneiro collect`) from a built-in env into a NEW dataset, written to a staging folder and
+ * moved into place at the end (the dataset appears whole or not at all). Runs out of the host so a long collection never stalls the UI.
  */
 
 export interface CollectProgress {

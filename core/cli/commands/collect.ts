@@ -132,6 +132,7 @@ function parseRunPolicy(name: string): { run: string; checkpoint?: number } | nu
   return { run: m[1], ...(m[2] !== undefined ? { checkpoint: Number(m[2]) } : {}) };
 }
 
+/** A background as --background names it: a user clip is video:PATH, so it differs from the procedural video and another clip. */
 const backgroundFlag = (bg: string | undefined, source: string | null | undefined) =>
   source ? `video:${source}` : (bg ?? 'plain');
 
@@ -141,7 +142,7 @@ const backgroundFlag = (bg: string | undefined, source: string | null | undefine
  */
 function runEnvDefaults(values: CollectValues, agent: RunPolicy): void {
   const o = agent.envOptions;
-  const own: [keyof CollectValues & string, string | undefined][] = [
+  const own: [keyof CollectValues & string, string][] = [
     ['env', agent.env],
     ['size', String(o.size)],
     // No repeat recorded: the env's own, which the data was collected at.
@@ -150,11 +151,11 @@ function runEnvDefaults(values: CollectValues, agent: RunPolicy): void {
   ];
   for (const [flag, value] of own) {
     const given = values[flag] as string | undefined;
-    if (given !== undefined && value !== undefined && given !== value)
+    if (given !== undefined && given !== value)
       throw new UserError(
         `--${flag} ${given}: the agent of ${agent.label} acts with ${flag} ${value}, as its data was collected; drop --${flag} or collect with another policy`,
       );
-    if (value !== undefined) (values as Record<string, unknown>)[flag] = value;
+    (values as Record<string, unknown>)[flag] = value;
   }
   if (o.maxSteps !== undefined) values['max-steps'] ??= String(o.maxSteps);
 }
@@ -221,10 +222,8 @@ async function collect(values: CollectValues, ws: string, agentRun: RunPolicy | 
     // Runs recorded before backgrounds existed drew the plain one.
     const runs = (m.source.runs as { background?: string; backgroundSource?: string }[] | undefined) ?? [];
     const last = runs[runs.length - 1];
-    // A user clip counts as another background than the procedural video and than another clip.
-    const label = (bg: string, src: string | null | undefined) => (src ? `video:${src}` : bg);
-    const had = last ? label(last.background ?? 'plain', last.backgroundSource) : null;
-    const now = label(background, backgroundSource);
+    const had = last ? backgroundFlag(last.background, last.backgroundSource) : null;
+    const now = backgroundFlag(background, backgroundSource);
     if (had !== null && had !== now)
       throw new UserError(
         `dataset '${name}' was collected with background '${had}'; collecting with '${now}' would mix them. Choose another --dataset name.`,
