@@ -204,6 +204,13 @@ export const CollectRequest = z.strictObject({
   agent: z
     .strictObject({ run: RunId, checkpoint: nonNegInt().optional(), noise: z.number().min(0).max(1).default(0) })
     .optional(),
+  /**
+   * Add the episodes to the existing dataset `dataset` (World Models' iterative procedure: the controller's episodes
+   * join the data M is retrained on) instead of making a new one. It must exist and fit: the same env, frame size,
+   * actions, action repeat and background (`oneiro collect` into an existing dataset, the same rule). Each episode
+   * lands whole as it is collected, so a stopped append keeps the episodes before it.
+   */
+  append: z.boolean().optional(),
 });
 
 // ---------------------------------------------------------------------------------------------- runs

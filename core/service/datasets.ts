@@ -84,6 +84,26 @@ export class DatasetService {
     );
   }
 
+  /** Why episodes cannot be added to `name` now: being made or added to, missing, unreadable, or another env's. */
+  private appendable(name: string, env: string): ServiceError | null {
+    if (this.busy.has(name))
+      return conflict(`dataset '${name}' is being collected or imported now; wait for it or cancel it`);
+    if (!datasetExists(this.workspace, name)) return notFound(`no dataset '${name}' to add episodes to`);
+    let meta: DatasetMeta;
+    try {
+      meta = openDataset(this.workspace, name).meta;
+    } catch (e) {
+      return conflict(`dataset '${name}' is unreadable (${(e as Error).message}); remove it first`);
+    }
+    // The whole rule (frames, actions, repeat, background) runs in the worker once the env is made.
+    if (meta.env !== env)
+      return new ServiceError(
+        'invalid_request',
+        `dataset '${name}' holds ${meta.env ?? 'imported'} episodes, not ${env}; collect into a new dataset instead`,
+      );
+    return null;
+  }
+
   summary(name: string, meta: DatasetMeta): DatasetSummary {
     return {
       name,
@@ -260,7 +280,10 @@ export class DatasetService {
     });
   }
 
-  /** Collects in a worker; progress arrives as onCollectProgress; resolves when the dataset exists. */
+  /**
+   * Collects in a worker; progress arrives as onCollectProgress; resolves when the dataset exists (a new one), or
+   * when the episodes were added (`append`).
+   */
   collect(req: ParsedRequestOf<'datasets:collect'>): Promise<ReplyOf<'datasets:collect'>> {
     getEnvSpec(req.env); // unknown env → UserError naming the valid ones, before a process starts
     if (req.agent) {
@@ -271,7 +294,7 @@ export class DatasetService {
           `run ${cfg.id} acts in ${cfg.source.env ? `env ${cfg.source.env}` : 'no built-in env'}, not ${req.env}: its agent collects in its own env`,
         );
     }
-    const taken = this.taken(req.dataset, 'collected');
+    const taken = req.append ? this.appendable(req.dataset, req.env) : this.taken(req.dataset, 'collected');
     if (taken) return Promise.reject(taken);
     const job = { kill: () => {}, cancelled: false };
     this.busy.set(req.dataset, job);
@@ -294,6 +317,7 @@ export class DatasetService {
                 size: req.size,
                 maxSteps: req.maxSteps,
                 policy: req.policy,
+                ...(req.append ? { append: true } : {}),
                 ...(req.agent ? { agent: req.agent } : {}),
               },
             });
@@ -314,6 +338,9 @@ export class DatasetService {
         onLine: (_s, line) => lines.push(line),
         onExit: (code, signal) => {
           this.busy.delete(req.dataset);
+          // A stopped or failed append keeps the episodes it added: the list changed either way.
+          if (req.append && !job.cancelled && !outcome?.ok)
+            this.events.emit('onDatasetsChanged', { datasets: this.names() });
           if (job.cancelled) {
             reject(new ServiceError('conflict', `collect into '${req.dataset}' was cancelled`));
           } else if (outcome?.ok && datasetExists(this.workspace, req.dataset)) {

@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import type { CollectJob } from './protocol.ts';
 import { getEnvSpec } from '../envs/registry.ts';
 import { episodeCollector } from '../agents/collect-episodes.ts';
-import { addEpisode, commitStagedDataset, createDatasetAt, datasetDir, datasetsDir } from '../data/dataset.ts';
+import {
+  addEpisode,
+  commitStagedDataset,
+  createDatasetAt,
+  datasetDir,
+  datasetsDir,
+  openDataset,
+  updateDatasetMeta,
+} from '../data/dataset.ts';
+import { appendMismatch, type Collection } from '../data/dataset-append.ts';
 import { runDirOf } from '../runs/run-dir.ts';
 import type { RunPolicy } from '../runs/run-policy.ts';
 import { seededEpisodeName } from '../data/episode-file.ts';
@@ -11,8 +20,8 @@ import { UserError } from '../util/errors.ts';
 
 /**
  * A collect job in a worker process: a random policy's or a trained run's agent's rollouts (core/agents/
- * collect-episodes.ts, as `oneiro collect`) from a built-in env into a NEW dataset, written to a staging folder and
- * moved into place at the end (the dataset appears whole or not at all). Runs out of the host so a long collection never stalls the UI.
+ * collect-episodes.ts, as `oneiro collect`) from a built-in env into a new dataset, written to a staging folder and
+ * moved into place at the end (the dataset appears whole or not at all), or with `append` into an existing one. Runs out of the host so a long collection never stalls the UI.
  */
 
 export interface CollectProgress {
@@ -26,10 +35,13 @@ export async function collectJob(
   signal: AbortSignal,
   onProgress: (p: CollectProgress) => void,
 ): Promise<void> {
-  if (existsSync(datasetDir(job.workspace, job.dataset)))
+  const exists = existsSync(datasetDir(job.workspace, job.dataset));
+  if (exists && !job.append)
     throw new UserError(
-      `dataset '${job.dataset}' already exists in ${datasetsDir(job.workspace)}; choose another name`,
+      `dataset '${job.dataset}' already exists in ${datasetsDir(job.workspace)}; choose another name, or add the episodes to it`,
     );
+  // openDataset names the datasets there are.
+  if (job.append && !exists) openDataset(job.workspace, job.dataset);
   const spec = getEnvSpec(job.env);
   // A run's agent (tfjs and its family load only then) acts in its env as its data was collected.
   const agentRun = job.agent
@@ -83,18 +95,19 @@ async function collectWith(
         background: own!.background ?? 'plain',
         ...(own!.backgroundFrames ? { backgroundSource: own!.backgroundFrames.source } : {}),
       }
-    : { policy: job.policy };
+    : // The service's built-in policies act at the env's own repeat over its plain background, recorded as the CLI does.
+      { policy: job.policy, size, actionRepeat: spec.defaults.actionRepeat, background: 'plain' };
+  const made = { env: spec.name, observationShape: env.observationShape, actionSpace: env.actionSpace };
+  const run = { ...record, seed: job.seed, episodes: job.episodes, at: new Date().toISOString() };
+  if (job.append) {
+    await appendTo(job, made, run, spec.defaults.actionRepeat, collector, signal, onProgress);
+    return;
+  }
   const staging = join(datasetsDir(job.workspace), `.staging-${job.dataset}-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   const ds = createDatasetAt(staging, job.dataset, {
-    env: spec.name,
-    observationShape: env.observationShape,
-    actionSpace: env.actionSpace,
-    source: {
-      kind: 'collect',
-      env: spec.name,
-      runs: [{ ...record, seed: job.seed, episodes: job.episodes, at: new Date().toISOString() }],
-    },
+    ...made,
+    source: { kind: 'collect', env: spec.name, runs: [run] },
   });
   let steps = 0;
   try {
@@ -111,5 +124,45 @@ async function collectWith(
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/**
+ * Adds the episodes to an existing dataset in place, as `oneiro collect` into an existing one does: each episode
+ * lands whole (its file, then dataset.json, each atomically), so a stopped append keeps the episodes before it and
+ * its collection run records how many those were. The dataset must fit (dataset-append.ts, the CLI's rule).
+ */
+async function appendTo(
+  job: CollectJob,
+  made: Pick<Collection, 'env' | 'observationShape' | 'actionSpace'>,
+  run: { actionRepeat?: number; background?: string; backgroundSource?: string; episodes: number },
+  envRepeat: number,
+  collector: ReturnType<typeof episodeCollector>,
+  signal: AbortSignal,
+  onProgress: (p: CollectProgress) => void,
+): Promise<void> {
+  const ds = openDataset(job.workspace, job.dataset);
+  const collection = {
+    ...made,
+    actionRepeat: run.actionRepeat ?? envRepeat,
+    background: run.background ?? 'plain',
+    backgroundSource: run.backgroundSource ?? null,
+  };
+  const why = appendMismatch(ds.meta, collection, envRepeat);
+  if (why) throw new UserError(`${why.message}; collect into a new dataset instead`);
+  const runs = [...((ds.meta.source.runs as unknown[] | undefined) ?? []), run];
+  updateDatasetMeta(ds, { source: { ...ds.meta.source, runs } });
+  const first = ds.meta.episodes.length;
+  let steps = 0;
+  const done = await collector.run((ep, i) => {
+    // Named from (seed, index in the dataset), as `oneiro collect` names appended ones.
+    const entry = addEpisode(ds, ep, { file: seededEpisodeName(ep, job.seed, first + i) });
+    steps += entry.length - 1;
+    onProgress({ episodesDone: i + 1, episodesTotal: job.episodes, steps });
+  }, signal);
+  if (done < job.episodes) {
+    runs[runs.length - 1] = { ...run, episodes: done };
+    updateDatasetMeta(ds, { source: { ...ds.meta.source, runs } });
+    throw new UserError(`adding to '${job.dataset}' was cancelled after ${done} episodes; those stay in it`);
   }
 }

@@ -56,6 +56,8 @@ export const CollectJob = z.strictObject({
   size: z.number().int().positive().optional(),
   maxSteps: z.number().int().positive().optional(),
   policy: z.enum(['random', 'brownian']),
+  /** Add the episodes to the existing dataset of this name (CollectRequest.append). */
+  append: z.boolean().optional(),
   /** A trained run's agent instead of the policy (CollectRequest.agent). */
   agent: z
     .strictObject({

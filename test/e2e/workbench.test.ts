@@ -402,4 +402,31 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
     await alert.getByRole('button', { name: 'Dismiss notification' }).click();
     await page.getByRole('alert').first().waitFor({ state: 'detached', timeout: 5000 });
   });
+
+  step("adds episodes to the dataset its name picks, and refuses another env's dataset", 120_000, async (page) => {
+    // Last, so the steps before see the dataset as collected.
+    await nav(page, 'Datasets');
+    const collect = page.getByRole('button', { name: /^(Collect|Add episodes)$/ });
+    await page.getByLabel('Environment', { exact: true }).selectOption('cartpole-swingup');
+    await page.getByLabel('Dataset name').fill(DATASET);
+    assert.match((await page.getByLabel('Collect target').textContent()) ?? '', /holds car-racing episodes/);
+    assert.ok(await collect.isDisabled(), "another env's dataset cannot be added to");
+    await page.getByLabel('Environment', { exact: true }).selectOption('car-racing');
+    await page.getByLabel('Policy', { exact: true }).selectOption('random');
+    await page.getByLabel('Episodes', { exact: true }).fill('1');
+    await page.getByLabel('Max steps per episode').fill('20');
+    assert.match(
+      ((await page.getByLabel('Collect target').textContent()) ?? '').replace(/\s+/g, ' '),
+      new RegExp(`Adds 1 episode to the existing dataset \\(now ${EPISODES}\\)`),
+    );
+    assert.equal(((await collect.textContent()) ?? '').trim(), 'Add episodes');
+    await collect.click();
+    const row = page.getByRole('region', { name: 'Datasets' }).getByRole('row').filter({ hasText: DATASET });
+    await waitUntil(
+      'the dataset to list one episode more',
+      async () => (await row.getByRole('cell').nth(2).textContent())?.trim() === String(EPISODES + 1),
+      60_000,
+    );
+    await assertNoErrors(page);
+  });
 });

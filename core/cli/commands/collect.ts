@@ -2,9 +2,9 @@ import { parseCommand, workspaceDir, intFlag, numberFlag, requireFlag, noPositio
 import { Progress } from '../progress.ts';
 import { getEnvSpec } from '../../envs/registry.ts';
 import { BACKGROUNDS, isBackground } from '../../envs/background.ts';
+import { appendMismatch, backgroundFlag } from '../../data/dataset-append.ts';
 import {
   addEpisode,
-  datasetActionRepeat,
   createDataset,
   datasetExists,
   openDataset,
@@ -132,10 +132,6 @@ function parseRunPolicy(name: string): { run: string; checkpoint?: number } | nu
   return { run: m[1], ...(m[2] !== undefined ? { checkpoint: Number(m[2]) } : {}) };
 }
 
-/** A background as --background names it: a user clip is video:PATH, so it differs from the procedural video and another clip. */
-const backgroundFlag = (bg: string | undefined, source: string | null | undefined) =>
-  source ? `video:${source}` : (bg ?? 'plain');
-
 /**
  * A run's agent collects in its env as its data was collected: those flags default to the run's, and one that
  * differs is refused (another repeat is another time step than the model learnt; another background another world).
@@ -218,33 +214,21 @@ async function collect(values: CollectValues, ws: string, agentRun: RunPolicy | 
   let ds: Dataset;
   if (datasetExists(ws, name)) {
     ds = openDataset(ws, name);
-    const m = ds.meta;
-    // Runs recorded before backgrounds existed drew the plain one.
-    const runs = (m.source.runs as { background?: string; backgroundSource?: string }[] | undefined) ?? [];
-    const last = runs[runs.length - 1];
-    const had = last ? backgroundFlag(last.background, last.backgroundSource) : null;
-    const now = backgroundFlag(background, backgroundSource);
-    if (had !== null && had !== now)
+    const why = appendMismatch(
+      ds.meta,
+      {
+        env: spec.name,
+        observationShape: env.observationShape,
+        actionSpace: env.actionSpace,
+        actionRepeat,
+        background,
+        backgroundSource,
+      },
+      spec.defaults.actionRepeat,
+    );
+    if (why)
       throw new UserError(
-        `dataset '${name}' was collected with background '${had}'; collecting with '${now}' would mix them. Choose another --dataset name.`,
-      );
-    const same =
-      m.env === spec.name &&
-      m.observationShape.join() === env.observationShape.join() &&
-      JSON.stringify(m.actionSpace) === JSON.stringify(env.actionSpace);
-    if (!same) {
-      throw new UserError(
-        `dataset '${name}' exists with env ${m.env ?? 'none'}, frames ${m.observationShape.join('×')}, actions ${JSON.stringify(m.actionSpace)}; ` +
-          `collecting ${spec.name} at ${env.observationShape.join('×')} would not fit. Choose another --dataset name.`,
-      );
-    }
-    // An agent trained on the dataset acts at the repeat its episodes were collected at (datasetActionRepeat, the
-    // last run's): episodes at two repeats would be read as one, and scored at the wrong one. Runs recorded before
-    // the field was collected at the env's own repeat.
-    const hadRepeat = last ? (datasetActionRepeat(m) ?? spec.defaults.actionRepeat) : null;
-    if (hadRepeat !== null && hadRepeat !== actionRepeat)
-      throw new UserError(
-        `dataset '${name}' was collected at action repeat ${hadRepeat}; collecting at ${actionRepeat} would mix them. Pass --action-repeat ${hadRepeat} or choose another --dataset name.`,
+        `${why.message}. ${why.field === 'actionRepeat' ? `Pass --action-repeat ${why.had} or choose` : 'Choose'} another --dataset name.`,
       );
   } else {
     ds = createDataset(ws, name, {

@@ -304,7 +304,11 @@ export function createFakeClient(): WorkbenchClient {
       emit('onDatasetsChanged', { datasets: datasets.map((x) => x.name) });
       return { dataset, cancelled: false, removed: true, unreadable: null };
     },
-    collectDataset: async ({ env, dataset, episodes }) => {
+    collectDataset: async ({ env, dataset, episodes, append }) => {
+      const had = datasets.find((d) => d.name === dataset);
+      if (append && !had) throw { code: 'not_found', message: `no dataset '${dataset}' to add episodes to` };
+      if (!append && had)
+        throw { code: 'conflict', message: `dataset '${dataset}' already exists; choose another name` };
       for (let i = 1; i <= episodes; i++) {
         await new Promise((r) => setTimeout(r, 150));
         emit('onCollectProgress', {
@@ -316,8 +320,10 @@ export function createFakeClient(): WorkbenchClient {
           done: i === episodes,
         });
       }
-      const d: DatasetSummary = { ...datasets[0], name: dataset, env, episodes, steps: episodes * 200 };
-      datasets.push(d);
+      const d: DatasetSummary = had
+        ? Object.assign(had, { episodes: had.episodes + episodes, steps: had.steps + episodes * 200 })
+        : { ...datasets[0], name: dataset, env, episodes, steps: episodes * 200 };
+      if (!had) datasets.push(d);
       emit('onDatasetsChanged', { datasets: datasets.map((x) => x.name) });
       return d;
     },

@@ -4,7 +4,7 @@
  * hand. A run is offered for the env it acts in once it has a checkpoint; whether its checkpoint holds a trained
  * behaviour is the service's call (a World Models run before its controller phase is refused with the reason).
  */
-import type { RequestOf, RunSummary } from '../../../core/contract/channels.ts';
+import type { DatasetSummary, RequestOf, RunSummary } from '../../../core/contract/channels.ts';
 
 export interface PolicyChoice {
   /** 'random', 'brownian', or 'run:ID'. */
@@ -25,7 +25,10 @@ export function collectPolicies(
   ];
 }
 
-/** The datasets:collect request of the form; `noise` only goes with a run's agent. */
+/**
+ * The datasets:collect request of the form; `noise` only goes with a run's agent. `append`: the name is an existing
+ * dataset's, so the episodes are added to it (collectTarget).
+ */
 export function collectRequest(form: {
   env: string;
   dataset: string;
@@ -34,10 +37,36 @@ export function collectRequest(form: {
   maxSteps: number | null;
   policy: string;
   noise: number;
+  append: boolean;
 }): RequestOf<'datasets:collect'> {
-  const base = { env: form.env, dataset: form.dataset, episodes: form.episodes, seed: form.seed };
+  const base = {
+    env: form.env,
+    dataset: form.dataset,
+    episodes: form.episodes,
+    seed: form.seed,
+    ...(form.append ? { append: true } : {}),
+  };
   const steps = form.maxSteps ? { maxSteps: form.maxSteps } : {};
   if (form.policy.startsWith('run:'))
     return { ...base, ...steps, agent: { run: form.policy.slice(4), noise: form.noise } };
   return { ...base, ...steps, policy: form.policy === 'brownian' ? 'brownian' : 'random' };
+}
+
+/**
+ * What collecting into `name` does: make a new dataset, add to an existing one of the env (World Models' iterative
+ * procedure: the agent's episodes join the data its model is retrained on), or nothing, with why (another env's
+ * dataset; the service checks frames, repeat and background too, and says which differs).
+ */
+export type CollectTarget = { kind: 'new' } | { kind: 'append'; episodes: number } | { kind: 'refused'; why: string };
+
+export function collectTarget(
+  name: string,
+  env: string,
+  datasets: readonly Pick<DatasetSummary, 'name' | 'env' | 'episodes'>[],
+): CollectTarget {
+  const d = datasets.find((x) => x.name === name);
+  if (!d) return { kind: 'new' };
+  if (d.env !== env)
+    return { kind: 'refused', why: `'${name}' holds ${d.env ?? 'imported'} episodes; choose another name` };
+  return { kind: 'append', episodes: d.episodes };
 }

@@ -182,6 +182,7 @@ export type Checks = [
           maxSteps?: number | undefined;
           policy?: 'random' | 'brownian' | undefined;
           agent?: { run: string; checkpoint?: number | undefined; noise?: number | undefined } | undefined;
+          append?: boolean | undefined;
         },
       ]
     >

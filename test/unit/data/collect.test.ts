@@ -97,3 +97,28 @@ test('a collect job names its episodes from (seed, index): the same seed gives t
     rmSync(ws, { recursive: true, force: true });
   }
 });
+
+test('an append job stopped mid-way keeps the whole episodes it added, and its collection run says how many', async () => {
+  const ws = mkdtempSync(join(tmpdir(), 'oneiro-collect-append-'));
+  try {
+    const job = { kind: 'collect', workspace: ws, env: 'shapes-2d', dataset: 'd', seed: 1, maxSteps: 2 } as const;
+    await collectJob({ ...job, episodes: 2, policy: 'random' }, new AbortController().signal, () => {});
+    const stop = new AbortController();
+    const more = collectJob({ ...job, episodes: 5, seed: 2, policy: 'random', append: true }, stop.signal, (p) => {
+      if (p.episodesDone === 2) stop.abort();
+    });
+    await assert.rejects(more, /^UserError: adding to 'd' was cancelled after 2 episodes; those stay in it$/);
+    const d = openDataset(ws, 'd');
+    assert.equal(d.meta.counts.episodes, 4);
+    assert.equal(d.meta.counts.steps, 4 * 2);
+    assert.deepEqual(
+      (d.meta.source.runs as { seed: number; episodes: number }[]).map((r) => [r.seed, r.episodes]),
+      [
+        [1, 2],
+        [2, 2],
+      ],
+    );
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});

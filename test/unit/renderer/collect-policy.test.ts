@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { schemas } from '../../../core/contract/index.ts';
-import { collectPolicies, collectRequest } from '../../../renderer/src/lib/collect-policy.ts';
+import { collectPolicies, collectRequest, collectTarget } from '../../../renderer/src/lib/collect-policy.ts';
 
 const ck = { step: 8, path: 'p', createdAt: null, bytes: 1, latest: true };
 const runs = [
@@ -25,7 +25,15 @@ test("the collect form offers the random policies, then the agents of the env's 
 });
 
 test("the form's request is one datasets:collect accepts: an agent with its noise, or a random policy without one", () => {
-  const form = { env: 'cartpole-swingup', dataset: 'd', episodes: 3, seed: 2, maxSteps: null, noise: 0.3 };
+  const form = {
+    env: 'cartpole-swingup',
+    dataset: 'd',
+    episodes: 3,
+    seed: 2,
+    maxSteps: null,
+    noise: 0.3,
+    append: false,
+  };
   const agent = collectRequest({ ...form, policy: 'run:wm' });
   assert.deepEqual(agent, {
     env: 'cartpole-swingup',
@@ -43,5 +51,22 @@ test("the form's request is one datasets:collect accepts: an agent with its nois
     maxSteps: 40,
     policy: 'brownian',
   });
-  for (const req of [agent, brownian]) assert.ok(schemas.CollectRequest.safeParse(req).success, JSON.stringify(req));
+  const more = collectRequest({ ...form, policy: 'run:wm', append: true });
+  assert.equal(more.append, true);
+  for (const req of [agent, brownian, more])
+    assert.ok(schemas.CollectRequest.safeParse(req).success, JSON.stringify(req));
+});
+
+test("a name the env's dataset has adds episodes to it; another env's is refused; a new name makes a dataset", () => {
+  const datasets = [
+    { name: 'cart', env: 'cartpole-swingup', episodes: 12 },
+    { name: 'cars', env: 'car-racing', episodes: 5 },
+    { name: 'imported', env: null, episodes: 3 },
+  ];
+  assert.deepEqual(collectTarget('cart', 'cartpole-swingup', datasets), { kind: 'append', episodes: 12 });
+  assert.deepEqual(collectTarget('cart-2', 'cartpole-swingup', datasets), { kind: 'new' });
+  const cars = collectTarget('cars', 'cartpole-swingup', datasets);
+  assert.equal(cars.kind, 'refused');
+  assert.match((cars as { why: string }).why, /^'cars' holds car-racing episodes; choose another name$/);
+  assert.match((collectTarget('imported', 'cartpole-swingup', datasets) as { why: string }).why, /holds imported/);
 });
