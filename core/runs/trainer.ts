@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -87,8 +88,14 @@ export async function createRun(opts: CreateRunOptions): Promise<{ id: string; d
     train: train.data,
     model,
   };
-  writeRunConfig(dir, config);
-  writeStatus(dir, { state: 'created', phase: null, step: 0, totalSteps: 0, pid: null, backend });
+  try {
+    writeRunConfig(dir, config);
+    writeStatus(dir, { state: 'created', phase: null, step: 0, totalSteps: 0, pid: null, backend });
+  } catch (e) {
+    // A claimed folder with no config would list as a broken run forever (listRuns shows it as '?').
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return { id, dir, config };
 }
 

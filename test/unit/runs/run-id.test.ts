@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimRunDir, runDirOf } from '../../../core/runs/run-dir.ts';
 import { UserError } from '../../../core/util/errors.ts';
+import { createDataset } from '../../../core/data/dataset.ts';
+import { createRun } from '../../../core/runs/trainer.ts';
 
 test('a drawn run id whose folder exists is drawn again: two runs never share a folder', () => {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-runid-'));
@@ -35,6 +37,27 @@ test('an id the caller chose that exists is refused with a one-line error, and i
       (e) => e instanceof UserError && /^a run named 'mine' already exists in /.test(e.message),
     );
     assert.ok(existsSync(join(a.dir, 'config.json')));
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
+
+test('a run whose config cannot be written leaves no folder behind', async () => {
+  const ws = mkdtempSync(join(tmpdir(), 'oneiro-runid-'));
+  try {
+    createDataset(ws, 'd', {
+      env: 'shapes-2d',
+      observationShape: [16, 16, 3],
+      actionSpace: { kind: 'discrete', n: 2 },
+      source: { kind: 'test' },
+    });
+    // JSON has no BigInt: writing config.json throws after the folder is claimed, as a full disk would.
+    const from = { run: 'x', phase: 'rnn', step: 1n } as never;
+    await assert.rejects(
+      createRun({ workspace: ws, family: 'world-models', preset: 'debug', dataset: 'd', from, backend: 'cpu' }),
+      /BigInt/,
+    );
+    assert.deepEqual(readdirSync(join(ws, 'runs')), []);
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }
