@@ -11,6 +11,7 @@ import {
   datasetsDir,
   openDataset,
   updateDatasetMeta,
+  type Dataset,
 } from '../data/dataset.ts';
 import { appendMismatch, type Collection } from '../data/dataset-append.ts';
 import { runDirOf } from '../runs/run-dir.ts';
@@ -109,16 +110,8 @@ async function collectWith(
     ...made,
     source: { kind: 'collect', env: spec.name, runs: [run] },
   });
-  let steps = 0;
   try {
-    // It yields between episodes, so a stop message can arrive.
-    const done = await collector.run((ep, i) => {
-      // Named from (seed, index), as `oneiro collect` names them: the held-out split hashes file names, so the
-      // clock-and-uuid default gave the same seed's episodes another split on every collection.
-      const entry = addEpisode(ds, ep, { file: seededEpisodeName(ep, job.seed, i) });
-      steps += entry.length - 1;
-      onProgress({ episodesDone: i + 1, episodesTotal: job.episodes, steps });
-    }, signal);
+    const done = await collectInto(ds, job, collector, signal, onProgress);
     if (done < job.episodes) throw new UserError(`collect into '${job.dataset}' was cancelled after ${done} episodes`);
     commitStagedDataset(job.workspace, job.dataset, staging);
   } catch (e) {
@@ -152,17 +145,30 @@ async function appendTo(
   if (why) throw new UserError(`${why.message}; collect into a new dataset instead`);
   const runs = [...((ds.meta.source.runs as unknown[] | undefined) ?? []), run];
   updateDatasetMeta(ds, { source: { ...ds.meta.source, runs } });
-  const first = ds.meta.episodes.length;
-  let steps = 0;
-  const done = await collector.run((ep, i) => {
-    // Named from (seed, index in the dataset), as `oneiro collect` names appended ones.
-    const entry = addEpisode(ds, ep, { file: seededEpisodeName(ep, job.seed, first + i) });
-    steps += entry.length - 1;
-    onProgress({ episodesDone: i + 1, episodesTotal: job.episodes, steps });
-  }, signal);
+  const done = await collectInto(ds, job, collector, signal, onProgress);
   if (done < job.episodes) {
     runs[runs.length - 1] = { ...run, episodes: done };
     updateDatasetMeta(ds, { source: { ...ds.meta.source, runs } });
     throw new UserError(`adding to '${job.dataset}' was cancelled after ${done} episodes; those stay in it`);
   }
+}
+
+/** Runs the collector into `ds`, episode by episode; returns how many were collected (fewer when stopped). */
+async function collectInto(
+  ds: Dataset,
+  job: CollectJob,
+  collector: ReturnType<typeof episodeCollector>,
+  signal: AbortSignal,
+  onProgress: (p: CollectProgress) => void,
+): Promise<number> {
+  const first = ds.meta.episodes.length;
+  let steps = 0;
+  // It yields between episodes, so a stop message can arrive.
+  return collector.run((ep, i) => {
+    // Named from (seed, index in the dataset), as `oneiro collect` names them: the held-out split hashes file
+    // names, so the clock-and-uuid default gave the same seed's episodes another split on every collection.
+    const entry = addEpisode(ds, ep, { file: seededEpisodeName(ep, job.seed, first + i) });
+    steps += entry.length - 1;
+    onProgress({ episodesDone: i + 1, episodesTotal: job.episodes, steps });
+  }, signal);
 }
