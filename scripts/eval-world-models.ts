@@ -36,9 +36,9 @@ import { seededEpisodeName } from '../core/data/episode-file.ts';
 import { brownianControllerPolicy, makePolicy } from '../core/agents/random-agents.ts';
 import { actionSpecOf } from '../core/models/controller-policy.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
-import { createRun, trainRun } from '../core/runs/trainer.ts';
+import { createRun, trainRun, type TrainEvents } from '../core/runs/trainer.ts';
 import { readRunConfig, resolveRunDir } from '../core/runs/run-dir.ts';
-import { readMetrics, type MetricsRecord } from '../core/runs/metrics.ts';
+import { readMetrics } from '../core/runs/metrics.ts';
 import { scoreInEnv } from '../core/runs/agent-session.ts';
 import { openRunModel } from '../core/runs/load.ts';
 import { behaviorOf } from '../core/runs/trained-behavior.ts';
@@ -215,15 +215,25 @@ interface SeedResult {
 
 /**
  * One line per phase change, per 500 steps and per controller generation: a fresh seed and a resumed one (which may
- * restart mid-M, hours from its controller phase) print alike.
+ * restart mid-M, hours from its controller phase) print alike. Metrics come every `train.logEvery` steps, more than a
+ * controller phase has generations, so a generation's line comes from the step hook (a generation takes minutes).
  */
-function progressLogger(): (r: MetricsRecord) => void {
+function progressLogger(): Pick<TrainEvents, 'onMetrics' | 'onStep'> {
   let lastPhase = '';
-  return (r) => {
-    const keys = Object.keys(r).filter((k) => k.includes('/') && !k.endsWith('grad_norm'));
-    if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0)
-      log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
-    lastPhase = String(r.phase);
+  let t0 = performance.now();
+  return {
+    onMetrics: (r) => {
+      const keys = Object.keys(r).filter((k) => k.includes('/') && !k.endsWith('grad_norm'));
+      if (r.phase !== lastPhase || r.phase === 'controller' || r.step % 500 === 0)
+        log(`${r.phase} @${r.step}: ${keys.map((k) => `${k}=${Number(r[k]).toFixed(3)}`).join(' ')}`);
+      lastPhase = String(r.phase);
+    },
+    onStep: ({ phase, step, phaseSteps }) => {
+      if (phase !== 'controller') return;
+      if (step > 0)
+        log(`controller: generation ${step}/${phaseSteps} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      t0 = performance.now();
+    },
   };
 }
 
@@ -264,7 +274,7 @@ async function trainSeed(seed: number): Promise<{ id: string; dirs: string[]; fr
 
   // 2. Train V, M, C through the run machinery (as `oneiro train --model world-models --preset P`).
   // The real-env evaluation inside the controller phase is done again below.
-  const onMetrics = progressLogger();
+  const progress = progressLogger();
   let id = '';
   let dir = '';
   const dirs: string[] = [];
@@ -306,7 +316,7 @@ async function trainSeed(seed: number): Promise<{ id: string; dirs: string[]; fr
     log(
       `seed ${seed}: iteration ${it}/${iterations}: run ${id} (${preset}, backend ${backend.name}): ${it > 1 ? 'V from the last run' : `VAE ${eff.vae.steps} steps`}, MDN-RNN ${eff.rnn.steps} (hidden ${eff.rnn.hidden}), CMA-ES ${eff.controller.generations} generations × population ${eff.controller.population} at τ ${eff.controller.temperature}, ${dreamSteps}-step dreams`,
     );
-    const result = await trainRun(dir, { log, onMetrics });
+    const result = await trainRun(dir, { log, ...progress });
     if (result.state !== 'completed')
       fail(`seed ${seed}: training (iteration ${it}) ended ${result.state}: ${result.message ?? ''}`);
   }
@@ -333,7 +343,7 @@ async function resumedSeed(seed: number, runId: string): Promise<{ id: string; d
   if (meta.env !== envName) fail(`--resume ${runId}: its data is ${meta.env ?? 'of no env'}, not --env ${envName}`);
   // The trainer logs where it resumes (phase, step); status.json's step is the stopped process's last report.
   log(`seed ${seed}: resuming run ${config.id} from its latest checkpoint`);
-  const result = await trainRun(dir, { log, onMetrics: progressLogger() });
+  const result = await trainRun(dir, { log, ...progressLogger() });
   if (result.state !== 'completed')
     fail(`seed ${seed}: the resumed run ended ${result.state}: ${result.message ?? ''}`);
   return { id: config.id, dirs: [dir], frames: meta.counts.frames };
