@@ -4,6 +4,7 @@ import { Adam, disposeParams } from '../../models/nn.ts';
 import { PRESETS } from '../../models/world-models/config.ts';
 import { exportMdnWeights } from '../../models/world-models/controller.ts';
 import { WorldModelDreamer } from '../../models/world-models/dream.ts';
+import { MdnCell, type MdnKernel, type MdnWeights } from '../../models/world-models/dream-kernel.ts';
 import { disposeBatch, initMdnRnn, mdnTrainStep, sequenceBatch } from '../../models/world-models/mdn-rnn.ts';
 import { initVae, normalNoise } from '../../models/world-models/vae.ts';
 import type { Space } from '../../envs/types.ts';
@@ -27,12 +28,16 @@ import { DreamWorkerClient } from '../../service/dream-worker.ts';
  *   server process (the host's DreamWorkerClient over the launcher's IPC) on a `default`-preset run (weights after
  *   one VAE and one MDN-RNN step: the speed does not depend on training), median frames/s over chunks of 20.
  *   Not in quick mode (it trains a run and starts a process).
+ * - `dream-step`: one step of the dream CMA-ES scores controllers in (dream-kernel.ts: LSTM and mixture head, no
+ *   decoder, no tfjs) at the `small` preset's M (z 16, LSTM 256, 5 mixtures), median µs per step over chunks of
+ *   250 steps, on the wasm kernel; the note gives the plain-JS kernel's median, measured in turn in the same
+ *   sitting, and the ratio. A gate's controller phase is ≈ 1.3 M such steps per CPU (64 × 20 × 4 dreams × 250).
  */
 const ACTION_SPACE: Space = { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] };
 const A = 3;
 
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
-  const rows: BenchRow[] = [];
+  const rows: BenchRow[] = [dreamStep(ctx)];
   for (const backend of ctx.backends) {
     await ctx.useBackend(backend);
     rows.push(await mdnTrain(ctx, backend));
@@ -207,5 +212,38 @@ async function playFps(ctx: BenchContext, backend: string): Promise<BenchRow> {
     median: median(fps),
     unit: 'frames/s',
     note: `${ctx.steps} chunks of ${chunk} dreams:step calls to the dream server process (a dreams:frame round trip alone: ${median(roundTrip).toFixed(1)} ms), default preset ${PRESETS.default.vae.imageSize}×${PRESETS.default.vae.imageSize}, batch 1`,
+  };
+}
+
+function dreamStep(ctx: BenchContext): BenchRow {
+  const { zDim } = PRESETS.small.vae;
+  const { hidden, mixtures } = PRESETS.small.rnn;
+  const rng = new Rng(3);
+  const f = (n: number) => Float32Array.from({ length: n }, () => rng.normal() * 0.1);
+  const O = 3 * zDim * mixtures + 2;
+  const w: MdnWeights = {
+    ...{ zDim, actionDim: A, hidden, mixtures, rewardHead: true, doneHead: true },
+    ...{ wx: f((zDim + A) * 4 * hidden), wh: f(hidden * 4 * hidden), b: f(4 * hidden) },
+    ...{ headW: f(hidden * O), headB: f(O) },
+  };
+  const z = f(zDim);
+  const a = f(A);
+  const chunk = ctx.quick ? 25 : 250;
+  const times: Record<MdnKernel, number[]> = { js: [], wasm: [] };
+  const cells = { js: new MdnCell(w, 'js'), wasm: new MdnCell(w, 'wasm') };
+  for (let s = -2; s < ctx.steps; s++)
+    for (const k of ['js', 'wasm'] as const) {
+      const t0 = performance.now();
+      for (let i = 0; i < chunk; i++) cells[k].step(z, a);
+      if (s >= 0) times[k].push(((performance.now() - t0) * 1000) / chunk);
+    }
+  const [js, wasm] = [median(times.js), median(times.wasm)];
+  ctx.log(`dream-step: js ${js.toFixed(0)} µs, ${cells.wasm.kernel} ${wasm.toFixed(0)} µs per step`);
+  return {
+    name: ctx.quick ? 'dream-step-quick' : 'dream-step',
+    backend: cells.wasm.kernel === 'wasm' ? 'wasm-simd kernel' : 'js kernel (no wasm SIMD here)',
+    median: wasm,
+    unit: 'µs/step',
+    note: `plain-JS kernel ${js.toFixed(0)} µs (ratio ${(js / wasm).toFixed(1)}×, same bits); small M: z ${zDim}, LSTM ${hidden}, K ${mixtures}; ${ctx.steps} chunks of ${chunk}`,
   };
 }

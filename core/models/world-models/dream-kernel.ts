@@ -1,10 +1,13 @@
 import { Rng } from '../../util/rng.ts';
+import { createGemvRows, type GemvRows } from '../../tensor/kernels/gemv-rows.ts';
 import { actionDimOf, controllerAction, type ActionSpec } from '../controller-policy.ts';
 
 /**
  * The MDN-RNN step and the controller in plain TypeScript over Float32Arrays. The dream is a
  * batch-of-one recurrence (one [1, 4H] matvec per step), where tensor dispatch costs more than the
- * math; and worker threads evaluating CMA-ES candidates then need no TensorFlow.js at all.
+ * math; and worker threads evaluating CMA-ES candidates then need no TensorFlow.js at all. The two
+ * products of a step (gates, head) run in a WebAssembly SIMD kernel (gemv-rows.ts) in the JS loops'
+ * own arithmetic, so both give the same bits (test/unit/models/dream-kernel-wasm.test.ts); 'js' is the fallback.
  * Must match mdn-rnn.ts exactly: test/unit/models/dream-kernel.test.ts runs both on one set of weights and
  * compares h, c, the mixture parameters, reward, done, NLL and the sampled next z.
  */
@@ -34,17 +37,48 @@ export function rewardColumn(w: Pick<MdnWeights, 'zDim' | 'mixtures'>): number {
   return 3 * w.zDim * w.mixtures;
 }
 
+/** Which implementation of the LSTM and head products a cell uses: 'wasm' where it loads, else 'js'. */
+export type MdnKernel = 'js' | 'wasm';
+
+// One wasm kernel per thread (CMA-ES workers each have theirs), shared by the thread's cells: the cell that steps
+// copies its weights in when another cell used it last (once per dream in dreamReturn).
+let gemv: GemvRows | null | undefined;
+let gemvOwner = -1;
+let cells = 0;
+const pad8 = (n: number) => Math.ceil(n / 8) * 8;
+
+/**
+ * One MDN-RNN step at a time. A cell reads its weights when it steps after another cell did: build a new cell
+ * after changing them (reward-refit.ts does).
+ */
 export class MdnCell {
   readonly h: Float32Array;
   readonly c: Float32Array;
   readonly out: Float32Array;
+  readonly kernel: MdnKernel;
+  private readonly id = cells++;
   private readonly gates: Float32Array;
+  private lay?: {
+    rows: number;
+    G8: number;
+    O8: number;
+    head: number;
+    x: number;
+    g: number;
+    out: number;
+    bytes: number;
+  };
 
-  constructor(readonly w: MdnWeights) {
+  constructor(
+    readonly w: MdnWeights,
+    kernel: MdnKernel = 'wasm',
+  ) {
     this.h = new Float32Array(w.hidden);
     this.c = new Float32Array(w.hidden);
     this.gates = new Float32Array(4 * w.hidden);
     this.out = new Float32Array(w.headB.length);
+    if (kernel === 'wasm' && gemv === undefined) gemv = createGemvRows();
+    this.kernel = kernel === 'wasm' && gemv ? 'wasm' : 'js';
   }
 
   reset(): void {
@@ -54,6 +88,18 @@ export class MdnCell {
 
   /** Consumes [z_t, a_t]; afterwards `h`, `c` hold the new state and `out` the head on it. */
   step(z: ArrayLike<number>, a: ArrayLike<number>): void {
+    const { hidden: H } = this.w;
+    const g = this.kernel === 'wasm' ? this.gatesWasm(z, a) : this.gatesJs(z, a);
+    for (let j = 0; j < H; j++) {
+      const c = sigmoid(g[H + j]) * this.c[j] + sigmoid(g[j]) * Math.tanh(g[2 * H + j]);
+      this.c[j] = c;
+      this.h[j] = sigmoid(g[3 * H + j]) * Math.tanh(c);
+    }
+    if (this.kernel === 'wasm') this.headWasm();
+    else this.headJs();
+  }
+
+  private gatesJs(z: ArrayLike<number>, a: ArrayLike<number>): Float32Array {
     const { wx, wh, b, hidden: H, zDim, actionDim } = this.w;
     const G = 4 * H;
     const g = this.gates;
@@ -76,12 +122,11 @@ export class MdnCell {
       const row = i * G;
       for (let j = 0; j < G; j++) g[j] += x * wh[row + j];
     }
-    for (let j = 0; j < H; j++) {
-      const c = sigmoid(g[H + j]) * this.c[j] + sigmoid(g[j]) * Math.tanh(g[2 * H + j]);
-      this.c[j] = c;
-      this.h[j] = sigmoid(g[3 * H + j]) * Math.tanh(c);
-    }
-    const { headW, headB } = this.w;
+    return g;
+  }
+
+  private headJs(): void {
+    const { headW, headB, hidden: H } = this.w;
     const O = this.out.length;
     this.out.set(headB);
     for (let i = 0; i < H; i++) {
@@ -89,6 +134,62 @@ export class MdnCell {
       const row = i * O;
       for (let j = 0; j < O; j++) this.out[j] += x * headW[row + j];
     }
+  }
+
+  /**
+   * Memory of the thread's kernel (byte offsets): [wx; wh] as one [zDim + A + H, G8] matrix (the inputs [z, a, h]
+   * in the JS loops' order), headW as [H, O8], then x (f64), g and out; G8, O8: padded to multiples of 8.
+   */
+  private layout() {
+    if (this.lay) return this.lay;
+    const { zDim, actionDim, hidden: H } = this.w;
+    const rows = zDim + actionDim + H;
+    const G8 = pad8(4 * H);
+    const O8 = pad8(this.out.length);
+    const head = rows * G8 * 4;
+    const x = pad8(head + H * O8 * 4);
+    const g = x + Math.max(rows, H) * 8;
+    const out = g + G8 * 4;
+    return (this.lay = { rows, G8, O8, head, x, g, out, bytes: out + O8 * 4 });
+  }
+
+  private load(k: GemvRows): void {
+    const { wx, wh, hidden: H, zDim, actionDim } = this.w;
+    const L = this.layout();
+    k.reserve(L.bytes);
+    const G = 4 * H;
+    const O = this.out.length;
+    const f = k.f32;
+    f.fill(0, 0, L.x / 4);
+    for (let i = 0; i < zDim + actionDim; i++) f.set(wx.subarray(i * G, (i + 1) * G), i * L.G8);
+    for (let i = 0; i < H; i++) f.set(wh.subarray(i * G, (i + 1) * G), (zDim + actionDim + i) * L.G8);
+    for (let i = 0; i < H; i++) f.set(this.w.headW.subarray(i * O, (i + 1) * O), L.head / 4 + i * L.O8);
+    gemvOwner = this.id;
+  }
+
+  private gatesWasm(z: ArrayLike<number>, a: ArrayLike<number>): Float32Array {
+    const k = gemv!;
+    if (gemvOwner !== this.id) this.load(k);
+    const { zDim, actionDim, hidden: H } = this.w;
+    const L = this.layout();
+    const x = k.f64;
+    const x0 = L.x / 8;
+    for (let i = 0; i < zDim; i++) x[x0 + i] = z[i];
+    for (let i = 0; i < actionDim; i++) x[x0 + zDim + i] = a[i];
+    x.set(this.h, x0 + zDim + actionDim);
+    k.f32.set(this.w.b, L.g / 4);
+    k.run(0, L.x, L.g, L.rows, L.G8, true);
+    return k.f32.subarray(L.g / 4, L.g / 4 + 4 * H);
+  }
+
+  private headWasm(): void {
+    const k = gemv!;
+    const L = this.layout();
+    const O = this.out.length;
+    k.f64.set(this.h, L.x / 8);
+    k.f32.set(this.w.headB, L.out / 4);
+    k.run(L.head, L.x, L.out, this.w.hidden, L.O8, false);
+    this.out.set(k.f32.subarray(L.out / 4, L.out / 4 + O));
   }
 
   reward(): number {
@@ -184,10 +285,10 @@ export function dreamReturn(
   theta: ArrayLike<number>,
   spec: ActionSpec,
   start: DreamStart,
-  opts: { length: number; temperature: number; seed: number },
+  opts: { length: number; temperature: number; seed: number; kernel?: MdnKernel },
 ): number {
   const rng = new Rng(opts.seed);
-  const cell = new MdnCell(w);
+  const cell = new MdnCell(w, opts.kernel);
   // The extra draw only when starts along episodes are asked for, so frame-0 dreams keep their random numbers.
   const i = start.along && rng.next() < start.along ? rng.int(start.count) : rng.int(start.first ?? start.count);
   if (start.h && start.c) {
