@@ -78,7 +78,8 @@ export class MdnCell {
     this.gates = new Float32Array(4 * w.hidden);
     this.out = new Float32Array(w.headB.length);
     if (kernel === 'wasm' && gemv === undefined) gemv = createGemvRows();
-    this.kernel = kernel === 'wasm' && gemv ? 'wasm' : 'js';
+    // The kernel holds its own copy of the weights: an M too large for that (1 GiB) steps in JS.
+    this.kernel = kernel === 'wasm' && gemv && this.layout().bytes <= 2 ** 30 ? 'wasm' : 'js';
   }
 
   reset(): void {
