@@ -31,7 +31,7 @@ import { DreamWorkerClient } from '../../service/dream-worker.ts';
  * - `dream-step`: one step of the dream CMA-ES scores controllers in (dream-kernel.ts: LSTM and mixture head, no
  *   decoder, no tfjs) at the `small` preset's M (z 16, LSTM 256, 5 mixtures), median µs per step over chunks of
  *   250 steps, on the wasm kernel; the note gives the plain-JS kernel's median, measured in turn in the same
- *   sitting, and the ratio. A gate's controller phase is ≈ 1.3 M such steps per CPU (64 × 20 × 4 dreams × 250).
+ *   sitting, and the ratio. A car-racing controller phase at `small` is ≈ 1.3 M such steps (64 × 20 × 4 dreams × 250).
  */
 const ACTION_SPACE: Space = { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] };
 const A = 3;
