@@ -1,4 +1,5 @@
 import { Rng } from '../../util/rng.ts';
+import { symmetricEigen } from '../../util/symmetric-eigen.ts';
 
 /**
  * CMA-ES (Hansen, "The CMA Evolution Strategy: A Tutorial", 2016, Algorithm / Table 1; as purecma.py):
@@ -163,49 +164,4 @@ export class CmaEs {
   get sigma(): number {
     return this.s.sigma;
   }
-}
-
-/** Cyclic Jacobi eigendecomposition of a symmetric row-major n×n matrix; eigenvectors as columns. */
-export function symmetricEigen(M: ArrayLike<number>, n: number): { values: number[]; vectors: number[] } {
-  const A = Float64Array.from(M);
-  const V = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) V[i * n + i] = 1;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    let diag = 0;
-    for (let p = 0; p < n; p++) {
-      diag += A[p * n + p] ** 2;
-      for (let q = p + 1; q < n; q++) off += A[p * n + q] ** 2;
-    }
-    if (off <= 1e-24 * diag || off < 1e-300) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = A[p * n + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const sn = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = A[k * n + p];
-          const akq = A[k * n + q];
-          A[k * n + p] = c * akp - sn * akq;
-          A[k * n + q] = sn * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = A[p * n + k];
-          const aqk = A[q * n + k];
-          A[p * n + k] = c * apk - sn * aqk;
-          A[q * n + k] = sn * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = V[k * n + p];
-          const vkq = V[k * n + q];
-          V[k * n + p] = c * vkp - sn * vkq;
-          V[k * n + q] = sn * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  return { values: Array.from({ length: n }, (_, i) => A[i * n + i]), vectors: Array.from(V) };
 }

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { symmetricEigen } from '../../../core/util/symmetric-eigen.ts';
+import { Rng } from '../../../core/util/rng.ts';
+
+// numpy.linalg.eigh on the same matrices: test/fixtures/linalg/make_fixtures.py.
+const F: { name: string; n: number; matrix: number[]; values: number[]; vectors: number[] }[] = JSON.parse(
+  readFileSync(new URL('../../fixtures/linalg/fixtures.json', import.meta.url), 'utf8'),
+);
+
+/** The projector onto the span of columns `cols` of a row-major n×n matrix. */
+function projector(V: ArrayLike<number>, n: number, cols: number[]): number[] {
+  const P = new Array<number>(n * n).fill(0);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) for (const c of cols) P[i * n + j] += V[i * n + c] * V[j * n + c];
+  return P;
+}
+
+test('symmetricEigen matches numpy.linalg.eigh: ascending eigenvalues and the same eigenspaces', () => {
+  for (const c of F) {
+    const { values, vectors } = symmetricEigen(c.matrix, c.n);
+    const scale = Math.max(1, ...c.values.map(Math.abs));
+    for (let i = 0; i < c.n; i++) {
+      assert.ok(Math.abs(values[i] - c.values[i]) < 1e-12 * scale, `${c.name}: λ${i} ${values[i]} vs ${c.values[i]}`);
+    }
+    // Eigenvectors are defined up to sign, and up to rotation within a repeated eigenvalue: compare the projectors
+    // onto each eigenspace (eigenvalues equal to 1e-9 form one space).
+    for (let i = 0; i < c.n;) {
+      const group = [i];
+      while (group.length + i < c.n && Math.abs(c.values[i + group.length] - c.values[i]) < 1e-9)
+        group.push(i + group.length);
+      const ours = projector(vectors, c.n, group);
+      const theirs = projector(c.vectors, c.n, group);
+      for (let k = 0; k < ours.length; k++) {
+        assert.ok(Math.abs(ours[k] - theirs[k]) < 1e-9, `${c.name}: eigenspace of λ${i} differs at ${k}`);
+      }
+      i += group.length;
+    }
+  }
+});
+
+test('symmetricEigen reconstructs a CMA-ES-sized covariance with orthonormal eigenvectors', () => {
+  const n = 150;
+  const rng = new Rng(3);
+  const R = Array.from({ length: n * 40 }, () => rng.normal());
+  const M = new Array<number>(n * n).fill(0);
+  for (let i = 0; i < n; i++) {
+    M[i * n + i] += 0.5;
+    for (let j = 0; j < n; j++) for (let k = 0; k < 40; k++) M[i * n + j] += (R[i * 40 + k] * R[j * 40 + k]) / 40;
+  }
+  const { values, vectors } = symmetricEigen(M, n);
+  for (let i = 1; i < n; i++) assert.ok(values[i - 1] <= values[i], 'ascending');
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let a = 0;
+      let o = 0;
+      for (let k = 0; k < n; k++) {
+        a += vectors[i * n + k] * values[k] * vectors[j * n + k];
+        o += vectors[k * n + i] * vectors[k * n + j];
+      }
+      assert.ok(Math.abs(a - M[i * n + j]) < 1e-12, `A(${i},${j}) ${a} vs ${M[i * n + j]}`);
+      assert.ok(Math.abs(o - (i === j ? 1 : 0)) < 1e-12, `VᵀV(${i},${j}) = ${o}`);
+    }
+  }
+});
+
+test('symmetricEigen refuses a non-finite entry or a wrong size with one line naming it', () => {
+  assert.throws(
+    () => symmetricEigen([1, 0, 0, NaN], 2),
+    /^Error: symmetricEigen: entry \(1, 1\) is NaN; expected a finite number$/,
+  );
+  assert.throws(() => symmetricEigen([1, Infinity, Infinity, 1], 2), /entry \(0, 1\) is Infinity/);
+  assert.throws(() => symmetricEigen([1, 2, 3], 2), /expected 2·2 = 4 entries for n = 2, got 3$/);
+});
