@@ -9,6 +9,7 @@ import { disposeBatch, initMdnRnn, mdnTrainStep, sequenceBatch } from '../../mod
 import { initVae, normalNoise } from '../../models/world-models/vae.ts';
 import type { Space } from '../../envs/types.ts';
 import { Rng } from '../../util/rng.ts';
+import { symmetricEigen } from '../../util/symmetric-eigen.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,12 +33,15 @@ import { DreamWorkerClient } from '../../service/dream-worker.ts';
  *   decoder, no tfjs) at the `small` preset's M (z 16, LSTM 256, 5 mixtures), median µs per step over chunks of
  *   250 steps, on the wasm kernel; the note gives the plain-JS kernel's median, measured in turn in the same
  *   sitting, and the ratio. A car-racing controller phase at `small` is ≈ 1.3 M such steps (64 × 20 × 4 dreams × 250).
+ * - `cma-eigen`: the eigendecomposition CMA-ES refreshes its sampling basis with (util/symmetric-eigen.ts), on a
+ *   covariance the size of the `small` car-racing controller's (n = (z + h) · 3 + 3 = 819: 0.5·I plus 40 random
+ *   rank-one terms), median s per call. At λ 64 a 20-generation phase makes ≈ 8 calls. Quick mode: n = 200.
  */
 const ACTION_SPACE: Space = { kind: 'box', shape: [3], low: [-1, 0, 0], high: [1, 1, 1] };
 const A = 3;
 
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
-  const rows: BenchRow[] = [dreamStep(ctx)];
+  const rows: BenchRow[] = [dreamStep(ctx), cmaEigen(ctx)];
   for (const backend of ctx.backends) {
     await ctx.useBackend(backend);
     rows.push(await mdnTrain(ctx, backend));
@@ -245,5 +249,31 @@ function dreamStep(ctx: BenchContext): BenchRow {
     median: wasm,
     unit: 'µs/step',
     note: `plain-JS kernel ${js.toFixed(0)} µs (ratio ${(js / wasm).toFixed(1)}×, same bits); small M: z ${zDim}, LSTM ${hidden}, K ${mixtures}; ${ctx.steps} chunks of ${chunk}`,
+  };
+}
+
+function cmaEigen(ctx: BenchContext): BenchRow {
+  const n = ctx.quick ? 200 : (PRESETS.small.vae.zDim + PRESETS.small.rnn.hidden) * A + A;
+  const rng = new Rng(5);
+  const C = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) C[i * n + i] = 0.5;
+  for (let r = 0; r < 40; r++) {
+    const v = Float64Array.from({ length: n }, () => rng.normal());
+    const w = 0.05 * rng.next();
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) C[i * n + j] += w * v[i] * v[j];
+  }
+  const times: number[] = [];
+  for (let s = -1; s < ctx.steps; s++) {
+    const t0 = performance.now();
+    symmetricEigen(C, n);
+    if (s >= 0) times.push((performance.now() - t0) / 1000);
+  }
+  ctx.log(`cma-eigen: n ${n}, ${times.map((t) => t.toFixed(2)).join(' ')} s`);
+  return {
+    name: ctx.quick ? 'cma-eigen-quick' : 'cma-eigen',
+    backend: 'js (float64)',
+    median: median(times),
+    unit: 's/call',
+    note: `Householder + implicit QL, n ${n}; ${ctx.steps} calls`,
   };
 }
