@@ -100,20 +100,19 @@ function gemvRowsBytes(): Uint8Array {
     ]),
     ...op.end,
   ];
+  // base + 4·j: column j's address in g, and in W's first row.
+  const column = (base: number, to: number) => [
+    ...op.get(base),
+    ...op.get(J),
+    ...op.i32(2),
+    ...op.shl,
+    ...op.add,
+    ...op.set(to),
+  ];
   const block = [
-    ...op.get(G),
-    ...op.get(J),
-    ...op.i32(2),
-    ...op.shl,
-    ...op.add,
-    ...op.set(GP),
+    ...column(G, GP),
     ...acc.flatMap((a, q) => [...op.get(GP), ...load64Zero(8 * q), ...promoteLow, ...op.set(a)]),
-    ...op.get(W),
-    ...op.get(J),
-    ...op.i32(2),
-    ...op.shl,
-    ...op.add,
-    ...op.set(P),
+    ...column(W, P),
     ...op.get(X),
     ...op.set(XP),
     ...op.i32(0),
