@@ -110,11 +110,17 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
  * each plane rotation is applied to rows of `zt` so that row i ends as the eigenvector of d[i].
  */
 function tridiagonalQl(d: Float64Array, e: Float64Array, zt: Float64Array, n: number): void {
+  // An off-diagonal is negligible beside its two diagonals or beside the whole matrix (EISPACK tql2's test): the
+  // first alone never fires inside a cluster of zero eigenvalues, where both are rounding noise.
+  let norm = 0;
+  for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(d[i]) + Math.abs(e[i]));
+  const negligible = (m: number) =>
+    Math.abs(e[m]) <= Number.EPSILON * Math.max(Math.abs(d[m]) + Math.abs(d[m + 1]), norm);
   for (let l = 0; l < n; l++) {
     for (let iter = 0; ; iter++) {
       // The first negligible off-diagonal at or after l splits off a block [l, m] to work on.
       let m = l;
-      while (m < n - 1 && Math.abs(e[m]) > Number.EPSILON * (Math.abs(d[m]) + Math.abs(d[m + 1]))) m++;
+      while (m < n - 1 && !negligible(m)) m++;
       if (m === l) break;
       if (iter === 60) throw new Error(`symmetricEigen: eigenvalue ${l} did not converge in 60 QL iterations`);
       // Wilkinson's shift: the eigenvalue of the leading 2×2 block closer to d[l].
