@@ -80,7 +80,7 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
   if (n >= 1) d[n - 1] = a[n * n - 1];
   e[n - 1] = 0;
 
-  // Q = H₀H₁…H_{n−3}, accumulated backwards (each Hₖ only touches indices > k), then transposed.
+  // Q = H₀H₁…H_{n−3}, accumulated backwards (each Hₖ only touches indices > k), then transposed in place.
   const q = new Float64Array(n * n);
   for (let i = 0; i < n; i++) q[i * n + i] = 1;
   const u = new Float64Array(n);
@@ -100,9 +100,14 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
       for (let c = k + 1; c < n; c++) q[rr + c] -= f * u[c];
     }
   }
-  const qt = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) qt[j * n + i] = q[i * n + j];
-  return qt;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const t = q[i * n + j];
+      q[i * n + j] = q[j * n + i];
+      q[j * n + i] = t;
+    }
+  }
+  return q;
 }
 
 /**

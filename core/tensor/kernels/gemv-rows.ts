@@ -8,7 +8,8 @@ import { inc, instantiate, loopWhile, op, wasmModule, type WasmFunction, type Wa
  * `g[j] += x * w[i * cols + j]` on Float32Arrays: the product and the sum in float64, the sum rounded to float32
  * at every row. Each lane here does exactly that (f64x2 multiply and add, then demote to f32 and back), so the
  * result is bit for bit the JS loop's, and CMA-ES, the Play dream and the gates keep their numbers; only the
- * loop runs ≈ 6× faster on the `small` M (bench row `dream-step`). An f32x4 multiply-add would be 4× wider but round differently.
+ * loop runs ≈ 6× faster on the `small` M (bench row `dream-step`). An f32x4 multiply-add would be 4× wider but
+ * round differently.
  * With `skip` a row whose x is 0 is left out, as the JS loop does (it matters only for a −0 in g).
  *
  * Loop order: columns in blocks of 8 (four f64x2 accumulators stay in registers), all rows inside: the block's
