@@ -17,6 +17,22 @@ function projector(V: ArrayLike<number>, n: number, cols: number[]): number[] {
   return P;
 }
 
+/** V·Λ·Vᵀ = A to `tol` entrywise and VᵀV = I to 1e-12 (eigenvectors as the columns of a row-major V). */
+function assertDecomposes(A: number[], n: number, values: ArrayLike<number>, vectors: ArrayLike<number>, tol: number) {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let a = 0;
+      let o = 0;
+      for (let k = 0; k < n; k++) {
+        a += vectors[i * n + k] * values[k] * vectors[j * n + k];
+        o += vectors[k * n + i] * vectors[k * n + j];
+      }
+      assert.ok(Math.abs(a - A[i * n + j]) < tol, `A(${i},${j}) ${a} vs ${A[i * n + j]}`);
+      assert.ok(Math.abs(o - (i === j ? 1 : 0)) < 1e-12, `VᵀV(${i},${j}) = ${o}`);
+    }
+  }
+}
+
 test('symmetricEigen matches numpy.linalg.eigh: ascending eigenvalues and the same eigenspaces', () => {
   for (const c of F) {
     const { values, vectors } = symmetricEigen(c.matrix, c.n);
@@ -51,18 +67,7 @@ test('symmetricEigen reconstructs a CMA-ES-sized covariance with orthonormal eig
   }
   const { values, vectors } = symmetricEigen(M, n);
   for (let i = 1; i < n; i++) assert.ok(values[i - 1] <= values[i], 'ascending');
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let a = 0;
-      let o = 0;
-      for (let k = 0; k < n; k++) {
-        a += vectors[i * n + k] * values[k] * vectors[j * n + k];
-        o += vectors[k * n + i] * vectors[k * n + j];
-      }
-      assert.ok(Math.abs(a - M[i * n + j]) < 1e-12, `A(${i},${j}) ${a} vs ${M[i * n + j]}`);
-      assert.ok(Math.abs(o - (i === j ? 1 : 0)) < 1e-12, `VᵀV(${i},${j}) = ${o}`);
-    }
-  }
+  assertDecomposes(M, n, values, vectors, 1e-12);
 });
 
 test('symmetricEigen converges on a rank-deficient covariance (70 zero eigenvalues of 100)', () => {
@@ -77,18 +82,7 @@ test('symmetricEigen converges on a rank-deficient covariance (70 zero eigenvalu
   const { values, vectors } = symmetricEigen(M, n);
   const top = values[n - 1];
   assert.equal(values.filter((v) => Math.abs(v) < 1e-12 * top).length, n - r);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let a = 0;
-      let o = 0;
-      for (let k = 0; k < n; k++) {
-        a += vectors[i * n + k] * values[k] * vectors[j * n + k];
-        o += vectors[k * n + i] * vectors[k * n + j];
-      }
-      assert.ok(Math.abs(a - M[i * n + j]) < 1e-12 * top, `A(${i},${j}) ${a} vs ${M[i * n + j]}`);
-      assert.ok(Math.abs(o - (i === j ? 1 : 0)) < 1e-12, `VᵀV(${i},${j}) = ${o}`);
-    }
-  }
+  assertDecomposes(M, n, values, vectors, 1e-12 * top);
 });
 
 test('symmetricEigen refuses a non-finite entry or a wrong size with one line naming it', () => {
