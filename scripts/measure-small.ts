@@ -5,7 +5,7 @@
  * the offset from the track and cos/sin of the heading to it, eval-along.ts PROBE_TARGETS) — with the wall time.
  * Usage: node --import tsx scripts/measure-small.ts FAMILY [--env cartpole-swingup|car-racing] [--steps N]
  *        [--vae-steps N --rnn-steps N] [--minutes M] [--eval-every N] [--episodes N] [--seed 3] [--workspace DIR]
- *        [--eval-episodes N] [--override JSON]
+ *        [--eval-episodes N] [--samples K] [--override JSON]
  * --override JSON deep-merges config overrides over the preset (tuning runs; the claim is the preset's own);
  * a bad value is refused in one line with exit 2.
  * --minutes M stops training after M minutes of training wall time (evaluations not counted; checkpoint written)
@@ -17,6 +17,8 @@
  * 5 000 000 + 1000·S + i: tracks no training episode drove) instead of the run's held-out split; 0 = the split.
  * Default per env (EVAL_EPISODES: car-racing 100, cartpole 0). --seed is 0–4999 and each set at most 1000 episodes, so
  * no two sets, of any seed, share a track.
+ * --samples K also scores each evaluation's predictive-mean dream (the mean of K sampled dreams, `oneiro eval
+ * --samples`) and prints its fg@10 ratio; the targets stay judged on the eval's mode dream.
  * Evaluations filter each open loop from the episode's first frame (the eval's default, openloop_context 'episode').
  * Exits 1 when no evaluated checkpoint meets the targets of issue 11 item 2 (fg@10 ≤ 50% of the mean frame's,
  * full-frame@10 not worse than the mean frame's; R² ≥ 0.8 on each target variable).
@@ -48,6 +50,7 @@ import {
   type MeasureEnv,
 } from './eval-along.ts';
 import { evaluateRun } from '../core/runs/evaluate.ts';
+import { MAX_PREDMEAN_SAMPLES } from '../core/runs/predictive-mean.ts';
 import {
   EVAL_EPISODES,
   MAX_SEED,
@@ -74,6 +77,7 @@ const { values, positionals } = parseFlags('measure:small', {
     override: { type: 'string' },
     // Default per env (EVAL_EPISODES).
     'eval-episodes': { type: 'string' },
+    samples: { type: 'string' },
   },
 });
 const family = positionals[0];
@@ -131,6 +135,7 @@ if (minutes !== undefined && !(minutes > 0)) {
   process.exit(2);
 }
 const extra = overrideFlag('measure:small', values.override);
+const samples = positiveInt('samples', values.samples, MAX_PREDMEAN_SAMPLES);
 const ws = values.workspace ?? mkdtempSync(join(tmpdir(), 'oneiro-small-'));
 const episodes =
   positiveInt('episodes', values.episodes, SEED_SPAN) ?? recipeEpisodes(family, envName, collect.episodes);
@@ -180,7 +185,8 @@ console.error(`run ${run.dir} (backend ${backend}, ${process.env.ONEIRO_WASM_THR
 const f = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const { result, rows, trainMin, stoppedByBudget } = await trainWithEvals(run.dir, {
   backend,
-  ...(heldOut ? { evaluate: (dir: string) => evaluateRun(dir, { backend, evalDataset: heldOut }) } : {}),
+  evaluate: (dir: string) =>
+    evaluateRun(dir, { backend, ...(heldOut ? { evalDataset: heldOut } : {}), ...(samples ? { samples } : {}) }),
   log: (l) => console.error(l),
   ...(minutes !== undefined ? { minutes } : {}),
   // Without --eval-every only the last checkpoint is evaluated (as before).
@@ -188,8 +194,12 @@ const { result, rows, trainMin, stoppedByBudget } = await trainWithEvals(run.dir
   onRow: (r) => {
     const v = rowVerdict(r.report, envName);
     const full = r.report.metrics['openloop_mse@10'];
+    const pm = r.report.metrics['openloop_predmean_fg_mse@10'];
+    const pmText = pm
+      ? `, predictive mean of ${samples}: fg@10 / mean-frame ${f(pm.model / pm.baselines!['mean-frame'], 2)} [${(pm.ratio_ci95 ?? []).map((x) => f(x ?? NaN, 2)).join(', ')}]`
+      : '';
     console.error(
-      `eval step ${r.step}: train ${r.trainMin.toFixed(1)} min (CPU ${r.trainCpuMin.toFixed(1)}), load ${r.load.toFixed(1)} now ${loadavg()[0].toFixed(1)}, fg@10 ${f(v.fg)} vs mean-frame ${f(v.fgMeanFrame)} (${fgRatioText(v)}), full@10 / mean-frame ${f((full?.model ?? NaN) / (full?.baselines?.['mean-frame'] ?? NaN), 2)}, R² ${v.r2.map((x) => f(x, 2)).join(' / ')} (random-init ${v.r2Random.map((x) => f(x, 2)).join(' / ')})${v.met ? ' — targets met' : ''}; eval ${r.evalMin.toFixed(1)} min`,
+      `eval step ${r.step}: train ${r.trainMin.toFixed(1)} min (CPU ${r.trainCpuMin.toFixed(1)}), load ${r.load.toFixed(1)} now ${loadavg()[0].toFixed(1)}, fg@10 ${f(v.fg)} vs mean-frame ${f(v.fgMeanFrame)} (${fgRatioText(v)}), full@10 / mean-frame ${f((full?.model ?? NaN) / (full?.baselines?.['mean-frame'] ?? NaN), 2)}, R² ${v.r2.map((x) => f(x, 2)).join(' / ')} (random-init ${v.r2Random.map((x) => f(x, 2)).join(' / ')})${pmText}${v.met ? ' — targets met' : ''}; eval ${r.evalMin.toFixed(1)} min`,
     );
   },
 });

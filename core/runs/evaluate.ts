@@ -53,7 +53,7 @@ function stateNames(env: string | null): { stateNames?: string[]; stateAngles?: 
 export async function evaluateModel(
   model: LoadedModel,
   data: TrainData,
-  opts: { seed: number; filter?: OpenLoopFilter },
+  opts: { seed: number; filter?: OpenLoopFilter; samples?: number },
 ): Promise<Omit<EvalReport, 'run' | 'checkpoint_step'>> {
   const filter = opts.filter ?? DEFAULT_OPENLOOP_FILTER;
   const metrics = {
@@ -100,6 +100,7 @@ export async function evaluateModel(
       seed: opts.seed,
       meanReward: trainingMeanReward(train),
       filter,
+      ...(opts.samples ? { samples: opts.samples } : {}),
     });
     Object.assign(metrics, ol.metrics);
     notes.push(...ol.notes);
@@ -128,7 +129,15 @@ export async function evaluateModel(
  */
 export async function evaluateRun(
   runDir: string,
-  opts: { seed?: number; backend?: string; evalDataset?: string; filter?: OpenLoopFilter; checkpoint?: number } = {},
+  opts: {
+    seed?: number;
+    backend?: string;
+    evalDataset?: string;
+    filter?: OpenLoopFilter;
+    checkpoint?: number;
+    /** Also score the dream's predictive mean over this many samples (openloop_predmean_*). */
+    samples?: number;
+  } = {},
 ): Promise<EvalReport> {
   const r = await openRunModel(runDir, {
     ...(opts.backend ? { backend: opts.backend } : {}),
@@ -143,6 +152,7 @@ export async function evaluateRun(
     const rest = await evaluateModel(r.model, r.data, {
       seed: opts.seed ?? 0,
       ...(opts.filter !== undefined ? { filter: opts.filter } : {}),
+      ...(opts.samples ? { samples: opts.samples } : {}),
     });
     return { run: r.config.id, checkpoint_step: r.checkpoint.globalStep, ...rest };
   } finally {

@@ -12,6 +12,7 @@ import { UserError } from '../util/errors.ts';
 import { latentOpenLoop } from '../models/latent-openloop.ts';
 import { Rng } from '../util/rng.ts';
 import { metricWithBaselines } from '../models/eval-metric.ts';
+import { predictiveMeanDream } from './predictive-mean.ts';
 import { ratioInterval } from '../util/ratio-interval.ts';
 
 /**
@@ -25,7 +26,9 @@ import { ratioInterval } from '../util/ratio-interval.ts';
  *   scores there as badly as the mean frame;
  * - recon_mse / recon_fg_mse: the model's view of the context frames it observed, against the mean frame;
  * - openloop_reward_mse: the reward head over the dream, against the training mean reward and against the same
- *   model fed the dream's actions shuffled in time (if that is as good, the model does not use its actions).
+ *   model fed the dream's actions shuffled in time (if that is as good, the model does not use its actions);
+ * - openloop_predmean_mse@h, openloop_predmean_fg_mse@h (with `samples` K): the same two for the mean of K dreams
+ *   sampled at temperature 1 (predictive-mean.ts), against the same baselines on the same frames.
  * Pixel values are in [0, 1]; MSE in [0, 1]² units; foreground errors pool all masked pixels of all frames.
  * Every pixel metric also carries `ratio_ci95`, the 95 % interval of model / `ratio_baseline` (mean-frame; shuffled
  * actions for the _vs_shuffled one) over the held-out episodes (ratio-interval.ts): is a ratio's change between two
@@ -193,7 +196,7 @@ export async function measureOpenLoop(
   model: LoadedModel,
   episodes: Episode[],
   meanFrame: Float32Array,
-  opts: { seed: number; meanReward: number; filter?: OpenLoopFilter },
+  opts: { seed: number; meanReward: number; filter?: OpenLoopFilter; samples?: number },
 ): Promise<OpenLoopMeasures> {
   const filter = opts.filter ?? DEFAULT_OPENLOOP_FILTER;
   // A model without pixels (reconstruction-free objectives, object graphs) still dreams latents through its
@@ -219,6 +222,15 @@ export async function measureOpenLoop(
     actionHorizons.map((h) => [h, new PixelAcc(['model', 'shuffled actions'], 'shuffled actions')]),
   );
   const recon = new PixelAcc(['model', 'mean-frame'], 'mean-frame');
+  // The dream's predictive mean (opt-in: K whole open loops per window), scored as the mode dream is.
+  const samples = pixels ? (opts.samples ?? 0) : 0;
+  const predMean = new Map(
+    (samples ? OPENLOOP_HORIZONS : []).map((h) => [
+      h,
+      new PixelAcc(['model', 'copy-last-frame', 'mean-frame'], 'mean-frame'),
+    ]),
+  );
+  const sampleSeeds = new Rng(opts.seed + 0x5a3d);
   const rew = { model: 0, mean: 0, shuffled: 0, n: 0, head: false };
   let windows = 0;
   for (const [e, ep] of episodes.entries()) {
@@ -232,6 +244,7 @@ export async function measureOpenLoop(
       const actions = shuffledActions(ep, start, horizon, new Rng(opts.seed * 7919 + windows));
       const s = pixels || r.reward ? await openloop(ep, { ...o, actions }) : null;
       const nTruth = Math.min(horizon, T - 1 - start);
+      const avg = samples ? await predictiveMeanDream(openloop, ep, o, samples, sampleSeeds) : null;
       if (pixels) {
         const nCtx = r.contextIndices.length;
         for (let i = 0; i < nCtx; i++)
@@ -247,6 +260,11 @@ export async function measureOpenLoop(
           shuffledAcc.get(h)?.add(e, r.truth, (h - 1) * px, meanFrame, {
             model: [r.dream, (h - 1) * px],
             'shuffled actions': [s!.dream, (h - 1) * px],
+          });
+          predMean.get(h)?.add(e, r.truth, (h - 1) * px, meanFrame, {
+            model: [avg!, (h - 1) * px],
+            'copy-last-frame': [r.context, last],
+            'mean-frame': [meanFrame, 0],
           });
         }
       }
@@ -270,6 +288,8 @@ export async function measureOpenLoop(
     recon.metrics('recon_mse', 'recon_fg_mse', metrics, seed);
     for (const [h, a] of acc) a.metrics(`openloop_mse@${h}`, `openloop_fg_mse@${h}`, metrics, seed);
     for (const [h, a] of shuffledAcc) a.metrics(null, `openloop_fg_mse_vs_shuffled@${h}`, metrics, seed);
+    for (const [h, a] of predMean)
+      a.metrics(`openloop_predmean_mse@${h}`, `openloop_predmean_fg_mse@${h}`, metrics, seed);
   }
   if (rew.n)
     metrics.openloop_reward_mse = metricWithBaselines(rew.model / rew.n, {
@@ -294,6 +314,10 @@ export async function measureOpenLoop(
   else
     notes.push(
       `foreground (true frame differs from the training mean frame by > 0.1 in a channel): ${(100 * foregroundFraction).toFixed(2)}% of the dreamed frames' pixels`,
+    );
+  if (windows && samples)
+    notes.push(
+      `openloop_predmean_*: the pixel-wise mean of ${samples} dream${samples > 1 ? 's' : ''} sampled at temperature 1 per window (the point prediction that minimises squared error under the model's own distribution; openloop_* score its mode)`,
     );
   if (windows && !rew.head) notes.push('this model has no reward head: no reward measures');
   // At issue 11's horizon: by 50 steps every CPU-sized dream has lost the scene, actions or not.

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { oneiroInProcess } from './cli-in-process.ts';
 
 // `oneiro eval --json` on a tiny debug run: the documented shape (README "Evaluation") of every metric.
 const bin = new URL('../../bin/oneiro.mjs', import.meta.url).pathname;
@@ -74,6 +76,47 @@ test('oneiro eval --json: metrics with baselines maps, foreground and state-prob
       'the ratio; no interval from one episode',
     );
     assert.match(txt.stdout, /note: state probe/);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
+
+test('oneiro eval --samples K: the RSSM dream’s predictive mean, apart from its mode, the same on a second run, tensors freed; a bad K is one line', async () => {
+  const ws = mkdtempSync(join(tmpdir(), 'oneiro-predmean-'));
+  try {
+    let r = await oneiroInProcess(ws, 'collect', '--env', 'cartpole-swingup', '--episodes', '4', '--dataset', 'cp');
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    r = await oneiroInProcess(ws, 'train', '--model', 'rssm', '--dataset', 'cp', '--preset', 'debug', '--steps', '2');
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    const run = readdirSync(join(ws, 'runs'))[0];
+    const evalJson = async () => {
+      const e = await oneiroInProcess(ws, 'eval', run, '--json', '--samples', '3', '--dataset', 'cp');
+      assert.equal(e.code, 0, e.stderr.slice(-2000));
+      return JSON.parse(e.stdout.trim().split('\n').pop()!);
+    };
+    const a = await evalJson();
+    const tensors = tf.memory().numTensors;
+    for (const h of [1, 5, 10])
+      for (const k of ['mse', 'fg_mse']) {
+        const mode = a.metrics[`openloop_${k}@${h}`];
+        const mean = a.metrics[`openloop_predmean_${k}@${h}`];
+        // Its samples are not its mode: the mean of three differs from the mode dream, on the same baselines.
+        assert.notEqual(mean.model, mode.model, `${k}@${h}`);
+        assert.deepEqual(mean.baselines, mode.baselines, `${k}@${h}`);
+        assert.equal(mean.ratio_baseline, 'mean-frame');
+      }
+    assert.ok(a.notes.some((n: string) => n.startsWith('openloop_predmean_*: the pixel-wise mean of 3 dreams')));
+    assert.deepEqual((await evalJson()).metrics, a.metrics, 'seeded: the same samples on a second eval');
+    assert.equal(tf.memory().numTensors, tensors, 'the sampled open loops free their tensors');
+    const bad = await oneiroInProcess(ws, 'eval', run, '--samples', '0');
+    assert.equal(bad.code, 2);
+    assert.equal(
+      bad.stderr.trim(),
+      "oneiro eval: --samples must be a whole number of sampled dreams from 1 to 256, got '0'",
+    );
+    const goals = await oneiroInProcess(ws, 'eval', run, '--goals', '--samples', '2');
+    assert.equal(goals.code, 2);
+    assert.match(goals.stderr.trim(), /^oneiro eval: --goals scores the agent in its env: it takes no --samples/);
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }

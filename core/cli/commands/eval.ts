@@ -8,7 +8,7 @@ import { UserError } from '../../util/errors.ts';
 
 export const summary = 'held-out metrics of a run against baselines';
 
-const HELP = `usage: oneiro eval RUN [--checkpoint STEP] [--seed S] [--dataset NAME] [--context episode|N] [--workspace DIR] [--json]
+const HELP = `usage: oneiro eval RUN [--checkpoint STEP] [--seed S] [--dataset NAME] [--context episode|N] [--samples K] [--workspace DIR] [--json]
        oneiro eval RUN --goals [--checkpoint STEP] [--episodes N]   (runs trained with behavior lexa, in a goal benchmark env)
 
 --checkpoint STEP scores the run's kept checkpoint at that global step instead of its latest (a learning curve;
@@ -22,6 +22,11 @@ episode's first frame, as an agent acting in the env filters; N from the N real 
 start (5: PlaNet's and Dreamer's context, the protocol of every report before session 11). The last 5 observed
 frames are the context either way (recon_*, copy-last-frame); the report's "openloop_context" names it.
 
+--samples K also scores the dream's predictive mean: the pixel-wise mean of K dreams sampled at temperature 1
+(openloop_predmean_mse@h, openloop_predmean_fg_mse@h, against the same baselines). Under squared error the best
+point prediction of an uncertain future is its mean, not its mode (openloop_*): the gap between the two says how
+much of a dream's error is committing to one future. Costs K more open loops per dream.
+
 --goals: success rate per goal of the env's goal list (point-goals, pinpad-*: judged from the state at the
 episode's last step, never a reward) for the LEXA achiever given the goal image, for the explorer alone and for a
 uniformly random policy on the same env seeds; --episodes N per goal (default 5). --json prints
@@ -34,6 +39,8 @@ reported next to its baselines; "baseline" is the strongest of them (the one to 
                                       copy-last-frame and mean-frame
   openloop_fg_mse_vs_shuffled@h       does the dream use its actions? openloop_fg_mse@h (h ≥ 5) against the
                                       same dream under the actions permuted in time
+  openloop_predmean_mse@h,            with --samples K: the same two for the mean of K sampled dreams
+  openloop_predmean_fg_mse@h
   recon_mse, recon_fg_mse             the model's view of the frames it observed, vs mean-frame
   openloop_reward_mse                 reward head over the dream, vs train-mean reward and shuffled actions
   probe_r2[/VAR]@0, @10               R² of a ridge probe from the model's features to the true state
@@ -57,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     episodes: { type: 'string' },
     context: { type: 'string' },
     checkpoint: { type: 'string' },
+    samples: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -67,10 +75,9 @@ export async function run(argv: string[]): Promise<number> {
     values.checkpoint === undefined ? {} : { checkpoint: intFlag('checkpoint', values.checkpoint, 0, 0) };
   const dir = resolveRunDir(workspaceDir(values.workspace), runId);
   if (values.goals) {
-    if (values.dataset !== undefined || values.context !== undefined)
-      throw new UserError(
-        `--goals scores the agent in its env: it takes no --${values.dataset !== undefined ? 'dataset' : 'context'} (use one or the other)`,
-      );
+    const dreamFlag = (['dataset', 'context', 'samples'] as const).find((k) => values[k] !== undefined);
+    if (dreamFlag)
+      throw new UserError(`--goals scores the agent in its env: it takes no --${dreamFlag} (use one or the other)`);
     const { loadRunAgent } = await import('../../runs/load-agent.ts');
     const { envOptionsOf } = await import('../../runs/agent-session.ts');
     const { evaluateGoals, formatGoalReport } = await import('../../runs/goal-eval.ts');
@@ -92,12 +99,14 @@ export async function run(argv: string[]): Promise<number> {
     }
   } else if (values.episodes !== undefined) throw new UserError('--episodes is an option of --goals');
   const { parseOpenLoopFilter } = await import('../../runs/openloop-measures.ts');
+  const { parseSamples } = await import('../../runs/predictive-mean.ts');
   const { evaluateRun } = await import('../../runs/evaluate.ts');
   const report = await evaluateRun(dir, {
     seed: intFlag('seed', values.seed, 0, 0),
     ...(values.backend ? { backend: values.backend } : {}),
     ...(values.dataset ? { evalDataset: values.dataset } : {}),
     ...(values.context !== undefined ? { filter: parseOpenLoopFilter(values.context) } : {}),
+    ...(values.samples !== undefined ? { samples: parseSamples(values.samples) } : {}),
     ...checkpoint,
   });
   if (values.json) {

@@ -28,6 +28,7 @@ import {
   probeTargets,
 } from '../../../core/runs/state-probe.ts';
 import { evaluateModel } from '../../../core/runs/evaluate.ts';
+import { parseSamples } from '../../../core/runs/predictive-mean.ts';
 import { Rng } from '../../../core/util/rng.ts';
 
 const S = 32;
@@ -46,6 +47,8 @@ const HELD = episodes(2, 100);
 interface Behaviour {
   /** The frame the model predicts for true frame t of `ep` (uint8 S·S·3). */
   frame?(ep: Episode, t: number): Uint8Array;
+  /** The dreamed frame of a sampled dream (temperature > 0, its seed in `o`; default: `frame`'s). */
+  sampled?(ep: Episode, t: number, o: OpenLoopOptions): Uint8Array;
   /** The dreamed frame when the dream is given other actions than the episode's (default: `frame`'s). */
   frameUnderOtherActions?(ep: Episode, t: number): Uint8Array;
   /** Predicted reward on arriving at row `row` after `action`. */
@@ -96,7 +99,11 @@ function fakeModel(b: Behaviour): LoadedModel {
         truth: real(ep, truthIdx),
         contextRecon: stack(ep, ctx),
         dream:
-          o.actions && b.frameUnderOtherActions ? stack(ep, truthIdx, b.frameUnderOtherActions) : stack(ep, truthIdx),
+          o.temperature > 0 && b.sampled
+            ? stack(ep, truthIdx, (e, t) => b.sampled!(e, t, o))
+            : o.actions && b.frameUnderOtherActions
+              ? stack(ep, truthIdx, b.frameUnderOtherActions)
+              : stack(ep, truthIdx),
         mse: dream.map(() => NaN),
         ...(b.reward
           ? {
@@ -218,6 +225,63 @@ test('every pixel metric carries its ratio to the mean frame with a 95 % interva
   }
   // Reproducible: the same evaluation gives the same intervals.
   assert.deepEqual((await measureOpenLoop(model, HELD, MEAN, opts)).metrics, both.metrics);
+});
+
+/** True frame t of `ep` with every channel moved by `by` (clamped to 0–255). */
+const shifted = (ep: Episode, t: number, by: number) =>
+  Uint8Array.from(resizeFrames(ep.image, ep.imageShape[0], ep.imageShape[1], S).subarray(t * px, (t + 1) * px), (v) =>
+    Math.max(0, Math.min(255, v + by)),
+  );
+
+test('predictive mean: dreams sampled on either side of the truth average to far less error than the mode that commits to one side', async () => {
+  const seeds: number[] = [];
+  const model = fakeModel({
+    frame: (ep, t) => shifted(ep, t, 60),
+    // One coin per sampled dream, from its seed: a model that samples one of two futures, the mode always the first.
+    sampled: (ep, t, o) => {
+      if (t === o.start + 1) seeds.push(o.seed);
+      assert.equal(o.temperature, 1);
+      return shifted(ep, t, new Rng(o.seed).next() < 0.5 ? 60 : -60);
+    },
+  });
+  const r = await measureOpenLoop(model, HELD, MEAN, { ...opts, samples: 32 });
+  for (const h of [1, 10]) {
+    const mode = r.metrics[`openloop_fg_mse@${h}`];
+    const mean = r.metrics[`openloop_predmean_fg_mse@${h}`];
+    assert.ok(mean.model < 0.25 * mode.model, `@${h}: predictive mean ${mean.model} vs mode ${mode.model}`);
+    assert.ok(r.metrics[`openloop_predmean_mse@${h}`].model < 0.25 * r.metrics[`openloop_mse@${h}`].model);
+    // Its baselines are the mode's, on the same frames.
+    assert.deepEqual(mean.baselines, mode.baselines);
+  }
+  assert.equal(new Set(seeds).size, seeds.length, 'every sampled dream has a seed of its own');
+  assert.ok(r.notes.some((n) => n.startsWith('openloop_predmean_*: the pixel-wise mean of 32 dreams')));
+});
+
+test('predictive mean: a model whose samples are its mode scores exactly as the mode (K dreams averaged, not summed)', async () => {
+  const model = fakeModel({ frame: (ep, t) => shifted(ep, t, 30) });
+  const r = await measureOpenLoop(model, HELD, MEAN, { ...opts, samples: 3 });
+  for (const h of [1, 5, 10]) {
+    for (const k of ['mse', 'fg_mse']) {
+      const mode = r.metrics[`openloop_${k}@${h}`];
+      const mean = r.metrics[`openloop_predmean_${k}@${h}`];
+      assert.ok(Math.abs(mean.model - mode.model) <= 1e-9 * mode.model, `${k}@${h}: ${mean.model} vs ${mode.model}`);
+      assert.deepEqual(mean.ratio_ci95, mode.ratio_ci95);
+    }
+  }
+});
+
+test('predictive mean: off unless asked; --samples takes a whole number from 1 to 256 and says so in one line', async () => {
+  const r = await measureOpenLoop(fakeModel({}), HELD, MEAN, opts);
+  assert.deepEqual(
+    Object.keys(r.metrics).filter((k) => k.includes('predmean')),
+    [],
+  );
+  assert.equal(parseSamples('8'), 8);
+  for (const bad of ['0', '257', '1.5', 'many', '', '-2'])
+    assert.throws(
+      () => parseSamples(bad),
+      new RegExp(`^UserError: --samples must be a whole number of sampled dreams from 1 to 256, got '${bad}'$`),
+    );
 });
 
 test('reward over the dream: a head that uses its actions beats shuffled actions; one that ignores them ties', async () => {

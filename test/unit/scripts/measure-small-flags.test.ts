@@ -67,3 +67,24 @@ test('measure:small refuses a bad --vae-steps / --rnn-steps in one line with exi
     }
   }
 });
+
+test('measure:small refuses a bad --samples in one line with exit 2, before collecting any episode', () => {
+  for (const [bad, expected] of [
+    ['0', 'whole number from 1 to 256'],
+    ['257', 'whole number from 1 to 256'],
+  ]) {
+    const ws = mkdtempSync(join(tmpdir(), 'oneiro-measure-flags-'));
+    try {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/measure-small.ts', 'rssm', '--workspace', ws, '--samples', bad],
+        { encoding: 'utf8', env: { ...process.env, ONEIRO_WASM_THREADS: '1' } },
+      );
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim(), `measure:small: --samples must be a ${expected}, got '${bad}'`);
+      assert.equal(existsSync(join(ws, 'datasets')), false, 'nothing collected');
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
+  }
+});
