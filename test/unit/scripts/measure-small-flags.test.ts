@@ -46,45 +46,42 @@ test('measure:small refuses an --override that is not a JSON object in one line 
   }
 });
 
+/** measure-small with one bad flag: refused with exit 2 in the one line `message`, before collecting any episode. */
+function refusedBeforeCollecting(family: string, flag: string, bad: string, message: string): void {
+  const ws = mkdtempSync(join(tmpdir(), 'oneiro-measure-flags-'));
+  try {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/measure-small.ts', family, '--workspace', ws, flag, bad],
+      { encoding: 'utf8', env: { ...process.env, ONEIRO_WASM_THREADS: '1' } },
+    );
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.trim(), message);
+    assert.equal(existsSync(join(ws, 'datasets')), false, 'nothing collected');
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+}
+
 test('measure:small refuses a bad --vae-steps / --rnn-steps in one line with exit 2, before collecting any episode', () => {
   for (const [flag, bad] of [
     ['--rnn-steps', 'abc'],
     ['--vae-steps', '0'],
-  ]) {
-    const ws = mkdtempSync(join(tmpdir(), 'oneiro-measure-flags-'));
-    try {
-      const r = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', 'scripts/measure-small.ts', 'world-models', '--workspace', ws, flag, bad],
-        { encoding: 'utf8', env: { ...process.env, ONEIRO_WASM_THREADS: '1' } },
-      );
-      assert.equal(r.status, 2, r.stderr);
-      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`^measure:small: ${flag} must be a positive whole number, got '${bad}'`));
-      assert.equal(existsSync(join(ws, 'datasets')), false, 'nothing collected');
-    } finally {
-      rmSync(ws, { recursive: true, force: true });
-    }
-  }
+  ])
+    refusedBeforeCollecting(
+      'world-models',
+      flag,
+      bad,
+      `measure:small: ${flag} must be a positive whole number, got '${bad}'`,
+    );
 });
 
 test('measure:small refuses a bad --samples in one line with exit 2, before collecting any episode', () => {
-  for (const [bad, expected] of [
-    ['0', 'whole number from 1 to 256'],
-    ['257', 'whole number from 1 to 256'],
-  ]) {
-    const ws = mkdtempSync(join(tmpdir(), 'oneiro-measure-flags-'));
-    try {
-      const r = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', 'scripts/measure-small.ts', 'rssm', '--workspace', ws, '--samples', bad],
-        { encoding: 'utf8', env: { ...process.env, ONEIRO_WASM_THREADS: '1' } },
-      );
-      assert.equal(r.status, 2, r.stderr);
-      assert.equal(r.stderr.trim(), `measure:small: --samples must be a ${expected}, got '${bad}'`);
-      assert.equal(existsSync(join(ws, 'datasets')), false, 'nothing collected');
-    } finally {
-      rmSync(ws, { recursive: true, force: true });
-    }
-  }
+  for (const bad of ['0', '257'])
+    refusedBeforeCollecting(
+      'rssm',
+      '--samples',
+      bad,
+      `measure:small: --samples must be a whole number from 1 to 256, got '${bad}'`,
+    );
 });
