@@ -195,8 +195,13 @@ const { result, rows, trainMin, stoppedByBudget } = await trainWithEvals(run.dir
     const v = rowVerdict(r.report, envName);
     const full = r.report.metrics['openloop_mse@10'];
     const pm = r.report.metrics['openloop_predmean_fg_mse@10'];
+    // The same ratio text as the mode's fg@10 (eval-along.ts fgRatioText).
     const pmText = pm
-      ? `, predictive mean of ${samples}: fg@10 / mean-frame ${f(pm.model / pm.baselines!['mean-frame'], 2)} [${(pm.ratio_ci95 ?? []).map((x) => f(x ?? NaN, 2)).join(', ')}]`
+      ? `, predictive mean of ${samples}: fg@10 / mean-frame ${fgRatioText({
+          fg: pm.model,
+          fgMeanFrame: pm.baselines?.['mean-frame'] ?? NaN,
+          fgRatioCi: [pm.ratio_ci95?.[0] ?? NaN, pm.ratio_ci95?.[1] ?? NaN],
+        })}`
       : '';
     console.error(
       `eval step ${r.step}: train ${r.trainMin.toFixed(1)} min (CPU ${r.trainCpuMin.toFixed(1)}), load ${r.load.toFixed(1)} now ${loadavg()[0].toFixed(1)}, fg@10 ${f(v.fg)} vs mean-frame ${f(v.fgMeanFrame)} (${fgRatioText(v)}), full@10 / mean-frame ${f((full?.model ?? NaN) / (full?.baselines?.['mean-frame'] ?? NaN), 2)}, R² ${v.r2.map((x) => f(x, 2)).join(' / ')} (random-init ${v.r2Random.map((x) => f(x, 2)).join(' / ')})${pmText}${v.met ? ' — targets met' : ''}; eval ${r.evalMin.toFixed(1)} min`,
