@@ -23,6 +23,8 @@ export interface EvalReport {
   run: string;
   episodes: number;
   checkpoint_step: number;
+  /** With `--average-checkpoints`: the steps whose weights were averaged (checkpoint_step is the newest of them). */
+  averaged_checkpoints?: number[];
   metrics: Record<string, EvalMetric>;
   /**
    * Where every open-loop measure filtered from before its dream (OpenLoopFilter): 'episode' = the episode's first
@@ -135,6 +137,8 @@ export async function evaluateRun(
     evalDataset?: string;
     filter?: OpenLoopFilter;
     checkpoint?: number;
+    /** Score the mean of the kept checkpoints at these steps instead (core/runs/checkpoint-average.ts). */
+    average?: number[];
     /** Also score the dream's predictive mean over this many samples (openloop_predmean_*). */
     samples?: number;
   } = {},
@@ -142,6 +146,7 @@ export async function evaluateRun(
   const r = await openRunModel(runDir, {
     ...(opts.backend ? { backend: opts.backend } : {}),
     ...(opts.checkpoint !== undefined ? { checkpoint: opts.checkpoint } : {}),
+    ...(opts.average ? { average: opts.average } : {}),
   });
   try {
     if (opts.evalDataset) r.data = { ...r.data, heldOut: evalDatasetEpisodes(runDir, r.data, opts.evalDataset) };
@@ -154,7 +159,12 @@ export async function evaluateRun(
       ...(opts.filter !== undefined ? { filter: opts.filter } : {}),
       ...(opts.samples ? { samples: opts.samples } : {}),
     });
-    return { run: r.config.id, checkpoint_step: r.checkpoint.globalStep, ...rest };
+    return {
+      run: r.config.id,
+      checkpoint_step: r.checkpoint.globalStep,
+      ...(opts.average ? { averaged_checkpoints: opts.average } : {}),
+      ...rest,
+    };
   } finally {
     r.model.dispose();
   }

@@ -11,6 +11,7 @@ import {
   loadNewestIntactCheckpoint,
   type CheckpointMeta,
 } from './checkpoints.ts';
+import { loadAveragedCheckpoint } from './checkpoint-average.ts';
 import { readRunConfig, type RunConfig } from './run-dir.ts';
 import { loadDataForRun } from './trainer.ts';
 import { onlineRunData, onlineTrainData } from './episode-store.ts';
@@ -37,6 +38,8 @@ export async function openRunModel(
     warn?: (message: string) => void;
     /** The kept checkpoint at this global step instead of the latest (a step the run lacks is refused before the backend loads). */
     checkpoint?: number;
+    /** The mean of the kept checkpoints at these steps (core/runs/checkpoint-average.ts); not with `checkpoint`. */
+    average?: number[];
     /**
      * false: read no episode, only what the model needs to load and act (spaces, frame size, the data's action
      * repeat and background), for dreams and agents: a dataset can run to gigabytes.
@@ -48,11 +51,13 @@ export async function openRunModel(
   const family = await getFamily(config.family);
   const model = family.parseConfig(config.model);
   const at = opts.checkpoint;
-  if (at !== undefined) checkpointNameAtStep(runDir, config.id, at);
+  if (at !== undefined && opts.average) throw new Error('openRunModel: checkpoint and average are exclusive');
+  for (const step of at !== undefined ? [at] : (opts.average ?? [])) checkpointNameAtStep(runDir, config.id, step);
   await initBackend(opts.backend);
   // A corrupt latest checkpoint falls back to the newest intact one, said on stderr by default; a chosen one never does.
-  const ck =
-    at !== undefined
+  const ck = opts.average
+    ? loadAveragedCheckpoint(runDir, config.id, opts.average)
+    : at !== undefined
       ? loadCheckpointAtStep(runDir, config.id, at)
       : loadNewestIntactCheckpoint(runDir, opts.warn ?? ((m) => console.warn(`warning: ${m}`)));
   if (!ck)

@@ -168,6 +168,47 @@ test('oneiro eval --checkpoint STEP scores that kept checkpoint, never another',
   }
 });
 
+test("oneiro eval --average-checkpoints S1,S2: the mean of those checkpoints' weights, named in the report", async () => {
+  const { ws, id, dir } = await tinyRun();
+  const evalJson = (...args: string[]) => {
+    const r = cli(ws, 'eval', id, '--json', '--backend', 'cpu', '--context', '5', ...args);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  };
+  try {
+    const at = (s: number) => evalJson('--checkpoint', String(s));
+    const [two, four, six] = [at(2), at(4), at(6)];
+    const avg = evalJson('--average-checkpoints', '6,2,4');
+    assert.deepEqual(avg.averaged_checkpoints, [2, 4, 6]);
+    assert.equal(avg.checkpoint_step, 6, 'the newest of them');
+    assert.equal(six.averaged_checkpoints, undefined, 'a single checkpoint names none');
+    // Other weights than any one of them (the model's numbers move), the same held-out data (baselines do not).
+    for (const one of [two, four, six]) {
+      assert.notEqual(avg.metrics.recon_mse.model, one.metrics.recon_mse.model);
+      assert.equal(avg.metrics.recon_mse.baseline, one.metrics.recon_mse.baseline);
+    }
+    assert.notEqual(evalJson('--average-checkpoints', '4,6').metrics.recon_mse.model, avg.metrics.recon_mse.model);
+
+    refused(
+      ws,
+      dir,
+      [id, '--average-checkpoints', '2,5'],
+      /^oneiro eval: run \S+ has no checkpoint at step 5; it keeps steps 2, 4, 6$/m,
+    );
+    refused(ws, dir, [id, '--average-checkpoints', '2,x'], /^oneiro eval: --average-checkpoints: 'x' is not a step/m);
+    refused(ws, dir, [id, '--average-checkpoints', '4'], /--average-checkpoints: give at least 2 steps/);
+    refused(
+      ws,
+      dir,
+      [id, '--average-checkpoints', '2,4', '--checkpoint', '4'],
+      /it takes no --checkpoint \(use one or the other\)/,
+    );
+    refused(ws, dir, [id, '--average-checkpoints', '2,4', '--goals'], /it takes no --goals/);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
+
 test('runs:eval { checkpointStep } (Runs view): that kept checkpoint, in the dream server; the final measures stay the latest', async () => {
   const { ws, id } = await tinyRun();
   // A sweep listing the run: its row shows the measures the host stored as the run's final (latest) ones.

@@ -8,11 +8,17 @@ import { UserError } from '../../util/errors.ts';
 
 export const summary = 'held-out metrics of a run against baselines';
 
-const HELP = `usage: oneiro eval RUN [--checkpoint STEP] [--seed S] [--dataset NAME] [--context episode|N] [--samples K] [--workspace DIR] [--json]
+const HELP = `usage: oneiro eval RUN [--checkpoint STEP | --average-checkpoints S1,S2,...] [--seed S] [--dataset NAME] [--context episode|N] [--samples K] [--workspace DIR] [--json]
        oneiro eval RUN --goals [--checkpoint STEP] [--episodes N]   (runs trained with behavior lexa, in a goal benchmark env)
 
 --checkpoint STEP scores the run's kept checkpoint at that global step instead of its latest (a learning curve;
 a step it lacks is refused naming the steps it keeps, and a corrupt one is an error, never another step).
+
+--average-checkpoints S1,S2,... scores the mean of the weights of the kept checkpoints at those steps (at least 2,
+of one phase): stochastic weight averaging (Izmailov et al. 2018) after the fact. At a constant learning rate a
+run's checkpoints wander around a basin and their scores swing; their mean sits nearer its centre. The report
+names them ("averaged_checkpoints"); "checkpoint_step" is the newest. Keep enough checkpoints to average
+(train.keepCheckpoints).
 
 --dataset NAME evaluates on every episode of that dataset (same env, frame size and actions) instead of
 the run's held-out episodes, e.g. C-SWM's separate evaluation set (oneiro collect --recipe cswm-shapes-eval).
@@ -49,7 +55,7 @@ plus the family's own (world-models: rnn_nll, reward_mse (also vs shuffled actio
 rssm: kl, reward_mse; object-graph: hits_at_1@k, mrr@k in % for k = 1, 5, 10, the k-step prediction ranked
 against the encodings of every evaluation sample's true state as C-SWM's eval.py, vs random-ranking and
 copy-state, and no pixel measures: it decodes no pixels). With --json (README "Evaluation"):
-{"run", "episodes", "checkpoint_step", "openloop_context", "foreground_fraction", "notes": [...],
+{"run", "episodes", "checkpoint_step", "averaged_checkpoints"?, "openloop_context", "foreground_fraction", "notes": [...],
  "metrics": {NAME: {"model", "baseline", "baseline_name", "baselines": {NAME: value}, "lower_is_better"?,
   "ci95"?: [lo, hi] (the probe's R²: 95 % bootstrap interval over held-out episodes),
   "ratio_baseline"?, "ratio_ci95"?: [lo, hi] (pixel errors: 95 % interval of model / baselines[ratio_baseline],
@@ -65,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     context: { type: 'string' },
     checkpoint: { type: 'string' },
     samples: { type: 'string' },
+    'average-checkpoints': { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -73,6 +80,15 @@ export async function run(argv: string[]): Promise<number> {
   const runId = onePositional('eval', positionals, 'RUN id');
   const checkpoint =
     values.checkpoint === undefined ? {} : { checkpoint: intFlag('checkpoint', values.checkpoint, 0, 0) };
+  const averageFlag = values['average-checkpoints'];
+  if (averageFlag !== undefined && (values.checkpoint !== undefined || values.goals))
+    throw new UserError(
+      `--average-checkpoints scores the mean of several checkpoints' weights: it takes no ${values.goals ? '--goals' : '--checkpoint'} (use one or the other)`,
+    );
+  const average =
+    averageFlag === undefined
+      ? undefined
+      : (await import('../../runs/checkpoint-average.ts')).parseAverageSteps(averageFlag);
   const dir = resolveRunDir(workspaceDir(values.workspace), runId);
   if (values.goals) {
     const dreamFlag = (['dataset', 'context', 'samples'] as const).find((k) => values[k] !== undefined);
@@ -107,6 +123,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(values.dataset ? { evalDataset: values.dataset } : {}),
     ...(values.context !== undefined ? { filter: parseOpenLoopFilter(values.context) } : {}),
     ...(values.samples !== undefined ? { samples: parseSamples(values.samples) } : {}),
+    ...(average ? { average } : {}),
     ...checkpoint,
   });
   if (values.json) {
@@ -114,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   console.log(
-    `run ${report.run} · checkpoint step ${report.checkpoint_step} · ${report.episodes} held-out episodes · open loop filtered from ${report.openloop_context === 'episode' ? "the episode's first frame" : `${report.openloop_context} frames before each dream`}`,
+    `run ${report.run} · ${report.averaged_checkpoints ? `mean of checkpoints ${report.averaged_checkpoints.join(', ')}` : `checkpoint step ${report.checkpoint_step}`} · ${report.episodes} held-out episodes · open loop filtered from ${report.openloop_context === 'episode' ? "the episode's first frame" : `${report.openloop_context} frames before each dream`}`,
   );
   const names = Object.keys(report.metrics);
   const w = Math.max(...names.map((n) => n.length));
