@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../util/errors.ts';
-import { loadCheckpointAtStep, type CheckpointPosition, type LoadedCheckpoint } from './checkpoints.ts';
+import {
+  lastTrainedPhase,
+  loadCheckpointAtStep,
+  type CheckpointPosition,
+  type LoadedCheckpoint,
+} from './checkpoints.ts';
 
 /**
  * Weight averaging of a run's kept checkpoints, for evaluation (`oneiro eval --average-checkpoints`). At a constant
@@ -12,11 +17,6 @@ import { loadCheckpointAtStep, type CheckpointPosition, type LoadedCheckpoint } 
  * averaged (optimiser moments too: evaluation reads none of them); any other tensor must be the same in all of them.
  */
 
-/**
- * The index of the phase whose training wrote a checkpoint's weights: a checkpoint taken as a phase ends names the
- * next one at its step 0 (the last: 'done').
- */
-const trainedPhase = (m: CheckpointPosition) => (m.step > 0 ? m.phaseIndex : m.phaseIndex - 1);
 const phaseLabel = (m: CheckpointPosition) => (m.step > 0 ? `'${m.phase}'` : `the phase before '${m.phase}'`);
 
 /** Steps from a comma-separated list ('900,1200,1500'): at least 2, distinct, each a non-negative integer. */
@@ -44,13 +44,13 @@ export function loadAveragedCheckpoint(runDir: string, runId: string, steps: num
   if (steps.length < 2) throw new Error('loadAveragedCheckpoint: needs at least 2 steps');
   const sums = new Map<
     string,
-    { shape: number[]; dtype: tf.DataType; sum: Float64Array | null; first: tf.TypedArray }
+    { shape: number[]; dtype: tf.DataType; sum: Float64Array | null; first: tf.TypedArray | null }
   >();
   let newest: LoadedCheckpoint['meta'] | null = null;
   for (const step of steps) {
     const ck = loadCheckpointAtStep(runDir, runId, step);
     try {
-      if (newest && trainedPhase(ck.meta) !== trainedPhase(newest))
+      if (newest && lastTrainedPhase(ck.meta) !== lastTrainedPhase(newest))
         throw new UserError(
           `--average-checkpoints: steps ${newest.globalStep} and ${step} were trained in different phases (${phaseLabel(newest)} and ${phaseLabel(ck.meta)}): average checkpoints of one phase`,
         );
@@ -65,7 +65,7 @@ export function loadAveragedCheckpoint(runDir: string, runId: string, steps: num
         const acc = sums.get(k);
         if (!acc) {
           const sum = t.dtype === 'float32' ? Float64Array.from(data) : null;
-          sums.set(k, { shape: [...t.shape], dtype: t.dtype, sum, first: data.slice() });
+          sums.set(k, { shape: [...t.shape], dtype: t.dtype, sum, first: sum ? null : data.slice() });
           continue;
         }
         if (acc.shape.join(',') !== t.shape.join(',') || acc.dtype !== t.dtype)
@@ -73,7 +73,7 @@ export function loadAveragedCheckpoint(runDir: string, runId: string, steps: num
             `--average-checkpoints: tensor '${k}' is ${t.dtype} [${t.shape}] at step ${step} and ${acc.dtype} [${acc.shape}] at step ${steps[0]}`,
           );
         if (acc.sum) for (let i = 0; i < data.length; i++) acc.sum[i] += data[i];
-        else if (data.some((v, i) => v !== acc.first[i]))
+        else if (data.some((v, i) => v !== acc.first![i]))
           throw new UserError(
             `--average-checkpoints: the ${t.dtype} tensor '${k}' differs between steps ${steps[0]} and ${step}; only float weights can be averaged`,
           );
@@ -91,7 +91,7 @@ export function loadAveragedCheckpoint(runDir: string, runId: string, steps: num
           shape,
           'float32',
         )
-      : tf.tensor(first, shape, dtype);
+      : tf.tensor(first!, shape, dtype);
   }
   return { meta: newest!, tensors };
 }

@@ -21,6 +21,13 @@ export interface CheckpointPosition {
   globalStep: number;
 }
 
+/**
+ * The index of the phase whose training wrote a checkpoint's weights: a checkpoint taken as a phase ends names the
+ * next one at its step 0 (past the last: 'done'); -1 before any step.
+ */
+export const lastTrainedPhase = (pos: CheckpointPosition): number =>
+  pos.step > 0 ? pos.phaseIndex : pos.phaseIndex - 1;
+
 export interface CheckpointMeta extends CheckpointPosition {
   version: 1;
   family: string;

@@ -1,7 +1,7 @@
 import { getFamily } from '../models/registry.ts';
 import type { PhaseSpec } from '../models/family.ts';
 import { UserError } from '../util/errors.ts';
-import { latestCheckpointName, readCheckpointMeta, type CheckpointPosition } from './checkpoints.ts';
+import { lastTrainedPhase, latestCheckpointName, readCheckpointMeta, type CheckpointPosition } from './checkpoints.ts';
 import { observedState, readRunConfig, readStatus, writeRunConfig, type RunConfig } from './run-dir.ts';
 
 /**
@@ -86,7 +86,7 @@ export async function setRunSteps(runDir: string, steps: number): Promise<SetSte
       `run ${config.id}: its checkpoint ${ckpt} (${at.phase} step ${at.step}, ${at.globalStep} steps in all) does not match the budgets in its config.json (${from.map((p) => `${p.name} ${p.steps}`).join(', ')}): expected them to add up, so its steps done are unknown`,
     );
   // The last phase that trained: the one the checkpoint is in, or the one it finished.
-  const lastRan = !at ? -1 : at.step > 0 ? at.phaseIndex : at.phaseIndex - 1;
+  const lastRan = !at ? -1 : lastTrainedPhase(at);
   const budgets: PhaseBudget[] = from.map((p, i) => ({ phase: p.name, done: done[i], from: p.steps, to: to[i].steps }));
   for (const [i, b] of budgets.entries()) {
     if (b.to < b.done)
