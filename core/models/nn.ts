@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
+import { lrDecayFactor, type LrDecay } from './lr-decay.ts';
 
 /**
  * Functional building blocks shared by every model family: parameters live in a flat object of
@@ -161,6 +162,8 @@ export interface AdamOptions {
   clipValue?: number;
   /** Rescale all gradients together when their global L2 norm exceeds clipNorm (Dreamer's `clip`). */
   clipNorm?: number;
+  /** Decay of lr over the applied updates (lr-decay.ts); absent or null = constant lr. */
+  lrDecay?: LrDecay | null;
 }
 
 export interface LossOutput {
@@ -283,9 +286,15 @@ export class Adam {
     }
   }
 
+  /** The lr of the next update (the configured lr under its decay). */
+  get lr(): number {
+    return this.opts.lr * lrDecayFactor(this.opts.lrDecay, this.t);
+  }
+
   private apply(keys: string[], grads: (tf.Tensor | null)[], gradNorm: number): void {
+    const lr = this.lr;
     this.t += 1;
-    const { lr, clipValue, clipNorm } = this.opts;
+    const { clipValue, clipNorm } = this.opts;
     const scale = clipNorm && gradNorm > clipNorm ? clipNorm / gradNorm : 1;
     const lrT = (lr * Math.sqrt(1 - this.beta2 ** this.t)) / (1 - this.beta1 ** this.t);
     tf.tidy(() => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { presetConfig } from '../preset-config.ts';
 import { LEXA_DEBUG, LEXA_PAPER, LEXA_SMALL, lexaConfigSchema } from '../lexa-config.ts';
 import { UserError } from '../../util/errors.ts';
+import { lrDecaySchema } from '../lr-decay.ts';
 import { BACKGROUNDS } from '../../envs/background.ts';
 import {
   ACTOR_CRITIC_DEBUG,
@@ -113,6 +114,8 @@ export const rssmConfigSchema = z
       adamEps: positive(1),
       clipNorm: positive(1e9), // 1e9 = effectively no clipping (the rssm bench uses it)
       seed: int(0, 2 ** 31 - 1),
+      /** Cosine decay of lr over the updates (core/models/lr-decay.ts); null = constant, as in the papers. */
+      lrDecay: lrDecaySchema.nullable().default(null),
     }),
     planner: z.strictObject({
       horizon: int(1, 1000),
@@ -268,7 +271,7 @@ const planet: RssmConfig = {
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
   },
-  train: { steps: 50000, batch: 50, length: 50, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0 }, // Adam 1e-3, eps 1e-4, clip 1000
+  train: { steps: 50000, batch: 50, length: 50, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0, lrDecay: null }, // Adam 1e-3, eps 1e-4, clip 1000
   planner: CEM_PLANET,
   behavior: 'cem',
   actorCritic: ACTOR_CRITIC_DREAMERV1,
@@ -304,7 +307,7 @@ const dreamerv1: RssmConfig = {
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
   },
-  train: { steps: 50000, batch: 50, length: 50, lr: 6e-4, adamEps: 1e-7, clipNorm: 100, seed: 0 },
+  train: { steps: 50000, batch: 50, length: 50, lr: 6e-4, adamEps: 1e-7, clipNorm: 100, seed: 0, lrDecay: null },
   planner: CEM_PLANET,
   behavior: 'actor-critic',
   actorCritic: ACTOR_CRITIC_DREAMERV1,
@@ -347,7 +350,7 @@ const dreamerv2: RssmConfig = {
     klBalance: 0.8,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
   },
-  train: { steps: 50000, batch: 16, length: 50, lr: 3e-4, adamEps: 1e-5, clipNorm: 100, seed: 0 }, // dmc_vision model lr 3e-4, eps 1e-5, clip 100
+  train: { steps: 50000, batch: 16, length: 50, lr: 3e-4, adamEps: 1e-5, clipNorm: 100, seed: 0, lrDecay: null }, // dmc_vision model lr 3e-4, eps 1e-5, clip 100
   planner: CEM_PLANET,
   behavior: 'actor-critic',
   actorCritic: ACTOR_CRITIC_DREAMERV2,
@@ -381,7 +384,7 @@ const debug: RssmConfig = {
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
   },
-  train: { steps: 300, batch: 8, length: 16, lr: 1e-3, adamEps: 1e-4, clipNorm: 100, seed: 0 },
+  train: { steps: 300, batch: 8, length: 16, lr: 1e-3, adamEps: 1e-4, clipNorm: 100, seed: 0, lrDecay: null },
   planner: { horizon: 8, candidates: 200, topK: 20, iterations: 5 },
   behavior: 'cem',
   actorCritic: ACTOR_CRITIC_DEBUG,
@@ -418,7 +421,7 @@ const small: RssmConfig = {
   // the cart and pole, which the plain summed likelihood hardly sees in a CPU run; measured in the README).
   decoder: { depth: 16, kernels: [5, 5, 6, 6], act: 'relu', foregroundWeight: 20, foregroundMask: 'target' },
   heads: { units: 64, layers: 2, act: 'relu', cont: false },
-  train: { steps: 3000, batch: 16, length: 32, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0 },
+  train: { steps: 3000, batch: 16, length: 32, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0, lrDecay: null },
   // PlaNet's losses except the KL: free nats 1 on the mean KL with KL balance 0.8 (DreamerV2 dmc_vision, §1.4)
   // instead of 3 nats per element. With a 16-dim latent the KL of a ~1000-step run stays under 3 nats (1.95
   // measured on cartpole), so PlaNet's clamp gave the prior no gradient at all: imagined rewards over 15 steps
@@ -458,7 +461,7 @@ const dreamerpro: RssmConfig = {
   encoder: { depth: 48, kernels: [4, 4, 4, 4], act: 'elu' },
   heads: { units: 400, layers: 4, act: 'elu', cont: false },
   loss: { ...dreamerv2.loss, contScale: 0 },
-  train: { steps: 50000, batch: 50, length: 51, lr: 3e-4, adamEps: 1e-5, clipNorm: 100, seed: 0 },
+  train: { steps: 50000, batch: 50, length: 51, lr: 3e-4, adamEps: 1e-5, clipNorm: 100, seed: 0, lrDecay: null },
   actorCritic: {
     ...ACTOR_CRITIC_DREAMERV2,
     actor: { ...ACTOR_CRITIC_DREAMERV2.actor, dist: 'tanh_normal', grad: 'dynamics' },

@@ -67,7 +67,12 @@ export function createRssmModel(c: RssmModelConfig, seed = c.train.seed): RssmMo
     params,
     targets,
     // PlaNet: Adam lr 1e-3, eps 1e-4, clip 1000; DreamerV2: eps 1e-5, clip 100 (config.ts).
-    optimizer: new Adam(params, { lr: c.train.lr, eps: c.train.adamEps, clipNorm: c.train.clipNorm }),
+    optimizer: new Adam(params, {
+      lr: c.train.lr,
+      eps: c.train.adamEps,
+      clipNorm: c.train.clipNorm,
+      lrDecay: c.train.lrDecay,
+    }),
     noise: new SeedStream(seed + 1),
   };
 }
@@ -200,6 +205,7 @@ export function trainStep(
   const objective = objectiveOf(m.config);
   objective.beforeStep?.(m.params, m.config);
   const updates = m.optimizer.t;
+  const lr = m.optimizer.lr;
   const lossOf = (b: () => SeqBatch, first: boolean) => () => {
     const { model_loss, metrics } = computeLosses(
       m.params,
@@ -230,7 +236,8 @@ export function trainStep(
         );
   if (r.applied) objective.afterUpdate?.(m.params, m.targets, m.config, updates);
   return {
-    metrics: { model_loss: r.loss, grad_norm: r.gradNorm, ...r.metrics },
+    // The decayed lr is reported so a run's curves show where the schedule stands.
+    metrics: { model_loss: r.loss, grad_norm: r.gradNorm, ...r.metrics, ...(m.config.train.lrDecay ? { lr } : {}) },
     skipped: !r.applied,
     reason: r.reason,
   };
