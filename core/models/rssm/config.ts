@@ -104,6 +104,14 @@ export const rssmConfigSchema = z
         weights: z.array(real(0, 1e4)).max(1024).nullable(),
         stopPosteriorGrad: z.boolean(),
       }),
+      /**
+       * The open-loop dream decoded against the real frames D steps out from every `stride`-th posterior
+       * (image-overshooting.ts; our departure, issue 11 item 2). distance 0 = off (every preset); absent in old
+       * configs = off. Decoding costs D·⌈(T − D)/stride⌉ frames per window on top of the T reconstructions.
+       */
+      imageOvershooting: z
+        .strictObject({ distance: int(0, 1024), scale: real(0, 1e4), stride: int(1, 4096) })
+        .default({ distance: 0, scale: 0, stride: 8 }),
     }),
     train: z.strictObject({
       /** Optimiser steps of the run (`--steps N`). */
@@ -151,6 +159,21 @@ export const rssmConfigSchema = z
         code: 'custom',
         path: ['loss', 'overshooting', 'weights'],
         message: `expected ${o.distance} weights (one per distance 1..D), got ${o.weights.length}`,
+      });
+    }
+    const io = c.loss.imageOvershooting;
+    if (io.distance > 0 && io.distance >= c.train.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['loss', 'imageOvershooting', 'distance'],
+        message: `must be < train.length (${c.train.length}): a dream D steps out needs a window longer than D`,
+      });
+    }
+    if (io.distance > 0 && io.scale > 0 && c.objective !== 'reconstruction') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['loss', 'imageOvershooting'],
+        message: `decodes pixels, which objective '${c.objective}' has no decoder for; use objective 'reconstruction' or distance 0`,
       });
     }
     if (c.objective === 'prototypes' && c.prototypes.warmUp >= c.train.length) {
@@ -270,6 +293,7 @@ const planet: RssmConfig = {
     freeNatsPlacement: 'element',
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8 },
   },
   train: { steps: 50000, batch: 50, length: 50, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0, lrDecay: null }, // Adam 1e-3, eps 1e-4, clip 1000
   planner: CEM_PLANET,
@@ -306,6 +330,7 @@ const dreamerv1: RssmConfig = {
     freeNatsPlacement: 'mean',
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8 },
   },
   train: { steps: 50000, batch: 50, length: 50, lr: 6e-4, adamEps: 1e-7, clipNorm: 100, seed: 0, lrDecay: null },
   planner: CEM_PLANET,
@@ -349,6 +374,7 @@ const dreamerv2: RssmConfig = {
     freeNatsPlacement: 'mean',
     klBalance: 0.8,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8 },
   },
   train: { steps: 50000, batch: 16, length: 50, lr: 3e-4, adamEps: 1e-5, clipNorm: 100, seed: 0, lrDecay: null }, // dmc_vision model lr 3e-4, eps 1e-5, clip 100
   planner: CEM_PLANET,
@@ -383,6 +409,7 @@ const debug: RssmConfig = {
     freeNatsPlacement: 'element',
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8 },
   },
   train: { steps: 300, batch: 8, length: 16, lr: 1e-3, adamEps: 1e-4, clipNorm: 100, seed: 0, lrDecay: null },
   planner: { horizon: 8, candidates: 200, topK: 20, iterations: 5 },

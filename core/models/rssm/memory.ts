@@ -1,5 +1,6 @@
 import { convOutValid, convParams, deconvOutValid, denseParams, type MemoryEstimate } from '../memory.ts';
 import { type RssmConfig, featureSize, stochSize } from './config.ts';
+import { imageOvershootingStarts } from './image-overshooting.ts';
 
 /**
  * Training memory of an RSSM config (method in ../memory.ts). Parameters are counted layer by layer
@@ -108,17 +109,20 @@ export function estimateRssmMemory(c: RssmConfig, microBatches = 1): MemoryEstim
     inC = out;
   });
   const encoderValues = perSample - 3 * image;
+  // Decoding one frame: the decoder's activations, then the image loss's difference, square and likelihood terms.
+  let decodeValues = 0;
   if (c.objective === 'reconstruction') {
     const nd = c.decoder.kernels.length;
-    perSample += 2 * 32 * c.decoder.depth;
+    decodeValues += 2 * 32 * c.decoder.depth;
     let d = 1;
     c.decoder.kernels.forEach((k, i) => {
       const out = i === nd - 1 ? c.image.channels : c.decoder.depth * 2 ** (nd - 2 - i);
       patches = Math.max(patches, d * d * k * k * out);
       d = deconvOutValid(d, k);
-      perSample += 2 * d * d * out;
+      decodeValues += 2 * d * d * out;
     });
-    perSample += 3 * image; // image loss: difference, square, log-likelihood terms
+    decodeValues += 3 * image;
+    perSample += decodeValues;
   } else if (c.objective === 'contrastive') {
     perSample += 4 * c.contrastive.units + 2 * c.contrastive.obsUnits;
   } else {
@@ -138,6 +142,12 @@ export function estimateRssmMemory(c: RssmConfig, microBatches = 1): MemoryEstim
   const o = c.loss.overshooting.distance;
   // Latent overshooting repeats the prior's transition for up to D steps from every posterior.
   const overshoot = o > 0 ? n * o * (12 * 3 * deter + 4 * deter + 6 * hidden + 10 * stoch) : 0;
+  // Image overshooting: D prior steps and D decoded frames (with their targets and weights) per start.
+  const io = c.loss.imageOvershooting;
+  const ioStarts =
+    io.distance > 0 && io.scale > 0 ? imageOvershootingStarts(c.train.length, io.distance, io.stride).length : 0;
+  const imageOvershoot =
+    rows * ioStarts * io.distance * (12 * 3 * deter + 4 * deter + 6 * hidden + 10 * stoch + decodeValues + 2 * image);
   const actionDim = c.actionDim ?? 1;
   const dist = c.rssm.latent.kind === 'gaussian' ? 2 * c.rssm.latent.size : stoch;
   // The prior and posterior steps run once per time step (rssm.ts observe): their weights.
@@ -154,11 +164,12 @@ export function estimateRssmMemory(c: RssmConfig, microBatches = 1): MemoryEstim
     params,
     ...(k > 1 ? { extra: params } : {}),
     recurrentWeights: recurrent,
-    sequenceSteps: c.train.length * (1 + o),
+    sequenceSteps: c.train.length * (1 + o) + (ioStarts > 0 ? io.distance : 0),
     // InfoNCE's N × N score matrix (with its softmax terms); the EMA target's weights (no optimiser slots).
     activations:
       n * (perSample + patches) +
       overshoot +
+      imageOvershoot +
       (c.objective === 'contrastive' ? 3 * n * n : 0) +
       (c.objective === 'prototypes' ? rssmTargetCount(c) : 0),
     levers: ['train.batch', 'train.length', 'rssm.deter', 'encoder.depth', 'decoder.depth'],

@@ -7,6 +7,7 @@ import { SeedStream } from './seed-stream.ts';
 import { embedSize, encodeSequence, initEncoder, initMlp, mlpScalar } from './networks.ts';
 import { type LossTerms, objectiveOf } from './objectives/index.ts';
 import { overshootingLoss } from './overshooting.ts';
+import { imageOvershootingLoss } from './image-overshooting.ts';
 import { type RssmSeq, initTransition, observe, seqFeatures } from './rssm.ts';
 import { Rng } from '../../util/rng.ts';
 
@@ -104,7 +105,8 @@ export interface ModelLoss {
 
 /**
  * The loss terms of one batch as a named record (PlaNet compute_objectives / DreamerV2 WorldModel.loss /
- * DreamerV3 `losses` with `loss_scales`): the objective's terms, then reward, continuation, KL and overshooting;
+ * DreamerV3 `losses` with `loss_scales`): the objective's terms, then reward, continuation, KL, latent and image
+ * overshooting;
  * model_loss = Σ scale·value, each value averaged over B·T.
  */
 export function computeLosses(
@@ -156,6 +158,11 @@ export function computeLosses(
         ? overshootingLoss(p, c, post, batch.action, batch.isFirstHost, seeds).loss
         : tf.scalar(0),
     scale: L.overshooting.scale,
+  };
+  const io = L.imageOvershooting;
+  terms.image_overshooting = {
+    value: io.distance > 0 && io.scale > 0 ? imageOvershootingLoss(p, c, post, batch).loss : tf.scalar(0),
+    scale: io.scale,
   };
   const names = Object.keys(terms);
   const model_loss = tf.addN(names.map((k) => tf.mul(terms[k].value, terms[k].scale))) as tf.Scalar;
