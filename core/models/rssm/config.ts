@@ -110,8 +110,21 @@ export const rssmConfigSchema = z
        * configs = off. Decoding costs D·⌈(T − D)/stride⌉ frames per window on top of the T reconstructions.
        */
       imageOvershooting: z
-        .strictObject({ distance: int(0, 1024), scale: real(0, 1e4), stride: int(1, 4096) })
-        .default({ distance: 0, scale: 0, stride: 8 }),
+        .strictObject({
+          distance: int(0, 1024),
+          scale: real(0, 1e4),
+          stride: int(1, 4096),
+          /** Updates before the term switches on (a curriculum: one-step training first, as Oh et al. 2015 §3.2). */
+          start: int(0, 1e8).default(0),
+          /**
+           * true: the dreams' pixels weigh as the image term's (decoder.foregroundWeight); false: the plain
+           * likelihood, whose optimum is the predictive mean. Under weight w a pixel that is foreground with
+           * probability q is best painted at w·q / (w·q + 1 − q) of the way to the foreground, so an uncertain
+           * dream over-paints where the cart might be.
+           */
+          weighted: z.boolean().default(false),
+        })
+        .default({ distance: 0, scale: 0, stride: 8, start: 0, weighted: false }),
     }),
     train: z.strictObject({
       /** Optimiser steps of the run (`--steps N`). */
@@ -293,7 +306,7 @@ const planet: RssmConfig = {
     freeNatsPlacement: 'element',
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
-    imageOvershooting: { distance: 0, scale: 0, stride: 8 },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false },
   },
   train: { steps: 50000, batch: 50, length: 50, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0, lrDecay: null }, // Adam 1e-3, eps 1e-4, clip 1000
   planner: CEM_PLANET,
@@ -330,7 +343,7 @@ const dreamerv1: RssmConfig = {
     freeNatsPlacement: 'mean',
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
-    imageOvershooting: { distance: 0, scale: 0, stride: 8 },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false },
   },
   train: { steps: 50000, batch: 50, length: 50, lr: 6e-4, adamEps: 1e-7, clipNorm: 100, seed: 0, lrDecay: null },
   planner: CEM_PLANET,
@@ -374,7 +387,7 @@ const dreamerv2: RssmConfig = {
     freeNatsPlacement: 'mean',
     klBalance: 0.8,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
-    imageOvershooting: { distance: 0, scale: 0, stride: 8 },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false },
   },
   train: { steps: 50000, batch: 16, length: 50, lr: 3e-4, adamEps: 1e-5, clipNorm: 100, seed: 0, lrDecay: null }, // dmc_vision model lr 3e-4, eps 1e-5, clip 100
   planner: CEM_PLANET,
@@ -409,7 +422,7 @@ const debug: RssmConfig = {
     freeNatsPlacement: 'element',
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
-    imageOvershooting: { distance: 0, scale: 0, stride: 8 },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false },
   },
   train: { steps: 300, batch: 8, length: 16, lr: 1e-3, adamEps: 1e-4, clipNorm: 100, seed: 0, lrDecay: null },
   planner: { horizon: 8, candidates: 200, topK: 20, iterations: 5 },

@@ -11,7 +11,7 @@ import { type RssmSeq, features, imgStep } from './rssm.ts';
  * every `stride`-th step t of a window (t = 0, stride, 2·stride, … with t + D < T), the prior runs d = 1..D steps
  * under the real actions a_{t+1..t+d}, taking its mode as the evaluation's dream does (rssm.ts draw without seeds;
  * straight-through for categoricals), and each imagined state is decoded against the real frame:
- *   (1/|V|) Σ_{(t,d) ∈ V} −ln N(x_{t+d} | dec(ŝ_{t+d|t}), 1)   with the image term's pixel weights (pixelNll)
+ *   (1/|V|) Σ_{(t,d) ∈ V} −ln N(x_{t+d} | dec(ŝ_{t+d|t}), 1)   (pixelNll; with the image term's pixel weights if `weighted`)
  * V: the pairs with no episode start in (t, t+d]. This is the k-step prediction objective of action-conditional
  * video prediction (Oh et al. 2015 §3.2; Chiappa et al. 2017), which PlaNet §4 sets aside for its cost in favour of
  * latent overshooting. Our departure (issue 11 item 2): the measure is the mode's open-loop image error, and a mode
@@ -94,8 +94,9 @@ export function imageOvershootingLoss(
   );
   const recon = decode(p, c, tf.concat(feats, 0) as tf.Tensor2D);
   const target = atSteps(batch.image, targetSteps);
-  const weight = batch.pixelWeight ? atSteps(batch.pixelWeight, targetSteps) : undefined;
-  const nll = pixelNll(c, recon, target, weight, batch.foregroundMean);
+  const weighted = c.loss.imageOvershooting.weighted;
+  const weight = weighted && batch.pixelWeight ? atSteps(batch.pixelWeight, targetSteps) : undefined;
+  const nll = pixelNll(c, recon, target, weight, weighted ? batch.foregroundMean : undefined);
   const mask = tf.tensor1d(imageOvershootingMask(batch.isFirstHost, b, t, starts, D));
   const masked = tf.mul(nll, mask);
   const rows = starts.length * b;

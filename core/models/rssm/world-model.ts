@@ -161,7 +161,10 @@ export function computeLosses(
   };
   const io = L.imageOvershooting;
   terms.image_overshooting = {
-    value: io.distance > 0 && io.scale > 0 ? imageOvershootingLoss(p, c, post, batch).loss : tf.scalar(0),
+    value:
+      io.distance > 0 && io.scale > 0 && updates >= io.start
+        ? imageOvershootingLoss(p, c, post, batch).loss
+        : tf.scalar(0),
     scale: io.scale,
   };
   const names = Object.keys(terms);

@@ -39,14 +39,19 @@ const LATENTS = {
   discrete: { kind: 'discrete', groups: 4, classes: 4, unimix: 0.01 },
 } as const;
 
-function tinyConfig(distance: number, latent: keyof typeof LATENTS = 'gaussian', stride = 2): RssmModelConfig {
+function tinyConfig(
+  distance: number,
+  latent: keyof typeof LATENTS = 'gaussian',
+  stride = 2,
+  more: { weighted?: boolean; start?: number } = {},
+): RssmModelConfig {
   return withActionDim(
     rssmConfig('debug', {
       image: { size: 16 },
       encoder: { depth: 8, kernels: [4, 4] },
       decoder: { depth: 8, kernels: [6, 6], foregroundWeight: 5 },
       rssm: { deter: 32, hidden: 32, latent: LATENTS[latent] },
-      loss: { freeNats: 0, imageOvershooting: { distance, scale: distance > 0 ? 1 : 0, stride } },
+      loss: { freeNats: 0, imageOvershooting: { distance, scale: distance > 0 ? 1 : 0, stride, ...more } },
       train: { lr: 3e-3 },
     }),
     1,
@@ -80,7 +85,9 @@ function reference(c: RssmModelConfig, m: ReturnType<typeof createRssmModel>, ba
       for (let d = 1; d <= D; d++) {
         const recon = decode(m.params, c, features(stateAt(dream, d - 1)));
         const target = tf.squeeze(tf.slice(batch.image, [0, s + d], [-1, 1]), [1]);
-        const w = tf.reshape(tf.slice(batch.pixelWeight!, [0, s + d], [-1, 1]), [B, 16, 16, 1]);
+        const w = c.loss.imageOvershooting.weighted
+          ? tf.reshape(tf.slice(batch.pixelWeight!, [0, s + d], [-1, 1]), [B, 16, 16, 1])
+          : undefined;
         const nll = imageNll(recon, target, w).dataSync();
         for (let b = 0; b < B; b++) {
           let ok = true;
@@ -97,8 +104,12 @@ function reference(c: RssmModelConfig, m: ReturnType<typeof createRssmModel>, ba
 }
 
 test("image overshooting decodes the evaluation's open-loop dream (modes) against the frames d steps on, with pixel weights and episode starts", () => {
-  for (const latent of ['gaussian', 'discrete'] as const) {
-    const c = tinyConfig(3, latent, 2);
+  for (const [latent, weighted] of [
+    ['gaussian', true],
+    ['discrete', true],
+    ['gaussian', false],
+  ] as const) {
+    const c = tinyConfig(3, latent, 2, { weighted });
     const m = createRssmModel(c, 4);
     const batch = dotBatch(3, 9, new Rng(2));
     batch.isFirstHost[1 * 9 + 4] = 1; // an episode start inside window 1
@@ -112,7 +123,10 @@ test("image overshooting decodes the evaluation's open-loop dream (modes) agains
     // Compared without −ln p's constant (½·HWC·ln 2π per frame), so a dream scored against the wrong frame shows.
     const k = 16 * 16 * 3 * 0.5 * Math.log(2 * Math.PI);
     const [g, w] = [got - k, reference(c, m, batch) - k];
-    assert.ok(Math.abs(g - w) < 1e-4 * w, `${latent}: ½·Σw·SSE ${g} vs the dream one start at a time ${w}`);
+    assert.ok(
+      Math.abs(g - w) < 1e-4 * w,
+      `${latent}, weighted ${weighted}: ½·Σw·SSE ${g} vs the dream one start at a time ${w}`,
+    );
     disposeBatch(batch);
     batch.pixelWeight.dispose();
     disposeRssmModel(m);
@@ -157,46 +171,61 @@ function dotWeight(b: SeqBatch): tf.Tensor {
   return tf.tidy(() => tf.add(1, tf.mul(19, tf.cast(tf.greater(tf.max(b.image, -1), 0), 'float32'))));
 }
 
+test('image overshooting switches on at update `start` (a curriculum); off before it, whatever the batch', () => {
+  const c = tinyConfig(3, 'gaussian', 2, { start: 2 });
+  const m = createRssmModel(c, 4);
+  const batch = randomBatch(2, 8, 16);
+  const got = [0, 1, 2, 3].map(() => trainStep(m, batch).metrics.image_overshooting_loss);
+  assert.equal(got[0], 0);
+  assert.equal(got[1], 0);
+  assert.ok(got[2] > 0 && got[3] > 0, `on from update 2: ${got}`);
+  disposeBatch(batch);
+  disposeRssmModel(m);
+});
+
 test(
-  'switching image overshooting on lowers the open-loop image error 3–5 steps out after equal training',
+  'switching image overshooting on lowers the open-loop image error 3–5 steps out after equal training, weighted or plain',
   { timeout: 240_000 },
   () => {
-    const steps = 100;
-    const evalBatch = dotBatch(16, 12, new Rng(999));
-    evalBatch.pixelWeight = dotWeight(evalBatch);
-    const measure = tinyConfig(5, 'gaussian', 1);
-    const results: Record<string, number[]> = {};
-    for (const [name, distance] of [
-      ['off', 0],
-      ['on', 5],
-    ] as const) {
-      const c = tinyConfig(distance);
-      const m = createRssmModel(c, 7);
-      const rng = new Rng(3);
-      for (let i = 0; i < steps; i++) {
-        const b = dotBatch(8, 12, rng);
-        b.pixelWeight = dotWeight(b);
-        assert.equal(trainStep(m, b).skipped, false);
-        disposeBatch(b);
-        b.pixelWeight.dispose();
+    for (const weighted of [true, false]) {
+      const steps = 100;
+      const evalBatch = dotBatch(16, 12, new Rng(999));
+      evalBatch.pixelWeight = dotWeight(evalBatch);
+      // Scored as trained: the weighted term by the weighted error, the plain one by the plain error.
+      const measure = tinyConfig(5, 'gaussian', 1, { weighted });
+      const results: Record<string, number[]> = {};
+      for (const [name, distance] of [
+        ['off', 0],
+        ['on', 5],
+      ] as const) {
+        const c = tinyConfig(distance, 'gaussian', 2, { weighted });
+        const m = createRssmModel(c, 7);
+        const rng = new Rng(3);
+        for (let i = 0; i < steps; i++) {
+          const b = dotBatch(8, 12, rng);
+          b.pixelWeight = dotWeight(b);
+          assert.equal(trainStep(m, b).skipped, false);
+          disposeBatch(b);
+          b.pixelWeight.dispose();
+        }
+        const perD = tf.tidy(() => {
+          const { post } = observeBatch(m.params, measure, evalBatch, null);
+          return tf.stack(imageOvershootingLoss(m.params, measure, post, evalBatch).nllPerDistance);
+        });
+        // −ln p minus its constant: ½ · (weighted) summed squared error of the dream per frame.
+        results[name] = Array.from(perD.dataSync()).map((x) => x - 16 * 16 * 3 * 0.5 * Math.log(2 * Math.PI));
+        perD.dispose();
+        disposeRssmModel(m);
       }
-      const perD = tf.tidy(() => {
-        const { post } = observeBatch(m.params, measure, evalBatch, null);
-        return tf.stack(imageOvershootingLoss(m.params, measure, post, evalBatch).nllPerDistance);
-      });
-      // −ln p minus its constant: ½ · summed squared error of the dream per frame.
-      results[name] = Array.from(perD.dataSync()).map((x) => x - 16 * 16 * 3 * 0.5 * Math.log(2 * Math.PI));
-      perD.dispose();
-      disposeRssmModel(m);
+      evalBatch.pixelWeight.dispose();
+      disposeBatch(evalBatch);
+      console.log(`weighted ${weighted}: open-loop ½·SSE by distance d=1..5:`, JSON.stringify(results));
+      const far = (xs: number[]) => xs[2] + xs[3] + xs[4];
+      assert.ok(
+        far(results.on) < 0.9 * far(results.off),
+        `weighted ${weighted}: 3–5-step dream error with image overshooting ${far(results.on)} should be under 0.9× without ${far(results.off)}`,
+      );
     }
-    evalBatch.pixelWeight.dispose();
-    disposeBatch(evalBatch);
-    console.log('open-loop ½·SSE by distance d=1..5:', JSON.stringify(results));
-    const far = (xs: number[]) => xs[2] + xs[3] + xs[4];
-    assert.ok(
-      far(results.on) < 0.9 * far(results.off),
-      `3–5-step dream error with image overshooting ${far(results.on)} should be under 0.9× without ${far(results.off)}`,
-    );
   },
 );
 
@@ -209,6 +238,8 @@ test('loss.imageOvershooting: off in every preset and in old configs; refused pa
     distance: 0,
     scale: 0,
     stride: 8,
+    start: 0,
+    weighted: false,
   });
   for (const [o, re] of [
     [
