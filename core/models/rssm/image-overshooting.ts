@@ -4,6 +4,7 @@ import type { SeqBatch } from './world-model.ts';
 import type { Params } from '../nn.ts';
 import { decode } from './networks.ts';
 import { pixelNll } from './objectives/reconstruction.ts';
+import { overshootingMask } from './overshooting.ts';
 import { type RssmSeq, features, imgStep } from './rssm.ts';
 
 /**
@@ -27,7 +28,8 @@ export function imageOvershootingStarts(length: number, distance: number, stride
 
 /**
  * Validity of each decoded dream frame, in the loss's row order: distance d (1..D) major, then start, then window
- * b. 1 when no episode starts in (t, t+d] of window b, else 0. isFirst [B·T] row-major.
+ * b. 1 when no episode starts in (t, t+d] of window b (latent overshooting's rule, overshootingMask), else 0.
+ * isFirst [B·T] row-major.
  */
 export function imageOvershootingMask(
   isFirst: ArrayLike<number>,
@@ -39,13 +41,8 @@ export function imageOvershootingMask(
   const m = new Float32Array(distance * starts.length * b);
   let i = 0;
   for (let d = 1; d <= distance; d++) {
-    for (const s of starts) {
-      for (let r = 0; r < b; r++) {
-        let ok = 1;
-        for (let k = s + 1; k <= s + d; k++) if (isFirst[r * t + k]) ok = 0;
-        m[i++] = ok;
-      }
-    }
+    const valid = overshootingMask(isFirst, b, t, d);
+    for (const s of starts) for (let r = 0; r < b; r++) m[i++] = valid[r * t + s];
   }
   return m;
 }
