@@ -346,6 +346,14 @@ export const MetricsReply = z.object({ runId: z.string(), points: z.array(Metric
 const Temperature = z.number().gt(0).max(5);
 
 /**
+ * A dream shown as the pixel-wise mean of this many dreams sampled at the request's temperature (default 1): the
+ * predictive mean of `oneiro eval --samples`, where a point prediction would commit to one future. Each sample is a
+ * whole open loop, so the Lab waits K times as long; 64 keeps that to seconds on a CPU.
+ */
+export const MAX_DREAM_SAMPLES = 64;
+const DreamSamples = posInt().max(MAX_DREAM_SAMPLES);
+
+/**
  * Where a dream's frames come from (core/runs/pixel-view.ts): the model's own decoder, a probe decoder trained on
  * its stop-gradient features, or the nearest real training frame by features. 'auto': the decoder when the model
  * has one, else its probe when trained on the current checkpoint, else retrieval.
@@ -372,7 +380,10 @@ export const OpenLoopRequest = z.strictObject({
   horizon: posInt().max(500),
   /** Observed frames before imagination (families that filter over a context; World Models uses 1). */
   context: ContextFrames.optional(),
+  /** Absent: the point prediction (the latent mode; World Models' mixture mean). Set: one sample at τ. */
   temperature: Temperature.optional(),
+  /** Show the mean of this many dreams sampled at `temperature` (default 1) instead of one dream. */
+  samples: DreamSamples.optional(),
   seed: int().default(0),
   /** Where the frames come from (default 'auto'). */
   view: PixelViewRequest.optional(),
@@ -391,6 +402,8 @@ export const OpenLoopReply = z.object({
   context: nonNegInt(),
   horizon: posInt(),
   temperature: z.number().nullable(),
+  /** The number of sampled dreams the shown dream is the mean of, or null for one dream. */
+  samples: posInt().nullable(),
   /** Real frames [T, H, W, 3], T = context + horizon. */
   truth: Frames,
   /** Model frames, same shape. */
@@ -716,6 +729,7 @@ export const StripSource = z.discriminatedUnion('kind', [
     start: nonNegInt(),
     horizon: posInt().max(500),
     temperature: Temperature.optional(),
+    samples: DreamSamples.optional(),
     seed: int().default(0),
     view: PixelViewRequest.optional(),
   }),

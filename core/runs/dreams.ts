@@ -51,6 +51,8 @@ export interface OpenLoopRawRequest {
   horizon: number;
   context?: number;
   temperature?: number;
+  /** The mean of this many dreams sampled at `temperature` (default 1) instead of one dream. */
+  samples?: number;
   seed: number;
   view?: PixelViewRequest;
 }
@@ -455,6 +457,7 @@ export class DreamService {
         },
         asked,
         exclude,
+        req.samples ?? 0,
       );
     } catch (e) {
       if (e instanceof UserError) throw new ServiceError('conflict', e.message);
@@ -551,6 +554,7 @@ export class DreamService {
       context: nCtx,
       horizon: Math.max(1, nDream),
       temperature: req.temperature ?? 0,
+      samples: req.samples ?? null,
       truth: { shape: [n, S, S, 3], data: truth },
       dream: { shape: [n, S, S, 3], data: dream },
       mse,

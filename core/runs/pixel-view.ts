@@ -7,6 +7,7 @@ import type { ProbeDecoder } from '../models/probe-decoder.ts';
 import { UserError } from '../util/errors.ts';
 import { PixelView as PixelViewSchema } from '../contract/schemas.ts';
 import { buildFeatureBank } from './feature-bank.ts';
+import { predictiveMeanOpenLoop } from './predictive-mean.ts';
 import type { OpenedRun } from './load.ts';
 import { loadRunProbe, probeProblem, readProbeMeta } from './probe.ts';
 
@@ -96,17 +97,25 @@ export class RunPixelViews {
   /**
    * The open loop in the chosen view. `exclude` is the dataset index of the episode shown when it is one of the
    * run's own dataset (retrieval then never picks that episode's frames: it would be showing the truth).
+   * `samples` K > 0 shows the mean of K dreams sampled at `o.temperature` (1 when it is 0), seeded from `o.seed`.
    */
   async openloop(
     ep: Episode,
     o: OpenLoopOptions,
     asked: PixelViewRequest = 'auto',
     exclude: number | null = null,
+    samples = 0,
   ): Promise<{ result: OpenLoopResult; pixels: PixelView }> {
     const pixels = this.choose(asked);
     const { model } = this.opened;
-    if (pixels === 'decoder') return { result: await model.openloop!(ep, o), pixels };
-    return { result: latentOpenLoop(this.latent()!, ep, o, this.renderer(pixels, exclude)), pixels };
+    const one = async (e: Episode, so: OpenLoopOptions) =>
+      pixels === 'decoder'
+        ? model.openloop!(e, so)
+        : latentOpenLoop(this.latent()!, e, so, this.renderer(pixels, exclude));
+    const result = samples
+      ? await predictiveMeanOpenLoop(one, ep, o, samples, o.temperature > 0 ? o.temperature : 1)
+      : await one(ep, o);
+    return { result, pixels };
   }
 
   dreamSession(

@@ -309,6 +309,42 @@ describe('workbench in web mode (Debian Chromium + oneiro serve)', { skip: skipR
     await assertNoErrors(page);
   });
 
+  step(
+    'dreams the mean of K samples and the point prediction, labelled, and exports each as shown',
+    180_000,
+    async (page) => {
+      const sampled = await canvasInfo(page, 'Dream frame');
+      await page.getByLabel('Dream kind').selectOption('mean');
+      await page.getByLabel('Samples').fill('4');
+      await page.getByRole('button', { name: 'Dream', exact: true }).click();
+      await waitUntil('the dream to be labelled the mean of 4 samples', async () =>
+        /^mean of 4 at τ 0\.1$/.test((await page.getByLabel('Dream shown').textContent())?.trim() ?? ''),
+      );
+      await waitUntil(
+        'the dream frame to change',
+        async () => (await canvasInfo(page, 'Dream frame')).hash !== sampled.hash,
+      );
+      const exportGif = async () => {
+        const [download] = await Promise.all([
+          page.waitForEvent('download', { timeout: 90_000 }),
+          page.getByRole('button', { name: 'Export', exact: true }).click(),
+        ]);
+        return readGif(new Uint8Array(readFileSync(await download.path()))).frames;
+      };
+      assert.equal(await exportGif(), T);
+      // τ 0 on the wire is refused (the point prediction is τ's absence): the export must not send it.
+      await page.getByLabel('Dream kind').selectOption('mode');
+      assert.equal(await page.getByLabel('Temperature', { exact: true }).count(), 0, 'the point prediction has no τ');
+      await page.getByRole('button', { name: 'Dream', exact: true }).click();
+      await waitUntil(
+        'the dream to be labelled the point prediction',
+        async () => (await page.getByLabel('Dream shown').textContent())?.trim() === 'point prediction',
+      );
+      assert.equal(await exportGif(), T);
+      await assertNoErrors(page);
+    },
+  );
+
   step('plays inside the dream with the keyboard, measures fps, records and exports', 180_000, async (page) => {
     await nav(page, 'Play dream');
     await page.getByLabel('Run', { exact: true }).selectOption(runId);

@@ -58,6 +58,17 @@ test('an online rssm run collects its own episodes, checkpoints, and can be eval
     const dr = cli(ws, 'dream', out.run, '--episode', '0', '--start', '2', '--horizon', '6', '--out', png);
     assert.equal(dr.status, 0, dr.stderr.slice(-2000));
     assert.ok(existsSync(png));
+    // The strip of the mean of 3 sampled dreams (τ 1 by default) says so, and is another dream than the point one.
+    const where = [out.run, '--episode', '0', '--start', '2', '--horizon', '6', '--json'];
+    const point = JSON.parse(cli(ws, 'dream', ...where, '--out', join(ws, 'p.png')).stdout);
+    const mean = cli(ws, 'dream', ...where, '--samples', '3', '--out', join(ws, 'm.png'));
+    assert.equal(mean.status, 0, mean.stderr.slice(-2000));
+    const m = JSON.parse(mean.stdout);
+    assert.deepEqual([m.samples, m.temperature, point.samples, point.temperature], [3, 1, null, 0]);
+    // The flag reaches the dream: the mean of 3 is not the mean of 1 (one sample), nor the point prediction.
+    const one = JSON.parse(cli(ws, 'dream', ...where, '--samples', '1', '--out', join(ws, 'o.png')).stdout);
+    assert.notDeepEqual(m.mse, one.mse);
+    assert.notDeepEqual(one.mse, point.mse);
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }

@@ -78,6 +78,20 @@ test('file names with control characters are printed escaped', () => {
   assert.match(r.err, /^skipped b\\e\[2J\\nfake line\.npz: not a readable \.npz/m);
 });
 
+test('dream --samples: a whole number of dreams to average, at a temperature that samples; refused in one line', () => {
+  const base = ['dream', 'whatever', '--episode', '0', '--start', '0', '--horizon', '3', '--out', join(root, 'd.png')];
+  for (const [flags, why] of [
+    [['--samples', '0'], /^oneiro dream: --samples must be an integer >= 1 and <= 64, got /],
+    [['--samples', '65'], /^oneiro dream: --samples must be an integer >= 1 and <= 64, got /],
+    [['--samples', '4', '--temperature', '0'], /^oneiro dream: --samples needs --temperature > 0: /],
+  ] as const) {
+    const r = oneiro(...base, ...flags);
+    assert.equal(r.code, 2, `${flags.join(' ')}: ${r.err}`);
+    assert.match(r.err, why);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+  }
+});
+
 test('dream --out into a missing folder is an error, not a mkdir -p', () => {
   const out = join(root, 'no', 'such', 'dir', 'dream.png');
   const r = oneiro('dream', 'whatever', '--episode', '0', '--start', '0', '--horizon', '3', '--out', out);

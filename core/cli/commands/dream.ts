@@ -5,7 +5,7 @@ import { UserError } from '../../util/errors.ts';
 import { printable } from '../../util/printable.ts';
 import { clampsText, openloopClamps } from '../../models/openloop-clamps.ts';
 import type { PixelViewRequest } from '../../runs/pixel-view.ts';
-import { PixelView } from '../../contract/schemas.ts';
+import { MAX_DREAM_SAMPLES, PixelView } from '../../contract/schemas.ts';
 import { openDataset } from '../../data/dataset.ts';
 import { splitEpisodes } from '../../data/replay.ts';
 // The model, its pixel views (tfjs, the families: ≈ 1 CPU s to import through tsx) and the image encoder (sharp)
@@ -19,7 +19,10 @@ const HELP = `usage: oneiro dream RUN --episode I --start t --horizon H --out FI
   --start t          last real frame: the model observes frames up to t, then dreams t+1 … t+H
   --horizon H        dream steps under the episode's recorded actions (clamped to the episode's end, and said so)
   --context C        real frames observed before the dream (default 5, as Dreamer's openl)
-  --temperature τ    MDN sampling temperature (default 0 = deterministic mixture mean; 1 = the model's own spread)
+  --temperature τ    sampling temperature (default 0 = the point prediction: the latent mode, World Models' mixture
+                     mean; 1 = the model's own spread)
+  --samples K        draw the pixel-wise mean of K dreams sampled at τ (default τ 1; K up to ${MAX_DREAM_SAMPLES}): the
+                     predictive mean of 'oneiro eval --samples', where each future the model holds shows as a ghost
   --seed S           sampling seed (default 0; the same seed gives the same dream)
   --view V           where the dream's frames come from: auto (default: the model's decoder, else its probe
                      decoder, else retrieval), decoder, probe (oneiro probe RUN trains it), retrieval (nearest real
@@ -38,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     context: { type: 'string' },
     temperature: { type: 'string' },
     seed: { type: 'string' },
+    samples: { type: 'string' },
     scale: { type: 'string' },
     view: { type: 'string' },
     out: { type: 'string' },
@@ -52,6 +56,12 @@ export async function run(argv: string[]): Promise<number> {
   const view = (values.view ?? 'auto') as PixelViewRequest;
   if (!views.includes(view)) throw new UserError(`--view must be one of ${views.join(', ')}, got '${values.view}'`);
   const out = outFileFlag('out', values.out);
+  const samples = values.samples === undefined ? 0 : intFlag('samples', values.samples, 0, 1, MAX_DREAM_SAMPLES);
+  const temperature = numberFlag('temperature', values.temperature, samples ? 1 : 0, 0, 10);
+  if (samples && temperature === 0)
+    throw new UserError(
+      '--samples needs --temperature > 0: the mean of point predictions is the point prediction (omit τ for 1)',
+    );
   const { formatOf, writeMedia } = await import('../../media/encode.ts');
   const format = formatOf(out);
   const dir = resolveRunDir(workspaceDir(values.workspace), runId);
@@ -83,11 +93,12 @@ export async function run(argv: string[]): Promise<number> {
         start: intFlag('start', requireFlag('start', values.start), 0, 0, ep.imageShape[0] - 2),
         horizon: asked.horizon,
         context: asked.context ?? 5,
-        temperature: numberFlag('temperature', values.temperature, 0, 0, 10),
+        temperature,
         seed: intFlag('seed', values.seed, 0, 0),
       },
       view,
       exclude,
+      samples,
     );
     const scale = intFlag('scale', values.scale, 2, 1, 16);
     const bytes =
@@ -98,6 +109,8 @@ export async function run(argv: string[]): Promise<number> {
       run: opened.config.id,
       episode: index,
       pixels,
+      samples: samples || null,
+      temperature,
       heldOut: index >= opened.data.train.length,
       start: result.contextIndices.at(-1),
       context: result.contextIndices.length,
@@ -112,7 +125,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(info));
     else {
       console.log(
-        `wrote ${printable(out)}: ${info.context} context + ${info.horizon} dreamed frames of episode ${index}${info.heldOut ? ' (held out)' : ''}, frames from the ${pixelViewLabel(pixels)}, mean pixel MSE ${info.mean_mse.toFixed(5)}`,
+        `wrote ${printable(out)}: ${info.context} context + ${info.horizon} dreamed frames of episode ${index}${info.heldOut ? ' (held out)' : ''}${samples ? `, the mean of ${samples} dreams at τ ${temperature}` : ''}, frames from the ${pixelViewLabel(pixels)}, mean pixel MSE ${info.mean_mse.toFixed(5)}`,
       );
       const clamped = clampsText(info.clamped);
       if (clamped) console.log(clamped);

@@ -439,7 +439,7 @@ export function createFakeClient(): WorkbenchClient {
         notes: ['fake client: illustrative numbers'],
       };
     },
-    dreamOpenLoop: ({ runId, episode, start, horizon, context = 1, temperature = 1, dataset }) => {
+    dreamOpenLoop: ({ runId, episode, start, horizon, context = 1, temperature = 0, samples, dataset }) => {
       const T = context + horizon;
       const truth = frames(T, (i) => {
         const p = truthPos(episode, start + i);
@@ -447,7 +447,7 @@ export function createFakeClient(): WorkbenchClient {
       });
       const dream = frames(T, (i) => {
         const p = truthPos(episode, start + i);
-        const drift = i < context ? 0 : (i - context) * 0.35 * temperature;
+        const drift = i < context ? 0 : (i - context) * 0.35 * (temperature || 1);
         return render(p.x + drift, p.y - drift / 2, start + Math.round(i * 0.9), 10 + 40 * Math.min(1, i / T), i + 7);
       });
       const mse = new Float32Array(T),
@@ -513,6 +513,7 @@ export function createFakeClient(): WorkbenchClient {
         context,
         horizon,
         temperature,
+        samples: samples ?? null,
         truth,
         dream,
         mse,

@@ -290,6 +290,7 @@ export type Checks = [
           horizon: number;
           context?: number | undefined;
           temperature?: number | undefined;
+          samples?: number | undefined;
           seed?: number | undefined;
           view?: PixelViewRequest | undefined;
         },
@@ -309,6 +310,7 @@ export type Checks = [
         context: number;
         horizon: number;
         temperature: number | null;
+        samples: number | null;
         truth: Frames;
         dream: Frames;
         mse: Float32Array;
@@ -502,6 +504,7 @@ export type Checks = [
                 start: number;
                 horizon: number;
                 temperature?: number | undefined;
+                samples?: number | undefined;
                 seed?: number | undefined;
                 view?: PixelViewRequest | undefined;
               }

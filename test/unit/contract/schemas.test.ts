@@ -4,6 +4,7 @@ import { CHANNEL_NAMES, EVENT_NAMES, CHANNEL_METHODS } from '../../../core/contr
 import { CONTRACT, EVENTS } from '../../../core/contract/channels.ts';
 import { validateRequest, validateReply, validateEvent } from '../../../core/contract/validate.ts';
 import { REQUESTS, BAD_REQUESTS, REPLIES, EVENT_SAMPLES } from './samples.ts';
+import { MAX_DREAM_SAMPLES } from '../../../core/contract/schemas.ts';
 
 test('channel names are area:verb, methods are unique, events are onX', () => {
   for (const c of CHANNEL_NAMES) assert.match(c, /^[a-z]+:[a-z-]+$/);
@@ -115,6 +116,28 @@ test('dreams from real frames (openloop, imagine, goal) share where they start: 
     check({ start: -1 }, 'payload.start');
     check({ episode: 1.5 }, 'payload.episode');
     check({ runId: '' }, 'payload.runId');
+  }
+});
+
+test('a dream shown as the mean of samples: 1 to MAX_DREAM_SAMPLES whole dreams, in the Lab and in its export', () => {
+  const lab = REQUESTS['dreams:openloop'] as Record<string, unknown>;
+  const strip = { source: { kind: 'openloop', runId: 'wm-1', episode: 0, start: 3, horizon: 10 }, format: 'gif' };
+  for (const [samples, field] of [
+    [1, null],
+    [MAX_DREAM_SAMPLES, null],
+    [0, 'samples'],
+    [MAX_DREAM_SAMPLES + 1, 'samples'],
+    [2.5, 'samples'],
+    ['8', 'samples'],
+  ] as const) {
+    const a = validateRequest('dreams:openloop', { ...lab, samples });
+    assert.equal(a.ok ? null : a.error.field, field === null ? null : 'payload.samples', `openloop samples ${samples}`);
+    const b = validateRequest('exports:strip', { ...strip, source: { ...strip.source, samples } });
+    assert.equal(
+      b.ok ? null : b.error.field,
+      field === null ? null : 'payload.source.samples',
+      `strip samples ${samples}`,
+    );
   }
 });
 

@@ -22,6 +22,7 @@ import { pixelMse } from '../../../core/media/frames.ts';
 import { DreamService } from '../../../core/runs/dreams.ts';
 import { CONTRACT } from '../../../core/contract/channels.ts';
 import { Rng } from '../../../core/util/rng.ts';
+import type { OpenLoopResult } from '../../../core/models/family.ts';
 
 let ws: string;
 let runId: string;
@@ -97,6 +98,51 @@ test('runs:eval: the eval report on the wire (NaN as null), computed once per ch
     const b = await dreams.evaluate({ runId });
     assert.equal(b, a, 'the same checkpoint is not evaluated twice');
     await assert.rejects(dreams.evaluate({ runId: 'nope' }), /no run 'nope'/);
+  } finally {
+    dreams.close();
+  }
+});
+
+test('dreams:openloop with samples K shows the pixel-wise mean of the K sampled dreams its seed names, scored as shown', async () => {
+  const dreams = new DreamService(ws);
+  try {
+    const where = { runId, episode: 4, start: 6, horizon: 8, context: 3 };
+    const K = 4;
+    const tau = 1.5;
+    const reply = await dreams.openloop({ ...where, seed: 11, temperature: tau, samples: K });
+    CONTRACT['dreams:openloop'].reply.parse(reply);
+    assert.equal(reply.samples, K);
+    assert.equal(reply.temperature, tau);
+    // The K dreams, one at a time, with the seeds the request's seed draws (core/runs/predictive-mean.ts).
+    const rng = new Rng(11);
+    const each: OpenLoopResult[] = [];
+    for (let i = 0; i < K; i++)
+      each.push((await dreams.openloopRaw({ ...where, temperature: tau, seed: rng.int(0x7fffffff) })).result);
+    const n = each[0].dream.length;
+    assert.ok(
+      each.some((r) => r.dream.some((v, j) => v !== each[0].dream[j])),
+      'the samples differ, so their mean says something',
+    );
+    const F = 32 * 32 * 3;
+    const nCtx = reply.context;
+    const shown = reply.dream.data.subarray(nCtx * F);
+    assert.equal(shown.length, n);
+    for (let j = 0; j < n; j++) {
+      const mean = each.reduce((s, r) => s + r.dream[j], 0) / K;
+      if (Math.abs(shown[j] - mean) > 0.5 + 1e-9) assert.fail(`pixel ${j}: shown ${shown[j]}, mean ${mean}`);
+    }
+    // The per-step error is the shown (mean) dream's, not one sample's.
+    for (let i = nCtx; i < reply.mse.length; i++) {
+      const want = pixelMse(reply.dream.data, reply.truth.data, i * F, i * F, F);
+      assert.ok(Math.abs(reply.mse[i] - want) <= 1e-6 * want, `mse @${i}: ${reply.mse[i]} vs ${want}`);
+    }
+    // The same request shows the same picture; the point prediction is another one.
+    const again = await dreams.openloop({ ...where, seed: 11, temperature: tau, samples: K });
+    assert.deepEqual(again.dream.data, reply.dream.data);
+    const mode = await dreams.openloop({ ...where, seed: 11 });
+    assert.equal(mode.samples, null);
+    assert.equal(mode.temperature, 0);
+    assert.notDeepEqual(mode.dream.data.subarray(nCtx * F), shown);
   } finally {
     dreams.close();
   }
