@@ -404,6 +404,8 @@ export const OpenLoopReply = z.object({
   temperature: z.number().nullable(),
   /** The number of sampled dreams the shown dream is the mean of, or null for one dream. */
   samples: posInt().nullable(),
+  /** The request's seed: with the rest of this reply it names the dream shown (an export draws it again). */
+  seed: int(),
   /** Real frames [T, H, W, 3], T = context + horizon. */
   truth: Frames,
   /** Model frames, same shape. */
@@ -728,6 +730,8 @@ export const StripSource = z.discriminatedUnion('kind', [
     episode: nonNegInt(),
     start: nonNegInt(),
     horizon: posInt().max(500),
+    /** Observed frames before imagination, as on dreams:openloop (default there: 5). */
+    context: ContextFrames.optional(),
     temperature: Temperature.optional(),
     samples: DreamSamples.optional(),
     seed: int().default(0),

@@ -555,6 +555,7 @@ export class DreamService {
       horizon: Math.max(1, nDream),
       temperature: req.temperature ?? 0,
       samples: req.samples ?? null,
+      seed: req.seed,
       truth: { shape: [n, S, S, 3], data: truth },
       dream: { shape: [n, S, S, 3], data: dream },
       mse,

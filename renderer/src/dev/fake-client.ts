@@ -439,7 +439,7 @@ export function createFakeClient(): WorkbenchClient {
         notes: ['fake client: illustrative numbers'],
       };
     },
-    dreamOpenLoop: ({ runId, episode, start, horizon, context = 1, temperature = 0, samples, dataset }) => {
+    dreamOpenLoop: ({ runId, episode, start, horizon, context = 1, temperature = 0, samples, seed, dataset }) => {
       const T = context + horizon;
       const truth = frames(T, (i) => {
         const p = truthPos(episode, start + i);
@@ -514,6 +514,7 @@ export function createFakeClient(): WorkbenchClient {
         horizon,
         temperature,
         samples: samples ?? null,
+        seed,
         truth,
         dream,
         mse,

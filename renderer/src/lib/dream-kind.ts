@@ -1,4 +1,4 @@
-import type { OpenLoopReply } from '../../../core/contract/channels.ts';
+import type { OpenLoopReply, RequestOf } from '../../../core/contract/channels.ts';
 
 /**
  * Which dream the Dream Lab asks for. 'mode': the point prediction (the latent mode; World Models' mixture mean),
@@ -23,4 +23,27 @@ export function dreamKindLabel(r: Pick<OpenLoopReply, 'temperature' | 'samples'>
   const tau = r.temperature ? `τ ${r.temperature}` : '';
   if (r.samples) return `mean of ${r.samples} at ${tau || 'τ 1'}`;
   return tau ? `sample at ${tau}` : 'point prediction';
+}
+
+type OpenLoopStrip = Extract<RequestOf<'exports:strip'>['source'], { kind: 'openloop' }>;
+
+/**
+ * The export source that draws the dream a reply shows, again: its start, context, seed, τ (left out for the
+ * point prediction, which the request spells as no τ) and sample count, in the view it was drawn in — not
+ * whatever the form holds now.
+ */
+export function exportSourceOf(r: OpenLoopReply): OpenLoopStrip {
+  return {
+    kind: 'openloop',
+    runId: r.runId,
+    dataset: r.dataset,
+    episode: r.episode,
+    start: r.start,
+    horizon: r.horizon,
+    ...(r.context > 0 ? { context: r.context } : {}),
+    seed: r.seed,
+    ...(r.temperature ? { temperature: r.temperature } : {}),
+    ...(r.samples ? { samples: r.samples } : {}),
+    view: r.pixels,
+  };
 }

@@ -311,6 +311,7 @@ export type Checks = [
         horizon: number;
         temperature: number | null;
         samples: number | null;
+        seed: number;
         truth: Frames;
         dream: Frames;
         mse: Float32Array;
@@ -503,6 +504,7 @@ export type Checks = [
                 episode: number;
                 start: number;
                 horizon: number;
+                context?: number | undefined;
                 temperature?: number | undefined;
                 samples?: number | undefined;
                 seed?: number | undefined;

@@ -246,6 +246,7 @@ export const REPLIES: Record<ChannelName, unknown> = {
     horizon: 2,
     temperature: 1,
     samples: 8,
+    seed: 3,
     truth: frames(3),
     dream: frames(3),
     mse: new Float32Array(3),

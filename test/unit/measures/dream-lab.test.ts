@@ -23,6 +23,8 @@ import { DreamService } from '../../../core/runs/dreams.ts';
 import { CONTRACT } from '../../../core/contract/channels.ts';
 import { Rng } from '../../../core/util/rng.ts';
 import type { OpenLoopResult } from '../../../core/models/family.ts';
+import * as tf from '@tensorflow/tfjs-core';
+import { exportSourceOf } from '../../../renderer/src/lib/dream-kind.ts';
 
 let ws: string;
 let runId: string;
@@ -143,6 +145,44 @@ test('dreams:openloop with samples K shows the pixel-wise mean of the K sampled 
     assert.equal(mode.samples, null);
     assert.equal(mode.temperature, 0);
     assert.notDeepEqual(mode.dream.data.subarray(nCtx * F), shown);
+  } finally {
+    dreams.close();
+  }
+});
+
+test('dreams:openloop with samples K frees what it allocates: numTensors is flat across requests', async () => {
+  const dreams = new DreamService(ws);
+  try {
+    const req = { runId, episode: 4, start: 6, horizon: 8, context: 3, seed: 5, temperature: 1, samples: 3 };
+    await dreams.openloop(req); // loads the model and its views, which stay cached
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await dreams.openloop({ ...req, seed: 5 + i });
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    dreams.close();
+  }
+});
+
+test('an export of the shown dream draws that dream again: its context, seed, τ and samples (exportSourceOf)', async () => {
+  const dreams = new DreamService(ws);
+  try {
+    const F = 32 * 32 * 3;
+    // Not the service's defaults (context 5, seed 0): an export that dropped either would draw another dream.
+    const where = { runId, episode: 4, start: 9, horizon: 6, context: 2 };
+    for (const kind of [{ temperature: 1.5 }, { temperature: 1, samples: 3 }]) {
+      const reply = await dreams.openloop({ ...where, seed: 23, ...kind });
+      assert.equal(reply.seed, 23);
+      const source = CONTRACT['exports:strip'].request.parse({ source: exportSourceOf(reply), format: 'png' }).source;
+      assert.ok(source.kind === 'openloop');
+      const { result } = await dreams.openloopRaw(source);
+      const nCtx = reply.context;
+      assert.equal(result.contextIndices.length, nCtx, 'the export observes as many frames as the shown dream');
+      assert.deepEqual(result.contextRecon, reply.dream.data.subarray(0, nCtx * F));
+      assert.deepEqual(result.dream, reply.dream.data.subarray(nCtx * F), `dream ${JSON.stringify(kind)}`);
+      // And the check can tell: another seed is another picture.
+      const other = await dreams.openloopRaw({ ...source, seed: 24 });
+      assert.notDeepEqual(other.result.dream, result.dream);
+    }
   } finally {
     dreams.close();
   }
