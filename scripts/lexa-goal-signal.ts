@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../core/tensor/backend.ts';
 import { loadRunAgent } from '../core/runs/load-agent.ts';
 import { EpisodeStore } from '../core/runs/episode-store.ts';
-import { episodeState } from '../core/runs/state-probe.ts';
+import { episodeState } from '../core/runs/probe-targets.ts';
 import { fitRidge, predictRidge, r2Score } from '../core/util/ridge.ts';
 import { Lexa } from '../core/agents/lexa.ts';
 import { episodeTag } from '../core/agents/episode-tags.ts';

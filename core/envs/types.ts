@@ -85,6 +85,20 @@ export interface GoalEnv extends Env {
   isSuccess(): boolean;
 }
 
+/**
+ * Where the frames show the state plainly, an env can say so (EnvSpec.stateRegion): car-racing's pose relative to
+ * the track is drawn on the road, but past its edge the offset grows while the view shows grass, so one linear
+ * read-out over every frame is bent by the few far off-road frames that carry most of the offset's variance. The
+ * state probe is then also fitted and scored on the region's frames alone, reported under `probe_r2 NAME`.
+ */
+export interface StateRegion {
+  /** Reported as `probe_r2 NAME/VAR@k` (e.g. 'on road'). */
+  name: string;
+  /** The raw state variable that decides it, and the bound on its magnitude. */
+  variable: string;
+  maxAbs: number;
+}
+
 export interface EnvSpec {
   name: string;
   /** Action space (the same for every render size). */
@@ -97,6 +111,8 @@ export interface EnvSpec {
   stateAngles?: string[];
   /** The state variables set by where an episode starts, which no frame shows: the probe also scores their change since t = 0. */
   stateFromStart?: string[];
+  /** Where the frames show the state plainly: the probe is also fitted and scored there alone (StateRegion). */
+  stateRegion?: StateRegion;
   /** Whether the env implements GoalEnv (goal images and a success test). */
   goal?: boolean;
   /** The anchor implementation this env is faithful to (repo · file). */

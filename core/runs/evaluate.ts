@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { getEnvSpec } from '../envs/registry.ts';
+import type { EnvSpec } from '../envs/types.ts';
 import type { EvalMetric, LoadedModel, OpenLoopFilter, TrainData } from '../models/family.ts';
 import { openRunModel } from './load.ts';
 import { isUserError, UserError } from '../util/errors.ts';
@@ -37,11 +38,18 @@ export interface EvalReport {
 }
 
 /** The env's state names, its angles and the variables scored from the start, where the data names a built-in env. */
-function stateNames(env: string | null): { stateNames?: string[]; stateAngles?: string[]; stateFromStart?: string[] } {
+function stateNames(
+  env: string | null,
+): Pick<EnvSpec, 'stateNames' | 'stateAngles' | 'stateFromStart' | 'stateRegion'> {
   if (!env) return {};
   try {
     const spec = getEnvSpec(env);
-    return { stateNames: spec.stateNames, stateAngles: spec.stateAngles, stateFromStart: spec.stateFromStart };
+    return {
+      stateNames: spec.stateNames,
+      stateAngles: spec.stateAngles,
+      stateFromStart: spec.stateFromStart,
+      ...(spec.stateRegion ? { stateRegion: spec.stateRegion } : {}),
+    };
   } catch {
     return {};
   }

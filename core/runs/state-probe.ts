@@ -5,6 +5,17 @@ import { fitRidge, predictRidge, r2Score, type RidgeProbe } from '../util/ridge.
 import { r2Interval, r2Sums } from '../util/r2-interval.ts';
 import { metricWithBaselines } from '../models/eval-metric.ts';
 import { DEFAULT_OPENLOOP_FILTER, openLoopStarts, openLoopWindow } from './openloop-measures.ts';
+import {
+  episodeState,
+  probeLayout,
+  probeTargetNames,
+  probeTargets,
+  regionMask,
+  targetVariances,
+  type RegionMask,
+  type Target,
+} from './probe-targets.ts';
+import type { StateRegion } from '../envs/types.ts';
 
 /**
  * The state probe (issue 11): does the model's state linearly encode the env's true low-dimensional state? A
@@ -28,127 +39,96 @@ export const MAX_FIT_ROWS = 20_000;
  */
 const ALPHAS = [1e-4, 1e-3, 1e-2, 1e-1, 1];
 
-/** The vector state [T, d] of an episode, or null when it has none. */
-export function episodeState(ep: Episode): Features | null {
-  const s = ep.extra?.state;
-  const T = ep.imageShape[0];
-  if (!s || s.shape.length !== 2 || s.shape[0] !== T || !(s.data instanceof Float32Array)) return null;
-  return { dim: s.shape[1], data: s.data };
-}
-
-/**
- * Which state variables the probe expands: `angles` (indices) are read as their cos and sin; `fromStart`
- * (indices) are also scored relative to the episode's first frame. A variable set by where an episode starts
- * (car-racing's hull x, y and heading: where the random track begins) is not in any frame — 99 % of x's variance
- * is the start (session 9) — while its change since the start can be integrated from what the frames show.
- */
-export interface ProbeLayout {
-  angles: ReadonlySet<number>;
-  fromStart: ReadonlySet<number>;
-}
-
-const indicesOf = (names: string[], picked: string[] | undefined) =>
-  new Set(names.flatMap((n, j) => (picked?.includes(n) ? [j] : [])));
-
-/** The layout for an env's state names, its angles and the variables it scores from the episode's start. */
-export function probeLayout(stateNames: string[], stateAngles?: string[], stateFromStart?: string[]): ProbeLayout {
-  return { angles: indicesOf(stateNames, stateAngles), fromStart: indicesOf(stateNames, stateFromStart) };
-}
-
-/**
- * The probe's targets: the state with each angle replaced by its cos and sin (a linear read-out cannot fit an
- * angle itself: it jumps by 2π where it wraps, or — Box2D's hull angle — winds past ±π without bound, while the
- * picture of the angle is periodic), then each `fromStart` variable minus its value at t = 0 (an angle: cos and
- * sin of its change).
- */
-export function probeTargets(s: Features, layout: ProbeLayout): Features {
-  const { angles, fromStart } = layout;
-  if (!angles.size && !fromStart.size) return s;
-  const T = s.data.length / s.dim;
-  const rel = [...fromStart].sort((a, b) => a - b);
-  const dim = s.dim + angles.size + rel.reduce((n, j) => n + (angles.has(j) ? 2 : 1), 0);
-  const data = new Float32Array(T * dim);
-  for (let t = 0; t < T; t++) {
-    let o = t * dim;
-    for (let j = 0; j < s.dim; j++) {
-      const v = s.data[t * s.dim + j];
-      if (angles.has(j)) {
-        data[o++] = Math.cos(v);
-        data[o++] = Math.sin(v);
-      } else data[o++] = v;
-    }
-    for (const j of rel) {
-      const d = s.data[t * s.dim + j] - s.data[j];
-      if (angles.has(j)) {
-        data[o++] = Math.cos(d);
-        data[o++] = Math.sin(d);
-      } else data[o++] = d;
-    }
-  }
-  return { dim, data };
-}
-
-/** The probe's target names, in probeTargets' order: `cos NAME`, `sin NAME` for an angle; `NAME from start`. */
-export function probeTargetNames(names: string[], layout: ProbeLayout): string[] {
-  const { angles, fromStart } = layout;
-  const own = (n: string, j: number) => (angles.has(j) ? [`cos ${n}`, `sin ${n}`] : [n]);
-  const rel = [...fromStart].sort((a, b) => a - b);
-  return [...names.flatMap(own), ...rel.flatMap((j) => own(`${names[j]} from start`, j))];
-}
-
 interface Rows {
   x: number[];
   y: number[];
   n: number;
+  /** Per row: its held-out episode's index and whether its state lies in the probe's region (held-out rows only). */
+  episode: number[];
+  inRegion: boolean[];
 }
 
-function addRows(rows: Rows, f: Features, s: Features, idx: Iterable<[number, number]>): void {
+function addRows(
+  rows: Rows,
+  f: Features,
+  s: Features,
+  idx: Iterable<[number, number]>,
+  episode = -1,
+  region: Uint8Array | null = null,
+): void {
   for (const [fi, si] of idx) {
     for (let j = 0; j < f.dim; j++) rows.x.push(f.data[fi * f.dim + j]);
     for (let j = 0; j < s.dim; j++) rows.y.push(s.data[si * s.dim + j]);
+    rows.episode.push(episode);
+    rows.inRegion.push(region ? region[si] === 1 : true);
     rows.n++;
   }
 }
 
-/** An episode's probe targets [T, d'] (its state after probeTargets). */
-type Target = (ep: Episode) => Features;
+/** The rows where `keep` holds, in order. */
+function subset(rows: Rows, keep: boolean[]): Rows {
+  const out = empty();
+  const fx = rows.n ? rows.x.length / rows.n : 0;
+  const dy = rows.n ? rows.y.length / rows.n : 0;
+  for (let i = 0; i < rows.n; i++) {
+    if (!keep[i]) continue;
+    for (let j = 0; j < fx; j++) out.x.push(rows.x[i * fx + j]);
+    for (let j = 0; j < dy; j++) out.y.push(rows.y[i * dy + j]);
+    out.episode.push(rows.episode[i]);
+    out.inRegion.push(rows.inRegion[i]);
+    out.n++;
+  }
+  return out;
+}
 
-const empty = (): Rows => ({ x: [], y: [], n: 0 });
+/** A model's filtered features of an episode, computed once. */
+type FeatureCache = (ep: Episode) => Features;
+
+const empty = (): Rows => ({ x: [], y: [], n: 0, episode: [], inRegion: [] });
 const meanFinite = (xs: number[]) => {
   const f = xs.filter(Number.isFinite);
   return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
 };
 
-/** Filtered features of every training row with a state, strided to at most MAX_FIT_ROWS rows in total. */
-function trainRows(features: (ep: Episode) => Features, target: Target, eps: Episode[]): Rows {
-  const total = eps.reduce((n, e) => n + e.imageShape[0], 0);
-  const stride = Math.max(1, Math.ceil(total / MAX_FIT_ROWS));
-  const rows = empty();
-  for (const ep of eps) {
-    const s = target(ep);
-    const T = ep.imageShape[0];
-    const idx: [number, number][] = [];
-    for (let t = 0; t < T; t += stride) idx.push([t, t]);
-    addRows(rows, features(ep), s, idx);
-  }
-  return rows;
-}
-
-/** Fits the probe, choosing each variable's α on the last fifth of the training episodes when there are at least two. */
-function fitProbe(model: LoadedModel, target: Target, train: Episode[]): RidgeProbe {
+function featureCache(model: LoadedModel): FeatureCache {
   const cache = new Map<Episode, Features>();
-  const features = (ep: Episode) => {
+  return (ep) => {
     let f = cache.get(ep);
     if (!f) cache.set(ep, (f = model.filterFeatures(ep)));
     return f;
   };
-  const all = trainRows(features, target, train);
+}
+
+/**
+ * Filtered features of every training row with a state (in the region, when a mask is given), strided to at most
+ * MAX_FIT_ROWS rows in total.
+ */
+function trainRows(features: FeatureCache, target: Target, eps: Episode[], region: RegionMask | null): Rows {
+  const masks = region ? eps.map(region) : null;
+  const kept = masks
+    ? masks.reduce((n, m) => n + m.reduce((k, v) => k + v, 0), 0)
+    : eps.reduce((n, e) => n + e.imageShape[0], 0);
+  const stride = Math.max(1, Math.ceil(kept / MAX_FIT_ROWS));
+  const rows = empty();
+  eps.forEach((ep, e) => {
+    const s = target(ep);
+    const T = ep.imageShape[0];
+    const idx: [number, number][] = [];
+    for (let t = 0, k = 0; t < T; t++) if (!masks || masks[e][t]) if (k++ % stride === 0) idx.push([t, t]);
+    if (idx.length) addRows(rows, features(ep), s, idx);
+  });
+  return rows;
+}
+
+/** Fits the probe, choosing each variable's α on the last fifth of the training episodes when there are at least two. */
+function fitProbe(features: FeatureCache, target: Target, train: Episode[], region: RegionMask | null): RidgeProbe {
+  const all = trainRows(features, target, train, region);
   const D = all.y.length / all.n;
   const nVal = train.length >= 2 ? Math.max(1, Math.floor(train.length / 5)) : 0;
   const alpha = new Array<number>(D).fill(1e-2);
   if (nVal) {
-    const fit = trainRows(features, target, train.slice(0, train.length - nVal));
-    const val = trainRows(features, target, train.slice(train.length - nVal));
+    const fit = trainRows(features, target, train.slice(0, train.length - nVal), region);
+    const val = trainRows(features, target, train.slice(train.length - nVal), region);
     const best = new Array<number>(D).fill(-Infinity);
     for (const a of ALPHAS) {
       const r2 = r2Score(val.y, predictRidge(fitRidge(fit.x, fit.y, fit.n, a * fit.n), val.x, val.n), val.n);
@@ -170,22 +150,23 @@ function fitProbe(model: LoadedModel, target: Target, train: Episode[]): RidgePr
   return probe;
 }
 
-/** R² per variable on held-out rows: filtered (@0) and after PROBE_STEPS open-loop steps (@k). */
-async function scoreProbe(
+/** Held-out rows: filtered (@0) and after PROBE_STEPS open-loop steps (@k), each tagged with its episode and region. */
+interface HeldOutRows {
+  filtered: Rows;
+  openloop: Rows;
+}
+
+async function heldOutRows(
   model: LoadedModel,
-  probe: RidgeProbe,
+  features: FeatureCache,
   target: Target,
   heldOut: Episode[],
   seed: number,
   filter: OpenLoopFilter,
-  /** Also the 95 % interval (the trained model's; the twin's would be thrown away). */
-  interval: boolean,
-): Promise<ProbeScore> {
+  region: RegionMask | null,
+): Promise<HeldOutRows> {
   const filt = empty();
   const ol = empty();
-  // Rows per held-out episode, in order: the interval resamples episodes, not frames.
-  const filtSizes: number[] = [];
-  const olSizes: number[] = [];
   // The probe reads features, not pixels: a model that decodes none dreams through its latent view.
   const latent = model.latent?.();
   const openloop = model.openloop
@@ -193,19 +174,14 @@ async function scoreProbe(
     : latent
       ? async (ep: Episode, o: OpenLoopOptions) => latentOpenLoop(latent, ep, o, null)
       : null;
-  for (const ep of heldOut) {
+  for (const [e, ep] of heldOut.entries()) {
     const s = target(ep);
     const T = ep.imageShape[0];
-    addRows(
-      filt,
-      model.filterFeatures(ep),
-      s,
-      Array.from({ length: T }, (_, t): [number, number] => [t, t]),
-    );
-    filtSizes.push(T);
+    const mask = region?.(ep) ?? null;
+    const all = Array.from({ length: T }, (_, t): [number, number] => [t, t]);
+    addRows(filt, features(ep), s, all, e, mask);
     const { starts, horizon } = openLoopStarts(T, PROBE_STEPS);
     if (horizon < PROBE_STEPS || !openloop) continue;
-    const olBefore = ol.n;
     for (const start of starts) {
       const r = await openloop(ep, {
         start,
@@ -216,16 +192,23 @@ async function scoreProbe(
         features: true,
       });
       if (!r.features) throw new Error('the model returned no dream features for the state probe');
-      addRows(ol, r.features, s, [[PROBE_STEPS - 1, start + PROBE_STEPS]]);
+      addRows(ol, r.features, s, [[PROBE_STEPS - 1, start + PROBE_STEPS]], e, mask);
     }
-    olSizes.push(ol.n - olBefore);
   }
-  const scored = (rows: Rows, sizes: number[]) => {
-    const yHat = predictRidge(probe, rows.x, rows.n);
-    const r2 = r2Score(rows.y, yHat, rows.n);
-    return { r2, ci95: interval ? r2Interval(r2Sums(rows.y, yHat, sizes), seed) : null };
-  };
-  return { filtered: scored(filt, filtSizes), openloop: ol.n >= 2 ? scored(ol, olSizes) : null };
+  return { filtered: filt, openloop: ol };
+}
+
+/** R² per variable of `probe` on held-out rows (only the region's, when asked), with the 95 % interval if asked. */
+function scoreRows(rows: Rows, probe: RidgeProbe, seed: number, interval: boolean, inRegion: boolean): Scored | null {
+  const r = inRegion ? subset(rows, rows.inRegion) : rows;
+  if (r.n < 2) return null;
+  const yHat = predictRidge(probe, r.x, r.n);
+  const r2 = r2Score(r.y, yHat, r.n);
+  if (!interval) return { r2, ci95: null };
+  // Rows per held-out episode, in order: the interval resamples episodes, not frames.
+  const sizes: number[] = [];
+  r.episode.forEach((e, i) => (i && e === r.episode[i - 1] ? sizes[sizes.length - 1]++ : sizes.push(1)));
+  return { r2, ci95: r2Interval(r2Sums(r.y, yHat, sizes), seed) };
 }
 
 /** R² per variable with its 95 % interval over held-out episodes (r2-interval.ts). */
@@ -234,27 +217,28 @@ interface Scored {
   ci95: [number, number][] | null;
 }
 interface ProbeScore {
-  filtered: Scored;
+  filtered: Scored | null;
   openloop: Scored | null;
 }
 
-/** Per-variable variance of the probe's targets over every row of `eps`. */
-export function targetVariances(eps: Episode[], target: Target): number[] {
-  let n = 0;
-  let sum: Float64Array | null = null;
-  let sq: Float64Array | null = null;
-  for (const ep of eps) {
-    const { dim, data } = target(ep);
-    sum ??= new Float64Array(dim);
-    sq ??= new Float64Array(dim);
-    for (let i = 0; i < data.length; i++) {
-      sum[i % dim] += data[i];
-      sq[i % dim] += data[i] * data[i];
-    }
-    n += data.length / dim;
-  }
-  if (!sum || !sq || !n) return [];
-  return Array.from(sum, (s, j) => Math.max(0, sq![j] / n - (s / n) ** 2));
+/** The probe fitted on every training row and scored on every held-out row, and the same within the region. */
+async function probeScores(
+  model: LoadedModel,
+  target: Target,
+  train: Episode[],
+  heldOut: Episode[],
+  o: { seed: number; filter: OpenLoopFilter; region: RegionMask | null; interval: boolean },
+): Promise<{ all: ProbeScore; region: ProbeScore | null }> {
+  const features = featureCache(model);
+  const rows = await heldOutRows(model, features, target, heldOut, o.seed, o.filter, o.region);
+  const score = (probe: RidgeProbe, inRegion: boolean): ProbeScore => ({
+    filtered: scoreRows(rows.filtered, probe, o.seed, o.interval, inRegion),
+    openloop: scoreRows(rows.openloop, probe, o.seed, o.interval, inRegion),
+  });
+  return {
+    all: score(fitProbe(features, target, train, null), false),
+    region: o.region ? score(fitProbe(features, target, train, o.region), true) : null,
+  };
 }
 
 /** A target whose held-out variance is under this fraction of its training variance gets a note. */
@@ -280,6 +264,8 @@ export async function measureStateProbe(
     stateFromStart?: string[];
     /** Where the @k probe's open loop starts filtering (openloop-measures.ts; default the episode's first frame). */
     filter?: OpenLoopFilter;
+    /** Also fit and score the probe on the frames in this part of the state space (the env's, EnvSpec). */
+    stateRegion?: StateRegion;
   },
 ): Promise<ProbeResult> {
   const filter = opts.filter ?? DEFAULT_OPENLOOP_FILTER;
@@ -309,28 +295,35 @@ export async function measureStateProbe(
     if (!t) targets.set(ep, (t = probeTargets(episodeState(ep)!, layout)));
     return t;
   };
-  const trained = await scoreProbe(model, fitProbe(model, target, tr), target, ho, opts.seed, filter, true);
+  const notes = [
+    `state probe: ridge from the model's features to the true state, fitted on ${tr.length} training episodes, R² on ${ho.length} held-out ones (@0 filtered, @${PROBE_STEPS} after ${PROBE_STEPS} open-loop steps)`,
+  ];
+  const region = opts.stateRegion ? regionMask(opts.stateRegion, stateNames, ho, notes) : null;
+  const o = { seed: opts.seed, filter, region };
+  const trained = await probeScores(model, target, tr, ho, { ...o, interval: true });
   const twin = await model.reinitialized(opts.seed + 1);
-  let random: ProbeScore;
+  let random: Awaited<ReturnType<typeof probeScores>>;
   try {
-    random = await scoreProbe(twin, fitProbe(twin, target, tr), target, ho, opts.seed, filter, false);
+    random = await probeScores(twin, target, tr, ho, { ...o, interval: false });
   } finally {
     twin.dispose();
   }
   const metrics: Record<string, EvalMetric> = {};
-  const put = (key: string, m: Scored, b: Scored) => {
-    metrics[`probe_r2${key}`] = metricWithBaselines(meanFinite(m.r2), { 'random-init model': meanFinite(b.r2) }, false);
+  const put = (key: string, m: Scored | null, b: Scored | null, prefix = 'probe_r2') => {
+    if (!m || !b) return;
+    metrics[`${prefix}${key}`] = metricWithBaselines(
+      meanFinite(m.r2),
+      { 'random-init model': meanFinite(b.r2) },
+      false,
+    );
     names.forEach((n, i) => {
-      metrics[`probe_r2/${n}${key}`] = {
+      metrics[`${prefix}/${n}${key}`] = {
         ...metricWithBaselines(m.r2[i], { 'random-init model': b.r2[i] }, false),
         ...(m.ci95 ? { ci95: m.ci95[i] } : {}),
       };
     });
   };
-  put('@0', trained.filtered, random.filtered);
-  const notes = [
-    `state probe: ridge from the model's features to the true state, fitted on ${tr.length} training episodes, R² on ${ho.length} held-out ones (@0 filtered, @${PROBE_STEPS} after ${PROBE_STEPS} open-loop steps)`,
-  ];
+  put('@0', trained.all.filtered, random.all.filtered);
   // R² divides by the held-out episodes' own variance: where they hardly vary (car-racing's cos heading to the track
   // when no held-out car turns away from it), small errors make a large negative R² that says little about the model.
   const vTrain = targetVariances(tr, target);
@@ -341,7 +334,12 @@ export async function measureStateProbe(
         `state probe: '${n}' varies ${(vTrain[i] / Math.max(vHeld[i], 1e-12)).toFixed(1)}× less on the held-out episodes than on the training ones (variance ${vHeld[i].toPrecision(2)} vs ${vTrain[i].toPrecision(2)}): its R² is dominated by small errors; more held-out episodes make it meaningful`,
       );
   });
-  if (trained.openloop && random.openloop) put(`@${PROBE_STEPS}`, trained.openloop, random.openloop);
+  if (trained.region && random.region && opts.stateRegion) {
+    const prefix = `probe_r2 ${opts.stateRegion.name}`;
+    put('@0', trained.region.filtered, random.region.filtered, prefix);
+    put(`@${PROBE_STEPS}`, trained.region.openloop, random.region.openloop, prefix);
+  }
+  if (trained.all.openloop && random.all.openloop) put(`@${PROBE_STEPS}`, trained.all.openloop, random.all.openloop);
   else if (!model.openloop)
     notes.push('state probe: the model has no open-loop dream, so only the filtered probe (@0)');
   else notes.push(`state probe: held-out episodes are too short for ${PROBE_STEPS} open-loop steps`);

@@ -51,6 +51,8 @@ reported next to its baselines; "baseline" is the strongest of them (the one to 
   openloop_reward_mse                 reward head over the dream, vs train-mean reward and shuffled actions
   probe_r2[/VAR]@0, @10               R² of a ridge probe from the model's features to the true state
                                       (filtered, and after 10 open-loop steps), vs a random-init model
+  probe_r2 REGION[/VAR]@0, @10        the same probe fitted and scored only where the env's frames show the
+                                      state plainly (car-racing: 'on road', |track offset| ≤ the road's half width)
 plus the family's own (world-models: rnn_nll, reward_mse (also vs shuffled actions), openloop_latent@k, controller_return;
 rssm: kl, reward_mse; object-graph: hits_at_1@k, mrr@k in % for k = 1, 5, 10, the k-step prediction ranked
 against the encodings of every evaluation sample's true state as C-SWM's eval.py, vs random-ranking and

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEnvSpec, isGoalEnv, listEnvs, makeEnv } from '../../../core/envs/registry.ts';
+import { TRACK_WIDTH } from '../../../core/envs/car-track.ts';
 import { isUserError } from '../../../core/util/errors.ts';
 import type { CartpoleSwingup } from '../../../core/envs/cartpole.ts';
 
@@ -189,4 +190,20 @@ test("car-racing's pose is scored from the start (where the random track starts 
   assert.deepEqual(getEnvSpec('cartpole-swingup').stateFromStart, []);
   for (const s of listEnvs())
     for (const a of s.stateFromStart ?? []) assert.ok(s.stateNames?.includes(a), `${s.name}: ${a}`);
+});
+
+test("car-racing's probe region is the road (|track offset| ≤ the road's half width); every stateRegion names a state variable", () => {
+  const obs = makeEnv('car-racing', { size: 32 }).reset(3);
+  // At the start the car sits on the centre line: inside the region, and the region is the road's width.
+  const offset = obs.state![getEnvSpec('car-racing').stateNames!.indexOf('track offset')];
+  assert.ok(Math.abs(offset) < 0.5, `offset at the start: ${offset}`);
+  assert.deepEqual(getEnvSpec('car-racing').stateRegion, {
+    name: 'on road',
+    variable: 'track offset',
+    maxAbs: TRACK_WIDTH,
+  });
+  assert.equal(getEnvSpec('cartpole-swingup').stateRegion, undefined);
+  for (const s of listEnvs())
+    if (s.stateRegion)
+      assert.ok(s.stateNames?.includes(s.stateRegion.variable), `${s.name}: ${s.stateRegion.variable}`);
 });

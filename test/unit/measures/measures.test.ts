@@ -18,15 +18,8 @@ import type {
 } from '../../../core/models/family.ts';
 import { resizeFrames } from '../../../core/media/frames.ts';
 import { measureOpenLoop, trainingMeanFrame, trainingMeanReward } from '../../../core/runs/openloop-measures.ts';
-import {
-  MAX_FIT_ROWS,
-  measureStateProbe,
-  episodeState,
-  PROBE_STEPS,
-  probeLayout,
-  probeTargetNames,
-  probeTargets,
-} from '../../../core/runs/state-probe.ts';
+import { MAX_FIT_ROWS, measureStateProbe, PROBE_STEPS } from '../../../core/runs/state-probe.ts';
+import { episodeState, probeLayout, probeTargetNames, probeTargets } from '../../../core/runs/probe-targets.ts';
 import { evaluateModel } from '../../../core/runs/evaluate.ts';
 import { parseSamples } from '../../../core/runs/predictive-mean.ts';
 import { Rng } from '../../../core/util/rng.ts';
@@ -430,6 +423,61 @@ test('state probe: episodes recorded before the env appended state variables kee
   assert.equal(r.metrics['probe_r2/appended later@0'], undefined);
 });
 
+test('state probe region: features that show a variable only inside the region read it exactly there, and are scored there too', async () => {
+  // Like car-racing's track offset: the features saturate outside |v| ≤ 1 (the view shows grass), so one linear
+  // read-out over every frame is bent, while within the region it is exact.
+  const withV = (ep: Episode, i: number): Episode => {
+    const T = ep.imageShape[0];
+    const data = Float32Array.from({ length: T }, (_, t) => 3 * Math.sin(0.2 * t + i));
+    return { ...ep, extra: { state: { dtype: 'float32', shape: [T, 1], data } } };
+  };
+  const train = TRAIN.map(withV);
+  const held = HELD.map((e, i) => withV(e, i + 7));
+  const rng = new Rng(3);
+  const model = fakeModel({
+    features: (ep, t) => Float32Array.of(Math.max(-1, Math.min(1, stateOf(ep, t)[0])), 1),
+    twin: { features: () => Float32Array.of(rng.normal(), rng.normal()) },
+  });
+  const stateRegion = { name: 'on road', variable: 'v', maxAbs: 1 };
+  const r = await measureStateProbe(model, train, held, { seed: 0, stateNames: ['v'], stateRegion });
+  for (const k of ['@0', `@${PROBE_STEPS}`]) {
+    const inside = r.metrics[`probe_r2 on road/v${k}`];
+    assert.ok(inside, `probe_r2 on road/v${k} reported: ${Object.keys(r.metrics)}`);
+    assert.ok(inside.model > 0.99, `${k} in the region: R² ${inside.model}`);
+    assert.ok(inside.baselines!['random-init model'] < 0.5, `${k}: twin ${inside.baselines!['random-init model']}`);
+    assert.ok(r.metrics[`probe_r2 on road${k}`].model > 0.99);
+    assert.ok(
+      r.metrics[`probe_r2/v${k}`].model < 0.95,
+      `${k} over every frame: R² ${r.metrics[`probe_r2/v${k}`].model}`,
+    );
+  }
+  const [lo, hi] = r.metrics['probe_r2 on road/v@0'].ci95!;
+  assert.ok(lo > 0.99 && hi <= 1, `interval [${lo}, ${hi}]`);
+  assert.match(
+    r.notes.join('\n'),
+    /state probe on road: also fitted and scored on the frames where \|v\| ≤ 1 alone \(\d+ % of the held-out frames/,
+  );
+  // Not asked, or asked of a variable these episodes lack: no region keys (the latter with a note).
+  const plain = await measureStateProbe(model, train, held, { seed: 0, stateNames: ['v'] });
+  assert.deepEqual(
+    Object.keys(plain.metrics).filter((k) => k.includes('on road')),
+    [],
+  );
+  const lacking = await measureStateProbe(model, train, held, {
+    seed: 0,
+    stateNames: ['v'],
+    stateRegion: { ...stateRegion, variable: 'track offset' },
+  });
+  assert.deepEqual(
+    Object.keys(lacking.metrics).filter((k) => k.includes('on road')),
+    [],
+  );
+  assert.match(
+    lacking.notes.join('\n'),
+    /state probe on road: these episodes have no 'track offset' column, so it is skipped/,
+  );
+});
+
 test('probeTargets: an angle becomes cos, sin; a stateFromStart variable is appended as its change since t = 0', () => {
   const s = { dim: 2, data: Float32Array.of(5, 0.5, 7, 2.5, 4, -3) }; // rows [x, a]
   const layout = probeLayout(['x', 'a'], ['a'], ['x', 'a']);
@@ -483,7 +531,7 @@ test('state probe: a variable named in stateFromStart is scored from the start t
   assert.equal(plain.metrics['probe_r2/x from start@0'], undefined, 'not asked for: not reported');
 });
 
-test("evaluate: car-racing data is probed on its hull angle's cos and sin and on its pose since the start (the env's stateAngles and stateFromStart reach the probe)", async () => {
+test("evaluate: car-racing data is probed on its hull angle's cos and sin, on its pose since the start and on the road alone (the env's stateAngles, stateFromStart and stateRegion reach the probe)", async () => {
   const env = makeEnv('car-racing', { size: S, maxSteps: 12 });
   const eps = Array.from(
     { length: 5 },
@@ -496,6 +544,8 @@ test("evaluate: car-racing data is probed on its hull angle's cos and sin and on
   assert.equal(r.metrics['probe_r2/angle@0'], undefined);
   for (const k of ['x from start', 'y from start', 'cos angle from start', 'sin angle from start'])
     assert.ok(r.metrics[`probe_r2/${k}@0`], `${k}: the env's stateFromStart reaches the probe`);
+  for (const k of ['track offset', 'cos heading to track', 'sin heading to track'])
+    assert.ok(r.metrics[`probe_r2 on road/${k}@0`], `${k}: the env's stateRegion reaches the probe`);
 });
 
 test(`state probe: fitted on every training row up to MAX_FIT_ROWS (${MAX_FIT_ROWS}), so a per-frame lookup is read exactly`, async () => {

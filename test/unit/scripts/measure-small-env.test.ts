@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { getEnvSpec } from '../../../core/envs/registry.ts';
-import { probeLayout, probeTargetNames } from '../../../core/runs/state-probe.ts';
+import { probeLayout, probeTargetNames } from '../../../core/runs/probe-targets.ts';
 import { MEASURE_ENVS, PROBE_TARGETS } from '../../../scripts/eval-along.ts';
 
 test('measure:small refuses an unknown --env in one line naming the choices, exit code 2', () => {
