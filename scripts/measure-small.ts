@@ -26,7 +26,7 @@
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeEnv } from '../core/envs/registry.ts';
+import { getEnvSpec, makeEnv } from '../core/envs/registry.ts';
 import { makePolicy } from '../core/agents/random-agents.ts';
 import { rolloutEpisode } from '../core/agents/rollout.ts';
 import { addEpisode, createDataset, datasetExists } from '../core/data/dataset.ts';
@@ -222,11 +222,15 @@ console.log(
   `${family} small on ${dataset} (backend ${backend}, run ${run.id}): trained ${trainMin.toFixed(1)} min to step ${report.checkpoint_step}${stoppedByBudget ? ' (stopped by --minutes)' : ''}, ${rows.length} evaluation(s) (wall clock on a shared machine, evaluations not counted); open loops filtered from ${report.openloop_context === 'episode' ? "each episode's first frame" : `${report.openloop_context} frames before each dream`} (openloop_context ${JSON.stringify(report.openloop_context)}); held out: ${heldOut ? `the ${evalEpisodes} episodes of ${heldOut} (env seeds no training episode used)` : "the run's split of its dataset"}`,
 );
 const m = report.metrics;
+// Where the env's frames show the state plainly (car-racing: on the road), the probe there too; the targets stay
+// judged on every frame.
+const region = getEnvSpec(envName).stateRegion?.name;
 for (const k of [
   'openloop_fg_mse@10',
   'openloop_mse@10',
   'recon_fg_mse',
   ...PROBE_TARGETS[envName].map((k) => `probe_r2/${k}@0`),
+  ...(region ? PROBE_TARGETS[envName].map((k) => `probe_r2 ${region}/${k}@0`) : []),
   'probe_r2@10',
 ]) {
   const v = m[k];
@@ -240,7 +244,7 @@ for (const k of [
     .map(([b, x]) => `${b} ${x.toFixed(5)}`)
     .join('  ');
   console.log(
-    `  ${k.padEnd(28)} model ${v.model.toFixed(5)}${v.ci95 ? ` [${v.ci95.map((x) => x.toFixed(2)).join(', ')}]` : ''}  ${baselines}${ratio}`,
+    `  ${k.padEnd(region ? 40 : 28)} model ${v.model.toFixed(5)}${v.ci95 ? ` [${v.ci95.map((x) => x.toFixed(2)).join(', ')}]` : ''}  ${baselines}${ratio}`,
   );
 }
 for (const n of report.notes) console.log(`  note: ${n}`);
