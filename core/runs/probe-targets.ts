@@ -101,18 +101,10 @@ export function targetVariances(eps: Episode[], target: Target): number[] {
 /** Whether the state at time t of an episode lies in the region (StateRegion); one mask per episode. */
 export type RegionMask = (ep: Episode) => Uint8Array;
 
-/** The env's StateRegion as a mask per episode: |state[variable]| ≤ maxAbs at each step; null (with a note) when the state lacks the variable. */
-export function regionMask(
-  region: StateRegion,
-  stateNames: string[],
-  heldOut: Episode[],
-  notes: string[],
-): RegionMask | null {
+/** The env's StateRegion as a mask per episode (|state[variable]| ≤ maxAbs at each step), null when the state lacks the variable. */
+export function regionMask(region: StateRegion, stateNames: string[]): RegionMask | null {
   const j = stateNames.indexOf(region.variable);
-  if (j < 0) {
-    notes.push(`state probe ${region.name}: these episodes have no '${region.variable}' column, so it is skipped`);
-    return null;
-  }
+  if (j < 0) return null;
   const masks = new Map<Episode, Uint8Array>();
   const mask: RegionMask = (ep) => {
     let m = masks.get(ep);
@@ -124,15 +116,5 @@ export function regionMask(
     }
     return m;
   };
-  let inside = 0;
-  let total = 0;
-  for (const ep of heldOut) {
-    const m = mask(ep);
-    inside += m.reduce((k, v) => k + v, 0);
-    total += m.length;
-  }
-  notes.push(
-    `state probe ${region.name}: also fitted and scored on the frames where |${region.variable}| ≤ ${+region.maxAbs.toPrecision(3)} alone (${((100 * inside) / Math.max(total, 1)).toFixed(0)} % of the held-out frames; probe_r2 ${region.name}/…)`,
-  );
   return mask;
 }

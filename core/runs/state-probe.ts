@@ -114,7 +114,7 @@ function trainRows(features: FeatureCache, target: Target, eps: Episode[], regio
     const s = target(ep);
     const T = ep.imageShape[0];
     const idx: [number, number][] = [];
-    for (let t = 0, k = 0; t < T; t++) if (!masks || masks[e][t]) if (k++ % stride === 0) idx.push([t, t]);
+    for (let t = 0, k = 0; t < T; t++) if ((!masks || masks[e][t]) && k++ % stride === 0) idx.push([t, t]);
     if (idx.length) addRows(rows, features(ep), s, idx);
   });
   return rows;
@@ -298,7 +298,8 @@ export async function measureStateProbe(
   const notes = [
     `state probe: ridge from the model's features to the true state, fitted on ${tr.length} training episodes, R² on ${ho.length} held-out ones (@0 filtered, @${PROBE_STEPS} after ${PROBE_STEPS} open-loop steps)`,
   ];
-  const region = opts.stateRegion ? regionMask(opts.stateRegion, stateNames, ho, notes) : null;
+  const region = opts.stateRegion ? regionMask(opts.stateRegion, stateNames) : null;
+  if (opts.stateRegion) notes.push(regionNote(opts.stateRegion, region, ho));
   const o = { seed: opts.seed, filter, region };
   const trained = await probeScores(model, target, tr, ho, { ...o, interval: true });
   const twin = await model.reinitialized(opts.seed + 1);
@@ -344,4 +345,14 @@ export async function measureStateProbe(
     notes.push('state probe: the model has no open-loop dream, so only the filtered probe (@0)');
   else notes.push(`state probe: held-out episodes are too short for ${PROBE_STEPS} open-loop steps`);
   return { metrics, notes };
+}
+
+/** What the region probe did: on what share of the held-out frames, or why it was skipped. */
+function regionNote(r: StateRegion, mask: RegionMask | null, heldOut: Episode[]): string {
+  if (!mask) return `state probe ${r.name}: these episodes have no '${r.variable}' column, so it is skipped`;
+  const masks = heldOut.map(mask);
+  const inside = masks.reduce((n, m) => n + m.reduce((k, v) => k + v, 0), 0);
+  const total = masks.reduce((n, m) => n + m.length, 0);
+  const pct = ((100 * inside) / Math.max(total, 1)).toFixed(0);
+  return `state probe ${r.name}: also fitted and scored on the frames where |${r.variable}| ≤ ${+r.maxAbs.toPrecision(3)} alone (${pct} % of the held-out frames; probe_r2 ${r.name}/…)`;
 }

@@ -1,4 +1,5 @@
 import type { OpenLoopReply, RequestOf } from '../../../core/contract/channels.ts';
+import { dreamFrom } from './lab-frame.ts';
 
 /**
  * Which dream the Dream Lab asks for. 'mode': the point prediction (the latent mode; World Models' mixture mean),
@@ -35,12 +36,8 @@ type OpenLoopStrip = Extract<RequestOf<'exports:strip'>['source'], { kind: 'open
 export function exportSourceOf(r: OpenLoopReply): OpenLoopStrip {
   return {
     kind: 'openloop',
-    runId: r.runId,
-    dataset: r.dataset,
-    episode: r.episode,
-    start: r.start,
+    ...dreamFrom(r.runId, { dataset: r.dataset, episode: r.episode, start: r.start, context: r.context }),
     horizon: r.horizon,
-    ...(r.context > 0 ? { context: r.context } : {}),
     seed: r.seed,
     ...(r.temperature ? { temperature: r.temperature } : {}),
     ...(r.samples ? { samples: r.samples } : {}),
