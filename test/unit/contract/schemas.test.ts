@@ -141,6 +141,23 @@ test('a dream shown as the mean of samples: 1 to MAX_DREAM_SAMPLES whole dreams,
   }
 });
 
+test("an open-loop export takes the shown dream's context and seed: context 1 to 100 frames, as on dreams:openloop", () => {
+  const strip = { source: { kind: 'openloop', runId: 'wm-1', episode: 0, start: 3, horizon: 10 }, format: 'gif' };
+  for (const [patch, field] of [
+    [{ context: 2, seed: 23 }, null],
+    [{ context: 100 }, null],
+    [{ context: 0 }, 'payload.source.context'],
+    [{ context: 101 }, 'payload.source.context'],
+    [{ context: 2.5 }, 'payload.source.context'],
+    [{ context: Number.NaN }, 'payload.source.context'],
+    [{ seed: 1.5 }, 'payload.source.seed'],
+  ] as const) {
+    const r = validateRequest('exports:strip', { ...strip, source: { ...strip.source, ...patch } });
+    assert.equal(r.ok ? null : r.error.field, field, JSON.stringify(patch));
+    if (!r.ok) assert.doesNotMatch(r.error.message, /\n/, 'one line');
+  }
+});
+
 test("runs:eval: a pixel metric's ratio interval is two ends, numbers or null (not measurable), with its baseline's name", () => {
   const reply = REPLIES['runs:eval'] as { metrics: Record<string, Record<string, unknown>> };
   const fg = reply.metrics['openloop_fg_mse@10'];
