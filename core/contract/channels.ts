@@ -100,6 +100,7 @@ export type ProbeReply = z.output<typeof S.ProbeReply>;
 export type PixelView = z.output<typeof S.PixelView>;
 export type EvalReply = z.output<typeof S.EvalReply>;
 export type EvalMetric = z.output<typeof S.EvalMetric>;
+export type ProbeCalibrationBin = z.output<typeof S.ProbeCalibrationBin>;
 export type DreamFrame = z.output<typeof S.DreamFrame>;
 export type ImagineReply = z.output<typeof S.ImagineReply>;
 export type ObjectsViewReply = z.output<typeof S.ObjectsViewReply>;

@@ -484,6 +484,22 @@ export const EvalMetric = z.object({
   ratio_ci95: z.tuple([z.number().nullable(), z.number().nullable()]).optional(),
 });
 
+/**
+ * One bin of the state probe's read against the true value (held-out rows, @0, the every-frame probe): where the read
+ * leaves the diagonal — a read that saturates, a sign it cannot tell — and what share of the squared error is there.
+ */
+export const ProbeCalibrationBin = z.object({
+  /** The bin's true-value range (the outer bins reach the extremes). */
+  lo: z.number(),
+  hi: z.number(),
+  n: nonNegInt(),
+  /** Mean true value and mean probe read of the bin's rows. */
+  truth: z.number(),
+  read: z.number(),
+  /** The bin's share of the variable's squared error (0–1; the bins sum to 1 unless the read is exact). */
+  error_share: z.number(),
+});
+
 export const EvalReply = z.object({
   runId: z.string(),
   checkpointStep: nonNegInt(),
@@ -492,6 +508,8 @@ export const EvalReply = z.object({
   /** Share of the dreamed frames' pixels in the foreground. */
   foregroundFraction: z.number().nullable(),
   metrics: z.record(z.string(), EvalMetric),
+  /** Per probe target: its read against the true value in bins (absent when the episodes carry no state). */
+  probeCalibration: z.record(z.string(), z.array(ProbeCalibrationBin)).optional(),
   /** What could not be measured and why (e.g. no true state in the episodes). */
   notes: z.array(z.string()),
 });

@@ -760,6 +760,7 @@ function evalReply(runId: string, r: EvalReport): ReplyOf<'runs:eval'> {
         },
       ]),
     ),
+    ...(r.probe_calibration ? { probeCalibration: r.probe_calibration } : {}),
     notes: r.notes,
   };
 }

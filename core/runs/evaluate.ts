@@ -14,6 +14,7 @@ import {
   trainingMeanReward,
 } from './openloop-measures.ts';
 import { measureStateProbe } from './state-probe.ts';
+import type { ProbeCalibrationBin } from '../contract/channels.ts';
 import { scoreTrainedBehavior } from './trained-behavior.ts';
 
 /**
@@ -27,6 +28,8 @@ export interface EvalReport {
   /** With `--average-checkpoints`: the steps whose weights were averaged (checkpoint_step is the newest of them). */
   averaged_checkpoints?: number[];
   metrics: Record<string, EvalMetric>;
+  /** Per state-probe target: its read against the true value in bins (probe-calibration.ts); absent without a state. */
+  probe_calibration?: Record<string, ProbeCalibrationBin[]>;
   /**
    * Where every open-loop measure filtered from before its dream (OpenLoopFilter): 'episode' = the episode's first
    * frame (the default), N = the N real frames ending at the dream's start (reports before session 11: 5).
@@ -127,6 +130,7 @@ export async function evaluateModel(
     episodes: data.heldOut.length,
     openloop_context: filter,
     metrics,
+    ...(Object.keys(probe.calibration).length ? { probe_calibration: probe.calibration } : {}),
     foreground_fraction: foreground,
     notes,
   };

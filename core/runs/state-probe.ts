@@ -16,6 +16,8 @@ import {
   type Target,
 } from './probe-targets.ts';
 import type { StateRegion } from '../envs/types.ts';
+import type { ProbeCalibrationBin } from '../contract/channels.ts';
+import { probeCalibration } from './probe-calibration.ts';
 
 /**
  * The state probe (issue 11): does the model's state linearly encode the env's true low-dimensional state? A
@@ -204,17 +206,20 @@ function scoreRows(rows: Rows, probe: RidgeProbe, seed: number, interval: boolea
   if (r.n < 2) return null;
   const yHat = predictRidge(probe, r.x, r.n);
   const r2 = r2Score(r.y, yHat, r.n);
-  if (!interval) return { r2, ci95: null };
+  const calibration = probeCalibration(r.y, yHat, r.n);
+  if (!interval) return { r2, ci95: null, calibration };
   // Rows per held-out episode, in order: the interval resamples episodes, not frames.
   const sizes: number[] = [];
   r.episode.forEach((e, i) => (i && e === r.episode[i - 1] ? sizes[sizes.length - 1]++ : sizes.push(1)));
-  return { r2, ci95: r2Interval(r2Sums(r.y, yHat, sizes), seed) };
+  return { r2, ci95: r2Interval(r2Sums(r.y, yHat, sizes), seed), calibration };
 }
 
 /** R² per variable with its 95 % interval over held-out episodes (r2-interval.ts). */
 interface Scored {
   r2: number[];
   ci95: [number, number][] | null;
+  /** Per variable, the read against the true value in bins (probe-calibration.ts). */
+  calibration: ProbeCalibrationBin[][];
 }
 interface ProbeScore {
   filtered: Scored | null;
@@ -246,6 +251,8 @@ export const NARROW_HELD_OUT = 0.25;
 
 export interface ProbeResult {
   metrics: Record<string, EvalMetric>;
+  /** Per target name: the every-frame probe's read at @0 against the true value, in bins (empty when skipped). */
+  calibration: Record<string, ProbeCalibrationBin[]>;
   notes: string[];
 }
 
@@ -274,13 +281,18 @@ export async function measureStateProbe(
   if (!tr.length || !ho.length)
     return {
       metrics: {},
+      calibration: {},
       notes: [
         `state probe: no state in these episodes (${!tr.length ? 'training' : 'held-out'} episodes carry no 'state' key), so it is skipped`,
       ],
     };
   const dim = episodeState(tr[0])!.dim;
   if ([...tr, ...ho].some((e) => episodeState(e)!.dim !== dim))
-    return { metrics: {}, notes: ['state probe: the episodes disagree on the state size, so it is skipped'] };
+    return {
+      metrics: {},
+      calibration: {},
+      notes: ['state probe: the episodes disagree on the state size, so it is skipped'],
+    };
   // Fewer columns than names: episodes recorded before the env appended variables (car-racing's track pose), which
   // keep the first names' meaning.
   const stateNames =
@@ -325,6 +337,8 @@ export async function measureStateProbe(
     });
   };
   put('@0', trained.all.filtered, random.all.filtered);
+  const calibration: Record<string, ProbeCalibrationBin[]> = {};
+  trained.all.filtered?.calibration.forEach((bins, i) => (calibration[names[i]] = bins));
   // R² divides by the held-out episodes' own variance: where they hardly vary (car-racing's cos heading to the track
   // when no held-out car turns away from it), small errors make a large negative R² that says little about the model.
   const vTrain = targetVariances(tr, target);
@@ -344,7 +358,7 @@ export async function measureStateProbe(
   else if (!model.openloop)
     notes.push('state probe: the model has no open-loop dream, so only the filtered probe (@0)');
   else notes.push(`state probe: held-out episodes are too short for ${PROBE_STEPS} open-loop steps`);
-  return { metrics, notes };
+  return { metrics, calibration, notes };
 }
 
 /** What the region probe did: on what share of the held-out frames, or why it was skipped. */

@@ -3,7 +3,7 @@
  * dev fake service behind it (renderer/dev/fake-client.ts): no model trains. Its metric table grew a ratio column
  * (model / mean frame with its interval over held-out episodes), which made the whole Runs view scroll sideways (the
  * run list cut off) and, as the sixth column, sat out of view; this checks the table scrolls inside its panel and
- * the ratio is in view in the suite's 1280 px window.
+ * the ratio is in view in the suite's 1280 px window. Below it, the state probe's read against the true value is drawn.
  */
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,4 +50,22 @@ describe('Runs view: the evaluation table (web host, fake service)', { skip: ski
     assert.ok(box, 'the ratio cell has a box');
     assert.ok(box.x + box.width <= viewWidth, `the ratio cell ends at ${box.x + box.width} px, past ${viewWidth}`);
   });
+
+  step(
+    'the probe read by true value is drawn per variable: a dot per bin, its numbers in its tooltip',
+    30_000,
+    async (page) => {
+      const plot = page.getByRole('img', { name: 'probe read of cart position' });
+      await waitUntil('the calibration plot', async () => (await plot.count()) === 1);
+      await plot.scrollIntoViewIfNeeded();
+      await shot(page, 'runs-eval-calibration');
+      assert.equal(await plot.locator('circle').count(), 6, 'the fake reply has 6 bins');
+      assert.equal(await plot.locator('line').count(), 1, 'the diagonal');
+      const tip = await plot.locator('circle').first().locator('title').textContent();
+      assert.match(
+        tip ?? '',
+        /^true −1\.80 to −1\.20 \(20 frames\): mean −1\.50, read −0\.\d+, 30 % of the squared error$/,
+      );
+    },
+  );
 });

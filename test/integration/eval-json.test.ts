@@ -30,6 +30,7 @@ test('oneiro eval --json: metrics with baselines maps, foreground and state-prob
       'metrics',
       'notes',
       'openloop_context',
+      'probe_calibration',
       'run',
     ]);
     assert.equal(report.openloop_context, 'episode', 'dreams filtered from the episode’s first frame by default');
@@ -47,6 +48,18 @@ test('oneiro eval --json: metrics with baselines maps, foreground and state-prob
     assert.equal(probe.baseline_name, 'random-init model');
     assert.equal(probe.lower_is_better, false);
     assert.ok(report.metrics['probe_r2/sin pole angle@0']);
+    // The probe's read by true value: per probe variable, bins over every held-out frame, in order.
+    const probed = Object.keys(report.metrics)
+      .filter((k) => /^probe_r2\/.*@0$/.test(k))
+      .map((k) => k.slice('probe_r2/'.length, -'@0'.length));
+    assert.deepEqual(Object.keys(report.probe_calibration).sort(), probed.sort());
+    for (const [name, bins] of Object.entries(report.probe_calibration) as [string, Record<string, number>[]][]) {
+      assert.deepEqual(Object.keys(bins[0]).sort(), ['error_share', 'hi', 'lo', 'n', 'read', 'truth'], name);
+      assert.ok(
+        bins.every((b, i) => i === 0 || b.truth > bins[i - 1].truth),
+        `${name}: ordered`,
+      );
+    }
     assert.ok(report.metrics.openloop_reward_mse.baselines['shuffled actions'] >= 0);
     assert.ok(report.notes.some((n: string) => /foreground/.test(n)));
     // Pixel errors carry their ratio to the mean frame's interval over held-out episodes: one held out here (4
@@ -76,6 +89,7 @@ test('oneiro eval --json: metrics with baselines maps, foreground and state-prob
       'the ratio; no interval from one episode',
     );
     assert.match(txt.stdout, /note: state probe/);
+    assert.match(txt.stdout, /probe read by true value[^\n]*\n +cart position +\S+→\S+ \(\d+ %\)/);
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }

@@ -250,6 +250,12 @@ test('end to end: collect, list, frames as binary, create and start a tiny run, 
     'copy-last-frame',
     'mean-frame',
   ]);
+  // The state probe's read by true value arrives too (through the contract's schema): one list per probe variable.
+  const probeVars = Object.keys(ev.metrics)
+    .filter((k) => /^probe_r2\/.*@0$/.test(k))
+    .map((k) => k.slice('probe_r2/'.length, -'@0'.length));
+  assert.ok(probeVars.length > 0, 'the run is probed');
+  assert.deepEqual(Object.keys(ev.probeCalibration ?? {}).sort(), probeVars.sort());
   assert.ok(ev.notes.length > 0);
   const f0 = await client.dreamReset({ runId: 'e2e', episode: 1, step: 3 });
   const f1 = await client.dreamStep({ sessionId: f0.sessionId, action: [0.8] });

@@ -3,6 +3,7 @@ import { resolveRunDir } from '../../runs/run-dir.ts';
 import type { EvalMetric } from '../../models/family.ts';
 import { metricRatio } from '../../contract/eval-ratio.ts';
 import { UserError } from '../../util/errors.ts';
+import { calibrationText } from '../../runs/probe-calibration.ts';
 // The evaluation modules (models, agents, envs: ≈ 1.2 CPU s to import through tsx) load only once the flags and
 // the run are known good, so a refused command line answers at the CLI's floor cost.
 
@@ -53,11 +54,14 @@ reported next to its baselines; "baseline" is the strongest of them (the one to 
                                       (filtered, and after 10 open-loop steps), vs a random-init model
   probe_r2 REGION[/VAR]@0, @10        the same probe fitted and scored only where the env's frames show the
                                       state plainly (car-racing: 'on road', |track offset| ≤ the road's half width)
+  probe read by true value            per probe target, the @0 read against the true value in 8 bins: "true→read
+                                      (share of the squared error)", where an R² short of 1 loses its variance
 plus the family's own (world-models: rnn_nll, reward_mse (also vs shuffled actions), openloop_latent@k, controller_return;
 rssm: kl, reward_mse; object-graph: hits_at_1@k, mrr@k in % for k = 1, 5, 10, the k-step prediction ranked
 against the encodings of every evaluation sample's true state as C-SWM's eval.py, vs random-ranking and
 copy-state, and no pixel measures: it decodes no pixels). With --json (README "Evaluation"):
 {"run", "episodes", "checkpoint_step", "averaged_checkpoints"?, "openloop_context", "foreground_fraction", "notes": [...],
+ "probe_calibration"?: {VAR: [{"lo", "hi", "n", "truth", "read", "error_share"}, ...]},
  "metrics": {NAME: {"model", "baseline", "baseline_name", "baselines": {NAME: value}, "lower_is_better"?,
   "ci95"?: [lo, hi] (the probe's R²: 95 % bootstrap interval over held-out episodes),
   "ratio_baseline"?, "ratio_ci95"?: [lo, hi] (pixel errors: 95 % interval of model / baselines[ratio_baseline],
@@ -147,6 +151,12 @@ export async function run(argv: string[]): Promise<number> {
     console.log(
       `  ${n.padEnd(w)}  model ${fmt(m.model)}${m.ci95 ? ` [${fmt(m.ci95[0])}, ${fmt(m.ci95[1])}]` : ''}  ${m.baseline_name} ${fmt(m.baseline)}  ${better ? 'better' : 'WORSE'} than baseline${others}${ratioText(m)}`,
     );
+  }
+  const calibration = Object.entries(report.probe_calibration ?? {});
+  if (calibration.length) {
+    console.log('  probe read by true value (@0, every frame; true→read, share of the squared error):');
+    const cw = Math.max(...calibration.map(([n]) => n.length));
+    for (const [n, bins] of calibration) console.log(`    ${n.padEnd(cw)}  ${calibrationText(bins)}`);
   }
   for (const note of report.notes) console.log(`  note: ${note}`);
   return 0;

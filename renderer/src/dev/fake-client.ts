@@ -436,6 +436,17 @@ export function createFakeClient(): WorkbenchClient {
           },
           'probe_r2/cart position@0': { ...m(0.62 / worse, { 'random-init model': 0.41 }, false), ci95: [0.48, 0.74] },
         },
+        // Illustrative: a read that saturates at the ends, where most of the error is.
+        probeCalibration: {
+          'cart position': [-1.5, -0.9, -0.3, 0.3, 0.9, 1.5].map((t, i) => ({
+            lo: t - 0.3,
+            hi: t + 0.3,
+            n: [20, 60, 120, 120, 60, 20][i],
+            truth: t,
+            read: Math.tanh(t) / worse,
+            error_share: [0.3, 0.12, 0.08, 0.08, 0.12, 0.3][i],
+          })),
+        },
         notes: ['fake client: illustrative numbers'],
       };
     },

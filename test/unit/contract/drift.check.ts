@@ -274,6 +274,9 @@ export type Checks = [
             ratio_ci95?: [number | null, number | null] | undefined;
           }
         >;
+        probeCalibration?:
+          | Record<string, { lo: number; hi: number; n: number; truth: number; read: number; error_share: number }[]>
+          | undefined;
         notes: string[];
       }
     >

@@ -227,6 +227,12 @@ export const REPLIES: Record<ChannelName, unknown> = {
         ci95: [null, null],
       },
     },
+    probeCalibration: {
+      'cart position': [
+        { lo: -1.9, hi: -0.4, n: 20, truth: -0.9, read: -0.6, error_share: 0.7 },
+        { lo: -0.4, hi: 1.1, n: 80, truth: 0.2, read: 0.21, error_share: 0.3 },
+      ],
+    },
     notes: ['state probe: no state in these episodes'],
   },
   'runs:probe': {

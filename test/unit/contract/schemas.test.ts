@@ -158,6 +158,27 @@ test("an open-loop export takes the shown dream's context and seed: context 1 to
   }
 });
 
+test('runs:eval: a probe calibration bin is six numbers, its row count a whole number; a bad one is named in one line', () => {
+  const reply = REPLIES['runs:eval'] as { probeCalibration: Record<string, Record<string, unknown>[]> };
+  const [good] = reply.probeCalibration['cart position'];
+  const withBin = (patch: Record<string, unknown>) => ({
+    ...reply,
+    probeCalibration: { v: [{ ...good, ...patch }] },
+  });
+  assert.equal(validateReply('runs:eval', withBin({})), null);
+  assert.equal(validateReply('runs:eval', { ...reply, probeCalibration: undefined }), null, 'absent without a state');
+  for (const [bad, field] of [
+    [{ n: -1 }, 'n'],
+    [{ n: 2.5 }, 'n'],
+    [{ read: 'x' }, 'read'],
+    [{ error_share: undefined }, 'error_share'],
+  ] as const) {
+    const e = validateReply('runs:eval', withBin(bad));
+    assert.equal(e?.field, `reply.probeCalibration.v.0.${field}`, JSON.stringify(bad));
+    assert.doesNotMatch(e!.message, /\n/);
+  }
+});
+
 test("runs:eval: a pixel metric's ratio interval is two ends, numbers or null (not measurable), with its baseline's name", () => {
   const reply = REPLIES['runs:eval'] as { metrics: Record<string, Record<string, unknown>> };
   const fg = reply.metrics['openloop_fg_mse@10'];

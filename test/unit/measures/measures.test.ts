@@ -478,6 +478,48 @@ test('state probe region: features that show a variable only inside the region r
   );
 });
 
+test('state probe calibration: where features saturate, the read is flat across the outer bins and holds the error there', async () => {
+  const withV = (ep: Episode, i: number): Episode => {
+    const T = ep.imageShape[0];
+    const data = Float32Array.from({ length: T }, (_, t) => 3 * Math.sin(0.2 * t + i));
+    return { ...ep, extra: { state: { dtype: 'float32', shape: [T, 1], data } } };
+  };
+  const train = TRAIN.map(withV);
+  const held = HELD.map((e, i) => withV(e, i + 7));
+  const rng = new Rng(3);
+  const probe = (clip: number) =>
+    measureStateProbe(
+      fakeModel({
+        features: (ep, t) => Float32Array.of(Math.max(-clip, Math.min(clip, stateOf(ep, t)[0])), 1),
+        twin: { features: () => Float32Array.of(rng.normal(), rng.normal()) },
+      }),
+      train,
+      held,
+      { seed: 0, stateNames: ['v'] },
+    );
+  const bent = (await probe(1)).calibration.v;
+  const rows = held.reduce((n, e) => n + e.imageShape[0], 0);
+  assert.equal(
+    bent.reduce((n, b) => n + b.n, 0),
+    rows,
+    'every held-out frame (@0) is in a bin',
+  );
+  // Beyond |v| = 1 every frame has the same features, so the same read: the outer bins read alike though their
+  // true values differ by more than a bin.
+  const [a, b] = [bent[0], bent[1]];
+  const [y, z] = [bent[bent.length - 1], bent[bent.length - 2]];
+  assert.ok(a.hi < -1 && b.hi < -1 && y.lo > 1 && z.lo > 1, 'two bins beyond each saturation');
+  assert.ok(
+    Math.abs(a.read - b.read) < 1e-6 && Math.abs(y.read - z.read) < 1e-6,
+    `flat: ${a.read} ${b.read} ${y.read} ${z.read}`,
+  );
+  assert.ok(b.truth - a.truth > 0.5 && y.truth - z.truth > 0.5);
+  assert.ok(a.error_share + y.error_share > 0.3, `the extremes hold the error: ${a.error_share} + ${y.error_share}`);
+  // Features that never saturate read every bin on the diagonal.
+  for (const c of (await probe(10)).calibration.v)
+    assert.ok(Math.abs(c.read - c.truth) < 1e-3, `unbent: ${c.truth} → ${c.read}`);
+});
+
 test('probeTargets: an angle becomes cos, sin; a stateFromStart variable is appended as its change since t = 0', () => {
   const s = { dim: 2, data: Float32Array.of(5, 0.5, 7, 2.5, 4, -3) }; // rows [x, a]
   const layout = probeLayout(['x', 'a'], ['a'], ['x', 'a']);
