@@ -50,6 +50,7 @@ import {
   type MeasureEnv,
 } from './eval-along.ts';
 import { evaluateRun } from '../core/runs/evaluate.ts';
+import { calibrationText } from '../core/runs/probe-calibration.ts';
 import { MAX_PREDMEAN_SAMPLES } from '../core/runs/predictive-mean.ts';
 import {
   EVAL_EPISODES,
@@ -246,6 +247,11 @@ for (const k of [
   console.log(
     `  ${k.padEnd(region ? 40 : 28)} model ${v.model.toFixed(5)}${v.ci95 ? ` [${v.ci95.map((x) => x.toFixed(2)).join(', ')}]` : ''}  ${baselines}${ratio}`,
   );
+}
+// Where an R² short of the target loses its variance: the read against the true value, by bins of it.
+for (const k of PROBE_TARGETS[envName]) {
+  const bins = report.probe_calibration?.[k];
+  if (bins) console.log(`  probe read of ${k} by true value (true→read, share of the error): ${calibrationText(bins)}`);
 }
 for (const n of report.notes) console.log(`  note: ${n}`);
 console.log(formatRows(rows, envName));
