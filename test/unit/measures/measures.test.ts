@@ -423,16 +423,20 @@ test('state probe: episodes recorded before the env appended state variables kee
   assert.equal(r.metrics['probe_r2/appended later@0'], undefined);
 });
 
-test('state probe region: features that show a variable only inside the region read it exactly there, and are scored there too', async () => {
-  // Like car-racing's track offset: the features saturate outside |v| ≤ 1 (the view shows grass), so one linear
-  // read-out over every frame is bent, while within the region it is exact.
+/** Episodes whose one state variable v = 3 sin(0.2 t + phase) sweeps well past ±1 (a phase per episode). */
+function sineEpisodes(): { train: Episode[]; held: Episode[] } {
   const withV = (ep: Episode, i: number): Episode => {
     const T = ep.imageShape[0];
     const data = Float32Array.from({ length: T }, (_, t) => 3 * Math.sin(0.2 * t + i));
     return { ...ep, extra: { state: { dtype: 'float32', shape: [T, 1], data } } };
   };
-  const train = TRAIN.map(withV);
-  const held = HELD.map((e, i) => withV(e, i + 7));
+  return { train: TRAIN.map(withV), held: HELD.map((e, i) => withV(e, i + 7)) };
+}
+
+test('state probe region: features that show a variable only inside the region read it exactly there, and are scored there too', async () => {
+  // Like car-racing's track offset: the features saturate outside |v| ≤ 1 (the view shows grass), so one linear
+  // read-out over every frame is bent, while within the region it is exact.
+  const { train, held } = sineEpisodes();
   const rng = new Rng(3);
   const model = fakeModel({
     features: (ep, t) => Float32Array.of(Math.max(-1, Math.min(1, stateOf(ep, t)[0])), 1),
@@ -479,13 +483,7 @@ test('state probe region: features that show a variable only inside the region r
 });
 
 test('state probe calibration: where features saturate, the read is flat across the outer bins and holds the error there', async () => {
-  const withV = (ep: Episode, i: number): Episode => {
-    const T = ep.imageShape[0];
-    const data = Float32Array.from({ length: T }, (_, t) => 3 * Math.sin(0.2 * t + i));
-    return { ...ep, extra: { state: { dtype: 'float32', shape: [T, 1], data } } };
-  };
-  const train = TRAIN.map(withV);
-  const held = HELD.map((e, i) => withV(e, i + 7));
+  const { train, held } = sineEpisodes();
   const rng = new Rng(3);
   const probe = (clip: number) =>
     measureStateProbe(
