@@ -200,13 +200,20 @@ async function heldOutRows(
   return { filtered: filt, openloop: ol };
 }
 
-/** R² per variable of `probe` on held-out rows (only the region's, when asked), with the 95 % interval if asked. */
-function scoreRows(rows: Rows, probe: RidgeProbe, seed: number, interval: boolean, inRegion: boolean): Scored | null {
+/** R² per variable of `probe` on held-out rows (only the region's, when asked), with the 95 % interval and the read by true value if asked. */
+function scoreRows(
+  rows: Rows,
+  probe: RidgeProbe,
+  seed: number,
+  interval: boolean,
+  inRegion: boolean,
+  calibrate = false,
+): Scored | null {
   const r = inRegion ? subset(rows, rows.inRegion) : rows;
   if (r.n < 2) return null;
   const yHat = predictRidge(probe, r.x, r.n);
   const r2 = r2Score(r.y, yHat, r.n);
-  const calibration = probeCalibration(r.y, yHat, r.n);
+  const calibration = calibrate ? probeCalibration(r.y, yHat, r.n) : null;
   if (!interval) return { r2, ci95: null, calibration };
   // Rows per held-out episode, in order: the interval resamples episodes, not frames.
   const sizes: number[] = [];
@@ -218,8 +225,8 @@ function scoreRows(rows: Rows, probe: RidgeProbe, seed: number, interval: boolea
 interface Scored {
   r2: number[];
   ci95: [number, number][] | null;
-  /** Per variable, the read against the true value in bins (probe-calibration.ts). */
-  calibration: ProbeCalibrationBin[][];
+  /** Per variable, the read against the true value in bins (probe-calibration.ts), where asked. */
+  calibration: ProbeCalibrationBin[][] | null;
 }
 interface ProbeScore {
   filtered: Scored | null;
@@ -237,7 +244,8 @@ async function probeScores(
   const features = featureCache(model);
   const rows = await heldOutRows(model, features, target, heldOut, o.seed, o.filter, o.region);
   const score = (probe: RidgeProbe, inRegion: boolean): ProbeScore => ({
-    filtered: scoreRows(rows.filtered, probe, o.seed, o.interval, inRegion),
+    // The read by true value is reported for the trained model's every-frame @0 probe only: binned there alone.
+    filtered: scoreRows(rows.filtered, probe, o.seed, o.interval, inRegion, o.interval && !inRegion),
     openloop: scoreRows(rows.openloop, probe, o.seed, o.interval, inRegion),
   });
   return {
@@ -338,7 +346,7 @@ export async function measureStateProbe(
   };
   put('@0', trained.all.filtered, random.all.filtered);
   const calibration: Record<string, ProbeCalibrationBin[]> = {};
-  trained.all.filtered?.calibration.forEach((bins, i) => (calibration[names[i]] = bins));
+  trained.all.filtered?.calibration?.forEach((bins, i) => (calibration[names[i]] = bins));
   // R² divides by the held-out episodes' own variance: where they hardly vary (car-racing's cos heading to the track
   // when no held-out car turns away from it), small errors make a large negative R² that says little about the model.
   const vTrain = targetVariances(tr, target);
