@@ -18,6 +18,7 @@ import {
 import type { StateRegion } from '../envs/types.ts';
 import type { ProbeCalibrationBin } from '../contract/channels.ts';
 import { probeCalibration } from './probe-calibration.ts';
+import { disposeMlpProbe, fitMlpProbe, predictMlpProbe, type MlpProbe } from './mlp-probe.ts';
 
 /**
  * The state probe (issue 11): does the model's state linearly encode the env's true low-dimensional state? A
@@ -200,10 +201,10 @@ async function heldOutRows(
   return { filtered: filt, openloop: ol };
 }
 
-/** R² per variable of `probe` on held-out rows (only the region's, when asked), with the 95 % interval and the read by true value if asked. */
+/** R² per variable of a probe's read (`predict`) on held-out rows (only the region's, when asked), with the 95 % interval and the read by true value if asked. */
 function scoreRows(
   rows: Rows,
-  probe: RidgeProbe,
+  predict: (x: number[], n: number) => ArrayLike<number>,
   seed: number,
   interval: boolean,
   inRegion: boolean,
@@ -211,7 +212,7 @@ function scoreRows(
 ): Scored | null {
   const r = inRegion ? subset(rows, rows.inRegion) : rows;
   if (r.n < 2) return null;
-  const yHat = predictRidge(probe, r.x, r.n);
+  const yHat = predict(r.x, r.n);
   const r2 = r2Score(r.y, yHat, r.n);
   const calibration = calibrate ? probeCalibration(r.y, yHat, r.n) : null;
   if (!interval) return { r2, ci95: null, calibration };
@@ -240,18 +241,32 @@ async function probeScores(
   train: Episode[],
   heldOut: Episode[],
   o: { seed: number; filter: OpenLoopFilter; region: RegionMask | null; interval: boolean },
-): Promise<{ all: ProbeScore; region: ProbeScore | null }> {
+): Promise<{ all: ProbeScore; region: ProbeScore | null; mlp: ProbeScore }> {
   const features = featureCache(model);
   const rows = await heldOutRows(model, features, target, heldOut, o.seed, o.filter, o.region);
-  const score = (probe: RidgeProbe, inRegion: boolean): ProbeScore => ({
-    // The read by true value is reported for the trained model's every-frame @0 probe only: binned there alone.
-    filtered: scoreRows(rows.filtered, probe, o.seed, o.interval, inRegion, o.interval && !inRegion),
-    openloop: scoreRows(rows.openloop, probe, o.seed, o.interval, inRegion),
+  const score = (predict: (x: number[], n: number) => ArrayLike<number>, inRegion: boolean, calibrate = false) => ({
+    filtered: scoreRows(rows.filtered, predict, o.seed, o.interval, inRegion, calibrate),
+    openloop: scoreRows(rows.openloop, predict, o.seed, o.interval, inRegion),
   });
-  return {
-    all: score(fitProbe(features, target, train, null), false),
-    region: o.region ? score(fitProbe(features, target, train, o.region), true) : null,
-  };
+  const ridge = (probe: RidgeProbe) => (x: number[], n: number) => predictRidge(probe, x, n);
+  // The read by true value is reported for the trained model's every-frame @0 linear probe only: binned there alone.
+  const all = score(ridge(fitProbe(features, target, train, null)), false, o.interval);
+  const region = o.region ? score(ridge(fitProbe(features, target, train, o.region)), true) : null;
+  const mlp = fitMlp(features, target, train, o.seed);
+  try {
+    return { all, region, mlp: score((x, n) => predictMlpProbe(mlp, x, n), false) };
+  } finally {
+    disposeMlpProbe(mlp);
+  }
+}
+
+/** The MLP probe (mlp-probe.ts) on every training row, early-stopped on the last fifth of the episodes when there are at least two. */
+function fitMlp(features: FeatureCache, target: Target, train: Episode[], seed: number): MlpProbe {
+  const nVal = train.length >= 2 ? Math.max(1, Math.floor(train.length / 5)) : 0;
+  if (!nVal) return fitMlpProbe(trainRows(features, target, train, null), null, seed);
+  const fit = trainRows(features, target, train.slice(0, train.length - nVal), null);
+  const val = trainRows(features, target, train.slice(train.length - nVal), null);
+  return fitMlpProbe(fit, val, seed);
 }
 
 /** A target whose held-out variance is under this fraction of its training variance gets a note. */
@@ -316,7 +331,7 @@ export async function measureStateProbe(
     return t;
   };
   const notes = [
-    `state probe: ridge from the model's features to the true state, fitted on ${tr.length} training episodes, R² on ${ho.length} held-out ones (@0 filtered, @${PROBE_STEPS} after ${PROBE_STEPS} open-loop steps)`,
+    `state probe: ridge from the model's features to the true state, fitted on ${tr.length} training episodes, R² on ${ho.length} held-out ones (@0 filtered, @${PROBE_STEPS} after ${PROBE_STEPS} open-loop steps); probe_mlp_r2 reads the same targets through an MLP`,
   ];
   const region = opts.stateRegion ? regionMask(opts.stateRegion, stateNames) : null;
   if (opts.stateRegion) notes.push(regionNote(opts.stateRegion, region, ho));
@@ -366,6 +381,9 @@ export async function measureStateProbe(
   else if (!model.openloop)
     notes.push('state probe: the model has no open-loop dream, so only the filtered probe (@0)');
   else notes.push(`state probe: held-out episodes are too short for ${PROBE_STEPS} open-loop steps`);
+  // The same targets read by an MLP (mlp-probe.ts): what the features hold in any shape, not only linearly.
+  put('@0', trained.mlp.filtered, random.mlp.filtered, 'probe_mlp_r2');
+  put(`@${PROBE_STEPS}`, trained.mlp.openloop, random.mlp.openloop, 'probe_mlp_r2');
   return { metrics, calibration, notes };
 }
 

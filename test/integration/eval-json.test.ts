@@ -48,6 +48,13 @@ test('oneiro eval --json: metrics with baselines maps, foreground and state-prob
     assert.equal(probe.baseline_name, 'random-init model');
     assert.equal(probe.lower_is_better, false);
     assert.ok(report.metrics['probe_r2/sin pole angle@0']);
+    // The MLP probe reads every variable the ridge reads, at @0 and @10, against the same random-init twin.
+    for (const k of Object.keys(report.metrics).filter((n) => /^probe_r2(\/|@)/.test(n))) {
+      const mlp = report.metrics[k.replace('probe_r2', 'probe_mlp_r2')];
+      assert.ok(mlp, `probe_mlp_r2 beside ${k}`);
+      assert.equal(mlp.baseline_name, 'random-init model');
+      assert.equal(mlp.lower_is_better, false);
+    }
     // The probe's read by true value: per probe variable, bins over every held-out frame, in order.
     const probed = Object.keys(report.metrics)
       .filter((k) => /^probe_r2\/.*@0$/.test(k))
@@ -89,6 +96,7 @@ test('oneiro eval --json: metrics with baselines maps, foreground and state-prob
       'the ratio; no interval from one episode',
     );
     assert.match(txt.stdout, /note: state probe/);
+    assert.match(txt.stdout, /probe_mlp_r2\/cart position@0 .*random-init model/);
     assert.match(txt.stdout, /probe read by true value[^\n]*\n +cart position +\S+→\S+ \(\d+ %\)/);
   } finally {
     rmSync(ws, { recursive: true, force: true });

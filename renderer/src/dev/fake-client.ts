@@ -435,6 +435,11 @@ export function createFakeClient(): WorkbenchClient {
             ratio_ci95: [0.88 * worse, 1.27 * worse],
           },
           'probe_r2/cart position@0': { ...m(0.62 / worse, { 'random-init model': 0.41 }, false), ci95: [0.48, 0.74] },
+          // The MLP reads more than the ridge where the features hold the variable bent (saturating, as above).
+          'probe_mlp_r2/cart position@0': {
+            ...m(0.83 / worse, { 'random-init model': 0.12 }, false),
+            ci95: [0.74, 0.9],
+          },
         },
         // Illustrative: a read that saturates at the ends, where most of the error is.
         probeCalibration: {

@@ -3,7 +3,7 @@
  * LoadedModels whose behaviour is known: a model that paints only the training mean frame, an oracle that
  * returns the truth, reward heads that do or do not use their actions, features that are or are not the state.
  */
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeEnv } from '../../../core/envs/registry.ts';
 import { randomPolicy } from '../../../core/agents/random-agents.ts';
@@ -23,6 +23,12 @@ import { episodeState, probeLayout, probeTargetNames, probeTargets } from '../..
 import { evaluateModel } from '../../../core/runs/evaluate.ts';
 import { parseSamples } from '../../../core/runs/predictive-mean.ts';
 import { Rng } from '../../../core/util/rng.ts';
+import { initBackend } from '../../../core/tensor/backend.ts';
+
+// The MLP state probe (mlp-probe.ts) fits on the tensor backend.
+before(async () => {
+  await initBackend();
+});
 
 const S = 32;
 const px = S * S * 3;
@@ -516,6 +522,27 @@ test('state probe calibration: where features saturate, the read is flat across 
   // Features that never saturate read every bin on the diagonal.
   for (const c of (await probe(10)).calibration.v)
     assert.ok(Math.abs(c.read - c.truth) < 1e-3, `unbent: ${c.truth} → ${c.read}`);
+});
+
+test('state probe MLP: features that hold v bent (its cos and sin) read it through the MLP, not linearly; the random twin reads little either way', async () => {
+  const { train, held } = sineEpisodes();
+  const rng = new Rng(4);
+  const model = fakeModel({
+    features: (ep, t) => Float32Array.of(Math.cos(stateOf(ep, t)[0]), Math.sin(stateOf(ep, t)[0]), 1),
+    twin: { features: () => Float32Array.of(rng.normal(), rng.normal(), rng.normal()) },
+  });
+  const r = await measureStateProbe(model, train, held, { seed: 0, stateNames: ['v'] });
+  for (const k of ['@0', `@${PROBE_STEPS}`]) {
+    const mlp = r.metrics[`probe_mlp_r2/v${k}`];
+    assert.ok(mlp, `probe_mlp_r2/v${k} reported: ${Object.keys(r.metrics)}`);
+    assert.equal(mlp.lower_is_better, false);
+    assert.ok(mlp.model > 0.9, `${k}: MLP R² ${mlp.model}`);
+    assert.ok(r.metrics[`probe_r2/v${k}`].model < 0.8, `${k}: linear R² ${r.metrics[`probe_r2/v${k}`].model}`);
+    assert.ok(mlp.baselines!['random-init model'] < 0.3, `${k}: twin ${mlp.baselines!['random-init model']}`);
+    assert.equal(r.metrics[`probe_mlp_r2${k}`].model, mlp.model, 'one variable: the mean is its R²');
+  }
+  const [lo, hi] = r.metrics['probe_mlp_r2/v@0'].ci95!;
+  assert.ok(lo <= r.metrics['probe_mlp_r2/v@0'].model && hi <= 1, `interval [${lo}, ${hi}]`);
 });
 
 test('probeTargets: an angle becomes cos, sin; a stateFromStart variable is appended as its change since t = 0', () => {
