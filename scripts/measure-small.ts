@@ -50,7 +50,7 @@ import {
   type MeasureEnv,
 } from './eval-along.ts';
 import { evaluateRun } from '../core/runs/evaluate.ts';
-import { calibrationText } from '../core/runs/probe-calibration.ts';
+import { calibrationText } from '../core/contract/calibration-text.ts';
 import { MAX_PREDMEAN_SAMPLES } from '../core/runs/predictive-mean.ts';
 import {
   EVAL_EPISODES,

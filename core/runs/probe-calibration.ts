@@ -64,12 +64,3 @@ export function probeCalibration(
       .filter((a) => a.n > 0);
   });
 }
-
-/** "−20.1→−9.6 (31 %)": a bin's mean true value, its mean read and its share of the squared error. */
-export function calibrationText(bins: readonly ProbeCalibrationBin[]): string {
-  const f = (x: number) => {
-    const s = Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2);
-    return s.replace('-', '−');
-  };
-  return bins.map((b) => `${f(b.truth)}→${f(b.read)} (${Math.round(100 * b.error_share)} %)`).join('  ');
-}

@@ -3,7 +3,7 @@ import { resolveRunDir } from '../../runs/run-dir.ts';
 import type { EvalMetric } from '../../models/family.ts';
 import { metricRatio } from '../../contract/eval-ratio.ts';
 import { UserError } from '../../util/errors.ts';
-import { calibrationText } from '../../runs/probe-calibration.ts';
+import { calibrationText } from '../../contract/calibration-text.ts';
 // The evaluation modules (models, agents, envs: ≈ 1.2 CPU s to import through tsx) load only once the flags and
 // the run are known good, so a refused command line answers at the CLI's floor cost.
 

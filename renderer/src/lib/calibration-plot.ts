@@ -1,4 +1,5 @@
 import type { ProbeCalibrationBin } from '../../../core/contract/channels.ts';
+import { calibrationValue as fmt } from '../../../core/contract/calibration-text.ts';
 
 /** A bin as drawn: its mean true value across, its mean read up, its area by its rows, its colour by its error. */
 export interface CalibrationPoint {
@@ -46,10 +47,6 @@ export function calibrationPlot(bins: readonly ProbeCalibrationBin[], size: numb
     title: `true ${fmt(b.lo)} to ${fmt(b.hi)} (${b.n} frames): mean ${fmt(b.truth)}, read ${fmt(b.read)}, ${Math.round(100 * b.error_share)} % of the squared error`,
   }));
   return { points, diagonal: { x1: px(min), y1: py(min), x2: px(max), y2: py(max) }, min, max };
-}
-
-function fmt(x: number): string {
-  return (Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2)).replace('-', '−');
 }
 
 /** A dot's colour: grey where the bin holds little of the error, red where it holds most. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CALIBRATION_BINS, calibrationText, probeCalibration } from '../../../core/runs/probe-calibration.ts';
+import { CALIBRATION_BINS, probeCalibration } from '../../../core/runs/probe-calibration.ts';
+import { calibrationText } from '../../../core/contract/calibration-text.ts';
 
 // The probe's read against the true value in bins (core/runs/probe-calibration.ts).
 const N = 1000;
