@@ -1,19 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam, dense, disposeParams, initDense, type Params } from '../models/nn.ts';
-import { featureScaling } from '../util/ridge.ts';
+import { featureScaling, predictRidge, type RidgeProbe } from '../util/ridge.ts';
 import { shuffledIndices } from '../tensor/seed.ts';
 import { Rng } from '../util/rng.ts';
 
 /**
- * The non-linear state probe: a small MLP from the model's standardised features to the standardised true state,
- * beside the linear (ridge) one. The two answer different questions. The linear probe asks whether the state can
- * be read off the features by a weighted sum, which is issue 11's measure. The MLP asks whether the features hold
- * the state at all, in any shape. Where the MLP reads a variable that the ridge does not, the model keeps it, bent.
- * Where neither does, the model has lost it. On car-racing the RSSM's features read the track offset at R² 0.62
- * linearly and 0.83 through an MLP (session 35).
+ * The non-linear state probe: an MLP from the model's standardised features to the standardised true state, beside
+ * the linear (ridge) one. The two answer different questions. The ridge asks whether the state can be read off the
+ * features by a weighted sum, which is issue 11's measure. The MLP asks whether the features hold the state at all,
+ * in any shape. Where the MLP reads a variable that the ridge does not, the model keeps it, bent. Where neither
+ * does, the model has lost it. On car-racing the RSSM's features read the track offset at R² 0.62 linearly and
+ * about 0.8 through an MLP (session 35).
  *
- * The MLP is fitted by Adam on the fit rows and early-stopped on the validation rows (held-back training episodes),
- * so a model whose features carry nothing cannot score by over-fitting: it keeps its best validation weights.
+ * Each target keeps the MLP's weights of its own best validation loss (held-back training episodes), or the ridge's
+ * read where that is better there: where a bend is not there to learn, or the validation rows do not bear it out, it
+ * reads what the ridge reads.
  */
 export const MLP_PROBE = {
   hidden: 256,
@@ -29,11 +30,19 @@ export const MLP_PROBE = {
   minSteps: 300,
   maxSteps: 3000,
   checkEvery: 100,
-  patience: 5,
+  patience: 10,
 } as const;
 
-export interface MlpProbe {
+/** A set of weights and the target columns it reads (each column its own best validation point). */
+interface Read {
   params: Params;
+  columns: number[];
+}
+
+export interface MlpProbe {
+  reads: Read[];
+  /** The targets the ridge it was given reads better on the validation rows, read by it. */
+  ridge: { probe: RidgeProbe; columns: number[] } | null;
   mean: Float64Array;
   scale: Float64Array;
   yMean: Float64Array;
@@ -41,11 +50,11 @@ export interface MlpProbe {
   yScale: Float64Array;
   features: number;
   targets: number;
-  /** Update steps taken, and the step whose weights were kept (the best validation loss). */
+  /** Update steps taken, and per target the step whose weights read it (its best validation loss; −1: the ridge). */
   steps: number;
-  bestStep: number;
-  /** The kept weights' mean squared error on the validation rows in standardised units (null without them). */
-  valLoss: number | null;
+  bestStep: number[];
+  /** Per target, its read's mean squared error on the validation rows in standardised units (null without them). */
+  valLoss: number[] | null;
 }
 
 export interface ProbeRows {
@@ -62,29 +71,38 @@ function standardise(x: ArrayLike<number>, n: number, mean: Float64Array, scale:
   return out;
 }
 
+/** [n, F] standardised → [n, D] standardised. */
 function forward(p: Params, x: tf.Tensor2D): tf.Tensor2D {
   let h = x;
   for (let l = 0; l < MLP_PROBE.layers; l++) h = dense(p, `h${l}`, h, 'relu');
   return dense(p, 'out', h);
 }
 
-/** Mean squared error of the standardised read on standardised rows, read back in one sync. */
-function mse(p: Params, x: Float32Array, y: Float32Array, n: number, F: number, D: number): number {
-  const v = tf.tidy(() => tf.mean(tf.squaredDifference(forward(p, tf.tensor2d(x, [n, F])), tf.tensor2d(y, [n, D]))));
-  const out = v.dataSync()[0];
+/** Mean squared error per target of the standardised read on standardised rows, read back in one sync. */
+function mse(p: Params, x: Float32Array, y: Float32Array, n: number, F: number, D: number): Float32Array {
+  const v = tf.tidy(() => tf.mean(tf.squaredDifference(forward(p, tf.tensor2d(x, [n, F])), tf.tensor2d(y, [n, D])), 0));
+  const out = v.dataSync() as Float32Array;
   v.dispose();
   return out;
 }
 
+const snapshot = (p: Params): Record<string, Float32Array> =>
+  Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Float32Array.from(v.dataSync())]));
+
 /**
- * Fits the MLP on `fit` and keeps the weights with the lowest loss on `val` (when there are no validation rows, the
- * last ones). Features and targets are standardised with the fit rows' statistics. Deterministic for a seed.
+ * Fits the MLP on `fit`, its read-out starting at zero (the training mean). Each target keeps the weights of its own
+ * lowest loss on `val`, the start included, so features that hold nothing keep the mean rather than a fit to noise;
+ * and `linear` (a ridge fitted on the same rows), where given, is a candidate too: a target it reads better on the
+ * validation rows is read by it, so there the MLP never reads worse than the ridge. Without validation rows, the
+ * last weights. Features and targets are standardised by the fit rows. Deterministic for a seed.
  */
-export function fitMlpProbe(fit: ProbeRows, val: ProbeRows | null, seed: number): MlpProbe {
+export function fitMlpProbe(fit: ProbeRows, val: ProbeRows | null, seed: number, linear?: RidgeProbe): MlpProbe {
   const n = fit.n;
   if (n < 1) throw new Error('MLP probe: no rows to fit');
   const F = fit.x.length / n;
   const D = fit.y.length / n;
+  if (linear && (linear.features !== F || linear.targets !== D))
+    throw new Error(`MLP probe: the ridge reads ${linear.features} → ${linear.targets}, the rows are ${F} → ${D}`);
   const { mean, scale } = featureScaling(n, F, (i, f) => fit.x[i * F + f]);
   const ys = featureScaling(n, D, (i, d) => fit.y[i * D + d]);
   const xs = standardise(fit.x, n, mean, scale);
@@ -101,8 +119,7 @@ export function fitMlpProbe(fit: ProbeRows, val: ProbeRows | null, seed: number)
     width = MLP_PROBE.hidden;
   }
   initDense(params, 'out', width, D, rng);
-  // A zero read-out starts at the training mean (R² 0): the first validation read is that, so features that hold
-  // nothing keep the mean rather than a fit to noise.
+  // A zero read-out starts at the training mean (R² 0), the first candidate on the validation rows.
   tf.tidy(() => params['out/w'].assign(tf.zerosLike(params['out/w'])));
   const opt = new Adam(params, { lr: MLP_PROBE.lr });
   const B = Math.min(MLP_PROBE.batch, n);
@@ -113,21 +130,23 @@ export function fitMlpProbe(fit: ProbeRows, val: ProbeRows | null, seed: number)
   let at = 0;
   // Read the validation loss at least once a pass: a few hundred rows are over-fitted within 100 steps.
   const every = Math.min(MLP_PROBE.checkEvery, Math.ceil(n / B));
-  let best = Infinity;
-  let kept: Record<string, Float32Array> | null = null;
-  let bestStep = 0;
+  const best = new Array<number>(D).fill(Infinity);
+  const bestStep = new Array<number>(D).fill(0);
+  const kept: (Record<string, Float32Array> | null)[] = new Array(D).fill(null);
+  const byRidge = new Array<boolean>(D).fill(false);
   let sinceBest = 0;
   let step = 0;
   const check = (): boolean => {
     const loss = mse(params, xv!, yv!, val!.n, F, D);
-    if (loss < best) {
-      best = loss;
-      bestStep = step;
-      sinceBest = 0;
-      kept = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Float32Array.from(v.dataSync())]));
-    } else if (++sinceBest >= MLP_PROBE.patience) return false;
-    return true;
+    let snap: Record<string, Float32Array> | null = null;
+    for (let d = 0; d < D; d++) {
+      if (!(loss[d] < best[d])) continue;
+      [best[d], bestStep[d], kept[d]] = [loss[d], step, (snap ??= snapshot(params))];
+    }
+    sinceBest = snap ? 0 : sinceBest + 1;
+    return sinceBest < MLP_PROBE.patience;
   };
+  const reads: Read[] = [];
   try {
     if (xv) check();
     while (step < maxSteps) {
@@ -148,16 +167,42 @@ export function fitMlpProbe(fit: ProbeRows, val: ProbeRows | null, seed: number)
       step++;
       if (xv && step % every === 0 && !check()) break;
     }
-    const weights: Record<string, Float32Array> | null = kept;
-    if (weights) tf.tidy(() => Object.entries(params).forEach(([k, v]) => v.assign(tf.tensor(weights[k], v.shape))));
+    // The ridge is a candidate too, after the MLP's own best (patience counts the MLP's progress, not the race):
+    // a target it reads better on the validation rows is read by it.
+    if (linear && val?.n) {
+      const r = predictRidge(linear, val.x, val.n);
+      for (let d = 0; d < D; d++) {
+        let se = 0;
+        for (let i = 0; i < val.n; i++) se += ((r[i * D + d] - val.y[i * D + d]) * yScale[d]) ** 2;
+        if (se / val.n < best[d]) [best[d], byRidge[d]] = [se / val.n, true];
+      }
+    }
+    // One set of weights per distinct kept snapshot, with the targets it reads.
+    const last = snapshot(params);
+    const sets = new Map<Record<string, Float32Array>, number[]>();
+    for (let d = 0; d < D; d++) {
+      if (byRidge[d]) continue;
+      const w = kept[d] ?? last;
+      sets.set(w, [...(sets.get(w) ?? []), d]);
+    }
+    for (const [w, columns] of sets)
+      reads.push({
+        params: Object.fromEntries(
+          Object.entries(params).map(([k, v]) => [k, tf.tidy(() => tf.variable(tf.tensor(w[k], v.shape), false))]),
+        ),
+        columns,
+      });
   } catch (e) {
-    disposeParams(params);
+    for (const r of reads) disposeParams(r.params);
     throw e;
   } finally {
+    disposeParams(params);
     opt.dispose();
   }
   return {
-    params,
+    reads,
+    ridge:
+      linear && byRidge.some(Boolean) ? { probe: linear, columns: byRidge.flatMap((b, d) => (b ? [d] : [])) } : null,
     mean,
     scale,
     yMean: ys.mean,
@@ -165,8 +210,8 @@ export function fitMlpProbe(fit: ProbeRows, val: ProbeRows | null, seed: number)
     features: F,
     targets: D,
     steps: step,
-    bestStep: kept ? bestStep : step,
-    valLoss: kept ? best : null,
+    bestStep: kept.map((k, d) => (byRidge[d] ? -1 : k ? bestStep[d] : step)),
+    valLoss: xv ? best : null,
   };
 }
 
@@ -178,17 +223,24 @@ export function predictMlpProbe(probe: MlpProbe, x: ArrayLike<number>, n: number
   for (let i0 = 0; i0 < n; i0 += CHUNK) {
     const m = Math.min(CHUNK, n - i0);
     const xs = standardise(x, m, probe.mean, probe.scale, i0);
-    const t = tf.tidy(() => forward(probe.params, tf.tensor2d(xs, [m, F])));
-    const z = t.dataSync();
-    t.dispose();
-    for (let i = 0; i < m * D; i++) {
-      const s = probe.yScale[i % D];
-      out[i0 * D + i] = (s > 0 ? z[i] / s : 0) + probe.yMean[i % D];
+    if (probe.ridge) {
+      const r = predictRidge(probe.ridge.probe, Array.prototype.slice.call(x, i0 * F, (i0 + m) * F), m);
+      for (let i = 0; i < m; i++) for (const d of probe.ridge.columns) out[(i0 + i) * D + d] = r[i * D + d];
+    }
+    for (const { params, columns } of probe.reads) {
+      const t = tf.tidy(() => forward(params, tf.tensor2d(xs, [m, F])));
+      const z = t.dataSync();
+      t.dispose();
+      for (let i = 0; i < m; i++)
+        for (const d of columns) {
+          const s = probe.yScale[d];
+          out[(i0 + i) * D + d] = (s > 0 ? z[i * D + d] / s : 0) + probe.yMean[d];
+        }
     }
   }
   return out;
 }
 
 export function disposeMlpProbe(probe: MlpProbe): void {
-  disposeParams(probe.params);
+  for (const r of probe.reads) disposeParams(r.params);
 }

@@ -123,25 +123,44 @@ function trainRows(features: FeatureCache, target: Target, eps: Episode[], regio
   return rows;
 }
 
-/** Fits the probe, choosing each variable's α on the last fifth of the training episodes when there are at least two. */
-function fitProbe(features: FeatureCache, target: Target, train: Episode[], region: RegionMask | null): RidgeProbe {
+/** Training rows, and the split the probes choose on: the last fifth of the episodes held back when there are at least two. */
+interface TrainSplit {
+  all: Rows;
+  fit: Rows;
+  val: Rows | null;
+}
+
+function trainSplit(features: FeatureCache, target: Target, train: Episode[], region: RegionMask | null): TrainSplit {
   const all = trainRows(features, target, train, region);
-  const D = all.y.length / all.n;
   const nVal = train.length >= 2 ? Math.max(1, Math.floor(train.length / 5)) : 0;
+  if (!nVal) return { all, fit: all, val: null };
+  return {
+    all,
+    fit: trainRows(features, target, train.slice(0, train.length - nVal), region),
+    val: trainRows(features, target, train.slice(train.length - nVal), region),
+  };
+}
+
+/** Each variable's ridge penalty α, chosen on the held-back episodes (1e-2 without them). */
+function chooseAlphas(split: TrainSplit): number[] {
+  const { all, fit, val } = split;
+  const D = all.y.length / all.n;
   const alpha = new Array<number>(D).fill(1e-2);
-  if (nVal) {
-    const fit = trainRows(features, target, train.slice(0, train.length - nVal), region);
-    const val = trainRows(features, target, train.slice(train.length - nVal), region);
-    const best = new Array<number>(D).fill(-Infinity);
-    for (const a of ALPHAS) {
-      const r2 = r2Score(val.y, predictRidge(fitRidge(fit.x, fit.y, fit.n, a * fit.n), val.x, val.n), val.n);
-      r2.forEach((v, d) => {
-        if (v > best[d]) [best[d], alpha[d]] = [v, a];
-      });
-    }
+  if (!val) return alpha;
+  const best = new Array<number>(D).fill(-Infinity);
+  for (const a of ALPHAS) {
+    const r2 = r2Score(val.y, predictRidge(fitRidge(fit.x, fit.y, fit.n, a * fit.n), val.x, val.n), val.n);
+    r2.forEach((v, d) => {
+      if (v > best[d]) [best[d], alpha[d]] = [v, a];
+    });
   }
-  // One fit per distinct α; a variable takes its column from its own α's fit (the standardisation is the same).
-  const fits = new Map([...new Set(alpha)].map((a) => [a, fitRidge(all.x, all.y, all.n, a * all.n)]));
+  return alpha;
+}
+
+/** The ridge on `rows` with a penalty per variable: one fit per distinct α, each variable's column from its own. */
+function fitRidgeAlphas(rows: Rows, alpha: number[]): RidgeProbe {
+  const D = alpha.length;
+  const fits = new Map([...new Set(alpha)].map((a) => [a, fitRidge(rows.x, rows.y, rows.n, a * rows.n)]));
   const probe = fits.get(alpha[0])!;
   const F = probe.features;
   for (let d = 1; d < D; d++) {
@@ -151,6 +170,19 @@ function fitProbe(features: FeatureCache, target: Target, train: Episode[], regi
     for (let f = 0; f < F; f++) probe.weights[f * D + d] = p.weights[f * D + d];
   }
   return probe;
+}
+
+/** The linear probe on every training row, each variable's α chosen on the held-back episodes. */
+function fitProbe(split: TrainSplit, alpha = chooseAlphas(split)): RidgeProbe {
+  return fitRidgeAlphas(split.all, alpha);
+}
+
+/**
+ * The MLP probe (mlp-probe.ts) on the fit rows, early-stopped on the held-back ones, starting from the ridge fitted
+ * on the same fit rows with the same α: the validation rows have not been fitted by either.
+ */
+function fitMlp(split: TrainSplit, alpha: number[], seed: number): MlpProbe {
+  return fitMlpProbe(split.fit, split.val, seed, fitRidgeAlphas(split.fit, alpha));
 }
 
 /** Held-out rows: filtered (@0) and after PROBE_STEPS open-loop steps (@k), each tagged with its episode and region. */
@@ -250,23 +282,16 @@ async function probeScores(
   });
   const ridge = (probe: RidgeProbe) => (x: number[], n: number) => predictRidge(probe, x, n);
   // The read by true value is reported for the trained model's every-frame @0 linear probe only: binned there alone.
-  const all = score(ridge(fitProbe(features, target, train, null)), false, o.interval);
-  const region = o.region ? score(ridge(fitProbe(features, target, train, o.region)), true) : null;
-  const mlp = fitMlp(features, target, train, o.seed);
+  const split = trainSplit(features, target, train, null);
+  const alpha = chooseAlphas(split);
+  const all = score(ridge(fitProbe(split, alpha)), false, o.interval);
+  const region = o.region ? score(ridge(fitProbe(trainSplit(features, target, train, o.region))), true) : null;
+  const mlp = fitMlp(split, alpha, o.seed);
   try {
     return { all, region, mlp: score((x, n) => predictMlpProbe(mlp, x, n), false) };
   } finally {
     disposeMlpProbe(mlp);
   }
-}
-
-/** The MLP probe (mlp-probe.ts) on every training row, early-stopped on the last fifth of the episodes when there are at least two. */
-function fitMlp(features: FeatureCache, target: Target, train: Episode[], seed: number): MlpProbe {
-  const nVal = train.length >= 2 ? Math.max(1, Math.floor(train.length / 5)) : 0;
-  if (!nVal) return fitMlpProbe(trainRows(features, target, train, null), null, seed);
-  const fit = trainRows(features, target, train.slice(0, train.length - nVal), null);
-  const val = trainRows(features, target, train.slice(train.length - nVal), null);
-  return fitMlpProbe(fit, val, seed);
 }
 
 /** A target whose held-out variance is under this fraction of its training variance gets a note. */

@@ -67,14 +67,53 @@ test('MLP probe: on features that hold nothing of the target it keeps its best v
   try {
     assert.ok(r2(blind, held) < -0.1, `unstopped: held-out R² ${r2(blind, held)}`);
     assert.ok(Math.abs(r2(probe, held)) < 0.1, `held-out R² ${r2(probe, held)}`);
-    assert.ok(probe.bestStep < probe.steps, `kept step ${probe.bestStep} of ${probe.steps}: stopped on validation`);
+    assert.ok(
+      probe.bestStep[0] < probe.steps,
+      `kept step ${probe.bestStep[0]} of ${probe.steps}: stopped on validation`,
+    );
     // The weights it returns are the ones with the best validation loss, not the last ones.
     const read = predictMlpProbe(probe, val.x, val.n);
     let se = 0;
     for (let i = 0; i < val.n; i++) se += ((read[i] - val.y[i]) * probe.yScale[0]) ** 2;
-    assert.ok(Math.abs(se / val.n - probe.valLoss!) < 1e-4, `validation loss ${se / val.n} vs kept ${probe.valLoss}`);
+    assert.ok(
+      Math.abs(se / val.n - probe.valLoss![0]) < 1e-4,
+      `validation loss ${se / val.n} vs kept ${probe.valLoss}`,
+    );
   } finally {
     disposeMlpProbe(blind);
+    disposeMlpProbe(probe);
+  }
+});
+
+test('MLP probe: given the ridge as a candidate, it reads every target at least as well as the ridge on the validation rows, each by its own best', () => {
+  const rng = new Rng(5);
+  // Targets: v (bent in the features), a weighted sum of the noise columns (the ridge reads it exactly), pure noise.
+  const rows = (n: number): ProbeRows => {
+    const r = bentRows(n, 4, rng);
+    const y = new Float64Array(n * 3);
+    for (let i = 0; i < n; i++) {
+      const x = (j: number) => r.x[i * 6 + j] as number;
+      [y[i * 3], y[i * 3 + 1], y[i * 3 + 2]] = [r.y[i] as number, 2 * x(2) - x(3) + 0.5 * x(4), rng.normal()];
+    }
+    return { x: r.x, y, n };
+  };
+  const [fit, val, held] = [rows(600), rows(200), rows(400)];
+  const ridge = fitRidge(fit.x, fit.y, fit.n, 1e-3 * fit.n);
+  const probe = fitMlpProbe(fit, val, 0, ridge);
+  try {
+    const mse = (read: ArrayLike<number>) =>
+      [0, 1, 2].map((d) => {
+        let se = 0;
+        for (let i = 0; i < val.n; i++) se += ((read[i * 3 + d] as number) - (val.y[i * 3 + d] as number)) ** 2;
+        return se / val.n;
+      });
+    const mlp = mse(predictMlpProbe(probe, val.x, val.n));
+    const lin = mse(predictRidge(ridge, val.x, val.n));
+    mlp.forEach((m, d) => assert.ok(m <= lin[d] * (1 + 1e-4) + 1e-9, `target ${d}: MLP ${m} vs ridge ${lin[d]}`));
+    assert.ok(mlp[0] < 0.2 * lin[0], `the bent target: MLP ${mlp[0]} vs ridge ${lin[0]}`);
+    const r2 = r2Score(held.y, predictMlpProbe(probe, held.x, held.n), held.n);
+    assert.ok(r2[0] > 0.95 && r2[1] > 0.99 && Math.abs(r2[2]) < 0.1, `held-out R² ${r2}`);
+  } finally {
     disposeMlpProbe(probe);
   }
 });
