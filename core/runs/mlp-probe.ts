@@ -48,6 +48,12 @@ export interface MlpProbe {
   yMean: Float64Array;
   /** 1/std of each target; 0 for a constant target, which is read as its mean. */
   yScale: Float64Array;
+  /**
+   * Each target's range on the fit rows: the MLP's read is clipped to it. A ReLU net extrapolates along straight
+   * lines, so on a frame unlike any it was fitted on it can read far outside every value it has seen.
+   */
+  yMin: Float64Array;
+  yMax: Float64Array;
   features: number;
   targets: number;
   /** Update steps taken, and per target the step whose weights read it (its best validation loss; −1: the ridge). */
@@ -105,6 +111,13 @@ export function fitMlpProbe(fit: ProbeRows, val: ProbeRows | null, seed: number,
     throw new Error(`MLP probe: the ridge reads ${linear.features} → ${linear.targets}, the rows are ${F} → ${D}`);
   const { mean, scale } = featureScaling(n, F, (i, f) => fit.x[i * F + f]);
   const ys = featureScaling(n, D, (i, d) => fit.y[i * D + d]);
+  const yMin = new Float64Array(D).fill(Infinity);
+  const yMax = new Float64Array(D).fill(-Infinity);
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < D; d++) {
+      yMin[d] = Math.min(yMin[d], fit.y[i * D + d]);
+      yMax[d] = Math.max(yMax[d], fit.y[i * D + d]);
+    }
   const xs = standardise(fit.x, n, mean, scale);
   // A constant target's standardised value is 0 (scale 0), and it is read as its mean (predictMlpProbe).
   const yScale = ys.scale;
@@ -206,6 +219,8 @@ export function fitMlpProbe(fit: ProbeRows, val: ProbeRows | null, seed: number,
     mean,
     scale,
     yMean: ys.mean,
+    yMin,
+    yMax,
     yScale,
     features: F,
     targets: D,
@@ -234,7 +249,8 @@ export function predictMlpProbe(probe: MlpProbe, x: ArrayLike<number>, n: number
       for (let i = 0; i < m; i++)
         for (const d of columns) {
           const s = probe.yScale[d];
-          out[(i0 + i) * D + d] = (s > 0 ? z[i * D + d] / s : 0) + probe.yMean[d];
+          const v = (s > 0 ? z[i * D + d] / s : 0) + probe.yMean[d];
+          out[(i0 + i) * D + d] = Math.min(probe.yMax[d], Math.max(probe.yMin[d], v));
         }
     }
   }

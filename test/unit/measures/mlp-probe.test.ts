@@ -118,6 +118,24 @@ test('MLP probe: given the ridge as a candidate, it reads every target at least 
   }
 });
 
+test('MLP probe: a read never leaves the range of the values it was fitted on, far from the rows it saw', () => {
+  const rng = new Rng(6);
+  // y = x on x in [−1, 1]: a ReLU net extends the line beyond, so x = ±50 would read near ±50.
+  const rows = (n: number, span: number): ProbeRows => {
+    const x = Float64Array.from({ length: n }, () => rng.uniform(-span, span));
+    return { x, y: Float64Array.from(x), n };
+  };
+  const probe = fitMlpProbe(rows(300, 1), rows(100, 1), 0);
+  try {
+    const far = predictMlpProbe(probe, Float64Array.of(-50, 50, 0.5), 3);
+    assert.ok(far[0] >= probe.yMin[0] && far[0] < -0.9, `x = −50 reads ${far[0]}`);
+    assert.ok(far[1] <= probe.yMax[0] && far[1] > 0.9, `x = 50 reads ${far[1]}`);
+    assert.ok(Math.abs(far[2] - 0.5) < 0.1, `x = 0.5 reads ${far[2]}`);
+  } finally {
+    disposeMlpProbe(probe);
+  }
+});
+
 test('MLP probe: a constant target is read as its value; the same seed gives the same read; every tensor is freed', () => {
   const start = tf.memory().numTensors;
   const rng = new Rng(3);
