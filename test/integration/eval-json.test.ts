@@ -48,8 +48,12 @@ test('oneiro eval --json: metrics with baselines maps, foreground and state-prob
     assert.equal(probe.baseline_name, 'random-init model');
     assert.equal(probe.lower_is_better, false);
     assert.ok(report.metrics['probe_r2/sin pole angle@0']);
-    // The MLP probe reads every variable the ridge reads, at @0 and @10, against the same random-init twin.
-    for (const k of Object.keys(report.metrics).filter((n) => /^probe_r2(\/|@)/.test(n))) {
+    // The MLP probe reads every variable the ridge reads at @0, against the same random-init twin; not the dream (@10).
+    assert.deepEqual(
+      Object.keys(report.metrics).filter((n) => n.startsWith('probe_mlp_r2') && !n.endsWith('@0')),
+      [],
+    );
+    for (const k of Object.keys(report.metrics).filter((n) => /^probe_r2(\/|@)/.test(n) && n.endsWith('@0'))) {
       const mlp = report.metrics[k.replace('probe_r2', 'probe_mlp_r2')];
       assert.ok(mlp, `probe_mlp_r2 beside ${k}`);
       assert.equal(mlp.baseline_name, 'random-init model');

@@ -54,9 +54,9 @@ reported next to its baselines; "baseline" is the strongest of them (the one to 
                                       (filtered, and after 10 open-loop steps), vs a random-init model
   probe_r2 REGION[/VAR]@0, @10        the same probe fitted and scored only where the env's frames show the
                                       state plainly (car-racing: 'on road', |track offset| ≤ the road's half width)
-  probe_mlp_r2[/VAR]@0, @10           the same targets read by an MLP (2 × 256, early-stopped on held-back
-                                      training episodes), vs a random-init model: what the features hold in any
-                                      shape; above probe_r2, the model keeps the variable bent
+  probe_mlp_r2[/VAR]@0                the same targets read by an MLP (2 × 256, early-stopped on held-back
+                                      training episodes), vs a random-init model: what the filtered features hold
+                                      in any shape; above probe_r2, the model keeps the variable bent
   probe read by true value            per probe target, the @0 read against the true value in 8 bins: "true→read
                                       (share of the squared error)", where an R² short of 1 loses its variance
 plus the family's own (world-models: rnn_nll, reward_mse (also vs shuffled actions), openloop_latent@k, controller_return;
