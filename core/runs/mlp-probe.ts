@@ -24,7 +24,7 @@ export const MLP_PROBE = {
   /**
    * Update steps: `epochs` passes over the fit rows, kept within [minSteps, maxSteps] (a few hundred rows still get
    * enough updates; 20,000 rows stop at 24 passes). The validation loss is read before the first step and every
-   * `checkEvery` steps (at least once a pass), and training stops after `patience` reads without a better one.
+   * `checkEvery` steps (at least once a pass), and training stops after `patience` reads in which no target improved.
    */
   epochs: 30,
   minSteps: 300,
