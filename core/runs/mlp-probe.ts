@@ -234,14 +234,14 @@ export function fitMlpProbe(fit: ProbeRows, val: ProbeRows | null, seed: number,
 export function predictMlpProbe(probe: MlpProbe, x: ArrayLike<number>, n: number): Float64Array {
   const { features: F, targets: D } = probe;
   const out = new Float64Array(n * D);
+  if (probe.ridge) {
+    const r = predictRidge(probe.ridge.probe, x, n);
+    for (let i = 0; i < n; i++) for (const d of probe.ridge.columns) out[i * D + d] = r[i * D + d];
+  }
   const CHUNK = 4096;
   for (let i0 = 0; i0 < n; i0 += CHUNK) {
     const m = Math.min(CHUNK, n - i0);
     const xs = standardise(x, m, probe.mean, probe.scale, i0);
-    if (probe.ridge) {
-      const r = predictRidge(probe.ridge.probe, Array.prototype.slice.call(x, i0 * F, (i0 + m) * F), m);
-      for (let i = 0; i < m; i++) for (const d of probe.ridge.columns) out[(i0 + i) * D + d] = r[i * D + d];
-    }
     for (const { params, columns } of probe.reads) {
       const t = tf.tidy(() => forward(params, tf.tensor2d(xs, [m, F])));
       const z = t.dataSync();

@@ -178,8 +178,8 @@ function fitProbe(split: TrainSplit, alpha = chooseAlphas(split)): RidgeProbe {
 }
 
 /**
- * The MLP probe (mlp-probe.ts) on the fit rows, early-stopped on the held-back ones, starting from the ridge fitted
- * on the same fit rows with the same α: the validation rows have not been fitted by either.
+ * The MLP probe (mlp-probe.ts) on the fit rows, early-stopped on the held-back ones, with the ridge fitted on the same
+ * fit rows with the same α as its candidate: the validation rows that choose between them were fitted by neither.
  */
 function fitMlp(split: TrainSplit, alpha: number[], seed: number): MlpProbe {
   return fitMlpProbe(split.fit, split.val, seed, fitRidgeAlphas(split.fit, alpha));
