@@ -10,8 +10,8 @@
  * seed. Issue 11 asks for 3 of 3 seeds at the `small` preset. Collection, the dream's data and the real-env
  * scoring all act at one action repeat (--action-repeat; default gateActionRepeat: 4 on car-racing, a departure
  * from WMx measured in world-models-eval-overrides.ts). Episodes are named from (seed, index), so a re-run holds
- * out the same episodes and reproduces its verdict. What was tried and measured: README "The World Models
- * controller trained in the dream".
+ * out the same episodes and reproduces its verdict. What was tried and measured:
+ * docs/results/world-models-controller.md.
  *
  * `npm run eval:world-models -- [--preset debug|small] [--seeds 0[,1,…]] [--env car-racing] [--episodes 100]
  * [--action-repeat R] [--collect-steps min(300, episode)] [--dream-steps = collect-steps]

@@ -4,8 +4,8 @@
  */
 import type { MeasureEnv } from './eval-along.ts';
 
-// World Models on cartpole: the measured rows meeting issue 11 item 2 (README "World Models on cartpole: M's LSTM 256
-// wide (session 12)") are the `small` preset since session 16 (M 256 wide, 6000 steps, rnn.startsAnywhere 0.5; its
+// World Models on cartpole: the measured rows meeting issue 11 item 2 (docs/results/small-presets.md "World Models on cartpole:
+// M's LSTM 256 wide (session 12)") are the `small` preset since session 16 (M 256 wide, 6000 steps, rnn.startsAnywhere 0.5; its
 // seqLen 300 trains whole 124-transition episodes, as the rows' 124 did) on 300 episodes: at 100 held-out sin θ
 // stayed ≤ 0.56 (M memorises 90 episodes).
 export const WM_CARTPOLE = { episodes: 300 } as const;
@@ -13,7 +13,7 @@ export const WM_CARTPOLE = { episodes: 300 } as const;
 // Car-racing's track pose is heavy-tailed (the car spins, leaves the road): the 28 episodes a run's 10 % split held out
 // of 300 had no frame facing against the track or out of view of the road, where two fresh sets of 100 have 1.3 % /
 // 5.8 % facing back and 0.6 % / 2.1 % out of view, carrying 20.5 % / 33.5 % of the offset's variance (session 13,
-// README "Car-racing on a held-out set of its own"): the split's R² measured another population than the probe was
+// docs/results/small-presets.md "Car-racing on a held-out set of its own"): the split's R² measured another population than the probe was
 // fitted on. A held-out set of its own, on tracks no training episode drove, replaces the split there; cartpole's
 // 33 held-out episodes stay.
 export const EVAL_EPISODES: Record<MeasureEnv, number> = { 'cartpole-swingup': 0, 'car-racing': 100 };

@@ -47,7 +47,7 @@ export function gateActionRepeat(env: string): number {
  * Episodes eval:world-models collects per seed unless --episodes says otherwise (WMx collected 10,000 rollouts).
  * At repeat 4 on CarRacing, 24 episodes left M's dream paying a constant right circle +14.1 over 250 steps (real
  * −82.7, the top of 8 fixed action sequences in the dream) where 100 rank it −80.0; the gate's seed 0 went from a
- * dream-vs-real gap of +71.6 to +13.0 (README, issue 11 item 3). Collection is ~25 s of the ~6 min a seed takes.
+ * dream-vs-real gap of +71.6 to +13.0 (issue 11 item 3; measured in commit 7f2c469). Collection is ~25 s of the ~6 min a seed takes.
  */
 export const GATE_EPISODES = 100;
 

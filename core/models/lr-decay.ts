@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * A learning-rate decay: the configured lr until update `start`, then a cosine (Loshchilov & Hutter 2017, SGDR
  * without restarts) down to `final` × lr at update `end`, and `final` × lr after it. Why (issue 11 item 2): at
- * a constant lr the cartpole RSSM's 10-step dream swings from one checkpoint to the next (README, sessions 18–29);
+ * a constant lr the cartpole RSSM's 10-step dream swings from one checkpoint to the next (docs/results/small-presets.md, sessions 18–29);
  * a decay lets the late updates settle instead of hopping between basins. Counted in applied optimiser updates
  * (Adam's t, which checkpoints keep), so a resumed run continues the same schedule exactly. null = constant lr,
  * as in every paper preset.

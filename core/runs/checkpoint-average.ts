@@ -11,7 +11,7 @@ import {
  * Weight averaging of a run's kept checkpoints, for evaluation (`oneiro eval --average-checkpoints`). At a constant
  * learning rate a run's weights wander around a basin rather than settle, so its checkpoints' scores swing from one
  * to the next (the RSSM's 10-step dream on cartpole: 0.49–0.70 of the mean frame's error from step 1200 to 2400,
- * README "Does the `small` RSSM see the cartpole?"); the mean of snapshots along one run sits nearer the basin's
+ * docs/results/small-presets.md); the mean of snapshots along one run sits nearer the basin's
  * centre (stochastic weight averaging: Izmailov et al. 2018, "Averaging Weights Leads to Wider Optima and Better
  * Generalization", which averages snapshots of a constant- or cyclic-LR run). Every float tensor of the checkpoints is
  * averaged (optimiser moments too: evaluation reads none of them); any other tensor must be the same in all of them.

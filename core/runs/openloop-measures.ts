@@ -216,7 +216,7 @@ export async function measureOpenLoop(
   );
   // Does the dream use its actions? The same dream under the same actions out of order, as its own metric: a model
   // may tie it without being wrong (a passive scene), so it is no baseline of openloop_fg_mse. From 5 steps: one
-  // shuffled action hardly moves a frame. Issue 11: the cartpole RSSM's prior ignored its actions (README).
+  // shuffled action hardly moves a frame. Issue 11: the cartpole RSSM's prior ignored its actions (docs/results/small-presets.md).
   const actionHorizons = OPENLOOP_HORIZONS.filter((h) => h >= 5);
   const shuffledAcc = new Map(
     actionHorizons.map((h) => [h, new PixelAcc(['model', 'shuffled actions'], 'shuffled actions')]),

@@ -2,7 +2,7 @@
  * How far a model's error relative to a baseline's, measured on a few held-out episodes, can be trusted: a paired
  * percentile bootstrap over episodes (bootstrap.ts). Issue 11's dream target is such a ratio (foreground error at 10
  * steps ≤ 50 % of the mean frame's); on one cartpole RSSM it read 0.49 / 0.65 / 0.61 at checkpoints 300 steps apart
- * on the same 33 episodes (README, session 18), and without an interval nobody could say whether the model moved or
+ * on the same 33 episodes (docs/results/small-presets.md, session 18), and without an interval nobody could say whether the model moved or
  * the episodes' sampling noise did. Paired: each resample sums the model's and the baseline's errors over the same
  * episodes, so an episode hard for both raises both sums rather than the ratio alone.
  */

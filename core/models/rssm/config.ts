@@ -63,7 +63,7 @@ export const rssmConfigSchema = z
        * concatenated (DreamerV3 rssm.py RSSM._core dynin1 / dynin2). Issue 11: with 'joint' a 1-dim action next to
        * 256 one-hot inputs barely moved the cartpole prior. 'separate-raw-action': as 'separate' but the action
        * branch is dense → act without the norm (our departure: a layer norm over a 1-dim action's embedding keeps
-       * mostly its sign, README session 13). Absent in old configs = 'joint'.
+       * mostly its sign, docs/results/small-presets.md, session 13). Absent in old configs = 'joint'.
        */
       priorInput: z.enum(['joint', 'separate', 'separate-raw-action']).default('joint'),
     }),
@@ -458,7 +458,7 @@ const small: RssmConfig = {
   },
   encoder: { depth: 16, kernels: [4, 4, 4, 4], act: 'relu' },
   // Foreground pixels weigh 20 in the image loss (our departure, issue 11 item 2: ~1.4 % of a cartpole frame is
-  // the cart and pole, which the plain summed likelihood hardly sees in a CPU run; measured in the README).
+  // the cart and pole, which the plain summed likelihood hardly sees in a CPU run; measured in docs/results/small-presets.md).
   decoder: { depth: 16, kernels: [5, 5, 6, 6], act: 'relu', foregroundWeight: 20, foregroundMask: 'target' },
   heads: { units: 64, layers: 2, act: 'relu', cont: false },
   train: { steps: 3000, batch: 16, length: 32, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0, lrDecay: null },

@@ -219,7 +219,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
   // CPU-sized World Models at the full 64×64 (issue 11: at 32 px the cartpole pole is under a pixel wide). WMx's
   // layout (conv k4 s2 ×4, dense, deconv 5-5-6-6, kl_tolerance 0.5, LSTM + 5-mixture MDN) at half the conv widths,
   // z 16 instead of 32; lr 1e-3 (WMx's VAE 1e-4 needs far more steps than a CPU budget). M as measured to meet issue 11
-  // item 2 on cartpole (README "World Models on cartpole: M's LSTM 256 wide"): the paper's LSTM 256, 6000 steps, half
+  // item 2 on cartpole (docs/results/small-presets.md "World Models on cartpole: M's LSTM 256 wide"): the paper's LSTM 256, 6000 steps, half
   // the windows from anywhere along the episode.
   small: {
     vae: {
@@ -254,7 +254,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       lr: 1e-3,
       // Cartpole's targets were met at 6000 (4000 at width 128: sin θ 0.797). A step costs as much as its window is
       // long: car-racing's 299 transitions cost ≈ 2.4× cartpole's 124. measure-small car-racing at this preset: 57.5 train
-      // CPU min on 2 threads (the M 128 / 2000 preset: 14.6), image target met, pose not (README, issue 11 item 2).
+      // CPU min on 2 threads (the M 128 / 2000 preset: 14.6), image target met, pose not (docs/results/small-presets.md).
       steps: 6000,
       clipValue: 1.0,
       rewardHead: true,
@@ -265,7 +265,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       // controller's dream under the data's actions) calibrates them — gate seed 0's M: held-out openloop_reward_mse
       // 0.512 → 0.349 (train-mean 0.361); done probability on its rollouts 0.004 → 0.0002, so dreams no longer end
       // early — but the controller did not beat random: gate seed 0 −70.3 (reward and done refit; reward only −76.1)
-      // vs −36.1 without, random −18.4; dream-vs-real gap +20.6 (+51.9) vs +36.2 (README, issue 11 item 3).
+      // vs −36.1 without, random −18.4; dream-vs-real gap +20.6 (+51.9) vs +36.2 (docs/results/world-models-controller.md).
       rewardRefitHorizon: 0,
       // Part of the measured recipe: half the windows start anywhere along the episode with h = 0 there, which frame-0
       // windows never train (dreams from a short context do that). Session 10, cartpole, width 128, M 2000, 5 context
@@ -274,7 +274,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
     },
     controller: {
       enabled: true,
-      // WMx train.py's population 64. Measured here (README, sessions 24–26): the car-racing gate end to end at τ 1.5
+      // WMx train.py's population 64. Measured here (docs/results/world-models-controller.md, sessions 24–26): the car-racing gate end to end at τ 1.5
       // passed 3 of 3 seeds at 64 × 20 (on both eigensolvers) and 0 of 3 at 40 × 32, as many dream rollouts;
       // cartpole-swingup passes 3 of 3 at it.
       generations: 20,
@@ -282,7 +282,7 @@ export const PRESETS: Record<'debug' | 'small' | 'default', WorldModelsConfig> =
       rolloutsPerCandidate: 4,
       sigmaInit: 0.1,
       // A hotter dream is harder to exploit (WMx Doom article: τ 1.15 scored best in the real env, draft.md table).
-      // Measured here (README, session 22): on car-racing's gate V and M, C at τ 1.5 beat random on 3 of 3 seeds,
+      // Measured here (docs/results/world-models-controller.md, session 22): on car-racing's gate V and M, C at τ 1.5 beat random on 3 of 3 seeds,
       // at 1.15 on 2 of 3; cartpole-swingup passes 3 of 3 at both.
       temperature: 1.5,
       dreamLength: 200,

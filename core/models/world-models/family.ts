@@ -67,7 +67,7 @@ class WorldModelsSession implements TrainSession {
     this.eps = prepareEpisodes(ctx.data.train, c.vae.imageSize);
     // A window never runs past the longest training episode: beyond it every row is masked padding, which costs the
     // LSTM as much as data and adds nothing to the (mask-normalised) loss. The small preset's 300 (car-racing's
-    // episode) on cartpole's 125-frame episodes ran 176 padded steps of 300, ~2.2× the CPU (README, session 11).
+    // episode) on cartpole's 125-frame episodes ran 176 padded steps of 300, ~2.2× the CPU (docs/results/small-presets.md, session 11).
     this.seqLen = Math.max(
       1,
       Math.min(

@@ -46,7 +46,7 @@ test('measure:small --eval-episodes N scores every evaluation on N episodes of t
 });
 
 test("measure:small's env seeds: no two sets (any seed it accepts, training or held out, up to SEED_SPAN episodes) share a track", () => {
-  assert.equal(heldOutEnvSeed(3, 0), 5_003_000, 'the held-out tracks the README quotes');
+  assert.equal(heldOutEnvSeed(3, 0), 5_003_000, 'the held-out tracks docs/results/small-presets.md quotes');
   const sets: [string, number, number][] = [];
   for (const s of [0, 1, 3, MAX_SEED - 1, MAX_SEED]) {
     sets.push([`train ${s}`, trainEnvSeed(s, 0), trainEnvSeed(s, SEED_SPAN - 1)]);

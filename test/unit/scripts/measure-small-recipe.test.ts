@@ -7,8 +7,8 @@ test('measure:small trains World Models on cartpole with the small preset itself
   const c = resolveWorldModelsConfig('small', recipeOverrides('world-models', 'cartpole-swingup'));
   assert.deepEqual(c.rnn, PRESETS.small.rnn);
   assert.deepEqual(c.vae, PRESETS.small.vae);
-  // The measured recipe (README "World Models on cartpole: M's LSTM 256 wide"; seqLen 300 covers the 124-transition
-  // episodes, which M's window stops at): a change here is a change of what the README measured.
+  // The measured recipe (docs/results/small-presets.md "World Models on cartpole: M's LSTM 256 wide"; seqLen 300 covers the 124-transition
+  // episodes, which M's window stops at): a change here is a change of what was measured there.
   assert.deepEqual(
     { hidden: c.rnn.hidden, steps: c.rnn.steps, startsAnywhere: c.rnn.startsAnywhere, vaeSteps: c.vae.steps },
     { hidden: 256, steps: 6000, startsAnywhere: 0.5, vaeSteps: 3000 },
