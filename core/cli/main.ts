@@ -25,6 +25,7 @@ const COMMANDS: Record<string, string> = {
   eval: 'held-out metrics of a run against baselines',
   dream: 'render an open-loop dream strip (truth / dream / error) of a run',
   probe: "train a probe decoder on a run's frozen features (how a model without a decoder is shown)",
+  features: "write a run's filtered features and the true states to .npz (your own probes, in numpy)",
   runs: 'list runs in the workspace',
   serve: 'serve the workbench in web mode (127.0.0.1, token-protected)',
   bench: 'benchmark table: median ms per step per backend, env throughput',

@@ -1,6 +1,4 @@
 import { resolve } from 'node:path';
-import { getEnvSpec } from '../envs/registry.ts';
-import type { EnvSpec } from '../envs/types.ts';
 import type { EvalMetric, LoadedModel, OpenLoopFilter, TrainData } from '../models/family.ts';
 import { openRunModel } from './load.ts';
 import { isUserError, UserError } from '../util/errors.ts';
@@ -14,6 +12,7 @@ import {
   trainingMeanReward,
 } from './openloop-measures.ts';
 import { measureStateProbe } from './state-probe.ts';
+import { envStateSpec } from './probe-targets.ts';
 import type { ProbeCalibrationBin } from '../contract/channels.ts';
 import { scoreTrainedBehavior } from './trained-behavior.ts';
 
@@ -38,24 +37,6 @@ export interface EvalReport {
   /** Share of the held-out dreamed frames' pixels in the foreground (null when nothing was dreamed). */
   foreground_fraction: number | null;
   notes: string[];
-}
-
-/** The env's state names, its angles and the variables scored from the start, where the data names a built-in env. */
-function stateNames(
-  env: string | null,
-): Pick<EnvSpec, 'stateNames' | 'stateAngles' | 'stateFromStart' | 'stateRegion'> {
-  if (!env) return {};
-  try {
-    const spec = getEnvSpec(env);
-    return {
-      stateNames: spec.stateNames,
-      stateAngles: spec.stateAngles,
-      stateFromStart: spec.stateFromStart,
-      ...(spec.stateRegion ? { stateRegion: spec.stateRegion } : {}),
-    };
-  } catch {
-    return {};
-  }
 }
 
 /**
@@ -121,7 +102,7 @@ export async function evaluateModel(
   }
   const probe = await measureStateProbe(model, train, data.heldOut, {
     seed: opts.seed,
-    ...stateNames(data.env),
+    ...envStateSpec(data.env),
     filter,
   });
   Object.assign(metrics, probe.metrics);

@@ -26,6 +26,32 @@ export interface FeatureBank {
   n: number;
 }
 
+/** One episode of a run's split, read when asked: `index` is its dataset index (−1 for an online run's episodes). */
+export interface RunEpisode {
+  index: number;
+  read: () => Episode;
+}
+
+/**
+ * The episodes of one side of a run's split (the held-out ones are those `oneiro eval` scores), each read only
+ * when asked, so a dataset of gigabytes is walked one episode at a time. `size`: an online run's frame size.
+ */
+export function runEpisodes(config: RunConfig, runDir: string, size: number, side: 'train' | 'heldOut'): RunEpisode[] {
+  if (config.source.dataset) {
+    const ds = openDataset(resolve(runDir, '..', '..'), config.source.dataset);
+    return splitEpisodes(ds, config.train.heldOutFraction)[side].map((i) => ({
+      index: i,
+      read: () => readEpisode(ds, i),
+    }));
+  }
+  if (config.source.env)
+    return onlineRunData(config.source.env, size, runDir, config.train.heldOutFraction)[side].map((ep) => ({
+      index: -1,
+      read: () => ep,
+    }));
+  return [];
+}
+
 export function buildFeatureBank(
   model: LoadedModel,
   config: RunConfig,
@@ -35,15 +61,7 @@ export function buildFeatureBank(
 ): FeatureBank {
   const S = model.imageSize;
   const px = S * S * 3;
-  const eps: { index: number; read: () => Episode }[] = [];
-  if (config.source.dataset) {
-    const ds = openDataset(resolve(runDir, '..', '..'), config.source.dataset);
-    for (const i of splitEpisodes(ds, config.train.heldOutFraction).train)
-      eps.push({ index: i, read: () => readEpisode(ds, i) });
-  } else if (config.source.env) {
-    for (const ep of onlineRunData(config.source.env, S, runDir, config.train.heldOutFraction).train)
-      eps.push({ index: -1, read: () => ep });
-  }
+  const eps = runEpisodes(config, runDir, S, 'train');
   if (eps.length === 0) throw new UserError(`run ${config.id} has no training episodes to read frames from`);
   const perEpisode = Math.max(1, Math.ceil(maxFrames / eps.length));
   const feats: Float32Array[] = [];

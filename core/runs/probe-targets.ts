@@ -1,6 +1,7 @@
 import type { Episode } from '../data/episode.ts';
 import type { Features } from '../models/family.ts';
-import type { StateRegion } from '../envs/types.ts';
+import { getEnvSpec } from '../envs/registry.ts';
+import type { EnvSpec, StateRegion } from '../envs/types.ts';
 
 /**
  * What the state probe (state-probe.ts) reads its targets from: an episode's vector state, turned into the variables
@@ -14,6 +15,32 @@ export function episodeState(ep: Episode): Features | null {
   const T = ep.imageShape[0];
   if (!s || s.shape.length !== 2 || s.shape[0] !== T || !(s.data instanceof Float32Array)) return null;
   return { dim: s.shape[1], data: s.data };
+}
+
+/** The env's state names, its angles and the variables scored from the start, where the data names a built-in env. */
+export function envStateSpec(
+  env: string | null,
+): Pick<EnvSpec, 'stateNames' | 'stateAngles' | 'stateFromStart' | 'stateRegion'> {
+  if (!env) return {};
+  try {
+    const spec = getEnvSpec(env);
+    return {
+      stateNames: spec.stateNames,
+      stateAngles: spec.stateAngles,
+      stateFromStart: spec.stateFromStart,
+      ...(spec.stateRegion ? { stateRegion: spec.stateRegion } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The names of a state with `dim` columns: the env's, or `state[i]` when it names fewer (episodes recorded before
+ * the env appended variables, car-racing's track pose, keep the first names' meaning: a longer name list is cut).
+ */
+export function stateColumnNames(names: string[] | undefined, dim: number): string[] {
+  return names && names.length >= dim ? names.slice(0, dim) : Array.from({ length: dim }, (_, i) => `state[${i}]`);
 }
 
 /**

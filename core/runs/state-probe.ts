@@ -14,6 +14,7 @@ import {
   targetVariances,
   type RegionMask,
   type Target,
+  stateColumnNames,
 } from './probe-targets.ts';
 import type { StateRegion } from '../envs/types.ts';
 import type { ProbeCalibrationBin } from '../contract/channels.ts';
@@ -349,12 +350,7 @@ export async function measureStateProbe(
       calibration: {},
       notes: ['state probe: the episodes disagree on the state size, so it is skipped'],
     };
-  // Fewer columns than names: episodes recorded before the env appended variables (car-racing's track pose), which
-  // keep the first names' meaning.
-  const stateNames =
-    opts.stateNames && opts.stateNames.length >= dim
-      ? opts.stateNames.slice(0, dim)
-      : Array.from({ length: dim }, (_, i) => `state[${i}]`);
+  const stateNames = stateColumnNames(opts.stateNames, dim);
   const layout = probeLayout(stateNames, opts.stateAngles, opts.stateFromStart);
   const names = probeTargetNames(stateNames, layout);
   const targets = new Map<Episode, Features>();

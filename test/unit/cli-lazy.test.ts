@@ -37,6 +37,8 @@ test('refused command lines of the heavy commands load no tfjs, family, sharp, q
       [['dream', 'r', '--view', 'nope'], /^oneiro dream: --view must be one of auto, decoder, probe, retrieval/m],
       [['dream', 'r', '--out', join(dir, 'no', 'd.png')], /^oneiro dream: --out .*: folder .* does not exist/m],
       [['probe', 'no-run'], /^oneiro probe: no run 'no-run'/m],
+      [['features', 'r', '--out', join(dir, 'f.npz'), '--split', 'nope'], /^oneiro features: --split must be one of/m],
+      [['features', 'no-run', '--out', join(dir, 'f.npz')], /^oneiro features: no run 'no-run'/m],
       [['sweep', 'status'], /^oneiro sweep: sweep status: expected one sweep ID/m],
       [['sweep', 'a.yaml', 'b.yaml'], /^oneiro sweep: expected one sweep FILE/m],
       [['worker', '--queue', 'http://host'], /^oneiro worker: queue URL scheme 'http:' is not supported/m],
