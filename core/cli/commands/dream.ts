@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { parseCommand, workspaceDir, intFlag, numberFlag, outFileFlag, requireFlag, onePositional } from '../args.ts';
 import { resolveRunDir } from '../../runs/run-dir.ts';
 import { UserError } from '../../util/errors.ts';
@@ -6,8 +5,6 @@ import { printable } from '../../util/printable.ts';
 import { clampsText, openloopClamps } from '../../models/openloop-clamps.ts';
 import type { PixelViewRequest } from '../../runs/pixel-view.ts';
 import { MAX_DREAM_SAMPLES, PixelView } from '../../contract/schemas.ts';
-import { openDataset } from '../../data/dataset.ts';
-import { splitEpisodes } from '../../data/replay.ts';
 // The model, its pixel views (tfjs, the families: ≈ 1 CPU s to import through tsx) and the image encoder (sharp)
 // load only once the flags are checked, so a refused command line answers at the CLI's floor cost.
 
@@ -15,7 +12,8 @@ export const summary = 'render an open-loop dream strip (truth / dream / error) 
 
 const HELP = `usage: oneiro dream RUN --episode I --start t --horizon H --out FILE.png|.gif|.webp [options]
 
-  --episode I        episode index in the run's dataset (0-based, as 'oneiro dataset inspect')
+  --episode I        episode index in the run's dataset (0-based, as 'oneiro dataset inspect'); an online run's
+                     episodes are numbered in its own order, training ones first
   --start t          last real frame: the model observes frames up to t, then dreams t+1 … t+H
   --horizon H        dream steps under the episode's recorded actions (clamped to the episode's end, and said so)
   --context C        real frames observed before the dream (default 5, as Dreamer's openl)
@@ -68,25 +66,24 @@ export async function run(argv: string[]): Promise<number> {
   const { openRunModel } = await import('../../runs/load.ts');
   const { RunPixelViews, pixelViewLabel } = await import('../../runs/pixel-view.ts');
   const { dreamStripAnimation, dreamStripPng } = await import('../../media/dream-strip.ts');
-  const opened = await openRunModel(dir, values.backend ? { backend: values.backend } : {});
+  const { runEpisodes } = await import('../../runs/feature-bank.ts');
+  // Only the shown episode is read: the model needs the spaces, not the dataset.
+  const opened = await openRunModel(dir, { episodes: false, ...(values.backend ? { backend: values.backend } : {}) });
   const pixelViews = new RunPixelViews(opened);
   try {
-    const episodes = [...opened.data.train, ...opened.data.heldOut];
+    const train = runEpisodes(opened.config, dir, opened.model.imageSize, 'train');
+    const episodes = [...train, ...runEpisodes(opened.config, dir, opened.model.imageSize, 'heldOut')];
     const index = intFlag('episode', requireFlag('episode', values.episode), 0, 0, episodes.length - 1);
-    const ep = episodes[index];
+    // A dataset run's index is the dataset's (its split covers every episode); an online run's, its own order.
+    const dataset = Boolean(opened.config.source.dataset);
+    const at = dataset ? episodes.findIndex((e) => e.index === index) : index;
+    const ep = episodes[at].read();
     const asked = {
       horizon: intFlag('horizon', requireFlag('horizon', values.horizon), 0, 1, 1000),
       context: values.context === undefined ? undefined : intFlag('context', values.context, 5, 1, 100),
     };
-    // Retrieval skips the shown episode's own frames: its dataset index, in the order episodes are listed here.
-    let exclude: number | null = null;
-    if (opened.config.source.dataset) {
-      const split = splitEpisodes(
-        openDataset(resolve(dir, '..', '..'), opened.config.source.dataset),
-        opened.config.train.heldOutFraction,
-      );
-      exclude = [...split.train, ...split.heldOut][index] ?? null;
-    }
+    // Retrieval skips the shown episode's own frames (by dataset index).
+    const exclude = dataset ? index : null;
     const { result, pixels } = await pixelViews.openloop(
       ep,
       {
@@ -111,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
       pixels,
       samples: samples || null,
       temperature,
-      heldOut: index >= opened.data.train.length,
+      heldOut: at >= train.length,
       start: result.contextIndices.at(-1),
       context: result.contextIndices.length,
       horizon: result.dreamIndices.length,
