@@ -9,7 +9,7 @@ import { splitEpisodes } from '../../core/data/replay.ts';
 
 // `oneiro dream --episode I` on a dataset run is the dataset's episode I, as its help and the Dream Lab say: the
 // run's split (which side I is on) does not renumber the episodes.
-test('oneiro dream --episode I: the dataset episode I, said held out exactly when the run held it out', async () => {
+test('oneiro dream --episode I: the dataset episode I, said held out exactly when the run held it out; --checkpoint a kept one', async () => {
   const ws = mkdtempSync(join(tmpdir(), 'oneiro-dream-index-'));
   try {
     let r = await oneiroInProcess(
@@ -37,7 +37,9 @@ test('oneiro dream --episode I: the dataset episode I, said held out exactly whe
       '--preset',
       'debug',
       '--steps',
-      '2',
+      '3',
+      '--checkpoint-every',
+      '1',
       '--json',
     );
     assert.equal(r.code, 0, r.stderr.slice(-2000));
@@ -68,6 +70,47 @@ test('oneiro dream --episode I: the dataset episode I, said held out exactly whe
       assert.equal(info.episode, i);
       assert.equal(info.heldOut, split.heldOut.includes(i), `episode ${i}`);
     }
+    // --checkpoint: a kept one instead of the latest, named in the reply; a step the run lacks is refused by name.
+    const d = await oneiroInProcess(
+      ws,
+      'dream',
+      run,
+      '--episode',
+      '0',
+      '--start',
+      '3',
+      '--horizon',
+      '2',
+      '--checkpoint',
+      '0',
+      '--out',
+      join(ws, 'c0.png'),
+      '--json',
+    );
+    assert.equal(d.code, 2, d.stdout);
+    assert.match(d.stderr, /checkpoint/);
+    const kept = await oneiroInProcess(
+      ws,
+      'dream',
+      run,
+      '--episode',
+      '0',
+      '--start',
+      '3',
+      '--horizon',
+      '2',
+      '--checkpoint',
+      '1',
+      '--out',
+      join(ws, 'c1.png'),
+      '--json',
+    );
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.equal(
+      JSON.parse(kept.stdout.trim().split('\n').pop()!).checkpoint_step,
+      1,
+      'the kept step-1 checkpoint, not the latest (3)',
+    );
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }

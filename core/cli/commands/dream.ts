@@ -25,6 +25,7 @@ const HELP = `usage: oneiro dream RUN --episode I --start t --horizon H --out FI
   --view V           where the dream's frames come from: auto (default: the model's decoder, else its probe
                      decoder, else retrieval), decoder, probe (oneiro probe RUN trains it), retrieval (nearest real
                      training frame by features)
+  --checkpoint STEP  a kept checkpoint instead of the latest (as 'oneiro eval --checkpoint')
   --scale k          integer upscaling (default 2)
   --out FILE         .png, .gif or .webp; its folder must exist
   --workspace DIR  --json
@@ -43,6 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     scale: { type: 'string' },
     view: { type: 'string' },
     out: { type: 'string' },
+    checkpoint: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -60,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new UserError(
       '--samples needs --temperature > 0: the mean of point predictions is the point prediction (omit τ for 1)',
     );
+  const checkpoint = values.checkpoint === undefined ? undefined : intFlag('checkpoint', values.checkpoint, 0, 0);
   const { formatOf, writeMedia } = await import('../../media/encode.ts');
   const format = formatOf(out);
   const dir = resolveRunDir(workspaceDir(values.workspace), runId);
@@ -68,7 +71,11 @@ export async function run(argv: string[]): Promise<number> {
   const { dreamStripAnimation, dreamStripPng } = await import('../../media/dream-strip.ts');
   const { runEpisodes } = await import('../../runs/feature-bank.ts');
   // Only the shown episode is read: the model needs the spaces, not the dataset.
-  const opened = await openRunModel(dir, { episodes: false, ...(values.backend ? { backend: values.backend } : {}) });
+  const opened = await openRunModel(dir, {
+    episodes: false,
+    ...(values.backend ? { backend: values.backend } : {}),
+    ...(checkpoint !== undefined ? { checkpoint } : {}),
+  });
   const pixelViews = new RunPixelViews(opened);
   try {
     const train = runEpisodes(opened.config, dir, opened.model.imageSize, 'train');
@@ -104,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
     const mse = result.mse.filter(Number.isFinite);
     const info = {
       run: opened.config.id,
+      checkpoint_step: opened.checkpoint.globalStep,
       episode: index,
       pixels,
       samples: samples || null,
@@ -122,7 +130,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(info));
     else {
       console.log(
-        `wrote ${printable(out)}: ${info.context} context + ${info.horizon} dreamed frames of episode ${index}${info.heldOut ? ' (held out)' : ''}${samples ? `, the mean of ${samples} dreams at τ ${temperature}` : ''}, frames from the ${pixelViewLabel(pixels)}, mean pixel MSE ${info.mean_mse.toFixed(5)}`,
+        `wrote ${printable(out)}: ${info.context} context + ${info.horizon} dreamed frames of episode ${index}${info.heldOut ? ' (held out)' : ''} at checkpoint step ${info.checkpoint_step}${samples ? `, the mean of ${samples} dreams at τ ${temperature}` : ''}, frames from the ${pixelViewLabel(pixels)}, mean pixel MSE ${info.mean_mse.toFixed(5)}`,
       );
       const clamped = clampsText(info.clamped);
       if (clamped) console.log(clamped);
