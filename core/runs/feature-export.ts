@@ -61,9 +61,10 @@ export function exportFeatures(
       dim = f.dim;
       stateDim = s && (stateDim === undefined || stateDim === s.dim) ? s.dim : null;
       const T = ep.imageShape[0];
+      // Copies (slice), not views: a view would keep the whole episode's features alive under --stride.
       for (let t = 0; t < T; t += opts.stride) {
-        feats.push(f.data.subarray(t * dim, (t + 1) * dim));
-        states.push(s ? s.data.subarray(t * s.dim, (t + 1) * s.dim) : null);
+        feats.push(f.data.slice(t * dim, (t + 1) * dim));
+        states.push(s ? s.data.slice(t * s.dim, (t + 1) * s.dim) : null);
         episode.push(e.index);
         step.push(t);
         heldOut.push(side.heldOut ? 1 : 0);
