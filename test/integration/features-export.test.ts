@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { oneiroInProcess } from './cli-in-process.ts';
+import { oneiroInProcess, tinyRssmRun } from './cli-in-process.ts';
 import { readNpz } from '../../core/data/npz.ts';
 import { openRunModel } from '../../core/runs/load.ts';
 import { runEpisodes } from '../../core/runs/feature-bank.ts';
@@ -17,34 +17,7 @@ let ws = '';
 let run = '';
 before(async () => {
   ws = mkdtempSync(join(tmpdir(), 'oneiro-features-'));
-  let r = await oneiroInProcess(
-    ws,
-    'collect',
-    '--env',
-    'cartpole-swingup',
-    '--episodes',
-    '6',
-    '--dataset',
-    'cp',
-    '--size',
-    '32',
-  );
-  assert.equal(r.code, 0, r.stderr.slice(-2000));
-  r = await oneiroInProcess(
-    ws,
-    'train',
-    '--model',
-    'rssm',
-    '--dataset',
-    'cp',
-    '--preset',
-    'debug',
-    '--steps',
-    '2',
-    '--json',
-  );
-  assert.equal(r.code, 0, r.stderr.slice(-2000));
-  run = JSON.parse(r.stdout.trim().split('\n').pop()!).run;
+  run = await tinyRssmRun(ws, { episodes: 6, steps: 2 });
 });
 after(() => rmSync(ws, { recursive: true, force: true }));
 
