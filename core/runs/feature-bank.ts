@@ -33,23 +33,27 @@ export interface RunEpisode {
 }
 
 /**
- * The episodes of one side of a run's split (the held-out ones are those `oneiro eval` scores), each read only
- * when asked, so a dataset of gigabytes is walked one episode at a time. `size`: an online run's frame size.
+ * Both sides of a run's split (the held-out episodes are those `oneiro eval` scores), each episode read only when
+ * asked, so a dataset of gigabytes is walked one episode at a time; the dataset (or an online run's episode store)
+ * is opened once for both. `size`: an online run's frame size.
  */
-export function runEpisodes(config: RunConfig, runDir: string, size: number, side: 'train' | 'heldOut'): RunEpisode[] {
+export function runEpisodes(
+  config: RunConfig,
+  runDir: string,
+  size: number,
+): { train: RunEpisode[]; heldOut: RunEpisode[] } {
   if (config.source.dataset) {
     const ds = openDataset(resolve(runDir, '..', '..'), config.source.dataset);
-    return splitEpisodes(ds, config.train.heldOutFraction)[side].map((i) => ({
-      index: i,
-      read: () => readEpisode(ds, i),
-    }));
+    const split = splitEpisodes(ds, config.train.heldOutFraction);
+    const at = (i: number) => ({ index: i, read: () => readEpisode(ds, i) });
+    return { train: split.train.map(at), heldOut: split.heldOut.map(at) };
   }
-  if (config.source.env)
-    return onlineRunData(config.source.env, size, runDir, config.train.heldOutFraction)[side].map((ep) => ({
-      index: -1,
-      read: () => ep,
-    }));
-  return [];
+  if (config.source.env) {
+    const data = onlineRunData(config.source.env, size, runDir, config.train.heldOutFraction);
+    const at = (ep: Episode) => ({ index: -1, read: () => ep });
+    return { train: data.train.map(at), heldOut: data.heldOut.map(at) };
+  }
+  return { train: [], heldOut: [] };
 }
 
 export function buildFeatureBank(
@@ -61,7 +65,7 @@ export function buildFeatureBank(
 ): FeatureBank {
   const S = model.imageSize;
   const px = S * S * 3;
-  const eps = runEpisodes(config, runDir, S, 'train');
+  const eps = runEpisodes(config, runDir, S).train;
   if (eps.length === 0) throw new UserError(`run ${config.id} has no training episodes to read frames from`);
   const perEpisode = Math.max(1, Math.ceil(maxFrames / eps.length));
   const feats: Float32Array[] = [];

@@ -38,8 +38,9 @@ export function exportFeatures(
   const { config, dir, model } = opened;
   const size = model.imageSize;
   const sides: { heldOut: boolean; eps: RunEpisode[] }[] = [];
-  if (opts.split !== 'held-out') sides.push({ heldOut: false, eps: runEpisodes(config, dir, size, 'train') });
-  if (opts.split !== 'train') sides.push({ heldOut: true, eps: runEpisodes(config, dir, size, 'heldOut') });
+  const split = runEpisodes(config, dir, size);
+  if (opts.split !== 'held-out') sides.push({ heldOut: false, eps: split.train });
+  if (opts.split !== 'train') sides.push({ heldOut: true, eps: split.heldOut });
   const total = sides.reduce((n, s) => n + s.eps.length, 0);
   if (total === 0)
     throw new UserError(`run ${config.id} has no ${opts.split === 'all' ? '' : `${opts.split} `}episodes to export`);

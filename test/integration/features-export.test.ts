@@ -35,8 +35,8 @@ test('oneiro features: every step of every episode, the features the model filte
   const opened = await openRunModel(join(ws, 'runs', run), { episodes: false });
   try {
     const sides = [
-      { held: false, eps: runEpisodes(opened.config, opened.dir, 32, 'train') },
-      { held: true, eps: runEpisodes(opened.config, opened.dir, 32, 'heldOut') },
+      { held: false, eps: runEpisodes(opened.config, opened.dir, 32).train },
+      { held: true, eps: runEpisodes(opened.config, opened.dir, 32).heldOut },
     ];
     assert.ok(sides[0].eps.length > 0 && sides[1].eps.length > 0, 'both sides of the split hold episodes');
     const [n, dim] = z.features.shape;
@@ -93,7 +93,7 @@ test('oneiro features --split held-out --stride 3: every third step of the episo
   const z = readNpz(out);
   const opened = await openRunModel(join(ws, 'runs', run), { episodes: false });
   try {
-    const held = runEpisodes(opened.config, opened.dir, 32, 'heldOut').map((e) => e.read());
+    const held = runEpisodes(opened.config, opened.dir, 32).heldOut.map((e) => e.read());
     assert.equal(
       z.features.shape[0],
       held.map((ep) => Math.ceil(ep.imageShape[0] / 3)).reduce((a, b) => a + b),

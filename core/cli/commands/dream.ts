@@ -78,8 +78,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const pixelViews = new RunPixelViews(opened);
   try {
-    const train = runEpisodes(opened.config, dir, opened.model.imageSize, 'train');
-    const episodes = [...train, ...runEpisodes(opened.config, dir, opened.model.imageSize, 'heldOut')];
+    const { train, heldOut } = runEpisodes(opened.config, dir, opened.model.imageSize);
+    const episodes = [...train, ...heldOut];
     const index = intFlag('episode', requireFlag('episode', values.episode), 0, 0, episodes.length - 1);
     // A dataset run's index is the dataset's (its split covers every episode); an online run's, its own order.
     const dataset = Boolean(opened.config.source.dataset);
