@@ -123,8 +123,14 @@ export const rssmConfigSchema = z
            * dream over-paints where the cart might be.
            */
           weighted: z.boolean().default(false),
+          /**
+           * The dreams' foreground weight when `weighted`; null = the image term's (decoder.foregroundWeight). Lower
+           * than the image term's, the dream over-paints an uncertain cart less (w·q / (w·q + 1 − q) above) while
+           * the reconstructions keep their weight.
+           */
+          foregroundWeight: real(1, 1e4).nullable().default(null),
         })
-        .default({ distance: 0, scale: 0, stride: 8, start: 0, weighted: false }),
+        .default({ distance: 0, scale: 0, stride: 8, start: 0, weighted: false, foregroundWeight: null }),
     }),
     train: z.strictObject({
       /** Optimiser steps of the run (`--steps N`). */
@@ -181,6 +187,21 @@ export const rssmConfigSchema = z
         path: ['loss', 'imageOvershooting', 'distance'],
         message: `must be < train.length (${c.train.length}): a dream D steps out needs a window longer than D`,
       });
+    }
+    if (io.foregroundWeight !== null) {
+      const why = !io.weighted
+        ? 'weighted is false'
+        : c.decoder.foregroundWeight === 1
+          ? 'decoder.foregroundWeight is 1 (its weights mark the foreground)'
+          : c.decoder.foregroundMask !== 'target'
+            ? `decoder.foregroundMask is '${c.decoder.foregroundMask}'`
+            : null;
+      if (why)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['loss', 'imageOvershooting', 'foregroundWeight'],
+          message: `needs weighted true, decoder.foregroundWeight > 1 and decoder.foregroundMask 'target', but ${why}; use null`,
+        });
     }
     if (io.distance > 0 && io.scale > 0 && c.objective !== 'reconstruction') {
       ctx.addIssue({
@@ -306,7 +327,7 @@ const planet: RssmConfig = {
     freeNatsPlacement: 'element',
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
-    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false, foregroundWeight: null },
   },
   train: { steps: 50000, batch: 50, length: 50, lr: 1e-3, adamEps: 1e-4, clipNorm: 1000, seed: 0, lrDecay: null }, // Adam 1e-3, eps 1e-4, clip 1000
   planner: CEM_PLANET,
@@ -343,7 +364,7 @@ const dreamerv1: RssmConfig = {
     freeNatsPlacement: 'mean',
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
-    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false, foregroundWeight: null },
   },
   train: { steps: 50000, batch: 50, length: 50, lr: 6e-4, adamEps: 1e-7, clipNorm: 100, seed: 0, lrDecay: null },
   planner: CEM_PLANET,
@@ -387,7 +408,7 @@ const dreamerv2: RssmConfig = {
     freeNatsPlacement: 'mean',
     klBalance: 0.8,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
-    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false, foregroundWeight: null },
   },
   train: { steps: 50000, batch: 16, length: 50, lr: 3e-4, adamEps: 1e-5, clipNorm: 100, seed: 0, lrDecay: null }, // dmc_vision model lr 3e-4, eps 1e-5, clip 100
   planner: CEM_PLANET,
@@ -422,7 +443,7 @@ const debug: RssmConfig = {
     freeNatsPlacement: 'element',
     klBalance: null,
     overshooting: { distance: 0, scale: 0, weights: null, stopPosteriorGrad: true },
-    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false },
+    imageOvershooting: { distance: 0, scale: 0, stride: 8, start: 0, weighted: false, foregroundWeight: null },
   },
   train: { steps: 300, batch: 8, length: 16, lr: 1e-3, adamEps: 1e-4, clipNorm: 100, seed: 0, lrDecay: null },
   planner: { horizon: 8, candidates: 200, topK: 20, iterations: 5 },

@@ -12,7 +12,8 @@ import { type RssmSeq, features, imgStep } from './rssm.ts';
  * every `stride`-th step t of a window (t = 0, stride, 2·stride, … with t + D < T), the prior runs d = 1..D steps
  * under the real actions a_{t+1..t+d}, taking its mode as the evaluation's dream does (rssm.ts draw without seeds;
  * straight-through for categoricals), and each imagined state is decoded against the real frame:
- *   (1/|V|) Σ_{(t,d) ∈ V} −ln N(x_{t+d} | dec(ŝ_{t+d|t}), 1)   (pixelNll; with the image term's pixel weights if `weighted`)
+ *   (1/|V|) Σ_{(t,d) ∈ V} −ln N(x_{t+d} | dec(ŝ_{t+d|t}), 1)   (pixelNll; if `weighted`, with the image term's pixel
+ *   weights, or with `foregroundWeight` in place of the image term's on the same foreground)
  * V: the pairs with no episode start in (t, t+d]. This is the k-step prediction objective of action-conditional
  * video prediction (Oh et al. 2015 §3.2; Chiappa et al. 2017), which PlaNet §4 sets aside for its cost in favour of
  * latent overshooting. Our departure (issue 11 item 2): the measure is the mode's open-loop image error, and a mode
@@ -57,6 +58,14 @@ function atSteps(x: tf.Tensor, steps: number[]): tf.Tensor {
   );
 }
 
+/**
+ * The image term's pixel weights (decoder.foregroundWeight w on the foreground, 1 elsewhere) re-weighted to the
+ * dreams' own w': 1 + (x − 1)·(w' − 1)/(w − 1) maps w to w' and keeps 1. The config refuses w' without w > 1.
+ */
+function ownWeight(imageWeight: tf.Tensor, c: RssmModelConfig, w: number): tf.Tensor {
+  return tf.add(1, tf.mul(tf.sub(imageWeight, 1), (w - 1) / (c.decoder.foregroundWeight - 1)));
+}
+
 export interface ImageOvershootingResult {
   loss: tf.Scalar;
   /** Masked mean −ln p per distance d = 1..D (for logs and tests). */
@@ -91,8 +100,9 @@ export function imageOvershootingLoss(
   );
   const recon = decode(p, c, tf.concat(feats, 0) as tf.Tensor2D);
   const target = atSteps(batch.image, targetSteps);
-  const weighted = c.loss.imageOvershooting.weighted;
-  const weight = weighted && batch.pixelWeight ? atSteps(batch.pixelWeight, targetSteps) : undefined;
+  const { weighted, foregroundWeight } = c.loss.imageOvershooting;
+  const imageWeight = weighted && batch.pixelWeight ? atSteps(batch.pixelWeight, targetSteps) : undefined;
+  const weight = imageWeight && foregroundWeight !== null ? ownWeight(imageWeight, c, foregroundWeight) : imageWeight;
   const nll = pixelNll(c, recon, target, weight, weighted ? batch.foregroundMean : undefined);
   const mask = tf.tensor1d(imageOvershootingMask(batch.isFirstHost, b, t, starts, D));
   const masked = tf.mul(nll, mask);

@@ -43,7 +43,7 @@ function tinyConfig(
   distance: number,
   latent: keyof typeof LATENTS = 'gaussian',
   stride = 2,
-  more: { weighted?: boolean; start?: number } = {},
+  more: { weighted?: boolean; start?: number; foregroundWeight?: number | null } = {},
 ): RssmModelConfig {
   return withActionDim(
     rssmConfig('debug', {
@@ -85,9 +85,14 @@ function reference(c: RssmModelConfig, m: ReturnType<typeof createRssmModel>, ba
       for (let d = 1; d <= D; d++) {
         const recon = decode(m.params, c, features(stateAt(dream, d - 1)));
         const target = tf.squeeze(tf.slice(batch.image, [0, s + d], [-1, 1]), [1]);
-        const w = c.loss.imageOvershooting.weighted
-          ? tf.reshape(tf.slice(batch.pixelWeight!, [0, s + d], [-1, 1]), [B, 16, 16, 1])
-          : undefined;
+        const own = c.loss.imageOvershooting.foregroundWeight;
+        const image = tf.reshape(tf.slice(batch.pixelWeight!, [0, s + d], [-1, 1]), [B, 16, 16, 1]);
+        // The dreams' own weight w' in place of the image term's w (5) on the same pixels: w ↦ w', 1 ↦ 1.
+        const w = !c.loss.imageOvershooting.weighted
+          ? undefined
+          : own === null
+            ? image
+            : tf.add(1, tf.mul(tf.sub(image, 1), (own - 1) / (c.decoder.foregroundWeight - 1)));
         const nll = imageNll(recon, target, w).dataSync();
         for (let b = 0; b < B; b++) {
           let ok = true;
@@ -104,18 +109,22 @@ function reference(c: RssmModelConfig, m: ReturnType<typeof createRssmModel>, ba
 }
 
 test("image overshooting decodes the evaluation's open-loop dream (modes) against the frames d steps on, with pixel weights and episode starts", () => {
-  for (const [latent, weighted] of [
-    ['gaussian', true],
-    ['discrete', true],
-    ['gaussian', false],
+  for (const [latent, weighted, foregroundWeight] of [
+    ['gaussian', true, null],
+    ['discrete', true, null],
+    ['gaussian', false, null],
+    ['gaussian', true, 2],
   ] as const) {
-    const c = tinyConfig(3, latent, 2, { weighted });
+    const c = tinyConfig(3, latent, 2, { weighted, foregroundWeight });
     const m = createRssmModel(c, 4);
     const batch = dotBatch(3, 9, new Rng(2));
     batch.isFirstHost[1 * 9 + 4] = 1; // an episode start inside window 1
     batch.isFirst.dispose();
     batch.isFirst = tf.tensor2d(Float32Array.from(batch.isFirstHost), [3, 9]);
-    batch.pixelWeight = tf.randomUniform([3, 9, 16, 16], 1, 5, 'float32', 7);
+    // The image term's weights as the family makes them: decoder.foregroundWeight (5) on a foreground, 1 elsewhere.
+    batch.pixelWeight = tf.tidy(() =>
+      tf.add(1, tf.mul(4, tf.cast(tf.greater(tf.randomUniform([3, 9, 16, 16], 0, 1, 'float32', 7), 0.7), 'float32'))),
+    );
     const got = tf.tidy(() => {
       const { post } = observeBatch(m.params, c, batch, null);
       return imageOvershootingLoss(m.params, c, post, batch).loss.dataSync()[0];
@@ -125,7 +134,7 @@ test("image overshooting decodes the evaluation's open-loop dream (modes) agains
     const [g, w] = [got - k, reference(c, m, batch) - k];
     assert.ok(
       Math.abs(g - w) < 1e-4 * w,
-      `${latent}, weighted ${weighted}: ½·Σw·SSE ${g} vs the dream one start at a time ${w}`,
+      `${latent}, weighted ${weighted}, foregroundWeight ${foregroundWeight}: ½·Σw·SSE ${g} vs the dream one start at a time ${w}`,
     );
     disposeBatch(batch);
     batch.pixelWeight.dispose();
@@ -229,7 +238,7 @@ test(
   },
 );
 
-test('loss.imageOvershooting: off in every preset and in old configs; refused past the window or without a decoder; counted in memory', () => {
+test('loss.imageOvershooting: off in every preset and in old configs; refused past the window, without a decoder, or with a foregroundWeight it cannot apply; counted in memory', () => {
   for (const p of Object.keys(RSSM_PRESETS)) {
     assert.equal(rssmConfig(p).loss.imageOvershooting.distance, 0, p);
   }
@@ -240,6 +249,7 @@ test('loss.imageOvershooting: off in every preset and in old configs; refused pa
     stride: 8,
     start: 0,
     weighted: false,
+    foregroundWeight: null,
   });
   for (const [o, re] of [
     [
@@ -252,6 +262,28 @@ test('loss.imageOvershooting: off in every preset and in old configs; refused pa
     ],
     [{ loss: { imageOvershooting: { distance: 2, scale: 1, stride: 0 } } }, /loss\.imageOvershooting\.stride/],
     [{ loss: { imageOvershooting: { distance: 2, scale: 1, every: 3 } } }, /loss\.imageOvershooting/],
+    [
+      { loss: { imageOvershooting: { distance: 2, scale: 1, foregroundWeight: 5 } } },
+      /loss\.imageOvershooting\.foregroundWeight: needs weighted true.*but weighted is false; use null/,
+    ],
+    [
+      {
+        decoder: { foregroundWeight: 1 },
+        loss: { imageOvershooting: { distance: 2, scale: 1, weighted: true, foregroundWeight: 5 } },
+      },
+      /foregroundWeight: needs .* but decoder\.foregroundWeight is 1/,
+    ],
+    [
+      {
+        decoder: { foregroundWeight: 20, foregroundMask: 'either' },
+        loss: { imageOvershooting: { distance: 2, scale: 1, weighted: true, foregroundWeight: 5 } },
+      },
+      /foregroundWeight: needs .* but decoder\.foregroundMask is 'either'/,
+    ],
+    [
+      { loss: { imageOvershooting: { distance: 2, scale: 1, weighted: true, foregroundWeight: 0.5 } } },
+      /loss\.imageOvershooting\.foregroundWeight/,
+    ],
   ] as const) {
     assert.throws(
       () => rssmConfig('debug', o as never),
