@@ -46,6 +46,8 @@ export const CONTRACT = {
   'dreams:goal': { request: S.GoalDreamRequest, reply: S.GoalDreamReply },
   'objects:view': { request: S.ObjectsViewRequest, reply: S.ObjectsViewReply },
   'exports:strip': { request: S.ExportRequest, reply: S.ExportReply },
+  /** A run's filtered features and true states as .npz, as `oneiro features` writes them (dream worker). */
+  'exports:features': { request: S.FeaturesExportRequest, reply: S.FeaturesExportReply },
   /** The workspace's job queue (credential-free URL), and whether this host is connected to it. */
   'queue:get': { request: S.Empty, reply: S.QueueSettings },
   /** Connects (runs:start then enqueues) or, with url null, disconnects; persisted without the password. */

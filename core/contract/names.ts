@@ -38,6 +38,7 @@ export const CHANNEL_METHODS = {
   'dreams:goal': 'dreamGoal',
   'objects:view': 'objectsView',
   'exports:strip': 'exportStrip',
+  'exports:features': 'exportFeatures',
   'queue:get': 'queueSettings',
   'queue:set': 'setQueue',
   'queue:workers': 'queueWorkers',

@@ -769,6 +769,33 @@ export const ExportRequest = z.strictObject({
   name: Name.optional(),
 });
 
+/** `exports:features`: what `oneiro features` writes, for a download (core/runs/feature-export.ts). */
+export const FeaturesExportRequest = z.strictObject({
+  runId: RunId,
+  /** A kept checkpoint (runs:checkpoints) instead of the latest. */
+  checkpointStep: nonNegInt().optional(),
+  /** The run's own split: `held-out` = the episodes runs:eval scores. */
+  split: z.enum(['all', 'train', 'held-out']).default('all'),
+  /** Every Nth step of each episode. */
+  stride: posInt().max(1_000_000).default(1),
+});
+
+export const FeaturesExportReply = z.object({
+  /** The .npz file (features, state, episode, step, held_out, meta_json). */
+  bytes: U8,
+  mime: z.string(),
+  fileName: z.string(),
+  /** Where it was also written in the workspace. */
+  path: z.string(),
+  checkpointStep: nonNegInt(),
+  rows: posInt(),
+  dim: posInt(),
+  episodes: posInt(),
+  heldOutRows: nonNegInt(),
+  /** The state's columns, or null when the episodes record no state. */
+  stateNames: z.array(z.string()).nullable(),
+});
+
 export const ExportReply = z.object({
   bytes: U8,
   mime: z.string(),

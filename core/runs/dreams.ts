@@ -21,6 +21,7 @@ import { resizeFrames } from '../media/frames.ts';
 import { notFound, ServiceError } from '../contract/service-error.ts';
 import { UserError } from '../util/errors.ts';
 import { exportStrip } from './exports.ts';
+import { featuresDownload } from './feature-export.ts';
 import { type PixelView, type PixelViewRequest, RunPixelViews, pixelViewLabel } from './pixel-view.ts';
 import { MAX_RETRIEVAL_EPISODES, atModelSize, objectsViewReply } from './objects-view.ts';
 import type { ObjectGraphLatentModel } from '../models/object-graph/latent-model.ts';
@@ -159,20 +160,7 @@ export class DreamService {
    */
   async evaluate(req: ParsedRequestOf<'runs:eval'>): Promise<ReplyOf<'runs:eval'>> {
     const at = req.checkpointStep;
-    let dir: string, key: string;
-    if (at === undefined) {
-      const l = this.latest(req.runId);
-      dir = l.dir;
-      key = `latest:${l.key}`;
-    } else {
-      dir = this.run(req.runId).dir;
-      try {
-        key = `${req.runId}/${checkpointNameAtStep(dir, req.runId, at)}`;
-      } catch (e) {
-        if (e instanceof UserError) throw new ServiceError('invalid_request', e.message, 'payload.checkpointStep');
-        throw e;
-      }
-    }
+    const { dir, key } = this.checkpointOf(req.runId, at);
     const hit = this.evals.get(key);
     if (hit) return hit;
     const reply = evaluateRun(dir, at === undefined ? {} : { checkpoint: at }).then((r) => evalReply(req.runId, r));
@@ -180,6 +168,38 @@ export class DreamService {
     while (this.evals.size > MAX_EVALS) this.evals.delete(this.evals.keys().next().value as string);
     reply.catch(() => this.evals.delete(key));
     return reply;
+  }
+
+  /**
+   * The run's folder and a key of the checkpoint a request names: `latest:runId/ckpt-…` (conflict without one), or
+   * `runId/ckpt-…` for the kept one at global step `at` (a step it lacks: invalid_request naming the kept steps).
+   */
+  private checkpointOf(runId: string, at: number | undefined): { dir: string; key: string } {
+    if (at === undefined) {
+      const l = this.latest(runId);
+      return { dir: l.dir, key: `latest:${l.key}` };
+    }
+    const dir = this.run(runId).dir;
+    try {
+      return { dir, key: `${runId}/${checkpointNameAtStep(dir, runId, at)}` };
+    } catch (e) {
+      if (e instanceof UserError) throw new ServiceError('invalid_request', e.message, 'payload.checkpointStep');
+      throw e;
+    }
+  }
+
+  /** `exports:features`: the run's features as .npz (feature-export.ts), from its own load of the checkpoint. */
+  async exportFeatures(req: ParsedRequestOf<'exports:features'>): Promise<ReplyOf<'exports:features'>> {
+    const { dir } = this.checkpointOf(req.runId, req.checkpointStep);
+    const opened = await openRunModel(dir, {
+      episodes: false,
+      ...(req.checkpointStep !== undefined ? { checkpoint: req.checkpointStep } : {}),
+    });
+    try {
+      return featuresDownload(this.workspace, opened, req);
+    } finally {
+      opened.model.dispose();
+    }
   }
 
   private evict(runId: string): void {

@@ -1,5 +1,8 @@
+import { join } from 'node:path';
+import type { ParsedRequestOf, ReplyOf } from '../contract/channels.ts';
 import { npyArray, type NpyArray } from '../data/npy.ts';
-import { writeNpz } from '../data/npz.ts';
+import { encodeNpz } from '../data/npz.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../util/errors.ts';
 import { runEpisodes, type RunEpisode } from './feature-bank.ts';
 import type { OpenedRun } from './load.ts';
@@ -21,6 +24,12 @@ export type FeatureSplit = 'all' | 'train' | 'held-out';
 
 /** One .npz array holds at most this many bytes (Node's Buffer limit is 4 GiB; zip entries without zip64 too). */
 const MAX_ARRAY_BYTES = 2 ** 31;
+/**
+ * The workbench's download (exports:features) carries the file in one reply, held in the dream server, the host
+ * and the renderer at once: its features stop at 256 MiB (car-racing's 30,000 held-out frames of the RSSM `small`
+ * are ≈ 150 MiB); past that the CLI writes up to 2 GiB.
+ */
+const MAX_DOWNLOAD_ARRAY_BYTES = 256 * 2 ** 20;
 
 export interface FeatureExportSummary {
   path: string;
@@ -31,10 +40,51 @@ export interface FeatureExportSummary {
   stateNames: string[] | null;
 }
 
-export function exportFeatures(
+interface FeatureExportOptions {
+  split: FeatureSplit;
+  stride: number;
+  onEpisode?: (done: number, total: number) => void;
+  /** The features array's budget (default 2 GiB) and what to tell a user past it. */
+  maxBytes?: number;
+  tooLarge?: string;
+}
+
+/** `oneiro features`: the .npz written atomically at `out`. */
+export function exportFeatures(opened: OpenedRun, opts: FeatureExportOptions & { out: string }): FeatureExportSummary {
+  const { bytes, summary } = featureNpz(opened, opts);
+  writeFileAtomic(opts.out, bytes);
+  return { path: opts.out, ...summary };
+}
+
+/**
+ * `exports:features`, the workbench's button: the same file, written to <workspace>/exports/ and returned as bytes
+ * for the renderer to save. A file past MAX_DOWNLOAD_ARRAY_BYTES is refused in one line naming the CLI.
+ */
+export function featuresDownload(
+  workspace: string,
   opened: OpenedRun,
-  opts: { out: string; split: FeatureSplit; stride: number; onEpisode?: (done: number, total: number) => void },
-): FeatureExportSummary {
+  req: ParsedRequestOf<'exports:features'>,
+  maxBytes = MAX_DOWNLOAD_ARRAY_BYTES,
+): ReplyOf<'exports:features'> {
+  const { bytes, summary } = featureNpz(opened, {
+    split: req.split,
+    stride: req.stride,
+    maxBytes,
+    tooLarge: `pick a larger stride or one side of the split, or run \`oneiro features ${opened.config.id} --out FILE.npz\` (up to 2 GiB)`,
+  });
+  const step = opened.checkpoint.globalStep;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const stride = req.stride > 1 ? `-stride${req.stride}` : '';
+  const fileName = `features-${opened.config.id}-step${step}-${req.split}${stride}-${stamp}.npz`;
+  const path = join(workspace, 'exports', fileName);
+  writeFileAtomic(path, bytes);
+  return { bytes, mime: 'application/octet-stream', fileName, path, checkpointStep: step, ...summary };
+}
+
+function featureNpz(
+  opened: OpenedRun,
+  opts: FeatureExportOptions,
+): { bytes: Uint8Array; summary: Omit<FeatureExportSummary, 'path'> } {
   const { config, dir, model } = opened;
   const size = model.imageSize;
   const sides: { heldOut: boolean; eps: RunEpisode[] }[] = [];
@@ -70,9 +120,10 @@ export function exportFeatures(
         step.push(t);
         heldOut.push(side.heldOut ? 1 : 0);
       }
-      if (feats.length * dim * 4 > MAX_ARRAY_BYTES)
+      const max = opts.maxBytes ?? MAX_ARRAY_BYTES;
+      if (feats.length * dim * 4 > max)
         throw new UserError(
-          `the features of run ${config.id} pass 2 GiB (${feats.length} rows × ${dim} after ${done + 1} of ${total} episodes): take every Nth step (--stride) or one side of the split (--split)`,
+          `the features of run ${config.id} pass ${mib(max)} (${feats.length} rows × ${dim} after ${done + 1} of ${total} episodes): ${opts.tooLarge ?? 'take every Nth step (--stride) or one side of the split (--split)'}`,
         );
       opts.onEpisode?.(++done, total);
     }
@@ -101,9 +152,13 @@ export function exportFeatures(
   };
   const bytes = new TextEncoder().encode(JSON.stringify(meta));
   arrays.meta_json = npyArray('|u1', [bytes.length], bytes);
-  writeNpz(opts.out, arrays);
-  return { path: opts.out, rows: n, dim, episodes: total, heldOutRows: heldOut.reduce((a, b) => a + b, 0), stateNames };
+  return {
+    bytes: encodeNpz(arrays),
+    summary: { rows: n, dim, episodes: total, heldOutRows: heldOut.reduce((a, b) => a + b, 0), stateNames },
+  };
 }
+
+const mib = (b: number) => (b >= 2 ** 30 ? `${b / 2 ** 30} GiB` : `${b / 2 ** 20} MiB`);
 
 function concat(rows: Float32Array[], dim: number): Float32Array {
   const out = new Float32Array(rows.length * dim);

@@ -28,6 +28,8 @@ export interface Dreams {
   goal(req: ParsedRequestOf<'dreams:goal'>): Promise<ReplyOf<'dreams:goal'>>;
   /** Exports run where dreams run (core/runs/exports.ts says why not on the host's thread). */
   exportStrip(req: ParsedRequestOf<'exports:strip'>): Promise<ReplyOf<'exports:strip'>>;
+  /** A run's features as .npz (`oneiro features`): model work, in the dream server. */
+  exportFeatures(req: ParsedRequestOf<'exports:features'>): Promise<ReplyOf<'exports:features'>>;
   closeSession(id: string): Promise<boolean> | boolean;
   close(): Promise<void> | void;
 }
@@ -137,6 +139,9 @@ export class DreamWorkerClient implements Dreams {
   }
   exportStrip(req: ParsedRequestOf<'exports:strip'>) {
     return this.call<ReplyOf<'exports:strip'>>('exportStrip', req);
+  }
+  exportFeatures(req: ParsedRequestOf<'exports:features'>) {
+    return this.call<ReplyOf<'exports:features'>>('exportFeatures', req);
   }
   closeSession(id: string) {
     return this.worker ? this.call<boolean>('closeSession', id) : Promise.resolve(false);

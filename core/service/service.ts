@@ -268,6 +268,10 @@ export function createWorkbenchService(opts: ServiceOptions): WorkbenchService {
       if (req.source.kind === 'openloop' && opts.dreamsIn === 'host') await hostBackend();
       return dreams.exportStrip(req);
     },
+    async exportFeatures(req) {
+      if (opts.dreamsIn === 'host') await hostBackend();
+      return dreams.exportFeatures(req);
+    },
     async queueSettings() {
       await queueReady;
       return queue.settings();

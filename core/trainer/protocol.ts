@@ -99,6 +99,7 @@ export const DREAM_METHODS = [
   'step',
   'frame',
   'exportStrip',
+  'exportFeatures',
   'closeSession',
   'imagine',
   'probe',

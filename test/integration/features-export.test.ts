@@ -11,6 +11,15 @@ import { openRunModel } from '../../core/runs/load.ts';
 import { runEpisodes } from '../../core/runs/feature-bank.ts';
 import { episodeState } from '../../core/runs/probe-targets.ts';
 import { getEnvSpec } from '../../core/envs/registry.ts';
+import { DreamService } from '../../core/runs/dreams.ts';
+import { featuresDownload } from '../../core/runs/feature-export.ts';
+import { isUserError } from '../../core/util/errors.ts';
+import { DreamWorkerClient } from '../../core/service/dream-worker.ts';
+import { forkLauncher } from '../../core/trainer/launcher.ts';
+import { decodeNpz } from '../../core/data/npz.ts';
+import { validateReply, validateRequest } from '../../core/contract/validate.ts';
+import type { ChannelName } from '../../core/contract/names.ts';
+import type { ParsedRequestOf } from '../../core/contract/channels.ts';
 
 // `oneiro features`: a run's filtered features and true states in one .npz, row for row what the state probe reads.
 let ws = '';
@@ -124,3 +133,82 @@ test('oneiro features: a bad flag is one line naming it and what was expected, a
   assert.deepEqual(readdirSync(ws).sort(), before, 'nothing written');
   assert.equal(existsSync(join(ws, 'x.npz')), false);
 });
+
+function parse<C extends ChannelName>(channel: C, payload: unknown): ParsedRequestOf<C> {
+  const r = validateRequest(channel, payload);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
+
+test("exports:features (the Runs view's button): the CLI's file, as bytes and in the workspace's exports; a step the run lacks, or a file past the budget, refused in one line; no tensor left", async () => {
+  const cli = join(ws, 'cli-held.npz');
+  const r = await oneiroInProcess(ws, 'features', run, '--out', cli, '--split', 'held-out', '--stride', '2');
+  assert.equal(r.code, 0, r.stderr.slice(-2000));
+  const want = readNpz(cli);
+  const dreams = new DreamService(ws);
+  const tensors = tf.memory().numTensors;
+  const reply = await dreams.exportFeatures(parse('exports:features', { runId: run, split: 'held-out', stride: 2 }));
+  assert.equal(validateReply('exports:features', reply), null, 'the reply fits the contract');
+  assert.equal(tf.memory().numTensors, tensors, 'the export frees every tensor it made');
+  const got = decodeNpz(reply.bytes);
+  for (const k of ['features', 'state', 'episode', 'step', 'held_out'])
+    assert.deepEqual(
+      Array.from(got[k].data as ArrayLike<number>),
+      Array.from(want[k].data as ArrayLike<number>),
+      `${k} as the CLI writes it`,
+    );
+  assert.equal(reply.rows, want.features.shape[0]);
+  assert.equal(reply.heldOutRows, reply.rows, 'held-out rows only');
+  assert.equal(reply.checkpointStep, 2);
+  assert.match(reply.fileName, new RegExp(`^features-${run}-step2-held-out-stride2-\\d{8}T\\d{6}\\.npz$`));
+  assert.equal(reply.path, join(ws, 'exports', reply.fileName));
+  assert.deepEqual(readNpz(reply.path).features.data, got.features.data, 'the workspace copy is the download');
+
+  await assert.rejects(
+    dreams.exportFeatures(parse('exports:features', { runId: run, checkpointStep: 999 })),
+    (e: { code?: string; message: string; field?: string }) =>
+      e.code === 'invalid_request' && e.field === 'payload.checkpointStep' && !e.message.includes('\n'),
+  );
+  await assert.rejects(
+    dreams.exportFeatures(parse('exports:features', { runId: 'no-such-run' })),
+    (e: { code?: string }) => e.code === 'not_found',
+  );
+  // Past the download's budget (256 MiB; here 4 KiB, the same code path): one line naming the way out, no file.
+  const exportsBefore = readdirSync(join(ws, 'exports')).length;
+  const opened = await openRunModel(join(ws, 'runs', run), { episodes: false });
+  try {
+    assert.throws(
+      () => featuresDownload(ws, opened, parse('exports:features', { runId: run }), 4096),
+      (e: Error) =>
+        isUserError(e) &&
+        /^the features of run \S+ pass 0\.00390625 MiB .*: pick a larger stride or one side of the split, or run `oneiro features \S+ --out FILE\.npz` \(up to 2 GiB\)$/.test(
+          e.message,
+        ),
+    );
+  } finally {
+    opened.model.dispose();
+  }
+  assert.equal(readdirSync(join(ws, 'exports')).length, exportsBefore, 'nothing written');
+  const bad = validateRequest('exports:features', { runId: run, stride: 0 });
+  assert.ok(!bad.ok && bad.error.field === 'payload.stride', 'stride 0 refused before the service');
+  dreams.close();
+});
+
+test(
+  'exports:features through a real dream server (as the workbench runs it): the same rows arrive as bytes',
+  { timeout: 180_000 },
+  async () => {
+    const req = parse('exports:features', { runId: run, split: 'train', stride: 4 });
+    const inHost = await new DreamService(ws).exportFeatures(req);
+    const dreams = new DreamWorkerClient(ws, forkLauncher());
+    try {
+      const viaServer = await dreams.exportFeatures(req);
+      assert.ok(viaServer.bytes instanceof Uint8Array, 'bytes, not a JSON copy of them');
+      assert.equal(viaServer.rows, inHost.rows);
+      const [a, b] = [decodeNpz(viaServer.bytes), decodeNpz(inHost.bytes)];
+      assert.deepEqual(Array.from(a.features.data as Float32Array), Array.from(b.features.data as Float32Array));
+    } finally {
+      await dreams.close();
+    }
+  },
+);

@@ -696,6 +696,20 @@ export function createFakeClient(): WorkbenchClient {
         eval: null,
       })),
     }),
+    exportFeatures: (req) => {
+      return {
+        bytes: new Uint8Array([80, 75, 5, 6, ...new Array(18).fill(0)]),
+        mime: 'application/octet-stream',
+        fileName: `features-${req.runId}-step${req.checkpointStep ?? 600}-${req.split ?? 'all'}.npz`,
+        path: `/tmp/fake/exports/features-${req.runId}.npz`,
+        checkpointStep: req.checkpointStep ?? 600,
+        rows: 120,
+        dim: 48,
+        episodes: 3,
+        heldOutRows: 40,
+        stateNames: ['cart position', 'cos pole angle', 'sin pole angle'],
+      };
+    },
     exportStrip: ({ format }) => ({
       bytes: new Uint8Array([71, 73, 70, 56, 57, 97]),
       mime: `image/${format}`,

@@ -6,6 +6,8 @@
  */
 import type { WorkbenchClient, OneiroBridge, WorkbenchApi } from '../../../core/contract/client.ts';
 import type { MethodName, EventName, ChannelName } from '../../../core/contract/names.ts';
+import type { Dreams } from '../../../core/service/dream-worker.ts';
+import type { DreamMethod } from '../../../core/trainer/protocol.ts';
 
 type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false;
 type Expect<T extends true> = T;
@@ -528,6 +530,36 @@ export type Checks = [
       { bytes: Uint8Array; mime: string; fileName: string; path: string; frames: number; width: number; height: number }
     >
   >,
+  Expect<
+    Equal<
+      Req<'exportFeatures'>,
+      [
+        req: {
+          runId: string;
+          checkpointStep?: number | undefined;
+          split?: 'all' | 'train' | 'held-out' | undefined;
+          stride?: number | undefined;
+        },
+      ]
+    >
+  >,
+  Expect<
+    Equal<
+      Rep<'exportFeatures'>,
+      {
+        bytes: Uint8Array;
+        mime: string;
+        fileName: string;
+        path: string;
+        checkpointStep: number;
+        rows: number;
+        dim: number;
+        episodes: number;
+        heldOutRows: number;
+        stateNames: string[] | null;
+      }
+    >
+  >,
   // job queue and sweeps
   Expect<Equal<Req<'queueSettings'>, [req?: Record<string, never> | undefined]>>,
   Expect<Equal<Rep<'queueSettings'>, QueueSettings>>,
@@ -632,6 +664,7 @@ export type Checks = [
       | 'dreamGoal'
       | 'objectsView'
       | 'exportStrip'
+      | 'exportFeatures'
       | 'queueSettings'
       | 'setQueue'
       | 'queueWorkers'
@@ -645,4 +678,7 @@ export type Checks = [
   Expect<Equal<Exclude<keyof OneiroBridge, keyof WorkbenchClient>, never>>,
   Expect<Equal<Exclude<keyof WorkbenchClient, keyof OneiroBridge>, 'transport' | 'close'>>,
   Expect<Equal<keyof WorkbenchApi, MethodName>>,
+  // the dream server's protocol names every call the host makes of it (a name it lacks is dropped as malformed,
+  // and that call would never be answered)
+  Expect<Equal<Exclude<keyof Dreams, 'close'>, DreamMethod>>,
 ];
