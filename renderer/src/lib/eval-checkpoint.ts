@@ -8,6 +8,15 @@ export function keptSteps(kept: readonly Pick<CheckpointInfo, 'step'>[]): number
   return [...new Set(kept.map((c) => c.step))].sort((a, b) => b - a);
 }
 
+/** The props of a Runs-view panel that works on one of a run's checkpoints (the evaluation, the feature export). */
+export interface CheckpointPanelProps {
+  runId: string;
+  /** Step of the latest checkpoint (null: none yet). */
+  checkpointStep: number | null;
+  /** Steps of the kept checkpoints, newest first (runs:checkpoints; keptSteps). */
+  kept: number[];
+}
+
 /** The step the panel evaluates: the one picked while the run still keeps it, else the latest (null: none kept). */
 export function chosenStep(picked: number | null, steps: readonly number[]): number | null {
   return picked !== null && steps.includes(picked) ? picked : (steps[0] ?? null);
