@@ -1,11 +1,11 @@
-import { join } from 'node:path';
 import sharp from 'sharp';
 import type { ParsedRequestOf, ReplyOf } from '../contract/channels.ts';
 import { episodeFrames, openDataset } from '../data/dataset.ts';
-import { encodeAnimation, encodePng, writeMedia } from '../media/encode.ts';
+import { encodeAnimation, encodePng } from '../media/encode.ts';
 import { filmstrip } from '../media/grid.ts';
 import { dreamStripAnimation, dreamStripPng, stripColumns } from '../media/dream-strip.ts';
 import type { OpenLoopRaw, OpenLoopRawRequest } from './dreams.ts';
+import { writeExport } from './export-file.ts';
 import { ServiceError } from '../contract/service-error.ts';
 
 /**
@@ -77,8 +77,6 @@ export async function exportStrip(
   const meta = await sharp(bytes).metadata();
   const width = meta.width ?? 1;
   const height = meta.pageHeight ?? meta.height ?? 1;
-  const fileName = `${req.name ?? stem}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}.${format}`;
-  const path = join(workspace, 'exports', fileName);
-  writeMedia(path, bytes);
+  const { fileName, path } = writeExport(workspace, req.name ?? stem, format, bytes);
   return { bytes, mime: MIME[format], fileName, path, frames, width, height };
 }

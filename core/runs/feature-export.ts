@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import type { ParsedRequestOf, ReplyOf } from '../contract/channels.ts';
 import { npyArray, type NpyArray } from '../data/npy.ts';
 import { encodeNpz } from '../data/npz.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { UserError } from '../util/errors.ts';
 import { runEpisodes, type RunEpisode } from './feature-bank.ts';
+import { writeExport } from './export-file.ts';
 import type { OpenedRun } from './load.ts';
 import { envStateSpec, episodeState, stateColumnNames } from './probe-targets.ts';
 
@@ -73,11 +73,13 @@ export function featuresDownload(
     tooLarge: `pick a larger stride or one side of the split, or run \`oneiro features ${opened.config.id} --out FILE.npz\` (up to 2 GiB)`,
   });
   const step = opened.checkpoint.globalStep;
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const stride = req.stride > 1 ? `-stride${req.stride}` : '';
-  const fileName = `features-${opened.config.id}-step${step}-${req.split}${stride}-${stamp}.npz`;
-  const path = join(workspace, 'exports', fileName);
-  writeFileAtomic(path, bytes);
+  const { fileName, path } = writeExport(
+    workspace,
+    `features-${opened.config.id}-step${step}-${req.split}${stride}`,
+    'npz',
+    bytes,
+  );
   return { bytes, mime: 'application/octet-stream', fileName, path, checkpointStep: step, ...summary };
 }
 
